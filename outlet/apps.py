@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OutletConfig(AppConfig):
+    name = "outlet"
+    label = "outlet"
+    verbose_name = "Publishing"

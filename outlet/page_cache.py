@@ -1,0 +1,46 @@
+"""Whole-page caching of article pages for anonymous readers.
+
+An anonymous article page is a pure function of the article's version, the access decision, the meter count
+shown and the prompts chosen; the key holds all of them, so one reader's state can never reach another and
+member-only text is only ever cached under a full-text decision that anonymous readers cannot get. Signed-in
+readers are never served from this cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.http import HttpResponse
+
+KEY_VERSION = "v1"
+
+
+def may_cache(request) -> bool:
+    if request.user.is_authenticated or request.method != "GET":
+        return False
+    return not len(get_messages(request))
+
+
+def article_key(*, article, variant: str, meter_remaining: int | None, prompts) -> str:
+    prompt_part = ",".join(f"{p.pk}@{p.updated_at.timestamp()}" if p else "-" for p in prompts)
+    raw = f"{article.pk}|{article.updated_at.timestamp()}|{variant}|{meter_remaining}|{prompt_part}"
+    return f"article-page:{KEY_VERSION}:{hashlib.sha256(raw.encode()).hexdigest()}"
+
+
+def fetch_or_render(key: str | None, render: Callable[[], HttpResponse]) -> HttpResponse:
+    if key is None or settings.ARTICLE_CACHE_SECONDS <= 0:
+        return render()
+    body = cache.get(key)
+    if body is not None:
+        response = HttpResponse(body)
+        response["X-Page-Cache"] = "hit"
+        return response
+    response = render()
+    if response.status_code == 200:
+        cache.set(key, response.content, settings.ARTICLE_CACHE_SECONDS)
+    response["X-Page-Cache"] = "miss"
+    return response

@@ -1,0 +1,254 @@
+"""One settings module, read from the environment.
+
+The local profile (the default) needs nothing: SQLite, a locmem cache, a Celery broker on the filesystem and
+email to the console.  Setting DATABASE_URL, REDIS_URL, EMAIL_URL switches each part to its production
+counterpart.  OUTLET_ENV=production refuses to start without real secrets, so a misconfigured deploy fails at
+boot instead of running with demo keys.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("OUTLET_VAR_DIR", BASE_DIR / "var"))
+
+env = environ.Env()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Accept only true/false spellings so a typo such as DEBUG=flase is an error, not a silent False."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_secret(name: str, default: str | None = None) -> str | None:
+    """Read a secret from NAME, or from the file named by NAME_FILE (Docker/Kubernetes secrets)."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        return Path(file_name).read_text().strip()
+    return os.environ.get(name, default)
+
+
+OUTLET_ENV = os.environ.get("OUTLET_ENV", "local")
+if OUTLET_ENV not in {"local", "production"}:
+    raise ImproperlyConfigured(f"OUTLET_ENV must be 'local' or 'production', not {OUTLET_ENV!r}")
+IS_PRODUCTION = OUTLET_ENV == "production"
+
+LOCAL_ONLY_SECRET_KEY = "local-only-insecure-key-never-used-in-production"
+SECRET_KEY = env_secret("SECRET_KEY", None if IS_PRODUCTION else LOCAL_ONLY_SECRET_KEY) or ""
+if IS_PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == LOCAL_ONLY_SECRET_KEY):
+    raise ImproperlyConfigured("Production needs SECRET_KEY (or SECRET_KEY_FILE): 50+ random characters")
+
+DEBUG = env_bool("DEBUG", default=not IS_PRODUCTION)
+if IS_PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off in production")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if IS_PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+if IS_PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("Production needs ALLOWED_HOSTS")
+
+# Absolute address of the site, used for canonical URLs, feeds, sitemaps and links in emails.
+SITE_URL = os.environ.get("SITE_URL", "" if IS_PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if IS_PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("Production needs SITE_URL starting with https://")
+SITE_NAME = os.environ.get("SITE_NAME", "Caucasus Ledger")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL] if SITE_URL else [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "django_celery_beat",
+    "django_prose_editor",
+    "outlet.apps.OutletConfig",
+    "outlet.payments.apps.PaymentsConfig",
+    "members.apps.MembersConfig",
+    "donations.apps.DonationsConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "outlet.urls"
+WSGI_APPLICATION = "outlet.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "outlet.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------------------------
+if "DATABASE_URL" in os.environ:
+    DATABASES = {"default": env.db("DATABASE_URL")}
+elif IS_PRODUCTION:
+    raise ImproperlyConfigured("Production needs DATABASE_URL (PostgreSQL)")
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and Celery ---------------------------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if IS_PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured("Production needs REDIS_URL")
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "outlet")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "TIMEOUT": 300,
+        }
+    }
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": CACHE_KEY_PREFIX}}
+    # A broker that needs no server: messages are files, shared by the web process and the worker.
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+    _broker_dir = VAR_DIR / "celery-broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir),
+        "data_folder_out": str(_broker_dir),
+        "processed_folder": str(VAR_DIR / "celery-processed"),
+        "store_processed": False,
+    }
+    if CELERY_BROKER_URL.startswith("filesystem://"):
+        _broker_dir.mkdir(parents=True, exist_ok=True)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "outlet")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+# --- Auth (django-allauth; the full account journey arrives with memberships) ------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+LOGIN_REDIRECT_URL = "/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Email -------------------------------------------------------------------------------------------------
+if "EMAIL_URL" in os.environ:
+    vars().update(env.email_url("EMAIL_URL"))
+elif IS_PRODUCTION:
+    raise ImproperlyConfigured("Production needs EMAIL_URL (e.g. smtp+tls://user:pass@host:587)")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Caucasus Ledger <members@outlet.invalid>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Internationalisation ----------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Tbilisi")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media --------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Locally the app serves uploads itself; production puts the reverse proxy or object storage in front of
+# /media/ (README: Deploying), or sets SERVE_MEDIA=true on a small site.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", default=not IS_PRODUCTION)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if env_bool("STATIC_MANIFEST", default=IS_PRODUCTION)
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- Security ----------------------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+if IS_PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# --- Product settings --------------------------------------------------------------------------------------
+# How many metered articles a reader who is not a member may read in any rolling 30 days.
+METERED_FREE_ARTICLES = env.int("METERED_FREE_ARTICLES", default=3)
+METER_WINDOW_DAYS = 30
+# How many seconds an anonymous reader's rendered article page may be served from the cache.
+ARTICLE_CACHE_SECONDS = env.int("ARTICLE_CACHE_SECONDS", default=300)
+ARTICLES_PER_PAGE = 12
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

@@ -1,0 +1,39 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_page
+from django.views.static import serve
+
+from outlet import feeds, health, views
+from outlet.sitemaps import SITEMAPS
+
+publishing = (
+    [
+        path("", views.home, name="home"),
+        path("articles/<slug:slug>/", views.article, name="article"),
+        path("sections/<slug:slug>/", views.section, name="section"),
+        path("sections/<slug:slug>/feed/", feeds.SectionFeed(), name="section_feed"),
+        path("regions/<slug:slug>/", views.region, name="region"),
+        path("topics/<slug:slug>/", views.tag, name="tag"),
+        path("authors/<slug:slug>/", views.author, name="author"),
+        path("feed/", feeds.LatestArticlesFeed(), name="feed_rss"),
+        path("feed/atom/", feeds.LatestArticlesAtomFeed(), name="feed_atom"),
+        path("prompts/<int:prompt_id>/dismiss/", views.dismiss_prompt, name="dismiss_prompt"),
+    ],
+    "outlet",
+)
+
+urlpatterns = [
+    path("", include(publishing)),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", cache_page(600)(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+]
+if settings.SERVE_MEDIA:
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
+
+handler404 = "outlet.views.page_not_found"
+handler500 = "outlet.views.server_error"
