@@ -51,3 +51,12 @@ def reader_standing(*, user, now: datetime | None = None) -> ReaderStanding:
     if membership_grants_access(membership, now=now):
         return ReaderStanding(Audience.MEMBER, tier_id=membership.tier_id, is_staff=user.is_staff)
     return ReaderStanding(Audience.LAPSED, is_staff=user.is_staff)
+
+
+def standing_for_request(request, *, now: datetime | None = None) -> ReaderStanding:
+    """The reader's standing, looked up once per request however many views and templates ask."""
+    standing = getattr(request, "_reader_standing", None)
+    if standing is None:
+        standing = reader_standing(user=getattr(request, "user", None), now=now)
+        request._reader_standing = standing
+    return standing

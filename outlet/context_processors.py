@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.cache import cache
 
+from members.services import standing_for_request
 from outlet.models import Section
 
 NAVIGATION_CACHE_KEY = "navigation-sections:v1"
@@ -20,4 +21,6 @@ def site(request):
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "navigation_sections": navigation_sections,
+        # Lazy: pages that never show the header's membership link cost no query.
+        "reader_is_member": lambda: standing_for_request(request).is_member,
     }

@@ -18,6 +18,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("OUTLET_VAR_DIR", BASE_DIR / "var"))
 
 env = environ.Env()
+if os.environ.get("OUTLET_ENV", "local") != "production":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -48,7 +50,7 @@ IS_PRODUCTION = OUTLET_ENV == "production"
 
 LOCAL_ONLY_SECRET_KEY = "local-only-insecure-key-never-used-in-production"
 SECRET_KEY = env_secret("SECRET_KEY", None if IS_PRODUCTION else LOCAL_ONLY_SECRET_KEY) or ""
-if IS_PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == LOCAL_ONLY_SECRET_KEY):
+if IS_PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY == LOCAL_ONLY_SECRET_KEY):
     raise ImproperlyConfigured("Production needs SECRET_KEY (or SECRET_KEY_FILE): 50+ random characters")
 
 DEBUG = env_bool("DEBUG", default=not IS_PRODUCTION)
@@ -123,7 +125,6 @@ if "DATABASE_URL" in os.environ:
 elif IS_PRODUCTION:
     raise ImproperlyConfigured("Production needs DATABASE_URL (PostgreSQL)")
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
@@ -204,7 +205,11 @@ USE_TZ = True
 
 # --- Static and media --------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles" if IS_PRODUCTION else VAR_DIR / "staticfiles"))
+if not IS_PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Locally (runserver, tests) whitenoise serves straight from the app folders; production serves collectstatic's output.
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))

@@ -26,6 +26,7 @@ publishing = (
 
 urlpatterns = [
     path("", include(publishing)),
+    path("", include("members.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", health.healthz, name="healthz"),

@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from members.services import reader_standing
+from members.services import standing_for_request
 from outlet import page_cache
 from outlet.access import decide_access
 from outlet.body import insertion_index, split_blocks, teaser
@@ -32,7 +32,7 @@ def _banner(request: HttpRequest, standing, prompts: list[Prompt]) -> Prompt | N
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    standing = reader_standing(user=request.user)
+    standing = standing_for_request(request)
     recent = list(Article.objects.live().for_listing()[:60])
     lead = next((a for a in recent if a.featured), recent[0] if recent else None)
     rest = [a for a in recent if a is not lead]
@@ -53,7 +53,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _paginated_listing(request, *, queryset, template: str, context: dict) -> HttpResponse:
     page = Paginator(queryset.for_listing(), settings.ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
-    standing = reader_standing(user=request.user)
+    standing = standing_for_request(request)
     context |= {"page": page, "banner": _banner(request, standing, active_prompts())}
     return render(request, template, context)
 
@@ -101,7 +101,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     if not article.is_live(now) and not request.user.is_staff:
         raise Http404("No such article")
-    standing = reader_standing(user=request.user, now=now)
+    standing = standing_for_request(request, now=now)
     needs_meter = article.access == Article.Access.METERED and not standing.is_member and not standing.is_staff
     meter = load_meter(request) if needs_meter else None
     allowed_tier_ids = (
