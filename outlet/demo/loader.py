@@ -1,0 +1,213 @@
+"""Load the demo newsroom into an empty (or half-empty) database, creating only what is missing.
+
+`make run` calls this on every start, so it must be cheap when everything is already there and must never
+touch a row staff may have edited: rows are matched by slug (prompts by placement, the editor by username or
+email) and an existing match is left exactly as it is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from members.models import Tier
+from outlet.demo import catalogue
+from outlet.demo.articles import ARTICLES
+from outlet.demo.images import describe_hero, render_hero
+from outlet.demo.spec import DemoArticle
+from outlet.models import Article, Author, Byline, Prompt, Region, Section, Tag
+from outlet.sanitize import sanitize_body
+
+EDITOR_USERNAME = "editor"
+EDITOR_EMAIL = "editor@example.com"
+EDITOR_PASSWORD = "outlet-demo-password"  # local demo only; never created when IS_PRODUCTION
+HERO_CREDIT = "Illustration: Caucasus Ledger"
+
+KINDS = ["sections", "regions", "tags", "authors", "tiers", "prompts", "articles", "editor accounts"]
+
+
+@dataclass
+class Tally:
+    created: Counter = field(default_factory=Counter)
+    present: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, kind: str, *, created: int = 0, present: int = 0) -> None:
+        self.created[kind] += created
+        self.present[kind] += present
+
+    def summary(self) -> str:
+        def listing(counter: Counter) -> str:
+            parts = [(counter[kind], kind) for kind in KINDS if counter[kind]]
+            return ", ".join(f"{n} {kind.removesuffix('s') if n == 1 else kind}" for n, kind in parts)
+
+        created, present = listing(self.created), listing(self.present)
+        if not created:
+            return f"Demo content: nothing to create; already present: {present}."
+        return f"Demo content: created {created}" + (f"; already present: {present}." if present else ".")
+
+
+def load_demo_content(*, now: datetime | None = None) -> Tally:
+    now = now or timezone.now()
+    tally = Tally()
+    sections = _ensure_by_slug(tally, "sections", Section, [
+        {"slug": slug, "name": name, "description": description, "position": (index + 1) * 10}
+        for index, (slug, name, description) in enumerate(catalogue.SECTIONS)
+    ])
+    regions = _ensure_by_slug(tally, "regions", Region, [{"slug": s, "name": n} for s, n in catalogue.REGIONS])
+    tags = _ensure_by_slug(tally, "tags", Tag, [{"slug": s, "name": n} for s, n in catalogue.TAGS])
+    authors = _ensure_by_slug(tally, "authors", Author, [
+        {"slug": slug, "name": name, "role": role, "bio": bio} for slug, name, role, bio in catalogue.AUTHORS
+    ], unique_names=False)
+    tiers = _ensure_by_slug(tally, "tiers", Tier, [
+        {"slug": slug, "name": name, "position": position, "description": description, "is_active": True}
+        for slug, name, position, description in catalogue.TIERS
+    ])
+    _ensure_prompts(tally)
+
+    existing = set(Article.objects.filter(slug__in=[a.slug for a in ARTICLES]).values_list("slug", flat=True))
+    for spec in ARTICLES:
+        if spec.slug in existing:
+            tally.count("articles", present=1)
+            continue
+        _create_article(spec, now=now, sections=sections, regions=regions, tags=tags, authors=authors, tiers=tiers)
+        tally.count("articles", created=1)
+
+    _ensure_editor(tally)
+    return tally
+
+
+def _ensure_by_slug(
+    tally: Tally, kind: str, model: type[models.Model], rows: list[dict], *, unique_names: bool = True
+) -> dict[str, models.Model]:
+    """Create the rows whose slug is missing; returns every row by its demo slug.
+
+    A row staff re-slugged but kept the name of is found by name instead (creating it again would break the
+    unique name, and would duplicate it anyway).
+    """
+    found = {obj.slug: obj for obj in model.objects.filter(slug__in=[row["slug"] for row in rows])}
+    missing = [row for row in rows if row["slug"] not in found]
+    if missing and unique_names:
+        by_name = {obj.name: obj for obj in model.objects.filter(name__in=[row["name"] for row in missing])}
+        for row in missing:
+            if row["name"] in by_name:
+                found[row["slug"]] = by_name[row["name"]]
+        missing = [row for row in missing if row["slug"] not in found]
+    for row in missing:
+        found[row["slug"]] = model.objects.create(**row)
+    tally.count(kind, created=len(missing), present=len(rows) - len(missing))
+    return found
+
+
+def _ensure_prompts(tally: Tally) -> None:
+    """One demo prompt per placement, only where staff have no prompt of that placement at all.
+
+    Prompts have no slug; keying on placement means a renamed or rewritten demo prompt is never duplicated, and
+    a site whose staff wrote their own banner does not get a second one.
+    """
+    taken = set(Prompt.objects.values_list("placement", flat=True).distinct())
+    for row in catalogue.PROMPTS:
+        if row["placement"] in taken:
+            tally.count("prompts", present=1)
+            continue
+        Prompt.objects.create(
+            **row, show_to_anonymous=True, show_to_free=True, show_to_lapsed=True, is_active=True
+        )
+        tally.count("prompts", created=1)
+
+
+def _publication_time(spec: DemoArticle, now: datetime) -> datetime | None:
+    if spec.days_ago is None:
+        return None
+    when = now - timedelta(days=spec.days_ago)
+    if spec.days_ago < 0:  # scheduled: on the hour, so it reads like an editor's choice
+        return when.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return when.replace(second=0, microsecond=0)
+
+
+@transaction.atomic
+def _create_article(spec: DemoArticle, *, now: datetime, sections, regions, tags, authors, tiers) -> Article:
+    article = Article(
+        title=spec.title,
+        dek=spec.dek,
+        slug=spec.slug,
+        body=sanitize_body(spec.body_html()),
+        section=sections[spec.section],
+        region=regions[spec.region],
+        dateline=spec.dateline,
+        status=spec.status,
+        published_at=_publication_time(spec, now),
+        featured=spec.featured,
+        access=spec.access,
+        hero_caption=spec.caption,
+        hero_credit=HERO_CREDIT,
+    )
+    _attach_hero(article, spec)
+    article.save()
+    article.tags.set([tags[slug] for slug in spec.tags])
+    if spec.tiers:
+        article.allowed_tiers.set([tiers[slug] for slug in spec.tiers])
+    Byline.objects.bulk_create(_bylines(article, authors, Byline.Role.AUTHOR, spec.authors)
+                               + _bylines(article, authors, Byline.Role.ADDITIONAL, spec.additional))
+    return article
+
+
+def _bylines(article: Article, authors: dict, role: str, slugs: Iterable[str]) -> list[Byline]:
+    return [Byline(article=article, author=authors[slug], role=role, position=i) for i, slug in enumerate(slugs)]
+
+
+def _attach_hero(article: Article, spec: DemoArticle) -> None:
+    """Draw the illustration, or reuse the one an earlier load left on disk (after a database reset)."""
+    options = {"snow": spec.snow, "time_of_day": spec.time_of_day}
+    filename = f"{spec.slug}.jpg"
+    field_file = article.hero_image
+    name = field_file.field.generate_filename(article, filename)
+    if field_file.storage.exists(name):
+        article.hero_image = name  # the descriptor reads the stored file's width and height
+        article.hero_alt = describe_hero(spec.slug, spec.scene, **options)
+        return
+    hero = render_hero(spec.slug, spec.scene, **options)
+    field_file.save(filename, ContentFile(hero.jpeg), save=False)
+    article.hero_alt = hero.alt
+
+
+def _ensure_editor(tally: Tally) -> None:
+    if settings.IS_PRODUCTION:
+        tally.notes.append(
+            f"WARNING: not creating the demo superuser '{EDITOR_USERNAME}' because IS_PRODUCTION is true; "
+            "create real staff accounts with `manage.py createsuperuser`."
+        )
+        return
+    user_model = get_user_model()
+    if user_model.objects.filter(Q(username=EDITOR_USERNAME) | Q(email__iexact=EDITOR_EMAIL)).exists():
+        tally.count("editor accounts", present=1)
+        note = "(created earlier; if its password was changed, the new one applies)"
+    else:
+        _create_editor(user_model)
+        tally.count("editor accounts", created=1)
+        note = "(just created)"
+    tally.notes.append(
+        f"Staff login for the local demo only {note}: {EDITOR_EMAIL} / {EDITOR_PASSWORD} (username "
+        f"'{EDITOR_USERNAME}') at /admin/ — local demo only, never use these credentials anywhere else."
+    )
+
+
+@transaction.atomic
+def _create_editor(user_model) -> None:
+    from allauth.account.models import EmailAddress
+
+    user = user_model.objects.create_superuser(
+        username=EDITOR_USERNAME, email=EDITOR_EMAIL, password=EDITOR_PASSWORD, first_name="Demo", last_name="Editor"
+    )
+    # Sign-in is by email; a verified address spares the demo editor a confirmation email.
+    EmailAddress.objects.create(user=user, email=EDITOR_EMAIL, verified=True, primary=True)
+
