@@ -55,8 +55,10 @@ class Meter:
         self.reads[article_id] = now
         self.changed = True
         if self.user_id is not None:
-            MeteredRead.objects.update_or_create(
-                user_id=self.user_id, article_id=article_id, defaults={"read_at": timezone.now()}
+            # One upsert: concurrent tabs cannot race into a duplicate, and a read older than the window restarts.
+            MeteredRead.objects.bulk_create(
+                [MeteredRead(user_id=self.user_id, article_id=article_id, read_at=timezone.now())],
+                update_conflicts=True, unique_fields=["user", "article"], update_fields=["read_at"],
             )
 
 
