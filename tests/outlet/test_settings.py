@@ -1,0 +1,73 @@
+"""The production profile is safe by construction and refuses to boot half-configured."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from outlet.settings import env_bool
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "OUTLET_ENV": "production",
+    "SECRET_KEY": "pY3r8Qz-vN1mK6tW0sXa9LbE2uHc5JdF7gRi4oTn_Ue8wVy1zAq",
+    "ALLOWED_HOSTS": "news.example.org",
+    "SITE_URL": "https://news.example.org",
+    "DATABASE_URL": "postgres://outlet:secret@db.internal:5432/outlet",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
+}
+
+
+def run_manage(*args: str, env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    """A clean environment, like a fresh server's: nothing from the test run (CI URLs, browser-test flags) leaks in."""
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
+    env.update(env_overrides)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_production_passes_the_deploy_checklist_with_no_warnings():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SITE_URL"])
+def test_production_refuses_to_start_without_each_required_setting(missing):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = run_manage("check", env_overrides=env)
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+def test_production_refuses_the_local_demo_secret_and_debug():
+    from outlet.settings import LOCAL_ONLY_SECRET_KEY
+
+    assert run_manage("check", env_overrides=PRODUCTION_ENV | {"SECRET_KEY": LOCAL_ONLY_SECRET_KEY}).returncode != 0
+    assert run_manage("check", env_overrides=PRODUCTION_ENV | {"SECRET_KEY": "s" * 64}).returncode != 0
+    assert run_manage("check", env_overrides=PRODUCTION_ENV | {"DEBUG": "true"}).returncode != 0
+
+
+def test_a_secret_can_come_from_a_file(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("Zk4" + PRODUCTION_ENV["SECRET_KEY"] + "\n")
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"} | {"SECRET_KEY_FILE": str(secret_file)}
+    assert run_manage("check", env_overrides=env).returncode == 0
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("1", True), ("False", False), ("off", False), ("", True)])
+def test_booleans_accept_only_clear_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("SOME_FLAG", raw)
+    assert env_bool("SOME_FLAG", default=True) is expected
+
+
+def test_a_misspelt_boolean_is_an_error(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "flase")
+    with pytest.raises(ImproperlyConfigured):
+        env_bool("SOME_FLAG", default=False)
