@@ -25,9 +25,9 @@ def may_cache(request) -> bool:
     return not len(get_messages(request))
 
 
-def article_key(*, article, variant: str, meter_remaining: int | None, prompts) -> str:
+def article_key(*, version: str, article, variant: str, meter_remaining: int | None, prompts) -> str:
     prompt_part = ",".join(f"{p.pk}@{p.updated_at.timestamp()}" if p else "-" for p in prompts)
-    raw = f"{article.pk}|{article.updated_at.timestamp()}|{variant}|{meter_remaining}|{prompt_part}"
+    raw = f"{version}|{article.pk}|{article.updated_at.timestamp()}|{variant}|{meter_remaining}|{prompt_part}"
     return f"article-page:{KEY_VERSION}:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q
-from django.utils import timezone
-
 from members.services import Audience
+from outlet.content_cache import running_prompts
 from outlet.models import Prompt
 
 BANNER_DISMISS_COOKIE = "outlet_dismissed"
@@ -20,14 +18,8 @@ _AUDIENCE_FLAG = {
 
 
 def active_prompts(*, now: datetime | None = None) -> list[Prompt]:
-    """All prompts running now, best first; one query serves every placement on a page."""
-    now = now or timezone.now()
-    return list(
-        Prompt.objects.filter(is_active=True)
-        .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-        .order_by("-priority", "-updated_at", "id")
-    )
+    """All prompts running now, best first; one cached list serves every placement on a page."""
+    return running_prompts(now=now)
 
 
 def choose_prompt(prompts: list[Prompt], *, placement: str, audience: Audience, dismissed: frozenset[int] = frozenset()) -> Prompt | None:

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from members.services import standing_for_request
-from outlet import page_cache
+from outlet import content_cache, page_cache
 from outlet.access import decide_access
 from outlet.body import insertion_index, split_blocks, teaser
 from outlet.meter import load_meter, save_meter
@@ -97,21 +97,19 @@ def author(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def article(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(Article.objects.for_listing().prefetch_related("tags"), slug=slug)
     now = timezone.now()
-    if not article.is_live(now) and not request.user.is_staff:
+    content = content_cache.article_page_content(slug, now=now)
+    article = content.article
+    if article is None or (not article.is_live(now) and not request.user.is_staff):
         raise Http404("No such article")
     standing = standing_for_request(request, now=now)
     needs_meter = article.access == Article.Access.METERED and not standing.is_member and not standing.is_staff
     meter = load_meter(request) if needs_meter else None
-    allowed_tier_ids = (
-        frozenset(article.allowed_tiers.values_list("id", flat=True)) if article.access == Article.Access.TIERS else frozenset()
-    )
-    decision = decide_access(article=article, standing=standing, meter=meter, allowed_tier_ids=allowed_tier_ids)
+    decision = decide_access(article=article, standing=standing, meter=meter, allowed_tier_ids=article.allowed_tier_ids)
     if decision.counts_against_meter:
         meter.record(article.pk)
 
-    prompts = active_prompts(now=now)
+    prompts = content.prompts
     audience = standing.audience
     banner = _banner(request, standing, prompts)
     if decision.full_text:
@@ -140,13 +138,15 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             "is_preview": not article.is_live(now),
             "related": Article.objects.live(now).filter(section_id=article.section_id).exclude(pk=article.pk).for_listing()[:4],
             "canonical_path": article.get_absolute_url(),
+            "content_version": content.version,
+            "fragment_cache_seconds": settings.ARTICLE_CACHE_SECONDS,
         }
         return render(request, "outlet/article.html", context)
 
     cache_key = None
     if page_cache.may_cache(request):
         cache_key = page_cache.article_key(
-            article=article, variant=decision.variant, meter_remaining=meter.remaining if meter else None,
+            version=content.version, article=article, variant=decision.variant, meter_remaining=meter.remaining if meter else None,
             prompts=(banner, in_article, end_of_article, paywall),
         )
     response = page_cache.fetch_or_render(cache_key, render_page)

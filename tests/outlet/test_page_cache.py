@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import timezone
 
+from outlet import services
 from outlet.models import Article, Prompt
 from tests.factories import ArticleFactory, PromptFactory
 from tests.outlet.readers import cast, tiers  # noqa: F401 - fixtures
@@ -64,3 +67,48 @@ def test_editing_the_article_or_a_prompt_refreshes_the_cached_page():
     prompt.save()
     html = Client().get(article.get_absolute_url()).content.decode()
     assert "After the edit" in html and "New appeal" in html
+
+
+def test_a_cached_anonymous_page_costs_no_sql(django_assert_num_queries):
+    article = ArticleFactory(access=Article.Access.METERED)
+    PromptFactory()
+    Client().get(article.get_absolute_url())
+    with django_assert_num_queries(0):
+        response = Client().get(article.get_absolute_url())
+    assert response["X-Page-Cache"] == "hit"
+    assert f"{article.slug}-P8" in response.content.decode()
+
+
+def test_unpublishing_takes_a_cached_story_down_at_once():
+    article = ArticleFactory()
+    Client().get(article.get_absolute_url())
+    assert Client().get(article.get_absolute_url()).status_code == 200
+    services.unpublish(article_ids=[article.pk])  # a bulk update: no model signals fire
+    assert Client().get(article.get_absolute_url()).status_code == 404
+
+
+def test_changing_who_may_read_reaches_cached_pages(tiers):
+    article = ArticleFactory(access=Article.Access.PUBLIC)
+    Client().get(article.get_absolute_url())
+    article.access = Article.Access.TIERS
+    article.save()
+    article.allowed_tiers.add(tiers["a"])
+    html = Client().get(article.get_absolute_url()).content.decode()
+    assert f"{article.slug}-P8" not in html
+
+
+def test_a_prompt_ends_on_time_even_when_the_prompt_list_is_cached():
+    start = timezone.now()
+    PromptFactory(headline="Only until midnight", ends_at=start + timezone.timedelta(minutes=10))
+    article = ArticleFactory()
+    with time_machine.travel(start, tick=False):
+        assert "Only until midnight" in Client().get(article.get_absolute_url()).content.decode()
+    with time_machine.travel(start + timezone.timedelta(minutes=11), tick=False):
+        assert "Only until midnight" not in Client().get(article.get_absolute_url()).content.decode()
+
+
+def test_the_related_rail_shows_a_story_published_after_it_was_cached(cast):
+    article = ArticleFactory()
+    cast["free"].get(article.get_absolute_url())
+    ArticleFactory(section=article.section, title="Fresh from the same desk")
+    assert "Fresh from the same desk" in cast["free"].get(article.get_absolute_url()).content.decode()

@@ -1,0 +1,111 @@
+"""Cached reads of the publishing content every article page needs (the article and the running prompts).
+
+An anonymous article page served from the page cache should cost no SQL at all, so the inputs of its cache key
+come from here. Every cached entry is filed under a content version that any edit to publishing content replaces
+(signals below, and the bulk updates in services.py), so an edit, an unpublish or a new prompt shows on the next
+request, not after a timeout.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Prefetch
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
+
+from outlet.models import Article, Author, Byline, Prompt, Region, Section, Tag
+
+VERSION_KEY = "publishing-content-version"
+
+
+def _enabled() -> bool:
+    return settings.ARTICLE_CACHE_SECONDS > 0
+
+
+def content_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # A fresh random token, never a counter: an evicted counter restarting at 1 would revive stale entries.
+        version = uuid.uuid4().hex
+        if not cache.add(VERSION_KEY, version, timeout=None):
+            version = cache.get(VERSION_KEY) or version
+    return version
+
+
+def bump_content_version(**_signal_kwargs) -> None:
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def _load_article(slug: str) -> Article | None:
+    article = (
+        Article.objects.select_related("section", "region")
+        .prefetch_related(Prefetch("bylines", queryset=Byline.objects.select_related("author")), "tags")
+        .filter(slug=slug)
+        .first()
+    )
+    if article is not None:
+        article.allowed_tier_ids = (
+            frozenset(article.allowed_tiers.values_list("id", flat=True))
+            if article.access == Article.Access.TIERS else frozenset()
+        )
+    return article
+
+
+def _switched_on_prompts() -> list[Prompt]:
+    return list(Prompt.objects.filter(is_active=True).order_by("-priority", "-updated_at", "id"))
+
+
+def _running(prompts: list[Prompt], now: datetime) -> list[Prompt]:
+    """Dates are checked per request, so a prompt starts and ends on time even though the list is cached."""
+    return [p for p in prompts if (p.starts_at is None or p.starts_at <= now) and (p.ends_at is None or p.ends_at > now)]
+
+
+@dataclass(frozen=True)
+class ArticlePageContent:
+    version: str
+    article: Article | None  # whatever its status: the caller decides who may see it
+    prompts: list[Prompt]  # running now, best first
+
+
+def article_page_content(slug: str, *, now: datetime) -> ArticlePageContent:
+    """The article (bylines, tags, allowed tiers) and the running prompts: two cache round trips when warm."""
+    if not _enabled():
+        return ArticlePageContent("uncached", _load_article(slug), _running(_switched_on_prompts(), now))
+    version = content_version()
+    article_key, prompts_key = f"article-snapshot:{version}:{slug}", f"switched-on-prompts:{version}"
+    found = cache.get_many([article_key, prompts_key])
+    article, prompts = found.get(article_key), found.get(prompts_key)
+    if article is None:
+        article = _load_article(slug)
+        if article is not None:
+            cache.set(article_key, article, settings.ARTICLE_CACHE_SECONDS)
+    if prompts is None:
+        prompts = _switched_on_prompts()
+        cache.set(prompts_key, prompts, settings.ARTICLE_CACHE_SECONDS)
+    return ArticlePageContent(version, article, _running(prompts, now))
+
+
+def running_prompts(*, now: datetime | None = None) -> list[Prompt]:
+    """Switched-on prompts inside their dates, best first."""
+    now = now or timezone.now()
+    if not _enabled():
+        return _running(_switched_on_prompts(), now)
+    key = f"switched-on-prompts:{content_version()}"
+    prompts = cache.get(key)
+    if prompts is None:
+        prompts = _switched_on_prompts()
+        cache.set(key, prompts, settings.ARTICLE_CACHE_SECONDS)
+    return _running(prompts, now)
+
+
+def connect_signals() -> None:
+    for model in (Article, Byline, Prompt, Section, Region, Author, Tag):
+        post_save.connect(bump_content_version, sender=model, dispatch_uid=f"content-version-save-{model.__name__}")
+        post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"content-version-delete-{model.__name__}")
+    for through in (Article.tags.through, Article.allowed_tiers.through):
+        m2m_changed.connect(bump_content_version, sender=through, dispatch_uid=f"content-version-m2m-{through.__name__}")
