@@ -23,7 +23,7 @@ demo: migrate
 
 ## Run the site at http://127.0.0.1:8000 with a real Celery worker (embedded default: SQLite, filesystem broker).
 run: demo
-	$(BIN)/python bin/run_local.py
+	$(BIN)/python manage.py run_local
 
 ## Run the whole test suite (CI sets DATABASE_URL and REDIS_URL to the real PostgreSQL and Redis).
 test: install

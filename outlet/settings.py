@@ -156,9 +156,11 @@ else:
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(VAR_DIR / "celery-processed"),
         "store_processed": False,
+        "control_folder": str(VAR_DIR / "celery-control"),  # broadcast/pidbox exchanges (else ./control)
     }
     if CELERY_BROKER_URL.startswith("filesystem://"):
         _broker_dir.mkdir(parents=True, exist_ok=True)
+        (VAR_DIR / "celery-control").mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

@@ -162,9 +162,10 @@ PROMPTS = [
         "headline": "Help us keep reporters on the road",
         "body": "This spring we are raising money for a year of reporting trips across the Caucasus: fuel, "
         "translators and nights in village guesthouses.\n\n"
-        "Every gift, of any size, goes straight to the reporting fund.",
-        "cta_label": "Give to the fund",
-        "cta_url": "/donate/",
+        "Every contribution, of any size, goes straight to the reporting fund.",
+        # Points at the membership page until the fundraiser's campaign page exists.
+        "cta_label": "Support our reporting",
+        "cta_url": "/membership/",
         "priority": 5,
     },
     {

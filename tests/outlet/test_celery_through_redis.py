@@ -9,7 +9,7 @@ from outlet.celery import app as celery_app
 from outlet.models import Article
 from outlet.tasks import publish_due_articles
 from tests.factories import ArticleFactory
-from tests.integration.conftest import wait_for
+from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
