@@ -25,6 +25,10 @@ class ArticleAdmin(admin.ModelAdmin):
     list_select_related = ["section"]
     actions = ["publish_now", "unpublish"]
     save_on_top = True
+
+    class Media:
+        css = {"all": ["admin_extra/article_editor.css"]}
+
     fieldsets = [
         (None, {"fields": ["title", "dek", "slug", "body"]}),
         ("Photo", {"fields": ["hero_image", "hero_alt", "hero_caption", "hero_credit"]}),
