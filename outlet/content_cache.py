@@ -8,6 +8,8 @@ request, not after a timeout.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,14 +29,27 @@ def _enabled() -> bool:
     return settings.ARTICLE_CACHE_SECONDS > 0
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """Changes with every deploy that touches code, templates or static files, so a page cached by the previous
+    release (old markup, old hashed stylesheet names, old pickled models) is never served by the new one."""
+    digest = hashlib.sha256()
+    roots = [settings.BASE_DIR / name for name in ("outlet", "members", "donations", "templates", "static")]
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def content_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
+    token = cache.get(VERSION_KEY)
+    if token is None:
         # A fresh random token, never a counter: an evicted counter restarting at 1 would revive stale entries.
-        version = uuid.uuid4().hex
-        if not cache.add(VERSION_KEY, version, timeout=None):
-            version = cache.get(VERSION_KEY) or version
-    return version
+        token = uuid.uuid4().hex
+        if not cache.add(VERSION_KEY, token, timeout=None):
+            token = cache.get(VERSION_KEY) or token
+    return f"{code_fingerprint()}-{token}"
 
 
 def bump_content_version(**_signal_kwargs) -> None:

@@ -25,10 +25,27 @@ def may_cache(request) -> bool:
     return not len(get_messages(request))
 
 
-def article_key(*, version: str, article, variant: str, meter_remaining: int | None, prompts) -> str:
+def _digest(*, version: str, article, variant: str, meter_remaining: int | None, prompts, reader_flags: tuple) -> str:
     prompt_part = ",".join(f"{p.pk}@{p.updated_at.timestamp()}" if p else "-" for p in prompts)
-    raw = f"{version}|{article.pk}|{article.updated_at.timestamp()}|{variant}|{meter_remaining}|{prompt_part}"
-    return f"article-page:{KEY_VERSION}:{hashlib.sha256(raw.encode()).hexdigest()}"
+    raw = (f"{version}|{article.pk}|{article.updated_at.timestamp()}|{variant}|{meter_remaining}|"
+           f"{settings.METERED_FREE_ARTICLES}|{prompt_part}|{reader_flags}")
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def article_key(*, version: str, article, variant: str, meter_remaining: int | None, prompts) -> str:
+    """The whole anonymous page: `prompts` includes the banner, since the page carries it."""
+    digest = _digest(version=version, article=article, variant=variant, meter_remaining=meter_remaining,
+                     prompts=prompts, reader_flags=())
+    return f"article-page:{KEY_VERSION}:{digest}"
+
+
+def story_fragment_key(*, version: str, article, variant: str, meter_remaining: int | None, prompts,
+                       signed_in: bool, preview: bool) -> str:
+    """The story part of any reader's page (no header, banner or footer). Everything the fragment shows that can
+    differ between readers is an input: the access decision, the meter count, the prompts inside the story,
+    whether to offer "Sign in", and the staff preview notice."""
+    return _digest(version=version, article=article, variant=variant, meter_remaining=meter_remaining,
+                   prompts=prompts, reader_flags=(signed_in, preview))
 
 
 def fetch_or_render(key: str | None, render: Callable[[], HttpResponse]) -> HttpResponse:

@@ -120,6 +120,9 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
         in_article = end_of_article = None
         paywall = choose_prompt(prompts, placement=Prompt.Placement.PAYWALL, audience=audience)
 
+    meter_remaining = meter.remaining if meter is not None else None
+    is_preview = not article.is_live(now)
+
     def render_page() -> HttpResponse:
         blocks = split_blocks(sanitize_body(article.body))
         shown = blocks if decision.full_text else teaser(blocks)
@@ -133,20 +136,25 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             "end_of_article_prompt": end_of_article,
             "paywall_prompt": paywall,
             "banner": banner,
-            "meter_remaining": meter.remaining if meter is not None else None,
+            "meter_remaining": meter_remaining,
             "meter_allowance": settings.METERED_FREE_ARTICLES,
-            "is_preview": not article.is_live(now),
+            "is_preview": is_preview,
             "related": Article.objects.live(now).filter(section_id=article.section_id).exclude(pk=article.pk).for_listing()[:4],
             "canonical_path": article.get_absolute_url(),
             "content_version": content.version,
             "fragment_cache_seconds": settings.ARTICLE_CACHE_SECONDS,
+            "story_fragment_key": page_cache.story_fragment_key(
+                version=content.version, article=article, variant=decision.variant, meter_remaining=meter_remaining,
+                prompts=(in_article, end_of_article, paywall), signed_in=request.user.is_authenticated,
+                preview=is_preview,
+            ),
         }
         return render(request, "outlet/article.html", context)
 
     cache_key = None
     if page_cache.may_cache(request):
         cache_key = page_cache.article_key(
-            version=content.version, article=article, variant=decision.variant, meter_remaining=meter.remaining if meter else None,
+            version=content.version, article=article, variant=decision.variant, meter_remaining=meter_remaining,
             prompts=(banner, in_article, end_of_article, paywall),
         )
     response = page_cache.fetch_or_render(cache_key, render_page)

@@ -112,3 +112,28 @@ def test_the_related_rail_shows_a_story_published_after_it_was_cached(cast):
     cast["free"].get(article.get_absolute_url())
     ArticleFactory(section=article.section, title="Fresh from the same desk")
     assert "Fresh from the same desk" in cast["free"].get(article.get_absolute_url()).content.decode()
+
+
+def test_signed_in_readers_share_the_story_but_never_each_others_access(cast):
+    article = ArticleFactory(access=Article.Access.MEMBERS)
+    locked_text = f"{article.slug}-P8"
+    for reader in ["member_a", "free", "member_b", "lapsed", "comped_a", "expired"]:
+        html = cast[reader].get(article.get_absolute_url()).content.decode()
+        assert (locked_text in html) == (reader in {"member_a", "member_b", "comped_a"}), reader
+
+
+def test_the_shared_story_keeps_each_readers_own_header_and_sign_in_offer(cast):
+    article = ArticleFactory(access=Article.Access.MEMBERS)
+    anonymous = cast["anonymous"].get(article.get_absolute_url()).content.decode()
+    free = cast["free"].get(article.get_absolute_url()).content.decode()
+    lapsed = cast["lapsed"].get(article.get_absolute_url()).content.decode()
+    assert "Already a member?" in anonymous and "Already a member?" not in free
+    assert "free@example.org" in free and "free@example.org" not in lapsed and "lapsed@example.org" in lapsed
+
+
+def test_a_staff_preview_notice_never_reaches_readers(cast):
+    article = ArticleFactory(status=Article.Status.SCHEDULED, published_at=timezone.now() + timezone.timedelta(minutes=1))
+    assert "Preview — not published" in cast["staff"].get(article.get_absolute_url()).content.decode()
+    # Well inside the cache lifetime, so a shared fragment would still be there to leak.
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=2), tick=False):
+        assert "Preview — not published" not in cast["free"].get(article.get_absolute_url()).content.decode()
