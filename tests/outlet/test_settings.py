@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -71,3 +72,13 @@ def test_a_misspelt_boolean_is_an_error(monkeypatch):
     monkeypatch.setenv("SOME_FLAG", "flase")
     with pytest.raises(ImproperlyConfigured):
         env_bool("SOME_FLAG", default=False)
+
+
+def test_production_static_files_are_hashed_and_compressed_for_whitenoise(tmp_path):
+    result = run_manage("collectstatic", "--noinput", env_overrides=PRODUCTION_ENV | {"STATIC_ROOT": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())
+    hashed_css = manifest["paths"]["css/site.css"]
+    assert hashed_css != "css/site.css", "file names carry a content hash, so they can be cached forever"
+    assert (tmp_path / hashed_css).exists()
+    assert (tmp_path / (hashed_css + ".gz")).exists() or (tmp_path / (hashed_css + ".br")).exists()
