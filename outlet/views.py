@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -160,6 +161,10 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     response = page_cache.fetch_or_render(cache_key, render_page)
     if meter is not None:
         save_meter(meter, response)
+    # The page depends on the reader's cookies (meter, dismissed banner, session): a CDN or proxy that cached it by
+    # URL would hand one reader's page to the next, so only our own keyed cache may keep it.
+    patch_vary_headers(response, ("Cookie",))
+    patch_cache_control(response, private=True, no_cache=True)
     return response
 
 

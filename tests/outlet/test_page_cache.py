@@ -137,3 +137,10 @@ def test_a_staff_preview_notice_never_reaches_readers(cast):
     # Well inside the cache lifetime, so a shared fragment would still be there to leak.
     with time_machine.travel(timezone.now() + timezone.timedelta(minutes=2), tick=False):
         assert "Preview — not published" not in cast["free"].get(article.get_absolute_url()).content.decode()
+
+
+def test_no_proxy_or_cdn_may_keep_a_readers_article_page():
+    article = ArticleFactory(access=Article.Access.METERED)
+    for _ in range(2):  # a miss, then a hit from our own cache
+        response = Client().get(article.get_absolute_url())
+        assert "private" in response["Cache-Control"] and "Cookie" in response["Vary"]
