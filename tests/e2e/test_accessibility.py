@@ -1,0 +1,40 @@
+"""Every kind of reader-facing page passes axe-core's accessibility rules (contrast, landmarks, alt text, names)."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from outlet.models import Article, Byline, Prompt
+from tests.factories import ArticleFactory, AuthorFactory, PromptFactory, SectionFactory, TierFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def newsroom():
+    section = SectionFactory(name="Environment", slug="environment")
+    reporter = AuthorFactory(name="Nino Gelashvili", slug="nino-gelashvili", bio="Environment reporter in Tbilisi.")
+    lead = ArticleFactory(title="A village fights the dam", slug="village-dam", featured=True, section=section,
+                          authors=[reporter], dek="Pensioners block the survey crews.")
+    Byline.objects.create(article=lead, author=AuthorFactory(name="Giorgi T."), role=Byline.Role.ADDITIONAL, position=1)
+    ArticleFactory(title="Shepherds and the dry spring", slug="dry-spring", section=section, access=Article.Access.MEMBERS)
+    TierFactory(name="Supporter", slug="supporter", description="Read every story.")
+    PromptFactory(kicker="Become a member", headline="Support independent journalism", cta_label="Join today")
+    PromptFactory(placement=Prompt.Placement.IN_ARTICLE, after_paragraph=2, headline="Paid for by members")
+    PromptFactory(placement=Prompt.Placement.END_OF_ARTICLE, headline="Keep reporters on the road")
+    PromptFactory(placement=Prompt.Placement.PAYWALL, headline="Keep reading with a membership")
+
+
+PAGES = ["/", "/articles/village-dam/", "/articles/dry-spring/", "/sections/environment/",
+         "/authors/nino-gelashvili/", "/membership/", "/no-such-page/"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_the_page_has_no_accessibility_violations(page, live_server, newsroom, settings, path):
+    settings.DEBUG = False  # the styled 404, as readers get it
+    page.goto(live_server.url + path)
+    result = Axe().run(page)
+    problems = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+                for v in result.response["violations"]]
+    assert problems == []
