@@ -38,3 +38,19 @@ def test_the_page_has_no_accessibility_violations(page, live_server, newsroom, s
     problems = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
                 for v in result.response["violations"]]
     assert problems == []
+
+
+def test_a_keyboard_reader_can_skip_to_the_story_and_dismiss_the_banner(page, live_server, newsroom):
+    page.goto(live_server.url + "/articles/village-dam/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == "Dismiss":
+            break
+    else:
+        pytest.fail("the banner's dismiss button is not reachable with Tab")
+    page.keyboard.press("Enter")
+    page.locator("#site-banner").wait_for(state="detached")
+    assert page.evaluate("document.activeElement.id") == "main", "focus lands on the story, not lost on <body>"
