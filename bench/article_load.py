@@ -4,8 +4,8 @@
 
 Creates (and drops) the database `outlet_bench` on the local PostgreSQL, loads the demo content, starts gunicorn
 with 2 sync workers (the production server settings: DEBUG off, CONN_MAX_AGE on, Redis cache), and runs wrk
-against: the bare view, a public article as an anonymous reader, a metered article as an anonymous reader,
-and a metered article as a signed-in reader. Prints req/s and the ratio to the bare view, and writes
+against: the bare view; as an anonymous reader, the home page, a public article and a metered article; and a
+metered article as a signed-in reader. Prints req/s and the ratio to the bare view, and writes
 bench/results/article_load.json.
 """
 
@@ -92,6 +92,7 @@ def main() -> None:
         wait_until_up(base + "/__bench__/bare/")
         cases = [
             ("bare Django view", "/__bench__/bare/", []),
+            ("home page, anonymous", "/", []),
             ("article, anonymous (public)", public_url, []),
             ("article, anonymous (metered)", metered_url, []),
             ("article, signed-in reader (metered)", metered_url, [f"Cookie: sessionid={session_key}"]),

@@ -26,7 +26,7 @@ VERSION_KEY = "publishing-content-version"
 
 
 def _enabled() -> bool:
-    return settings.ARTICLE_CACHE_SECONDS > 0
+    return settings.PAGE_CACHE_SECONDS > 0
 
 
 @functools.cache
@@ -98,10 +98,10 @@ def article_page_content(slug: str, *, now: datetime) -> ArticlePageContent:
     if article is None:
         article = _load_article(slug)
         if article is not None:
-            cache.set(article_key, article, settings.ARTICLE_CACHE_SECONDS)
+            cache.set(article_key, article, settings.PAGE_CACHE_SECONDS)
     if prompts is None:
         prompts = _switched_on_prompts()
-        cache.set(prompts_key, prompts, settings.ARTICLE_CACHE_SECONDS)
+        cache.set(prompts_key, prompts, settings.PAGE_CACHE_SECONDS)
     return ArticlePageContent(version, article, _running(prompts, now))
 
 
@@ -114,7 +114,7 @@ def running_prompts(*, now: datetime | None = None) -> list[Prompt]:
     prompts = cache.get(key)
     if prompts is None:
         prompts = _switched_on_prompts()
-        cache.set(key, prompts, settings.ARTICLE_CACHE_SECONDS)
+        cache.set(key, prompts, settings.PAGE_CACHE_SECONDS)
     return _running(prompts, now)
 
 

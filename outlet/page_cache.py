@@ -1,9 +1,10 @@
-"""Whole-page caching of article pages for anonymous readers.
+"""Whole-page caching of the article and home pages for anonymous readers.
 
-An anonymous article page is a pure function of the article's version, the access decision, the meter count
-shown and the prompts chosen; the key holds all of them, so one reader's state can never reach another and
-member-only text is only ever cached under a full-text decision that anonymous readers cannot get. Signed-in
-readers are never served from this cache.
+An anonymous article page is a pure function of the content version, the article, the access decision, the meter
+count shown and the prompts chosen (the home page: of the content version and the banner); the key holds all of
+them, plus today's date for the masthead, so one reader's state can never reach another and member-only text is
+only ever cached under a full-text decision that anonymous readers cannot get. Signed-in readers are never served
+from this cache.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 KEY_VERSION = "v1"
 
@@ -25,18 +28,30 @@ def may_cache(request) -> bool:
     return not len(get_messages(request))
 
 
+def _prompt_part(prompts) -> str:
+    return ",".join(f"{p.pk}@{p.updated_at.timestamp()}" if p else "-" for p in prompts)
+
+
 def _digest(*, version: str, article, variant: str, meter_remaining: int | None, prompts, reader_flags: tuple) -> str:
-    prompt_part = ",".join(f"{p.pk}@{p.updated_at.timestamp()}" if p else "-" for p in prompts)
     raw = (f"{version}|{article.pk}|{article.updated_at.timestamp()}|{variant}|{meter_remaining}|"
-           f"{settings.METERED_FREE_ARTICLES}|{prompt_part}|{reader_flags}")
+           f"{settings.METERED_FREE_ARTICLES}|{_prompt_part(prompts)}|{reader_flags}")
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _page_key(page: str, digest: str) -> str:
+    # The masthead prints today's date, so a page cached before midnight is not served after it.
+    return f"{page}-page:{KEY_VERSION}:{timezone.localdate().isoformat()}:{digest}"
 
 
 def article_key(*, version: str, article, variant: str, meter_remaining: int | None, prompts) -> str:
     """The whole anonymous page: `prompts` includes the banner, since the page carries it."""
     digest = _digest(version=version, article=article, variant=variant, meter_remaining=meter_remaining,
                      prompts=prompts, reader_flags=())
-    return f"article-page:{KEY_VERSION}:{digest}"
+    return _page_key("article", digest)
+
+
+def home_key(*, version: str, banner) -> str:
+    return _page_key("home", hashlib.sha256(f"{version}|{_prompt_part([banner])}".encode()).hexdigest())
 
 
 def story_fragment_key(*, version: str, article, variant: str, meter_remaining: int | None, prompts,
@@ -48,8 +63,15 @@ def story_fragment_key(*, version: str, article, variant: str, meter_remaining: 
                    prompts=prompts, reader_flags=(signed_in, preview))
 
 
+def keep_private(response: HttpResponse) -> None:
+    """These pages depend on the reader's cookies (meter, dismissed banner, session): a CDN or proxy caching them
+    by URL would hand one reader's page to the next, so only our own keyed cache may keep them."""
+    patch_vary_headers(response, ("Cookie",))
+    patch_cache_control(response, private=True, no_cache=True)
+
+
 def fetch_or_render(key: str | None, render: Callable[[], HttpResponse]) -> HttpResponse:
-    if key is None or settings.ARTICLE_CACHE_SECONDS <= 0:
+    if key is None or settings.PAGE_CACHE_SECONDS <= 0:
         return render()
     body = cache.get(key)
     if body is not None:
@@ -58,6 +80,6 @@ def fetch_or_render(key: str | None, render: Callable[[], HttpResponse]) -> Http
         return response
     response = render()
     if response.status_code == 200:
-        cache.set(key, response.content, settings.ARTICLE_CACHE_SECONDS)
+        cache.set(key, response.content, settings.PAGE_CACHE_SECONDS)
     response["X-Page-Cache"] = "miss"
     return response

@@ -249,7 +249,7 @@ if IS_PRODUCTION:
 METERED_FREE_ARTICLES = env.int("METERED_FREE_ARTICLES", default=3)
 METER_WINDOW_DAYS = 30
 # How many seconds an anonymous reader's rendered article page may be served from the cache.
-ARTICLE_CACHE_SECONDS = env.int("ARTICLE_CACHE_SECONDS", default=300)
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
 ARTICLES_PER_PAGE = 12
 
 LOGGING = {

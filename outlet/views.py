@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -34,22 +33,31 @@ def _banner(request: HttpRequest, standing, prompts: list[Prompt]) -> Prompt | N
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     standing = standing_for_request(request)
-    recent = list(Article.objects.live().for_listing()[:60])
-    lead = next((a for a in recent if a.featured), recent[0] if recent else None)
-    rest = [a for a in recent if a is not lead]
-    by_section: dict[Section, list[Article]] = {}
-    for article in rest[HOME_LATEST:]:
-        items = by_section.setdefault(article.section, [])
-        if len(items) < HOME_SECTION_ITEMS:
-            items.append(article)
-    context = {
-        "lead": lead,
-        "latest": rest[:HOME_LATEST],
-        "section_rails": [(s, items) for s, items in by_section.items() if s.in_navigation],
-        "banner": _banner(request, standing, active_prompts()),
-        "canonical_path": "/",
-    }
-    return render(request, "outlet/home.html", context)
+    banner = _banner(request, standing, active_prompts())
+
+    def render_page() -> HttpResponse:
+        recent = list(Article.objects.live().for_listing()[:60])
+        lead = next((a for a in recent if a.featured), recent[0] if recent else None)
+        rest = [a for a in recent if a is not lead]
+        by_section: dict[Section, list[Article]] = {}
+        for article in rest[HOME_LATEST:]:
+            items = by_section.setdefault(article.section, [])
+            if len(items) < HOME_SECTION_ITEMS:
+                items.append(article)
+        return render(request, "outlet/home.html", {
+            "lead": lead,
+            "latest": rest[:HOME_LATEST],
+            "section_rails": [(s, items) for s, items in by_section.items() if s.in_navigation],
+            "banner": banner,
+            "canonical_path": "/",
+        })
+
+    cache_key = None
+    if page_cache.may_cache(request):
+        cache_key = page_cache.home_key(version=content_cache.content_version(), banner=banner)
+    response = page_cache.fetch_or_render(cache_key, render_page)
+    page_cache.keep_private(response)
+    return response
 
 
 def _paginated_listing(request, *, queryset, template: str, context: dict) -> HttpResponse:
@@ -143,7 +151,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             "related": Article.objects.live(now).filter(section_id=article.section_id).exclude(pk=article.pk).for_listing()[:4],
             "canonical_path": article.get_absolute_url(),
             "content_version": content.version,
-            "fragment_cache_seconds": settings.ARTICLE_CACHE_SECONDS,
+            "fragment_cache_seconds": settings.PAGE_CACHE_SECONDS,
             "story_fragment_key": page_cache.story_fragment_key(
                 version=content.version, article=article, variant=decision.variant, meter_remaining=meter_remaining,
                 prompts=(in_article, end_of_article, paywall), signed_in=request.user.is_authenticated,
@@ -161,10 +169,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     response = page_cache.fetch_or_render(cache_key, render_page)
     if meter is not None:
         save_meter(meter, response)
-    # The page depends on the reader's cookies (meter, dismissed banner, session): a CDN or proxy that cached it by
-    # URL would hand one reader's page to the next, so only our own keyed cache may keep it.
-    patch_vary_headers(response, ("Cookie",))
-    patch_cache_control(response, private=True, no_cache=True)
+    page_cache.keep_private(response)
     return response
 
 

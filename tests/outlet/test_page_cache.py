@@ -144,3 +144,32 @@ def test_no_proxy_or_cdn_may_keep_a_readers_article_page():
     for _ in range(2):  # a miss, then a hit from our own cache
         response = Client().get(article.get_absolute_url())
         assert "private" in response["Cache-Control"] and "Cookie" in response["Vary"]
+
+
+def test_the_home_page_is_cached_for_anonymous_readers_and_a_new_story_shows_at_once(django_assert_num_queries):
+    ArticleFactory(title="Yesterday's lead")
+    PromptFactory(headline="Support independent journalism now")
+    Client().get("/")
+    with django_assert_num_queries(0):
+        response = Client().get("/")
+    assert response["X-Page-Cache"] == "hit"
+    ArticleFactory(title="Breaking: the pass reopens")
+    assert "Breaking: the pass reopens" in Client().get("/").content.decode()
+
+
+def test_the_cached_home_page_respects_each_readers_dismissed_banner():
+    banner = PromptFactory(headline="Support independent journalism now")
+    Client().get("/")
+    reader = Client()
+    reader.post(f"/prompts/{banner.pk}/dismiss/")
+    assert banner.headline not in reader.get("/").content.decode()
+    assert banner.headline in Client().get("/").content.decode()
+
+
+def test_a_page_cached_before_midnight_shows_the_new_date_after_it():
+    ArticleFactory()
+    evening = timezone.make_aware(timezone.datetime(2026, 11, 26, 23, 58))
+    with time_machine.travel(evening, tick=False):
+        assert "Thursday 26 November 2026" in Client().get("/").content.decode()
+    with time_machine.travel(evening + timezone.timedelta(minutes=3), tick=False):
+        assert "Friday 27 November 2026" in Client().get("/").content.decode()
