@@ -160,7 +160,8 @@ class Article(models.Model):
 
 
 class Byline(models.Model):
-    """An author's credit on an article, in order: writers first, then 'additional reporting by'."""
+    """An author's credit on an article. Pages list writers and 'additional reporting by' separately, each in the
+    order staff set with `position`."""
 
     class Role(models.TextChoices):
         AUTHOR = "author", "Author"
@@ -172,7 +173,7 @@ class Byline(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        ordering = ["role", "position", "id"]
+        ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["article", "author", "role"], name="byline_once_per_role")]
 
     def __str__(self) -> str:

@@ -106,3 +106,12 @@ def test_the_header_offers_membership_to_readers_and_thanks_members(cast):
     member_home = cast["member_a"].get("/").content.decode()
     assert "Your membership" in member_home and "Become a member" not in member_home
     assert "You are a member" in cast["member_a"].get("/membership/").content.decode()
+
+
+def test_bylines_follow_the_order_staff_set():
+    first, second = AuthorFactory(name="Zara Aliyeva"), AuthorFactory(name="Ani Hakobyan")
+    article = ArticleFactory(authors=[])
+    Byline.objects.create(article=article, author=second, position=2)
+    Byline.objects.create(article=article, author=first, position=1)
+    html = Client().get(article.get_absolute_url()).content.decode()
+    assert html.index("Zara Aliyeva") < html.index("Ani Hakobyan")
