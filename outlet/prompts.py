@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from members.services import Audience
@@ -31,6 +32,32 @@ def choose_prompt(prompts: list[Prompt], *, placement: str, audience: Audience, 
         if prompt.placement == placement and getattr(prompt, flag) and prompt.pk not in dismissed:
             return prompt
     return None
+
+
+@dataclass(frozen=True)
+class ArticlePrompts:
+    banner: Prompt | None
+    in_article: Prompt | None
+    end_of_article: Prompt | None
+    paywall: Prompt | None
+
+    @property
+    def all(self) -> tuple[Prompt | None, ...]:
+        return (self.banner, self.in_article, self.end_of_article, self.paywall)
+
+
+def prompts_for_article(prompts: list[Prompt], *, full_text: bool, audience: Audience, dismissed: frozenset[int]) -> ArticlePrompts:
+    """A reader given the full text meets the in-article and end-of-article appeals; a reader given a teaser meets
+    the paywall box instead, so a locked page never stacks three asks."""
+    def pick(placement: str) -> Prompt | None:
+        return choose_prompt(prompts, placement=placement, audience=audience)
+
+    return ArticlePrompts(
+        banner=choose_prompt(prompts, placement=Prompt.Placement.BANNER, audience=audience, dismissed=dismissed),
+        in_article=pick(Prompt.Placement.IN_ARTICLE) if full_text else None,
+        end_of_article=pick(Prompt.Placement.END_OF_ARTICLE) if full_text else None,
+        paywall=None if full_text else pick(Prompt.Placement.PAYWALL),
+    )
 
 
 def dismissed_banners(request) -> frozenset[int]:

@@ -17,7 +17,7 @@ from outlet.access import decide_access
 from outlet.body import insertion_index, split_blocks, teaser
 from outlet.meter import load_meter, save_meter
 from outlet.models import Article, Author, Prompt, Region, Section, Tag
-from outlet.prompts import active_prompts, choose_prompt, dismissed_banners, remember_dismissal
+from outlet.prompts import active_prompts, choose_prompt, dismissed_banners, prompts_for_article, remember_dismissal
 from outlet.sanitize import sanitize_body
 
 HOME_LATEST = 9
@@ -118,33 +118,25 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     if decision.counts_against_meter:
         meter.record(article.pk)
 
-    prompts = content.prompts
-    audience = standing.audience
-    banner = _banner(request, standing, prompts)
-    if decision.full_text:
-        in_article = choose_prompt(prompts, placement=Prompt.Placement.IN_ARTICLE, audience=audience)
-        end_of_article = choose_prompt(prompts, placement=Prompt.Placement.END_OF_ARTICLE, audience=audience)
-        paywall = None
-    else:
-        in_article = end_of_article = None
-        paywall = choose_prompt(prompts, placement=Prompt.Placement.PAYWALL, audience=audience)
-
+    chosen = prompts_for_article(
+        content.prompts, full_text=decision.full_text, audience=standing.audience, dismissed=dismissed_banners(request)
+    )
     meter_remaining = meter.remaining if meter is not None else None
     is_preview = not article.is_live(now)
 
     def render_page() -> HttpResponse:
         blocks = split_blocks(sanitize_body(article.body))
         shown = blocks if decision.full_text else teaser(blocks)
-        slot = insertion_index(shown, in_article.after_paragraph) if in_article else None
+        slot = insertion_index(shown, chosen.in_article.after_paragraph) if chosen.in_article else None
         context = {
             "article": article,
             "decision": decision,
             "blocks_before": shown if slot is None else shown[:slot],
             "blocks_after": [] if slot is None else shown[slot:],
-            "in_article_prompt": in_article if slot is not None else None,
-            "end_of_article_prompt": end_of_article,
-            "paywall_prompt": paywall,
-            "banner": banner,
+            "in_article_prompt": chosen.in_article if slot is not None else None,
+            "end_of_article_prompt": chosen.end_of_article,
+            "paywall_prompt": chosen.paywall,
+            "banner": chosen.banner,
             "meter_remaining": meter_remaining,
             "meter_allowance": settings.METERED_FREE_ARTICLES,
             "is_preview": is_preview,
@@ -154,8 +146,8 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             "fragment_cache_seconds": settings.PAGE_CACHE_SECONDS,
             "story_fragment_key": page_cache.story_fragment_key(
                 version=content.version, article=article, variant=decision.variant, meter_remaining=meter_remaining,
-                prompts=(in_article, end_of_article, paywall), signed_in=request.user.is_authenticated,
-                preview=is_preview,
+                prompts=(chosen.in_article, chosen.end_of_article, chosen.paywall),
+                signed_in=request.user.is_authenticated, preview=is_preview,
             ),
         }
         return render(request, "outlet/article.html", context)
@@ -164,7 +156,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     if page_cache.may_cache(request):
         cache_key = page_cache.article_key(
             version=content.version, article=article, variant=decision.variant, meter_remaining=meter_remaining,
-            prompts=(banner, in_article, end_of_article, paywall),
+            prompts=chosen.all,
         )
     response = page_cache.fetch_or_render(cache_key, render_page)
     if meter is not None:
