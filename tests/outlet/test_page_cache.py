@@ -173,3 +173,15 @@ def test_a_page_cached_before_midnight_shows_the_new_date_after_it():
         assert "Thursday 26 November 2026" in Client().get("/").content.decode()
     with time_machine.travel(evening + timezone.timedelta(minutes=3), tick=False):
         assert "Friday 27 November 2026" in Client().get("/").content.decode()
+
+
+def test_a_scheduled_story_reaches_the_cached_home_page_when_the_task_marks_it_published():
+    ArticleFactory(title="Already out")
+    start = timezone.now()
+    ArticleFactory(title="Embargoed until nine", status=Article.Status.SCHEDULED,
+                   published_at=start + timezone.timedelta(seconds=30))
+    with time_machine.travel(start, tick=False):
+        assert "Embargoed until nine" not in Client().get("/").content.decode()
+    with time_machine.travel(start + timezone.timedelta(seconds=60), tick=False):
+        services.publish_due_articles()
+        assert "Embargoed until nine" in Client().get("/").content.decode()
