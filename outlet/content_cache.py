@@ -71,6 +71,15 @@ def _load_article(slug: str) -> Article | None:
     return article
 
 
+def _cached(key: str, load, *, found: dict | None = None):
+    """The value under `key` (taken from an earlier get_many's `found` when given), loaded and stored on a miss."""
+    value = found.get(key) if found is not None else cache.get(key)
+    if value is None:
+        value = load()
+        cache.set(key, value, settings.PAGE_CACHE_SECONDS)
+    return value
+
+
 def _switched_on_prompts() -> list[Prompt]:
     return list(Prompt.objects.filter(is_active=True).order_by("-priority", "-updated_at", "id"))
 
@@ -94,14 +103,12 @@ def article_page_content(slug: str, *, now: datetime) -> ArticlePageContent:
     version = content_version()
     article_key, prompts_key = f"article-snapshot:{version}:{slug}", f"switched-on-prompts:{version}"
     found = cache.get_many([article_key, prompts_key])
-    article, prompts = found.get(article_key), found.get(prompts_key)
+    article = found.get(article_key)
     if article is None:
         article = _load_article(slug)
         if article is not None:
             cache.set(article_key, article, settings.PAGE_CACHE_SECONDS)
-    if prompts is None:
-        prompts = _switched_on_prompts()
-        cache.set(prompts_key, prompts, settings.PAGE_CACHE_SECONDS)
+    prompts = _cached(prompts_key, _switched_on_prompts, found=found)
     return ArticlePageContent(version, article, _running(prompts, now))
 
 
@@ -110,12 +117,17 @@ def running_prompts(*, now: datetime | None = None) -> list[Prompt]:
     now = now or timezone.now()
     if not _enabled():
         return _running(_switched_on_prompts(), now)
-    key = f"switched-on-prompts:{content_version()}"
-    prompts = cache.get(key)
-    if prompts is None:
-        prompts = _switched_on_prompts()
-        cache.set(key, prompts, settings.PAGE_CACHE_SECONDS)
-    return _running(prompts, now)
+    return _running(_cached(f"switched-on-prompts:{content_version()}", _switched_on_prompts), now)
+
+
+def navigation_sections() -> list[tuple[str, str]]:
+    """(name, url) of the sections in the site's navigation; every page shows them."""
+    def load() -> list[tuple[str, str]]:
+        return [(s.name, s.get_absolute_url()) for s in Section.objects.filter(in_navigation=True)]
+
+    if not _enabled():
+        return load()
+    return _cached(f"navigation-sections:{content_version()}", load)
 
 
 def connect_signals() -> None:
