@@ -1,8 +1,4 @@
-"""Membership tiers and each reader's membership.
-
-Prices, checkout and the provider lifecycle arrive with the payments pipeline; the shapes here are the ones the
-publishing side's access rules depend on, so they do not change when payments land.
-"""
+"""Membership tiers and their prices, each reader's membership, and the timeline of how it got there."""
 
 from __future__ import annotations
 
@@ -15,6 +11,7 @@ class Tier(models.Model):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
+    benefits = models.TextField(blank=True, help_text="One benefit per line, shown as a list on the membership page.")
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the membership page (lowest first).")
     is_active = models.BooleanField(default=True, help_text="Inactive tiers cannot be joined; existing members keep them.")
 
@@ -23,6 +20,36 @@ class Tier(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def benefit_list(self) -> list[str]:
+        return [line.strip() for line in self.benefits.splitlines() if line.strip()]
+
+
+class TierPrice(models.Model):
+    class Interval(models.TextChoices):
+        MONTH = "month", "Monthly"
+        YEAR = "year", "Yearly"
+
+    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="prices")
+    interval = models.CharField(max_length=5, choices=Interval.choices)
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. GEL, USD, EUR.")
+    amount_minor = models.PositiveIntegerField(help_text="In minor units: 1500 is 15.00.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["tier__position", "currency", "interval"]
+        constraints = [
+            models.UniqueConstraint(fields=["tier", "interval", "currency"], name="one_price_per_tier_interval_currency"),
+            models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="tier_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tier} {self.get_interval_display()} {self.amount_minor} {self.currency}"
+
+    def save(self, *args, **kwargs):
+        self.currency = self.currency.upper()
+        super().save(*args, **kwargs)
 
 
 class Membership(models.Model):
@@ -47,8 +74,97 @@ class Membership(models.Model):
     current_period_end = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # What is being paid, as the provider last reported it.
+    interval = models.CharField(max_length=5, choices=TierPrice.Interval.choices, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    amount_minor = models.PositiveIntegerField(null=True, blank=True)
+    provider = models.CharField(max_length=20, blank=True)
+    provider_customer_id = models.CharField(max_length=255, blank=True)
+    provider_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    # Past due: access continues until this moment while the provider retries the card.
+    grace_until = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # The provider time of the last subscription state applied, so an older event never overwrites a newer one.
+    provider_state_at = models.DateTimeField(null=True, blank=True)
+    provider_state_rank = models.SmallIntegerField(default=0)
+
     class Meta:
         indexes = [models.Index(fields=["status"])]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.tier} ({self.get_status_display()})"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.source == self.Source.PAID
+
+
+class MembershipCheckout(models.Model):
+    """One attempt to join or re-join: what the reader chose, and the provider's checkout for it."""
+
+    reference = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership_checkouts")
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT)
+    interval = models.CharField(max_length=5, choices=TierPrice.Interval.choices)
+    currency = models.CharField(max_length=3)
+    amount_minor = models.PositiveIntegerField()
+    provider = models.CharField(max_length=20)
+    provider_session_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"checkout {self.reference} ({self.user})"
+
+
+class MemberEvent(models.Model):
+    """The member timeline: every state change with its cause (a provider event, a staff user, or the reader)."""
+
+    class Kind(models.TextChoices):
+        CHECKOUT_STARTED = "checkout_started", "Checkout started"
+        CHECKOUT_COMPLETED = "checkout_completed", "Checkout completed"
+        JOINED = "joined", "Became a member"
+        RENEWED = "renewed", "Payment received"
+        PLAN_CHANGED = "plan_changed", "Tier or interval changed"
+        CANCEL_REQUESTED = "cancel_requested", "Set to end at period end"
+        RESUMED = "resumed", "Resumed"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+        RECOVERED = "recovered", "Payment recovered"
+        LAPSED = "lapsed", "Membership ended"
+        REFUNDED = "refunded", "Payment refunded"
+        DISPUTED = "disputed", "Payment disputed"
+        COMPED = "comped", "Complimentary membership given"
+        COMP_ENDED = "comp_ended", "Complimentary membership ended"
+        EMAIL_SENT = "email_sent", "Email sent"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member_events")
+    membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    summary = models.CharField(max_length=300)
+    reader_visible = models.BooleanField(default=True)
+    # The cause: exactly one of these is usually set (a provider event, a staff member, or the reader themself).
+    webhook_event = models.ForeignKey("payments.WebhookEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    staff_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by_reader = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d} {self.user}: {self.summary}"
+
+    @property
+    def cause(self) -> str:
+        if self.staff_user_id:
+            return f"staff: {self.staff_user}"
+        if self.webhook_event_id:
+            return f"{self.webhook_event.provider} event {self.webhook_event.event_id}"
+        return "reader" if self.by_reader else "system"

@@ -3,4 +3,13 @@ from django.urls import path
 from members import views
 
 app_name = "members"
-urlpatterns = [path("membership/", views.membership, name="membership")]
+urlpatterns = [
+    path("membership/", views.membership, name="membership"),
+    path("membership/join/", views.join, name="join"),
+    path("membership/welcome/<slug:reference>/", views.welcome, name="welcome"),
+    path("accounts/membership/", views.account, name="account"),
+    path("accounts/membership/change/", views.change_plan, name="change_plan"),
+    path("accounts/membership/cancel/", views.cancel, name="cancel"),
+    path("accounts/membership/resume/", views.resume, name="resume"),
+    path("accounts/membership/billing/", views.billing_portal, name="billing_portal"),
+]

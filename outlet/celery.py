@@ -11,4 +11,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "publish-due-articles": {"task": "outlet.tasks.publish_due_articles", "schedule": 60.0},
+    # A webhook stored but never processed (broker outage, crashed worker) is queued again.
+    "requeue-stuck-webhook-events": {"task": "outlet.payments.tasks.requeue_stuck_events", "schedule": 120.0},
+    # Events the provider holds that no webhook delivered are fetched and ingested.
+    "reconcile-provider-events": {"task": "outlet.payments.tasks.reconcile_provider_events", "schedule": 900.0},
+    "lapse-ended-memberships": {"task": "members.tasks.lapse_ended_memberships", "schedule": 900.0},
 }

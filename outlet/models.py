@@ -236,3 +236,19 @@ class MeteredRead(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "article"], name="metered_read_once_per_article")]
         indexes = [models.Index(fields=["user", "read_at"])]
+
+
+class SentEmail(models.Model):
+    """Every message outlet.emails sent, keyed so a retried task or a duplicated event never sends it twice."""
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=60)
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to}"

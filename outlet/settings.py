@@ -172,16 +172,50 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
-# --- Auth (django-allauth; the full account journey arrives with memberships) ------------------------------
+# --- Auth (django-allauth: readers sign in with their email address; no usernames anywhere) ----------------
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# The default User keeps its (required, unique) username column; allauth never shows it and fills it with a
+# unique name generated from the email address at signup. Readers only ever see and type their email.
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
-ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_UNIQUE_EMAIL = True
+# A reader proves the address before the account is usable: a short code, typed on the page they are on, so the
+# signup's ?next= (say /membership/) survives verification without a trip through a mailed link.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True  # "Send me a sign-in code" for readers who forget passwords
+# Password reset by emailed link (not code): a link still works when the mail is opened on another device.
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # tell the reader when their password or email address changed
+ACCOUNT_PREVENT_ENUMERATION = True  # signup/reset never reveal whether an address has an account
+ACCOUNT_SESSION_REMEMBER = True  # stay signed in (SESSION_COOKIE_AGE); readers sign out from the header
+ACCOUNT_LOGOUT_ON_GET = False  # sign out is a POST form (CSRF), never a link a third party can fire
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Caucasus Ledger] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if IS_PRODUCTION else "http"
+LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+# Rate limits stay on (allauth counts in the default cache: Redis in production, shared by every worker).
+# Format "<amount>/<period>/<key>", period s/m/h/d, key ip / key (the email address typed) / user.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",  # sign-in attempts of any outcome
+    "login_failed": "10/m/ip,5/5m/key",  # wrong passwords: per address, then locked for 5 minutes
+    "signup": "10/m/ip",  # signup form submissions from one address (an office NAT included)
+    "confirm_email": "1/10s/key",  # resending a verification code
+    "request_login_code": "20/m/ip,3/m/key",  # mailing a sign-in code
+    "reset_password": "20/m/ip,5/m/key",  # mailing a reset link
+    "reset_password_from_key": "20/m/ip",  # opening/using reset links
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+}
+# Behind a proxy the client address is in X-Forwarded-For; say how many proxies to trust, else every reader
+# shares the proxy's address and one busy minute locks out everyone.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -251,6 +285,32 @@ METER_WINDOW_DAYS = 30
 # How many seconds an anonymous reader's rendered article page may be served from the cache.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
 ARTICLES_PER_PAGE = 12
+
+# --- Payments ----------------------------------------------------------------------------------------------
+# "sandbox" (local checkout and portal pages, no keys) or "stripe". Production refuses the sandbox.
+PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "stripe" if IS_PRODUCTION else "sandbox")
+if PAYMENT_PROVIDER not in {"sandbox", "stripe"}:
+    raise ImproperlyConfigured(f"PAYMENT_PROVIDER must be 'sandbox' or 'stripe', not {PAYMENT_PROVIDER!r}")
+if IS_PRODUCTION and PAYMENT_PROVIDER != "stripe":
+    raise ImproperlyConfigured("Production takes payments through Stripe: PAYMENT_PROVIDER=stripe")
+STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY", "") or ""
+STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET", "") or ""
+if PAYMENT_PROVIDER == "stripe" and IS_PRODUCTION and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured("Production needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET")
+# Signs the sandbox's own webhook events, so they pass through the same verifying intake as Stripe's.
+SANDBOX_WEBHOOK_SECRET = env_secret("SANDBOX_WEBHOOK_SECRET", SECRET_KEY) or ""
+# What the card statement shows (Stripe: 5-22 characters).
+PAYMENT_STATEMENT_DESCRIPTOR = os.environ.get("PAYMENT_STATEMENT_DESCRIPTOR", "CAUCASUS LEDGER")
+# An event not processed this many minutes after it arrived is queued again by the sweep task.
+WEBHOOK_REQUEUE_AFTER_MINUTES = env.int("WEBHOOK_REQUEUE_AFTER_MINUTES", default=5)
+
+# --- Memberships -------------------------------------------------------------------------------------------
+# After a failed renewal a member keeps access this many days while the provider retries the card.
+MEMBERSHIP_GRACE_DAYS = env.int("MEMBERSHIP_GRACE_DAYS", default=7)
+# A paid membership stays open this long past its period end, so a renewal that is charged a little late never
+# locks a paying reader out between the period ending and the provider's renewal event arriving.
+MEMBERSHIP_RENEWAL_LEEWAY_HOURS = env.int("MEMBERSHIP_RENEWAL_LEEWAY_HOURS", default=48)
+MEMBERSHIP_CURRENCIES = ["GEL", "USD", "EUR"]
 
 LOGGING = {
     "version": 1,

@@ -27,6 +27,7 @@ publishing = (
 urlpatterns = [
     path("", include(publishing)),
     path("", include("members.urls")),
+    path("payments/", include("outlet.payments.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", health.healthz, name="healthz"),

@@ -27,8 +27,9 @@ def cast(db, tiers):
         "free": UserFactory(username="free"),
         "lapsed": MembershipFactory(user=UserFactory(username="lapsed"), tier=tiers["a"], status=Membership.Status.LAPSED,
                                     current_period_end=now - timezone.timedelta(days=3)).user,
+        # Active on paper, but its period ended beyond the renewal leeway and no renewal came: no access.
         "expired": MembershipFactory(user=UserFactory(username="expired"), tier=tiers["a"],
-                                     current_period_end=now - timezone.timedelta(minutes=1)).user,
+                                     current_period_end=now - timezone.timedelta(days=3)).user,
         "member_a": MembershipFactory(user=UserFactory(username="member_a"), tier=tiers["a"]).user,
         "member_b": MembershipFactory(user=UserFactory(username="member_b"), tier=tiers["b"]).user,
         "comped_a": MembershipFactory(user=UserFactory(username="comped_a"), tier=tiers["a"], source=Membership.Source.COMP,

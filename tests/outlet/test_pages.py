@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from outlet.models import Article, Byline
-from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, TierFactory
+from tests.factories import ArticleFactory, AuthorFactory, SectionFactory
 from tests.outlet.readers import cast, tiers  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
@@ -91,14 +91,6 @@ def test_the_500_page_renders_without_a_database(client, settings):
 def test_article_listing_does_not_show_locked_text():
     article = ArticleFactory(access=Article.Access.MEMBERS, title="Locked")
     assert f"{article.slug}-P1" not in Client().get("/").content.decode()
-
-
-def test_the_membership_page_lists_open_tiers_and_is_honest_about_payment(cast, tiers):
-    TierFactory(name="Retired tier", slug="retired", is_active=False)
-    html = cast["anonymous"].get("/membership/").content.decode()
-    assert "Insider" in html and "Supporter" in html
-    assert "Retired tier" not in html
-    assert "not open yet" in html and "/accounts/signup/" in html
 
 
 def test_the_header_offers_membership_to_readers_and_thanks_members(cast):

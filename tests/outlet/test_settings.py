@@ -23,6 +23,8 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://outlet:secret@db.internal:5432/outlet",
     "REDIS_URL": "redis://cache.internal:6379/0",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
+    "STRIPE_SECRET_KEY": "sk_test_not_a_real_key",
+    "STRIPE_WEBHOOK_SECRET": "whsec_not_a_real_secret",
 }
 
 
@@ -39,7 +41,8 @@ def test_production_passes_the_deploy_checklist_with_no_warnings():
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SITE_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SITE_URL",
+                                     "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
 def test_production_refuses_to_start_without_each_required_setting(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = run_manage("check", env_overrides=env)

@@ -1,0 +1,42 @@
+from django import forms
+from django.conf import settings
+
+from members.models import Tier, TierPrice
+
+
+class JoinForm(forms.Form):
+    tier = forms.ModelChoiceField(queryset=Tier.objects.filter(is_active=True), to_field_name="slug",
+                                  error_messages={"invalid_choice": "That tier is not open for joining. Choose another."})
+    interval = forms.ChoiceField(choices=TierPrice.Interval.choices)
+    currency = forms.CharField(max_length=3)
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].upper()
+
+
+class ChangePlanForm(forms.Form):
+    """One radio group on the account page: "<tier slug>|<interval>"."""
+
+    tier_interval = forms.CharField(max_length=100, error_messages={"required": "Choose a tier and a billing interval."})
+
+    def clean(self):
+        slug, _, interval = self.cleaned_data.get("tier_interval", "").partition("|")
+        tier = Tier.objects.filter(is_active=True, slug=slug).first()
+        if tier is None or interval not in TierPrice.Interval.values:
+            raise forms.ValidationError("Choose a tier and a billing interval.")
+        self.cleaned_data |= {"tier": tier, "interval": interval}
+        return self.cleaned_data
+
+
+class OfferFilter(forms.Form):
+    """The membership page's query string: ?currency=USD&interval=year (bad values fall back, never error)."""
+
+    currency = forms.CharField(required=False, max_length=3)
+    interval = forms.ChoiceField(required=False, choices=TierPrice.Interval.choices)
+
+    def choice(self, currencies: list[str]) -> tuple[str, str]:
+        data = self.cleaned_data if self.is_valid() else {}
+        currency = (data.get("currency") or "").upper()
+        if currency not in currencies:
+            currency = currencies[0] if currencies else settings.MEMBERSHIP_CURRENCIES[0]
+        return currency, data.get("interval") or "month"

@@ -1,0 +1,74 @@
+"""Membership emails and the daily lapse sweep. Tasks take ids; each email is sent at most once per key."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import formats
+
+from members import services
+from members.models import MemberEvent, Membership
+from outlet import emails
+from outlet.money import format_money
+
+ACCOUNT_PATH = "/accounts/membership/"
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.email.split("@")[0]
+
+
+def _date(moment) -> str:
+    return formats.date_format(moment, "j F Y") if moment else ""
+
+
+def _record_email(membership: Membership, summary: str) -> None:
+    MemberEvent.objects.create(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.EMAIL_SENT,
+                               summary=summary, reader_visible=False)
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=1800, max_retries=8)
+def send_welcome_email(membership_id: int, key: str) -> bool:
+    membership = Membership.objects.select_related("user", "tier").filter(pk=membership_id).first()
+    if membership is None:
+        return False
+    price = format_money(membership.amount_minor, membership.currency)
+    amount = f"{price} / {membership.get_interval_display().lower()}" if price and membership.interval else "complimentary"
+    sent = emails.membership_welcome(
+        key=key, to=membership.user.email, name=_name(membership.user), tier_name=membership.tier.name, amount=amount,
+        next_charge=_date(membership.current_period_end) if membership.source == Membership.Source.PAID else "",
+        account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
+    )
+    if sent:
+        _record_email(membership, "Welcome email sent")
+    return sent
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=1800, max_retries=8)
+def send_payment_failed_email(membership_id: int, key: str) -> bool:
+    membership = Membership.objects.select_related("user").filter(pk=membership_id).first()
+    if membership is None:
+        return False
+    sent = emails.membership_payment_failed(
+        key=key, to=membership.user.email, name=_name(membership.user), grace_until=_date(membership.grace_until) or "soon",
+        account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
+    )
+    if sent:
+        _record_email(membership, "Payment-failed email sent")
+    return sent
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=1800, max_retries=8)
+def send_membership_ended_email(membership_id: int, key: str) -> bool:
+    membership = Membership.objects.select_related("user").filter(pk=membership_id).first()
+    if membership is None or membership.status != Membership.Status.LAPSED:
+        return False
+    sent = emails.membership_ended(key=key, to=membership.user.email, name=_name(membership.user), join_url=f"{settings.SITE_URL}/membership/")
+    if sent:
+        _record_email(membership, "Membership-ended email sent")
+    return sent
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def lapse_ended_memberships() -> int:
+    return services.lapse_ended_memberships()

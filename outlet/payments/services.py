@@ -1,0 +1,204 @@
+"""The payment pipeline: store what a provider tells us, process it once, heal what got lost, and keep the
+payment rows every product (memberships, donations) builds on."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from outlet.payments import registry
+from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
+from outlet.payments.providers import get_provider
+from outlet.payments.providers.base import PaymentDisputed, PaymentRefunded, PaymentSucceeded, ProviderEvent
+
+logger = logging.getLogger(__name__)
+
+# Stripe keeps events about 30 days; asking for more returns nothing older anyway.
+PROVIDER_EVENT_RETENTION = timedelta(days=30)
+# An event may be listed by the provider slightly after events created later; re-reading this overlap is free
+# because ingestion is idempotent.
+RECONCILIATION_OVERLAP = timedelta(minutes=10)
+MAX_PROCESSING_ATTEMPTS = 10
+
+
+def ingest_event(*, provider_id: str, event: ProviderEvent, via: str = WebhookEvent.Via.WEBHOOK) -> tuple[WebhookEvent, bool]:
+    """Store an event once and queue its processing after commit. A duplicate delivery changes nothing."""
+    existing = WebhookEvent.objects.filter(provider=provider_id, event_id=event.id).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            stored = WebhookEvent.objects.create(
+                provider=provider_id, event_id=event.id, type=event.type, created_at_provider=event.created,
+                payload=event.payload, livemode=event.livemode, via=via,
+            )
+    except IntegrityError:  # a concurrent delivery of the same event won the insert
+        return WebhookEvent.objects.get(provider=provider_id, event_id=event.id), False
+    transaction.on_commit(lambda: _enqueue(stored.pk))
+    return stored, True
+
+
+def _enqueue(webhook_event_pk: int) -> None:
+    from outlet.payments.tasks import process_webhook_event
+
+    try:
+        process_webhook_event.delay(webhook_event_pk)
+    except Exception:  # broker down: the event is stored; requeue_stuck_events picks it up later
+        logger.warning("could not enqueue webhook event %s; the sweep will retry it", webhook_event_pk, exc_info=True)
+
+
+def process_webhook_event(*, webhook_event_pk: int) -> str:
+    """Translate and dispatch one stored event, exactly once. Returns the final status."""
+    try:
+        with transaction.atomic():
+            stored = WebhookEvent.objects.select_for_update().get(pk=webhook_event_pk)
+            if stored.status not in (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED):
+                return stored.status
+            provider = get_provider(stored.provider)
+            domain_events = provider.translate(ProviderEvent(
+                id=stored.event_id, type=stored.type, created=stored.created_at_provider,
+                payload=stored.payload, livemode=stored.livemode,
+            ))
+            if not domain_events:
+                status = WebhookEvent.Status.IGNORED
+            else:
+                ours = False
+                for domain_event in domain_events:
+                    ours = registry.dispatch(domain_event, webhook_event=stored) or ours
+                status = WebhookEvent.Status.PROCESSED if ours else WebhookEvent.Status.NOT_OURS
+            stored.status = status
+            stored.processed_at = timezone.now()
+            stored.attempts += 1
+            stored.last_error = ""
+            stored.save(update_fields=["status", "processed_at", "attempts", "last_error"])
+            return status
+    except WebhookEvent.DoesNotExist:
+        return "missing"
+    except Exception as exc:
+        logger.exception("processing webhook event %s failed", webhook_event_pk)
+        WebhookEvent.objects.filter(pk=webhook_event_pk).update(
+            status=WebhookEvent.Status.FAILED, last_error=f"{type(exc).__name__}: {exc}"[:2000], attempts=F("attempts") + 1,
+        )
+        raise
+
+
+def requeue_stuck_events(*, now: datetime | None = None) -> int:
+    """Queue again every event that should have been processed by now (lost enqueue, broker outage, crash)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.WEBHOOK_REQUEUE_AFTER_MINUTES)
+    stuck = list(
+        WebhookEvent.objects.filter(received_at__lt=cutoff, attempts__lt=MAX_PROCESSING_ATTEMPTS)
+        .filter(status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED])
+        .order_by("created_at_provider")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for pk in stuck:
+        _enqueue(pk)
+    return len(stuck)
+
+
+def reconcile_provider_events(*, provider_id: str | None = None, now: datetime | None = None) -> int:
+    """Ingest events the provider holds that never reached us by webhook. Returns how many were new."""
+    provider = get_provider(provider_id)
+    now = now or timezone.now()
+    cursor = ReconciliationCursor.objects.filter(provider=provider.id).first()
+    since = max(cursor.synced_until - RECONCILIATION_OVERLAP, now - PROVIDER_EVENT_RETENTION) if cursor else None
+    newest = cursor.synced_until if cursor else None
+    ingested = 0
+    for event in provider.events_since(created_after=since):
+        _, created = ingest_event(provider_id=provider.id, event=event, via=WebhookEvent.Via.RECONCILIATION)
+        ingested += int(created)
+        newest = max(newest, event.created) if newest else event.created
+    if newest is not None:
+        ReconciliationCursor.objects.update_or_create(
+            provider=provider.id, defaults={"synced_until": newest, "last_run_ingested": ingested},
+        )
+    return ingested
+
+
+# --- Payments and customers ---------------------------------------------------------------------------------
+
+
+def link_customer(*, provider_id: str, customer_id: str | None, user_id: int | None) -> None:
+    """Remember whose customer this is, so later checkouts and the card portal reuse it."""
+    if not customer_id or not user_id:
+        return
+    if ProviderCustomer.objects.filter(provider=provider_id, customer_id=customer_id).exists():
+        return
+    if ProviderCustomer.objects.filter(provider=provider_id, user_id=user_id).exists():
+        return  # keep the first; a second customer for one reader changes nothing we rely on
+    try:
+        with transaction.atomic():
+            ProviderCustomer.objects.create(provider=provider_id, customer_id=customer_id, user_id=user_id)
+    except IntegrityError:
+        pass
+
+
+def customer_id_for(*, provider_id: str, user_id: int) -> str | None:
+    return ProviderCustomer.objects.filter(provider=provider_id, user_id=user_id).values_list("customer_id", flat=True).first()
+
+
+def user_id_for_customer(*, provider_id: str, customer_id: str | None) -> int | None:
+    if not customer_id:
+        return None
+    return ProviderCustomer.objects.filter(provider=provider_id, customer_id=customer_id).values_list("user_id", flat=True).first()
+
+
+def record_payment(*, event: PaymentSucceeded, purpose: str, user_id: int | None) -> tuple[Payment, bool]:
+    """The Payment row for a succeeded payment, created once however often the event arrives."""
+    existing = Payment.objects.filter(provider=event.provider, provider_ref=event.payment_ref).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                provider=event.provider, provider_ref=event.payment_ref, other_refs=" ".join(event.other_refs),
+                purpose=purpose, user_id=user_id, email=event.email, customer_id=event.customer_id or "",
+                subscription_id=event.subscription_id or "", amount_minor=event.amount_minor,
+                currency=event.currency.upper(), description=event.description[:200], paid_at=event.occurred_at,
+                provider_receipt_url=event.provider_receipt_url, metadata=dict(event.metadata),
+            )
+    except IntegrityError:
+        return Payment.objects.get(provider=event.provider, provider_ref=event.payment_ref), False
+    return payment, True
+
+
+def find_payment(*, provider_id: str, refs: tuple[str, ...]) -> Payment | None:
+    refs = tuple(ref for ref in refs if ref)
+    if not refs:
+        return None
+    query = Q(provider_ref__in=refs)
+    for ref in refs:
+        query |= Q(other_refs__contains=ref)
+    return Payment.objects.filter(provider=provider_id).filter(query).first()
+
+
+def apply_refund(*, event: PaymentRefunded) -> Payment | None:
+    """Record the provider's cumulative refunded amount; a replay or an older event never lowers it."""
+    payment = find_payment(provider_id=event.provider, refs=event.payment_refs)
+    if payment is None:
+        return None
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    refunded = min(max(payment.amount_refunded_minor, event.amount_refunded_minor), payment.amount_minor)
+    if refunded == payment.amount_refunded_minor:
+        return payment
+    payment.amount_refunded_minor = refunded
+    if payment.status != Payment.Status.DISPUTED:
+        full = event.fully_refunded or refunded >= payment.amount_minor
+        payment.status = Payment.Status.REFUNDED if full else Payment.Status.PARTIALLY_REFUNDED
+    payment.save(update_fields=["amount_refunded_minor", "status"])
+    return payment
+
+
+def apply_dispute(*, event: PaymentDisputed) -> Payment | None:
+    payment = find_payment(provider_id=event.provider, refs=event.payment_refs)
+    if payment is None:
+        return None
+    Payment.objects.filter(pk=payment.pk).exclude(status=Payment.Status.DISPUTED).update(status=Payment.Status.DISPUTED)
+    payment.refresh_from_db()
+    return payment

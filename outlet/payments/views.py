@@ -1,0 +1,28 @@
+"""Webhook intake: verify, store, queue, answer. Nothing here changes members or donations."""
+
+from __future__ import annotations
+
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from outlet.payments import services
+from outlet.payments.providers import get_provider
+from outlet.payments.providers.base import InvalidSignature
+
+WEBHOOK_PROVIDERS = {"stripe", "sandbox"}
+
+
+@csrf_exempt
+@require_POST
+def webhook(request, provider_id: str):
+    """200 for anything verified (stored; unknown and foreign events are marked later), 400 for a bad signature."""
+    if provider_id not in WEBHOOK_PROVIDERS:
+        raise Http404("no such payment provider")
+    provider = get_provider(provider_id)
+    try:
+        event = provider.parse_webhook(body=request.body, headers=request.headers)
+    except InvalidSignature as exc:
+        return JsonResponse({"error": f"invalid signature: {exc}"}, status=400)
+    stored, created = services.ingest_event(provider_id=provider_id, event=event)
+    return JsonResponse({"received": True, "duplicate": not created, "id": stored.event_id})
