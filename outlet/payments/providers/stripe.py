@@ -274,7 +274,7 @@ class StripeProvider(PaymentProvider):
             )
 
     def translate(self, event: ProviderEvent) -> list[DomainEvent]:
-        obj = event.payload.get("data", {}).get("object")
+        obj = (event.payload.get("data") or {}).get("object")
         if not isinstance(obj, dict):
             return []
         translator = _TRANSLATORS.get(event.type)
