@@ -333,3 +333,15 @@ def test_header_offers_account_and_sign_out_to_signed_in_readers(client):
     assert 'href="/accounts/membership/"' in html and ">Account<" in html
     sign_out_form = re.search(r'<form class="account__signout" method="post" action="/accounts/logout/">(.*?)</form>', html, re.S)
     assert sign_out_form and "csrfmiddlewaretoken" in sign_out_form.group(1)
+
+
+@pytest.mark.parametrize("path", ["/accounts/email/", "/accounts/logout/", "/accounts/reauthenticate/"])
+def test_signed_in_account_pages_render_in_the_site_layout(client, path):
+    client.force_login(verified_reader())
+
+    assert_site_layout(client.get(path))
+
+
+@pytest.mark.parametrize("path", ["/accounts/password/reset/done/", "/accounts/password/reset/key/done/"])
+def test_anonymous_account_pages_render_in_the_site_layout(client, path):
+    assert_site_layout(client.get(path))
