@@ -113,8 +113,8 @@ def on_payment_refunded(event: PaymentRefunded, *, webhook_event) -> bool:
     if payment is None or payment.purpose != MEMBERSHIP:
         return False
     before = payment.amount_refunded_minor
-    payment = payments.apply_refund(event=event)
-    if payment is not None and payment.user_id and payment.amount_refunded_minor != before:
+    payment = payments.apply_refund(payment=payment, event=event)
+    if payment.user_id and payment.amount_refunded_minor != before:
         services.record_payment_problem(
             user_id=payment.user_id, kind=MemberEvent.Kind.REFUNDED, webhook_event=webhook_event,
             summary=f"Refunded {format_money(payment.amount_refunded_minor, payment.currency)} of {format_money(payment.amount_minor, payment.currency)}",
@@ -127,7 +127,7 @@ def on_payment_disputed(event: PaymentDisputed, *, webhook_event) -> bool:
     if payment is None or payment.purpose != MEMBERSHIP:
         return False
     already = payment.status == payment.Status.DISPUTED
-    payments.apply_dispute(event=event)
+    payments.apply_dispute(payment=payment, event=event)
     if payment.user_id and not already:
         services.record_payment_problem(
             user_id=payment.user_id, kind=MemberEvent.Kind.DISPUTED, webhook_event=webhook_event,

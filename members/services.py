@@ -312,7 +312,8 @@ def _status_for(provider_status: str, *, cancel_at_period_end: bool, ended: bool
 def _on_joined(membership: Membership) -> None:
     from members.tasks import send_welcome_email
 
-    key = f"welcome:{membership.pk}:{int(membership.started_at.timestamp())}"
+    # One welcome per joining: a rejoin (new subscription, or a new comp after a lapse) is welcomed again.
+    key = f"welcome:{membership.pk}:{membership.provider_subscription_id or int(membership.started_at.timestamp())}"
     transaction.on_commit(lambda: send_welcome_email.delay(membership.pk, key))
 
 

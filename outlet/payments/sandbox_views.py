@@ -4,6 +4,9 @@ Only mounted when the sandbox is the active provider; production (Stripe) never 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,7 +32,9 @@ def _object(kind: str, object_id: str) -> SandboxObject:
 
 
 def _safe(url: str, request) -> str:
-    return url if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}) else "/"
+    """Only ever send the reader back to this site (the URLs were ours, but the rows are editable data)."""
+    allowed = {request.get_host(), urlsplit(settings.SITE_URL).netloc}
+    return url if url_has_allowed_host_and_scheme(url, allowed_hosts=allowed) else "/"
 
 
 @require_http_methods(["GET", "POST"])

@@ -169,6 +169,14 @@ def record_payment(*, event: PaymentSucceeded, purpose: str, user_id: int | None
 
 
 def find_payment(*, provider_id: str, refs: tuple[str, ...]) -> Payment | None:
+    """The payment a refund or dispute is about; asks the provider for its other ids when ours do not match."""
+    payment = _payment_by_refs(provider_id, refs)
+    if payment is None and refs:
+        payment = _payment_by_refs(provider_id, get_provider(provider_id).related_payment_refs(refs=refs))
+    return payment
+
+
+def _payment_by_refs(provider_id: str, refs: tuple[str, ...]) -> Payment | None:
     refs = tuple(ref for ref in refs if ref)
     if not refs:
         return None
@@ -178,11 +186,8 @@ def find_payment(*, provider_id: str, refs: tuple[str, ...]) -> Payment | None:
     return Payment.objects.filter(provider=provider_id).filter(query).first()
 
 
-def apply_refund(*, event: PaymentRefunded) -> Payment | None:
+def apply_refund(*, payment: Payment, event: PaymentRefunded) -> Payment:
     """Record the provider's cumulative refunded amount; a replay or an older event never lowers it."""
-    payment = find_payment(provider_id=event.provider, refs=event.payment_refs)
-    if payment is None:
-        return None
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     refunded = min(max(payment.amount_refunded_minor, event.amount_refunded_minor), payment.amount_minor)
     if refunded == payment.amount_refunded_minor:
@@ -195,10 +200,7 @@ def apply_refund(*, event: PaymentRefunded) -> Payment | None:
     return payment
 
 
-def apply_dispute(*, event: PaymentDisputed) -> Payment | None:
-    payment = find_payment(provider_id=event.provider, refs=event.payment_refs)
-    if payment is None:
-        return None
+def apply_dispute(*, payment: Payment, event: PaymentDisputed) -> Payment:
     Payment.objects.filter(pk=payment.pk).exclude(status=Payment.Status.DISPUTED).update(status=Payment.Status.DISPUTED)
     payment.refresh_from_db()
     return payment

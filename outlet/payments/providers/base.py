@@ -209,6 +209,11 @@ class PaymentProvider(abc.ABC):
     def translate(self, event: ProviderEvent) -> list[DomainEvent]:
         """Domain events for a stored provider event: [] for types we do not handle."""
 
+    def related_payment_refs(self, *, refs: tuple[str, ...]) -> tuple[str, ...]:
+        """Other ids of the same payment, for a refund or dispute that names one we did not record (Stripe: the
+        invoice behind a subscription charge). May call the provider; the default knows no more."""
+        return ()
+
     @abc.abstractmethod
     def events_since(self, *, created_after: datetime | None) -> Iterator[ProviderEvent]:
         """Events the provider still holds, oldest first, for reconciliation with what webhooks delivered."""

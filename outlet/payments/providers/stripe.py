@@ -192,6 +192,18 @@ class StripeProvider(PaymentProvider):
         logger.error("invoice %s has no paid payment intent to refund", invoice_id)
         raise ProviderError("This payment cannot be refunded through Stripe.")
 
+    def related_payment_refs(self, *, refs: tuple[str, ...]) -> tuple[str, ...]:
+        """The invoice a subscription charge paid: modern invoice webhooks name no payment intent, and charge and
+        dispute events name no invoice, so refunds of membership charges are matched through InvoicePayments."""
+        found: list[str] = []
+        for intent in (ref for ref in refs if ref.startswith("pi_")):
+            params: InvoicePaymentListParams = {"payment": {"type": "payment_intent", "payment_intent": intent}, "limit": 10}
+            invoice_payments = self._call(lambda: self._client.v1.invoice_payments.list(params=params))
+            for invoice_payment in invoice_payments.data:
+                invoice = invoice_payment.invoice
+                found.append(invoice if isinstance(invoice, str) else invoice.id)
+        return tuple(dict.fromkeys(ref for ref in found if ref))
+
     def _price_id(self, spec: PriceSpec) -> str:
         """The id of an active price matching spec, created (taking over the lookup key) when none matches."""
         currency = spec.currency.lower()
