@@ -91,7 +91,9 @@ def celery_worker_process(real_postgres, real_redis, tmp_path):
     """A real `celery worker` on its own queue, through the real Redis broker, against the test database."""
     queue = f"test-{uuid.uuid4().hex[:10]}"
     log_path = tmp_path / "worker.log"
-    env = os.environ | {"DATABASE_URL": test_database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue, "CONN_MAX_AGE": "0"}
+    mail_dir = tmp_path / "worker-mail"  # the worker's outgoing email, one file per message
+    env = os.environ | {"DATABASE_URL": test_database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue, "CONN_MAX_AGE": "0",
+                        "EMAIL_URL": f"filemail:///{mail_dir}"}
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "outlet", "worker", "-Q", queue, "-n", f"{queue}@%h",
@@ -105,9 +107,13 @@ def celery_worker_process(real_postgres, real_redis, tmp_path):
             pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()}")
         time.sleep(0.2)
     celery_app.conf.task_always_eager = False
+    # Tasks this test process sends (e.g. enqueued by the webhook intake) go to this worker's queue.
+    previous_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
     try:
-        yield {"queue": queue, "process": worker, "log": log_path}
+        yield {"queue": queue, "process": worker, "log": log_path, "mail_dir": mail_dir}
     finally:
+        celery_app.conf.task_default_queue = previous_queue
         worker.terminate()
         try:
             worker.wait(timeout=20)
