@@ -129,6 +129,19 @@ TIERS = [
     ),
 ]
 
+TIER_BENEFITS = {
+    "supporter": "Every members-only story\nThe weekly newsletter\nNo article limit",
+    "insider": "Everything in Supporter\nReporters' notebooks from the field\nA monthly call with the editors",
+    "patron": "Everything in Insider\nAn invitation to the annual reader meeting\nYour name in the annual report (if you wish)",
+}
+
+# tier slug -> currency -> (monthly, yearly), in minor units. Yearly is about two months free.
+TIER_PRICES = {
+    "supporter": {"GEL": (1500, 15000), "USD": (600, 6000), "EUR": (500, 5000)},
+    "insider": {"GEL": (3000, 30000), "USD": (1200, 12000), "EUR": (1000, 10000)},
+    "patron": {"GEL": (7500, 75000), "USD": (3000, 30000), "EUR": (2500, 25000)},
+}
+
 # Articles limited to specific tiers are open to these.
 INSIDER_TIERS = ("insider", "patron")
 

@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from members.models import Tier
+from members.models import Tier, TierPrice
 from outlet.demo import catalogue
 from outlet.demo.articles import ARTICLES
 from outlet.demo.images import describe_hero, render_hero
@@ -32,7 +32,7 @@ EDITOR_EMAIL = "editor@example.com"
 EDITOR_PASSWORD = "outlet-demo-password"  # local demo only; never created when IS_PRODUCTION
 HERO_CREDIT = "Illustration: Caucasus Ledger"
 
-KINDS = ["sections", "regions", "tags", "authors", "tiers", "prompts", "articles", "editor accounts"]
+KINDS = ["sections", "regions", "tags", "authors", "tiers", "tier prices", "prompts", "articles", "editor accounts"]
 
 
 @dataclass
@@ -72,6 +72,7 @@ def load_demo_content(*, now: datetime | None = None) -> Tally:
         {"slug": slug, "name": name, "position": position, "description": description, "is_active": True}
         for slug, name, position, description in catalogue.TIERS
     ])
+    _ensure_tier_prices(tally, tiers)
     _ensure_prompts(tally)
 
     existing = set(Article.objects.filter(slug__in=[a.slug for a in ARTICLES]).values_list("slug", flat=True))
@@ -84,6 +85,20 @@ def load_demo_content(*, now: datetime | None = None) -> Tally:
 
     _ensure_editor(tally)
     return tally
+
+
+def _ensure_tier_prices(tally: Tally, tiers: dict) -> None:
+    for slug, by_currency in catalogue.TIER_PRICES.items():
+        tier = tiers[slug]
+        if not tier.benefits:
+            tier.benefits = catalogue.TIER_BENEFITS[slug]
+            tier.save(update_fields=["benefits"])
+        for currency, amounts in by_currency.items():
+            for interval, amount in zip(("month", "year"), amounts):
+                _, created = TierPrice.objects.get_or_create(
+                    tier=tier, interval=interval, currency=currency, defaults={"amount_minor": amount},
+                )
+                tally.count("tier prices", created=int(created), present=int(not created))
 
 
 def _ensure_by_slug(

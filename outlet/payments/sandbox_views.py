@@ -1,6 +1,6 @@
 """The sandbox's hosted pages: a checkout and a card portal, standing in for Stripe's on this machine.
 
-Only mounted when the sandbox is the active provider; production (Stripe) never serves them."""
+They answer 404 unless the sandbox is the active provider, so production (Stripe) never serves them."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ def _sandbox() -> SandboxProvider:
 
 
 def _object(kind: str, object_id: str) -> SandboxObject:
+    if settings.PAYMENT_PROVIDER != "sandbox":
+        raise Http404("the sandbox provider is not active")
     row = SandboxObject.objects.filter(kind=kind, object_id=object_id).first()
     if row is None:
         raise Http404(f"no sandbox {kind} here")

@@ -204,3 +204,12 @@ def apply_dispute(*, payment: Payment, event: PaymentDisputed) -> Payment:
     Payment.objects.filter(pk=payment.pk).exclude(status=Payment.Status.DISPUTED).update(status=Payment.Status.DISPUTED)
     payment.refresh_from_db()
     return payment
+
+
+def reprocess_events(*, webhook_event_pks: list[int]) -> int:
+    """Staff's "process again": mark the events received and queue them. Handlers are idempotent, so an event
+    that was already applied changes nothing; one that failed or was handled by older code is applied now."""
+    updated = WebhookEvent.objects.filter(pk__in=webhook_event_pks).update(status=WebhookEvent.Status.RECEIVED, last_error="")
+    for pk in webhook_event_pks:
+        transaction.on_commit(lambda pk=pk: _enqueue(pk))
+    return updated

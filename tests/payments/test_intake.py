@@ -179,3 +179,13 @@ def test_reconciliation_finds_a_lost_event_behind_later_ones_that_did_arrive(use
 def test_the_webhook_endpoint_only_knows_its_providers_and_only_takes_post(user):
     assert Client().post("/payments/webhooks/paypal/", b"{}", content_type="application/json").status_code == 404
     assert Client().get(URL).status_code == 405
+
+
+def test_the_sandbox_pages_do_not_exist_when_stripe_is_the_provider(user, settings):
+    client = Client()
+    client.force_login(user)
+    checkout_url = journey.join(client)["Location"]
+    settings.PAYMENT_PROVIDER = "stripe"
+    assert client.get(checkout_url).status_code == 404
+    assert client.post(checkout_url, {"choice": "pay"}).status_code == 404
+    assert not Membership.objects.exists()
