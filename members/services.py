@@ -181,9 +181,12 @@ def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str)
         reference=reference, user=user, tier=tier, interval=interval, currency=price.currency,
         amount_minor=price.amount_minor, provider=provider.id,
     )
+    try:
+        customer_id = payments.ensure_customer(provider=provider, user_id=user.pk, email=user.email)
+    except ProviderError as exc:
+        raise MembershipError(str(exc)) from exc
     request = CheckoutRequest(
-        purpose="membership", reference=reference, email=user.email, user_id=user.pk,
-        customer_id=payments.customer_id_for(provider_id=provider.id, user_id=user.pk),
+        purpose="membership", reference=reference, email=user.email, user_id=user.pk, customer_id=customer_id,
         success_url=f"{settings.SITE_URL}/membership/welcome/{reference}/",
         cancel_url=f"{settings.SITE_URL}/membership/?currency={price.currency}&interval={interval}",
         metadata={OUR_MARKER: "membership", "outlet_user": str(user.pk), "outlet_tier": tier.slug, "outlet_checkout": reference},

@@ -139,6 +139,18 @@ def link_customer(*, provider_id: str, customer_id: str | None, user_id: int | N
         pass
 
 
+def ensure_customer(*, provider, user_id: int, email: str) -> str:
+    """The reader's customer at this provider, created (with our user id in its metadata) the first time."""
+    existing = customer_id_for(provider_id=provider.id, user_id=user_id)
+    if existing:
+        return existing
+    customer_id = provider.create_customer(
+        email=email, metadata={"outlet_user": str(user_id)}, idempotency_key=f"customer-for-user-{user_id}",
+    )
+    link_customer(provider_id=provider.id, customer_id=customer_id, user_id=user_id)
+    return customer_id
+
+
 def customer_id_for(*, provider_id: str, user_id: int) -> str | None:
     return ProviderCustomer.objects.filter(provider=provider_id, user_id=user_id).values_list("customer_id", flat=True).first()
 

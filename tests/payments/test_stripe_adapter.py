@@ -274,7 +274,19 @@ def test_an_unreachable_stripe_becomes_a_provider_error(provider, http):
     assert isinstance(raised.value.__cause__, stripe.APIConnectionError)
 
 
-# --- Portal, subscription changes, refunds ------------------------------------------------------------------
+# --- Customers, portal, subscription changes, refunds -------------------------------------------------------
+
+
+def test_a_customer_is_created_with_our_user_in_its_metadata_and_an_idempotency_key(provider, http):
+    http.respond(so.stripe_object("customer", id="cus_new"))
+
+    customer_id = provider.create_customer(email="nino@example.org", metadata={"outlet_user": "7"}, idempotency_key="customer-for-user-7")
+
+    assert customer_id == "cus_new"
+    (request,) = http.requests
+    assert (request.method, request.path) == ("POST", "/v1/customers")
+    assert request.data == {"email": "nino@example.org", "metadata": {"outlet_user": "7"}}
+    assert request.idempotency_key == "customer-for-user-7"
 
 
 def test_the_portal_opens_for_the_customer_and_returns_to_our_page(provider, http):

@@ -180,6 +180,11 @@ class PaymentProvider(abc.ABC):
     id: str
 
     @abc.abstractmethod
+    def create_customer(self, *, email: str, metadata: Mapping[str, str], idempotency_key: str) -> str:
+        """A customer at the provider whose metadata names our reader (outlet_user), so every later checkout, invoice
+        and portal visit is tied to them, and staff looking at the provider's dashboard can find who it is."""
+
+    @abc.abstractmethod
     def start_checkout(self, *, request: CheckoutRequest, idempotency_key: str) -> CheckoutRedirect: ...
 
     @abc.abstractmethod

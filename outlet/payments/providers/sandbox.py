@@ -84,6 +84,13 @@ class SandboxProvider(PaymentProvider):
 
     # --- Outbound calls (what our services ask of the provider) -----------------------------------------
 
+    def create_customer(self, *, email: str, metadata: Mapping[str, str], idempotency_key: str) -> str:
+        customer_id = _stable_id("cus", idempotency_key)
+        SandboxObject.objects.get_or_create(object_id=customer_id, defaults={
+            "kind": "customer", "data": {"id": customer_id, "email": email, "card": "4242", "metadata": dict(metadata)},
+        })
+        return customer_id
+
     def start_checkout(self, *, request: CheckoutRequest, idempotency_key: str) -> CheckoutRedirect:
         session_id = _stable_id("cs", idempotency_key)
         data = {

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import stripe
 from stripe.params import (
+    CustomerCreateParams,
     EventListParams,
     InvoicePaymentListParams,
     PriceCreateParams,
@@ -74,6 +75,13 @@ class StripeProvider(PaymentProvider):
         self._webhook_secret = webhook_secret
 
     # --- Outbound ---------------------------------------------------------------------------------------------
+
+    def create_customer(self, *, email: str, metadata: Mapping[str, str], idempotency_key: str) -> str:
+        params: CustomerCreateParams = {"email": email, "metadata": dict(metadata)}
+        customer = self._call(
+            lambda: self._client.v1.customers.create(params=params, options={"idempotency_key": idempotency_key})
+        )
+        return customer.id
 
     def start_checkout(self, *, request: CheckoutRequest, idempotency_key: str) -> CheckoutRedirect:
         metadata = dict(request.metadata)
