@@ -289,7 +289,8 @@ def test_too_many_sign_in_attempts_get_the_429_page(client, settings):
     ]
 
     assert statuses == [200, 200, 429]
-    assert "Too Many Requests" in client.post("/accounts/login/", {"login": "x@example.org", "password": "x"}).content.decode()
+    page = client.post("/accounts/login/", {"login": "x@example.org", "password": "x"}).content.decode()
+    assert "Too many attempts" in page and "site-header" in page, "the site's own 429 page, in its layout"
 
 
 def test_one_address_cannot_be_flooded_with_login_codes(client, settings, mailoutbox):
