@@ -333,7 +333,10 @@ def apply_subscription_state(*, user_id: int, provider: str, subscription_id: st
             if ended or membership.status != Membership.Status.LAPSED:
                 return membership
             membership.provider_state_at = None
-        if membership is not None and membership.provider_subscription_id == subscription_id and membership.provider_state_at:
+        # A state held at rank -1 came from an invoice paid before any subscription event (see members/handlers.py):
+        # it is no view of the subscription, so any subscription event replaces it, even an older one.
+        if (membership is not None and membership.provider_subscription_id == subscription_id and membership.provider_state_at
+                and membership.provider_state_rank >= 0):
             if (occurred_at, rank) < (membership.provider_state_at, membership.provider_state_rank):
                 return membership  # an older event arriving late: we already hold a newer state
         if new_status is None or (membership is None and new_status == Membership.Status.LAPSED):
@@ -380,7 +383,8 @@ def _record_transition(membership: Membership, *, before: str, previous_plan: tu
         _timeline(**common, kind=MemberEvent.Kind.JOINED, summary=f"Became a {tier_name} member")
         _on_joined(membership)
         return
-    if previous_plan[0] and (previous_plan[0], previous_plan[1]) != (membership.tier_id, membership.interval):
+    # An interval learnt for the first time (a member who joined by invoice before any subscription event) is no change.
+    if previous_plan[0] and (previous_plan[0] != membership.tier_id or previous_plan[1] not in ("", membership.interval)):
         _timeline(**common, kind=MemberEvent.Kind.PLAN_CHANGED, summary=f"Plan changed to {tier_name}, {membership.get_interval_display().lower()}")
     if before == status:
         return

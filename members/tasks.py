@@ -33,7 +33,12 @@ def send_welcome_email(membership_id: int, key: str) -> bool:
     if membership is None:
         return False
     price = format_money(membership.amount_minor, membership.currency)
-    amount = f"{price} / {membership.get_interval_display().lower()}" if price and membership.interval else "complimentary"
+    if price and membership.interval:
+        amount = f"{price} / {membership.get_interval_display().lower()}"
+    elif price and membership.source == Membership.Source.PAID:
+        amount = price  # joined by an invoice that arrived before any subscription event: paid, interval not known yet
+    else:
+        amount = "complimentary"
     sent = emails.membership_welcome(
         key=key, to=membership.user.email, name=_name(membership.user), tier_name=membership.tier.name, amount=amount,
         next_charge=_date(membership.current_period_end) if membership.source == Membership.Source.PAID else "",
