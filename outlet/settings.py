@@ -125,7 +125,13 @@ if "DATABASE_URL" in os.environ:
 elif IS_PRODUCTION:
     raise ImproperlyConfigured("Production needs DATABASE_URL (PostgreSQL)")
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}}
+    # The web process and the worker write to one file: WAL lets readers run beside a writer, IMMEDIATE takes the
+    # write lock when a transaction starts (so two writers queue instead of failing midway), and the timeout says
+    # how long to queue.
+    DATABASES = {"default": {
+        "ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3",
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+    }}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
