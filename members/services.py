@@ -361,7 +361,9 @@ def apply_subscription_state(*, user_id: int, provider: str, subscription_id: st
         membership.provider_subscription_id = subscription_id
         membership.current_period_end = current_period_end or membership.current_period_end
         membership.cancel_at_period_end = cancel_at_period_end and not ended
-        membership.provider_state_at, membership.provider_state_rank = occurred_at, rank
+        # Rank -1 is a join inferred from a paid invoice: any subscription event, even an older one, may refine it.
+        if rank >= 0:
+            membership.provider_state_at, membership.provider_state_rank = occurred_at, rank
         if new_status == Membership.Status.PAST_DUE:
             membership.grace_until = membership.grace_until or occurred_at + timedelta(days=settings.MEMBERSHIP_GRACE_DAYS)
         else:

@@ -189,3 +189,18 @@ def test_the_sandbox_pages_do_not_exist_when_stripe_is_the_provider(user, settin
     assert client.get(checkout_url).status_code == 404
     assert client.post(checkout_url, {"choice": "pay"}).status_code == 404
     assert not Membership.objects.exists()
+
+
+def test_a_paid_invoice_before_an_older_subscription_event_still_gets_the_plan_details(user):
+    now = int(time.time())
+    invoice = {"id": "sbx_in_1", "customer": "sbx_cus_1", "subscription": "sbx_sub_1", "amount": 1500, "currency": "GEL",
+               "email": user.email, "description": "Supporter", "period_end": now + 30 * 86400,
+               "metadata": {"outlet_purpose": "membership", "outlet_user": str(user.pk), "outlet_tier": "supporter"}}
+    for event_id, event_type, obj, created in [
+        ("e-invoice", "payment.succeeded", invoice, now),
+        ("e-created", "customer.subscription.created", subscription_object(user), now - 2),
+    ]:
+        body = sandbox_event(event_type, obj, event_id=event_id, created=created)
+        post(body, sign(body))
+    membership = Membership.objects.get(user=user)
+    assert (membership.status, membership.interval, membership.amount_minor) == ("active", "month", 1500)
