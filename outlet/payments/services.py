@@ -28,7 +28,8 @@ MAX_PROCESSING_ATTEMPTS = 10
 
 def ingest_event(*, provider_id: str, event: ProviderEvent, via: str = WebhookEvent.Via.WEBHOOK) -> tuple[WebhookEvent, bool]:
     """Store an event once and queue its processing after commit. A duplicate delivery changes nothing."""
-    existing = WebhookEvent.objects.filter(provider=provider_id, event_id=event.id).first()
+    # A provider retrying a delivery is common: answer it from the unique index without loading the payload.
+    existing = WebhookEvent.objects.filter(provider=provider_id, event_id=event.id).only("pk", "event_id", "status").first()
     if existing is not None:
         return existing, False
     try:
