@@ -333,10 +333,7 @@ def apply_subscription_state(*, user_id: int, provider: str, subscription_id: st
             if ended or membership.status != Membership.Status.LAPSED:
                 return membership
             membership.provider_state_at = None
-        # A state held at rank -1 came from an invoice paid before any subscription event (see members/handlers.py):
-        # it is no view of the subscription, so any subscription event replaces it, even an older one.
-        if (membership is not None and membership.provider_subscription_id == subscription_id and membership.provider_state_at
-                and membership.provider_state_rank >= 0):
+        if membership is not None and membership.provider_subscription_id == subscription_id and membership.provider_state_at:
             if (occurred_at, rank) < (membership.provider_state_at, membership.provider_state_rank):
                 return membership  # an older event arriving late: we already hold a newer state
         if new_status is None or (membership is None and new_status == Membership.Status.LAPSED):
