@@ -336,8 +336,12 @@ def apply_subscription_state(*, user_id: int, provider: str, subscription_id: st
         if membership is not None and membership.provider_subscription_id == subscription_id and membership.provider_state_at:
             if (occurred_at, rank) < (membership.provider_state_at, membership.provider_state_rank):
                 return membership  # an older event arriving late: we already hold a newer state
-        if new_status is None or (membership is None and new_status == Membership.Status.LAPSED):
+        if new_status is None:
             return membership
+        if membership is None and new_status == Membership.Status.LAPSED and provider_status != "canceled":
+            return membership  # a checkout that expired unpaid: nobody was ever a member
+        # A "canceled" subscription was paid for once. Arriving before the events that made the member, it still
+        # leaves a lapsed membership, so those older events, when they come, cannot revive an ended subscription.
         if membership is None:
             if tier is None:
                 return None
