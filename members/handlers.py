@@ -5,7 +5,7 @@ or subscription we know belongs to another product on the same provider account.
 
 from __future__ import annotations
 
-from members import services
+from members import lifecycle, services
 from members.models import MemberEvent, Membership
 from outlet.money import format_money
 from outlet.payments import registry
@@ -47,7 +47,7 @@ def on_checkout_completed(event: CheckoutCompleted, *, webhook_event) -> bool:
     if user_id is None:
         return False
     payments.link_customer(provider_id=event.provider, customer_id=event.customer_id, user_id=user_id)
-    services.mark_checkout_completed(reference=event.reference or event.metadata.get("outlet_checkout", ""), user_id=user_id,
+    lifecycle.mark_checkout_completed(reference=event.reference or event.metadata.get("outlet_checkout", ""), user_id=user_id,
                                      occurred_at=event.occurred_at, webhook_event=webhook_event)
     return True
 
@@ -58,7 +58,7 @@ def on_subscription_changed(event: SubscriptionChanged, *, webhook_event) -> boo
         return False
     payments.link_customer(provider_id=event.provider, customer_id=event.customer_id, user_id=user_id)
     tier = services.tier_for_lookup_key(event.price_lookup_key) or services.tier_by_slug(event.metadata.get("outlet_tier"))
-    services.apply_subscription_state(
+    lifecycle.apply_subscription_state(
         user_id=user_id, provider=event.provider, subscription_id=event.subscription_id, customer_id=event.customer_id,
         provider_status=event.status, tier=tier, interval=event.interval, currency=event.currency, amount_minor=event.amount_minor,
         current_period_end=event.current_period_end, cancel_at_period_end=event.cancel_at_period_end, ended=event.ended,
@@ -82,14 +82,14 @@ def on_payment_succeeded(event: PaymentSucceeded, *, webhook_event) -> bool:
         membership = None  # a payment for a subscription we no longer follow: recorded, changes no access
     if membership is None and event.subscription_id:
         # The invoice arrived before the subscription event: its metadata is the subscription's, so join now.
-        services.apply_subscription_state(
+        lifecycle.apply_subscription_state(
             user_id=user_id, provider=event.provider, subscription_id=event.subscription_id, customer_id=event.customer_id or "",
             provider_status="active", tier=services.tier_by_slug(event.metadata.get("outlet_tier")), interval=None,
             currency=event.currency, amount_minor=event.amount_minor, current_period_end=event.period_end,
             cancel_at_period_end=False, ended=False, occurred_at=event.occurred_at, rank=-1, webhook_event=webhook_event,
         )
         membership = Membership.objects.filter(user_id=user_id).first()
-    services.record_membership_payment(
+    lifecycle.record_membership_payment(
         membership=membership, user_id=user_id, amount_text=format_money(event.amount_minor, event.currency),
         period_end=event.period_end, occurred_at=event.occurred_at, webhook_event=webhook_event,
     )
@@ -103,7 +103,7 @@ def on_payment_failed(event: PaymentFailed, *, webhook_event) -> bool:
     membership = Membership.objects.filter(user_id=user_id).first()
     if membership is None:
         return True  # a first payment that failed: nobody was a member, nothing to change
-    services.record_membership_payment_failed(membership=membership, occurred_at=event.occurred_at, attempt=event.attempt,
+    lifecycle.record_membership_payment_failed(membership=membership, occurred_at=event.occurred_at, attempt=event.attempt,
                                               payment_ref=event.payment_ref, webhook_event=webhook_event)
     return True
 
@@ -115,7 +115,7 @@ def on_payment_refunded(event: PaymentRefunded, *, webhook_event) -> bool:
     before = payment.amount_refunded_minor
     payment = payments.apply_refund(payment=payment, event=event)
     if payment.user_id and payment.amount_refunded_minor != before:
-        services.record_payment_problem(
+        lifecycle.record_payment_problem(
             user_id=payment.user_id, kind=MemberEvent.Kind.REFUNDED, webhook_event=webhook_event,
             summary=f"Refunded {format_money(payment.amount_refunded_minor, payment.currency)} of {format_money(payment.amount_minor, payment.currency)}",
         )
@@ -129,7 +129,7 @@ def on_payment_disputed(event: PaymentDisputed, *, webhook_event) -> bool:
     already = payment.status == payment.Status.DISPUTED
     payments.apply_dispute(payment=payment, event=event)
     if payment.user_id and not already:
-        services.record_payment_problem(
+        lifecycle.record_payment_problem(
             user_id=payment.user_id, kind=MemberEvent.Kind.DISPUTED, webhook_event=webhook_event,
             summary=f"Payment of {format_money(payment.amount_minor, payment.currency)} disputed ({event.reason or 'no reason given'})",
         )

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import formats
 
-from members import services
+from members import lifecycle
 from members.models import MemberEvent, Membership
 from outlet import emails
 from outlet.money import format_money
@@ -76,4 +76,4 @@ def send_membership_ended_email(membership_id: int, key: str) -> bool:
 
 @shared_task(acks_late=True, ignore_result=True)
 def lapse_ended_memberships() -> int:
-    return services.lapse_ended_memberships()
+    return lifecycle.lapse_ended_memberships()

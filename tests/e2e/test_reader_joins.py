@@ -13,34 +13,14 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from members.models import Membership, TierPrice
+from members.models import Membership
 from outlet.models import Article, Prompt
-from tests.factories import ArticleFactory, PromptFactory, TierFactory
+from tests.factories import ArticleFactory, PromptFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 EMAIL = "tamar@example.org"
 PASSWORD = "a quiet river at dusk 42"
-# As tests/members/conftest.py's priced_tiers: tier slug -> currency -> (monthly, yearly) in minor units.
-PRICES = {
-    "supporter": {"GEL": (1500, 15000), "USD": (600, 6000)},
-    "insider": {"GEL": (3000, 30000), "USD": (1200, 12000)},
-}
-
-
-@pytest.fixture
-def priced_tiers():
-    tiers = {
-        "supporter": TierFactory(name="Supporter", slug="supporter", position=1, benefits="Every story, no limits\nThe weekly letter"),
-        "insider": TierFactory(name="Insider", slug="insider", position=2, benefits="Everything in Supporter\nBriefings with editors"),
-    }
-    for slug, by_currency in PRICES.items():
-        for currency, (monthly, yearly) in by_currency.items():
-            TierPrice.objects.create(tier=tiers[slug], interval="month", currency=currency, amount_minor=monthly)
-            TierPrice.objects.create(tier=tiers[slug], interval="year", currency=currency, amount_minor=yearly)
-    return tiers
-
-
 @pytest.fixture
 def site(settings, live_server, priced_tiers):
     # The provider's return addresses (success/cancel URLs) are built from SITE_URL: point it at this server.

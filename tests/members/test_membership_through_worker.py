@@ -17,7 +17,6 @@ from outlet.payments.models import WebhookEvent
 from outlet.payments.providers.sandbox import sign
 from tests.conftest import wait_for
 from tests.factories import UserFactory
-from tests.members.conftest import priced_tiers  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

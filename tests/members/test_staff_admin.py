@@ -10,7 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from members.models import MemberEvent, Membership
-from members.services import Audience, lapse_ended_memberships, reader_standing
+from members.lifecycle import lapse_ended_memberships
+from members.services import Audience, reader_standing
 from outlet.models import Article
 from outlet.payments.models import WebhookEvent
 from tests.factories import ArticleFactory, MembershipFactory, UserFactory

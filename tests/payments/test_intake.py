@@ -15,10 +15,9 @@ from outlet.payments import services
 from outlet.payments.models import ReconciliationCursor, SandboxObject, WebhookEvent
 from outlet.payments.providers import get_provider
 from outlet.payments.providers import sandbox as sandbox_module
-from outlet.payments.providers.sandbox import SIGNATURE_HEADER, sign
+from outlet.payments.providers.sandbox import sign
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey
-from tests.members.conftest import priced_tiers  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/payments/webhooks/sandbox/"

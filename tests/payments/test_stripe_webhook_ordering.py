@@ -12,9 +12,8 @@ import pytest
 
 from members.models import Membership
 from outlet.payments.models import Payment, WebhookEvent
-from tests.members.conftest import priced_tiers  # noqa: F401  (a fixture)
 from tests.payments import stripe_objects as so
-from tests.payments.test_stripe_webhooks import (  # noqa: F401  (stripe_http, t0 and user are fixtures)
+from tests.payments.test_stripe_webhooks import (
     PAYMENT_FAILED,
     PERIOD_END,
     WELCOME,
@@ -29,11 +28,8 @@ from tests.payments.test_stripe_webhooks import (  # noqa: F401  (stripe_http, t
     paid_invoice,
     snapshot,
     stored,
-    stripe_http,
     subscription,
     subscription_charge,
-    t0,
-    user,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)

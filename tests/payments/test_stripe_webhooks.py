@@ -20,21 +20,18 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
+from members import lifecycle as member_lifecycle
 from members import services as member_services
 from members.models import MemberEvent, Membership, MembershipCheckout
 from outlet.models import SentEmail
-from outlet.payments import providers, services
+from outlet.payments import services
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
-from outlet.payments.providers.stripe import StripeProvider
-from tests.factories import UserFactory
-from tests.members.conftest import priced_tiers  # noqa: F401  (a fixture)
 from tests.payments import stripe_objects as so
+from tests.payments.conftest import SECRET
 
 # Real commits: the intake queues processing with transaction.on_commit, exactly as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SECRET = "whsec_test_outlet_webhooks"
-KEY = "sk_test_outlet_webhooks_not_a_real_key"
 SUPPORTER_MONTH_GEL = "outlet:supporter:month:gel:1500"
 INSIDER_YEAR_GEL = "outlet:insider:year:gel:30000"
 PERIOD_END = datetime.fromtimestamp(so.DEFAULT_PERIOD_END, tz=UTC)
@@ -42,36 +39,7 @@ WELCOME = "membership_welcome"
 PAYMENT_FAILED = "membership_payment_failed"
 
 
-# --- Fixtures and helpers (the ordering module imports these) ------------------------------------------------
-
-
-@pytest.fixture
-def stripe_http(settings):
-    """The real StripeProvider, keyed from settings, talking to a RecordingHTTPClient instead of Stripe."""
-    settings.STRIPE_SECRET_KEY = KEY
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    http = so.RecordingHTTPClient()
-    providers.reset_providers()
-    real_build = providers._build
-    provider = StripeProvider(
-        secret_key=settings.STRIPE_SECRET_KEY, webhook_secret=settings.STRIPE_WEBHOOK_SECRET, http_client=http
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(providers, "_build", lambda provider_id: provider if provider_id == "stripe" else real_build(provider_id))
-        yield http
-    providers.reset_providers()
-    assert http.pending == 0, "a canned Stripe response was never requested"
-
-
-@pytest.fixture
-def user(priced_tiers, stripe_http):
-    return UserFactory(username="lela", email="lela@example.org", first_name="Lela")
-
-
-@pytest.fixture
-def t0():
-    """A recent provider time to order events by (an hour ago: well inside every window)."""
-    return int(time.time()) - 3600
+# --- Helpers (the ordering module imports these; the fixtures are in conftest.py) ---------------------------
 
 
 def ours(user, tier: str = "supporter", **extra: str) -> dict[str, str]:
@@ -488,7 +456,7 @@ def test_an_object_that_is_not_ours_is_stored_as_not_ours_and_changes_nothing(us
 
 
 def test_a_processing_failure_is_recorded_and_the_sweep_processes_it_later(user, t0, monkeypatch, mailoutbox):
-    real = member_services.apply_subscription_state
+    real = member_lifecycle.apply_subscription_state
     calls = []
 
     def fails_once(**kwargs):
@@ -497,7 +465,7 @@ def test_a_processing_failure_is_recorded_and_the_sweep_processes_it_later(user,
             raise RuntimeError("database went away")
         return real(**kwargs)
 
-    monkeypatch.setattr(member_services, "apply_subscription_state", fails_once)
+    monkeypatch.setattr(member_lifecycle, "apply_subscription_state", fails_once)
     deliver(event("customer.subscription.created", subscription(user), event_id="evt_created", created=t0))
 
     failed = stored("evt_created")
