@@ -22,14 +22,26 @@ def _date(moment) -> str:
     return formats.date_format(moment, "j F Y") if moment else ""
 
 
-def _record_email(membership: Membership, summary: str) -> None:
-    MemberEvent.objects.create(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.EMAIL_SENT,
-                               summary=summary, reader_visible=False)
+# A refused or unreachable mail server (smtplib errors are OSErrors) is retried with backoff; the key keeps a
+# retry from sending twice.
+EMAIL_TASK = {"acks_late": True, "ignore_result": True, "autoretry_for": (OSError,), "retry_backoff": 30,
+              "retry_backoff_max": 1800, "max_retries": 8}
 
 
-@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=1800, max_retries=8)
+def _membership(membership_id: int) -> Membership | None:
+    return Membership.objects.select_related("user", "tier").filter(pk=membership_id).first()
+
+
+def _on_the_timeline(membership: Membership, sent: bool, summary: str) -> bool:
+    if sent:
+        MemberEvent.objects.create(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.EMAIL_SENT,
+                                   summary=summary, reader_visible=False)
+    return sent
+
+
+@shared_task(**EMAIL_TASK)
 def send_welcome_email(membership_id: int, key: str) -> bool:
-    membership = Membership.objects.select_related("user", "tier").filter(pk=membership_id).first()
+    membership = _membership(membership_id)
     if membership is None:
         return False
     price = format_money(membership.amount_minor, membership.currency)
@@ -44,34 +56,28 @@ def send_welcome_email(membership_id: int, key: str) -> bool:
         next_charge=_date(membership.current_period_end) if membership.source == Membership.Source.PAID else "",
         account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
     )
-    if sent:
-        _record_email(membership, "Welcome email sent")
-    return sent
+    return _on_the_timeline(membership, sent, "Welcome email sent")
 
 
-@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=1800, max_retries=8)
+@shared_task(**EMAIL_TASK)
 def send_payment_failed_email(membership_id: int, key: str) -> bool:
-    membership = Membership.objects.select_related("user").filter(pk=membership_id).first()
+    membership = _membership(membership_id)
     if membership is None:
         return False
     sent = emails.membership_payment_failed(
         key=key, to=membership.user.email, name=_name(membership.user), grace_until=_date(membership.grace_until) or "soon",
         account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
     )
-    if sent:
-        _record_email(membership, "Payment-failed email sent")
-    return sent
+    return _on_the_timeline(membership, sent, "Payment-failed email sent")
 
 
-@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=1800, max_retries=8)
+@shared_task(**EMAIL_TASK)
 def send_membership_ended_email(membership_id: int, key: str) -> bool:
-    membership = Membership.objects.select_related("user").filter(pk=membership_id).first()
+    membership = _membership(membership_id)
     if membership is None or membership.status != Membership.Status.LAPSED:
         return False
     sent = emails.membership_ended(key=key, to=membership.user.email, name=_name(membership.user), join_url=f"{settings.SITE_URL}/membership/")
-    if sent:
-        _record_email(membership, "Membership-ended email sent")
-    return sent
+    return _on_the_timeline(membership, sent, "Membership-ended email sent")
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -9,7 +9,7 @@ urlpatterns = [
     path("membership/welcome/<slug:reference>/", views.welcome, name="welcome"),
     path("accounts/membership/", views.account, name="account"),
     path("accounts/membership/change/", views.change_plan, name="change_plan"),
-    path("accounts/membership/cancel/", views.cancel, name="cancel"),
-    path("accounts/membership/resume/", views.resume, name="resume"),
+    path("accounts/membership/cancel/", views.set_renewal, {"renew": False}, name="cancel"),
+    path("accounts/membership/resume/", views.set_renewal, {"renew": True}, name="resume"),
     path("accounts/membership/billing/", views.billing_portal, name="billing_portal"),
 ]

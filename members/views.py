@@ -109,24 +109,21 @@ def change_plan(request):
     return _back_to_account(request, "Your plan change has been sent to our payment provider; the difference is prorated on your next invoice.")
 
 
-@login_required
-@require_POST
-def cancel(request):
-    try:
-        services.set_membership_renewal(user=request.user, renew=False)
-    except services.MembershipError as exc:
-        return _back_to_account(request, error=str(exc))
-    return _back_to_account(request, "Your membership will not renew. You keep full access until the end of the period you paid for.")
+RENEWAL_CONFIRMATIONS = {
+    False: "Your membership will not renew. You keep full access until the end of the period you paid for.",
+    True: "Your membership will renew as before. Thank you for staying.",
+}
 
 
 @login_required
 @require_POST
-def resume(request):
+def set_renewal(request, renew: bool):
+    """Cancel at period end (renew=False) or resume before it (renew=True)."""
     try:
-        services.set_membership_renewal(user=request.user, renew=True)
+        services.set_membership_renewal(user=request.user, renew=renew)
     except services.MembershipError as exc:
         return _back_to_account(request, error=str(exc))
-    return _back_to_account(request, "Your membership will renew as before. Thank you for staying.")
+    return _back_to_account(request, RENEWAL_CONFIRMATIONS[renew])
 
 
 @login_required
