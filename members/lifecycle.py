@@ -21,7 +21,7 @@ def mark_checkout_completed(*, reference: str, user_id: int, occurred_at: dateti
     updated = MembershipCheckout.objects.filter(reference=reference, user_id=user_id, completed_at__isnull=True).update(completed_at=occurred_at)
     if updated:
         record_member_event(user_id=user_id, membership=Membership.objects.filter(user_id=user_id).first(), kind=MemberEvent.Kind.CHECKOUT_COMPLETED,
-                  summary="Checkout completed", webhook_event=webhook_event, reader_visible=False, at=occurred_at)
+                            summary="Checkout completed", webhook_event=webhook_event, reader_visible=False, at=occurred_at)
 
 
 def _status_for(provider_status: str, *, cancel_at_period_end: bool, ended: bool) -> str | None:
@@ -51,9 +51,11 @@ def apply_subscription_state(*, user_id: int, provider: str, subscription_id: st
     new_status = _status_for(provider_status, cancel_at_period_end=cancel_at_period_end, ended=ended)
     with transaction.atomic():
         membership = Membership.objects.select_for_update().filter(user_id=user_id).first()
-        if membership is not None and membership.provider_subscription_id and membership.provider_subscription_id != subscription_id:
-            # Another subscription than the one we follow: an old one ending, or a new one replacing a lapsed one.
-            if ended or membership.status != Membership.Status.LAPSED:
+        if membership is not None and membership.provider_subscription_id != subscription_id:
+            # Not the subscription we follow (or we follow none: a comp). An old one ending changes nothing; a new
+            # one replaces a lapsed membership or a comp, never a live paid one.
+            live_paid = membership.provider_subscription_id and membership.status != Membership.Status.LAPSED
+            if ended or live_paid:
                 return membership
             membership.provider_state_at = None
         if membership is not None and membership.provider_subscription_id == subscription_id and membership.provider_state_at:
@@ -142,11 +144,11 @@ def record_membership_payment(*, membership: Membership | None, user_id: int, am
                 membership.status, membership.grace_until = Membership.Status.ACTIVE, None
                 fields += ["status", "grace_until"]
                 record_member_event(user_id=user_id, membership=membership, kind=MemberEvent.Kind.RECOVERED, from_status=Membership.Status.PAST_DUE,
-                          to_status=Membership.Status.ACTIVE, summary="Payment recovered", webhook_event=webhook_event)
+                                    to_status=Membership.Status.ACTIVE, summary="Payment recovered", webhook_event=webhook_event)
             if fields:
                 membership.save(update_fields=[*fields, "updated_at"])
         record_member_event(user_id=user_id, membership=membership, kind=MemberEvent.Kind.RENEWED, summary=f"Payment of {amount_text} received",
-                  webhook_event=webhook_event, at=occurred_at)
+                            webhook_event=webhook_event, at=occurred_at)
 
 
 def record_membership_payment_failed(*, membership: Membership, occurred_at: datetime, attempt: int, payment_ref: str, webhook_event=None) -> None:
@@ -161,11 +163,11 @@ def record_membership_payment_failed(*, membership: Membership, occurred_at: dat
             membership.grace_until = membership.grace_until or occurred_at + timedelta(days=settings.MEMBERSHIP_GRACE_DAYS)
             membership.save(update_fields=["status", "grace_until", "updated_at"])
             record_member_event(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.PAYMENT_FAILED, from_status=before,
-                      to_status=membership.status, webhook_event=webhook_event,
-                      summary=f"Payment failed (attempt {attempt}); access kept until {membership.grace_until:%d %B %Y}")
+                                to_status=membership.status, webhook_event=webhook_event,
+                                summary=f"Payment failed (attempt {attempt}); access kept until {membership.grace_until:%d %B %Y}")
         else:
             record_member_event(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.PAYMENT_FAILED, webhook_event=webhook_event,
-                      summary=f"Payment failed (attempt {attempt})")
+                                summary=f"Payment failed (attempt {attempt})")
         key = f"payment-failed:{membership.provider}:{payment_ref}:{attempt}"
         transaction.on_commit(lambda: send_payment_failed_email.delay(membership.pk, key))
 
@@ -195,7 +197,7 @@ def lapse_ended_memberships(*, now: datetime | None = None) -> int:
             membership.save(update_fields=["status", "ended_at", "updated_at"])
             kind = MemberEvent.Kind.COMP_ENDED if membership.source == Membership.Source.COMP else MemberEvent.Kind.LAPSED
             record_member_event(user_id=membership.user_id, membership=membership, kind=kind, from_status=before, to_status=membership.status,
-                      summary="Membership ended: access ran out")
+                                summary="Membership ended: access ran out")
             key = f"ended:{membership.pk}:{int(now.timestamp())}"
             transaction.on_commit(lambda pk=membership.pk, key=key: send_membership_ended_email.delay(pk, key))
             lapsed += 1

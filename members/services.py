@@ -199,7 +199,7 @@ def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str)
     checkout.provider_session_id = redirect.session_id
     checkout.save(update_fields=["provider_session_id"])
     record_member_event(user_id=user.pk, membership=existing, kind=MemberEvent.Kind.CHECKOUT_STARTED, by_reader=True, reader_visible=False,
-              summary=f"Started checkout: {tier.name}, {price.get_interval_display().lower()}, {price.currency}")
+                        summary=f"Started checkout: {tier.name}, {price.get_interval_display().lower()}, {price.currency}")
     return redirect.url
 
 
@@ -289,5 +289,5 @@ def comp_membership(*, user, tier: Tier, until: datetime | None, staff_user) -> 
         membership.save()
         ending = f"until {until:%d %B %Y}" if until else "with no end date"
         record_member_event(user_id=user.pk, membership=membership, kind=MemberEvent.Kind.COMPED, from_status=before,
-                  to_status=membership.status, staff_user=staff_user, summary=f"Complimentary {tier.name} membership {ending}")
+                            to_status=membership.status, staff_user=staff_user, summary=f"Complimentary {tier.name} membership {ending}")
     return membership

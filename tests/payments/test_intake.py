@@ -203,3 +203,20 @@ def test_a_paid_invoice_before_an_older_subscription_event_still_gets_the_plan_d
         post(body, sign(body))
     membership = Membership.objects.get(user=user)
     assert (membership.status, membership.interval, membership.amount_minor) == ("active", "month", 1500)
+
+
+def test_an_old_subscription_ending_does_not_end_a_comp_and_a_new_paid_one_replaces_it(user):
+    from members.services import comp_membership
+    from members.models import Tier
+
+    comp_membership(user=user, tier=Tier.objects.get(slug="insider"), until=None, staff_user=None)
+    ended = subscription_object(user, status="canceled", sub_id="sbx_sub_old")
+    body = sandbox_event("customer.subscription.deleted", ended, event_id="e-old-ended")
+    post(body, sign(body))
+    membership = Membership.objects.get(user=user)
+    assert (membership.source, membership.status) == ("comp", "active")
+
+    body = sandbox_event("customer.subscription.created", subscription_object(user, sub_id="sbx_sub_new"), event_id="e-new")
+    post(body, sign(body))
+    membership.refresh_from_db()
+    assert (membership.source, membership.status, membership.provider_subscription_id) == ("paid", "active", "sbx_sub_new")
