@@ -1,9 +1,11 @@
 """The payment pipeline's domain events, as they concern memberships. Registered in MembersConfig.ready().
 
-Each handler answers "was this ours?": an event whose object carries none of our metadata and names no customer
-or subscription we know belongs to another product on the same provider account."""
+Each handler answers "was this ours?": an event whose object carries none of our metadata and names no
+subscription or payment we know belongs to another product on the same provider account."""
 
 from __future__ import annotations
+
+from django.contrib.auth import get_user_model
 
 from members import lifecycle, services
 from members.models import MemberEvent, Membership
@@ -29,13 +31,13 @@ def _user_id(event: DomainEvent, *, customer_id: str | None = None, subscription
     if event.metadata.get(OUR_MARKER) not in (None, MEMBERSHIP):
         return None
     raw = event.metadata.get("outlet_user", "")
-    if raw.isdigit():
-        return int(raw)
+    if raw.isdigit() and get_user_model().objects.filter(pk=int(raw)).exists():
+        return int(raw)  # (an account deleted since is nobody's: the event is stored and changes nothing)
     if subscription_id:
         user_id = Membership.objects.filter(provider=event.provider, provider_subscription_id=subscription_id).values_list("user_id", flat=True).first()
         if user_id:
             return user_id
-    if event.metadata.get(OUR_MARKER) == MEMBERSHIP or subscription_id:
+    if event.metadata.get(OUR_MARKER) == MEMBERSHIP:
         return payments.user_id_for_customer(provider_id=event.provider, customer_id=customer_id)
     return None
 

@@ -220,3 +220,12 @@ def test_an_old_subscription_ending_does_not_end_a_comp_and_a_new_paid_one_repla
     post(body, sign(body))
     membership.refresh_from_db()
     assert (membership.source, membership.status, membership.provider_subscription_id) == ("paid", "active", "sbx_sub_new")
+
+
+def test_an_event_for_an_account_deleted_since_is_stored_and_changes_nothing(user):
+    obj = subscription_object(user)
+    user.delete()
+    body = sandbox_event("customer.subscription.created", obj)
+    assert post(body, sign(body)).status_code == 200
+    assert WebhookEvent.objects.get().status == "not_ours"
+    assert not Membership.objects.exists()
