@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -50,6 +51,9 @@ def apply_subscription_state(*, user_id: int, provider: str, subscription_id: st
     """Bring the membership to the provider's view of the subscription, unless we already hold a newer view."""
     new_status = _status_for(provider_status, cancel_at_period_end=cancel_at_period_end, ended=ended)
     with transaction.atomic():
+        # Two workers may process two events of one reader at once; the reader's row serialises them, including
+        # the case where neither finds a membership yet and both would create one.
+        get_user_model().objects.select_for_update().filter(pk=user_id).first()
         membership = Membership.objects.select_for_update().filter(user_id=user_id).first()
         if membership is not None and membership.provider_subscription_id != subscription_id:
             # Not the subscription we follow (or we follow none: a comp). An old one ending changes nothing; a new

@@ -95,9 +95,11 @@ def requeue_stuck_events(*, now: datetime | None = None) -> int:
     stuck = list(
         WebhookEvent.objects.filter(received_at__lt=cutoff, attempts__lt=MAX_PROCESSING_ATTEMPTS)
         .filter(status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED])
+        .filter(Q(requeued_at__isnull=True) | Q(requeued_at__lt=cutoff))
         .order_by("created_at_provider")
         .values_list("pk", flat=True)[:1000]
     )
+    WebhookEvent.objects.filter(pk__in=stuck).update(requeued_at=now)
     for pk in stuck:
         _enqueue(pk)
     return len(stuck)

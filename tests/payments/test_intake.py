@@ -229,3 +229,16 @@ def test_an_event_for_an_account_deleted_since_is_stored_and_changes_nothing(use
     assert post(body, sign(body)).status_code == 200
     assert WebhookEvent.objects.get().status == "not_ours"
     assert not Membership.objects.exists()
+
+
+def test_the_sweep_queues_a_stuck_event_once_per_interval_not_on_every_run(user, monkeypatch, settings):
+    queued = []
+    monkeypatch.setattr(services, "_enqueue", queued.append)
+    body = sandbox_event("customer.subscription.created", subscription_object(user))
+    post(body, sign(body))
+    stored = WebhookEvent.objects.get()
+    later = timezone.now() + timedelta(minutes=settings.WEBHOOK_REQUEUE_AFTER_MINUTES + 1)
+    assert services.requeue_stuck_events(now=later) == 1
+    assert services.requeue_stuck_events(now=later + timedelta(minutes=1)) == 0, "still queued behind others"
+    assert services.requeue_stuck_events(now=later + timedelta(minutes=settings.WEBHOOK_REQUEUE_AFTER_MINUTES + 1)) == 1
+    assert queued == [stored.pk] * 3  # the intake once, then the sweep twice

@@ -51,6 +51,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('received', 'Received (waiting for the worker)'), ('processed', 'Processed'), ('ignored', 'Ignored (a type we do not handle)'), ('not_ours', 'Not ours (another product on the same account)'), ('failed', 'Failed (will be retried)')], default='received', max_length=12)),
                 ('received_at', models.DateTimeField(auto_now_add=True)),
                 ('processed_at', models.DateTimeField(blank=True, null=True)),
+                ('requeued_at', models.DateTimeField(blank=True, null=True)),
                 ('attempts', models.PositiveIntegerField(default=0)),
                 ('last_error', models.TextField(blank=True)),
             ],
