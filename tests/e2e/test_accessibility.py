@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from django.conf import settings as django_settings
+from django.test import Client
+
 from outlet.models import Article, Byline, Prompt
-from tests.factories import ArticleFactory, AuthorFactory, PromptFactory, SectionFactory, TierFactory
+from tests.members import sandbox_journey as journey
+from tests.factories import ArticleFactory, AuthorFactory, PromptFactory, SectionFactory, TierFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,17 +31,38 @@ def newsroom():
 
 
 PAGES = ["/", "/articles/village-dam/", "/articles/dry-spring/", "/sections/environment/",
-         "/authors/nino-gelashvili/", "/membership/", "/no-such-page/"]
+         "/authors/nino-gelashvili/", "/membership/", "/no-such-page/",
+         "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/accounts/login/code/"]
+
+
+def axe_problems(page) -> list[str]:
+    result = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result.response["violations"]]
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_the_page_has_no_accessibility_violations(page, live_server, newsroom, settings, path):
     settings.DEBUG = False  # the styled 404, as readers get it
     page.goto(live_server.url + path)
-    result = Axe().run(page)
-    problems = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-                for v in result.response["violations"]]
-    assert problems == []
+    assert axe_problems(page) == []
+
+
+def test_the_membership_pages_a_member_uses_have_no_accessibility_violations(page, live_server, priced_tiers, settings):
+    """Checkout (sandbox), welcome, account with payments and history, and the card portal."""
+    settings.SITE_URL = live_server.url
+    reader = UserFactory(username="axe", email="axe@example.org")
+    client = Client()
+    client.force_login(reader)
+    checkout_url = journey.join(client)["Location"]
+    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                               "url": live_server.url}])
+    paths = [checkout_url]
+    welcome = journey.pay(client, checkout_url)["Location"]
+    paths += [welcome.removeprefix(live_server.url), "/accounts/membership/", journey.portal(client), "/membership/"]
+    for path in paths:
+        page.goto(live_server.url + path)
+        assert (path, axe_problems(page)) == (path, [])
 
 
 def test_a_keyboard_reader_can_skip_to_the_story_and_dismiss_the_banner(page, live_server, newsroom):
