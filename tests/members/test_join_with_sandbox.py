@@ -261,3 +261,15 @@ def test_emails_are_sent_once_per_key_whatever_retries():
     assert send_welcome_email(membership.pk, "welcome:x") is True
     assert send_welcome_email(membership.pk, "welcome:x") is False
     assert SentEmail.objects.filter(key="welcome:x").count() == 1
+
+
+def test_a_member_of_another_tier_is_offered_a_change_of_tier_and_reads_after_changing(priced_tiers, reader):
+    _, client = reader
+    article = ArticleFactory(access=Article.Access.TIERS)
+    article.allowed_tiers.set([priced_tiers["insider"]])
+    journey.join_and_pay(client, tier="supporter")
+    locked = client.get(article.get_absolute_url()).content.decode()
+    assert f"{article.slug}-P8" not in locked
+    assert "for members of another tier" in locked and 'href="/accounts/membership/">Change your tier' in locked
+    client.post("/accounts/membership/change/", {"tier_interval": "insider|month"})
+    assert f"{article.slug}-P8" in client.get(article.get_absolute_url()).content.decode()
