@@ -311,10 +311,7 @@ def _checkout_completed(event: ProviderEvent, session: JSON) -> list[DomainEvent
     details = session.get("customer_details") or {}
     return [
         CheckoutCompleted(
-            provider=StripeProvider.id,
-            event_id=event.id,
-            occurred_at=event.created,
-            metadata=_our_metadata(session.get("metadata")),
+            **_envelope(event, session.get("metadata")),
             session_id=str(session["id"]),
             reference=session.get("client_reference_id") or "",
             customer_id=_ref(session.get("customer")),
@@ -336,10 +333,7 @@ def _subscription_changed(event: ProviderEvent, subscription: JSON) -> list[Doma
     status = str(subscription.get("status") or "")
     return [
         SubscriptionChanged(
-            provider=StripeProvider.id,
-            event_id=event.id,
-            occurred_at=event.created,
-            metadata=_our_metadata(subscription.get("metadata")),
+            **_envelope(event, subscription.get("metadata")),
             subscription_id=str(subscription["id"]),
             customer_id=_ref(subscription.get("customer")) or "",
             status=status,
@@ -367,10 +361,7 @@ def _invoice_paid(event: ProviderEvent, invoice: JSON) -> list[DomainEvent]:
     period_ends = [line["period"]["end"] for line in lines if (line.get("period") or {}).get("end")]
     return [
         PaymentSucceeded(
-            provider=StripeProvider.id,
-            event_id=event.id,
-            occurred_at=event.created,
-            metadata=_our_metadata(subscription_metadata or invoice.get("metadata")),
+            **_envelope(event, subscription_metadata or invoice.get("metadata")),
             payment_ref=str(invoice["id"]),
             other_refs=_invoice_payment_refs(invoice),
             customer_id=_ref(invoice.get("customer")),
@@ -400,10 +391,7 @@ def _invoice_payment_failed(event: ProviderEvent, invoice: JSON) -> list[DomainE
     subscription_id, subscription_metadata = _invoice_subscription(invoice)
     return [
         PaymentFailed(
-            provider=StripeProvider.id,
-            event_id=event.id,
-            occurred_at=event.created,
-            metadata=_our_metadata(subscription_metadata or invoice.get("metadata")),
+            **_envelope(event, subscription_metadata or invoice.get("metadata")),
             payment_ref=str(invoice["id"]),
             customer_id=_ref(invoice.get("customer")),
             subscription_id=subscription_id,
@@ -422,10 +410,7 @@ def _charge_refunded(event: ProviderEvent, charge: JSON) -> list[DomainEvent]:
         refs.append(intent)
     return [
         PaymentRefunded(
-            provider=StripeProvider.id,
-            event_id=event.id,
-            occurred_at=event.created,
-            metadata=_our_metadata(charge.get("metadata")),
+            **_envelope(event, charge.get("metadata")),
             payment_refs=tuple(refs),
             amount_refunded_minor=int(charge.get("amount_refunded") or 0),
             currency=_currency(charge.get("currency")),
@@ -438,10 +423,7 @@ def _dispute_created(event: ProviderEvent, dispute: JSON) -> list[DomainEvent]:
     refs = [r for r in (_ref(dispute.get("charge")), _ref(dispute.get("payment_intent"))) if r]
     return [
         PaymentDisputed(
-            provider=StripeProvider.id,
-            event_id=event.id,
-            occurred_at=event.created,
-            metadata=_our_metadata(dispute.get("metadata")),
+            **_envelope(event, dispute.get("metadata")),
             payment_refs=tuple(refs),
             dispute_id=str(dispute["id"]),
             amount_minor=int(dispute.get("amount") or 0),
@@ -463,6 +445,11 @@ _TRANSLATORS: dict[str, Callable[[ProviderEvent, JSON], list[DomainEvent]]] = {
 
 
 # --- Small helpers ------------------------------------------------------------------------------------------
+
+
+def _envelope(event: ProviderEvent, metadata: Any) -> dict[str, Any]:
+    """The fields every domain event carries: who sent it, which event, when, and our metadata on the object."""
+    return {"provider": StripeProvider.id, "event_id": event.id, "occurred_at": event.created, "metadata": _our_metadata(metadata)}
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
