@@ -203,12 +203,29 @@ def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str)
     return redirect.url
 
 
+def checkout_confirmed(*, checkout: MembershipCheckout, membership: Membership | None, now: datetime) -> bool:
+    """Has the provider's event for this checkout arrived: a paid membership with access, updated since it began?"""
+    return bool(membership and membership.source == Membership.Source.PAID and membership.provider_customer_id
+                and membership_grants_access(membership, now=now) and membership.updated_at >= checkout.created_at)
+
+
+def _is_changeable(membership: Membership | None) -> bool:
+    return bool(membership and membership.source == Membership.Source.PAID and membership.provider_subscription_id
+                and membership.status != Membership.Status.LAPSED)
+
+
+def plan_change_offers(membership: Membership | None) -> list[TierOffer]:
+    """What a paying member may switch to (in their currency); nothing for comps, lapsed or free readers."""
+    return tier_offers(currency=membership.currency) if membership and _is_changeable(membership) else []
+
+
 def _paid_membership(user) -> Membership:
     membership = Membership.objects.filter(user=user).select_related("tier").first()
-    if membership is None or membership.source != Membership.Source.PAID or not membership.provider_subscription_id:
-        raise MembershipError("You have no paid membership to change.")
-    if membership.status == Membership.Status.LAPSED:
+    if membership is not None and membership.source == Membership.Source.PAID and membership.status == Membership.Status.LAPSED:
         raise MembershipError("Your membership has ended. Join again from the membership page.")
+    if not _is_changeable(membership):
+        raise MembershipError("You have no paid membership to change.")
+    assert membership is not None
     return membership
 
 

@@ -60,9 +60,7 @@ def welcome(request, reference: str):
     """Where the provider sends the reader back. It shows what the provider's events have confirmed so far."""
     checkout = get_object_or_404(MembershipCheckout, reference=reference, user=request.user)
     membership = Membership.objects.filter(user=request.user).select_related("tier").first()
-    confirmed = bool(membership and membership.source == Membership.Source.PAID and membership.provider_customer_id
-                     and services.membership_grants_access(membership, now=timezone.now())
-                     and membership.updated_at >= checkout.created_at)
+    confirmed = services.checkout_confirmed(checkout=checkout, membership=membership, now=timezone.now())
     response = render(request, "members/welcome.html", {"checkout": checkout, "membership": membership, "confirmed": confirmed})
     keep_private(response)
     return response
@@ -72,18 +70,12 @@ def welcome(request, reference: str):
 @require_GET
 def account(request):
     membership = Membership.objects.filter(user=request.user).select_related("tier").first()
-    now = timezone.now()
-    context = {
+    response = render(request, "members/account.html", {
         "membership": membership,
-        "has_access": bool(membership and services.membership_grants_access(membership, now=now)),
-        "access_ends": services.access_ends_at(membership) if membership else None,
         "payments": Payment.objects.filter(user=request.user).order_by("-paid_at")[:50],
-        "timeline": MemberEvent.objects.filter(user=request.user, reader_visible=True).select_related("webhook_event")[:30],
-        "change_options": [],
-    }
-    if membership and membership.source == Membership.Source.PAID and membership.status != Membership.Status.LAPSED:
-        context["change_options"] = [o for o in services.tier_offers(currency=membership.currency)]
-    response = render(request, "members/account.html", context)
+        "timeline": MemberEvent.objects.filter(user=request.user, reader_visible=True)[:30],
+        "change_options": services.plan_change_offers(membership),
+    })
     keep_private(response)
     return response
 
