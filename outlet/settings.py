@@ -318,6 +318,30 @@ MEMBERSHIP_GRACE_DAYS = env.int("MEMBERSHIP_GRACE_DAYS", default=7)
 MEMBERSHIP_RENEWAL_LEEWAY_HOURS = env.int("MEMBERSHIP_RENEWAL_LEEWAY_HOURS", default=48)
 MEMBERSHIP_CURRENCIES = ["GEL", "USD", "EUR"]
 
+# --- Donations and receipts --------------------------------------------------------------------------------
+# The processing-fee estimate shown on the donation form, added when the donor covers it, and taken off each gift
+# before the outlets' split: a percentage in basis points (290 = 2.9 %) plus a fixed part per currency.
+DONATION_FEE_BASIS_POINTS = env.int("DONATION_FEE_BASIS_POINTS", default=290)
+DONATION_FEE_FIXED_MINOR = {"GEL": 80, "USD": 30, "EUR": 25}
+# What a donor's card statement shows: neutral on purpose, for supporters at risk (Stripe: 5-22 characters).
+DONATION_STATEMENT_DESCRIPTOR = os.environ.get("DONATION_STATEMENT_DESCRIPTOR", "CL MEDIA SERVICES")
+# Donor names, emails and messages are blanked this many years after the gift (receipts must be kept for the
+# bookkeeping period); amounts stay, so totals and the ledger never change.
+DONOR_DATA_RETENTION_YEARS = env.int("DONOR_DATA_RETENTION_YEARS", default=7)
+# The organisation that issues receipts: its code keeps receipt numbers gap-free per issuer and year.
+RECEIPT_ISSUER = {
+    "code": os.environ.get("RECEIPT_ISSUER_CODE", "CL"),
+    "name": os.environ.get("RECEIPT_ISSUER_NAME", "Caucasus Ledger Media Foundation"),
+    "address": os.environ.get("RECEIPT_ISSUER_ADDRESS", "12 Rustaveli Avenue, Tbilisi 0108, Georgia"),
+    "registration": os.environ.get("RECEIPT_ISSUER_REGISTRATION", "Registered non-profit, ID 404000000"),
+}
+# Card-testing defence: starts of a donation checkout allowed per window, per IP address and per email.
+DONATION_RATE_LIMITS = {"ip": (10, 600), "email": (5, 600)}
+# Declined donation payments in the window that switch the proof-of-work challenge on, and for how long.
+DONATION_DECLINE_SPIKE = {"declines": 8, "window_seconds": 600, "challenge_minutes": 120}
+# How hard the proof-of-work challenge is (the largest number a browser may have to try).
+DONATION_CHALLENGE_MAX_NUMBER = env.int("DONATION_CHALLENGE_MAX_NUMBER", default=100_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
