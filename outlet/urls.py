@@ -28,6 +28,8 @@ urlpatterns = [
     path("", include(publishing)),
     path("", include("members.urls")),
     path("payments/", include("outlet.payments.urls")),
+    path("", include("donations.urls")),
+    path("", include("donations.receipt_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", health.healthz, name="healthz"),
