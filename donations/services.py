@@ -74,6 +74,17 @@ def fee_to_cover_minor(*, gift_minor: int, currency: str) -> int:
     return charge - gift_minor
 
 
+def gift_within_charge_minor(*, charge_minor: int, currency: str) -> int:
+    """The largest gift whose fee-covered charge fits in `charge_minor`: what a covered monthly charge gives the
+    outlets after its amount was changed at the provider."""
+    gift = max(0, charge_minor - processing_fee_minor(amount_minor=charge_minor, currency=currency))
+    while gift > 0 and gift + fee_to_cover_minor(gift_minor=gift, currency=currency) > charge_minor:
+        gift -= 1
+    while gift + 1 + fee_to_cover_minor(gift_minor=gift + 1, currency=currency) <= charge_minor:
+        gift += 1
+    return gift
+
+
 # --- Splitting between the outlets --------------------------------------------------------------------------
 
 
@@ -423,7 +434,10 @@ def apply_recurring_state(*, event: SubscriptionChanged) -> RecurringDonation | 
         recurring.cancel_at_period_end = event.cancel_at_period_end
         recurring.current_period_end = event.current_period_end
         recurring.customer_id = event.customer_id or recurring.customer_id
-        if event.amount_minor:
+        if event.amount_minor and event.amount_minor != recurring.amount_minor:
+            if recurring.fee_covered_minor:  # the donor covers the fee: keep covering it at the new amount
+                gift = gift_within_charge_minor(charge_minor=event.amount_minor, currency=recurring.currency)
+                recurring.fee_covered_minor = event.amount_minor - gift
             recurring.amount_minor = event.amount_minor
         if status == RecurringDonation.Status.CANCELED and recurring.ended_at is None:
             recurring.ended_at = event.occurred_at

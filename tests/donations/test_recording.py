@@ -90,3 +90,15 @@ def test_a_partial_refund_lowers_totals_by_what_was_refunded(campaign):
 def test_gifts_outside_the_limits_are_refused_with_a_clear_message(campaign):
     with pytest.raises(services.DonationError, match="between GEL"):
         give(campaign, gift_minor=100)
+
+
+def test_a_covered_monthly_gift_keeps_covering_the_fee_after_its_amount_changes(campaign):
+    from outlet.payments.providers.sandbox import SandboxProvider
+
+    give(campaign, gift_minor=2000, interval="month", cover_fee=True)
+    recurring = RecurringDonation.objects.get()
+    new_charge = 5000 + services.fee_to_cover_minor(gift_minor=5000, currency="GEL")
+    price = services.donation_price(campaign=campaign, currency="GEL", amount_minor=new_charge)
+    SandboxProvider().change_subscription_price(subscription_id=recurring.subscription_id, price=price, idempotency_key="c1")
+    recurring.refresh_from_db()
+    assert (recurring.amount_minor, recurring.amount_minor - recurring.fee_covered_minor) == (new_charge, 5000)
