@@ -1,1 +1,385 @@
-"""(Filled in next.)"""
+"""Staff's side of fundraisers: campaigns with their currencies, outlets and updates; gifts and monthly gifts (read
+only: money rows change only through the provider's events); the per-outlet breakdown and the payout report.
+
+The rules a campaign must meet live in donations.campaigns; the forms here only carry them to the right field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminTextareaWidget
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.http import StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django_prose_editor.fields import ProseEditorFormField
+
+from donations import campaigns, reports
+from donations.models import (
+    AllocationEntry,
+    Beneficiary,
+    Campaign,
+    CampaignCurrency,
+    CampaignUpdate,
+    Donation,
+    Receipt,
+    RecurringDonation,
+)
+from outlet.money import format_money
+from outlet.sanitize import BODY_EXTENSIONS
+
+REPORT_PERMISSION = "donations.view_donation"
+
+
+# --- Campaign form and inlines ------------------------------------------------------------------------------
+
+
+class CampaignForm(forms.ModelForm):
+    story = ProseEditorFormField(config={"extensions": BODY_EXTENSIONS}, sanitize=True, required=False,
+                                 widget=AdminTextareaWidget, help_text="What the money is for; shown on the campaign page.")
+
+    class Meta:
+        model = Campaign
+        fields = "__all__"
+
+    def clean_currency(self):
+        code = self.cleaned_data["currency"].strip().upper()
+        if not campaigns.is_known_currency(code):
+            raise forms.ValidationError("Enter a three-letter ISO 4217 currency code, such as GEL, USD or EUR.")
+        return code
+
+    def clean_goal_minor(self):
+        goal = self.cleaned_data["goal_minor"]
+        if goal is not None and goal <= 0:
+            raise forms.ValidationError("The goal must be above 0.")
+        return goal
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The campaign must end after it starts.")
+        return cleaned
+
+
+class CampaignCurrencyForm(forms.ModelForm):
+    class Meta:
+        model = CampaignCurrency
+        fields = ["currency", "preset_amounts_minor", "min_amount_minor", "max_amount_minor", "rate_to_goal_ppm", "position"]
+
+    def clean_currency(self):
+        code = self.cleaned_data["currency"].strip().upper()
+        if not campaigns.is_known_currency(code):
+            raise forms.ValidationError("Enter a three-letter ISO 4217 currency code, such as GEL, USD or EUR.")
+        return code
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_amount_minor"), cleaned.get("max_amount_minor")
+        if low is not None and low <= 0:
+            self.add_error("min_amount_minor", "The smallest gift must be above 0.")
+        elif low is not None and high is not None and high < low:
+            self.add_error("max_amount_minor", "The largest gift cannot be below the smallest.")
+        elif low is not None and high is not None:
+            for problem in campaigns.preset_problems(presets=cleaned.get("preset_amounts_minor"), min_amount_minor=low,
+                                                     max_amount_minor=high, currency=cleaned.get("currency") or ""):
+                self.add_error("preset_amounts_minor", problem)
+        return cleaned
+
+
+class CurrencyFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        kept = [f.cleaned_data.get("currency", "") for f in self.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if len(kept) != len(set(kept)):  # before Django's own uniqueness message, which names database fields
+            raise forms.ValidationError("Each currency can be listed once.")
+        super().clean()
+        for problem in campaigns.currency_problems(goal_currency=self.instance.currency, currencies=kept):
+            raise forms.ValidationError(problem)
+
+
+class BeneficiaryForm(forms.ModelForm):
+    url = forms.URLField(required=False, assume_scheme="https", help_text="The outlet's own site.")
+
+    class Meta:
+        model = Beneficiary
+        fields = "__all__"
+
+
+class BeneficiaryFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            campaigns.BeneficiarySetup(
+                name=f.cleaned_data.get("name", ""), share=f.cleaned_data.get("share") or 0,
+                is_active=bool(f.cleaned_data.get("is_active")),
+                receives_rounding_remainder=bool(f.cleaned_data.get("receives_rounding_remainder")),
+            )
+            for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        problems = campaigns.beneficiary_problems(kept)
+        if problems:
+            raise forms.ValidationError(problems)
+
+
+class CampaignCurrencyInline(admin.TabularInline):
+    model = CampaignCurrency
+    form = CampaignCurrencyForm
+    formset = CurrencyFormSet
+    extra = 0
+    min_num = 1
+    verbose_name_plural = "currencies donors can give in (amounts in minor units: 2500 is 25.00)"
+
+
+class BeneficiaryInline(admin.StackedInline):
+    model = Beneficiary
+    form = BeneficiaryForm
+    formset = BeneficiaryFormSet
+    extra = 0
+    min_num = 1
+    prepopulated_fields = {"slug": ["name"]}
+    fields = [("name", "slug"), "logo", "description", "url", ("share", "receives_rounding_remainder"), ("position", "is_active")]
+    verbose_name_plural = "beneficiary outlets (to stop giving an outlet money, untick active: its ledger stays)"
+
+
+class CampaignUpdateInline(admin.StackedInline):
+    model = CampaignUpdate
+    extra = 0
+    fields = ["title", "published_at", "body"]
+
+
+# --- Campaigns ----------------------------------------------------------------------------------------------
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    list_display = ["title", "is_published", "starts_at", "ends_at", "raised", "goal", "percent", "donors"]
+    list_filter = ["is_published"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [CampaignCurrencyInline, BeneficiaryInline, CampaignUpdateInline]
+    readonly_fields = ["progress_summary"]
+    change_form_template = "admin/donations/campaign/change_form.html"
+    change_list_template = "admin/donations/campaign/change_list.html"
+    save_on_top = True
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "story"]}),
+        ("Picture", {"fields": ["hero_image", "hero_alt"]}),
+        ("Goal and dates", {"fields": [("goal_minor", "currency"), ("starts_at", "ends_at"), "progress_summary"]}),
+        ("Publishing", {"fields": ["is_published", "allow_monthly", "allow_custom_split"]}),
+    ]
+
+    class Media:
+        css = {"all": ["admin_extra/article_editor.css"]}
+
+    def get_queryset(self, request):
+        # Everything the progress columns read, for the whole page at once (see campaigns.progress_from_prefetched).
+        return super().get_queryset(request).select_related("donor_count").prefetch_related("currencies", "totals")
+
+    def save_model(self, request, obj, form, change):
+        campaigns.save_campaign(campaign=obj)
+
+    def _progress(self, obj: Campaign):
+        if not hasattr(obj, "_admin_progress"):
+            obj._admin_progress = campaigns.progress_from_prefetched(obj)
+        return obj._admin_progress
+
+    @admin.display(description="Raised")
+    def raised(self, obj: Campaign) -> str:
+        return format_money(self._progress(obj).raised_minor, obj.currency)
+
+    @admin.display(description="Goal", ordering="goal_minor")
+    def goal(self, obj: Campaign) -> str:
+        return format_money(obj.goal_minor, obj.currency)
+
+    @admin.display(description="%")
+    def percent(self, obj: Campaign) -> str:
+        return f"{self._progress(obj).percent}%"
+
+    @admin.display(description="Donors")
+    def donors(self, obj: Campaign) -> int:
+        return self._progress(obj).donors
+
+    @admin.display(description="Progress")
+    def progress_summary(self, obj: Campaign) -> str:
+        if obj.pk is None:
+            return "Nothing raised yet."
+        progress = self._progress(obj)
+        return format_html(
+            "{} of {} ({}%) from {} donors in {} gifts. Other currencies are counted at the rates set below.",
+            format_money(progress.raised_minor, obj.currency), format_money(obj.goal_minor, obj.currency),
+            progress.percent, progress.donors, progress.donations,
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        campaign = self.get_object(request, object_id)
+        if campaign is not None:
+            extra_context["breakdown"] = reports.campaign_breakdown(campaign=campaign)
+            extra_context["can_download_payouts"] = request.user.has_perm(REPORT_PERMISSION)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_download_payouts": request.user.has_perm(REPORT_PERMISSION)}
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path("payout-report/", self.admin_site.admin_view(self.payout_report_view), name="donations_campaign_payout_report"),
+            *super().get_urls(),
+        ]
+
+    def payout_report_view(self, request):
+        """Pick a campaign and dates; a valid choice downloads the CSV, anything else shows the form with errors."""
+        if not request.user.has_perm(REPORT_PERMISSION):
+            raise PermissionDenied
+        form = reports.PayoutReportForm(request.GET or None)
+        if request.GET.get("download") and form.is_valid():
+            campaign, date_from, date_to = (form.cleaned_data[k] for k in ("campaign", "date_from", "date_to"))
+            response = StreamingHttpResponse(
+                reports.payout_csv_rows(campaign=campaign, date_from=date_from, date_to=date_to), content_type="text/csv; charset=utf-8",
+            )
+            name = reports.payout_filename(campaign=campaign, date_from=date_from, date_to=date_to)
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        return TemplateResponse(request, "admin/donations/campaign/payout_report.html", {
+            **self.admin_site.each_context(request), "form": form, "title": "Payout report", "opts": self.model._meta,
+            "time_zone": settings.TIME_ZONE,
+        })
+
+
+# --- Gifts (read only) --------------------------------------------------------------------------------------
+
+
+class ReceiptFilter(admin.SimpleListFilter):
+    """Gifts still waiting for their receipt: the receipt task should have issued one within minutes."""
+
+    title = "receipt"
+    parameter_name = "receipt"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "No receipt yet"), ("issued", "Receipt issued")]
+
+    def queryset(self, request, queryset):
+        has_receipt = Exists(Receipt.objects.filter(payment_id=OuterRef("payment_id")))
+        if self.value() == "missing":
+            return queryset.filter(~has_receipt)
+        if self.value() == "issued":
+            return queryset.filter(has_receipt)
+        return queryset
+
+
+class MonthlyFilter(admin.SimpleListFilter):
+    title = "kind of gift"
+    parameter_name = "monthly"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Monthly"), ("no", "One time")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(recurring__isnull=self.value() == "no")
+        return queryset
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money rows come from the provider's events; staff read them and never add, edit or delete one by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AllocationInline(admin.TabularInline):
+    model = AllocationEntry
+    fields = ["booked_at", "beneficiary", "kind", "amount", "weight"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["booked_at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("beneficiary")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Amount")
+    def amount(self, entry: AllocationEntry) -> str:
+        return format_money(entry.amount_minor, entry.currency)
+
+
+@admin.register(Donation)
+class DonationAdmin(ReadOnlyAdmin):
+    list_display = ["donated_at", "campaign", "amount", "net", "status", "monthly", "donor"]
+    list_filter = ["campaign", ("donated_at", admin.DateFieldListFilter), "status", MonthlyFilter, ReceiptFilter]
+    search_fields = ["email", "name", "display_name", "=payment__receipts__number"]
+    search_help_text = "Search by the donor's email, name or display name, or an exact receipt number."
+    list_select_related = ["campaign", "recurring"]
+    show_full_result_count = False  # one COUNT(*) over a million gifts is enough
+    inlines = [AllocationInline]
+    exclude = ["payment", "checkout", "recurring", "user"]
+    readonly_fields = ["payment_ref", "recurring_link", "user_link"]
+
+    @admin.display(description="Amount", ordering="amount_minor")
+    def amount(self, obj: Donation) -> str:
+        return format_money(obj.amount_minor, obj.currency)
+
+    @admin.display(description="Net to outlets", ordering="net_minor")
+    def net(self, obj: Donation) -> str:
+        return format_money(obj.net_minor - min(obj.amount_refunded_minor, obj.net_minor), obj.currency)
+
+    @admin.display(description="Monthly", boolean=True)
+    def monthly(self, obj: Donation) -> bool:
+        return obj.recurring_id is not None
+
+    @admin.display(description="Donor")
+    def donor(self, obj: Donation) -> str:
+        if obj.anonymised_at:
+            return "(anonymised)"
+        shown = obj.display_name or obj.name or "—"
+        suffix = " · anonymous on the wall" if obj.anonymous else ""
+        return f"{shown} <{obj.email}>{suffix}" if obj.email else f"{shown}{suffix}"
+
+    @admin.display(description="Payment")
+    def payment_ref(self, obj: Donation) -> str:
+        return f"{obj.payment.provider} {obj.payment.provider_ref}"
+
+    @admin.display(description="Monthly gift")
+    def recurring_link(self, obj: Donation) -> str:
+        if obj.recurring_id is None:
+            return "One-time gift"
+        url = reverse("admin:donations_recurringdonation_change", args=[obj.recurring_id])
+        return format_html('<a href="{}">{}</a>', url, obj.recurring)
+
+    @admin.display(description="Account")
+    def user_link(self, obj: Donation) -> str:
+        return obj.user.email if obj.user_id else "Guest"
+
+
+@admin.register(RecurringDonation)
+class RecurringDonationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "campaign", "email", "amount", "status", "cancel_at_period_end", "current_period_end", "ended_at"]
+    list_filter = ["status", "campaign", "cancel_at_period_end"]
+    search_fields = ["email", "subscription_id", "customer_id"]
+    list_select_related = ["campaign"]
+    exclude = ["checkout", "user"]
+
+    @admin.display(description="Monthly amount", ordering="amount_minor")
+    def amount(self, obj: RecurringDonation) -> str:
+        return format_money(obj.amount_minor, obj.currency)

@@ -1,0 +1,135 @@
+"""What each outlet is owed: sums of the allocation ledger per beneficiary and currency, for a campaign's page in
+the admin and for the payout report staff download as CSV.
+
+The ledger is the only source: a refund is booked (negative) on the day it happened, so a report for March shows a
+January gift refunded in March as a March refund, and March's net owed is what to pay out for March.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from donations.models import AllocationEntry, Beneficiary, Campaign
+from outlet.money import to_major
+
+GIFT, REFUND = AllocationEntry.Kind.GIFT, AllocationEntry.Kind.REFUND
+# Dates far outside these are typing mistakes, and would overflow when turned into times.
+EARLIEST_REPORT_DATE = date(2000, 1, 1)
+LATEST_REPORT_DATE = date(2999, 12, 31)
+
+CSV_HEADER = ["outlet", "outlet_slug", "currency", "gifts", "refunds", "net_owed", "number_of_gifts", "from", "to"]
+
+
+@dataclass(frozen=True)
+class BeneficiaryLine:
+    """One outlet's sums in one currency. Amounts are minor units; refunds are negative, as booked."""
+
+    beneficiary_id: int
+    name: str
+    slug: str
+    currency: str
+    gifts_minor: int
+    refunds_minor: int
+    number_of_gifts: int
+
+    @property
+    def net_minor(self) -> int:
+        return self.gifts_minor + self.refunds_minor
+
+
+def local_day_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    """[start of date_from, start of the day after date_to) in the site's time zone: both dates inclusive."""
+    zone = timezone.get_default_timezone()
+    start = timezone.make_aware(datetime.combine(date_from, time.min), zone)
+    end = timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min), zone)
+    return start, end
+
+
+def beneficiary_lines(*, campaign: Campaign, date_from: date | None = None, date_to: date | None = None) -> list[BeneficiaryLine]:
+    """One grouped query over the ledger: sums per outlet and currency, optionally within local dates (inclusive)."""
+    entries = AllocationEntry.objects.filter(beneficiary__campaign=campaign)
+    if date_from is not None and date_to is not None:
+        start, end = local_day_bounds(date_from, date_to)
+        entries = entries.filter(booked_at__gte=start, booked_at__lt=end)
+    rows = (
+        entries.values("beneficiary_id", "beneficiary__name", "beneficiary__slug", "beneficiary__position", "currency")
+        .annotate(
+            gifts=Coalesce(Sum("amount_minor", filter=Q(kind=GIFT)), 0),
+            refunds=Coalesce(Sum("amount_minor", filter=Q(kind=REFUND)), 0),
+            number_of_gifts=Count("id", filter=Q(kind=GIFT)),
+        )
+        .order_by("beneficiary__position", "beneficiary_id", "currency")
+    )
+    return [
+        BeneficiaryLine(beneficiary_id=row["beneficiary_id"], name=row["beneficiary__name"], slug=row["beneficiary__slug"],
+                        currency=row["currency"], gifts_minor=row["gifts"], refunds_minor=row["refunds"],
+                        number_of_gifts=row["number_of_gifts"])
+        for row in rows
+    ]
+
+
+def campaign_breakdown(*, campaign: Campaign) -> list[BeneficiaryLine]:
+    """All-time sums for the campaign's admin page, with a zero line for each outlet that has no entries yet (in the
+    goal's currency), so staff see every outlet."""
+    lines = beneficiary_lines(campaign=campaign)
+    seen = {line.beneficiary_id for line in lines}
+    for beneficiary in Beneficiary.objects.filter(campaign=campaign).exclude(pk__in=seen).order_by("position", "id"):
+        lines.append(BeneficiaryLine(beneficiary_id=beneficiary.pk, name=beneficiary.name, slug=beneficiary.slug,
+                                     currency=campaign.currency, gifts_minor=0, refunds_minor=0, number_of_gifts=0))
+    return lines
+
+
+def decimal_text(amount_minor: int, currency: str) -> str:
+    """Exact decimal text in major units ("1234.50", "-0.05"), from integer minor units; never a float."""
+    return format(to_major(amount_minor, currency), "f")
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so each row can be streamed as it is made."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def payout_csv_rows(*, campaign: Campaign, date_from: date, date_to: date) -> Iterator[str]:
+    """The payout report, line by line: a header, then one row per outlet and currency with activity in the range."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_HEADER)
+    for line in beneficiary_lines(campaign=campaign, date_from=date_from, date_to=date_to):
+        yield writer.writerow([
+            line.name, line.slug, line.currency, decimal_text(line.gifts_minor, line.currency),
+            decimal_text(line.refunds_minor, line.currency), decimal_text(line.net_minor, line.currency),
+            line.number_of_gifts, date_from.isoformat(), date_to.isoformat(),
+        ])
+
+
+def payout_filename(*, campaign: Campaign, date_from: date, date_to: date) -> str:
+    return f"payout-{campaign.slug}-{date_from.isoformat()}-to-{date_to.isoformat()}.csv"
+
+
+class PayoutReportForm(forms.Form):
+    """Staff's choice of campaign and dates. Anything wrong is shown on the form; nothing here can raise a 500."""
+
+    campaign = forms.ModelChoiceField(queryset=Campaign.objects.order_by("-starts_at"), empty_label="Choose a campaign")
+    date_from = forms.DateField(label="From (inclusive)", widget=forms.DateInput(attrs={"type": "date"}),
+                                error_messages={"invalid": "Enter the first day as a date, e.g. 2026-01-31."})
+    date_to = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}),
+                              error_messages={"invalid": "Enter the last day as a date, e.g. 2026-03-31."})
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        for name, value in (("date_from", date_from), ("date_to", date_to)):
+            if value and not EARLIEST_REPORT_DATE <= value <= LATEST_REPORT_DATE:
+                self.add_error(name, f"Choose a date between {EARLIEST_REPORT_DATE.year} and {LATEST_REPORT_DATE.year}.")
+        if date_from and date_to and date_from > date_to and not self.errors:
+            self.add_error("date_to", "The last day cannot be before the first day.")
+        return cleaned
