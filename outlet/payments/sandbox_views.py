@@ -51,6 +51,7 @@ def checkout(request, session_id: str):
             _sandbox().complete_checkout(session_id)
             return HttpResponseRedirect(_safe(session.data["success_url"], request))
         if choice == "decline":
+            _sandbox().decline_checkout(session_id)
             context["error"] = "Your card was declined. No money moved. Choose another option to try again."
         elif choice == "requires_action":
             context["step"] = "authenticate"

@@ -187,6 +187,22 @@ class SandboxProvider(PaymentProvider):
             self.emit("payment.succeeded", charge)
             return data
 
+    def decline_checkout(self, session_id: str) -> dict:
+        """The card was declined on the sandbox checkout page: no money moved, the checkout stays open for another
+        try, and a `payment.failed` event goes through the intake, as Stripe's payment_intent.payment_failed does
+        (every attempt is a new sandbox payment; no subscription exists yet; the checkout's metadata)."""
+        session = SandboxObject.objects.get(object_id=session_id, kind="checkout")
+        if session.data["status"] == "complete":
+            raise ProviderError("This checkout has already been paid.")
+        data = session.data
+        failure = {
+            "id": _new_id("pi"), "checkout": session_id, "customer": data["customer"], "subscription": None,
+            "amount": data["amount"], "currency": data["currency"], "attempt": 1, "metadata": dict(data["metadata"]),
+            "decline_code": "generic_decline", "next_attempt_at": None,
+        }
+        self.emit("payment.failed", failure)
+        return failure
+
     def renew(self, subscription_id: str) -> str:
         """Charge the next period now (the portal's "simulate renewal"): paid, or failed on the declining card."""
         with transaction.atomic():
@@ -315,8 +331,9 @@ class SandboxProvider(PaymentProvider):
                 description=obj.get("description") or "", period_end=_dt(obj.get("period_end")),
             )]
         if event.type == "payment.failed":
-            return [PaymentFailed(**common, payment_ref=obj["id"], customer_id=obj["customer"], subscription_id=obj["subscription"],
-                                  amount_minor=obj["amount"], currency=obj["currency"].upper(), attempt=obj["attempt"],
+            # A renewal that failed names its subscription; a card declined at checkout names none.
+            return [PaymentFailed(**common, payment_ref=obj["id"], customer_id=obj.get("customer"), subscription_id=obj.get("subscription"),
+                                  amount_minor=obj["amount"], currency=obj["currency"].upper(), attempt=obj.get("attempt") or 1,
                                   next_attempt_at=_dt(obj.get("next_attempt_at")))]
         if event.type == "charge.refunded":
             return [PaymentRefunded(**common, payment_refs=(obj["id"],), amount_refunded_minor=obj["amount_refunded"],

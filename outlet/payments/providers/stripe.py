@@ -308,17 +308,55 @@ class StripeProvider(PaymentProvider):
 
 
 def _checkout_completed(event: ProviderEvent, session: JSON) -> list[DomainEvent]:
+    """Every completed session yields CheckoutCompleted. A paid one-time (payment-mode) session is also the
+    payment itself: no invoice follows it, so it yields PaymentSucceeded too, keyed by its payment intent (which
+    `checkout.session.async_payment_succeeded` names again for delayed methods: recorded once). Subscription
+    sessions yield only CheckoutCompleted; their money arrives as invoice.paid."""
     details = session.get("customer_details") or {}
-    return [
+    email = details.get("email") or session.get("customer_email") or ""
+    intent = _ref(session.get("payment_intent"))
+    events: list[DomainEvent] = [
         CheckoutCompleted(
             **_envelope(event, session.get("metadata")),
             session_id=str(session["id"]),
             reference=session.get("client_reference_id") or "",
             customer_id=_ref(session.get("customer")),
             subscription_id=_ref(session.get("subscription")),
-            payment_ref=_ref(session.get("payment_intent")) or _ref(session.get("invoice")),
+            payment_ref=intent or _ref(session.get("invoice")),
             paid=session.get("payment_status") in PAID_CHECKOUT_STATUSES,
-            email=details.get("email") or session.get("customer_email") or "",
+            email=email,
+        )
+    ]
+    if session.get("mode") == "payment" and session.get("payment_status") == "paid" and intent:
+        expanded = session.get("payment_intent")
+        charge = _ref(expanded.get("latest_charge")) if isinstance(expanded, Mapping) else None
+        events.append(
+            PaymentSucceeded(
+                **_envelope(event, session.get("metadata")),
+                payment_ref=intent,
+                other_refs=(charge,) if charge else (),
+                customer_id=_ref(session.get("customer")),
+                subscription_id=None,
+                amount_minor=int(session.get("amount_total") or 0),
+                currency=_currency(session.get("currency")),
+                email=email,
+            )
+        )
+    return events
+
+
+def _payment_intent_failed(event: ProviderEvent, intent: JSON) -> list[DomainEvent]:
+    """A one-time payment attempt was declined (each attempt on a Checkout page is one event for the session's
+    intent). The intent carries our metadata through payment_intent_data, so the donations side can count
+    declines; intents behind subscription invoices carry none and are reported by invoice.payment_failed."""
+    return [
+        PaymentFailed(
+            **_envelope(event, intent.get("metadata")),
+            payment_ref=str(intent["id"]),
+            customer_id=_ref(intent.get("customer")),
+            subscription_id=None,
+            amount_minor=int(intent.get("amount") or 0),
+            currency=_currency(intent.get("currency")),
         )
     ]
 
@@ -439,6 +477,7 @@ _TRANSLATORS: dict[str, Callable[[ProviderEvent, JSON], list[DomainEvent]]] = {
     **{event_type: _subscription_changed for event_type in SUBSCRIPTION_RANKS},
     "invoice.paid": _invoice_paid,
     "invoice.payment_failed": _invoice_payment_failed,
+    "payment_intent.payment_failed": _payment_intent_failed,
     "charge.refunded": _charge_refunded,
     "charge.dispute.created": _dispute_created,
 }
