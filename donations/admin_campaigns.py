@@ -237,8 +237,11 @@ class CampaignAdmin(admin.ModelAdmin):
         """Pick a campaign and dates; a valid choice downloads the CSV, anything else shows the form with errors."""
         if not request.user.has_perm(REPORT_PERMISSION):
             raise PermissionDenied
-        form = reports.PayoutReportForm(request.GET or None)
-        if request.GET.get("download") and form.is_valid():
+        if "download" in request.GET:
+            form = reports.PayoutReportForm(request.GET)
+        else:  # first visit, maybe from a campaign's page: last month, nothing to complain about yet
+            form = reports.PayoutReportForm(initial=reports.default_report_choice(campaign_id=request.GET.get("campaign")))
+        if form.is_bound and form.is_valid():
             campaign, date_from, date_to = (form.cleaned_data[k] for k in ("campaign", "date_from", "date_to"))
             response = StreamingHttpResponse(
                 reports.payout_csv_rows(campaign=campaign, date_from=date_from, date_to=date_to), content_type="text/csv; charset=utf-8",

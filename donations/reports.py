@@ -115,6 +115,16 @@ def payout_filename(*, campaign: Campaign, date_from: date, date_to: date) -> st
     return f"payout-{campaign.slug}-{date_from.isoformat()}-to-{date_to.isoformat()}.csv"
 
 
+def default_report_choice(*, campaign_id: str | None, today: date | None = None) -> dict:
+    """The form's first state: last calendar month (payouts are usually monthly) for the campaign staff came from."""
+    today = today or timezone.localdate()
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    initial = {"date_from": last_month_end.replace(day=1), "date_to": last_month_end}
+    if campaign_id and str(campaign_id).isdigit():
+        initial["campaign"] = int(campaign_id)
+    return initial
+
+
 class PayoutReportForm(forms.Form):
     """Staff's choice of campaign and dates. Anything wrong is shown on the form; nothing here can raise a 500."""
 
