@@ -1,4 +1,18 @@
 """Donor-facing pages: campaigns, the donation form, thank-you pages, monthly gifts."""
 
+from django.urls import path
+
+from donations import views
+
 app_name = "donations"
-urlpatterns: list = []
+urlpatterns = [
+    path("fundraisers/", views.index, name="index"),
+    path("fundraisers/thanks/<uuid:reference>/", views.thanks, name="thanks"),
+    path("fundraisers/<slug:slug>/", views.campaign, name="campaign"),
+    path("fundraisers/<slug:slug>/give/", views.give, name="give"),
+    path("accounts/gifts/", views.gifts, name="gifts"),
+    path("accounts/gifts/<int:gift_id>/amount/", views.gift_amount, name="gift_amount"),
+    path("accounts/gifts/<int:gift_id>/cancel/", views.gift_renewal, {"renew": False}, name="gift_cancel"),
+    path("accounts/gifts/<int:gift_id>/resume/", views.gift_renewal, {"renew": True}, name="gift_resume"),
+    path("accounts/gifts/<int:gift_id>/card/", views.gift_card, name="gift_card"),
+]

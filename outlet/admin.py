@@ -89,6 +89,9 @@ class PromptAdmin(admin.ModelAdmin):
         ("Who sees it", {"fields": ["show_to_anonymous", "show_to_free", "show_to_lapsed"],
                          "description": "Paying members never see membership prompts."}),
         ("When and where", {"fields": ["starts_at", "ends_at", "after_paragraph"]}),
+        ("Fundraiser", {"fields": ["campaign"],
+                        "description": "An end-of-article prompt that names a fundraiser shows its progress bar and a "
+                                       "Give link under the copy (while the fundraiser is open)."}),
     ]
 
     @admin.display(description="Audience")

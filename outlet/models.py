@@ -208,6 +208,10 @@ class Prompt(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True)
     priority = models.SmallIntegerField(default=0, help_text="When several prompts fit, the highest priority wins.")
     is_active = models.BooleanField(default=True)
+    campaign = models.ForeignKey(
+        "donations.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="End-of-article prompts only: show this fundraiser's progress and a Give link with the copy.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

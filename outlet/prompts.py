@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
+from django.urls import reverse
+
+from donations import services as donations
+from donations.models import Campaign
 from members.services import Audience
 from outlet.content_cache import running_prompts
 from outlet.models import Prompt
@@ -69,3 +74,45 @@ def remember_dismissal(response, dismissed: frozenset[int], prompt_id: int, *, s
     # Newest ids are the largest; keeping the last 40 bounds the cookie without forgetting current banners.
     ids = ".".join(str(i) for i in sorted(dismissed | {prompt_id})[-40:])
     response.set_cookie(BANNER_DISMISS_COOKIE, ids, max_age=180 * 24 * 3600, samesite="Lax", secure=secure)
+
+
+# --- The end-of-article fundraiser ---------------------------------------------------------------------------
+
+FUNDRAISER_TEASER_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class FundraiserTeaser:
+    """What an end-of-article prompt shows of the fundraiser it names. Cached briefly by itself, so an article
+    page served from the page cache costs one cache read for it, never SQL, and the bar moves within a minute."""
+
+    campaign_id: int
+    title: str
+    url: str
+    progress: donations.CampaignProgress
+
+    @property
+    def cache_part(self) -> str:
+        """For the page and story cache keys: a page cached with an older bar is not served once this one moves."""
+        return f"fund:{self.campaign_id}:{self.progress.raised_minor}:{self.progress.donors}"
+
+
+def fundraiser_teaser(prompt: Prompt | None, *, now: datetime | None = None) -> FundraiserTeaser | None:
+    """The teaser for an end-of-article prompt that names an open fundraiser; None otherwise (the prompt then
+    shows as an ordinary appeal)."""
+    if prompt is None or prompt.placement != Prompt.Placement.END_OF_ARTICLE or not prompt.campaign_id:
+        return None
+    key = f"fundraiser-teaser:{prompt.campaign_id}"
+    found = cache.get(key)
+    if found is None:
+        found = _load_fundraiser_teaser(prompt.campaign_id, now=now) or "closed"
+        cache.set(key, found, FUNDRAISER_TEASER_SECONDS)
+    return found if isinstance(found, FundraiserTeaser) else None
+
+
+def _load_fundraiser_teaser(campaign_id: int, *, now: datetime | None) -> FundraiserTeaser | None:
+    campaign = Campaign.objects.prefetch_related("currencies").filter(pk=campaign_id).first()
+    if campaign is None or not donations.campaign_is_open(campaign, now=now):
+        return None
+    return FundraiserTeaser(campaign_id=campaign.pk, title=campaign.title, progress=donations.campaign_progress(campaign),
+                            url=reverse("donations:campaign", args=[campaign.slug]))

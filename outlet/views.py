@@ -17,7 +17,14 @@ from outlet.access import decide_access
 from outlet.body import insertion_index, split_blocks, teaser
 from outlet.meter import load_meter, save_meter
 from outlet.models import Article, Author, Prompt, Region, Section, Tag
-from outlet.prompts import active_prompts, choose_prompt, dismissed_banners, prompts_for_article, remember_dismissal
+from outlet.prompts import (
+    active_prompts,
+    choose_prompt,
+    dismissed_banners,
+    fundraiser_teaser,
+    prompts_for_article,
+    remember_dismissal,
+)
 from outlet.sanitize import sanitize_body
 
 HOME_LATEST = 9
@@ -123,6 +130,9 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     )
     meter_remaining = meter.remaining if meter is not None else None
     is_preview = not article.is_live(now)
+    # A fundraiser's bar moves with every gift: its numbers join the cache keys, so cached pages move with it.
+    fundraiser = fundraiser_teaser(chosen.end_of_article, now=now)
+    variant = f"{decision.variant}|{fundraiser.cache_part}" if fundraiser else decision.variant
 
     def render_page() -> HttpResponse:
         blocks = split_blocks(sanitize_body(article.body))
@@ -135,6 +145,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             "blocks_after": [] if slot is None else shown[slot:],
             "in_article_prompt": chosen.in_article if slot is not None else None,
             "end_of_article_prompt": chosen.end_of_article,
+            "fundraiser": fundraiser,
             "paywall_prompt": chosen.paywall,
             "banner": chosen.banner,
             "meter_remaining": meter_remaining,
@@ -145,7 +156,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             "content_version": content.version,
             "fragment_cache_seconds": settings.PAGE_CACHE_SECONDS,
             "story_fragment_key": page_cache.story_fragment_key(
-                version=content.version, article=article, variant=decision.variant, meter_remaining=meter_remaining,
+                version=content.version, article=article, variant=variant, meter_remaining=meter_remaining,
                 prompts=(chosen.in_article, chosen.end_of_article, chosen.paywall),
                 signed_in=request.user.is_authenticated, preview=is_preview,
             ),
@@ -155,7 +166,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     cache_key = None
     if page_cache.may_cache(request):
         cache_key = page_cache.article_key(
-            version=content.version, article=article, variant=decision.variant, meter_remaining=meter_remaining,
+            version=content.version, article=article, variant=variant, meter_remaining=meter_remaining,
             prompts=chosen.all,
         )
     response = page_cache.fetch_or_render(cache_key, render_page)

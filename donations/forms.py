@@ -1,0 +1,220 @@
+"""The donation form: what a donor types, parsed into what services.DonationRequest needs.
+
+Parsing only. Limits, the split's rules and the fee are the services' business; the view turns their
+DonationError into a form error, so the donor sees one message in one place whichever layer refused."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import get_currency_precision
+from django import forms
+from django.conf import settings
+
+from donations import services
+from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout
+from outlet.money import format_money
+
+CUSTOM = "custom"
+SPLIT_DEFAULT, SPLIT_CUSTOM, SPLIT_ONE = "default", "custom", "one"
+MAX_AMOUNT_DIGITS = 12  # far above any campaign's maximum; longer input is a typo or an attack, not a gift
+
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")  # 1,000 or 12,500.50
+_PLAIN = re.compile(r"^\d+([.,]\d+)?$")  # 12 or 12.5 or 12,50 (a decimal comma)
+
+
+class AmountError(ValueError):
+    pass
+
+
+def parse_amount_minor(text: str, currency: str) -> int:
+    """Major units as typed ("12.50", "12,50", "1,000") to integer minor units, through Decimal, never float.
+
+    Exponents, signs, "NaN" and more decimals than the currency has are refused rather than rounded: a donor
+    who typed 12.345 meant something we should ask about, not guess."""
+    raw = re.sub(r"[\s\u00a0\u202f]", "", text or "")
+    if not raw:
+        raise AmountError("Enter an amount.")
+    if raw.startswith("-"):
+        raise AmountError("Enter an amount above zero.")
+    if _THOUSANDS.match(raw):
+        raw = raw.replace(",", "")
+    elif _PLAIN.match(raw):
+        raw = raw.replace(",", ".")
+    else:
+        raise AmountError("Enter the amount as a number, like 25 or 12.50.")
+    whole, _, fraction = raw.partition(".")
+    digits = get_currency_precision(currency)
+    if len(fraction) > digits:
+        raise AmountError(f"Use at most {digits} decimal places." if digits else "Enter a whole amount.")
+    if len(whole.lstrip("0")) > MAX_AMOUNT_DIGITS:
+        raise AmountError("That amount is far too large.")
+    try:
+        amount = int(Decimal(raw).scaleb(digits))
+    except InvalidOperation:
+        raise AmountError("Enter the amount as a number, like 25 or 12.50.") from None
+    if amount <= 0:
+        raise AmountError("Enter an amount above zero.")
+    return amount
+
+
+def major_text(amount_minor: int, currency: str) -> str:
+    """Minor units back into what the donor would type (2550 -> "25.50", 2500 -> "25")."""
+    digits = get_currency_precision(currency)
+    value = Decimal(amount_minor).scaleb(-digits)
+    return f"{value:f}" if amount_minor % (10 ** digits) else str(amount_minor // (10 ** digits))
+
+
+def share_percents(beneficiaries: list[Beneficiary]) -> dict[int, int]:
+    """Each outlet's share of the default split in whole percent, summing to 100 (the largest remainders round up)."""
+    total = sum(b.share for b in beneficiaries)
+    if total <= 0:
+        return {b.pk: 0 for b in beneficiaries}
+    exact = {b.pk: b.share * 100 / total for b in beneficiaries}  # display only
+    percents = {pk: int(value) for pk, value in exact.items()}
+    for pk in sorted(exact, key=lambda k: exact[k] - percents[k], reverse=True)[: 100 - sum(percents.values())]:
+        percents[pk] += 1
+    return percents
+
+
+class DonationForm(forms.Form):
+    """Bound to one campaign, one currency and the campaign's active outlets (one weight field per outlet)."""
+
+    amount = forms.ChoiceField(label="Amount", widget=forms.RadioSelect, required=False)
+    custom_amount = forms.CharField(label="Other amount", required=False, max_length=40)
+    currency = forms.CharField(widget=forms.HiddenInput, max_length=3)
+    interval = forms.ChoiceField(label="How often", choices=DonationCheckout.Interval.choices, widget=forms.RadioSelect,
+                                 initial=DonationCheckout.Interval.ONCE)
+    cover_fee = forms.BooleanField(label="Cover the processing fee", required=False)
+    name = forms.CharField(label="Your name", max_length=150, required=False)
+    email = forms.EmailField(label="Email", max_length=254, help_text="For your receipt. Never shown to anyone.")
+    display_name = forms.CharField(label="Name on the donor wall", max_length=80, required=False,
+                                   help_text="Leave empty to use your name.")
+    show_on_wall = forms.BooleanField(label="Show my gift on the donor wall", required=False, initial=False)
+    anonymous = forms.BooleanField(label="Show me as “Anonymous”", required=False)
+    message = forms.CharField(label="Message (optional)", max_length=500, required=False,
+                              widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}))
+    split = forms.ChoiceField(label="How your gift is shared", widget=forms.RadioSelect, initial=SPLIT_DEFAULT,
+                              choices=[(SPLIT_DEFAULT, "Keep the campaign's split"), (SPLIT_CUSTOM, "Choose my own split"),
+                                       (SPLIT_ONE, "Give it all to one outlet")])
+    one_outlet = forms.TypedChoiceField(label="Which outlet", coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, campaign: Campaign, option: CampaignCurrency, beneficiaries: list[Beneficiary],
+                 user=None, **kwargs):
+        self.campaign, self.option, self.beneficiaries = campaign, option, beneficiaries
+        self.percents = share_percents(beneficiaries)
+        initial = kwargs.setdefault("initial", {})
+        presets = [int(p) for p in option.preset_amounts_minor if isinstance(p, int) and p > 0]
+        initial.setdefault("currency", option.currency)
+        initial.setdefault("amount", str(presets[len(presets) // 2]) if presets else CUSTOM)
+        for b in beneficiaries:
+            initial.setdefault(f"weight_{b.pk}", self.percents[b.pk])
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].choices = [(str(p), format_money(p, option.currency)) for p in presets] + [(CUSTOM, "Other amount")]
+        self.fields["custom_amount"].help_text = (
+            f"Between {format_money(option.min_amount_minor, option.currency)} and {format_money(option.max_amount_minor, option.currency)}."
+        )
+        if not campaign.allow_monthly:
+            self.fields["interval"].choices = [(DonationCheckout.Interval.ONCE, "One time")]
+        self.fields["one_outlet"].choices = [("", "Choose an outlet")] + [(b.pk, b.name) for b in beneficiaries]
+        for b in beneficiaries:
+            self.fields[f"weight_{b.pk}"] = forms.IntegerField(
+                label=b.name, min_value=0, max_value=100, required=False,
+                error_messages={"min_value": "Use a number from 0 to 100.", "max_value": "Use a number from 0 to 100.",
+                                "invalid": "Use a whole number from 0 to 100."},
+            )
+        if user is not None and user.is_authenticated:
+            # The gift belongs to the signed-in account: its address is the one on the receipt, and not editable.
+            self.fields["email"].disabled = True
+            self.fields["email"].initial = user.email
+            self.fields["email"].help_text = "Your account's address: the receipt goes here and the gift shows in your account."
+            self.fields["name"].initial = user.get_full_name()
+
+    # --- What the template needs --------------------------------------------------------------------------
+
+    @property
+    def weight_fields(self):
+        return [(b, self[f"weight_{b.pk}"], self.percents[b.pk]) for b in self.beneficiaries]
+
+    @property
+    def fee_estimate(self) -> tuple[int, int] | None:
+        """(gift, fee to cover it) for the amount chosen so far, for the label; donate.js updates it as the donor
+        picks another amount, and the server works it out again when the gift starts."""
+        if self.is_bound:
+            gift = getattr(self, "cleaned_data", {}).get("gift_minor")
+        else:
+            choice = self.initial.get("amount")
+            gift = int(choice) if choice and choice != CUSTOM else None
+        if not gift:
+            return None
+        return gift, services.fee_to_cover_minor(gift_minor=gift, currency=self.option.currency)
+
+    @property
+    def fee_rule(self) -> str:
+        fixed = settings.DONATION_FEE_FIXED_MINOR.get(self.option.currency, 0)
+        percent = f"{Decimal(settings.DONATION_FEE_BASIS_POINTS).scaleb(-2).normalize():f}%"
+        return f"{percent} + {format_money(fixed, self.option.currency)}" if fixed else percent
+
+    # --- Cleaning ---------------------------------------------------------------------------------------------
+
+    def clean_currency(self) -> str:
+        value = (self.cleaned_data.get("currency") or "").upper()
+        if value != self.option.currency:
+            raise forms.ValidationError("The currency changed while you were giving; check the amount and try again.")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("amount")
+        if (data.get("custom_amount") or "").strip():
+            choice = data["amount"] = CUSTOM  # a typed amount wins over a preset left selected (no JS to untick it)
+        if not choice:
+            self.add_error("amount", "Choose an amount.")
+        elif choice == CUSTOM:
+            try:
+                data["gift_minor"] = parse_amount_minor(data.get("custom_amount", ""), self.option.currency)
+            except AmountError as exc:
+                self.add_error("custom_amount", str(exc))
+        elif choice:
+            data["gift_minor"] = int(choice)
+        data["weights"] = self._weights(data)
+        return data
+
+    def _weights(self, data) -> dict[str, int]:
+        split = data.get("split")
+        if split == SPLIT_CUSTOM:
+            weights = {str(b.pk): data.get(f"weight_{b.pk}") or 0 for b in self.beneficiaries}
+            if not any(weights.values()):
+                self.add_error("split", "Give at least one outlet a part of your gift, or keep the campaign's split.")
+            return weights
+        if split == SPLIT_ONE:
+            outlet = data.get("one_outlet")
+            if outlet is None:
+                self.add_error("one_outlet", "Choose the outlet to give to.")
+                return {}
+            return {str(outlet): 1}
+        return {}
+
+    def donation_request(self, *, user_id: int | None) -> services.DonationRequest:
+        data = self.cleaned_data
+        return services.DonationRequest(
+            campaign=self.campaign, email=data["email"], currency=self.option.currency, gift_minor=data["gift_minor"],
+            interval=data["interval"], cover_fee=data["cover_fee"], name=data["name"], display_name=data["display_name"],
+            show_on_wall=data["show_on_wall"], anonymous=data["anonymous"], message=data["message"],
+            weights=data["weights"], user_id=user_id,
+        )
+
+
+class ChangeMonthlyAmountForm(forms.Form):
+    amount = forms.CharField(label="New monthly amount", max_length=40)
+
+    def __init__(self, *args, currency: str, **kwargs):
+        self.currency = currency
+        super().__init__(*args, **kwargs)
+
+    def clean_amount(self) -> int:
+        try:
+            return parse_amount_minor(self.cleaned_data["amount"], self.currency)
+        except AmountError as exc:
+            raise forms.ValidationError(str(exc)) from None

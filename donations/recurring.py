@@ -1,0 +1,100 @@
+"""A donor's monthly gifts: change the amount, stop or resume renewal, and reach the provider's card portal.
+
+Like memberships, these only ask the provider; the RecurringDonation row changes when the provider's
+subscription event arrives (services.apply_recurring_state), so our state never runs ahead of the money.
+Idempotency keys are built from our ids and the state the donor acted on: a double-clicked button sends one
+change, while the same change asked again after the provider answered is a new request."""
+
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, Value, When
+
+from donations import services
+from donations.models import RecurringDonation
+from outlet.money import format_money
+from outlet.payments.providers import get_provider
+from outlet.payments.providers.base import ProviderError
+
+
+class MonthlyGiftError(Exception):
+    """The change cannot be made as asked; the message is shown to the donor."""
+
+
+def monthly_gifts_for(*, user) -> list[RecurringDonation]:
+    """The reader's monthly gifts, running ones first."""
+    ended_last = Case(When(status=RecurringDonation.Status.CANCELED, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return list(RecurringDonation.objects.filter(user=user).select_related("campaign")
+                .order_by(ended_last, "-created_at"))
+
+
+def monthly_gift_for_owner(*, user, gift_id: int) -> RecurringDonation:
+    """Raises RecurringDonation.DoesNotExist for anyone but the gift's owner (the view answers 404)."""
+    if not getattr(user, "is_authenticated", False):
+        raise RecurringDonation.DoesNotExist
+    return RecurringDonation.objects.select_related("campaign").get(pk=gift_id, user=user)
+
+
+def gift_part_minor(gift: RecurringDonation) -> int:
+    """What the donor gives each month, without the fee cover added on top."""
+    return max(gift.amount_minor - gift.fee_covered_minor, 0)
+
+
+def _state_token(gift: RecurringDonation) -> str:
+    """Changes whenever the provider's view of the subscription lands, so a key is reused only within one state."""
+    at = gift.provider_state_at.timestamp() if gift.provider_state_at else 0
+    return f"{int(at * 1000)}.{gift.provider_state_rank}"
+
+
+def _running(gift: RecurringDonation) -> None:
+    if gift.status == RecurringDonation.Status.CANCELED:
+        raise MonthlyGiftError("This monthly gift has ended. You can start a new one on the fundraiser's page.")
+
+
+def change_monthly_amount(*, gift: RecurringDonation, gift_minor: int) -> int:
+    """Move the subscription to a monthly price for the new amount without cancelling it; returns the new charge.
+
+    A donor who covered the fee keeps covering it: the cover is worked out again for the new amount."""
+    _running(gift)
+    option = services.currency_option(campaign=gift.campaign, currency=gift.currency)
+    if gift_minor < option.min_amount_minor or gift_minor > option.max_amount_minor:
+        raise MonthlyGiftError(
+            f"Please give between {format_money(option.min_amount_minor, option.currency)} and "
+            f"{format_money(option.max_amount_minor, option.currency)} a month."
+        )
+    fee = services.fee_to_cover_minor(gift_minor=gift_minor, currency=gift.currency) if gift.fee_covered_minor else 0
+    charge = gift_minor + fee
+    if charge == gift.amount_minor:
+        raise MonthlyGiftError("That is already your monthly amount.")
+    price = services.donation_price(campaign=gift.campaign, currency=gift.currency, amount_minor=charge)
+    try:
+        get_provider(gift.provider).change_subscription_price(
+            subscription_id=gift.subscription_id, price=price,
+            idempotency_key=f"donation-recurring-{gift.pk}-amount-{charge}-{_state_token(gift)}",
+        )
+    except ProviderError as exc:
+        raise MonthlyGiftError(str(exc)) from exc
+    return charge
+
+
+def set_monthly_renewal(*, gift: RecurringDonation, renew: bool) -> None:
+    """renew=False stops the gift at the end of the month already paid for; renew=True keeps it going."""
+    _running(gift)
+    if gift.cancel_at_period_end == (not renew):
+        return
+    try:
+        get_provider(gift.provider).set_cancel_at_period_end(
+            subscription_id=gift.subscription_id, cancel=not renew,
+            idempotency_key=f"donation-recurring-{gift.pk}-renew-{int(renew)}-{_state_token(gift)}",
+        )
+    except ProviderError as exc:
+        raise MonthlyGiftError(str(exc)) from exc
+
+
+def card_portal_url(*, gift: RecurringDonation, return_url: str) -> str:
+    """The provider's page where the donor replaces the card this gift is charged to."""
+    if not gift.customer_id:
+        raise MonthlyGiftError("We cannot open the card page for this gift yet; please try again in a minute.")
+    try:
+        return get_provider(gift.provider).open_portal(customer_id=gift.customer_id, return_url=return_url)
+    except ProviderError as exc:
+        raise MonthlyGiftError(str(exc)) from exc

@@ -1,0 +1,250 @@
+"""Donor-facing pages: campaigns, the donation form, thank-you pages and monthly gifts. Thin: each view reads a
+form and calls services (or donations.recurring); nothing here decides an amount, a split or a limit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote, urlencode
+
+from allauth.account.adapter import get_adapter
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from donations import abuse, recurring, services
+from donations.forms import ChangeMonthlyAmountForm, DonationForm, major_text, share_percents
+from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout, RecurringDonation
+from outlet.page_cache import keep_private
+from outlet.payments.providers.base import ProviderError
+from outlet.sanitize import sanitize_body
+
+UPDATES_SHOWN = 10
+# The thank-you page refreshes itself this often while the provider's event is on its way, and stops after a while.
+CONFIRMING_REFRESH_SECONDS = 3
+CONFIRMING_GIVE_UP_AFTER = timedelta(minutes=15)
+
+
+def client_ip(request) -> str:
+    """The address allauth's rate limits use (ALLAUTH_TRUSTED_PROXY_COUNT decides how far to trust
+    X-Forwarded-For), so both defences see a reader behind a proxy the same way."""
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except (PermissionDenied, ImproperlyConfigured):
+        return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+# --- Campaign page and the donation form -------------------------------------------------------------------
+
+
+def _visible_campaign(request, slug: str) -> Campaign:
+    """Readers see published campaigns that have started; staff may preview the rest."""
+    queryset = Campaign.objects.prefetch_related(
+        "currencies", Prefetch("beneficiaries", queryset=Beneficiary.objects.order_by("position", "id")),
+    )
+    campaign = get_object_or_404(queryset, slug=slug)
+    if not (campaign.is_published and campaign.starts_at <= timezone.now()) and not request.user.is_staff:
+        raise Http404("No such fundraiser")
+    return campaign
+
+
+def _currency_option(campaign: Campaign, code: str | None) -> CampaignCurrency | None:
+    options = list(campaign.currencies.all())
+    by_code = {o.currency: o for o in options}
+    return by_code.get((code or "").upper()) or by_code.get(campaign.currency) or (options[0] if options else None)
+
+
+def _donation_form(request, campaign: Campaign, option: CampaignCurrency, data=None) -> DonationForm:
+    return DonationForm(data, campaign=campaign, option=option, beneficiaries=services.beneficiaries_for(campaign),
+                        user=request.user)
+
+
+def _render_campaign(request, campaign: Campaign, *, form: DonationForm | None, status: int = 200, show_challenge: bool = False):
+    progress = services.campaign_progress(campaign)
+    beneficiaries = services.beneficiaries_for(campaign)
+    percents = share_percents(beneficiaries)
+    open_now = services.campaign_is_open(campaign)
+    challenge = None
+    if form is not None and open_now and (show_challenge or abuse.challenge_required()):
+        challenge = abuse.new_challenge()
+    path = reverse("donations:campaign", args=[campaign.slug])
+    response = render(request, "donations/campaign.html", {
+        "campaign": campaign,
+        "story_html": sanitize_body(campaign.story),
+        "progress": progress,
+        "beneficiaries": [(b, percents[b.pk]) for b in beneficiaries],
+        "wall": services.donor_wall(campaign),
+        "updates": list(campaign.updates.filter(published_at__lte=timezone.now())[:UPDATES_SHOWN]),
+        "form": form if open_now else None,
+        "open_now": open_now,
+        "has_ended": campaign.ends_at is not None and campaign.ends_at <= timezone.now(),
+        "currencies": [o.currency for o in campaign.currencies.all()],
+        "fee_basis_points": settings.DONATION_FEE_BASIS_POINTS,
+        "statement_descriptor": settings.DONATION_STATEMENT_DESCRIPTOR,
+        "fee_fixed_minor": settings.DONATION_FEE_FIXED_MINOR.get(form.option.currency, 0) if form else 0,
+        "challenge": challenge,
+        "canonical_path": path,
+        "share": _share_links(campaign),
+    }, status=status)
+    keep_private(response)  # the form carries the reader's CSRF token and, signed in, their address
+    return response
+
+
+@require_GET
+def index(request):
+    """The "Donate" link: straight to the one open fundraiser, or a short list when there are several."""
+    now = timezone.now()
+    running = [c for c in Campaign.objects.filter(is_published=True, starts_at__lte=now).order_by("-starts_at")[:20]
+               if services.campaign_is_open(c, now=now)]
+    if len(running) == 1:
+        return redirect("donations:campaign", slug=running[0].slug)
+    return render(request, "donations/index.html", {"campaigns": running, "canonical_path": reverse("donations:index")})
+
+
+@require_GET
+def campaign(request, slug: str):
+    campaign = _visible_campaign(request, slug)
+    option = _currency_option(campaign, request.GET.get("currency"))
+    form = _donation_form(request, campaign, option) if option else None
+    return _render_campaign(request, campaign, form=form)
+
+
+@require_POST
+def give(request, slug: str):
+    campaign = _visible_campaign(request, slug)
+    option = _currency_option(campaign, request.POST.get("currency"))
+    if option is None or not services.campaign_is_open(campaign):
+        messages.error(request, "This fundraiser is not taking gifts right now.")
+        return redirect("donations:campaign", slug=campaign.slug)
+    form = _donation_form(request, campaign, option, data=request.POST)
+    if not form.is_valid():
+        return _render_campaign(request, campaign, form=form, status=400)
+    try:
+        abuse.guard_checkout_start(ip=client_ip(request), email=form.cleaned_data["email"],
+                                   challenge_solution=request.POST.get("altcha"))
+    except abuse.CheckoutBlocked as blocked:
+        form.add_error(None, blocked.message)
+        return _render_campaign(request, campaign, form=form, status=429 if not blocked.needs_challenge else 400,
+                                show_challenge=blocked.needs_challenge)
+    user_id = request.user.pk if request.user.is_authenticated else None
+    try:
+        _, checkout_redirect = services.start_donation_checkout(
+            request=form.donation_request(user_id=user_id),
+            success_url=f"{settings.SITE_URL}/fundraisers/thanks/{{reference}}/",
+            cancel_url=f"{settings.SITE_URL}{reverse('donations:campaign', args=[campaign.slug])}?{urlencode({'currency': option.currency})}",
+        )
+    except (services.DonationError, ProviderError) as exc:
+        form.add_error(None, str(exc))
+        return _render_campaign(request, campaign, form=form, status=400)
+    return HttpResponseRedirect(checkout_redirect.url)
+
+
+# --- Thank-you page ----------------------------------------------------------------------------------------
+
+
+def _share_links(campaign: Campaign) -> dict[str, str]:
+    """Plain links, no third-party scripts: the networks' own share addresses with our campaign URL."""
+    url = f"{settings.SITE_URL}{reverse('donations:campaign', args=[campaign.slug])}"
+    text = f"I gave to {campaign.title}. Join me:"
+    return {
+        "url": url,
+        "email": f"mailto:?{urlencode({'subject': campaign.title, 'body': f'{text} {url}'}, quote_via=quote)}",
+        "x": f"https://x.com/intent/tweet?{urlencode({'text': text, 'url': url})}",
+        "facebook": f"https://www.facebook.com/sharer/sharer.php?{urlencode({'u': url})}",
+        "telegram": f"https://t.me/share/url?{urlencode({'url': url, 'text': text})}",
+        "whatsapp": f"https://wa.me/?{urlencode({'text': f'{text} {url}'})}",
+    }
+
+
+@require_GET
+def thanks(request, reference):
+    """Anyone holding the link may open it, so it shows the gift and the campaign, never who gave or their address."""
+    checkout = get_object_or_404(DonationCheckout.objects.select_related("campaign"), reference=reference)
+    confirmed = checkout.completed_at is not None
+    waiting = not confirmed and timezone.now() - checkout.created_at < CONFIRMING_GIVE_UP_AFTER
+    response = render(request, "donations/thanks.html", {
+        "checkout": checkout,
+        "campaign": checkout.campaign,
+        "confirmed": confirmed,
+        "refresh_seconds": CONFIRMING_REFRESH_SECONDS if waiting else None,
+        "progress": services.campaign_progress(checkout.campaign),
+        "share": _share_links(checkout.campaign),
+    })
+    keep_private(response)
+    response["Referrer-Policy"] = "no-referrer"  # the reference in this URL must not leak to the share links' sites
+    return response
+
+
+# --- Monthly gifts (account side) ----------------------------------------------------------------------------
+
+
+def _owned_gift(request, gift_id: int) -> RecurringDonation:
+    try:
+        return recurring.monthly_gift_for_owner(user=request.user, gift_id=gift_id)
+    except RecurringDonation.DoesNotExist:
+        raise Http404("No such monthly gift") from None
+
+
+@login_required
+@require_GET
+def gifts(request):
+    rows = recurring.monthly_gifts_for(user=request.user)
+    response = render(request, "donations/gifts.html", {
+        "gifts": [(g, recurring.gift_part_minor(g), major_text(recurring.gift_part_minor(g), g.currency)) for g in rows],
+    })
+    keep_private(response)
+    return response
+
+
+@login_required
+@require_POST
+def gift_amount(request, gift_id: int):
+    gift = _owned_gift(request, gift_id)
+    form = ChangeMonthlyAmountForm(request.POST, currency=gift.currency)
+    if not form.is_valid():
+        messages.error(request, form.errors["amount"][0])
+        return redirect("donations:gifts")
+    try:
+        recurring.change_monthly_amount(gift=gift, gift_minor=form.cleaned_data["amount"])
+    except recurring.MonthlyGiftError as exc:
+        messages.error(request, str(exc))
+        return redirect("donations:gifts")
+    messages.success(request, "Your new monthly amount has been sent to our payment provider; it applies from your next charge.")
+    return redirect("donations:gifts")
+
+
+RENEWAL_CONFIRMATIONS = {
+    False: "Your monthly gift will stop at the end of the month you have paid for. Thank you for your support.",
+    True: "Your monthly gift will continue. Thank you for staying with us.",
+}
+
+
+@login_required
+@require_POST
+def gift_renewal(request, gift_id: int, renew: bool):
+    gift = _owned_gift(request, gift_id)
+    try:
+        recurring.set_monthly_renewal(gift=gift, renew=renew)
+    except recurring.MonthlyGiftError as exc:
+        messages.error(request, str(exc))
+        return redirect("donations:gifts")
+    messages.success(request, RENEWAL_CONFIRMATIONS[renew])
+    return redirect("donations:gifts")
+
+
+@login_required
+@require_POST
+def gift_card(request, gift_id: int):
+    gift = _owned_gift(request, gift_id)
+    try:
+        url = recurring.card_portal_url(gift=gift, return_url=f"{settings.SITE_URL}{reverse('donations:gifts')}")
+    except recurring.MonthlyGiftError as exc:
+        messages.error(request, str(exc))
+        return redirect("donations:gifts")
+    return HttpResponseRedirect(url)
