@@ -20,8 +20,8 @@ CUSTOM = "custom"
 SPLIT_DEFAULT, SPLIT_CUSTOM, SPLIT_ONE = "default", "custom", "one"
 MAX_AMOUNT_DIGITS = 12  # far above any campaign's maximum; longer input is a typo or an attack, not a gift
 
-_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")  # 1,000 or 12,500.50
-_PLAIN = re.compile(r"^\d+([.,]\d+)?$")  # 12 or 12.5 or 12,50 (a decimal comma)
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$", re.ASCII)  # 1,000 or 12,500.50
+_PLAIN = re.compile(r"^\d+([.,]\d+)?$", re.ASCII)  # 12 or 12.5 or 12,50 (a decimal comma)
 
 
 class AmountError(ValueError):
