@@ -100,9 +100,11 @@ def _ip_subject(ip: str) -> str:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return hashlib.sha256(ip.encode()).hexdigest()[:32]
-    if address.version == 6 and address.ipv4_mapped is None:
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address) + "/64"
-    return str(address.ipv4_mapped or address)
+    return str(address)
 
 
 def _minutes(seconds: float) -> str:
@@ -154,10 +156,11 @@ def _window_total(name: str, *, window_seconds: int, now: float | None = None) -
 
 
 def _seconds_until_below(counts: list[int], *, limit: int, window_seconds: int, now: float) -> float:
-    """When enough of the oldest slots have left the window that one more attempt fits under the limit."""
+    """When enough of the oldest slots have left the window that one more attempt fits under the limit.
+    `counts` include the refused attempt, which is not kept."""
     length = _slot_seconds(window_seconds)
     first_slot = int(now // length) - SLOTS + 1
-    remaining = sum(counts)
+    remaining = sum(counts) - 1
     for index, count in enumerate(counts):
         remaining -= count
         if remaining < limit:

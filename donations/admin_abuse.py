@@ -1,1 +1,88 @@
-"""(Filled in next.)"""
+"""The card-testing shield in the admin: one page showing whether the donation form asks for the proof-of-work
+challenge, why, and what the counters see right now; staff choose the mode or switch the challenge off.
+
+There is exactly one CheckoutShield row: the list view goes straight to it (creating it on first visit), and it
+can be neither added nor deleted. Changes go through donations.abuse so the form's cached decision is dropped at
+once."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from donations import abuse
+from donations.models import CheckoutShield
+
+
+class CheckoutShieldForm(forms.ModelForm):
+    switch_off_now = forms.BooleanField(
+        required=False, label="Switch the challenge off now",
+        help_text="Ends an automatic challenge at once (a forced one goes back to automatic). "
+                  "A new spike of declines can switch it on again unless the mode is “off”.",
+    )
+
+    class Meta:
+        model = CheckoutShield
+        fields = ["mode"]
+
+
+@admin.register(CheckoutShield)
+class CheckoutShieldAdmin(admin.ModelAdmin):
+    form = CheckoutShieldForm
+    fieldsets = [
+        ("Right now", {"fields": ["challenge_state", "current_window", "last_trigger"]}),
+        ("What staff decide", {"fields": ["mode", "switch_off_now"]}),
+    ]
+    readonly_fields = ["challenge_state", "current_window", "last_trigger"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        row = abuse.shield()
+        return HttpResponseRedirect(reverse("admin:donations_checkoutshield_change", args=[row.pk]))
+
+    @admin.display(description="Challenge on the donation form")
+    def challenge_state(self, obj: CheckoutShield) -> str:
+        state = abuse.attack_state()
+        if state.mode == CheckoutShield.Mode.ON:
+            return "On: staff ask for it always."
+        if state.mode == CheckoutShield.Mode.OFF:
+            return "Off: staff switched it off (a spike of declines will not switch it on)."
+        if state.challenge_on and state.challenge_until:
+            until = date_format(timezone.localtime(state.challenge_until), "DATETIME_FORMAT")
+            return f"On until {until}, after a spike of declined payments."
+        return "Off (switches on by itself when declines spike)."
+
+    @admin.display(description="Current window")
+    def current_window(self, obj: CheckoutShield) -> str:
+        state = abuse.attack_state()
+        minutes = state.window_seconds // 60
+        return (f"In the last {minutes} minutes: {state.declines_in_window} declined donation payments "
+                f"({state.declines_to_trigger} switch the challenge on), {state.checkout_starts_in_window} checkout starts.")
+
+    @admin.display(description="Last switched on")
+    def last_trigger(self, obj: CheckoutShield) -> str:
+        if not obj.last_triggered_at:
+            return "Never."
+        when = date_format(timezone.localtime(obj.last_triggered_at), "DATETIME_FORMAT")
+        return f"{when}: {obj.last_trigger_reason or 'no reason recorded'}"
+
+    def save_model(self, request, obj: CheckoutShield, form, change) -> None:
+        # Through the service, never obj.save(): it locks the row and drops the cached decision.
+        abuse.set_shield_mode(mode=obj.mode)
+        if form.cleaned_data.get("switch_off_now"):
+            abuse.switch_challenge_off_now()
+            messages.info(request, "The challenge is off now.")
+
+    def response_change(self, request, obj):
+        # One row and no list to return to: stay on the page, showing the state that was just saved.
+        self.message_user(request, "Saved.", messages.SUCCESS)
+        return HttpResponseRedirect(request.path)
