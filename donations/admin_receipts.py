@@ -1,1 +1,110 @@
-"""(Filled in next.)"""
+"""Staff's side of receipts: a read-only list (receipts change only through payments and refunds), the PDF, and a
+confirmed "Resend receipt email" action. Each resend is a new email, sent by the worker, and recorded: in the
+SentEmail key, in the log and in the receipt's admin history (who asked, when)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from donations import pdf, receipts
+from donations.models import Receipt
+from outlet.money import format_money
+
+
+class VoidFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "void"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Valid"), ("yes", "Void")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(voided_at=None)
+        if self.value() == "no":
+            return queryset.filter(voided_at=None)
+        return queryset
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(admin.ModelAdmin):
+    list_display = ["number", "payment_link", "donor", "amount", "status", "issued_at", "emailed_at", "pdf_link"]
+    list_filter = ["year", "kind", VoidFilter]
+    search_fields = ["number", "donor_email"]
+    list_select_related = ["payment"]
+    date_hierarchy = "issued_at"
+    show_full_result_count = False
+    actions = ["resend_receipt_email"]
+    readonly_fields = ["number", "kind", "payment_link", "donor_name", "donor_email", "description", "amount", "lines",
+                       "refund_level_minor", "replaces", "issued_at", "emailed_at", "voided_at", "void_reason", "pdf_link"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("donations.change_receipt")
+
+    @admin.display(description="payment")
+    def payment_link(self, obj: Receipt):
+        url = reverse("admin:payments_payment_change", args=[obj.payment_id])
+        return format_html('<a href="{}">{} ({})</a>', url, obj.payment.provider_ref, obj.payment.get_purpose_display())
+
+    @admin.display(description="donor", ordering="donor_email")
+    def donor(self, obj: Receipt) -> str:
+        return f"{obj.donor_name} <{obj.donor_email}>" if obj.donor_name else obj.donor_email
+
+    @admin.display(description="amount", ordering="amount_minor")
+    def amount(self, obj: Receipt) -> str:
+        return format_money(obj.amount_minor, obj.currency)
+
+    @admin.display(description="status", ordering="voided_at")
+    def status(self, obj: Receipt) -> str:
+        return f"VOID ({obj.void_reason})" if obj.is_void else obj.get_kind_display()
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj: Receipt):
+        return format_html('<a href="{}">PDF</a>', reverse("admin:donations_receipt_pdf", args=[obj.pk]))
+
+    def get_urls(self):
+        return [path("<int:receipt_id>/pdf/", self.admin_site.admin_view(self.receipt_pdf), name="donations_receipt_pdf"),
+                *super().get_urls()]
+
+    def receipt_pdf(self, request, receipt_id: int):
+        if not self.has_view_permission(request):
+            raise Http404
+        receipt = Receipt.objects.select_related("payment", "replaces").filter(pk=receipt_id).first()
+        if receipt is None:
+            raise Http404
+        response = HttpResponse(pdf.render_receipt(receipt), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @admin.action(description="Resend receipt email", permissions=["resend"])
+    def resend_receipt_email(self, request, queryset):
+        if request.POST.get("confirmed") != "yes":
+            chosen = list(queryset[:100])  # one confirmation page lists (and resends) at most 100
+            return TemplateResponse(request, "donations/receipts/admin_resend_confirm.html", {
+                **self.admin_site.each_context(request), "title": "Resend receipt emails?", "receipts": chosen,
+                "count": len(chosen), "opts": self.model._meta, "action": "resend_receipt_email",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            })
+        sent = 0
+        for receipt in queryset:
+            if receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=request.user.pk) is not None:
+                self.log_change(request, receipt, f"Asked to resend the receipt email to {receipt.donor_email}.")
+                sent += 1
+        self.message_user(request, f"{sent} receipt email(s) queued to be sent again.", messages.SUCCESS)
+        return None

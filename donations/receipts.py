@@ -1,13 +1,257 @@
 """Receipts: numbered, gap-free per issuer and year, one per payment state, issued by a Celery task.
 
-(Interface only for now; the issuing task, PDF and email follow.)"""
+Every Payment (a gift or a membership charge) gets one original receipt. A refund voids the receipt in force; a
+partial refund also issues a correction receipt for what remains (one per refund level). Numbers come from the
+ReceiptSequence row, locked in the same transaction as the Receipt insert, so a rolled-back receipt gives its
+number back. Work on one payment is serialised by locking the Payment row first, so two tasks for one payment
+(a retry, a duplicated webhook, the sweep) find each other's receipt instead of making a second one.
+
+Emails go out in a separate, later transaction through outlet.emails._send_once keyed by the receipt number, with
+the Receipt row locked: a retried task finds the SentEmail row (or emailed_at) and sends nothing twice.
+"""
 
 from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from kombu.exceptions import OperationalError
+
+from donations.models import Donation, Receipt, ReceiptSequence
+from outlet import emails
+from outlet.money import format_money
+from outlet.payments.models import Payment
+
+logger = logging.getLogger(__name__)
+
+LINK_SALT = "donations.receipts.guest-link"
+# A payment this old with no receipt (or a refund not reflected, or a receipt not emailed) was lost on the way.
+SWEEP_AFTER = timedelta(minutes=5)
+SWEEP_BATCH = 500
+
+
+# --- Queueing (called by the payment handlers, inside their transaction) ------------------------------------
 
 
 def request_receipt(*, payment_id: int) -> None:
     """Queue the receipt for a recorded payment after the current transaction commits. Safe to call again."""
+    transaction.on_commit(lambda: _enqueue("issue_receipt", payment_id))
 
 
 def reflect_refund(*, payment_id: int) -> None:
     """Queue voiding (and, for a partial refund, correcting) the payment's receipt after commit."""
+    transaction.on_commit(lambda: _enqueue("reflect_refund", payment_id))
+
+
+def _enqueue(task_name: str, *args, **kwargs) -> None:
+    from donations import tasks
+
+    try:
+        getattr(tasks, task_name).delay(*args, **kwargs)
+    except (OperationalError, OSError):  # broker down: sweep_receipts re-derives the work from the database
+        logger.warning("could not enqueue %s%s; the receipt sweep will retry it", task_name, args, exc_info=True)
+
+
+# --- Issuing ------------------------------------------------------------------------------------------------
+
+
+def issuer_code() -> str:
+    return settings.RECEIPT_ISSUER["code"]
+
+
+def _allocate_number(*, issuer: str, year: int) -> int:
+    """The next number for this issuer and year, taken under the sequence row's lock (held to commit)."""
+    # INSERT .. ON CONFLICT DO NOTHING: the first receipt of a year creates the row; a concurrent one waits for
+    # that insert to commit, then both queue on the row lock below.
+    ReceiptSequence.objects.bulk_create([ReceiptSequence(issuer=issuer, year=year)], ignore_conflicts=True)
+    sequence = ReceiptSequence.objects.select_for_update().get(issuer=issuer, year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return sequence.last_number
+
+
+def _create(*, payment: Payment, kind: str, amount_minor: int, refund_level_minor: int = 0, replaces: Receipt | None = None) -> Receipt:
+    now = timezone.now()
+    year = timezone.localtime(now).year
+    issuer = issuer_code()
+    donor_name, donor_email, description, lines = _content(payment, refund_level_minor=refund_level_minor)
+    number = _allocate_number(issuer=issuer, year=year)
+    return Receipt.objects.create(
+        payment=payment, kind=kind, refund_level_minor=refund_level_minor, replaces=replaces, issuer=issuer, year=year,
+        sequence=number, number=f"{year}-{number:06d}", donor_name=donor_name[:150], donor_email=donor_email,
+        description=description[:300], amount_minor=amount_minor, currency=payment.currency, lines=lines, issued_at=now,
+        access_key=secrets.token_urlsafe(24),
+    )
+
+
+def _content(payment: Payment, *, refund_level_minor: int) -> tuple[str, str, str, list[dict]]:
+    """Who paid, for what, and (for a gift) how it is shared; a snapshot, so the receipt never changes later."""
+    donation = Donation.objects.select_related("campaign").filter(payment=payment).first()
+    if donation is None:  # a membership charge: donations never imports members, the Payment says enough
+        user = payment.user
+        name = user.get_full_name() if user is not None else ""
+        email = payment.email or (user.email if user is not None else "")
+        return name, email, payment.description or f"{settings.SITE_NAME} membership", []
+    by_outlet: dict[int, dict] = {}
+    entries = (donation.allocations.select_related("beneficiary").order_by("beneficiary__position", "beneficiary_id", "id")
+               .filter(refund_level_minor__lte=refund_level_minor))
+    for entry in entries:
+        # Gift entries, less the refund entries booked up to this refund level.
+        line = by_outlet.setdefault(entry.beneficiary_id, {"kind": "outlet", "name": entry.beneficiary.name, "amount_minor": 0})
+        line["amount_minor"] += entry.amount_minor
+    lines = [line for line in by_outlet.values() if line["amount_minor"]]
+    remaining = payment.amount_minor - refund_level_minor
+    fee = remaining - sum(line["amount_minor"] for line in lines)
+    if fee:
+        lines.append({"kind": "fee", "name": "Payment processing fee (kept by the payment provider)", "amount_minor": fee})
+    if donation.fee_covered_minor:
+        lines.append({"kind": "fee_cover", "name": "Included at your choice to cover the processing fee",
+                      "amount_minor": donation.fee_covered_minor})
+    return donation.name, donation.email or payment.email, f"Gift to {donation.campaign.title}", lines
+
+
+def issue_receipt(*, payment_id: int) -> tuple[Receipt | None, bool]:
+    """The payment's original receipt, made once. Returns (receipt, created); (None, False) for no payment."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        if payment is None:
+            return None, False
+        existing = Receipt.objects.filter(payment=payment, kind=Receipt.Kind.ORIGINAL).first()
+        if existing is not None:
+            return existing, False
+        return _create(payment=payment, kind=Receipt.Kind.ORIGINAL, amount_minor=payment.amount_minor), True
+
+
+def apply_refund(*, payment_id: int) -> Receipt | None:
+    """Bring the receipts in line with the payment's cumulative refund: void the receipt in force and, if money
+    remains, issue a correction for it. Returns a new correction receipt (to email), else None. Idempotent."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        if payment is None:
+            return None
+        if not Receipt.objects.filter(payment=payment, kind=Receipt.Kind.ORIGINAL).exists():
+            _create(payment=payment, kind=Receipt.Kind.ORIGINAL, amount_minor=payment.amount_minor)
+        refunded = payment.amount_refunded_minor
+        current = Receipt.objects.filter(payment=payment, voided_at=None).order_by("-refund_level_minor", "-pk").first()
+        if refunded <= 0 or current is None or current.refund_level_minor >= refunded:
+            return None
+        now = timezone.now()
+        correction = None
+        if refunded < payment.amount_minor:
+            correction = _create(payment=payment, kind=Receipt.Kind.CORRECTION, amount_minor=payment.amount_minor - refunded,
+                                 refund_level_minor=refunded, replaces=current)
+            reason = f"{format_money(refunded, payment.currency)} refunded; replaced by receipt {correction.number}"
+        else:
+            reason = "refunded in full"
+        Receipt.objects.filter(pk=current.pk).update(voided_at=now, void_reason=reason[:200])
+        return correction
+
+
+# --- Email --------------------------------------------------------------------------------------------------
+
+
+def email_key(receipt: Receipt) -> str:
+    return f"receipt-{receipt.issuer}-{receipt.number}"
+
+
+def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
+    """Email a receipt with its PDF, once per key. Without a key (the issuing path) a receipt is emailed once,
+    and not at all if it was voided before it went out (the receipt in force is emailed instead). Staff resends
+    pass their own key."""
+    from donations.pdf import render_receipt
+
+    with transaction.atomic():
+        receipt = Receipt.objects.select_for_update().select_related("payment", "replaces").filter(pk=receipt_id).first()
+        if receipt is None or not receipt.donor_email:
+            return False
+        if key is None and (receipt.emailed_at is not None or receipt.is_void):
+            return False
+        payment = receipt.payment
+        message = {
+            "key": key or email_key(receipt), "to": receipt.donor_email, "name": receipt.donor_name,
+            "number": receipt.number, "amount": format_money(receipt.amount_minor, receipt.currency),
+            "description": receipt.description, "is_void": receipt.is_void, "link_url": guest_url(receipt),
+            "account_url": f"{settings.SITE_URL}{reverse('receipts:list')}" if payment.user_id else "",
+            "pdf": render_receipt(receipt), "pdf_name": f"receipt-{receipt.number}.pdf",
+        }
+        if receipt.kind == Receipt.Kind.CORRECTION:
+            sent = emails.receipt_corrected(**message, replaces_number=receipt.replaces.number if receipt.replaces else "",
+                                            refunded=format_money(receipt.refund_level_minor, receipt.currency))
+        elif payment.purpose == Payment.Purpose.DONATION:
+            sent = emails.donation_receipt(**message)
+        else:
+            sent = emails.membership_receipt(**message)
+        if sent and receipt.emailed_at is None:
+            Receipt.objects.filter(pk=receipt.pk).update(emailed_at=timezone.now())
+    return sent
+
+
+def resend_receipt(*, receipt_id: int, staff_user_id: int) -> Receipt | None:
+    """Staff asked for the receipt email again: a new message each time they ask, sent by the worker. The key
+    names who asked, so the SentEmail list shows it, and the log says it too."""
+    receipt = Receipt.objects.filter(pk=receipt_id).first()
+    if receipt is None:
+        return None
+    key = f"{email_key(receipt)}-resend-by-{staff_user_id}-{uuid.uuid4().hex[:12]}"
+    logger.info("staff user %s asked to resend receipt %s (email key %s)", staff_user_id, receipt.number, key)
+    transaction.on_commit(lambda: _enqueue("email_receipt", receipt.pk, key=key))
+    return receipt
+
+
+# --- Guest links --------------------------------------------------------------------------------------------
+
+
+def guest_token(receipt: Receipt) -> str:
+    """Signed over the receipt id and its random access key: editing the id breaks the signature, and a link
+    signed for one receipt carries that receipt's key, never another's."""
+    return signing.dumps([receipt.pk, receipt.access_key], salt=LINK_SALT)
+
+
+def guest_url(receipt: Receipt) -> str:
+    return f"{settings.SITE_URL}{reverse('receipts:signed', kwargs={'token': guest_token(receipt)})}"
+
+
+def receipt_for_token(token: str) -> Receipt | None:
+    try:
+        receipt_id, access_key = signing.loads(token, salt=LINK_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(receipt_id, int) or not isinstance(access_key, str) or not access_key:
+        return None
+    receipt = Receipt.objects.select_related("payment", "replaces").filter(pk=receipt_id).first()
+    if receipt is None or not constant_time_compare(receipt.access_key, access_key):
+        return None
+    return receipt
+
+
+# --- Healing what got lost ----------------------------------------------------------------------------------
+
+
+def sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Queue again what a lost enqueue left undone: payments without a receipt, refunds not reflected on the
+    receipts, receipts in force never emailed. Each item is queued at most once per SWEEP_AFTER."""
+    cutoff = (now or timezone.now()) - SWEEP_AFTER
+    has_original = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.ORIGINAL)
+    missing = (Payment.objects.filter(paid_at__lt=cutoff).filter(~Exists(has_original))
+               .order_by("paid_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    stale = (Receipt.objects.filter(voided_at=None, payment__amount_refunded_minor__gt=F("refund_level_minor"))
+             .values_list("payment_id", flat=True).distinct()[:SWEEP_BATCH])
+    unsent = (Receipt.objects.filter(voided_at=None, emailed_at=None, issued_at__lt=cutoff).exclude(donor_email="")
+              .order_by("issued_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    counts = {"issue_receipt": 0, "reflect_refund": 0, "email_receipt": 0}
+    for task_name, ids in (("issue_receipt", missing), ("reflect_refund", stale), ("email_receipt", unsent)):
+        for pk in ids:
+            if cache.add(f"receipt-sweep:{task_name}:{pk}", 1, timeout=int(SWEEP_AFTER.total_seconds())):
+                _enqueue(task_name, pk)
+                counts[task_name] += 1
+    return counts

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
+from donations import receipts
 from members import lifecycle, services
 from members.models import MemberEvent, Membership
 from outlet.money import format_money
@@ -76,7 +77,8 @@ def on_payment_succeeded(event: PaymentSucceeded, *, webhook_event) -> bool:
     if user_id is None:
         return False
     payments.link_customer(provider_id=event.provider, customer_id=event.customer_id, user_id=user_id)
-    _, created = payments.record_payment(event=event, purpose=MEMBERSHIP, user_id=user_id)
+    payment, created = payments.record_payment(event=event, purpose=MEMBERSHIP, user_id=user_id)
+    receipts.request_receipt(payment_id=payment.pk)  # idempotent: a replay also re-requests a lost one
     if not created:
         return True
     membership = Membership.objects.filter(user_id=user_id).first()
@@ -116,6 +118,8 @@ def on_payment_refunded(event: PaymentRefunded, *, webhook_event) -> bool:
         return False
     before = payment.amount_refunded_minor
     payment = payments.apply_refund(payment=payment, event=event)
+    if payment.amount_refunded_minor != before:
+        receipts.reflect_refund(payment_id=payment.pk)
     if payment.user_id and payment.amount_refunded_minor != before:
         lifecycle.record_payment_problem(
             user_id=payment.user_id, kind=MemberEvent.Kind.REFUNDED, webhook_event=webhook_event,

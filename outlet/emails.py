@@ -5,6 +5,8 @@ Tests patch nothing but Django's mail outbox; staff can see every message sent (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -13,9 +15,10 @@ from django.template.loader import render_to_string
 from outlet.models import SentEmail
 
 
-def _send_once(*, key: str, kind: str, to: str, context: dict) -> bool:
+def _send_once(*, key: str, kind: str, to: str, context: dict, attachments: Sequence[tuple[str, bytes, str]] = ()) -> bool:
     """Send unless a message with this key went out already. The row and the send share a transaction: if the
-    mail server refuses, nothing is recorded and a retry sends it; once recorded, no retry sends it again."""
+    mail server refuses, nothing is recorded and a retry sends it; once recorded, no retry sends it again.
+    `attachments` are (filename, content, mimetype), e.g. a receipt's PDF."""
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     with transaction.atomic():
         if SentEmail.objects.select_for_update().filter(key=key).exists():
@@ -24,6 +27,8 @@ def _send_once(*, key: str, kind: str, to: str, context: dict) -> bool:
         SentEmail.objects.create(key=key, kind=kind, to=to, subject=subject)
         message = EmailMultiAlternatives(subject, render_to_string(f"emails/{kind}.txt", context), settings.DEFAULT_FROM_EMAIL, [to])
         message.attach_alternative(render_to_string(f"emails/{kind}.html", context), "text/html")
+        for filename, content, mimetype in attachments:
+            message.attach(filename, content, mimetype)
         message.send()
     return True
 
@@ -42,3 +47,35 @@ def membership_payment_failed(*, key: str, to: str, name: str, grace_until: str,
 
 def membership_ended(*, key: str, to: str, name: str, join_url: str) -> bool:
     return _send_once(key=key, kind="membership_ended", to=to, context={"name": name, "join_url": join_url})
+
+
+# --- Receipts and statements (donations.receipts, donations.statements): each carries its PDF ---
+
+
+def _receipt_context(*, name: str, number: str, amount: str, description: str, is_void: bool, link_url: str,
+                     account_url: str) -> dict:
+    return {"name": name, "number": number, "amount": amount, "description": description, "is_void": is_void,
+            "link_url": link_url, "account_url": account_url}
+
+
+def donation_receipt(*, key: str, to: str, pdf: bytes, pdf_name: str, **receipt) -> bool:
+    """The thank-you for a gift: it is the receipt email, with the PDF attached and the guest download link."""
+    return _send_once(key=key, kind="donation_receipt", to=to, context=_receipt_context(**receipt),
+                      attachments=[(pdf_name, pdf, "application/pdf")])
+
+
+def membership_receipt(*, key: str, to: str, pdf: bytes, pdf_name: str, **receipt) -> bool:
+    return _send_once(key=key, kind="membership_receipt", to=to, context=_receipt_context(**receipt),
+                      attachments=[(pdf_name, pdf, "application/pdf")])
+
+
+def receipt_corrected(*, key: str, to: str, pdf: bytes, pdf_name: str, replaces_number: str, refunded: str, **receipt) -> bool:
+    return _send_once(key=key, kind="receipt_corrected", to=to,
+                      context=_receipt_context(**receipt) | {"replaces_number": replaces_number, "refunded": refunded},
+                      attachments=[(pdf_name, pdf, "application/pdf")])
+
+
+def year_end_statement(*, key: str, to: str, name: str, year: int, totals: list[str], account_url: str, pdf: bytes) -> bool:
+    return _send_once(key=key, kind="year_end_statement", to=to,
+                      context={"name": name, "year": year, "totals": totals, "account_url": account_url},
+                      attachments=[(f"statement-{year}.pdf", pdf, "application/pdf")])

@@ -1,0 +1,240 @@
+"""Receipts and year-end statements as PDF, with fpdf2 (pure Python, no system packages).
+
+fpdf2's core fonts are latin-1 only, and donors are called "ნინო ბერიძე" or "Արամ Պետրոսյան": we embed DejaVu Sans
+(vendored in donations/fonts/ with its licence). The full font costs ~150 ms per document to parse and subset, so
+each process first trims it once (about a second) to the scripts our donors write in and drops the shaping
+tables fpdf2 does not use without HarfBuzz; a receipt then renders in ~50 ms. Characters outside those scripts
+print as an empty box, never as an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import formats, timezone
+from fpdf import FPDF
+
+from outlet.money import format_money
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+FAMILY = "ReceiptSans"
+# Latin (with combining marks and Vietnamese), Greek, Cyrillic, Armenian, Georgian (Mkhedruli, Mtavruli),
+# punctuation, currency signs, arrows, minus, boxes.
+UNICODE_RANGES = ((0x20, 0x24F), (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x52F), (0x530, 0x58F), (0x10A0, 0x10FF),
+                  (0x1C90, 0x1CBF), (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F),
+                  (0x2190, 0x21FF), (0x2212, 0x2212), (0x25A0, 0x25FF))
+INK, MUTED, RULE, VOID_RED = (27, 27, 27), (95, 95, 95), (200, 200, 200), (190, 20, 20)
+
+# fontTools narrates every subset (one per font per document) at INFO; a worker's log needs none of it.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+_trim_lock = threading.Lock()
+_trimmed: dict[str, str] = {}
+
+
+def _trimmed_fonts() -> dict[str, str]:
+    """Paths of the trimmed fonts, made once per process (and shared between processes through a cache file
+    named by the source font's digest, written atomically)."""
+    with _trim_lock:
+        if not _trimmed:
+            for style, name in FONT_FILES.items():
+                _trimmed[style] = _trim(FONT_DIR / name)
+        return dict(_trimmed)
+
+
+def _trim(source: Path) -> str:
+    from fontTools import subset, ttLib
+
+    data = source.read_bytes()
+    digest = hashlib.sha256(data + repr(UNICODE_RANGES).encode()).hexdigest()[:16]
+    target = Path(tempfile.gettempdir()) / f"outlet-receipt-font-{source.stem}-{digest}.ttf"
+    if target.exists():
+        return str(target)
+    font = ttLib.TTFont(io.BytesIO(data))
+    wanted = [code for code in font.getBestCmap() if any(low <= code <= high for low, high in UNICODE_RANGES)]
+    options = subset.Options()
+    options.layout_features, options.hinting, options.glyph_names, options.notdef_outline = [], False, False, True
+    options.name_IDs = ["*"]
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "hdmx", "VDMX", "LTSH", "FFTM"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=wanted)
+    subsetter.subset(font)
+    handle, partial = tempfile.mkstemp(dir=target.parent, suffix=".ttf")
+    with os.fdopen(handle, "wb") as out:
+        font.save(out)
+    os.replace(partial, target)
+    return str(target)
+
+
+def _date(moment: datetime | None) -> str:
+    return formats.date_format(timezone.localtime(moment), "j F Y") if moment else ""
+
+
+class _Document(FPDF):
+    def __init__(self, *, title: str):
+        super().__init__(format="A4", unit="mm")
+        for style, path in _trimmed_fonts().items():
+            self.add_font(FAMILY, style, path)
+        self.set_title(title)
+        self.set_author(settings.RECEIPT_ISSUER["name"])
+        self.set_creator(settings.SITE_NAME)
+        self.set_auto_page_break(auto=True, margin=20)
+        self.set_margins(18, 18, 18)
+        self.add_page()
+
+    def text_line(self, text: str, *, size: float = 10, bold: bool = False, color=INK, height: float | None = None, align="L"):
+        self.set_font(FAMILY, "B" if bold else "", size)
+        self.set_text_color(*color)
+        self.multi_cell(0, height or size * 0.5, text, align=align, new_x="LMARGIN", new_y="NEXT")
+
+    def rule(self, gap: float = 3):
+        self.ln(gap)
+        self.set_draw_color(*RULE)
+        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+        self.ln(gap)
+
+    def fact(self, label: str, value: str, *, bold: bool = False):
+        self.set_font(FAMILY, "", 10)
+        self.set_text_color(*MUTED)
+        self.cell(45, 6, label)
+        self.set_font(FAMILY, "B" if bold else "", 10)
+        self.set_text_color(*INK)
+        self.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
+
+    def row(self, cells: Iterable[tuple[str, float, str]], *, bold: bool = False, color=INK):
+        """cells: (text, width in mm, "L"|"R"); the last width 0 takes the rest of the line."""
+        self.set_font(FAMILY, "B" if bold else "", 9.5)
+        self.set_text_color(*color)
+        for text, width, align in cells:
+            self.cell(width, 6.5, text, align=align)
+        self.ln(6.5)
+
+    def issuer_block(self):
+        issuer = settings.RECEIPT_ISSUER
+        self.text_line(issuer["name"], size=13, bold=True, height=6.5)
+        self.text_line(issuer["address"], size=9, color=MUTED, height=4.6)
+        self.text_line(issuer["registration"], size=9, color=MUTED, height=4.6)
+
+    def void_stamp(self, note: str):
+        """VOID across the page and in words at the top, so a printed or forwarded copy cannot be mistaken."""
+        with self.local_context():
+            self.set_font(FAMILY, "B", 110)
+            self.set_text_color(*VOID_RED)
+            with self.rotation(35, x=self.w / 2, y=self.h / 2):
+                self.text(self.w / 2 - 62, self.h / 2 + 18, "VOID")
+        self.set_draw_color(*VOID_RED)
+        self.set_line_width(0.6)
+        self.set_font(FAMILY, "B", 12)
+        self.set_text_color(*VOID_RED)
+        self.multi_cell(0, 7, f"VOID — {note}", border=1, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_line_width(0.2)
+        self.ln(3)
+
+    def finish(self) -> bytes:
+        return bytes(self.output())
+
+
+def render_receipt(receipt) -> bytes:
+    """The receipt as it stands: a voided one says VOID on every copy made from now on."""
+    title = receipt.get_kind_display()
+    doc = _Document(title=f"{title} {receipt.number}")
+    doc.issuer_block()
+    doc.rule()
+    doc.text_line(title, size=20, bold=True, height=10)
+    doc.ln(1)
+    if receipt.is_void:
+        doc.void_stamp(f"voided on {_date(receipt.voided_at)}" + (f": {receipt.void_reason}" if receipt.void_reason else ""))
+    doc.fact("Receipt number", receipt.number, bold=True)
+    doc.fact("Date of receipt", _date(receipt.issued_at))
+    doc.fact("Payment date", _date(receipt.payment.paid_at))
+    doc.fact("Payment reference", receipt.payment.provider_ref)
+    doc.ln(2)
+    doc.fact("Received from", receipt.donor_name or receipt.donor_email or "—", bold=True)
+    if receipt.donor_name and receipt.donor_email:
+        doc.fact("Email", receipt.donor_email)
+    doc.fact("For", receipt.description)
+    if receipt.replaces_id:
+        doc.fact("Replaces receipt", f"{receipt.replaces.number} (now void)")
+        doc.fact("Paid", format_money(receipt.payment.amount_minor, receipt.currency))
+        doc.fact("Refunded", format_money(receipt.refund_level_minor, receipt.currency))
+    doc.rule()
+    doc.set_font(FAMILY, "", 10)
+    doc.set_text_color(*MUTED)
+    doc.cell(45, 9, "Amount")
+    doc.set_font(FAMILY, "B", 18)
+    doc.set_text_color(*INK)
+    doc.cell(0, 9, format_money(receipt.amount_minor, receipt.currency), new_x="LMARGIN", new_y="NEXT")
+    _receipt_lines(doc, receipt)
+    doc.rule(5)
+    doc.text_line("Thank you. This receipt was issued electronically and is valid without a signature.", size=9, color=MUTED, height=4.6)
+    doc.text_line(f"{settings.RECEIPT_ISSUER['name']} · {settings.SITE_URL}", size=9, color=MUTED, height=4.6)
+    return doc.finish()
+
+
+def _receipt_lines(doc: _Document, receipt) -> None:
+    outlets = [line for line in receipt.lines if line.get("kind") == "outlet"]
+    fees = [line for line in receipt.lines if line.get("kind") == "fee"]
+    covered = [line for line in receipt.lines if line.get("kind") == "fee_cover"]
+    if not outlets:
+        return
+    doc.ln(3)
+    doc.text_line("How this amount is shared between the outlets", size=11, bold=True, height=7)
+    for line in outlets + fees:
+        doc.row([(line["name"], 130, "L"), (format_money(line["amount_minor"], receipt.currency), 0, "R")],
+                color=INK if line in outlets else MUTED)
+    doc.row([("Total", 130, "L"), (format_money(sum(line["amount_minor"] for line in outlets + fees), receipt.currency), 0, "R")], bold=True)
+    for line in covered:
+        doc.ln(1)
+        doc.text_line(f"{line['name']}: {format_money(line['amount_minor'], receipt.currency)}.", size=9, color=MUTED, height=4.6)
+
+
+def render_statement(statement) -> bytes:
+    """A donor's year: every gift not refunded in full, with refunds shown, and totals per currency."""
+    doc = _Document(title=f"Year-end statement {statement.year}")
+    doc.issuer_block()
+    doc.rule()
+    doc.text_line(f"Statement of gifts, {statement.year}", size=18, bold=True, height=10)
+    doc.ln(1)
+    doc.fact("Donor", statement.name or statement.email, bold=True)
+    if statement.name:
+        doc.fact("Email", statement.email)
+    doc.fact("Period", f"1 January – 31 December {statement.year}")
+    doc.fact("Issued", _date(timezone.now()))
+    doc.ln(3)
+    widths = (24, 62, 30, 0)
+    doc.row([("Date", widths[0], "L"), ("Fundraiser", widths[1], "L"), ("Receipt", widths[2], "L"), ("Amount", widths[3], "R")], bold=True)
+    for line in statement.lines:
+        amount = format_money(line.kept_minor, line.currency)
+        if line.refunded_minor:
+            amount = f"{amount} (paid {format_money(line.amount_minor, line.currency)}, refunded {format_money(line.refunded_minor, line.currency)})"
+        doc.row([(formats.date_format(timezone.localtime(line.donated_at), "j M Y"), widths[0], "L"),
+                 (_fit(doc, line.campaign, widths[1]), widths[1], "L"), (line.receipt_number or "—", widths[2], "L"), (amount, widths[3], "R")])
+    doc.rule()
+    for total in statement.totals:
+        label = f"Total given in {total.currency}"
+        doc.row([(label, 116, "L"), (format_money(total.kept_minor, total.currency), 0, "R")], bold=True)
+        if total.refunded_minor:
+            doc.row([("of which refunded to you (not included)", 116, "L"), (format_money(total.refunded_minor, total.currency), 0, "R")], color=MUTED)
+    doc.rule(5)
+    doc.text_line("Thank you for supporting independent journalism. Each gift's own receipt remains the record of that gift.",
+                  size=9, color=MUTED, height=4.6)
+    return doc.finish()
+
+
+def _fit(doc: _Document, text: str, width: float) -> str:
+    doc.set_font(FAMILY, "", 9.5)
+    if doc.get_string_width(text) <= width - 2:
+        return text
+    while text and doc.get_string_width(text + "…") > width - 2:
+        text = text[:-1]
+    return text + "…"

@@ -1,0 +1,80 @@
+"""Receipt pages. Thin: who may see which receipt is decided here (owner by Payment.user, guest by signed link);
+what a receipt says is decided by donations.receipts and donations.pdf.
+
+Every miss is a 404, whether the receipt does not exist, belongs to someone else, or the link was tampered with:
+a guesser learns nothing from the answer."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from donations import pdf, receipts, statements
+from donations.models import Receipt
+from outlet.page_cache import keep_private
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    keep_private(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"  # the guest token is in the URL: never pass it on
+    return response
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return _private(response)
+
+
+@login_required
+@require_GET
+def receipt_list(request):
+    user = request.user
+    owned = (Receipt.objects.filter(payment__user=user).select_related("payment")
+             .only("number", "kind", "description", "amount_minor", "currency", "issued_at", "voided_at", "payment__paid_at")
+             .order_by("-issued_at", "-pk")[:500])
+    return _private(render(request, "donations/receipts/list.html", {
+        "receipts": owned, "statement_years": statements.statement_years(email=user.email, user_id=user.pk),
+    }))
+
+
+@login_required
+@require_GET
+def receipt_pdf(request, number: str):
+    receipt = (Receipt.objects.select_related("payment", "replaces").filter(number=number, payment__user=request.user)
+               .order_by("-issued_at").first())
+    if receipt is None:
+        raise Http404("No such receipt on your account.")
+    return _pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")
+
+
+@login_required
+@require_GET
+def statement_pdf(request, year: int):
+    statement = statements.build_statement(year=year, email=request.user.email, user_id=request.user.pk)
+    if statement is None:
+        raise Http404("No gifts that year.")
+    return _pdf_response(pdf.render_statement(statement), f"statement-{year}.pdf")
+
+
+def _signed(token: str) -> Receipt:
+    receipt = receipts.receipt_for_token(token)
+    if receipt is None:
+        raise Http404("This receipt link is not valid.")
+    return receipt
+
+
+@require_GET
+def signed_receipt(request, token: str):
+    receipt = _signed(token)
+    return _private(render(request, "donations/receipts/signed.html", {"receipt": receipt, "token": token, "issuer": settings.RECEIPT_ISSUER}))
+
+
+@require_GET
+def signed_receipt_pdf(request, token: str):
+    receipt = _signed(token)
+    return _pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")

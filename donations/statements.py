@@ -1,0 +1,124 @@
+"""Year-end statements: one PDF per donor summarising the year's gifts, for their records (and tax office).
+
+A donor is an email address (case-insensitive): guests have nothing else, and a signed-in donor's gifts carry
+their account too. Anonymised gifts have no email left and appear on no statement; gifts refunded in full are
+left out; partly refunded ones show what was refunded. Each donor is emailed at most once per year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.functions import ExtractYear, Lower
+from django.urls import reverse
+from django.utils import timezone
+
+from donations.models import Donation, Receipt
+from donations.services import donor_key
+from outlet import emails
+from outlet.models import SentEmail
+from outlet.money import format_money
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    donated_at: datetime
+    campaign: str
+    receipt_number: str
+    currency: str
+    amount_minor: int
+    refunded_minor: int
+
+    @property
+    def kept_minor(self) -> int:
+        return self.amount_minor - self.refunded_minor
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    kept_minor: int
+    refunded_minor: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    year: int
+    email: str
+    name: str
+    lines: list[StatementLine]
+    totals: list[CurrencyTotal]
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+
+
+def _gifts(year: int):
+    start, end = year_bounds(year)
+    return (Donation.objects.filter(donated_at__gte=start, donated_at__lt=end, anonymised_at=None)
+            .exclude(email="").exclude(status=Donation.Status.REFUNDED))
+
+
+def donor_emails(*, year: int) -> list[str]:
+    """Everyone who gave that year and still has a gift standing, one address each (lower-cased)."""
+    return list(_gifts(year).annotate(address=Lower("email")).order_by("address").values_list("address", flat=True).distinct())
+
+
+def build_statement(*, year: int, email: str, user_id: int | None = None) -> Statement | None:
+    """The donor's year; None when nothing stands (no gifts, or all refunded in full)."""
+    who = Q(email__iexact=email.strip())
+    if user_id is not None:
+        who |= Q(user_id=user_id)
+    gifts = list(_gifts(year).filter(who).select_related("campaign").order_by("donated_at", "pk"))
+    if not gifts:
+        return None
+    numbers = dict(
+        Receipt.objects.filter(payment_id__in=[gift.payment_id for gift in gifts], voided_at=None)
+        .order_by("payment_id", "refund_level_minor").values_list("payment_id", "number")
+    )  # the receipt in force per payment (a correction sorts after the original it replaced)
+    lines = [
+        StatementLine(donated_at=gift.donated_at, campaign=gift.campaign.title, receipt_number=numbers.get(gift.payment_id, ""),
+                      currency=gift.currency, amount_minor=gift.amount_minor, refunded_minor=gift.amount_refunded_minor)
+        for gift in gifts
+    ]
+    totals: dict[str, list[int]] = {}
+    for line in lines:
+        kept_refunded = totals.setdefault(line.currency, [0, 0])
+        kept_refunded[0] += line.kept_minor
+        kept_refunded[1] += line.refunded_minor
+    name = next((gift.name for gift in reversed(gifts) if gift.name), "")
+    return Statement(year=year, email=email.strip().lower(), name=name, lines=lines,
+                     totals=[CurrencyTotal(currency, kept, refunded) for currency, (kept, refunded) in sorted(totals.items())])
+
+
+def statement_years(*, email: str, user_id: int | None = None) -> list[int]:
+    """Years with a gift standing, newest first, for the account page's statement links."""
+    who = Q(email__iexact=email.strip())
+    if user_id is not None:
+        who |= Q(user_id=user_id)
+    years = (Donation.objects.filter(who, anonymised_at=None).exclude(status=Donation.Status.REFUNDED)
+             .annotate(year=ExtractYear("donated_at")).values_list("year", flat=True).distinct())
+    return sorted(set(years), reverse=True)
+
+
+def statement_key(*, year: int, email: str) -> str:
+    """One statement email per donor and year, whatever retries or reruns of the fan-out happen."""
+    return f"statement-{year}-{donor_key(email)}"
+
+
+def send_statement(*, year: int, email: str) -> bool:
+    from donations.pdf import render_statement
+
+    statement = build_statement(year=year, email=email)
+    if statement is None or SentEmail.objects.filter(key=statement_key(year=year, email=statement.email)).exists():
+        return False  # (the cheap check; _send_once's locked one decides)
+    return emails.year_end_statement(
+        key=statement_key(year=year, email=statement.email), to=statement.email, name=statement.name, year=year,
+        totals=[format_money(total.kept_minor, total.currency) for total in statement.totals],
+        account_url=f"{settings.SITE_URL}{reverse('receipts:list')}", pdf=render_statement(statement),
+    )
