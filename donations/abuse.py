@@ -129,18 +129,21 @@ def _slot_keys(name: str, *, window_seconds: int, now: float) -> list[str]:
 def _hit(name: str, *, window_seconds: int, now: float) -> tuple[str, list[int]]:
     """Count one event in the slot `now` falls in; returns that slot's key and the window's counts, oldest first.
 
-    cache.add + cache.incr: on Redis, SET NX and INCR, so concurrent web processes never lose a count. Each slot
-    key expires when it can no longer be part of a window."""
+    cache.add + cache.incr: on Redis, SET NX and INCR, so concurrent web processes never lose a count. The current
+    slot's count is the one INCR returned (reading it again could see later attempts of other processes, and
+    refuse this one for them); the earlier slots are only ever lowered. Each slot key expires when it can no
+    longer be part of a window."""
     keys = _slot_keys(name, window_seconds=window_seconds, now=now)
     key = keys[-1]
     timeout = window_seconds + 2 * _slot_seconds(window_seconds)
     cache.add(key, 0, timeout=timeout)
     try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr (only possible on a clock jump): start it again
+        current = cache.incr(key)
+    except ValueError:  # expired between add and incr (only on a clock jump): start it again
         cache.add(key, 1, timeout=timeout)
-    values = cache.get_many(keys)
-    return key, [int(values.get(k) or 0) for k in keys]
+        current = 1
+    earlier = cache.get_many(keys[:-1])
+    return key, [int(earlier.get(k) or 0) for k in keys[:-1]] + [int(current)]
 
 
 def _unhit(key: str) -> None:
