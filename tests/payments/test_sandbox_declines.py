@@ -1,0 +1,122 @@
+"""A card declined on the sandbox's checkout page is reported like Stripe's payment_intent.payment_failed: a signed
+`payment.failed` event for that checkout (no subscription, the checkout's metadata, its amount) through the same
+intake, so the donations side can count declines and memberships are left alone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from donations import abuse, services
+from donations.models import Donation
+from members.models import Membership
+from outlet.payments.models import SandboxObject, WebhookEvent
+from outlet.payments.providers import get_provider
+from outlet.payments.providers.base import PaymentFailed
+from outlet.payments.providers.sandbox import SIGNATURE_HEADER, sign
+from tests.donations.conftest import make_campaign
+from tests.factories import UserFactory
+from tests.members import sandbox_journey as journey
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def campaign(db):
+    return make_campaign()
+
+
+def start_gift(campaign, *, interval: str = "once", gift_minor: int = 2000):
+    checkout, redirect = services.start_donation_checkout(
+        request=services.DonationRequest(campaign=campaign, email="tester@example.org", currency="GEL",
+                                         gift_minor=gift_minor, interval=interval),
+        success_url="http://testserver/thanks/{reference}/", cancel_url="http://testserver/give/",
+    )
+    return checkout, redirect
+
+
+def test_a_declined_card_sends_a_signed_failed_payment_for_that_checkout(campaign):
+    checkout, redirect = start_gift(campaign, gift_minor=2000)
+
+    page = Client().post(redirect.url, {"choice": "decline"})
+
+    assert page.status_code == 402
+    assert "Your card was declined. No money moved." in page.content.decode()
+    stored = WebhookEvent.objects.get(provider="sandbox", type="payment.failed")
+    assert stored.status == "processed", "claimed by the donations side"
+    failure = stored.payload["data"]["object"]
+    assert failure["checkout"] == redirect.session_id and failure["subscription"] is None
+    assert (failure["amount"], failure["currency"]) == (2000, "GEL")
+    assert failure["metadata"] == {"outlet_purpose": "donation", "outlet_checkout": str(checkout.reference),
+                                   "outlet_campaign": campaign.slug}
+    assert abuse.attack_state().declines_in_window == 1
+
+
+def test_after_a_decline_the_same_checkout_can_still_be_paid(campaign):
+    _, redirect = start_gift(campaign)
+    client = Client()
+    client.post(redirect.url, {"choice": "decline"})
+
+    response = client.post(redirect.url, {"choice": "pay"})
+
+    assert response.status_code == 302
+    assert Donation.objects.get().amount_minor == 2000
+
+
+def test_each_declined_attempt_is_its_own_failed_payment(campaign):
+    _, redirect = start_gift(campaign)
+    client = Client()
+    for _ in range(3):
+        client.post(redirect.url, {"choice": "decline"})
+
+    refs = {row.payload["data"]["object"]["id"] for row in WebhookEvent.objects.filter(type="payment.failed")}
+    assert len(refs) == 3
+    assert abuse.attack_state().declines_in_window == 3
+
+
+def test_a_declined_monthly_gift_names_no_subscription_because_none_was_created(campaign):
+    _, redirect = start_gift(campaign, interval="month")
+
+    Client().post(redirect.url, {"choice": "decline"})
+
+    assert WebhookEvent.objects.get(type="payment.failed").payload["data"]["object"]["subscription"] is None
+    assert not SandboxObject.objects.filter(kind="subscription").exists()
+    assert abuse.attack_state().declines_in_window == 1
+
+
+def test_the_translation_is_a_failed_payment_without_a_subscription(campaign):
+    checkout, redirect = start_gift(campaign, gift_minor=2000)
+    Client().post(redirect.url, {"choice": "decline"})
+    stored = WebhookEvent.objects.get(type="payment.failed")
+    provider = get_provider("sandbox")
+
+    (failed,) = provider.translate(provider.parse_webhook(body=_body(stored), headers=_headers(stored)))
+
+    assert isinstance(failed, PaymentFailed)
+    assert (failed.subscription_id, failed.amount_minor, failed.currency, failed.attempt) == (None, 2000, "GEL", 1)
+    assert failed.metadata["outlet_checkout"] == str(checkout.reference)
+
+
+def _body(stored: WebhookEvent) -> bytes:
+    return json.dumps(stored.payload).encode()
+
+
+def _headers(stored: WebhookEvent) -> dict[str, str]:
+    return {SIGNATURE_HEADER: sign(_body(stored))}
+
+
+def test_a_declined_membership_checkout_changes_no_membership_and_counts_no_donation_decline(priced_tiers, mailoutbox):
+    reader = UserFactory(username="ana", email="ana@example.org")
+    client = Client()
+    client.force_login(reader)
+    joined = journey.join(client)
+
+    page = journey.pay(client, joined["Location"], choice="decline")
+
+    assert page.status_code == 402
+    assert WebhookEvent.objects.get(type="payment.failed").status in {"processed", "not_ours"}
+    assert not Membership.objects.filter(user=reader).exists()
+    assert mailoutbox == []
+    assert abuse.attack_state().declines_in_window == 0
