@@ -22,6 +22,7 @@ from django.utils import timezone
 from members.models import Tier, TierPrice
 from outlet.demo import catalogue
 from outlet.demo.articles import ARTICLES
+from outlet.demo.fundraiser import ensure_demo_fundraiser
 from outlet.demo.images import describe_hero, render_hero
 from outlet.demo.spec import DemoArticle
 from outlet.models import Article, Author, Byline, Prompt, Region, Section, Tag
@@ -83,6 +84,7 @@ def load_demo_content(*, now: datetime | None = None) -> Tally:
         _create_article(spec, now=now, sections=sections, regions=regions, tags=tags, authors=authors, tiers=tiers)
         tally.count("articles", created=1)
 
+    ensure_demo_fundraiser(tally, now=now)  # after the prompts: its appeal takes the end-of-article slot by priority
     _ensure_editor(tally)
     return tally
 

@@ -39,7 +39,9 @@
     function update() {
       if (!estimate) return;
       var gift = chosenGift();
+      var label = form.querySelector("[data-fee-label]");
       estimate.textContent = gift ? format.format(feeToCover(gift, basis, fixed) / 100) : "";
+      if (label) label.hidden = !gift;
     }
     form.addEventListener("change", function (event) {
       if (event.target.name === "amount" && event.target.value !== "custom" && custom) custom.value = "";

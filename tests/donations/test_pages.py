@@ -168,3 +168,21 @@ def test_the_thank_you_page_stops_refreshing_when_the_confirmation_never_comes(c
     DonationCheckout.objects.filter(pk=checkout.pk).update(created_at=timezone.now() - timedelta(hours=1))
     _, html = page(f"/fundraisers/thanks/{checkout.reference}/")
     assert "confirming your gift" in html and "http-equiv=\"refresh\"" not in html
+
+
+def test_the_demo_fundraiser_is_loaded_once_with_gifts_from_the_sandbox(settings, tmp_path):
+    from outlet.demo.fundraiser import SLUG, ensure_demo_fundraiser
+    from outlet.demo.loader import Tally
+    from outlet.models import Prompt
+
+    settings.MEDIA_ROOT = tmp_path
+    for _ in range(2):
+        ensure_demo_fundraiser(Tally(), now=timezone.now())
+    demo = Campaign.objects.get(slug=SLUG)
+    assert demo.beneficiaries.count() == 3 and demo.updates.count() == 2
+    assert Prompt.objects.get(campaign=demo).placement == Prompt.Placement.END_OF_ARTICLE
+    progress = services.campaign_progress(demo)
+    assert (progress.donations, progress.donors) == (4, 4)
+    _, html = page(f"/fundraisers/{SLUG}/")
+    assert "Nino from Kutaisi" in html and "Anonymous" in html and "Quiet Demo" not in html
+    assert 'alt="' in html.split('class="fund__hero"', 1)[1][:400]
