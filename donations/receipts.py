@@ -171,7 +171,7 @@ def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
     from donations.pdf import render_receipt
 
     with transaction.atomic():
-        receipt = Receipt.objects.select_for_update().select_related("payment", "replaces").filter(pk=receipt_id).first()
+        receipt = Receipt.objects.select_for_update(of=("self",)).select_related("payment", "replaces").filter(pk=receipt_id).first()
         if receipt is None or not receipt.donor_email:
             return False
         if key is None and (receipt.emailed_at is not None or receipt.is_void):
