@@ -67,6 +67,33 @@
     update();
   }
 
+  // The thank-you page while the provider's event is on its way: ask again quietly (no page reloads under a
+  // screen reader), swap the confirmed content in once, and move focus to its heading so it is announced.
+  function pollConfirmation(box) {
+    var seconds = parseInt(box.dataset.pollSeconds, 10);
+    if (!seconds || !window.fetch || !window.DOMParser) return;
+    var attempts = 0;
+    function check() {
+      attempts += 1;
+      fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-confirmation]");
+          if (fresh && !fresh.dataset.pollSeconds) {
+            box.innerHTML = fresh.innerHTML;
+            box.removeAttribute("data-poll-seconds");
+            var heading = box.querySelector("h1");
+            if (heading) heading.focus();
+          } else if (fresh && attempts < 300) {
+            window.setTimeout(check, seconds * 1000);
+          }
+        })
+        .catch(function () { if (attempts < 300) window.setTimeout(check, seconds * 1000); });
+    }
+    window.setTimeout(check, seconds * 1000);
+  }
+
+  document.querySelectorAll("[data-confirmation][data-poll-seconds]").forEach(pollConfirmation);
   document.querySelectorAll("form.donate").forEach(enhance);
   document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });

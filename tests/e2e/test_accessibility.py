@@ -79,3 +79,42 @@ def test_a_keyboard_reader_can_skip_to_the_story_and_dismiss_the_banner(page, li
     page.keyboard.press("Enter")
     page.locator("#site-banner").wait_for(state="detached")
     assert page.evaluate("document.activeElement.id") == "main", "focus lands on the story, not lost on <body>"
+
+
+def test_the_fundraiser_pages_have_no_accessibility_violations(page, live_server, settings):
+    """The campaign page (with outlets, updates, the wall and the form, also showing errors), the thank-you page
+    while confirming and once confirmed, and a donor's monthly gifts."""
+    from donations import services
+    from donations.models import CampaignUpdate
+    from outlet.payments.providers import get_provider
+    from tests.donations.conftest import give, make_campaign
+
+    settings.SITE_URL = live_server.url
+    campaign = make_campaign()
+    CampaignUpdate.objects.create(campaign=campaign, title="Helmets ordered", body="Eight vests.", published_at=campaign.starts_at)
+    donor = UserFactory(username="giver", email="giver@example.org")
+    give(campaign, email=donor.email, user_id=donor.pk, interval="month", cover_fee=True, show_on_wall=True,
+         display_name="Nino", message="Stay safe.")
+    checkout, redirect = services.start_donation_checkout(
+        request=services.DonationRequest(campaign=campaign, email="guest@example.org", currency="GEL", gift_minor=5000),
+        success_url=f"{live_server.url}/fundraisers/thanks/{{reference}}/", cancel_url=live_server.url,
+    )
+    page.goto(f"{live_server.url}/fundraisers/safety-fund/")
+    assert ("campaign", axe_problems(page)) == ("campaign", [])
+    page.get_by_label("Other amount in GEL").fill("12.345")
+    page.get_by_label("Email").fill("guest@example.org")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_text("Use at most 2 decimal places.").first.wait_for()
+    assert ("form errors", axe_problems(page)) == ("form errors", [])
+    page.goto(f"{live_server.url}/fundraisers/thanks/{checkout.reference}/")
+    assert ("confirming", axe_problems(page)) == ("confirming", [])
+    get_provider("sandbox").complete_checkout(redirect.session_id)
+    page.goto(f"{live_server.url}/fundraisers/thanks/{checkout.reference}/")
+    assert ("thanks", axe_problems(page)) == ("thanks", [])
+
+    client = Client()
+    client.force_login(donor)
+    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                               "url": live_server.url}])
+    page.goto(f"{live_server.url}/accounts/gifts/")
+    assert ("monthly gifts", axe_problems(page)) == ("monthly gifts", [])

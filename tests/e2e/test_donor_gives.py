@@ -100,3 +100,20 @@ def test_a_guest_gives_monthly_from_an_articles_appeal_and_sees_the_result(page:
     expect(wall.get_by_text("Ana from Gori")).to_be_visible()
     expect(wall.get_by_text("For the reporters at the border post.")).to_be_visible()
     expect(page.get_by_text("Ana Guest")).to_have_count(0)
+
+
+def test_the_thank_you_page_updates_itself_when_the_confirmation_lands(page: Page, live_server, appeal):
+    """The provider's event can arrive after the donor is back: the page says so, then shows the thanks by itself."""
+    from outlet.payments.providers import get_provider
+
+    checkout, redirect = services.start_donation_checkout(
+        request=services.DonationRequest(campaign=appeal, email=EMAIL, currency="GEL", gift_minor=5000),
+        success_url=f"{live_server.url}/fundraisers/thanks/{{reference}}/", cancel_url=live_server.url,
+    )
+    page.goto(f"{live_server.url}/fundraisers/thanks/{checkout.reference}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you — confirming your gift")
+    expect(page.get_by_role("status")).to_contain_text("waiting for our payment provider")
+    get_provider("sandbox").complete_checkout(redirect.session_id)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for your gift", timeout=15_000)
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    expect(page.get_by_text("1 donor", exact=True)).to_be_visible()
