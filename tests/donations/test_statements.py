@@ -35,6 +35,8 @@ def move_to_last_year(email: str) -> None:
         donated_at=datetime(LAST_YEAR, 6, 15, 12, tzinfo=timezone.get_current_timezone()))
 
 
+# Not transactional: pytest-django runs these before any transactional test flushes the migrated data away.
+@pytest.mark.django_db
 def test_the_statement_schedule_is_a_periodic_task_staff_can_see_and_change():
     task = PeriodicTask.objects.get(name="Year-end donation statements")
     assert task.enabled and task.task == "donations.tasks.send_year_end_statements"
