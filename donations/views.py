@@ -26,6 +26,9 @@ from outlet.payments.providers.base import ProviderError
 from outlet.sanitize import sanitize_body
 
 UPDATES_SHOWN = 10
+# How long the reader-independent part of a campaign page may be reused: a new gift, a refund or an edit of the
+# campaign changes its key at once; a newly published update or an anonymised donor shows within this time.
+FRAGMENT_SECONDS = 60
 # The thank-you page refreshes itself this often while the provider's event is on its way, and stops after a while.
 CONFIRMING_REFRESH_SECONDS = 3
 CONFIRMING_GIVE_UP_AFTER = timedelta(minutes=15)
@@ -76,11 +79,14 @@ def _render_campaign(request, campaign: Campaign, *, form: DonationForm | None, 
     path = reverse("donations:campaign", args=[campaign.slug])
     response = render(request, "donations/campaign.html", {
         "campaign": campaign,
-        "story_html": sanitize_body(campaign.story),
+        # The story, outlets, updates and wall sit in a fragment cache keyed by the campaign's edits and counters;
+        # these load only when it misses (the template calls them).
+        "story_html": lambda: sanitize_body(campaign.story),
         "progress": progress,
         "beneficiaries": [(b, percents[b.pk]) for b in beneficiaries],
-        "wall": services.donor_wall(campaign),
-        "updates": list(campaign.updates.filter(published_at__lte=timezone.now())[:UPDATES_SHOWN]),
+        "wall": lambda: services.donor_wall(campaign),
+        "updates": lambda: list(campaign.updates.filter(published_at__lte=timezone.now())[:UPDATES_SHOWN]),
+        "fragment_seconds": min(FRAGMENT_SECONDS, settings.PAGE_CACHE_SECONDS),
         "form": form if open_now else None,
         "open_now": open_now,
         "has_ended": campaign.ends_at is not None and campaign.ends_at <= timezone.now(),
