@@ -73,7 +73,7 @@ def guard_checkout_start(*, ip: str, email: str, challenge_solution: str | None)
             counted.append(key)
             if sum(counts) > limit:
                 wait = _seconds_until_below(counts, limit=limit, window_seconds=window, now=now)
-                raise CheckoutBlocked(message.format(minutes=_minutes(wait)), needs_challenge=challenge_required())
+                raise CheckoutBlocked(message.format(minutes=_minutes(wait)))  # (the form shows a challenge if it is on)
     except CheckoutBlocked:
         for key in counted:
             _unhit(key)
