@@ -129,6 +129,24 @@ def test_the_campaign_page_costs_the_same_sql_for_any_number_of_gifts(campaign, 
     assert "Late message" in response.content.decode()
 
 
+@pytest.mark.integration
+def test_on_postgresql_and_redis_the_page_reads_counters_and_never_sums_donations(real_postgres, real_redis, campaign):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(5):
+        give(campaign, email=f"donor{n}@example.org", show_on_wall=True, message=f"Message {n}")
+    Client().get("/fundraisers/safety-fund/")
+    with CaptureQueriesContext(connection) as warm:
+        assert "Message 4" in Client().get("/fundraisers/safety-fund/").content.decode()
+    assert len(warm) <= 6 and not [q for q in warm.captured_queries if "donations_donation" in q["sql"]]
+    give(campaign, email="late@example.org", show_on_wall=True, message="Late")
+    with CaptureQueriesContext(connection) as cold:
+        assert "Late" in Client().get("/fundraisers/safety-fund/").content.decode()
+    reads = [q["sql"] for q in cold.captured_queries if "donations_donation" in q["sql"]]
+    assert len(reads) == 1 and "LIMIT 30" in reads[0] and "SUM(" not in reads[0] and "COUNT(" not in reads[0]
+
+
 # --- Thank-you page -----------------------------------------------------------------------------------------
 
 
