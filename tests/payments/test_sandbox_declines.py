@@ -1,13 +1,16 @@
 """A card declined on the sandbox's checkout page is reported like Stripe's payment_intent.payment_failed: a signed
-`payment.failed` event for that checkout (no subscription, the checkout's metadata, its amount) through the same
-intake, so the donations side can count declines and memberships are left alone."""
+`payment.failed` event for that checkout (no subscription, its amount; a one-time checkout's metadata, none for a
+subscription checkout, as at Stripe) through the same intake, so the donations side counts declined one-time gifts
+and memberships are left alone."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from donations import abuse, services
 from donations.models import Donation
@@ -17,7 +20,7 @@ from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import PaymentFailed
 from outlet.payments.providers.sandbox import SIGNATURE_HEADER, sign
 from tests.donations.conftest import make_campaign
-from tests.factories import UserFactory
+from tests.factories import MembershipFactory, UserFactory
 from tests.members import sandbox_journey as journey
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,14 +79,16 @@ def test_each_declined_attempt_is_its_own_failed_payment(campaign):
     assert abuse.attack_state().declines_in_window == 3
 
 
-def test_a_declined_monthly_gift_names_no_subscription_because_none_was_created(campaign):
+def test_a_declined_monthly_gift_carries_neither_subscription_nor_metadata_as_at_stripe(campaign):
     _, redirect = start_gift(campaign, interval="month")
 
     Client().post(redirect.url, {"choice": "decline"})
 
-    assert WebhookEvent.objects.get(type="payment.failed").payload["data"]["object"]["subscription"] is None
+    stored = WebhookEvent.objects.get(type="payment.failed")
+    assert stored.payload["data"]["object"]["subscription"] is None
+    assert stored.payload["data"]["object"]["metadata"] == {}  # Stripe puts no metadata on a subscription's intent
+    assert stored.status == "not_ours"
     assert not SandboxObject.objects.filter(kind="subscription").exists()
-    assert abuse.attack_state().declines_in_window == 1
 
 
 def test_the_translation_is_a_failed_payment_without_a_subscription(campaign):
@@ -116,7 +121,20 @@ def test_a_declined_membership_checkout_changes_no_membership_and_counts_no_dona
     page = journey.pay(client, joined["Location"], choice="decline")
 
     assert page.status_code == 402
-    assert WebhookEvent.objects.get(type="payment.failed").status in {"processed", "not_ours"}
+    assert WebhookEvent.objects.get(type="payment.failed").status == "not_ours"
     assert not Membership.objects.filter(user=reader).exists()
     assert mailoutbox == []
     assert abuse.attack_state().declines_in_window == 0
+
+
+def test_a_lapsed_member_whose_card_is_declined_on_rejoining_gets_no_failed_renewal_email(priced_tiers, mailoutbox):
+    reader = UserFactory(username="ana", email="ana@example.org")
+    MembershipFactory(user=reader, tier=priced_tiers["supporter"], status=Membership.Status.LAPSED, provider="sandbox",
+                      provider_subscription_id="sbx_sub_old", current_period_end=timezone.now() - timedelta(days=40))
+    client = Client()
+    client.force_login(reader)
+
+    journey.pay(client, journey.join(client)["Location"], choice="decline")
+
+    assert Membership.objects.get(user=reader).status == Membership.Status.LAPSED
+    assert mailoutbox == []

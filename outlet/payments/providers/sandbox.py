@@ -190,14 +190,19 @@ class SandboxProvider(PaymentProvider):
     def decline_checkout(self, session_id: str) -> dict:
         """The card was declined on the sandbox checkout page: no money moved, the checkout stays open for another
         try, and a `payment.failed` event goes through the intake, as Stripe's payment_intent.payment_failed does
-        (every attempt is a new sandbox payment; no subscription exists yet; the checkout's metadata)."""
+        (every attempt is a new sandbox payment; no subscription exists yet).
+
+        Like Stripe, the failed payment carries the checkout's metadata only for a one-time checkout (Stripe copies
+        it through payment_intent_data); a subscription checkout's payment carries none, so memberships never take
+        a card declined at checkout for a failed renewal."""
         session = SandboxObject.objects.get(object_id=session_id, kind="checkout")
         if session.data["status"] == "complete":
             raise ProviderError("This checkout has already been paid.")
         data = session.data
         failure = {
             "id": _new_id("pi"), "checkout": session_id, "customer": data["customer"], "subscription": None,
-            "amount": data["amount"], "currency": data["currency"], "attempt": 1, "metadata": dict(data["metadata"]),
+            "amount": data["amount"], "currency": data["currency"], "attempt": 1,
+            "metadata": {} if data["recurring"] else dict(data["metadata"]),
             "decline_code": "generic_decline", "next_attempt_at": None,
         }
         self.emit("payment.failed", failure)
