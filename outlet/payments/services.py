@@ -4,6 +4,7 @@ payment rows every product (memberships, donations) builds on."""
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -24,6 +25,9 @@ PROVIDER_EVENT_RETENTION = timedelta(days=30)
 # because ingestion is idempotent.
 RECONCILIATION_OVERLAP = timedelta(minutes=10)
 MAX_PROCESSING_ATTEMPTS = 10
+# While one event is processed, every product's handler may ask which payment a refund names: the provider is
+# asked for the payment's other ids once per event, not once per handler.
+_related_refs_asked: ContextVar[dict | None] = ContextVar("related_refs_asked", default=None)
 
 
 def ingest_event(*, provider_id: str, event: ProviderEvent, via: str = WebhookEvent.Via.WEBHOOK) -> tuple[WebhookEvent, bool]:
@@ -55,6 +59,7 @@ def _enqueue(webhook_event_pk: int) -> None:
 
 def process_webhook_event(*, webhook_event_pk: int) -> str:
     """Translate and dispatch one stored event, exactly once. Returns the final status."""
+    asked = _related_refs_asked.set({})
     try:
         with transaction.atomic():
             stored = WebhookEvent.objects.select_for_update().get(pk=webhook_event_pk)
@@ -86,6 +91,8 @@ def process_webhook_event(*, webhook_event_pk: int) -> str:
             status=WebhookEvent.Status.FAILED, last_error=f"{type(exc).__name__}: {exc}"[:2000], attempts=F("attempts") + 1,
         )
         raise
+    finally:
+        _related_refs_asked.reset(asked)
 
 
 def requeue_stuck_events(*, now: datetime | None = None) -> int:
@@ -187,7 +194,15 @@ def find_payment(*, provider_id: str, refs: tuple[str, ...]) -> Payment | None:
     """The payment a refund or dispute is about; asks the provider for its other ids when ours do not match."""
     payment = _payment_by_refs(provider_id, refs)
     if payment is None and refs:
-        payment = _payment_by_refs(provider_id, get_provider(provider_id).related_payment_refs(refs=refs))
+        asked = _related_refs_asked.get()
+        key = (provider_id, refs)
+        if asked is None or key not in asked:
+            related = get_provider(provider_id).related_payment_refs(refs=refs)
+            if asked is not None:
+                asked[key] = related
+        else:
+            related = asked[key]
+        payment = _payment_by_refs(provider_id, related)
     return payment
 
 

@@ -493,7 +493,10 @@ def test_a_completed_membership_checkout(provider):
 def test_a_completed_donation_checkout_names_its_payment_intent(provider, payment_status, paid):
     session = so.checkout_completed_payload(mode="payment", payment_intent="pi_7", payment_status=payment_status)
 
-    (domain,) = provider.translate(received(provider, "checkout.session.completed", session))
+    domain, *payment = provider.translate(received(provider, "checkout.session.completed", session))
+
+    assert isinstance(domain, CheckoutCompleted)
+    assert [type(p).__name__ for p in payment] == (["PaymentSucceeded"] if payment_status == "paid" else [])
 
     assert domain.payment_ref == "pi_7"
     assert domain.subscription_id is None
@@ -729,6 +732,7 @@ HANDLED_TYPES = sorted([
     "checkout.session.completed", "checkout.session.async_payment_succeeded", "customer.subscription.created",
     "customer.subscription.updated", "customer.subscription.paused", "customer.subscription.resumed",
     "customer.subscription.deleted", "invoice.paid", "invoice.payment_failed", "charge.refunded", "charge.dispute.created",
+    "payment_intent.payment_failed",
 ])
 
 

@@ -67,6 +67,7 @@ SDK_CLASSES: dict[str, type[stripe.StripeObject]] = {
     "refund": stripe.Refund,
     "event": stripe.Event,
     "invoice_payment": stripe.InvoicePayment,
+    "payment_intent": stripe.PaymentIntent,
 }
 
 # Fields holding a list (or another top-level resource) whose element class is not one of the SDK's inner classes.
