@@ -14,6 +14,7 @@ from babel.numbers import get_currency_name
 from django.db import transaction
 
 from donations.models import Campaign
+from donations import services
 from donations.services import CampaignProgress
 from outlet.money import format_money
 from outlet.sanitize import sanitize_body
@@ -102,18 +103,9 @@ def preset_problems(*, presets: object, min_amount_minor: int, max_amount_minor:
 def progress_from_prefetched(campaign: Campaign) -> CampaignProgress:
     """services.campaign_progress for a campaign fetched with `prefetch_related("currencies", "totals")` and
     `select_related("donor_count")`: the changelist shows every row's progress in three queries, not three per row.
-    The arithmetic must stay that of services.campaign_progress (a test compares the two)."""
-    rates = {c.currency: c.rate_to_goal_ppm for c in campaign.currencies.all()}
-    raised = donations = 0
-    by_currency: dict[str, int] = {}
-    for total in campaign.totals.all():
-        by_currency[total.currency] = total.raised_minor
-        rate = 1_000_000 if total.currency == campaign.currency else rates.get(total.currency, 0)
-        raised += total.raised_minor * rate // 1_000_000
-        donations += total.donations
+    The arithmetic is services.progress_from_counters, shared with the campaign page."""
     try:
         donors = campaign.donor_count.donors
     except Campaign.donor_count.RelatedObjectDoesNotExist:
         donors = 0
-    return CampaignProgress(goal_minor=campaign.goal_minor, currency=campaign.currency, raised_minor=max(raised, 0),
-                            donors=donors, donations=donations, by_currency=by_currency)
+    return services.progress_from_counters(campaign, totals=campaign.totals.all(), donors=donors)
