@@ -7,7 +7,10 @@ change, while the same change asked again after the provider answered is a new r
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core import signing
 from django.db.models import Case, IntegerField, Value, When
+from django.urls import reverse
 
 from donations import services
 from donations.models import RecurringDonation
@@ -32,6 +35,30 @@ def monthly_gift_for_owner(*, user, gift_id: int) -> RecurringDonation:
     if not getattr(user, "is_authenticated", False):
         raise RecurringDonation.DoesNotExist
     return RecurringDonation.objects.select_related("campaign").get(pk=gift_id, user=user)
+
+
+# A guest who gives monthly has no account page; their receipt email carries a signed link to this one gift.
+MANAGE_SALT = "donations.monthly-gift.manage"
+
+
+def manage_token(gift: RecurringDonation) -> str:
+    """Signed with SECRET_KEY and bound to the gift and its subscription: it cannot be guessed or bent to
+    another gift, and it dies with the subscription id (a gift is never moved to another one)."""
+    return signing.dumps({"gift": gift.pk, "sub": gift.subscription_id}, salt=MANAGE_SALT, compress=True)
+
+
+def manage_url(gift: RecurringDonation) -> str:
+    """For the receipt email of a monthly gift (guests included)."""
+    return f"{settings.SITE_URL}{reverse('donations:gift_link', args=[manage_token(gift)])}"
+
+
+def monthly_gift_for_token(*, token: str) -> RecurringDonation:
+    """Raises RecurringDonation.DoesNotExist for a token that is forged, damaged or for another gift."""
+    try:
+        data = signing.loads(token, salt=MANAGE_SALT)
+        return RecurringDonation.objects.select_related("campaign").get(pk=int(data["gift"]), subscription_id=str(data["sub"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise RecurringDonation.DoesNotExist from None
 
 
 def gift_part_minor(gift: RecurringDonation) -> int:

@@ -15,4 +15,9 @@ urlpatterns = [
     path("accounts/gifts/<int:gift_id>/cancel/", views.gift_renewal, {"renew": False}, name="gift_cancel"),
     path("accounts/gifts/<int:gift_id>/resume/", views.gift_renewal, {"renew": True}, name="gift_resume"),
     path("accounts/gifts/<int:gift_id>/card/", views.gift_card, name="gift_card"),
+    path("fundraisers/gifts/<str:token>/", views.gift_link, name="gift_link"),
+    path("fundraisers/gifts/<str:token>/amount/", views.gift_link_amount, name="gift_link_amount"),
+    path("fundraisers/gifts/<str:token>/cancel/", views.gift_link_renewal, {"renew": False}, name="gift_link_cancel"),
+    path("fundraisers/gifts/<str:token>/resume/", views.gift_link_renewal, {"renew": True}, name="gift_link_resume"),
+    path("fundraisers/gifts/<str:token>/card/", views.gift_link_card, name="gift_link_card"),
 ]

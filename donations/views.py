@@ -187,7 +187,8 @@ def thanks(request, reference):
     return response
 
 
-# --- Monthly gifts (account side) ----------------------------------------------------------------------------
+# --- Monthly gifts: from the account page (owner signed in), or from the signed link in a receipt email ------
+# Both routes resolve a gift and then share the same actions; `base` is where the gift's forms post.
 
 
 def _owned_gift(request, gift_id: int) -> RecurringDonation:
@@ -197,32 +198,50 @@ def _owned_gift(request, gift_id: int) -> RecurringDonation:
         raise Http404("No such monthly gift") from None
 
 
-@login_required
-@require_GET
-def gifts(request):
-    rows = recurring.monthly_gifts_for(user=request.user)
-    response = render(request, "donations/gifts.html", {
-        "gifts": [(g, recurring.gift_part_minor(g), major_text(recurring.gift_part_minor(g), g.currency)) for g in rows],
-    })
+def _linked_gift(token: str) -> RecurringDonation:
+    try:
+        return recurring.monthly_gift_for_token(token=token)
+    except RecurringDonation.DoesNotExist:
+        raise Http404("No such monthly gift") from None
+
+
+def _gift_rows(gifts, *, base) -> list[dict]:
+    return [{"gift": g, "gift_minor": recurring.gift_part_minor(g), "gift_text": major_text(recurring.gift_part_minor(g), g.currency),
+             "base": base(g)} for g in gifts]
+
+
+def _render_gifts(request, rows, *, linked: bool):
+    response = render(request, "donations/gifts.html", {"rows": rows, "linked": linked})
     keep_private(response)
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
 @login_required
-@require_POST
-def gift_amount(request, gift_id: int):
-    gift = _owned_gift(request, gift_id)
+@require_GET
+def gifts(request):
+    rows = _gift_rows(recurring.monthly_gifts_for(user=request.user), base=lambda g: reverse("donations:gifts") + f"{g.pk}/")
+    return _render_gifts(request, rows, linked=False)
+
+
+@require_GET
+def gift_link(request, token: str):
+    gift = _linked_gift(token)
+    return _render_gifts(request, _gift_rows([gift], base=lambda g: reverse("donations:gift_link", args=[token])), linked=True)
+
+
+def _change_amount(request, gift: RecurringDonation, back: str):
     form = ChangeMonthlyAmountForm(request.POST, currency=gift.currency)
     if not form.is_valid():
         messages.error(request, form.errors["amount"][0])
-        return redirect("donations:gifts")
+        return redirect(back)
     try:
         recurring.change_monthly_amount(gift=gift, gift_minor=form.cleaned_data["amount"])
     except recurring.MonthlyGiftError as exc:
         messages.error(request, str(exc))
-        return redirect("donations:gifts")
+        return redirect(back)
     messages.success(request, "Your new monthly amount has been sent to our payment provider; it applies from your next charge.")
-    return redirect("donations:gifts")
+    return redirect(back)
 
 
 RENEWAL_CONFIRMATIONS = {
@@ -231,26 +250,53 @@ RENEWAL_CONFIRMATIONS = {
 }
 
 
-@login_required
-@require_POST
-def gift_renewal(request, gift_id: int, renew: bool):
-    gift = _owned_gift(request, gift_id)
+def _set_renewal(request, gift: RecurringDonation, back: str, *, renew: bool):
     try:
         recurring.set_monthly_renewal(gift=gift, renew=renew)
     except recurring.MonthlyGiftError as exc:
         messages.error(request, str(exc))
-        return redirect("donations:gifts")
+        return redirect(back)
     messages.success(request, RENEWAL_CONFIRMATIONS[renew])
-    return redirect("donations:gifts")
+    return redirect(back)
+
+
+def _open_card_portal(request, gift: RecurringDonation, back: str):
+    try:
+        url = recurring.card_portal_url(gift=gift, return_url=f"{settings.SITE_URL}{back}")
+    except recurring.MonthlyGiftError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    return HttpResponseRedirect(url)
+
+
+@login_required
+@require_POST
+def gift_amount(request, gift_id: int):
+    return _change_amount(request, _owned_gift(request, gift_id), reverse("donations:gifts"))
+
+
+@login_required
+@require_POST
+def gift_renewal(request, gift_id: int, renew: bool):
+    return _set_renewal(request, _owned_gift(request, gift_id), reverse("donations:gifts"), renew=renew)
 
 
 @login_required
 @require_POST
 def gift_card(request, gift_id: int):
-    gift = _owned_gift(request, gift_id)
-    try:
-        url = recurring.card_portal_url(gift=gift, return_url=f"{settings.SITE_URL}{reverse('donations:gifts')}")
-    except recurring.MonthlyGiftError as exc:
-        messages.error(request, str(exc))
-        return redirect("donations:gifts")
-    return HttpResponseRedirect(url)
+    return _open_card_portal(request, _owned_gift(request, gift_id), reverse("donations:gifts"))
+
+
+@require_POST
+def gift_link_amount(request, token: str):
+    return _change_amount(request, _linked_gift(token), reverse("donations:gift_link", args=[token]))
+
+
+@require_POST
+def gift_link_renewal(request, token: str, renew: bool):
+    return _set_renewal(request, _linked_gift(token), reverse("donations:gift_link", args=[token]), renew=renew)
+
+
+@require_POST
+def gift_link_card(request, token: str):
+    return _open_card_portal(request, _linked_gift(token), reverse("donations:gift_link", args=[token]))

@@ -131,3 +131,50 @@ def test_only_the_owner_may_see_or_change_a_monthly_gift(donor):
     gift.refresh_from_db()
     assert not gift.cancel_at_period_end
     assert donor["client"].post("/accounts/gifts/999999/cancel/").status_code == 404
+
+
+def test_a_guest_manages_their_monthly_gift_from_the_signed_link(campaign, settings):
+    settings.SITE_URL = "http://testserver"
+    give(campaign, email="guest@example.org", gift_minor=2500, interval="month")
+    give(campaign, email="other@example.org", gift_minor=3000, interval="month")
+    gift, other = RecurringDonation.objects.order_by("pk")
+    url = recurring.manage_url(gift).removeprefix("http://testserver")
+    client = Client()
+    html = client.get(url).content.decode()
+    assert "Your monthly gift" in html and "GEL\xa025 a month" in html and "GEL\xa030" not in html
+    assert "other@example.org" not in html and "guest@example.org" not in html
+
+    html = client.post(f"{url}cancel/", follow=True).content.decode()
+    assert "will stop at the end of the month" in html
+    client.post(f"{url}amount/", {"amount": "40"})
+    gift.refresh_from_db()
+    other.refresh_from_db()
+    assert gift.cancel_at_period_end and gift.amount_minor == 4000 and not other.cancel_at_period_end
+    card = client.post(f"{url}card/")
+    assert card.status_code == 302 and "/payments/sandbox/portal/" in card["Location"]
+
+
+@pytest.mark.parametrize("bend", [
+    lambda token: token[:-2] + ("aa" if not token.endswith("aa") else "bb"),  # a damaged signature
+    lambda token: "not-a-token",
+    lambda token: "",
+])
+def test_a_forged_or_damaged_gift_link_finds_nothing(campaign, bend):
+    give(campaign, gift_minor=2500, interval="month")
+    token = recurring.manage_token(RecurringDonation.objects.get())
+    path = f"/fundraisers/gifts/{bend(token)}/"
+    assert Client().get(path).status_code == 404
+    assert Client().post(f"{path}cancel/").status_code == 404
+    assert not RecurringDonation.objects.get().cancel_at_period_end
+
+
+def test_a_link_signed_for_one_gift_does_not_open_another(campaign):
+    from django.core import signing
+
+    give(campaign, email="a@example.org", gift_minor=2500, interval="month")
+    give(campaign, email="b@example.org", gift_minor=2500, interval="month")
+    first, second = RecurringDonation.objects.order_by("pk")
+    forged = signing.dumps({"gift": second.pk, "sub": first.subscription_id}, salt=recurring.MANAGE_SALT, compress=True)
+    assert Client().get(f"/fundraisers/gifts/{forged}/").status_code == 404
+    wrong_salt = signing.dumps({"gift": second.pk, "sub": second.subscription_id}, salt="donations.receipts", compress=True)
+    assert Client().get(f"/fundraisers/gifts/{wrong_salt}/").status_code == 404
