@@ -20,6 +20,7 @@ from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUp
 from outlet.demo.images import render_hero
 from outlet.models import Prompt
 from outlet.payments.providers import get_provider
+from outlet.payments.providers.sandbox import SandboxProvider
 
 SLUG = "reporters-safety-fund"
 STORY = (
@@ -102,6 +103,7 @@ def _create_campaign(*, now: datetime) -> Campaign:
 
 def _give_demo_gifts(campaign: Campaign) -> int:
     sandbox = get_provider("sandbox")
+    assert isinstance(sandbox, SandboxProvider)
     for email, name, display_name, amount, currency, on_wall, anonymous, message in GIFTS:
         _, redirect = services.start_donation_checkout(
             request=services.DonationRequest(
