@@ -102,7 +102,11 @@ def worker_queue(real_postgres, real_redis):
 
 
 def mail_files(mail_dir: Path) -> list[str]:
-    return [path.read_text() for path in mail_dir.iterdir()] if mail_dir.exists() else []
+    """The messages written, one string each. Django's file backend names files by second and id(backend), so
+    two messages may share a file; each ends with a line of 79 dashes."""
+    if not mail_dir.exists():
+        return []
+    return [part for path in mail_dir.iterdir() for part in path.read_text().split("-" * 79 + "\n") if part.strip()]
 
 
 def queue_drained(redis_client, queue: str) -> bool:
