@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from kombu.exceptions import OperationalError
 
+from donations import recurring
 from donations.models import Donation, Receipt, ReceiptSequence
 from outlet import emails
 from outlet.money import format_money
@@ -177,11 +178,14 @@ def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
         if key is None and (receipt.emailed_at is not None or receipt.is_void):
             return False
         payment = receipt.payment
+        donation = Donation.objects.select_related("recurring").filter(payment=payment).first()
+        gift = donation.recurring if donation is not None and donation.recurring_id else None
         message = {
             "key": key or email_key(receipt), "to": receipt.donor_email, "name": receipt.donor_name,
             "number": receipt.number, "amount": format_money(receipt.amount_minor, receipt.currency),
             "description": receipt.description, "is_void": receipt.is_void, "link_url": guest_url(receipt),
             "account_url": f"{settings.SITE_URL}{reverse('receipts:list')}" if payment.user_id else "",
+            "manage_url": recurring.manage_url(gift) if gift is not None and gift.status != gift.Status.CANCELED else "",
             "pdf": render_receipt(receipt), "pdf_name": f"receipt-{receipt.number}.pdf",
         }
         if receipt.kind == Receipt.Kind.CORRECTION:

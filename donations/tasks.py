@@ -12,7 +12,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.utils import timezone
 
-from donations import receipts, statements
+from donations import receipts, retention, statements
 
 # smtplib's errors are OSErrors already; named for the reader. Backoff 30 s, 60 s, ... capped at 30 min, 8 tries.
 MAIL_TASK = {"acks_late": True, "ignore_result": True, "autoretry_for": (SMTPException, ConnectionError, OSError),
@@ -60,3 +60,10 @@ def send_year_end_statements(year: int | None = None) -> int:
 @shared_task(**MAIL_TASK)
 def send_year_end_statement(year: int, email: str) -> bool:
     return statements.send_statement(year=year, email=email)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def anonymise_expired_donor_data() -> dict[str, int]:
+    """Daily: blank donor data past DONOR_DATA_RETENTION_YEARS. Batched and idempotent, so a retry, a redelivery
+    after a worker dies, or two overlapping runs only finish the same work."""
+    return retention.anonymise_expired_donor_data()

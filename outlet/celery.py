@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outlet.settings")
 
@@ -18,6 +19,8 @@ app.conf.beat_schedule = {
     "lapse-ended-memberships": {"task": "members.tasks.lapse_ended_memberships", "schedule": 900.0},
     # A payment with no receipt, a refund not reflected or a receipt never emailed (lost enqueue) is queued again.
     "sweep-receipts": {"task": "donations.tasks.sweep_receipts", "schedule": 300.0},
+    # Donor personal data past the retention period is blanked (batched, idempotent).
+    "anonymise-expired-donor-data": {"task": "donations.tasks.anonymise_expired_donor_data", "schedule": crontab(hour=3, minute=40)},
     # (The year-end statements run from a crontab PeriodicTask made by donations' migration 0002, which staff can
     # see and change in the admin; entries here would be reset on every beat start.)
 }

@@ -53,9 +53,9 @@ def membership_ended(*, key: str, to: str, name: str, join_url: str) -> bool:
 
 
 def _receipt_context(*, name: str, number: str, amount: str, description: str, is_void: bool, link_url: str,
-                     account_url: str) -> dict:
+                     account_url: str, manage_url: str = "") -> dict:
     return {"name": name, "number": number, "amount": amount, "description": description, "is_void": is_void,
-            "link_url": link_url, "account_url": account_url}
+            "link_url": link_url, "account_url": account_url, "manage_url": manage_url}
 
 
 def donation_receipt(*, key: str, to: str, pdf: bytes, pdf_name: str, **receipt) -> bool:

@@ -237,6 +237,8 @@ elif IS_PRODUCTION:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Caucasus Ledger <members@outlet.invalid>")
+# A mail server that accepts and never answers must not hold a receipt's row lock for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation ----------------------------------------------------------------------------------

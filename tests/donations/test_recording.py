@@ -102,3 +102,13 @@ def test_a_covered_monthly_gift_keeps_covering_the_fee_after_its_amount_changes(
     SandboxProvider().change_subscription_price(subscription_id=recurring.subscription_id, price=price, idempotency_key="c1")
     recurring.refresh_from_db()
     assert (recurring.amount_minor, recurring.amount_minor - recurring.fee_covered_minor) == (new_charge, 5000)
+
+
+def test_a_guests_monthly_gift_receipt_carries_the_link_to_manage_it(campaign, mailoutbox):
+    from donations import recurring as monthly
+
+    give(campaign, gift_minor=2000, interval="month", email="guest@example.org")
+    gift = RecurringDonation.objects.get()
+    (message,) = [m for m in mailoutbox if m.to == ["guest@example.org"]]
+    assert monthly.manage_url(gift) in message.body
+    assert message.attachments[0][2] == "application/pdf"
