@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from donations.models import Donation, DonationCheckout, Receipt, RecurringDonation
+from outlet.payments import services as payments
 
 BATCH_SIZE = 2000
 # A checkout nobody paid within this time will never become a gift: what the visitor typed is not kept.
@@ -88,4 +89,7 @@ def anonymise_expired_donor_data(*, now: datetime | None = None, batch_size: int
         lambda ids: Receipt.objects.filter(pk__in=ids).update(donor_name="", donor_email=""),
         batch_size=batch_size,
     )
+    # The payment rows and the provider's raw events name the donor too.
+    counts["payments"] = payments.forget_payer_emails(purpose="donation", paid_before=cutoff, batch_size=batch_size)
+    counts["webhook_events"] = payments.prune_webhook_events(received_before=cutoff, batch_size=batch_size)
     return counts

@@ -106,7 +106,7 @@ def test_running_it_again_changes_nothing(old_and_new_gifts):
     assert sum(retention.anonymise_expired_donor_data(now=NOW).values()) > 0
     first = list(Donation.objects.order_by("pk").values())
     assert retention.anonymise_expired_donor_data(now=NOW + timedelta(hours=1)) == dict.fromkeys(
-        ["donations", "checkouts", "abandoned_checkouts", "recurring_donations", "receipts"], 0)
+        ["donations", "checkouts", "abandoned_checkouts", "recurring_donations", "receipts", "payments", "webhook_events"], 0)
     assert list(Donation.objects.order_by("pk").values()) == first  # anonymised_at keeps the first run's time
 
 
@@ -153,3 +153,19 @@ def test_the_cutoff_is_whole_calendar_years(settings):
     leap_day = datetime(2032, 2, 29, 9, 0, tzinfo=dt_timezone.utc)
     assert retention.retention_cutoff(leap_day) == datetime(2025, 2, 28, 9, 0, tzinfo=dt_timezone.utc)
     assert retention.retention_cutoff(NOW) == datetime(2026, 6, 15, 12, 0, tzinfo=dt_timezone.utc)
+
+
+def test_the_payment_rows_and_raw_provider_events_forget_the_donor_too(old_and_new_gifts):
+    from outlet.payments.models import WebhookEvent
+
+    old, new = old_and_new_gifts
+    stale = WebhookEvent.objects.create(provider="sandbox", event_id="evt_old", type="payment.succeeded", created_at_provider=LONG_AGO,
+                                        payload={"data": {"object": {"email": "old@example.org"}}})
+    WebhookEvent.objects.filter(pk=stale.pk).update(received_at=LONG_AGO)
+    fresh = WebhookEvent.objects.create(provider="sandbox", event_id="evt_new", type="payment.succeeded", created_at_provider=RECENTLY,
+                                        payload={"data": {"object": {"email": "new@example.org"}}})
+    counts = retention.anonymise_expired_donor_data(now=NOW)
+    assert (counts["payments"], counts["webhook_events"]) == (1, 1)
+    assert Payment.objects.get(pk=old.payment_id).email == "" and Payment.objects.get(pk=old.payment_id).amount_minor == 5000
+    assert Payment.objects.get(pk=new.payment_id).email == "new@example.org"
+    assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [fresh.pk]
