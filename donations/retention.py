@@ -8,15 +8,14 @@ loaded at once and no single transaction holds locks for long; a second run find
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from donations.models import Donation, DonationCheckout, Receipt, RecurringDonation
+from outlet.batches import in_batches
 from outlet.payments import services as payments
 
 BATCH_SIZE = 2000
@@ -33,26 +32,13 @@ def retention_cutoff(now: datetime) -> datetime:
         return now.replace(year=now.year - years, day=28)
 
 
-def _in_batches(queryset: QuerySet, update: Callable[[list[int]], int], *, batch_size: int) -> int:
-    """Apply `update` to the queryset's rows a batch of ids at a time, walking forward by primary key (so the loop
-    ends even if a row kept matching), each batch in its own short transaction."""
-    done, last_pk = 0, 0
-    while True:
-        ids = list(queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            return done
-        with transaction.atomic():
-            done += update(ids)
-        last_pk = ids[-1]
-
-
 def anonymise_expired_donor_data(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     """Blank donor personal data older than the retention period. Returns how many rows each step changed."""
     now = now or timezone.now()
     cutoff = retention_cutoff(now)
     counts = {}
 
-    counts["donations"] = _in_batches(
+    counts["donations"] = in_batches(
         Donation.objects.filter(donated_at__lt=cutoff, anonymised_at=None),
         lambda ids: Donation.objects.filter(pk__in=ids, anonymised_at=None).update(
             email="", name="", display_name="", message="", anonymised_at=now,
@@ -64,7 +50,7 @@ def anonymise_expired_donor_data(*, now: datetime | None = None, batch_size: int
     # A monthly gift that is still running (or ended within the period) copies name and display name from its
     # checkout onto each new donation, so that checkout is kept until the gift's own data expires.
     still_needed = RecurringDonation.objects.filter(checkout=OuterRef("pk")).filter(Q(ended_at=None) | Q(ended_at__gte=cutoff))
-    counts["checkouts"] = _in_batches(
+    counts["checkouts"] = in_batches(
         DonationCheckout.objects.filter(created_at__lt=cutoff).filter(personal).filter(~Exists(still_needed)),
         lambda ids: DonationCheckout.objects.filter(pk__in=ids).update(**blank_checkout),
         batch_size=batch_size,
@@ -73,18 +59,18 @@ def anonymise_expired_donor_data(*, now: datetime | None = None, batch_size: int
     # A paid checkout has completed_at set; one a monthly gift still points at is kept, because its later invoices
     # are matched to the donor's choices through it.
     followed = RecurringDonation.objects.filter(checkout=OuterRef("pk"))
-    counts["abandoned_checkouts"] = _in_batches(
+    counts["abandoned_checkouts"] = in_batches(
         DonationCheckout.objects.filter(completed_at=None, created_at__lt=now - timedelta(days=ABANDONED_CHECKOUT_DAYS))
         .filter(~Exists(followed)),
         lambda ids: DonationCheckout.objects.filter(pk__in=ids, completed_at=None).filter(~Exists(followed)).delete()[0],
         batch_size=batch_size,
     )
-    counts["recurring_donations"] = _in_batches(
+    counts["recurring_donations"] = in_batches(
         RecurringDonation.objects.filter(ended_at__lt=cutoff).exclude(email=""),
         lambda ids: RecurringDonation.objects.filter(pk__in=ids).update(email=""),
         batch_size=batch_size,
     )
-    counts["receipts"] = _in_batches(
+    counts["receipts"] = in_batches(
         Receipt.objects.filter(issued_at__lt=cutoff).filter(Q(donor_name__gt="") | Q(donor_email__gt="")),
         lambda ids: Receipt.objects.filter(pk__in=ids).update(donor_name="", donor_email=""),
         batch_size=batch_size,

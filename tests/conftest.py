@@ -88,18 +88,19 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # not a test, despite the name
 
 
-@pytest.fixture
-def celery_worker_process(real_postgres, real_redis, tmp_path):
-    """A real `celery worker` on its own queue, through the real Redis broker, against the test database."""
-    queue = f"test-{uuid.uuid4().hex[:10]}"
-    log_path = tmp_path / "worker.log"
-    mail_dir = tmp_path / "worker-mail"  # the worker's outgoing email, one file per message
+def start_worker(*, queue: str, log_path: Path, email_url: str, transport_options: dict | None = None) -> subprocess.Popen:
+    """A real `celery worker` process (solo pool) on its own queue, against the test database, sending mail to
+    `email_url`. `transport_options` override the broker's (a test that kills a worker shortens the visibility
+    timeout, so the next worker gets the dead one's unacknowledged message within seconds, not an hour)."""
     env = os.environ | {"DATABASE_URL": test_database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue, "CONN_MAX_AGE": "0",
-                        "EMAIL_URL": f"filemail:///{mail_dir}"}
+                        "EMAIL_URL": email_url}
+    boot = ("import sys; from outlet.celery import app; "
+            f"app.conf.broker_transport_options = {{**app.conf.broker_transport_options, **{transport_options or {}!r}}}; "
+            "app.worker_main(sys.argv[1:])")
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "outlet", "worker", "-Q", queue, "-n", f"{queue}@%h",
-             "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            [sys.executable, "-c", boot, "worker", "-Q", queue, "-n", f"{queue}-{uuid.uuid4().hex[:4]}@%h", "--pool=solo",
+             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
@@ -108,6 +109,16 @@ def celery_worker_process(real_postgres, real_redis, tmp_path):
             worker.kill()
             pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()}")
         time.sleep(0.2)
+    return worker
+
+
+@pytest.fixture
+def celery_worker_process(real_postgres, real_redis, tmp_path):
+    """A real `celery worker` on its own queue, through the real Redis broker, against the test database."""
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    log_path = tmp_path / "worker.log"
+    mail_dir = tmp_path / "worker-mail"  # the worker's outgoing email, one file per message
+    worker = start_worker(queue=queue, log_path=log_path, email_url=f"filemail:///{mail_dir}")
     celery_app.conf.task_always_eager = False
     # Tasks this test process sends (e.g. enqueued by the webhook intake) go to this worker's queue.
     previous_queue = celery_app.conf.task_default_queue

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from outlet.batches import in_batches
 from outlet.payments import registry
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 from outlet.payments.providers import get_provider
@@ -251,7 +252,7 @@ def reprocess_events(*, webhook_event_pks: list[int]) -> int:
 def forget_payer_emails(*, purpose: str, paid_before: datetime, batch_size: int = 2000) -> int:
     """Blank the payer's email on payments older than the product's retention period. Amounts, ids and refund
     state stay, so receipts' numbers, refunds and totals still reconcile."""
-    return _update_in_batches(
+    return in_batches(
         Payment.objects.filter(purpose=purpose, paid_at__lt=paid_before).exclude(email=""),
         lambda ids: Payment.objects.filter(pk__in=ids).update(email=""), batch_size=batch_size,
     )
@@ -260,18 +261,8 @@ def forget_payer_emails(*, purpose: str, paid_before: datetime, batch_size: int 
 def prune_webhook_events(*, received_before: datetime, batch_size: int = 2000) -> int:
     """Delete stored provider events (their raw payloads name payers) older than any retention period: the
     provider keeps nothing that old to reconcile against, and the state they built is in our own rows."""
-    return _update_in_batches(
+    return in_batches(
         WebhookEvent.objects.filter(received_at__lt=received_before),
         lambda ids: WebhookEvent.objects.filter(pk__in=ids).delete()[0], batch_size=batch_size,
     )
 
-
-def _update_in_batches(queryset, update, *, batch_size: int) -> int:
-    done, last_pk = 0, 0
-    while True:
-        ids = list(queryset.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            return done
-        with transaction.atomic():
-            done += update(ids)
-        last_pk = ids[-1]

@@ -9,9 +9,7 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from outlet.models import SentEmail
 from outlet.payments import services as payments
 from outlet.payments.models import WebhookEvent
 from outlet.payments.providers.sandbox import sign
-from tests.conftest import ROOT, test_database_url, wait_for
+from tests.conftest import start_worker, wait_for
 from tests.donations.conftest import give
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -54,30 +52,6 @@ class SilentMailServer:
         for conn in self.connections:
             conn.close()
         self.sock.close()
-
-
-def start_worker(*, queue: str, log_path: Path, email_url: str, transport_options: dict | None = None) -> subprocess.Popen:
-    """A real worker like tests/conftest.py's celery_worker_process, with its own mail server and (for the one
-    taking over) broker options that give back a dead worker's unacknowledged message within seconds instead of
-    the production visibility timeout of an hour."""
-    env = os.environ | {"DATABASE_URL": test_database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue, "CONN_MAX_AGE": "0",
-                        "EMAIL_URL": email_url}
-    boot = ("import sys; from outlet.celery import app; "
-            f"app.conf.broker_transport_options = {{**app.conf.broker_transport_options, **{transport_options or {}!r}}}; "
-            "app.worker_main(sys.argv[1:])")
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-c", boot, "worker", "-Q", queue, "-n", f"{queue}-{uuid.uuid4().hex[:4]}@%h", "--pool=solo",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while "ready." not in log_path.read_text():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            worker.kill()
-            pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()}")
-        time.sleep(0.2)
-    return worker
 
 
 @pytest.fixture
