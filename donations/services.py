@@ -233,7 +233,7 @@ def donation_price(*, campaign: Campaign, currency: str, amount_minor: int) -> P
     amount moves the subscription to another price instead of repricing everyone's."""
     return PriceSpec(
         lookup_key=f"outlet:donation:{campaign.slug}:month:{currency}:{amount_minor}", product_name=f"Monthly gift: {campaign.title}"[:200],
-        interval="month", currency=currency, amount_minor=amount_minor,
+        interval="month", currency=currency, amount_minor=amount_minor, statement_descriptor=settings.DONATION_STATEMENT_DESCRIPTOR,
     )
 
 

@@ -141,6 +141,17 @@ def test_a_membership_checkout_creates_the_price_when_none_matches(provider, htt
     assert http.requests[2].data["line_items"][0]["price"] == "price_new"
 
 
+def test_a_monthly_gifts_price_carries_the_neutral_statement_descriptor(provider, http):
+    http.respond(so.list_payload([], url="/v1/prices"), path="/v1/prices")
+    http.respond(so.price_payload(price_id="price_new"), method="POST", path="/v1/prices")
+    http.respond(so.checkout_session_payload(), path="/v1/checkout/sessions")
+    spec = PriceSpec(**{**SPEC.__dict__, "statement_descriptor": "CL MEDIA SERVICES"})
+
+    provider.start_checkout(request=membership_request(recurring=spec), idempotency_key="checkout:att_43")
+
+    assert http.requests[1].data["product_data"] == {"name": "Supporter membership", "statement_descriptor": "CL MEDIA SERVICES"}
+
+
 def test_the_price_idempotency_key_is_derived_from_the_spec(provider, http):
     specs = [SPEC, SPEC, PriceSpec(**{**SPEC.__dict__, "amount_minor": 1800})]
     for spec in specs:

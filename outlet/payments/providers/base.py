@@ -37,6 +37,9 @@ class PriceSpec:
     interval: Interval
     currency: str  # ISO 4217, upper case
     amount_minor: int
+    # What the card statement shows for this subscription's charges (Stripe: the product's descriptor), when it
+    # must differ from the account's default: monthly gifts use a neutral one, for supporters at risk.
+    statement_descriptor: str | None = None
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,8 @@ class StripeProvider(PaymentProvider):
             "lookup_key": spec.lookup_key,
             "transfer_lookup_key": True,
         }
+        if spec.statement_descriptor:
+            create_params["product_data"]["statement_descriptor"] = spec.statement_descriptor
         key = f"price:{spec.lookup_key}:{currency}:{spec.amount_minor}:{spec.interval}"
         price = self._call(lambda: self._client.v1.prices.create(params=create_params, options={"idempotency_key": key}))
         return price.id
