@@ -71,9 +71,9 @@ def share_percents(beneficiaries: list[Beneficiary]) -> dict[int, int]:
     total = sum(b.share for b in beneficiaries)
     if total <= 0:
         return {b.pk: 0 for b in beneficiaries}
-    exact = {b.pk: b.share * 100 / total for b in beneficiaries}  # display only
-    percents = {pk: int(value) for pk, value in exact.items()}
-    for pk in sorted(exact, key=lambda k: exact[k] - percents[k], reverse=True)[: 100 - sum(percents.values())]:
+    parts = {b.pk: divmod(b.share * 100, total) for b in beneficiaries}  # (whole percent, remainder)
+    percents = {pk: whole for pk, (whole, _) in parts.items()}
+    for pk in sorted(parts, key=lambda k: parts[k][1], reverse=True)[: 100 - sum(percents.values())]:
         percents[pk] += 1
     return percents
 

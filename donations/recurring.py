@@ -82,12 +82,11 @@ def change_monthly_amount(*, gift: RecurringDonation, gift_minor: int) -> int:
 
     A donor who covered the fee keeps covering it: the cover is worked out again for the new amount."""
     _running(gift)
-    option = services.currency_option(campaign=gift.campaign, currency=gift.currency)
-    if gift_minor < option.min_amount_minor or gift_minor > option.max_amount_minor:
-        raise MonthlyGiftError(
-            f"Please give between {format_money(option.min_amount_minor, option.currency)} and "
-            f"{format_money(option.max_amount_minor, option.currency)} a month."
-        )
+    try:
+        option = services.currency_option(campaign=gift.campaign, currency=gift.currency)
+        services.check_amount_limits(option=option, gift_minor=gift_minor, period=" a month")
+    except services.DonationError as exc:
+        raise MonthlyGiftError(str(exc)) from None
     fee = services.fee_to_cover_minor(gift_minor=gift_minor, currency=gift.currency) if gift.fee_covered_minor else 0
     charge = gift_minor + fee
     if charge == gift.amount_minor:

@@ -177,6 +177,15 @@ def currency_option(*, campaign: Campaign, currency: str) -> CampaignCurrency:
     return option
 
 
+def check_amount_limits(*, option: CampaignCurrency, gift_minor: int, period: str = "") -> None:
+    """The campaign's minimum and maximum for this currency, named in the message (period: " a month")."""
+    if gift_minor < option.min_amount_minor or gift_minor > option.max_amount_minor:
+        raise DonationError(
+            f"Please give between {format_money(option.min_amount_minor, option.currency)} and "
+            f"{format_money(option.max_amount_minor, option.currency)}{period}."
+        )
+
+
 def start_donation_checkout(*, request: DonationRequest, success_url: str, cancel_url: str) -> tuple[DonationCheckout, CheckoutRedirect]:
     """Record the donor's choices and open the provider's checkout. Nothing is a donation until the provider
     reports the payment; `success_url` may contain "{reference}", filled with this attempt's reference."""
@@ -184,11 +193,7 @@ def start_donation_checkout(*, request: DonationRequest, success_url: str, cance
     if not campaign_is_open(campaign):
         raise DonationError("This fundraiser is not taking gifts right now.")
     option = currency_option(campaign=campaign, currency=request.currency)
-    if request.gift_minor < option.min_amount_minor or request.gift_minor > option.max_amount_minor:
-        raise DonationError(
-            f"Please give between {format_money(option.min_amount_minor, option.currency)} and "
-            f"{format_money(option.max_amount_minor, option.currency)}."
-        )
+    check_amount_limits(option=option, gift_minor=request.gift_minor)
     if request.interval not in DonationCheckout.Interval.values:
         raise DonationError("Choose a one-time or a monthly gift.")
     if request.interval == DonationCheckout.Interval.MONTH and not campaign.allow_monthly:
