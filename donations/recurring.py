@@ -14,7 +14,6 @@ from django.urls import reverse
 
 from donations import services
 from donations.models import RecurringDonation
-from outlet.money import format_money
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import ProviderError
 
