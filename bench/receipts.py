@@ -89,10 +89,12 @@ def generate_payments(count: int) -> list[int]:
     return [payment.pk for payment in payments]
 
 
-def start_worker(log_path: Path) -> subprocess.Popen:
+def start_worker(log_path: Path, *, concurrency: int = 1) -> subprocess.Popen:
+    """One worker: the solo pool (one task at a time), or prefork with `concurrency` processes as the Procfile runs it."""
+    pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "outlet", "worker", "-Q", QUEUE, "-n", f"{QUEUE}@%h", "--pool=solo",
+            [sys.executable, "-m", "celery", "-A", "outlet", "worker", "-Q", QUEUE, "-n", f"{QUEUE}@%h", *pool,
              "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
         )
@@ -129,6 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--receipts", type=int, default=10_000)
     parser.add_argument("--render-samples", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=1, help="1: --pool=solo; more: prefork, as the Procfile's worker")
     args = parser.parse_args()
 
     fresh_database()
@@ -147,7 +150,7 @@ def main() -> None:
     print(f"generated {len(payment_ids)} payments (with donations and ledger rows) in {time.perf_counter() - t:.1f} s")
 
     log_path = Path(tempfile.gettempdir()) / f"{QUEUE}.log"
-    worker = start_worker(log_path)
+    worker = start_worker(log_path, concurrency=args.concurrency)
     try:
         started = time.perf_counter()
         for payment_id in payment_ids:
@@ -174,7 +177,7 @@ def main() -> None:
     files = sum(path.read_text().count("-" * 79 + "\n") for path in MAIL_DIR.iterdir())
     render = render_timings(args.render_samples)
     result = {
-        "receipts": args.receipts, "worker": "1 x celery --pool=solo", "machine_cpus": os.cpu_count(),
+        "receipts": args.receipts, "worker": "1 x celery --pool=solo" if args.concurrency == 1 else f"1 x celery --pool=prefork -c {args.concurrency}", "machine_cpus": os.cpu_count(),
         "enqueue_seconds": round(enqueued, 2), "all_issued_seconds": round(issued_at or 0, 2),
         "all_issued_and_emailed_seconds": round(emailed_at, 2),
         "receipts_per_second": round(args.receipts / emailed_at, 1),
@@ -185,7 +188,8 @@ def main() -> None:
     print(json.dumps(result, indent=2))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "receipts.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = "receipts.json" if args.concurrency == 1 else f"receipts-c{args.concurrency}.json"
+    (out / name).write_text(json.dumps(result, indent=2) + "\n")
     shutil.rmtree(MAIL_DIR, ignore_errors=True)
     redis.Redis.from_url(REDIS_URL).flushdb()
     from django.db import connections
