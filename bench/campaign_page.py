@@ -25,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.article_load import wait_until_up  # noqa: E402  (the same readiness check)
 PYTHON = sys.executable
 PORT = 8126
 DB_NAME = "outlet_bench_ledger"
@@ -33,17 +34,6 @@ SLUG = "bench-fund"
 
 def sh(*args: str, env=None) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=ROOT, env=env, check=True, text=True, capture_output=True)
-
-
-def wait_until_up(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except Exception:  # noqa: BLE001
-            time.sleep(0.3)
-    raise SystemExit(f"server did not come up at {url}")
 
 
 def wrk(url: str, *, duration: int, connections: int, threads: int) -> dict:
