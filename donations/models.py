@@ -250,6 +250,12 @@ class Donation(models.Model):
             models.Index(fields=["campaign", "-donated_at"]),
             models.Index(fields=["campaign", "-donated_at"], condition=Q(show_on_wall=True), name="donation_wall_idx"),
             models.Index(fields=["email", "donated_at"]),
+            models.Index(fields=["-donated_at"], name="donation_recent_idx"),
+        ]
+        permissions = [
+            ("refund_donation", "Can refund a gift through the provider"),
+            ("export_donations", "Can export gifts as CSV"),
+            ("download_payout_report", "Can download payout reports"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(net_minor__lte=models.F("amount_minor")), name="donation_net_within_amount"),
@@ -344,6 +350,7 @@ class Receipt(models.Model):
             models.UniqueConstraint(fields=["payment", "kind", "refund_level_minor"], name="one_receipt_per_payment_state"),
         ]
         indexes = [models.Index(fields=["donor_email", "year"])]
+        permissions = [("resend_receipt", "Can resend receipt emails")]
 
     def __str__(self) -> str:
         return self.number

@@ -91,6 +91,15 @@ class Membership(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status"])]
+        # Staff actions beyond Django's add/change/delete/view, each checked by the admin view that offers it.
+        permissions = [
+            ("comp_membership", "Can give or end complimentary memberships"),
+            ("cancel_membership", "Can cancel a member's subscription"),
+            ("refund_membership_payment", "Can refund a member's payment through the provider"),
+            ("email_member", "Can resend a member's receipts and verification email"),
+            ("export_members", "Can export members as CSV"),
+            ("import_members", "Can import members from a CSV file"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.tier} ({self.get_status_display()})"
@@ -156,7 +165,7 @@ class MemberEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"])]
+        indexes = [models.Index(fields=["user", "-created_at"]), models.Index(fields=["kind", "created_at"])]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d} {self.user}: {self.summary}"

@@ -247,7 +247,7 @@ class SentEmail(models.Model):
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=60)
-    to = models.EmailField()
+    to = models.EmailField(db_index=True)  # the member timeline lists a reader's emails
     subject = models.CharField(max_length=300)
     sent_at = models.DateTimeField(auto_now_add=True)
 

@@ -43,6 +43,7 @@ class WebhookEvent(models.Model):
             models.Index(fields=["provider", "created_at_provider"]),
         ]
         ordering = ["-received_at"]
+        permissions = [("reprocess_webhookevent", "Can process webhook events again")]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.type} {self.event_id}"
@@ -109,6 +110,7 @@ class Payment(models.Model):
         ]
         indexes = [models.Index(fields=["user", "-paid_at"])]
         ordering = ["-paid_at"]
+        permissions = [("view_revenue_dashboard", "Can see the revenue dashboard")]
 
     def __str__(self) -> str:
         return f"{self.provider_ref} {self.amount_minor} {self.currency}"
