@@ -16,7 +16,7 @@ from outlet.batches import in_batches
 from outlet.payments import registry
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 from outlet.payments.providers import get_provider
-from outlet.payments.providers.base import PaymentDisputed, PaymentRefunded, PaymentSucceeded, ProviderEvent
+from outlet.payments.providers.base import PaymentDisputed, PaymentRefunded, PaymentSucceeded, ProviderError, ProviderEvent
 
 logger = logging.getLogger(__name__)
 
@@ -235,6 +235,33 @@ def apply_dispute(*, payment: Payment, event: PaymentDisputed) -> Payment:
     Payment.objects.filter(pk=payment.pk).exclude(status=Payment.Status.DISPUTED).update(status=Payment.Status.DISPUTED)
     payment.refresh_from_db()
     return payment
+
+
+class RefundRefused(Exception):
+    """A refund staff asked for that we will not send to the provider, with a message for them."""
+
+
+def request_refund(*, payment_id: int, amount_minor: int | None = None, staff_user_id: int | None = None) -> str:
+    """Ask the provider to refund (all that is left when amount_minor is None). Nothing changes here: the payment,
+    the gift or membership and the receipt change when the provider's refund event comes back through the intake.
+    The idempotency key names the refunded level at the time of asking, so a double-click or a retried request
+    refunds once, while a later, deliberate second partial refund gets its own key."""
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        raise RefundRefused("This payment no longer exists.")
+    remaining = payment.amount_minor - payment.amount_refunded_minor
+    if remaining <= 0:
+        raise RefundRefused("This payment has already been refunded in full.")
+    amount = remaining if amount_minor is None else amount_minor
+    if amount <= 0 or amount > remaining:
+        raise RefundRefused(f"The refund must be more than 0 and at most what is left to refund ({remaining} in minor units of {payment.currency}).")
+    key = f"refund-{payment.provider}-{payment.provider_ref}-from-{payment.amount_refunded_minor}-by-{amount}"
+    try:
+        refund_id = get_provider(payment.provider).refund(payment_ref=payment.provider_ref, amount_minor=amount, idempotency_key=key)
+    except ProviderError as exc:
+        raise RefundRefused(f"The payment provider refused the refund: {exc}") from exc
+    logger.info("staff user %s asked for refund %s of %s %s on payment %s", staff_user_id, refund_id, amount, payment.currency, payment.pk)
+    return refund_id
 
 
 def reprocess_events(*, webhook_event_pks: list[int]) -> int:
