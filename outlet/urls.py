@@ -30,6 +30,7 @@ urlpatterns = [
     path("payments/", include("outlet.payments.urls")),
     path("", include("donations.urls")),
     path("", include("donations.receipt_urls")),
+    path("admin/revenue/", include("outlet.dashboard_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", health.healthz, name="healthz"),
