@@ -69,7 +69,7 @@ SITE_NAME = os.environ.get("SITE_NAME", "Caucasus Ledger")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL] if SITE_URL else [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "outlet.apps.OutletAdminConfig",  # Django's admin, behind staff two-factor sign-in (outlet/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_celery_beat",
     "django_prose_editor",
     "outlet.apps.OutletConfig",
@@ -222,6 +223,15 @@ ACCOUNT_RATE_LIMITS = {
 # Behind a proxy the client address is in X-Forwarded-For; say how many proxies to trust, else every reader
 # shares the proxy's address and one busy minute locks out everyone.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+# Two-factor authentication (allauth.mfa): an authenticator app (TOTP) with one-time recovery codes as the backup.
+# Staff must have used it in their current session to reach the admin (outlet/admin_site.py); readers may opt in.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = SITE_NAME  # the name staff see in their authenticator app
+MFA_TRUST_ENABLED = False  # no "trust this browser": every staff sign-in asks for a code
+# The admin demands a session that passed two-factor sign-in. On in every profile; production refuses to turn it off.
+ADMIN_REQUIRES_MFA = env_bool("ADMIN_REQUIRES_MFA", default=True)
+if IS_PRODUCTION and not ADMIN_REQUIRES_MFA:
+    raise ImproperlyConfigured("Production admin needs two-factor sign-in: ADMIN_REQUIRES_MFA cannot be false")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -1,0 +1,5 @@
+"""Staff roles (being written)."""
+
+
+def sync_roles_after_migrate(sender, **kwargs) -> None:
+    return None
