@@ -1,40 +1,27 @@
-"""Staff's side of fundraisers: campaigns with their currencies, outlets and updates; gifts and monthly gifts (read
-only: money rows change only through the provider's events); the per-outlet breakdown and the payout report.
+"""Staff's side of fundraisers: campaigns with their currencies, outlets and updates; the per-outlet breakdown and the
+payout report. Gifts and monthly gifts are in donations/admin_gifts.py.
 
 The rules a campaign must meet live in donations.campaigns; the forms here only carry them to the right field."""
 
 from __future__ import annotations
-
-import re
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.html import format_html
 from django_prose_editor.fields import ProseEditorFormField
 
 from donations import campaigns, reports
-from donations.models import (
-    AllocationEntry,
-    Beneficiary,
-    Campaign,
-    CampaignCurrency,
-    CampaignUpdate,
-    Donation,
-    Receipt,
-    RecurringDonation,
-)
+from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUpdate
 from outlet.money import format_money
 from outlet.sanitize import BODY_EXTENSIONS
 
-REPORT_PERMISSION = "donations.view_donation"
-RECEIPT_NUMBER = re.compile(r"\d{4}-\d{6,}")
+REPORT_PERMISSION = "donations.download_payout_report"
 
 
 # --- Campaign form and inlines ------------------------------------------------------------------------------
@@ -256,144 +243,3 @@ class CampaignAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request), "form": form, "title": "Payout report", "opts": self.model._meta,
             "time_zone": settings.TIME_ZONE,
         })
-
-
-# --- Gifts (read only) --------------------------------------------------------------------------------------
-
-
-class ReceiptFilter(admin.SimpleListFilter):
-    """Gifts still waiting for their receipt: the receipt task should have issued one within minutes."""
-
-    title = "receipt"
-    parameter_name = "receipt"
-
-    def lookups(self, request, model_admin):
-        return [("missing", "No receipt yet"), ("issued", "Receipt issued")]
-
-    def queryset(self, request, queryset):
-        has_receipt = Exists(Receipt.objects.filter(payment_id=OuterRef("payment_id")))
-        if self.value() == "missing":
-            return queryset.filter(~has_receipt)
-        if self.value() == "issued":
-            return queryset.filter(has_receipt)
-        return queryset
-
-
-class MonthlyFilter(admin.SimpleListFilter):
-    title = "kind of gift"
-    parameter_name = "monthly"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Monthly"), ("no", "One time")]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(recurring__isnull=self.value() == "no")
-        return queryset
-
-
-class ReadOnly:
-    """Money rows come from the provider's events; staff read them and never add, edit or delete one by hand."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
-    pass
-
-
-class AllocationInline(ReadOnly, admin.TabularInline):
-    model = AllocationEntry
-    fields = ["booked_at", "beneficiary", "kind", "amount", "weight"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ["booked_at", "id"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("beneficiary")
-
-    @admin.display(description="Amount")
-    def amount(self, entry: AllocationEntry) -> str:
-        return format_money(entry.amount_minor, entry.currency)
-
-
-@admin.register(Donation)
-class DonationAdmin(ReadOnlyAdmin):
-    list_display = ["donated_at", "campaign", "amount", "net", "status", "monthly", "donor"]
-    list_filter = ["campaign", ("donated_at", admin.DateFieldListFilter), "status", MonthlyFilter, ReceiptFilter]
-    search_fields = ["email", "name", "display_name"]
-    search_help_text = "A whole email address or a receipt number (2026-000123) finds gifts at once; other words search names."
-    list_select_related = ["campaign", "recurring"]
-    show_full_result_count = False  # one COUNT(*) over a million gifts is enough
-    # Newest recorded first, by primary key: sorting a million rows by date took 0.75 s per page on the bench;
-    # gifts are recorded minutes after they are made, so the order is the same. The date column still sorts.
-    ordering = ["-pk"]
-    inlines = [AllocationInline]
-    exclude = ["payment", "checkout", "recurring", "user"]
-    readonly_fields = ["payment_ref", "recurring_link", "user_link"]
-
-    def get_search_results(self, request, queryset, search_term):
-        """An email or a receipt number is matched whole (a substring search over three columns of a million gifts
-        took seconds on the bench); anything else falls back to Django's search over names and emails."""
-        term = search_term.strip()
-        if RECEIPT_NUMBER.fullmatch(term):
-            return queryset.filter(Exists(Receipt.objects.filter(payment_id=OuterRef("payment_id"), number=term))), False
-        if "@" in term and " " not in term:
-            return queryset.filter(email__iexact=term), False
-        return super().get_search_results(request, queryset, term)
-
-    @admin.display(description="Amount", ordering="amount_minor")
-    def amount(self, obj: Donation) -> str:
-        return format_money(obj.amount_minor, obj.currency)
-
-    @admin.display(description="Net to outlets", ordering="net_minor")
-    def net(self, obj: Donation) -> str:
-        return format_money(obj.net_minor - min(obj.amount_refunded_minor, obj.net_minor), obj.currency)
-
-    @admin.display(description="Monthly", boolean=True)
-    def monthly(self, obj: Donation) -> bool:
-        return obj.recurring_id is not None
-
-    @admin.display(description="Donor")
-    def donor(self, obj: Donation) -> str:
-        if obj.anonymised_at:
-            return "(anonymised)"
-        shown = obj.display_name or obj.name or "—"
-        suffix = " · anonymous on the wall" if obj.anonymous else ""
-        return f"{shown} <{obj.email}>{suffix}" if obj.email else f"{shown}{suffix}"
-
-    @admin.display(description="Payment")
-    def payment_ref(self, obj: Donation) -> str:
-        return f"{obj.payment.provider} {obj.payment.provider_ref}"
-
-    @admin.display(description="Monthly gift")
-    def recurring_link(self, obj: Donation) -> str:
-        if obj.recurring_id is None:
-            return "One-time gift"
-        url = reverse("admin:donations_recurringdonation_change", args=[obj.recurring_id])
-        return format_html('<a href="{}">{}</a>', url, obj.recurring)
-
-    @admin.display(description="Account")
-    def user_link(self, obj: Donation) -> str:
-        return obj.user.email if obj.user_id else "Guest"
-
-
-@admin.register(RecurringDonation)
-class RecurringDonationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "campaign", "email", "amount", "status", "cancel_at_period_end", "current_period_end", "ended_at"]
-    list_filter = ["status", "campaign", "cancel_at_period_end"]
-    search_fields = ["email", "subscription_id", "customer_id"]
-    list_select_related = ["campaign"]
-    exclude = ["checkout", "user"]
-
-    @admin.display(description="Monthly amount", ordering="amount_minor")
-    def amount(self, obj: RecurringDonation) -> str:
-        return format_money(obj.amount_minor, obj.currency)

@@ -54,7 +54,7 @@ class ReceiptAdmin(admin.ModelAdmin):
         return False
 
     def has_resend_permission(self, request):
-        return request.user.has_perm("donations.change_receipt")
+        return request.user.has_perm("donations.resend_receipt")
 
     @admin.display(description="payment")
     def payment_link(self, obj: Receipt):

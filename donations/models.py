@@ -131,6 +131,21 @@ class CampaignTotal(models.Model):
         constraints = [models.UniqueConstraint(fields=["campaign", "currency"], name="one_total_per_campaign_currency")]
 
 
+class BeneficiaryTotal(models.Model):
+    """What the ledger holds for one outlet in one currency, kept as running sums moved (F() updates) in the same
+    transaction as each allocation entry is booked, so the campaign's page reads a few rows instead of summing
+    millions of entries. The ledger stays the source: reports.recount_beneficiary_totals rebuilds these from it."""
+
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.CASCADE, related_name="totals")
+    currency = models.CharField(max_length=3)
+    gifts_minor = models.BigIntegerField(default=0)
+    refunds_minor = models.BigIntegerField(default=0, help_text="Negative, as booked.")
+    number_of_gifts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["beneficiary", "currency"], name="one_total_per_beneficiary_currency")]
+
+
 class CampaignDonorCount(models.Model):
     campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="donor_count")
     donors = models.PositiveIntegerField(default=0)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from donations.models import (
     AllocationEntry,
     Beneficiary,
+    BeneficiaryTotal,
     Campaign,
     CampaignCurrency,
     CampaignDonor,
@@ -320,6 +321,23 @@ def _book_gift(*, donation: Donation, weights: Mapping[int, int]) -> None:
                         currency=donation.currency, weight=weights[key], booked_at=donation.donated_at)
         for key, amount in parts.items()
     ])
+    _add_to_beneficiary_totals(currency=donation.currency, gifts=parts)
+
+
+def _add_to_beneficiary_totals(*, currency: str, gifts: Mapping[int, int] | None = None,
+                               refunds: Mapping[int, int] | None = None) -> None:
+    """Move the outlets' running sums with the entries just booked (refunds negative, as booked), in the caller's
+    transaction and in beneficiary order, so concurrent gifts queue on the rows instead of deadlocking."""
+    gifts, refunds = gifts or {}, refunds or {}
+    for beneficiary_id in sorted(set(gifts) | set(refunds)):
+        change = {"gifts_minor": F("gifts_minor") + gifts.get(beneficiary_id, 0),
+                  "refunds_minor": F("refunds_minor") + refunds.get(beneficiary_id, 0),
+                  "number_of_gifts": F("number_of_gifts") + (1 if beneficiary_id in gifts else 0)}
+        rows = BeneficiaryTotal.objects.filter(beneficiary_id=beneficiary_id, currency=currency)
+        if not rows.update(**change):
+            BeneficiaryTotal.objects.bulk_create([BeneficiaryTotal(beneficiary_id=beneficiary_id, currency=currency)],
+                                                 ignore_conflicts=True)  # a concurrent first gift may have made it
+            rows.update(**change)
 
 
 def _count_gift(*, donation: Donation) -> None:
@@ -386,6 +404,7 @@ def refund_donation(*, event: PaymentRefunded) -> Donation | None:
                                 currency=donation.currency, weight=weights[key], booked_at=event.occurred_at, refund_level_minor=after)
                 for key, amount in parts.items() if amount
             ])
+            _add_to_beneficiary_totals(currency=donation.currency, refunds={key: -amount for key, amount in parts.items() if amount})
         fully = after >= donation.amount_minor
         _add_to_totals(campaign_id=donation.campaign_id, currency=donation.currency, raised=-(after - before), net=-net_back,
                        donations=-1 if fully else 0)

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from outlet.batches import in_batches
+from outlet.money import format_money
 from outlet.payments import registry
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 from outlet.payments.providers import get_provider
@@ -241,21 +242,31 @@ class RefundRefused(Exception):
     """A refund staff asked for that we will not send to the provider, with a message for them."""
 
 
-def request_refund(*, payment_id: int, amount_minor: int | None = None, staff_user_id: int | None = None) -> str:
+def request_refund(*, payment_id: int, amount_minor: int | None = None, staff_user_id: int | None = None,
+                   expected_refunded_minor: int | None = None) -> str:
     """Ask the provider to refund (all that is left when amount_minor is None). Nothing changes here: the payment,
     the gift or membership and the receipt change when the provider's refund event comes back through the intake.
     The idempotency key names the refunded level at the time of asking, so a double-click or a retried request
-    refunds once, while a later, deliberate second partial refund gets its own key."""
+    refunds once, while a later, deliberate second partial refund gets its own key.
+
+    expected_refunded_minor is the refunded amount staff saw when they confirmed: if a refund has been applied since
+    (a second click after the first one's event came back), the request is refused instead of refunding again."""
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None:
         raise RefundRefused("This payment no longer exists.")
     remaining = payment.amount_minor - payment.amount_refunded_minor
     if remaining <= 0:
         raise RefundRefused("This payment has already been refunded in full.")
+    if expected_refunded_minor is not None and expected_refunded_minor != payment.amount_refunded_minor:
+        raise RefundRefused(
+            f"This payment was refunded while you were deciding ({format_money(payment.amount_refunded_minor, payment.currency)} "
+            "refunded so far). Nothing more was refunded; check the amounts and try again if more is needed."
+        )
     amount = remaining if amount_minor is None else amount_minor
     if amount <= 0 or amount > remaining:
-        raise RefundRefused(f"The refund must be more than 0 and at most what is left to refund ({remaining} in minor units of {payment.currency}).")
-    key = f"refund-{payment.provider}-{payment.provider_ref}-from-{payment.amount_refunded_minor}-by-{amount}"
+        raise RefundRefused(f"The refund must be more than 0 and at most what is left to refund ({format_money(remaining, payment.currency)}).")
+    level = payment.amount_refunded_minor if expected_refunded_minor is None else expected_refunded_minor
+    key = f"refund-{payment.provider}-{payment.provider_ref}-from-{level}-by-{amount}"
     try:
         refund_id = get_provider(payment.provider).refund(payment_ref=payment.provider_ref, amount_minor=amount, idempotency_key=key)
     except ProviderError as exc:

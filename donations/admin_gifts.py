@@ -1,0 +1,355 @@
+"""Staff's side of gifts and monthly gifts: a list that stays fast at a million gifts, with filters and search, the
+CSV export of what the list shows, and two confirmed actions on a gift (refund through the provider, resend the
+receipt). Money rows are read only: they change only through the provider's events (donations/staff.py asks)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import smart_split, unescape_string_literal
+
+from donations import exports, receipts, staff
+from donations.models import AllocationEntry, CampaignCurrency, Donation, Receipt, RecurringDonation
+from outlet.money import format_money
+from outlet.payments.models import Payment
+
+logger = logging.getLogger(__name__)
+
+REFUND_PERMISSION = "donations.refund_donation"
+RESEND_PERMISSION = "donations.resend_receipt"
+EXPORT_PERMISSION = "donations.export_donations"
+RECEIPT_NUMBER = re.compile(r"(\d{4})-(\d{6,})")
+# A provider's id for a payment, charge or invoice: "pi_3Nx…", "ch_…", "in_…", "sbx_ch_…".
+PAYMENT_REF = re.compile(r"[a-z]{2,5}(?:_[a-z]{2,5})?_[A-Za-z0-9]{6,}")
+
+
+# --- Filters ------------------------------------------------------------------------------------------------
+
+
+class ReceiptFilter(admin.SimpleListFilter):
+    """Gifts still waiting for their receipt: the receipt task should have issued one within minutes."""
+
+    title = "receipt"
+    parameter_name = "receipt"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "No receipt yet"), ("issued", "Receipt issued")]
+
+    def queryset(self, request, queryset):
+        has_receipt = Exists(Receipt.objects.filter(payment_id=OuterRef("payment_id")))
+        if self.value() == "missing":
+            return queryset.filter(~has_receipt)
+        if self.value() == "issued":
+            return queryset.filter(has_receipt)
+        return queryset
+
+
+class MonthlyFilter(admin.SimpleListFilter):
+    title = "kind of gift"
+    parameter_name = "monthly"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Monthly"), ("no", "One time")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(recurring__isnull=self.value() == "no")
+        return queryset
+
+
+class CurrencyFilter(admin.SimpleListFilter):
+    """The currencies campaigns take, from their settings (a handful of rows), never a DISTINCT over every gift."""
+
+    title = "currency"
+    parameter_name = "currency"
+
+    def lookups(self, request, model_admin):
+        codes = sorted(set(CampaignCurrency.objects.values_list("currency", flat=True)))
+        return [(code, code) for code in codes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(currency=self.value()) if self.value() else queryset
+
+
+# --- Read only, with the ledger inline ----------------------------------------------------------------------
+
+
+class ReadOnly:
+    """Money rows come from the provider's events; staff read them and never add, edit or delete one by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+    pass
+
+
+class AllocationInline(ReadOnly, admin.TabularInline):
+    model = AllocationEntry
+    fields = ["booked_at", "beneficiary", "kind", "amount", "weight"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["booked_at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("beneficiary")
+
+    @admin.display(description="Amount")
+    def amount(self, entry: AllocationEntry) -> str:
+        return format_money(entry.amount_minor, entry.currency)
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(required=False, max_length=30, label="Amount to refund",
+                             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    refunded_seen = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, donation: Donation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.donation = donation
+        left = format_money(staff.refundable_minor(donation), donation.currency)
+        self.fields["amount"].label = f"Amount to refund ({donation.currency})"
+        self.fields["amount"].help_text = f"Leave empty to refund everything left ({left}). For part of it, type e.g. 10.50."
+
+    def clean_amount(self):
+        try:
+            amount_minor = staff.parse_amount_minor(self.cleaned_data["amount"], currency=self.donation.currency)
+        except staff.GiftActionRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
+        left = staff.refundable_minor(self.donation)
+        if left <= 0:
+            raise forms.ValidationError("This gift has already been refunded in full.")
+        if amount_minor is not None and amount_minor > left:
+            raise forms.ValidationError(f"At most {format_money(left, self.donation.currency)} is left to refund on this gift.")
+        return amount_minor
+
+
+# --- Gifts --------------------------------------------------------------------------------------------------
+
+
+@admin.register(Donation)
+class DonationAdmin(ReadOnlyAdmin):
+    list_display = ["donated_at", "campaign", "amount", "net", "status", "monthly", "donor"]
+    list_filter = ["campaign", ("donated_at", admin.DateFieldListFilter), "status", MonthlyFilter, CurrencyFilter, ReceiptFilter]
+    search_fields = ["email", "name", "display_name"]
+    search_help_text = ("A whole email address, a receipt number (2026-000123) or a payment id (pi_…, ch_…) finds gifts "
+                        "at once; other words search names and the start of email addresses.")
+    list_select_related = ["campaign"]
+    show_full_result_count = False  # one COUNT(*) over a million gifts is enough
+    # Newest first, on the donation_recent_idx index (and (campaign, -donated_at) when a campaign is chosen).
+    ordering = ["-donated_at"]
+    inlines = [AllocationInline]
+    exclude = ["payment", "checkout", "recurring", "user"]
+    readonly_fields = ["payment_ref", "recurring_link", "user_link", "receipts_list"]
+    change_form_template = "admin/donations/donation/change_form.html"
+    change_list_template = "admin/donations/donation/change_list.html"
+
+    def get_search_results(self, request, queryset, search_term):
+        """Whole things are looked up on their indexes: a receipt number, an email, a payment id. Anything else
+        searches names anywhere and emails from their start (indexed on PostgreSQL by migration 0004)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if number := RECEIPT_NUMBER.fullmatch(term):
+            payment_ids = Receipt.objects.filter(issuer=receipts.issuer_code(), year=int(number[1]), sequence=int(number[2]))
+            return queryset.filter(payment_id__in=list(payment_ids.values_list("payment_id", flat=True))), False
+        if "@" in term and " " not in term:
+            return queryset.filter(email__iexact=term), False
+        if PAYMENT_REF.fullmatch(term):
+            payment_ids = list(Payment.objects.filter(provider__in=self.payment_providers(), provider_ref=term).values_list("pk", flat=True))
+            if not payment_ids:  # a charge or payment intent behind an invoice: a slower scan of the other ids
+                payment_ids = list(Payment.objects.filter(other_refs__contains=term).values_list("pk", flat=True)[:100])
+            if payment_ids:
+                return queryset.filter(payment_id__in=payment_ids), False
+        for word in smart_split(term):
+            if word.startswith(('"', "'")) and word[0] == word[-1]:
+                word = unescape_string_literal(word)
+            queryset = queryset.filter(Q(name__icontains=word) | Q(display_name__icontains=word) | Q(email__istartswith=word))
+        return queryset, False
+
+    @staticmethod
+    def payment_providers() -> list[str]:
+        """Named in the payment-ref search so PostgreSQL uses the (provider, provider_ref) unique index."""
+        from django.conf import settings
+
+        return sorted({"stripe", "sandbox", settings.PAYMENT_PROVIDER})
+
+    # --- Columns ---
+
+    @admin.display(description="Amount", ordering="amount_minor")
+    def amount(self, obj: Donation) -> str:
+        return format_money(obj.amount_minor, obj.currency)
+
+    @admin.display(description="Net to outlets", ordering="net_minor")
+    def net(self, obj: Donation) -> str:
+        return format_money(obj.net_minor - min(obj.amount_refunded_minor, obj.net_minor), obj.currency)
+
+    @admin.display(description="Monthly", boolean=True)
+    def monthly(self, obj: Donation) -> bool:
+        return obj.recurring_id is not None
+
+    @admin.display(description="Donor")
+    def donor(self, obj: Donation) -> str:
+        if obj.anonymised_at:
+            return "(anonymised)"
+        shown = obj.display_name or obj.name or "—"
+        suffix = " · anonymous on the wall" if obj.anonymous else ""
+        return f"{shown} <{obj.email}>{suffix}" if obj.email else f"{shown}{suffix}"
+
+    @admin.display(description="Payment")
+    def payment_ref(self, obj: Donation) -> str:
+        refunded = f" · {format_money(obj.amount_refunded_minor, obj.currency)} refunded" if obj.amount_refunded_minor else ""
+        return f"{obj.payment.provider} {obj.payment.provider_ref}{refunded}"
+
+    @admin.display(description="Monthly gift")
+    def recurring_link(self, obj: Donation) -> str:
+        if obj.recurring_id is None:
+            return "One-time gift"
+        url = reverse("admin:donations_recurringdonation_change", args=[obj.recurring_id])
+        return format_html('<a href="{}">{}</a>', url, obj.recurring)
+
+    @admin.display(description="Account")
+    def user_link(self, obj: Donation) -> str:
+        return obj.user.email if obj.user_id else "Guest"
+
+    @admin.display(description="Receipts")
+    def receipts_list(self, obj: Donation):
+        rows = list(Receipt.objects.filter(payment_id=obj.payment_id).order_by("issued_at", "pk"))
+        if not rows:
+            return "None yet (issued within minutes of the payment)."
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> · {} · {}', (
+            (reverse("admin:donations_receipt_change", args=[r.pk]), r.number, format_money(r.amount_minor, r.currency),
+             f"VOID ({r.void_reason})" if r.is_void else r.get_kind_display())
+            for r in rows
+        ))
+
+    # --- Pages and buttons ---
+
+    def get_urls(self):
+        def page(route, function, name):
+            return path(route, self.admin_site.admin_view(function), name=f"donations_donation_{name}")
+
+        return [
+            page("export/", self.export_view, "export"),
+            page("<int:donation_id>/refund/", self.refund_view, "refund"),
+            page("<int:donation_id>/resend-receipt/", self.resend_receipt_view, "resend_receipt"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        query = request.GET.copy()
+        query.pop("p", None)
+        export_url = reverse("admin:donations_donation_export") + (f"?{query.urlencode()}" if query else "")
+        extra_context = {**(extra_context or {}), "export_url": export_url if request.user.has_perm(EXPORT_PERMISSION) else ""}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_refund": request.user.has_perm(REFUND_PERMISSION),
+                         "can_resend_receipt": request.user.has_perm(RESEND_PERMISSION)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _gift_or_404(self, request, donation_id: int, permission: str) -> Donation:
+        if not (self.has_view_permission(request) and request.user.has_perm(permission)):
+            raise PermissionDenied
+        donation = Donation.objects.select_related("campaign", "payment").filter(pk=donation_id).first()
+        if donation is None:
+            raise Http404("No such gift.")
+        return donation
+
+    def _page(self, request, template: str, donation: Donation, **context):
+        return TemplateResponse(request, f"admin/donations/donation/{template}", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": donation, "donation": donation,
+            "amount": format_money(donation.amount_minor, donation.currency),
+            "refunded": format_money(donation.amount_refunded_minor, donation.currency),
+            "left": format_money(staff.refundable_minor(donation), donation.currency), **context,
+        })
+
+    def refund_view(self, request, donation_id: int):
+        """Three steps, all by POST after the first: the form, a confirmation naming the exact amount, the refund."""
+        donation = self._gift_or_404(request, donation_id, REFUND_PERMISSION)
+        change_url = reverse("admin:donations_donation_change", args=[donation.pk])
+        title = f"Refund a gift of {format_money(donation.amount_minor, donation.currency)}"
+        if request.method != "POST":
+            form = RefundForm(donation=donation, initial={"refunded_seen": donation.amount_refunded_minor})
+            return self._page(request, "refund.html", donation, form=form, title=title, change_url=change_url)
+        form = RefundForm(request.POST, donation=donation)
+        if not form.is_valid():
+            return self._page(request, "refund.html", donation, form=form, title=title, change_url=change_url)
+        amount_minor, seen = form.cleaned_data["amount"], form.cleaned_data["refunded_seen"]
+        to_refund = staff.refundable_minor(donation) if amount_minor is None else amount_minor
+        if request.POST.get("confirmed") != "yes":
+            return self._page(request, "refund_confirm.html", donation, form=form, title="Refund this gift?", change_url=change_url,
+                              to_refund=format_money(to_refund, donation.currency), whole=amount_minor is None)
+        try:
+            refund_id = staff.refund_gift(donation_id=donation.pk, amount_minor=amount_minor, staff_user_id=request.user.pk,
+                                          expected_refunded_minor=seen)
+        except staff.GiftActionRefused as refused:
+            form.add_error(None, str(refused))
+            donation.refresh_from_db()
+            return self._page(request, "refund.html", donation, form=form, title=title, change_url=change_url)
+        done = format_money(to_refund, donation.currency)
+        self.log_change(request, donation, f"Asked the payment provider to refund {done} (refund {refund_id}).")
+        self.message_user(request, f"The payment provider was asked to refund {done}. The gift, the campaign totals, the outlets' "
+                                   "shares and the receipt change when the provider confirms it, usually within a minute.",
+                          messages.SUCCESS)
+        return HttpResponseRedirect(change_url)
+
+    def resend_receipt_view(self, request, donation_id: int):
+        donation = self._gift_or_404(request, donation_id, RESEND_PERMISSION)
+        change_url = reverse("admin:donations_donation_change", args=[donation.pk])
+        receipt = staff.receipt_to_resend(donation)
+        if request.method == "POST":
+            try:
+                receipt = staff.resend_gift_receipt(donation_id=donation.pk, staff_user_id=request.user.pk)
+            except staff.GiftActionRefused as refused:
+                self.message_user(request, str(refused), messages.ERROR)
+                return HttpResponseRedirect(change_url)
+            self.log_change(request, donation, f"Asked to resend receipt {receipt.number} to {receipt.donor_email}.")
+            self.message_user(request, f"Receipt {receipt.number} will be emailed to {receipt.donor_email} again.", messages.SUCCESS)
+            return HttpResponseRedirect(change_url)
+        return self._page(request, "resend_receipt.html", donation, receipt=receipt, title="Resend the receipt email?",
+                          change_url=change_url)
+
+    def export_view(self, request):
+        """The gifts the list shows with its current filters and search, as a streamed CSV."""
+        if not (self.has_view_permission(request) and request.user.has_perm(EXPORT_PERMISSION)):
+            raise PermissionDenied
+        try:
+            queryset = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:  # a filter the list does not know: show the list, as it does itself
+            return HttpResponseRedirect(reverse("admin:donations_donation_changelist") + "?e=1")
+        logger.info("staff user %s exported gifts with %s", request.user.pk, request.GET.urlencode() or "no filters")
+        return exports.donations_csv_response(queryset=queryset)
+
+
+@admin.register(RecurringDonation)
+class RecurringDonationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "campaign", "email", "amount", "status", "cancel_at_period_end", "current_period_end", "ended_at"]
+    list_filter = ["status", "campaign", "cancel_at_period_end"]
+    search_fields = ["email", "subscription_id", "customer_id"]
+    list_select_related = ["campaign"]
+    exclude = ["checkout", "user"]
+    show_full_result_count = False
+
+    @admin.display(description="Monthly amount", ordering="amount_minor")
+    def amount(self, obj: RecurringDonation) -> str:
+        return format_money(obj.amount_minor, obj.currency)
