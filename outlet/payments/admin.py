@@ -1,24 +1,112 @@
+"""The payment pipeline in the admin: the webhook event log (what each provider told us, what became of it, and a
+confirmed "process again"), payments, provider customers and the reconciliation cursor. All read only: rows here
+change only through the pipeline (outlet/payments/services.py)."""
+
+from __future__ import annotations
+
+import json
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.cache import cache
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from outlet.payments import services
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 
+REPROCESS_PERMISSION = "payments.reprocess_webhookevent"
+REPROCESS_AT_ONCE = 500  # one confirmation lists (and queues) at most this many events
+
+
+class CachedValuesFilter(admin.SimpleListFilter):
+    """Choices from a DISTINCT over the event log, remembered for ten minutes: the log grows by every event a
+    provider sends, and the plain field filter would scan it on every page view."""
+
+    field = ""
+
+    def lookups(self, request, model_admin):
+        key = f"admin:webhookevent:{self.field}-choices"
+        values = cache.get(key)
+        if values is None:
+            values = list(WebhookEvent.objects.order_by(self.field).values_list(self.field, flat=True).distinct()[:200])
+            cache.set(key, values, 600)
+        return [(value, value) for value in values]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+
+
+class TypeFilter(CachedValuesFilter):
+    title = parameter_name = field = "type"
+
+
+class ProviderFilter(CachedValuesFilter):
+    title = parameter_name = field = "provider"
+
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "provider", "type", "status", "via", "attempts", "event_id"]
-    list_filter = ["status", "provider", "type", "via"]
-    search_fields = ["event_id", "type"]
-    readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+    list_display = ["received_at", "provider", "type", "status", "via", "attempts", "event_id", "error_summary"]
+    list_filter = ["status", TypeFilter, ProviderFilter, "via", "livemode"]
+    search_fields = ["=event_id"]
+    search_help_text = "The provider's event id (evt_…), whole."
+    show_full_result_count = False
     actions = ["reprocess"]
+    fields = ["provider", "event_id", "type", "status", "via", "livemode", "created_at_provider", "received_at",
+              "processed_at", "requeued_at", "attempts", "error", "pretty_payload"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The payloads are the bulk of the table: the list never reads them; the event's own page does.
+        queryset = super().get_queryset(request)
+        return queryset if request.resolver_match and request.resolver_match.url_name.endswith("_change") else queryset.defer("payload")
 
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Process the selected events again (safe: processing is idempotent)")
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_reprocess_permission(self, request) -> bool:
+        return request.user.has_perm(REPROCESS_PERMISSION)
+
+    @admin.display(description="error")
+    def error_summary(self, obj: WebhookEvent) -> str:
+        first_line = obj.last_error.strip().splitlines()[0] if obj.last_error.strip() else ""
+        return first_line[:120] + ("…" if len(first_line) > 120 else "")
+
+    @admin.display(description="error")
+    def error(self, obj: WebhookEvent):
+        if not obj.last_error:
+            return "None"
+        return format_html('<pre style="white-space: pre-wrap; color: var(--error-fg)">{}</pre>', obj.last_error)
+
+    @admin.display(description="payload")
+    def pretty_payload(self, obj: WebhookEvent):
+        text = json.dumps(obj.payload, indent=2, sort_keys=True, ensure_ascii=False)
+        return format_html('<pre style="white-space: pre-wrap; max-height: 60em; overflow: auto">{}</pre>', text)
+
+    @admin.action(description="Process the selected events again…", permissions=["reprocess"])
     def reprocess(self, request, queryset):
-        count = services.reprocess_events(webhook_event_pks=list(queryset.values_list("pk", flat=True)))
-        messages.success(request, f"Queued {count} event(s) for processing.")
+        """Confirmed first. Safe by design: handlers are idempotent, so an applied event changes nothing and a
+        failed one is applied now."""
+        chosen = list(queryset.defer("payload").order_by("received_at")[:REPROCESS_AT_ONCE])
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(request, "admin/payments/webhookevent/reprocess_confirm.html", {
+                **self.admin_site.each_context(request), "title": "Process these events again?", "events": chosen,
+                "count": len(chosen), "opts": self.model._meta, "action": "reprocess",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            })
+        count = services.reprocess_events(webhook_event_pks=[event.pk for event in chosen])
+        for event in chosen:
+            self.log_change(request, event, "Asked to process this event again.")
+        self.message_user(request, f"Queued {count} event(s) for processing again. Events already applied change nothing.",
+                          messages.SUCCESS)
+        return None
 
 
 @admin.register(Payment)
@@ -28,6 +116,7 @@ class PaymentAdmin(admin.ModelAdmin):
     search_fields = ["provider_ref", "other_refs", "email", "user__email", "customer_id", "subscription_id"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in Payment._meta.fields]
+    show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
         return False

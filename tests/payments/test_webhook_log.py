@@ -1,0 +1,137 @@
+"""Finance staff read the provider's events in the admin: a list that never loads payloads, filters, each event's
+payload pretty-printed (and escaped) with its error, and a confirmed "process again" that is safe: an applied event
+changes nothing, a failed one is applied."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from donations import services as donation_services
+from donations.models import AllocationEntry, CampaignTotal, Donation, Receipt
+from outlet.payments.models import WebhookEvent
+from tests.donations.conftest import give, make_campaign
+from tests.donations.factories_gift_admin import staff_with
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LOG = "/admin/payments/webhookevent/"
+FINANCE_LOG = ("payments.view_webhookevent", "payments.reprocess_webhookevent")
+
+
+@pytest.fixture
+def campaign(db):
+    return make_campaign()
+
+
+def stored_event(**fields) -> WebhookEvent:
+    defaults = {"provider": "sandbox", "event_id": "evt_1", "type": "payment.succeeded", "created_at_provider": timezone.now(),
+                "payload": {"id": "evt_1", "data": {"amount": 5000}}, "status": WebhookEvent.Status.PROCESSED}
+    return WebhookEvent.objects.create(**(defaults | fields))
+
+
+def reprocess(client, events, *, confirmed: bool):
+    data = {"action": "reprocess", "_selected_action": [event.pk for event in events]}
+    return client.post(LOG, data | ({"confirmed": "yes"} if confirmed else {}), follow=confirmed)
+
+
+def test_the_list_shows_events_with_their_errors_and_never_reads_payloads():
+    stored_event(event_id="evt_ok")
+    stored_event(event_id="evt_bad", type="charge.refunded", status=WebhookEvent.Status.FAILED,
+                 last_error="KeyError: 'amount'\nTraceback line two")
+    _, client = staff_with(*FINANCE_LOG)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(LOG).content.decode()
+    assert "evt_ok" in html and "evt_bad" in html and "KeyError: &#x27;amount&#x27;" in html
+    assert "Traceback line two" not in html, "the list shows the error's first line only"
+    assert not any('"payload"' in query["sql"] for query in queries.captured_queries)
+
+
+@pytest.mark.parametrize(("query", "shown", "hidden"), [
+    ("status__exact=failed", "evt_bad", "evt_ok"),
+    ("type=charge.refunded", "evt_bad", "evt_ok"),
+    ("provider=stripe", "evt_stripe", "evt_ok"),
+    ("via__exact=reconciliation", "evt_stripe", "evt_bad"),
+    ("q=evt_bad", "evt_bad", "evt_ok"),
+])
+def test_staff_filter_the_log_by_status_type_provider_and_via(query, shown, hidden):
+    stored_event(event_id="evt_ok")
+    stored_event(event_id="evt_bad", type="charge.refunded", status=WebhookEvent.Status.FAILED, last_error="boom")
+    stored_event(event_id="evt_stripe", provider="stripe", type="invoice.paid", via="reconciliation")
+    _, client = staff_with(*FINANCE_LOG)
+    html = client.get(f"{LOG}?{query}").content.decode()
+    assert shown in html and hidden not in html
+
+
+def test_an_events_page_shows_its_payload_pretty_printed_and_escaped_and_its_error():
+    event = stored_event(event_id="evt_xss", status=WebhookEvent.Status.FAILED, last_error="ValueError: <b>bad</b> amount",
+                         payload={"id": "evt_xss", "data": {"name": "<script>alert(1)</script>", "city": "თბილისი"}})
+    _, client = staff_with(*FINANCE_LOG)
+    html = client.get(f"{LOG}{event.pk}/change/").content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '\n    &quot;name&quot;: &quot;&lt;script&gt;' in html, "nested keys are indented, one per line"
+    assert "თბილისი" in html
+    assert "ValueError: &lt;b&gt;bad&lt;/b&gt; amount" in html
+
+
+def test_reprocessing_asks_for_confirmation_first(campaign):
+    give(campaign)
+    event = WebhookEvent.objects.get(type="payment.succeeded")
+    _, client = staff_with(*FINANCE_LOG)
+    page = reprocess(client, [event], confirmed=False)
+    assert page.status_code == 200 and "Process 1 event again?" in page.content.decode()
+    event.refresh_from_db()
+    assert event.attempts == 1 and not LogEntry.objects.exists()
+
+
+def test_reprocessing_an_applied_event_changes_nothing(campaign, mailoutbox):
+    give(campaign, gift_minor=5000)
+    applied = list(WebhookEvent.objects.all())
+    before = (Donation.objects.count(), AllocationEntry.objects.count(), Receipt.objects.count(), len(mailoutbox),
+              list(CampaignTotal.objects.values_list("raised_minor", "donations")))
+    user, client = staff_with(*FINANCE_LOG)
+    done = reprocess(client, applied, confirmed=True)
+    assert f"Queued {len(applied)} event(s)" in done.content.decode()
+    after = (Donation.objects.count(), AllocationEntry.objects.count(), Receipt.objects.count(), len(mailoutbox),
+             list(CampaignTotal.objects.values_list("raised_minor", "donations")))
+    assert after == before
+    for event in WebhookEvent.objects.all():
+        assert event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED, WebhookEvent.Status.NOT_OURS)
+        assert event.attempts == 2
+    assert LogEntry.objects.filter(user=user).count() == len(applied)
+
+
+def test_a_failed_event_is_applied_when_processed_again(campaign, monkeypatch):
+    real = donation_services.record_donation
+
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(donation_services, "record_donation", broken)
+    give(campaign, gift_minor=5000)
+    failed = WebhookEvent.objects.get(type="payment.succeeded")
+    assert failed.status == WebhookEvent.Status.FAILED and not Donation.objects.exists()
+    _, client = staff_with(*FINANCE_LOG)
+    assert "RuntimeError: database hiccup" in client.get(f"{LOG}{failed.pk}/change/").content.decode()
+
+    monkeypatch.setattr(donation_services, "record_donation", real)
+    reprocess(client, [failed], confirmed=True)
+    failed.refresh_from_db()
+    assert failed.status == WebhookEvent.Status.PROCESSED and failed.last_error == ""
+    assert Donation.objects.get().amount_minor == 5000
+    assert CampaignTotal.objects.get(currency="GEL").raised_minor == 5000
+
+
+def test_without_the_reprocess_permission_the_action_is_not_offered_and_not_run(campaign):
+    give(campaign)
+    event = WebhookEvent.objects.get(type="payment.succeeded")
+    _, client = staff_with("payments.view_webhookevent", username="reader")
+    assert 'value="reprocess"' not in client.get(LOG).content.decode()
+    reprocess(client, [event], confirmed=True)
+    event.refresh_from_db()
+    assert event.attempts == 1 and not LogEntry.objects.exists()
+    _, nobody = staff_with("donations.view_donation", username="nobody")
+    assert nobody.get(LOG).status_code == 403
