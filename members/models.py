@@ -88,6 +88,10 @@ class Membership(models.Model):
     # The provider time of the last subscription state applied, so an older event never overwrites a newer one.
     provider_state_at = models.DateTimeField(null=True, blank=True)
     provider_state_rank = models.SmallIntegerField(default=0)
+    # A paid member brought from another platform (Ghost import) whose subscription the provider has not yet been
+    # asked about: access is provisional and bounded (see members.ghost_import). The provider sync clears it.
+    awaiting_provider_sync = models.BooleanField(
+        default=False, help_text="Imported paid member: access is provisional until the payment provider confirms the subscription.")
 
     class Meta:
         indexes = [models.Index(fields=["status"])]
@@ -149,6 +153,8 @@ class MemberEvent(models.Model):
         COMPED = "comped", "Complimentary membership given"
         COMP_ENDED = "comp_ended", "Complimentary membership ended"
         EMAIL_SENT = "email_sent", "Email sent"
+        STAFF_ACTION = "staff_action", "Staff action"
+        IMPORTED = "imported", "Imported from another platform"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member_events")
     membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
@@ -177,3 +183,73 @@ class MemberEvent(models.Model):
         if self.webhook_event_id:
             return f"{self.webhook_event.provider} event {self.webhook_event.event_id}"
         return "reader" if self.by_reader else "system"
+
+
+class MemberImport(models.Model):
+    """One uploaded Ghost member export: previewed first (nothing changes), then applied once, in one transaction."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed (nothing changed yet)"
+        APPLIED = "applied", "Applied"
+        FAILED = "failed", "Failed (nothing changed)"
+
+    filename = models.CharField(max_length=255)
+    content = models.TextField(help_text="The file as uploaded (decoded), so the apply step reads exactly what was previewed.")
+    content_sha256 = models.CharField(max_length=64, db_index=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    row_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True, help_text="Rows per planned (or applied) action.")
+    preview_rows = models.JSONField(default=list, blank=True)
+    # What the preview promised; apply refuses when a fresh plan differs (members changed in between).
+    plan_fingerprint = models.CharField(max_length=64, blank=True)
+    only_valid_rows = models.BooleanField(default=False, help_text="Staff chose to import the valid rows and leave rows with errors out.")
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    applied_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M}, {self.get_status_display()})"
+
+
+class GhostMember(models.Model):
+    """What Ghost said about a reader we imported: a re-import matches by ghost_id first, so nothing is duplicated,
+    and the provider sync reads the Stripe customer from here."""
+
+    class SyncStatus(models.TextChoices):
+        NOT_NEEDED = "", "No payment provider customer"
+        PENDING = "pending", "Waiting for the payment provider"
+        SYNCED = "synced", "Synced with the payment provider"
+        FAILED = "failed", "Payment provider sync failed"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ghost_member")
+    ghost_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    email = models.EmailField(max_length=254, help_text="The email Ghost had for this member.")
+    name = models.CharField(max_length=255, blank=True)
+    note = models.TextField(blank=True)
+    labels = models.JSONField(default=list, blank=True)
+    tiers = models.JSONField(default=list, blank=True, help_text="Tier names as Ghost exported them.")
+    subscribed_to_emails = models.BooleanField(null=True)
+    complimentary = models.BooleanField(default=False)
+    gift_id = models.CharField(max_length=255, blank=True)
+    ghost_created_at = models.DateTimeField(null=True, blank=True)
+    provider = models.CharField(max_length=20, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
+    first_import = models.ForeignKey(MemberImport, null=True, on_delete=models.SET_NULL, related_name="+")
+    last_import = models.ForeignKey(MemberImport, null=True, on_delete=models.SET_NULL, related_name="ghost_members")
+    sync_status = models.CharField(max_length=10, choices=SyncStatus.choices, blank=True, default="", db_index=True)
+    sync_attempts = models.PositiveIntegerField(default=0)
+    sync_attempted_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    sync_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Ghost member {self.ghost_id or '(no id)'} ({self.email})"

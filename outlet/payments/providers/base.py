@@ -24,6 +24,10 @@ class ProviderError(Exception):
     """The provider refused or could not be reached; the message is safe to show to the reader."""
 
 
+class UnknownCustomer(ProviderError):
+    """The provider has no such customer (a wrong id, or another provider account): asking again will not help."""
+
+
 class InvalidSignature(Exception):
     """A webhook whose signature does not verify: answered 400 and never stored."""
 
@@ -221,6 +225,14 @@ class PaymentProvider(abc.ABC):
         """Other ids of the same payment, for a refund or dispute that names one we did not record (Stripe: the
         invoice behind a subscription charge). May call the provider; the default knows no more."""
         return ()
+
+    @abc.abstractmethod
+    def subscriptions_for_customer(self, *, customer_id: str) -> list[SubscriptionChanged]:
+        """Every subscription the provider holds for this customer, ended ones included, as its current view
+        (occurred_at is the moment of asking; event_id is empty: no event produced it). For customers whose
+        subscriptions began elsewhere (members imported from Ghost), so their paid time is taken from the provider
+        rather than guessed. Read-only: must never create, change or charge anything. Raises UnknownCustomer for an
+        id the provider does not know, ProviderError when it cannot be reached."""
 
     @abc.abstractmethod
     def events_since(self, *, created_after: datetime | None) -> Iterator[ProviderEvent]:

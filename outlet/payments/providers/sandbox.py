@@ -36,6 +36,7 @@ from outlet.payments.providers.base import (
     ProviderError,
     ProviderEvent,
     SubscriptionChanged,
+    UnknownCustomer,
 )
 
 SIGNATURE_HEADER = "Sandbox-Signature"
@@ -154,6 +155,17 @@ class SandboxProvider(PaymentProvider):
             charge.save(update_fields=["data"])
             self.emit("charge.refunded", charge.data)
             return refund_id
+
+    def subscriptions_for_customer(self, *, customer_id: str) -> list[SubscriptionChanged]:
+        if not SandboxObject.objects.filter(object_id=customer_id, kind="customer").exists():
+            raise UnknownCustomer(f"The sandbox has no customer {customer_id}.")
+        asked_at = timezone.now()
+        found: list[SubscriptionChanged] = []
+        for row in SandboxObject.objects.filter(kind="subscription", data__customer=customer_id).order_by("created_at", "id"):
+            event_type = "customer.subscription.deleted" if row.data["status"] == "canceled" else "customer.subscription.updated"
+            event = ProviderEvent(id="", type=event_type, created=asked_at, payload={"data": {"object": row.data}})
+            found += [e for e in self.translate(event) if isinstance(e, SubscriptionChanged)]
+        return found
 
     # --- What the sandbox's own pages do (playing the provider's hosted pages) ---------------------------
 

@@ -25,6 +25,7 @@ from stripe.params import (
     PriceCreateParams,
     PriceListParams,
     RefundCreateParams,
+    SubscriptionListParams,
     SubscriptionUpdateParams,
 )
 from stripe.params.billing_portal import SessionCreateParams as PortalSessionCreateParams
@@ -45,6 +46,7 @@ from outlet.payments.providers.base import (
     ProviderError,
     ProviderEvent,
     SubscriptionChanged,
+    UnknownCustomer,
 )
 
 logger = logging.getLogger(__name__)
@@ -258,6 +260,28 @@ class StripeProvider(PaymentProvider):
             raise ProviderError(
                 "The payment service could not complete this request. Please try again later or contact us."
             ) from exc
+
+    def subscriptions_for_customer(self, *, customer_id: str) -> list[SubscriptionChanged]:
+        """GET /v1/subscriptions?customer=&status=all (every page), each translated like a subscription event."""
+        params: SubscriptionListParams = {"customer": customer_id, "status": "all", "limit": 100}
+        try:
+            subscriptions = self._call(
+                lambda: list(self._client.v1.subscriptions.list(params=params).auto_paging_iter())
+            )
+        except ProviderError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, stripe.InvalidRequestError) and cause.code == "resource_missing":
+                raise UnknownCustomer(f"Stripe has no customer {customer_id} in this account.") from cause
+            raise
+        asked_at = datetime.now(UTC)
+        found: list[SubscriptionChanged] = []
+        for subscription in subscriptions:
+            obj = subscription.to_dict(recursive=True, for_json=True)
+            ended = subscription.status in ("canceled", "incomplete_expired")
+            event_type = "customer.subscription.deleted" if ended else "customer.subscription.updated"
+            listed_event = ProviderEvent(id="", type=event_type, created=asked_at, payload={"data": {"object": obj}})
+            found += [e for e in _subscription_changed(listed_event, obj) if isinstance(e, SubscriptionChanged)]
+        return found
 
     # --- Inbound ----------------------------------------------------------------------------------------------
 
