@@ -30,6 +30,7 @@ REFUND_PERMISSION = "donations.refund_donation"
 RESEND_PERMISSION = "donations.resend_receipt"
 EXPORT_PERMISSION = "donations.export_donations"
 RECEIPT_NUMBER = re.compile(r"(\d{4})-(\d{6,})")
+WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # A provider's id for a payment, charge or invoice: "pi_3Nx…", "ch_…", "in_…", "sbx_ch_…".
 PAYMENT_REF = re.compile(r"[a-z]{2,5}(?:_[a-z]{2,5})?_[A-Za-z0-9]{6,}")
 
@@ -172,8 +173,10 @@ class DonationAdmin(ReadOnlyAdmin):
         if number := RECEIPT_NUMBER.fullmatch(term):
             payment_ids = Receipt.objects.filter(issuer=receipts.issuer_code(), year=int(number[1]), sequence=int(number[2]))
             return queryset.filter(payment_id__in=list(payment_ids.values_list("payment_id", flat=True))), False
-        if "@" in term and " " not in term:
+        if WHOLE_EMAIL.fullmatch(term):
             return queryset.filter(email__iexact=term), False
+        if "@" in term and " " not in term:  # the start of an address: "nino@", "nino@exam"
+            return queryset.filter(email__istartswith=term), False
         if PAYMENT_REF.fullmatch(term):
             payment_ids = list(Payment.objects.filter(provider__in=self.payment_providers(), provider_ref=term).values_list("pk", flat=True))
             if not payment_ids:  # a charge or payment intent behind an invoice: a slower scan of the other ids
