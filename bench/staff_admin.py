@@ -1,0 +1,318 @@
+"""The staff admin over 100,000 members and a million gifts: time and SQL of each page, CSV export memory.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/outlet_h6 REDIS_URL=redis://127.0.0.1:6379/6 \\
+        nice -n 10 .venv/bin/python bench/staff_admin.py [--repeat 20] [--skip-donation-export]
+
+Expects the data of bench/member_data.py (run it first; this script only reads). Settings are the production-like
+ones the other benchmarks use (bench.settings, DEBUG off, Redis cache, persistent connection). A superuser signs in
+as staff do: a session with an authenticator app and a passed second factor (tests/staff.py writes the same
+authentication record allauth writes when the code is typed). Each page goes through Django's test client in
+process: one warm-up, then --repeat timed requests (median and p95), then one more request under
+CaptureQueriesContext for the query count and the slowest statements, which are EXPLAIN ANALYZEd. CSV exports run
+each in a fresh process (so the RSS peak is the export's, not an earlier page's): once plain for time and RSS
+growth, once under tracemalloc for the Python heap peak. Writes bench/results/staff_admin.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/outlet_h6"
+STAFF_USERNAME = "bench-admin"
+SLOW_PAGE_SECONDS = 1.0
+
+
+def configure_environment() -> None:
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE)
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/6")
+    os.environ.setdefault("CACHE_KEY_PREFIX", f"bench-staff-{int(time.time())}")
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    os.environ.setdefault("OUTLET_VAR_DIR", str(ROOT / "var" / "bench-staff"))
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def setup_django() -> None:
+    configure_environment()
+    import django
+
+    django.setup()
+
+
+def check_ready(*, min_members: int, min_donations: int) -> dict:
+    """Refuse to measure a database that is not the one the numbers claim: PostgreSQL, migrated, data in place,
+    Redis answering."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from donations.models import Donation
+    from members.models import Membership
+
+    if connection.vendor != "postgresql":
+        raise SystemExit(f"the benchmark needs PostgreSQL (DATABASE_URL), not {connection.vendor}")
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        raise SystemExit(f"{len(pending)} migrations not applied: run manage.py migrate first")
+    members = Membership.objects.count()
+    donations = Donation.objects.count()
+    if members < min_members or donations < min_donations:
+        raise SystemExit(f"{members} members and {donations} gifts in the database; run bench/member_data.py first")
+    cache.set("bench-staff-ready", "1", 30)
+    if cache.get("bench-staff-ready") != "1":
+        raise SystemExit("the cache (REDIS_URL) does not answer")
+    return {"members": members, "donations": donations, "database": connection.settings_dict["NAME"],
+            "cache": cache.__class__.__name__, "debug": settings.DEBUG}
+
+
+def staff_client():
+    """A test client signed in as a superuser whose session passed the second factor, as after a real sign-in."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    user, _ = get_user_model().objects.get_or_create(username=STAFF_USERNAME, defaults={
+        "email": "bench-admin@example.org", "is_staff": True, "is_superuser": True, "first_name": "Bench", "last_name": "Admin"})
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    index = reverse("admin:index")
+    if client.get(index).status_code != 200:
+        try:
+            from tests.staff import mark_session_second_factor
+        except ImportError as exc:  # pragma: no cover - the admin has no second factor yet
+            raise SystemExit(f"the admin index does not open for a superuser and tests.staff is missing: {exc}") from exc
+        mark_session_second_factor(client, user)
+    status = client.get(index).status_code
+    if status != 200:
+        raise SystemExit(f"the admin index answers {status} for the bench superuser")
+    return client, user
+
+
+def page_cases() -> list[tuple[str, str]]:
+    """(name, url) of every page measured; a page whose URL does not exist yet is reported as missing."""
+    from datetime import timedelta
+
+    from django.urls import NoReverseMatch, reverse
+    from django.utils import timezone
+
+    from donations.models import Campaign
+    from members.models import Membership
+    from outlet.payments.models import Payment
+
+    def url(name, *args, query=""):
+        try:
+            return reverse(name, args=args) + (f"?{query}" if query else "")
+        except NoReverseMatch:
+            return None
+
+    # A long-standing monthly member who asked for receipts and also gave to the fundraiser: the fullest timeline.
+    member = (Membership.objects.filter(user__username__startswith="bench-member-", interval="month", status="active",
+                                        user__email__startswith="donor")
+              .order_by("started_at").select_related("user").first()) or Membership.objects.order_by("pk").first()
+    searched = Membership.objects.filter(user__username__startswith="bench-member-").order_by("pk").select_related("user")[5000:5001]
+    searched_email = searched[0].user.email if searched else member.user.email
+    campaign = Campaign.objects.filter(slug="bench-fund").first() or Campaign.objects.order_by("pk").first()
+    today = timezone.localdate()
+    month_ago = today - timedelta(days=30)
+    payments_of_member = Payment.objects.filter(user_id=member.user_id).count()
+    cases = [
+        ("members: list", url("admin:members_membership_changelist")),
+        ("members: search by email", url("admin:members_membership_changelist", query=f"q={searched_email}")),
+        ("members: status past due", url("admin:members_membership_changelist", query="status__exact=past_due")),
+        (f"member page ({payments_of_member} payments)", url("admin:members_membership_change", member.pk)),
+        ("gifts: campaign filter", url("admin:donations_donation_changelist", query=f"campaign__id__exact={campaign.pk}")),
+        ("gifts: campaign + last 30 days", url("admin:donations_donation_changelist",
+                                              query=f"campaign__id__exact={campaign.pk}&donated_at__gte={month_ago}&donated_at__lt={today + timedelta(days=1)}")),
+        ("gifts: list", url("admin:donations_donation_changelist")),
+        ("campaign page (per-outlet totals)", url("admin:donations_campaign_change", campaign.pk)),
+        ("revenue dashboard", url("revenue:dashboard")),
+    ]
+    return cases
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure_page(client, url: str, *, repeat: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    response = client.get(url)  # warm: templates, caches, connection
+    if response.status_code != 200:
+        return {"url": url, "error": f"answered {response.status_code}"}
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200, url
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    queries = [{"ms": round(float(q["time"]) * 1000, 2), "sql": q["sql"]} for q in captured.captured_queries]
+    return {
+        "url": url, "median_ms": round(statistics.median(timings) * 1000, 1), "p95_ms": round(percentile(timings, 0.95) * 1000, 1),
+        "queries": len(queries), "sql_ms": round(sum(q["ms"] for q in queries), 1), "bytes": len(response.content),
+        "slowest": sorted(queries, key=lambda q: -q["ms"])[:3],
+    }
+
+
+def explain(sql: str) -> list[str]:
+    from django.db import connection
+
+    if not sql.lstrip().upper().startswith("SELECT"):
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def export_once(name: str, *, traced: bool) -> dict:
+    """One export, consumed as the browser would read it; run in its own process (see module docstring)."""
+    import tracemalloc
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from donations.models import Campaign
+
+    client, _ = staff_client()
+    if name == "members":
+        url = reverse("admin:members_membership_export")
+    else:
+        campaign = Campaign.objects.get(slug="bench-fund")
+        url = reverse("admin:donations_donation_export") + f"?campaign__id__exact={campaign.pk}"
+    client.get(reverse("admin:index"))  # warm the session and the admin before the baseline
+    rss_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if traced:
+        tracemalloc.start()
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) if not traced else _nothing() as captured:
+        response = client.get(url)
+        assert response.status_code == 200, f"{url} answered {response.status_code}"
+        assert response.streaming, f"{url} is not streamed"
+        size = lines = 0
+        for chunk in response.streaming_content:
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    seconds = time.perf_counter() - started
+    result = {"url": url, "rows": lines - 1, "bytes": size}
+    if traced:
+        result["tracemalloc_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+        tracemalloc.stop()
+        result["seconds_under_tracemalloc"] = round(seconds, 1)
+    else:
+        result["seconds"] = round(seconds, 2)
+        result["rss_growth_mb"] = round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before_kb) / 1024, 1)
+        result["rss_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        result["queries"] = len(captured.captured_queries)
+    return result
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def run_export(name: str) -> dict:
+    """Both runs of one export, each in a fresh interpreter."""
+    result: dict = {}
+    for traced in (False, True):
+        args = [sys.executable, str(Path(__file__).resolve()), "--export", name] + (["--traced"] if traced else [])
+        done = subprocess.run(args, cwd=ROOT, env=os.environ.copy(), text=True, capture_output=True)
+        if done.returncode != 0:
+            return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+        result.update(json.loads(done.stdout.strip().splitlines()[-1]))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--min-members", type=int, default=100_000)
+    parser.add_argument("--min-donations", type=int, default=1_000_000)
+    parser.add_argument("--skip-donation-export", action="store_true")
+    parser.add_argument("--export", choices=["members", "donations"], help=argparse.SUPPRESS)
+    parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    setup_django()
+    if args.export:
+        print(json.dumps(export_once(args.export, traced=args.traced)))
+        return
+
+    results: dict = {"args": {k: v for k, v in vars(args).items() if k not in {"export", "traced"}},
+                     "ready": check_ready(min_members=args.min_members, min_donations=args.min_donations),
+                     "cpus": os.cpu_count(), "pages": {}, "exports": {}, "explain": {}}
+    print("ready:", results["ready"])
+    client, _ = staff_client()
+    for name, url in page_cases():
+        if url is None:
+            results["pages"][name] = {"error": "no such URL yet"}
+        else:
+            results["pages"][name] = measure_page(client, url, repeat=args.repeat)
+        print(f"{name}: {_short(results['pages'][name])}", flush=True)
+    for name in ["members"] + ([] if args.skip_donation_export else ["donations"]):
+        results["exports"][name] = run_export(name)
+        print(f"export {name}: {results['exports'][name]}", flush=True)
+
+    # The statements that cost the most, page by page, with their plans.
+    for name, page in results["pages"].items():
+        for query in page.get("slowest", [])[:2]:
+            if query["ms"] >= 20:
+                results["explain"].setdefault(name, []).append({"ms": query["ms"], "sql": query["sql"], "plan": explain(query["sql"])})
+    print_table(results)
+    out = ROOT / "bench" / "results" / "staff_admin.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+def _short(page: dict) -> str:
+    if "error" in page:
+        return page["error"]
+    return f"median {page['median_ms']} ms, p95 {page['p95_ms']} ms, {page['queries']} queries ({page['sql_ms']} ms SQL)"
+
+
+def print_table(results: dict) -> None:
+    ready = results["ready"]
+    print(f"\n{ready['members']:,} members, {ready['donations']:,} gifts; test client in process, {results['args']['repeat']} "
+          f"requests per page after a warm-up; {results['cpus']} cores shared with other work\n")
+    print(f"{'page':40} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'SQL ms':>8}  note")
+    for name, page in results["pages"].items():
+        if "error" in page:
+            print(f"{name:40} {'-':>10} {'-':>8} {'-':>8} {'-':>8}  {page['error']}")
+            continue
+        note = "SLOW" if page["p95_ms"] > SLOW_PAGE_SECONDS * 1000 else ""
+        print(f"{name:40} {page['median_ms']:>10} {page['p95_ms']:>8} {page['queries']:>8} {page['sql_ms']:>8}  {note}")
+    for name, export in results["exports"].items():
+        if "error" in export:
+            print(f"CSV export of {name}: {export['error']}")
+            continue
+        print(f"CSV export of {name}: {export['rows']:,} rows, {export['bytes'] / 2**20:.1f} MB in {export['seconds']} s, "
+              f"{export['queries']} queries; RSS grew {export['rss_growth_mb']} MB (peak {export['rss_peak_mb']} MB), "
+              f"tracemalloc peak {export['tracemalloc_peak_mb']} MB")
+    for name, plans in results["explain"].items():
+        for item in plans:
+            print(f"\n-- {name}: {item['ms']} ms\n{item['sql'][:600]}")
+            print("\n".join("   " + line for line in item["plan"][:25]))
+
+
+if __name__ == "__main__":
+    main()
