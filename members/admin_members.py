@@ -1,18 +1,30 @@
-"""Staff views of tiers, memberships and the member timeline. Every change to a membership goes through
-members.services (comp included), so it is recorded on the timeline with the staff user."""
+"""Staff views of tiers and memberships: the member list (search, filters, lifetime value, CSV export) and the
+member page (key facts, one timeline, staff actions). Every change to a membership goes through members.services or
+members.staff, so it is recorded on the timeline with the staff user (the action views: admin_member_actions)."""
 
 from __future__ import annotations
 
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils import timezone
+from datetime import timedelta
 
-from members import services
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html
+
+from members import exports, staff
+from members.admin_member_actions import CompForm, MemberActionsMixin, available_actions
 from members.models import MemberEvent, Membership, MembershipCheckout, Tier, TierPrice
+from members.services import membership_grants_access
+from members.timeline import lifetime_value, member_timeline
+from outlet.money import format_money
+from outlet.payments.models import Payment
+
+__all__ = ["CompForm", "MembershipAdmin", "TierAdmin"]
 
 
 class TierPriceInline(admin.TabularInline):
@@ -30,78 +42,186 @@ class TierAdmin(admin.ModelAdmin):
     inlines = [TierPriceInline]
 
 
-class MemberEventInline(admin.TabularInline):
-    model = MemberEvent
-    fk_name = "membership"
-    extra = 0
-    can_delete = False
-    fields = ["created_at", "kind", "summary", "from_status", "to_status", "cause", "reader_visible"]
-    readonly_fields = fields
-    ordering = ["-created_at", "-id"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="Cause")
-    def cause(self, event: MemberEvent) -> str:
-        return event.cause
+# --- The member list ----------------------------------------------------------------------------------------
 
 
-class CompForm(forms.Form):
-    email = forms.EmailField(help_text="The reader's account email.")
-    tier = forms.ModelChoiceField(queryset=Tier.objects.all())
-    until = forms.DateField(required=False, help_text="Last day of access. Leave empty for no end date.",
-                            widget=forms.DateInput(attrs={"type": "date"}))
+class AccessNowFilter(admin.SimpleListFilter):
+    """Whether the membership opens members-only articles right now: the same rule as
+    members.services.membership_grants_access, written as one SQL condition."""
 
-    def clean_email(self):
-        user = get_user_model().objects.filter(email__iexact=self.cleaned_data["email"]).first()
-        if user is None:
-            raise forms.ValidationError("No account has this email. The reader must sign up first.")
-        self.cleaned_data["user"] = user
-        return self.cleaned_data["email"]
+    title = "access now"
+    parameter_name = "access"
 
-    def clean_until(self):
-        until = self.cleaned_data.get("until")
-        if until and until < timezone.localdate():
-            raise forms.ValidationError("The end date is in the past.")
-        return until
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    @staticmethod
+    def condition(now) -> Q:
+        Status, Source = Membership.Status, Membership.Source
+        in_grace = Q(status=Status.PAST_DUE, grace_until__isnull=False)
+        renewing_paid = Q(source=Source.PAID, status=Status.ACTIVE)
+        leeway = timedelta(hours=settings.MEMBERSHIP_RENEWAL_LEEWAY_HOURS)
+        by_period = (Q(current_period_end__isnull=True) | (renewing_paid & Q(current_period_end__gt=now - leeway))
+                     | (~renewing_paid & Q(current_period_end__gt=now)))
+        return ~Q(status=Status.LAPSED) & ((in_grace & Q(grace_until__gt=now)) | (~in_grace & by_period))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(self.condition(timezone.now()))
+        if self.value() == "no":
+            return queryset.exclude(self.condition(timezone.now()))
+        return queryset
+
+
+class JoinedFilter(admin.DateFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "joined"
+
+
+class EndedFilter(admin.DateFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "ended (lapsed)"
+
+
+def next_charge_text(membership: Membership) -> str:
+    """What happens next, in the words staff use: a renewal date (and amount), an end date, or nothing."""
+    Status = Membership.Status
+    if membership.status == Status.LAPSED:
+        return f"ended {membership.ended_at:%d %b %Y}" if membership.ended_at else "ended"
+    end = membership.current_period_end
+    if end is None:
+        return "—"
+    if membership.source == Membership.Source.COMP:
+        return f"comp ends {end:%d %b %Y}"
+    if membership.status == Status.CANCELLED or membership.cancel_at_period_end:
+        return f"ends {end:%d %b %Y}"
+    amount = format_money(membership.amount_minor, membership.currency)
+    return f"{end:%d %b %Y} · {amount}" if amount else f"{end:%d %b %Y}"
+
+
+def with_lifetime_value(queryset):
+    """Annotate each membership with what its member paid for memberships less refunds, in the membership's
+    currency (lifetime_minor), and whether they also paid in another one (paid_other_currency). Two correlated
+    subqueries in the page's one query, each an index lookup on payments (user, -paid_at)."""
+    payments = Payment.objects.filter(user_id=OuterRef("user_id"), purpose=Payment.Purpose.MEMBERSHIP)
+    net = (payments.filter(currency=OuterRef("currency")).order_by().values("user_id")
+           .annotate(net=Sum(F("amount_minor") - F("amount_refunded_minor"))).values("net")[:1])
+    return queryset.annotate(lifetime_minor=Subquery(net), paid_other_currency=Exists(payments.exclude(currency=OuterRef("currency"))))
+
+
+def lifetime_text(membership: Membership) -> str:
+    total = getattr(membership, "lifetime_minor", None)
+    text = format_money(total, membership.currency) if total is not None else "—"
+    return f"{text} + other currencies" if getattr(membership, "paid_other_currency", False) else text
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "tier", "status", "source", "interval", "currency", "started_at", "current_period_end"]
-    list_filter = ["status", "source", "tier", "interval", "currency"]
+class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
+    list_display = ["member", "tier", "status_label", "since", "next_charge", "lifetime_value"]
+    list_filter = ["status", AccessNowFilter, "tier", "interval", "currency", "source",
+                   ("started_at", JoinedFilter), ("ended_at", EndedFilter)]
     search_fields = ["user__email", "user__first_name", "user__last_name", "provider_customer_id", "provider_subscription_id"]
+    search_help_text = "Search by email, name, or the payment provider's customer or subscription id."
     list_select_related = ["user", "tier"]
-    inlines = [MemberEventInline]
+    ordering = ["-started_at", "-pk"]
+    # Counting 100k members on every page load is the slowest part of the page; a filtered count is enough.
+    show_full_result_count = False
     # State comes from the provider or from services (comp): staff never edit these fields by hand.
     readonly_fields = [f.name for f in Membership._meta.fields]
+    fieldsets = [("The stored record", {"classes": ["collapse"], "fields": readonly_fields})]
     change_list_template = "admin/members/membership/change_list.html"
+    change_form_template = "admin/members/membership/change_form.html"
 
     def has_add_permission(self, request) -> bool:
         return False
 
-    def get_urls(self):
-        return [path("comp/", self.admin_site.admin_view(self.comp_view), name="members_membership_comp"), *super().get_urls()]
+    def get_queryset(self, request):
+        return with_lifetime_value(super().get_queryset(request).select_related("user", "tier"))
 
-    def comp_view(self, request):
-        if not self.has_change_permission(request):
-            messages.error(request, "You do not have permission to comp memberships.")
+    @admin.display(description="member", ordering="user__email")
+    def member(self, membership: Membership):
+        name = membership.user.get_full_name()
+        return format_html("{}<br><small>{}</small>", membership.user.email, name) if name else membership.user.email
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, membership: Membership) -> str:
+        label = {"cancelled": "Cancelled", "past_due": "Past due"}.get(membership.status, membership.get_status_display())
+        return f"{label} (comp)" if membership.source == Membership.Source.COMP else label
+
+    @admin.display(description="since", ordering="started_at")
+    def since(self, membership: Membership) -> str:
+        return f"{membership.started_at:%d %b %Y}"
+
+    @admin.display(description="next charge")
+    def next_charge(self, membership: Membership) -> str:
+        return next_charge_text(membership)
+
+    @admin.display(description="lifetime value")
+    def lifetime_value(self, membership: Membership) -> str:
+        return lifetime_text(membership)
+
+    # --- Export --------------------------------------------------------------------------------------------
+
+    def get_urls(self):
+        return [path("export/", self.admin_site.admin_view(self.export_view), name="members_membership_export"), *super().get_urls()]
+
+    def export_view(self, request):
+        """The members the list shows now (its filters and search), as a streamed CSV."""
+        if not request.user.has_perm("members.export_members"):
+            raise PermissionDenied
+        try:
+            queryset = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            messages.error(request, "Those filters are not valid any more; the export was not made. Choose the filters again.")
             return redirect("admin:members_membership_changelist")
-        form = CompForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            until = form.cleaned_data["until"]
-            end = timezone.make_aware(timezone.datetime.combine(until, timezone.datetime.max.time())) if until else None
-            try:
-                membership = services.comp_membership(user=form.cleaned_data["user"], tier=form.cleaned_data["tier"], until=end, staff_user=request.user)
-            except services.MembershipError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, f"{membership.user.email} now has a complimentary {membership.tier} membership.")
-                return redirect(reverse("admin:members_membership_change", args=[membership.pk]))
-        return TemplateResponse(request, "admin/members/membership/comp.html", {
-            **self.admin_site.each_context(request), "form": form, "title": "Comp a membership", "opts": self.model._meta,
+        return exports.members_csv_response(queryset)
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {
+            **(extra_context or {}),
+            "can_export": request.user.has_perm("members.export_members"),
+            "can_comp": request.user.has_perm("members.comp_membership"),
         })
+
+    # --- The member page -----------------------------------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False, show_delete=False)
+        if obj is not None:
+            context.update(self.member_page_context(request, obj))
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def member_page_context(self, request, membership: Membership) -> dict:
+        user = membership.user
+        customer_url = ""
+        if membership.provider == "stripe" and membership.provider_customer_id:
+            customer_url = f"https://dashboard.stripe.com/customers/{membership.provider_customer_id}"
+        price = ""
+        if membership.amount_minor is not None and membership.currency:
+            price = format_money(membership.amount_minor, membership.currency)
+            price += f" {membership.get_interval_display().lower()}" if membership.interval else ""
+        return {
+            "member": user,
+            "facts": {
+                "status": self.status_label(membership),
+                "access_now": membership_grants_access(membership, now=timezone.now()),
+                "tier": membership.tier.name,
+                "price": price,
+                "source": membership.get_source_display(),
+                "since": membership.started_at,
+                "next_charge": next_charge_text(membership),
+                "lifetime": lifetime_value(user_id=user.pk),
+                "provider": membership.provider,
+                "customer_id": membership.provider_customer_id,
+                "customer_url": customer_url,
+                "subscription_id": membership.provider_subscription_id,
+                "email_verified": staff.email_is_verified(user),
+            },
+            "timeline": member_timeline(user=user),
+            "member_actions": available_actions(request, membership),
+        }
 
 
 @admin.register(MemberEvent)

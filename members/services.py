@@ -308,3 +308,22 @@ def comp_membership(*, user, tier: Tier, until: datetime | None, staff_user) -> 
         record_member_event(user_id=user.pk, membership=membership, kind=MemberEvent.Kind.COMPED, from_status=before,
                             to_status=membership.status, staff_user=staff_user, summary=f"Complimentary {tier.name} membership {ending}")
     return membership
+
+
+def end_comp(*, membership_id: int, staff_user) -> Membership:
+    """End a complimentary membership now: access stops at once and the member becomes lapsed (the "come back"
+    audience). Paid memberships end through the provider instead (members.staff.cancel_membership_now)."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("user", "tier").filter(pk=membership_id).first()
+        if membership is None:
+            raise MembershipError("This membership no longer exists.")
+        if membership.source != Membership.Source.COMP:
+            raise MembershipError("This is a paid membership, not a complimentary one: cancel it instead.")
+        if membership.status == Membership.Status.LAPSED:
+            raise MembershipError("This complimentary membership has already ended.")
+        before = membership.status
+        membership.status, membership.ended_at = Membership.Status.LAPSED, timezone.now()
+        membership.save(update_fields=["status", "ended_at", "updated_at"])
+        record_member_event(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.COMP_ENDED, from_status=before,
+                            to_status=membership.status, staff_user=staff_user, summary=f"Complimentary {membership.tier.name} membership ended by staff")
+    return membership

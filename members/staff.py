@@ -1,0 +1,197 @@
+"""What membership staff may do to one member from the admin, beyond comps (members.services).
+
+Each function checks that the action makes sense for this member now, raises MembershipError with a message for
+the staff member when it does not, and leaves a MemberEvent naming the staff user. Actions on a paid membership only
+*ask* the provider: the membership changes when the provider's event comes back through the payment pipeline
+(members.lifecycle), exactly as when the reader does it themself, so the two can never disagree."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from members.models import MemberEvent, Membership
+from members.services import MembershipError, record_member_event
+from outlet.money import format_money
+from outlet.payments import services as payments
+from outlet.payments.models import Payment
+from outlet.payments.providers import get_provider
+from outlet.payments.providers.base import ProviderError
+
+# Requests staff sent to the provider. Not CANCEL_REQUESTED/REFUNDED etc.: the provider's event records those when
+# it comes back, and counting them twice would be wrong.
+STAFF_ACTION = getattr(MemberEvent.Kind, "STAFF_ACTION", "staff_action")
+
+
+def _membership(membership_id: int) -> Membership:
+    membership = Membership.objects.select_related("user", "tier").filter(pk=membership_id).first()
+    if membership is None:
+        raise MembershipError("This membership no longer exists.")
+    return membership
+
+
+def _live_subscription(membership: Membership) -> Membership:
+    if membership.source != Membership.Source.PAID:
+        raise MembershipError("This is a complimentary membership: there is no subscription to cancel. End the comp instead.")
+    if membership.status == Membership.Status.LAPSED:
+        raise MembershipError("This membership has already ended.")
+    if not membership.provider_subscription_id:
+        raise MembershipError("This membership has no subscription at the payment provider, so there is nothing to cancel there.")
+    return membership
+
+
+def cancel_refusal(membership: Membership) -> str | None:
+    """Why the subscription cannot be cancelled now (None: it can)."""
+    try:
+        _live_subscription(membership)
+    except MembershipError as exc:
+        return str(exc)
+    return None
+
+
+def renewal_refusal(membership: Membership, *, renew: bool) -> str | None:
+    """Why renewal cannot be switched off (renew=False) or back on (renew=True) now."""
+    refusal = cancel_refusal(membership)
+    if refusal:
+        return refusal
+    if renew and not membership.cancel_at_period_end:
+        return "This membership already renews: there is nothing to resume."
+    if not renew and membership.cancel_at_period_end:
+        ends = f" on {membership.current_period_end:%d %B %Y}" if membership.current_period_end else ""
+        return f"This membership is already set to end{ends}."
+    return None
+
+
+def cancel_membership_now(*, membership_id: int, staff_user) -> Membership:
+    """End the subscription at the provider today: no further charges, access stops when its event comes back.
+    The payments already made stay paid (refund the last one separately if that was agreed)."""
+    membership = _live_subscription(_membership(membership_id))
+    # One key per subscription: a double click, or a retry after a timeout, cancels once.
+    key = f"membership-{membership.pk}-staff-cancel-now-{membership.provider_subscription_id}"
+    with transaction.atomic():  # the provider's event (sandbox: emitted at once) is processed after our record
+        try:
+            get_provider(membership.provider).cancel_subscription_now(subscription_id=membership.provider_subscription_id, idempotency_key=key)
+        except ProviderError as exc:
+            raise MembershipError(f"The payment provider refused: {exc}") from exc
+        record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False,
+                            summary="Staff asked the payment provider to cancel the subscription now")
+    return membership
+
+
+def set_renewal_by_staff(*, membership_id: int, renew: bool, staff_user) -> Membership:
+    """Cancel at period end (renew=False: access continues until the paid-for period ends, no more charges) or
+    resume renewal (renew=True) before the end, through the provider."""
+    membership = _membership(membership_id)
+    refusal = renewal_refusal(membership, renew=renew)
+    if refusal:
+        raise MembershipError(refusal)
+    # The key changes with the membership's state, so cancel, resume, cancel again are three requests, while a
+    # double click before the provider answers is one.
+    key = f"membership-{membership.pk}-staff-renew-{int(renew)}-{int(membership.updated_at.timestamp())}"
+    with transaction.atomic():
+        try:
+            get_provider(membership.provider).set_cancel_at_period_end(
+                subscription_id=membership.provider_subscription_id, cancel=not renew, idempotency_key=key)
+        except ProviderError as exc:
+            raise MembershipError(f"The payment provider refused: {exc}") from exc
+        summary = "Staff asked the payment provider to resume renewal" if renew else "Staff asked the payment provider to end the membership at the period end"
+        record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False, summary=summary)
+    return membership
+
+
+# --- Refunds ------------------------------------------------------------------------------------------------
+
+
+def last_membership_payment(*, user_id: int) -> Payment | None:
+    return Payment.objects.filter(user_id=user_id, purpose=Payment.Purpose.MEMBERSHIP).order_by("-paid_at", "-pk").first()
+
+
+def refund_refusal(payment: Payment | None) -> str | None:
+    if payment is None:
+        return "This member has made no membership payment, so there is nothing to refund."
+    if payment.amount_refunded_minor >= payment.amount_minor:
+        return "The last payment has already been refunded in full."
+    return None
+
+
+def refund_membership_payment(*, membership_id: int, payment_id: int, staff_user) -> str:
+    """Refund what is left of one of this member's membership payments, through the provider. The payment, receipt
+    and timeline change when the provider's refund event comes back. A repeated request (double click) reaches the
+    provider with the same idempotency key, so the money moves once."""
+    membership = _membership(membership_id)
+    payment = Payment.objects.filter(pk=payment_id, user_id=membership.user_id, purpose=Payment.Purpose.MEMBERSHIP).first()
+    if payment is None:
+        raise MembershipError("That payment is not one of this member's membership payments.")
+    refusal = refund_refusal(payment)
+    if refusal:
+        raise MembershipError(refusal)
+    amount = format_money(payment.amount_minor - payment.amount_refunded_minor, payment.currency)
+    with transaction.atomic():
+        try:
+            refund_id = payments.request_refund(payment_id=payment.pk, staff_user_id=staff_user.pk)
+        except payments.RefundRefused as exc:
+            raise MembershipError(str(exc)) from exc
+        # The same refund asked twice is recorded once.
+        if not MemberEvent.objects.filter(user_id=membership.user_id, kind=STAFF_ACTION, summary__endswith=f"(refund {refund_id})").exists():
+            record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False,
+                                summary=f"Staff asked the payment provider to refund {amount} of the payment of {payment.paid_at:%d %B %Y} (refund {refund_id})")
+    return refund_id
+
+
+# --- Emails -------------------------------------------------------------------------------------------------
+
+
+def member_receipts(*, user_id: int):
+    from donations.models import Receipt
+
+    return Receipt.objects.filter(payment__user_id=user_id).select_related("payment").order_by("-issued_at", "-pk")
+
+
+def resend_member_receipt(*, membership_id: int, receipt_id: int, staff_user):
+    """Email one of this member's receipts again (a new message each time; the worker sends it)."""
+    from donations import receipts
+
+    membership = _membership(membership_id)
+    receipt = member_receipts(user_id=membership.user_id).filter(pk=receipt_id).first()
+    if receipt is None:
+        raise MembershipError("That receipt is not one of this member's receipts.")
+    if not receipt.donor_email:
+        raise MembershipError(f"Receipt {receipt.number} has no email address any more (removed after the retention period), so it cannot be emailed.")
+    with transaction.atomic():
+        receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=staff_user.pk)
+        record_member_event(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.EMAIL_SENT, staff_user=staff_user,
+                            reader_visible=False, summary=f"Staff resent receipt {receipt.number} to {receipt.donor_email}")
+    return receipt
+
+
+def email_is_verified(user) -> bool:
+    """Asked by the member page's facts and its buttons: looked up once per user object."""
+    from allauth.account.models import EmailAddress
+
+    if not hasattr(user, "_email_verified"):
+        user._email_verified = EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+    return user._email_verified
+
+
+def resend_verification_email(*, request, membership_id: int, staff_user) -> str:
+    """Ask the reader to confirm their address. Readers confirm with a short code that allauth emails when they
+    sign in and that only works in the browser that asked for it (ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED), so
+    a code sent from a staff session would be useless to them: this email tells them to sign in, which sends the
+    code. It goes through allauth's adapter (its sender, subject prefix and templates), which needs the request."""
+    from allauth.account.adapter import get_adapter
+    from allauth.core import context
+    from django.urls import reverse
+
+    membership = _membership(membership_id)
+    user = membership.user
+    if not user.email:
+        raise MembershipError("This account has no email address.")
+    if email_is_verified(user):
+        raise MembershipError(f"{user.email} is already verified: there is nothing to confirm.")
+    with context.request_context(request):
+        get_adapter().send_mail("admin/members/membership/email/confirm_address", user.email, {
+            "user": user, "login_url": request.build_absolute_uri(reverse("account_login")),
+            "code_login_url": request.build_absolute_uri(reverse("account_request_login_code")),
+        })
+    record_member_event(user_id=user.pk, membership=membership, kind=MemberEvent.Kind.EMAIL_SENT, staff_user=staff_user, reader_visible=False,
+                        summary=f"Staff sent a reminder to confirm the address {user.email}")
+    return user.email

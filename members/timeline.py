@@ -1,0 +1,103 @@
+"""One member's history on one screen for staff: state changes and staff actions (MemberEvent), payments,
+receipts and the emails sent, merged newest first.
+
+Four queries whatever the history's length (one per source, each cut at the newest `limit` rows, so a member with
+ten years of renewals still costs the same), plus one for the lifetime totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F, Sum
+from django.urls import reverse
+
+from members.models import MemberEvent
+from outlet.models import SentEmail
+from outlet.money import format_money
+from outlet.payments.models import Payment
+
+TIMELINE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "event", "payment", "receipt", "email": what the row is, for the template's label and style
+    label: str  # short heading, e.g. "Became a member", "Payment", "Receipt"
+    text: str
+    actor: str = ""  # who or what caused it: "staff: anna", "sandbox event evt_…", "reader", "system"
+    link: str = ""
+    link_label: str = ""
+
+
+@dataclass(frozen=True)
+class Timeline:
+    entries: list[TimelineEntry]
+    truncated: bool  # older entries exist beyond what is shown
+
+
+def _event_entries(user_id: int, limit: int) -> list[TimelineEntry]:
+    events = (MemberEvent.objects.filter(user_id=user_id).select_related("staff_user", "webhook_event")
+              .defer("webhook_event__payload").order_by("-created_at", "-id")[:limit])
+    entries = []
+    for event in events:
+        text = event.summary
+        if event.from_status or event.to_status:
+            text += f" ({event.from_status or 'none'} → {event.to_status or 'unchanged'})"
+        label = event.get_kind_display() if event.kind in MemberEvent.Kind.values else event.kind.replace("_", " ").capitalize()
+        link = reverse("admin:payments_webhookevent_change", args=[event.webhook_event_id]) if event.webhook_event_id else ""
+        entries.append(TimelineEntry(event.created_at, "event", label, text, event.cause, link, "Provider event" if link else ""))
+    return entries
+
+
+def _payment_text(payment: Payment) -> str:
+    text = f"{format_money(payment.amount_minor, payment.currency)} — {payment.get_status_display()}"
+    if payment.amount_refunded_minor:
+        text += f", {format_money(payment.amount_refunded_minor, payment.currency)} refunded"
+    return f"{text} ({payment.description})" if payment.description else text
+
+
+def _payment_entries(user_id: int, limit: int) -> list[TimelineEntry]:
+    payments = Payment.objects.filter(user_id=user_id).defer("metadata").order_by("-paid_at", "-pk")[:limit]
+    return [
+        TimelineEntry(p.paid_at, "payment", f"{p.get_purpose_display()} payment", _payment_text(p), f"{p.provider} {p.provider_ref}",
+                      reverse("admin:payments_payment_change", args=[p.pk]), "Payment record")
+        for p in payments
+    ]
+
+
+def _receipt_entries(user_id: int, limit: int) -> list[TimelineEntry]:
+    from donations.models import Receipt
+
+    receipts = (Receipt.objects.filter(payment__user_id=user_id).only(
+        "number", "kind", "amount_minor", "currency", "issued_at", "voided_at", "void_reason", "emailed_at").order_by("-issued_at", "-pk")[:limit])
+    entries = []
+    for receipt in receipts:
+        status = f"void ({receipt.void_reason})" if receipt.voided_at and receipt.void_reason else ("void" if receipt.voided_at else "in force")
+        emailed = f", emailed {receipt.emailed_at:%d %b %Y}" if receipt.emailed_at else ", not emailed yet"
+        text = f"{receipt.get_kind_display()} {receipt.number}: {format_money(receipt.amount_minor, receipt.currency)}, {status}{emailed}"
+        entries.append(TimelineEntry(receipt.issued_at, "receipt", "Receipt", text, "", reverse("admin:donations_receipt_pdf", args=[receipt.pk]), f"PDF of receipt {receipt.number}"))
+    return entries
+
+
+def _email_entries(email: str, limit: int) -> list[TimelineEntry]:
+    if not email:
+        return []
+    # Exact matches use the index on `to`; emails are stored as given, so ask for the two usual spellings.
+    sent = SentEmail.objects.filter(to__in={email, email.lower()}).only("kind", "subject", "to", "sent_at").order_by("-sent_at", "-pk")[:limit]
+    return [TimelineEntry(m.sent_at, "email", "Email sent", f"“{m.subject}” to {m.to}", m.kind.replace("_", " ")) for m in sent]
+
+
+def member_timeline(*, user, limit: int = TIMELINE_LIMIT) -> Timeline:
+    sources = [_event_entries(user.pk, limit), _payment_entries(user.pk, limit), _receipt_entries(user.pk, limit), _email_entries(user.email, limit)]
+    merged = sorted((entry for source in sources for entry in source), key=lambda e: e.at, reverse=True)
+    # Each source holds its newest `limit` rows, so the newest `limit` of the merge are exact.
+    return Timeline(entries=merged[:limit], truncated=len(merged) > limit or any(len(source) == limit for source in sources))
+
+
+def lifetime_value(*, user_id: int) -> list[str]:
+    """What the member has paid for memberships, less refunds, one text per currency (e.g. ["GEL 150"])."""
+    totals = (Payment.objects.filter(user_id=user_id, purpose=Payment.Purpose.MEMBERSHIP).values("currency")
+              .annotate(net=Sum(F("amount_minor") - F("amount_refunded_minor"))).order_by("currency"))
+    return [format_money(row["net"], row["currency"]) for row in totals]
