@@ -1,8 +1,196 @@
-"""Staff import members from a Ghost member export (placeholder: the import view is being built)."""
+"""Staff import members from a Ghost member export: upload -> preview (nothing changes) -> apply (confirmed) ->
+result. Mounted under the membership admin (MembershipAdmin.get_urls adds `*import_urls(self)`); every view needs
+the members.import_members permission. The rules live in members.ghost_import."""
 
 from __future__ import annotations
 
+from functools import partial
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from members import ghost_import, ghost_sync
+from members.ghost_csv import MAX_ROWS, MAX_UPLOAD_BYTES, GhostFileError
+from members.models import GhostMember, MemberImport
+
+PERMISSION = "members.import_members"
+ROWS_PER_PAGE = 200
+ACTION_LABELS = {
+    "create": "New accounts", "update": "Existing accounts updated", "unchanged": "Already imported, unchanged",
+    "link": "Stripe customers linked", "comp": "Complimentary memberships", "gift": "Gift memberships (open-ended comps)",
+    "provisional": "Paid members: provisional access until Stripe confirms", "skip": "Skipped (deleted in Ghost)",
+    "error": "Rows with errors (not imported)",
+}
+
+
+class GhostUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Ghost member export",
+        help_text=f"In Ghost admin: Members → ⚙ → Export all members. The .csv file as downloaded (up to "
+                  f"{MAX_UPLOAD_BYTES // 1_048_576} MB and {MAX_ROWS:,} members). Nothing changes until you confirm the preview.",
+    )
+
+
+class ApplyForm(forms.Form):
+    confirm = forms.BooleanField(label="I have checked the preview: import these members.")
+    only_valid_rows = forms.BooleanField(required=False, label="Import only the valid rows and leave the rows with errors out.")
+
+    def __init__(self, *args, error_count: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.error_count = error_count
+        if not error_count:
+            del self.fields["only_valid_rows"]
+
+    def clean(self):
+        data = super().clean()
+        if self.error_count and not data.get("only_valid_rows"):
+            raise forms.ValidationError(f"{self.error_count} row(s) have errors. Fix them and upload the file again, or tick "
+                                        "\"Import only the valid rows\".")
+        return data
+
+
+def _require_permission(request) -> None:
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied("You do not have permission to import members.")
+
+
+def _context(model_admin, request, **extra) -> dict:
+    return {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, **extra}
+
+
+def _log(user, member_import: MemberImport, flag: int, message: str) -> None:
+    LogEntry.objects.log_actions(user_id=user.pk, queryset=[member_import], action_flag=flag, change_message=message, single_object=True)
+
+
+def upload_view(request, *, model_admin):
+    _require_permission(request)
+    form = GhostUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise GhostFileError(f"The file is {upload.size / 1_048_576:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1_048_576} MB. "
+                                     "Export fewer members at a time (filter by label in Ghost) and import each file.")
+            member_import = ghost_import.preview_import(filename=upload.name, data=upload.read(), staff_user=request.user)
+        except GhostFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            _log(request.user, member_import, ADDITION, f"Previewed Ghost import of {member_import.row_count} rows")
+            return redirect("admin:members_membership_ghost_import_preview", member_import.pk)
+    recent = MemberImport.objects.select_related("uploaded_by").defer("content", "preview_rows")[:5]
+    return TemplateResponse(request, "admin/members/import/upload.html", _context(
+        model_admin, request, form=form, title="Import members from Ghost", recent=recent))
+
+
+def preview_view(request, import_id: int, *, model_admin):
+    _require_permission(request)
+    member_import = get_object_or_404(MemberImport.objects.select_related("uploaded_by", "applied_by").defer("content"), pk=import_id)
+    rows = member_import.preview_rows
+    show = request.GET.get("show", "errors" if member_import.error_count else "all")
+    listed = [row for row in rows if "error" in row["actions"]] if show == "errors" else rows
+    page = Paginator(listed, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    counts = [(ACTION_LABELS[action], member_import.counts.get(action, 0), action) for action in ghost_import.ACTIONS]
+    return TemplateResponse(request, "admin/members/import/preview.html", _context(
+        model_admin, request, member_import=member_import, page=page, show=show, counts=counts,
+        apply_form=ApplyForm(error_count=member_import.error_count), applied=member_import.status == MemberImport.Status.APPLIED,
+        title=f"Ghost import: {member_import.filename}",
+    ))
+
+
+def apply_view(request, import_id: int, *, model_admin):
+    _require_permission(request)
+    if request.method != "POST":
+        return redirect("admin:members_membership_ghost_import_preview", import_id)
+    member_import = get_object_or_404(MemberImport.objects.only("pk", "error_count", "status"), pk=import_id)
+    form = ApplyForm(request.POST, error_count=member_import.error_count)
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect("admin:members_membership_ghost_import_preview", import_id)
+    try:
+        applied = ghost_import.apply_import(import_id=import_id, staff_user=request.user, only_valid_rows=form.cleaned_data.get("only_valid_rows", False))
+    except (ghost_import.ImportRefused, GhostFileError) as exc:
+        messages.error(request, str(exc))
+        return redirect("admin:members_membership_ghost_import_preview", import_id)
+    counts = applied.counts
+    _log(request.user, applied, CHANGE, f"Applied Ghost import: {counts.get('create', 0)} created, {counts.get('update', 0)} updated, "
+                                        f"{counts.get('error', 0)} rows with errors left out")
+    messages.success(request, f"Imported: {counts.get('create', 0)} new and {counts.get('update', 0)} updated members. "
+                              f"Stripe is being asked about {counts.get('link', 0)} linked customers.")
+    return redirect("admin:members_membership_ghost_import_preview", import_id)
+
 
 def import_urls(model_admin) -> list:
-    """URL patterns the membership admin mounts under its own URLs (import view, preview, apply)."""
-    return []
+    """URL patterns the membership admin mounts under its own URLs (upload, preview/result, apply)."""
+    view = model_admin.admin_site.admin_view
+    return [
+        path("import/", view(partial(upload_view, model_admin=model_admin)), name="members_membership_ghost_import"),
+        path("import/<int:import_id>/", view(partial(preview_view, model_admin=model_admin)), name="members_membership_ghost_import_preview"),
+        path("import/<int:import_id>/apply/", view(partial(apply_view, model_admin=model_admin)), name="members_membership_ghost_import_apply"),
+    ]
+
+
+# --- History and follow-up -------------------------------------------------------------------------------
+
+
+class _ImportPermissionMixin:
+    """Read-only pages for whoever may import members (or view these records)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(PERMISSION) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+
+@admin.register(MemberImport)
+class MemberImportAdmin(_ImportPermissionMixin, admin.ModelAdmin):
+    list_display = ["created_at", "filename", "uploaded_by", "status", "row_count", "error_count", "applied_by", "applied_at", "preview_link"]
+    list_filter = ["status"]
+    list_select_related = ["uploaded_by", "applied_by"]
+    exclude = ["content", "preview_rows"]
+    readonly_fields = ["filename", "content_sha256", "uploaded_by", "created_at", "status", "row_count", "error_count", "counts",
+                       "only_valid_rows", "applied_by", "applied_at", "failure", "preview_link"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content", "preview_rows")
+
+    @admin.display(description="Preview / result")
+    def preview_link(self, obj: MemberImport) -> str:
+        return format_html('<a href="{}">Open</a>', reverse("admin:members_membership_ghost_import_preview", args=[obj.pk]))
+
+
+@admin.register(GhostMember)
+class GhostMemberAdmin(_ImportPermissionMixin, admin.ModelAdmin):
+    list_display = ["email", "user", "ghost_id", "complimentary", "gift_id", "stripe_customer_id", "sync_status", "synced_at", "sync_note"]
+    list_filter = ["sync_status", "complimentary", ("gift_id", admin.EmptyFieldListFilter), "last_import"]
+    search_fields = ["email", "ghost_id", "stripe_customer_id", "user__email"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in GhostMember._meta.fields]
+    actions = ["ask_provider_again"]
+
+    @admin.action(description="Ask the payment provider again about the selected members")
+    def ask_provider_again(self, request, queryset):
+        _require_permission(request)
+        ids = list(queryset.exclude(stripe_customer_id="").values_list("pk", flat=True))
+        GhostMember.objects.filter(pk__in=ids).update(sync_status=GhostMember.SyncStatus.PENDING)
+        ghost_sync.enqueue_syncs(ids)
+        for ghost in queryset.filter(pk__in=ids):
+            self.log_change(request, ghost, "Asked the payment provider again")
+        self.message_user(request, f"Asking the payment provider about {len(ids)} member(s).", messages.SUCCESS)

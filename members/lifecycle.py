@@ -91,6 +91,7 @@ def apply_subscription_state(*, user_id: int, provider: str, subscription_id: st
         membership.provider_subscription_id = subscription_id
         membership.current_period_end = current_period_end or membership.current_period_end
         membership.cancel_at_period_end = cancel_at_period_end and not ended
+        membership.awaiting_provider_sync = False  # the provider's word replaces an imported member's provisional access
         # Rank -1 is a join inferred from a paid invoice: any subscription event, even an older one, may refine it.
         if rank >= 0:
             membership.provider_state_at, membership.provider_state_rank = occurred_at, rank
@@ -206,3 +207,49 @@ def lapse_ended_memberships(*, now: datetime | None = None) -> int:
             transaction.on_commit(lambda pk=membership.pk, key=key: send_membership_ended_email.delay(pk, key))
             lapsed += 1
     return lapsed
+
+
+# --- Members imported from another platform (members.ghost_import) ----------------------------------------------
+
+
+def grant_provisional_membership(*, user_id: int, tier: Tier, provider: str, customer_id: str, until: datetime,
+                                 summary: str, staff_user=None) -> Membership:
+    """Access for an imported paid member until the provider is asked about their subscription: paid, active, ending
+    at `until` (bounded), marked awaiting_provider_sync. Never touches a membership that grants access now, and sends
+    no email: they did not just join."""
+    now = timezone.now()
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user_id).first()
+        membership = Membership.objects.select_for_update().filter(user_id=user_id).first()
+        if membership is not None and membership_grants_access(membership, now=now):
+            return membership
+        before = membership.status if membership is not None else ""
+        membership = membership or Membership(user_id=user_id)
+        membership.tier = tier
+        membership.source, membership.status = Membership.Source.PAID, Membership.Status.ACTIVE
+        membership.started_at, membership.current_period_end = now, until
+        membership.provider, membership.provider_customer_id, membership.provider_subscription_id = provider, customer_id, ""
+        membership.interval, membership.currency, membership.amount_minor = "", "", None
+        membership.cancel_at_period_end, membership.grace_until, membership.ended_at = False, None, None
+        membership.provider_state_at, membership.provider_state_rank = None, 0
+        membership.awaiting_provider_sync = True
+        membership.save()
+        record_member_event(user_id=user_id, membership=membership, kind=MemberEvent.Kind.IMPORTED, from_status=before,
+                            to_status=membership.status, staff_user=staff_user, reader_visible=False, summary=summary)
+    return membership
+
+
+def end_provisional_membership(*, user_id: int, summary: str) -> bool:
+    """The provider holds no live subscription for an imported member: their provisional access ends now (no email:
+    the provider's truth is that they stopped paying before they came here). Only provisional access is touched."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(user_id=user_id, awaiting_provider_sync=True).first()
+        if membership is None:
+            return False
+        before = membership.status
+        membership.status, membership.ended_at = Membership.Status.LAPSED, timezone.now()
+        membership.awaiting_provider_sync = False
+        membership.save(update_fields=["status", "ended_at", "awaiting_provider_sync", "updated_at"])
+        record_member_event(user_id=user_id, membership=membership, kind=MemberEvent.Kind.LAPSED, from_status=before,
+                            to_status=membership.status, reader_visible=False, summary=summary)
+    return True
