@@ -1,3 +1,12 @@
-"""The revenue dashboard's admin URLs (placeholder: the dashboard is being built)."""
+"""The revenue dashboard, mounted at /admin/revenue/ (outlet/urls.py) behind the admin's own sign-in."""
 
-urlpatterns: list = []
+from django.contrib import admin
+from django.urls import path
+
+from outlet import dashboard
+
+app_name = "revenue"
+
+urlpatterns = [
+    path("", admin.site.admin_view(dashboard.revenue_dashboard), name="dashboard"),
+]

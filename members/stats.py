@@ -1,0 +1,164 @@
+"""Membership figures for the revenue dashboard: recurring revenue, who has access now, and how many joined,
+cancelled and lapsed each month.
+
+Each function is one grouped query (or two), so the dashboard costs the same with 100 members or 100,000."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, DateField, Q, Sum
+from django.db.models.functions import TruncMonth
+
+from members.models import MemberEvent, Membership, Tier, TierPrice
+from outlet.months import month_starts_at, recent_months, site_zone
+
+# --- Monthly recurring revenue ------------------------------------------------------------------------------
+
+# "Renewing" means the provider will try to charge again: active, or past due while it retries the card. A member
+# who asked to end at the period end (status "cancelled") still has access but will not pay again, so they are not
+# recurring revenue; neither are comps (they pay nothing) nor lapsed members.
+RENEWING_STATUSES = (Membership.Status.ACTIVE, Membership.Status.PAST_DUE)
+
+
+@dataclass(frozen=True)
+class MembershipRecurringRevenue:
+    """One currency's monthly recurring revenue from memberships, in minor units."""
+
+    currency: str
+    monthly_plans_minor: int  # sum of what monthly members pay each month
+    yearly_plans_minor: int  # sum of what yearly members pay each year (before dividing by 12)
+    monthly_members: int
+    yearly_members: int
+
+    @property
+    def monthly_minor(self) -> int:
+        """Monthly plans plus yearly plans spread over twelve months.
+
+        The yearly amounts are summed first and divided by 12 once, rounding half up, so the figure does not
+        drift by a minor unit per member: 3 yearly members at 100.00 add 25.00, not 3 x 8.33 = 24.99."""
+        return self.monthly_plans_minor + (self.yearly_plans_minor + 6) // 12
+
+    @property
+    def members(self) -> int:
+        return self.monthly_members + self.yearly_members
+
+
+def renewing_memberships():
+    return Membership.objects.filter(source=Membership.Source.PAID, status__in=RENEWING_STATUSES, cancel_at_period_end=False,
+                                     amount_minor__isnull=False).exclude(currency="")
+
+
+def membership_recurring_revenue() -> tuple[list[MembershipRecurringRevenue], int]:
+    """Monthly recurring revenue per currency (one query), and how many renewing members could not be counted
+    because the provider has not told us their billing interval yet (shown on the dashboard, never guessed)."""
+    rows = renewing_memberships().values("currency", "interval").annotate(total=Sum("amount_minor"), members=Count("id"))
+    sums: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    unknown_interval = 0
+    for row in rows:
+        if row["interval"] not in TierPrice.Interval.values:
+            unknown_interval += row["members"]
+            continue
+        sums[row["currency"]][row["interval"]] = (row["total"], row["members"])
+    revenue = []
+    for currency in sorted(sums):
+        monthly_total, monthly_members = sums[currency].get(TierPrice.Interval.MONTH, (0, 0))
+        yearly_total, yearly_members = sums[currency].get(TierPrice.Interval.YEAR, (0, 0))
+        revenue.append(MembershipRecurringRevenue(currency=currency, monthly_plans_minor=monthly_total, yearly_plans_minor=yearly_total,
+                                                  monthly_members=monthly_members, yearly_members=yearly_members))
+    return revenue, unknown_interval
+
+
+# --- Members with access now --------------------------------------------------------------------------------
+
+
+def has_access_q(*, now: datetime) -> Q:
+    """members.services.membership_grants_access as a query filter, so a count needs no row-by-row Python.
+
+    Same rule: never when lapsed; a past-due member until the grace period ends; a paying active member until
+    the period end plus the renewal leeway; anyone else (cancelled-at-period-end, comp) until the period end; no
+    end date means open-ended. tests/outlet/test_dashboard_numbers.py checks both agree on every combination."""
+    leeway = timedelta(hours=settings.MEMBERSHIP_RENEWAL_LEEWAY_HOURS)
+    in_grace = Q(status=Membership.Status.PAST_DUE, grace_until__isnull=False)
+    paying_active = Q(source=Membership.Source.PAID, status=Membership.Status.ACTIVE)
+    until_period_end = (
+        Q(current_period_end__isnull=True)
+        | (paying_active & Q(current_period_end__gt=now - leeway))
+        | (~paying_active & Q(current_period_end__gt=now))
+    )
+    return ~Q(status=Membership.Status.LAPSED) & ((in_grace & Q(grace_until__gt=now)) | (~in_grace & until_period_end))
+
+
+@dataclass(frozen=True)
+class TierMembers:
+    tier_id: int
+    name: str
+    paid: int
+    comp: int
+
+    @property
+    def total(self) -> int:
+        return self.paid + self.comp
+
+
+def members_by_tier(*, now: datetime) -> list[TierMembers]:
+    """Members with access now, per tier, paying and complimentary apart (two queries: the counts and the tiers).
+
+    Every tier that is on offer or has members is listed, in the membership page's order."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {Membership.Source.PAID: 0, Membership.Source.COMP: 0})
+    for row in Membership.objects.filter(has_access_q(now=now)).values("tier_id", "source").annotate(n=Count("id")):
+        counts[row["tier_id"]][row["source"]] += row["n"]
+    tiers = Tier.objects.filter(Q(is_active=True) | Q(pk__in=list(counts))).order_by("position", "name").values("id", "name")
+    return [TierMembers(tier_id=t["id"], name=t["name"], paid=counts[t["id"]][Membership.Source.PAID],
+                        comp=counts[t["id"]][Membership.Source.COMP]) for t in tiers]
+
+
+# --- Joined, cancelled and lapsed per month -----------------------------------------------------------------
+
+# Read from the member timeline (MemberEvent), which records each change once, with the moment it happened:
+#   new       = JOINED: a paid membership began (a first join, or a rejoin after lapsing). Comps are not joins.
+#   cancelled = CANCEL_REQUESTED (a member, or staff for them, asked to stop renewing at the period end), plus a
+#               LAPSED straight from active (cancelled at once, with no request before it). A later "resume" does
+#               not take a request back.
+#   lapsed    = LAPSED: a paid membership ended (the period ran out after a cancellation, a payment never
+#               recovered, or a cancellation at once). The end of a comp (COMP_ENDED) is not counted.
+# So a member who cancels in March for the end of April counts as cancelled in March and lapsed in April; one
+# cancelled at once counts as both in the same month. Staff requests to the provider are "staff_action" events
+# and are not counted: the provider's own event that follows is.
+MOVEMENT_KINDS = (MemberEvent.Kind.JOINED, MemberEvent.Kind.CANCEL_REQUESTED, MemberEvent.Kind.LAPSED)
+
+
+@dataclass(frozen=True)
+class MonthMovement:
+    month: date  # first day of the month, in the site's time zone
+    new: int = 0
+    cancelled: int = 0
+    lapsed: int = 0
+
+
+def _series_of(kind: str, from_status: str) -> tuple[str, ...]:
+    if kind == MemberEvent.Kind.JOINED:
+        return ("new",)
+    if kind == MemberEvent.Kind.CANCEL_REQUESTED:
+        return ("cancelled",)
+    return ("lapsed", "cancelled") if from_status == Membership.Status.ACTIVE else ("lapsed",)
+
+
+def member_movement_by_month(*, now: datetime, months: int = 12) -> list[MonthMovement]:
+    """New, cancelled and lapsed per calendar month (site time zone) for the last `months` months, the current one
+    included, oldest first; a month without events shows zeros. One query, grouped by kind and month, over the
+    (kind, created_at) index."""
+    window = recent_months(now=now, count=months)
+    rows = (
+        MemberEvent.objects.filter(kind__in=MOVEMENT_KINDS, created_at__gte=month_starts_at(window[0]), created_at__lte=now)
+        .annotate(month=TruncMonth("created_at", output_field=DateField(), tzinfo=site_zone()))
+        .values("kind", "from_status", "month").annotate(n=Count("id")).order_by()
+    )
+    counts: dict[date, dict[str, int]] = defaultdict(lambda: {"new": 0, "cancelled": 0, "lapsed": 0})
+    for row in rows:
+        for series in _series_of(row["kind"], row["from_status"]):
+            counts[row["month"]][series] += row["n"]
+    return [MonthMovement(month=month, **counts[month]) for month in window]

@@ -1,0 +1,158 @@
+"""The revenue dashboard: one admin page for the revenue team with recurring revenue, members, churn and
+fundraising, each with a chart and the exact numbers.
+
+The figures come from members.stats and donations.stats (plain functions, one grouped query each); this module
+only puts them side by side and draws the charts, so the page costs the same number of queries whatever the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from donations.stats import CampaignGifts, RecurringGifts, gifts_by_campaign, recurring_gift_revenue
+from members.stats import MembershipRecurringRevenue, MonthMovement, TierMembers, member_movement_by_month, members_by_tier, membership_recurring_revenue
+from outlet.money import format_money
+from outlet.svg_charts import BarChart, Series
+
+PERMISSION = "payments.view_revenue_dashboard"
+MONTHS = 12
+
+
+@dataclass(frozen=True)
+class CurrencyRecurringRevenue:
+    """Monthly recurring revenue in one currency: memberships and monthly gifts apart, and together."""
+
+    currency: str
+    memberships: MembershipRecurringRevenue | None
+    gifts: RecurringGifts | None
+
+    @property
+    def memberships_minor(self) -> int:
+        return self.memberships.monthly_minor if self.memberships else 0
+
+    @property
+    def gifts_minor(self) -> int:
+        return self.gifts.monthly_minor if self.gifts else 0
+
+    @property
+    def total_minor(self) -> int:
+        return self.memberships_minor + self.gifts_minor
+
+
+@dataclass(frozen=True)
+class CampaignSection:
+    gifts: CampaignGifts
+    chart: BarChart
+
+
+@dataclass(frozen=True)
+class RevenueDashboard:
+    now: datetime
+    months: list[date]
+    recurring: list[CurrencyRecurringRevenue]
+    members_without_interval: int
+    tiers: list[TierMembers]
+    movement: list[MonthMovement]
+    campaigns: list[CampaignSection]
+    tiers_chart: BarChart
+    movement_chart: BarChart
+
+    @property
+    def time_zone(self) -> str:
+        return settings.TIME_ZONE
+
+    @property
+    def paid_members(self) -> int:
+        return sum(t.paid for t in self.tiers)
+
+    @property
+    def comp_members(self) -> int:
+        return sum(t.comp for t in self.tiers)
+
+    @property
+    def movement_totals(self) -> MonthMovement:
+        return MonthMovement(month=self.months[0], new=sum(m.new for m in self.movement), cancelled=sum(m.cancelled for m in self.movement),
+                             lapsed=sum(m.lapsed for m in self.movement))
+
+
+def month_label(month: date) -> str:
+    return f"{month:%b %Y}"
+
+
+def combine_recurring(memberships: list[MembershipRecurringRevenue], gifts: list[RecurringGifts]) -> list[CurrencyRecurringRevenue]:
+    by_membership = {m.currency: m for m in memberships}
+    by_gift = {g.currency: g for g in gifts}
+    return [CurrencyRecurringRevenue(currency=c, memberships=by_membership.get(c), gifts=by_gift.get(c))
+            for c in sorted(set(by_membership) | set(by_gift))]
+
+
+def tiers_chart(tiers: list[TierMembers]) -> BarChart:
+    return BarChart(
+        chart_id="members-by-tier", title="Members with access now, by tier",
+        description="Stacked bars per tier: paying members and complimentary members. " + "; ".join(
+            f"{t.name}: {t.paid} paying, {t.comp} complimentary" for t in tiers) + ".",
+        labels=[t.name for t in tiers],
+        series=[Series("Paying", [t.paid for t in tiers]), Series("Complimentary", [t.comp for t in tiers])],
+        x_axis_label="Tier", y_axis_label="Members", stacked=True,
+    )
+
+
+def movement_chart(movement: list[MonthMovement]) -> BarChart:
+    return BarChart(
+        chart_id="member-movement", title=f"New, cancelled and lapsed members per month (last {len(movement)} months)",
+        description="Grouped bars per month: members who joined, who cancelled, and whose membership ended. " + "; ".join(
+            f"{month_label(m.month)}: {m.new} new, {m.cancelled} cancelled, {m.lapsed} lapsed" for m in movement) + ".",
+        labels=[month_label(m.month) for m in movement],
+        series=[Series("New", [m.new for m in movement]), Series("Cancelled", [m.cancelled for m in movement]),
+                Series("Lapsed", [m.lapsed for m in movement])],
+        x_axis_label="Month", y_axis_label="Members",
+    )
+
+
+def campaign_chart(gifts: CampaignGifts) -> BarChart:
+    currency = gifts.currency
+    return BarChart(
+        chart_id=f"campaign-{gifts.campaign_id}-{currency.lower()}",
+        title=f"{gifts.title}: gifts in {currency} per month (last {len(gifts.months)} months)",
+        description=f"Stacked bars per month: net (kept) and refunded; together they are the gross raised in {currency}. " + "; ".join(
+            f"{month_label(m.month)}: {format_money(m.totals.net_minor, currency)} net, {format_money(m.totals.refunded_minor, currency)} refunded"
+            for m in gifts.months) + ".",
+        labels=[month_label(m.month) for m in gifts.months],
+        series=[Series("Net", [m.totals.net_minor for m in gifts.months]), Series("Refunded", [m.totals.refunded_minor for m in gifts.months])],
+        x_axis_label="Month", y_axis_label=currency, stacked=True, format_value=lambda minor: format_money(minor, currency),
+    )
+
+
+def build_revenue_dashboard(*, now: datetime, months: int = MONTHS) -> RevenueDashboard:
+    """Every figure on the page, as of `now`."""
+    membership_revenue, without_interval = membership_recurring_revenue()
+    tiers = members_by_tier(now=now)
+    movement = member_movement_by_month(now=now, months=months)
+    campaigns = gifts_by_campaign(now=now, months=months)
+    return RevenueDashboard(
+        now=now, months=[m.month for m in movement],
+        recurring=combine_recurring(membership_revenue, recurring_gift_revenue()), members_without_interval=without_interval,
+        tiers=tiers, movement=movement, campaigns=[CampaignSection(gifts=c, chart=campaign_chart(c)) for c in campaigns],
+        tiers_chart=tiers_chart(tiers), movement_chart=movement_chart(movement),
+    )
+
+
+@require_GET
+def revenue_dashboard(request):
+    """Wrapped in admin.site.admin_view (see dashboard_urls): staff sign-in and the admin's two-factor rule first,
+    then this permission."""
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+    context = {
+        **admin.site.each_context(request),
+        "title": "Revenue dashboard",
+        "dashboard": build_revenue_dashboard(now=timezone.now()),
+    }
+    return TemplateResponse(request, "admin/revenue/dashboard.html", context)
