@@ -89,6 +89,16 @@ def test_readers_and_visitors_are_sent_to_the_admin_sign_in():
 
 
 @pytest.mark.django_db
+def test_staff_allowed_to_see_it_still_need_the_admins_two_factor_sign_in():
+    from tests.staff import force_login_without_second_factor
+
+    client = Client()
+    force_login_without_second_factor(client, staff_with("payments.view_revenue_dashboard"))
+    response = client.get(URL)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.django_db
 def test_the_admin_home_links_to_the_dashboard_for_those_allowed_and_keeps_the_app_list(finance):
     html = finance.get("/admin/").content.decode()
     assert f'href="{URL}"' in html and "Revenue dashboard" in html
