@@ -13,9 +13,12 @@ Four roles, each a Django group (a staff user can hold several):
   revenue team's fundraising half: this role edits campaigns), gifts, monthly gifts, receipts, the allocation
   ledger, the card-testing shield, gift refunds, receipt resends, gift export, payout reports, the payments and
   webhook log (with reprocess) and the revenue dashboard. No member actions.
-- **Administrator** holds every permission (user accounts and groups included) but is deliberately not a
-  superuser: Django's superuser flag bypasses permission checks everywhere, a group does not, so new permissions
-  are granted by this file on the next migrate and nothing is granted by accident.
+- **Administrator** holds every permission (user accounts, groups, schedules included) except rewriting history:
+  no role may change or delete money records (payments, gifts, monthly gifts, receipts, the allocation ledger) or
+  audit trails (member timeline, webhook log, admin history), nor delete a membership row (that would bypass the
+  provider, which would keep billing; staff cancel through the member actions). Deliberately not a superuser:
+  the superuser flag bypasses every check, a group does not, so nothing is granted by accident; new permissions
+  reach the role on the next migrate.
 
 Why data in code: the matrix is reviewed like code and tested (tests/outlet/test_permission_matrix.py).
 `sync_roles` makes each group hold exactly its permissions; it runs after every `migrate` (post_migrate, once all
@@ -44,6 +47,20 @@ CRUD = ("add", "change", "delete", "view")
 def model_permissions(app_label: str, model_name: str, actions: tuple[str, ...] = CRUD) -> list[str]:
     return [f"{app_label}.{action}_{model_name}" for action in actions]
 
+
+# History is never rewritten through the admin, whatever the role: corrections go through the services (refunds,
+# voided receipts, reversing ledger entries) so the record of what happened stays whole.
+NEVER_GRANTED = frozenset({
+    "payments.change_payment", "payments.delete_payment",
+    "payments.change_webhookevent", "payments.delete_webhookevent",
+    "donations.change_donation", "donations.delete_donation",
+    "donations.change_recurringdonation", "donations.delete_recurringdonation",
+    "donations.change_receipt", "donations.delete_receipt",
+    "donations.change_allocationentry", "donations.delete_allocationentry",
+    "members.change_memberevent", "members.delete_memberevent",
+    "members.delete_membership",
+    "admin.change_logentry", "admin.delete_logentry",
+})
 
 ROLE_PERMISSIONS: dict[str, list[str] | str] = {
     EDITOR: [
@@ -96,7 +113,10 @@ def _permissions_for(spec: list[str] | str, *, using: str):
 
     permissions = Permission.objects.using(using)
     if spec == ALL_PERMISSIONS:
-        return list(permissions.all()), []
+        every = permissions.select_related("content_type")
+        return [p for p in every if f"{p.content_type.app_label}.{p.codename}" not in NEVER_GRANTED], []
+    if wanted_but_never := sorted(set(spec) & NEVER_GRANTED):
+        raise ImproperlyConfigured(f"No role may rewrite history: {wanted_but_never}")
     wanted = set(spec)
     found = [
         perm for perm in permissions.select_related("content_type").filter(

@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
-from outlet.roles import ADMINISTRATOR, EDITOR, FINANCE, MEMBERSHIP_MANAGER, ROLE_PERMISSIONS, sync_roles
+from outlet.roles import (ADMINISTRATOR, EDITOR, FINANCE, MEMBERSHIP_MANAGER, NEVER_GRANTED, ROLE_PERMISSIONS,
+                          sync_roles)
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,12 +26,23 @@ def test_migrate_leaves_the_four_roles_in_place():
             assert codenames(role) == set(spec)
 
 
-def test_the_administrator_holds_every_permission_but_is_not_a_superuser():
-    assert Group.objects.get(name=ADMINISTRATOR).permissions.count() == Permission.objects.count()
+def test_the_administrator_holds_every_permission_except_rewriting_history_and_is_not_a_superuser():
+    every = {f"{app}.{codename}" for app, codename in Permission.objects.values_list("content_type__app_label", "codename")}
+    assert NEVER_GRANTED < every  # each name is a real permission
+    assert codenames(ADMINISTRATOR) == every - NEVER_GRANTED
     admin = UserFactory(is_staff=True)
     admin.groups.add(Group.objects.get(name=ADMINISTRATOR))
     assert not admin.is_superuser
     assert admin.has_perm("auth.change_user") and admin.has_perm("payments.view_revenue_dashboard")
+    assert not admin.has_perm("payments.delete_payment") and not admin.has_perm("members.delete_memberevent")
+
+
+def test_no_role_may_be_given_a_permission_that_rewrites_history(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setitem(ROLE_PERMISSIONS, FINANCE, [*ROLE_PERMISSIONS[FINANCE], "donations.delete_donation"])
+    with pytest.raises(ImproperlyConfigured, match="donations.delete_donation"):
+        sync_roles()
 
 
 def test_setup_roles_restores_a_role_edited_by_hand_and_keeps_other_groups(capsys):
