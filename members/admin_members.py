@@ -125,7 +125,8 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
     search_fields = ["user__email", "user__first_name", "user__last_name", "provider_customer_id", "provider_subscription_id"]
     search_help_text = "Search by email, name, or the payment provider's customer or subscription id."
     list_select_related = ["user", "tier"]
-    ordering = ["-started_at", "-pk"]
+    # Newest first by primary key: an index scan. Ordering by "since" sorts all 100k rows (about 0.3 s on PostgreSQL).
+    ordering = ["-pk"]
     # Counting 100k members on every page load is the slowest part of the page; a filtered count is enough.
     show_full_result_count = False
     # State comes from the provider or from services (comp): staff never edit these fields by hand.

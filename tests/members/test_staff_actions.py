@@ -4,6 +4,7 @@ in the admin History, and refused with a reason when it makes no sense."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from unittest import mock
 
@@ -245,6 +246,13 @@ def test_resend_the_verification_email_to_an_unverified_address(priced_tiers, ma
     assert message.to == ["new@example.org"] and "confirm" in message.subject.lower()
     assert "http://testserver/accounts/login/" in message.body
     assert staff_events(membership, staff) == ["Staff sent a reminder to confirm the address new@example.org"]
+
+    # Doing what the email says: sign in, type the code mailed then; the address is verified.
+    reader = Client()
+    assert reader.post("/accounts/login/", {"login": "new@example.org", "password": "correct horse battery staple"})["Location"] == "/accounts/confirm-email/"
+    code = re.search(r"^\s*([A-Z0-9]{4,}(?:-[A-Z0-9]+)*)\s*$", mailoutbox[-1].body, re.MULTILINE).group(1)
+    reader.post("/accounts/confirm-email/", {"code": code})
+    assert EmailAddress.objects.get(user=membership.user).verified
 
 
 def test_a_verified_address_gets_no_verification_email(priced_tiers, manager, mailoutbox):
