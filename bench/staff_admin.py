@@ -103,6 +103,7 @@ def staff_client():
 def page_cases() -> list[tuple[str, str]]:
     """(name, url) of every page measured; a page whose URL does not exist yet is reported as missing."""
     from datetime import timedelta
+    from urllib.parse import urlencode
 
     from django.urls import NoReverseMatch, reverse
     from django.utils import timezone
@@ -124,8 +125,9 @@ def page_cases() -> list[tuple[str, str]]:
     searched = Membership.objects.filter(user__username__startswith="bench-member-").order_by("pk").select_related("user")[5000:5001]
     searched_email = searched[0].user.email if searched else member.user.email
     campaign = Campaign.objects.filter(slug="bench-fund").first() or Campaign.objects.order_by("pk").first()
-    today = timezone.localdate()
-    month_ago = today - timedelta(days=30)
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    last_30_days = urlencode({"campaign__id__exact": campaign.pk, "donated_at__gte": str(midnight - timedelta(days=30)),
+                              "donated_at__lt": str(midnight + timedelta(days=1))})  # as the admin's date filter links
     payments_of_member = Payment.objects.filter(user_id=member.user_id).count()
     cases = [
         ("members: list", url("admin:members_membership_changelist")),
@@ -133,8 +135,7 @@ def page_cases() -> list[tuple[str, str]]:
         ("members: status past due", url("admin:members_membership_changelist", query="status__exact=past_due")),
         (f"member page ({payments_of_member} payments)", url("admin:members_membership_change", member.pk)),
         ("gifts: campaign filter", url("admin:donations_donation_changelist", query=f"campaign__id__exact={campaign.pk}")),
-        ("gifts: campaign + last 30 days", url("admin:donations_donation_changelist",
-                                              query=f"campaign__id__exact={campaign.pk}&donated_at__gte={month_ago}&donated_at__lt={today + timedelta(days=1)}")),
+        ("gifts: campaign + last 30 days", url("admin:donations_donation_changelist", query=last_30_days)),
         ("gifts: list", url("admin:donations_donation_changelist")),
         ("campaign page (per-outlet totals)", url("admin:donations_campaign_change", campaign.pk)),
         ("revenue dashboard", url("revenue:dashboard")),
