@@ -48,28 +48,30 @@ class MembershipRecurringRevenue:
 
 
 def renewing_memberships():
-    return Membership.objects.filter(source=Membership.Source.PAID, status__in=RENEWING_STATUSES, cancel_at_period_end=False,
-                                     amount_minor__isnull=False).exclude(currency="")
+    return Membership.objects.filter(source=Membership.Source.PAID, status__in=RENEWING_STATUSES, cancel_at_period_end=False)
 
 
 def membership_recurring_revenue() -> tuple[list[MembershipRecurringRevenue], int]:
     """Monthly recurring revenue per currency (one query), and how many renewing members could not be counted
-    because the provider has not told us their billing interval yet (shown on the dashboard, never guessed)."""
-    rows = renewing_memberships().values("currency", "interval").annotate(total=Sum("amount_minor"), members=Count("id"))
+    because the provider has not told us their plan yet (billing interval, amount or currency missing: e.g. a
+    member imported from Ghost awaiting the provider check). Those are shown on the dashboard, never guessed."""
+    rows = renewing_memberships().values("currency", "interval").annotate(
+        total=Sum("amount_minor"), members=Count("id"), priced=Count("amount_minor"))
     sums: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
-    unknown_interval = 0
+    plan_unknown = 0
     for row in rows:
-        if row["interval"] not in TierPrice.Interval.values:
-            unknown_interval += row["members"]
+        if row["interval"] not in TierPrice.Interval.values or not row["currency"] or not row["priced"]:
+            plan_unknown += row["members"]
             continue
-        sums[row["currency"]][row["interval"]] = (row["total"], row["members"])
+        plan_unknown += row["members"] - row["priced"]  # an amount missing in an otherwise known plan
+        sums[row["currency"]][row["interval"]] = (row["total"], row["priced"])
     revenue = []
     for currency in sorted(sums):
         monthly_total, monthly_members = sums[currency].get(TierPrice.Interval.MONTH, (0, 0))
         yearly_total, yearly_members = sums[currency].get(TierPrice.Interval.YEAR, (0, 0))
         revenue.append(MembershipRecurringRevenue(currency=currency, monthly_plans_minor=monthly_total, yearly_plans_minor=yearly_total,
                                                   monthly_members=monthly_members, yearly_members=yearly_members))
-    return revenue, unknown_interval
+    return revenue, plan_unknown
 
 
 # --- Members with access now --------------------------------------------------------------------------------
@@ -119,16 +121,19 @@ def members_by_tier(*, now: datetime) -> list[TierMembers]:
 # --- Joined, cancelled and lapsed per month -----------------------------------------------------------------
 
 # Read from the member timeline (MemberEvent), which records each change once, with the moment it happened:
-#   new       = JOINED: a paid membership began (a first join, or a rejoin after lapsing). Comps are not joins.
+#   new       = JOINED: a paid membership began (a first join, or a rejoin after lapsing). Comps and members
+#               imported from another platform are not joins.
 #   cancelled = CANCEL_REQUESTED (a member, or staff for them, asked to stop renewing at the period end), plus a
-#               LAPSED straight from active (cancelled at once, with no request before it). A later "resume" does
-#               not take a request back.
+#               LAPSED straight from active that the payment provider reported (a subscription cancelled at once,
+#               with no request before it). A later "resume" does not take a request back.
 #   lapsed    = LAPSED: a paid membership ended (the period ran out after a cancellation, a payment never
-#               recovered, or a cancellation at once). The end of a comp (COMP_ENDED) is not counted.
+#               recovered, a cancellation at once, or paid time ran out with no renewal). The end of a comp
+#               (COMP_ENDED) is not counted.
 # So a member who cancels in March for the end of April counts as cancelled in March and lapsed in April; one
 # cancelled at once counts as both in the same month. Staff requests to the provider are "staff_action" events
 # and are not counted: the provider's own event that follows is.
 MOVEMENT_KINDS = (MemberEvent.Kind.JOINED, MemberEvent.Kind.CANCEL_REQUESTED, MemberEvent.Kind.LAPSED)
+CANCELLED_AT_ONCE = Q(kind=MemberEvent.Kind.LAPSED, from_status=Membership.Status.ACTIVE, webhook_event__isnull=False)
 
 
 @dataclass(frozen=True)
@@ -139,14 +144,6 @@ class MonthMovement:
     lapsed: int = 0
 
 
-def _series_of(kind: str, from_status: str) -> tuple[str, ...]:
-    if kind == MemberEvent.Kind.JOINED:
-        return ("new",)
-    if kind == MemberEvent.Kind.CANCEL_REQUESTED:
-        return ("cancelled",)
-    return ("lapsed", "cancelled") if from_status == Membership.Status.ACTIVE else ("lapsed",)
-
-
 def member_movement_by_month(*, now: datetime, months: int = 12) -> list[MonthMovement]:
     """New, cancelled and lapsed per calendar month (site time zone) for the last `months` months, the current one
     included, oldest first; a month without events shows zeros. One query, grouped by kind and month, over the
@@ -155,10 +152,16 @@ def member_movement_by_month(*, now: datetime, months: int = 12) -> list[MonthMo
     rows = (
         MemberEvent.objects.filter(kind__in=MOVEMENT_KINDS, created_at__gte=month_starts_at(window[0]), created_at__lte=now)
         .annotate(month=TruncMonth("created_at", output_field=DateField(), tzinfo=site_zone()))
-        .values("kind", "from_status", "month").annotate(n=Count("id")).order_by()
+        .values("kind", "month").annotate(n=Count("id"), at_once=Count("id", filter=CANCELLED_AT_ONCE)).order_by()
     )
     counts: dict[date, dict[str, int]] = defaultdict(lambda: {"new": 0, "cancelled": 0, "lapsed": 0})
     for row in rows:
-        for series in _series_of(row["kind"], row["from_status"]):
-            counts[row["month"]][series] += row["n"]
+        month = counts[row["month"]]
+        if row["kind"] == MemberEvent.Kind.JOINED:
+            month["new"] += row["n"]
+        elif row["kind"] == MemberEvent.Kind.CANCEL_REQUESTED:
+            month["cancelled"] += row["n"]
+        else:
+            month["lapsed"] += row["n"]
+            month["cancelled"] += row["at_once"]
     return [MonthMovement(month=month, **counts[month]) for month in window]

@@ -57,7 +57,7 @@ class RevenueDashboard:
     now: datetime
     months: list[date]
     recurring: list[CurrencyRecurringRevenue]
-    members_without_interval: int
+    members_without_plan: int
     tiers: list[TierMembers]
     movement: list[MonthMovement]
     campaigns: list[CampaignSection]
@@ -132,13 +132,13 @@ def campaign_chart(gifts: CampaignGifts) -> BarChart:
 
 def build_revenue_dashboard(*, now: datetime, months: int = MONTHS) -> RevenueDashboard:
     """Every figure on the page, as of `now`."""
-    membership_revenue, without_interval = membership_recurring_revenue()
+    membership_revenue, without_plan = membership_recurring_revenue()
     tiers = members_by_tier(now=now)
     movement = member_movement_by_month(now=now, months=months)
     campaigns = gifts_by_campaign(now=now, months=months)
     return RevenueDashboard(
         now=now, months=[m.month for m in movement],
-        recurring=combine_recurring(membership_revenue, recurring_gift_revenue()), members_without_interval=without_interval,
+        recurring=combine_recurring(membership_revenue, recurring_gift_revenue()), members_without_plan=without_plan,
         tiers=tiers, movement=movement, campaigns=[CampaignSection(gifts=c, chart=campaign_chart(c)) for c in campaigns],
         tiers_chart=tiers_chart(tiers), movement_chart=movement_chart(movement),
     )
