@@ -138,6 +138,12 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def get_actions(self, request):
+        # No bulk delete: a membership ends through the provider or "End the comp", and its history stays.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def get_queryset(self, request):
         return with_lifetime_value(super().get_queryset(request).select_related("user", "tier"))
 

@@ -38,7 +38,9 @@ class Timeline:
 
 
 def _event_entries(user_id: int, limit: int) -> list[TimelineEntry]:
-    events = (MemberEvent.objects.filter(user_id=user_id).select_related("staff_user", "webhook_event")
+    # An email the system sent is listed once, from SentEmail (with its subject); a staff resend stays, naming who.
+    events = (MemberEvent.objects.filter(user_id=user_id).exclude(kind=MemberEvent.Kind.EMAIL_SENT, staff_user__isnull=True)
+              .select_related("staff_user", "webhook_event")
               .defer("webhook_event__payload").order_by("-created_at", "-id")[:limit])
     entries = []
     for event in events:

@@ -70,6 +70,7 @@ def test_the_list_shows_member_tier_status_since_next_charge_and_lifetime_value(
     assert "Active (comp)" in by_email["board@example.org"] and "<td class=\"field-next_charge\">—</td>" in by_email["board@example.org"]
     assert f"ended {ended.ended_at:%d %b %Y}" in by_email["gone@example.org"]
     assert "Export CSV" in html and "Comp a membership" in html
+    assert "delete_selected" not in html, "memberships end through the provider or a comp's end, not a bulk delete"
 
 
 @pytest.mark.django_db
