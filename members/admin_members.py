@@ -16,7 +16,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from members import exports, staff
+from members import admin_import, exports, staff
 from members.admin_member_actions import CompForm, MemberActionsMixin, available_actions
 from members.models import MemberEvent, Membership, MembershipCheckout, Tier, TierPrice
 from members.services import membership_grants_access
@@ -121,7 +121,7 @@ def lifetime_text(membership: Membership) -> str:
 class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
     list_display = ["member", "tier", "status_label", "since", "next_charge", "lifetime_value"]
     list_filter = ["status", AccessNowFilter, "tier", "interval", "currency", "source",
-                   ("started_at", JoinedFilter), ("ended_at", EndedFilter)]
+                   ("started_at", JoinedFilter), ("ended_at", EndedFilter), "awaiting_provider_sync"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "provider_customer_id", "provider_subscription_id"]
     search_help_text = "Search by email, name, or the payment provider's customer or subscription id."
     list_select_related = ["user", "tier"]
@@ -172,7 +172,8 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
     # --- Export --------------------------------------------------------------------------------------------
 
     def get_urls(self):
-        return [path("export/", self.admin_site.admin_view(self.export_view), name="members_membership_export"), *super().get_urls()]
+        return [path("export/", self.admin_site.admin_view(self.export_view), name="members_membership_export"),
+                *admin_import.import_urls(self), *super().get_urls()]
 
     def export_view(self, request):
         """The members the list shows now (its filters and search), as a streamed CSV."""
@@ -213,6 +214,7 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
             "member": user,
             "facts": {
                 "status": self.status_label(membership),
+                "awaiting_provider_sync": membership.awaiting_provider_sync,
                 "access_now": membership_grants_access(membership, now=timezone.now()),
                 "tier": membership.tier.name,
                 "price": price,

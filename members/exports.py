@@ -45,6 +45,7 @@ MEMBER_COLUMNS = [
     ("ended", lambda m: _date(m.ended_at)),
     ("lifetime value", lambda m: _major(getattr(m, "lifetime_minor", None), m.currency)),
     ("also paid in other currencies", lambda m: "yes" if getattr(m, "paid_other_currency", False) else ""),
+    ("awaiting provider sync", lambda m: "yes" if m.awaiting_provider_sync else ""),
     ("provider", lambda m: m.provider),
     ("provider customer id", lambda m: m.provider_customer_id),
     ("provider subscription id", lambda m: m.provider_subscription_id),
