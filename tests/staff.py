@@ -82,3 +82,14 @@ def _force_login_passing_second_factor(self: Client, user, backend=None) -> None
 def _staff_force_login_passes_second_factor(monkeypatch):
     """See the module docstring."""
     monkeypatch.setattr(Client, "force_login", _force_login_passing_second_factor)
+
+
+def sign_in_staff_in_browser(page, base_url: str, user, secret: str, *, next_path: str = "/admin/") -> None:
+    """Sign in through the real pages as a staff member would: email and password, then the authenticator code."""
+    page.goto(base_url + next_path)  # the admin sends a signed-out visitor to the sign-in page
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Code", exact=True).fill(current_totp_code(secret))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base_url + next_path)
