@@ -4,6 +4,7 @@ number or payment id; the page costs the same number of queries however many gif
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -58,7 +59,8 @@ def listed(client, query: str = "") -> set[str]:
 ])
 def test_staff_filter_gifts(finance, gifts, query, expected):
     _, client = finance
-    week_ago = (timezone.localdate() - timedelta(days=7)).isoformat()
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    week_ago = quote(str(midnight - timedelta(days=7)))  # as the date filter's "Past 7 days" link has it
     assert listed(client, query.format(week_ago=week_ago)) == expected
 
 
@@ -126,3 +128,15 @@ def test_the_export_button_carries_the_lists_filters(finance, gifts, campaign):
     assert f'href="/admin/donations/donation/export/?campaign__id__exact={campaign.pk}&amp;q=nino"' in html
     _, reader = staff_with("donations.view_donation", username="reader")
     assert "Export CSV" not in reader.get(LIST).content.decode()
+
+
+def test_past_the_count_cap_the_list_says_more_than_instead_of_counting_every_gift(finance, gifts, monkeypatch):
+    from donations.admin_gifts import CappedCountPaginator
+
+    _, client = finance
+    assert "4 donations" in client.get(LIST).content.decode()
+    monkeypatch.setattr(CappedCountPaginator, "cap", 2)
+    html = client.get(LIST).content.decode()
+    assert "More than 2 gifts: the newest are shown first" in html and "4 donations" not in html
+    assert listed(client) == {"Nino Beridze", "Levan", "Tamar", "Giorgi"}, "every gift is still listed"
+    assert "\n1 donation\n" in client.get(f"{LIST}?currency=USD").content.decode(), "under the cap, the exact count"
