@@ -218,3 +218,10 @@ def test_a_missing_gift_is_a_404_not_a_500(finance):
     _, client = finance
     assert client.get("/admin/donations/donation/999999/refund/").status_code == 404
     assert client.post("/admin/donations/donation/999999/resend-receipt/").status_code == 404
+
+
+def test_a_post_without_the_refunded_amount_seen_refunds_nothing(finance, gift):
+    _, client = finance
+    response = client.post(refund_url(gift), {"amount": "10", "confirmed": "yes"})
+    assert response.status_code == 200 and "open the refund page from the gift again" in response.content.decode()
+    assert charge_refunds(gift) == []
