@@ -76,8 +76,10 @@ def test_setting_up_the_app_with_its_first_code_opens_the_admin(client, mailoutb
 
     response = client.post(SETUP_PAGE, {"code": "000000" if current_totp_code(secret) != "000000" else "111111"})
     assert response.status_code == 200 and not Authenticator.objects.filter(user=staff).exists()
-    client.post(SETUP_PAGE, {"code": current_totp_code(secret)})
+    codes_page = client.post(SETUP_PAGE, {"code": current_totp_code(secret)}, follow=True)
 
+    assert codes_page.redirect_chain[-1][0] == "/accounts/2fa/recovery-codes/"
+    assert 'href="/admin/">Continue to the staff admin' in codes_page.content.decode()
     assert Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists()
     assert client.get("/admin/").status_code == 200
     assert [message.to for message in mailoutbox] == [[staff.email]]  # "authenticator app activated" notice
@@ -176,3 +178,18 @@ def test_production_refuses_to_switch_the_admin_second_factor_off():
     result = run_manage("check", env_overrides=PRODUCTION_ENV | {"ADMIN_REQUIRES_MFA": "false"})
     assert result.returncode != 0
     assert "ADMIN_REQUIRES_MFA" in result.stderr
+
+
+def test_an_emailed_sign_in_code_is_no_second_factor(client, mailoutbox):
+    """"Send me a sign-in code" replaces the password, not the authenticator: the admin still wants the app's code."""
+    from tests.members.test_accounts import code_in
+
+    staff = staff_member()
+    secret = give_authenticator_app(staff)
+    client.post("/accounts/login/code/?next=/admin/", {"email": staff.email})
+    response = client.post("/accounts/login/code/confirm/", {"code": code_in(mailoutbox[-1])}, follow=True)
+
+    assert client.get("/admin/").status_code == 302
+    assert response.redirect_chain[-1][0] == "/accounts/2fa/authenticate/"
+    client.post("/accounts/2fa/authenticate/", {"code": current_totp_code(secret)})
+    assert client.get("/admin/").status_code == 200
