@@ -228,7 +228,7 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
                 "subscription_id": membership.provider_subscription_id,
                 "email_verified": staff.email_is_verified(user),
             },
-            "timeline": member_timeline(user=user),
+            "timeline": member_timeline(user=user, viewer=request.user),
             "member_actions": available_actions(request, membership),
         }
 

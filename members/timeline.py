@@ -6,7 +6,7 @@ ten years of renewals still costs the same), plus one for the lifetime totals.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import F, Sum
@@ -29,6 +29,7 @@ class TimelineEntry:
     actor: str = ""  # who or what caused it: "staff: anna", "sandbox event evt_…", "reader", "system"
     link: str = ""
     link_label: str = ""
+    link_permission: str = ""  # what the viewer needs to open the link ("app_label.codename")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def _event_entries(user_id: int, limit: int) -> list[TimelineEntry]:
             text += f" ({event.from_status or 'none'} → {event.to_status or 'unchanged'})"
         label = event.get_kind_display() if event.kind in MemberEvent.Kind.values else event.kind.replace("_", " ").capitalize()
         link = reverse("admin:payments_webhookevent_change", args=[event.webhook_event_id]) if event.webhook_event_id else ""
-        entries.append(TimelineEntry(event.created_at, "event", label, text, event.cause, link, "Provider event" if link else ""))
+        entries.append(TimelineEntry(event.created_at, "event", label, text, event.cause, link, "Provider event" if link else "",
+                                     "payments.view_webhookevent"))
     return entries
 
 
@@ -64,7 +66,7 @@ def _payment_entries(user_id: int, limit: int) -> list[TimelineEntry]:
     payments = Payment.objects.filter(user_id=user_id).defer("metadata").order_by("-paid_at", "-pk")[:limit]
     return [
         TimelineEntry(p.paid_at, "payment", f"{p.get_purpose_display()} payment", _payment_text(p), f"{p.provider} {p.provider_ref}",
-                      reverse("admin:payments_payment_change", args=[p.pk]), "Payment record")
+                      reverse("admin:payments_payment_change", args=[p.pk]), "Payment record", "payments.view_payment")
         for p in payments
     ]
 
@@ -79,7 +81,8 @@ def _receipt_entries(user_id: int, limit: int) -> list[TimelineEntry]:
         status = f"void ({receipt.void_reason})" if receipt.voided_at and receipt.void_reason else ("void" if receipt.voided_at else "in force")
         emailed = f", emailed {receipt.emailed_at:%d %b %Y}" if receipt.emailed_at else ", not emailed yet"
         text = f"{receipt.get_kind_display()} {receipt.number}: {format_money(receipt.amount_minor, receipt.currency)}, {status}{emailed}"
-        entries.append(TimelineEntry(receipt.issued_at, "receipt", "Receipt", text, "", reverse("admin:donations_receipt_pdf", args=[receipt.pk]), f"PDF of receipt {receipt.number}"))
+        entries.append(TimelineEntry(receipt.issued_at, "receipt", "Receipt", text, "", reverse("admin:donations_receipt_pdf", args=[receipt.pk]),
+                                     f"PDF of receipt {receipt.number}", "donations.view_receipt"))
     return entries
 
 
@@ -91,9 +94,13 @@ def _email_entries(email: str, limit: int) -> list[TimelineEntry]:
     return [TimelineEntry(m.sent_at, "email", "Email sent", f"“{m.subject}” to {m.to}", m.kind.replace("_", " ")) for m in sent]
 
 
-def member_timeline(*, user, limit: int = TIMELINE_LIMIT) -> Timeline:
+def member_timeline(*, user, viewer=None, limit: int = TIMELINE_LIMIT) -> Timeline:
+    """viewer: the staff user reading it; links to pages they may not open are left out."""
     sources = [_event_entries(user.pk, limit), _payment_entries(user.pk, limit), _receipt_entries(user.pk, limit), _email_entries(user.email, limit)]
     merged = sorted((entry for source in sources for entry in source), key=lambda e: e.at, reverse=True)
+    if viewer is not None:
+        allowed = {perm: viewer.has_perm(perm) for perm in {e.link_permission for e in merged if e.link_permission}}
+        merged = [e if allowed.get(e.link_permission, True) else replace(e, link="", link_label="") for e in merged]
     # Each source holds its newest `limit` rows, so the newest `limit` of the merge are exact.
     return Timeline(entries=merged[:limit], truncated=len(merged) > limit or any(len(source) == limit for source in sources))
 

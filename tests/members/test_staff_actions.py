@@ -290,6 +290,8 @@ def test_a_viewer_sees_the_member_page_without_action_buttons(paying_member):
     client.force_login(viewer)
     page = member_page(client, paying_member)
     assert "Became a Supporter member" in page and "/do/" not in page
+    # Links only to what this viewer may open: no provider-event log, no payment records, no receipt PDFs.
+    assert "/admin/payments/" not in page and "/admin/donations/receipt/" not in page
 
 
 def test_an_action_posted_without_the_csrf_token_is_refused(paying_member, manager):
