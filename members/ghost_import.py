@@ -107,7 +107,7 @@ def load_lookups(rows: list[GhostRow], *, provider_id: str) -> Lookups:
                            for c in ProviderCustomer.objects.filter(provider=provider_id, customer_id__in=chunk)},
         customer_of_user={c.user_id: c.customer_id for chunk in _chunks(user_ids)
                           for c in ProviderCustomer.objects.filter(provider=provider_id, user_id__in=chunk)},
-        memberships={m.user_id: m for chunk in _chunks(user_ids) for m in Membership.objects.filter(user_id__in=chunk)},
+        memberships={m.user_id: m for chunk in _chunks(user_ids) for m in Membership.objects.filter(user_id__in=chunk).select_related("tier")},
     )
 
 
@@ -281,6 +281,16 @@ class _Outdated(Exception):
         self.counts, self.fingerprint, self.plans = counts, fingerprint, plans
 
 
+def _link_customers(provider_id: str, user_id_by_customer: dict[str, int]) -> None:
+    """payments.link_customers (bulk, same rules) when the payments app offers it, else link_customer one by one."""
+    link_many = getattr(payments, "link_customers", None)
+    if link_many is not None:
+        link_many(provider_id=provider_id, user_id_by_customer=user_id_by_customer)
+        return
+    for customer_id, user_id in user_id_by_customer.items():
+        payments.link_customer(provider_id=provider_id, customer_id=customer_id, user_id=user_id)
+
+
 def _split_name(name: str) -> tuple[str, str]:
     first, _, last = name.strip().partition(" ")
     return first[:150], last.strip()[:150]
@@ -328,31 +338,37 @@ def _carry_out(rows: list[GhostRow], plans: list[dict], lk: Lookups, member_impo
         if plan["sync"]:
             gm.sync_status = GhostMember.SyncStatus.PENDING
             sync_rows.append(gm)
-            if gm not in records_new and gm not in records_changed:
-                records_changed.append(gm)
         if "unchanged" not in plan["actions"]:
             since = f"; in Ghost since {row.created_at:%d %B %Y}" if row.created_at else ""
             labels = f"; labels: {', '.join(row.labels)}" if row.labels else ""
             events.append(MemberEvent(user=user, kind=MemberEvent.Kind.IMPORTED, staff_user=staff_user, reader_visible=False,
                                       summary=f"Imported from Ghost (member {row.ghost_id or 'without id'}{since}{labels})"[:300]))
     GhostMember.objects.bulk_create(records_new, batch_size=500)
-    GhostMember.objects.bulk_update(records_changed, [*ghost_fields(rows[0], provider_id=provider_id), "last_import", "ghost_id", "sync_status"],
+    GhostMember.objects.bulk_update(records_changed, [*ghost_fields(rows[0], provider_id=provider_id), "last_import", "ghost_id"],
                                     batch_size=500)
     MemberEvent.objects.bulk_create(events, batch_size=500)
+    sync_ids = [gm.pk for gm in sync_rows]
+    for chunk in _chunks(sync_ids):
+        GhostMember.objects.filter(pk__in=chunk).update(sync_status=GhostMember.SyncStatus.PENDING)
 
     tiers_by_name = {tier.name: tier for tier in lk.tiers.values()}
     until = now + timedelta(days=PROVISIONAL_DAYS)
+    provisional = "Provisional {tier} membership until {until:%d %B %Y}: a paying member in Ghost, waiting for the payment provider to confirm the subscription"
+    bulk: list[lifecycle.ImportedMembership] = []
+    _link_customers(provider_id, {row.stripe_customer_id: users[row.number].pk for row, plan in todo if "link" in plan["actions"]})
     for row, plan in todo:
         user, actions = users[row.number], plan["actions"]
-        if "link" in actions:
-            payments.link_customer(provider_id=provider_id, customer_id=row.stripe_customer_id, user_id=user.pk)
-        if "comp" in actions or "gift" in actions:
-            services.comp_membership(user=user, tier=tiers_by_name[plan["tier"]], until=None, staff_user=staff_user)
-        if "provisional" in actions:
-            lifecycle.grant_provisional_membership(
-                user_id=user.pk, tier=tiers_by_name[plan["tier"]], provider=provider_id, customer_id=row.stripe_customer_id,
-                until=until, staff_user=staff_user,
-                summary=f"Provisional {plan['tier']} membership until {until:%d %B %Y}: a paying member in Ghost, waiting "
-                        "for the payment provider to confirm the subscription",
-            )
-    return [gm.pk for gm in sync_rows]
+        tier = tiers_by_name.get(plan["tier"])
+        if "create" in actions and tier is not None:
+            comp = "provisional" not in actions
+            bulk.append(lifecycle.ImportedMembership(
+                user_id=user.pk, tier=tier, comp=comp, provider=provider_id, customer_id=row.stripe_customer_id,
+                until=None if comp else until,
+                summary=f"Complimentary {tier.name} membership with no end date" if comp else provisional.format(tier=tier.name, until=until)))
+        elif "comp" in actions or "gift" in actions:
+            services.comp_membership(user=user, tier=tier, until=None, staff_user=staff_user)
+        elif "provisional" in actions:
+            lifecycle.grant_provisional_membership(user_id=user.pk, tier=tier, provider=provider_id, customer_id=row.stripe_customer_id,
+                                                   until=until, staff_user=staff_user, summary=provisional.format(tier=tier.name, until=until))
+    lifecycle.create_imported_memberships(grants=bulk, staff_user=staff_user)
+    return sync_ids

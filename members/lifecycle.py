@@ -6,6 +6,7 @@ the provider's latest state."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -253,3 +254,37 @@ def end_provisional_membership(*, user_id: int, summary: str) -> bool:
         record_member_event(user_id=user_id, membership=membership, kind=MemberEvent.Kind.LAPSED, from_status=before,
                             to_status=membership.status, reader_visible=False, summary=summary)
     return True
+
+
+@dataclass(frozen=True)
+class ImportedMembership:
+    """A membership an import gives an account it has just created: a comp, or provisional paid access."""
+
+    user_id: int
+    tier: Tier
+    comp: bool
+    summary: str
+    provider: str = ""
+    customer_id: str = ""
+    until: datetime | None = None
+
+
+def create_imported_memberships(*, grants: list[ImportedMembership], staff_user) -> int:
+    """The memberships of accounts created in the same transaction (so none can exist yet), in bulk: a comp exactly
+    as services.comp_membership makes it, or provisional access exactly as grant_provisional_membership makes it,
+    each with its timeline event and the staff user. Existing accounts go through those two functions instead."""
+    now = timezone.now()
+    memberships = [
+        Membership(user_id=grant.user_id, tier=grant.tier, source=Membership.Source.COMP if grant.comp else Membership.Source.PAID,
+                   status=Membership.Status.ACTIVE, started_at=now, current_period_end=grant.until,
+                   provider="" if grant.comp else grant.provider, provider_customer_id="" if grant.comp else grant.customer_id,
+                   awaiting_provider_sync=not grant.comp)
+        for grant in grants
+    ]
+    Membership.objects.bulk_create(memberships, batch_size=500)
+    MemberEvent.objects.bulk_create([
+        MemberEvent(user_id=grant.user_id, membership=membership, kind=MemberEvent.Kind.COMPED if grant.comp else MemberEvent.Kind.IMPORTED,
+                    to_status=membership.status, staff_user=staff_user, reader_visible=grant.comp, summary=grant.summary[:300], created_at=now)
+        for grant, membership in zip(grants, memberships)
+    ], batch_size=500)
+    return len(memberships)

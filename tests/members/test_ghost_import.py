@@ -131,23 +131,26 @@ def test_an_existing_account_is_matched_by_email_in_any_case_and_keeps_its_name(
     assert User.objects.filter(email__iexact="giorgi.paid@example.org").count() == 1
 
 
-def test_a_failing_row_mid_apply_rolls_everything_back(priced_tiers, importer, monkeypatch):
+@pytest.mark.parametrize("where", ["link", "memberships"])
+def test_a_failure_mid_apply_rolls_everything_back(priced_tiers, importer, monkeypatch, where):
     member_import = preview("ghost_old_header.csv", importer)
     before = state()
-    real_comp = services.comp_membership
-    calls = []
+    done = []
 
-    def comp_then_fail(**kwargs):
-        calls.append(kwargs["user"].email)
-        if len(calls) == 2:
+    def then_fail(real):
+        def wrapped(**kwargs):
+            done.append(real(**kwargs))  # the change is made, then the database fails
             raise RuntimeError("database hiccup")
-        return real_comp(**kwargs)
+        return wrapped
 
-    monkeypatch.setattr(services, "comp_membership", comp_then_fail)
+    if where == "link":
+        monkeypatch.setattr(ghost_import.payments, "link_customer", then_fail(ghost_import.payments.link_customer))
+    else:
+        monkeypatch.setattr(ghost_import.lifecycle, "create_imported_memberships", then_fail(ghost_import.lifecycle.create_imported_memberships))
     with pytest.raises(ImportRefused, match="nothing was changed"):
         apply_import(import_id=member_import.pk, staff_user=importer)
 
-    assert len(calls) == 2  # the first comp was made, then rolled back with everything else
+    assert len(done) == 1  # users, Ghost records and events were written before it, then rolled back with them
     assert state() == before
     member_import.refresh_from_db()
     assert member_import.status == "failed" and "database hiccup" in member_import.failure
