@@ -202,6 +202,14 @@ def lapse_ended_memberships(*, now: datetime | None = None) -> int:
             membership.status, membership.ended_at = Membership.Status.LAPSED, now
             membership.save(update_fields=["status", "ended_at", "updated_at"])
             kind = MemberEvent.Kind.COMP_ENDED if membership.source == Membership.Source.COMP else MemberEvent.Kind.LAPSED
+            if membership.awaiting_provider_sync:
+                # An imported member the provider never answered about: the bounded provisional access is over, but
+                # they may well be paying; no "your membership ended" email. Still flagged for staff; a later sync
+                # that finds the live subscription brings them back.
+                record_member_event(user_id=membership.user_id, membership=membership, kind=kind, from_status=before, to_status=membership.status,
+                                    reader_visible=False, summary="Provisional access ran out before the payment provider confirmed the subscription")
+                lapsed += 1
+                continue
             record_member_event(user_id=membership.user_id, membership=membership, kind=kind, from_status=before, to_status=membership.status,
                                 summary="Membership ended: access ran out")
             key = f"ended:{membership.pk}:{int(now.timestamp())}"

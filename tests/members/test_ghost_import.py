@@ -244,3 +244,19 @@ def test_a_gift_member_gets_an_open_ended_comp_and_a_paid_yearly_member_is_provi
     yearly = Membership.objects.get(user__email="yearly@example.org")
     assert (yearly.tier.name, yearly.interval, yearly.amount_minor, yearly.provider_subscription_id) == ("Insider", "year", 30000, "sub_yearly")
     assert not Membership.objects.filter(user__email="free@example.org").exists()
+
+
+def _export_of(count: int, offset: int = 0) -> bytes:
+    header = "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers"
+    rows = [f"q{i},q{i}@example.org,Reader {i},,true,{'true' if i % 3 == 0 else ''},{f'cus_q{i}' if i % 3 == 1 else ''},"
+            f"2022-01-01T00:00:00.000Z,,,{'Supporter' if i % 3 == 1 else ''}" for i in range(offset, offset + count)]
+    return ("\r\n".join([header, *rows]) + "\r\n").encode()
+
+
+@pytest.mark.parametrize("count", [6, 60])
+def test_the_preview_asks_the_database_the_same_few_questions_for_any_number_of_members(priced_tiers, importer, count, django_assert_max_num_queries):
+    for i in range(count):  # every member already has an account and a membership here: the costliest plan
+        MembershipFactory(user=UserFactory(username=f"q{i}", email=f"q{i}@example.org"), tier=priced_tiers["supporter"])
+    with django_assert_max_num_queries(12):
+        member_import = preview_import(filename="q.csv", data=_export_of(count), staff_user=importer)
+    assert member_import.counts["update"] == count

@@ -13,9 +13,12 @@ from django.test import Client
 from django.utils import timezone
 
 from members import ghost_sync
+from members.ghost_import import PROVISIONAL_DAYS
+from members.lifecycle import lapse_ended_memberships
 from members.ghost_import import apply_import, preview_import
 from members.models import GhostMember, MemberEvent, Membership
 from members.services import Audience, reader_standing
+from outlet.models import SentEmail
 from outlet.payments.models import Payment, SandboxObject
 from tests.members.ghost_exports.helpers import export, ghost_subscription, importer, stripe_http, subscriptions_of  # noqa: F401
 from tests.payments import stripe_objects as so
@@ -130,3 +133,23 @@ def test_the_sandbox_plays_stripe_for_an_imported_customer(priced_tiers, importe
     assert (membership.provider, membership.provider_subscription_id, membership.tier.name) == ("sandbox", "sbx_sub_ghost", "Insider")
     assert (membership.interval, membership.amount_minor, membership.currency, membership.current_period_end) == ("year", 12000, "USD", PERIOD_END)
     assert not membership.awaiting_provider_sync
+
+
+def test_provisional_access_is_bounded_and_a_late_answer_still_restores_it(priced_tiers, importer, stripe_http):
+    stripe_http.fail_connection()
+    import_rows(importer, PAID_ROW)
+    user = User.objects.get(email="paid@example.org")
+    later = timezone.now() + timedelta(days=PROVISIONAL_DAYS + 3)
+
+    with time_machine.travel(later):
+        assert lapse_ended_memberships() == 1
+        assert reader_standing(user=user).audience is Audience.LAPSED
+        assert not SentEmail.objects.filter(to="paid@example.org").exists()  # no "your membership ended": they may be paying
+        assert Membership.objects.get(user=user).awaiting_provider_sync  # still on the staff list
+
+        stripe_http.respond(subscriptions_of(ghost_subscription(sub_id="sub_g1", customer="cus_g1",
+                                                                period_end=int((later + timedelta(days=20)).timestamp()))))
+        assert ghost_sync.requeue_pending_syncs() == 1
+        membership = Membership.objects.get(user=user)
+        assert (membership.status, membership.provider_subscription_id, membership.awaiting_provider_sync) == ("active", "sub_g1", False)
+        assert reader_standing(user=user).is_member
