@@ -30,6 +30,13 @@ ACTION_LABELS = {
 }
 
 
+ROW_ACTION_TEXT = {
+    "create": "new account", "update": "update account", "unchanged": "no change", "link": "link Stripe customer",
+    "comp": "complimentary membership", "gift": "gift → complimentary", "provisional": "provisional paid access",
+    "skip": "skip", "error": "not imported",
+}
+
+
 class GhostUploadForm(forms.Form):
     file = forms.FileField(
         label="Ghost member export",
@@ -96,9 +103,10 @@ def preview_view(request, import_id: int, *, model_admin):
     show = request.GET.get("show", "errors" if member_import.error_count else "all")
     listed = [row for row in rows if "error" in row["actions"]] if show == "errors" else rows
     page = Paginator(listed, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    page_rows = [{**row, "action_text": ", ".join(ROW_ACTION_TEXT[action] for action in row["actions"])} for row in page]
     counts = [(ACTION_LABELS[action], member_import.counts.get(action, 0), action) for action in ghost_import.ACTIONS]
     return TemplateResponse(request, "admin/members/import/preview.html", _context(
-        model_admin, request, member_import=member_import, page=page, show=show, counts=counts,
+        model_admin, request, member_import=member_import, page=page, page_rows=page_rows, show=show, counts=counts,
         apply_form=ApplyForm(error_count=member_import.error_count), applied=member_import.status == MemberImport.Status.APPLIED,
         title=f"Ghost import: {member_import.filename}",
     ))
