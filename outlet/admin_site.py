@@ -52,8 +52,8 @@ def has_authenticator(user) -> bool:
 
 
 class OutletAdminSite(admin.AdminSite):
-    site_header = "Caucasus Ledger staff"
-    site_title = "Caucasus Ledger staff"
+    site_header = f"{settings.SITE_NAME} staff"
+    site_title = f"{settings.SITE_NAME} staff"
     index_title = "Newsroom administration"
 
     def has_permission(self, request: HttpRequest) -> bool:
