@@ -57,6 +57,7 @@ def test_a_membership_manager_signs_in_with_two_factor_and_comps_a_lapsed_member
     expect(page.locator(".messagelist")).to_contain_text(  # the admin capitalises messages
         re.compile(f"tamar@example.org now has a complimentary Supporter membership until {until:%d %B %Y}", re.I))
     expect(page.locator(".member-timeline")).to_contain_text("eka")
+    assert axe_problems(page) == []  # the member page, as staff see it after an action
     membership = Membership.objects.get(user=tamar)
     assert membership.source == Membership.Source.COMP and membership.status == Membership.Status.ACTIVE
     assert MemberEvent.objects.filter(user=tamar, staff_user=staff).exists()

@@ -193,3 +193,10 @@ def test_an_emailed_sign_in_code_is_no_second_factor(client, mailoutbox):
     assert response.redirect_chain[-1][0] == "/accounts/2fa/authenticate/"
     client.post("/accounts/2fa/authenticate/", {"code": current_totp_code(secret)})
     assert client.get("/admin/").status_code == 200
+
+
+def test_staff_find_their_two_factor_settings_from_every_admin_page(client):
+    client.force_login(staff_member())
+    page = client.get("/admin/").content.decode()
+    assert '<a href="/accounts/2fa/">Two-factor sign-in</a>' in page
+    assert client.get("/accounts/2fa/").status_code == 200
