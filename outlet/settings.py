@@ -228,6 +228,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME  # the name staff see in their authenticator app
 MFA_TRUST_ENABLED = False  # no "trust this browser": every staff sign-in asks for a code
+# Accept the code of the 30-second step before and after the current one (RFC 6238's advice): a phone's clock a
+# little off, or a code typed as it changes, still works; a used code is refused for the whole window.
+MFA_TOTP_TOLERANCE = 1
 # The admin demands a session that passed two-factor sign-in. On in every profile; production refuses to turn it off.
 ADMIN_REQUIRES_MFA = env_bool("ADMIN_REQUIRES_MFA", default=True)
 if IS_PRODUCTION and not ADMIN_REQUIRES_MFA:

@@ -45,6 +45,16 @@ def current_totp_code(secret: str) -> str:
     return format_hotp_value(hotp_value(secret, counter))
 
 
+def a_wrong_code(secret: str) -> str:
+    """Six digits that are none of the codes allauth accepts now (its tolerance window included)."""
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(time.time()) // app_settings.TOTP_PERIOD
+    valid = {format_hotp_value(hotp_value(secret, counter + step)) for step in range(-2, 3)}
+    return next(code for code in ("123456", "654321", "111111", "999999", "000001", "424242") if code not in valid)
+
+
 def mark_session_second_factor(client: Client, user) -> None:
     """Write the session's allauth authentication log as a password + authenticator-code sign-in would."""
     from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY

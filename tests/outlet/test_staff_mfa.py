@@ -13,7 +13,7 @@ from django.test import Client
 
 from tests.factories import UserFactory
 from tests.outlet.test_settings import PRODUCTION_ENV, run_manage
-from tests.staff import (TEST_PASSWORD, current_totp_code, force_login_without_second_factor,
+from tests.staff import (TEST_PASSWORD, a_wrong_code, current_totp_code, force_login_without_second_factor,
                          give_authenticator_app)
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_setting_up_the_app_with_its_first_code_opens_the_admin(client, mailoutb
     setup_page = client.get(SETUP_PAGE)
     secret = setup_page.context["form"].secret
 
-    response = client.post(SETUP_PAGE, {"code": "000000" if current_totp_code(secret) != "000000" else "111111"})
+    response = client.post(SETUP_PAGE, {"code": a_wrong_code(secret)})
     assert response.status_code == 200 and not Authenticator.objects.filter(user=staff).exists()
     codes_page = client.post(SETUP_PAGE, {"code": current_totp_code(secret)}, follow=True)
 
@@ -104,9 +104,7 @@ def test_a_wrong_authenticator_code_does_not_sign_in(client):
     staff = staff_member()
     secret = give_authenticator_app(staff)
     sign_in_with_password(client, staff)
-    wrong = "123456" if current_totp_code(secret) != "123456" else "654321"
-
-    response = client.post("/accounts/2fa/authenticate/", {"code": wrong})
+    response = client.post("/accounts/2fa/authenticate/", {"code": a_wrong_code(secret)})
     assert response.status_code == 200
     assert "Incorrect code" in response.content.decode()
     assert client.get("/admin/").status_code == 302
@@ -200,3 +198,16 @@ def test_staff_find_their_two_factor_settings_from_every_admin_page(client):
     page = client.get("/admin/").content.decode()
     assert '<a href="/accounts/2fa/">Two-factor sign-in</a>' in page
     assert client.get("/accounts/2fa/").status_code == 200
+
+
+def test_an_authenticator_code_cannot_be_replayed_by_someone_who_saw_it(client):
+    staff = staff_member()
+    secret = give_authenticator_app(staff)
+    code = current_totp_code(secret)
+    sign_in_with_password(client, staff)
+    assert client.post("/accounts/2fa/authenticate/", {"code": code})["Location"] == "/admin/"
+
+    onlooker = Client()  # knows the password and watched the code being typed
+    sign_in_with_password(onlooker, staff)
+    assert "Incorrect code" in onlooker.post("/accounts/2fa/authenticate/", {"code": code}).content.decode()
+    assert onlooker.get("/admin/").status_code == 302
