@@ -302,3 +302,19 @@ def test_all_time_gifts_match_the_campaign_counters_kept_by_the_payment_pipeline
         assert report[currency].all_time.net_minor == counter.raised_minor
         fully_refunded = Donation.objects.filter(campaign=campaign, currency=currency, status=Donation.Status.REFUNDED).count()
         assert report[currency].all_time.gifts - fully_refunded == counter.donations
+
+
+# --- Cost ---------------------------------------------------------------------------------------------------------
+
+
+def test_each_figure_is_one_grouped_query_not_one_per_month_or_campaign(known_data, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        membership_recurring_revenue()
+    with django_assert_num_queries(2):  # the counts, and the tiers' names
+        members_by_tier(now=NOW)
+    with django_assert_num_queries(1):  # all three series, all twelve months
+        member_movement_by_month(now=NOW)
+    with django_assert_num_queries(2):  # every campaign, currency and month; and the campaigns' titles
+        gifts_by_campaign(now=NOW)
+    with django_assert_num_queries(1):
+        recurring_gift_revenue()
