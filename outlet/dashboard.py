@@ -95,7 +95,7 @@ def combine_recurring(memberships: list[MembershipRecurringRevenue], gifts: list
 
 def tiers_chart(tiers: list[TierMembers]) -> BarChart:
     return BarChart(
-        chart_id="members-by-tier", title="Members with access now, by tier",
+        chart_id="chart-members-by-tier", title="Members with access now, by tier",
         description="Stacked bars per tier: paying members and complimentary members. " + "; ".join(
             f"{t.name}: {t.paid} paying, {t.comp} complimentary" for t in tiers) + ".",
         labels=[t.name for t in tiers],
@@ -106,7 +106,7 @@ def tiers_chart(tiers: list[TierMembers]) -> BarChart:
 
 def movement_chart(movement: list[MonthMovement]) -> BarChart:
     return BarChart(
-        chart_id="member-movement", title=f"New, cancelled and lapsed members per month (last {len(movement)} months)",
+        chart_id="chart-member-movement", title=f"New, cancelled and lapsed members per month (last {len(movement)} months)",
         description="Grouped bars per month: members who joined, who cancelled, and whose membership ended. " + "; ".join(
             f"{month_label(m.month)}: {m.new} new, {m.cancelled} cancelled, {m.lapsed} lapsed" for m in movement) + ".",
         labels=[month_label(m.month) for m in movement],
@@ -119,7 +119,7 @@ def movement_chart(movement: list[MonthMovement]) -> BarChart:
 def campaign_chart(gifts: CampaignGifts) -> BarChart:
     currency = gifts.currency
     return BarChart(
-        chart_id=f"campaign-{gifts.campaign_id}-{currency.lower()}",
+        chart_id=f"chart-campaign-{gifts.campaign_id}-{currency.lower()}",
         title=f"{gifts.title}: gifts in {currency} per month (last {len(gifts.months)} months)",
         description=f"Stacked bars per month: net (kept) and refunded; together they are the gross raised in {currency}. " + "; ".join(
             f"{month_label(m.month)}: {format_money(m.totals.net_minor, currency)} net, {format_money(m.totals.refunded_minor, currency)} refunded"

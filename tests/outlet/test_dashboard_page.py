@@ -155,7 +155,7 @@ def test_gifts_per_campaign_last_twelve_months_and_all_time(known_page):
     ]
     # One chart and one monthly table per campaign and currency.
     assert html.count('class="revenue-chart"') == 3
-    february = [r for r in table_rows(re.search(r'id="campaign-\d+-gel-data".*?</table>', html, re.S).group(0)) if r and r[0] == "Feb 2026"]
+    february = [r for r in table_rows(re.search(r'id="chart-campaign-\d+-gel-data".*?</table>', html, re.S).group(0)) if r and r[0] == "Feb 2026"]
     assert february == [["Feb 2026", "GEL\u00a0150", "GEL\u00a0100", "GEL\u00a050", "2"]]
 
 
@@ -165,6 +165,12 @@ def test_every_chart_is_a_labelled_image_with_a_title_and_description(known_page
     for chart in charts:
         assert 'role="img"' in chart and 'aria-label="' in chart and "<title id=" in chart and "<desc id=" in chart
         assert "<rect" in chart  # bars
+    ids = re.findall(r'\sid="([^"]+)"', known_page)
+    assert len(ids) == len(set(ids)), "element ids are unique"
+    # Under each chart, before anything else, a table with its numbers.
+    for chart_id in re.findall(r'<figure class="revenue-figure" id="([^"]+)"', known_page):
+        after = known_page[known_page.index(f'<figure class="revenue-figure" id="{chart_id}"'):]
+        assert re.search(r"<table[^>]*>", after).group(0).endswith(f'id="{chart_id}-data">'), chart_id
     assert "https://" not in "".join(re.findall(r'<(?:script|link)[^>]*>', known_page)).replace("https://www.w3.org", "")
 
 
