@@ -11,7 +11,8 @@ process: one warm-up, then --repeat timed requests (median and p95), then one mo
 CaptureQueriesContext for the query count and the slowest statements, which are EXPLAIN ANALYZEd. CSV exports run
 each in a fresh process (so the RSS peak is the export's, not an earlier page's): once plain for time and RSS
 growth, once under tracemalloc for the Python heap peak (see EXPORTS: a small filtered export beside each big one
-shows whether memory stays flat). Writes bench/results/staff_admin.json.
+shows whether memory stays flat). Then each export is downloaded through gunicorn started as the Procfile starts it
+(workers, timeout), to see whether the whole file arrives. Writes bench/results/staff_admin.json.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import shlex
 import statistics
 import subprocess
 import sys
@@ -271,12 +273,67 @@ def run_export(name: str) -> dict:
     return result
 
 
+def procfile_gunicorn(port: int) -> list[str]:
+    """The Procfile's web command (its workers, worker class and timeout) serving bench.wsgi on `port`."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    words = shlex.split(line.removeprefix("web:").replace("${PORT:-8000}", str(port)))
+    command, skip = [], False
+    for word in words[1:]:  # words[0] is "gunicorn"
+        if skip:
+            skip = False
+        elif word == "--access-logfile":
+            skip = True
+        elif word.endswith("wsgi:application"):
+            command.append("bench.wsgi:application")
+        elif word.startswith("0.0.0.0:"):
+            command.append(f"127.0.0.1:{port}")
+        else:
+            command.append(word)
+    return [sys.executable, "-m", "gunicorn", *command, "--log-level", "warning"]
+
+
+def http_exports(session_key: str, expected: dict[str, int], *, port: int = 8136) -> dict:
+    """Each export downloaded through gunicorn as deployed: does the whole file arrive, and how fast?"""
+    import http.client
+    import urllib.request
+
+    from bench.article_load import wait_until_up  # the readiness check the other benchmarks use
+
+    command = procfile_gunicorn(port)
+    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())
+    base = f"http://127.0.0.1:{port}"
+    results: dict = {"command": " ".join(command[2:])}
+    try:
+        wait_until_up(base + "/__bench__/bare/")
+        for name, rows in expected.items():
+            request = urllib.request.Request(base + export_url(name), headers={"Cookie": f"sessionid={session_key}"})
+            started = time.perf_counter()
+            received = lines = 0
+            error = ""
+            try:
+                with urllib.request.urlopen(request, timeout=900) as response:
+                    status = response.status
+                    while chunk := response.read(1 << 16):
+                        received += len(chunk)
+                        lines += chunk.count(b"\n")
+            except (http.client.IncompleteRead, ConnectionError, OSError) as exc:
+                status, error = "cut off", f"{exc.__class__.__name__}: {exc}"[:200]
+            results[name] = {"status": status, "seconds": round(time.perf_counter() - started, 1), "rows_received": max(0, lines - 1),
+                             "rows_expected": rows, "complete": lines - 1 == rows, "bytes": received, "error": error}
+            print(f"export over HTTP {name}: {results[name]}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--min-members", type=int, default=100_000)
     parser.add_argument("--min-donations", type=int, default=1_000_000)
     parser.add_argument("--skip-donation-export", action="store_true")
+    parser.add_argument("--skip-http", action="store_true", help="do not download the exports through gunicorn")
     parser.add_argument("--export", choices=list(EXPORTS), help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -299,6 +356,9 @@ def main() -> None:
     for name in [name for name in EXPORTS if not (args.skip_donation_export and name.startswith("gifts"))]:
         results["exports"][name] = run_export(name)
         print(f"export {name}: {results['exports'][name]}", flush=True)
+    if not args.skip_http:
+        expected = {name: export["rows"] for name, export in results["exports"].items() if "rows" in export}
+        results["http_exports"] = http_exports(client.cookies["sessionid"].value, expected)
 
     # The statements that cost the most, page by page, with their plans.
     for name, page in results["pages"].items():
@@ -337,6 +397,13 @@ def print_table(results: dict) -> None:
         print(f"CSV export of {name}: {export['rows']:,} rows, {export['bytes'] / 2**20:.1f} MB in {export['seconds']} s "
               f"({export['sql_seconds']} s SQL, {export['queries']} queries); RSS grew {export['rss_growth_mb']} MB "
               f"(peak {export['rss_peak_mb']} MB){traced}")
+    http = results.get("http_exports", {})
+    if http:
+        print(f"\nExports downloaded through gunicorn as the Procfile runs it ({http['command']}):")
+    for name, download in http.items():
+        if name != "command":
+            verdict = "complete" if download["complete"] else f"INCOMPLETE: {download['rows_received']:,} of {download['rows_expected']:,} rows"
+            print(f"  {name}: {download['status']}, {download['seconds']} s, {verdict}")
     for name, plans in results["explain"].items():
         for item in plans:
             print(f"\n-- {name}: {item['ms']} ms\n{item['sql'][:600]}")
