@@ -54,12 +54,9 @@ def sync_ghost_member(*, ghost_member_id: int) -> str:
         _finish(ghost, GhostMember.SyncStatus.FAILED, f"{exc} Check that the right Stripe account is connected; "
                                                        "the member keeps provisional access until it ends.")
         return "unknown customer"
-    except ProviderError as exc:
+    except ProviderError as exc:  # unreachable, or not configured (no keys): the task retries, the sweep re-queues
         GhostMember.objects.filter(pk=ghost.pk).update(sync_note=f"Could not ask {provider_id} yet ({exc}); asking again."[:300])
         raise
-    except Exception as exc:  # a provider that is not configured (no keys) is as unreachable as a network outage
-        GhostMember.objects.filter(pk=ghost.pk).update(sync_note=f"Could not ask {provider_id} yet ({exc}); asking again."[:300])
-        raise ProviderError(str(exc)) from exc
     chosen, live_count = _following(subscriptions)
     first_time = ghost.sync_status != GhostMember.SyncStatus.SYNCED
     if chosen is None:
