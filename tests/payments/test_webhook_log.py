@@ -135,3 +135,16 @@ def test_without_the_reprocess_permission_the_action_is_not_offered_and_not_run(
     assert event.attempts == 1 and not LogEntry.objects.exists()
     _, nobody = staff_with("donations.view_donation", username="nobody")
     assert nobody.get(LOG).status_code == 403
+
+
+def test_the_newest_events_come_first_and_a_long_log_is_not_counted_to_the_end(monkeypatch):
+    from outlet.payments.admin import EventPaginator
+
+    for n in range(3):
+        stored_event(event_id=f"evt_{n}")
+    _, client = staff_with(*FINANCE_LOG)
+    html = client.get(LOG).content.decode()
+    assert html.index("evt_2") < html.index("evt_1") < html.index("evt_0")
+    assert "3 webhook events" in html
+    monkeypatch.setattr(EventPaginator, "cap", 2)
+    assert "More than 2 events" in client.get(LOG).content.decode()
