@@ -191,3 +191,5 @@ def test_a_member_page_costs_the_same_for_a_short_or_a_long_history(staff_client
     long = queries_of(client, url)
 
     assert long == short
+    page = client.get(url).content.decode()
+    assert "Payment 29 received" in page and "Q-" in page, "the long history is on the page that was counted"
