@@ -144,6 +144,11 @@ def page_cases() -> list[tuple[str, str]]:
         ("gifts: list", url("admin:donations_donation_changelist")),
         ("campaign page (per-outlet totals)", url("admin:donations_campaign_change", campaign.pk)),
         ("revenue dashboard", url("revenue:dashboard")),
+        # The other long lists staff open: 2.1M payments, 0.5M timeline rows, 0.35M receipts, 0.1M provider events.
+        ("payments list", url("admin:payments_payment_changelist")),
+        ("webhook log, one event type", url("admin:payments_webhookevent_changelist", query="type__exact=checkout.session.completed")),
+        ("member events list", url("admin:members_memberevent_changelist")),
+        ("receipts list", url("admin:donations_receipt_changelist")),
     ]
     return cases
 
