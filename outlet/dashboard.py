@@ -1,8 +1,9 @@
 """The revenue dashboard: one admin page for the revenue team with recurring revenue, members, churn and
 fundraising, each with a chart and the exact numbers.
 
-The figures come from members.stats and donations.stats (plain functions, one grouped query each); this module
-only puts them side by side and draws the charts, so the page costs the same number of queries whatever the data."""
+The figures come from members.stats and donations.stats (plain functions, grouped queries); this module only puts
+them side by side and draws the charts, so the page costs the same number of queries whatever the data (14, or 15
+when the gifts' older months have to be read again rather than taken from their checked snapshot)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from donations.models import Campaign, CampaignTotal, Donation, RecurringDonation
@@ -35,6 +37,11 @@ _sequence = itertools.count(1)
 def at_now():
     with time_machine.travel(NOW, tick=False):
         yield NOW
+
+
+@pytest.fixture(autouse=True)
+def _no_snapshot_from_another_test():
+    cache.clear()
 
 
 # --- The hand-computed data set -------------------------------------------------------------------------------
@@ -295,7 +302,15 @@ def test_all_time_gifts_match_the_campaign_counters_kept_by_the_payment_pipeline
     get_provider("sandbox").refund(payment_ref=paid[1]["payment"], amount_minor=2500, idempotency_key="full")
     get_provider("sandbox").refund(payment_ref=paid[3]["payment"], amount_minor=1200, idempotency_key="part")
 
+    cache.clear()
     report = {row.currency: row for row in gifts_by_campaign(now=timezone.now())}
+    # The counters the pipeline kept reconcile with the rows: the next reading reuses the older months' snapshot.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as again:
+        assert {row.currency: row for row in gifts_by_campaign(now=timezone.now())} == report
+    assert len(again) == 4
     counters = {t.currency: t for t in CampaignTotal.objects.filter(campaign=campaign)}
     assert (report["GEL"].all_time.gross_minor, report["GEL"].all_time.refunded_minor, report["GEL"].all_time.gifts) == (14500, 3700, 3)
     for currency, counter in counters.items():
@@ -314,7 +329,89 @@ def test_each_figure_is_one_grouped_query_not_one_per_month_or_campaign(known_da
         members_by_tier(now=NOW)
     with django_assert_num_queries(1):  # all three series, all twelve months
         member_movement_by_month(now=NOW)
-    with django_assert_num_queries(2):  # every campaign, currency and month; and the campaigns' titles
+    # The current month, the counters, the number of gifts, the older months (no snapshot yet), the titles.
+    with django_assert_num_queries(5):
         gifts_by_campaign(now=NOW)
     with django_assert_num_queries(1):
         recurring_gift_revenue()
+
+
+# --- The older months' snapshot -----------------------------------------------------------------------------------
+
+
+def counters_as_the_pipeline_keeps_them() -> None:
+    """CampaignTotal as donations.services keeps it with each gift and refund: net raised, gifts not fully refunded."""
+    CampaignTotal.objects.all().delete()
+    for row in Donation.objects.values("campaign_id", "currency").annotate(
+            raised=Sum(F("amount_minor") - F("amount_refunded_minor")),
+            kept=Count("id", filter=Q(amount_refunded_minor__lt=F("amount_minor")))).order_by():
+        CampaignTotal.objects.create(campaign_id=row["campaign_id"], currency=row["currency"], raised_minor=row["raised"],
+                                     donations=row["kept"], net_minor=0)
+
+
+def figures(report) -> dict:
+    return {(r.title, r.currency): ({m.month: (m.totals.gross_minor, m.totals.refunded_minor, m.totals.gifts) for m in r.months
+                                     if m.totals.gifts}, (r.all_time.gross_minor, r.all_time.refunded_minor, r.all_time.gifts)) for r in report}
+
+
+def test_older_months_are_reused_only_while_they_reconcile_with_the_campaign_counters(known_data, django_assert_num_queries):
+    Donation.objects.filter(donated_at__gt=NOW).delete()  # a gift dated in the future would always force a fresh count
+    counters_as_the_pipeline_keeps_them()
+    expected = figures(gifts_by_campaign(now=NOW))
+    assert expected == {key: ({m: t for m, t in months.items()}, all_time) for key, (months, all_time) in KNOWN["gifts"].items()}
+    with django_assert_num_queries(4):  # the older months come from the snapshot
+        assert figures(gifts_by_campaign(now=NOW)) == expected
+
+    # A new gift this month: read live, the snapshot still holds.
+    safety = known_data["safety"]
+    gift(safety, amount_minor=700, currency="GEL", at=NOW - timedelta(hours=1))
+    counters_as_the_pipeline_keeps_them()
+    with django_assert_num_queries(4):
+        june = figures(gifts_by_campaign(now=NOW))[("Safety fund", "GEL")][0][date(2026, 6, 1)]
+    assert june == (3700, 1000, 2)
+
+    # A refund of a January gift: the counters disagree with the snapshot, the older months are read again.
+    january = Donation.objects.get(campaign=safety, amount_minor=2500)
+    Donation.objects.filter(pk=january.pk).update(amount_refunded_minor=500)
+    counters_as_the_pipeline_keeps_them()
+    with django_assert_num_queries(5):
+        safety_gel = figures(gifts_by_campaign(now=NOW))[("Safety fund", "GEL")]
+    assert safety_gel[0][date(2026, 1, 1)] == (2500, 500, 1) and safety_gel[1] == (21200, 11500, 5)
+
+
+def test_a_full_refund_and_a_late_gift_of_the_same_amount_in_older_months_are_both_seen(known_data):
+    """Net and gifts-not-refunded per campaign stay the same (+5000 -5000, +1 -1); the number of rows does not."""
+    Donation.objects.filter(donated_at__gt=NOW).delete()
+    counters_as_the_pipeline_keeps_them()
+    gifts_by_campaign(now=NOW)
+    safety = known_data["safety"]
+    february = Donation.objects.get(campaign=safety, amount_minor=5000)
+    Donation.objects.filter(pk=february.pk).update(amount_refunded_minor=5000, status=Donation.Status.REFUNDED)
+    gift(safety, amount_minor=5000, currency="GEL", at=datetime(2026, 3, 10, 12, 0, tzinfo=TBILISI))  # arrives late, dated March
+    counters_as_the_pipeline_keeps_them()
+    months, all_time = figures(gifts_by_campaign(now=NOW))[("Safety fund", "GEL")]
+    assert months[date(2026, 2, 1)] == (15000, 15000, 2) and months[date(2026, 3, 1)] == (5000, 0, 1)
+    assert all_time == (25500, 16000, 5)
+
+
+def test_a_new_month_starts_a_new_snapshot(known_data, django_assert_num_queries):
+    Donation.objects.filter(donated_at__gt=NOW).delete()
+    counters_as_the_pipeline_keeps_them()
+    gifts_by_campaign(now=NOW)
+    next_month = datetime(2026, 7, 1, 0, 30, tzinfo=TBILISI)
+    with django_assert_num_queries(5):
+        report = gifts_by_campaign(now=next_month)
+    safety_gel = next(r for r in report if (r.title, r.currency) == ("Safety fund", "GEL"))
+    assert [m.month for m in safety_gel.months][-1] == date(2026, 7, 1)
+    assert safety_gel.months[-2].totals == GiftTotals(3000, 1000, 1)  # June, now an older month
+
+
+def test_with_the_cache_down_the_figures_are_read_from_the_gifts(known_data, monkeypatch):
+    class CacheDown:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+        set = get
+
+    monkeypatch.setattr("donations.stats.cache", CacheDown())
+    assert figures(gifts_by_campaign(now=NOW)) == {key: (months, all_time) for key, (months, all_time) in KNOWN["gifts"].items()}

@@ -47,6 +47,13 @@ def known_page(finance, at_now):
     return response.content.decode()
 
 
+@pytest.fixture(autouse=True)
+def _no_snapshot_from_another_test():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def at_now():
     import time_machine
@@ -207,4 +214,4 @@ def test_the_page_costs_the_same_number_of_queries_with_more_data(finance, at_no
         gift(safety, amount_minor=1000 + i, currency="GEL" if i % 2 else "USD", at=NOW - timedelta(days=i * 9), refunded_minor=i % 5)
         monthly_gift(safety, amount_minor=500 + i, currency="EUR")
     assert queries() == small
-    assert small <= 12, f"{small} queries"
+    assert small <= 15, f"{small} queries"  # 14 when the gifts' older months come from their snapshot
