@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import models, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from members.models import Tier, TierPrice
@@ -25,15 +23,14 @@ from outlet.demo.articles import ARTICLES
 from outlet.demo.fundraiser import ensure_demo_fundraiser
 from outlet.demo.images import describe_hero, render_hero
 from outlet.demo.spec import DemoArticle
+from outlet.demo.staff import DEMO_STAFF, DEMO_TOTP_SECRET, ensure_demo_staff
 from outlet.models import Article, Author, Byline, Prompt, Region, Section, Tag
 from outlet.sanitize import sanitize_body
 
-EDITOR_USERNAME = "editor"
-EDITOR_EMAIL = "editor@example.com"
-EDITOR_PASSWORD = "outlet-demo-password"  # local demo only; never created when IS_PRODUCTION
+DEMO_STAFF_PASSWORD = "outlet-demo-password"  # local demo only; never created when IS_PRODUCTION
 HERO_CREDIT = "Illustration: Caucasus Ledger"
 
-KINDS = ["sections", "regions", "tags", "authors", "tiers", "tier prices", "prompts", "articles", "editor accounts"]
+KINDS = ["sections", "regions", "tags", "authors", "tiers", "tier prices", "prompts", "articles", "staff accounts"]
 
 
 @dataclass
@@ -200,31 +197,16 @@ def _attach_hero(article: Article, spec: DemoArticle) -> None:
 def _ensure_editor(tally: Tally) -> None:
     if settings.IS_PRODUCTION:
         tally.notes.append(
-            f"WARNING: not creating the demo superuser '{EDITOR_USERNAME}' because IS_PRODUCTION is true; "
-            "create real staff accounts with `manage.py createsuperuser`."
+            f"WARNING: not creating the demo staff accounts because IS_PRODUCTION is true; create real staff "
+            "accounts with `manage.py createsuperuser` and give them roles (groups) in the admin."
         )
         return
-    user_model = get_user_model()
-    if user_model.objects.filter(Q(username=EDITOR_USERNAME) | Q(email__iexact=EDITOR_EMAIL)).exists():
-        tally.count("editor accounts", present=1)
-        note = "(created earlier; if its password was changed, the new one applies)"
-    else:
-        _create_editor(user_model)
-        tally.count("editor accounts", created=1)
-        note = "(just created)"
+    created, present = ensure_demo_staff(password=DEMO_STAFF_PASSWORD)
+    tally.count("staff accounts", created=created, present=present)
+    accounts = ", ".join(f"{staff.email} ({staff.role or 'superuser'})" for staff in DEMO_STAFF)
     tally.notes.append(
-        f"Staff login for the local demo only {note}: {EDITOR_EMAIL} / {EDITOR_PASSWORD} (username "
-        f"'{EDITOR_USERNAME}') at /admin/ — local demo only, never use these credentials anywhere else."
+        f"Staff sign-in for the local demo only: {accounts}, password {DEMO_STAFF_PASSWORD}, at /admin/. The admin asks "
+        f"for an authenticator code: `manage.py demo_totp_code` prints it (secret {DEMO_TOTP_SECRET}). Local demo "
+        "only, never use these credentials anywhere else."
     )
-
-
-@transaction.atomic
-def _create_editor(user_model) -> None:
-    from allauth.account.models import EmailAddress
-
-    user = user_model.objects.create_superuser(
-        username=EDITOR_USERNAME, email=EDITOR_EMAIL, password=EDITOR_PASSWORD, first_name="Demo", last_name="Editor"
-    )
-    # Sign-in is by email; a verified address spares the demo editor a confirmation email.
-    EmailAddress.objects.create(user=user, email=EDITOR_EMAIL, verified=True, primary=True)
 
