@@ -73,6 +73,20 @@ class AccessNowFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CurrencyFilter(admin.SimpleListFilter):
+    """The currencies members pay in (one DISTINCT query); comps without a currency are not an empty choice."""
+
+    title = "currency"
+    parameter_name = "currency"
+
+    def lookups(self, request, model_admin):
+        currencies = Membership.objects.exclude(currency="").order_by("currency").values_list("currency", flat=True).distinct()
+        return [(code, code) for code in currencies]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(currency=self.value()) if self.value() else queryset
+
+
 class JoinedFilter(admin.DateFieldListFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,7 +134,7 @@ def lifetime_text(membership: Membership) -> str:
 @admin.register(Membership)
 class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
     list_display = ["member", "tier", "status_label", "since", "next_charge", "lifetime_value"]
-    list_filter = ["status", AccessNowFilter, "tier", "interval", "currency", "source",
+    list_filter = ["status", AccessNowFilter, "tier", "interval", CurrencyFilter, "source",
                    ("started_at", JoinedFilter), ("ended_at", EndedFilter), "awaiting_provider_sync"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "provider_customer_id", "provider_subscription_id"]
     search_help_text = "Search by email, name, or the payment provider's customer or subscription id."
