@@ -8,7 +8,6 @@ import logging
 import re
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -23,8 +22,8 @@ from django.utils.text import smart_split, unescape_string_literal
 from donations import exports, receipts, staff
 from donations.models import AllocationEntry, CampaignCurrency, Donation, Receipt, RecurringDonation
 from outlet.money import format_money
+from outlet.payments import services as payments
 from outlet.payments.admin import CappedCountPaginator
-from outlet.payments.models import Payment
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +32,6 @@ RESEND_PERMISSION = "donations.resend_receipt"
 EXPORT_PERMISSION = "donations.export_donations"
 RECEIPT_NUMBER = re.compile(r"(\d{4})-(\d{6,})")
 WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-# A provider's id for a payment, charge or invoice: "pi_3Nx…", "ch_…", "in_…", "sbx_ch_…".
-PAYMENT_REF = re.compile(r"[a-z]{2,5}(?:_[a-z]{2,5})?_[A-Za-z0-9]{6,}")
 
 
 # --- Filters ------------------------------------------------------------------------------------------------
@@ -158,8 +155,8 @@ class DonationAdmin(ReadOnlyAdmin):
     list_display = ["donated_at", "campaign", "amount", "net", "status", "monthly", "donor"]
     list_filter = ["campaign", ("donated_at", admin.DateFieldListFilter), "status", MonthlyFilter, CurrencyFilter, ReceiptFilter]
     search_fields = ["email", "name", "display_name"]
-    search_help_text = ("A whole email address, a receipt number (2026-000123) or a payment id (pi_…, ch_…) finds gifts "
-                        "at once; other words search names and the start of email addresses.")
+    search_help_text = ("A whole email address, a receipt number (2026-000123) or a payment or subscription id (pi_…, ch_…, "
+                        "sub_…) finds gifts at once; other words search names and the start of email addresses.")
     list_select_related = ["campaign"]
     show_full_result_count = False  # no second count of every gift
     paginator = GiftPaginator  # at most 10,000 counted: an exact count of a million gifts cost 50-200 ms a page
@@ -184,22 +181,13 @@ class DonationAdmin(ReadOnlyAdmin):
             return queryset.filter(email__iexact=term), False
         if "@" in term and " " not in term:  # the start of an address: "nino@", "nino@exam"
             return queryset.filter(email__istartswith=term), False
-        if PAYMENT_REF.fullmatch(term):
-            payment_ids = list(Payment.objects.filter(provider__in=self.payment_providers(), provider_ref=term).values_list("pk", flat=True))
-            if not payment_ids:  # a charge or payment intent behind an invoice: a slower scan of the other ids
-                payment_ids = list(Payment.objects.filter(other_refs__contains=term).values_list("pk", flat=True)[:100])
-            if payment_ids:
-                return queryset.filter(payment_id__in=payment_ids), False
+        if payments.PROVIDER_ID.fullmatch(term) and (found := payments.payment_ids_for_ref(ref=term)):
+            return queryset.filter(payment_id__in=found), False  # a subscription's id finds all its monthly gifts
         for word in smart_split(term):
             if word.startswith(('"', "'")) and word[0] == word[-1]:
                 word = unescape_string_literal(word)
             queryset = queryset.filter(Q(name__icontains=word) | Q(display_name__icontains=word) | Q(email__istartswith=word))
         return queryset, False
-
-    @staticmethod
-    def payment_providers() -> list[str]:
-        """Named in the payment-ref search so PostgreSQL uses the (provider, provider_ref) unique index."""
-        return sorted({"stripe", "sandbox", settings.PAYMENT_PROVIDER})
 
     # --- Columns ---
 

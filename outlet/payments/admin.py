@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -18,7 +19,8 @@ from outlet.payments import services
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 
 REPROCESS_PERMISSION = "payments.reprocess_webhookevent"
-REPROCESS_AT_ONCE = 500  # one confirmation lists (and queues) at most this many events
+REPROCESS_AT_ONCE = 500
+  # one confirmation lists (and queues) at most this many events
 
 
 class CappedCountPaginator(Paginator):
@@ -47,16 +49,17 @@ class EventPaginator(CappedCountPaginator):
 
 
 class CachedValuesFilter(admin.SimpleListFilter):
-    """Choices from a DISTINCT over the event log, remembered for ten minutes: the log grows by every event a
-    provider sends, and the plain field filter would scan it on every page view."""
+    """Choices from a DISTINCT over a big table, remembered for ten minutes: the event log and the payments grow
+    with every event, and Django's plain field filter would scan them on every page view."""
 
+    model: type = WebhookEvent
     field = ""
 
     def lookups(self, request, model_admin):
-        key = f"admin:webhookevent:{self.field}-choices"
+        key = f"admin:{self.model._meta.label_lower}:{self.field}-choices"
         values = cache.get(key)
         if values is None:
-            values = list(WebhookEvent.objects.order_by(self.field).values_list(self.field, flat=True).distinct()[:200])
+            values = list(self.model.objects.order_by(self.field).values_list(self.field, flat=True).distinct()[:200])
             cache.set(key, values, 600)
         return [(value, value) for value in values]
 
@@ -70,6 +73,20 @@ class TypeFilter(CachedValuesFilter):
 
 class ProviderFilter(CachedValuesFilter):
     title = parameter_name = field = "provider"
+
+
+class PaymentProviderFilter(CachedValuesFilter):
+    model = Payment
+    title = parameter_name = field = "provider"
+
+
+class PaymentCurrencyFilter(CachedValuesFilter):
+    model = Payment
+    title = parameter_name = field = "currency"
+
+
+class PaymentPaginator(CappedCountPaginator):
+    noun = "payments"
 
 
 @admin.register(WebhookEvent)
@@ -143,11 +160,24 @@ class WebhookEventAdmin(admin.ModelAdmin):
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = ["paid_at", "purpose", "user", "email", "amount_minor", "currency", "amount_refunded_minor", "status", "provider"]
-    list_filter = ["purpose", "status", "provider", "currency"]
+    list_filter = ["purpose", "status", PaymentProviderFilter, PaymentCurrencyFilter]
     search_fields = ["provider_ref", "other_refs", "email", "user__email", "customer_id", "subscription_id"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in Payment._meta.fields]
     show_full_result_count = False
+    search_help_text = "A payment, invoice or subscription id (pi_…, in_…, sub_…) or a whole email finds payments at once."
+    paginator = PaymentPaginator
+    ordering = ["-pk"]  # recorded order; paid_at alone has no index (0.33 s to sort 1M payments at the bench)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Ids are matched whole on their indexes and an email whole (Django's substring search over six columns
+        took 1.2 s over a million payments); anything else falls back to that search."""
+        term = search_term.strip()
+        if services.PROVIDER_ID.fullmatch(term) and (found := services.payment_ids_for_ref(ref=term)):
+            return queryset.filter(pk__in=found), False
+        if "@" in term and " " not in term:
+            return queryset.filter(Q(email__iexact=term) | Q(user__email__iexact=term)), False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -95,6 +95,7 @@ def test_staff_find_a_gift_by_receipt_number_and_payment_id(finance, gifts):
     assert listed(client, f"q=2099-{receipt.sequence:06d}") == set()
     assert listed(client, f"q={tamar.payment.provider_ref}") == {"Tamar"}
     assert listed(client, "q=sbx_ch_doesnotexist000") == set()
+    assert listed(client, f"q={tamar.recurring.subscription_id}") == {"Tamar"}, "a monthly gift's subscription id"
 
 
 def test_the_gift_list_has_a_fixed_number_of_queries(finance, campaign, django_assert_num_queries):

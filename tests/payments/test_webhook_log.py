@@ -148,3 +148,22 @@ def test_the_newest_events_come_first_and_a_long_log_is_not_counted_to_the_end(m
     assert "3 webhook events" in html
     monkeypatch.setattr(EventPaginator, "cap", 2)
     assert "More than 2 events" in client.get(LOG).content.decode()
+
+
+def test_staff_find_payments_by_provider_id_subscription_or_email(campaign):
+    from outlet.payments.models import Payment
+
+    give(campaign, email="Nino@Example.org", gift_minor=5000)
+    give(campaign, email="tamar@example.org", gift_minor=2000, interval="month")
+    nino, tamar = Payment.objects.get(email__iexact="nino@example.org"), Payment.objects.get(email="tamar@example.org")
+    _, client = staff_with("payments.view_payment", username="finance")
+
+    def found(term: str) -> set[str]:
+        html = client.get(f"/admin/payments/payment/?q={term}").content.decode()
+        return {payment.email for payment in (nino, tamar) if f'<td class="field-email">{payment.email}</td>' in html}
+
+    assert found("") == {nino.email, "tamar@example.org"}
+    assert found(nino.provider_ref) == {nino.email}
+    assert found(tamar.subscription_id) == {"tamar@example.org"}
+    assert found("NINO@example.org") == {nino.email}
+    assert found("sbx_ch_nothing0000") == set()
