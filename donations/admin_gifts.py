@@ -181,8 +181,8 @@ class DonationAdmin(ReadOnlyAdmin):
             return queryset.filter(email__iexact=term), False
         if "@" in term and " " not in term:  # the start of an address: "nino@", "nino@exam"
             return queryset.filter(email__istartswith=term), False
-        if payments.PROVIDER_ID.fullmatch(term) and (found := payments.payment_ids_for_ref(ref=term)):
-            return queryset.filter(payment_id__in=found), False  # a subscription's id finds all its monthly gifts
+        if payments.PROVIDER_ID.fullmatch(term):  # whole or not at all; a subscription's id finds all its monthly gifts
+            return queryset.filter(payment_id__in=payments.payment_ids_for_ref(ref=term)), False
         for word in smart_split(term):
             if word.startswith(('"', "'")) and word[0] == word[-1]:
                 word = unescape_string_literal(word)
