@@ -110,7 +110,9 @@ def test_staff_can_reprocess_webhook_events_without_changing_the_outcome(priced_
     journey.join_and_pay(reader_client)
     before = (Membership.objects.get(user=reader).status, MemberEvent.objects.filter(user=reader, kind="joined").count())
     pks = list(WebhookEvent.objects.values_list("pk", flat=True))
-    response = client.post("/admin/payments/webhookevent/", {"action": "reprocess", "_selected_action": pks})
+    confirm = client.post("/admin/payments/webhookevent/", {"action": "reprocess", "_selected_action": pks})
+    assert confirm.status_code == 200 and b"Process these events again?" in confirm.content  # nothing done yet
+    response = client.post("/admin/payments/webhookevent/", {"action": "reprocess", "_selected_action": pks, "confirmed": "yes"})
     assert response.status_code == 302
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
     after = (Membership.objects.get(user=reader).status, MemberEvent.objects.filter(user=reader, kind="joined").count())
