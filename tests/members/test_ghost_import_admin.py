@@ -3,16 +3,13 @@ for bad files (never a 500) and the members.import_members permission on every p
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import NoReverseMatch, clear_url_caches, reverse
+from django.urls import reverse
 
 from members import admin_import
-from members.admin_members import MembershipAdmin
 from members.models import GhostMember, MemberImport, Membership
 from tests.factories import UserFactory
 from tests.members.ghost_exports.helpers import export, ghost_subscription, importer, stripe_http, subscriptions_of  # noqa: F401
@@ -21,28 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def import_urls_mounted(settings):
-    """The membership admin mounts admin_import.import_urls (members-admin's get_urls). Until that lands, mount them
-    here the same way, so these tests exercise the real URL names either way."""
-    settings.ADMIN_REQUIRES_MFA = False
-    try:
-        reverse("admin:members_membership_ghost_import")
-        mounted = True
-    except NoReverseMatch:
-        mounted = False
-    if mounted:
-        yield
-        return
-    import outlet.urls
-
-    original = MembershipAdmin.get_urls
-    MembershipAdmin.get_urls = lambda self: [*admin_import.import_urls(self), *original(self)]
-    importlib.reload(outlet.urls)
-    clear_url_caches()
-    yield
-    MembershipAdmin.get_urls = original
-    importlib.reload(outlet.urls)
-    clear_url_caches()
+def _no_second_factor_in_these_tests(settings):
+    settings.ADMIN_REQUIRES_MFA = False  # two-factor sign-in has its own tests (tests/outlet/test_staff_mfa.py)
 
 
 def client_for(user) -> Client:
