@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import formats
 
-from members import lifecycle
+from members import ghost_sync, lifecycle  # noqa: F401  (ghost_sync: its tasks register with the worker)
 from members.models import MemberEvent, Membership
 from outlet import emails
 from outlet.money import format_money

@@ -17,6 +17,8 @@ app.conf.beat_schedule = {
     # Events the provider holds that no webhook delivered are fetched and ingested.
     "reconcile-provider-events": {"task": "outlet.payments.tasks.reconcile_provider_events", "schedule": 900.0},
     "lapse-ended-memberships": {"task": "members.tasks.lapse_ended_memberships", "schedule": 900.0},
+    # Imported Ghost members whose subscriptions the provider has not yet confirmed are asked about again.
+    "requeue-pending-ghost-syncs": {"task": "members.ghost_sync.requeue_pending_ghost_syncs", "schedule": 900.0},
     # A payment with no receipt, a refund not reflected or a receipt never emailed (lost enqueue) is queued again.
     "sweep-receipts": {"task": "donations.tasks.sweep_receipts", "schedule": 300.0},
     # Donor personal data past the retention period is blanked (batched, idempotent).
