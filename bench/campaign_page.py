@@ -121,6 +121,9 @@ def staff_page_timings(campaign) -> dict:
     staff, _ = get_user_model().objects.get_or_create(username="bench-staff", defaults={"is_staff": True, "is_superuser": True})
     client = Client()
     client.force_login(staff)
+    from tests.staff import mark_session_second_factor  # the admin demands a session that passed two-factor
+
+    mark_session_second_factor(client, staff)
     timings = {}
     for name, url in [("admin_campaign_list_ms", "/admin/donations/campaign/"),
                       ("admin_campaign_change_page_ms", f"/admin/donations/campaign/{campaign.pk}/change/"),

@@ -5,20 +5,22 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from allauth.account.models import EmailAddress
+
 from outlet.models import Article
 from tests.factories import SectionFactory, UserFactory
+from tests.staff import give_authenticator_app, sign_in_staff_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_editor_writes_and_publishes_with_the_rich_text_editor(page, live_server):
     SectionFactory(name="Society", slug="society")
-    UserFactory(username="desk", email="desk@example.org", is_staff=True, is_superuser=True)
+    desk = UserFactory(username="desk", email="desk@example.org", is_staff=True, is_superuser=True)
+    EmailAddress.objects.create(user=desk, email=desk.email, verified=True, primary=True)
 
-    page.goto(live_server.url + "/admin/login/?next=/admin/outlet/article/add/")
-    page.fill("#id_username", "desk")
-    page.fill("#id_password", "correct horse battery staple")
-    page.get_by_role("button", name="Log in").click()
+    # Staff sign in with email, password and an authenticator code (outlet/admin_site.py).
+    sign_in_staff_in_browser(page, live_server.url, desk, give_authenticator_app(desk), next_path="/admin/outlet/article/add/")
 
     page.fill("#id_title", "Night buses return to the valley")
     editor = page.locator("div.prose-editor > .ProseMirror")
