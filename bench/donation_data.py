@@ -167,6 +167,9 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
             SELECT %s, COUNT(*) FROM donations_campaigndonor WHERE campaign_id = %s AND active_gifts > 0
         """, [campaign.pk, campaign.pk])
         timings["counters"] = time.monotonic() - started
+    from donations.reports import recount_beneficiary_totals  # the outlets' running sums, from the ledger just written
+
+    recount_beneficiary_totals(campaign=campaign)
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE payments_payment, donations_donation, donations_allocationentry")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.contrib.admin import helpers
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -176,7 +177,9 @@ class PaymentAdmin(admin.ModelAdmin):
         if services.PROVIDER_ID.fullmatch(term):  # an id matches whole or not at all
             return queryset.filter(pk__in=services.payment_ids_for_ref(ref=term)), False
         if "@" in term and " " not in term:
-            return queryset.filter(Q(email__iexact=term) | Q(user__email__iexact=term)), False
+            # Two index lookups (payment_email_upper_idx, account_email_upper_idx); an OR across the join would scan.
+            accounts = get_user_model().objects.filter(email__iexact=term).values("pk")
+            return queryset.filter(Q(email__iexact=term) | Q(user_id__in=accounts)), False
         return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request) -> bool:

@@ -21,6 +21,7 @@ from outlet.celery import app as celery_app
 from outlet.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
 from outlet.payments.providers import get_provider
+from outlet.payments.providers.base import ProviderError
 from outlet.payments.providers.sandbox import sign
 from tests.donations.conftest import give
 from tests.factories import UserFactory
@@ -246,3 +247,14 @@ def test_staff_resending_sends_a_new_email_each_time_and_records_who_asked(campa
     assert SentEmail.objects.filter(key__contains=f"resend-by-{staff.pk}-").count() == 2
     assert f"staff user {staff.pk} asked to resend receipt {receipt.number}" in caplog.text
     assert Receipt.objects.count() == 1
+
+
+def test_a_full_refund_asked_again_with_its_key_gets_the_same_refund_not_an_error(campaign):
+    """As at Stripe: the idempotency key is honoured before any check, so a repeated request is answered, not refused."""
+    paid = give(campaign, gift_minor=5000)
+    sandbox = get_provider("sandbox")
+    first = sandbox.refund(payment_ref=paid["payment"], amount_minor=5000, idempotency_key="full-once")
+    assert sandbox.refund(payment_ref=paid["payment"], amount_minor=5000, idempotency_key="full-once") == first
+    assert Payment.objects.get().amount_refunded_minor == 5000
+    with pytest.raises(ProviderError, match="more than what is left"):
+        sandbox.refund(payment_ref=paid["payment"], amount_minor=5000, idempotency_key="full-again")

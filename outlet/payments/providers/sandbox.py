@@ -143,13 +143,14 @@ class SandboxProvider(PaymentProvider):
     def refund(self, *, payment_ref: str, amount_minor: int | None, idempotency_key: str) -> str:
         with transaction.atomic():
             charge = self._locked("charge", payment_ref)
+            # As at Stripe, a request repeated with its idempotency key gets the first answer, before any check.
+            refund_id = _stable_id("re", idempotency_key)
+            if refund_id in charge.data["refunds"]:
+                return refund_id
             remaining = charge.data["amount"] - charge.data["amount_refunded"]
             amount = remaining if amount_minor is None else amount_minor
             if amount <= 0 or amount > remaining:
                 raise ProviderError("Refund amount is more than what is left to refund.")
-            refund_id = _stable_id("re", idempotency_key)
-            if refund_id in charge.data["refunds"]:
-                return refund_id
             charge.data["amount_refunded"] += amount
             charge.data["refunds"].append(refund_id)
             charge.save(update_fields=["data"])
