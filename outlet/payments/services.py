@@ -4,6 +4,7 @@ payment rows every product (memberships, donations) builds on."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 import re
 from contextvars import ContextVar
 from datetime import datetime, timedelta
@@ -150,6 +151,25 @@ def link_customer(*, provider_id: str, customer_id: str | None, user_id: int | N
             ProviderCustomer.objects.create(provider=provider_id, customer_id=customer_id, user_id=user_id)
     except IntegrityError:
         pass
+
+
+def link_customers(*, provider_id: str, user_id_by_customer: Mapping[str, int]) -> int:
+    """link_customer for many customers at once (a member import): the same rules (the first link of a customer and
+    of a user wins), in a few queries per 2,000 instead of three each. Returns how many links were made."""
+    wanted = {customer_id: user_id for customer_id, user_id in user_id_by_customer.items() if customer_id and user_id}
+    customers, users = sorted(wanted), sorted(set(wanted.values()))
+    taken = {c for i in range(0, len(customers), 2000) for c in ProviderCustomer.objects.filter(
+        provider=provider_id, customer_id__in=customers[i:i + 2000]).values_list("customer_id", flat=True)}
+    linked_users = {u for i in range(0, len(users), 2000) for u in ProviderCustomer.objects.filter(
+        provider=provider_id, user_id__in=users[i:i + 2000]).values_list("user_id", flat=True)}
+    new = []
+    for customer_id, user_id in wanted.items():
+        if customer_id in taken or user_id in linked_users:
+            continue
+        linked_users.add(user_id)
+        new.append(ProviderCustomer(provider=provider_id, customer_id=customer_id, user_id=user_id))
+    ProviderCustomer.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
+    return len(new)
 
 
 def ensure_customer(*, provider, user_id: int, email: str) -> str:

@@ -144,7 +144,7 @@ def test_a_failure_mid_apply_rolls_everything_back(priced_tiers, importer, monke
         return wrapped
 
     if where == "link":
-        monkeypatch.setattr(ghost_import.payments, "link_customer", then_fail(ghost_import.payments.link_customer))
+        monkeypatch.setattr(ghost_import.payments, "link_customers", then_fail(ghost_import.payments.link_customers))
     else:
         monkeypatch.setattr(ghost_import.lifecycle, "create_imported_memberships", then_fail(ghost_import.lifecycle.create_imported_memberships))
     with pytest.raises(ImportRefused, match="nothing was changed"):

@@ -112,3 +112,20 @@ def test_a_refund_applied_since_staff_confirmed_is_refused_not_repeated(provider
     assert provider.calls == []
     services.request_refund(payment_id=paid.pk, amount_minor=1000, expected_refunded_minor=1000)
     assert provider.calls[0]["idempotency_key"] == "refund-sandbox-ch_test_1-from-1000-by-1000"
+
+
+@pytest.mark.django_db
+def test_linking_many_customers_follows_the_one_at_a_time_rules(django_user_model):
+    """The first link of a customer and of a reader wins, as link_customer does."""
+    from outlet.payments.models import ProviderCustomer
+
+    ana, beka, dato = (django_user_model.objects.create(username=name, email=f"{name}@example.org") for name in ("ana", "beka", "dato"))
+    services.link_customer(provider_id="stripe", customer_id="cus_ana", user_id=ana.pk)
+    made = services.link_customers(provider_id="stripe", user_id_by_customer={
+        "cus_ana": beka.pk,  # taken by Ana already
+        "cus_ana_2": ana.pk,  # Ana already has a customer
+        "cus_beka": beka.pk, "cus_beka_2": beka.pk,  # the first of two for one reader wins
+        "cus_dato": dato.pk, "": dato.pk,
+    })
+    assert made == 2
+    assert dict(ProviderCustomer.objects.values_list("customer_id", "user_id")) == {"cus_ana": ana.pk, "cus_beka": beka.pk, "cus_dato": dato.pk}
