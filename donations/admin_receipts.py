@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from donations import pdf, receipts
-from donations.models import Receipt
+from donations.models import Receipt, ReceiptSequence
 from outlet.money import format_money
 
 
@@ -31,14 +31,29 @@ class VoidFilter(admin.SimpleListFilter):
         return queryset
 
 
+class YearFilter(admin.SimpleListFilter):
+    """Years from the numbering sequences (one row per issuer and year), not a DISTINCT over every receipt."""
+
+    title = "year"
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        years = ReceiptSequence.objects.order_by("-year").values_list("year", flat=True).distinct()
+        return [(str(year), str(year)) for year in years]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(year=self.value()) if self.value() and self.value().isdigit() else queryset
+
+
 @admin.register(Receipt)
 class ReceiptAdmin(admin.ModelAdmin):
     list_display = ["number", "payment_link", "donor", "amount", "status", "issued_at", "emailed_at", "pdf_link"]
-    list_filter = ["year", "kind", VoidFilter]
+    list_filter = [YearFilter, "kind", VoidFilter]
     search_fields = ["number", "donor_email"]
     list_select_related = ["payment"]
-    date_hierarchy = "issued_at"
     show_full_result_count = False
+    # Numbers are issued in order, so newest first by id is newest first; sorting by issued_at read every receipt.
+    ordering = ["-pk"]
     actions = ["resend_receipt_email"]
     readonly_fields = ["number", "kind", "payment_link", "donor_name", "donor_email", "description", "amount", "lines",
                        "refund_level_minor", "replaces", "issued_at", "emailed_at", "voided_at", "void_reason", "pdf_link"]

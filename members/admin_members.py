@@ -4,6 +4,7 @@ members.staff, so it is recorded on the timeline with the staff user (the action
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import smart_split, unescape_string_literal
 
 from members import admin_import, exports, staff
 from members.admin_member_actions import CompForm, MemberActionsMixin, available_actions
@@ -25,6 +27,8 @@ from outlet.money import format_money
 from outlet.payments.models import Payment
 
 __all__ = ["CompForm", "MembershipAdmin", "TierAdmin"]
+
+WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class TierPriceInline(admin.TabularInline):
@@ -74,13 +78,14 @@ class AccessNowFilter(admin.SimpleListFilter):
 
 
 class CurrencyFilter(admin.SimpleListFilter):
-    """The currencies members pay in (one DISTINCT query); comps without a currency are not an empty choice."""
+    """The currencies members can pay in; comps without a currency are not an empty choice."""
 
     title = "currency"
     parameter_name = "currency"
 
     def lookups(self, request, model_admin):
-        currencies = Membership.objects.exclude(currency="").order_by("currency").values_list("currency", flat=True).distinct()
+        # From the prices (a few rows), not a DISTINCT over every membership (a scan of 100k rows per page view).
+        currencies = TierPrice.objects.order_by("currency").values_list("currency", flat=True).distinct()
         return [(code, code) for code in currencies]
 
     def queryset(self, request, queryset):
@@ -160,6 +165,26 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return with_lifetime_value(super().get_queryset(request).select_related("user", "tier"))
+
+    def get_search_results(self, request, queryset, search_term):
+        """Each kind of term on its index (Django's default, substring search over five columns and a join, read
+        all 100k accounts: 0.5-1.2 s): a whole email or its start, a provider id whole, names anywhere (trigrams)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if "@" in term and " " not in term:
+            lookup = "user__email__iexact" if WHOLE_EMAIL.fullmatch(term) else "user__email__istartswith"
+            return queryset.filter(**{lookup: term}), False
+        if term.startswith("cus_"):
+            return queryset.filter(provider_customer_id=term), False
+        if term.startswith("sub_"):
+            return queryset.filter(provider_subscription_id=term), False
+        for word in smart_split(term):
+            if word.startswith(('"', "'")) and len(word) > 1 and word[0] == word[-1]:
+                word = unescape_string_literal(word)
+            queryset = queryset.filter(Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
+                                       | Q(user__email__istartswith=word))
+        return queryset, False
 
     @admin.display(description="member", ordering="user__email")
     def member(self, membership: Membership):
@@ -254,6 +279,10 @@ class MemberEventAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "summary"]
     list_select_related = ["user", "staff_user", "webhook_event"]
     readonly_fields = [f.name for f in MemberEvent._meta.fields]
+    # Newest first by id (events are written in order); sorting half a million rows by time cost 0.2 s, counting
+    # them all twice more.
+    ordering = ["-pk"]
+    show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -94,7 +94,7 @@ class Membership(models.Model):
         default=False, help_text="Imported paid member: access is provisional until the payment provider confirms the subscription.")
 
     class Meta:
-        indexes = [models.Index(fields=["status"])]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["provider_customer_id"])]
         # Staff actions beyond Django's add/change/delete/view, each checked by the admin view that offers it.
         permissions = [
             ("comp_membership", "Can give or end complimentary memberships"),

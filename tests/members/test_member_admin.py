@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from members.admin_members import AccessNowFilter
-from members.models import MemberEvent, Membership
+from members.models import MemberEvent, Membership, TierPrice
 from members.services import membership_grants_access
 from tests.factories import MembershipFactory, TierFactory, UserFactory
 from tests.members import factories_member_admin as make
@@ -90,12 +90,18 @@ def test_lifetime_value_names_other_currencies_instead_of_adding_them_up(staff):
     ("?q=LEVAN@example", {"levan@example.org"}),
     ("?q=cus_levan123", {"levan@example.org"}),
     ("?q=sub_nino77", {"nino@example.org"}),
+    ("?q=Levan@Example.org", {"levan@example.org"}),  # a whole address, any case
+    ("?q=berid", {"nino@example.org"}),  # part of a name
+    ("?q=ბერიძე", {"tamar@example.org"}),  # names in Georgian script
+    ('?q="Nino"', {"nino@example.org"}),
+    ("?q=cus_levan", set()),  # provider ids match whole or not at all
+    ("?q=nobody@example.org", set()),
 ])
 def test_staff_find_a_member_by_name_email_or_provider_ids(staff, query, expected):
     _, client = staff
     member("nino@example.org", first_name="Nino", last_name="Beridze", provider_subscription_id="sub_nino77")
     member("levan@example.org", first_name="Levan", provider_customer_id="cus_levan123")
-    member("other@example.org", first_name="Tamar")
+    member("tamar@example.org", first_name="Tamar", last_name="ბერიძე")
     assert listed_emails(client, query) == expected
 
 
@@ -103,6 +109,9 @@ def test_staff_find_a_member_by_name_email_or_provider_ids(staff, query, expecte
 def test_the_filters_narrow_the_list(staff):
     _, client = staff
     supporter, insider = TierFactory(name="Supporter"), TierFactory(name="Insider")
+    # The currency filter offers the currencies of the tier prices (members pay one of them).
+    TierPrice.objects.create(tier=supporter, interval="month", currency="GEL", amount_minor=1500)
+    TierPrice.objects.create(tier=insider, interval="year", currency="USD", amount_minor=9000)
     now = timezone.now()
     member("gel@example.org", tier=supporter, currency="GEL", interval="month", started_at=now - timedelta(days=400))
     member("usd@example.org", tier=insider, currency="USD", interval="year", started_at=now - timedelta(days=2))
