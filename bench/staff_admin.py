@@ -128,6 +128,7 @@ def page_cases() -> list[tuple[str, str]]:
     searched = Membership.objects.filter(user__username__startswith="bench-member-").order_by("pk").select_related("user")[5000:5001]
     searched_email = searched[0].user.email if searched else member.user.email
     campaign = Campaign.objects.filter(slug="bench-fund").first() or Campaign.objects.order_by("pk").first()
+    empty = Campaign.objects.exclude(pk=campaign.pk).filter(donations__isnull=True).order_by("pk").first()
     midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     last_30_days = urlencode({"campaign__id__exact": campaign.pk, "donated_at__gte": str(midnight - timedelta(days=30)),
                               "donated_at__lt": str(midnight + timedelta(days=1))})  # as the admin's date filter links
@@ -142,6 +143,8 @@ def page_cases() -> list[tuple[str, str]]:
         ("gifts: campaign filter", url("admin:donations_donation_changelist", query=f"campaign__id__exact={campaign.pk}")),
         ("gifts: campaign + last 30 days", url("admin:donations_donation_changelist", query=last_30_days)),
         ("gifts: list", url("admin:donations_donation_changelist")),
+        ("gifts: an appeal with no gifts yet", url("admin:donations_donation_changelist", query=f"campaign__id__exact={empty.pk}")
+         if empty else None),
         ("campaign page (per-outlet totals)", url("admin:donations_campaign_change", campaign.pk)),
         ("revenue dashboard", url("revenue:dashboard")),
         # The other long lists staff open: 2.1M payments, 0.5M timeline rows, 0.35M receipts, 0.1M provider events.
