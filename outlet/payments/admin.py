@@ -26,8 +26,8 @@ REPROCESS_AT_ONCE = 500
 
 class CappedCountPaginator(Paginator):
     """Counts at most `cap` + 1 rows: past that, staff narrow a list rather than page through it, and an exact
-    COUNT(*) over a million rows cost 50-300 ms on every page view at the bench. Lists with a pagination.html
-    template show `capped_summary` instead of the count when capped."""
+    COUNT(*) over a million rows cost 50-300 ms on every page view at the bench. The admin's pagination.html
+    shows `capped_summary` instead of the count when capped."""
 
     cap = 10_000
     noun = "rows"
