@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -98,7 +99,7 @@ class ReceiptAdmin(admin.ModelAdmin):
 
     def receipt_pdf(self, request, receipt_id: int):
         if not self.has_view_permission(request):
-            raise Http404
+            raise PermissionDenied  # staff without the permission learn that, not that no such receipt exists
         receipt = Receipt.objects.select_related("payment", "replaces").filter(pk=receipt_id).first()
         if receipt is None:
             raise Http404

@@ -120,7 +120,7 @@ CUSTOM_VIEWS: dict[str, tuple] = {
 }
 
 # Views that answer a refusal with something other than 403 (nothing is shown or done either way).
-DENIED_STATUS = {"admin:donations_receipt_pdf": 404}  # hides that the receipt exists; asked to become 403
+DENIED_STATUS: dict[str, int] = {}  # a custom view that answers a denied role with something other than 403
 
 
 def url_name(row: str) -> str:
