@@ -21,6 +21,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from donations import exports, receipts, staff
 from donations.models import AllocationEntry, CampaignCurrency, Donation, Receipt, RecurringDonation
+from outlet.csv_stream import too_big_to_export
 from outlet.money import format_money
 from outlet.payments import services as payments
 from outlet.payments.admin import CappedCountPaginator
@@ -333,6 +334,10 @@ class DonationAdmin(ReadOnlyAdmin):
             queryset = self.get_changelist_instance(request).get_queryset(request)
         except IncorrectLookupParameters:  # a filter the list does not know: show the list, as it does itself
             return HttpResponseRedirect(reverse("admin:donations_donation_changelist") + "?e=1")
+        refusal = too_big_to_export(queryset)
+        if refusal:
+            messages.error(request, refusal)
+            return HttpResponseRedirect(reverse("admin:donations_donation_changelist") + (f"?{request.GET.urlencode()}" if request.GET else ""))
         logger.info("staff user %s exported gifts with %s", request.user.pk, request.GET.urlencode() or "no filters")
         return exports.donations_csv_response(queryset=queryset)
 

@@ -13,7 +13,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
@@ -23,6 +23,7 @@ from members.admin_member_actions import CompForm, MemberActionsMixin, available
 from members.models import MemberEvent, Membership, MembershipCheckout, Tier, TierPrice
 from members.services import membership_grants_access
 from members.timeline import lifetime_value, member_timeline
+from outlet.csv_stream import too_big_to_export
 from outlet.money import format_money
 from outlet.payments.models import Payment
 
@@ -223,6 +224,10 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
         except IncorrectLookupParameters:
             messages.error(request, "Those filters are not valid any more; the export was not made. Choose the filters again.")
             return redirect("admin:members_membership_changelist")
+        refusal = too_big_to_export(queryset)
+        if refusal:
+            messages.error(request, refusal)
+            return redirect(reverse("admin:members_membership_changelist") + (f"?{request.GET.urlencode()}" if request.GET else ""))
         return exports.members_csv_response(queryset)
 
     def changelist_view(self, request, extra_context=None):

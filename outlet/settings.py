@@ -252,6 +252,8 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Caucasus Ledger <members@outlet.invalid>")
 # A mail server that accepts and never answers must not hold a receipt's row lock for ever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# The largest CSV export the admin makes in one download (outlet/csv_stream.too_big_to_export).
+CSV_EXPORT_MAX_ROWS = env.int("CSV_EXPORT_MAX_ROWS", default=2_000_000)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation ----------------------------------------------------------------------------------

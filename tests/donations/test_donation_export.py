@@ -117,3 +117,15 @@ def test_a_filter_the_list_does_not_know_is_not_a_500(finance, campaign):
     _, client = finance
     response = client.get(f"{EXPORT}?nonsense__field=1")
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+def test_a_list_too_big_for_one_download_is_refused_with_its_filters_kept(finance, campaign, settings):
+    """Half a file (a web worker stopped at its timeout) would look complete in a spreadsheet: refuse instead."""
+    _, client = finance
+    settings.CSV_EXPORT_MAX_ROWS = 2
+    for email in ("a@example.org", "b@example.org", "c@example.org"):
+        give(campaign, email=email, name=email[0].upper())
+    response = client.get(f"{EXPORT}?campaign__id__exact={campaign.pk}")
+    assert response.status_code == 302 and response["Location"].endswith(f"/admin/donations/donation/?campaign__id__exact={campaign.pk}")
+    assert "more than 2 rows" in client.get(response["Location"]).content.decode()
+    assert [row["donor_name"] for row in rows_of(client.get(f"{EXPORT}?q=a@example.org"))] == ["A"]

@@ -135,3 +135,16 @@ def test_the_export_walks_the_members_in_batches(exporter, monkeypatch):
         rows = read_csv(exporter.get(EXPORT))
     batches = [q for q in queries.captured_queries if q["sql"].startswith('SELECT "members_membership"."id"') and "LIMIT 10" in q["sql"]]
     assert len(rows) == 25 and len(batches) == 4  # 10 + 10 + 5 + the empty read that ends the walk
+
+
+@pytest.mark.django_db
+def test_a_list_too_big_for_one_download_is_refused_with_its_filters_kept(exporter, settings):
+    """Half a file (a web worker stopped at its timeout) would look complete in a spreadsheet: refuse instead."""
+    settings.CSV_EXPORT_MAX_ROWS = 2
+    for name in ("ana", "beka", "dato"):
+        member(f"{name}@example.org", status="active")
+    response = exporter.get(f"{EXPORT}?status__exact=active")
+    assert response.status_code == 302 and response["Location"].endswith("/admin/members/membership/?status__exact=active")
+    page = exporter.get(response["Location"]).content.decode()
+    assert "more than 2 rows" in page and "Nothing was exported" in page
+    assert len(read_csv(exporter.get(f"{EXPORT}?q=ana"))) == 1  # a narrower list exports
