@@ -21,6 +21,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from donations import exports, receipts, staff
 from donations.models import AllocationEntry, CampaignCurrency, Donation, Receipt, RecurringDonation
+from outlet.admin_readonly import ReadOnlyMixin
 from outlet.csv_stream import too_big_to_export
 from outlet.money import format_money
 from outlet.payments import services as payments
@@ -86,24 +87,12 @@ class CurrencyFilter(admin.SimpleListFilter):
 # --- Read only, with the ledger inline ----------------------------------------------------------------------
 
 
-class ReadOnly:
-    """Money rows come from the provider's events; staff read them and never add, edit or delete one by hand."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Money rows come from the provider's events."""
     pass
 
 
-class AllocationInline(ReadOnly, admin.TabularInline):
+class AllocationInline(ReadOnlyMixin, admin.TabularInline):
     model = AllocationEntry
     fields = ["booked_at", "beneficiary", "kind", "amount", "weight"]
     readonly_fields = fields

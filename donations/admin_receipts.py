@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from donations import pdf, receipts
 from donations.models import Receipt, ReceiptSequence
+from outlet.admin_readonly import ReadOnlyMixin
 from outlet.money import format_money
 
 
@@ -47,7 +48,7 @@ class YearFilter(admin.SimpleListFilter):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(admin.ModelAdmin):
+class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["number", "payment_link", "donor", "amount", "status", "issued_at", "emailed_at", "pdf_link"]
     list_filter = [YearFilter, "kind", VoidFilter]
     search_fields = ["number", "donor_email"]
@@ -59,15 +60,6 @@ class ReceiptAdmin(admin.ModelAdmin):
     readonly_fields = ["number", "kind", "payment_link", "donor_name", "donor_email", "description", "amount", "lines",
                        "refund_level_minor", "replaces", "issued_at", "emailed_at", "voided_at", "void_reason", "pdf_link"]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resend_permission(self, request):
         return request.user.has_perm("donations.resend_receipt")

@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from members import ghost_import, ghost_sync
 from members.ghost_csv import MAX_ROWS, MAX_UPLOAD_BYTES, GhostFileError
 from members.models import GhostMember, MemberImport
+from outlet.admin_readonly import ReadOnlyMixin
 
 PERMISSION = "members.import_members"
 ROWS_PER_PAGE = 200
@@ -148,17 +149,8 @@ def import_urls(model_admin) -> list:
 # --- History and follow-up -------------------------------------------------------------------------------
 
 
-class _ImportPermissionMixin:
+class _ImportPermissionMixin(ReadOnlyMixin):
     """Read-only pages for whoever may import members (or view these records)."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm(PERMISSION) or super().has_view_permission(request, obj)

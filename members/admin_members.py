@@ -23,6 +23,7 @@ from members.admin_member_actions import CompForm, MemberActionsMixin, available
 from members.models import MemberEvent, Membership, MembershipCheckout, Tier, TierPrice
 from members.services import membership_grants_access
 from members.timeline import lifetime_value, member_timeline
+from outlet.admin_readonly import ReadOnlyMixin
 from outlet.csv_stream import too_big_to_export
 from outlet.money import format_money
 from outlet.payments.models import Payment
@@ -278,7 +279,9 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(MemberEvent)
-class MemberEventAdmin(admin.ModelAdmin):
+class MemberEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The audit trail: written by the services, never edited or deleted, by any role or a superuser."""
+
     list_display = ["created_at", "user", "kind", "summary", "staff_user", "webhook_event"]
     list_filter = ["kind", "reader_visible"]
     search_fields = ["user__email", "summary"]
@@ -288,12 +291,6 @@ class MemberEventAdmin(admin.ModelAdmin):
     # them all twice more.
     ordering = ["-pk"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(MembershipCheckout)

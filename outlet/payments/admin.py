@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from outlet.admin_readonly import ReadOnlyMixin
 from outlet.payments import services
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 
@@ -91,7 +92,7 @@ class PaymentPaginator(CappedCountPaginator):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["received_at", "provider", "type", "status", "via", "attempts", "event_id", "error_summary"]
     list_filter = ["status", TypeFilter, ProviderFilter, "via", "livemode"]
     search_fields = ["=event_id"]
@@ -110,15 +111,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
         # The payloads are the bulk of the table: the list never reads them; the event's own page does.
         queryset = super().get_queryset(request)
         return queryset if request.resolver_match and request.resolver_match.url_name.endswith("_change") else queryset.defer("payload")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_reprocess_permission(self, request) -> bool:
         return request.user.has_perm(REPROCESS_PERMISSION)
@@ -159,7 +151,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["paid_at", "purpose", "user", "email", "amount_minor", "currency", "amount_refunded_minor", "status", "provider"]
     list_filter = ["purpose", "status", PaymentProviderFilter, PaymentCurrencyFilter]
     search_fields = ["provider_ref", "other_refs", "email", "user__email", "customer_id", "subscription_id"]
@@ -181,9 +173,6 @@ class PaymentAdmin(admin.ModelAdmin):
             accounts = get_user_model().objects.filter(email__iexact=term).values("pk")
             return queryset.filter(Q(email__iexact=term) | Q(user_id__in=accounts)), False
         return super().get_search_results(request, queryset, search_term)
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
 
 @admin.register(ProviderCustomer)

@@ -77,3 +77,20 @@ def test_roles_are_separate_where_it_matters():
     assert "members.refund_membership_payment" not in finance and "donations.refund_donation" not in members
     assert "payments.view_revenue_dashboard" in finance and "payments.view_revenue_dashboard" not in members
     assert not any(p.startswith("auth.") for p in editor | members | finance)
+
+
+@pytest.mark.django_db
+def test_not_even_a_superuser_edits_or_deletes_money_records_or_the_audit_trail_in_the_admin(admin_client):
+    """Corrections go through the services (refunds, voided receipts); the record of what happened stays whole."""
+    from django.contrib import admin as django_admin
+
+    from donations.models import Donation, Receipt
+    from members.models import MemberEvent
+    from outlet.payments.models import Payment, WebhookEvent
+
+    request = admin_client.get("/admin/").wsgi_request
+    for model in (Payment, WebhookEvent, Donation, Receipt, MemberEvent):
+        model_admin = django_admin.site._registry[model]
+        assert not model_admin.has_add_permission(request), model.__name__
+        assert not model_admin.has_change_permission(request), model.__name__
+        assert not model_admin.has_delete_permission(request), model.__name__
