@@ -158,7 +158,7 @@ def generate_members(*, members: int) -> dict:
     from outlet.payments.models import Payment, ProviderCustomer, WebhookEvent
 
     User = get_user_model()
-    tier_ids = make_tiers()
+    make_tiers()
     staff = make_staff_user()
     timings: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -340,7 +340,7 @@ def _insert_member_events(cursor, MemberEvent, *, staff_id: int) -> int:
     event = "(SELECT id FROM payments_webhookevent WHERE provider = 'sandbox' AND event_id = 'evt_bench_' || m.n)"
     kinds = [
         # kind, summary, at, from, to, webhook event, staff, by reader, reader visible, where
-        ("checkout_started", f"'Started checkout: ' || m.tier_name || ', ' || CASE m.billing_interval WHEN 'year' THEN 'yearly' ELSE 'monthly' END || ', ' || m.currency",
+        ("checkout_started", "'Started checkout: ' || m.tier_name || ', ' || CASE m.billing_interval WHEN 'year' THEN 'yearly' ELSE 'monthly' END || ', ' || m.currency",
          "m.started_at - interval '4 minutes'", "''", "''", "NULL", "NULL", "true", "false", "NOT m.is_comp"),
         ("checkout_completed", "'Checkout completed'", "m.started_at - interval '1 minute'", "''", "''", event, "NULL", "false", "false", "NOT m.is_comp"),
         ("joined", "'Became a ' || m.tier_name || ' member'", "m.started_at", "''", "'active'", event, "NULL", "false", "true", "NOT m.is_comp"),

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -22,11 +22,10 @@ from members import admin_import, exports, staff
 from members.admin_member_actions import CompForm, MemberActionsMixin, available_actions
 from members.models import MemberEvent, Membership, MembershipCheckout, Tier, TierPrice
 from members.services import membership_grants_access
-from members.timeline import lifetime_value, member_timeline
+from members.timeline import lifetime_value, member_timeline, with_lifetime_value
 from outlet.admin_readonly import ReadOnlyMixin
 from outlet.csv_stream import too_big_to_export
 from outlet.money import format_money
-from outlet.payments.models import Payment
 
 __all__ = ["CompForm", "MembershipAdmin", "TierAdmin"]
 
@@ -120,16 +119,6 @@ def next_charge_text(membership: Membership) -> str:
         return f"ends {end:%d %b %Y}"
     amount = format_money(membership.amount_minor, membership.currency)
     return f"{end:%d %b %Y} · {amount}" if amount else f"{end:%d %b %Y}"
-
-
-def with_lifetime_value(queryset):
-    """Annotate each membership with what its member paid for memberships less refunds, in the membership's
-    currency (lifetime_minor), and whether they also paid in another one (paid_other_currency). Two correlated
-    subqueries in the page's one query, each an index lookup on payments (user, -paid_at)."""
-    payments = Payment.objects.filter(user_id=OuterRef("user_id"), purpose=Payment.Purpose.MEMBERSHIP)
-    net = (payments.filter(currency=OuterRef("currency")).order_by().values("user_id")
-           .annotate(net=Sum(F("amount_minor") - F("amount_refunded_minor"))).values("net")[:1])
-    return queryset.annotate(lifetime_minor=Subquery(net), paid_other_currency=Exists(payments.exclude(currency=OuterRef("currency"))))
 
 
 def lifetime_text(membership: Membership) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from django.db.models import F, Sum
+from django.db.models import Exists, F, OuterRef, Subquery, Sum
 from django.urls import reverse
 
 from members.models import MemberEvent
@@ -103,6 +103,16 @@ def member_timeline(*, user, viewer=None, limit: int = TIMELINE_LIMIT) -> Timeli
         merged = [e if allowed.get(e.link_permission, True) else replace(e, link="", link_label="") for e in merged]
     # Each source holds its newest `limit` rows, so the newest `limit` of the merge are exact.
     return Timeline(entries=merged[:limit], truncated=len(merged) > limit or any(len(source) == limit for source in sources))
+
+
+def with_lifetime_value(queryset):
+    """Annotate each membership with what its member paid for memberships less refunds, in the membership's
+    currency (lifetime_minor), and whether they also paid in another one (paid_other_currency). Two correlated
+    subqueries in the page's one query, each an index lookup on payments (user, -paid_at)."""
+    payments = Payment.objects.filter(user_id=OuterRef("user_id"), purpose=Payment.Purpose.MEMBERSHIP)
+    net = (payments.filter(currency=OuterRef("currency")).order_by().values("user_id")
+           .annotate(net=Sum(F("amount_minor") - F("amount_refunded_minor"))).values("net")[:1])
+    return queryset.annotate(lifetime_minor=Subquery(net), paid_other_currency=Exists(payments.exclude(currency=OuterRef("currency"))))
 
 
 def lifetime_value(*, user_id: int) -> list[str]:

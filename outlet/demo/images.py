@@ -13,10 +13,10 @@ import io
 import random
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from outlet.demo import landscape as ls
-from outlet.demo.landscape import HEIGHT, WIDTH, Palette
+from outlet.demo.landscape import HEIGHT, Palette
 
 # What each scene shows, in words for the alt text.
 SCENES = {

@@ -197,7 +197,7 @@ def _attach_hero(article: Article, spec: DemoArticle) -> None:
 def _ensure_editor(tally: Tally) -> None:
     if settings.IS_PRODUCTION:
         tally.notes.append(
-            f"WARNING: not creating the demo staff accounts because IS_PRODUCTION is true; create real staff "
+            "WARNING: not creating the demo staff accounts because IS_PRODUCTION is true; create real staff "
             "accounts with `manage.py createsuperuser` and give them roles (groups) in the admin."
         )
         return
