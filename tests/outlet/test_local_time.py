@@ -1,0 +1,42 @@
+"""One local time: the same instant reads as the same day in every place a person sees it."""
+
+from datetime import date, datetime, timezone
+
+import pytest
+import time_machine
+
+from outlet import local_time
+
+LATE_EVENING_UTC = datetime(2026, 12, 12, 21, 30, tzinfo=timezone.utc)  # 01:30 on the 13th in Tbilisi
+
+
+def test_a_late_evening_utc_moment_is_already_the_next_day_in_the_newsroom(settings):
+    settings.TIME_ZONE = "Asia/Tbilisi"
+    assert local_time.date_text(LATE_EVENING_UTC) == "13 December 2026"
+    assert local_time.short_date_text(LATE_EVENING_UTC) == "13 Dec 2026"
+    assert local_time.newsroom_date(LATE_EVENING_UTC) == date(2026, 12, 13)
+
+
+def test_a_time_of_day_is_shown_with_its_zone(settings):
+    settings.TIME_ZONE = "Asia/Tbilisi"
+    assert local_time.datetime_text(LATE_EVENING_UTC) == "13 December 2026, 01:30 Tbilisi time"
+    assert local_time.csv_datetime(LATE_EVENING_UTC) == "2026-12-13 01:30"
+    settings.TIME_ZONE = "UTC"
+    assert local_time.datetime_text(LATE_EVENING_UTC) == "12 December 2026, 21:30 UTC"
+
+
+def test_a_plain_date_is_never_shifted(settings):
+    settings.TIME_ZONE = "Asia/Tbilisi"
+    assert local_time.date_text(date(2026, 1, 5)) == "5 January 2026"
+    assert local_time.date_text(None, empty="—") == "—"
+
+
+@pytest.mark.parametrize("utc_now, today", [
+    (datetime(2026, 12, 6, 23, 30, tzinfo=timezone.utc), date(2026, 12, 7)),
+    (datetime(2026, 12, 6, 20, 30, tzinfo=timezone.utc), date(2026, 12, 7)),  # 00:30 in Tbilisi
+    (datetime(2026, 12, 6, 19, 59, tzinfo=timezone.utc), date(2026, 12, 6)),
+])
+def test_today_is_the_newsrooms_today(settings, utc_now, today):
+    settings.TIME_ZONE = "Asia/Tbilisi"
+    with time_machine.travel(utc_now, tick=False):
+        assert local_time.newsroom_today() == today
