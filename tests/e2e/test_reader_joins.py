@@ -14,6 +14,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from members.models import Membership
+from outlet.local_time import date_text
 from outlet.models import Article, Prompt
 from tests.factories import ArticleFactory, PromptFactory
 
@@ -44,6 +45,7 @@ def _choose_supporter_monthly(page: Page):
     supporter.get_by_role("button", name="Join Supporter monthly").click()
 
 
+@pytest.mark.date_sensitive
 def test_a_reader_becomes_a_member_reads_the_story_and_cancels(page: Page, live_server, site, mailoutbox):
     # A members-only story: the opening paragraphs, then the paywall prompt instead of the rest.
     page.goto(site["url"])
@@ -107,6 +109,6 @@ def test_a_reader_becomes_a_member_reads_the_story_and_cancels(page: Page, live_
     expect(page.get_by_text("Your membership will not renew.")).to_have_count(1)
     expect(page.get_by_text("Your membership will not renew.")).to_be_visible()
     membership.refresh_from_db()
-    ends = f"{membership.current_period_end:%-d %B %Y}"
+    ends = date_text(membership.current_period_end)
     expect(page.get_by_text(f"Cancelled — ends on {ends}")).to_be_visible()
     expect(page.get_by_role("button", name="Resume my membership")).to_be_visible()

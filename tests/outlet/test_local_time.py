@@ -40,3 +40,18 @@ def test_today_is_the_newsrooms_today(settings, utc_now, today):
     settings.TIME_ZONE = "Asia/Tbilisi"
     with time_machine.travel(utc_now, tick=False):
         assert local_time.newsroom_today() == today
+
+
+@pytest.mark.date_sensitive
+def test_date_sensitive_tests_also_run_late_in_the_utc_evening_and_just_after_midnight_in_the_newsroom(clock, settings):
+    """The plugin (tests/clock.py) moves the clock for each marked test; this proves it did."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    local = local_time.in_newsroom_zone(now)
+    if clock == "23:30-UTC":
+        assert (now.hour, now.minute) == (23, 30)
+    elif clock == "00:30-newsroom":
+        assert (local.hour, local.minute) == (0, 30)
+    if clock != "real-clock" and settings.TIME_ZONE == "Asia/Tbilisi":
+        assert local.date() != now.date(), "UTC and the newsroom are on different days at these hours"
