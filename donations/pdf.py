@@ -20,9 +20,10 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import formats, timezone
+from django.utils import timezone
 from fpdf import FPDF
 
+from outlet.local_time import date_text, short_date_text
 from outlet.money import format_money
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -77,7 +78,7 @@ def _trim(source: Path) -> str:
 
 
 def _date(moment: datetime | None) -> str:
-    return formats.date_format(timezone.localtime(moment), "j F Y") if moment else ""
+    return date_text(moment)
 
 
 class _Document(FPDF):
@@ -217,7 +218,7 @@ def render_statement(statement) -> bytes:
         amount = format_money(line.kept_minor, line.currency)
         if line.refunded_minor:
             amount = f"{amount} (paid {format_money(line.amount_minor, line.currency)}, refunded {format_money(line.refunded_minor, line.currency)})"
-        doc.row([(formats.date_format(timezone.localtime(line.donated_at), "j M Y"), widths[0], "L"),
+        doc.row([(short_date_text(line.donated_at), widths[0], "L"),
                  (_fit(doc, line.campaign, widths[1]), widths[1], "L"), (line.receipt_number or "—", widths[2], "L"), (amount, widths[3], "R")])
     doc.rule()
     for total in statement.totals:

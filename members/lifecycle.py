@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from members.models import MemberEvent, Membership, MembershipCheckout, Tier
 from members.services import membership_grants_access, record_member_event
+from outlet.local_time import date_text
 
 
 def mark_checkout_completed(*, reference: str, user_id: int, occurred_at: datetime, webhook_event=None) -> None:
@@ -123,14 +124,14 @@ def _record_transition(membership: Membership, *, before: str, previous_plan: tu
     if before == status:
         return
     if status == Membership.Status.CANCELLED:
-        ends = f"{membership.current_period_end:%d %B %Y}" if membership.current_period_end else "the period end"
+        ends = date_text(membership.current_period_end, empty="the period end")
         record_member_event(**common, kind=MemberEvent.Kind.CANCEL_REQUESTED, summary=f"Set to end on {ends}")
     elif status == Membership.Status.ACTIVE and before == Membership.Status.CANCELLED:
         record_member_event(**common, kind=MemberEvent.Kind.RESUMED, summary="Renewal resumed")
     elif status == Membership.Status.ACTIVE and before == Membership.Status.PAST_DUE:
         record_member_event(**common, kind=MemberEvent.Kind.RECOVERED, summary="Payment recovered")
     elif status == Membership.Status.PAST_DUE:
-        record_member_event(**common, kind=MemberEvent.Kind.PAYMENT_FAILED, summary=f"Payment overdue; access kept until {membership.grace_until:%d %B %Y}")
+        record_member_event(**common, kind=MemberEvent.Kind.PAYMENT_FAILED, summary=f"Payment overdue; access kept until {date_text(membership.grace_until)}")
     elif status == Membership.Status.LAPSED:
         record_member_event(**common, kind=MemberEvent.Kind.LAPSED, summary="Membership ended")
 
@@ -170,7 +171,7 @@ def record_membership_payment_failed(*, membership: Membership, occurred_at: dat
             membership.save(update_fields=["status", "grace_until", "updated_at"])
             record_member_event(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.PAYMENT_FAILED, from_status=before,
                                 to_status=membership.status, webhook_event=webhook_event,
-                                summary=f"Payment failed (attempt {attempt}); access kept until {membership.grace_until:%d %B %Y}")
+                                summary=f"Payment failed (attempt {attempt}); access kept until {date_text(membership.grace_until)}")
         else:
             record_member_event(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.PAYMENT_FAILED, webhook_event=webhook_event,
                                 summary=f"Payment failed (attempt {attempt})")

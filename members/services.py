@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from members.models import MemberEvent, Membership, MembershipCheckout, Tier, TierPrice
+from outlet.local_time import date_text
 from outlet.payments import services as payments
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import OUR_MARKER, CheckoutRequest, PriceSpec, ProviderError
@@ -304,7 +305,7 @@ def comp_membership(*, user, tier: Tier, until: datetime | None, staff_user) -> 
         if before in ("", Membership.Status.LAPSED):
             membership.started_at = timezone.now()
         membership.save()
-        ending = f"until {until:%d %B %Y}" if until else "with no end date"
+        ending = f"until {date_text(until)}" if until else "with no end date"
         record_member_event(user_id=user.pk, membership=membership, kind=MemberEvent.Kind.COMPED, from_status=before,
                             to_status=membership.status, staff_user=staff_user, summary=f"Complimentary {tier.name} membership {ending}")
     return membership

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import formats
 
 from members import ghost_sync, lifecycle  # noqa: F401  (ghost_sync: its tasks register with the worker)
 from members.models import MemberEvent, Membership
 from outlet import emails
+from outlet.local_time import date_text
 from outlet.money import format_money
 
 ACCOUNT_PATH = "/accounts/membership/"
@@ -19,7 +19,7 @@ def _name(user) -> str:
 
 
 def _date(moment) -> str:
-    return formats.date_format(moment, "j F Y") if moment else ""
+    return date_text(moment)
 
 
 # A refused or unreachable mail server (smtplib errors are OSErrors) is retried with backoff; the key keeps a
