@@ -1,9 +1,11 @@
-"""Staff import members from a Ghost member export: upload -> preview (nothing changes) -> apply (confirmed) ->
-result. Mounted under the membership admin (MembershipAdmin.get_urls adds `*import_urls(self)`); every view needs
-the members.import_members permission. The rules live in members.ghost_import."""
+"""Staff import members from a Ghost member export: upload -> preview with the tier mapping (nothing changes; a
+changed mapping plans the preview again) -> apply (confirmed) -> result. Mounted under the membership admin
+(MembershipAdmin.get_urls adds `*import_urls(self)`); every view needs the members.import_members permission. The
+rules live in members.ghost_import, ghost_plan and ghost_tiers."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 
 from django import forms
@@ -16,10 +18,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from members import ghost_import, ghost_sync
+from members import ghost_import, ghost_sync, ghost_tiers
 from members.ghost_csv import MAX_ROWS, MAX_UPLOAD_BYTES, GhostFileError
-from members.models import GhostMember, MemberImport
+from members.ghost_plan import ACTIONS
+from members.models import GhostMember, MemberImport, Tier
 from outlet.admin_readonly import ReadOnlyMixin
+from outlet.local_time import date_text
 
 PERMISSION = "members.import_members"
 ROWS_PER_PAGE = 200
@@ -29,6 +33,7 @@ ACTION_LABELS = {
     "provisional": "Paid members: provisional access until Stripe confirms", "skip": "Skipped (deleted in Ghost)",
     "error": "Rows with errors (not imported)",
 }
+STANDING_TEXT = {"free": "free", "paid": "paid", "comped": "complimentary", "gift": "gift"}
 
 
 ROW_ACTION_TEXT = {
@@ -46,9 +51,28 @@ class GhostUploadForm(forms.Form):
     )
 
 
+class TierMappingForm(forms.Form):
+    """One choice per Ghost tier name in the file: one of our tiers, or a free account with no membership."""
+
+    def __init__(self, *args, names: list[str], tiers: list[Tier], mapping: ghost_tiers.Mapping, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.names = names
+        choices = [("", "— choose —"), (ghost_tiers.FREE_ACCOUNT, "Free account, no membership")]
+        choices += [(str(tier.pk), tier.name if tier.is_active else f"{tier.name} (inactive)") for tier in tiers]
+        for index, name in enumerate(names):
+            self.fields[f"tier_{index}"] = forms.ChoiceField(label=name, choices=choices, required=False,
+                                                             initial=str(mapping.get(name, "")))
+
+    def mapping(self, tiers: list[Tier]) -> ghost_tiers.Mapping:
+        chosen = {name: self.cleaned_data.get(f"tier_{index}", "") for index, name in enumerate(self.names)}
+        return ghost_tiers.clean_mapping(chosen, names=self.names, tiers=tiers)
+
+
 class ApplyForm(forms.Form):
     confirm = forms.BooleanField(label="I have checked the preview: import these members.")
     only_valid_rows = forms.BooleanField(required=False, label="Import only the valid rows and leave the rows with errors out.")
+    plan_fingerprint = forms.CharField(widget=forms.HiddenInput, error_messages={
+        "required": "The preview was not sent with the form: open the preview again and apply from there."})
 
     def __init__(self, *args, error_count: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,20 +121,75 @@ def upload_view(request, *, model_admin):
         model_admin, request, form=form, title="Import members from Ghost", recent=recent))
 
 
-def preview_view(request, import_id: int, *, model_admin):
+def _tier_names(preview_rows: list[dict]) -> list[dict]:
+    """Each Ghost tier name in the file with how many members carry it, and how many of those have access in Ghost
+    (paid, complimentary or gift: their tier must map to one of ours)."""
+    names: dict[str, dict] = {}
+    for row in preview_rows:
+        for name in row.get("ghost_tiers", []):
+            entry = names.setdefault(name, {"name": name, "members": 0, "with_access": 0})
+            entry["members"] += 1
+            entry["with_access"] += row.get("standing") != "free"
+    return list(names.values())
+
+
+def _row_for_page(row: dict) -> dict:
+    since = datetime.fromisoformat(row["since"]) if row.get("since") else None
+    return {**row, "action_text": ", ".join(ROW_ACTION_TEXT[action] for action in row["actions"]),
+            "since_text": date_text(since), "standing_text": STANDING_TEXT.get(row.get("standing", ""), ""),
+            "ghost_tiers_text": ", ".join(row.get("ghost_tiers", []))}
+
+
+def preview_view(request, import_id: int, *, model_admin, mapping_form: TierMappingForm | None = None):
     _require_permission(request)
     member_import = get_object_or_404(MemberImport.objects.select_related("uploaded_by", "applied_by").defer("content"), pk=import_id)
     rows = member_import.preview_rows
     show = request.GET.get("show", "errors" if member_import.error_count else "all")
     listed = [row for row in rows if "error" in row["actions"]] if show == "errors" else rows
     page = Paginator(listed, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    page_rows = [{**row, "action_text": ", ".join(ROW_ACTION_TEXT[action] for action in row["actions"])} for row in page]
-    counts = [(ACTION_LABELS[action], member_import.counts.get(action, 0), action) for action in ghost_import.ACTIONS]
+    counts = [(ACTION_LABELS[action], member_import.counts.get(action, 0), action) for action in ACTIONS]
+    tier_names = _tier_names(rows)
+    tiers = list(Tier.objects.order_by("-is_active", "position", "name"))
+    mapping = ghost_tiers.mapping_of(member_import)
+    mapping_form = mapping_form or TierMappingForm(names=[entry["name"] for entry in tier_names], tiers=tiers, mapping=mapping)
+    mapping_rows = [{**entry, "field": mapping_form[f"tier_{index}"], "chosen": _choice_text(mapping.get(entry["name"]), tiers)}
+                    for index, entry in enumerate(tier_names)]
     return TemplateResponse(request, "admin/members/import/preview.html", _context(
-        model_admin, request, member_import=member_import, page=page, page_rows=page_rows, show=show, counts=counts,
-        apply_form=ApplyForm(error_count=member_import.error_count), applied=member_import.status == MemberImport.Status.APPLIED,
+        model_admin, request, member_import=member_import, page=page, page_rows=[_row_for_page(row) for row in page],
+        show=show, counts=counts, free_accounts=member_import.counts.get("free_accounts", 0), mapping_form=mapping_form,
+        mapping_rows=mapping_rows, applied=member_import.status == MemberImport.Status.APPLIED,
+        apply_form=ApplyForm(error_count=member_import.error_count, initial={"plan_fingerprint": member_import.plan_fingerprint}),
         title=f"Ghost import: {member_import.filename}",
     ))
+
+
+def _choice_text(choice, tiers: list[Tier]) -> str:
+    if choice == ghost_tiers.FREE_ACCOUNT:
+        return "Free account, no membership"
+    return next((tier.name for tier in tiers if tier.pk == choice), "not chosen")
+
+
+def tier_mapping_view(request, import_id: int, *, model_admin):
+    """Staff changed the tier mapping: plan the preview again with it (nothing else changes)."""
+    _require_permission(request)
+    if request.method != "POST":
+        return redirect("admin:members_membership_ghost_import_preview", import_id)
+    member_import = get_object_or_404(MemberImport.objects.only("pk", "preview_rows", "status", "filename"), pk=import_id)
+    tiers = list(Tier.objects.order_by("-is_active", "position", "name"))
+    names = [entry["name"] for entry in _tier_names(member_import.preview_rows)]
+    form = TierMappingForm(request.POST, names=names, tiers=tiers, mapping={})
+    if not form.is_valid():
+        return preview_view(request, import_id, model_admin=model_admin, mapping_form=form)
+    mapping = form.mapping(tiers)
+    try:
+        remapped = ghost_import.remap_import(import_id=import_id, tier_mapping=mapping)
+    except (ghost_import.ImportRefused, GhostFileError) as exc:
+        messages.error(request, str(exc))
+        return redirect("admin:members_membership_ghost_import_preview", import_id)
+    _log(request.user, remapped, CHANGE, f"Ghost tier mapping: {ghost_tiers.describe(mapping, {tier.pk: tier for tier in tiers})}")
+    messages.success(request, f"The preview now uses your tier mapping: {remapped.counts.get('error', 0)} row(s) with errors. "
+                              "Check it, then import.")
+    return redirect("admin:members_membership_ghost_import_preview", import_id)
 
 
 def apply_view(request, import_id: int, *, model_admin):
@@ -124,7 +203,9 @@ def apply_view(request, import_id: int, *, model_admin):
             messages.error(request, " ".join(error))
         return redirect("admin:members_membership_ghost_import_preview", import_id)
     try:
-        applied = ghost_import.apply_import(import_id=import_id, staff_user=request.user, only_valid_rows=form.cleaned_data.get("only_valid_rows", False))
+        applied = ghost_import.apply_import(import_id=import_id, staff_user=request.user,
+                                            only_valid_rows=form.cleaned_data.get("only_valid_rows", False),
+                                            expected_fingerprint=form.cleaned_data["plan_fingerprint"])
     except (ghost_import.ImportRefused, GhostFileError) as exc:
         messages.error(request, str(exc))
         return redirect("admin:members_membership_ghost_import_preview", import_id)
@@ -142,6 +223,8 @@ def import_urls(model_admin) -> list:
     return [
         path("import/", view(partial(upload_view, model_admin=model_admin)), name="members_membership_ghost_import"),
         path("import/<int:import_id>/", view(partial(preview_view, model_admin=model_admin)), name="members_membership_ghost_import_preview"),
+        path("import/<int:import_id>/tiers/", view(partial(tier_mapping_view, model_admin=model_admin)),
+             name="members_membership_ghost_import_tiers"),
         path("import/<int:import_id>/apply/", view(partial(apply_view, model_admin=model_admin)), name="members_membership_ghost_import_apply"),
     ]
 

@@ -4,7 +4,10 @@ The format, as Ghost writes it (its members CSV serializer, papaparse with escap
 - header `id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,
   tiers`; newer versions add `gift_id`, Ghost 4 called `tiers` `products`. Columns may come in any order; unknown
   extra columns are ignored; a missing one refuses the whole file (it is then not an export we understand).
-- `labels` and `tiers` are names joined by commas inside one quoted cell ("VIP,Early bird").
+- Ghost's own export has no `status` column (it writes complimentary_plan from status "comped"); files made from
+  Ghost's Admin API or by migration tools carry one (free, paid or comped), so it is read when present.
+- `labels` and `tiers` are names joined by commas inside one quoted cell ("VIP,Early bird"). `tiers` names what the
+  member has; a free member may carry the site's free tier ("Free", or what the site renamed it to, e.g. "Member").
 - booleans are "true"/"false"; newer exports write an empty complimentary_plan for false.
 - dates are ISO 8601 in UTC ("2024-03-01T09:30:00.000Z").
 - a cell starting with = + - @ tab or CR is written with a leading apostrophe against spreadsheet formulas; we
@@ -23,7 +26,8 @@ from django.core.validators import validate_email
 
 REQUIRED_COLUMNS = ("id", "email", "name", "note", "subscribed_to_emails", "complimentary_plan", "stripe_customer_id",
                     "created_at", "deleted_at", "labels", "tiers")
-OPTIONAL_COLUMNS = ("gift_id",)
+OPTIONAL_COLUMNS = ("gift_id", "status")
+GHOST_STATUSES = ("free", "paid", "comped")
 OLDER_NAMES = {"products": "tiers"}  # Ghost 4 exports
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -50,6 +54,7 @@ class GhostRow:
     labels: list[str] = field(default_factory=list)
     tiers: list[str] = field(default_factory=list)
     gift_id: str = ""
+    status: str = ""  # free, paid or comped when the file says; "" for Ghost's own export (no such column)
     errors: list[str] = field(default_factory=list)
 
 
@@ -135,6 +140,9 @@ def _row(number: int, cells: list[str], columns: dict[str, int], *, width: int) 
     row.deleted_at = _date(row, "deleted_at", cell("deleted_at"))
     row.labels = _names(cell("labels"))
     row.tiers = _names(cell("tiers"))
+    row.status = cell("status").lower()
+    if row.status not in ("", *GHOST_STATUSES):
+        row.errors.append(f"status is {row.status!r}; Ghost's statuses are {', '.join(GHOST_STATUSES)}")
     if len(row.ghost_id) > 64:
         row.errors.append("id is longer than a Ghost member id (64 characters)")
     if len(row.stripe_customer_id) > 255 or " " in row.stripe_customer_id:

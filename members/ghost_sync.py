@@ -13,8 +13,9 @@ from celery import shared_task
 from django.db.models import F, Q
 from django.utils import timezone
 
-from members import lifecycle, services
-from members.models import GhostMember, MemberEvent, Tier
+from members import ghost_tiers, lifecycle, services
+from members.models import GhostMember, MemberEvent, Membership, Tier
+from outlet.local_time import date_text
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import ProviderError, SubscriptionChanged, UnknownCustomer
 
@@ -25,8 +26,14 @@ MAX_RETRIES = 24  # with the backoff below: about a day; then the sweep keeps as
 REQUEUE_AFTER = timedelta(hours=1)
 
 
-def _tier_from_ghost(names: list[str]) -> Tier | None:
-    for name in names:
+def _tier_from_ghost(ghost: GhostMember) -> Tier | None:
+    """The tier staff mapped the member's Ghost tier to in the import that last brought them (a free account: none);
+    a Ghost tier that import did not map (imports made before tier mapping) by our tier of the same name or slug."""
+    mapping = ghost_tiers.mapping_of(ghost.last_import)
+    mapped = ghost_tiers.resolve(ghost.tiers, mapping, {tier.pk: tier for tier in Tier.objects.all()})
+    if mapped.tier is not None:
+        return mapped.tier
+    for name in mapped.unchosen:
         tier = Tier.objects.filter(Q(name__iexact=name) | Q(slug__iexact=name)).first()
         if tier is not None:
             return tier
@@ -43,7 +50,7 @@ def _following(subscriptions: list[SubscriptionChanged]) -> tuple[SubscriptionCh
 
 def sync_ghost_member(*, ghost_member_id: int) -> str:
     """Ask the provider once. Raises ProviderError when it cannot be reached (the task retries)."""
-    ghost = GhostMember.objects.filter(pk=ghost_member_id).first()
+    ghost = GhostMember.objects.select_related("last_import").filter(pk=ghost_member_id).first()
     if ghost is None or not ghost.stripe_customer_id:
         return "nothing to sync"
     GhostMember.objects.filter(pk=ghost.pk).update(sync_attempts=F("sync_attempts") + 1, sync_attempted_at=timezone.now())
@@ -64,14 +71,18 @@ def sync_ghost_member(*, ghost_member_id: int) -> str:
             user_id=ghost.user_id, summary=f"Provisional access ended: {provider_id} holds no live paid subscription for this customer")
         note = f"No live paid subscription at {provider_id}" + ("; provisional access ended." if ended else ".")
     else:
-        tier = services.tier_for_lookup_key(chosen.price_lookup_key) or _tier_from_ghost(ghost.tiers)
+        tier = services.tier_for_lookup_key(chosen.price_lookup_key) or _tier_from_ghost(ghost)
+        had_membership = Membership.objects.filter(user_id=ghost.user_id).exists()
         membership = lifecycle.apply_subscription_state(
             user_id=ghost.user_id, provider=chosen.provider, subscription_id=chosen.subscription_id, customer_id=chosen.customer_id,
             provider_status=chosen.status, tier=tier, interval=chosen.interval, currency=chosen.currency, amount_minor=chosen.amount_minor,
             current_period_end=chosen.current_period_end, cancel_at_period_end=chosen.cancel_at_period_end, ended=False,
             occurred_at=chosen.occurred_at, rank=chosen.sequence_rank,
         )
-        until = f"{chosen.current_period_end:%d %B %Y}" if chosen.current_period_end else "no end date"
+        until = date_text(chosen.current_period_end, empty="no end date")
+        if membership is not None and not had_membership and ghost.ghost_created_at:
+            # A membership created here for a member of Ghost: member since they joined Ghost, as the import does.
+            Membership.objects.filter(pk=membership.pk).update(started_at=min(ghost.ghost_created_at, membership.started_at))
         if membership is None:
             note = f"Live subscription {chosen.subscription_id} found, but no tier matches it: comp the member or fix the tier names."
         elif membership.provider_subscription_id == chosen.subscription_id:
