@@ -1,6 +1,6 @@
 """One settings module, read from the environment.
 
-The local profile (the default) needs nothing: SQLite, a locmem cache, a Celery broker on the filesystem and
+The local profile (the default) needs nothing: SQLite, a cache in files, a Celery broker on the filesystem and
 email to the console.  Setting DATABASE_URL, REDIS_URL, EMAIL_URL switches each part to its production
 counterpart.  OUTLET_ENV=production refuses to start without real secrets, so a misconfigured deploy fails at
 boot instead of running with demo keys.
@@ -154,7 +154,17 @@ if REDIS_URL:
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": CACHE_KEY_PREFIX}}
+    # Shared state is shared here too: the web server and the worker's processes all count card-testing declines,
+    # checkout starts and allauth's rate limits in one folder of files (outlet/file_cache.py takes a lock for
+    # add/incr, so counts are never lost between processes). Not DatabaseCache: every page-cache write would queue
+    # for SQLite's one write lock behind the worker's transactions, and cache writes would roll back with the
+    # caller's transaction, unlike Redis's. A page-cache write here is one file renamed into place plus a listing of
+    # the folder (about 10 ms at 5,000 entries): fine for a local reader. MAX_ENTRIES is well above what the demo
+    # fills (pages, fragments, counters), so culling, which deletes a random third, does not drop a live counter.
+    CACHES = {"default": {
+        "BACKEND": "outlet.file_cache.SharedFileCache", "LOCATION": str(VAR_DIR / "cache"),
+        "KEY_PREFIX": CACHE_KEY_PREFIX, "TIMEOUT": 300, "OPTIONS": {"MAX_ENTRIES": 5000},
+    }}
     # A broker that needs no server: messages are files, shared by the web process and the worker.
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
     _broker_dir = VAR_DIR / "celery-broker"

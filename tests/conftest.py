@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache.backends.filebased import FileBasedCache
 from django.db import connection
+from django.utils.module_loading import import_string
 
 from members.models import TierPrice
 from outlet.celery import app as celery_app
@@ -20,13 +23,27 @@ from tests.factories import TierFactory
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+@pytest.fixture(scope="session")
+def _cache_folders(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_cache(settings):
-    """Each test gets its own cache namespace, so a shared Redis in CI never leaks state between tests."""
-    caches = {name: dict(config) for name, config in django_settings.CACHES.items()}
-    for config in caches.values():
-        config["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+def _isolated_cache(settings, _cache_folders):
+    """Each test gets its own cache namespace, so a shared Redis in CI never leaks state between tests; the
+    embedded default's file cache also gets a folder of its own (not var/cache/, which `make run` uses), removed
+    afterwards."""
+    caches, folders = {}, []
+    for name, config in django_settings.CACHES.items():
+        config = dict(config, KEY_PREFIX=f"test-{uuid.uuid4().hex[:12]}")
+        if issubclass(import_string(config["BACKEND"]), FileBasedCache):
+            folders.append(_cache_folders / uuid.uuid4().hex[:12])
+            config["LOCATION"] = str(folders[-1])
+        caches[name] = config
     settings.CACHES = caches
+    yield
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
