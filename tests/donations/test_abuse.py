@@ -1,8 +1,9 @@
 """The donation form's card-testing defence: rate limits per connection and per email, the proof-of-work
 challenge, the switch that turns it on when declines spike, and what staff see and change in the admin.
 
-Unit tests: the cache is Django's local-memory cache here (tests/donations/test_abuse_redis.py runs the limits
-against the real Redis)."""
+Unit tests: the cache is the embedded default's file cache here, in a folder of each test's own
+(tests/donations/test_abuse_redis.py runs the limits against the real Redis, test_abuse_across_processes.py counts
+in two processes at once)."""
 
 from __future__ import annotations
 
