@@ -101,3 +101,14 @@ def test_broken_quoting_is_refused_with_the_line():
            '1,a@example.org,"A' + "x" * 200_000 + "\n"
     with pytest.raises(GhostFileError, match="not valid CSV near line"):
         read_rows(text)
+
+
+def test_a_status_column_is_read_when_the_file_has_one():
+    text = "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers,status\n" \
+           "1,a@example.org,A,,true,,,2021-01-01T00:00:00.000Z,,,Member,Free\n" \
+           "2,b@example.org,B,,true,,,2021-01-01T00:00:00.000Z,,,Member,lapsed\n"
+    free, odd = read_rows(text)
+    assert (free.status, free.tiers, free.errors) == ("free", ["Member"], [])
+    assert odd.errors == ["status is 'lapsed'; Ghost's statuses are free, paid, comped"]
+    (row,) = rows_of("ghost_bom.csv")
+    assert row.status == ""  # Ghost's own export has no status column
