@@ -37,3 +37,15 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def world(settings, live_server):
+    """The demo newsroom with a paying member, a donor with a monthly gift and a guest donor (tests/e2e/pages.py).
+
+    Hero images go where `make run` keeps the demo's (MEDIA_ROOT, var/media by default): the live server serves
+    them from there, and a second build reuses them instead of drawing them again."""
+    from tests.e2e.pages import build_world
+
+    settings.SITE_URL = live_server.url  # the provider's return addresses are built from it
+    return build_world(live_server.url)

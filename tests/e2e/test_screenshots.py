@@ -1,0 +1,44 @@
+"""`make screenshots`: full-page PNGs of every page in tests/e2e/pages.py at 375 and 1280 px, as each user, in
+var/screenshots/ (page-width-user.png), to look at them all in a minute.
+
+A tool rather than a check (test_layout.py is the check), so it runs only when OUTLET_SCREENSHOTS names the folder
+to write to; it still fails when a page does not open as it should."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.pages import WIDTHS, Visitor, visits
+
+FOLDER = os.environ.get("OUTLET_SCREENSHOTS", "")
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not FOLDER, reason="writes PNGs only when OUTLET_SCREENSHOTS names a folder (make screenshots)"),
+]
+
+
+def test_every_page_is_photographed_at_each_width_as_each_user(browser, world):
+    folder = Path(FOLDER)
+    folder.mkdir(parents=True, exist_ok=True)
+    failures, written = [], []
+    for width in WIDTHS:
+        visitor = Visitor(browser, world, width)
+        try:
+            for site_page, user in visits():
+                try:
+                    page = visitor.open(site_page, user)
+                except AssertionError as problem:
+                    failures.append(f"{problem} at {width}px")
+                    continue
+                path = folder / f"{site_page.name}-{width}-{user}.png"
+                page.screenshot(path=str(path), full_page=True, animations="disabled")
+                written.append(path)
+        finally:
+            visitor.close()
+    print(f"\n{len(written)} screenshots in {folder.resolve()}")
+    assert not failures, "\n".join(failures)
