@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install migrate demo clean
+.PHONY: run test install migrate demo clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ run: demo
 ## Run the whole test suite (CI sets DATABASE_URL and REDIS_URL to the real PostgreSQL and Redis).
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Full-page PNGs of every reader-, member- and donor-facing page at 375 and 1280 px, as an anonymous reader, a
+## member and a donor, in var/screenshots/ (page-width-user.png). Needs Debian's chromium (apt-get install chromium).
+screenshots: install
+	rm -rf var/screenshots
+	OUTLET_SCREENSHOTS=var/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
+	@echo "$$(ls var/screenshots | wc -l) screenshots in var/screenshots/"
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache
