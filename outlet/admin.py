@@ -1,13 +1,17 @@
 from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from outlet import services
-from outlet.models import Article, Author, Byline, MeteredRead, Prompt, Region, Section, Tag
+from outlet.body import has_readable_text
+from outlet.media_library import stories_using
+from outlet.models import Article, Author, Byline, MediaImage, MeteredRead, Prompt, Region, Section, Tag
 
 
 class BylineInline(admin.TabularInline):
@@ -51,8 +55,15 @@ class ArticleAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish now", permissions=["change"])
     def publish_now(self, request, queryset):
-        count = services.publish_now(article_ids=list(queryset.values_list("pk", flat=True)))
+        ready, empty = [], []
+        for article in queryset.select_related(None).only("pk", "title", "body"):
+            (ready if has_readable_text(article.body) else empty).append(article)
+        count = services.publish_now(article_ids=[article.pk for article in ready]) if ready else 0
         self.message_user(request, f"Published {count} article(s).", messages.SUCCESS)
+        if empty:
+            titles = ", ".join(f"“{article.title}”" for article in empty)
+            self.message_user(request, f"Not published, the story has no text yet: {titles}. Write it first.",
+                              messages.WARNING)
 
     @admin.action(description="Unpublish (back to draft)", permissions=["change"])
     def unpublish(self, request, queryset):
@@ -110,6 +121,117 @@ class MeteredReadAdmin(admin.ModelAdmin):
     list_display = ["user", "article", "read_at"]
     raw_id_fields = ["user", "article"]
     search_fields = ["user__email"]
+
+
+# --- The media library: pictures uploaded once, placed in any story, and its picker for the story editor -----
+
+PICKER_PARAMETER = "CKEditorFuncNum"  # the editor's picture dialog opens this list with it (outlet/sanitize.py)
+THUMBNAIL_BOX = (120, 80)
+
+
+class _PickerAwareChangeList(ChangeList):
+    """The picker's callback number rides along in the list's query string, but it filters nothing."""
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        lookup_params.pop(PICKER_PARAMETER, None)
+        return lookup_params
+
+
+def _picture_tag(picture: MediaImage, box: tuple[int, int]) -> str:
+    if not (picture.width and picture.height):
+        return format_html('<img src="{}" alt="" class="library-thumb" loading="lazy">', picture.file.url)
+    scale = min(box[0] / picture.width, box[1] / picture.height, 1)
+    return format_html(
+        '<img src="{}" alt="" width="{}" height="{}" class="library-thumb" loading="lazy">',
+        picture.file.url, max(1, round(picture.width * scale)), max(1, round(picture.height * scale)),
+    )
+
+
+@admin.register(MediaImage)
+class MediaImageAdmin(admin.ModelAdmin):
+    """Upload once, reuse anywhere. Opened from the story editor's picture dialog (“Browse…”) the list
+    becomes a picker: each row gets an Insert button that hands the picture back to the editor."""
+
+    list_display = ["thumbnail", "alt_text", "caption", "credit", "uploaded_by", "uploaded_at"]
+    list_display_links = ["thumbnail", "alt_text"]
+    list_select_related = ["uploaded_by"]
+    search_fields = ["alt_text", "caption", "credit", "file"]
+    date_hierarchy = "uploaded_at"
+    fields = ["file", "preview", "alt_text", "caption", "credit", "size", "uploaded_by", "uploaded_at", "used_in"]
+    readonly_fields = ["preview", "size", "uploaded_by", "uploaded_at", "used_in"]
+
+    class Media:
+        css = {"all": ["admin_extra/media_library.css"]}
+        js = ["admin_extra/media_picker.js"]
+
+    @staticmethod
+    def is_picking(request) -> bool:
+        return PICKER_PARAMETER in request.GET
+
+    def get_changelist(self, request, **kwargs):
+        return _PickerAwareChangeList
+
+    def get_list_display(self, request):
+        if self.is_picking(request):
+            return ["thumbnail", "alt_text", "caption", "credit", "insert_button"]
+        return super().get_list_display(request)
+
+    def get_list_display_links(self, request, list_display):
+        return None if self.is_picking(request) else super().get_list_display_links(request, list_display)
+
+    def get_actions(self, request):
+        return {} if self.is_picking(request) else super().get_actions(request)
+
+    def changelist_view(self, request, extra_context=None):
+        if self.is_picking(request):
+            extra_context = {**(extra_context or {}), "picking": True, "is_nav_sidebar_enabled": False,
+                             "title": "Choose a picture for the story"}
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.uploaded_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_deleted_objects(self, objs, request):
+        """A picture a story shows stays: deleting it would leave a hole in the story."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for picture in objs:
+            for story in stories_using(picture):
+                protected.append(format_html(
+                    'Story <a href="{}">{}</a> shows “{}”', reverse("admin:outlet_article_change", args=[story.pk]),
+                    story.title, picture,
+                ))
+        return deleted, counts, perms_needed, protected
+
+    @admin.display(description="Picture")
+    def thumbnail(self, picture: MediaImage) -> str:
+        return _picture_tag(picture, THUMBNAIL_BOX)
+
+    @admin.display(description="Preview")
+    def preview(self, picture: MediaImage) -> str:
+        return _picture_tag(picture, (480, 360)) if picture.pk else "—"
+
+    @admin.display(description="Size")
+    def size(self, picture: MediaImage) -> str:
+        return f"{picture.width} × {picture.height} px" if picture.width else "—"
+
+    @admin.display(description="Used in")
+    def used_in(self, picture: MediaImage) -> str:
+        stories = list(stories_using(picture)) if picture.pk else []
+        if not stories:
+            return "No story yet"
+        return format_html_join(", ", '<a href="{}">{}</a>', (
+            (reverse("admin:outlet_article_change", args=[story.pk]), story.title) for story in stories))
+
+    @admin.display(description="")
+    def insert_button(self, picture: MediaImage) -> str:
+        return format_html(
+            '<button type="button" class="button" data-library-pick data-src="{}" data-id="{}" data-alt="{}" '
+            'data-caption="{}">Insert</button>',
+            picture.file.url, picture.pk, picture.alt_text, picture.caption_with_credit(),
+        )
 
 
 # --- Staff accounts: who holds which role, and who has set up two-factor sign-in -----------------------------

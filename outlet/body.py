@@ -7,6 +7,8 @@ from html.parser import HTMLParser
 
 VOID_ELEMENTS = {"br", "hr", "img", "wbr"}
 TEASER_PARAGRAPHS = 2
+# Characters that take no room on the page: a body of these alone is as empty as the editor's blank paragraph.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
 
 @dataclass(frozen=True)
@@ -106,3 +108,44 @@ def insertion_index(blocks: list[Block], after_paragraphs: int) -> int | None:
             if seen == after_paragraphs:
                 return index + 1 if index + 1 < len(blocks) else None
     return None
+
+
+class _Reader(HTMLParser):
+    """The words a reader sees outside pictures' captions, and every picture's attributes."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.images: list[dict[str, str]] = []
+        self.figure_depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append({name: value or "" for name, value in attrs})
+        elif tag == "figure":
+            self.figure_depth += 1
+
+    def handle_endtag(self, tag):
+        if tag == "figure" and self.figure_depth:
+            self.figure_depth -= 1
+
+    def handle_data(self, data):
+        if not self.figure_depth:
+            self.text.append(data)
+
+
+def _read(html: str) -> _Reader:
+    reader = _Reader()
+    reader.feed(html or "")
+    reader.close()
+    return reader
+
+
+def has_readable_text(html: str) -> bool:
+    """True when a body holds words; the editor's empty paragraph, spaces or a lone captioned picture are no story."""
+    return bool("".join(_read(html).text).translate(INVISIBLE).strip())
+
+
+def images_in(html: str) -> list[dict[str, str]]:
+    """The attributes of every <img> in a body, in order."""
+    return _read(html).images

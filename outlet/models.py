@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django_prose_editor.fields import ProseEditorField
 
-from outlet.sanitize import BODY_EXTENSIONS
+from outlet.body import has_readable_text
+from outlet.media_library import clean_article_body
+from outlet.sanitize import ARTICLE_BODY_EXTENSIONS
+
+EMPTY_BODY_MESSAGE = (
+    "A published or scheduled story needs its text: write the story here, or set the status to Draft to save it "
+    "unfinished."
+)
+LIBRARY_IMAGE_MAX_BYTES = 15 * 1024 * 1024
 
 
 class Section(models.Model):
@@ -109,7 +120,11 @@ class Article(models.Model):
     title = models.CharField(max_length=200)
     dek = models.CharField("standfirst", max_length=300, blank=True, help_text="One or two sentences under the headline.")
     slug = models.SlugField(max_length=200, unique=True)
-    body = ProseEditorField(extensions=BODY_EXTENSIONS, sanitize=True, blank=True)
+    body = ProseEditorField(
+        extensions=ARTICLE_BODY_EXTENSIONS, sanitize=clean_article_body, blank=True,
+        help_text="The story. A draft may be saved empty; to publish or schedule it, the story needs text. Pictures "
+                  "come from the media library: the picture button, then “Browse…”.",
+    )
     hero_image = models.ImageField(upload_to="articles/%Y/%m/", blank=True, width_field="hero_width", height_field="hero_height")
     hero_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     hero_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
@@ -144,6 +159,12 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        """Editors start drafts empty, but readers must never get a story without words."""
+        super().clean()
+        if self.status != self.Status.DRAFT and not has_readable_text(self.body):
+            raise ValidationError({"body": EMPTY_BODY_MESSAGE})
 
     def get_absolute_url(self) -> str:
         return reverse("outlet:article", kwargs={"slug": self.slug})
@@ -240,6 +261,55 @@ class MeteredRead(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "article"], name="metered_read_once_per_article")]
         indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} read “{self.article}”"
+
+
+def validate_picture_size(upload) -> None:
+    if upload.size > LIBRARY_IMAGE_MAX_BYTES:
+        raise ValidationError(
+            "This picture is over 15 MB, too heavy for readers on a phone. Export it as a JPEG about 2,000 px wide "
+            "and upload that."
+        )
+
+
+class MediaImage(models.Model):
+    """A picture staff upload once and place in any number of stories; its description (alt text) travels with it.
+
+    Bodies refer to it by its URL (outlet.sanitize lets an <img> through only when it points into the library), so
+    a picture a story shows cannot be deleted (MediaImageAdmin.get_deleted_objects)."""
+
+    file = models.ImageField(
+        "picture", upload_to="library/%Y/%m/", width_field="width", height_field="height",
+        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp", "gif"]), validate_picture_size],
+        help_text="JPEG, PNG, WebP or GIF, up to 15 MB.",
+    )
+    width = models.PositiveIntegerField(null=True, editable=False)
+    height = models.PositiveIntegerField(null=True, editable=False)
+    alt_text = models.CharField(
+        "description (alt text)", max_length=300,
+        help_text="What the picture shows, read aloud to readers who cannot see it, e.g. “Miners at the gate of "
+                  "the Chiatura plant at dawn”.",
+    )
+    caption = models.CharField(max_length=400, blank=True, help_text="Shown under the picture in stories.")
+    credit = models.CharField(max_length=200, blank=True, help_text="e.g. Photo: Nino K. for the Ledger")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = "library picture"
+        verbose_name_plural = "media library"
+
+    def __str__(self) -> str:
+        return Truncator(self.alt_text).chars(70) or self.file.name
+
+    def caption_with_credit(self) -> str:
+        """What a story shows under the picture: the caption, then the credit."""
+        return " ".join(part for part in (self.caption.strip(), self.credit.strip()) if part)
 
 
 class SentEmail(models.Model):

@@ -2,9 +2,9 @@
 
 Four roles, each a Django group (a staff user can hold several):
 
-- **Editor** writes and publishes: articles, authors, bylines, sections, regions, tags and the membership/fundraiser
-  prompts. Sees (not edits) campaigns, so a prompt can name a fundraiser, and tiers, so an article can be limited to
-  a tier. No reader, member or money data.
+- **Editor** writes and publishes: articles, authors, bylines, sections, regions, tags, the media library's pictures
+  and the membership/fundraiser prompts. Sees (not edits) campaigns, so a prompt can name a fundraiser, and tiers,
+  so an article can be limited to a tier. No reader, member or money data.
 - **Membership manager** runs members: tiers and their prices (the revenue team's membership half: this role edits
   tiers), the member list and page with its timeline and checkouts, and the member actions: comp, cancel, refund a
   membership payment, resend receipts/verification email, export and import (Ghost). Sees the payments and receipts
@@ -64,7 +64,7 @@ NEVER_GRANTED = frozenset({
 
 ROLE_PERMISSIONS: dict[str, list[str] | str] = {
     EDITOR: [
-        *[perm for model in ("article", "byline", "author", "section", "region", "tag", "prompt")
+        *[perm for model in ("article", "byline", "author", "section", "region", "tag", "prompt", "mediaimage")
           for perm in model_permissions("outlet", model)],
         "donations.view_campaign",  # a prompt names a fundraiser
         "members.view_tier",  # an article may be limited to tiers (the tier picker)
