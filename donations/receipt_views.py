@@ -14,13 +14,13 @@ from django.views.decorators.http import require_GET
 
 from donations import pdf, receipts, statements
 from donations.models import Receipt
-from outlet.page_cache import keep_private
+from outlet.page_cache import keep_private, keep_url_secret
 
 
 def _private(response: HttpResponse) -> HttpResponse:
     keep_private(response)
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"  # the guest token is in the URL: never pass it on
+    keep_url_secret(response)  # the guest token is in the URL: never pass it on
     return response
 
 

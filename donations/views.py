@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from donations import abuse, recurring, services
 from donations.forms import ChangeMonthlyAmountForm, DonationForm, major_text, share_percents
 from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout, RecurringDonation
-from outlet.page_cache import keep_private
+from outlet.page_cache import keep_private, keep_url_secret
 from outlet.payments.providers.base import ProviderError
 from outlet.sanitize import sanitize_body
 
@@ -183,7 +183,7 @@ def thanks(request, reference):
         "share": _share_links(checkout.campaign),
     })
     keep_private(response)
-    response["Referrer-Policy"] = "no-referrer"  # the reference in this URL must not leak to the share links' sites
+    keep_url_secret(response)  # the reference in this URL must not leak to the share links' sites
     return response
 
 
@@ -213,7 +213,7 @@ def _gift_rows(gifts, *, base) -> list[dict]:
 def _render_gifts(request, rows, *, linked: bool):
     response = render(request, "donations/gifts.html", {"rows": rows, "linked": linked})
     keep_private(response)
-    response["Referrer-Policy"] = "no-referrer"
+    keep_url_secret(response)
     return response
 
 

@@ -70,6 +70,17 @@ def keep_private(response: HttpResponse) -> None:
     patch_cache_control(response, private=True, no_cache=True)
 
 
+# A page whose address carries a secret (a guest's gift or receipt token, a checkout reference) must not pass the
+# address on to other sites. Not "no-referrer": under it Chromium sends "Origin: null" with the page's own forms,
+# and Django's CSRF check refuses them (403 on every monthly-gift button and on the header's Sign out).
+# "same-origin" gives our own forms their Origin and other sites nothing.
+SECRET_URL_REFERRER_POLICY = "same-origin"
+
+
+def keep_url_secret(response: HttpResponse) -> None:
+    response["Referrer-Policy"] = SECRET_URL_REFERRER_POLICY
+
+
 def fetch_or_render(key: str | None, render: Callable[[], HttpResponse]) -> HttpResponse:
     if key is None or settings.PAGE_CACHE_SECONDS <= 0:
         return render()

@@ -171,7 +171,7 @@ def test_the_thank_you_page_waits_for_the_providers_event_then_thanks_the_donor(
     response, html = page(f"/fundraisers/thanks/{checkout.reference}/")
     assert response.status_code == 200
     assert "confirming your gift" in html and '<meta http-equiv="refresh" content="3">' in html
-    assert response["Referrer-Policy"] == "no-referrer" and "private" in response["Cache-Control"]
+    assert response["Referrer-Policy"] == "same-origin" and "private" in response["Cache-Control"]
 
     get_provider("sandbox").complete_checkout(checkout.session_id)
     _, html = page(f"/fundraisers/thanks/{checkout.reference}/")

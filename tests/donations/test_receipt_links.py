@@ -39,7 +39,7 @@ def test_a_guest_opens_the_receipt_from_the_link_in_the_email_and_downloads_the_
     assert page.status_code == 200
     html = page.content.decode()
     assert receipt.number in html and "ნინო ბერიძე" in html and "VOID" not in html
-    assert page["Referrer-Policy"] == "no-referrer" and "noindex" in page["X-Robots-Tag"] and "private" in page["Cache-Control"]
+    assert page["Referrer-Policy"] == "same-origin" and "noindex" in page["X-Robots-Tag"] and "private" in page["Cache-Control"]
     download = Client().get(f"{path}receipt.pdf")
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
     text = pdf_text(download.content)
