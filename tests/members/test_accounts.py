@@ -332,7 +332,7 @@ def test_header_offers_account_and_sign_out_to_signed_in_readers(client):
     html = client.get("/accounts/password/change/").content.decode()
 
     assert 'href="/accounts/membership/"' in html and ">Account<" in html
-    sign_out_form = re.search(r'<form class="account__signout" method="post" action="/accounts/logout/">(.*?)</form>', html, re.S)
+    sign_out_form = re.search(r'<form class="masthead__signout" method="post" action="/accounts/logout/">(.*?)</form>', html, re.S)
     assert sign_out_form and "csrfmiddlewaretoken" in sign_out_form.group(1)
 
 
