@@ -123,13 +123,13 @@ def upload_view(request, *, model_admin):
 
 def _tier_names(preview_rows: list[dict]) -> list[dict]:
     """Each Ghost tier name in the file with how many members carry it, and how many of those have access in Ghost
-    (paid, complimentary or gift: their tier must map to one of ours)."""
+    (paid, complimentary or gift, not deleted: their tier must map to one of ours)."""
     names: dict[str, dict] = {}
     for row in preview_rows:
         for name in row.get("ghost_tiers", []):
             entry = names.setdefault(name, {"name": name, "members": 0, "with_access": 0})
             entry["members"] += 1
-            entry["with_access"] += row.get("standing") != "free"
+            entry["with_access"] += row.get("standing") != "free" and "skip" not in row["actions"]
     return list(names.values())
 
 

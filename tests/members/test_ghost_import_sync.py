@@ -153,3 +153,20 @@ def test_provisional_access_is_bounded_and_a_late_answer_still_restores_it(price
         membership = Membership.objects.get(user=user)
         assert (membership.status, membership.provider_subscription_id, membership.awaiting_provider_sync) == ("active", "sub_g1", False)
         assert reader_standing(user=user).is_member
+
+
+def test_a_membership_the_sync_creates_starts_when_the_member_joined_ghost(priced_tiers, importer, stripe_http):
+    """Ghost names no tier (status says paid), so the import only links the customer; Stripe's subscription is on one
+    of our prices, and the membership it brings is dated from the member's Ghost signup, not from the sync."""
+    stripe_http.respond(subscriptions_of(ghost_subscription(sub_id="sub_g1", customer="cus_g1",
+                                                            lookup_key="outlet:supporter:month:gel:1500")))
+    data = (HEADER + ",status\r\ng1,paid@example.org,Paid Reader,,true,,cus_g1,2019-05-05T05:05:05.000Z,,,,paid\r\n").encode()
+    member_import = preview_import(filename="ghost.csv", data=data, staff_user=importer)
+    assert member_import.preview_rows[0]["actions"] == ["create", "link"]
+    apply_import(import_id=member_import.pk, staff_user=importer)
+
+    membership = Membership.objects.get(user__email="paid@example.org")
+    assert (membership.tier.name, membership.provider_subscription_id) == ("Supporter", "sub_g1")
+    assert membership.started_at == datetime(2019, 5, 5, 5, 5, 5, tzinfo=UTC)
+    ghost = GhostMember.objects.get(ghost_id="g1")
+    assert "paid until" in ghost.sync_note
