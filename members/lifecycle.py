@@ -14,8 +14,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from members.models import MemberEvent, Membership, MembershipCheckout, Tier
-from members.services import membership_grants_access, record_member_event
+from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier
+from members.services import change_is_confirmed_by, membership_grants_access, record_member_event
 from outlet.local_time import date_text
 
 
@@ -107,7 +107,15 @@ def apply_subscription_state(*, user_id: int, provider: str, subscription_id: st
             membership.started_at, membership.ended_at = occurred_at, None
         membership.save()
         _record_transition(membership, before=before, previous_plan=previous_plan, webhook_event=webhook_event, at=occurred_at)
+        _confirm_requested_changes(membership)
     return membership
+
+
+def _confirm_requested_changes(membership: Membership) -> None:
+    """The provider's state now shows what the member asked for: the account page stops saying "pending"."""
+    for change in MembershipChange.objects.filter(membership=membership, confirmed_at=None):
+        if change_is_confirmed_by(change, membership):
+            MembershipChange.objects.filter(pk=change.pk).update(confirmed_at=timezone.now())
 
 
 def _record_transition(membership: Membership, *, before: str, previous_plan: tuple, webhook_event, at: datetime) -> None:
@@ -115,25 +123,40 @@ def _record_transition(membership: Membership, *, before: str, previous_plan: tu
     tier_name = membership.tier.name
     common = {"user_id": membership.user_id, "membership": membership, "from_status": before, "to_status": status, "webhook_event": webhook_event}
     if before in ("", Membership.Status.LAPSED) and status != Membership.Status.LAPSED:
-        record_member_event(**common, kind=MemberEvent.Kind.JOINED, summary=f"Became a {tier_name} member")
+        record_member_event(**common, kind=MemberEvent.Kind.JOINED, summary=f"Became a member: {tier_name}")
         _on_joined(membership)
         return
     # An interval learnt for the first time (a member who joined by invoice before any subscription event) is no change.
     if previous_plan[0] and (previous_plan[0] != membership.tier_id or previous_plan[1] not in ("", membership.interval)):
         record_member_event(**common, kind=MemberEvent.Kind.PLAN_CHANGED, summary=f"Plan changed to {tier_name}, {membership.get_interval_display().lower()}")
+        _email_once("plan-changed", membership, at=at)
     if before == status:
         return
     if status == Membership.Status.CANCELLED:
         ends = date_text(membership.current_period_end, empty="the period end")
         record_member_event(**common, kind=MemberEvent.Kind.CANCEL_REQUESTED, summary=f"Set to end on {ends}")
+        _email_once("renewal-stopped", membership, at=at)
     elif status == Membership.Status.ACTIVE and before == Membership.Status.CANCELLED:
         record_member_event(**common, kind=MemberEvent.Kind.RESUMED, summary="Renewal resumed")
+        _email_once("renewal-resumed", membership, at=at)
     elif status == Membership.Status.ACTIVE and before == Membership.Status.PAST_DUE:
         record_member_event(**common, kind=MemberEvent.Kind.RECOVERED, summary="Payment recovered")
     elif status == Membership.Status.PAST_DUE:
         record_member_event(**common, kind=MemberEvent.Kind.PAYMENT_FAILED, summary=f"Payment overdue; access kept until {date_text(membership.grace_until)}")
     elif status == Membership.Status.LAPSED:
         record_member_event(**common, kind=MemberEvent.Kind.LAPSED, summary="Membership ended")
+
+
+def _email_once(kind: str, membership: Membership, *, at: datetime) -> None:
+    """One email per confirmed change: the key names the change and the provider's time of it, so a duplicated or
+    replayed event, or a retried task, sends nothing more."""
+    from members import tasks
+
+    task = {"plan-changed": tasks.send_plan_changed_email, "renewal-stopped": tasks.send_renewal_stopped_email,
+            "renewal-resumed": tasks.send_renewal_resumed_email}[kind]
+    plan = f"{membership.tier_id}-{membership.interval}" if kind == "plan-changed" else ""
+    key = f"{kind}:{membership.pk}:{plan}:{int(at.timestamp())}"
+    transaction.on_commit(lambda: task.delay(membership.pk, key))
 
 
 def record_membership_payment(*, membership: Membership | None, user_id: int, amount_text: str, period_end: datetime | None,

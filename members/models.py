@@ -6,6 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from outlet.local_time import datetime_text, short_date_text
+from outlet.money import format_money
+
 
 class Tier(models.Model):
     name = models.CharField(max_length=80, unique=True)
@@ -45,7 +48,7 @@ class TierPrice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tier} {self.get_interval_display()} {self.amount_minor} {self.currency}"
+        return f"{self.tier}, {self.get_interval_display().lower()}, {format_money(self.amount_minor, self.currency)}"
 
     def save(self, *args, **kwargs):
         self.currency = self.currency.upper()
@@ -126,12 +129,44 @@ class MembershipCheckout(models.Model):
     provider_session_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The page the reader was reading when they chose to join (a path on this site), offered again after paying.
+    return_path = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"checkout {self.reference} ({self.user})"
+        return f"Checkout {self.reference}: {self.tier}, {format_money(self.amount_minor, self.currency)} {self.get_interval_display().lower()}"
+
+
+class MembershipChange(models.Model):
+    """A change a member (or staff) asked the provider for: a new plan, stopping renewal, or resuming it.
+
+    Our state follows only the provider's events, so between the request and its event the account page would show
+    the old state as if nothing happened. The request is kept until the event confirms it, so the page can say
+    "pending" meanwhile."""
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", "Change of plan"
+        CANCEL = "cancel", "Stop renewing"
+        RESUME = "resume", "Resume renewing"
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    interval = models.CharField(max_length=5, choices=TierPrice.Interval.choices, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["membership", "-requested_at"])]
+
+    def __str__(self) -> str:
+        plan = f": {self.tier}, {self.get_interval_display().lower()}" if self.kind == self.Kind.PLAN and self.tier else ""
+        state = "confirmed" if self.confirmed_at else "waiting for the provider"
+        return f"{self.get_kind_display()}{plan} ({state})"
 
 
 class MemberEvent(models.Model):
@@ -174,7 +209,7 @@ class MemberEvent(models.Model):
         indexes = [models.Index(fields=["user", "-created_at"]), models.Index(fields=["kind", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d} {self.user}: {self.summary}"
+        return f"{short_date_text(self.created_at)} {self.user}: {self.summary}"
 
     @property
     def cause(self) -> str:
@@ -214,7 +249,7 @@ class MemberImport(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M}, {self.get_status_display()})"
+        return f"{self.filename} ({datetime_text(self.created_at, 'j M Y')}, {self.get_status_display()})"
 
 
 class GhostMember(models.Model):

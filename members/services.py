@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from members.models import MemberEvent, Membership, MembershipCheckout, Tier, TierPrice
+from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier, TierPrice
 from outlet.local_time import date_text
 from outlet.payments import services as payments
 from outlet.payments.providers import get_provider
@@ -230,7 +230,28 @@ def _paid_membership(user) -> Membership:
     return membership
 
 
-def change_membership_plan(*, user, tier: Tier, interval: str) -> None:
+def _state_token(membership: Membership) -> str:
+    """Names the subscription state a request was made from: the same request retried from the same state is the
+    same request at the provider (one key), and the same request made again later, from a newer state, is a new one."""
+    moment = membership.provider_state_at or membership.updated_at
+    return str(int(moment.timestamp() * 1000)) if moment else "0"
+
+
+# A change the provider has not confirmed within this time is no longer shown as pending: its event was lost or it
+# was refused, and the page then shows the state the provider last reported (the reconciliation sweep heals the rest).
+PENDING_CHANGE_SHOWN_FOR = timedelta(minutes=15)
+
+
+def pending_change(membership: Membership | None, *, now: datetime | None = None) -> MembershipChange | None:
+    """The change asked for and not yet confirmed by the provider's event, if it is recent."""
+    if membership is None or membership.pk is None:
+        return None
+    since = (now or timezone.now()) - PENDING_CHANGE_SHOWN_FOR
+    return (MembershipChange.objects.filter(membership=membership, confirmed_at=None, requested_at__gte=since)
+            .select_related("tier").first())
+
+
+def change_membership_plan(*, user, tier: Tier, interval: str, requested_by=None) -> MembershipChange:
     """Ask the provider to move the subscription (it prorates); our state follows from its event."""
     membership = _paid_membership(user)
     price = active_price(tier=tier, interval=interval, currency=membership.currency)
@@ -239,24 +260,51 @@ def change_membership_plan(*, user, tier: Tier, interval: str) -> None:
     try:
         get_provider(membership.provider).change_subscription_price(
             subscription_id=membership.provider_subscription_id, price=_price_spec(price),
-            idempotency_key=f"membership-{membership.pk}-plan-{price.pk}-{uuid.uuid4().hex[:8]}",
+            idempotency_key=f"membership-{membership.pk}-plan-{price.pk}-{_state_token(membership)}",
         )
     except ProviderError as exc:
         raise MembershipError(str(exc)) from exc
+    return _remember_change(membership, kind=MembershipChange.Kind.PLAN, tier=tier, interval=interval,
+                            requested_by=requested_by or user)
 
 
-def set_membership_renewal(*, user, renew: bool) -> None:
-    """Cancel at period end (renew=False) or resume before the end (renew=True)."""
+def set_membership_renewal(*, user, renew: bool, requested_by=None) -> MembershipChange | None:
+    """Cancel at period end (renew=False) or resume before the end (renew=True). None when it already is so."""
     membership = _paid_membership(user)
     if membership.cancel_at_period_end == (not renew):
-        return
+        return None
     try:
         get_provider(membership.provider).set_cancel_at_period_end(
             subscription_id=membership.provider_subscription_id, cancel=not renew,
-            idempotency_key=f"membership-{membership.pk}-renew-{int(renew)}-{uuid.uuid4().hex[:8]}",
+            idempotency_key=f"membership-{membership.pk}-renew-{int(renew)}-{_state_token(membership)}",
         )
     except ProviderError as exc:
         raise MembershipError(str(exc)) from exc
+    kind = MembershipChange.Kind.RESUME if renew else MembershipChange.Kind.CANCEL
+    return _remember_change(membership, kind=kind, requested_by=requested_by or user)
+
+
+def _remember_change(membership: Membership, *, kind: str, requested_by, tier: Tier | None = None,
+                     interval: str = "") -> MembershipChange:
+    """Kept until the provider's event confirms it (members.lifecycle), unless that event has already come: with a
+    fast provider the event can be processed before the request that caused it returns."""
+    with transaction.atomic():
+        # The membership's row lock orders this against members.lifecycle applying the provider's event.
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        change = MembershipChange(membership=membership, kind=kind, tier=tier, interval=interval, requested_by=requested_by)
+        if change_is_confirmed_by(change, membership):
+            change.confirmed_at = timezone.now()
+        change.save()
+    return change
+
+
+def change_is_confirmed_by(change: MembershipChange, membership: Membership) -> bool:
+    """Does this membership's state (as the provider last reported it) show the change done?"""
+    if change.kind == MembershipChange.Kind.PLAN:
+        return membership.tier_id == change.tier_id and membership.interval == change.interval
+    if change.kind == MembershipChange.Kind.CANCEL:
+        return membership.cancel_at_period_end
+    return not membership.cancel_at_period_end and membership.status != Membership.Status.LAPSED
 
 
 def billing_portal_url(*, user, return_url: str) -> str:

@@ -15,7 +15,8 @@ ACCOUNT_PATH = "/accounts/membership/"
 
 
 def _name(user) -> str:
-    return user.get_full_name() or user.email.split("@")[0]
+    """The name the reader gave, or none: "Dear tamar.reader" reads as a form letter gone wrong ("Hello," instead)."""
+    return user.get_full_name()
 
 
 def _date(moment) -> str:
@@ -26,6 +27,15 @@ def _date(moment) -> str:
 # retry from sending twice.
 EMAIL_TASK = {"acks_late": True, "ignore_result": True, "autoretry_for": (OSError,), "retry_backoff": 30,
               "retry_backoff_max": 1800, "max_retries": 8}
+
+
+def _amount(membership: Membership) -> str:
+    price = format_money(membership.amount_minor, membership.currency)
+    if price and membership.interval:
+        return f"{price} / {membership.get_interval_display().lower()}"
+    if price and membership.source == Membership.Source.PAID:
+        return price  # joined by an invoice that arrived before any subscription event: paid, interval not known yet
+    return "complimentary"
 
 
 def _membership(membership_id: int) -> Membership | None:
@@ -44,13 +54,7 @@ def send_welcome_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None:
         return False
-    price = format_money(membership.amount_minor, membership.currency)
-    if price and membership.interval:
-        amount = f"{price} / {membership.get_interval_display().lower()}"
-    elif price and membership.source == Membership.Source.PAID:
-        amount = price  # joined by an invoice that arrived before any subscription event: paid, interval not known yet
-    else:
-        amount = "complimentary"
+    amount = _amount(membership)
     sent = emails.membership_welcome(
         key=key, to=membership.user.email, name=_name(membership.user), tier_name=membership.tier.name, amount=amount,
         next_charge=_date(membership.current_period_end) if membership.source == Membership.Source.PAID else "",
@@ -78,6 +82,50 @@ def send_membership_ended_email(membership_id: int, key: str) -> bool:
         return False
     sent = emails.membership_ended(key=key, to=membership.user.email, name=_name(membership.user), join_url=f"{settings.SITE_URL}/membership/")
     return _on_the_timeline(membership, sent, "Membership-ended email sent")
+
+
+# Plan changes, stopping and resuming renewal: one email each, sent when the provider's event confirms the change
+# (whoever asked: the member on the account page, staff in the admin, or the member in the provider's portal).
+
+
+@shared_task(**EMAIL_TASK)
+def send_plan_changed_email(membership_id: int, key: str) -> bool:
+    membership = _membership(membership_id)
+    if membership is None or membership.status == Membership.Status.LAPSED:
+        return False
+    sent = emails.membership_plan_changed(
+        key=key, to=membership.user.email, name=_name(membership.user), tier_name=membership.tier.name,
+        interval=membership.get_interval_display().lower(), amount=_amount(membership),
+        next_charge="" if membership.cancel_at_period_end else _date(membership.current_period_end),
+        account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
+    )
+    return _on_the_timeline(membership, sent, "Plan-change email sent")
+
+
+@shared_task(**EMAIL_TASK)
+def send_renewal_stopped_email(membership_id: int, key: str) -> bool:
+    membership = _membership(membership_id)
+    if membership is None or not membership.cancel_at_period_end:
+        return False  # resumed again before the email went: say nothing rather than something untrue
+    sent = emails.membership_renewal_stopped(
+        key=key, to=membership.user.email, name=_name(membership.user),
+        access_until=_date(membership.current_period_end) or "the end of the period you paid for",
+        account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
+    )
+    return _on_the_timeline(membership, sent, "Renewal-stopped email sent")
+
+
+@shared_task(**EMAIL_TASK)
+def send_renewal_resumed_email(membership_id: int, key: str) -> bool:
+    membership = _membership(membership_id)
+    if membership is None or membership.cancel_at_period_end or membership.status == Membership.Status.LAPSED:
+        return False
+    sent = emails.membership_renewal_resumed(
+        key=key, to=membership.user.email, name=_name(membership.user), tier_name=membership.tier.name,
+        amount=_amount(membership), next_charge=_date(membership.current_period_end),
+        account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
+    )
+    return _on_the_timeline(membership, sent, "Renewal-resumed email sent")
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -11,11 +11,12 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from members import services
+from members import account_rows, services
 from members.forms import ChangePlanForm, JoinForm, OfferFilter
-from members.models import MemberEvent, Membership, MembershipCheckout
+from members.models import MemberEvent, Membership, MembershipCheckout, TierPrice
+from outlet.local_time import date_text
 from outlet.page_cache import keep_private
 from outlet.payments.models import Payment
 
@@ -70,14 +71,23 @@ def welcome(request, reference: str):
 @require_GET
 def account(request):
     membership = Membership.objects.filter(user=request.user).select_related("tier").first()
+    pending = services.pending_change(membership)
+    payments = list(Payment.objects.filter(user=request.user).prefetch_related("receipts").order_by("-paid_at")[:50])
     response = render(request, "members/account.html", {
         "membership": membership,
-        "payments": Payment.objects.filter(user=request.user).order_by("-paid_at")[:50],
+        "pending": pending,
+        "refresh_seconds": PENDING_REFRESH_SECONDS if pending else None,
+        "payments": [account_rows.payment_row(payment) for payment in payments],
+        "statement_years": account_rows.statement_years(request.user),
         "timeline": MemberEvent.objects.filter(user=request.user, reader_visible=True)[:30],
-        "change_options": services.plan_change_offers(membership),
+        "change_options": services.plan_change_offers(membership) if not pending else [],
     })
     keep_private(response)
     return response
+
+
+# While a change waits for the provider's confirmation the account page reloads itself this often (no JavaScript).
+PENDING_REFRESH_SECONDS = 3
 
 
 def _back_to_account(request, message: str | None = None, error: str | None = None):
@@ -94,28 +104,47 @@ def change_plan(request):
     form = ChangePlanForm(request.POST)
     if not form.is_valid():
         return _back_to_account(request, error="Choose a tier and a billing interval.")
+    tier, interval = form.cleaned_data["tier"], form.cleaned_data["interval"]
     try:
-        services.change_membership_plan(user=request.user, tier=form.cleaned_data["tier"], interval=form.cleaned_data["interval"])
+        change = services.change_membership_plan(user=request.user, tier=tier, interval=interval)
     except services.MembershipError as exc:
         return _back_to_account(request, error=str(exc))
-    return _back_to_account(request, "Your plan change has been sent to our payment provider; the difference is prorated on your next invoice.")
-
-
-RENEWAL_CONFIRMATIONS = {
-    False: "Your membership will not renew. You keep full access until the end of the period you paid for.",
-    True: "Your membership will renew as before. Thank you for staying.",
-}
+    plan = f"{tier.name}, {TierPrice.Interval(interval).label.lower()}"
+    if change.confirmed_at:
+        return _back_to_account(request, f"Your membership is now {plan}. You get credit for the unused part of your "
+                                         "previous plan on your next invoice; we have emailed you the details.")
+    return _back_to_account(request, f"We have asked our payment provider to move you to {plan}. It usually confirms "
+                                     "within seconds: until then this page shows the change as pending, and we will "
+                                     "email you when it is done.")
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def set_renewal(request, renew: bool):
-    """Cancel at period end (renew=False) or resume before it (renew=True)."""
+    """Stop renewing at period end (renew=False; asked to confirm first) or resume before it (renew=True)."""
+    if not renew and request.method == "GET":
+        membership = Membership.objects.filter(user=request.user).select_related("tier").first()
+        if membership is None or membership.source != Membership.Source.PAID or membership.status == Membership.Status.LAPSED:
+            return redirect("members:account")
+        response = render(request, "members/cancel_confirm.html", {"membership": membership})
+        keep_private(response)
+        return response
+    if request.method == "GET":
+        return redirect("members:account")
     try:
-        services.set_membership_renewal(user=request.user, renew=renew)
+        change = services.set_membership_renewal(user=request.user, renew=renew)
     except services.MembershipError as exc:
         return _back_to_account(request, error=str(exc))
-    return _back_to_account(request, RENEWAL_CONFIRMATIONS[renew])
+    membership = Membership.objects.get(user=request.user)
+    confirmed = change is None or change.confirmed_at is not None
+    if renew:
+        then = "" if confirmed else " Our payment provider is confirming it now; we will email you when it is done."
+        return _back_to_account(request, f"Your membership will renew as before. Thank you for staying.{then}")
+    until = date_text(membership.current_period_end, empty="the end of the period you paid for")
+    then = ("We have emailed you a confirmation." if confirmed
+            else "Our payment provider is confirming it now; we will email you when it is done.")
+    return _back_to_account(request, f"Your membership will not renew. You keep full access until {until}, and "
+                                     f"nothing more will be charged. {then}")
 
 
 @login_required

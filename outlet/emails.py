@@ -49,6 +49,27 @@ def membership_ended(*, key: str, to: str, name: str, join_url: str) -> bool:
     return _send_once(key=key, kind="membership_ended", to=to, context={"name": name, "join_url": join_url})
 
 
+def membership_plan_changed(*, key: str, to: str, name: str, tier_name: str, interval: str, amount: str, next_charge: str,
+                            account_url: str) -> bool:
+    return _send_once(key=key, kind="membership_plan_changed", to=to, context={
+        "name": name, "tier_name": tier_name, "interval": interval, "amount": amount, "next_charge": next_charge,
+        "account_url": account_url,
+    })
+
+
+def membership_renewal_stopped(*, key: str, to: str, name: str, access_until: str, account_url: str) -> bool:
+    return _send_once(key=key, kind="membership_renewal_stopped", to=to, context={
+        "name": name, "access_until": access_until, "account_url": account_url,
+    })
+
+
+def membership_renewal_resumed(*, key: str, to: str, name: str, tier_name: str, amount: str, next_charge: str,
+                               account_url: str) -> bool:
+    return _send_once(key=key, kind="membership_renewal_resumed", to=to, context={
+        "name": name, "tier_name": tier_name, "amount": amount, "next_charge": next_charge, "account_url": account_url,
+    })
+
+
 # --- Receipts and statements (donations.receipts, donations.statements): each carries its PDF ---
 
 

@@ -103,7 +103,10 @@ def test_a_reader_becomes_a_member_reads_the_story_and_cancels(page: Page, live_
     # Cancel at the period's end: the account page says when access ends.
     page.goto(f"{live_server.url}/accounts/membership/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your membership")
-    page.get_by_role("button", name="Cancel at the end of this period").click()
+    page.get_by_role("link", name="Cancel my membership…").click()
+    page.wait_for_url(f"{live_server.url}/accounts/membership/cancel/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cancel your membership?")
+    page.get_by_role("button", name="Yes, cancel at the end of this period").click()
     page.wait_for_url(f"{live_server.url}/accounts/membership/")
     # Said once (the site layout shows messages; the page used to repeat them).
     expect(page.get_by_text("Your membership will not renew.")).to_have_count(1)

@@ -127,7 +127,7 @@ def test_the_account_page_shows_tier_status_next_charge_and_payments(priced_tier
     membership = Membership.objects.get(user=user)
     assert "Insider" in html and "Active" in html
     assert date_text(membership.current_period_end) in html and "$120" in html
-    assert "Became a Insider member" in html or "Became a" in html
+    assert "Became a member: Insider" in html
     assert "Payment of $120 received" in html
 
 

@@ -289,7 +289,7 @@ def test_a_viewer_sees_the_member_page_without_action_buttons(paying_member):
     client = Client()
     client.force_login(viewer)
     page = member_page(client, paying_member)
-    assert "Became a Supporter member" in page and "/do/" not in page
+    assert "Became a member: Supporter" in page and "/do/" not in page
     # Links only to what this viewer may open: no provider-event log, no payment records, no receipt PDFs.
     assert "/admin/payments/" not in page and "/admin/donations/receipt/" not in page
 
