@@ -122,14 +122,14 @@ def upload_view(request, *, model_admin):
 
 
 def _tier_names(preview_rows: list[dict]) -> list[dict]:
-    """Each Ghost tier name in the file with how many members carry it, and how many of those have access in Ghost
-    (paid, complimentary or gift, not deleted: their tier must map to one of ours)."""
+    """Each Ghost tier name in the file with how many members carry it, and how many of those (not deleted) have a
+    Stripe customer, a comp or a gift in Ghost: whatever the mapping, a hint that the tier is one people pay for."""
     names: dict[str, dict] = {}
     for row in preview_rows:
         for name in row.get("ghost_tiers", []):
             entry = names.setdefault(name, {"name": name, "members": 0, "with_access": 0})
             entry["members"] += 1
-            entry["with_access"] += row.get("standing") != "free" and "skip" not in row["actions"]
+            entry["with_access"] += bool(row.get("access_signal")) and "skip" not in row["actions"]
     return list(names.values())
 
 

@@ -88,7 +88,8 @@ def plan_rows(rows: list[GhostRow], lookups: Lookups, *, provider_id: str) -> li
 def _plan_row(row: GhostRow, lk: Lookups, seen: dict, *, now, provider_id: str) -> dict:
     plan = {"row": row.number, "email": row.email, "name": row.name, "ghost_id": row.ghost_id, "actions": [],
             "tier": "", "notes": [], "errors": list(row.errors), "user_id": None, "sync": False,
-            "standing": ghost_tiers.ghost_standing(row), "ghost_tiers": row.tiers,
+            "standing": ghost_tiers.ghost_standing(row, lk.mapping), "ghost_tiers": row.tiers,
+            "access_signal": bool(row.stripe_customer_id or row.complimentary or row.gift_id or row.status in ("paid", "comped")),
             "since": row.created_at.isoformat() if row.created_at else ""}
     errors, notes, actions = plan["errors"], plan["notes"], plan["actions"]
     for key, label in (("email", row.email), ("ghost_id", row.ghost_id), ("customer", row.stripe_customer_id)):
@@ -155,6 +156,9 @@ def _plan_membership(plan: dict, row: GhostRow, lk: Lookups, user, gm, *, now) -
     if standing == "free":
         if row.tiers:
             plan["notes"].append(f"free in Ghost: a free account here, no membership (tier {quoted(row.tiers)} gives none)")
+        if row.tiers and row.stripe_customer_id:
+            plan["notes"].append("has a Stripe customer: the payment provider is asked after the import, and a live "
+                                 "subscription there shows under Ghost members")
         return
     resolved = ghost_tiers.resolve(row.tiers, lk.mapping, lk.tiers_by_id)
     if resolved.unchosen:

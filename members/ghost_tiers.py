@@ -6,9 +6,10 @@ A mapping is {Ghost tier name: our tier's id, or FREE_ACCOUNT}; a name left out 
 the import (MemberImport.counts["tier_mapping"], beside the counts it produced), so apply and the provider sync use
 exactly the choice the preview showed, and the next import starts from it.
 
-What a member is in Ghost decides whether the mapping matters at all: a free member becomes a free account whatever
-tier name they carry; a paid, complimentary or gift member needs a tier here, so their tier must map to one of ours
-(never to a free account: nobody who has access in Ghost arrives without it)."""
+What a member is in Ghost (ghost_standing) decides what the mapping does: a free member becomes a free account
+whatever tier name they carry, and a member whose only tiers map to a free account is a free member; a member the
+file calls complimentary, gifted or paid needs a tier here, so their tier must map to one of ours (a mapping never
+takes away access the file states)."""
 
 from __future__ import annotations
 
@@ -28,15 +29,17 @@ REMEMBERED_IMPORTS = 20
 Mapping = dict[str, "int | str"]
 
 
-def ghost_standing(row: GhostRow) -> str:
-    """What the member is in Ghost: comped, paid, gift or free. Ghost's own export has no status column; there a
-    member is paid when they have a Stripe customer and a tier (Ghost removes the tier when a subscription ends but
-    keeps the customer), a gift when they have a gift id and a tier, and free otherwise."""
+def ghost_standing(row: GhostRow, mapping: Mapping) -> str:
+    """What the member is in Ghost: comped, paid, gift or free. Where the file says it (complimentary_plan, a status
+    column, a gift id) that stands, and a tier mapped to a free account cannot take that access away. Ghost's own
+    export has no status column: there a member is paid when they have a Stripe customer and a tier that is not
+    mapped to a free account (Ghost keeps the customer of a member who stopped paying, and lists its free tier on
+    free members), and free otherwise."""
     if row.complimentary or row.status == "comped":
         return "comped"
-    if row.status == "free":
-        return "free"
-    if row.status == "paid" or (row.stripe_customer_id and row.tiers):
+    if row.status in ("free", "paid"):
+        return row.status
+    if row.stripe_customer_id and any(mapping.get(name) != FREE_ACCOUNT for name in row.tiers):
         return "paid"
     if row.gift_id and row.tiers:
         return "gift"

@@ -180,18 +180,38 @@ def test_reimporting_the_same_file_keeps_the_mapping_and_changes_nothing(priced_
     assert len(stripe_http.requests) == 1  # Stripe was not asked again
 
 
-def test_a_tier_of_members_with_access_in_ghost_cannot_become_a_free_account(priced_tiers, importer):
+def test_a_complimentary_member_keeps_access_even_when_their_tier_is_mapped_to_a_free_account(priced_tiers, importer):
     client = client_for(importer)
     member_import = upload(client)
 
-    choose_tiers(client, member_import, {"Premium": FREE_ACCOUNT, "Supporter": FREE_ACCOUNT})
+    choose_tiers(client, member_import, {"Supporter": FREE_ACCOUNT, "Premium": str(priced_tiers["insider"].pk)})
 
     rows = rows_by_email(member_import)
-    assert "mapped to a free account: map it to one of our tiers" in rows["levan.paid@example.org"]["errors"][0]
-    assert "complimentary in Ghost with tier 'Supporter'" in rows["eka.comped@example.org"]["errors"][0]
+    assert rows["eka.comped@example.org"]["errors"] == [
+        "complimentary in Ghost with tier 'Supporter', which is mapped to a free account: map it to one of our tiers, so "
+        "they keep the access they have in Ghost"]
     assert rows["dato.free@example.org"]["errors"] == []  # a free member: the mapping does not matter
-    assert "2 row(s) have errors" in apply(client, member_import).content.decode()
+    assert "1 row(s) have errors" in apply(client, member_import).content.decode()
     assert not GhostMember.objects.exists()
+
+
+def test_a_stripe_customer_on_a_tier_mapped_to_a_free_account_is_a_free_member_whose_customer_is_linked(priced_tiers, importer, stripe_http):
+    """Ghost keeps the Stripe customer of a member who stopped paying and lists its free tier on free members; the
+    provider, asked after the import, has the last word."""
+    stripe_http.respond(subscriptions_of(ghost_subscription(sub_id="sub_old", customer="cus_former", status="canceled")))
+    data = b"id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\r\n" \
+           b"f,former@example.org,Former Payer,,true,false,cus_former,2021-01-01T00:00:00.000Z,,,Member\r\n"
+    member_import = preview_import(filename="former.csv", data=data, staff_user=importer)
+    (row,) = member_import.preview_rows
+    assert (row["standing"], row["actions"], row["tier"]) == ("free", ["create", "link"], "")
+    assert "a live subscription there shows under Ghost members" in row["notes"][1]
+
+    apply_import(import_id=member_import.pk, staff_user=importer)
+
+    former = User.objects.get(email="former@example.org")
+    assert ProviderCustomer.objects.get(user=former).customer_id == "cus_former"
+    assert not Membership.objects.filter(user=former).exists()
+    assert former.ghost_member.sync_status == "synced" and "No live paid subscription" in former.ghost_member.sync_note
 
 
 def test_apply_refuses_a_preview_whose_mapping_changed_after_the_page_was_opened(priced_tiers, importer):
