@@ -283,3 +283,25 @@ def test_remapping_is_refused_for_an_applied_import_by_the_service_too(priced_ti
     apply_import(import_id=member_import.pk, staff_user=importer)
     with pytest.raises(ImportRefused, match="no longer change"):
         remap_import(import_id=member_import.pk, tier_mapping={})
+
+
+def test_a_tampered_or_outdated_choice_is_shown_as_a_form_error_not_a_500(priced_tiers, importer):
+    client = client_for(importer)
+    member_import = upload(client)
+    before = MemberImport.objects.get().plan_fingerprint
+
+    response = client.post(reverse("admin:members_membership_ghost_import_tiers", args=[member_import.pk]),
+                           {"tier_0": "free", "tier_1": "999999", "tier_2": "nonsense"})
+
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert MemberImport.objects.get().plan_fingerprint == before
+
+
+def test_only_staff_who_may_import_change_the_mapping(priced_tiers, importer):
+    member_import = upload(client_for(importer))
+    clerk = client_for(UserFactory(username="clerk", email="clerk@example.org", is_staff=True))
+
+    response = clerk.post(reverse("admin:members_membership_ghost_import_tiers", args=[member_import.pk]), {"tier_1": "free"})
+
+    assert response.status_code == 403
+    assert "Premium" not in MemberImport.objects.get().counts["tier_mapping"]
