@@ -40,3 +40,21 @@ class OfferFilter(forms.Form):
         if currency not in currencies:
             currency = currencies[0] if currencies else settings.MEMBERSHIP_CURRENCIES[0]
         return currency, data.get("interval") or "month"
+
+
+class SignupForm(forms.Form):
+    """allauth's sign-up with a name (optional): emails greet a reader by the name they gave, never by the first
+    half of their email address. allauth adds email and passwords (ACCOUNT_SIGNUP_FORM_CLASS)."""
+
+    field_order = ["name", "email", "password1", "password2"]
+    name = forms.CharField(
+        label="Your name", max_length=150, required=False, strip=True,
+        help_text="Optional. How we greet you in emails; it is never shown on the site.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    def signup(self, request, user) -> None:
+        name = self.cleaned_data.get("name", "")
+        if name:
+            user.first_name = name[:150]
+            user.save(update_fields=["first_name"])

@@ -9,6 +9,7 @@ import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
@@ -169,9 +170,9 @@ def active_price(*, tier: Tier, interval: str, currency: str) -> TierPrice:
 # --- Reader actions -----------------------------------------------------------------------------------------
 
 
-def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str) -> str:
+def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str, return_path: str = "") -> str:
     """Open the provider's checkout for this choice and return where to send the reader. Nothing becomes active
-    here: only the provider's payment event makes a member."""
+    here: only the provider's payment event makes a member. `return_path` is the story to offer after paying."""
     price = active_price(tier=tier, interval=interval, currency=currency)
     existing = Membership.objects.filter(user=user).first()
     if existing and existing.source == Membership.Source.PAID and membership_grants_access(existing, now=timezone.now()):
@@ -180,7 +181,7 @@ def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str)
     reference = uuid.uuid4().hex
     checkout = MembershipCheckout.objects.create(
         reference=reference, user=user, tier=tier, interval=interval, currency=price.currency,
-        amount_minor=price.amount_minor, provider=provider.id,
+        amount_minor=price.amount_minor, provider=provider.id, return_path=safe_return_path(return_path),
     )
     try:
         customer_id = payments.ensure_customer(provider=provider, user_id=user.pk, email=user.email)
@@ -189,7 +190,7 @@ def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str)
     request = CheckoutRequest(
         purpose="membership", reference=reference, email=user.email, user_id=user.pk, customer_id=customer_id,
         success_url=f"{settings.SITE_URL}/membership/welcome/{reference}/",
-        cancel_url=f"{settings.SITE_URL}/membership/?currency={price.currency}&interval={interval}",
+        cancel_url=f"{settings.SITE_URL}/membership/?{urlencode(_offer_query(price.currency, interval, return_path))}",
         metadata={OUR_MARKER: "membership", "outlet_user": str(user.pk), "outlet_tier": tier.slug, "outlet_checkout": reference},
         recurring=_price_spec(price), description=f"{tier.name} membership",
     )
@@ -202,6 +203,59 @@ def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str)
     record_member_event(user_id=user.pk, membership=existing, kind=MemberEvent.Kind.CHECKOUT_STARTED, by_reader=True, reader_visible=False,
                         summary=f"Started checkout: {tier.name}, {price.get_interval_display().lower()}, {price.currency}")
     return redirect.url
+
+
+# --- Carrying a reader's choice through sign-up, and back to the story afterwards ---------------------------------
+
+JOIN_CHOICE_SALT = "members.join-choice"
+JOIN_CHOICE_MAX_AGE_DELTA = timedelta(days=1)  # a reader may take a while to find the verification email
+JOIN_CHOICE_MAX_AGE = int(JOIN_CHOICE_MAX_AGE_DELTA.total_seconds())
+# Pages a reader is not sent "back" to after paying: the membership and account pages themselves.
+NOT_RETURN_PATHS = ("/membership/", "/accounts/", "/payments/", "/admin/")
+
+
+def safe_return_path(path: str | None) -> str:
+    """A path on this site to offer after paying, or "": never another site (//evil.example, https://…)."""
+    path = (path or "").strip()
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 300:
+        return ""
+    if any(path.startswith(prefix) for prefix in NOT_RETURN_PATHS) or path == "/":
+        return ""
+    return path
+
+
+@dataclass(frozen=True)
+class JoinChoice:
+    tier_slug: str
+    interval: str
+    currency: str
+    return_path: str = ""
+
+
+def sign_join_choice(choice: JoinChoice) -> str:
+    """The choice an anonymous reader made, signed, so sign-up and verification can carry it to the checkout."""
+    from django.core import signing
+
+    return signing.dumps([choice.tier_slug, choice.interval, choice.currency, choice.return_path], salt=JOIN_CHOICE_SALT,
+                         compress=True)
+
+
+def read_join_choice(token: str) -> JoinChoice | None:
+    """None for a forged, damaged or day-old token: the reader then chooses again on the membership page."""
+    from django.core import signing
+
+    try:
+        tier_slug, interval, currency, return_path = signing.loads(token or "", salt=JOIN_CHOICE_SALT, max_age=JOIN_CHOICE_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    return JoinChoice(str(tier_slug), str(interval), str(currency), safe_return_path(str(return_path)))
+
+
+def _offer_query(currency: str, interval: str, return_path: str) -> dict[str, str]:
+    query = {"currency": currency, "interval": interval}
+    if safe_return_path(return_path):
+        query["return_to"] = safe_return_path(return_path)
+    return query
 
 
 def checkout_confirmed(*, checkout: MembershipCheckout, membership: Membership | None, now: datetime) -> bool:

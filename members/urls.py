@@ -6,6 +6,7 @@ app_name = "members"
 urlpatterns = [
     path("membership/", views.membership, name="membership"),
     path("membership/join/", views.join, name="join"),
+    path("membership/join/continue/", views.join_continue, name="join_continue"),
     path("membership/welcome/<slug:reference>/", views.welcome, name="welcome"),
     path("accounts/membership/", views.account, name="account"),
     path("accounts/membership/change/", views.change_plan, name="change_plan"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +21,18 @@ from outlet.page_cache import keep_private
 from outlet.payments.models import Payment
 
 
+def _story_the_reader_came_from(request) -> str:
+    """Where to send the reader back after paying: ?return_to= (our own prompts add it), else the page of this site
+    that linked here (the banner, a paywall, an end-of-article appeal)."""
+    explicit = services.safe_return_path(request.GET.get("return_to"))
+    if explicit:
+        return explicit
+    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    if referer.netloc and referer.netloc != request.get_host():
+        return ""
+    return services.safe_return_path(referer.path)
+
+
 @require_GET
 def membership(request):
     """The "Become a member" page: tiers side by side, monthly/yearly, in the reader's chosen currency."""
@@ -29,30 +41,60 @@ def membership(request):
     response = render(request, "members/membership.html", {
         "offers": services.tier_offers(currency=currency), "currencies": currencies, "currency": currency,
         "interval": interval, "standing": services.standing_for_request(request), "canonical_path": "/membership/",
+        "return_to": _story_the_reader_came_from(request),
     })
     keep_private(response)
     return response
 
 
+def _back_to_offers(data: dict):
+    query = urlencode({k: v for k, v in {"currency": data.get("currency", ""), "interval": data.get("interval", ""),
+                                         "return_to": data.get("return_to", "")}.items() if v})
+    return redirect(f"{reverse('members:membership')}?{query}" if query else reverse("members:membership"))
+
+
+def _go_to_checkout(request, *, tier, interval: str, currency: str, return_path: str):
+    try:
+        url = services.start_membership_checkout(user=request.user, tier=tier, interval=interval, currency=currency,
+                                                 return_path=return_path)
+    except services.MembershipError as exc:
+        messages.error(request, str(exc))
+        return _back_to_offers({"currency": currency, "interval": interval, "return_to": return_path})
+    return HttpResponseRedirect(url)
+
+
 @require_POST
 def join(request):
     form = JoinForm(request.POST)
-    if not request.user.is_authenticated:
-        # Keep the choice through signup and verification: the reader comes back to the same tier, preselected.
-        back = "/membership/?" + urlencode({"currency": request.POST.get("currency", ""), "interval": request.POST.get("interval", "")})
-        messages.info(request, "Create a free account (or sign in) first; then choose your membership again to pay.")
-        return redirect(f"{reverse('account_signup')}?{urlencode({'next': back})}")
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, errors[0])
-        return redirect("members:membership")
+        return _back_to_offers(request.POST)
     data = form.cleaned_data
-    try:
-        url = services.start_membership_checkout(user=request.user, tier=data["tier"], interval=data["interval"], currency=data["currency"])
-    except services.MembershipError as exc:
-        messages.error(request, str(exc))
-        return redirect(f"{reverse('members:membership')}?currency={data['currency']}&interval={data['interval']}")
-    return HttpResponseRedirect(url)
+    return_path = services.safe_return_path(request.POST.get("return_to"))
+    if not request.user.is_authenticated:
+        # The choice rides through sign-up and email verification in a signed token, straight on to the checkout.
+        choice = services.JoinChoice(data["tier"].slug, data["interval"], data["currency"], return_path)
+        onward = f"{reverse('members:join_continue')}?{urlencode({'choice': services.sign_join_choice(choice)})}"
+        messages.info(request, f"You chose {data['tier'].name}, {TierPrice.Interval(data['interval']).label.lower()}. "
+                               "Create a free account, or sign in, and you go straight on to payment.")
+        return redirect(f"{reverse('account_signup')}?{urlencode({'next': onward})}")
+    return _go_to_checkout(request, tier=data["tier"], interval=data["interval"], currency=data["currency"],
+                           return_path=return_path)
+
+
+@login_required
+@require_GET
+def join_continue(request):
+    """Where sign-up (or sign-in) lands with the choice made before it: on to the provider's checkout. Opening a
+    checkout moves no money; the reader still confirms and pays on the provider's page."""
+    choice = services.read_join_choice(request.GET.get("choice", ""))
+    tier = services.tier_by_slug(choice.tier_slug) if choice else None
+    if choice is None or tier is None or not tier.is_active:
+        messages.error(request, "That choice has expired. Choose your membership again.")
+        return redirect("members:membership")
+    return _go_to_checkout(request, tier=tier, interval=choice.interval, currency=choice.currency,
+                           return_path=choice.return_path)
 
 
 @login_required

@@ -199,6 +199,7 @@ AUTHENTICATION_BACKENDS = [
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "members.forms.SignupForm"  # adds an optional name, for greetings in emails
 ACCOUNT_UNIQUE_EMAIL = True
 # A reader proves the address before the account is usable: a short code, typed on the page they are on, so the
 # signup's ?next= (say /membership/) survives verification without a trip through a mailed link.

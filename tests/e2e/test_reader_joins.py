@@ -63,8 +63,9 @@ def test_a_reader_becomes_a_member_reads_the_story_and_cancels(page: Page, live_
     expect(page.get_by_role("heading", level=1)).to_have_text("Support independent journalism")
     _choose_supporter_monthly(page)
     page.wait_for_url(re.compile(r"/accounts/signup/\?next="))
-    expect(page.get_by_text("Create a free account (or sign in) first")).to_be_visible()
+    expect(page.get_by_text("You chose Supporter, monthly. Create a free account, or sign in, and you go straight on to payment.")).to_be_visible()
 
+    page.get_by_label("Your name").fill("Tamar Beridze")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label(re.compile(r"Password \(again\)|Confirm password", re.I)).fill(PASSWORD)
@@ -76,13 +77,10 @@ def test_a_reader_becomes_a_member_reads_the_story_and_cancels(page: Page, live_
     page.get_by_label("Code").fill(_code_from(mailoutbox[0]))
     page.get_by_role("button", name="Confirm").click()
 
-    # Back on the membership page, signed in, with the same billing choice; choose the tier again.
-    page.wait_for_url(re.compile(r"/membership/\?"))
-    expect(page.get_by_role("radio", name="Monthly")).to_be_checked()
-    _choose_supporter_monthly(page)
-
-    # The sandbox's hosted checkout, then back to the welcome page once the provider's event is processed.
+    # Straight on to the sandbox's hosted checkout with the same choice (no second pick), then back to the welcome
+    # page once the provider's event is processed.
     page.wait_for_url(re.compile(r"/payments/sandbox/checkout/"))
+    expect(page.get_by_text(re.compile(r"Supporter membership"))).to_be_visible()
     expect(page.get_by_text("Sandbox payment provider")).to_be_visible()
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
     page.wait_for_url(re.compile(r"/membership/welcome/[\w-]+/"))
@@ -93,9 +91,11 @@ def test_a_reader_becomes_a_member_reads_the_story_and_cancels(page: Page, live_
     assert (membership.status, membership.tier.slug, membership.interval, membership.currency) == ("active", "supporter", "month", "GEL")
     welcome = [m for m in mail.outbox if "welcome, you are a member" in m.subject]
     assert len(welcome) == 1 and welcome[0].to == [EMAIL]
+    assert welcome[0].body.startswith("Dear Tamar Beridze,")
 
-    # The whole story is open now.
-    page.goto(site["url"])
+    # Back to the story they came from: the whole of it is open now.
+    page.get_by_role("link", name="Back to the story you were reading").click()
+    page.wait_for_url(site["url"])
     for shown in ("P1", "P3", "P5", "P8"):
         expect(page.get_by_text(f"mountain-road-{shown}")).to_be_visible()
     expect(page.get_by_text("This story is for members.")).to_have_count(0)

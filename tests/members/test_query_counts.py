@@ -29,7 +29,8 @@ def test_the_membership_page_costs_the_same_for_any_number_of_tiers(priced_tiers
 
 
 def test_the_account_page_costs_the_same_for_any_number_of_payments(long_time_member, django_assert_max_num_queries):
-    # session, user, membership+tier, payments, timeline, the offers for changing plan (2), the header's standing
-    with django_assert_max_num_queries(9):
+    # session, user, membership+tier, a pending change, payments, their receipts (one prefetch), the years with a
+    # statement, the offers for changing plan, the header's standing, timeline
+    with django_assert_max_num_queries(10):
         html = long_time_member.get("/accounts/membership/").content.decode()
     assert html.count("Payment of GEL") >= 12
