@@ -2,9 +2,10 @@
 switches itself on when declined payments spike.
 
 Card testers start many checkouts with stolen card numbers and watch which are declined. Two cheap brakes:
-- Rate limits per IP address and per email (settings.DONATION_RATE_LIMITS), counted in Django's cache. That cache
-  is Redis in production, where INCR is atomic across web processes; the counters are sliding windows made of
-  ten fixed slots, so a burst straddling a slot boundary is still seen whole.
+- Rate limits per IP address and per email (settings.DONATION_RATE_LIMITS), counted in Django's cache, which every
+  process sees: Redis in production (INCR is atomic across web processes), the shared file cache in the embedded
+  default (outlet/file_cache.py: add and incr under a lock, so the worker's declines reach the web server's form).
+  The counters are sliding windows made of ten fixed slots, so a burst straddling a slot boundary is seen whole.
 - A self-hosted ALTCHA proof of work (the `altcha` package, protocol v1: find n with sha256(salt + n) ==
   challenge). No third-party script and no tracking: the browser spends about a second of CPU, a script
   spraying thousands of checkouts spends thousands of seconds. It asks for JavaScript, so it is only on while
@@ -129,7 +130,8 @@ def _slot_keys(name: str, *, window_seconds: int, now: float) -> list[str]:
 def _hit(name: str, *, window_seconds: int, now: float) -> tuple[str, list[int]]:
     """Count one event in the slot `now` falls in; returns that slot's key and the window's counts, oldest first.
 
-    cache.add + cache.incr: on Redis, SET NX and INCR, so concurrent web processes never lose a count. The current
+    cache.add + cache.incr: on Redis, SET NX and INCR (on the file cache, the same under its lock), so concurrent
+    processes never lose a count. The current
     slot's count is the one INCR returned (reading it again could see later attempts of other processes, and
     refuse this one for them); the earlier slots are only ever lowered. Each slot key expires when it can no
     longer be part of a window."""
