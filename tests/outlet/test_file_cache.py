@@ -18,14 +18,16 @@ from outlet.file_cache import SharedFileCache
 ROOT = Path(__file__).resolve().parents[2]
 BACKEND = "outlet.file_cache.SharedFileCache"
 
-# One process of the race: waits for the common start moment, then either increments one counter or tries to
-# `add` each of a list of keys, and prints what it won.
+# One process of the race: says it is ready, waits for the start signal (a file), then either increments one
+# counter or tries to `add` each of a list of keys, and prints what it won.
 CONTENDER = """
-import json, sys, time
+import json, os, sys, time
 from django.utils.module_loading import import_string
-backend, folder, job, count, start = sys.argv[1:6]
+backend, folder, job, count, signals = sys.argv[1:6]
 cache = import_string(backend)(folder, {"TIMEOUT": 600})
-time.sleep(max(0.0, float(start) - time.time()))
+open(os.path.join(signals, f"ready-{os.getpid()}"), "w").close()
+while not os.path.exists(os.path.join(signals, "go")):
+    time.sleep(0.001)
 if job == "incr":
     for _ in range(int(count)):
         cache.incr("hits")
@@ -36,12 +38,18 @@ else:
 
 
 def race(folder: Path, *, job: str, count: int, processes: int = 3, backend: str = BACKEND) -> list[list[int]]:
-    start = time.time() + 2  # every process has imported Django by then, so they really run side by side
+    """Start the processes, let them all get ready, then start them at once, so they really run side by side."""
+    signals = folder.parent / f"{folder.name}-signals"
+    signals.mkdir()
     running = [
-        subprocess.Popen([sys.executable, "-c", CONTENDER, backend, str(folder), job, str(count), str(start)],
+        subprocess.Popen([sys.executable, "-c", CONTENDER, backend, str(folder), job, str(count), str(signals)],
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(processes)
     ]
+    deadline = time.monotonic() + 60
+    while len(list(signals.glob("ready-*"))) < processes and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (signals / "go").touch()
     results = []
     for process in running:
         out, err = process.communicate(timeout=60)
@@ -51,16 +59,17 @@ def race(folder: Path, *, job: str, count: int, processes: int = 3, backend: str
 
 
 def test_increments_from_several_processes_at_once_are_never_lost(tmp_path):
-    cache = SharedFileCache(str(tmp_path), {})
+    folder = tmp_path / "cache"
+    cache = SharedFileCache(str(folder), {})
     cache.add("hits", 0, timeout=600)
 
-    race(tmp_path, job="incr", count=400)
+    race(folder, job="incr", count=400)
 
     assert cache.get("hits") == 3 * 400
 
 
 def test_exactly_one_process_wins_each_add(tmp_path):
-    won = race(tmp_path, job="add", count=300)
+    won = race(tmp_path / "cache", job="add", count=300)
 
     winners = [n for process in won for n in process]
     assert sorted(winners) == list(range(300)), "every key added once, by one process"
