@@ -85,3 +85,20 @@ def test_production_static_files_are_hashed_and_compressed_for_whitenoise(tmp_pa
     assert hashed_css != "css/site.css", "file names carry a content hash, so they can be cached forever"
     assert (tmp_path / hashed_css).exists()
     assert (tmp_path / (hashed_css + ".gz")).exists() or (tmp_path / (hashed_css + ".br")).exists()
+
+
+def _cache_settings(**env: str) -> dict:
+    script = "from django.conf import settings; import json; print(json.dumps(settings.CACHES['default']))"
+    result = run_manage("shell", "--verbosity", "0", "-c", script, env_overrides=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_embedded_default_cache_is_one_every_process_shares_and_redis_replaces_it(tmp_path):
+    embedded = _cache_settings(OUTLET_VAR_DIR=str(tmp_path))
+    assert embedded["BACKEND"] == "outlet.file_cache.SharedFileCache"
+    assert embedded["LOCATION"] == str(tmp_path / "cache"), "in var/, where the web server and the worker both look"
+
+    production = _cache_settings(OUTLET_VAR_DIR=str(tmp_path), REDIS_URL="redis://cache.internal:6379/0")
+    assert production["BACKEND"] == "outlet.redis_cache.ReusedClientRedisCache"
+    assert production["LOCATION"] == "redis://cache.internal:6379/0"
