@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
+from outlet.local_time import newsroom_date
 from outlet.models import MeteredRead
 
 METER_COOKIE = "outlet_meter"
@@ -43,6 +45,13 @@ class Meter:
     @property
     def remaining(self) -> int:
         return max(0, allowance() - len(self.reads))
+
+    def next_free_on(self) -> date | None:
+        """With none left: the newsroom's day on which the oldest counted read leaves the window (a story frees up)."""
+        if self.remaining > 0 or not self.reads:
+            return None
+        frees_at = datetime.fromtimestamp(min(self.reads.values()) + window_seconds(), tz=dt_timezone.utc)
+        return newsroom_date(frees_at)
 
     def can_read(self, article_id: int) -> bool:
         return self.has_read(article_id) or self.remaining > 0

@@ -129,10 +129,14 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
         content.prompts, full_text=decision.full_text, audience=standing.audience, dismissed=dismissed_banners(request)
     )
     meter_remaining = meter.remaining if meter is not None else None
+    # The metered wall says when a free story opens up again: that day is part of what the page shows (and its keys).
+    meter_next_free_on = meter.next_free_on() if meter is not None and not decision.full_text else None
     is_preview = not article.is_live(now)
     # A fundraiser's bar moves with every gift: its numbers join the cache keys, so cached pages move with it.
     fundraiser = fundraiser_teaser(chosen.end_of_article, now=now)
     variant = f"{decision.variant}|{fundraiser.cache_part}" if fundraiser else decision.variant
+    if meter_next_free_on:
+        variant = f"{variant}|next-free:{meter_next_free_on.isoformat()}"
 
     def render_page() -> HttpResponse:
         blocks = split_blocks(sanitize_body(article.body))
@@ -150,6 +154,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             "banner": chosen.banner,
             "meter_remaining": meter_remaining,
             "meter_allowance": settings.METERED_FREE_ARTICLES,
+            "meter_next_free_on": meter_next_free_on,
             "is_preview": is_preview,
             "related": Article.objects.live(now).filter(section_id=article.section_id).exclude(pk=article.pk).for_listing()[:4],
             "canonical_path": article.get_absolute_url(),

@@ -186,7 +186,7 @@ PROMPTS = [
         "placement": "paywall",
         "kicker": "Members' story",
         "headline": "Keep reading with a membership",
-        "body": "This story is for members of the Caucasus Ledger. Join to read it in full, and to keep our "
+        "body": "Members of the Caucasus Ledger read every story in full, with no limits, and keep our "
         "reporting free for readers who cannot pay.",
         "cta_label": "See membership options",
         "cta_url": "/membership/",

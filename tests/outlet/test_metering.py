@@ -7,6 +7,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from outlet.local_time import date_text
 from outlet.meter import METER_COOKIE
 from outlet.models import Article, MeteredRead
 from tests.factories import ArticleFactory, UserFactory
@@ -53,11 +54,11 @@ def meter_note(client: Client, article: Article) -> str:
 
 def test_the_page_tells_the_reader_how_many_free_articles_are_left(metered):
     client = Client()
-    assert "You have 2 free articles left" in meter_note(client, metered[0])
-    assert "You have 1 free article left" in meter_note(client, metered[1])
-    assert "This is your last free article" in meter_note(client, metered[2])
+    assert "You have 2 free stories left" in meter_note(client, metered[0])
+    assert "You have 1 free story left" in meter_note(client, metered[1])
+    assert "This was your last free story" in meter_note(client, metered[2])
     # A second anonymous reader on the same pages gets their own count, not the first reader's cached page.
-    assert "You have 2 free articles left" in meter_note(Client(), metered[1])
+    assert "You have 2 free stories left" in meter_note(Client(), metered[1])
 
 
 def test_a_tampered_cookie_counts_for_nothing(metered):
@@ -67,7 +68,7 @@ def test_a_tampered_cookie_counts_for_nothing(metered):
     signed = client.cookies[METER_COOKIE].value
     client.cookies[METER_COOKIE] = signed.replace(signed.split(":")[0], "1-1.2-1")
     # The forged value fails its signature, so the reader starts over rather than gaining reads.
-    assert "You have 2 free articles left" in meter_note(client, metered[3])
+    assert "You have 2 free stories left" in meter_note(client, metered[3])
 
 
 def test_the_window_rolls_after_thirty_days(metered):
@@ -106,3 +107,30 @@ def test_an_account_read_older_than_the_window_counts_again(metered):
             assert reads_full_text(client, article)
         assert not reads_full_text(client, metered[4])
         assert reads_full_text(client, metered[0]) is False, "its old read no longer holds a place"
+
+
+def wall_reason(client: Client, article: Article) -> str:
+    html = client.get(article.get_absolute_url()).content.decode()
+    start = html.index('id="paywall-reason"')
+    return " ".join(html[start:html.index("</p>", start)].split())
+
+
+@pytest.mark.date_sensitive
+def test_the_metered_wall_says_none_are_left_and_the_day_the_next_one_opens(metered):
+    """Not "This story is for members": the story opens again when a counted read leaves the 30-day window."""
+    client = Client()
+    first_read = timezone.now()
+    for article in metered[:3]:
+        reads_full_text(client, article)
+    reason = wall_reason(client, metered[3])
+    opens = date_text(first_read + timezone.timedelta(days=30), "j F")
+    assert "You have no free stories left: you have read 3 in the last 30 days." in reason
+    assert f"Your next free story opens on {opens}." in reason
+    assert "This story is for members" not in reason
+    # Another reader whose first read was another day gets their own day, not the first reader's cached wall.
+    other = Client()
+    with time_machine.travel(first_read + timezone.timedelta(days=2), tick=False):
+        for article in metered[:3]:
+            reads_full_text(other, article)
+        later = date_text(first_read + timezone.timedelta(days=32), "j F")
+        assert f"Your next free story opens on {later}." in wall_reason(other, metered[3])
