@@ -110,6 +110,7 @@ CUSTOM_VIEWS: dict[str, tuple] = {
     "admin:members_membership_ghost_import": (lambda w: [], "", MEMBERS),
     "admin:members_membership_ghost_import_preview": (lambda w: [w["member_import"].pk], "", MEMBERS),
     "admin:members_membership_ghost_import_apply": (lambda w: [w["member_import"].pk], "", MEMBERS, 302),
+    "admin:members_membership_ghost_import_tiers": (lambda w: [w["member_import"].pk], "", MEMBERS, 302),
     # gifts, campaigns, payments
     "admin:donations_donation_export": (lambda w: [], "", (FINANCE, ADMINISTRATOR)),
     "admin:donations_donation_refund": (lambda w: [w["donation"].pk], "", (FINANCE, ADMINISTRATOR)),
