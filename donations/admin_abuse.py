@@ -11,11 +11,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 
 from donations import abuse
 from donations.models import CheckoutShield
+from outlet.local_time import datetime_text
 
 
 class CheckoutShieldForm(forms.ModelForm):
@@ -57,8 +56,7 @@ class CheckoutShieldAdmin(admin.ModelAdmin):
         if state.mode == CheckoutShield.Mode.OFF:
             return "Off: staff switched it off (a spike of declines will not switch it on)."
         if state.challenge_on and state.challenge_until:
-            until = date_format(timezone.localtime(state.challenge_until), "DATETIME_FORMAT")
-            return f"On until {until}, after a spike of declined payments."
+            return f"On until {datetime_text(state.challenge_until)}, after a spike of declined payments."
         return "Off (switches on by itself when declines spike)."
 
     @admin.display(description="Current window")
@@ -72,8 +70,7 @@ class CheckoutShieldAdmin(admin.ModelAdmin):
     def last_trigger(self, obj: CheckoutShield) -> str:
         if not obj.last_triggered_at:
             return "Never."
-        when = date_format(timezone.localtime(obj.last_triggered_at), "DATETIME_FORMAT")
-        return f"{when}: {obj.last_trigger_reason or 'no reason recorded'}"
+        return f"{datetime_text(obj.last_triggered_at)}: {obj.last_trigger_reason or 'no reason recorded'}"
 
     def save_model(self, request, obj: CheckoutShield, form, change) -> None:
         # Through the service, never obj.save(): it locks the row and drops the cached decision.

@@ -1,7 +1,9 @@
 """Staff's side of fundraisers: campaigns with their currencies, outlets and updates; the per-outlet breakdown and the
 payout report. Gifts and monthly gifts are in donations/admin_gifts.py.
 
-The rules a campaign must meet live in donations.campaigns; the forms here only carry them to the right field."""
+The rules a campaign must meet live in donations.campaigns; the forms here only carry them to the right field.
+Amounts are typed and shown as people write them ("1,500.50", "10, 25, 50"), shares as percentages and rates as
+plain numbers ("2.7"); outlet.admin_money converts them exactly to the integers the models keep."""
 
 from __future__ import annotations
 
@@ -18,18 +20,25 @@ from django_prose_editor.fields import ProseEditorFormField
 
 from donations import campaigns, reports
 from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUpdate
+from outlet.admin_columns import date_column
+from outlet.admin_money import BIG_INT_MAX, CurrencyFromFormMixin, MoneyField, MoneyListField, ScaledIntegerField, percent_text
+from outlet.local_time import zone_label
 from outlet.money import format_money
 from outlet.sanitize import BODY_EXTENSIONS
 
 REPORT_PERMISSION = "donations.download_payout_report"
+WHOLE = 1_000_000  # a share is kept in millionths of the whole split: 100 % is 1,000,000
 
 
 # --- Campaign form and inlines ------------------------------------------------------------------------------
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(CurrencyFromFormMixin, forms.ModelForm):
     story = ProseEditorFormField(config={"extensions": BODY_EXTENSIONS}, sanitize=True, required=False,
                                  widget=AdminTextareaWidget, help_text="What the money is for; shown on the campaign page.")
+    goal_minor = MoneyField(label="Goal", maximum_minor=BIG_INT_MAX, show_currency=False,
+                            error_messages={"min_value": "The goal must be above 0."},
+                            help_text="The amount to raise, as you would write it (50000 or 1,500.50), in the currency beside it.")
 
     class Meta:
         model = Campaign
@@ -41,12 +50,6 @@ class CampaignForm(forms.ModelForm):
             raise forms.ValidationError("Enter a three-letter ISO 4217 currency code, such as GEL, USD or EUR.")
         return code
 
-    def clean_goal_minor(self):
-        goal = self.cleaned_data["goal_minor"]
-        if goal is not None and goal <= 0:
-            raise forms.ValidationError("The goal must be above 0.")
-        return goal
-
     def clean(self):
         cleaned = super().clean()
         starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
@@ -55,7 +58,18 @@ class CampaignForm(forms.ModelForm):
         return cleaned
 
 
-class CampaignCurrencyForm(forms.ModelForm):
+class CampaignCurrencyForm(CurrencyFromFormMixin, forms.ModelForm):
+    preset_amounts_minor = MoneyListField(label="Preset amounts", required=True,
+                                          error_messages={"required": "Enter the amounts for the buttons, like 10, 25, 50."},
+                                          help_text="The amount buttons donors see, like 10, 25, 50.")
+    min_amount_minor = MoneyField(label="Smallest gift", error_messages={"min_value": "The smallest gift must be above 0."})
+    max_amount_minor = MoneyField(label="Largest gift")
+    rate_to_goal_ppm = ScaledIntegerField(
+        exponent=6, minimum=1, example="2.7", label="Counts in the goal's currency as",
+        error_messages={"min_value": "The rate must be above 0."},
+        help_text="For the progress bar only: 2.7 means one unit of this currency counts as 2.70 of the goal's. "
+                  "1 for the goal's own currency.")
+
     class Meta:
         model = CampaignCurrency
         fields = ["currency", "preset_amounts_minor", "min_amount_minor", "max_amount_minor", "rate_to_goal_ppm", "position"]
@@ -93,13 +107,39 @@ class CurrencyFormSet(forms.BaseInlineFormSet):
 
 class BeneficiaryForm(forms.ModelForm):
     url = forms.URLField(required=False, assume_scheme="https", help_text="The outlet's own site.")
+    share = ScaledIntegerField(exponent=4, suffix="%", minimum=0, maximum=WHOLE, example="33.5", label="Share of each gift",
+                               help_text="Percent of each gift (after the processing fee) this outlet receives; the active "
+                                         "outlets' shares add up to 100 %.")
 
     class Meta:
         model = Beneficiary
         fields = "__all__"
 
 
+def shares_as_millionths(outlets: list[Beneficiary]) -> dict[int, int]:
+    """Older campaigns keep shares as plain weights (50, 30, 20, or 1, 1, 1). To show them as percentages, each is
+    turned into millionths of the active outlets' total, the largest remainders rounded up so they add up to exactly
+    100 % (1, 1, 1 -> 33.3334, 33.3333, 33.3333 %). Empty when the shares are already millionths."""
+    active = [outlet for outlet in outlets if outlet.is_active and outlet.share > 0]
+    total = sum(outlet.share for outlet in active)
+    if total in (0, WHOLE):
+        return {}
+    parts = {outlet.pk: divmod(outlet.share * WHOLE, total) for outlet in outlets}
+    shown = {pk: whole for pk, (whole, _) in parts.items()}
+    short = WHOLE - sum(shown[outlet.pk] for outlet in active)
+    for outlet in sorted(active, key=lambda outlet: parts[outlet.pk][1], reverse=True)[:short]:
+        shown[outlet.pk] += 1
+    return shown
+
+
 class BeneficiaryFormSet(forms.BaseInlineFormSet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        saved = [form.instance for form in self.initial_forms]
+        for outlet_pk, millionths in shares_as_millionths(saved).items():
+            form = next(form for form in self.initial_forms if form.instance.pk == outlet_pk)
+            form.fields["share"].shown_instead = {form.instance.share: millionths}
+
     def clean(self):
         super().clean()
         kept = [
@@ -111,6 +151,11 @@ class BeneficiaryFormSet(forms.BaseInlineFormSet):
             for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]
         problems = campaigns.beneficiary_problems(kept)
+        # Shares are typed as percentages, so they are whole only at 100 % (a rule of this form's, not of the split:
+        # the ledger splits by any weights, as older campaigns' shares show).
+        active_total = sum(outlet.share for outlet in kept if outlet.is_active)
+        if active_total and active_total != WHOLE:
+            problems.append(f"The active outlets' shares add up to {percent_text(active_total)}: make them add up to 100 %.")
         if problems:
             raise forms.ValidationError(problems)
 
@@ -121,7 +166,7 @@ class CampaignCurrencyInline(admin.TabularInline):
     formset = CurrencyFormSet
     extra = 0
     min_num = 1
-    verbose_name_plural = "currencies donors can give in (amounts in minor units: 2500 is 25.00)"
+    verbose_name_plural = "currencies donors can give in"
 
 
 class BeneficiaryInline(admin.StackedInline):
@@ -147,7 +192,7 @@ class CampaignUpdateInline(admin.StackedInline):
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
-    list_display = ["title", "is_published", "starts_at", "ends_at", "raised", "goal", "percent", "donors"]
+    list_display = ["title", "is_published", "starts", "ends", "raised", "goal", "percent", "donors"]
     list_filter = ["is_published"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
@@ -177,6 +222,9 @@ class CampaignAdmin(admin.ModelAdmin):
         if not hasattr(obj, "_admin_progress"):
             obj._admin_progress = campaigns.progress_from_prefetched(obj)
         return obj._admin_progress
+
+    starts = date_column("starts_at", "Starts")
+    ends = date_column("ends_at", "Ends")
 
     @admin.display(description="Raised")
     def raised(self, obj: Campaign) -> str:
@@ -241,5 +289,5 @@ class CampaignAdmin(admin.ModelAdmin):
             return response
         return TemplateResponse(request, "admin/donations/campaign/payout_report.html", {
             **self.admin_site.each_context(request), "form": form, "title": "Payout report", "opts": self.model._meta,
-            "time_zone": settings.TIME_ZONE,
+            "time_zone": settings.TIME_ZONE, "zone_label": zone_label(),
         })

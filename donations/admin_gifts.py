@@ -1,6 +1,7 @@
 """Staff's side of gifts and monthly gifts: a list that stays fast at a million gifts, with filters and search, the
 CSV export of what the list shows, and two confirmed actions on a gift (refund through the provider, resend the
-receipt). Money rows are read only: they change only through the provider's events (donations/staff.py asks)."""
+receipt). Money rows are read only: they change only through the provider's events (donations/staff.py asks).
+Amounts read "GEL 50", times are the newsroom's with the zone named, and each outlet's part of a gift its share."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Sum, Window
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,9 +22,12 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from donations import exports, receipts, staff
 from donations.models import AllocationEntry, CampaignCurrency, Donation, Receipt, RecurringDonation
+from outlet.admin_columns import EMPTY, money_column, time_column, time_field
+from outlet.admin_money import MoneyField, percent_text
 from outlet.admin_readonly import ReadOnlyMixin
 from outlet.csv_stream import too_big_to_export
 from outlet.money import format_money
+from outlet.payments import event_owners
 from outlet.payments import services as payments
 from outlet.payments.admin import CappedCountPaginator
 
@@ -92,39 +96,57 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     pass
 
 
+def _subscriptions_of_monthly_gifts(provider: str, ids: set[str]) -> set[str]:
+    """For the webhook log's owner column (outlet.payments.event_owners): which of these ids are monthly gifts."""
+    return set(RecurringDonation.objects.filter(provider=provider, subscription_id__in=ids).values_list("subscription_id", flat=True))
+
+
+event_owners.register_product_lookup("Donation", _subscriptions_of_monthly_gifts)
+
+
 class AllocationInline(ReadOnlyMixin, admin.TabularInline):
+    """The gift's lines in the allocation ledger. Each row's name says what it is (AllocationEntry.__str__)."""
+
     model = AllocationEntry
-    fields = ["booked_at", "beneficiary", "kind", "amount", "weight"]
+    fields = ["booked", "beneficiary", "kind", "amount", "share"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     ordering = ["booked_at", "id"]
+    verbose_name = "allocation to an outlet"
+    verbose_name_plural = "allocation ledger: what each outlet gets from this gift"
+
+    booked = time_field("booked_at", "Booked")
+    amount = money_column("amount_minor", "Amount", sortable=False)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("beneficiary")
+        # The weights of the split used, summed per gift and kind, so each line can say its share of the whole.
+        split_total = Window(Sum("weight"), partition_by=[F("donation_id"), F("kind")])
+        return super().get_queryset(request).select_related("beneficiary").annotate(split_total=split_total)
 
-    @admin.display(description="Amount")
-    def amount(self, entry: AllocationEntry) -> str:
-        return format_money(entry.amount_minor, entry.currency)
+    @admin.display(description="Share of the gift")
+    def share(self, entry: AllocationEntry) -> str:
+        total = getattr(entry, "split_total", None)
+        if not total:
+            return EMPTY
+        return percent_text((2 * entry.weight * 1_000_000 + total) // (2 * total))  # rounded, in integers
 
 
 class RefundForm(forms.Form):
-    amount = forms.CharField(required=False, max_length=30, label="Amount to refund",
-                             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    amount = MoneyField(required=False, label="Amount to refund", show_currency=False,
+                        error_messages={"min_value": "The amount to refund must be more than 0."})
     refunded_seen = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, donation: Donation, **kwargs):
         super().__init__(*args, **kwargs)
         self.donation = donation
         left = format_money(staff.refundable_minor(donation), donation.currency)
+        self.fields["amount"].currency = donation.currency
         self.fields["amount"].label = f"Amount to refund ({donation.currency})"
         self.fields["amount"].help_text = f"Leave empty to refund everything left ({left}). For part of it, type e.g. 10.50."
 
     def clean_amount(self):
-        try:
-            amount_minor = staff.parse_amount_minor(self.cleaned_data["amount"], currency=self.donation.currency)
-        except staff.GiftActionRefused as refused:
-            raise forms.ValidationError(str(refused)) from None
+        amount_minor = self.cleaned_data["amount"]
         left = staff.refundable_minor(self.donation)
         if left <= 0:
             raise forms.ValidationError("This gift has already been refunded in full.")
@@ -142,7 +164,7 @@ class GiftPaginator(CappedCountPaginator):
 
 @admin.register(Donation)
 class DonationAdmin(ReadOnlyAdmin):
-    list_display = ["donated_at", "campaign", "amount", "net", "status", "monthly", "donor"]
+    list_display = ["given", "campaign", "amount", "net", "status", "monthly", "donor"]
     list_filter = ["campaign", ("donated_at", admin.DateFieldListFilter), "status", MonthlyFilter, CurrencyFilter, ReceiptFilter]
     search_fields = ["email", "name", "display_name"]
     search_help_text = ("A whole email address, a receipt number (2026-000123) or a payment or subscription id (pi_…, ch_…, "
@@ -153,8 +175,13 @@ class DonationAdmin(ReadOnlyAdmin):
     # Newest first, on the donation_recent_idx index (and (campaign, -donated_at) when a campaign is chosen).
     ordering = ["-donated_at"]
     inlines = [AllocationInline]
-    exclude = ["payment", "checkout", "recurring", "user"]
-    readonly_fields = ["payment_ref", "recurring_link", "user_link", "receipts_list"]
+    fieldsets = [
+        (None, {"fields": ["campaign", "status", "given_text", "amount", "fee_covered", "processing_fee", "net", "refunded",
+                           "recurring_link", "payment_ref", "receipts_list"]}),
+        ("Donor", {"fields": ["donor_name", "display_name", "email", "user_link", "show_on_wall", "anonymous", "message",
+                              "anonymised"]}),
+    ]
+    readonly_fields = [name for _, section in fieldsets for name in section["fields"]]
     change_form_template = "admin/donations/donation/change_form.html"
     change_list_template = "admin/donations/donation/change_list.html"
 
@@ -179,11 +206,19 @@ class DonationAdmin(ReadOnlyAdmin):
             queryset = queryset.filter(Q(name__icontains=word) | Q(display_name__icontains=word) | Q(email__istartswith=word))
         return queryset, False
 
-    # --- Columns ---
+    # --- Columns and fields ---
 
-    @admin.display(description="Amount", ordering="amount_minor")
-    def amount(self, obj: Donation) -> str:
-        return format_money(obj.amount_minor, obj.currency)
+    given = time_column("donated_at", "Given")
+    given_text = time_field("donated_at", "Given")
+    anonymised = time_field("anonymised_at", "Donor's details removed (retention period)")
+    amount = money_column("amount_minor", "Amount")
+    fee_covered = money_column("fee_covered_minor", "Fee covered by the donor", sortable=False)
+    processing_fee = money_column("processing_fee_minor", "Processing fee (estimated)", sortable=False)
+    refunded = money_column("amount_refunded_minor", "Refunded", sortable=False)
+
+    @admin.display(description="Donor's name")
+    def donor_name(self, obj: Donation) -> str:
+        return obj.name or EMPTY
 
     @admin.display(description="Net to outlets", ordering="net_minor")
     def net(self, obj: Donation) -> str:
@@ -333,13 +368,28 @@ class DonationAdmin(ReadOnlyAdmin):
 
 @admin.register(RecurringDonation)
 class RecurringDonationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "campaign", "email", "amount", "status", "cancel_at_period_end", "current_period_end", "ended_at"]
+    list_display = ["started", "campaign", "email", "amount", "status", "ends_at_period_end", "next_charge", "ended"]
     list_filter = ["status", "campaign", "cancel_at_period_end"]
     search_fields = ["email", "subscription_id", "customer_id"]
     list_select_related = ["campaign"]
-    exclude = ["checkout", "user"]
+    fields = ["campaign", "email", "amount", "fee_covered", "status", "ends_at_period_end", "started_text", "next_charge_text",
+              "ended_text", "split", "provider", "subscription_id", "customer_id"]
+    readonly_fields = fields
     show_full_result_count = False
 
-    @admin.display(description="Monthly amount", ordering="amount_minor")
-    def amount(self, obj: RecurringDonation) -> str:
-        return format_money(obj.amount_minor, obj.currency)
+    amount = money_column("amount_minor", "Monthly amount")
+    fee_covered = money_column("fee_covered_minor", "Of which fee covered by the donor", sortable=False)
+    started = time_column("created_at", "Started")
+    next_charge = time_column("current_period_end", "Next charge")
+    ended = time_column("ended_at", "Ended")
+    started_text = time_field("created_at", "Started")
+    next_charge_text = time_field("current_period_end", "Paid until (next charge)")
+    ended_text = time_field("ended_at", "Ended")
+
+    @admin.display(description="Ends after this month", boolean=True, ordering="cancel_at_period_end")
+    def ends_at_period_end(self, obj: RecurringDonation) -> bool:
+        return obj.cancel_at_period_end
+
+    @admin.display(description="Split")
+    def split(self, obj: RecurringDonation) -> str:
+        return "The donor's own split" if obj.weights else "The campaign's split"

@@ -10,10 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from donations import pdf, receipts
 from donations.models import Receipt, ReceiptSequence
+from outlet.admin_columns import EMPTY, money_column, time_column, time_field
 from outlet.admin_readonly import ReadOnlyMixin
 from outlet.money import format_money
 
@@ -49,7 +50,7 @@ class YearFilter(admin.SimpleListFilter):
 
 @admin.register(Receipt)
 class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["number", "payment_link", "donor", "amount", "status", "issued_at", "emailed_at", "pdf_link"]
+    list_display = ["number", "payment_link", "donor", "amount", "status", "issued", "emailed", "pdf_link"]
     list_filter = [YearFilter, "kind", VoidFilter]
     search_fields = ["number", "donor_email"]
     list_select_related = ["payment"]
@@ -57,9 +58,24 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
     # Numbers are issued in order, so newest first by id is newest first; sorting by issued_at read every receipt.
     ordering = ["-pk"]
     actions = ["resend_receipt_email"]
-    readonly_fields = ["number", "kind", "payment_link", "donor_name", "donor_email", "description", "amount", "lines",
-                       "refund_level_minor", "replaces", "issued_at", "emailed_at", "voided_at", "void_reason", "pdf_link"]
+    readonly_fields = ["number", "kind", "payment_link", "donor_name", "donor_email", "description", "amount", "split_lines",
+                       "refunded_when_issued", "replaces", "issued_text", "emailed_text", "voided_text", "void_reason", "pdf_link"]
     fields = readonly_fields
+
+    issued = time_column("issued_at", "Issued")
+    emailed = time_column("emailed_at", "Emailed")
+    issued_text = time_field("issued_at", "Issued")
+    emailed_text = time_field("emailed_at", "Emailed")
+    voided_text = time_field("voided_at", "Voided")
+    refunded_when_issued = money_column("refund_level_minor", "Refunded before this receipt was issued", sortable=False)
+
+    @admin.display(description="Split between the outlets")
+    def split_lines(self, obj: Receipt):
+        lines = [line for line in obj.lines or [] if isinstance(line, dict)]
+        if not lines:
+            return EMPTY
+        return format_html_join(format_html("<br>"), "{}: {}", (
+            (line.get("name", ""), format_money(line.get("amount_minor"), obj.currency)) for line in lines))
 
     def has_resend_permission(self, request):
         return request.user.has_perm("donations.resend_receipt")
@@ -73,9 +89,7 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def donor(self, obj: Receipt) -> str:
         return f"{obj.donor_name} <{obj.donor_email}>" if obj.donor_name else obj.donor_email
 
-    @admin.display(description="amount", ordering="amount_minor")
-    def amount(self, obj: Receipt) -> str:
-        return format_money(obj.amount_minor, obj.currency)
+    amount = money_column("amount_minor", "amount")
 
     @admin.display(description="status", ordering="voided_at")
     def status(self, obj: Receipt) -> str:

@@ -10,15 +10,16 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 
 from donations.models import Donation, Receipt
 from donations.reports import decimal_text
 from outlet.csv_stream import csv_response
+from outlet.local_time import csv_datetime, newsroom_today, zone_label
 
 BATCH_SIZE = 2000
-HEADER = ["date", "campaign", "donor_name", "email", "amount", "currency", "fee_covered", "net", "refunded", "status",
-          "monthly", "receipt_numbers", "payment_ref"]
+DATE_COLUMN = "donated at"  # its header names the zone: "donated at (Tbilisi time)"
+HEADER = [DATE_COLUMN, "campaign", "donor name", "email", "amount", "currency", "fee covered", "net to outlets", "refunded",
+          "status", "monthly", "receipt numbers", "payment"]
 FIELDS = ["pk", "donated_at", "campaign__title", "name", "email", "amount_minor", "currency", "fee_covered_minor", "net_minor",
           "amount_refunded_minor", "status", "recurring_id", "payment_id", "payment__provider", "payment__provider_ref"]
 STATUS_LABELS = dict(Donation.Status.choices)
@@ -27,7 +28,7 @@ STATUS_LABELS = dict(Donation.Status.choices)
 def _row(gift: dict, receipt_numbers: list[str]) -> list:
     currency = gift["currency"]
     return [
-        timezone.localtime(gift["donated_at"]).strftime("%Y-%m-%d %H:%M"), gift["campaign__title"], gift["name"], gift["email"],
+        csv_datetime(gift["donated_at"]), gift["campaign__title"], gift["name"], gift["email"],
         decimal_text(gift["amount_minor"], currency), currency, decimal_text(gift["fee_covered_minor"], currency),
         decimal_text(gift["net_minor"], currency), decimal_text(gift["amount_refunded_minor"], currency),
         STATUS_LABELS.get(gift["status"], gift["status"]), "yes" if gift["recurring_id"] else "no",
@@ -53,5 +54,9 @@ def gift_rows(queryset: QuerySet, *, batch_size: int | None = None) -> Iterator[
         last_pk = batch[-1]["pk"]
 
 
+def header() -> list[str]:
+    return [f"{DATE_COLUMN} ({zone_label()})", *HEADER[1:]]
+
+
 def donations_csv_response(*, queryset: QuerySet) -> StreamingHttpResponse:
-    return csv_response(filename=f"gifts-{timezone.localdate().isoformat()}.csv", header=HEADER, rows=gift_rows(queryset))
+    return csv_response(filename=f"gifts-{newsroom_today().isoformat()}.csv", header=header(), rows=gift_rows(queryset))

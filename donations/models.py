@@ -11,6 +11,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from outlet.local_time import short_date_text
+from outlet.money import format_money
+
 
 class Campaign(models.Model):
     """One fundraiser supporting several beneficiary outlets at once."""
@@ -21,7 +24,7 @@ class Campaign(models.Model):
     story = models.TextField(blank=True, help_text="Rich text; sanitised when saved.")
     hero_image = models.ImageField(upload_to="campaigns/%Y/", blank=True)
     hero_alt = models.CharField("hero image description", max_length=300, blank=True)
-    goal_minor = models.BigIntegerField(help_text="In minor units of the campaign currency: 5000000 is 50,000.00.")
+    goal_minor = models.BigIntegerField("goal", help_text="The amount to raise, in the campaign's currency.")
     currency = models.CharField(max_length=3, help_text="The goal's currency (ISO 4217).")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
@@ -52,10 +55,13 @@ class CampaignCurrency(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="currencies")
     currency = models.CharField(max_length=3)
-    preset_amounts_minor = models.JSONField(default=list, help_text="E.g. [1000, 2500, 5000] for 10, 25, 50.")
-    min_amount_minor = models.PositiveIntegerField(default=100)
-    max_amount_minor = models.PositiveIntegerField(default=1_000_000)
-    rate_to_goal_ppm = models.PositiveBigIntegerField(default=1_000_000, help_text="1 unit of this currency in goal-currency millionths.")
+    preset_amounts_minor = models.JSONField("preset amounts", default=list, help_text="The amount buttons on the form, in this currency.")
+    min_amount_minor = models.PositiveIntegerField("smallest gift", default=100)
+    max_amount_minor = models.PositiveIntegerField("largest gift", default=1_000_000)
+    rate_to_goal_ppm = models.PositiveBigIntegerField(
+        "rate to the goal's currency", default=1_000_000,
+        help_text="What one unit of this currency counts as in the goal's currency, for the progress bar only "
+                  "(kept in millionths: 2.7 is stored as 2700000).")
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -67,7 +73,8 @@ class CampaignCurrency(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign} {self.currency}"
+        low, high = format_money(self.min_amount_minor, self.currency), format_money(self.max_amount_minor, self.currency)
+        return f"{self.currency}: gifts from {low} to {high}"
 
     def save(self, *args, **kwargs):
         self.currency = self.currency.upper()
@@ -83,7 +90,9 @@ class Beneficiary(models.Model):
     logo = models.ImageField(upload_to="beneficiaries/", blank=True)
     description = models.CharField(max_length=400, blank=True)
     url = models.URLField(blank=True)
-    share = models.PositiveIntegerField(default=1)
+    share = models.PositiveIntegerField(
+        default=1, help_text="Its part of the campaign's split: the admin shows and takes it as a percentage, kept in "
+                             "millionths of the whole (older campaigns' shares are weights, split in proportion).")
     receives_rounding_remainder = models.BooleanField(
         default=False, help_text="Gets the odd minor unit left when a gift does not split exactly. One per campaign.",
     )
@@ -123,12 +132,15 @@ class CampaignTotal(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="totals")
     currency = models.CharField(max_length=3)
-    raised_minor = models.BigIntegerField(default=0, help_text="Gross given minus refunds.")
-    net_minor = models.BigIntegerField(default=0, help_text="What the outlets receive: net of processing fees and refunds.")
+    raised_minor = models.BigIntegerField("raised", default=0, help_text="Gross given minus refunds.")
+    net_minor = models.BigIntegerField("net to outlets", default=0, help_text="What the outlets receive: net of processing fees and refunds.")
     donations = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "currency"], name="one_total_per_campaign_currency")]
+
+    def __str__(self) -> str:
+        return f"{format_money(self.raised_minor, self.currency)} raised in {self.donations} gifts"
 
 
 class BeneficiaryTotal(models.Model):
@@ -138,17 +150,23 @@ class BeneficiaryTotal(models.Model):
 
     beneficiary = models.ForeignKey(Beneficiary, on_delete=models.CASCADE, related_name="totals")
     currency = models.CharField(max_length=3)
-    gifts_minor = models.BigIntegerField(default=0)
-    refunds_minor = models.BigIntegerField(default=0, help_text="Negative, as booked.")
+    gifts_minor = models.BigIntegerField("gifts", default=0)
+    refunds_minor = models.BigIntegerField("refunds", default=0, help_text="Negative, as booked.")
     number_of_gifts = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["beneficiary", "currency"], name="one_total_per_beneficiary_currency")]
 
+    def __str__(self) -> str:
+        return f"{format_money(self.gifts_minor + self.refunds_minor, self.currency)} owed from {self.number_of_gifts} gifts"
+
 
 class CampaignDonorCount(models.Model):
     campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="donor_count")
     donors = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.donors} donors"
 
 
 class CampaignDonor(models.Model):
@@ -161,6 +179,9 @@ class CampaignDonor(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "donor_key"], name="campaign_donor_unique")]
+
+    def __str__(self) -> str:
+        return f"A donor with {self.active_gifts} gifts not refunded"
 
 
 class DonationCheckout(models.Model):
@@ -181,13 +202,17 @@ class DonationCheckout(models.Model):
     message = models.CharField(max_length=500, blank=True)
     interval = models.CharField(max_length=5, choices=Interval.choices, default=Interval.ONCE)
     currency = models.CharField(max_length=3)
-    gift_minor = models.PositiveIntegerField(help_text="What the donor chose to give.")
-    fee_covered_minor = models.PositiveIntegerField(default=0, help_text="Added to the charge to cover processing fees.")
+    gift_minor = models.PositiveIntegerField("gift", help_text="What the donor chose to give.")
+    fee_covered_minor = models.PositiveIntegerField("fee covered", default=0, help_text="Added to the charge to cover processing fees.")
     weights = models.JSONField(default=dict, blank=True, help_text="Donor's own split {beneficiary id: weight}; empty = the campaign's.")
     provider = models.CharField(max_length=20)
     session_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return (f"{self.get_interval_display()} gift of {format_money(self.gift_minor, self.currency)} started "
+                f"{short_date_text(self.created_at)} ({'paid' if self.completed_at else 'not paid'})")
 
     @property
     def charge_minor(self) -> int:
@@ -210,8 +235,8 @@ class RecurringDonation(models.Model):
     subscription_id = models.CharField(max_length=255)
     customer_id = models.CharField(max_length=255, blank=True)
     currency = models.CharField(max_length=3)
-    amount_minor = models.PositiveIntegerField(help_text="Charged each month (gift plus any fee cover).")
-    fee_covered_minor = models.PositiveIntegerField(default=0)
+    amount_minor = models.PositiveIntegerField("monthly amount", help_text="Charged each month (gift plus any fee cover).")
+    fee_covered_minor = models.PositiveIntegerField("fee covered", default=0)
     weights = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     cancel_at_period_end = models.BooleanField(default=False)
@@ -225,7 +250,7 @@ class RecurringDonation(models.Model):
         constraints = [models.UniqueConstraint(fields=["provider", "subscription_id"], name="recurring_donation_unique_subscription")]
 
     def __str__(self) -> str:
-        return f"{self.amount_minor} {self.currency} monthly to {self.campaign}"
+        return f"{format_money(self.amount_minor, self.currency)} monthly to {self.campaign}"
 
 
 class Donation(models.Model):
@@ -250,11 +275,11 @@ class Donation(models.Model):
     anonymous = models.BooleanField(default=False)
     message = models.CharField(max_length=500, blank=True)
     currency = models.CharField(max_length=3)
-    amount_minor = models.PositiveIntegerField(help_text="Charged (gift plus any fee cover).")
-    fee_covered_minor = models.PositiveIntegerField(default=0)
-    processing_fee_minor = models.PositiveIntegerField(default=0, help_text="Estimated provider fee.")
-    net_minor = models.PositiveIntegerField(help_text="Split between the outlets: amount less the processing fee.")
-    amount_refunded_minor = models.PositiveIntegerField(default=0)
+    amount_minor = models.PositiveIntegerField("amount", help_text="Charged (gift plus any fee cover).")
+    fee_covered_minor = models.PositiveIntegerField("fee covered", default=0)
+    processing_fee_minor = models.PositiveIntegerField("processing fee", default=0, help_text="Estimated provider fee.")
+    net_minor = models.PositiveIntegerField("net to outlets", help_text="Split between the outlets: amount less the processing fee.")
+    amount_refunded_minor = models.PositiveIntegerField("refunded", default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUCCEEDED)
     donated_at = models.DateTimeField()
     anonymised_at = models.DateTimeField(null=True, blank=True)
@@ -280,7 +305,7 @@ class Donation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount_minor} {self.currency} to {self.campaign}"
+        return f"Gift of {format_money(self.amount_minor, self.currency)} to {self.campaign}, {short_date_text(self.donated_at)}"
 
     @property
     def wall_name(self) -> str:
@@ -304,12 +329,12 @@ class AllocationEntry(models.Model):
     donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="allocations")
     beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="allocations")
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    amount_minor = models.BigIntegerField()
+    amount_minor = models.BigIntegerField("amount")
     currency = models.CharField(max_length=3)
-    weight = models.PositiveIntegerField(help_text="The weight this outlet had in the split used.")
+    weight = models.PositiveIntegerField("share", help_text="The share this outlet had in the split used.")
     booked_at = models.DateTimeField()
     # Idempotency of refund entries: the donation's cumulative refunded amount this entry brought it to.
-    refund_level_minor = models.BigIntegerField(default=0)
+    refund_level_minor = models.BigIntegerField("refunded in total after this entry", default=0)
 
     class Meta:
         ordering = ["booked_at", "id"]
@@ -317,6 +342,12 @@ class AllocationEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["donation", "beneficiary", "kind", "refund_level_minor"], name="allocation_entry_once"),
         ]
+
+    def __str__(self) -> str:
+        amount = format_money(self.amount_minor, self.currency)
+        if self.kind == self.Kind.REFUND:
+            return f"{amount} back from {self.beneficiary} (refund of gift {self.donation_id})"
+        return f"{amount} to {self.beneficiary} (gift {self.donation_id})"
 
 
 class ReceiptSequence(models.Model):
@@ -330,6 +361,9 @@ class ReceiptSequence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issuer", "year"], name="one_sequence_per_issuer_year")]
 
+    def __str__(self) -> str:
+        return f"Receipt numbers {self.issuer} {self.year}: {self.last_number} used"
+
 
 class Receipt(models.Model):
     """A numbered receipt for one payment (donation or membership charge). A refund voids it; a partial refund
@@ -342,7 +376,7 @@ class Receipt(models.Model):
     payment = models.ForeignKey("payments.Payment", on_delete=models.PROTECT, related_name="receipts")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ORIGINAL)
     # For a correction: the payment's cumulative refunded amount it reflects (one correction per refund level).
-    refund_level_minor = models.BigIntegerField(default=0)
+    refund_level_minor = models.BigIntegerField("refunded when issued", default=0)
     replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
     issuer = models.CharField(max_length=20)
     year = models.PositiveSmallIntegerField()
@@ -351,9 +385,9 @@ class Receipt(models.Model):
     donor_name = models.CharField(max_length=150, blank=True)
     donor_email = models.EmailField(blank=True)
     description = models.CharField(max_length=300)
-    amount_minor = models.BigIntegerField()
+    amount_minor = models.BigIntegerField("amount")
     currency = models.CharField(max_length=3)
-    lines = models.JSONField(default=list, blank=True, help_text="The split shown on the receipt: [{name, amount_minor}].")
+    lines = models.JSONField(default=list, blank=True, help_text="The split shown on the receipt: each outlet's name and amount.")
     issued_at = models.DateTimeField()
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=200, blank=True)
@@ -370,7 +404,7 @@ class Receipt(models.Model):
         permissions = [("resend_receipt", "Can resend receipt emails")]
 
     def __str__(self) -> str:
-        return self.number
+        return f"Receipt {self.number}{' (void)' if self.voided_at else ''}"
 
     @property
     def is_void(self) -> bool:

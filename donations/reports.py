@@ -7,6 +7,7 @@ January gift refunded in March as a March refund, and March's net owed is what t
 
 from __future__ import annotations
 
+import calendar
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from donations.models import AllocationEntry, Beneficiary, BeneficiaryTotal, Campaign
+from outlet.local_time import newsroom_today, newsroom_zone
 from outlet.money import to_major
 
 GIFT, REFUND = AllocationEntry.Kind.GIFT, AllocationEntry.Kind.REFUND
@@ -26,7 +28,7 @@ GIFT, REFUND = AllocationEntry.Kind.GIFT, AllocationEntry.Kind.REFUND
 EARLIEST_REPORT_DATE = date(2000, 1, 1)
 LATEST_REPORT_DATE = date(2999, 12, 31)
 
-CSV_HEADER = ["outlet", "outlet_slug", "currency", "gifts", "refunds", "net_owed", "number_of_gifts", "from", "to"]
+CSV_HEADER = ["outlet", "outlet slug", "currency", "gifts", "refunds", "net owed", "number of gifts", "from", "to"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class BeneficiaryLine:
 
 def local_day_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
     """[start of date_from, start of the day after date_to) in the site's time zone: both dates inclusive."""
-    zone = timezone.get_default_timezone()
+    zone = newsroom_zone()
     start = timezone.make_aware(datetime.combine(date_from, time.min), zone)
     end = timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min), zone)
     return start, end
@@ -149,10 +151,11 @@ def payout_filename(*, campaign: Campaign, date_from: date, date_to: date) -> st
 
 
 def default_report_choice(*, campaign_id: str | None, today: date | None = None) -> dict:
-    """The form's first state: last calendar month (payouts are usually monthly) for the campaign staff came from."""
-    today = today or timezone.localdate()
-    last_month_end = today.replace(day=1) - timedelta(days=1)
-    initial = {"date_from": last_month_end.replace(day=1), "date_to": last_month_end}
+    """The form's first state: this calendar month in the newsroom (payouts are monthly, and staff look at the month
+    they are in), for the campaign staff came from. At 23:30 UTC on 31 January it is already February in Tbilisi."""
+    today = today or newsroom_today()
+    last_day = calendar.monthrange(today.year, today.month)[1]
+    initial = {"date_from": today.replace(day=1), "date_to": today.replace(day=last_day)}
     if campaign_id and str(campaign_id).isdigit():
         initial["campaign"] = int(campaign_id)
     return initial

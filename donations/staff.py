@@ -6,45 +6,13 @@ refund event comes back through the payment pipeline, exactly as for a refund ma
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
-
-from babel.numbers import get_currency_precision
-
 from donations import receipts
 from donations.models import Donation, Receipt
 from outlet.payments import services as payments
 
-# Digits with at most one decimal separator (a dot, or a comma as many keyboards type it): "12", "12.50", "12,5".
-AMOUNT_TEXT = re.compile(r"\d{1,12}(?:[.,]\d+)?")
-
 
 class GiftActionRefused(Exception):
     """A staff action on a gift that we will not do, with a message to show them as it is."""
-
-
-def parse_amount_minor(text: str, *, currency: str) -> int | None:
-    """An amount staff typed in major units ("12.50") as exact minor units (1250), via Decimal, never a float.
-    None when the box was left empty (meaning "everything left")."""
-    code = currency.upper()
-    cleaned = (text or "").replace("\u00a0", "").replace(" ", "")
-    if cleaned.upper().startswith(code):
-        cleaned = cleaned[len(code):]
-    if not cleaned:
-        return None
-    if not AMOUNT_TEXT.fullmatch(cleaned):
-        raise GiftActionRefused(f"Enter the amount as a number in {code}, such as 12.50, or leave it empty to refund everything left.")
-    digits = get_currency_precision(code)
-    try:
-        minor = Decimal(cleaned.replace(",", ".")).scaleb(digits)
-    except InvalidOperation:  # pragma: no cover - the pattern only lets plain decimals through
-        raise GiftActionRefused(f"Enter the amount as a number in {code}, such as 12.50.") from None
-    if minor != minor.to_integral_value():
-        raise GiftActionRefused(f"{code} amounts have at most {digits} digits after the decimal point." if digits
-                                else f"{code} amounts are whole numbers.")
-    if minor <= 0:
-        raise GiftActionRefused("The amount to refund must be more than 0.")
-    return int(minor)
 
 
 def refundable_minor(donation: Donation) -> int:

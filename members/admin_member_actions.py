@@ -20,7 +20,11 @@ from django.utils import timezone
 
 from members import services, staff
 from members.models import Membership, Tier
+from outlet.local_time import date_text, short_date_text
 from outlet.money import format_money
+
+# Staff pages and messages name days as "05 March 2027", in the newsroom's calendar (outlet.local_time).
+STAFF_DATE = "d F Y"
 
 # --- Forms --------------------------------------------------------------------------------------------------
 
@@ -69,7 +73,7 @@ class ReceiptChoiceForm(forms.Form):
     def __init__(self, *args, receipts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["receipt"].choices = [
-            (r.pk, f"{r.number} — {format_money(r.amount_minor, r.currency)}, {r.issued_at:%d %b %Y}"
+            (r.pk, f"{r.number} — {format_money(r.amount_minor, r.currency)}, {short_date_text(r.issued_at)}"
                    f"{' (void)' if r.is_void else ''}, to {r.donor_email or 'no address'}") for r in receipts
         ]
 
@@ -78,7 +82,7 @@ class ReceiptChoiceForm(forms.Form):
 
 
 def _date(moment) -> str:
-    return f"{moment:%d %B %Y}" if moment else "the end of the paid-for period"
+    return date_text(moment, STAFF_DATE) if moment else "the end of the paid-for period"
 
 
 class MemberAction:
@@ -121,7 +125,8 @@ class Comp(MemberAction):
         comped = services.comp_membership(user=membership.user, tier=form.cleaned_data["tier"], until=end_of_day(form.cleaned_data["until"]),
                                           staff_user=request.user)
         until = form.cleaned_data["until"]
-        return f"{comped.user.email} now has a complimentary {comped.tier.name} membership {f'until {until:%d %B %Y}' if until else 'with no end date'}."
+        ends = f"until {date_text(until, STAFF_DATE)}" if until else "with no end date"
+        return f"{comped.user.email} now has a complimentary {comped.tier.name} membership {ends}."
 
 
 class EndComp(MemberAction):
@@ -204,7 +209,7 @@ class RefundLastPayment(MemberAction):
         payment = self._payment(membership)
         left = format_money(payment.amount_minor - payment.amount_refunded_minor, payment.currency)
         paid = format_money(payment.amount_minor, payment.currency)
-        return [f"{left} of the payment of {paid} made on {payment.paid_at:%d %B %Y} ({payment.description or payment.provider_ref}) "
+        return [f"{left} of the payment of {paid} made on {_date(payment.paid_at)} ({payment.description or payment.provider_ref}) "
                 f"goes back to the member through the payment provider ({payment.provider}).",
                 "Its receipt is voided (a partly refunded payment gets a corrected receipt) once the provider confirms.",
                 "The membership itself does not change: cancel it separately if that was agreed."]

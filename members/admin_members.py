@@ -1,12 +1,15 @@
 """Staff views of tiers and memberships: the member list (search, filters, lifetime value, CSV export) and the
 member page (key facts, one timeline, staff actions). Every change to a membership goes through members.services or
-members.staff, so it is recorded on the timeline with the staff user (the action views: admin_member_actions)."""
+members.staff, so it is recorded on the timeline with the staff user (the action views: admin_member_actions).
+
+Prices are typed and shown as people write them ("15", "GEL 15"); dates are the newsroom's, a time with its zone."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -23,28 +26,61 @@ from members.admin_member_actions import CompForm, MemberActionsMixin, available
 from members.models import MemberEvent, Membership, MembershipCheckout, Tier, TierPrice
 from members.services import membership_grants_access
 from members.timeline import lifetime_value, member_timeline, with_lifetime_value
+from outlet.admin_columns import EMPTY, date_column, money_column, time_column, time_field
+from outlet.admin_money import CurrencyFromFormMixin, MoneyField
 from outlet.admin_readonly import ReadOnlyMixin
 from outlet.csv_stream import too_big_to_export
+from outlet.local_time import short_date_text
 from outlet.money import format_money
+from outlet.payments import event_owners
 
 __all__ = ["CompForm", "MembershipAdmin", "TierAdmin"]
 
 WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
+def _subscriptions_members_follow(provider: str, ids: set[str]) -> set[str]:
+    """For the webhook log's owner column (outlet.payments.event_owners): which of these ids are members'
+    subscriptions (imported members' subscriptions carry no metadata of ours)."""
+    return set(Membership.objects.filter(provider=provider, provider_subscription_id__in=ids)
+               .values_list("provider_subscription_id", flat=True))
+
+
+event_owners.register_product_lookup("Membership", _subscriptions_members_follow)
+
+
+class TierPriceForm(CurrencyFromFormMixin, forms.ModelForm):
+    amount_minor = MoneyField(label="Price", help_text="As you would write it: 15 or 15.50.")
+
+    class Meta:
+        model = TierPrice
+        fields = ["interval", "currency", "amount_minor", "is_active"]
+        labels = {"is_active": "On sale"}
+
+
 class TierPriceInline(admin.TabularInline):
     model = TierPrice
+    form = TierPriceForm
     extra = 0
     fields = ["interval", "currency", "amount_minor", "is_active"]
 
 
 @admin.register(Tier)
 class TierAdmin(admin.ModelAdmin):
-    list_display = ["name", "position", "is_active"]
+    list_display = ["name", "prices", "position", "is_active"]
     list_editable = ["position", "is_active"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [TierPriceInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("prices")
+
+    @admin.display(description="Prices on sale")
+    def prices(self, tier: Tier) -> str:
+        shown = [f"{format_money(p.amount_minor, p.currency)} {p.get_interval_display().lower()}"
+                 for p in sorted(tier.prices.all(), key=lambda p: (p.currency, p.interval)) if p.is_active]
+        return ", ".join(shown) or EMPTY
 
 
 # --- The member list ----------------------------------------------------------------------------------------
@@ -109,16 +145,16 @@ def next_charge_text(membership: Membership) -> str:
     """What happens next, in the words staff use: a renewal date (and amount), an end date, or nothing."""
     Status = Membership.Status
     if membership.status == Status.LAPSED:
-        return f"ended {membership.ended_at:%d %b %Y}" if membership.ended_at else "ended"
+        return f"ended {short_date_text(membership.ended_at)}" if membership.ended_at else "ended"
     end = membership.current_period_end
     if end is None:
-        return "—"
+        return EMPTY
     if membership.source == Membership.Source.COMP:
-        return f"comp ends {end:%d %b %Y}"
+        return f"comp ends {short_date_text(end)}"
     if membership.status == Status.CANCELLED or membership.cancel_at_period_end:
-        return f"ends {end:%d %b %Y}"
+        return f"ends {short_date_text(end)}"
     amount = format_money(membership.amount_minor, membership.currency)
-    return f"{end:%d %b %Y} · {amount}" if amount else f"{end:%d %b %Y}"
+    return f"{short_date_text(end)} · {amount}" if amount else short_date_text(end)
 
 
 def lifetime_text(membership: Membership) -> str:
@@ -140,7 +176,9 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
     # Counting 100k members on every page load is the slowest part of the page; a filtered count is enough.
     show_full_result_count = False
     # State comes from the provider or from services (comp): staff never edit these fields by hand.
-    readonly_fields = [f.name for f in Membership._meta.fields]
+    readonly_fields = ["user", "tier", "status", "source", "interval", "price", "started", "paid_until", "ends_at_period_end",
+                       "grace_until_text", "ended", "provider", "customer_at_provider", "subscription_at_provider",
+                       "provider_state_as_of", "awaiting_confirmation", "last_changed"]
     fieldsets = [("The stored record", {"classes": ["collapse"], "fields": readonly_fields})]
     change_list_template = "admin/members/membership/change_list.html"
     change_form_template = "admin/members/membership/change_form.html"
@@ -187,9 +225,32 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
         label = {"cancelled": "Cancelled", "past_due": "Past due"}.get(membership.status, membership.get_status_display())
         return f"{label} (comp)" if membership.source == Membership.Source.COMP else label
 
-    @admin.display(description="since", ordering="started_at")
-    def since(self, membership: Membership) -> str:
-        return f"{membership.started_at:%d %b %Y}"
+    since = date_column("started_at", "since")
+
+    # --- The stored record, in words (members/models.py keeps the database's names) ---
+    price = money_column("amount_minor", "Price", sortable=False)
+    started = time_field("started_at", "Started")
+    paid_until = time_field("current_period_end", "Access until (end of the paid-for period)")
+    grace_until_text = time_field("grace_until", "Grace period until (payment failed)")
+    ended = time_field("ended_at", "Ended")
+    provider_state_as_of = time_field("provider_state_at", "Provider's state as of")
+    last_changed = time_field("updated_at", "Last changed")
+
+    @admin.display(description="Ends at the period end", boolean=True)
+    def ends_at_period_end(self, membership: Membership) -> bool:
+        return membership.cancel_at_period_end
+
+    @admin.display(description="Customer at the payment provider")
+    def customer_at_provider(self, membership: Membership) -> str:
+        return membership.provider_customer_id or EMPTY
+
+    @admin.display(description="Subscription at the payment provider")
+    def subscription_at_provider(self, membership: Membership) -> str:
+        return membership.provider_subscription_id or EMPTY
+
+    @admin.display(description="Imported: waiting for the payment provider to confirm", boolean=True)
+    def awaiting_confirmation(self, membership: Membership) -> bool:
+        return membership.awaiting_provider_sync
 
     @admin.display(description="next charge")
     def next_charge(self, membership: Membership) -> str:
@@ -271,23 +332,58 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
 class MemberEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The audit trail: written by the services, never edited or deleted, by any role or a superuser."""
 
-    list_display = ["created_at", "user", "kind", "summary", "staff_user", "webhook_event"]
+    list_display = ["created", "user", "kind", "summary", "staff_user", "webhook_event"]
     list_filter = ["kind", "reader_visible"]
     search_fields = ["user__email", "summary"]
     list_select_related = ["user", "staff_user", "webhook_event"]
-    readonly_fields = [f.name for f in MemberEvent._meta.fields]
+    readonly_fields = ["created_text", "user", "membership", "kind", "summary", "status_change", "cause", "webhook_event",
+                       "staff_user", "shown_to_member"]
+    fields = readonly_fields
     # Newest first by id (events are written in order); sorting half a million rows by time cost 0.2 s, counting
     # them all twice more.
     ordering = ["-pk"]
     show_full_result_count = False
 
+    created = time_column("created_at", "When")
+    created_text = time_field("created_at", "When")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("webhook_event__payload")
+
+    @admin.display(description="Status change")
+    def status_change(self, event: MemberEvent) -> str:
+        if not (event.from_status or event.to_status):
+            return EMPTY
+        return f"{event.from_status or 'none'} → {event.to_status or 'unchanged'}"
+
+    @admin.display(description="Caused by")
+    def cause(self, event: MemberEvent) -> str:
+        return event.cause
+
+    @admin.display(description="Shown to the member on their account page", boolean=True)
+    def shown_to_member(self, event: MemberEvent) -> bool:
+        return event.reader_visible
+
 
 @admin.register(MembershipCheckout)
 class MembershipCheckoutAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "user", "tier", "interval", "currency", "amount_minor", "provider", "completed_at"]
+    list_display = ["started", "user", "tier", "interval", "price", "provider", "completed"]
     list_filter = ["provider", "tier", "interval"]
     search_fields = ["user__email", "reference", "provider_session_id"]
-    readonly_fields = [f.name for f in MembershipCheckout._meta.fields]
+    list_select_related = ["user", "tier"]
+    readonly_fields = ["reference", "user", "tier", "interval", "price", "provider", "session_at_provider", "started_text",
+                       "completed_text"]
+    fields = readonly_fields
+
+    price = money_column("amount_minor", "Price")
+    started = time_column("created_at", "Started")
+    completed = time_column("completed_at", "Paid")
+    started_text = time_field("created_at", "Started")
+    completed_text = time_field("completed_at", "Paid (checkout completed)")
+
+    @admin.display(description="Checkout session at the payment provider")
+    def session_at_provider(self, checkout: MembershipCheckout) -> str:
+        return checkout.provider_session_id or EMPTY
 
     def has_add_permission(self, request) -> bool:
         return False

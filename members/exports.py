@@ -1,19 +1,20 @@
 """Members as CSV for staff spreadsheets: what the member list shows (its filters and search), streamed a batch at a
-time (outlet.csv_stream), so 100k members cost flat memory and a few queries per 2,000 rows."""
+time (outlet.csv_stream), so 100k members cost flat memory and a few queries per 2,000 rows. Days are the
+newsroom's calendar days (outlet.local_time), the same day the member list and the member's emails name."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 
 from members.models import Membership
 from outlet.csv_stream import queryset_csv_response
+from outlet.local_time import csv_date, newsroom_today
 from outlet.money import to_major
 
 
 def _date(moment) -> str:
-    return moment.date().isoformat() if moment else ""
+    return csv_date(moment)
 
 
 def _major(amount_minor: int | None, currency: str) -> str:
@@ -54,4 +55,4 @@ MEMBER_COLUMNS = [
 
 def members_csv_response(queryset: QuerySet) -> StreamingHttpResponse:
     """queryset: memberships with user and tier selected and the lifetime annotations (MembershipAdmin's)."""
-    return queryset_csv_response(filename=f"members-{timezone.localdate():%Y-%m-%d}.csv", queryset=queryset, columns=MEMBER_COLUMNS)
+    return queryset_csv_response(filename=f"members-{newsroom_today().isoformat()}.csv", queryset=queryset, columns=MEMBER_COLUMNS)

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from members.models import MemberEvent, Membership
 from members.services import MembershipError, record_member_event
+from outlet.local_time import date_text
 from outlet.money import format_money
 from outlet.payments import services as payments
 from outlet.payments.models import Payment
@@ -56,7 +57,7 @@ def renewal_refusal(membership: Membership, *, renew: bool) -> str | None:
     if renew and not membership.cancel_at_period_end:
         return "This membership already renews: there is nothing to resume."
     if not renew and membership.cancel_at_period_end:
-        ends = f" on {membership.current_period_end:%d %B %Y}" if membership.current_period_end else ""
+        ends = f" on {date_text(membership.current_period_end, 'd F Y')}" if membership.current_period_end else ""
         return f"This membership is already set to end{ends}."
     return None
 
@@ -133,7 +134,7 @@ def refund_membership_payment(*, membership_id: int, payment_id: int, staff_user
         # The same refund asked twice is recorded once.
         if not MemberEvent.objects.filter(user_id=membership.user_id, kind=STAFF_ACTION, summary__endswith=f"(refund {refund_id})").exists():
             record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False,
-                                summary=f"Staff asked the payment provider to refund {amount} of the payment of {payment.paid_at:%d %B %Y} (refund {refund_id})")
+                                summary=f"Staff asked the payment provider to refund {amount} of the payment of {date_text(payment.paid_at, 'd F Y')} (refund {refund_id})")
     return refund_id
 
 

@@ -13,6 +13,7 @@ from django.db.models import Exists, F, OuterRef, Subquery, Sum
 from django.urls import reverse
 
 from members.models import MemberEvent
+from outlet.local_time import short_date_text
 from outlet.models import SentEmail
 from outlet.money import format_money
 from outlet.payments.models import Payment
@@ -79,7 +80,7 @@ def _receipt_entries(user_id: int, limit: int) -> list[TimelineEntry]:
     entries = []
     for receipt in receipts:
         status = f"void ({receipt.void_reason})" if receipt.voided_at and receipt.void_reason else ("void" if receipt.voided_at else "in force")
-        emailed = f", emailed {receipt.emailed_at:%d %b %Y}" if receipt.emailed_at else ", not emailed yet"
+        emailed = f", emailed {short_date_text(receipt.emailed_at)}" if receipt.emailed_at else ", not emailed yet"
         text = f"{receipt.get_kind_display()} {receipt.number}: {format_money(receipt.amount_minor, receipt.currency)}, {status}{emailed}"
         entries.append(TimelineEntry(receipt.issued_at, "receipt", "Receipt", text, "", reverse("admin:donations_receipt_pdf", args=[receipt.pk]),
                                      f"PDF of receipt {receipt.number}", "donations.view_receipt"))

@@ -1,6 +1,7 @@
-"""The payment pipeline in the admin: the webhook event log (what each provider told us, what became of it, and a
-confirmed "process again"), payments, provider customers and the reconciliation cursor. All read only: rows here
-change only through the pipeline (outlet/payments/services.py)."""
+"""The payment pipeline in the admin: the webhook event log (what each provider told us, whose it is, what became
+of it, and a confirmed "process again"), payments, provider customers and the reconciliation cursor. All read only:
+rows here change only through the pipeline (outlet/payments/services.py). Money reads "GEL 15.50" and times are the
+newsroom's, with the zone named (outlet.admin_columns)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -16,13 +18,13 @@ from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from outlet.admin_columns import money_column, time_column, time_field
 from outlet.admin_readonly import ReadOnlyMixin
-from outlet.payments import services
+from outlet.payments import event_owners, services
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 
 REPROCESS_PERMISSION = "payments.reprocess_webhookevent"
-REPROCESS_AT_ONCE = 500
-  # one confirmation lists (and queues) at most this many events
+REPROCESS_AT_ONCE = 500  # one confirmation lists (and queues) at most this many events
 
 
 class CappedCountPaginator(Paginator):
@@ -91,10 +93,44 @@ class PaymentPaginator(CappedCountPaginator):
     noun = "payments"
 
 
+Status = WebhookEvent.Status
+# What became of an event, in words that do not guess whose it was (its owner column says that).
+STATUS_WORDS = {
+    Status.RECEIVED: "Waiting for the worker",
+    Status.PROCESSED: "Processed",
+    Status.IGNORED: "Ignored (a type we do not act on)",
+    Status.NOT_OURS: "Nothing to change",
+    Status.FAILED: "Failed (will be retried)",
+}
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status__exact"
+
+    def lookups(self, request, model_admin):
+        return [(Status.NOT_OURS, "Nothing to change (or not ours)") if value == Status.NOT_OURS else (value, words)
+                for value, words in STATUS_WORDS.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() in STATUS_WORDS else queryset
+
+
+class EventChangeList(ChangeList):
+    """Finds the owner of every event on the page at once (a few queries, however long the page)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        owners = event_owners.owners_of(self.result_list)
+        for event in self.result_list:
+            event.owner = owners[event.pk]
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["received_at", "provider", "type", "status", "via", "attempts", "event_id", "error_summary"]
-    list_filter = ["status", TypeFilter, ProviderFilter, "via", "livemode"]
+    list_display = ["received", "provider", "type", "status_words", "owner", "via", "attempts", "event_id", "error_summary"]
+    list_filter = [StatusFilter, TypeFilter, ProviderFilter, "via", "livemode"]
     search_fields = ["=event_id"]
     search_help_text = "The provider's event id (evt_…), whole."
     show_full_result_count = False
@@ -103,9 +139,39 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     # over 300,000 events at the bench.
     ordering = ["-pk"]
     actions = ["reprocess"]
-    fields = ["provider", "event_id", "type", "status", "via", "livemode", "created_at_provider", "received_at",
-              "processed_at", "requeued_at", "attempts", "error", "pretty_payload"]
+    fields = ["provider", "event_id", "type", "owner_and_reason", "status_words", "via", "livemode", "created_at_provider_text",
+              "received_text", "processed_text", "requeued_text", "attempts", "error", "pretty_payload"]
     readonly_fields = fields
+
+    received = time_column("received_at", "Received")
+    created_at_provider_text = time_field("created_at_provider", "Created at the provider")
+    received_text = time_field("received_at", "Received")
+    processed_text = time_field("processed_at", "Processed")
+    requeued_text = time_field("requeued_at", "Queued again by the sweep")
+
+    def get_changelist(self, request, **kwargs):
+        return EventChangeList
+
+    @admin.display(description="status", ordering="status")
+    def status_words(self, obj: WebhookEvent) -> str:
+        if obj.status == Status.NOT_OURS and not self._owner(obj).is_ours:
+            return "Not ours (another product on the same account)"
+        return STATUS_WORDS.get(obj.status, obj.status)
+
+    @admin.display(description="owner")
+    def owner(self, obj: WebhookEvent) -> str:
+        return self._owner(obj).label
+
+    @admin.display(description="owner")
+    def owner_and_reason(self, obj: WebhookEvent) -> str:
+        owner = self._owner(obj)
+        return f"{owner.label}: {owner.reason}"
+
+    @staticmethod
+    def _owner(obj: WebhookEvent) -> event_owners.Owner:
+        if not hasattr(obj, "owner"):
+            obj.owner = event_owners.owner_of(obj)
+        return obj.owner
 
     def get_queryset(self, request):
         # The payloads are the bulk of the table: the list never reads them; the event's own page does.
@@ -137,6 +203,10 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         failed one is applied now."""
         chosen = list(queryset.defer("payload").order_by("received_at")[:REPROCESS_AT_ONCE])
         if request.POST.get("confirmed") != "yes":
+            owners = event_owners.owners_of(chosen)
+            for event in chosen:
+                event.owner = owners[event.pk]
+                event.status_text = self.status_words(event)
             return TemplateResponse(request, "admin/payments/webhookevent/reprocess_confirm.html", {
                 **self.admin_site.each_context(request), "title": "Process these events again?", "events": chosen,
                 "count": len(chosen), "opts": self.model._meta, "action": "reprocess",
@@ -152,15 +222,22 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["paid_at", "purpose", "user", "email", "amount_minor", "currency", "amount_refunded_minor", "status", "provider"]
+    list_display = ["paid", "purpose", "user", "email", "amount", "refunded", "status", "provider"]
     list_filter = ["purpose", "status", PaymentProviderFilter, PaymentCurrencyFilter]
     search_fields = ["provider_ref", "other_refs", "email", "user__email", "customer_id", "subscription_id"]
     list_select_related = ["user"]
-    readonly_fields = [f.name for f in Payment._meta.fields]
+    fields = ["purpose", "status", "amount", "refunded", "paid_text", "description", "user", "email", "provider", "provider_ref",
+              "other_refs", "customer_id", "subscription_id", "provider_receipt_url", "metadata"]
+    readonly_fields = fields
     show_full_result_count = False
     search_help_text = "A payment, invoice or subscription id (pi_…, in_…, sub_…) or a whole email finds payments at once."
     paginator = PaymentPaginator
     ordering = ["-pk"]  # recorded order; paid_at alone has no index (0.33 s to sort 1M payments at the bench)
+
+    paid = time_column("paid_at", "Paid")
+    paid_text = time_field("paid_at", "Paid")
+    amount = money_column("amount_minor", "Amount")
+    refunded = money_column("amount_refunded_minor", "Refunded")
 
     def get_search_results(self, request, queryset, search_term):
         """Ids are matched whole on their indexes and an email whole (Django's substring search over six columns
@@ -177,12 +254,24 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(ProviderCustomer)
 class ProviderCustomerAdmin(admin.ModelAdmin):
-    list_display = ["customer_id", "provider", "user", "created_at"]
+    list_display = ["customer_id", "provider", "user", "created"]
     search_fields = ["customer_id", "user__email"]
     raw_id_fields = ["user"]
+
+    created = time_column("created_at", "Linked")
 
 
 @admin.register(ReconciliationCursor)
 class ReconciliationCursorAdmin(admin.ModelAdmin):
-    list_display = ["provider", "synced_until", "last_run_at", "last_run_ingested"]
-    readonly_fields = ["provider", "synced_until", "last_run_at", "last_run_ingested"]
+    list_display = ["provider", "synced", "last_run", "found"]
+    fields = ["provider", "synced_text", "last_run_text", "found"]
+    readonly_fields = fields
+
+    synced = time_column("synced_until", "Compared up to")
+    last_run = time_column("last_run_at", "Last run")
+    synced_text = time_field("synced_until", "Compared with the provider's events up to")
+    last_run_text = time_field("last_run_at", "Last run")
+
+    @admin.display(description="Events the last run found missing")
+    def found(self, obj: ReconciliationCursor) -> int:
+        return obj.last_run_ingested

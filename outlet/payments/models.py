@@ -6,6 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from outlet.local_time import datetime_text
+from outlet.money import format_money
+
 
 class WebhookEvent(models.Model):
     """One provider event, stored before anything acts on it, so nothing received is ever lost."""
@@ -24,7 +27,7 @@ class WebhookEvent(models.Model):
     provider = models.CharField(max_length=20)
     event_id = models.CharField(max_length=255)
     type = models.CharField(max_length=100)
-    created_at_provider = models.DateTimeField()
+    created_at_provider = models.DateTimeField("created at the provider")
     payload = models.JSONField()
     livemode = models.BooleanField(default=False)
     via = models.CharField(max_length=16, choices=Via.choices, default=Via.WEBHOOK)
@@ -46,7 +49,7 @@ class WebhookEvent(models.Model):
         permissions = [("reprocess_webhookevent", "Can process webhook events again")]
 
     def __str__(self) -> str:
-        return f"{self.provider} {self.type} {self.event_id}"
+        return f"{self.type} event {self.event_id} ({self.provider})"
 
 
 class ProviderCustomer(models.Model):
@@ -64,7 +67,7 @@ class ProviderCustomer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider}:{self.customer_id}"
+        return f"Customer {self.customer_id} at {self.provider}"
 
 
 class Payment(models.Model):
@@ -90,9 +93,9 @@ class Payment(models.Model):
     email = models.EmailField(blank=True)
     customer_id = models.CharField(max_length=255, blank=True)
     subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
-    amount_minor = models.BigIntegerField()
+    amount_minor = models.BigIntegerField("amount")
     currency = models.CharField(max_length=3)
-    amount_refunded_minor = models.BigIntegerField(default=0)
+    amount_refunded_minor = models.BigIntegerField("refunded", default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUCCEEDED)
     description = models.CharField(max_length=200, blank=True)
     paid_at = models.DateTimeField()
@@ -113,7 +116,7 @@ class Payment(models.Model):
         permissions = [("view_revenue_dashboard", "Can see the revenue dashboard")]
 
     def __str__(self) -> str:
-        return f"{self.provider_ref} {self.amount_minor} {self.currency}"
+        return f"{self.get_purpose_display()} payment of {format_money(self.amount_minor, self.currency)} ({self.provider_ref})"
 
 
 class SandboxObject(models.Model):
@@ -131,7 +134,7 @@ class SandboxObject(models.Model):
         indexes = [models.Index(fields=["kind", "created_at"])]
 
     def __str__(self) -> str:
-        return f"sandbox {self.kind} {self.object_id}"
+        return f"Sandbox {self.kind} {self.object_id}"
 
 
 class ReconciliationCursor(models.Model):
@@ -144,4 +147,4 @@ class ReconciliationCursor(models.Model):
     last_run_ingested = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"{self.provider} synced until {self.synced_until:%Y-%m-%d %H:%M}"
+        return f"{self.provider} events compared up to {datetime_text(self.synced_until)}"

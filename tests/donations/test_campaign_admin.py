@@ -25,12 +25,13 @@ def staff_client(db):
 
 
 def campaign_form(**overrides) -> dict:
-    """The add form as staff would fill it: two currencies, three outlets, one update."""
+    """The add form as staff would fill it, amounts as people write them: two currencies, three outlets (shares in
+    percent), one update."""
     start = timezone.localtime() - timedelta(days=1)
     data = {
         "title": "Lawyers for reporters", "slug": "lawyers", "summary": "Legal help.",
         "story": '<p>Help <strong>now</strong>.</p><script>alert("x")</script><p onclick="steal()">Thanks</p>',
-        "goal_minor": "1000000", "currency": "gel",
+        "goal_minor": "10,000", "currency": "gel",
         "starts_at_0": start.strftime("%Y-%m-%d"), "starts_at_1": start.strftime("%H:%M:%S"), "ends_at_0": "", "ends_at_1": "",
         "is_published": "on", "allow_monthly": "on", "allow_custom_split": "on",
         "currencies-TOTAL_FORMS": "2", "currencies-INITIAL_FORMS": "0", "currencies-MIN_NUM_FORMS": "1", "currencies-MAX_NUM_FORMS": "1000",
@@ -39,9 +40,9 @@ def campaign_form(**overrides) -> dict:
         "updates-0-title": "We started", "updates-0-body": "First week.", "updates-0-published_at_0": start.strftime("%Y-%m-%d"),
         "updates-0-published_at_1": "10:00:00",
     }
-    for i, (code, presets, rate) in enumerate([("GEL", "[2000, 5000]", "1000000"), ("usd", "[1000]", "2700000")]):
+    for i, (code, presets, rate) in enumerate([("GEL", "20, 50", "1"), ("usd", "10", "2.7")]):
         data |= {f"currencies-{i}-currency": code, f"currencies-{i}-preset_amounts_minor": presets,
-                 f"currencies-{i}-min_amount_minor": "500", f"currencies-{i}-max_amount_minor": "100000",
+                 f"currencies-{i}-min_amount_minor": "5", f"currencies-{i}-max_amount_minor": "1000",
                  f"currencies-{i}-rate_to_goal_ppm": rate, f"currencies-{i}-position": str(i)}
     for i, (name, share, remainder) in enumerate([("Mountain Voice", "50", True), ("Valley Dispatch", "30", False), ("Border Radio", "20", False)]):
         data |= {f"beneficiaries-{i}-name": name, f"beneficiaries-{i}-slug": name.lower().replace(" ", "-"),
@@ -65,7 +66,10 @@ def test_staff_create_a_campaign_with_currencies_outlets_and_an_update_and_the_s
     response = staff_client.post("/admin/donations/campaign/add/", campaign_form())
     assert response.status_code == 302, response.content.decode()[:3000]
     campaign = Campaign.objects.get(slug="lawyers")
-    assert campaign.currency == "GEL"
+    assert (campaign.currency, campaign.goal_minor) == ("GEL", 1_000_000)
+    usd = campaign.currencies.get(currency="USD")
+    assert (usd.preset_amounts_minor, usd.min_amount_minor, usd.max_amount_minor, usd.rate_to_goal_ppm) == ([1000], 500, 100_000, 2_700_000)
+    assert sorted(campaign.beneficiaries.values_list("share", flat=True)) == [200_000, 300_000, 500_000]
     assert "<strong>now</strong>" in campaign.story
     assert "script" not in campaign.story and "onclick" not in campaign.story and "alert" not in campaign.story
     assert sorted(campaign.currencies.values_list("currency", flat=True)) == ["GEL", "USD"]
@@ -93,10 +97,11 @@ def test_a_story_saved_by_a_script_is_sanitised_too(campaign):
     ({"currency": "EUR"}, "The goal is in EUR, so donors must be able to give in EUR"),
     ({"currency": "XYZ"}, "Enter a three-letter ISO 4217 currency code"),
     ({"currencies-1-currency": "GEL"}, "Each currency can be listed once."),
-    ({"currencies-0-preset_amounts_minor": "[100, 5000]"}, "Preset amounts must lie between the minimum and the maximum; these do not: GEL\u00a01."),
-    ({"currencies-0-preset_amounts_minor": '["ten"]'}, "Preset amounts are a list of whole numbers in minor units"),
-    ({"currencies-0-max_amount_minor": "100"}, "The largest gift cannot be below the smallest."),
+    ({"currencies-0-preset_amounts_minor": "1, 50"}, "Preset amounts must lie between the minimum and the maximum; these do not: GEL\u00a01."),
+    ({"currencies-0-preset_amounts_minor": "ten"}, "“ten”: Enter an amount like 38.42."),
+    ({"currencies-0-max_amount_minor": "1"}, "The largest gift cannot be below the smallest."),
     ({"goal_minor": "0"}, "The goal must be above 0."),
+    ({"beneficiaries-2-share": "10"}, "The active outlets' shares add up to 90\u00a0%: make them add up to 100 %."),
     ({"ends_at_0": "2001-01-01", "ends_at_1": "00:00:00"}, "The campaign must end after it starts."),
 ])
 def test_a_campaign_that_could_not_split_a_gift_is_refused_with_a_clear_message(staff_client, overrides, message):
@@ -313,3 +318,92 @@ def test_staff_without_the_view_donation_permission_cannot_download_payouts(camp
     html = client.get(f"/admin/donations/campaign/{campaign.pk}/change/").content.decode()
     assert "Payout report (CSV)" not in html
     assert client.get("/admin/donations/donation/").status_code == 403
+
+
+# --- Money and shares as people write them ------------------------------------------------------------------
+
+
+def change_page(client, campaign) -> str:
+    return client.get(f"/admin/donations/campaign/{campaign.pk}/change/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_campaign_page_shows_amounts_shares_and_rates_as_people_write_them(staff_client, campaign):
+    html = change_page(staff_client, campaign)
+    assert 'name="goal_minor" value="50000"' in html
+    assert 'name="currencies-0-preset_amounts_minor" value="20, 50, 100"' in html
+    assert 'name="currencies-1-min_amount_minor" value="2"' in html and 'name="currencies-1-max_amount_minor" value="2000"' in html
+    assert 'name="currencies-1-rate_to_goal_ppm" value="2.7"' in html
+    assert [f'name="beneficiaries-{i}-share" value="{share}"' in html for i, share in enumerate(("50", "30", "20"))] == [True] * 3
+    assert "minor units" not in html and "Counts in the goal&#x27;s currency as" in html and "Share of each gift" in html
+
+
+@pytest.mark.django_db
+def test_staff_type_a_goal_presets_and_a_rate_and_they_are_kept_exactly(staff_client, campaign):
+    data = edit_form_data(staff_client.get(f"/admin/donations/campaign/{campaign.pk}/change/"))
+    data |= {"goal_minor": "1,500.50", "currencies-0-preset_amounts_minor": "12.50, 25, 1,000",
+             "currencies-0-min_amount_minor": "GEL 5", "currencies-1-rate_to_goal_ppm": "2.715"}
+    response = staff_client.post(f"/admin/donations/campaign/{campaign.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    campaign.refresh_from_db()
+    gel, usd = campaign.currencies.get(currency="GEL"), campaign.currencies.get(currency="USD")
+    assert campaign.goal_minor == 150_050
+    assert (gel.preset_amounts_minor, gel.min_amount_minor, usd.rate_to_goal_ppm) == ([1250, 2500, 100_000], 500, 2_715_000)
+    assert "GEL\u00a01,500.50" in staff_client.get("/admin/donations/campaign/").content.decode()
+    assert 'name="goal_minor" value="1500.50"' in change_page(staff_client, campaign)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("field", "typed", "message"), [
+    ("goal_minor", "lots", "Enter an amount like 38.42."),
+    ("goal_minor", "1500.505", "GEL amounts have at most 2 digits after the decimal point"),
+    ("goal_minor", "-100", "Enter an amount above 0, without a minus sign."),
+    ("goal_minor", "15e2", "Enter an amount like 38.42."),
+    ("currencies-0-min_amount_minor", "five", "Enter an amount like 38.42."),
+    ("currencies-0-preset_amounts_minor", "10,25,50", "Separate amounts with a comma and a space, like 10, 25, 50."),
+    ("currencies-1-rate_to_goal_ppm", "2.7 GEL", "Enter a number like 2.7."),
+    ("currencies-1-rate_to_goal_ppm", "0", "The rate must be above 0."),
+    ("beneficiaries-0-share", "fifty", "Enter a number like 33.5."),
+    ("beneficiaries-0-share", "33.33333", "Use at most 4 digits after the decimal point."),
+])
+def test_an_amount_or_rate_that_cannot_be_read_exactly_is_refused_with_what_to_type(staff_client, field, typed, message):
+    html = errors_of(staff_client.post("/admin/donations/campaign/add/", campaign_form(**{field: typed})))
+    assert message in html.replace("&#x27;", "'")
+    assert not Campaign.objects.filter(slug="lawyers").exists()
+
+
+@pytest.mark.django_db
+def test_a_goal_in_a_currency_without_minor_units_is_typed_whole(staff_client):
+    data = campaign_form(currency="JPY", **{"currencies-1-currency": "JPY", "currencies-1-preset_amounts_minor": "1000",
+                                           "currencies-1-min_amount_minor": "500", "currencies-1-max_amount_minor": "100000"})
+    assert "JPY amounts are whole numbers" in errors_of(staff_client.post("/admin/donations/campaign/add/", data | {"goal_minor": "38.42"}))
+    assert staff_client.post("/admin/donations/campaign/add/", data | {"goal_minor": "3842"}).status_code == 302
+    assert Campaign.objects.get(slug="lawyers").goal_minor == 3842
+
+
+@pytest.mark.django_db
+def test_shares_kept_as_weights_are_shown_as_percentages_and_saved_as_millionths_in_the_same_proportion(staff_client, campaign):
+    campaign.beneficiaries.update(share=1)  # an older campaign: three equal weights
+    page = staff_client.get(f"/admin/donations/campaign/{campaign.pk}/change/")
+    html = page.content.decode()
+    assert [f'name="beneficiaries-{i}-share" value="{share}"' in html
+            for i, share in enumerate(("33.3334", "33.3333", "33.3333"))] == [True] * 3
+    assert staff_client.post(f"/admin/donations/campaign/{campaign.pk}/change/", edit_form_data(page)).status_code == 302
+    assert list(campaign.beneficiaries.order_by("position").values_list("share", flat=True)) == [333_334, 333_333, 333_333]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gifts_page_names_each_ledger_line_and_shows_money_shares_and_local_times(staff_client, campaign, settings):
+    import time_machine
+    from datetime import datetime, timezone as utc
+
+    with time_machine.travel(datetime(2026, 12, 6, 21, 30, tzinfo=utc.utc), tick=False):  # 01:30 on the 7th in Tbilisi
+        give(campaign, email="nino@example.org", gift_minor=3842)
+    donation = Donation.objects.get()
+    html = staff_client.get(f"/admin/donations/donation/{donation.pk}/change/").content.decode()
+    assert "object (" not in html
+    assert f"to Mountain Voice (gift {donation.pk})" in html and "50\u00a0%" in html and "20\u00a0%" in html
+    assert "GEL\u00a038.42" in html and "Amount minor" not in html and "Net minor" not in html
+    assert "7 December 2026, 01:30 Tbilisi time" in html
+    listing = staff_client.get("/admin/donations/donation/").content.decode()
+    assert "Given (Tbilisi time)" in listing and "7 Dec 2026, 01:30" in listing

@@ -146,4 +146,20 @@ def test_the_report_form_is_linked_from_the_campaign_list(campaign, finance_clie
     with time_machine.travel(local(2026, 5, 14, 12)):
         form = finance_client.get(f"/admin/donations/campaign/payout-report/?campaign={campaign.pk}").content.decode()
     assert f'<option value="{campaign.pk}" selected>' in form and "Asia/Tbilisi" in form
-    assert 'value="2026-04-01"' in form and 'value="2026-04-30"' in form and "errornote" not in form
+    assert 'value="2026-05-01"' in form and 'value="2026-05-31"' in form and "errornote" not in form
+
+
+@pytest.mark.parametrize("utc_now", [
+    datetime(2026, 1, 31, 23, 30, tzinfo=ZoneInfo("UTC")),  # 03:30 on 1 February in Tbilisi
+    datetime(2026, 1, 31, 20, 30, tzinfo=ZoneInfo("UTC")),  # 00:30 on 1 February in Tbilisi
+])
+def test_the_report_opens_on_the_newsrooms_current_month_even_when_utc_is_still_in_the_last_one(campaign, finance_client, utc_now):
+    with time_machine.travel(utc_now, tick=False):
+        form = finance_client.get(f"/admin/donations/campaign/payout-report/?campaign={campaign.pk}").content.decode()
+    assert 'name="date_from" value="2026-02-01"' in form and 'name="date_to" value="2026-02-28"' in form
+
+
+def test_on_the_last_evening_of_a_month_in_tbilisi_the_report_still_opens_on_that_month(campaign, finance_client):
+    with time_machine.travel(datetime(2026, 2, 28, 19, 30, tzinfo=ZoneInfo("UTC")), tick=False):  # 23:30 in Tbilisi
+        form = finance_client.get(f"/admin/donations/campaign/payout-report/?campaign={campaign.pk}").content.decode()
+    assert 'name="date_from" value="2026-02-01"' in form and 'name="date_to" value="2026-02-28"' in form
