@@ -125,6 +125,9 @@ def _record_transition(membership: Membership, *, before: str, previous_plan: tu
     if before in ("", Membership.Status.LAPSED) and status != Membership.Status.LAPSED:
         record_member_event(**common, kind=MemberEvent.Kind.JOINED, summary=f"Became a member: {tier_name}")
         _on_joined(membership)
+        if status == Membership.Status.CANCELLED:
+            # The cancellation arrived before (or with) the join: the member is told once, as in the usual order.
+            _email_once("renewal-stopped", membership, at=at)
         return
     # An interval learnt for the first time (a member who joined by invoice before any subscription event) is no change.
     if previous_plan[0] and (previous_plan[0] != membership.tier_id or previous_plan[1] not in ("", membership.interval)):

@@ -208,8 +208,10 @@ def _expected(user, t0, status: str) -> dict:
         "payments": [("in_test_1", "membership", user.pk, 1500, "GEL", "succeeded", 0)],
         "customers": [("stripe", "cus_test_1", user.pk)],
         "checkouts": [("ref_test_1", datetime.fromtimestamp(t0 + 3, tz=UTC))],
-        # every paid invoice gets a numbered receipt, emailed once, whatever the delivery order
-        "emails": [("membership_receipt", user.email), ("membership_welcome", user.email)],
+        # every paid invoice gets a numbered receipt, emailed once, whatever the delivery order; a member who
+        # cancelled is told once when access ends, whether the cancellation arrived before or after the join
+        "emails": sorted([("membership_receipt", user.email), ("membership_welcome", user.email)]
+                         + ([("membership_renewal_stopped", user.email)] if status == "cancelled" else [])),
     }
 
 
