@@ -158,7 +158,12 @@ class MediaImageAdmin(admin.ModelAdmin):
     list_select_related = ["uploaded_by"]
     search_fields = ["alt_text", "caption", "credit", "file"]
     date_hierarchy = "uploaded_at"
-    fields = ["file", "preview", "alt_text", "caption", "credit", "size", "uploaded_by", "uploaded_at", "used_in"]
+    fieldsets = [
+        (None, {"fields": ["file", "preview", "alt_text", "caption", "credit"],
+                "description": "A story takes the description, caption and credit as they are when the picture is "
+                               "inserted; editing them here later leaves stories already published as they are."}),
+        ("In use", {"fields": ["size", "uploaded_by", "uploaded_at", "used_in"]}),
+    ]
     readonly_fields = ["preview", "size", "uploaded_by", "uploaded_at", "used_in"]
 
     class Media:
