@@ -49,7 +49,7 @@ class SignupForm(forms.Form):
     field_order = ["name", "email", "password1", "password2"]
     name = forms.CharField(
         label="Your name", max_length=150, required=False, strip=True,
-        help_text="Optional. How we greet you in emails; it is never shown on the site.",
+        help_text="How we greet you in emails; it is never shown on the site.",
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 
