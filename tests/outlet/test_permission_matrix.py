@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +37,7 @@ MODEL_PAGES: dict[str, tuple[str, str, str, str]] = {
     "outlet.region": ("vcad", "", "", "vcad"),
     "outlet.tag": ("vcad", "", "", "vcad"),
     "outlet.prompt": ("vcad", "", "", "vcad"),
+    "outlet.mediaimage": ("vcad", "", "", "vcad"),
     "outlet.meteredread": ("", "", "", "vcad"),
     # members: the membership manager (tiers too)
     "members.tier": ("v", "vca", "", "vcad"),
@@ -135,15 +137,19 @@ STANDARD_PAGE_SUFFIXES = ("_changelist", "_add", "_change", "_delete", "_history
 
 # --- One of everything the admin lists, so every change and delete page has an item to open ------------------
 
+ONE_PIXEL_GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
+                 b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")  # a media library picture
+
+
 @pytest.fixture
-def world(priced_tiers, django_capture_on_commit_callbacks):
+def world(priced_tiers, django_capture_on_commit_callbacks, settings, tmp_path):
     from allauth.account.models import EmailAddress
     from django_celery_beat.models import (ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask,
                                            SolarSchedule)
 
     from donations.models import CheckoutShield
     from members.models import GhostMember, MemberImport, MembershipCheckout
-    from outlet.models import MeteredRead, Region, Tag
+    from outlet.models import MediaImage, MeteredRead, Region, Tag
     from outlet.payments.models import ProviderCustomer, ReconciliationCursor
     from tests.donations.conftest import give, make_campaign
     from tests.members.factories_member_admin import event, payment, receipt
@@ -155,6 +161,8 @@ def world(priced_tiers, django_capture_on_commit_callbacks):
     Tag.objects.create(name="Water", slug="water")
     PromptFactory()
     MeteredRead.objects.create(user=reader, article=article)
+    settings.MEDIA_ROOT = tmp_path
+    MediaImage.objects.create(file=SimpleUploadedFile("gate.gif", ONE_PIXEL_GIF), alt_text="Miners at the gate")
 
     membership = MembershipFactory(user=reader, tier=priced_tiers["supporter"], currency="GEL", amount_minor=1500,
                                    interval="month", started_at=timezone.now() - timedelta(days=40))
