@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from members import services, staff
 from members.models import Membership, Tier
-from outlet.local_time import date_text, short_date_text
+from outlet.local_time import date_text, newsroom_today, newsroom_zone, short_date_text
 from outlet.money import format_money
 
 # Staff pages and messages name days as "05 March 2027", in the newsroom's calendar (outlet.local_time).
@@ -30,14 +30,14 @@ STAFF_DATE = "d F Y"
 
 
 def _clean_until(until):
-    if until and until < timezone.localdate():
+    if until and until < newsroom_today():
         raise forms.ValidationError("The end date is in the past.")
     return until
 
 
 def end_of_day(until) -> datetime | None:
     """Access lasts through the last day staff chose."""
-    return timezone.make_aware(datetime.combine(until, time.max)) if until else None
+    return timezone.make_aware(datetime.combine(until, time.max), newsroom_zone()) if until else None
 
 
 class MemberCompForm(forms.Form):

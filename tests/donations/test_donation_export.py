@@ -131,3 +131,14 @@ def test_a_list_too_big_for_one_download_is_refused_with_its_filters_kept(financ
     assert response.status_code == 302 and response["Location"].endswith(f"/admin/donations/donation/?campaign__id__exact={campaign.pk}")
     assert "more than 2 rows" in client.get(response["Location"]).content.decode()
     assert [row["donor name"] for row in rows_of(client.get(f"{EXPORT}?q=a@example.org"))] == ["A"]
+
+
+def test_the_gift_time_is_the_newsrooms_and_the_header_names_the_zone(finance, campaign):
+    import time_machine
+    from datetime import datetime, timezone as dt_timezone
+
+    _, client = finance
+    with time_machine.travel(datetime(2026, 12, 6, 21, 30, tzinfo=dt_timezone.utc), tick=False):  # 01:30 on the 7th in Tbilisi
+        give(campaign, email="late@example.org", name="Late")
+    [row] = rows_of(client.get(EXPORT))
+    assert row["donated at (Tbilisi time)"] == "2026-12-07 01:30"

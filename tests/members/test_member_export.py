@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from outlet.local_time import newsroom_date
 from tests.factories import MembershipFactory, TierFactory, UserFactory
 from tests.members import factories_member_admin as make
 
@@ -51,7 +52,7 @@ def test_the_export_has_the_columns_staff_use(exporter):
     [row] = read_csv(response)
     assert row["email"] == "nino@example.org" and row["name"] == "Nino Beridze" and row["tier"] == "Insider"
     assert (row["status"], row["source"], row["interval"], row["currency"], row["amount"]) == ("active", "paid", "month", "GEL", "15.50")
-    assert row["next charge"] == renews.date().isoformat() and row["ended"] == ""
+    assert row["next charge"] == newsroom_date(renews).isoformat() and row["ended"] == ""
     assert row["lifetime value"] == "25.50" and row["provider customer id"] == "cus_1"
 
 
@@ -148,3 +149,14 @@ def test_a_list_too_big_for_one_download_is_refused_with_its_filters_kept(export
     page = exporter.get(response["Location"]).content.decode()
     assert "more than 2 rows" in page and "Nothing was exported" in page
     assert len(read_csv(exporter.get(f"{EXPORT}?q=ana"))) == 1  # a narrower list exports
+
+
+@pytest.mark.django_db
+def test_days_in_the_export_are_the_newsrooms_days(exporter):
+    """A member who joined at 21:30 UTC on 12 December joined on the 13th in Tbilisi, as the list and emails say."""
+    from datetime import datetime, timezone as dt_timezone
+
+    late_evening_utc = datetime(2026, 12, 12, 21, 30, tzinfo=dt_timezone.utc)
+    member("late@example.org", started_at=late_evening_utc, current_period_end=late_evening_utc + timedelta(days=31))
+    [row] = read_csv(exporter.get(EXPORT))
+    assert (row["since"], row["next charge"]) == ("2026-12-13", "2027-01-13")
