@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from outlet import services
-from outlet.body import has_readable_text
+from outlet.local_time import datetime_text
 from outlet.media_library import stories_using
 from outlet.models import Article, Author, Byline, MediaImage, MeteredRead, Prompt, Region, Section, Tag
 
@@ -50,18 +50,15 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Article) -> str:
         if obj.status == Article.Status.SCHEDULED and obj.published_at and obj.published_at > timezone.now():
-            return format_html("Scheduled for {}", timezone.localtime(obj.published_at).strftime("%d %b %H:%M"))
+            return format_html("Scheduled for {}", datetime_text(obj.published_at, "j M"))
         return obj.get_status_display()
 
     @admin.action(description="Publish now", permissions=["change"])
     def publish_now(self, request, queryset):
-        ready, empty = [], []
-        for article in queryset.select_related(None).only("pk", "title", "body"):
-            (ready if has_readable_text(article.body) else empty).append(article)
-        count = services.publish_now(article_ids=[article.pk for article in ready]) if ready else 0
-        self.message_user(request, f"Published {count} article(s).", messages.SUCCESS)
-        if empty:
-            titles = ", ".join(f"“{article.title}”" for article in empty)
+        published = services.publish_now(article_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Published {published.count} article(s).", messages.SUCCESS)
+        if published.without_text:
+            titles = ", ".join(f"“{title}”" for title in published.without_text)
             self.message_user(request, f"Not published, the story has no text yet: {titles}. Write it first.",
                               messages.WARNING)
 

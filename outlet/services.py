@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q
 from django.utils import timezone
 
+from outlet.body import has_readable_text
 from outlet.content_cache import bump_content_version
 from outlet.models import Article
 
@@ -22,9 +24,20 @@ def publish_due_articles(*, now: datetime | None = None) -> int:
     return updated
 
 
-def publish_now(*, article_ids: list[int], now: datetime | None = None) -> int:
+@dataclass(frozen=True)
+class Published:
+    count: int
+    without_text: list[str]  # titles of the chosen stories left unpublished: they have no text yet
+
+
+def publish_now(*, article_ids: list[int], now: datetime | None = None) -> Published:
+    """A story with no text is never published, whoever asks (the admin's form refuses it too: Article.clean)."""
     now = now or timezone.now()
-    drafts = Article.objects.filter(pk__in=article_ids).exclude(status=Article.Status.PUBLISHED)
+    chosen = Article.objects.filter(pk__in=article_ids).exclude(status=Article.Status.PUBLISHED).only("pk", "title", "body")
+    ready, without_text = [], []
+    for article in chosen:
+        (ready if has_readable_text(article.body) else without_text).append(article)
+    drafts = Article.objects.filter(pk__in=[article.pk for article in ready]).exclude(status=Article.Status.PUBLISHED)
     # "Publish now" means now: a missing or future date is replaced, an earlier one (a correction) is kept.
     updated = drafts.filter(Q(published_at__isnull=True) | Q(published_at__gt=now)).update(
         status=Article.Status.PUBLISHED, published_at=now, updated_at=now
@@ -32,7 +45,7 @@ def publish_now(*, article_ids: list[int], now: datetime | None = None) -> int:
     updated += drafts.filter(published_at__lte=now).update(status=Article.Status.PUBLISHED, updated_at=now)
     if updated:
         bump_content_version()
-    return updated
+    return Published(updated, [article.title for article in without_text])
 
 
 def unpublish(*, article_ids: list[int]) -> int:

@@ -75,3 +75,13 @@ def test_publish_now_replaces_a_future_date_and_unpublish_hides(hidden):
 
     services.unpublish(article_ids=[scheduled.pk])
     assert Client().get(scheduled.get_absolute_url()).status_code == 404
+
+
+def test_publish_now_never_publishes_a_story_without_text(hidden):
+    """The rule lives in the service, so every caller (admin action, task, import) keeps it."""
+    empty = hidden[0]
+    Article.objects.filter(pk=empty.pk).update(body="<p></p>")
+    published = services.publish_now(article_ids=[empty.pk, hidden[1].pk])
+    empty.refresh_from_db()
+    assert published.count == 1 and published.without_text == [empty.title]
+    assert empty.status != Article.Status.PUBLISHED
