@@ -205,6 +205,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 # signup's ?next= (say /membership/) survives verification without a trip through a mailed link.
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+# A signed-in reader who adds an address and types its code goes back to their addresses, not the front page.
+ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "/accounts/email/"
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True  # "Send me a sign-in code" for readers who forget passwords
 # Password reset by emailed link (not code): a link still works when the mail is opened on another device.
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
