@@ -38,11 +38,18 @@ class CampaignForm(CurrencyFromFormMixin, forms.ModelForm):
                                  widget=AdminTextareaWidget, help_text="What the money is for; shown on the campaign page.")
     goal_minor = MoneyField(label="Goal", maximum_minor=BIG_INT_MAX, show_currency=False,
                             error_messages={"min_value": "The goal must be above 0."},
-                            help_text="The amount to raise, as you would write it (50000 or 1,500.50), in the currency beside it.")
+                            help_text="The amount to raise, as you would write it (50000 or 1,500.50), in the campaign's currency.")
 
     class Meta:
         model = Campaign
         fields = "__all__"
+        widgets = {"currency": forms.TextInput(attrs={"size": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The date and time boxes are the newsroom's wall clock; say so, as every time staff read names its zone.
+        self.fields["starts_at"].help_text = f"In {zone_label()}."
+        self.fields["ends_at"].help_text = f"In {zone_label()}. Leave empty for a campaign with no end date."
 
     def clean_currency(self):
         code = self.cleaned_data["currency"].strip().upper()
@@ -73,6 +80,7 @@ class CampaignCurrencyForm(CurrencyFromFormMixin, forms.ModelForm):
     class Meta:
         model = CampaignCurrency
         fields = ["currency", "preset_amounts_minor", "min_amount_minor", "max_amount_minor", "rate_to_goal_ppm", "position"]
+        widgets = {"currency": forms.TextInput(attrs={"size": 4})}
 
     def clean_currency(self):
         code = self.cleaned_data["currency"].strip().upper()
@@ -180,8 +188,19 @@ class BeneficiaryInline(admin.StackedInline):
     verbose_name_plural = "beneficiary outlets (to stop giving an outlet money, untick active: its ledger stays)"
 
 
+class CampaignUpdateForm(forms.ModelForm):
+    class Meta:
+        model = CampaignUpdate
+        fields = ["title", "published_at", "body"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["published_at"].help_text = f"In {zone_label()}."
+
+
 class CampaignUpdateInline(admin.StackedInline):
     model = CampaignUpdate
+    form = CampaignUpdateForm
     extra = 0
     fields = ["title", "published_at", "body"]
 

@@ -67,7 +67,8 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
     issued_text = time_field("issued_at", "Issued")
     emailed_text = time_field("emailed_at", "Emailed")
     voided_text = time_field("voided_at", "Voided")
-    refunded_when_issued = money_column("refund_level_minor", "Refunded before this receipt was issued", sortable=False)
+    refunded_when_issued = money_column("refund_level_minor", "Refunded before this receipt was issued", sortable=False,
+                                        zero_as_empty=True)
 
     @admin.display(description="Split between the outlets")
     def split_lines(self, obj: Receipt):

@@ -56,6 +56,7 @@ class TierPriceForm(CurrencyFromFormMixin, forms.ModelForm):
         model = TierPrice
         fields = ["interval", "currency", "amount_minor", "is_active"]
         labels = {"is_active": "On sale"}
+        widgets = {"currency": forms.TextInput(attrs={"size": 4})}
 
 
 class TierPriceInline(admin.TabularInline):

@@ -24,9 +24,15 @@ EMPTY = "—"
 _zone_label = lazy(local_time.zone_label, str)
 
 
-def money_column(amount_field: str, description: str, *, currency_field: str = "currency", sortable: bool = True):
+def money_column(amount_field: str, description: str, *, currency_field: str = "currency", sortable: bool = True,
+                 zero_as_empty: bool = False):
+    """zero_as_empty: for amounts that are usually nothing ("Refunded"), so the few that are not stand out."""
+
     def column(self, obj) -> str:
-        return format_money(getattr(obj, amount_field), getattr(obj, currency_field)) or EMPTY
+        amount = getattr(obj, amount_field)
+        if zero_as_empty and not amount:
+            return EMPTY
+        return format_money(amount, getattr(obj, currency_field)) or EMPTY
 
     column.__name__ = f"{amount_field}_as_money"
     return admin.display(description=description, ordering=amount_field if sortable else None)(column)

@@ -129,7 +129,7 @@ class EventChangeList(ChangeList):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["received", "provider", "type", "status_words", "owner", "via", "attempts", "event_id", "error_summary"]
+    list_display = ["received", "type", "owner", "status_words", "provider", "via", "attempts", "event_id", "error_summary"]
     list_filter = [StatusFilter, TypeFilter, ProviderFilter, "via", "livemode"]
     search_fields = ["=event_id"]
     search_help_text = "The provider's event id (evt_…), whole."
@@ -139,7 +139,7 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     # over 300,000 events at the bench.
     ordering = ["-pk"]
     actions = ["reprocess"]
-    fields = ["provider", "event_id", "type", "owner_and_reason", "status_words", "via", "livemode", "created_at_provider_text",
+    fields = ["provider", "event_id", "type", "owner_and_reason", "status_words", "via", "live", "created_at_provider_text",
               "received_text", "processed_text", "requeued_text", "attempts", "error", "pretty_payload"]
     readonly_fields = fields
 
@@ -157,6 +157,10 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if obj.status == Status.NOT_OURS and not self._owner(obj).is_ours:
             return "Not ours (another product on the same account)"
         return STATUS_WORDS.get(obj.status, obj.status)
+
+    @admin.display(description="Live (not a test)", boolean=True)
+    def live(self, obj: WebhookEvent) -> bool:
+        return obj.livemode
 
     @admin.display(description="owner")
     def owner(self, obj: WebhookEvent) -> str:
@@ -237,7 +241,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     paid = time_column("paid_at", "Paid")
     paid_text = time_field("paid_at", "Paid")
     amount = money_column("amount_minor", "Amount")
-    refunded = money_column("amount_refunded_minor", "Refunded")
+    refunded = money_column("amount_refunded_minor", "Refunded", zero_as_empty=True)
 
     def get_search_results(self, request, queryset, search_term):
         """Ids are matched whole on their indexes and an email whole (Django's substring search over six columns
