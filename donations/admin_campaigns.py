@@ -48,8 +48,9 @@ class CampaignForm(CurrencyFromFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The date and time boxes are the newsroom's wall clock; say so, as every time staff read names its zone.
-        self.fields["starts_at"].help_text = f"In {zone_label()}."
-        self.fields["ends_at"].help_text = f"In {zone_label()}. Leave empty for a campaign with no end date."
+        for name, more in (("starts_at", ""), ("ends_at", " Leave empty for a campaign with no end date.")):
+            if name in self.fields:  # absent when the campaign is shown read only
+                self.fields[name].help_text = f"In {zone_label()}.{more}"
 
     def clean_currency(self):
         code = self.cleaned_data["currency"].strip().upper()
@@ -195,7 +196,8 @@ class CampaignUpdateForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["published_at"].help_text = f"In {zone_label()}."
+        if "published_at" in self.fields:
+            self.fields["published_at"].help_text = f"In {zone_label()}."
 
 
 class CampaignUpdateInline(admin.StackedInline):
