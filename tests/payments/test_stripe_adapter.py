@@ -24,8 +24,11 @@ from outlet.payments.providers.base import (
     PaymentRefunded,
     PaymentSucceeded,
     PriceSpec,
+    NOT_ANSWERING,
+    NOT_ANSWERING_CHANGE,
     ProviderError,
     ProviderEvent,
+    ProviderUnavailable,
     SubscriptionChanged,
 )
 from outlet.payments.providers.stripe import StripeProvider
@@ -258,8 +261,8 @@ def test_stripe_errors_become_a_provider_error_a_reader_may_see(
     """Stripe's message for these is for developers: the reader gets ours, the log gets Stripe's."""
     monkeypatch.setattr("stripe._http_client.time.sleep", lambda seconds: None)
     message = "No such price: 'price_secret_internal'; sk_test_leak req_abc"
-    # max_network_retries: a 500 is retried by the SDK, so it needs its answer queued for each attempt.
-    attempts = 3 if status >= 500 else 1
+    # A 500 is retried once by the SDK (PERSON_WAITING), so it needs its answer queued for each attempt.
+    attempts = 2 if status >= 500 else 1
     for _ in range(attempts):
         http.respond_error(status, type=error_type, code=code, message=message)
 
@@ -280,9 +283,33 @@ def test_a_card_decline_keeps_stripes_reader_facing_message(provider, http):
 
 def test_an_unreachable_stripe_becomes_a_provider_error(provider, http):
     http.fail_connection()
-    with pytest.raises(ProviderError, match="could not reach") as raised:
+    with pytest.raises(ProviderUnavailable) as raised:
         provider.open_portal(customer_id="cus_1", return_url="https://outlet.example/account/")
+    assert str(raised.value) == NOT_ANSWERING
     assert isinstance(raised.value.__cause__, stripe.APIConnectionError)
+
+
+def test_an_unreachable_stripe_during_a_change_says_it_may_have_happened(provider, http):
+    """A change sent before Stripe went quiet may have been made: the person is told so, and that trying again is safe."""
+    http.fail_connection()
+    with pytest.raises(ProviderUnavailable) as raised:
+        provider.set_cancel_at_period_end(subscription_id="sub_1", cancel=True, idempotency_key="cape:sub_1")
+    assert str(raised.value) == NOT_ANSWERING_CHANGE
+
+
+def test_a_person_waiting_gets_one_retry_and_a_background_task_gets_two(provider, http, monkeypatch):
+    monkeypatch.setattr("stripe._http_client.time.sleep", lambda seconds: None)
+    for _ in range(2):
+        http.fail_connection(should_retry=True)
+    with pytest.raises(ProviderUnavailable):
+        provider.open_portal(customer_id="cus_1", return_url="https://outlet.example/account/")
+    assert len(http.requests) == 2
+
+    for _ in range(3):
+        http.fail_connection(should_retry=True)
+    with pytest.raises(ProviderUnavailable):
+        list(provider.events_since(created_after=None))
+    assert len(http.requests) == 5
 
 
 # --- Customers, portal, subscription changes, refunds -------------------------------------------------------

@@ -24,6 +24,21 @@ class ProviderError(Exception):
     """The provider refused or could not be reached; the message is safe to show to the reader."""
 
 
+class ProviderUnavailable(ProviderError):
+    """The provider could not be reached or did not answer in time. Asking again later may help; a change that was
+    sent may or may not have been made, and asking again with the same idempotency key never makes it twice."""
+
+
+# What a person reads when the provider does not answer (every provider says the same, so the pages can be tested
+# against one text): nothing moves money while a checkout or the card portal opens...
+NOT_ANSWERING = "Our payment provider is not answering; nothing was charged. Please try again in a minute."
+# ...but a change (plan, renewal, cancellation, refund) may have reached it before it went quiet.
+NOT_ANSWERING_CHANGE = (
+    "Our payment provider is not answering, so we cannot tell yet whether this went through. Please try again in a "
+    "minute: it will not be done twice."
+)
+
+
 class UnknownCustomer(ProviderError):
     """The provider has no such customer (a wrong id, or another provider account): asking again will not help."""
 

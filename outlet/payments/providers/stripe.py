@@ -7,6 +7,9 @@ test_stripe_typing.py): Stripe's TypedDict params catch misspelt keys at any dep
 
 translate() reads the stored event JSON (plain dicts) and never calls Stripe: the same stored event always yields
 the same domain events, offline.
+
+How long a call may take is decided here and only here (PERSON_WAITING, BACKGROUND): calls made while a person
+waits for a page give up within seconds, so a hung Stripe cannot hold the web workers; Celery's calls may wait longer.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -32,6 +36,8 @@ from stripe.params.billing_portal import SessionCreateParams as PortalSessionCre
 from stripe.params.checkout import SessionCreateParams
 
 from outlet.payments.providers.base import (
+    NOT_ANSWERING,
+    NOT_ANSWERING_CHANGE,
     CheckoutCompleted,
     CheckoutRedirect,
     CheckoutRequest,
@@ -45,6 +51,7 @@ from outlet.payments.providers.base import (
     PriceSpec,
     ProviderError,
     ProviderEvent,
+    ProviderUnavailable,
     SubscriptionChanged,
     UnknownCustomer,
 )
@@ -54,8 +61,32 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 JSON = dict[str, Any]
 
-# Retries reuse the same idempotency key, so a retried create never creates twice.
-MAX_NETWORK_RETRIES = 2
+
+@dataclass(frozen=True)
+class CallLimits:
+    """How long one Stripe request may hold its caller: seconds to connect and to wait for the answer, per attempt,
+    and how many times a failed attempt is repeated (by the SDK, with the same idempotency key: never twice)."""
+
+    connect_seconds: float
+    read_seconds: float
+    retries: int
+
+    @property
+    def silent_provider_seconds(self) -> float:
+        """The wait when Stripe accepts the connection and never answers: every attempt runs out its read timeout,
+        with the SDK's back-off (at least 0.5 s, doubling) between attempts."""
+        first, most = stripe.HTTPClient.INITIAL_DELAY, stripe.HTTPClient.MAX_DELAY
+        backoff = sum(max(first, min(first * 2.0 ** (n - 1), most)) for n in range(1, self.retries + 1))
+        return self.read_seconds * (self.retries + 1) + backoff
+
+
+# A person is waiting for the page (checkout start, customer, portal, plan change, renewal, staff cancel and refund):
+# Stripe usually answers in well under a second; a silent Stripe gets the reader our message after about 8.5 s and
+# frees the web thread. One retry covers a dropped connection.
+PERSON_WAITING = CallLimits(connect_seconds=2, read_seconds=4, retries=1)
+# Celery tasks (reconciliation's event listing, Ghost sync, a refund's related ids): nobody waits, pages of events may
+# be slow, and the task retries later anyway. The SDK's own default read timeout is 80 s.
+BACKGROUND = CallLimits(connect_seconds=5, read_seconds=30, retries=2)
 OUR_METADATA_PREFIX = "outlet_"
 SUBSCRIPTION_RANKS = {
     "customer.subscription.created": 0,
@@ -68,12 +99,25 @@ PAID_CHECKOUT_STATUSES = {"paid", "no_payment_required"}
 
 
 class StripeProvider(PaymentProvider):
+    """Calls a person waits on go through the interactive client (PERSON_WAITING); the ones only Celery makes
+    (events_since for reconciliation, subscriptions_for_customer for the Ghost sync, related_payment_refs while an
+    event is processed) through the background one."""
+
     id = "stripe"
 
-    def __init__(self, *, secret_key: str, webhook_secret: str, http_client: stripe.HTTPClient | None = None):
-        self._client = stripe.StripeClient(
-            secret_key, http_client=http_client, max_network_retries=MAX_NETWORK_RETRIES
-        )
+    def __init__(
+        self,
+        *,
+        secret_key: str,
+        webhook_secret: str,
+        http_client: stripe.HTTPClient | None = None,
+        api_base: str | None = None,
+        person_waiting: CallLimits = PERSON_WAITING,
+        background: CallLimits = BACKGROUND,
+    ):
+        """http_client replaces the network and api_base the address of Stripe's API (tests and benchmarks)."""
+        self._interactive = _client(secret_key, person_waiting, http_client, api_base)
+        self._background = _client(secret_key, background, http_client, api_base)
         self._webhook_secret = webhook_secret
 
     # --- Outbound ---------------------------------------------------------------------------------------------
@@ -81,7 +125,7 @@ class StripeProvider(PaymentProvider):
     def create_customer(self, *, email: str, metadata: Mapping[str, str], idempotency_key: str) -> str:
         params: CustomerCreateParams = {"email": email, "metadata": dict(metadata)}
         customer = self._call(
-            lambda: self._client.v1.customers.create(params=params, options={"idempotency_key": idempotency_key})
+            lambda: self._interactive.v1.customers.create(params=params, options={"idempotency_key": idempotency_key})
         )
         return customer.id
 
@@ -131,7 +175,7 @@ class StripeProvider(PaymentProvider):
                 params["payment_intent_data"]["statement_descriptor_suffix"] = request.statement_descriptor
 
         session = self._call(
-            lambda: self._client.v1.checkout.sessions.create(params=params, options={"idempotency_key": idempotency_key})
+            lambda: self._interactive.v1.checkout.sessions.create(params=params, options={"idempotency_key": idempotency_key})
         )
         if not session.url:
             raise ProviderError("The payment page could not be opened. Please try again.")
@@ -139,11 +183,11 @@ class StripeProvider(PaymentProvider):
 
     def open_portal(self, *, customer_id: str, return_url: str) -> str:
         params: PortalSessionCreateParams = {"customer": customer_id, "return_url": return_url}
-        portal = self._call(lambda: self._client.v1.billing_portal.sessions.create(params=params))
+        portal = self._call(lambda: self._interactive.v1.billing_portal.sessions.create(params=params))
         return portal.url
 
     def change_subscription_price(self, *, subscription_id: str, price: PriceSpec, idempotency_key: str) -> None:
-        subscription = self._call(lambda: self._client.v1.subscriptions.retrieve(subscription_id))
+        subscription = self._call(lambda: self._interactive.v1.subscriptions.retrieve(subscription_id))
         items = subscription.items.data
         if len(items) != 1:
             logger.error("subscription %s has %d items; expected exactly one", subscription_id, len(items))
@@ -156,22 +200,25 @@ class StripeProvider(PaymentProvider):
             "proration_behavior": "create_prorations",
         }
         self._call(
-            lambda: self._client.v1.subscriptions.update(
+            lambda: self._interactive.v1.subscriptions.update(
                 subscription_id, params=params, options={"idempotency_key": idempotency_key}
-            )
+            ),
+            not_answering=NOT_ANSWERING_CHANGE,
         )
 
     def set_cancel_at_period_end(self, *, subscription_id: str, cancel: bool, idempotency_key: str) -> None:
         params: SubscriptionUpdateParams = {"cancel_at_period_end": cancel}
         self._call(
-            lambda: self._client.v1.subscriptions.update(
+            lambda: self._interactive.v1.subscriptions.update(
                 subscription_id, params=params, options={"idempotency_key": idempotency_key}
-            )
+            ),
+            not_answering=NOT_ANSWERING_CHANGE,
         )
 
     def cancel_subscription_now(self, *, subscription_id: str, idempotency_key: str) -> None:
         self._call(
-            lambda: self._client.v1.subscriptions.cancel(subscription_id, options={"idempotency_key": idempotency_key})
+            lambda: self._interactive.v1.subscriptions.cancel(subscription_id, options={"idempotency_key": idempotency_key}),
+            not_answering=NOT_ANSWERING_CHANGE,
         )
 
     def refund(self, *, payment_ref: str, amount_minor: int | None, idempotency_key: str) -> str:
@@ -187,14 +234,17 @@ class StripeProvider(PaymentProvider):
         if amount_minor is not None:
             params["amount"] = int(amount_minor)
         refund = self._call(
-            lambda: self._client.v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
+            lambda: self._interactive.v1.refunds.create(params=params, options={"idempotency_key": idempotency_key}),
+            not_answering=NOT_ANSWERING_CHANGE,
         )
         return refund.id
 
     def _invoice_payment_intent(self, invoice_id: str) -> str:
         """Since API 2025-03-31 an invoice names its payments only through InvoicePayment objects."""
         params: InvoicePaymentListParams = {"invoice": invoice_id, "status": "paid", "limit": 10}
-        payments = self._call(lambda: self._client.v1.invoice_payments.list(params=params))
+        payments = self._call(
+            lambda: self._interactive.v1.invoice_payments.list(params=params), not_answering=NOT_ANSWERING_CHANGE
+        )
         for invoice_payment in payments.data:
             intent = invoice_payment.payment.payment_intent
             if intent is not None:
@@ -208,7 +258,7 @@ class StripeProvider(PaymentProvider):
         found: list[str] = []
         for intent in (ref for ref in refs if ref.startswith("pi_")):
             params: InvoicePaymentListParams = {"payment": {"type": "payment_intent", "payment_intent": intent}, "limit": 10}
-            invoice_payments = self._call(lambda: self._client.v1.invoice_payments.list(params=params))
+            invoice_payments = self._call(lambda: self._background.v1.invoice_payments.list(params=params))
             for invoice_payment in invoice_payments.data:
                 invoice = invoice_payment.invoice
                 found.append(invoice if isinstance(invoice, str) else invoice.id)
@@ -218,7 +268,7 @@ class StripeProvider(PaymentProvider):
         """The id of an active price matching spec, created (taking over the lookup key) when none matches."""
         currency = spec.currency.lower()
         list_params: PriceListParams = {"lookup_keys": [spec.lookup_key], "active": True, "limit": 10}
-        prices = self._call(lambda: self._client.v1.prices.list(params=list_params))
+        prices = self._call(lambda: self._interactive.v1.prices.list(params=list_params))
         for price in prices.data:
             if (
                 price.unit_amount == spec.amount_minor
@@ -238,12 +288,13 @@ class StripeProvider(PaymentProvider):
         if spec.statement_descriptor:
             create_params["product_data"]["statement_descriptor"] = spec.statement_descriptor
         key = f"price:{spec.lookup_key}:{currency}:{spec.amount_minor}:{spec.interval}"
-        price = self._call(lambda: self._client.v1.prices.create(params=create_params, options={"idempotency_key": key}))
+        price = self._call(lambda: self._interactive.v1.prices.create(params=create_params, options={"idempotency_key": key}))
         return price.id
 
     @staticmethod
-    def _call(request: Callable[[], T]) -> T:
-        """Run one Stripe request; every Stripe failure becomes a ProviderError a reader may see."""
+    def _call(request: Callable[[], T], *, not_answering: str = NOT_ANSWERING) -> T:
+        """Run one Stripe request; every Stripe failure becomes a ProviderError a reader may see. not_answering is
+        what they read when Stripe is unreachable or silent: a change may have been made before it went quiet."""
         try:
             return request()
         except stripe.CardError as exc:
@@ -252,9 +303,9 @@ class StripeProvider(PaymentProvider):
         except stripe.RateLimitError as exc:
             logger.warning("Stripe rate limit: %s", exc)
             raise ProviderError("The payment service is busy. Please try again in a minute.") from exc
-        except stripe.APIConnectionError as exc:
-            logger.warning("Stripe unreachable: %s", exc)
-            raise ProviderError("We could not reach the payment service. Please try again shortly.") from exc
+        except stripe.APIConnectionError as exc:  # refused, timed out (after the retries) or cut off
+            logger.warning("Stripe unreachable or not answering: %s", exc)
+            raise ProviderUnavailable(not_answering) from exc
         except stripe.StripeError as exc:
             logger.error("Stripe request failed: %r", exc)
             raise ProviderError(
@@ -266,7 +317,7 @@ class StripeProvider(PaymentProvider):
         params: SubscriptionListParams = {"customer": customer_id, "status": "all", "limit": 100}
         try:
             subscriptions = self._call(
-                lambda: list(self._client.v1.subscriptions.list(params=params).auto_paging_iter())
+                lambda: list(self._background.v1.subscriptions.list(params=params).auto_paging_iter())
             )
         except ProviderError as exc:
             cause = exc.__cause__
@@ -308,7 +359,7 @@ class StripeProvider(PaymentProvider):
         params: EventListParams = {"limit": 100, "types": sorted(_TRANSLATORS)[:20]}
         if created_after is not None:
             params["created"] = {"gt": int(created_after.timestamp())}
-        listed = self._call(lambda: self._client.v1.events.list(params=params))
+        listed = self._call(lambda: self._background.v1.events.list(params=params))
         # Stripe lists newest first; reconciliation wants oldest first.
         events = self._call(lambda: list(listed.auto_paging_iter()))
         for event in reversed(events):
@@ -510,6 +561,20 @@ _TRANSLATORS: dict[str, Callable[[ProviderEvent, JSON], list[DomainEvent]]] = {
 
 
 # --- Small helpers ------------------------------------------------------------------------------------------
+
+
+def _client(
+    secret_key: str, limits: CallLimits, http_client: stripe.HTTPClient | None, api_base: str | None
+) -> stripe.StripeClient:
+    """A StripeClient that gives up within `limits`: the SDK's default client waits 80 s per attempt."""
+    if http_client is None:
+        http_client = stripe.RequestsClient(timeout=(limits.connect_seconds, limits.read_seconds))
+    return stripe.StripeClient(
+        secret_key,
+        http_client=http_client,
+        max_network_retries=limits.retries,
+        base_addresses={"api": api_base} if api_base else None,
+    )
 
 
 def _envelope(event: ProviderEvent, metadata: Any) -> dict[str, Any]:
