@@ -9,6 +9,11 @@ just set up by typing its first code.
 
 There is no admin password form any more: /admin/login/ sends everyone through allauth's sign-in (email, password,
 then the authenticator code), and back to the admin page they asked for.
+
+A staff account with no authenticator app yet reaches nothing here but its enrolment: first a proof the password
+alone does not give (a code emailed to its verified address, or an administrator's enrolment link), then the
+setup page (outlet/staff_enrolment.py). Administrators issue those links, and see who is still to enrol, on the
+"Staff two-factor enrolment" page (outlet/admin_enrolment.py), listed with Users.
 """
 
 from __future__ import annotations
@@ -46,9 +51,9 @@ def session_passed_second_factor(request: HttpRequest) -> bool:
 
 def has_authenticator(user) -> bool:
     """An authenticator app (recovery codes alone are only its backup, never a second factor of their own)."""
-    from allauth.mfa.models import Authenticator
+    from outlet.staff_enrolment import has_authenticator_app
 
-    return Authenticator.objects.filter(user_id=user.pk).exclude(type=Authenticator.Type.RECOVERY_CODES).exists()
+    return has_authenticator_app(user)
 
 
 class OutletAdminSite(admin.AdminSite):
@@ -76,13 +81,39 @@ class OutletAdminSite(admin.AdminSite):
                        "signed_in_as": user.email or user.get_username(), "next_url": next_url}
             return TemplateResponse(request, "admin/no_staff_access.html", context, status=403)
         if not has_authenticator(user):
-            messages.warning(request, "Staff accounts need two-factor authentication. Set up an authenticator app "
-                                      "below, then continue to the admin.")
-            return HttpResponseRedirect(reverse("mfa_activate_totp"))
+            from outlet.staff_enrolment import session_may_enrol
+
+            if session_may_enrol(request, user=user):
+                messages.warning(request, "Staff accounts need two-factor authentication. Set up an authenticator "
+                                          "app below, then continue to the admin.")
+                return HttpResponseRedirect(reverse("mfa_activate_totp"))
+            messages.warning(request, "Staff accounts need two-factor authentication. Before you set up an "
+                                      "authenticator app, show it is you with a code we email you.")
+            return HttpResponseRedirect(reverse("staff_enrolment"))
         # A staff member with an authenticator whose session never typed a code (signed in before, or by an
         # emailed sign-in code): ask for the code now, then continue.
         messages.info(request, "Enter the code from your authenticator app to continue to the admin.")
         return HttpResponseRedirect(f"{reverse('mfa_reauthenticate')}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")
+
+    def get_urls(self):
+        from django.urls import path
+
+        from outlet.admin_enrolment import staff_enrolment_view
+
+        own = [path("staff-enrolment/", self.admin_view(staff_enrolment_view(self)), name="staff_enrolment")]
+        return own + super().get_urls()
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
+        """Administrators find the enrolment page beside Users (it is a page, not a model)."""
+        from outlet.admin_enrolment import app_list_entry, may_manage_enrolment
+
+        app_list = super().get_app_list(request, app_label)
+        if may_manage_enrolment(request.user):
+            for app in app_list:
+                if app["app_label"] == "auth":
+                    app["models"].append(app_list_entry(self))
+                    app["models"].sort(key=lambda model: model["name"])
+        return app_list
 
     def _next_url(self, request: HttpRequest) -> str:
         index = reverse("admin:index", current_app=self.name)
@@ -95,7 +126,8 @@ class OutletAdminSite(admin.AdminSite):
 
 def record_enrolment_as_second_factor(sender, request, user, authenticator, **kwargs) -> None:
     """Typing the first code of a new authenticator app proves the second factor, like typing it at sign-in; without
-    this a staff member who just set up the app would be asked to sign out and in again before reaching the admin."""
+    this a staff member who just set up the app would be asked to sign out and in again before reaching the admin.
+    (A staff account opens that setup page only after its enrolment proof: outlet/staff_enrolment_views.py.)"""
     from allauth.account.internal.flows.login import record_authentication
     from allauth.mfa.models import Authenticator
 

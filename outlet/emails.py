@@ -100,3 +100,14 @@ def year_end_statement(*, key: str, to: str, name: str, year: int, totals: list[
     return _send_once(key=key, kind="year_end_statement", to=to,
                       context={"name": name, "year": year, "totals": totals, "account_url": account_url},
                       attachments=[(f"statement-{year}.pdf", pdf, "application/pdf")])
+
+
+# --- Staff accounts (outlet.staff_enrolment) ---
+
+
+def staff_enrolment_code(*, key: str, to: str, name: str, code: str, minutes: int, requested_at: str) -> bool:
+    """The code a staff account types before it may set up its first authenticator app: proof of the mailbox,
+    which a stolen password alone does not give."""
+    return _send_once(key=key, kind="staff_enrolment_code", to=to, context={
+        "name": name, "code": code, "minutes": minutes, "requested_at": requested_at,
+    })

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -19,6 +17,7 @@ from tests.staff import (TEST_PASSWORD, a_wrong_code, current_totp_code, force_l
 pytestmark = pytest.mark.django_db
 
 SETUP_PAGE = "/accounts/2fa/totp/activate/"
+ENROLMENT_PAGE = "/accounts/2fa/staff-enrolment/"
 
 
 def staff_member(email="desk@example.org", **extra):
@@ -48,30 +47,36 @@ def test_the_admin_login_never_forwards_to_another_site(client):
     assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
 
 
-def test_staff_without_an_authenticator_app_are_sent_to_set_one_up(client):
+def test_staff_without_an_authenticator_app_are_sent_to_prove_it_is_them_before_setting_one_up(client):
+    """Not straight to the setup page: the password alone must not let anyone enrol their own app
+    (tests/outlet/test_staff_enrolment.py has the rest)."""
     staff = staff_member()
     assert sign_in_with_password(client, staff)["Location"] == "/admin/"  # no second factor to ask for yet
 
     response = client.get("/admin/", follow=True)
-    urls = [url for url, _ in response.redirect_chain]
-    assert urls[1] == SETUP_PAGE
-    assert urls[-1] == f"/accounts/reauthenticate/?next={quote(SETUP_PAGE, safe='')}"  # allauth: password again first
+    assert [url for url, _ in response.redirect_chain][1:] == [ENROLMENT_PAGE]
     assert "Staff accounts need two-factor authentication" in response.content.decode()
+    assert "Email me a code" in response.content.decode()
+    assert client.get(SETUP_PAGE)["Location"] == ENROLMENT_PAGE
     assert client.get("/admin/members/membership/").status_code == 302
 
 
 def test_a_superuser_without_an_authenticator_app_is_no_exception(client):
     boss = staff_member(email="boss@example.org", is_superuser=True)
     sign_in_with_password(client, boss)
-    assert client.get("/admin/", follow=True).redirect_chain[1][0] == SETUP_PAGE
+    assert client.get("/admin/", follow=True).redirect_chain[1][0] == ENROLMENT_PAGE
+    assert client.get(SETUP_PAGE)["Location"] == ENROLMENT_PAGE
 
 
 @pytest.mark.django_db(transaction=True)  # allauth announces the new authenticator (and mails) on commit
 def test_setting_up_the_app_with_its_first_code_opens_the_admin(client, mailoutbox):
+    from tests.outlet.test_staff_enrolment import enrolment_code_in
+
     staff = staff_member()
     sign_in_with_password(client, staff)
-    client.post(f"/accounts/reauthenticate/?next={quote(SETUP_PAGE, safe='')}", {"password": TEST_PASSWORD})
-    setup_page = client.get(SETUP_PAGE)
+    client.post("/accounts/2fa/staff-enrolment/send/")
+    client.post(ENROLMENT_PAGE, {"code": enrolment_code_in(mailoutbox[-1])})
+    setup_page = client.get(SETUP_PAGE)  # the emailed code counts as allauth's re-authentication: no password again
     secret = setup_page.context["form"].secret
 
     response = client.post(SETUP_PAGE, {"code": a_wrong_code(secret)})
@@ -82,7 +87,8 @@ def test_setting_up_the_app_with_its_first_code_opens_the_admin(client, mailoutb
     assert 'href="/admin/">Continue to the staff admin' in codes_page.content.decode()
     assert Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists()
     assert client.get("/admin/").status_code == 200
-    assert [message.to for message in mailoutbox] == [[staff.email]]  # "authenticator app activated" notice
+    # the enrolment code, then allauth's "authenticator app activated" notice
+    assert [message.to for message in mailoutbox] == [[staff.email], [staff.email]]
 
 
 def test_staff_sign_in_with_password_and_authenticator_code_reaches_the_admin(client):
@@ -161,6 +167,7 @@ def test_an_authenticator_removed_later_closes_the_admin_to_that_session(client)
     assert client.get("/admin/").status_code == 200
 
     Authenticator.objects.filter(user=staff).delete()
+    # this session passed two-factor sign-in (password and the app's code): that is proof enough to set up a new app
     assert client.get("/admin/", follow=True).redirect_chain[1][0] == SETUP_PAGE
 
 
