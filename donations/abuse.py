@@ -13,6 +13,11 @@ Card testers start many checkouts with stolen card numbers and watch which are d
 
 The spike switch is the CheckoutShield row (one row, made on first use). Its state is read on every view of the
 form, so the decision is cached briefly and forgotten whenever it changes.
+
+When the cache is down (Redis outage) checkout starts fail closed: nothing can be counted, so no limit and no
+one-time challenge can be enforced, and an open door is what a card tester waits for. The donor is told that no
+gift can be taken for a moment and that nothing was charged; reading, the campaign page and its form stay up.
+A decline reported while the cache is down is not counted (starts are refused anyway, so no new declines come).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import base64
 import hashlib
 import ipaddress
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -34,35 +40,47 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from donations.models import CheckoutShield
+from outlet.redis_cache import CacheUnavailable
 
 CHALLENGE_FIELD = "altcha"  # the form field the widget posts its solution in
 CHALLENGE_LIFETIME = timedelta(minutes=10)
 MAX_SOLUTION_LENGTH = 2000  # a real solution is ~300 characters; anything longer is refused unread
 SHIELD_CACHE_SECONDS = 30  # the longest a process may act on a stale shield decision (saves invalidate at once)
 SLOTS = 10  # each sliding window is counted in this many fixed slots
+CACHE_DOWN_MESSAGE = "We can't take gifts for a moment; nothing was charged. Please try again in a few minutes."
+
+logger = logging.getLogger(__name__)
 
 
 class CheckoutBlocked(Exception):
-    """The checkout may not start; `message` is shown to the donor, `needs_challenge` asks for the challenge."""
+    """The checkout may not start; `message` is shown to the donor, `needs_challenge` asks for the challenge,
+    `retry_later` says the shield itself is unavailable (the cache is down), not that this donor did anything."""
 
-    def __init__(self, message: str, *, needs_challenge: bool = False) -> None:
+    def __init__(self, message: str, *, needs_challenge: bool = False, retry_later: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.needs_challenge = needs_challenge
+        self.retry_later = retry_later
+
+    @property
+    def status(self) -> int:
+        """The HTTP status for the refusal: 503 while the shield cannot count, 400 for the challenge, else 429."""
+        return 503 if self.retry_later else 400 if self.needs_challenge else 429
 
 
 # --- The donation form's entry point --------------------------------------------------------------------------
 
 
 def guard_checkout_start(*, ip: str, email: str, challenge_solution: str | None) -> None:
-    """Raise CheckoutBlocked when this donor may not start a checkout now (the challenge is on and not solved, or
-    too many attempts). Counts the attempt only when it is allowed, so a refused one does not lengthen the wait."""
-    if challenge_required():
-        _redeem_solution(challenge_solution)
-    now = time.time()
-    limits = settings.DONATION_RATE_LIMITS
+    """Raise CheckoutBlocked when this donor may not start a checkout now (the challenge is on and not solved, too
+    many attempts, or the cache that counts attempts is down). Counts the attempt only when it is allowed, so a
+    refused one does not lengthen the wait."""
     counted: list[str] = []
     try:
+        if challenge_required():
+            _redeem_solution(challenge_solution)
+        now = time.time()
+        limits = settings.DONATION_RATE_LIMITS
         for kind, subject, message in (
             ("ip", _ip_subject(ip), "Too many attempts from this connection; try again in {minutes}."),
             ("email", _email_subject(email), "Too many attempts with this email address; try again in {minutes}."),
@@ -75,11 +93,13 @@ def guard_checkout_start(*, ip: str, email: str, challenge_solution: str | None)
             if sum(counts) > limit:
                 wait = _seconds_until_below(counts, limit=limit, window_seconds=window, now=now)
                 raise CheckoutBlocked(message.format(minutes=_minutes(wait)))  # (the form shows a challenge if it is on)
+        _hit("starts", window_seconds=_spike()["window_seconds"], now=now)
+    except CacheUnavailable:
+        _unhit_all(counted)
+        raise CheckoutBlocked(CACHE_DOWN_MESSAGE, retry_later=True) from None
     except CheckoutBlocked:
-        for key in counted:
-            _unhit(key)
+        _unhit_all(counted)
         raise
-    _hit("starts", window_seconds=_spike()["window_seconds"], now=now)
 
 
 def normalise_email(email: str) -> str:
@@ -148,11 +168,22 @@ def _hit(name: str, *, window_seconds: int, now: float) -> tuple[str, list[int]]
     return key, [int(earlier.get(k) or 0) for k in keys[:-1]] + [int(current)]
 
 
-def _unhit(key: str) -> None:
+def _unhit_all(keys: list[str]) -> None:
+    for key in keys:
+        try:
+            cache.decr(key)
+        except (ValueError, CacheUnavailable):  # expired, or the cache went away mid-request: the slot expires anyway
+            pass
+
+
+def _first_to_claim(key: str, *, timeout: int) -> bool:
+    """True for exactly one caller per key (SET NX then INCR, so a cache that is down raises CacheUnavailable
+    instead of answering "already taken" or "yours")."""
+    cache.add(key, 0, timeout=timeout)
     try:
-        cache.decr(key)
-    except ValueError:
-        pass
+        return cache.incr(key) == 1
+    except ValueError:  # expired between add and incr: only on a clock jump, long after the claim mattered
+        return cache.add(key, 1, timeout=timeout)
 
 
 def _window_total(name: str, *, window_seconds: int, now: float | None = None) -> int:
@@ -220,7 +251,7 @@ def _redeem_solution(solution: str | None) -> None:
     if expires < time.time():
         raise CheckoutBlocked("The anti-abuse check expired while the form was open. " + again, needs_challenge=True)
     used_key = "abuse:challenge-used:" + hashlib.sha256(str(payload["signature"]).encode()).hexdigest()
-    if not cache.add(used_key, 1, timeout=int(expires - time.time()) + 60):  # SET NX: exactly one caller wins
+    if not _first_to_claim(used_key, timeout=int(expires - time.time()) + 60):
         raise CheckoutBlocked("That anti-abuse check was already used. " + again, needs_challenge=True)
 
 
@@ -243,9 +274,14 @@ def record_decline(*, occurred_at: datetime, reference: str) -> None:
     if at < now - window:
         return
     seen = hashlib.sha256(f"{reference}|{at}".encode()).hexdigest()
-    if not cache.add(f"abuse:decline-seen:{seen}", 1, timeout=window + 60):
+    try:
+        if not _first_to_claim(f"abuse:decline-seen:{seen}", timeout=window + 60):
+            return
+        _hit("declines", window_seconds=window, now=min(at, now))
+    except CacheUnavailable:
+        # Checkout starts are refused while the cache is down, so no spike can build up meanwhile.
+        logger.warning("card-testing shield: cache unavailable, decline %s not counted", reference)
         return
-    _hit("declines", window_seconds=window, now=min(at, now))
     declines = _window_total("declines", window_seconds=window, now=now)
     if declines >= int(spike["declines"]):
         _trigger(reason=f"{declines} declined payments in {_minutes(window)}")

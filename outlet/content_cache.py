@@ -4,6 +4,10 @@ An anonymous article page served from the page cache should cost no SQL at all, 
 come from here. Every cached entry is filed under a content version that any edit to publishing content replaces
 (signals below, and the bulk updates in services.py), so an edit, an unpublish or a new prompt shows on the next
 request, not after a timeout.
+
+While the cache is down (outlet/redis_cache.py) every read here is a miss and pages are built from the database.
+An edit made then cannot replace the version in the cache, so this process remembers to replace it as soon as the
+cache answers again: a Redis that kept its data must not go on serving pages cached before the edit.
 """
 
 from __future__ import annotations
@@ -42,7 +46,13 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
+# An edit whose new version the cache did not take (it was down); replaced on this process's next read.
+_unsaved_bump = False
+
+
 def content_version() -> str:
+    if _unsaved_bump:
+        bump_content_version()
     token = cache.get(VERSION_KEY)
     if token is None:
         # A fresh random token, never a counter: an evicted counter restarting at 1 would revive stale entries.
@@ -53,7 +63,9 @@ def content_version() -> str:
 
 
 def bump_content_version(**_signal_kwargs) -> None:
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    global _unsaved_bump
+    # set_many says which keys it could not store (plain set says nothing).
+    _unsaved_bump = bool(cache.set_many({VERSION_KEY: uuid.uuid4().hex}, timeout=None))
 
 
 def _load_article(slug: str) -> Article | None:

@@ -142,6 +142,21 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if IS_PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("Production needs REDIS_URL")
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "outlet")
+# When Redis is down the site keeps serving readers (outlet/redis_cache.py): reads are misses, writes do nothing,
+# and each process stops asking Redis for OUTAGE_RETRY_SECONDS after a failure, so an outage costs microseconds per
+# call, not a timeout. What fails closed or open instead of guessing (README: "When Redis is down"):
+# - donation checkout starts fail closed (donations/abuse.py: the card-testing counters cannot count);
+# - sign-in stays open under per-process limits: allauth's rate-limit counters and its used-TOTP-code markers fall
+#   back to this process's memory, so password guessing is still stopped (each web process enforces the limits on
+#   its own: a guesser gets at most one allowance per process, never an unlimited run), while members who are
+#   signed out can still sign in to read what they pay for.
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": 0.5,  # seconds; a Redis next to the web server answers in about a millisecond
+    "socket_timeout": 1.0,
+    "OUTAGE_RETRY_SECONDS": 5,
+    "OUTAGE_LOG_SECONDS": 60,
+    "LOCAL_FALLBACK_PREFIXES": ["allauth:rl:", "allauth.mfa.totp.used"],
+}
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -149,10 +164,13 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "TIMEOUT": 300,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # Short socket timeouts so a request that queues work (webhook intake, receipts) learns within about a second
+    # that the broker is gone; socket_timeout stays above the worker's 1 s BRPOP wait.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600, "socket_connect_timeout": 1, "socket_timeout": 5}
 else:
     # Shared state is shared here too: the web server and the worker's processes all count card-testing declines,
     # checkout starts and allauth's rate limits in one folder of files (outlet/file_cache.py takes a lock for
@@ -186,6 +204,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "outlet")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that queues work while the broker is down gives up after one quick retry (about half a second) instead
+# of Celery's default three; every enqueue made from a request catches the failure and a beat sweep re-derives the
+# work from the database (webhook events, receipts). The worker reconnects for as long as the broker is away
+# instead of exiting after 100 tries.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
