@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.html import escape
 
 from members.models import Tier, TierPrice
 from outlet.demo import catalogue
@@ -24,13 +25,14 @@ from outlet.demo.fundraiser import ensure_demo_fundraiser
 from outlet.demo.images import describe_hero, render_hero
 from outlet.demo.spec import DemoArticle
 from outlet.demo.staff import DEMO_STAFF, DEMO_TOTP_SECRET, ensure_demo_staff
-from outlet.models import Article, Author, Byline, Prompt, Region, Section, Tag
+from outlet.media_library import clean_article_body
+from outlet.models import Article, Author, Byline, MediaImage, Prompt, Region, Section, Tag
 from outlet.sanitize import sanitize_body
 
 DEMO_STAFF_PASSWORD = "outlet-demo-password"  # local demo only; never created when IS_PRODUCTION
 HERO_CREDIT = "Illustration: Caucasus Ledger"
 
-KINDS = ["sections", "regions", "tags", "authors", "tiers", "tier prices", "prompts", "articles", "staff accounts"]
+KINDS = ["sections", "regions", "tags", "authors", "tiers", "tier prices", "prompts", "articles", "library pictures", "staff accounts"]
 
 
 @dataclass
@@ -81,6 +83,7 @@ def load_demo_content(*, now: datetime | None = None) -> Tally:
         _create_article(spec, now=now, sections=sections, regions=regions, tags=tags, authors=authors, tiers=tiers)
         tally.count("articles", created=1)
 
+    _ensure_library_picture(tally)
     ensure_demo_fundraiser(tally, now=now)  # after the prompts: its appeal takes the end-of-article slot by priority
     _ensure_editor(tally)
     return tally
@@ -192,6 +195,36 @@ def _attach_hero(article: Article, spec: DemoArticle) -> None:
     hero = render_hero(spec.slug, spec.scene, **options)
     field_file.save(filename, ContentFile(hero.jpeg), save=False)
     article.hero_alt = hero.alt
+
+
+# One story shows a picture from the media library inside its body, as an editor would place it, so the demo (and
+# the width checks and screenshots that run on it) includes a figure with its caption.
+LIBRARY_STORY = "aragats-shepherds-dry-spring"
+LIBRARY_PICTURE = {"slug": "demo-library-aragats-pasture", "scene": "pasture",
+                   "caption": "Flocks move higher each week as the lower pastures dry out.",
+                   "credit": "Illustration: Caucasus Ledger demo"}
+
+
+def _ensure_library_picture(tally: Tally) -> None:
+    article = Article.objects.filter(slug=LIBRARY_STORY).first()
+    if article is None or "<figure" in article.body:
+        return
+    picture = MediaImage.objects.filter(caption=LIBRARY_PICTURE["caption"]).first()
+    if picture is None:
+        hero = render_hero(LIBRARY_PICTURE["slug"], LIBRARY_PICTURE["scene"], time_of_day="day")
+        picture = MediaImage(alt_text=hero.alt, caption=LIBRARY_PICTURE["caption"], credit=LIBRARY_PICTURE["credit"])
+        picture.file.save(f"{LIBRARY_PICTURE['slug']}.jpg", ContentFile(hero.jpeg), save=False)
+        picture.save()
+        tally.count("library pictures", created=1)
+    figure = (f'<figure class="figure"><img src="{picture.file.url}" alt="{escape(picture.alt_text)}">'
+              f'<figcaption class="figure-caption">{escape(picture.caption_with_credit())}</figcaption></figure>')
+    blocks = article.body.split("</p>", 3)
+    if len(blocks) == 4:  # after the third paragraph, where an editor would break up the text
+        body = "</p>".join(blocks[:3]) + "</p>\n" + figure + blocks[3]
+    else:
+        body = article.body + "\n" + figure
+    article.body = clean_article_body(body)
+    article.save(update_fields=["body"])
 
 
 def _ensure_editor(tally: Tally) -> None:
