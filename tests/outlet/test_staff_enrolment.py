@@ -87,6 +87,20 @@ def test_someone_with_only_the_password_cannot_open_the_setup_page_or_enrol(mail
     assert attacker.get("/admin/members/membership/").status_code == 302
 
 
+def test_until_enrolled_a_staff_account_reaches_nothing_in_the_admin_but_enrolment_and_sign_out():
+    boss = new_colleague(email="boss@example.org", is_superuser=True)  # even one who may do everything
+    client = signed_in_with_password(boss)
+    pages = ["admin:index", "admin:auth_user_changelist", "admin:members_membership_changelist",
+             "admin:members_membership_export", "admin:password_change", "admin:staff_enrolment", "revenue:dashboard"]
+    assert {name: client.get(reverse(name))["Location"].split("?")[0] for name in pages} == {
+        name: "/admin/login/" for name in pages}
+    assert client.get("/admin/login/")["Location"] == ENROLMENT_PAGE
+    assert client.post(reverse("admin:auth_user_add"), {"username": "x"})["Location"].startswith("/admin/login/")
+    assert client.get(ENROLMENT_PAGE).status_code == 200
+    assert client.post("/accounts/logout/")["Location"] == "/"
+    assert client.get(ENROLMENT_PAGE)["Location"].startswith("/accounts/login/")
+
+
 def test_a_code_typed_in_the_colleagues_session_opens_nothing_for_the_attackers_session(mailoutbox):
     colleague = new_colleague()
     attacker = signed_in_with_password(colleague)
@@ -318,6 +332,8 @@ def test_an_administrator_issues_a_link_and_the_colleague_enrols_with_it(mailout
     assert issued.startswith("Issued a two-factor enrolment link for lela@example.org, valid until ")
     assert proved == "Proved the enrolment with the link nana@example.org issued."
     assert enrolled == "Set up an authenticator app for two-factor sign-in (after an administrator's enrolment link)."
+    history = admin.get(reverse("admin:auth_user_history", args=[colleague.pk])).content.decode()
+    assert "Issued a two-factor enrolment link" in history and "Set up an authenticator app" in history
 
 
 def test_a_link_works_only_for_the_account_it_was_issued_for():
