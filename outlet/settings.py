@@ -168,9 +168,10 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-    # Short socket timeouts so a request that queues work (webhook intake, receipts) learns within about a second
-    # that the broker is gone; socket_timeout stays above the worker's 1 s BRPOP wait.
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600, "socket_connect_timeout": 1, "socket_timeout": 5}
+    # Short socket timeouts, so a request that queues work (webhook intake, a paid checkout) learns quickly that
+    # the broker is gone: at once when Redis is stopped, within 3 s when it hangs. socket_timeout stays well above
+    # the worker's 1 s BRPOP wait.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600, "socket_connect_timeout": 1, "socket_timeout": 3}
 else:
     # Shared state is shared here too: the web server and the worker's processes all count card-testing declines,
     # checkout starts and allauth's rate limits in one folder of files (outlet/file_cache.py takes a lock for
