@@ -12,13 +12,14 @@ same mailbox again, so it is asked for the password first.
 
 from __future__ import annotations
 
-from allauth.account.internal.flows.login import get_authentication_records, record_authentication
-from allauth.mfa.totp.views import activate_totp as allauth_activate_totp
 from urllib.parse import urlencode
 
+from allauth.account.internal.flows.login import get_authentication_records, record_authentication
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.views import activate_totp as allauth_activate_totp
 from django import forms
-from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -74,8 +75,6 @@ def activate_totp(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return allauth_activate_totp(request, *args, **kwargs)
     with transaction.atomic():
         response = allauth_activate_totp(request, *args, **kwargs)
-        from allauth.mfa.models import Authenticator
-
         added = Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).first()
         if added is not None:
             staff_enrolment.record_enrolment(request, user=user, authenticator=added)
