@@ -113,6 +113,7 @@ CUSTOM_VIEWS: dict[str, tuple] = {
     "admin:members_membership_ghost_import_preview": (lambda w: [w["member_import"].pk], "", MEMBERS),
     "admin:members_membership_ghost_import_apply": (lambda w: [w["member_import"].pk], "", MEMBERS, 302),
     "admin:members_membership_ghost_import_tiers": (lambda w: [w["member_import"].pk], "", MEMBERS, 302),
+    "admin:staff_enrolment": (lambda w: [], "", (ADMINISTRATOR,)),
     # gifts, campaigns, payments
     "admin:donations_donation_export": (lambda w: [], "", (FINANCE, ADMINISTRATOR)),
     "admin:donations_donation_refund": (lambda w: [w["donation"].pk], "", (FINANCE, ADMINISTRATOR)),
