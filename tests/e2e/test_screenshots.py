@@ -7,10 +7,12 @@ to write to; it still fails when a page does not open as it should."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import CHROMIUM
 from tests.e2e.pages import WIDTHS, Visitor, visits
 
 FOLDER = os.environ.get("OUTLET_SCREENSHOTS", "")
@@ -22,7 +24,10 @@ pytestmark = [
 ]
 
 
-def test_every_page_is_photographed_at_each_width_as_each_user(browser, world):
+def test_every_page_is_photographed_at_each_width_as_each_user(request):
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):  # asked for PNGs: say why there are none
+        pytest.fail("make screenshots needs Debian's chromium: apt-get install chromium")
+    browser, world = request.getfixturevalue("browser"), request.getfixturevalue("world")
     folder = Path(FOLDER)
     folder.mkdir(parents=True, exist_ok=True)
     failures, written = [], []
