@@ -1,0 +1,96 @@
+"""Which work the beat sweeps re-derive when the broker drops an enqueue (DESIGN: "anything enqueued can be
+re-derived from the database by a periodic sweep, so a Redis outage loses nothing"), checked case by case.
+
+The broker is made to refuse exactly one kind of task at the moment it is queued (as a Redis that goes away
+between a commit and its on_commit publish does); then the broker is back, beat's sweeps run, and the work must
+be done, once. Tasks run eagerly here; tests/outlet/test_redis_outage.py does the same with real services."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from donations import receipts
+from donations import tasks as donation_tasks
+from donations.models import Receipt
+from members import tasks as member_tasks
+from members.models import Membership
+from outlet.models import SentEmail
+from outlet.payments import tasks as payment_tasks
+from outlet.payments.models import WebhookEvent
+from outlet.payments.services import requeue_stuck_events
+from tests.factories import UserFactory
+from tests.members import sandbox_journey as journey
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@contextmanager
+def broker_refuses(task):
+    """`task.delay` fails as it does when the broker cannot be reached; every other task is queued as usual."""
+    original = task.delay
+
+    def refused(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    task.delay = refused
+    try:
+        yield
+    finally:
+        task.delay = original
+
+
+def beat_runs_the_sweeps() -> None:
+    later = timezone.now() + timedelta(hours=1)
+    requeue_stuck_events(now=later)
+    receipts.sweep(now=later)
+
+
+@pytest.fixture
+def member_client(priced_tiers):
+    client = Client()
+    client.force_login(UserFactory(username="nino", email="nino@example.org"))
+    return client
+
+
+def test_webhook_events_the_broker_refused_are_processed_by_the_sweep(member_client):
+    with broker_refuses(payment_tasks.process_webhook_event):
+        paid = journey.join_and_pay(member_client)
+    assert paid.status_code == 302, "the reader who paid is not shown an error"
+    assert not Membership.objects.exists() and WebhookEvent.objects.filter(status="received").count() == 3
+
+    beat_runs_the_sweeps()
+
+    assert Membership.objects.get().status == Membership.Status.ACTIVE
+    assert not WebhookEvent.objects.filter(status__in=["received", "failed"]).exists()
+    assert SentEmail.objects.filter(kind="membership_welcome").count() == 1
+
+
+def test_a_receipt_the_broker_refused_is_issued_and_emailed_by_the_sweep(member_client):
+    with broker_refuses(donation_tasks.issue_receipt):
+        journey.join_and_pay(member_client)
+    assert not Receipt.objects.exists()
+
+    beat_runs_the_sweeps()
+
+    assert Receipt.objects.get().emailed_at is not None
+    assert SentEmail.objects.filter(kind="membership_receipt").count() == 1
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "No sweep re-derives membership emails: members/lifecycle.py queues them with an unguarded "
+    "on_commit(task.delay) from inside webhook processing, and reprocessing the event finds the state applied "
+    "and queues nothing. Fix in members/ (see the outage report); then remove this mark."))
+def test_a_welcome_email_the_broker_refused_is_sent_by_the_sweeps(member_client):
+    with broker_refuses(member_tasks.send_welcome_email):
+        journey.join_and_pay(member_client)
+    assert Membership.objects.get().status == Membership.Status.ACTIVE
+
+    beat_runs_the_sweeps()
+
+    assert SentEmail.objects.filter(kind="membership_welcome").count() == 1
