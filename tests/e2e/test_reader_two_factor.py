@@ -52,7 +52,7 @@ def _sign_out(page: Page, live_server) -> None:
 def test_a_reader_turns_on_two_factor_sign_in_and_signs_in_with_a_code(page: Page, live_server, levan):
     _signed_in_a_while_ago(page, live_server, levan)
     page.goto(f"{live_server.url}/accounts/membership/")
-    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Two-factor sign-in").click()
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Two-factor").click()
     expect(page.get_by_text("An authenticator app is not active.")).to_be_visible()
     page.get_by_role("link", name="Activate").click()
 
