@@ -74,6 +74,7 @@ class PrivateRedis:
         deadline = time.monotonic() + 20
         while not answers(self.port):
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
                 pytest.fail(f"redis-server did not start on port {self.port}")
             time.sleep(0.05)
 
@@ -131,23 +132,24 @@ def site(services_env, tmp_path):
             [sys.executable, "-m", "gunicorn", "outlet.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}",
              "--timeout", "60", "--error-logfile", "-"],
             cwd=ROOT, env=services_env | {"SITE_URL": base}, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"{base}/healthz", timeout=10)
-            break
-        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its first request still loading
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
-    yield {"base": base, "log": log_path}
-    server.terminate()
     try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    assert "Internal Server Error" not in log_path.read_text()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{base}/healthz", timeout=10)
+                break
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its first request loading
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}")
+                time.sleep(0.2)
+        yield {"base": base, "log": log_path}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=40)  # gunicorn lets its workers finish their requests first
+        except subprocess.TimeoutExpired:
+            server.kill()
+    assert "Internal Server Error" not in log_path.read_text(), "no request answered 500"
 
 
 @pytest.fixture
