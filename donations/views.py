@@ -136,8 +136,10 @@ def give(request, slug: str):
                                    challenge_solution=request.POST.get("altcha"))
     except abuse.CheckoutBlocked as blocked:
         form.add_error(None, blocked.message)
-        return _render_campaign(request, campaign, form=form, status=429 if not blocked.needs_challenge else 400,
-                                show_challenge=blocked.needs_challenge)
+        response = _render_campaign(request, campaign, form=form, status=blocked.status, show_challenge=blocked.needs_challenge)
+        if blocked.retry_later:
+            response["Retry-After"] = "120"  # the cache that counts checkout starts is down: it usually returns soon
+        return response
     user_id = request.user.pk if request.user.is_authenticated else None
     try:
         _, checkout_redirect = services.start_donation_checkout(
