@@ -130,6 +130,7 @@ def shares_as_millionths(outlets: list[Beneficiary]) -> dict[int, int]:
     turned into millionths of the active outlets' total, the largest remainders rounded up so they add up to exactly
     100 % (1, 1, 1 -> 33.3334, 33.3333, 33.3333 %). Empty when the shares are already millionths."""
     active = [outlet for outlet in outlets if outlet.is_active and outlet.share > 0]
+    active = active or [outlet for outlet in outlets if outlet.share > 0]  # none active: as if they all were
     total = sum(outlet.share for outlet in active)
     if total in (0, WHOLE):
         return {}

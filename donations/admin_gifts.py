@@ -74,6 +74,14 @@ class MonthlyFilter(admin.SimpleListFilter):
         return queryset
 
 
+class GivenFilter(admin.DateFieldListFilter):
+    """Today, this month, ... by the newsroom's calendar (the site's zone), under the column's own word."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "given"
+
+
 class CurrencyFilter(admin.SimpleListFilter):
     """The currencies campaigns take, from their settings (a handful of rows), never a DISTINCT over every gift."""
 
@@ -165,7 +173,7 @@ class GiftPaginator(CappedCountPaginator):
 @admin.register(Donation)
 class DonationAdmin(ReadOnlyAdmin):
     list_display = ["given", "campaign", "amount", "net", "status", "monthly", "donor"]
-    list_filter = ["campaign", ("donated_at", admin.DateFieldListFilter), "status", MonthlyFilter, CurrencyFilter, ReceiptFilter]
+    list_filter = ["campaign", ("donated_at", GivenFilter), "status", MonthlyFilter, CurrencyFilter, ReceiptFilter]
     search_fields = ["email", "name", "display_name"]
     search_help_text = ("A whole email address, a receipt number (2026-000123) or a payment or subscription id (pi_…, ch_…, "
                         "sub_…) finds gifts at once; other words search names and the start of email addresses.")

@@ -124,7 +124,7 @@ class EventChangeList(ChangeList):
         self.result_list = list(self.result_list)
         owners = event_owners.owners_of(self.result_list)
         for event in self.result_list:
-            event.owner = owners[event.pk]
+            event.found_owner = owners[event.pk]
 
 
 @admin.register(WebhookEvent)
@@ -173,9 +173,9 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @staticmethod
     def _owner(obj: WebhookEvent) -> event_owners.Owner:
-        if not hasattr(obj, "owner"):
-            obj.owner = event_owners.owner_of(obj)
-        return obj.owner
+        if not hasattr(obj, "found_owner"):
+            obj.found_owner = event_owners.owner_of(obj)
+        return obj.found_owner
 
     def get_queryset(self, request):
         # The payloads are the bulk of the table: the list never reads them; the event's own page does.
@@ -209,7 +209,7 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if request.POST.get("confirmed") != "yes":
             owners = event_owners.owners_of(chosen)
             for event in chosen:
-                event.owner = owners[event.pk]
+                event.found_owner = owners[event.pk]
                 event.status_text = self.status_words(event)
             return TemplateResponse(request, "admin/payments/webhookevent/reprocess_confirm.html", {
                 **self.admin_site.each_context(request), "title": "Process these events again?", "events": chosen,

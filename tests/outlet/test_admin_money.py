@@ -52,7 +52,7 @@ def test_what_cannot_be_read_exactly_is_refused_never_rounded(typed, currency, m
     assert refused.value.messages == [message]
 
 
-@given(minor=st.integers(min_value=0, max_value=10**15), currency=st.sampled_from(["GEL", "USD", "EUR", "JPY", "KWD"]))
+@given(minor=st.integers(min_value=0, max_value=10**15 - 1), currency=st.sampled_from(["GEL", "USD", "EUR", "JPY", "KWD"]))
 def test_what_the_field_shows_reads_back_as_the_same_amount(minor, currency):
     assert amount_text_to_minor(major_text(minor, currency), currency=currency) == minor
 

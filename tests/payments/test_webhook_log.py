@@ -86,6 +86,7 @@ def test_reprocessing_asks_for_confirmation_first(campaign):
     _, client = staff_with(*FINANCE_LOG)
     page = reprocess(client, [event], confirmed=False)
     assert page.status_code == 200 and "Process 1 event again?" in page.content.decode()
+    assert "payment.succeeded · Donation · Processed" in page.content.decode()
     event.refresh_from_db()
     assert event.attempts == 1 and not LogEntry.objects.exists()
 
