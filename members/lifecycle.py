@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier
 from members.services import change_is_confirmed_by, membership_grants_access, record_member_event
+from outlet import outbox
 from outlet.local_time import date_text
 
 
@@ -38,12 +39,15 @@ def _status_for(provider_status: str, *, cancel_at_period_end: bool, ended: bool
     return None
 
 
-def _on_joined(membership: Membership) -> None:
-    from members.tasks import send_welcome_email
+def _send_email_after_commit(task_name: str, membership: Membership, key: str) -> None:
+    """Through the outbox: an email asked for in this transaction is sent even if the broker is down at commit."""
+    outbox.enqueue_after_commit(task=f"members.tasks.{task_name}", args=[membership.pk, key], key=key)
 
+
+def _on_joined(membership: Membership) -> None:
     # One welcome per joining: a rejoin (new subscription, or a new comp after a lapse) is welcomed again.
     key = f"welcome:{membership.pk}:{membership.provider_subscription_id or int(membership.started_at.timestamp())}"
-    transaction.on_commit(lambda: send_welcome_email.delay(membership.pk, key))
+    _send_email_after_commit("send_welcome_email", membership, key)
 
 
 def apply_subscription_state(*, user_id: int, provider: str, subscription_id: str, customer_id: str, provider_status: str,
@@ -153,13 +157,10 @@ def _record_transition(membership: Membership, *, before: str, previous_plan: tu
 def _email_once(kind: str, membership: Membership, *, at: datetime) -> None:
     """One email per confirmed change: the key names the change and the provider's time of it, so a duplicated or
     replayed event, or a retried task, sends nothing more."""
-    from members import tasks
-
-    task = {"plan-changed": tasks.send_plan_changed_email, "renewal-stopped": tasks.send_renewal_stopped_email,
-            "renewal-resumed": tasks.send_renewal_resumed_email}[kind]
+    task = {"plan-changed": "send_plan_changed_email", "renewal-stopped": "send_renewal_stopped_email",
+            "renewal-resumed": "send_renewal_resumed_email"}[kind]
     plan = f"{membership.tier_id}-{membership.interval}" if kind == "plan-changed" else ""
-    key = f"{kind}:{membership.pk}:{plan}:{int(at.timestamp())}"
-    transaction.on_commit(lambda: task.delay(membership.pk, key))
+    _send_email_after_commit(task, membership, f"{kind}:{membership.pk}:{plan}:{int(at.timestamp())}")
 
 
 def record_membership_payment(*, membership: Membership | None, user_id: int, amount_text: str, period_end: datetime | None,
@@ -185,8 +186,6 @@ def record_membership_payment(*, membership: Membership | None, user_id: int, am
 
 
 def record_membership_payment_failed(*, membership: Membership, occurred_at: datetime, attempt: int, payment_ref: str, webhook_event=None) -> None:
-    from members.tasks import send_payment_failed_email
-
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         newer_state_known = bool(membership.provider_state_at and membership.provider_state_at > occurred_at)
@@ -201,8 +200,7 @@ def record_membership_payment_failed(*, membership: Membership, occurred_at: dat
         else:
             record_member_event(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.PAYMENT_FAILED, webhook_event=webhook_event,
                                 summary=f"Payment failed (attempt {attempt})")
-        key = f"payment-failed:{membership.provider}:{payment_ref}:{attempt}"
-        transaction.on_commit(lambda: send_payment_failed_email.delay(membership.pk, key))
+        _send_email_after_commit("send_payment_failed_email", membership, f"payment-failed:{membership.provider}:{payment_ref}:{attempt}")
 
 
 def record_payment_problem(*, user_id: int, kind: str, summary: str, webhook_event=None) -> None:
@@ -213,8 +211,6 @@ def record_payment_problem(*, user_id: int, kind: str, summary: str, webhook_eve
 
 def lapse_ended_memberships(*, now: datetime | None = None) -> int:
     """Mark memberships whose access has run out as lapsed (the "come back" audience), with a timeline entry."""
-    from members.tasks import send_membership_ended_email
-
     now = now or timezone.now()
     candidates = Membership.objects.exclude(status=Membership.Status.LAPSED).filter(
         current_period_end__lt=now
@@ -239,8 +235,7 @@ def lapse_ended_memberships(*, now: datetime | None = None) -> int:
                 continue
             record_member_event(user_id=membership.user_id, membership=membership, kind=kind, from_status=before, to_status=membership.status,
                                 summary="Membership ended: access ran out")
-            key = f"ended:{membership.pk}:{int(now.timestamp())}"
-            transaction.on_commit(lambda pk=membership.pk, key=key: send_membership_ended_email.delay(pk, key))
+            _send_email_after_commit("send_membership_ended_email", membership, f"ended:{membership.pk}:{int(now.timestamp())}")
             lapsed += 1
     return lapsed
 

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from members import ghost_sync, lifecycle  # noqa: F401  (ghost_sync: its tasks register with the worker)
 from members.models import MemberEvent, Membership
-from outlet import emails
+from outlet import emails, outbox
 from outlet.local_time import date_text
 from outlet.money import format_money
 
@@ -50,6 +50,7 @@ def _on_the_timeline(membership: Membership, sent: bool, summary: str) -> bool:
 
 
 @shared_task(**EMAIL_TASK)
+@outbox.completes_outbox_task
 def send_welcome_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None:
@@ -64,6 +65,7 @@ def send_welcome_email(membership_id: int, key: str) -> bool:
 
 
 @shared_task(**EMAIL_TASK)
+@outbox.completes_outbox_task
 def send_payment_failed_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None:
@@ -76,6 +78,7 @@ def send_payment_failed_email(membership_id: int, key: str) -> bool:
 
 
 @shared_task(**EMAIL_TASK)
+@outbox.completes_outbox_task
 def send_membership_ended_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None or membership.status != Membership.Status.LAPSED:
@@ -89,6 +92,7 @@ def send_membership_ended_email(membership_id: int, key: str) -> bool:
 
 
 @shared_task(**EMAIL_TASK)
+@outbox.completes_outbox_task
 def send_plan_changed_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None or membership.status == Membership.Status.LAPSED:
@@ -103,6 +107,7 @@ def send_plan_changed_email(membership_id: int, key: str) -> bool:
 
 
 @shared_task(**EMAIL_TASK)
+@outbox.completes_outbox_task
 def send_renewal_stopped_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None or not membership.cancel_at_period_end:
@@ -116,6 +121,7 @@ def send_renewal_stopped_email(membership_id: int, key: str) -> bool:
 
 
 @shared_task(**EMAIL_TASK)
+@outbox.completes_outbox_task
 def send_renewal_resumed_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None or membership.cancel_at_period_end or membership.status == Membership.Status.LAPSED:

@@ -16,6 +16,8 @@ app.conf.beat_schedule = {
     "requeue-stuck-webhook-events": {"task": "outlet.payments.tasks.requeue_stuck_events", "schedule": 120.0},
     # Events the provider holds that no webhook delivered are fetched and ingested.
     "reconcile-provider-events": {"task": "outlet.payments.tasks.reconcile_provider_events", "schedule": 900.0},
+    # Work asked for in a transaction whose hand-over to the broker failed (or was lost) is handed over again.
+    "sweep-outbox": {"task": "outlet.tasks.sweep_outbox", "schedule": 300.0},
     "lapse-ended-memberships": {"task": "members.tasks.lapse_ended_memberships", "schedule": 900.0},
     # Imported Ghost members whose subscriptions the provider has not yet confirmed are asked about again.
     "requeue-pending-ghost-syncs": {"task": "members.ghost_sync.requeue_pending_ghost_syncs", "schedule": 900.0},

@@ -20,7 +20,8 @@ from donations import tasks as donation_tasks
 from donations.models import Receipt
 from members import tasks as member_tasks
 from members.models import Membership
-from outlet.models import SentEmail
+from outlet import outbox
+from outlet.models import OutboxTask, SentEmail
 from outlet.payments import tasks as payment_tasks
 from outlet.payments.models import WebhookEvent
 from outlet.payments.services import requeue_stuck_events
@@ -32,23 +33,25 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @contextmanager
 def broker_refuses(task):
-    """`task.delay` fails as it does when the broker cannot be reached; every other task is queued as usual."""
-    original = task.delay
+    """Queueing `task` fails as it does when the broker cannot be reached (`delay` goes through `apply_async`);
+    every other task is queued as usual."""
+    original = task.apply_async
 
     def refused(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    task.delay = refused
+    task.apply_async = refused
     try:
         yield
     finally:
-        task.delay = original
+        task.apply_async = original
 
 
 def beat_runs_the_sweeps() -> None:
     later = timezone.now() + timedelta(hours=1)
     requeue_stuck_events(now=later)
     receipts.sweep(now=later)
+    outbox.sweep(now=later)
 
 
 @pytest.fixture
@@ -82,11 +85,8 @@ def test_a_receipt_the_broker_refused_is_issued_and_emailed_by_the_sweep(member_
     assert SentEmail.objects.filter(kind="membership_receipt").count() == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "No sweep re-derives membership emails: members/lifecycle.py queues them with an unguarded "
-    "on_commit(task.delay) from inside webhook processing, and reprocessing the event finds the state applied "
-    "and queues nothing. Fix in members/ (see the outage report); then remove this mark."))
 def test_a_welcome_email_the_broker_refused_is_sent_by_the_sweeps(member_client):
+    """Membership emails go through the outbox (outlet.outbox): asked for in the event's transaction, sent after."""
     with broker_refuses(member_tasks.send_welcome_email):
         journey.join_and_pay(member_client)
     assert Membership.objects.get().status == Membership.Status.ACTIVE
@@ -94,3 +94,13 @@ def test_a_welcome_email_the_broker_refused_is_sent_by_the_sweeps(member_client)
     beat_runs_the_sweeps()
 
     assert SentEmail.objects.filter(kind="membership_welcome").count() == 1
+    assert OutboxTask.objects.get(task="members.tasks.send_welcome_email").done_at is not None
+    beat_runs_the_sweeps()
+    assert SentEmail.objects.filter(kind="membership_welcome").count() == 1, "a second sweep sends nothing more"
+
+
+def test_the_event_that_asked_for_the_email_is_processed_even_when_the_broker_refuses_the_email(member_client):
+    with broker_refuses(member_tasks.send_welcome_email):
+        journey.join_and_pay(member_client)
+    assert not WebhookEvent.objects.exclude(status="processed").exists(), "the email's hand-over failing fails nothing"
+    assert OutboxTask.objects.get().done_at is None
