@@ -122,3 +122,33 @@ def send_statement(*, year: int, email: str) -> bool:
         totals=[format_money(total.kept_minor, total.currency) for total in statement.totals],
         account_url=f"{settings.SITE_URL}{reverse('receipts:list')}", pdf=render_statement(statement),
     )
+
+
+def donors_still_owed_a_statement(*, year: int) -> list[str]:
+    """Donors of `year` whose statement email has not gone out (the fan-out's tasks were lost with the broker)."""
+    donors = donor_emails(year=year)
+    sent = set(SentEmail.objects.filter(key__in=[statement_key(year=year, email=email) for email in donors])
+               .values_list("key", flat=True))
+    return [email for email in donors if statement_key(year=year, email=email) not in sent]
+
+
+YEAR_END_TASK = "Year-end donation statements"  # the PeriodicTask made by migration 0002, which staff may edit
+
+
+def year_end_run_day(*, year: int):
+    """The day of `year` the year-end run is scheduled for, read from its crontab (None if staff disabled it or
+    the schedule names no single day and month)."""
+    from datetime import date
+
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.filter(name=YEAR_END_TASK, enabled=True).select_related("crontab").first()
+    if task is None or task.crontab is None:
+        return None
+    day, month = task.crontab.day_of_month, task.crontab.month_of_year
+    if not (day.isdigit() and month.isdigit()):
+        return None
+    try:
+        return date(year, int(month), int(day))
+    except ValueError:
+        return None

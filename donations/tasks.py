@@ -7,6 +7,7 @@ delivery finds it done. A mail server that refuses or cannot be reached is retri
 
 from __future__ import annotations
 
+from datetime import timedelta
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -60,6 +61,26 @@ def send_year_end_statements(year: int | None = None) -> int:
 @shared_task(**MAIL_TASK)
 def send_year_end_statement(year: int, email: str) -> bool:
     return statements.send_statement(year=year, email=email)
+
+
+# After the yearly run, this many days of catching up (daily): donors whose statement task was lost to a broker
+# outage (the beat run at 06:00 on 10 January, or part of its fan-out) still get it, once.
+STATEMENT_CATCH_UP_DAYS = 60
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def catch_up_year_end_statements() -> int:
+    """Daily: once the year-end run's day has come (the schedule staff keep under Periodic tasks), send last
+    year's statements that have not gone out yet. Each is keyed, so nothing is ever sent twice."""
+    year = timezone.localdate().year - 1
+    run_day = statements.year_end_run_day(year=year + 1)
+    today = timezone.localdate()
+    if run_day is None or not run_day <= today < run_day + timedelta(days=STATEMENT_CATCH_UP_DAYS):
+        return 0
+    owed = statements.donors_still_owed_a_statement(year=year)
+    for email in owed:
+        send_year_end_statement.delay(year, email)
+    return len(owed)
 
 
 @shared_task(acks_late=True, ignore_result=True)
