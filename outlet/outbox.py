@@ -7,6 +7,7 @@ after a while. Tasks sent this way must be safe to run twice (ours are keyed: an
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from importlib import import_module
 
@@ -36,9 +37,18 @@ def mark_done(key: str | None) -> None:
         OutboxTask.objects.filter(key=key, done_at=None).update(done_at=timezone.now())
 
 
+# After the broker fails a hand-over, requests stop trying for this long: a hung broker (each attempt waiting for
+# its timeout) must not slow every request that asks for an email; the rows wait for the sweep instead.
+BROKER_REST_SECONDS = 10.0
+_broker_failed_at = 0.0
+
+
 def _hand_to_broker(key: str) -> bool:
+    global _broker_failed_at
     from outlet.celery import app
 
+    if time.monotonic() - _broker_failed_at < BROKER_REST_SECONDS:
+        return False
     row = OutboxTask.objects.filter(key=key, done_at=None).first()
     if row is None:
         return False
@@ -47,6 +57,7 @@ def _hand_to_broker(key: str) -> bool:
     try:
         app.tasks[row.task].apply_async(args=row.args)
     except (OperationalError, OSError):  # the broker is down: the sweep sends it again when it is back
+        _broker_failed_at = time.monotonic()
         logger.warning("could not hand %s [%s] to the broker; the outbox sweep will", row.task, key)
         return False
     return True
@@ -54,6 +65,8 @@ def _hand_to_broker(key: str) -> bool:
 
 def sweep(*, now=None) -> int:
     """Hand again what was asked for and not done: never sent (broker down at commit) or sent and lost."""
+    global _broker_failed_at
+    _broker_failed_at = 0.0  # the sweep runs because the broker delivered it: try again
     now = now or timezone.now()
     due = (OutboxTask.objects.filter(done_at=None, created_at__lte=now - RESEND_AFTER, attempts__lt=GIVE_UP_AFTER_ATTEMPTS)
            .exclude(sent_at__gt=now - RESEND_AFTER).order_by("created_at").values_list("key", flat=True)[:SWEEP_BATCH])

@@ -53,6 +53,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _broker_not_resting():
+    """outlet.outbox leaves the broker alone for a few seconds after it refused a hand-over; a test that made the
+    broker refuse must not make the next test's emails wait for a sweep."""
+    from outlet import outbox
+
+    outbox._broker_failed_at = 0.0
+    yield
+    outbox._broker_failed_at = 0.0
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Unit tests run tasks in-process; integration tests opt out and use a real worker."""
     previous = celery_app.conf.task_always_eager

@@ -104,3 +104,18 @@ def test_the_event_that_asked_for_the_email_is_processed_even_when_the_broker_re
         journey.join_and_pay(member_client)
     assert not WebhookEvent.objects.exclude(status="processed").exists(), "the email's hand-over failing fails nothing"
     assert OutboxTask.objects.get().done_at is None
+
+
+def test_after_one_refused_hand_over_requests_leave_the_broker_alone_for_a_while(member_client, monkeypatch):
+    """A hung broker must not cost every request its timeout: the rows wait for the sweep."""
+    calls = []
+    with broker_refuses(member_tasks.send_welcome_email):
+        journey.join_and_pay(member_client)
+    original = member_tasks.send_plan_changed_email.apply_async
+    monkeypatch.setattr(member_tasks.send_plan_changed_email, "apply_async", lambda *a, **k: calls.append(a))
+    member_client.post("/accounts/membership/change/", {"tier_interval": "insider|month"})
+    assert calls == [], "within the rest period nothing is handed to the broker"
+    assert OutboxTask.objects.filter(task="members.tasks.send_plan_changed_email", done_at=None).exists()
+    monkeypatch.setattr(member_tasks.send_plan_changed_email, "apply_async", original)
+    beat_runs_the_sweeps()
+    assert SentEmail.objects.filter(kind="membership_plan_changed").count() == 1
