@@ -1,4 +1,4 @@
-"""Staff's side of gifts and monthly gifts: a list that stays fast at a million gifts, with filters and search, the
+"""Staff's side of gifts: a list that stays fast at a million gifts, with filters and search, the
 CSV export of what the list shows, and two confirmed actions on a gift (refund through the provider, resend the
 receipt). Money rows are read only: they change only through the provider's events (donations/staff.py asks).
 Amounts read "GEL 50", times are the newsroom's with the zone named, and each outlet's part of a gift its share."""
@@ -21,13 +21,12 @@ from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
 
 from donations import exports, receipts, staff
-from donations.models import AllocationEntry, CampaignCurrency, Donation, Receipt, RecurringDonation
+from donations.models import AllocationEntry, CampaignCurrency, Donation, Receipt
 from outlet.admin_columns import EMPTY, money_column, time_column, time_field
 from outlet.admin_money import MoneyField, percent_text
 from outlet.admin_readonly import ReadOnlyMixin
 from outlet.csv_stream import too_big_to_export
 from outlet.money import format_money
-from outlet.payments import event_owners
 from outlet.payments import services as payments
 from outlet.payments.admin import CappedCountPaginator
 
@@ -102,14 +101,6 @@ class CurrencyFilter(admin.SimpleListFilter):
 class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Money rows come from the provider's events."""
     pass
-
-
-def _subscriptions_of_monthly_gifts(provider: str, ids: set[str]) -> set[str]:
-    """For the webhook log's owner column (outlet.payments.event_owners): which of these ids are monthly gifts."""
-    return set(RecurringDonation.objects.filter(provider=provider, subscription_id__in=ids).values_list("subscription_id", flat=True))
-
-
-event_owners.register_product_lookup("Donation", _subscriptions_of_monthly_gifts)
 
 
 class AllocationInline(ReadOnlyMixin, admin.TabularInline):
@@ -372,32 +363,3 @@ class DonationAdmin(ReadOnlyAdmin):
             return HttpResponseRedirect(reverse("admin:donations_donation_changelist") + (f"?{request.GET.urlencode()}" if request.GET else ""))
         logger.info("staff user %s exported gifts with %s", request.user.pk, request.GET.urlencode() or "no filters")
         return exports.donations_csv_response(queryset=queryset)
-
-
-@admin.register(RecurringDonation)
-class RecurringDonationAdmin(ReadOnlyAdmin):
-    list_display = ["started", "campaign", "email", "amount", "status", "ends_at_period_end", "next_charge", "ended"]
-    list_filter = ["status", "campaign", "cancel_at_period_end"]
-    search_fields = ["email", "subscription_id", "customer_id"]
-    list_select_related = ["campaign"]
-    fields = ["campaign", "email", "amount", "fee_covered", "status", "ends_at_period_end", "started_text", "next_charge_text",
-              "ended_text", "split", "provider", "subscription_id", "customer_id"]
-    readonly_fields = fields
-    show_full_result_count = False
-
-    amount = money_column("amount_minor", "Monthly amount")
-    fee_covered = money_column("fee_covered_minor", "Of which fee covered by the donor", sortable=False)
-    started = time_column("created_at", "Started")
-    next_charge = time_column("current_period_end", "Next charge")
-    ended = time_column("ended_at", "Ended")
-    started_text = time_field("created_at", "Started")
-    next_charge_text = time_field("current_period_end", "Paid until (next charge)")
-    ended_text = time_field("ended_at", "Ended")
-
-    @admin.display(description="Ends after this month", boolean=True, ordering="cancel_at_period_end")
-    def ends_at_period_end(self, obj: RecurringDonation) -> bool:
-        return obj.cancel_at_period_end
-
-    @admin.display(description="Split")
-    def split(self, obj: RecurringDonation) -> str:
-        return "The donor's own split" if obj.weights else "The campaign's split"
