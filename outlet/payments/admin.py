@@ -94,14 +94,17 @@ class PaymentPaginator(CappedCountPaginator):
 
 
 Status = WebhookEvent.Status
-# What became of an event, in words that do not guess whose it was (its owner column says that).
+# What became of an event, in words that do not guess whose it was (its owner column says that). Other statuses
+# read as the model names them.
 STATUS_WORDS = {
     Status.RECEIVED: "Waiting for the worker",
-    Status.PROCESSED: "Processed",
     Status.IGNORED: "Ignored (a type we do not act on)",
     Status.NOT_OURS: "Nothing to change",
-    Status.FAILED: "Failed (will be retried)",
 }
+
+
+def status_words(status: str) -> str:
+    return STATUS_WORDS.get(status) or dict(Status.choices).get(status, status)
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -109,11 +112,11 @@ class StatusFilter(admin.SimpleListFilter):
     parameter_name = "status__exact"
 
     def lookups(self, request, model_admin):
-        return [(Status.NOT_OURS, "Nothing to change (or not ours)") if value == Status.NOT_OURS else (value, words)
-                for value, words in STATUS_WORDS.items()]
+        return [(value, "Nothing to change (or not ours)" if value == Status.NOT_OURS else status_words(value))
+                for value in Status.values]
 
     def queryset(self, request, queryset):
-        return queryset.filter(status=self.value()) if self.value() in STATUS_WORDS else queryset
+        return queryset.filter(status=self.value()) if self.value() in Status.values else queryset
 
 
 class EventChangeList(ChangeList):
@@ -156,7 +159,7 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def status_words(self, obj: WebhookEvent) -> str:
         if obj.status == Status.NOT_OURS and not self._owner(obj).is_ours:
             return "Not ours (another product on the same account)"
-        return STATUS_WORDS.get(obj.status, obj.status)
+        return status_words(obj.status)
 
     @admin.display(description="Live (not a test)", boolean=True)
     def live(self, obj: WebhookEvent) -> bool:
