@@ -7,6 +7,8 @@ change, while the same change asked again after the provider answered is a new r
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core import signing
 from django.db.models import Case, IntegerField, Value, When
@@ -46,18 +48,57 @@ def manage_token(gift: RecurringDonation) -> str:
     return signing.dumps({"gift": gift.pk, "sub": gift.subscription_id}, salt=MANAGE_SALT, compress=True)
 
 
+# The link opens a page that changes what a card is charged and opens the card's portal, with no sign-in: it lasts
+# a while, not for ever. Every monthly receipt email carries a fresh one, so a donor who gives monthly always has a
+# working link in their latest email; an older one offers to email a new link to the gift's own address.
+MANAGE_LINK_MAX_AGE = timedelta(days=45)
+
+
+class ManageLinkExpired(Exception):
+    """A genuine link, too old to use; `gift` is the gift it was for (a new link may be emailed to its address)."""
+
+    def __init__(self, gift: RecurringDonation) -> None:
+        super().__init__("This link has expired.")
+        self.gift = gift
+
+
 def manage_url(gift: RecurringDonation) -> str:
-    """For the receipt email of a monthly gift (guests included)."""
+    """For the receipt email of a monthly gift: the private link for a guest's gift, the account page for a gift
+    made signed in (its owner manages it there, after signing in)."""
+    if gift.user_id:
+        return f"{settings.SITE_URL}{reverse('donations:gifts')}"
     return f"{settings.SITE_URL}{reverse('donations:gift_link', args=[manage_token(gift)])}"
 
 
 def monthly_gift_for_token(*, token: str) -> RecurringDonation:
-    """Raises RecurringDonation.DoesNotExist for a token that is forged, damaged or for another gift."""
+    """Raises RecurringDonation.DoesNotExist for a token that is forged, damaged or for another gift, and
+    ManageLinkExpired for a genuine one past MANAGE_LINK_MAX_AGE."""
     try:
-        data = signing.loads(token, salt=MANAGE_SALT)
-        return RecurringDonation.objects.select_related("campaign").get(pk=int(data["gift"]), subscription_id=str(data["sub"]))
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        data = signing.loads(token, salt=MANAGE_SALT, max_age=MANAGE_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ManageLinkExpired(_gift_of(signing.loads(token, salt=MANAGE_SALT))) from None
+    except (signing.BadSignature, TypeError, ValueError):
         raise RecurringDonation.DoesNotExist from None
+    return _gift_of(data)
+
+
+def _gift_of(data) -> RecurringDonation:
+    try:
+        return RecurringDonation.objects.select_related("campaign").get(pk=int(data["gift"]), subscription_id=str(data["sub"]))
+    except (KeyError, TypeError, ValueError):
+        raise RecurringDonation.DoesNotExist from None
+
+
+def email_a_new_manage_link(*, gift: RecurringDonation) -> bool:
+    """Send a fresh link to the address the gift was given with (never to an address the asker types), at most
+    once an hour per gift, so the button cannot be used to flood a donor's inbox."""
+    from django.utils import timezone
+
+    from outlet import emails
+
+    hour = timezone.now().strftime("%Y%m%d%H")
+    return emails.monthly_gift_link(key=f"gift-link:{gift.pk}:{hour}", to=gift.email, campaign=gift.campaign.title,
+                                    manage_url=manage_url(gift))
 
 
 def gift_part_minor(gift: RecurringDonation) -> int:

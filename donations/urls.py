@@ -20,4 +20,5 @@ urlpatterns = [
     path("fundraisers/gifts/<str:token>/cancel/", views.gift_link_renewal, {"renew": False}, name="gift_link_cancel"),
     path("fundraisers/gifts/<str:token>/resume/", views.gift_link_renewal, {"renew": True}, name="gift_link_resume"),
     path("fundraisers/gifts/<str:token>/card/", views.gift_link_card, name="gift_link_card"),
+    path("fundraisers/gifts/<str:token>/new-link/", views.gift_link_renew, name="gift_link_renew"),
 ]

@@ -200,11 +200,39 @@ def _owned_gift(request, gift_id: int) -> RecurringDonation:
         raise Http404("No such monthly gift") from None
 
 
-def _linked_gift(token: str) -> RecurringDonation:
+class _GoElsewhere(Exception):
+    def __init__(self, response) -> None:
+        self.response = response
+
+
+def _linked_gift(request, token: str) -> RecurringDonation:
+    """The gift a private link is for. An expired link shows how to get a new one; a gift made signed in is
+    managed from its owner's account, so its link asks them to sign in instead of opening the gift to anyone."""
     try:
-        return recurring.monthly_gift_for_token(token=token)
+        gift = recurring.monthly_gift_for_token(token=token)
     except RecurringDonation.DoesNotExist:
         raise Http404("No such monthly gift") from None
+    except recurring.ManageLinkExpired as expired:
+        response = render(request, "donations/gift_link_expired.html", {"gift": expired.gift, "token": token}, status=410)
+        keep_private(response)
+        keep_url_secret(response)
+        raise _GoElsewhere(response) from None
+    if gift.user_id:
+        if request.user.is_authenticated and request.user.pk == gift.user_id:
+            raise _GoElsewhere(redirect("donations:gifts"))
+        messages.info(request, "This monthly gift belongs to an account: sign in to manage it.")
+        raise _GoElsewhere(redirect(f"{reverse('account_login')}?{urlencode({'next': reverse('donations:gifts')})}"))
+    return gift
+
+
+def _through_link(view):
+    """Link views answer with what _linked_gift decided when the link cannot open the gift here."""
+    def run(request, token: str, *args, **kwargs):
+        try:
+            return view(request, token, *args, **kwargs)
+        except _GoElsewhere as elsewhere:
+            return elsewhere.response
+    return run
 
 
 def _gift_rows(gifts, *, base) -> list[dict]:
@@ -227,8 +255,9 @@ def gifts(request):
 
 
 @require_GET
+@_through_link
 def gift_link(request, token: str):
-    gift = _linked_gift(token)
+    gift = _linked_gift(request, token)
     return _render_gifts(request, _gift_rows([gift], base=lambda g: reverse("donations:gift_link", args=[token])), linked=True)
 
 
@@ -290,15 +319,33 @@ def gift_card(request, gift_id: int):
 
 
 @require_POST
+@_through_link
 def gift_link_amount(request, token: str):
-    return _change_amount(request, _linked_gift(token), reverse("donations:gift_link", args=[token]))
+    return _change_amount(request, _linked_gift(request, token), reverse("donations:gift_link", args=[token]))
 
 
 @require_POST
+@_through_link
 def gift_link_renewal(request, token: str, renew: bool):
-    return _set_renewal(request, _linked_gift(token), reverse("donations:gift_link", args=[token]), renew=renew)
+    return _set_renewal(request, _linked_gift(request, token), reverse("donations:gift_link", args=[token]), renew=renew)
 
 
 @require_POST
+@_through_link
 def gift_link_card(request, token: str):
-    return _open_card_portal(request, _linked_gift(token), reverse("donations:gift_link", args=[token]))
+    return _open_card_portal(request, _linked_gift(request, token), reverse("donations:gift_link", args=[token]))
+
+
+@require_POST
+def gift_link_renew(request, token: str):
+    """From an expired link: email a new one to the address the gift was given with."""
+    try:
+        recurring.monthly_gift_for_token(token=token)
+    except RecurringDonation.DoesNotExist:
+        raise Http404("No such monthly gift") from None
+    except recurring.ManageLinkExpired as expired:
+        recurring.email_a_new_manage_link(gift=expired.gift)
+        messages.success(request, "We have emailed a new link to the address you gave with this gift. It may take a "
+                                  "minute to arrive; the old link no longer works.")
+        return redirect("donations:campaign", slug=expired.gift.campaign.slug)
+    return redirect("donations:gift_link", token=token)  # still valid: nothing to renew

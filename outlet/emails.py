@@ -111,3 +111,8 @@ def staff_enrolment_code(*, key: str, to: str, name: str, code: str, minutes: in
     return _send_once(key=key, kind="staff_enrolment_code", to=to, context={
         "name": name, "code": code, "minutes": minutes, "requested_at": requested_at,
     })
+
+
+def monthly_gift_link(*, key: str, to: str, campaign: str, manage_url: str) -> bool:
+    """A fresh private link to manage a guest's monthly gift, asked for from an expired one."""
+    return _send_once(key=key, kind="monthly_gift_link", to=to, context={"campaign": campaign, "manage_url": manage_url})

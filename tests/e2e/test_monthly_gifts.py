@@ -105,3 +105,23 @@ def test_private_pages_keep_their_address_from_other_sites(page: Page, live_serv
     give(campaign, email=EMAIL, gift_minor=2000, interval="month")
     response = page.goto(recurring.manage_url(RecurringDonation.objects.get()))
     assert response.headers["referrer-policy"] == "same-origin"
+
+
+def test_a_guest_with_an_expired_link_asks_for_a_new_one_and_uses_it(page: Page, live_server, campaign, mailoutbox):
+    import time_machine
+    from django.utils import timezone
+
+    give(campaign, email=EMAIL, gift_minor=2000, interval="month")
+    old_link = recurring.manage_url(RecurringDonation.objects.get())
+    with time_machine.travel(timezone.now() + recurring.MANAGE_LINK_MAX_AGE + timezone.timedelta(days=1)):
+        page.goto(old_link)
+        expect(page.get_by_role("heading", level=1)).to_have_text("This link has expired")
+        expect(page.get_by_role("button", name=re.compile(r"^Update card"))).to_have_count(0)
+        page.get_by_role("button", name="Email me a new link").click()
+        page.wait_for_url(re.compile(r"/fundraisers/safety-fund/"))
+        expect(page.get_by_text("We have emailed a new link to the address you gave with this gift.")).to_be_visible()
+        [message] = [m for m in mailoutbox if "link to manage your monthly gift" in m.subject]
+        assert message.to == [EMAIL]
+        page.goto(re.search(r"https?://\S+/fundraisers/gifts/\S+/", message.body).group(0))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your monthly gift")
+        expect(page.get_by_role("button", name=re.compile(r"^Update card"))).to_be_visible()
