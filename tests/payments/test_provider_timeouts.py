@@ -227,6 +227,8 @@ def test_a_donor_is_told_on_the_page_when_giving_and_managing_a_monthly_gift(cam
     donor = UserFactory(email="monthly@example.org")
     give(campaign, email=donor.email, gift_minor=2000, interval="month", user_id=donor.pk)
     gift = RecurringDonation.objects.get()
+    give(campaign, email="guest-monthly@example.org", gift_minor=2000, interval="month")  # no account: manages by link
+    guest_gift = RecurringDonation.objects.exclude(pk=gift.pk).get()
     client = Client()
     client.force_login(donor)
     provider_goes_silent()
@@ -245,7 +247,7 @@ def test_a_donor_is_told_on_the_page_when_giving_and_managing_a_monthly_gift(cam
     _assert_told(kept, NOT_ANSWERING_CHANGE, step="keep the monthly gift")
     card = _timed_post(client, f"/accounts/gifts/{gift.pk}/card/")
     _assert_told(card, NOT_ANSWERING, step="card portal")
-    by_link = _timed_post(Client(), f"/fundraisers/gifts/{recurring.manage_token(gift)}/card/")
+    by_link = _timed_post(Client(), f"/fundraisers/gifts/{recurring.manage_token(guest_gift)}/card/")
     _assert_told(by_link, NOT_ANSWERING, step="card portal from the emailed link")
 
 
@@ -281,3 +283,31 @@ def test_staff_are_told_in_the_admin_when_cancelling_and_refunding(priced_tiers,
                               {"amount": "", "refunded_seen": 0, "confirmed": "yes"})
     _assert_told(gift_refund, NOT_ANSWERING_CHANGE, step="staff: refund a gift")
     assert Payment.objects.filter(amount_refunded_minor__gt=0).count() == 0
+
+
+# --- The sandbox can play a silent provider (`make run` with SANDBOX_SILENT_SECONDS) ------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sandbox_switched_to_silent_shows_the_same_messages(campaign, priced_tiers, settings):
+    donor_client = Client()
+    reader = UserFactory(email="tamar@example.org")
+    reader_client = Client()
+    reader_client.force_login(reader)
+    journey.join_and_pay(reader_client)
+    settings.SANDBOX_SILENT_SECONDS = 0.2
+
+    started = time.monotonic()
+    given = donor_client.post(f"/fundraisers/{campaign.slug}/give/", {
+        "currency": "GEL", "amount": "5000", "interval": "once", "email": "guest@example.org", "name": "Guest Donor",
+        "split": "default"})
+    assert time.monotonic() - started >= 0.2, "the sandbox waited as a silent provider would"
+    assert given.status_code == 400
+    _assert_told(given, NOT_ANSWERING, step="give through the silent sandbox")
+    cancelled = reader_client.post("/accounts/membership/cancel/", follow=True)
+    _assert_told(cancelled, NOT_ANSWERING_CHANGE, step="cancel through the silent sandbox")
+    assert Membership.objects.get(user=reader).cancel_at_period_end is False
+
+    settings.SANDBOX_SILENT_SECONDS = 0
+    assert reader_client.post("/accounts/membership/cancel/").status_code == 302
+    assert Membership.objects.get(user=reader).cancel_at_period_end is True, "answering again once switched back"

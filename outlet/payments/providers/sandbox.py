@@ -3,6 +3,9 @@
 It keeps its own "provider-side" objects (SandboxObject rows), shows a local checkout and card portal, and tells
 us what happened only through signed events that go through the same intake, task and handlers as Stripe's. So
 `make run` exercises the production pipeline end to end, with nothing to sign up for.
+
+settings.SANDBOX_SILENT_SECONDS > 0 plays a provider that has stopped answering: every call a person waits on
+takes that long and then fails as the Stripe adapter does when Stripe is silent, so the pages' message can be seen.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from django.utils import timezone
 
 from outlet.payments.models import SandboxObject
 from outlet.payments.providers.base import (
+    NOT_ANSWERING,
+    NOT_ANSWERING_CHANGE,
     CheckoutCompleted,
     CheckoutRedirect,
     CheckoutRequest,
@@ -35,6 +40,7 @@ from outlet.payments.providers.base import (
     PriceSpec,
     ProviderError,
     ProviderEvent,
+    ProviderUnavailable,
     SubscriptionChanged,
     UnknownCustomer,
 )
@@ -74,6 +80,15 @@ def _dt(timestamp: int | None) -> datetime | None:
     return datetime.fromtimestamp(timestamp, tz=UTC) if timestamp else None
 
 
+def _answer_unless_silent(message: str = NOT_ANSWERING) -> None:
+    """Play a provider that has gone quiet (settings.SANDBOX_SILENT_SECONDS): wait, then give up as the Stripe
+    adapter does after its timeouts."""
+    silent_for = float(getattr(settings, "SANDBOX_SILENT_SECONDS", 0) or 0)
+    if silent_for > 0:
+        time.sleep(silent_for)
+        raise ProviderUnavailable(message)
+
+
 def sign(body: bytes, *, timestamp: int | None = None) -> str:
     timestamp = timestamp or int(time.time())
     digest = hmac.new(settings.SANDBOX_WEBHOOK_SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
@@ -86,6 +101,7 @@ class SandboxProvider(PaymentProvider):
     # --- Outbound calls (what our services ask of the provider) -----------------------------------------
 
     def create_customer(self, *, email: str, metadata: Mapping[str, str], idempotency_key: str) -> str:
+        _answer_unless_silent()
         customer_id = _stable_id("cus", idempotency_key)
         SandboxObject.objects.get_or_create(object_id=customer_id, defaults={
             "kind": "customer", "data": {"id": customer_id, "email": email, "card": "4242", "metadata": dict(metadata)},
@@ -93,6 +109,7 @@ class SandboxProvider(PaymentProvider):
         return customer_id
 
     def start_checkout(self, *, request: CheckoutRequest, idempotency_key: str) -> CheckoutRedirect:
+        _answer_unless_silent()
         session_id = _stable_id("cs", idempotency_key)
         data = {
             "purpose": request.purpose, "reference": request.reference, "email": request.email,
@@ -109,11 +126,13 @@ class SandboxProvider(PaymentProvider):
         return CheckoutRedirect(session_id, reverse("payments:sandbox_checkout", args=[session_id]))
 
     def open_portal(self, *, customer_id: str, return_url: str) -> str:
+        _answer_unless_silent()
         portal_id = _new_id("bps")
         SandboxObject.objects.create(object_id=portal_id, kind="portal", data={"customer": customer_id, "return_url": return_url})
         return reverse("payments:sandbox_portal", args=[portal_id])
 
     def change_subscription_price(self, *, subscription_id: str, price: PriceSpec, idempotency_key: str) -> None:
+        _answer_unless_silent(NOT_ANSWERING_CHANGE)
         with transaction.atomic():
             subscription = self._locked("subscription", subscription_id)
             subscription.data["price"] = _price_data(price)
@@ -121,6 +140,7 @@ class SandboxProvider(PaymentProvider):
             self.emit("customer.subscription.updated", subscription.data)
 
     def set_cancel_at_period_end(self, *, subscription_id: str, cancel: bool, idempotency_key: str) -> None:
+        _answer_unless_silent(NOT_ANSWERING_CHANGE)
         with transaction.atomic():
             subscription = self._locked("subscription", subscription_id)
             if subscription.data["status"] == "canceled":
@@ -132,6 +152,7 @@ class SandboxProvider(PaymentProvider):
             self.emit("customer.subscription.updated", subscription.data)
 
     def cancel_subscription_now(self, *, subscription_id: str, idempotency_key: str) -> None:
+        _answer_unless_silent(NOT_ANSWERING_CHANGE)
         with transaction.atomic():
             subscription = self._locked("subscription", subscription_id)
             if subscription.data["status"] == "canceled":
@@ -141,6 +162,7 @@ class SandboxProvider(PaymentProvider):
             self.emit("customer.subscription.deleted", subscription.data)
 
     def refund(self, *, payment_ref: str, amount_minor: int | None, idempotency_key: str) -> str:
+        _answer_unless_silent(NOT_ANSWERING_CHANGE)
         with transaction.atomic():
             charge = self._locked("charge", payment_ref)
             # As at Stripe, a request repeated with its idempotency key gets the first answer, before any check.
