@@ -8,6 +8,8 @@ boot instead of running with demo keys.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -360,7 +362,9 @@ STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET", "") or ""
 if PAYMENT_PROVIDER == "stripe" and IS_PRODUCTION and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
     raise ImproperlyConfigured("Production needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET")
 # Signs the sandbox's own webhook events, so they pass through the same verifying intake as Stripe's.
-SANDBOX_WEBHOOK_SECRET = env_secret("SANDBOX_WEBHOOK_SECRET", SECRET_KEY) or ""
+# Its own key, derived from SECRET_KEY unless set: a key used for one purpose only (signing sandbox events).
+SANDBOX_WEBHOOK_SECRET = env_secret("SANDBOX_WEBHOOK_SECRET") or hmac.new(
+    SECRET_KEY.encode(), b"outlet.payments.sandbox.webhook-signing", hashlib.sha256).hexdigest()
 # What the card statement shows (Stripe: 5-22 characters).
 PAYMENT_STATEMENT_DESCRIPTOR = os.environ.get("PAYMENT_STATEMENT_DESCRIPTOR", "CAUCASUS LEDGER")
 # An event not processed this many minutes after it arrived is queued again by the sweep task.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -19,6 +20,9 @@ def webhook(request, provider_id: str):
     """200 for anything verified (stored; unknown and foreign events are marked later), 400 for a bad signature."""
     if provider_id not in WEBHOOK_PROVIDERS:
         raise Http404("no such payment provider")
+    if provider_id == "sandbox" and settings.PAYMENT_PROVIDER != "sandbox":
+        # The sandbox signs its own events; where real money flows (Stripe) nothing may be posted as the sandbox.
+        raise Http404("the sandbox provider is not active")
     provider = get_provider(provider_id)
     try:
         event = provider.parse_webhook(body=request.body, headers=request.headers)

@@ -242,3 +242,16 @@ def test_the_sweep_queues_a_stuck_event_once_per_interval_not_on_every_run(user,
     assert services.requeue_stuck_events(now=later + timedelta(minutes=1)) == 0, "still queued behind others"
     assert services.requeue_stuck_events(now=later + timedelta(minutes=settings.WEBHOOK_REQUEUE_AFTER_MINUTES + 1)) == 1
     assert queued == [stored.pk] * 3  # the intake once, then the sweep twice
+
+
+def test_nothing_can_be_posted_as_the_sandbox_where_stripe_is_the_provider(settings):
+    body = json.dumps({"id": "sbx_evt_forged", "type": "payment.succeeded", "created": int(time.time()), "data": {"object": {}}}).encode()
+    settings.PAYMENT_PROVIDER = "stripe"
+    response = Client().post(URL, body, content_type="application/json", HTTP_SANDBOX_SIGNATURE=sign(body))
+    assert response.status_code == 404 and not WebhookEvent.objects.exists()
+
+
+def test_the_sandbox_signs_with_a_key_of_its_own_not_the_secret_key(settings):
+    from django.conf import settings as live
+
+    assert live.SANDBOX_WEBHOOK_SECRET and live.SANDBOX_WEBHOOK_SECRET != live.SECRET_KEY
