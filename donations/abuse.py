@@ -1,11 +1,17 @@
-"""Card-testing defence for the donation form: rate limits on checkout starts, and a proof-of-work challenge that
-switches itself on when declined payments spike.
+"""Card-testing defence for the donation form: rate limits on checkout starts, a refusal for donors whose card is
+declined again and again, and a proof-of-work challenge that switches itself on when declined payments spike.
 
-Card testers start many checkouts with stolen card numbers and watch which are declined. Two cheap brakes:
+Card testers start many checkouts with stolen card numbers and watch which are declined; card crackers try one
+card number over and over with guessed expiry dates and security codes. Three cheap brakes:
 - Rate limits per IP address and per email (settings.DONATION_RATE_LIMITS), counted in Django's cache, which every
-  process sees: Redis in production (INCR is atomic across web processes), the shared file cache in the embedded
-  default (outlet/file_cache.py: add and incr under a lock, so the worker's declines reach the web server's form).
-  The counters are sliding windows made of ten fixed slots, so a burst straddling a slot boundary is seen whole.
+  process sees (donations/abuse_counters.py). The address is the site's one client-address rule
+  (outlet/client_address.py: the same one sign-in limits use, so a proxy in front never merges every donor into one
+  bucket). The email is counted as the mailbox it delivers to: "nino+1@x.org" and "nino+2@x.org" are one donor,
+  and so are Gmail's dotted spellings.
+- A limit per card (settings.DONATION_CARD_DECLINES) where the provider names the card in a declined payment
+  (Stripe's card fingerprint, a keyed hash of it here). The card is typed on the provider's page, so a checkout
+  cannot be refused by card before it starts; instead, once a card has been declined too often, the email and the
+  connection of every checkout that tries it are refused for a while.
 - A self-hosted ALTCHA proof of work (the `altcha` package, protocol v1: find n with sha256(salt + n) ==
   challenge). No third-party script and no tracking: the browser spends about a second of CPU, a script
   spraying thousands of checkouts spends thousands of seconds. It asks for JavaScript, so it is only on while
@@ -24,11 +30,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import json
 import logging
-import math
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,15 +44,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from donations.models import CheckoutShield
+from donations.abuse_counters import first_to_claim, hit, minutes_text, seconds_until_below, unhit_all, window_total
+from donations.models import CheckoutShield, DonationCheckout
+from outlet.client_address import limit_subject
 from outlet.redis_cache import CacheUnavailable
 
 CHALLENGE_FIELD = "altcha"  # the form field the widget posts its solution in
 CHALLENGE_LIFETIME = timedelta(minutes=10)
 MAX_SOLUTION_LENGTH = 2000  # a real solution is ~300 characters; anything longer is refused unread
 SHIELD_CACHE_SECONDS = 30  # the longest a process may act on a stale shield decision (saves invalidate at once)
-SLOTS = 10  # each sliding window is counted in this many fixed slots
 CACHE_DOWN_MESSAGE = "We can't take gifts for a moment; nothing was charged. Please try again in a few minutes."
+CARD_REFUSED_MESSAGE = ("A card used {where} was declined too many times, so to protect cardholders from card "
+                        "testing we can't start a new gift {where} for {minutes}. Nothing was charged.")
+# Providers whose mailboxes ignore dots in the name part, so "n.i.n.o@gmail.com" reaches "nino@gmail.com".
+DOTS_IGNORED_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
 logger = logging.getLogger(__name__)
 
@@ -72,136 +82,64 @@ class CheckoutBlocked(Exception):
 
 
 def guard_checkout_start(*, ip: str, email: str, challenge_solution: str | None) -> None:
-    """Raise CheckoutBlocked when this donor may not start a checkout now (the challenge is on and not solved, too
-    many attempts, or the cache that counts attempts is down). Counts the attempt only when it is allowed, so a
-    refused one does not lengthen the wait."""
+    """Raise CheckoutBlocked when this donor may not start a checkout now (a card they used is refused, the
+    challenge is on and not solved, too many attempts, or the cache that counts attempts is down). Counts the
+    attempt only when it is allowed, so a refused one does not lengthen the wait. `ip` is
+    outlet.client_address.client_address(request)."""
     counted: list[str] = []
+    subjects = {"ip": limit_subject(ip), "email": _email_subject(email)}
     try:
+        _refuse_donors_of_refused_cards(subjects)
         if challenge_required():
             _redeem_solution(challenge_solution)
         now = time.time()
         limits = settings.DONATION_RATE_LIMITS
-        for kind, subject, message in (
-            ("ip", _ip_subject(ip), "Too many attempts from this connection; try again in {minutes}."),
-            ("email", _email_subject(email), "Too many attempts with this email address; try again in {minutes}."),
+        for kind, message in (
+            ("ip", "Too many attempts from this connection; try again in {minutes}."),
+            ("email", "Too many attempts with this email address; try again in {minutes}."),
         ):
-            if not subject:
+            if not subjects[kind]:
                 continue
             limit, window = limits[kind]
-            key, counts = _hit(f"limit:{kind}:{subject}", window_seconds=window, now=now)
+            key, counts = hit(f"limit:{kind}:{subjects[kind]}", window_seconds=window, now=now)
             counted.append(key)
             if sum(counts) > limit:
-                wait = _seconds_until_below(counts, limit=limit, window_seconds=window, now=now)
-                raise CheckoutBlocked(message.format(minutes=_minutes(wait)))  # (the form shows a challenge if it is on)
-        _hit("starts", window_seconds=_spike()["window_seconds"], now=now)
+                wait = seconds_until_below(counts, limit=limit, window_seconds=window, now=now)
+                raise CheckoutBlocked(message.format(minutes=minutes_text(wait)))  # (the form shows a challenge if it is on)
+        hit("starts", window_seconds=_spike()["window_seconds"], now=now)
+        if subjects["email"] and subjects["ip"]:  # where this donor gives from, should their card be refused later
+            cache.set(f"abuse:origin:{subjects['email']}", subjects["ip"], timeout=_card_rule()["window_seconds"])
     except CacheUnavailable:
-        _unhit_all(counted)
+        unhit_all(counted)
         raise CheckoutBlocked(CACHE_DOWN_MESSAGE, retry_later=True) from None
     except CheckoutBlocked:
-        _unhit_all(counted)
+        unhit_all(counted)
         raise
 
 
-def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
+def mailbox_for_limits(email: str) -> str:
+    """The mailbox an address delivers to, as far as a limit can tell: lower case, without a "+tag" (plus
+    addressing, which most providers offer), and for Gmail without dots in the name. Only for counting: nobody is
+    ever written to at this spelling."""
+    email = (email or "").strip().lower()
+    name, at, domain = email.rpartition("@")
+    if not at or not name:
+        return email
+    domain = domain.rstrip(".")
+    name = name.split("+", 1)[0] or name
+    if domain in DOTS_IGNORED_DOMAINS:
+        name, domain = name.replace(".", "") or name, DOTS_IGNORED_DOMAINS[domain]
+    return f"{name}@{domain}"
 
 
 def _email_subject(email: str) -> str:
-    email = normalise_email(email)
+    email = mailbox_for_limits(email)
     # Keyed hash: the cache never holds donors' addresses.
     return salted_hmac("outlet.donations.abuse.email", email, algorithm="sha256").hexdigest()[:32] if email else ""
 
 
-def _ip_subject(ip: str) -> str:
-    """One IPv4 address, or one IPv6 /64 (what a single customer is usually handed, so rotating within it is free)."""
-    ip = (ip or "").strip()
-    if not ip:
-        return ""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return hashlib.sha256(ip.encode()).hexdigest()[:32]
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address) + "/64"
-    return str(address)
-
-
-def _minutes(seconds: float) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
-
-
-# --- Sliding-window counters in the cache ---------------------------------------------------------------------
-
-
-def _slot_seconds(window_seconds: int) -> int:
-    return max(1, math.ceil(window_seconds / SLOTS))
-
-
-def _slot_keys(name: str, *, window_seconds: int, now: float) -> list[str]:
-    """Cache keys of the window's slots, oldest first, ending with the slot `now` falls in."""
-    length = _slot_seconds(window_seconds)
-    current = int(now // length)
-    return [f"abuse:{name}:{length}:{slot}" for slot in range(current - SLOTS + 1, current + 1)]
-
-
-def _hit(name: str, *, window_seconds: int, now: float) -> tuple[str, list[int]]:
-    """Count one event in the slot `now` falls in; returns that slot's key and the window's counts, oldest first.
-
-    cache.add + cache.incr: on Redis, SET NX and INCR (on the file cache, the same under its lock), so concurrent
-    processes never lose a count. The current
-    slot's count is the one INCR returned (reading it again could see later attempts of other processes, and
-    refuse this one for them); the earlier slots are only ever lowered. Each slot key expires when it can no
-    longer be part of a window."""
-    keys = _slot_keys(name, window_seconds=window_seconds, now=now)
-    key = keys[-1]
-    timeout = window_seconds + 2 * _slot_seconds(window_seconds)
-    cache.add(key, 0, timeout=timeout)
-    try:
-        current = cache.incr(key)
-    except ValueError:  # expired between add and incr (only on a clock jump): start it again
-        cache.add(key, 1, timeout=timeout)
-        current = 1
-    earlier = cache.get_many(keys[:-1])
-    return key, [int(earlier.get(k) or 0) for k in keys[:-1]] + [int(current)]
-
-
-def _unhit_all(keys: list[str]) -> None:
-    for key in keys:
-        try:
-            cache.decr(key)
-        except (ValueError, CacheUnavailable):  # expired, or the cache went away mid-request: the slot expires anyway
-            pass
-
-
-def _first_to_claim(key: str, *, timeout: int) -> bool:
-    """True for exactly one caller per key (SET NX then INCR, so a cache that is down raises CacheUnavailable
-    instead of answering "already taken" or "yours")."""
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return cache.incr(key) == 1
-    except ValueError:  # expired between add and incr: only on a clock jump, long after the claim mattered
-        return cache.add(key, 1, timeout=timeout)
-
-
-def _window_total(name: str, *, window_seconds: int, now: float | None = None) -> int:
-    keys = _slot_keys(name, window_seconds=window_seconds, now=time.time() if now is None else now)
-    return sum(int(value or 0) for value in cache.get_many(keys).values())
-
-
-def _seconds_until_below(counts: list[int], *, limit: int, window_seconds: int, now: float) -> float:
-    """When enough of the oldest slots have left the window that one more attempt fits under the limit.
-    `counts` include the refused attempt, which is not kept."""
-    length = _slot_seconds(window_seconds)
-    first_slot = int(now // length) - SLOTS + 1
-    remaining = sum(counts) - 1
-    for index, count in enumerate(counts):
-        remaining -= count
-        if remaining < limit:
-            return (first_slot + index + SLOTS) * length - now
-    return window_seconds
+def _card_subject(fingerprint: str) -> str:
+    return salted_hmac("outlet.donations.abuse.card", fingerprint, algorithm="sha256").hexdigest()[:32]
 
 
 # --- The proof-of-work challenge --------------------------------------------------------------------------------
@@ -251,40 +189,99 @@ def _redeem_solution(solution: str | None) -> None:
     if expires < time.time():
         raise CheckoutBlocked("The anti-abuse check expired while the form was open. " + again, needs_challenge=True)
     used_key = "abuse:challenge-used:" + hashlib.sha256(str(payload["signature"]).encode()).hexdigest()
-    if not _first_to_claim(used_key, timeout=int(expires - time.time()) + 60):
+    if not first_to_claim(used_key, timeout=int(expires - time.time()) + 60):
         raise CheckoutBlocked("That anti-abuse check was already used. " + again, needs_challenge=True)
 
 
-# --- The spike switch -----------------------------------------------------------------------------------------
+# --- Declines: the spike switch and the per-card limit -------------------------------------------------------
 
 
 def _spike() -> dict:
     return settings.DONATION_DECLINE_SPIKE
 
 
-def record_decline(*, occurred_at: datetime, reference: str) -> None:
-    """Count a declined donation payment towards the spike that switches the challenge on.
+def _card_rule() -> dict:
+    return settings.DONATION_CARD_DECLINES
 
-    Counted at the provider's time, so a late or replayed event lands where it happened (and one older than the
-    window is not counted at all); a redelivered event (same payment, same time) is counted once."""
-    spike = _spike()
-    window = int(spike["window_seconds"])
+
+def record_decline(*, occurred_at: datetime, reference: str, card_fingerprint: str | None = None,
+                   checkout_reference: str | None = None) -> None:
+    """Count a declined donation payment towards the spike that switches the challenge on and, when the provider
+    names the card (`card_fingerprint`), towards that card's limit; `checkout_reference` (our metadata's
+    outlet_checkout) says whose checkout tried it, so they can be refused while the card is.
+
+    Counted at the provider's time, so a late or replayed event lands where it happened (and one older than a
+    window is not counted in it); a redelivered event (same payment, same time) is counted once."""
+    spike, card_rule = _spike(), _card_rule()
+    window, card_window = int(spike["window_seconds"]), int(card_rule["window_seconds"])
     at = occurred_at.timestamp()
     now = time.time()
-    if at < now - window:
+    if at < now - max(window, card_window):
         return
     seen = hashlib.sha256(f"{reference}|{at}".encode()).hexdigest()
     try:
-        if not _first_to_claim(f"abuse:decline-seen:{seen}", timeout=window + 60):
+        if not first_to_claim(f"abuse:decline-seen:{seen}", timeout=max(window, card_window) + 60):
             return
-        _hit("declines", window_seconds=window, now=min(at, now))
+        if card_fingerprint and at >= now - card_window:
+            _count_card_decline(_card_subject(card_fingerprint), at=min(at, now), checkout_reference=checkout_reference)
+        if at < now - window:
+            return
+        hit("declines", window_seconds=window, now=min(at, now))
+        declines = window_total("declines", window_seconds=window, now=now)
     except CacheUnavailable:
         # Checkout starts are refused while the cache is down, so no spike can build up meanwhile.
         logger.warning("card-testing shield: cache unavailable, decline %s not counted", reference)
         return
-    declines = _window_total("declines", window_seconds=window, now=now)
     if declines >= int(spike["declines"]):
-        _trigger(reason=f"{declines} declined payments in {_minutes(window)}")
+        _trigger(reason=f"{declines} declined payments in {minutes_text(window)}")
+
+
+def _count_card_decline(card: str, *, at: float, checkout_reference: str | None) -> None:
+    """The card's declines in its window; at the limit the card is refused for `refuse_minutes`, and so is the
+    donor (email and connection) of every checkout it is declined on while refused."""
+    rule = _card_rule()
+    _, counts = hit(f"card:{card}", window_seconds=int(rule["window_seconds"]), now=at)
+    refused_key = f"abuse:card-refused:{card}"
+    refuse_seconds = int(rule["refuse_minutes"]) * 60
+    if sum(counts) >= int(rule["declines"]):
+        cache.set(refused_key, time.time() + refuse_seconds, timeout=refuse_seconds)
+        logger.warning("card-testing shield: a card was declined %s times; its donors are refused", sum(counts))
+    elif float(cache.get(refused_key) or 0) <= time.time():
+        return
+    until = time.time() + refuse_seconds
+    for kind, subject in _checkout_donor(checkout_reference).items():
+        cache.set(f"abuse:refused:{kind}:{subject}", until, timeout=refuse_seconds)
+
+
+def _checkout_donor(checkout_reference: str | None) -> dict[str, str]:
+    """The email subject of the checkout the card was declined on, and the connection it last started from."""
+    try:
+        reference = uuid.UUID(str(checkout_reference or ""))
+    except ValueError:
+        return {}
+    email = DonationCheckout.objects.filter(reference=reference).values_list("email", flat=True).first()
+    email_subject = _email_subject(email or "")
+    if not email_subject:
+        return {}
+    ip_subject = cache.get(f"abuse:origin:{email_subject}")
+    return {"email": email_subject} | ({"ip": ip_subject} if ip_subject else {})
+
+
+def _refuse_donors_of_refused_cards(subjects: dict[str, str]) -> None:
+    keys = {f"abuse:refused:{kind}:{subject}": kind for kind, subject in subjects.items() if subject}
+    refused = cache.get_many(list(keys))
+    for key, kind in keys.items():
+        wait = float(refused.get(key) or 0) - time.time()  # the mark holds its end: exact whatever the cache's expiry
+        if wait > 0:
+            where = "from this connection" if kind == "ip" else "with this email address"
+            raise CheckoutBlocked(CARD_REFUSED_MESSAGE.format(where=where, minutes=_duration_text(wait)))
+
+
+def _duration_text(seconds: float) -> str:
+    hours = round(seconds / 3600)
+    if hours >= 2:
+        return f"about {hours} hours"
+    return minutes_text(seconds)
 
 
 def _trigger(*, reason: str) -> None:
@@ -358,8 +355,8 @@ def attack_state() -> AttackState:
         challenge_on=row.mode == CheckoutShield.Mode.ON or (row.mode == CheckoutShield.Mode.AUTO and auto_on),
         challenge_until=row.challenge_until if auto_on else None,
         last_triggered_at=row.last_triggered_at, last_trigger_reason=row.last_trigger_reason,
-        declines_in_window=_window_total("declines", window_seconds=window),
-        checkout_starts_in_window=_window_total("starts", window_seconds=window),
+        declines_in_window=window_total("declines", window_seconds=window),
+        checkout_starts_in_window=window_total("starts", window_seconds=window),
         window_seconds=window, declines_to_trigger=int(_spike()["declines"]),
     )
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import quote, urlencode
 
-from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from donations import abuse, recurring, services
 from donations.forms import ChangeMonthlyAmountForm, DonationForm, major_text, share_percents
 from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout, RecurringDonation
+from outlet.client_address import client_address
 from outlet.page_cache import keep_private, keep_url_secret
 from outlet.payments.providers.base import ProviderError
 from outlet.sanitize import sanitize_body
@@ -32,15 +31,6 @@ FRAGMENT_SECONDS = 60
 # The thank-you page refreshes itself this often while the provider's event is on its way, and stops after a while.
 CONFIRMING_REFRESH_SECONDS = 3
 CONFIRMING_GIVE_UP_AFTER = timedelta(minutes=15)
-
-
-def client_ip(request) -> str:
-    """The address allauth's rate limits use (ALLAUTH_TRUSTED_PROXY_COUNT decides how far to trust
-    X-Forwarded-For), so both defences see a reader behind a proxy the same way."""
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except (PermissionDenied, ImproperlyConfigured):
-        return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 # --- Campaign page and the donation form -------------------------------------------------------------------
@@ -132,7 +122,7 @@ def give(request, slug: str):
     if not form.is_valid():
         return _render_campaign(request, campaign, form=form, status=400)
     try:
-        abuse.guard_checkout_start(ip=client_ip(request), email=form.cleaned_data["email"],
+        abuse.guard_checkout_start(ip=client_address(request), email=form.cleaned_data["email"],
                                    challenge_solution=request.POST.get("altcha"))
     except abuse.CheckoutBlocked as blocked:
         form.add_error(None, blocked.message)

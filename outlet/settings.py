@@ -228,6 +228,9 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "members.forms.SignupForm"  # adds an optional name, for greetings in emails
+# Our hooks (members/adapter.py): the site's one client-address rule, over-long addresses refused, and the
+# wrong-password locks per address and connection described under ACCOUNT_RATE_LIMITS.
+ACCOUNT_ADAPTER = "members.adapter.AccountAdapter"
 ACCOUNT_UNIQUE_EMAIL = True
 # A reader proves the address before the account is usable: a short code, typed on the page they are on, so the
 # signup's ?next= (say /membership/) survives verification without a trip through a mailed link.
@@ -248,10 +251,19 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 # Rate limits stay on (allauth counts in the default cache: Redis in production, shared by every worker).
-# Format "<amount>/<period>/<key>", period s/m/h/d, key ip / key (the email address typed) / user.
+# Format "<amount>/<period>/<key>", period s/m/h/d, key ip / key (the email address typed) / user. "ip" is the
+# client address of outlet/client_address.py (IPv6 counted per /64), the rule the donation limits use too.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",  # sign-in attempts of any outcome
-    "login_failed": "10/m/ip,5/5m/key",  # wrong passwords: per address, then locked for 5 minutes
+    # Wrong passwords. The "key" here is the address typed *and* the connection it is typed from
+    # (members/adapter.py), so a guesser locks only their own connection out of that account, never its owner:
+    # 5 per 5 minutes and 20 an hour per address and connection (and 10 a minute per connection over all
+    # addresses). Two-factor codes count here too, keyed by account (allauth.mfa).
+    "login_failed": "10/m/ip,5/5m/key,20/h/key",
+    # ...and per address over all connections, above what one connection can reach (20 an hour), so only a guess
+    # spread over several connections meets it, and it bounds such a guess. Either lock points the reader at
+    # sign-in by emailed code, which neither blocks.
+    "login_failed_account": "50/h/key",
     "signup": "10/m/ip",  # signup form submissions from one address (an office NAT included)
     "confirm_email": "1/10s/key",  # resending a verification code
     "request_login_code": "20/m/ip,3/m/key",  # mailing a sign-in code
@@ -261,9 +273,18 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
     "reauthenticate": "10/m/user",
 }
-# Behind a proxy the client address is in X-Forwarded-For; say how many proxies to trust, else every reader
-# shares the proxy's address and one busy minute locks out everyone.
-ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+# How many proxies (TLS terminator, load balancer) forward each request to the app. Every per-address limit (sign-in,
+# sign-up, checkout starts) reads the reader's address from X-Forwarded-For by this count (outlet/client_address.py);
+# with the wrong count every reader shares the proxy's address, and ten checkout starts lock out the whole site.
+# Production must say it, 0 included: there is no safe guess.
+_proxy_count = os.environ.get("ALLAUTH_TRUSTED_PROXY_COUNT", "").strip() or ("" if IS_PRODUCTION else "0")
+if not _proxy_count:
+    raise ImproperlyConfigured(
+        "Production needs ALLAUTH_TRUSTED_PROXY_COUNT: how many proxies forward each request to the app (1 behind "
+        "one TLS proxy, 0 if clients connect to gunicorn directly), so rate limits count readers, not the proxy")
+if _proxy_count not in {str(count) for count in range(11)}:
+    raise ImproperlyConfigured(f"ALLAUTH_TRUSTED_PROXY_COUNT must be a whole number from 0 to 10, not {_proxy_count!r}")
+ALLAUTH_TRUSTED_PROXY_COUNT = int(_proxy_count)
 # Two-factor authentication (allauth.mfa): an authenticator app (TOTP) with one-time recovery codes as the backup.
 # Staff must have used it in their current session to reach the admin (outlet/admin_site.py); readers may opt in.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -395,8 +416,12 @@ RECEIPT_ISSUER = {
     "address": os.environ.get("RECEIPT_ISSUER_ADDRESS", "12 Rustaveli Avenue, Tbilisi 0108, Georgia"),
     "registration": os.environ.get("RECEIPT_ISSUER_REGISTRATION", "Registered non-profit, ID 404000000"),
 }
-# Card-testing defence: starts of a donation checkout allowed per window, per IP address and per email.
+# Card-testing defence: starts of a donation checkout allowed per window (seconds), per client address (one IPv4
+# address or IPv6 /64, outlet/client_address.py) and per mailbox (plus-tags and Gmail's dots ignored).
 DONATION_RATE_LIMITS = {"ip": (10, 600), "email": (5, 600)}
+# Declines of one card (the provider's card fingerprint) in the window that get it refused, and for how long: while
+# it is, the email and connection of any checkout it is declined on cannot start another gift.
+DONATION_CARD_DECLINES = {"declines": 4, "window_seconds": 3600, "refuse_minutes": 360}
 # Declined donation payments in the window that switch the proof-of-work challenge on, and for how long.
 DONATION_DECLINE_SPIKE = {"declines": 8, "window_seconds": 600, "challenge_minutes": 120}
 # How hard the proof-of-work challenge is (the largest number a browser may have to try).

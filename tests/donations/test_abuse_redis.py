@@ -65,10 +65,13 @@ def test_the_counters_live_in_redis_and_expire(redis_cache):
 
     keys = [key for key in client.scan_iter(match=f"{prefix}:*") if b":abuse:shield" not in key]
 
-    assert len(keys) == 3, "one slot each for the connection, the email and the starts"
+    slots = [key for key in keys if b":abuse:origin:" not in key]
+    [origin] = [key for key in keys if b":abuse:origin:" in key]
+    assert len(slots) == 3, "one slot each for the connection, the email and the starts"
     assert not any(b"donor@example.org" in key for key in keys), "the cache never holds a donor's address"
-    ttls = [client.ttl(key) for key in keys]
+    ttls = [client.ttl(key) for key in slots]
     assert all(0 < ttl <= 600 + 2 * 60 for ttl in ttls), ttls
+    assert 0 < client.ttl(origin) <= 3600, "where the email gave from is kept only for the card limit's window"
 
 
 def test_a_solution_sent_by_many_processes_at_once_is_accepted_once(redis_cache):

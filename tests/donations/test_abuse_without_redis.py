@@ -59,6 +59,13 @@ def test_a_decline_reported_during_the_outage_does_not_fail_its_webhook(redis_go
     assert "decline pi_declined not counted" in caplog.text
 
 
+def test_a_decline_naming_its_card_during_the_outage_does_not_fail_its_webhook(redis_gone, caplog):
+    with caplog.at_level(logging.WARNING, logger="donations.abuse"):
+        abuse.record_decline(occurred_at=timezone.now() - timedelta(seconds=5), reference="pi_card",
+                             card_fingerprint="fp_stolen", checkout_reference="4f0c1e52-0000-4000-8000-000000000000")
+    assert "decline pi_card not counted" in caplog.text
+
+
 def test_the_refusals_carry_their_own_status():
     assert CheckoutBlocked("x").status == 429
     assert CheckoutBlocked("x", needs_challenge=True).status == 400

@@ -266,17 +266,85 @@ def test_rate_limits_are_on_in_settings(settings):
         assert limits[action], action
 
 
-def test_too_many_failed_logins_lock_the_address_with_a_clear_message(client, settings):
+def sign_in(client, email="reader@example.org", password="wrong"):
+    return client.post("/accounts/login/", {"login": email, "password": password})
+
+
+def from_address(address: str) -> Client:
+    return Client(REMOTE_ADDR=address)
+
+
+def test_too_many_wrong_passwords_lock_the_address_on_that_connection_and_point_at_a_sign_in_code(settings):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "10/m/ip,2/m/key"}
     verified_reader()
+    reader = from_address("198.51.100.5")
 
     for _ in range(2):
-        client.post("/accounts/login/", {"login": "reader@example.org", "password": "wrong"})
-    response = client.post("/accounts/login/", {"login": "reader@example.org", "password": PASSWORD})
+        sign_in(reader)
+    response = sign_in(reader, password=PASSWORD)
 
     assert response.status_code == 200
-    assert "Too many failed login attempts" in response.content.decode()
-    assert signed_in_user(client).is_anonymous  # even the right password waits out the lock
+    html = response.content.decode()
+    assert "Too many wrong passwords for this address from your connection." in html
+    assert "Send me a sign-in code" in html and 'href="/accounts/login/code/' in html
+    assert signed_in_user(reader).is_anonymous  # even the right password waits out the lock
+
+
+def test_a_guesser_hammering_an_account_from_one_connection_does_not_lock_out_its_owner(settings):
+    """allauth's own limit (5 wrong passwords per address) let anyone who knew a reader's address keep them out of
+    password sign-in; with the real settings the guesser's connection is locked, the owner's is not."""
+    owner = verified_reader()
+    guesser = from_address("203.0.113.66")
+
+    answers = [sign_in(guesser, password=f"guess {n}").content.decode() for n in range(25)]
+
+    assert all("not correct" in page for page in answers[:5])
+    assert all("from your connection" in page for page in answers[5:])
+    assert "from your connection" in sign_in(guesser, password=PASSWORD).content.decode()
+    owners_device = from_address("198.51.100.5")
+    assert sign_in(owners_device, password=PASSWORD).status_code == 302
+    assert signed_in_user(owners_device) == owner
+
+
+def test_a_guesser_cannot_escape_the_lock_by_rotating_through_an_ipv6_block():
+    verified_reader()
+    for n in range(5):
+        sign_in(from_address(f"2001:db8:7:1::{n + 1}"))
+
+    assert "from your connection" in sign_in(from_address("2001:db8:7:1:ffff::9")).content.decode()
+    assert "not correct" in sign_in(from_address("2001:db8:7:2::1")).content.decode()  # the next /64 is someone else
+
+
+def test_a_guess_spread_over_many_connections_is_still_bounded_and_the_owner_signs_in_by_code(mailoutbox):
+    owner = verified_reader()
+    for n in range(50):  # 10 connections, each stopping at its own lock of 5
+        assert "not correct" in sign_in(from_address(f"192.0.2.{n // 5 + 1}"), password=f"guess {n}").content.decode()
+
+    fresh = from_address("192.0.2.200")
+    page = sign_in(fresh, password=PASSWORD).content.decode()
+
+    assert "Password sign-in for this address is paused" in page and "Send me a sign-in code" in page
+    assert signed_in_user(fresh).is_anonymous
+    assert "not correct" in sign_in(from_address("192.0.2.201"), email="someone@example.org").content.decode()
+    fresh.post("/accounts/login/code/", {"email": "reader@example.org"})
+    fresh.post("/accounts/login/code/confirm/", {"code": code_in(mailoutbox[-1])})
+    assert signed_in_user(fresh) == owner
+
+
+def test_a_password_reset_lifts_the_lock_on_the_address(settings, mailoutbox):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed_account": "3/h/key"}
+    user = verified_reader()
+    for n in range(3):
+        sign_in(from_address(f"192.0.2.{n + 1}"))
+    reader = from_address("198.51.100.5")
+    assert "paused" in sign_in(reader, password=PASSWORD).content.decode()
+
+    reader.post("/accounts/password/reset/", {"email": "reader@example.org"})
+    set_password_url = reader.get(link_in(mailoutbox[-1], "/accounts/password/reset/key/"))["Location"]
+    reader.post(set_password_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+
+    assert sign_in(reader, password=NEW_PASSWORD).status_code == 302
+    assert signed_in_user(reader) == user
 
 
 def test_too_many_sign_in_attempts_get_the_429_page(client, settings):

@@ -25,6 +25,7 @@ PRODUCTION_ENV = {
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
     "STRIPE_SECRET_KEY": "sk_test_not_a_real_key",
     "STRIPE_WEBHOOK_SECRET": "whsec_not_a_real_secret",
+    "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
 }
 
 
@@ -42,12 +43,37 @@ def test_production_passes_the_deploy_checklist_with_no_warnings():
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SITE_URL",
-                                     "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+                                     "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ALLAUTH_TRUSTED_PROXY_COUNT"])
 def test_production_refuses_to_start_without_each_required_setting(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = run_manage("check", env_overrides=env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def _proxy_count(**env: str) -> subprocess.CompletedProcess:
+    script = "from django.conf import settings; print(settings.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    return run_manage("shell", "--verbosity", "0", "-c", script, env_overrides=env)
+
+
+def test_production_needs_the_proxy_count_said_out_loud_and_zero_is_an_answer():
+    """Behind the TLS proxy a count left at its default of 0 makes every donor one address: ten checkout starts
+    per ten minutes for the whole site. There is no safe default, so production must be told."""
+    missing = _proxy_count(**{k: v for k, v in PRODUCTION_ENV.items() if k != "ALLAUTH_TRUSTED_PROXY_COUNT"})
+    assert missing.returncode != 0 and "Production needs ALLAUTH_TRUSTED_PROXY_COUNT" in missing.stderr
+    assert _proxy_count(**PRODUCTION_ENV | {"ALLAUTH_TRUSTED_PROXY_COUNT": " "}).returncode != 0
+    assert _proxy_count(**PRODUCTION_ENV | {"ALLAUTH_TRUSTED_PROXY_COUNT": "0"}).stdout.strip() == "0"
+    assert _proxy_count(**PRODUCTION_ENV | {"ALLAUTH_TRUSTED_PROXY_COUNT": "2"}).stdout.strip() == "2"
+
+
+@pytest.mark.parametrize("count", ["one", "-1", "1.5", "11", "²"])
+def test_a_proxy_count_that_is_not_a_small_whole_number_is_refused_everywhere(tmp_path, count):
+    result = _proxy_count(OUTLET_VAR_DIR=str(tmp_path), ALLAUTH_TRUSTED_PROXY_COUNT=count)
+    assert result.returncode != 0 and "ALLAUTH_TRUSTED_PROXY_COUNT must be a whole number from 0 to 10" in result.stderr
+
+
+def test_locally_no_proxy_is_assumed(tmp_path):
+    assert _proxy_count(OUTLET_VAR_DIR=str(tmp_path)).stdout.strip() == "0"
 
 
 def test_production_refuses_the_local_demo_secret_and_debug():
