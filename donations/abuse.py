@@ -55,7 +55,7 @@ MAX_SOLUTION_LENGTH = 2000  # a real solution is ~300 characters; anything longe
 SHIELD_CACHE_SECONDS = 30  # the longest a process may act on a stale shield decision (saves invalidate at once)
 CACHE_DOWN_MESSAGE = "We can't take gifts for a moment; nothing was charged. Please try again in a few minutes."
 CARD_REFUSED_MESSAGE = ("A card used {where} was declined too many times, so to protect cardholders from card "
-                        "testing we can't start a new gift {where} for {minutes}. Nothing was charged.")
+                        "testing we can't start a new gift {where} for {wait}. Nothing was charged.")
 # Providers whose mailboxes ignore dots in the name part, so "n.i.n.o@gmail.com" reaches "nino@gmail.com".
 DOTS_IGNORED_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
@@ -274,7 +274,7 @@ def _refuse_donors_of_refused_cards(subjects: dict[str, str]) -> None:
         wait = float(refused.get(key) or 0) - time.time()  # the mark holds its end: exact whatever the cache's expiry
         if wait > 0:
             where = "from this connection" if kind == "ip" else "with this email address"
-            raise CheckoutBlocked(CARD_REFUSED_MESSAGE.format(where=where, minutes=_duration_text(wait)))
+            raise CheckoutBlocked(CARD_REFUSED_MESSAGE.format(where=where, wait=_duration_text(wait)))
 
 
 def _duration_text(seconds: float) -> str:

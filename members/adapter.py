@@ -26,10 +26,10 @@ from outlet.client_address import client_address, limit_subject
 ALLAUTH_APP = "allauth.account"
 PER_ACCOUNT_ACTION = "login_failed_account"
 CODE_HINT = "To get in now, use “Send me a sign-in code” on the sign-in page: we email you a code."
-LOCKED_ON_THIS_CONNECTION = ("Too many wrong passwords for this address from your connection. " + CODE_HINT +
+LOCKED_ON_THIS_CONNECTION = ("Too many failed login attempts for this address from your connection. " + CODE_HINT +
                              " Or wait a few minutes and try your password again.")
-LOCKED_EVERYWHERE = ("Password sign-in for this address is paused for a while after many wrong passwords from "
-                     "several places. " + CODE_HINT)
+LOCKED_EVERYWHERE = ("Too many failed login attempts for this address from several places, so password sign-in "
+                     "for it is paused for a while. " + CODE_HINT)
 
 
 def email_max_length() -> int:

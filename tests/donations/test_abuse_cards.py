@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 
 from donations import abuse, services
 from donations.abuse import CheckoutBlocked
@@ -157,3 +158,26 @@ def test_a_decline_without_a_card_refuses_nobody(clock, campaign):
 
     assert allowed(**CRACKER)
     assert abuse.attack_state().declines_in_window == 5
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "waits for the providers to name the card: PaymentFailed.card_fingerprint (Stripe: last_payment_error."
+    "payment_method.card.fingerprint; the sandbox: one per checkout session) and donations/handlers.py passing it "
+    "and the checkout reference to abuse.record_decline; remove this mark when they land"))
+@pytest.mark.django_db(transaction=True)
+def test_a_card_declined_again_and_again_on_the_sandbox_page_refuses_its_donor(clock, campaign):
+    abuse.guard_checkout_start(challenge_solution=None, **CRACKER)
+    _, redirect = services.start_donation_checkout(
+        request=services.DonationRequest(campaign=campaign, email=CRACKER["email"], currency="GEL", gift_minor=500,
+                                         interval="once"),
+        success_url="http://testserver/thanks/{reference}/", cancel_url="http://testserver/give/",
+    )
+    for _ in range(3):  # the same card tried again on the provider's page
+        assert Client().post(redirect.url, {"choice": "decline"}).status_code == 402
+
+    try:
+        abuse.guard_checkout_start(challenge_solution=None, **CRACKER)
+    except CheckoutBlocked as refused:
+        assert "was declined too many times" in refused.message
+    else:
+        raise AssertionError("the donor whose card was declined three times could start another checkout")

@@ -285,8 +285,9 @@ def test_too_many_wrong_passwords_lock_the_address_on_that_connection_and_point_
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Too many wrong passwords for this address from your connection." in html
-    assert "Send me a sign-in code" in html and 'href="/accounts/login/code/' in html
+    assert "Too many failed login attempts for this address from your connection." in html
+    assert "To get in now, use “Send me a sign-in code” on the sign-in page: we email you a code." in html
+    assert 'href="/accounts/login/code/' in html
     assert signed_in_user(reader).is_anonymous  # even the right password waits out the lock
 
 
@@ -323,7 +324,7 @@ def test_a_guess_spread_over_many_connections_is_still_bounded_and_the_owner_sig
     fresh = from_address("192.0.2.200")
     page = sign_in(fresh, password=PASSWORD).content.decode()
 
-    assert "Password sign-in for this address is paused" in page and "Send me a sign-in code" in page
+    assert "from several places, so password sign-in for it is paused" in page and "use “Send me a sign-in code”" in page
     assert signed_in_user(fresh).is_anonymous
     assert "not correct" in sign_in(from_address("192.0.2.201"), email="someone@example.org").content.decode()
     fresh.post("/accounts/login/code/", {"email": "reader@example.org"})
