@@ -19,6 +19,11 @@ class WebhookEvent(models.Model):
         IGNORED = "ignored", "Ignored (a type we do not handle)"
         NOT_OURS = "not_ours", "Not ours (another product on the same account)"
         FAILED = "failed", "Failed (will be retried)"
+        # A refund or dispute naming a payment we do not hold yet (its payment's event is late or lost): checked
+        # again with growing pauses, and at once when the payment arrives, for outlet.payments.waiting.wait_for_payment().
+        WAITING = "waiting", "Waiting for its payment (checked again)"
+        # ...whose payment never came, though something in it is ours: never applied; staff should look.
+        UNMATCHED = "unmatched", "Its payment never arrived (needs staff)"
 
     class Via(models.TextChoices):
         WEBHOOK = "webhook", "Webhook"
@@ -38,6 +43,10 @@ class WebhookEvent(models.Model):
     requeued_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The payment ids a waiting refund or dispute names, with the provider's other ids for them, space-separated
+    # with a space at each end (so one id never matches inside another), and when it is next checked.
+    waiting_for = models.CharField(max_length=1000, blank=True)
+    retry_at = models.DateTimeField("next check", null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_unique_per_provider")]

@@ -16,10 +16,17 @@ from django.utils import timezone
 
 from outlet.batches import in_batches
 from outlet.money import format_money
-from outlet.payments import registry
+from outlet.payments import registry, waiting
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 from outlet.payments.providers import get_provider
-from outlet.payments.providers.base import PaymentDisputed, PaymentRefunded, PaymentSucceeded, ProviderError, ProviderEvent
+from outlet.payments.providers.base import (
+    DomainEvent,
+    PaymentDisputed,
+    PaymentRefunded,
+    PaymentSucceeded,
+    ProviderError,
+    ProviderEvent,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +36,8 @@ PROVIDER_EVENT_RETENTION = timedelta(days=30)
 # because ingestion is idempotent.
 RECONCILIATION_OVERLAP = timedelta(minutes=10)
 MAX_PROCESSING_ATTEMPTS = 10
+# Statuses a worker may still process: new, failed (retried), or waiting for the payment it names.
+PROCESSABLE = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED, WebhookEvent.Status.WAITING)
 # While one event is processed, every product's handler may ask which payment a refund names: the provider is
 # asked for the payment's other ids once per event, not once per handler.
 _related_refs_asked: ContextVar[dict | None] = ContextVar("related_refs_asked", default=None)
@@ -62,33 +71,29 @@ def _enqueue(webhook_event_pk: int) -> None:
 
 
 def process_webhook_event(*, webhook_event_pk: int) -> str:
-    """Translate and dispatch one stored event, exactly once. Returns the final status."""
+    """Translate and dispatch one stored event, exactly once. Returns the final status.
+
+    What processing needs from the provider is asked first, with no lock held: a slow provider then holds one
+    worker, never the event's row and an open transaction. The work itself runs under the row lock, re-checking the
+    status, so two workers given the same event apply it once."""
     asked = _related_refs_asked.set({})
     try:
+        found = WebhookEvent.objects.filter(pk=webhook_event_pk).first()
+        if found is None:
+            return "missing"
+        if found.status not in PROCESSABLE:
+            return found.status
+        domain_events = get_provider(found.provider).translate(ProviderEvent(
+            id=found.event_id, type=found.type, created=found.created_at_provider, payload=found.payload, livemode=found.livemode,
+        ))
+        _ask_provider_first(found, domain_events)
         with transaction.atomic():
-            stored = WebhookEvent.objects.select_for_update().get(pk=webhook_event_pk)
-            if stored.status not in (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED):
+            stored = WebhookEvent.objects.select_for_update().defer("payload").filter(pk=webhook_event_pk).first()
+            if stored is None:
+                return "missing"
+            if stored.status not in PROCESSABLE:
                 return stored.status
-            provider = get_provider(stored.provider)
-            domain_events = provider.translate(ProviderEvent(
-                id=stored.event_id, type=stored.type, created=stored.created_at_provider,
-                payload=stored.payload, livemode=stored.livemode,
-            ))
-            if not domain_events:
-                status = WebhookEvent.Status.IGNORED
-            else:
-                ours = False
-                for domain_event in domain_events:
-                    ours = registry.dispatch(domain_event, webhook_event=stored) or ours
-                status = WebhookEvent.Status.PROCESSED if ours else WebhookEvent.Status.NOT_OURS
-            stored.status = status
-            stored.processed_at = timezone.now()
-            stored.attempts += 1
-            stored.last_error = ""
-            stored.save(update_fields=["status", "processed_at", "attempts", "last_error"])
-            return status
-    except WebhookEvent.DoesNotExist:
-        return "missing"
+            return _apply(stored, domain_events)
     except Exception as exc:
         logger.exception("processing webhook event %s failed", webhook_event_pk)
         WebhookEvent.objects.filter(pk=webhook_event_pk).update(
@@ -97,6 +102,72 @@ def process_webhook_event(*, webhook_event_pk: int) -> str:
         raise
     finally:
         _related_refs_asked.reset(asked)
+
+
+def _ask_provider_first(stored: WebhookEvent, domain_events: list[DomainEvent]) -> None:
+    """Fill find_payment's per-event answers before the row is locked: the provider's other ids for each refund or
+    dispute whose payment our ids do not find. An event that already waited asked on its first check; the ids it
+    got then are kept on it and are not asked for again on every check."""
+    answers = _related_refs_asked.get()
+    if answers is None:
+        return
+    asked_before = waiting.decode(stored.waiting_for)
+    for domain_event in domain_events:
+        refs = waiting.payment_refs(domain_event)
+        key = (stored.provider, refs)
+        if not any(refs) or key in answers or _payment_by_refs(stored.provider, refs) is not None:
+            continue
+        if asked_before:
+            answers[key] = tuple(ref for ref in asked_before if ref not in refs)
+        else:
+            answers[key] = get_provider(stored.provider).related_payment_refs(refs=refs)
+
+
+def _apply(stored: WebhookEvent, domain_events: list[DomainEvent]) -> str:
+    """Dispatch under the row lock and record the outcome: processed, ignored, not ours, or waiting for the payment
+    a refund or dispute names. A payment recorded here wakes the refunds and disputes waiting for it."""
+    now = timezone.now()
+    if not domain_events:
+        status = WebhookEvent.Status.IGNORED
+    else:
+        ours = False
+        for domain_event in domain_events:
+            ours = registry.dispatch(domain_event, webhook_event=stored) or ours
+        if not ours and (missing := _unmatched_refs(stored.provider, domain_events)):
+            status = waiting.settle_unmatched(stored, domain_events=domain_events, refs=missing, now=now)
+            if status == WebhookEvent.Status.WAITING:
+                # Its payment may be committed by another worker after this check and before this commit, too late
+                # to wake it: look once more when this commits (the payment's own wake runs after its commit).
+                transaction.on_commit(lambda: _check_again_if_recorded(stored.pk, stored.provider, missing))
+            return status
+        status = WebhookEvent.Status.PROCESSED if ours else WebhookEvent.Status.NOT_OURS
+    stored.status = status
+    stored.processed_at = now
+    stored.attempts += 1
+    stored.last_error = ""
+    stored.retry_at = None
+    stored.save(update_fields=["status", "processed_at", "attempts", "last_error", "retry_at"])
+    if status == WebhookEvent.Status.PROCESSED and (recorded := waiting.recorded_refs(domain_events)):
+        # After commit, so a refund settling as waiting at this moment is either seen here or sees the payment.
+        transaction.on_commit(lambda: waiting.wake_events_waiting_for(provider_id=stored.provider, refs=recorded, enqueue=_enqueue))
+    return status
+
+
+def _check_again_if_recorded(webhook_event_pk: int, provider_id: str, refs: tuple[str, ...]) -> None:
+    if _payment_by_refs(provider_id, refs) is not None:
+        waiting.wake(webhook_event_pks=[webhook_event_pk], enqueue=_enqueue)
+
+
+def _unmatched_refs(provider_id: str, domain_events: list[DomainEvent]) -> tuple[str, ...]:
+    """The ids (ours and the provider's other ones) of payments that refunds or disputes here name and we do not hold."""
+    answers = _related_refs_asked.get() or {}
+    missing: list[str] = []
+    for domain_event in domain_events:
+        refs = waiting.payment_refs(domain_event)
+        named = (*refs, *answers.get((provider_id, refs), ()))
+        if any(refs) and _payment_by_refs(provider_id, named) is None:
+            missing += named
+    return tuple(dict.fromkeys(ref for ref in missing if ref))
 
 
 def requeue_stuck_events(*, now: datetime | None = None) -> int:
@@ -111,9 +182,29 @@ def requeue_stuck_events(*, now: datetime | None = None) -> int:
         .values_list("pk", flat=True)[:1000]
     )
     WebhookEvent.objects.filter(pk__in=stuck).update(requeued_at=now)
+    # Refunds and disputes waiting for their payment are checked when their own time comes, however old they are,
+    # and not when it has not: never given up by the bound on failures, never re-run in a loop.
+    stuck += waiting.due_for_a_check(now=now, lease=timedelta(minutes=settings.WEBHOOK_REQUEUE_AFTER_MINUTES))
     for pk in stuck:
         _enqueue(pk)
     return len(stuck)
+
+
+def events_needing_staff() -> dict[str, int]:
+    """What the pipeline gave up on, for the health check and the admin: refunds and disputes of ours whose payment
+    never arrived, and events that failed every attempt. Both stay until staff or a late payment settle them."""
+    return {
+        "unmatched": WebhookEvent.objects.filter(status=WebhookEvent.Status.UNMATCHED).count(),
+        "failed": WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED, attempts__gte=MAX_PROCESSING_ATTEMPTS).count(),
+    }
+
+
+def set_aside_unmatched(*, webhook_event_pks: list[int], staff_user_id: int, note: str = "") -> int:
+    """Staff settled refunds or disputes whose payment never arrived (by hand, with the provider): they stop being
+    flagged. Still woken if the payment is ever recorded, so the money is never left half applied."""
+    reason = f"Set aside by staff user {staff_user_id}" + (f": {note.strip()}" if note.strip() else ".")
+    return WebhookEvent.objects.filter(pk__in=webhook_event_pks, status=WebhookEvent.Status.UNMATCHED).update(
+        status=WebhookEvent.Status.NOT_OURS, last_error=reason[:2000])
 
 
 def reconcile_provider_events(*, provider_id: str | None = None, now: datetime | None = None) -> int:

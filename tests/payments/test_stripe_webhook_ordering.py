@@ -244,3 +244,31 @@ def test_the_permutations_really_differ():
     orders = {tuple(e for e in _ordered(list("abcde"), seed)) for seed in PERMUTATION_SEEDS}
     assert len(orders) == len(PERMUTATION_SEEDS), "each seed should try a different delivery order"
     assert Counter(len(o) for o in orders) == {5: len(PERMUTATION_SEEDS)}
+
+
+# --- A refund anywhere in the sequence -----------------------------------------------------------------------
+
+
+def _join_and_refund_sequence(user, t0) -> list[dict]:
+    """The join, then part of the first charge refunded: the refund may arrive before the invoice it refunds."""
+    return [*_join_sequence(user, t0),
+            event("charge.refunded", subscription_charge(amount_refunded=500), event_id="evt_5_refund", created=t0 + 600)]
+
+
+@pytest.mark.parametrize("seed", PERMUTATION_SEEDS, ids=lambda seed: f"order-{seed or 'stripe'}")
+def test_a_refund_delivered_anywhere_in_the_sequence_ends_in_the_same_state(seed, user, priced_tiers, stripe_http, t0, mailoutbox):
+    membership_checkout(user, priced_tiers)
+    invoice_payments_answer(stripe_http)  # asked once: on the refund's first check, early or not
+
+    for evt in _ordered(_join_and_refund_sequence(user, t0), seed):
+        deliver(evt)
+
+    end = snapshot(user, mailoutbox)
+    del end["outbox"]
+    expected = _expected(user, t0, "active")
+    expected["payments"] = [("in_test_1", "membership", user.pk, 1500, "GEL", "partially_refunded", 500)]
+    expected["emails"] = sorted([*expected["emails"], ("receipt_corrected", user.email)])
+    assert end == expected
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
+    assert kinds(user)["refunded"] == 1
+    assert len(stripe_http.requests) == 1
