@@ -27,6 +27,7 @@ from outlet.payments.providers.base import (
     ProviderError,
     ProviderEvent,
 )
+from outlet.payments.storable import UnstorableEvent, storable
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ _related_refs_asked: ContextVar[dict | None] = ContextVar("related_refs_asked", 
 
 
 def ingest_event(*, provider_id: str, event: ProviderEvent, via: str = WebhookEvent.Via.WEBHOOK) -> tuple[WebhookEvent, bool]:
-    """Store an event once and queue its processing after commit. A duplicate delivery changes nothing."""
+    """Store an event once and queue its processing after commit. A duplicate delivery changes nothing. Raises
+    UnstorableEvent (answered 400) for one no database column could hold: nothing of it is stored."""
+    event = storable(event)
     # A provider retrying a delivery is common: answer it from the unique index without loading the payload.
     existing = WebhookEvent.objects.filter(provider=provider_id, event_id=event.id).only("pk", "event_id", "status").first()
     if existing is not None:
@@ -216,7 +219,11 @@ def reconcile_provider_events(*, provider_id: str | None = None, now: datetime |
     newest = cursor.synced_until if cursor else None
     ingested = 0
     for event in provider.events_since(created_after=since):
-        _, created = ingest_event(provider_id=provider.id, event=event, via=WebhookEvent.Via.RECONCILIATION)
+        try:
+            _, created = ingest_event(provider_id=provider.id, event=event, via=WebhookEvent.Via.RECONCILIATION)
+        except UnstorableEvent as exc:  # refused at the webhook too; one such event must not stop the others
+            logger.warning("reconciliation skipped %s event %s: %s", provider.id, event.id[:80], exc)
+            created = False
         ingested += int(created)
         newest = max(newest, event.created) if newest else event.created
     if newest is not None:

@@ -350,7 +350,9 @@ class StripeProvider(PaymentProvider):
                 payload=payload,
                 livemode=bool(payload.get("livemode", False)),
             )
-        except (stripe.SignatureVerificationError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # OverflowError and OSError: a `created` no calendar holds; RecursionError: nesting that exhausts the parser.
+        except (stripe.SignatureVerificationError, ValueError, TypeError, KeyError, AttributeError, OverflowError, OSError,
+                RecursionError) as exc:
             raise InvalidSignature(str(exc)) from exc
         return event
 
