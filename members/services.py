@@ -318,7 +318,7 @@ def change_membership_plan(*, user, tier: Tier, interval: str, requested_by=None
         )
     except ProviderError as exc:
         raise MembershipError(str(exc)) from exc
-    return _remember_change(membership, kind=MembershipChange.Kind.PLAN, tier=tier, interval=interval,
+    return remember_change(membership, kind=MembershipChange.Kind.PLAN, tier=tier, interval=interval,
                             requested_by=requested_by or user)
 
 
@@ -335,10 +335,10 @@ def set_membership_renewal(*, user, renew: bool, requested_by=None) -> Membershi
     except ProviderError as exc:
         raise MembershipError(str(exc)) from exc
     kind = MembershipChange.Kind.RESUME if renew else MembershipChange.Kind.CANCEL
-    return _remember_change(membership, kind=kind, requested_by=requested_by or user)
+    return remember_change(membership, kind=kind, requested_by=requested_by or user)
 
 
-def _remember_change(membership: Membership, *, kind: str, requested_by, tier: Tier | None = None,
+def remember_change(membership: Membership, *, kind: str, requested_by, tier: Tier | None = None,
                      interval: str = "") -> MembershipChange:
     """Kept until the provider's event confirms it (members.lifecycle), unless that event has already come: with a
     fast provider the event can be processed before the request that caused it returns."""

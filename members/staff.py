@@ -7,16 +7,18 @@ the staff member when it does not, and leaves a MemberEvent naming the staff use
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
-from members.models import MemberEvent, Membership
-from members.services import MembershipError, record_member_event
+from members.models import MemberEvent, Membership, MembershipChange
+from members.services import MembershipError, record_member_event, remember_change
 from outlet.local_time import date_text
 from outlet.money import format_money
 from outlet.payments import services as payments
 from outlet.payments.models import Payment
 from outlet.payments.providers import get_provider
-from outlet.payments.providers.base import ProviderError
+from outlet.payments.providers.base import ProviderError, ProviderUnavailable
 
 # Requests staff sent to the provider. Not CANCEL_REQUESTED/REFUNDED etc.: the provider's event records those when
 # it comes back, and counting them twice would be wrong.
@@ -68,14 +70,19 @@ def cancel_membership_now(*, membership_id: int, staff_user) -> Membership:
     membership = _live_subscription(_membership(membership_id))
     # One key per subscription: a double click, or a retry after a timeout, cancels once.
     key = f"membership-{membership.pk}-staff-cancel-now-{membership.provider_subscription_id}"
-    with transaction.atomic():  # the provider's event (sandbox: emitted at once) is processed after our record
-        try:
-            get_provider(membership.provider).cancel_subscription_now(subscription_id=membership.provider_subscription_id, idempotency_key=key)
-        except ProviderError as exc:
-            raise MembershipError(f"The payment provider refused: {exc}") from exc
-        record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False,
-                            summary="Staff asked the payment provider to cancel the subscription now")
+    asked_at = timezone.now()  # the timeline puts the request before the provider's answer, however fast it came
+    try:  # no transaction is held open while the provider answers (it may take seconds)
+        get_provider(membership.provider).cancel_subscription_now(subscription_id=membership.provider_subscription_id, idempotency_key=key)
+    except ProviderError as exc:
+        raise MembershipError(_provider_problem(exc)) from exc
+    record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False,
+                        summary="Staff asked the payment provider to cancel the subscription now", at=asked_at)
     return membership
+
+
+def _provider_problem(exc: ProviderError) -> str:
+    """A provider that did not answer says so itself; one that answered no is quoted."""
+    return str(exc) if isinstance(exc, ProviderUnavailable) else f"The payment provider refused: {exc}"
 
 
 def set_renewal_by_staff(*, membership_id: int, renew: bool, staff_user) -> Membership:
@@ -88,14 +95,17 @@ def set_renewal_by_staff(*, membership_id: int, renew: bool, staff_user) -> Memb
     # The key changes with the membership's state, so cancel, resume, cancel again are three requests, while a
     # double click before the provider answers is one.
     key = f"membership-{membership.pk}-staff-renew-{int(renew)}-{int(membership.updated_at.timestamp())}"
-    with transaction.atomic():
-        try:
-            get_provider(membership.provider).set_cancel_at_period_end(
-                subscription_id=membership.provider_subscription_id, cancel=not renew, idempotency_key=key)
-        except ProviderError as exc:
-            raise MembershipError(f"The payment provider refused: {exc}") from exc
-        summary = "Staff asked the payment provider to resume renewal" if renew else "Staff asked the payment provider to end the membership at the period end"
-        record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False, summary=summary)
+    asked_at = timezone.now()
+    try:
+        get_provider(membership.provider).set_cancel_at_period_end(
+            subscription_id=membership.provider_subscription_id, cancel=not renew, idempotency_key=key)
+    except ProviderError as exc:
+        raise MembershipError(_provider_problem(exc)) from exc
+    summary = "Staff asked the payment provider to resume renewal" if renew else "Staff asked the payment provider to end the membership at the period end"
+    record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False,
+                        summary=summary, at=asked_at)
+    # The member's account page says "pending" until the provider's event confirms it, as for their own request.
+    remember_change(membership, kind=MembershipChange.Kind.RESUME if renew else MembershipChange.Kind.CANCEL, requested_by=staff_user)
     return membership
 
 
@@ -126,15 +136,18 @@ def refund_membership_payment(*, membership_id: int, payment_id: int, staff_user
     if refusal:
         raise MembershipError(refusal)
     amount = format_money(payment.amount_minor - payment.amount_refunded_minor, payment.currency)
+    asked_at = timezone.now()
+    try:  # outside any transaction: a slow provider must not hold one open
+        refund_id = payments.request_refund(payment_id=payment.pk, staff_user_id=staff_user.pk)
+    except payments.RefundRefused as exc:
+        raise MembershipError(str(exc)) from exc
     with transaction.atomic():
-        try:
-            refund_id = payments.request_refund(payment_id=payment.pk, staff_user_id=staff_user.pk)
-        except payments.RefundRefused as exc:
-            raise MembershipError(str(exc)) from exc
         # The same refund asked twice is recorded once.
+        get_user_model().objects.select_for_update().filter(pk=membership.user_id).first()
         if not MemberEvent.objects.filter(user_id=membership.user_id, kind=STAFF_ACTION, summary__endswith=f"(refund {refund_id})").exists():
             record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False,
-                                summary=f"Staff asked the payment provider to refund {amount} of the payment of {date_text(payment.paid_at, 'd F Y')} (refund {refund_id})")
+                                summary=f"Staff asked the payment provider to refund {amount} of the payment of {date_text(payment.paid_at, 'd F Y')} (refund {refund_id})",
+                                at=asked_at)
     return refund_id
 
 

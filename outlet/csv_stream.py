@@ -47,9 +47,9 @@ def rows_by_pk(queryset: QuerySet, *, batch_size: int = 2000) -> Iterator:
 
 
 def too_big_to_export(queryset: QuerySet) -> str | None:
-    """Why this download would not finish (None: it will). A web worker is stopped after the Procfile's timeout
-    (300 s), which would leave staff with half a file; at about 45 s per million gifts through gunicorn, the limit
-    (CSV_EXPORT_MAX_ROWS) keeps a download well inside it. Counts at most limit + 1 rows, never the whole table."""
+    """Why this download would be unreasonable (None: it is fine). At about 45 s per million gifts through gunicorn, a
+    list past CSV_EXPORT_MAX_ROWS would hold a web thread for minutes and a browser tab for longer; staff narrow the
+    filters instead. Counts at most limit + 1 rows, never the whole table."""
     limit = settings.CSV_EXPORT_MAX_ROWS
     if queryset.order_by()[: limit + 1].count() <= limit:
         return None

@@ -386,6 +386,9 @@ if PAYMENT_PROVIDER == "stripe" and IS_PRODUCTION and not (STRIPE_SECRET_KEY and
 # Its own key, derived from SECRET_KEY unless set: a key used for one purpose only (signing sandbox events).
 SANDBOX_WEBHOOK_SECRET = env_secret("SANDBOX_WEBHOOK_SECRET") or hmac.new(
     SECRET_KEY.encode(), b"outlet.payments.sandbox.webhook-signing", hashlib.sha256).hexdigest()
+# Local only: the sandbox plays a payment provider that has stopped answering (each call a person waits on pauses
+# this long, then fails as the Stripe adapter does when Stripe is silent): SANDBOX_SILENT_SECONDS=8 make run
+SANDBOX_SILENT_SECONDS = env.float("SANDBOX_SILENT_SECONDS", default=0.0)
 # What the card statement shows (Stripe: 5-22 characters).
 PAYMENT_STATEMENT_DESCRIPTOR = os.environ.get("PAYMENT_STATEMENT_DESCRIPTOR", "CAUCASUS LEDGER")
 # An event not processed this many minutes after it arrived is queued again by the sweep task.

@@ -309,3 +309,13 @@ def test_an_unknown_action_or_member_is_not_found(paying_member, manager):
     _, client = manager
     assert client.get(action_url(paying_member, "delete-everything")).status_code == 404
     assert client.get(f"/admin/members/membership/{paying_member.pk + 1000}/do/cancel-now/").status_code == 404
+
+
+def test_a_staff_cancel_at_period_end_is_on_the_members_page_as_a_change_of_theirs(paying_member, manager):
+    """The same pending-then-confirmed record as when the member asks, naming who asked."""
+    from members.models import MembershipChange
+
+    staff, client = manager
+    client.post(action_url(paying_member, "cancel-at-period-end"))
+    change = MembershipChange.objects.get(membership=paying_member)
+    assert (change.kind, change.requested_by, change.confirmed_at is not None) == ("cancel", staff, True)
