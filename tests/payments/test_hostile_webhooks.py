@@ -60,6 +60,16 @@ def test_a_created_time_no_calendar_holds_is_refused(user, t0, created):
     assert nothing_stored()
 
 
+@pytest.mark.xfail(strict=True, raises=(OverflowError, OSError), reason=(
+    "the sandbox's parse_webhook (outlet/payments/providers/sandbox.py, not this change's file) lets OverflowError "
+    "and OSError from its created time escape; remove this mark when it turns them into InvalidSignature"))
+@pytest.mark.parametrize("created", ["1e20", "1e18"])
+def test_the_sandbox_refuses_a_created_time_no_calendar_holds(user, created):
+    body = b'{"id": "sbx_evt_when", "type": "payment.succeeded", "created": ' + created.encode() + b', "data": {"object": {}}}'
+    assert post_sandbox(body).status_code == 400
+    assert nothing_stored()
+
+
 @pytest.mark.parametrize("post", [post_stripe, post_sandbox], ids=["stripe", "sandbox"])
 @pytest.mark.parametrize("field, length", [("id", 256), ("type", 101), ("id", 5000)])
 def test_an_id_or_type_longer_than_we_store_is_refused(user, t0, post, field, length):
