@@ -30,6 +30,12 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
     return _private(response)
 
 
+def _could_be_a_receipt_number(number: str) -> bool:
+    """Anything typed into the address can reach here: a NUL byte is refused by PostgreSQL (a 500), and a number
+    longer than the column can never match."""
+    return "\x00" not in number and len(number) <= Receipt._meta.get_field("number").max_length
+
+
 @login_required
 @require_GET
 def receipt_list(request):
@@ -45,6 +51,8 @@ def receipt_list(request):
 @login_required
 @require_GET
 def receipt_pdf(request, number: str):
+    if not _could_be_a_receipt_number(number):
+        raise Http404("No such receipt on your account.")
     receipt = (Receipt.objects.select_related("payment", "replaces").filter(number=number, payment__user=request.user)
                .order_by("-issued_at").first())
     if receipt is None:
@@ -55,6 +63,8 @@ def receipt_pdf(request, number: str):
 @login_required
 @require_GET
 def statement_pdf(request, year: int):
+    if not statements.is_statement_year(year):
+        raise Http404("No statement for that year.")
     statement = statements.build_statement(year=year, email=request.user.email, user_id=request.user.pk)
     if statement is None:
         raise Http404("No gifts that year.")

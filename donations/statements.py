@@ -19,6 +19,7 @@ from django.utils import timezone
 from donations.models import Donation, Receipt
 from donations.services import donor_key
 from outlet import emails
+from outlet.local_time import newsroom_today
 from outlet.models import SentEmail
 from outlet.money import format_money
 
@@ -53,12 +54,25 @@ class Statement:
     totals: list[CurrencyTotal]
 
 
+FIRST_STATEMENT_YEAR = 1970  # before any gift this site could hold
+
+
+def is_statement_year(year: int) -> bool:
+    """A year a statement can cover: from the first possible gift to this year. A year from a URL may be 0, 10000
+    or 10**20, which datetime cannot hold (and no gift has)."""
+    return FIRST_STATEMENT_YEAR <= year <= newsroom_today().year
+
+
 def year_bounds(year: int) -> tuple[datetime, datetime]:
+    if not is_statement_year(year):
+        raise ValueError(f"No statement can cover the year {year}")
     tz = timezone.get_current_timezone()
     return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
 
 
 def _gifts(year: int):
+    if not is_statement_year(year):
+        return Donation.objects.none()
     start, end = year_bounds(year)
     return (Donation.objects.filter(donated_at__gte=start, donated_at__lt=end, anonymised_at=None)
             .exclude(email="").exclude(status=Donation.Status.REFUNDED))

@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_page
-from django.views.static import serve
 
 from outlet import feeds, health, staff_enrolment_views, views
+from outlet.media_views import serve_media
 from outlet.sitemaps import SITEMAPS
 
 publishing = (
@@ -45,7 +45,7 @@ urlpatterns = [
     path("sitemap.xml", cache_page(600)(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
 ]
 if settings.SERVE_MEDIA:
-    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve_media))
 
 handler404 = "outlet.views.page_not_found"
 handler500 = "outlet.views.server_error"
