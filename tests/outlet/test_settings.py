@@ -128,3 +128,18 @@ def test_the_embedded_default_cache_is_one_every_process_shares_and_redis_replac
     production = _cache_settings(OUTLET_VAR_DIR=str(tmp_path), REDIS_URL="redis://cache.internal:6379/0")
     assert production["BACKEND"] == "outlet.redis_cache.ReusedClientRedisCache"
     assert production["LOCATION"] == "redis://cache.internal:6379/0"
+
+
+def test_production_sends_a_strict_content_security_policy_that_lets_forms_reach_stripe():
+    script = ("from django.test import RequestFactory; from django.http import HttpResponse; "
+              "from outlet.security_headers import ContentSecurityPolicyMiddleware, PermissionsPolicyMiddleware; "
+              "response = ContentSecurityPolicyMiddleware(lambda r: HttpResponse())(RequestFactory().get('/')); "
+              "print(response['Content-Security-Policy']); "
+              "print(PermissionsPolicyMiddleware(lambda r: HttpResponse())(RequestFactory().get('/'))['Permissions-Policy'])")
+    result = run_manage("shell", "--verbosity", "0", "-c", script, env_overrides=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    policy, permissions = result.stdout.strip().splitlines()
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "form-action 'self' https://checkout.stripe.com https://billing.stripe.com" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "camera=()" in permissions and "payment=()" in permissions
