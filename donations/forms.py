@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import get_currency_precision
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 
 from donations import services
 from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout
@@ -88,7 +89,11 @@ class DonationForm(forms.Form):
                                  initial=DonationCheckout.Interval.ONCE)
     cover_fee = forms.BooleanField(label="Cover the processing fee", required=False)
     name = forms.CharField(label="Your name", max_length=150, required=False)
-    email = forms.EmailField(label="Email", max_length=254, help_text="For your receipt. Never shown to anyone.")
+    # No maxlength in the page (a browser would silently cut a pasted address); the form refuses it with a message.
+    email = forms.EmailField(label="Email", help_text="For your receipt. Never shown to anyone.",
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}), validators=[MaxLengthValidator(
+                                 254, message="That email address is too long: we can keep addresses of up to "
+                                              "%(limit_value)d characters, and this one has %(show_value)d. Please use a shorter address.")])
     display_name = forms.CharField(label="Name on the donor wall", max_length=80, required=False,
                                    help_text="Leave empty to use your name.")
     show_on_wall = forms.BooleanField(label="Show my gift on the donor wall", required=False, initial=False)

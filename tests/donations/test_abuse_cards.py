@@ -160,10 +160,6 @@ def test_a_decline_without_a_card_refuses_nobody(clock, campaign):
     assert abuse.attack_state().declines_in_window == 5
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "waits for the providers to name the card: PaymentFailed.card_fingerprint (Stripe: last_payment_error."
-    "payment_method.card.fingerprint; the sandbox: one per checkout session) and donations/handlers.py passing it "
-    "and the checkout reference to abuse.record_decline; remove this mark when they land"))
 @pytest.mark.django_db(transaction=True)
 def test_a_card_declined_again_and_again_on_the_sandbox_page_refuses_its_donor(clock, campaign):
     abuse.guard_checkout_start(challenge_solution=None, **CRACKER)

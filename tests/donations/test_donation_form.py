@@ -189,3 +189,17 @@ def test_a_provider_refusal_is_a_form_error_not_a_server_error(campaign, monkeyp
     monkeypatch.setattr(SandboxProvider, "start_checkout", refuse)
     response = Client().post(GIVE, gift())
     assert response.status_code == 400 and "not answering" in response.content.decode()
+
+
+def test_an_over_long_email_is_refused_with_a_message_and_never_cut_by_the_page(campaign):
+    from django.test import Client
+
+    page = Client().get(f"/fundraisers/{campaign.slug}/").content.decode()
+    at = page.index('name="email"')
+    email_input = page[page.rindex("<input", 0, at): page.index(">", at)]
+    assert "maxlength" not in email_input, "a browser would silently shorten a pasted address"
+    long_address = "a" * 250 + "@example.org"
+    response = Client().post(f"/fundraisers/{campaign.slug}/give/", {
+        "currency": "GEL", "amount": "5000", "interval": "once", "email": long_address, "name": "Guest", "split": "default"})
+    assert response.status_code == 400
+    assert "That email address is too long" in response.content.decode()

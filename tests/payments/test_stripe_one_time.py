@@ -225,3 +225,16 @@ def test_the_payment_intent_fields_the_adapter_reads_are_declared_by_the_install
         declared |= set(getattr(klass, "__annotations__", {}))
     read = {"id", "amount", "currency", "customer", "metadata", "latest_charge"}
     assert read <= declared and read <= set(so.stripe_object("payment_intent"))
+
+
+def test_a_declined_intent_names_the_card_by_its_fingerprint(stripe_http):
+    """Stripe puts the whole PaymentMethod in last_payment_error; its card fingerprint feeds the card-testing shield."""
+    intent = declined_intent(intent_id="pi_11")
+    intent["last_payment_error"]["payment_method"] = so.stripe_object("payment_method")
+    fingerprint = intent["last_payment_error"]["payment_method"]["card"]["fingerprint"]
+
+    (failed,) = translate("payment_intent.payment_failed", intent, created=1_767_225_700)
+
+    assert fingerprint and failed.card_fingerprint == fingerprint
+    (no_card,) = translate("payment_intent.payment_failed", declined_intent(intent_id="pi_12"), created=1_767_225_700)
+    assert no_card.card_fingerprint is None

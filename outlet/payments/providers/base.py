@@ -170,6 +170,8 @@ class PaymentFailed(DomainEvent):
     currency: str = ""
     attempt: int = 1
     next_attempt_at: datetime | None = None
+    # The declined card, as the provider names it (Stripe's card fingerprint): the card-testing shield counts per card.
+    card_fingerprint: str | None = None
 
 
 @dataclass(frozen=True)

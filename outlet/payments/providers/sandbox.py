@@ -239,6 +239,8 @@ class SandboxProvider(PaymentProvider):
             "amount": data["amount"], "currency": data["currency"], "attempt": 1,
             "metadata": {} if data["recurring"] else dict(data["metadata"]),
             "decline_code": "generic_decline", "next_attempt_at": None,
+            # One card per checkout page: a local demo's declines never make every donor share one card.
+            "card_fingerprint": f"sbx_fp_{session_id}",
         }
         self.emit("payment.failed", failure)
         return failure
@@ -374,7 +376,7 @@ class SandboxProvider(PaymentProvider):
             # A renewal that failed names its subscription; a card declined at checkout names none.
             return [PaymentFailed(**common, payment_ref=obj["id"], customer_id=obj.get("customer"), subscription_id=obj.get("subscription"),
                                   amount_minor=obj["amount"], currency=obj["currency"].upper(), attempt=obj.get("attempt") or 1,
-                                  next_attempt_at=_dt(obj.get("next_attempt_at")))]
+                                  next_attempt_at=_dt(obj.get("next_attempt_at")), card_fingerprint=obj.get("card_fingerprint"))]
         if event.type == "charge.refunded":
             return [PaymentRefunded(**common, payment_refs=(obj["id"],), amount_refunded_minor=obj["amount_refunded"],
                                     currency=obj["currency"].upper(), fully_refunded=obj["amount_refunded"] >= obj["amount"])]

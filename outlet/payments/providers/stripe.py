@@ -428,6 +428,9 @@ def _payment_intent_failed(event: ProviderEvent, intent: JSON) -> list[DomainEve
     """A one-time payment attempt was declined (each attempt on a Checkout page is one event for the session's
     intent). The intent carries our metadata through payment_intent_data, so the donations side can count
     declines; intents behind subscription invoices carry none and are reported by invoice.payment_failed."""
+    error: JSON = intent.get("last_payment_error") or {}
+    method = error.get("payment_method")  # the full PaymentMethod object in the event
+    card: JSON = (method.get("card") or {}) if isinstance(method, Mapping) else {}
     return [
         PaymentFailed(
             **_envelope(event, intent.get("metadata")),
@@ -436,6 +439,7 @@ def _payment_intent_failed(event: ProviderEvent, intent: JSON) -> list[DomainEve
             subscription_id=None,
             amount_minor=int(intent.get("amount") or 0),
             currency=_currency(intent.get("currency")),
+            card_fingerprint=str(card.get("fingerprint") or "") or None,
         )
     ]
 
