@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from outlet.payments import services
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import InvalidSignature
+from outlet.payments.storable import UnstorableEvent
 
 WEBHOOK_PROVIDERS = {"stripe", "sandbox"}
 
@@ -26,7 +27,10 @@ def webhook(request, provider_id: str):
     provider = get_provider(provider_id)
     try:
         event = provider.parse_webhook(body=request.body, headers=request.headers)
-    except InvalidSignature as exc:
-        return JsonResponse({"error": f"invalid signature: {exc}"}, status=400)
-    stored, created = services.ingest_event(provider_id=provider_id, event=event)
+    except InvalidSignature as exc:  # a bad signature, a stale timestamp or a body that is no event
+        return JsonResponse({"error": f"refused: {exc}"}, status=400)
+    try:
+        stored, created = services.ingest_event(provider_id=provider_id, event=event)
+    except UnstorableEvent as exc:  # verified, but no column could hold it: nothing stored, never retried usefully
+        return JsonResponse({"error": f"refused: {exc}"}, status=400)
     return JsonResponse({"received": True, "duplicate": not created, "id": stored.event_id})

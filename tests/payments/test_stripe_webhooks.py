@@ -24,7 +24,7 @@ from members import lifecycle as member_lifecycle
 from members import services as member_services
 from members.models import MemberEvent, Membership, MembershipCheckout
 from outlet.models import SentEmail
-from outlet.payments import services
+from outlet.payments import services, waiting
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 from tests.payments import stripe_objects as so
 from tests.payments.conftest import SECRET
@@ -384,7 +384,7 @@ def test_a_bad_signature_is_refused_with_400_and_nothing_is_stored(user, mangle)
 
     response = Client().post(so.WEBHOOK_PATH, body, content_type="application/json", **extra)
 
-    assert response.status_code == 400 and "invalid signature" in response.json()["error"]
+    assert response.status_code == 400 and response.json()["error"].startswith("refused: ")
     assert not WebhookEvent.objects.exists()
     assert not Membership.objects.exists() and not Payment.objects.exists()
 
@@ -444,6 +444,11 @@ def _foreign(kind: str, http) -> tuple[str, dict]:
 def test_an_object_that_is_not_ours_is_stored_as_not_ours_and_changes_nothing(user, stripe_http, t0, kind, mailoutbox):
     event_type, obj = _foreign(kind, stripe_http)
     deliver(event(event_type, obj, event_id="evt_foreign", created=t0))
+    if kind.startswith("charge."):
+        # A refund or dispute naming no payment we hold may be ours arriving early: it waits, then is given up.
+        assert stored("evt_foreign").status == "waiting"
+        with time_machine.travel(timezone.now() + waiting.wait_for_payment() + timedelta(minutes=1), tick=False):
+            services.requeue_stuck_events()
 
     assert stored("evt_foreign").status == "not_ours"
     assert not Membership.objects.exists() and not Payment.objects.exists()

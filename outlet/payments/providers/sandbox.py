@@ -340,7 +340,7 @@ class SandboxProvider(PaymentProvider):
         try:
             event = json.loads(body)
             return ProviderEvent(id=event["id"], type=event["type"], created=_dt(event["created"]), payload=event)  # type: ignore[arg-type]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError, OSError, RecursionError):
             raise InvalidSignature("body is not a sandbox event") from None
 
     def events_since(self, *, created_after: datetime | None) -> Iterator[ProviderEvent]:
