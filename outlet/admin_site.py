@@ -103,6 +103,15 @@ class OutletAdminSite(admin.AdminSite):
         own = [path("staff-enrolment/", self.admin_view(staff_enrolment_view(self)), name="staff_enrolment")]
         return own + super().get_urls()
 
+    def index(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """The home page tells whoever can act on it what the payment pipeline gave up on (also in /healthz)."""
+        extra_context = extra_context or {}
+        if request.user.has_perm("payments.view_webhookevent"):
+            from outlet.payments.services import events_needing_staff
+
+            extra_context["payment_events_needing_staff"] = events_needing_staff()
+        return super().index(request, extra_context)
+
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
         """Administrators find the enrolment page beside Users (it is a page, not a model)."""
         from outlet.admin_enrolment import app_list_entry, may_manage_enrolment

@@ -67,4 +67,20 @@ def healthz(request):
             report[name] = {"ok": False}
         report[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
     body = {"status": "fail" if failed else "ok", "failed": failed, "checks": report}
+    if not failed:
+        # Work the payment pipeline gave up on needs a person, not a restart: a warning, never a 503 (an account
+        # shared with another product would otherwise take the site out of the load balancer).
+        needing_staff = _payment_events_needing_staff()
+        if any(needing_staff.values()):
+            body |= {"status": "warn", "warnings": {"payment_events_needing_staff": needing_staff}}
     return JsonResponse(body, status=503 if failed else 200)
+
+
+def _payment_events_needing_staff() -> dict[str, int]:
+    from outlet.payments.services import events_needing_staff
+
+    try:
+        return events_needing_staff()
+    except Exception:  # noqa: BLE001 - the database answered a moment ago; a warning is not worth a failure
+        logger.warning("healthz: could not count payment events needing staff", exc_info=True)
+        return {}

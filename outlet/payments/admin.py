@@ -141,9 +141,10 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     # Newest first by id (the order they were received in): sorting by received_at had no index and took 0.6 s
     # over 300,000 events at the bench.
     ordering = ["-pk"]
-    actions = ["reprocess"]
+    actions = ["reprocess", "set_aside"]
     fields = ["provider", "event_id", "type", "owner_and_reason", "status_words", "via", "live", "created_at_provider_text",
-              "received_text", "processed_text", "requeued_text", "attempts", "error", "pretty_payload"]
+              "received_text", "processed_text", "requeued_text", "waiting_for_words", "next_check_text", "attempts", "error",
+              "pretty_payload"]
     readonly_fields = fields
 
     received = time_column("received_at", "Received")
@@ -151,6 +152,11 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     received_text = time_field("received_at", "Received")
     processed_text = time_field("processed_at", "Processed")
     requeued_text = time_field("requeued_at", "Queued again by the sweep")
+    next_check_text = time_field("retry_at", "Next check for its payment")
+
+    @admin.display(description="waiting for")
+    def waiting_for_words(self, obj: WebhookEvent) -> str:
+        return obj.waiting_for.replace(",", ", ") if obj.waiting_for else "—"
 
     def get_changelist(self, request, **kwargs):
         return EventChangeList
@@ -223,6 +229,32 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         for event in chosen:
             self.log_change(request, event, "Asked to process this event again.")
         self.message_user(request, f"Queued {count} event(s) for processing again. Events already applied change nothing.",
+                          messages.SUCCESS)
+        return None
+
+    @admin.action(description="Set aside: refunds or disputes settled by hand…", permissions=["reprocess"])
+    def set_aside(self, request, queryset):
+        """For a refund or dispute whose payment never arrived, once staff settled it with the provider by hand: it
+        stops being flagged (admin, /healthz). Confirmed first; only events flagged as unmatched are touched."""
+        chosen = list(queryset.defer("payload").filter(status=Status.UNMATCHED).order_by("received_at")[:REPROCESS_AT_ONCE])
+        if not chosen:
+            self.message_user(request, "None of the selected events is waiting for staff: nothing was set aside.", messages.WARNING)
+            return None
+        if request.POST.get("confirmed") != "yes":
+            owners = event_owners.owners_of(chosen)
+            for event in chosen:
+                event.found_owner = owners[event.pk]
+                event.status_text = self.status_words(event)
+            return TemplateResponse(request, "admin/payments/webhookevent/set_aside_confirm.html", {
+                **self.admin_site.each_context(request), "title": "Set these events aside?", "events": chosen,
+                "count": len(chosen), "opts": self.model._meta, "action": "set_aside",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            })
+        count = services.set_aside_unmatched(webhook_event_pks=[event.pk for event in chosen], staff_user_id=request.user.pk,
+                                             note=request.POST.get("note", ""))
+        for event in chosen:
+            self.log_change(request, event, "Set aside: settled by hand.")
+        self.message_user(request, f"Set aside {count} event(s). If a payment ever arrives for one, it is still applied.",
                           messages.SUCCESS)
         return None
 

@@ -76,6 +76,7 @@ ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("outlet.article", "unpublish"): (EDITOR, ADMINISTRATOR),
     ("donations.receipt", "resend_receipt_email"): (FINANCE, ADMINISTRATOR),
     ("payments.webhookevent", "reprocess"): (FINANCE, ADMINISTRATOR),
+    ("payments.webhookevent", "set_aside"): (FINANCE, ADMINISTRATOR),
     ("members.ghostmember", "ask_provider_again"): (MEMBERSHIP_MANAGER, ADMINISTRATOR),
     ("account.emailaddress", "make_verified"): (ADMINISTRATOR,),
     ("django_celery_beat.periodictask", "enable_tasks"): (ADMINISTRATOR,),
