@@ -1,0 +1,299 @@
+"""No input a visitor can type is a 500: every URL pattern Django's resolver knows (ours, allauth's, the admin's),
+opened by a guest, a signed-in reader, a member, a donor and a staff member with two-factor, with path parameters
+replaced or extended by hostile strings (NUL, very long, unicode, `..`, broken percent-encoding, huge integers) and
+junk query strings, by GET and by POST with junk bodies (the test client skips the CSRF check, as a forged token
+would not get that far).
+
+Two parts, both deterministic: a sweep opens every pattern as every visitor (the valid page, a junk POST built from
+the field names it showed, a junk query string, and each path parameter replaced or extended by a hostile value
+taken in turn); then Hypothesis mixes patterns, visitors, hostile values, query strings and bodies, derandomized, so
+CI sees the same examples on every run. Each request runs in a savepoint that is rolled back, with the visitor's
+cookies restored, so every example meets the same world (tests/outlet/fuzz_world.py). The test client re-raises a
+view's exception, so a 500 fails with its traceback and the request that caused it.
+
+PostgreSQL refuses a NUL byte in text ("A string literal cannot contain NUL (0x00) characters" under psycopg2,
+"PostgreSQL text fields cannot contain NUL (0x00) bytes" under psycopg 3) where SQLite stores it: on SQLite every
+query with a NUL in a parameter raises as PostgreSQL would, so a local run finds what CI finds.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import traceback
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DataError, IntegrityError, connection, transaction
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+
+from tests.outlet.fuzz_world import Pattern, World, build_world, every_pattern
+
+pytestmark = pytest.mark.django_db
+
+VISITORS = ("anonymous", "reader", "member", "donor", "staff")
+
+# Hostile values as an attacker types them into the address bar: already percent-encoded.
+HOSTILE = (
+    "%00", "a%00b", "x" * 3000, "9" * 3000,
+    "%E1%83%A5%E1%83%90%E1%83%A0%E1%83%97%E1%83%A3%E1%83%9A%E1%83%98",  # Georgian
+    "%F0%9F%92%A5", "%E2%80%AE", "%EF%BB%BF",  # an emoji, a right-to-left override, a byte-order mark
+    "..", "..%2F..%2F..%2Fetc%2Fpasswd", "%2E%2E%2F", "...", ".",
+    "%", "%ZZ", "%C3%28", "%FF%FE%FD", "%ED%A0%80", "%25%30%30",  # broken percent-encoding and UTF-8
+    "-1", "0", "1e20", "99999999999999999999", str(2**63), str(10**100), "NaN", "-0",
+    "%20", "%0D%0ASet-Cookie:%20x=1", "%3Cscript%3Ealert(1)%3C%2Fscript%3E", "%27%22%3B--", "%7B%7B7*7%7D%7D",
+)
+# Appended to a valid value ("story-1" + "%00"), so the part that matches the pattern is still there.
+SUFFIXES = ("%00", "x" * 3000, "%2F..", "%C3%28", "9" * 30, "%E2%80%AE")
+QUERY_NAMES = ("page", "p", "q", "o", "e", "next", "return_to", "currency", "interval", "choice", "show", "campaign",
+               "download", "year", "all", "_to_field", "_popup", "_changelist_filters", "redirect_to", "token")
+POST_NAMES = ("email", "login", "password", "password1", "password2", "code", "name", "amount", "currency", "next",
+              "action", "confirmed", "token")
+
+
+@pytest.fixture
+def world(priced_tiers, django_capture_on_commit_callbacks, tmp_path, settings, postgres_refuses_nul):
+    return build_world(priced_tiers, django_capture_on_commit_callbacks, tmp_path, settings)
+
+
+@pytest.fixture
+def postgres_refuses_nul():
+    """On SQLite, a query parameter with a NUL byte fails as it does on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        yield
+        return
+
+    def refuse_nul(execute, sql, params, many, context):
+        rows = params if many else [params]
+        for row in rows or ():
+            for value in (row.values() if isinstance(row, dict) else row or ()):
+                if isinstance(value, str) and "\x00" in value:
+                    raise DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_nul):
+        yield
+
+
+# --- 500s found here whose fix belongs to another part --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnownDefect:
+    """A 500 this test found in code it does not own. Each has a strict xfail below that reproduces it, so its fix
+    shows as an XPASS and the entry goes; until then the fuzzing steps over exactly this and nothing else."""
+
+    error: type[Exception]
+    frame: str  # a file and function the traceback passes through
+    address: str  # a regular expression the request's path matches
+    fix: str
+    only_on: str = ""  # a database vendor, when only that database fails
+
+    def matches(self, error: Exception, address: str) -> bool:
+        frames = [f"{frame.filename}:{frame.name}" for frame in traceback.extract_tb(error.__traceback__)]
+        return (isinstance(error, self.error) and any(self.frame in frame for frame in frames)
+                and re.match(self.address, address) is not None and self.only_on in ("", connection.vendor))
+
+
+KNOWN_DEFECTS = (
+    KnownDefect(ValueError, "django/contrib/admin/widgets.py:optgroups", r"/admin/outlet/article/",
+                "outlet/admin.py: an autocomplete field (ArticleAdmin.tags, .allowed_tiers; BylineInline.author) "
+                "re-rendering a posted value that is not a number crashes in Django's AutocompleteMixin.optgroups"),
+    KnownDefect(IntegrityError, "django/contrib/admin/options.py:save_model", r"/admin/payments/reconciliationcursor/add/",
+                "outlet/payments/admin.py: ReconciliationCursorAdmin shows every field read-only but allows adding, "
+                "so any POST to its add page saves a row with no synced_until"),
+    KnownDefect(OverflowError, "django/db/backends/sqlite3/base.py:execute", r"/admin/",
+                "Django on SQLite: an __in lookup on an integer column with a number beyond 64 bits (a ModelMultiple"
+                "ChoiceField such as a group's permissions) overflows; PostgreSQL compares it fine", only_on="sqlite"),
+)
+
+
+# --- Opening a page --------------------------------------------------------------------------------------
+
+
+def open_page(world: World, visitor: str, method: str, path: str, *, query: str = "", body: str | dict | None = None):
+    """One request, rolled back afterwards with the visitor's cookies as they were; fails on any 5xx."""
+    client = world.clients[visitor]
+    cookies = client.cookies
+    client.cookies = type(cookies)(cookies)
+    address = path + (f"?{query}" if query else "")
+    try:
+        with transaction.atomic():
+            if method == "GET":
+                response = client.get(address)
+            elif isinstance(body, dict):
+                response = client.post(address, data=body)
+            else:
+                response = client.post(address, data=body or "", content_type="application/x-www-form-urlencoded")
+            transaction.set_rollback(True)
+    except Exception as error:
+        if any(known.matches(error, path) for known in KNOWN_DEFECTS):
+            return None
+        error.add_note(f"while {method} {address[:500]} as {visitor}" + (f" with {str(body)[:500]}" if body else ""))
+        raise
+    finally:
+        client.cookies = cookies
+    assert response.status_code < 500, f"{method} {address[:300]} as {visitor}: {response.status_code}"
+    return response
+
+
+def harvest(world: World, visitor: str, pattern: Pattern, response) -> None:
+    """Remember the form field and link query names the page shows, to aim the junk at them."""
+    if response is None or response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+        return
+    page = response.content.decode(errors="replace")
+    names, files = set(), set()
+    for tag in re.findall(r"<(?:input|select|textarea|button)\b[^>]*>", page):
+        name = re.search(r'\bname="([^"]+)"', tag)
+        if name and name[1] != "csrfmiddlewaretoken":
+            (files if 'type="file"' in tag else names).add(html.unescape(name[1]))
+    world.fields[(visitor, pattern.template)] = (names, files)
+    linked = {html.unescape(part.split("=", 1)[0]) for href in re.findall(r'href="\?([^"]*)"', page)
+              for part in href.split("&amp;") if part}
+    world.query_names[(visitor, pattern.template)] = linked
+
+
+# A formset's form count is capped by Django (2,000 forms at most), but a campaign's inlines take about 13 s to
+# build and show that many: not a 500, just slow, so the junk here stays small (a hostile count, not a huge one).
+FORM_COUNTS = ("-1", "x", "", "1e2", "%00", "3")
+
+
+def _junk_for(name: str, value: str, turn: int) -> str:
+    return FORM_COUNTS[turn % len(FORM_COUNTS)] if name.endswith("-TOTAL_FORMS") else value
+
+
+def junk_query(names, values) -> str:
+    return "&".join(f"{quote(name, safe='')}={_junk_for(name, value, i)}" for i, (name, value) in enumerate(zip(names, values)))
+
+
+def junk_body(world: World, visitor: str, pattern: Pattern, values) -> dict:
+    names, files = world.fields.get((visitor, pattern.template), (set(), set()))
+    names = sorted(names) or list(POST_NAMES)
+    body = {name: _decoded(_junk_for(name, values[i % len(values)], i)) for i, name in enumerate(names)}
+    for name in sorted(files):
+        body[name] = SimpleUploadedFile("junk.csv", b"\x00\xff" + _decoded(values[0]).encode("utf-8", "surrogatepass"))
+    return body
+
+
+def _decoded(fragment: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(fragment, errors="replace")
+
+
+# --- Every pattern, every visitor: a sweep, then Hypothesis ------------------------------------------------
+
+
+def sweep(world: World, patterns: list[Pattern]) -> None:
+    """Every pattern as every visitor: the valid page (learning its field names), each path parameter replaced or
+    extended by a hostile value, a junk query string and a junk POST. To stay quick, three things are left to the
+    Hypothesis examples: the admin sends a visitor who is not staff to sign in before any admin code runs, so there
+    a guest and a reader who is not staff open each page and post junk and the others do not come; an admin page
+    with neither a form nor links with a query string gets no junk POST or query; and each path parameter gets one
+    hostile value per visit, taken in turn from HOSTILE and SUFFIXES."""
+    turn = 0
+    for visitor in VISITORS:
+        for pattern in patterns:
+            admin = pattern.template.startswith("/admin/")
+            if admin and visitor in ("member", "donor"):
+                continue
+            valid = world.valid_path(pattern)
+            page = open_page(world, visitor, "GET", valid)
+            harvest(world, visitor, pattern, page)
+            fields = world.fields.get((visitor, pattern.template), ((), ()))
+            linked = world.query_names.get((visitor, pattern.template), set())
+            turn += 1
+            names = sorted(linked) + list(QUERY_NAMES)
+            values = [HOSTILE[(turn + i) % len(HOSTILE)] for i in range(len(names))]
+            plain_admin_page = admin and page is not None and page.status_code == 200 and not any(fields) and not linked
+            if not plain_admin_page:
+                open_page(world, visitor, "POST", valid, body=junk_body(world, visitor, pattern, values))
+            if admin and visitor != "staff":
+                continue
+            if not plain_admin_page:
+                open_page(world, visitor, "GET", valid, query=junk_query(names, values))
+            for slot in pattern.slots:
+                turn += 1
+                hostile = (HOSTILE[turn % len(HOSTILE)] if turn % 2 else
+                           world.value(pattern.template, slot) + SUFFIXES[turn % len(SUFFIXES)])
+                open_page(world, visitor, "GET", world.fill(pattern, {slot: hostile}))
+
+
+def fragments():
+    """A hostile piece of an address, percent-encoded as it travels."""
+    return st.one_of(
+        st.sampled_from(HOSTILE),
+        st.text(max_size=40).map(lambda text: quote(text.encode("utf-8", "surrogatepass"), safe="")),
+        st.binary(max_size=40).map(lambda raw: quote(raw, safe="")),
+        st.integers(min_value=-(10**40), max_value=10**40).map(str),
+        st.builds(lambda piece, times: piece * times, st.sampled_from(("x", "%00", "%E1%83%A5", "../", "9")),
+                  st.integers(min_value=100, max_value=2500)),
+    )
+
+
+def mutate_and_open(world: World, patterns: list[Pattern], data) -> None:
+    visitor = data.draw(st.sampled_from(VISITORS), label="visitor")
+    # Most patterns are the admin's, which sends everyone but staff to sign in: weigh the draw towards the pages
+    # each visitor can actually open.
+    to_admin = data.draw(st.booleans() if visitor == "staff" else st.sampled_from((False, False, False, True)))
+    pattern = data.draw(st.sampled_from([p for p in patterns if p.template.startswith("/admin/") == to_admin]),
+                        label="pattern")
+    replaced = {}
+    for slot in pattern.slots:
+        valid = world.value(pattern.template, slot)
+        replaced[slot] = data.draw(st.one_of(st.just(valid), fragments(), fragments().map(lambda f, v=valid: v + f)),
+                                   label=slot)
+    path = world.fill(pattern, replaced)
+    known = sorted(world.query_names.get((visitor, pattern.template), ())) + list(QUERY_NAMES)
+    pairs = data.draw(st.lists(st.tuples(st.sampled_from(known), fragments()), max_size=6), label="query")
+    repeats = data.draw(st.sampled_from((1, 1, 1, 2, 50, 1001)), label="query repeated")
+    query = "&".join([junk_query([name for name, _ in pairs], [value for _, value in pairs])] * repeats).strip("&")
+    if data.draw(st.booleans(), label="POST"):
+        values = data.draw(st.lists(fragments(), min_size=1, max_size=4), label="body values")
+        if data.draw(st.booleans(), label="raw body"):
+            body = junk_query(sorted(world.fields.get((visitor, pattern.template), (POST_NAMES, ()))[0]) or POST_NAMES,
+                              values * 20)
+            open_page(world, visitor, "POST", path, query=query, body=body)
+        else:
+            open_page(world, visitor, "POST", path, query=query, body=junk_body(world, visitor, pattern, values))
+    else:
+        open_page(world, visitor, "GET", path, query=query)
+
+
+def test_no_url_pattern_answers_hostile_input_with_a_500(world):
+    patterns = every_pattern()
+    assert len(patterns) > 250, "the admin's, allauth's and our own patterns"
+    assert any(p.template.startswith("/accounts/2fa/") for p in patterns) and any("{object_id}" in p.template for p in patterns)
+    sweep(world, patterns)
+
+    @hypothesis_settings(max_examples=300, deadline=None, derandomize=True, database=None, print_blob=True,
+                         suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def mixed(data):
+        mutate_and_open(world, patterns, data)
+
+    mixed()
+
+
+# --- The known defects, each reproduced: an XPASS means it is fixed (remove its KNOWN_DEFECTS entry) ----------
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[0].fix)
+def test_known_an_article_posted_with_a_tag_that_is_not_a_number_is_shown_again_with_an_error(admin_client):
+    response = admin_client.post("/admin/outlet/article/add/", {"title": "x", "tags": "ქართული"})
+    assert response.status_code == 200
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[1].fix)
+def test_known_the_reconciliation_cursor_cannot_be_added_by_hand(admin_client):
+    assert admin_client.post("/admin/payments/reconciliationcursor/add/", {}).status_code in (200, 403)
+
+
+@pytest.mark.xfail(connection.vendor == "sqlite", strict=True, reason=KNOWN_DEFECTS[2].fix)
+def test_known_a_permission_number_beyond_64_bits_is_refused_by_the_form(admin_client):
+    group = Group.objects.create(name="Night desk")
+    response = admin_client.post(f"/admin/auth/group/{group.pk}/change/", {"name": "Night desk", "permissions": str(2**63)})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
