@@ -358,8 +358,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 # Content-Security-Policy (django-csp; outlet/security_headers.py): scripts, styles, fonts, images and fetches come
-# from this site only; no inline script or style and no eval (the templates need none: behaviour lives in static/js),
-# no plugins, no <base> elsewhere, never inside another site's frame. Forms post here, plus to the payment provider's
+# from this site only (images may also be data: URLs); no inline script or style and no eval (the templates need
+# none: behaviour lives in static/js), no plugins, no <base> elsewhere, never inside another site's frame. Forms post here, plus to the payment provider's
 # hosted pages when that provider is in use (PAYMENT_PROVIDER_PAGES: a browser applies form-action to the redirect
 # a form's answer makes); the sandbox's pages are on this host.
 CONTENT_SECURITY_POLICY = {
@@ -367,7 +367,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # the authenticator app's QR code is a data: image (allauth)
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

@@ -122,6 +122,37 @@ def test_the_donation_form_with_its_challenge_pays_through_the_sandbox_with_no_p
     assert not watch.problems, "\n".join(watch.problems)
 
 
+def test_setting_up_two_factor_shows_the_qr_code_and_the_recovery_codes_with_no_policy_violation(browser, world):
+    """The authenticator app's QR code is a data: image (allauth), which img-src must allow."""
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    from tests.e2e.pages import PASSWORD
+
+    context = new_context(browser, world, "donor", 1280)
+    watch = PolicyWatch(context)
+    page = context.new_page()
+    try:
+        watch.open(page, world.url("/accounts/2fa/totp/activate/"), "confirm access")  # the password first
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Confirm").click()
+        page.wait_for_url(world.url("/accounts/2fa/totp/activate/"))
+        watch.check(page, "authenticator setup")
+        qr_code = page.locator("img[src^='data:image/']")
+        assert qr_code.evaluate("image => image.complete && image.naturalWidth > 0"), "the QR code did not load"
+        secret = page.get_by_label("Authenticator secret").input_value()
+        counter = int(time.time()) // app_settings.TOTP_PERIOD
+        page.get_by_label("Authenticator code").fill(format_hotp_value(hotp_value(secret, counter)))
+        page.get_by_role("button", name="Activate").click()
+        page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/"))
+        watch.check(page, "recovery codes")
+    finally:
+        context.close()
+    assert not watch.problems, "\n".join(watch.problems)
+
+
 def test_the_admin_and_its_article_editor_work_with_no_policy_violation(browser, world, live_server):
     staff = UserFactory(username="csp-desk", email="csp-desk@example.org", is_staff=True, is_superuser=True)
     EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)

@@ -25,7 +25,7 @@ def test_pages_get_a_strict_policy_with_no_inline_code_no_eval_and_no_framing():
     for response in (Client().get("/"), Client().get("/no-such-page/"), Client().get("/accounts/login/")):
         found = policy(response)
         assert found["default-src"] == ["'self'"] and found["script-src"] == ["'self'"]
-        assert found["style-src"] == ["'self'"] and found["img-src"] == ["'self'"]
+        assert found["style-src"] == ["'self'"] and found["img-src"] == ["'self'", "data:"]
         assert found["object-src"] == ["'none'"] and found["base-uri"] == ["'self'"]
         assert found["frame-ancestors"] == ["'none'"] and found["form-action"] == ["'self'"]
         assert "unsafe-inline" not in response["Content-Security-Policy"]
