@@ -154,24 +154,25 @@ def test_setting_up_two_factor_shows_the_qr_code_and_the_recovery_codes_with_no_
 
 
 def test_the_admin_and_its_article_editor_work_with_no_policy_violation(browser, world, live_server):
+    from django.urls import reverse
+
+    from members.models import Membership
+
     staff = UserFactory(username="csp-desk", email="csp-desk@example.org", is_staff=True, is_superuser=True)
     EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
     article = Article.objects.filter(status=Article.Status.PUBLISHED).order_by("pk").first()
+    picture = MediaImage.objects.order_by("pk").first()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     watch = PolicyWatch(context)
     page = context.new_page()
     try:
         sign_in_staff_in_browser(page, live_server.url, staff, give_authenticator_app(staff))
         watch.check(page, "admin index")
-        from django.urls import reverse
-
-        from members.models import Membership
-
         for label, path in [
             ("article list", "/admin/outlet/article/?status__exact=published"),
             ("article change", f"/admin/outlet/article/{article.pk}/change/"),
             ("media library", "/admin/outlet/mediaimage/"),
-            ("media picture", f"/admin/outlet/mediaimage/{MediaImage.objects.order_by('pk').first().pk}/change/"),
+            ("media picture", f"/admin/outlet/mediaimage/{picture.pk}/change/"),
             ("member", f"/admin/members/membership/{Membership.objects.order_by('pk').first().pk}/change/"),
             ("gifts", "/admin/donations/donation/"),
             ("revenue dashboard", reverse("revenue:dashboard")),
@@ -179,6 +180,7 @@ def test_the_admin_and_its_article_editor_work_with_no_policy_violation(browser,
         ]:
             watch.open(page, live_server.url + path, label)
 
+        # A story written in the editor, with bold text and a picture from the media library (a popup).
         watch.open(page, live_server.url + "/admin/outlet/article/add/", "article editor")
         page.fill("#id_title", "Policy holds in the editor")
         editor = page.locator("div.prose-editor > .ProseMirror")
@@ -187,13 +189,26 @@ def test_the_admin_and_its_article_editor_work_with_no_policy_violation(browser,
         page.keyboard.type("Typed under a strict policy. ")
         page.keyboard.press("Control+b")
         page.keyboard.type("Bold too.")
+        page.keyboard.press("Control+b")
+        page.locator('.prose-menubar__button[title="figure"]').click()
+        dialog = page.locator("dialog.prose-editor-dialog")
+        with page.expect_popup() as opened:
+            dialog.get_by_role("button", name="Browse...").click()
+        picker = opened.value
+        picker.wait_for_load_state()
+        watch.check(picker, "media picker")
+        with picker.expect_event("close"):
+            picker.locator("[data-library-pick]").first.click()
+        dialog.get_by_role("button", name="Insert").click()
+        expect(editor.locator("figure img")).to_have_count(1)
         page.select_option("#id_section", index=1)
         page.locator("input[name=_save]").first.click()
         expect(page.locator(".messagelist")).to_contain_text("was added successfully")
         watch.check(page, "article saved")
     finally:
         context.close()
-    assert "<strong>Bold too.</strong>" in Article.objects.get(title="Policy holds in the editor").body
+    body = Article.objects.get(title="Policy holds in the editor").body
+    assert "<strong>Bold too.</strong>" in body and f'src="{picture.file.url}"' in body
     assert not watch.problems, "\n".join(watch.problems)
 
 
