@@ -52,6 +52,16 @@ QUERY_NAMES = ("page", "p", "q", "o", "e", "next", "return_to", "currency", "int
                "download", "year", "all", "_to_field", "_popup", "_changelist_filters", "redirect_to", "token")
 POST_NAMES = ("email", "login", "password", "password1", "password2", "code", "name", "amount", "currency", "next",
               "action", "confirmed", "token")
+# Headers and cookies a visitor controls, sent along with the junk query strings.
+HOSTILE_HEADERS = (
+    {"HTTP_REFERER": "http://[::1/"}, {"HTTP_REFERER": "http://x:99999999/%00"}, {"HTTP_X_REQUESTED_WITH": "fetch"},
+    {"HTTP_X_FORWARDED_FOR": "[::1, 300.1.1.1, zz, , "}, {"HTTP_ACCEPT_LANGUAGE": "zz-ZZ;q=abc," * 50},
+    {"HTTP_IF_MODIFIED_SINCE": "yesterday"}, {"HTTP_RANGE": "bytes=99999999999999999999-"}, {"REMOTE_ADDR": "not-an-ip"},
+)
+HOSTILE_COOKIES = (
+    {"outlet_dismissed": "\u00b2"}, {"outlet_dismissed": "9" * 5000}, {"outlet_dismissed": "1." * 3000},
+    {"sessionid": "junk" * 300}, {"csrftoken": "\x7f" * 64}, {},
+)
 
 
 @pytest.fixture
@@ -105,6 +115,12 @@ KNOWN_DEFECTS = (
     KnownDefect(IntegrityError, "django/contrib/admin/options.py:save_model", r"/admin/payments/reconciliationcursor/add/",
                 "outlet/payments/admin.py: ReconciliationCursorAdmin shows every field read-only but allows adding, "
                 "so any POST to its add page saves a row with no synced_until"),
+    KnownDefect(ValueError, "outlet/prompts.py:<genexpr>", r"/",
+                "outlet/prompts.py:71 dismissed_banners: a dismissed-banner cookie part that str.isdigit() accepts but "
+                "int() does not ('\u00b2', or over 4,300 digits) fails every page for that visitor"),
+    KnownDefect(ValueError, "members/views.py:_story_the_reader_came_from", r"/membership/",
+                "members/views.py:30 _story_the_reader_came_from: urlsplit() raises on a Referer such as "
+                "'http://[::1/' (Invalid IPv6 URL), so the membership pages fail for that request"),
     KnownDefect(OverflowError, "django/db/backends/sqlite3/base.py:execute", r"/admin/",
                 "Django on SQLite: an __in lookup on an integer column with a number beyond 64 bits (a ModelMultiple"
                 "ChoiceField such as a group's permissions) overflows; PostgreSQL compares it fine", only_on="sqlite"),
@@ -114,28 +130,33 @@ KNOWN_DEFECTS = (
 # --- Opening a page --------------------------------------------------------------------------------------
 
 
-def open_page(world: World, visitor: str, method: str, path: str, *, query: str = "", body: str | dict | None = None):
+def open_page(world: World, visitor: str, method: str, path: str, *, query: str = "", body: str | dict | None = None,
+              headers: dict | None = None, cookies: dict | None = None):
     """One request, rolled back afterwards with the visitor's cookies as they were; fails on any 5xx."""
     client = world.clients[visitor]
-    cookies = client.cookies
-    client.cookies = type(cookies)(cookies)
+    kept = client.cookies
+    client.cookies = type(kept)(kept)
+    for name, value in (cookies or {}).items():
+        client.cookies[name] = value
     address = path + (f"?{query}" if query else "")
     try:
         with transaction.atomic():
-            if method == "GET":
-                response = client.get(address)
-            elif isinstance(body, dict):
-                response = client.post(address, data=body)
+            if method == "POST" and isinstance(body, dict):
+                response = client.post(address, data=body, **(headers or {}))
+            elif method == "POST":
+                response = client.post(address, data=body or "", content_type="application/x-www-form-urlencoded",
+                                       **(headers or {}))
             else:
-                response = client.post(address, data=body or "", content_type="application/x-www-form-urlencoded")
+                response = client.generic(method, address, **(headers or {}))
             transaction.set_rollback(True)
     except Exception as error:
         if any(known.matches(error, path) for known in KNOWN_DEFECTS):
             return None
-        error.add_note(f"while {method} {address[:500]} as {visitor}" + (f" with {str(body)[:500]}" if body else ""))
+        error.add_note(f"while {method} {address[:500]} as {visitor}" + (f" with {str(body)[:500]}" if body else "")
+                       + (f", headers {headers}" if headers else "") + (f", cookies {str(cookies)[:200]}" if cookies else ""))
         raise
     finally:
-        client.cookies = cookies
+        client.cookies = kept
     assert response.status_code < 500, f"{method} {address[:300]} as {visitor}: {response.status_code}"
     return response
 
@@ -214,7 +235,8 @@ def sweep(world: World, patterns: list[Pattern]) -> None:
             if admin and visitor != "staff":
                 continue
             if not plain_admin_page:
-                open_page(world, visitor, "GET", valid, query=junk_query(names, values))
+                open_page(world, visitor, "GET", valid, query=junk_query(names, values),
+                          headers=HOSTILE_HEADERS[turn % len(HOSTILE_HEADERS)], cookies=HOSTILE_COOKIES[turn % len(HOSTILE_COOKIES)])
             for slot in pattern.slots:
                 turn += 1
                 hostile = (HOSTILE[turn % len(HOSTILE)] if turn % 2 else
@@ -251,16 +273,18 @@ def mutate_and_open(world: World, patterns: list[Pattern], data) -> None:
     pairs = data.draw(st.lists(st.tuples(st.sampled_from(known), fragments()), max_size=6), label="query")
     repeats = data.draw(st.sampled_from((1, 1, 1, 2, 50, 1001)), label="query repeated")
     query = "&".join([junk_query([name for name, _ in pairs], [value for _, value in pairs])] * repeats).strip("&")
-    if data.draw(st.booleans(), label="POST"):
+    headers = data.draw(st.sampled_from(({},) * 4 + HOSTILE_HEADERS), label="headers")
+    cookies = data.draw(st.sampled_from(({},) * 4 + HOSTILE_COOKIES), label="cookies")
+    method = data.draw(st.sampled_from(("GET", "GET", "POST", "POST", "HEAD", "OPTIONS", "PUT", "DELETE")), label="method")
+    body = None
+    if method == "POST":
         values = data.draw(st.lists(fragments(), min_size=1, max_size=4), label="body values")
         if data.draw(st.booleans(), label="raw body"):
             body = junk_query(sorted(world.fields.get((visitor, pattern.template), (POST_NAMES, ()))[0]) or POST_NAMES,
                               values * 20)
-            open_page(world, visitor, "POST", path, query=query, body=body)
         else:
-            open_page(world, visitor, "POST", path, query=query, body=junk_body(world, visitor, pattern, values))
-    else:
-        open_page(world, visitor, "GET", path, query=query)
+            body = junk_body(world, visitor, pattern, values)
+    open_page(world, visitor, method, path, query=query, body=body, headers=headers, cookies=cookies)
 
 
 def test_no_url_pattern_answers_hostile_input_with_a_500(world):
@@ -292,7 +316,19 @@ def test_known_the_reconciliation_cursor_cannot_be_added_by_hand(admin_client):
     assert admin_client.post("/admin/payments/reconciliationcursor/add/", {}).status_code in (200, 403)
 
 
-@pytest.mark.xfail(connection.vendor == "sqlite", strict=True, reason=KNOWN_DEFECTS[2].fix)
+@pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[2].fix)
+@pytest.mark.parametrize("cookie", ["\u00b2", "9" * 5000])
+def test_known_a_dismissed_banner_cookie_that_is_not_a_number_is_ignored(client, cookie):
+    client.cookies["outlet_dismissed"] = cookie
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[3].fix)
+def test_known_a_referer_that_is_not_an_address_is_ignored(client, priced_tiers):
+    assert client.get("/membership/", HTTP_REFERER="http://[::1/").status_code == 200
+
+
+@pytest.mark.xfail(connection.vendor == "sqlite", strict=True, reason=KNOWN_DEFECTS[4].fix)
 def test_known_a_permission_number_beyond_64_bits_is_refused_by_the_form(admin_client):
     group = Group.objects.create(name="Night desk")
     response = admin_client.post(f"/admin/auth/group/{group.pk}/change/", {"name": "Night desk", "permissions": str(2**63)})
