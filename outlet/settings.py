@@ -378,9 +378,11 @@ CONTENT_SECURITY_POLICY = {
 }
 PAYMENT_PROVIDER_PAGES = {"stripe": ["https://checkout.stripe.com", "https://billing.stripe.com"]}
 # Browser features no page here uses are off for this site and anything it frames ("()" = nobody). Only features
-# Chromium recognises are listed: an unknown one is a console error on every page.
+# Chromium recognises are listed: an unknown one is a console warning on every page (Chromium 156 has no
+# "bluetooth"; tests/e2e/test_content_security_policy.py fails on such a warning). Passkeys would need
+# publickey-credentials-get=(self); two-factor here is an authenticator app and recovery codes.
 PERMISSIONS_POLICY = {feature: "()" for feature in (
-    "accelerometer", "autoplay", "bluetooth", "camera", "display-capture", "encrypted-media", "geolocation",
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "geolocation",
     "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get", "serial",
     "usb", "xr-spatial-tracking", "browsing-topics",
 )}

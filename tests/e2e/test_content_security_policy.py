@@ -50,9 +50,12 @@ class PolicyWatch:
         page.on("response", lambda response: self._response(page, response))
 
     def _console(self, page, message) -> None:
-        # A failed load is reported with its address by _response; the console's copy has none.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.problems.append(f"console error on {page.url}: {message.text}")
+        # A failed load is reported with its address by _response; the console's copy has none. A policy the browser
+        # cannot read (an unknown Permissions-Policy feature, say) is only a warning.
+        about_a_policy = "Permissions-Policy" in message.text or "Content Security Policy" in message.text
+        if (message.type == "error" and not message.text.startswith("Failed to load resource")) or (
+                message.type == "warning" and about_a_policy):
+            self.problems.append(f"console {message.type} on {page.url}: {message.text}")
 
     def _response(self, page, response) -> None:
         request = response.request
