@@ -27,7 +27,10 @@ def _story_the_reader_came_from(request) -> str:
     explicit = services.safe_return_path(request.GET.get("return_to"))
     if explicit:
         return explicit
-    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    try:
+        referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    except ValueError:  # not an address at all ("http://[::1/"): nothing to go back to
+        return ""
     if referer.netloc and referer.netloc != request.get_host():
         return ""
     return services.safe_return_path(referer.path)

@@ -14,7 +14,32 @@ from outlet.media_library import stories_using
 from outlet.models import Article, Author, Byline, MediaImage, MeteredRead, Prompt, Region, Section, Tag
 
 
-class BylineInline(admin.TabularInline):
+class AutocompleteTakesOnlyIds:
+    """Django's autocomplete widgets look the posted values up to show them again with the form's errors; a value
+    that is not an id (a hostile or broken post) made that lookup raise, a 500. Such values are dropped from what is
+    shown; the field's own validation still says the choice is not valid."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return _ids_only(super().formfield_for_foreignkey(db_field, request, **kwargs), db_field, self)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return _ids_only(super().formfield_for_manytomany(db_field, request, **kwargs), db_field, self)
+
+
+def _ids_only(formfield, db_field, model_admin):
+    if formfield is None or db_field.name not in model_admin.get_autocomplete_fields(None):
+        return formfield
+    widget = getattr(formfield.widget, "widget", formfield.widget)  # inside the admin's related-field wrapper
+    shown = widget.optgroups
+
+    def optgroups(name, value, attr=None):
+        return shown(name, [v for v in value if str(v).isascii() and str(v).isdigit() and len(str(v)) <= 18], attr)
+
+    widget.optgroups = optgroups
+    return formfield
+
+
+class BylineInline(AutocompleteTakesOnlyIds, admin.TabularInline):
     model = Byline
     extra = 1
     autocomplete_fields = ["author"]
@@ -22,7 +47,7 @@ class BylineInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(AutocompleteTakesOnlyIds, admin.ModelAdmin):
     list_display = ["title", "section", "status_badge", "published_at", "access", "featured"]
     list_filter = ["status", "access", "section", "region", "featured", ("published_at", admin.DateFieldListFilter)]
     search_fields = ["title", "dek", "slug", "bylines__author__name"]

@@ -68,7 +68,8 @@ def prompts_for_article(prompts: list[Prompt], *, full_text: bool, audience: Aud
 
 def dismissed_banners(request) -> frozenset[int]:
     raw = request.COOKIES.get(BANNER_DISMISS_COOKIE, "")
-    return frozenset(int(part) for part in raw.split(".") if part.isdigit())
+    # ASCII digits of a sane length only: "²" passes isdigit() and a 5,000-digit part int(), both crashing int().
+    return frozenset(int(part) for part in raw.split(".") if part.isascii() and part.isdigit() and len(part) <= 18)
 
 
 def remember_dismissal(response, dismissed: frozenset[int], prompt_id: int, *, secure: bool) -> None:

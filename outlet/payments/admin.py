@@ -311,6 +311,9 @@ class ReconciliationCursorAdmin(admin.ModelAdmin):
     synced_text = time_field("synced_until", "Compared with the provider's events up to")
     last_run_text = time_field("last_run_at", "Last run")
 
+    def has_add_permission(self, request) -> bool:
+        return False  # the reconciliation task keeps this row; a hand-made one would have no time to compare from
+
     @admin.display(description="Events the last run found missing")
     def found(self, obj: ReconciliationCursor) -> int:
         return obj.last_run_ingested
