@@ -27,7 +27,7 @@ from urllib.parse import quote
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, connection, transaction
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from tests.outlet.fuzz_world import Pattern, World, build_world, every_pattern
@@ -109,18 +109,6 @@ class KnownDefect:
 
 
 KNOWN_DEFECTS = (
-    KnownDefect(ValueError, "django/contrib/admin/widgets.py:optgroups", r"/admin/outlet/article/",
-                "outlet/admin.py: an autocomplete field (ArticleAdmin.tags, .allowed_tiers; BylineInline.author) "
-                "re-rendering a posted value that is not a number crashes in Django's AutocompleteMixin.optgroups"),
-    KnownDefect(IntegrityError, "django/contrib/admin/options.py:save_model", r"/admin/payments/reconciliationcursor/add/",
-                "outlet/payments/admin.py: ReconciliationCursorAdmin shows every field read-only but allows adding, "
-                "so any POST to its add page saves a row with no synced_until"),
-    KnownDefect(ValueError, "outlet/prompts.py:<genexpr>", r"/",
-                "outlet/prompts.py:71 dismissed_banners: a dismissed-banner cookie part that str.isdigit() accepts but "
-                "int() does not ('\u00b2', or over 4,300 digits) fails every page for that visitor"),
-    KnownDefect(ValueError, "members/views.py:_story_the_reader_came_from", r"/membership/",
-                "members/views.py:30 _story_the_reader_came_from: urlsplit() raises on a Referer such as "
-                "'http://[::1/' (Invalid IPv6 URL), so the membership pages fail for that request"),
     KnownDefect(OverflowError, "django/db/backends/sqlite3/base.py:execute", r"/admin/",
                 "Django on SQLite: an __in lookup on an integer column with a number beyond 64 bits (a ModelMultiple"
                 "ChoiceField such as a group's permissions) overflows; PostgreSQL compares it fine", only_on="sqlite"),
@@ -355,33 +343,32 @@ def test_no_url_pattern_answers_hostile_input_with_a_500(world):
     mixed()
 
 
-# --- The known defects, each reproduced: an XPASS means it is fixed (remove its KNOWN_DEFECTS entry) ----------
+# --- 500s this test found, fixed where they lived: each stays fixed ------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[0].fix)
-def test_known_an_article_posted_with_a_tag_that_is_not_a_number_is_shown_again_with_an_error(admin_client):
+def test_an_article_posted_with_a_tag_that_is_not_a_number_is_shown_again_with_an_error(admin_client):
     response = admin_client.post("/admin/outlet/article/add/", {"title": "x", "tags": "ქართული"})
     assert response.status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[1].fix)
-def test_known_the_reconciliation_cursor_cannot_be_added_by_hand(admin_client):
-    assert admin_client.post("/admin/payments/reconciliationcursor/add/", {}).status_code in (200, 403)
+def test_the_reconciliation_cursor_cannot_be_added_by_hand(admin_client):
+    assert admin_client.post("/admin/payments/reconciliationcursor/add/", {}).status_code == 403
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[2].fix)
 @pytest.mark.parametrize("cookie", ["\u00b2", "9" * 5000])
-def test_known_a_dismissed_banner_cookie_that_is_not_a_number_is_ignored(client, cookie):
+def test_a_dismissed_banner_cookie_that_is_not_a_number_is_ignored(client, cookie):
     client.cookies["outlet_dismissed"] = cookie
     assert client.get("/").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[3].fix)
-def test_known_a_referer_that_is_not_an_address_is_ignored(client, priced_tiers):
+def test_a_referer_that_is_not_an_address_is_ignored(client, priced_tiers):
     assert client.get("/membership/", HTTP_REFERER="http://[::1/").status_code == 200
 
 
-@pytest.mark.xfail(connection.vendor == "sqlite", strict=True, reason=KNOWN_DEFECTS[4].fix)
+# --- Known: an XPASS means it is fixed (remove its KNOWN_DEFECTS entry) ---------------------------------------
+
+
+@pytest.mark.xfail(connection.vendor == "sqlite", strict=True, reason=KNOWN_DEFECTS[0].fix)
 def test_known_a_permission_number_beyond_64_bits_is_refused_by_the_form(admin_client):
     group = Group.objects.create(name="Night desk")
     response = admin_client.post(f"/admin/auth/group/{group.pk}/change/", {"name": "Night desk", "permissions": str(2**63)})
