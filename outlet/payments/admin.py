@@ -203,12 +203,12 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def error(self, obj: WebhookEvent):
         if not obj.last_error:
             return "None"
-        return format_html('<pre style="white-space: pre-wrap; color: var(--error-fg)">{}</pre>', obj.last_error)
+        return format_html('<pre class="event-error">{}</pre>', obj.last_error)
 
     @admin.display(description="payload")
     def pretty_payload(self, obj: WebhookEvent):
         text = json.dumps(obj.payload, indent=2, sort_keys=True, ensure_ascii=False)
-        return format_html('<pre style="white-space: pre-wrap; max-height: 60em; overflow: auto">{}</pre>', text)
+        return format_html('<pre class="event-payload">{}</pre>', text)
 
     @admin.action(description="Process the selected events again…", permissions=["reprocess"])
     def reprocess(self, request, queryset):

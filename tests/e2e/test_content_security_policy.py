@@ -215,9 +215,6 @@ def test_the_admin_and_its_article_editor_work_with_no_policy_violation(browser,
     assert not watch.problems, "\n".join(watch.problems)
 
 
-@pytest.mark.xfail(strict=True, reason="outlet/payments/admin.py WebhookEventAdmin.error and .pretty_payload render "
-                   '<pre style="...">, which style-src blocks: they need class="event-error" and class="event-payload" '
-                   "(the rules are in static/admin_extra/admin_site.css)")
 def test_a_provider_events_admin_page_has_no_inline_style(browser, live_server):
     from django.utils import timezone
 

@@ -90,9 +90,6 @@ def test_no_page_template_carries_inline_script_style_or_handlers():
     assert found == []
 
 
-@pytest.mark.xfail(strict=True, reason="outlet/payments/admin.py:200,205 (WebhookEventAdmin.error, .pretty_payload) "
-                   'build <pre style="..."> in Python: they need class="event-error" / class="event-payload" '
-                   "(rules in static/admin_extra/admin_site.css)")
 def test_no_python_module_builds_html_with_inline_style_or_handlers():
     found = []
     for module in sorted([*ROOT.glob("outlet/**/*.py"), *ROOT.glob("members/**/*.py"), *ROOT.glob("donations/**/*.py")]):
