@@ -387,7 +387,10 @@ PERMISSIONS_POLICY = {feature: "()" for feature in (
     "usb", "xr-spatial-tracking", "browsing-topics",
 )}
 if IS_PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if ALLAUTH_TRUSTED_PROXY_COUNT:
+        # Only a proxy we were told about may say the reader came over HTTPS; with none, a client connecting to
+        # gunicorn directly could claim it.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -8,6 +8,17 @@ from outlet import feeds, health, staff_enrolment_views, views
 from outlet.media_views import serve_media
 from outlet.sitemaps import SITEMAPS
 
+_sitemap_cached = cache_page(600)(sitemap)
+
+
+def cached_sitemap(request, **kwargs):
+    """The sitemap is cached per address, and its only parameter is the page (?p=2): any other query would make a
+    cache entry of its own, so junk queries could fill the cache. Those get the sitemap built afresh."""
+    if set(request.GET) <= {"p"}:
+        return _sitemap_cached(request, **kwargs)
+    return sitemap(request, **kwargs)
+
+
 publishing = (
     [
         path("", views.home, name="home"),
@@ -42,7 +53,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
-    path("sitemap.xml", cache_page(600)(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", cached_sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
 ]
 if settings.SERVE_MEDIA:
     urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve_media))

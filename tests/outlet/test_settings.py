@@ -143,3 +143,11 @@ def test_production_sends_a_strict_content_security_policy_that_lets_forms_reach
     assert "form-action 'self' https://checkout.stripe.com https://billing.stripe.com" in policy
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     assert "camera=()" in permissions and "payment=()" in permissions
+
+
+def test_only_a_proxy_we_were_told_about_may_say_the_reader_came_over_https():
+    script = "from django.conf import settings; print(getattr(settings, 'SECURE_PROXY_SSL_HEADER', None))"
+    behind_one = run_manage("shell", "-c", script, env_overrides=PRODUCTION_ENV | {"ALLAUTH_TRUSTED_PROXY_COUNT": "1"})
+    direct = run_manage("shell", "-c", script, env_overrides=PRODUCTION_ENV | {"ALLAUTH_TRUSTED_PROXY_COUNT": "0"})
+    assert "HTTP_X_FORWARDED_PROTO" in behind_one.stdout
+    assert direct.stdout.strip().endswith("None")
