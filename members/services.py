@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from members.join_choice import safe_return_path
 from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier, TierPrice
 from outlet.local_time import date_text
 from outlet.payments import services as payments
@@ -203,52 +204,6 @@ def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str,
     record_member_event(user_id=user.pk, membership=existing, kind=MemberEvent.Kind.CHECKOUT_STARTED, by_reader=True, reader_visible=False,
                         summary=f"Started checkout: {tier.name}, {price.get_interval_display().lower()}, {price.currency}")
     return redirect.url
-
-
-# --- Carrying a reader's choice through sign-up, and back to the story afterwards ---------------------------------
-
-JOIN_CHOICE_SALT = "members.join-choice"
-JOIN_CHOICE_MAX_AGE_DELTA = timedelta(days=1)  # a reader may take a while to find the verification email
-JOIN_CHOICE_MAX_AGE = int(JOIN_CHOICE_MAX_AGE_DELTA.total_seconds())
-# Pages a reader is not sent "back" to after paying: the membership and account pages themselves.
-NOT_RETURN_PATHS = ("/membership/", "/accounts/", "/payments/", "/admin/")
-
-
-def safe_return_path(path: str | None) -> str:
-    """A path on this site to offer after paying, or "": never another site (//evil.example, https://…)."""
-    path = (path or "").strip()
-    if not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 300:
-        return ""
-    if any(path.startswith(prefix) for prefix in NOT_RETURN_PATHS) or path == "/":
-        return ""
-    return path
-
-
-@dataclass(frozen=True)
-class JoinChoice:
-    tier_slug: str
-    interval: str
-    currency: str
-    return_path: str = ""
-
-
-def sign_join_choice(choice: JoinChoice) -> str:
-    """The choice an anonymous reader made, signed, so sign-up and verification can carry it to the checkout."""
-    from django.core import signing
-
-    return signing.dumps([choice.tier_slug, choice.interval, choice.currency, choice.return_path], salt=JOIN_CHOICE_SALT,
-                         compress=True)
-
-
-def read_join_choice(token: str) -> JoinChoice | None:
-    """None for a forged, damaged or day-old token: the reader then chooses again on the membership page."""
-    from django.core import signing
-
-    try:
-        tier_slug, interval, currency, return_path = signing.loads(token or "", salt=JOIN_CHOICE_SALT, max_age=JOIN_CHOICE_MAX_AGE)
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
-    return JoinChoice(str(tier_slug), str(interval), str(currency), safe_return_path(str(return_path)))
 
 
 def _offer_query(currency: str, interval: str, return_path: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from members import account_rows, services
+from members import account_rows, join_choice, services
 from members.forms import ChangePlanForm, JoinForm, OfferFilter
 from members.models import MemberEvent, Membership, MembershipCheckout, TierPrice
 from outlet.local_time import date_text
@@ -24,7 +24,7 @@ from outlet.payments.models import Payment
 def _story_the_reader_came_from(request) -> str:
     """Where to send the reader back after paying: ?return_to= (our own prompts add it), else the page of this site
     that linked here (the banner, a paywall, an end-of-article appeal)."""
-    explicit = services.safe_return_path(request.GET.get("return_to"))
+    explicit = join_choice.safe_return_path(request.GET.get("return_to"))
     if explicit:
         return explicit
     try:
@@ -33,7 +33,7 @@ def _story_the_reader_came_from(request) -> str:
         return ""
     if referer.netloc and referer.netloc != request.get_host():
         return ""
-    return services.safe_return_path(referer.path)
+    return join_choice.safe_return_path(referer.path)
 
 
 @require_GET
@@ -74,11 +74,11 @@ def join(request):
             messages.error(request, errors[0])
         return _back_to_offers(request.POST)
     data = form.cleaned_data
-    return_path = services.safe_return_path(request.POST.get("return_to"))
+    return_path = join_choice.safe_return_path(request.POST.get("return_to"))
     if not request.user.is_authenticated:
         # The choice rides through sign-up and email verification in a signed token, straight on to the checkout.
-        choice = services.JoinChoice(data["tier"].slug, data["interval"], data["currency"], return_path)
-        onward = f"{reverse('members:join_continue')}?{urlencode({'choice': services.sign_join_choice(choice)})}"
+        choice = join_choice.JoinChoice(data["tier"].slug, data["interval"], data["currency"], return_path)
+        onward = f"{reverse('members:join_continue')}?{urlencode({'choice': join_choice.sign_join_choice(choice)})}"
         messages.info(request, f"You chose {data['tier'].name}, {TierPrice.Interval(data['interval']).label.lower()}. "
                                "Create a free account, or sign in, and you go straight on to payment.")
         return redirect(f"{reverse('account_signup')}?{urlencode({'next': onward})}")
@@ -91,7 +91,7 @@ def join(request):
 def join_continue(request):
     """Where sign-up (or sign-in) lands with the choice made before it: on to the provider's checkout. Opening a
     checkout moves no money; the reader still confirms and pays on the provider's page."""
-    choice = services.read_join_choice(request.GET.get("choice", ""))
+    choice = join_choice.read_join_choice(request.GET.get("choice", ""))
     tier = services.tier_by_slug(choice.tier_slug) if choice else None
     if choice is None or tier is None or not tier.is_active:
         messages.error(request, "That choice has expired. Choose your membership again.")

@@ -10,7 +10,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from members import services
+from members import join_choice
 from members.models import MembershipCheckout
 from tests.factories import UserFactory
 
@@ -44,7 +44,7 @@ def test_a_tampered_or_day_old_choice_sends_the_reader_back_to_choose(priced_tie
     reader.force_login(UserFactory())
     tampered = reader.get(onward.replace("choice=", "choice=x"), follow=True)
     assert "That choice has expired. Choose your membership again." in tampered.content.decode()
-    with time_machine.travel(timezone.now() + services.JOIN_CHOICE_MAX_AGE_DELTA):
+    with time_machine.travel(timezone.now() + join_choice.JOIN_CHOICE_MAX_AGE_DELTA):
         expired = reader.get(onward, follow=True)
     assert "That choice has expired" in expired.content.decode()
     assert not MembershipCheckout.objects.exists()
@@ -59,7 +59,7 @@ def test_a_tampered_or_day_old_choice_sends_the_reader_back_to_choose(priced_tie
     ("/membership/", ""),
 ])
 def test_only_a_story_on_this_site_is_offered_after_paying(path, kept):
-    assert services.safe_return_path(path) == kept
+    assert join_choice.safe_return_path(path) == kept
 
 
 def test_the_membership_page_remembers_the_story_that_linked_to_it(priced_tiers):
