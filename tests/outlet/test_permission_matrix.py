@@ -56,7 +56,7 @@ MODEL_PAGES: dict[str, tuple[str, str, str, str]] = {
     "payments.payment": ("", "v", "v", "v"),
     "payments.webhookevent": ("", "", "v", "v"),
     "payments.providercustomer": ("", "", "", "vcad"),
-    "payments.reconciliationcursor": ("", "", "", "vcad"),
+    "payments.reconciliationcursor": ("", "", "", "vcd"),  # adding is off: the reconciliation task keeps the row
     # accounts and the site's machinery: administrators only
     "auth.user": ("", "", "", "vcad"),
     "auth.group": ("", "", "", "vcad"),
