@@ -25,8 +25,10 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py run_local
 
-## Run the whole test suite (CI sets DATABASE_URL and REDIS_URL to the real PostgreSQL and Redis).
+## Check the allowed imports between the parts (pyproject's [tool.importlinter]), then run the whole test suite
+## (CI sets DATABASE_URL and REDIS_URL to the real PostgreSQL and Redis).
 test: install
+	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Full-page PNGs of every reader-, member- and donor-facing page at 375 and 1280 px, as an anonymous reader, a

@@ -420,8 +420,8 @@ def give(world: World) -> None:
 
 
 def solve_challenge(page: str) -> str:
-    """What the browser's widget does with the page's proof-of-work challenge (donations.abuse.solve_challenge)."""
-    from donations.abuse import solve_challenge as solve
+    """What the browser's widget does with the page's proof-of-work challenge (tests/donations/challenge.py)."""
+    from tests.donations.challenge import solve_challenge as solve
 
     found = re.search(r'<script id="donation-challenge-data" type="application/json">(.*?)</script>', page, re.S)
     return solve(json.loads(html.unescape(found.group(1)))) if found else ""

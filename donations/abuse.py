@@ -5,7 +5,7 @@ Card testers start many checkouts with stolen card numbers and watch which are d
 card number over and over with guessed expiry dates and security codes. Three cheap brakes:
 - Rate limits per IP address and per email (settings.DONATION_RATE_LIMITS), counted in Django's cache, which every
   process sees (donations/abuse_counters.py). The address is the site's one client-address rule
-  (outlet/client_address.py: the same one sign-in limits use, so a proxy in front never merges every donor into one
+  (outlet/common/client_address.py: the same one sign-in limits use, so a proxy in front never merges every donor into one
   bucket). The email is counted as the mailbox it delivers to: "nino+1@x.org" and "nino+2@x.org" are one donor,
   and so are Gmail's dotted spellings.
 - A limit per card (settings.DONATION_CARD_DECLINES) where the provider names the card in a declined payment
@@ -46,7 +46,7 @@ from django.utils.crypto import salted_hmac
 
 from donations.abuse_counters import first_to_claim, hit, minutes_text, seconds_until_below, unhit_all, window_total
 from donations.models import CheckoutShield, DonationCheckout
-from outlet.client_address import limit_subject
+from outlet.common.client_address import limit_subject
 from outlet.redis_cache import CacheUnavailable
 
 CHALLENGE_FIELD = "altcha"  # the form field the widget posts its solution in
@@ -85,7 +85,7 @@ def guard_checkout_start(*, ip: str, email: str, challenge_solution: str | None)
     """Raise CheckoutBlocked when this donor may not start a checkout now (a card they used is refused, the
     challenge is on and not solved, too many attempts, or the cache that counts attempts is down). Counts the
     attempt only when it is allowed, so a refused one does not lengthen the wait. `ip` is
-    outlet.client_address.client_address(request)."""
+    outlet.common.client_address.client_address(request)."""
     counted: list[str] = []
     subjects = {"ip": limit_subject(ip), "email": _email_subject(email)}
     try:
@@ -158,15 +158,6 @@ def new_challenge() -> dict:
         expires=timezone.now() + CHALLENGE_LIFETIME,
     ))
     return challenge.to_dict()
-
-
-def solve_challenge(challenge: dict) -> str:
-    """What the browser widget does, in Python (tests and the load bench): the base64 payload for CHALLENGE_FIELD."""
-    solution = altcha.solve_challenge_v1(challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxNumber"])
-    if solution is None:
-        raise ValueError("this challenge has no solution below its maxNumber")
-    payload = {key: challenge[key] for key in ("algorithm", "challenge", "salt", "signature")} | {"number": solution.number}
-    return base64.b64encode(json.dumps(payload).encode()).decode()
 
 
 def _redeem_solution(solution: str | None) -> None:

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from donations import abuse
 from donations.models import CheckoutShield
-from outlet.local_time import datetime_text
+from outlet.common.local_time import datetime_text
 
 
 class CheckoutShieldForm(forms.ModelForm):

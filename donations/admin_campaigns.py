@@ -20,11 +20,11 @@ from django_prose_editor.fields import ProseEditorFormField
 
 from donations import campaigns, reports
 from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUpdate
-from outlet.admin_columns import date_column
+from outlet.common.admin_columns import date_column
 from outlet.admin_money import BIG_INT_MAX, CurrencyFromFormMixin, MoneyField, MoneyListField, ScaledIntegerField, percent_text
-from outlet.local_time import zone_label
-from outlet.money import format_money
-from outlet.sanitize import BODY_EXTENSIONS
+from outlet.common.local_time import zone_label
+from outlet.common.money import format_money
+from outlet.common.sanitize import BODY_EXTENSIONS
 
 REPORT_PERMISSION = "donations.download_payout_report"
 WHOLE = 1_000_000  # a share is kept in millionths of the whole split: 100 % is 1,000,000

@@ -22,11 +22,11 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from donations import exports, receipts, staff
 from donations.models import AllocationEntry, CampaignCurrency, Donation, Receipt
-from outlet.admin_columns import EMPTY, money_column, time_column, time_field
+from outlet.common.admin_columns import EMPTY, money_column, time_column, time_field
 from outlet.admin_money import MoneyField, percent_text
-from outlet.admin_readonly import ReadOnlyMixin
-from outlet.csv_stream import too_big_to_export
-from outlet.money import format_money
+from outlet.common.admin_readonly import ReadOnlyMixin
+from outlet.common.csv_stream import too_big_to_export
+from outlet.common.money import format_money
 from outlet.payments import services as payments
 from outlet.payments.admin import CappedCountPaginator
 

@@ -7,7 +7,7 @@ from django.contrib import admin
 
 from donations.admin_gifts import ReadOnlyAdmin
 from donations.models import RecurringDonation
-from outlet.admin_columns import money_column, time_column, time_field
+from outlet.common.admin_columns import money_column, time_column, time_field
 from outlet.payments import event_owners
 
 

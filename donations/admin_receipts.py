@@ -14,9 +14,9 @@ from django.utils.html import format_html, format_html_join
 
 from donations import pdf, receipts
 from donations.models import Receipt, ReceiptSequence
-from outlet.admin_columns import EMPTY, money_column, time_column, time_field
-from outlet.admin_readonly import ReadOnlyMixin
-from outlet.money import format_money
+from outlet.common.admin_columns import EMPTY, money_column, time_column, time_field
+from outlet.common.admin_readonly import ReadOnlyMixin
+from outlet.common.money import format_money
 
 
 class VoidFilter(admin.SimpleListFilter):

@@ -16,10 +16,10 @@ from django.db import transaction
 from donations.models import Campaign
 from donations import services
 from donations.services import CampaignProgress
-from outlet.money import format_money
-from outlet.sanitize import sanitize_body
+from outlet.common.money import format_money
+from outlet.common.sanitize import sanitize_body
 
-# The story is edited with the same editor and allow-list as article bodies (outlet.sanitize.BODY_EXTENSIONS).
+# The story is edited with the same editor and allow-list as article bodies (outlet.common.sanitize.BODY_EXTENSIONS).
 
 
 def sanitize_story(html: str) -> str:

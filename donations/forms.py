@@ -15,7 +15,7 @@ from django.core.validators import MaxLengthValidator
 
 from donations import services
 from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout
-from outlet.money import format_money
+from outlet.common.money import format_money
 
 CUSTOM = "custom"
 SPLIT_DEFAULT, SPLIT_CUSTOM, SPLIT_ONE = "default", "custom", "one"

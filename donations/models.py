@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from outlet.local_time import short_date_text
-from outlet.money import format_money
+from outlet.common.local_time import short_date_text
+from outlet.common.money import format_money
 
 
 class Campaign(models.Model):

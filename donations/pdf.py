@@ -23,8 +23,8 @@ from django.conf import settings
 from django.utils import timezone
 from fpdf import FPDF
 
-from outlet.local_time import date_text, short_date_text
-from outlet.money import format_money
+from outlet.common.local_time import date_text, short_date_text
+from outlet.common.money import format_money
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}

@@ -30,7 +30,7 @@ from kombu.exceptions import OperationalError
 from donations import recurring
 from donations.models import Donation, Receipt, ReceiptSequence
 from outlet import emails
-from outlet.money import format_money
+from outlet.common.money import format_money
 from outlet.payments.models import Payment
 
 logger = logging.getLogger(__name__)

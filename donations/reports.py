@@ -20,8 +20,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from donations.models import AllocationEntry, Beneficiary, BeneficiaryTotal, Campaign
-from outlet.local_time import newsroom_today, newsroom_zone
-from outlet.money import to_major
+from outlet.common.local_time import newsroom_today, newsroom_zone
+from outlet.common.money import to_major
 
 GIFT, REFUND = AllocationEntry.Kind.GIFT, AllocationEntry.Kind.REFUND
 # Dates far outside these are typing mistakes, and would overflow when turned into times.

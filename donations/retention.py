@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from donations.models import Donation, DonationCheckout, Receipt, RecurringDonation
-from outlet.batches import in_batches
+from outlet.common.batches import in_batches
 from outlet.payments import services as payments
 
 BATCH_SIZE = 2000

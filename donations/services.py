@@ -31,7 +31,7 @@ from donations.models import (
     DonationCheckout,
     RecurringDonation,
 )
-from outlet.money import format_money
+from outlet.common.money import format_money
 from outlet.payments import services as payments
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import (

@@ -19,9 +19,9 @@ from django.utils import timezone
 from donations.models import Donation, Receipt
 from donations.services import donor_key
 from outlet import emails
-from outlet.local_time import newsroom_today
+from outlet.common.local_time import newsroom_today
 from outlet.models import SentEmail
-from outlet.money import format_money
+from outlet.common.money import format_money
 
 
 @dataclass(frozen=True)

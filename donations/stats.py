@@ -16,7 +16,7 @@ from django.db.models import Count, DateField, F, Q, Sum
 from django.db.models.functions import TruncMonth
 
 from donations.models import Campaign, CampaignTotal, Donation, RecurringDonation
-from outlet.months import month_starts_at, recent_months, site_zone
+from outlet.common.months import month_starts_at, recent_months, site_zone
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """allauth's account adapter for outlet (settings.ACCOUNT_ADAPTER): where sign-in and sign-up differ from allauth's
 defaults.
 
-- The client address is outlet.client_address's, the one rule every limit on the site uses.
+- The client address is outlet.common.client_address's, the one rule every limit on the site uses.
 - An email address longer than the database keeps is refused with a message, not cut short by allauth's
   user_field (which truncates to the column's length, so the account would be made for an address nobody owns).
 - Wrong passwords lock an address per connection, with a looser limit per address on top (ACCOUNT_RATE_LIMITS
@@ -21,7 +21,7 @@ from allauth.core.internal import ratelimit
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from outlet.client_address import client_address, limit_subject
+from outlet.common.client_address import client_address, limit_subject
 
 ALLAUTH_APP = "allauth.account"
 PER_ACCOUNT_ACTION = "login_failed_account"

@@ -22,8 +22,8 @@ from members import ghost_import, ghost_sync, ghost_tiers
 from members.ghost_csv import MAX_ROWS, MAX_UPLOAD_BYTES, GhostFileError
 from members.ghost_plan import ACTIONS
 from members.models import GhostMember, MemberImport, Tier
-from outlet.admin_readonly import ReadOnlyMixin
-from outlet.local_time import date_text
+from outlet.common.admin_readonly import ReadOnlyMixin
+from outlet.common.local_time import date_text
 
 PERMISSION = "members.import_members"
 ROWS_PER_PAGE = 200

@@ -20,10 +20,10 @@ from django.utils import timezone
 
 from members import services, staff
 from members.models import Membership, Tier
-from outlet.local_time import date_text, newsroom_today, newsroom_zone, short_date_text
-from outlet.money import format_money
+from outlet.common.local_time import date_text, newsroom_today, newsroom_zone, short_date_text
+from outlet.common.money import format_money
 
-# Staff pages and messages name days as "05 March 2027", in the newsroom's calendar (outlet.local_time).
+# Staff pages and messages name days as "05 March 2027", in the newsroom's calendar (outlet.common.local_time).
 STAFF_DATE = "d F Y"
 
 # --- Forms --------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Members as CSV for staff spreadsheets: what the member list shows (its filters and search), streamed a batch at a
-time (outlet.csv_stream), so 100k members cost flat memory and a few queries per 2,000 rows. Days are the
-newsroom's calendar days (outlet.local_time), the same day the member list and the member's emails name."""
+time (outlet.common.csv_stream), so 100k members cost flat memory and a few queries per 2,000 rows. Days are the
+newsroom's calendar days (outlet.common.local_time), the same day the member list and the member's emails name."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
 from members.models import Membership
-from outlet.csv_stream import queryset_csv_response
-from outlet.local_time import csv_date, newsroom_today
-from outlet.money import to_major
+from outlet.common.csv_stream import queryset_csv_response
+from outlet.common.local_time import csv_date, newsroom_today
+from outlet.common.money import to_major
 
 
 def _date(moment) -> str:

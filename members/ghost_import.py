@@ -50,7 +50,7 @@ from members.ghost_csv import GhostFileError, GhostRow, decode_upload, read_rows
 from members.ghost_plan import Lookups, chunks, ghost_fields, plan_file
 from members.ghost_tiers import Mapping
 from members.models import GhostMember, MemberEvent, MemberImport, Membership
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.payments import services as payments
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from members import ghost_tiers, services
 from members.ghost_csv import GhostRow
 from members.ghost_tiers import Mapping, quoted
 from members.models import GhostMember, Membership, Tier
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.payments.models import ProviderCustomer
 
 CHUNK = 2000

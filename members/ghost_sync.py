@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from members import ghost_tiers, lifecycle, services
 from members.models import GhostMember, MemberEvent, Membership, Tier
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import ProviderError, SubscriptionChanged, UnknownCustomer
 

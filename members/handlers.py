@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from donations import receipts
 from members import lifecycle, services
 from members.models import MemberEvent, Membership
-from outlet.money import format_money
+from outlet.common.money import format_money
 from outlet.payments import registry
 from outlet.payments import services as payments
 from outlet.payments.providers.base import (

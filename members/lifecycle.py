@@ -17,7 +17,7 @@ from django.utils import timezone
 from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier
 from members.services import change_is_confirmed_by, membership_grants_access, record_member_event
 from outlet import outbox
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 
 
 def mark_checkout_completed(*, reference: str, user_id: int, occurred_at: datetime, webhook_event=None) -> None:

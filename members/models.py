@@ -6,8 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from outlet.local_time import datetime_text, short_date_text
-from outlet.money import format_money
+from outlet.common.local_time import datetime_text, short_date_text
+from outlet.common.money import format_money
 
 
 class Tier(models.Model):
@@ -110,10 +110,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.tier} ({self.get_status_display()})"
-
-    @property
-    def is_paid(self) -> bool:
-        return self.source == self.Source.PAID
 
 
 class MembershipCheckout(models.Model):

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from members.join_choice import safe_return_path
 from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier, TierPrice
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.payments import services as payments
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import OUR_MARKER, CheckoutRequest, PriceSpec, ProviderError

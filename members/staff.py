@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from members.models import MemberEvent, Membership, MembershipChange
 from members.services import MembershipError, record_member_event, remember_change
-from outlet.local_time import date_text
-from outlet.money import format_money
+from outlet.common.local_time import date_text
+from outlet.common.money import format_money
 from outlet.payments import services as payments
 from outlet.payments.models import Payment
 from outlet.payments.providers import get_provider

@@ -14,7 +14,7 @@ from django.db.models import Count, DateField, Q, Sum
 from django.db.models.functions import TruncMonth
 
 from members.models import MemberEvent, Membership, Tier, TierPrice
-from outlet.months import month_starts_at, recent_months, site_zone
+from outlet.common.months import month_starts_at, recent_months, site_zone
 
 # --- Monthly recurring revenue ------------------------------------------------------------------------------
 

@@ -13,9 +13,9 @@ from django.db.models import Exists, F, OuterRef, Subquery, Sum
 from django.urls import reverse
 
 from members.models import MemberEvent
-from outlet.local_time import short_date_text
+from outlet.common.local_time import short_date_text
 from outlet.models import SentEmail
-from outlet.money import format_money
+from outlet.common.money import format_money
 from outlet.payments.models import Payment
 
 TIMELINE_LIMIT = 200

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from members import account_rows, join_choice, services
 from members.forms import ChangePlanForm, JoinForm, OfferFilter
 from members.models import MemberEvent, Membership, MembershipCheckout, TierPrice
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.page_cache import keep_private
 from outlet.payments.models import Payment
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from outlet import services
-from outlet.local_time import datetime_text
+from outlet.common.local_time import datetime_text
 from outlet.media_library import stories_using
 from outlet.models import Article, Author, Byline, MediaImage, MeteredRead, Prompt, Region, Section, Tag
 
@@ -147,7 +147,7 @@ class MeteredReadAdmin(admin.ModelAdmin):
 
 # --- The media library: pictures uploaded once, placed in any story, and its picker for the story editor -----
 
-PICKER_PARAMETER = "CKEditorFuncNum"  # the editor's picture dialog opens this list with it (outlet/sanitize.py)
+PICKER_PARAMETER = "CKEditorFuncNum"  # the editor's picture dialog opens this list with it (outlet/common/sanitize.py)
 THUMBNAIL_BOX = (120, 80)
 
 

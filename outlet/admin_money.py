@@ -20,7 +20,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from outlet.money import format_money, to_major
+from outlet.common.money import format_money, to_major
 
 POSITIVE_INT_MAX = 2_147_483_647  # PositiveIntegerField's limit on PostgreSQL
 BIG_INT_MAX = 9_223_372_036_854_775_807

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET
 
 from donations.stats import CampaignGifts, RecurringGifts, gifts_by_campaign, recurring_gift_revenue
 from members.stats import MembershipRecurringRevenue, MonthMovement, TierMembers, member_movement_by_month, members_by_tier, membership_recurring_revenue
-from outlet.money import format_money
-from outlet.svg_charts import BarChart, Series
+from outlet.common.money import format_money
+from outlet.common.svg_charts import BarChart, Series
 
 PERMISSION = "payments.view_revenue_dashboard"
 MONTHS = 12

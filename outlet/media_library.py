@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from outlet.body import images_in
-from outlet.sanitize import is_library_url, sanitize_body
+from outlet.common.sanitize import is_library_url, sanitize_body
 
 HOW_TO_ADD = "Add pictures with the editor's picture button, then “Browse…”."
 

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
-from outlet.local_time import newsroom_date
+from outlet.common.local_time import newsroom_date
 from outlet.models import MeteredRead
 
 METER_COOKIE = "outlet_meter"

@@ -14,7 +14,7 @@ from django_prose_editor.fields import ProseEditorField
 
 from outlet.body import has_readable_text
 from outlet.media_library import clean_article_body
-from outlet.sanitize import ARTICLE_BODY_EXTENSIONS
+from outlet.common.sanitize import ARTICLE_BODY_EXTENSIONS
 
 EMPTY_BODY_MESSAGE = (
     "A published or scheduled story needs its text: write the story here, or set the status to Draft to save it "
@@ -277,7 +277,7 @@ def validate_picture_size(upload) -> None:
 class MediaImage(models.Model):
     """A picture staff upload once and place in any number of stories; its description (alt text) travels with it.
 
-    Bodies refer to it by its URL (outlet.sanitize lets an <img> through only when it points into the library), so
+    Bodies refer to it by its URL (outlet.common.sanitize lets an <img> through only when it points into the library), so
     a picture a story shows cannot be deleted (MediaImageAdmin.get_deleted_objects)."""
 
     file = models.ImageField(

@@ -255,7 +255,7 @@ LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 # Rate limits stay on (allauth counts in the default cache: Redis in production, shared by every worker).
 # Format "<amount>/<period>/<key>", period s/m/h/d, key ip / key (the email address typed) / user. "ip" is the
-# client address of outlet/client_address.py (IPv6 counted per /64), the rule the donation limits use too.
+# client address of outlet/common/client_address.py (IPv6 counted per /64), the rule the donation limits use too.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",  # sign-in attempts of any outcome
     # Wrong passwords. The "key" here is the address typed *and* the connection it is typed from
@@ -277,7 +277,7 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 # How many proxies (TLS terminator, load balancer) forward each request to the app. Every per-address limit (sign-in,
-# sign-up, checkout starts) reads the reader's address from X-Forwarded-For by this count (outlet/client_address.py);
+# sign-up, checkout starts) reads the reader's address from X-Forwarded-For by this count (outlet/common/client_address.py);
 # with the wrong count every reader shares the proxy's address, and ten checkout starts lock out the whole site.
 # Production must say it, 0 included: there is no safe guess.
 _proxy_count = os.environ.get("ALLAUTH_TRUSTED_PROXY_COUNT", "").strip() or ("" if IS_PRODUCTION else "0")
@@ -455,7 +455,7 @@ RECEIPT_ISSUER = {
     "registration": os.environ.get("RECEIPT_ISSUER_REGISTRATION", "Registered non-profit, ID 404000000"),
 }
 # Card-testing defence: starts of a donation checkout allowed per window (seconds), per client address (one IPv4
-# address or IPv6 /64, outlet/client_address.py) and per mailbox (plus-tags and Gmail's dots ignored).
+# address or IPv6 /64, outlet/common/client_address.py) and per mailbox (plus-tags and Gmail's dots ignored).
 DONATION_RATE_LIMITS = {"ip": (10, 600), "email": (5, 600)}
 # Declines of one card (the provider's card fingerprint) in the window that get it refused, and for how long: while
 # it is, the email and connection of any checkout it is declined on cannot start another gift.

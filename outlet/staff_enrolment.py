@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from outlet import emails
-from outlet.local_time import datetime_text
+from outlet.common.local_time import datetime_text
 from outlet.models import StaffEnrolmentProof
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from outlet.prompts import (
     prompts_for_article,
     remember_dismissal,
 )
-from outlet.sanitize import sanitize_body
+from outlet.common.sanitize import sanitize_body
 
 HOME_LATEST = 9
 HOME_SECTION_ITEMS = 3

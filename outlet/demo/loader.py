@@ -27,7 +27,7 @@ from outlet.demo.spec import DemoArticle
 from outlet.demo.staff import DEMO_STAFF, DEMO_TOTP_SECRET, ensure_demo_staff
 from outlet.media_library import clean_article_body
 from outlet.models import Article, Author, Byline, MediaImage, Prompt, Region, Section, Tag
-from outlet.sanitize import sanitize_body
+from outlet.common.sanitize import sanitize_body
 
 DEMO_STAFF_PASSWORD = "outlet-demo-password"  # local demo only; never created when IS_PRODUCTION
 HERO_CREDIT = "Illustration: Caucasus Ledger"

@@ -1,7 +1,7 @@
 """The shape of one demo story, and tiny helpers that keep the story modules readable.
 
 Bodies are lists of top-level blocks written with the helpers below, so they only ever use markup the article
-editor can produce (and that `outlet.sanitize.sanitize_body` leaves unchanged).
+editor can produce (and that `outlet.common.sanitize.sanitize_body` leaves unchanged).
 """
 
 from __future__ import annotations

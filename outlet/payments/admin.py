@@ -1,7 +1,7 @@
 """The payment pipeline in the admin: the webhook event log (what each provider told us, whose it is, what became
 of it, and a confirmed "process again"), payments, provider customers and the reconciliation cursor. All read only:
 rows here change only through the pipeline (outlet/payments/services.py). Money reads "GEL 15.50" and times are the
-newsroom's, with the zone named (outlet.admin_columns)."""
+newsroom's, with the zone named (outlet.common.admin_columns)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from outlet.admin_columns import money_column, time_column, time_field
-from outlet.admin_readonly import ReadOnlyMixin
+from outlet.common.admin_columns import money_column, time_column, time_field
+from outlet.common.admin_readonly import ReadOnlyMixin
 from outlet.payments import event_owners, services
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from outlet.local_time import datetime_text
-from outlet.money import format_money
+from outlet.common.local_time import datetime_text
+from outlet.common.money import format_money
 
 
 class WebhookEvent(models.Model):

@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from outlet.batches import in_batches
-from outlet.money import format_money
+from outlet.common.batches import in_batches
+from outlet.common.money import format_money
 from outlet.payments import registry, waiting
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 from outlet.payments.providers import get_provider

@@ -1,9 +1,9 @@
-"""Dates and times in templates, in the newsroom's zone (outlet.local_time). Django's own `date` filter already
+"""Dates and times in templates, in the newsroom's zone (outlet.common.local_time). Django's own `date` filter already
 converts to the active zone; these add the zone's name wherever a time of day is shown."""
 
 from django import template
 
-from outlet import local_time
+from outlet.common import local_time
 
 register = template.Library()
 

@@ -1,6 +1,6 @@
 from django import template
 
-from outlet.money import format_money
+from outlet.common.money import format_money
 
 register = template.Library()
 

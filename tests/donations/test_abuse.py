@@ -21,6 +21,7 @@ from donations.models import CheckoutShield
 from outlet.payments import services as payments
 from outlet.payments.models import WebhookEvent
 from tests.factories import UserFactory
+from tests.donations.challenge import solve_challenge
 
 # A moment at the start of a minute, so the counters' one-minute slots make the waits exact.
 T0 = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
@@ -138,14 +139,14 @@ def test_with_the_challenge_on_a_form_without_a_solution_says_it_needs_javascrip
 def test_a_solved_challenge_lets_the_checkout_start(challenge_on):
     challenge = abuse.new_challenge()
 
-    attempt(solution=abuse.solve_challenge(challenge))
+    attempt(solution=solve_challenge(challenge))
 
     assert challenge["maxNumber"] == 100_000 and challenge["algorithm"] == "SHA-256"
     assert "expires=" in challenge["salt"]
 
 
 def test_a_solution_is_accepted_once(challenge_on):
-    solution = abuse.solve_challenge(abuse.new_challenge())
+    solution = solve_challenge(abuse.new_challenge())
     attempt(solution=solution)
 
     refused = blocked(email="second@example.org", solution=solution)
@@ -155,7 +156,7 @@ def test_a_solution_is_accepted_once(challenge_on):
 
 
 def test_an_expired_solution_is_refused_with_a_clear_message(challenge_on, at_t0):
-    solution = abuse.solve_challenge(abuse.new_challenge())
+    solution = solve_challenge(abuse.new_challenge())
     at_t0.shift(timedelta(minutes=11))
 
     refused = blocked(solution=solution)
@@ -186,7 +187,7 @@ def _someone_elses_key(solution: str) -> str:
 
     challenge = altcha.create_challenge_v1(altcha.ChallengeOptionsV1(hmac_key="not-our-key", max_number=1000,
                                                                     expires=datetime.now(UTC) + timedelta(minutes=5)))
-    return abuse.solve_challenge(challenge.to_dict())
+    return solve_challenge(challenge.to_dict())
 
 
 @pytest.mark.parametrize("tamper", [
@@ -195,7 +196,7 @@ def _someone_elses_key(solution: str) -> str:
     lambda s: _encode({"algorithm": "MD5"}), lambda s: "A" * 5000,
 ])
 def test_a_wrong_or_forged_solution_is_refused(challenge_on, tamper):
-    solution = abuse.solve_challenge(abuse.new_challenge())
+    solution = solve_challenge(abuse.new_challenge())
 
     refused = blocked(solution=tamper(solution))
 
@@ -208,7 +209,7 @@ def test_a_refused_challenge_does_not_count_against_the_limits(challenge_on, at_
         blocked(solution="nonsense")
 
     for n in range(2):
-        attempt(email=f"real{n}@example.org", solution=abuse.solve_challenge(abuse.new_challenge()))
+        attempt(email=f"real{n}@example.org", solution=solve_challenge(abuse.new_challenge()))
 
 
 # --- The switch: declines through the sandbox's checkout page ---------------------------------------------------

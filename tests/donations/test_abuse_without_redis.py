@@ -14,6 +14,7 @@ from django.utils import timezone
 from donations import abuse
 from donations.abuse import CACHE_DOWN_MESSAGE, CheckoutBlocked
 from donations.models import CheckoutShield
+from tests.donations.challenge import solve_challenge
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def test_every_attempt_is_refused_not_only_the_first(redis_gone):
 
 def test_a_solved_challenge_during_the_outage_is_not_called_used(redis_gone):
     abuse.set_shield_mode(mode=CheckoutShield.Mode.ON)
-    solution = abuse.solve_challenge(abuse.new_challenge())
+    solution = solve_challenge(abuse.new_challenge())
     assert refusal(challenge_solution=solution).message == CACHE_DOWN_MESSAGE
 
 

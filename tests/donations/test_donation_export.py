@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from donations import exports
 from donations.models import Donation, Receipt
-from outlet.local_time import csv_datetime
+from outlet.common.local_time import csv_datetime
 from outlet.payments.providers import get_provider
 from tests.donations.conftest import give, make_campaign
 from tests.donations.factories_gift_admin import FINANCE, staff_with

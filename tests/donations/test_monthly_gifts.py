@@ -8,7 +8,7 @@ from django.test import Client
 
 from donations import recurring, services
 from donations.models import Donation, RecurringDonation
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import PriceSpec
 from outlet.payments.providers.sandbox import SandboxProvider

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from donations import receipts
 from donations.models import Receipt
-from outlet.local_time import date_text, short_date_text
+from outlet.common.local_time import date_text, short_date_text
 from tests.donations.conftest import give
 from tests.factories import UserFactory
 

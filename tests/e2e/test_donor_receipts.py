@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from donations.models import Receipt
-from outlet.local_time import newsroom_today
+from outlet.common.local_time import newsroom_today
 from tests.donations.conftest import give, make_campaign
 from tests.e2e.readers import link_in, reader, sent_to
 

@@ -11,7 +11,7 @@ from allauth.account.models import EmailAddress
 from playwright.sync_api import Page, expect
 
 from members.models import Membership
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.payments.providers import sandbox
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey

@@ -14,7 +14,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from members.models import Membership
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.models import Article, Prompt
 from tests.factories import ArticleFactory, PromptFactory
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from donations.models import Receipt
-from outlet.local_time import newsroom_date
+from outlet.common.local_time import newsroom_date
 from tests.donations.conftest import give, make_campaign
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey

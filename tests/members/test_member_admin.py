@@ -15,7 +15,7 @@ from django.utils import timezone
 from members.admin_members import AccessNowFilter
 from members.models import MemberEvent, Membership, TierPrice
 from members.services import membership_grants_access
-from outlet.local_time import short_date_text
+from outlet.common.local_time import short_date_text
 from tests.factories import MembershipFactory, TierFactory, UserFactory
 from tests.members import factories_member_admin as make
 

@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from outlet.local_time import newsroom_date
+from outlet.common.local_time import newsroom_date
 from tests.factories import MembershipFactory, TierFactory, UserFactory
 from tests.members import factories_member_admin as make
 
@@ -125,7 +125,7 @@ def test_the_export_costs_the_same_queries_for_5_or_60_members(exporter, setting
 def test_the_export_walks_the_members_in_batches(exporter, monkeypatch):
     """Flat memory: rows are read 2,000 at a time (here 10), a query per batch, never all at once."""
     from members import exports
-    from outlet import csv_stream
+    from outlet.common import csv_stream
 
     original = csv_stream.queryset_csv_response
     monkeypatch.setattr(exports, "queryset_csv_response", lambda **kw: original(**kw, batch_size=10))

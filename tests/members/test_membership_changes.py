@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from members.models import Membership, MembershipChange
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.payments.models import WebhookEvent
 from outlet.payments.providers import sandbox
 from tests.factories import UserFactory

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from members.models import MemberEvent, Membership
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey
 

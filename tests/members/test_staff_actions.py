@@ -17,7 +17,7 @@ from django.utils import timezone
 from donations.models import Receipt
 from members.models import MemberEvent, Membership
 from members.services import Audience, reader_standing
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.payments.models import Payment, SandboxObject
 from tests.factories import MembershipFactory, TierFactory, UserFactory
 from tests.members import sandbox_journey as journey

@@ -12,7 +12,7 @@ from django.utils import timezone
 from members.models import MemberEvent, Membership
 from members.lifecycle import lapse_ended_memberships
 from members.services import Audience, reader_standing
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.models import Article
 from outlet.payments.models import WebhookEvent
 from tests.factories import ArticleFactory, MembershipFactory, UserFactory

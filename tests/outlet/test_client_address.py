@@ -1,4 +1,4 @@
-"""The one client-address rule (outlet/client_address.py): which address every per-address limit counts, behind
+"""The one client-address rule (outlet/common/client_address.py): which address every per-address limit counts, behind
 any number of proxies, and that allauth's sign-in limits use it too."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from allauth.account.adapter import get_adapter
 from allauth.core.internal.ratelimit import get_ip
 from django.test import Client, RequestFactory
 
-from outlet import client_address as module
-from outlet.client_address import UNKNOWN, client_address, limit_subject
+from outlet.common import client_address as module
+from outlet.common.client_address import UNKNOWN, client_address, limit_subject
 
 
 def request(remote: str = "10.0.0.1", forwarded: str | None = None):
@@ -49,7 +49,7 @@ def test_a_request_that_did_not_pass_every_proxy_is_counted_by_its_connection(pr
     be the client's own, so it is not believed; allauth would answer 500 here."""
     proxies(2)
     module._last_mismatch_logged = 0.0
-    with caplog.at_level(logging.WARNING, logger="outlet.client_address"):
+    with caplog.at_level(logging.WARNING, logger="outlet.common.client_address"):
         assert client_address(request("10.0.0.1", forwarded)) == "10.0.0.1"
     assert "ALLAUTH_TRUSTED_PROXY_COUNT is 2" in caplog.text
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from outlet.money import format_money
-from outlet.svg_charts import BarChart, Series, nice_step
+from outlet.common.money import format_money
+from outlet.common.svg_charts import BarChart, Series, nice_step
 
 
 def bar_heights(svg: str) -> list[float]:

@@ -20,7 +20,7 @@ from donations.stats import gifts_by_campaign, recurring_gift_revenue
 from members.models import MemberEvent, Membership, Tier
 from members.services import membership_grants_access
 from members.stats import has_access_q, member_movement_by_month, members_by_tier, membership_recurring_revenue
-from outlet.months import month_starts_at, recent_months
+from outlet.common.months import month_starts_at, recent_months
 from outlet.payments.models import Payment, WebhookEvent
 from tests.factories import UserFactory
 

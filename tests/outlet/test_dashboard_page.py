@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from members.models import Tier
-from outlet.money import format_money
+from outlet.common.money import format_money
 from tests.factories import UserFactory
 from tests.outlet.test_dashboard_numbers import KNOWN, NOW, build_known_data, gift, make_campaign, member, monthly_gift
 

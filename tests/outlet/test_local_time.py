@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 import pytest
 import time_machine
 
-from outlet import local_time
+from outlet.common import local_time
 
 LATE_EVENING_UTC = datetime(2026, 12, 12, 21, 30, tzinfo=timezone.utc)  # 01:30 on the 13th in Tbilisi
 

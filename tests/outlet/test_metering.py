@@ -7,7 +7,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from outlet.local_time import date_text
+from outlet.common.local_time import date_text
 from outlet.meter import METER_COOKIE
 from outlet.models import Article, MeteredRead
 from tests.factories import ArticleFactory, UserFactory

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from outlet.models import Article
-from outlet.sanitize import sanitize_body
+from outlet.common.sanitize import sanitize_body
 from tests.factories import ArticleFactory, SectionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +129,6 @@ def test_a_library_picture_carries_no_script_or_style():
 def test_fundraiser_stories_keep_their_text_only_editor():
     from django_prose_editor.fields import create_sanitizer
 
-    from outlet.sanitize import BODY_EXTENSIONS
+    from outlet.common.sanitize import BODY_EXTENSIONS
 
     assert "<img" not in create_sanitizer(BODY_EXTENSIONS)(f"<p>Give.</p>{LIBRARY_PICTURE}")

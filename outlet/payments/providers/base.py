@@ -107,10 +107,6 @@ class DomainEvent:
     occurred_at: datetime  # the provider's event time: orders state changes, not arrival order
     metadata: Mapping[str, str] = field(default_factory=dict)  # our outlet_* keys found on the object, if any
 
-    @property
-    def carries_our_marker(self) -> bool:
-        return OUR_MARKER in self.metadata
-
 
 @dataclass(frozen=True)
 class CheckoutCompleted(DomainEvent):

@@ -16,8 +16,8 @@ from django.utils import formats
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
 
-from outlet import local_time
-from outlet.money import format_money
+from outlet.common import local_time
+from outlet.common.money import format_money
 
 EMPTY = "—"
 
