@@ -83,9 +83,20 @@ def main() -> None:
     public_url, metered_url, session_key = setup.split()
 
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "bench.wsgi:application", "--workers", str(args.workers), "--bind",
-         f"127.0.0.1:{PORT}", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "bench.wsgi:application",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     base = f"http://127.0.0.1:{PORT}"
     try:
@@ -102,16 +113,19 @@ def main() -> None:
             for _ in range(50):  # warm caches and persistent connections
                 request = urllib.request.Request(base + path, headers=dict(h.split(": ", 1) for h in headers))
                 urllib.request.urlopen(request).read()
-            results[name] = wrk(base + path, duration=args.duration, connections=args.connections,
-                                threads=args.threads, headers=headers)
+            results[name] = wrk(
+                base + path, duration=args.duration, connections=args.connections, threads=args.threads, headers=headers
+            )
     finally:
         server.terminate()
         server.wait(timeout=20)
         sh("psql", f"{pg}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}")
 
     bare = results["bare Django view"]["rps"]
-    print(f"\ngunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
-          f"PostgreSQL + Redis, {os.cpu_count()} cores shared by server and load generator\n")
+    print(
+        f"\ngunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+        f"PostgreSQL + Redis, {os.cpu_count()} cores shared by server and load generator\n"
+    )
     print(f"{'case':40} {'req/s':>9} {'vs bare':>8} {'p50':>9} {'p99':>9} {'non-2xx':>8}")
     for name, r in results.items():
         print(f"{name:40} {r['rps']:9.0f} {r['rps'] / bare:8.2f} {r['p50']:>9} {r['p99']:>9} {r['non_2xx']:8d}")

@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.article_load import wait_until_up  # noqa: E402  (the same readiness check)
+
 PYTHON = sys.executable
 PORT = 8126
 DB_NAME = "outlet_bench_ledger"
@@ -37,12 +38,20 @@ def sh(*args: str, env=None) -> subprocess.CompletedProcess:
 
 
 def wrk(url: str, *, duration: int, connections: int, threads: int) -> dict:
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
-                         check=True, text=True, capture_output=True).stdout
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        check=True,
+        text=True,
+        capture_output=True,
+    ).stdout
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"tool": "wrk", "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50": re.search(r"50%\s+([\d.]+\w+)", out).group(1), "p99": re.search(r"99%\s+([\d.]+\w+)", out).group(1),
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+    return {
+        "tool": "wrk",
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": re.search(r"50%\s+([\d.]+\w+)", out).group(1),
+        "p99": re.search(r"99%\s+([\d.]+\w+)", out).group(1),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
 
 
 def python_load(url: str, *, duration: int, connections: int) -> dict:
@@ -69,8 +78,13 @@ def python_load(url: str, *, duration: int, connections: int) -> dict:
     for thread in threads:
         thread.join()
     ordered = sorted(latencies)
-    return {"tool": "python", "rps": len(latencies) / duration, "p50": f"{ordered[len(ordered) // 2] * 1000:.2f}ms",
-            "p99": f"{ordered[int(len(ordered) * 0.99)] * 1000:.2f}ms", "non_2xx": failures[0]}
+    return {
+        "tool": "python",
+        "rps": len(latencies) / duration,
+        "p50": f"{ordered[len(ordered) // 2] * 1000:.2f}ms",
+        "p99": f"{ordered[int(len(ordered) * 0.99)] * 1000:.2f}ms",
+        "non_2xx": failures[0],
+    }
 
 
 def in_process_timings(slug: str, repeat: int = 200) -> dict:
@@ -107,7 +121,11 @@ def in_process_timings(slug: str, repeat: int = 200) -> dict:
         "progress_and_wall_queries": progress_and_wall_queries,
         "staff_breakdown_all_time_ms": mean_ms(lambda: reports.campaign_breakdown(campaign=campaign), 3),
         "staff_payout_report_one_month_ms": mean_ms(
-            lambda: reports.beneficiary_lines(campaign=campaign, date_from=month_start, date_to=today.replace(day=1) - timedelta(days=1)), 3),
+            lambda: reports.beneficiary_lines(
+                campaign=campaign, date_from=month_start, date_to=today.replace(day=1) - timedelta(days=1)
+            ),
+            3,
+        ),
         "retention_daily_run_nothing_due_ms": mean_ms(lambda: retention.anonymise_expired_donor_data(), 2),
         **staff_page_timings(campaign),
     }
@@ -118,17 +136,21 @@ def staff_page_timings(campaign) -> dict:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    staff, _ = get_user_model().objects.get_or_create(username="bench-staff", defaults={"is_staff": True, "is_superuser": True})
+    staff, _ = get_user_model().objects.get_or_create(
+        username="bench-staff", defaults={"is_staff": True, "is_superuser": True}
+    )
     client = Client()
     client.force_login(staff)
     from tests.staff import mark_session_second_factor  # the admin demands a session that passed two-factor
 
     mark_session_second_factor(client, staff)
     timings = {}
-    for name, url in [("admin_campaign_list_ms", "/admin/donations/campaign/"),
-                      ("admin_campaign_change_page_ms", f"/admin/donations/campaign/{campaign.pk}/change/"),
-                      ("admin_gift_list_ms", "/admin/donations/donation/"),
-                      ("admin_gift_search_by_email_ms", "/admin/donations/donation/?q=Donor123%40example.org")]:
+    for name, url in [
+        ("admin_campaign_list_ms", "/admin/donations/campaign/"),
+        ("admin_campaign_change_page_ms", f"/admin/donations/campaign/{campaign.pk}/change/"),
+        ("admin_gift_list_ms", "/admin/donations/donation/"),
+        ("admin_gift_search_by_email_ms", "/admin/donations/donation/?q=Donor123%40example.org"),
+    ]:
         assert client.get(url, HTTP_HOST="127.0.0.1").status_code == 200, url
         started = time.perf_counter()
         for _ in range(2):
@@ -172,14 +194,31 @@ def main() -> None:
         sh(PYTHON, "manage.py", "migrate", "-v0", env=env)
         started = time.monotonic()
         generated = sh(PYTHON, "-m", "bench.donation_data", "--donations", str(args.donations), "--slug", SLUG, env=env)
-        results["generate"] = {"wall_seconds": round(time.monotonic() - started, 1), "output": generated.stdout.strip().splitlines()[-1]}
+        results["generate"] = {
+            "wall_seconds": round(time.monotonic() - started, 1),
+            "output": generated.stdout.strip().splitlines()[-1],
+        }
         print("generated:", results["generate"])
-    results["in_process"] = json.loads(sh(PYTHON, "bench/campaign_page.py", "--in-process", env=env).stdout.strip().splitlines()[-1])
+    results["in_process"] = json.loads(
+        sh(PYTHON, "bench/campaign_page.py", "--in-process", env=env).stdout.strip().splitlines()[-1]
+    )
     print("in process:", results["in_process"])
 
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "bench.wsgi:application", "--workers", str(args.workers), "--bind",
-         f"127.0.0.1:{PORT}", "--log-level", "warning"], cwd=ROOT, env=env,
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "bench.wsgi:application",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     base = f"http://127.0.0.1:{PORT}"
     try:
@@ -199,7 +238,9 @@ def main() -> None:
             for _ in range(30):  # warm workers and persistent connections
                 urllib.request.urlopen(base + path).read()
             if shutil.which("wrk"):
-                results["http"][name] = wrk(base + path, duration=args.duration, connections=args.connections, threads=args.threads)
+                results["http"][name] = wrk(
+                    base + path, duration=args.duration, connections=args.connections, threads=args.threads
+                )
             else:
                 results["http"][name] = python_load(base + path, duration=args.duration, connections=args.connections)
             print(name, results["http"][name])
@@ -209,13 +250,17 @@ def main() -> None:
         if not args.keep:
             sh("psql", f"{pg}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}")
 
-    print(f"\ngunicorn {args.workers} sync workers, -c{args.connections} for {args.duration}s, PostgreSQL + Redis, "
-          f"{os.cpu_count()} cores shared by server, database and load generator")
+    print(
+        f"\ngunicorn {args.workers} sync workers, -c{args.connections} for {args.duration}s, PostgreSQL + Redis, "
+        f"{os.cpu_count()} cores shared by server, database and load generator"
+    )
     bare = results["http"].get("bare Django view", {}).get("rps")
     for name, r in results["http"].items():
         if "rps" in r:
             ratio = f"{r['rps'] / bare:.2f}" if bare else "-"
-            print(f"{name:32} {r['rps']:9.0f} req/s  vs bare {ratio:>5}  p50 {r['p50']:>9}  p99 {r['p99']:>9}  non-2xx {r['non_2xx']}")
+            print(
+                f"{name:32} {r['rps']:9.0f} req/s  vs bare {ratio:>5}  p50 {r['p50']:>9}  p99 {r['p99']:>9}  non-2xx {r['non_2xx']}"
+            )
     out = ROOT / "bench" / "results" / "campaign_page.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

@@ -19,8 +19,11 @@ import time
 from datetime import timedelta
 
 PROVIDER = "bench"
-SHARES = [("Mountain Voice", "mountain-voice", 50, True), ("Valley Dispatch", "valley-dispatch", 30, False),
-          ("Border Radio", "border-radio", 20, False)]
+SHARES = [
+    ("Mountain Voice", "mountain-voice", 50, True),
+    ("Valley Dispatch", "valley-dispatch", 30, False),
+    ("Border Radio", "border-radio", 20, False),
+]
 
 
 def _setup_django() -> None:
@@ -35,21 +38,45 @@ def make_campaign(slug: str):
 
     from donations.models import Beneficiary, Campaign, CampaignCurrency
 
-    campaign, _ = Campaign.objects.update_or_create(slug=slug, defaults={
-        "title": "Keep reporters safe", "summary": "Safety kit, legal help and secure tools for three small newsrooms.",
-        "story": "<p>Three newsrooms, one appeal.</p>" * 6, "goal_minor": 50_000_000_00, "currency": "GEL",
-        "starts_at": timezone.now() - timedelta(days=400), "is_published": True,
-    })
-    for position, (code, presets, rate) in enumerate([("GEL", [2000, 5000, 10000], 1_000_000), ("USD", [1000, 2500, 5000], 2_700_000)]):
-        CampaignCurrency.objects.update_or_create(campaign=campaign, currency=code, defaults={
-            "preset_amounts_minor": presets, "min_amount_minor": 500, "max_amount_minor": 500_000, "rate_to_goal_ppm": rate,
-            "position": position,
-        })
+    campaign, _ = Campaign.objects.update_or_create(
+        slug=slug,
+        defaults={
+            "title": "Keep reporters safe",
+            "summary": "Safety kit, legal help and secure tools for three small newsrooms.",
+            "story": "<p>Three newsrooms, one appeal.</p>" * 6,
+            "goal_minor": 50_000_000_00,
+            "currency": "GEL",
+            "starts_at": timezone.now() - timedelta(days=400),
+            "is_published": True,
+        },
+    )
+    for position, (code, presets, rate) in enumerate(
+        [("GEL", [2000, 5000, 10000], 1_000_000), ("USD", [1000, 2500, 5000], 2_700_000)]
+    ):
+        CampaignCurrency.objects.update_or_create(
+            campaign=campaign,
+            currency=code,
+            defaults={
+                "preset_amounts_minor": presets,
+                "min_amount_minor": 500,
+                "max_amount_minor": 500_000,
+                "rate_to_goal_ppm": rate,
+                "position": position,
+            },
+        )
     for position, (name, b_slug, share, remainder) in enumerate(SHARES):
-        Beneficiary.objects.update_or_create(campaign=campaign, slug=b_slug, defaults={
-            "name": name, "share": share, "receives_rounding_remainder": remainder, "position": position,
-            "description": f"{name} reports from where few others do.", "url": f"https://example.org/{b_slug}",
-        })
+        Beneficiary.objects.update_or_create(
+            campaign=campaign,
+            slug=b_slug,
+            defaults={
+                "name": name,
+                "share": share,
+                "receives_rounding_remainder": remainder,
+                "position": position,
+                "description": f"{name} reports from where few others do.",
+                "url": f"https://example.org/{b_slug}",
+            },
+        )
     return campaign
 
 
@@ -87,7 +114,10 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
         if cursor.fetchone()[0]:
             cursor.execute("SET LOCAL session_replication_role = replica")
         started = time.monotonic()
-        cursor.execute("DELETE FROM donations_allocationentry WHERE donation_id IN (SELECT id FROM donations_donation WHERE campaign_id = %s)", [campaign.pk])
+        cursor.execute(
+            "DELETE FROM donations_allocationentry WHERE donation_id IN (SELECT id FROM donations_donation WHERE campaign_id = %s)",
+            [campaign.pk],
+        )
         cursor.execute("DELETE FROM donations_donation WHERE campaign_id = %s", [campaign.pk])
         cursor.execute("DELETE FROM payments_payment WHERE provider = %s", [PROVIDER])
         for table in ("donations_campaigntotal", "donations_campaigndonor", "donations_campaigndonorcount"):
@@ -95,7 +125,8 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
         timings["clear"] = time.monotonic() - started
 
         started = time.monotonic()
-        cursor.execute("""
+        cursor.execute(
+            """
             CREATE TEMP TABLE bench_gift ON COMMIT DROP AS
             SELECT n, email, currency, amount, donated_at,
                    LEAST(amount, (amount * %(bp)s + 9999) / 10000 + CASE currency WHEN 'GEL' THEN %(fixed_gel)s ELSE %(fixed_usd)s END) AS fee,
@@ -109,20 +140,31 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
                        now() - interval '365 days' + (n * (365 * 86400.0 / %(count)s)) * interval '1 second' AS donated_at
                 FROM generate_series(1, %(count)s) AS n
             ) AS g
-        """, {"bp": settings.DONATION_FEE_BASIS_POINTS, "fixed_gel": fixed.get("GEL", 0), "fixed_usd": fixed.get("USD", 0),
-              "donors": donors, "count": donations})
-        cursor.execute("""
+        """,
+            {
+                "bp": settings.DONATION_FEE_BASIS_POINTS,
+                "fixed_gel": fixed.get("GEL", 0),
+                "fixed_usd": fixed.get("USD", 0),
+                "donors": donors,
+                "count": donations,
+            },
+        )
+        cursor.execute(
+            """
             INSERT INTO payments_payment (provider, provider_ref, other_refs, purpose, user_id, email, customer_id, subscription_id,
                                           amount_minor, currency, amount_refunded_minor, status, description, paid_at,
                                           provider_receipt_url, metadata)
             SELECT %(provider)s, 'bench_' || n, '', 'donation', NULL, email, '', '', amount, currency, refunded,
                    CASE WHEN refunded > 0 THEN 'refunded' ELSE 'succeeded' END, 'Gift', donated_at, '', '{}'::jsonb
             FROM bench_gift
-        """, {"provider": PROVIDER})
+        """,
+            {"provider": PROVIDER},
+        )
         timings["payments"] = time.monotonic() - started
 
         started = time.monotonic()
-        cursor.execute("""
+        cursor.execute(
+            """
             INSERT INTO donations_donation (campaign_id, payment_id, checkout_id, recurring_id, user_id, email, name, display_name,
                                             show_on_wall, anonymous, message, currency, amount_minor, fee_covered_minor,
                                             processing_fee_minor, net_minor, amount_refunded_minor, status, donated_at, anonymised_at)
@@ -132,40 +174,57 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
                    g.currency, g.amount, 0, g.fee, g.amount - g.fee, g.refunded,
                    CASE WHEN g.refunded > 0 THEN 'refunded' ELSE 'succeeded' END, g.donated_at, NULL
             FROM bench_gift g JOIN payments_payment p ON p.provider = %(provider)s AND p.provider_ref = 'bench_' || g.n
-        """, {"campaign": campaign.pk, "provider": PROVIDER})
+        """,
+            {"campaign": campaign.pk, "provider": PROVIDER},
+        )
         timings["donations"] = time.monotonic() - started
 
         started = time.monotonic()
         for beneficiary_id, weight, part in _split_expressions(campaign, "d.net_minor"):
-            cursor.execute(f"""
+            cursor.execute(
+                f"""
                 INSERT INTO donations_allocationentry (donation_id, beneficiary_id, kind, amount_minor, currency, weight, booked_at, refund_level_minor)
                 SELECT d.id, %(beneficiary)s, 'gift', {part}, d.currency, %(weight)s, d.donated_at, 0
                 FROM donations_donation d WHERE d.campaign_id = %(campaign)s AND {part} > 0
-            """, {"beneficiary": beneficiary_id, "weight": weight, "campaign": campaign.pk})  # noqa: S608 - integers only
+            """,
+                {"beneficiary": beneficiary_id, "weight": weight, "campaign": campaign.pk},
+            )  # noqa: S608 - integers only
             # A full refund gives back the whole net part, split the same way, booked a day later.
-            cursor.execute(f"""
+            cursor.execute(
+                f"""
                 INSERT INTO donations_allocationentry (donation_id, beneficiary_id, kind, amount_minor, currency, weight, booked_at, refund_level_minor)
                 SELECT d.id, %(beneficiary)s, 'refund', -{part}, d.currency, %(weight)s, d.donated_at + interval '1 day', d.amount_refunded_minor
                 FROM donations_donation d WHERE d.campaign_id = %(campaign)s AND d.amount_refunded_minor > 0 AND {part} > 0
-            """, {"beneficiary": beneficiary_id, "weight": weight, "campaign": campaign.pk})  # noqa: S608
+            """,
+                {"beneficiary": beneficiary_id, "weight": weight, "campaign": campaign.pk},
+            )  # noqa: S608
         timings["allocation_entries"] = time.monotonic() - started
 
         started = time.monotonic()
-        cursor.execute("""
+        cursor.execute(
+            """
             INSERT INTO donations_campaigntotal (campaign_id, currency, raised_minor, net_minor, donations)
             SELECT campaign_id, currency, SUM(amount_minor - amount_refunded_minor),
                    SUM(net_minor - LEAST(amount_refunded_minor, net_minor)), COUNT(*) FILTER (WHERE status <> 'refunded')
             FROM donations_donation WHERE campaign_id = %s GROUP BY campaign_id, currency
-        """, [campaign.pk])
-        cursor.execute("""
+        """,
+            [campaign.pk],
+        )
+        cursor.execute(
+            """
             INSERT INTO donations_campaigndonor (campaign_id, donor_key, active_gifts)
             SELECT campaign_id, encode(hmac(lower(trim(email)), %s, 'sha256'), 'hex'), COUNT(*) FILTER (WHERE status <> 'refunded')
             FROM donations_donation WHERE campaign_id = %s GROUP BY campaign_id, lower(trim(email))
-        """, [settings.SECRET_KEY, campaign.pk])
-        cursor.execute("""
+        """,
+            [settings.SECRET_KEY, campaign.pk],
+        )
+        cursor.execute(
+            """
             INSERT INTO donations_campaigndonorcount (campaign_id, donors)
             SELECT %s, COUNT(*) FROM donations_campaigndonor WHERE campaign_id = %s AND active_gifts > 0
-        """, [campaign.pk, campaign.pk])
+        """,
+            [campaign.pk, campaign.pk],
+        )
         timings["counters"] = time.monotonic() - started
     from donations.reports import recount_beneficiary_totals  # the outlets' running sums, from the ledger just written
 
@@ -174,8 +233,13 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE payments_payment, donations_donation, donations_allocationentry")
     timings["vacuum_analyze"] = time.monotonic() - started
-    return {"campaign": campaign.slug, "campaign_id": campaign.pk, "donations": donations, "donors": donors,
-            "seconds": {k: round(v, 2) for k, v in timings.items()}}
+    return {
+        "campaign": campaign.slug,
+        "campaign_id": campaign.pk,
+        "donations": donations,
+        "donors": donors,
+        "seconds": {k: round(v, 2) for k, v in timings.items()},
+    }
 
 
 def verify(*, slug: str) -> dict:
@@ -187,23 +251,32 @@ def verify(*, slug: str) -> dict:
 
     campaign = Campaign.objects.get(slug=slug)
     with connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             SELECT COUNT(*) FROM donations_campaigntotal t JOIN (
                 SELECT currency, SUM(amount_minor - amount_refunded_minor) AS raised, COUNT(*) FILTER (WHERE status <> 'refunded') AS n
                 FROM donations_donation WHERE campaign_id = %(c)s GROUP BY currency) s USING (currency)
             WHERE t.campaign_id = %(c)s AND (t.raised_minor <> s.raised OR t.donations <> s.n)
-        """, {"c": campaign.pk})
+        """,
+            {"c": campaign.pk},
+        )
         mismatched_totals = cursor.fetchone()[0]
-        cursor.execute("""
+        cursor.execute(
+            """
             SELECT COUNT(*) FROM donations_donation d JOIN (
                 SELECT donation_id, SUM(amount_minor) AS booked FROM donations_allocationentry GROUP BY donation_id) e ON e.donation_id = d.id
             WHERE d.campaign_id = %s AND e.booked <> d.net_minor - LEAST(d.amount_refunded_minor, d.net_minor)
-        """, [campaign.pk])
+        """,
+            [campaign.pk],
+        )
         unbalanced = cursor.fetchone()[0]
-        cursor.execute("""
+        cursor.execute(
+            """
             SELECT currency, SUM(net_minor - LEAST(amount_refunded_minor, net_minor)) FROM donations_donation
             WHERE campaign_id = %s GROUP BY currency
-        """, [campaign.pk])
+        """,
+            [campaign.pk],
+        )
         net_from_rows = dict(cursor.fetchall())
     net_counters = dict(campaign.totals.values_list("currency", "net_minor"))
     problems = _sample_matches_services(campaign)
@@ -214,7 +287,12 @@ def verify(*, slug: str) -> dict:
         problems.append(f"{unbalanced} gifts whose ledger does not add up")
     if net_counters != net_from_rows:
         problems.append(f"net counters {net_counters} != rows {net_from_rows}")
-    return {"problems": problems, "raised_minor": progress.raised_minor, "donors": progress.donors, "donations": progress.donations}
+    return {
+        "problems": problems,
+        "raised_minor": progress.raised_minor,
+        "donors": progress.donors,
+        "donations": progress.donations,
+    }
 
 
 def _sample_matches_services(campaign, sample: int = 300) -> list[str]:
@@ -227,9 +305,13 @@ def _sample_matches_services(campaign, sample: int = 300) -> list[str]:
     remainder_to = services.remainder_beneficiary(campaign=campaign, weights=weights)
     keys = set()
     for donation in Donation.objects.filter(campaign=campaign).order_by("?").prefetch_related("allocations")[:sample]:
-        if donation.processing_fee_minor != services.processing_fee_minor(amount_minor=donation.amount_minor, currency=donation.currency):
+        if donation.processing_fee_minor != services.processing_fee_minor(
+            amount_minor=donation.amount_minor, currency=donation.currency
+        ):
             problems.append(f"gift {donation.pk}: fee differs from services.processing_fee_minor")
-        expected = services.split_amount(amount_minor=donation.net_minor, weights=list(weights.items()), remainder_to=remainder_to)
+        expected = services.split_amount(
+            amount_minor=donation.net_minor, weights=list(weights.items()), remainder_to=remainder_to
+        )
         booked = {e.beneficiary_id: e.amount_minor for e in donation.allocations.all() if e.kind == "gift"}
         if booked != {k: v for k, v in expected.items() if v}:
             problems.append(f"gift {donation.pk}: split {booked} differs from services.split_amount {expected}")

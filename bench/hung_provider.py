@@ -41,8 +41,21 @@ PYTHON = sys.executable
 HOST = "127.0.0.1"
 PORT = 8125
 DB_NAME = "outlet_bench_hung"
-WORKER_OPTIONS = {"--workers", "-w", "--worker-class", "-k", "--threads", "--timeout", "-t", "--worker-connections",
-                  "--keep-alive", "--max-requests", "--max-requests-jitter", "--bind", "-b"}
+WORKER_OPTIONS = {
+    "--workers",
+    "-w",
+    "--worker-class",
+    "-k",
+    "--threads",
+    "--timeout",
+    "-t",
+    "--worker-connections",
+    "--keep-alive",
+    "--max-requests",
+    "--max-requests-jitter",
+    "--bind",
+    "-b",
+}
 NOT_ANSWERING = "Our payment provider is not answering"
 READER_TIMEOUT = 60  # seconds a reader's client waits before counting the request as an error
 
@@ -192,10 +205,17 @@ def summary(samples: list[float], errors: list[str], seconds: float) -> dict:
     def pct(p: float) -> float:
         return round(1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))], 1) if ordered else 0.0
 
-    return {"requests": len(samples), "per_second": round(len(samples) / seconds, 1), "errors": len(errors),
-            "error_kinds": sorted(set(errors))[:5], "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
-            "max_ms": round(1000 * ordered[-1], 1) if ordered else 0.0,
-            "over_1s": sum(1 for s in samples if s > 1.0)}
+    return {
+        "requests": len(samples),
+        "per_second": round(len(samples) / seconds, 1),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors))[:5],
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "max_ms": round(1000 * ordered[-1], 1) if ordered else 0.0,
+        "over_1s": sum(1 for s in samples if s > 1.0),
+    }
 
 
 def donor(session_key: str, join: dict, stop: threading.Event, results: list[dict]) -> None:
@@ -209,8 +229,12 @@ def donor(session_key: str, join: dict, stop: threading.Event, results: list[dic
             cookies = f"{cookie}; {csrf_cookie.split(';', 1)[0]}"
             form = urllib.parse.urlencode({**join, "csrfmiddlewaretoken": token})
             started = time.monotonic()
-            status, headers, _ = request("POST", "/membership/join/", body=form, headers={
-                "Cookie": cookies, "Content-Type": "application/x-www-form-urlencoded"})
+            status, headers, _ = request(
+                "POST",
+                "/membership/join/",
+                body=form,
+                headers={"Cookie": cookies, "Content-Type": "application/x-www-form-urlencoded"},
+            )
             waited = time.monotonic() - started
             location = dict((k.lower(), v) for k, v in headers).get("location", "")
             # The message travels in a cookie (Django's messages) set on the redirect.
@@ -235,7 +259,10 @@ def run_config(name: str, args: list[str], *, env: dict, setup: dict, options, s
         calm = readers(setup["reader_paths"], count=options.readers, seconds=options.calm_seconds)
 
         stop, donations = threading.Event(), []
-        donors = [threading.Thread(target=donor, args=(key, setup["join"], stop, donations)) for key in setup["donor_sessions"]]
+        donors = [
+            threading.Thread(target=donor, args=(key, setup["join"], stop, donations))
+            for key in setup["donor_sessions"]
+        ]
         before = silent.connections
         for thread in donors:
             thread.start()
@@ -260,13 +287,20 @@ def run_config(name: str, args: list[str], *, env: dict, setup: dict, options, s
         log.close()
     waits = sorted(d["waited"] for d in donations if d["status"] == 302)
     return {
-        "config": name, "gunicorn": " ".join(args), "idle_rss_mb": round(idle_rss), "peak_rss_mb": round(max(peak_rss)),
-        "calm": calm, "silent_provider": hung,
-        "donors": {"checkout_starts": len(donations), "told_not_answering": sum(d["told"] for d in donations),
-                   "other_answers": sorted({str(d.get("error") or d["status"]) for d in donations if not d["told"]}),
-                   "wait_p50_s": round(statistics.median(waits), 1) if waits else None,
-                   "wait_max_s": round(waits[-1], 1) if waits else None,
-                   "provider_connections": silent.connections - before},
+        "config": name,
+        "gunicorn": " ".join(args),
+        "idle_rss_mb": round(idle_rss),
+        "peak_rss_mb": round(max(peak_rss)),
+        "calm": calm,
+        "silent_provider": hung,
+        "donors": {
+            "checkout_starts": len(donations),
+            "told_not_answering": sum(d["told"] for d in donations),
+            "other_answers": sorted({str(d.get("error") or d["status"]) for d in donations if not d["told"]}),
+            "wait_p50_s": round(statistics.median(waits), 1) if waits else None,
+            "wait_max_s": round(waits[-1], 1) if waits else None,
+            "provider_connections": silent.connections - before,
+        },
     }
 
 
@@ -301,8 +335,13 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=4, help="concurrent readers (one request at a time each)")
     parser.add_argument("--seconds", type=float, default=30, help="length of the silent-provider phase")
     parser.add_argument("--calm-seconds", type=float, default=10)
-    parser.add_argument("--compare", action="append", default=[], metavar="WORKER_OPTIONS",
-                        help='e.g. "--workers 2 --timeout 300" (the old Procfile); repeat to compare several')
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="WORKER_OPTIONS",
+        help='e.g. "--workers 2 --timeout 300" (the old Procfile); repeat to compare several',
+    )
     options = parser.parse_args()
 
     silent = SilentServer()
@@ -337,20 +376,28 @@ def main() -> None:
         silent.stop()
         sh("psql", f"{pg}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}")
 
-    print(f"\n{options.donors} donors starting checkouts against a silent provider, {options.readers} readers, "
-          f"{options.seconds:.0f} s; {os.cpu_count()} cores shared by server and load generator\n")
-    header = f"{'server':58} {'phase':7} {'req/s':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>8} {'>1s':>5} {'errors':>6}"
+    print(
+        f"\n{options.donors} donors starting checkouts against a silent provider, {options.readers} readers, "
+        f"{options.seconds:.0f} s; {os.cpu_count()} cores shared by server and load generator\n"
+    )
+    header = (
+        f"{'server':58} {'phase':7} {'req/s':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>8} {'>1s':>5} {'errors':>6}"
+    )
     print(header)
     for r in results:
         for phase in ("calm", "silent_provider"):
             s = r[phase]
-            print(f"{r['config'][:58]:58} {phase[:7]:7} {s['per_second']:6.1f} {s['p50_ms']:7.0f} {s['p95_ms']:7.0f} "
-                  f"{s['p99_ms']:7.0f} {s['max_ms']:8.0f} {s['over_1s']:5d} {s['errors']:6d}")
+            print(
+                f"{r['config'][:58]:58} {phase[:7]:7} {s['per_second']:6.1f} {s['p50_ms']:7.0f} {s['p95_ms']:7.0f} "
+                f"{s['p99_ms']:7.0f} {s['max_ms']:8.0f} {s['over_1s']:5d} {s['errors']:6d}"
+            )
     print(f"\n{'server':58} {'starts':>6} {'told':>5} {'wait p50':>9} {'wait max':>9} {'RSS idle':>9} {'RSS peak':>9}")
     for r in results:
         d = r["donors"]
-        print(f"{r['config'][:58]:58} {d['checkout_starts']:6d} {d['told_not_answering']:5d} {d['wait_p50_s'] or 0:8.1f}s "
-              f"{d['wait_max_s'] or 0:8.1f}s {r['idle_rss_mb']:7d}MB {r['peak_rss_mb']:7d}MB")
+        print(
+            f"{r['config'][:58]:58} {d['checkout_starts']:6d} {d['told_not_answering']:5d} {d['wait_p50_s'] or 0:8.1f}s "
+            f"{d['wait_max_s'] or 0:8.1f}s {r['idle_rss_mb']:7d}MB {r['peak_rss_mb']:7d}MB"
+        )
     out = ROOT / "bench" / "results" / "hung_provider.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"options": vars(options), "results": results}, indent=2))

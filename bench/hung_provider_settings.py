@@ -16,8 +16,11 @@ _build_the_usual_way = providers._build
 def _build_pointed_at_the_silent_server(provider_id: str):
     """The real adapter with its real call limits; only the address of Stripe's API differs."""
     if provider_id == "stripe":
-        return StripeProvider(secret_key=os.environ["STRIPE_SECRET_KEY"], webhook_secret=os.environ["STRIPE_WEBHOOK_SECRET"],
-                              api_base=STRIPE_API_BASE)
+        return StripeProvider(
+            secret_key=os.environ["STRIPE_SECRET_KEY"],
+            webhook_secret=os.environ["STRIPE_WEBHOOK_SECRET"],
+            api_base=STRIPE_API_BASE,
+        )
     return _build_the_usual_way(provider_id)
 
 

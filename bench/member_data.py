@@ -26,18 +26,89 @@ USERNAME_PREFIX = "bench-member-"
 PROVIDER = "sandbox"
 CAMPAIGN_SLUG = "bench-fund"
 STAFF_USERNAME = "bench-membership-manager"
-FIRST_NAMES = ["Nino", "Giorgi", "Ana", "Luka", "Mariam", "Davit", "Tamar", "Levan", "Elene", "Irakli", "Anna", "James",
-               "Sofia", "Armen", "Lilit", "Aysel", "Oliver", "Keti", "Zurab", "Maia"]
-LAST_NAMES = ["Beridze", "Kapanadze", "Gelashvili", "Mamedova", "Hakobyan", "Smith", "Lomidze", "Tsiklauri", "Meladze",
-              "Petrosyan", "Aliyev", "Brown", "Khutsishvili", "Dolidze", "Sargsyan", "Nozadze", "Walker", "Abashidze"]
+FIRST_NAMES = [
+    "Nino",
+    "Giorgi",
+    "Ana",
+    "Luka",
+    "Mariam",
+    "Davit",
+    "Tamar",
+    "Levan",
+    "Elene",
+    "Irakli",
+    "Anna",
+    "James",
+    "Sofia",
+    "Armen",
+    "Lilit",
+    "Aysel",
+    "Oliver",
+    "Keti",
+    "Zurab",
+    "Maia",
+]
+LAST_NAMES = [
+    "Beridze",
+    "Kapanadze",
+    "Gelashvili",
+    "Mamedova",
+    "Hakobyan",
+    "Smith",
+    "Lomidze",
+    "Tsiklauri",
+    "Meladze",
+    "Petrosyan",
+    "Aliyev",
+    "Brown",
+    "Khutsishvili",
+    "Dolidze",
+    "Sargsyan",
+    "Nozadze",
+    "Walker",
+    "Abashidze",
+]
 # name, slug, position, {(interval, currency): amount_minor}
 TIERS = [
-    ("Supporter", "supporter", 0, {("month", "GEL"): 1500, ("year", "GEL"): 15000, ("month", "USD"): 600, ("year", "USD"): 6000,
-                                   ("month", "EUR"): 500, ("year", "EUR"): 5000}),
-    ("Member", "member", 1, {("month", "GEL"): 3000, ("year", "GEL"): 30000, ("month", "USD"): 1200, ("year", "USD"): 12000,
-                             ("month", "EUR"): 1000, ("year", "EUR"): 10000}),
-    ("Patron", "patron", 2, {("month", "GEL"): 10000, ("year", "GEL"): 100000, ("month", "USD"): 4000, ("year", "USD"): 40000,
-                             ("month", "EUR"): 3500, ("year", "EUR"): 35000}),
+    (
+        "Supporter",
+        "supporter",
+        0,
+        {
+            ("month", "GEL"): 1500,
+            ("year", "GEL"): 15000,
+            ("month", "USD"): 600,
+            ("year", "USD"): 6000,
+            ("month", "EUR"): 500,
+            ("year", "EUR"): 5000,
+        },
+    ),
+    (
+        "Member",
+        "member",
+        1,
+        {
+            ("month", "GEL"): 3000,
+            ("year", "GEL"): 30000,
+            ("month", "USD"): 1200,
+            ("year", "USD"): 12000,
+            ("month", "EUR"): 1000,
+            ("year", "EUR"): 10000,
+        },
+    ),
+    (
+        "Patron",
+        "patron",
+        2,
+        {
+            ("month", "GEL"): 10000,
+            ("year", "GEL"): 100000,
+            ("month", "USD"): 4000,
+            ("year", "USD"): 40000,
+            ("month", "EUR"): 3500,
+            ("year", "EUR"): 35000,
+        },
+    ),
 ]
 
 
@@ -76,8 +147,10 @@ def insert_select(cursor, model, columns: dict[str, str], from_sql: str, params:
         params[name] = field.get_db_prep_save(value, connection)
         select[field.column] = f"%({name})s"
     quoted = ", ".join(connection.ops.quote_name(column) for column in select)
-    sql = (f"INSERT INTO {model._meta.db_table} ({quoted}) "  # noqa: S608 - names from models, values are params
-           f"SELECT {', '.join(select.values())} {from_sql}")
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({quoted}) "  # noqa: S608 - names from models, values are params
+        f"SELECT {', '.join(select.values())} {from_sql}"
+    )
     cursor.execute(sql, params)
     return cursor.rowcount
 
@@ -87,13 +160,20 @@ def make_tiers() -> dict[str, int]:
 
     ids = {}
     for name, slug, position, prices in TIERS:
-        tier, _ = Tier.objects.update_or_create(slug=slug, defaults={
-            "name": name, "position": position, "is_active": True, "description": f"{name} of independent reporting.",
-            "benefits": "Ad-free reading\nThe weekly newsletter\nOur thanks in the annual report",
-        })
+        tier, _ = Tier.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "position": position,
+                "is_active": True,
+                "description": f"{name} of independent reporting.",
+                "benefits": "Ad-free reading\nThe weekly newsletter\nOur thanks in the annual report",
+            },
+        )
         for (interval, currency), amount in prices.items():
-            TierPrice.objects.update_or_create(tier=tier, interval=interval, currency=currency,
-                                               defaults={"amount_minor": amount, "is_active": True})
+            TierPrice.objects.update_or_create(
+                tier=tier, interval=interval, currency=currency, defaults={"amount_minor": amount, "is_active": True}
+            )
         ids[slug] = tier.pk
     return ids
 
@@ -101,8 +181,15 @@ def make_tiers() -> dict[str, int]:
 def make_staff_user():
     from django.contrib.auth import get_user_model
 
-    staff, _ = get_user_model().objects.get_or_create(username=STAFF_USERNAME, defaults={
-        "email": "membership-manager@example.org", "is_staff": True, "first_name": "Membership", "last_name": "Manager"})
+    staff, _ = get_user_model().objects.get_or_create(
+        username=STAFF_USERNAME,
+        defaults={
+            "email": "membership-manager@example.org",
+            "is_staff": True,
+            "first_name": "Membership",
+            "last_name": "Manager",
+        },
+    )
     return staff
 
 
@@ -121,11 +208,13 @@ def delete_members() -> dict:
         cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         if cursor.fetchone()[0]:
             cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("CREATE TEMP TABLE bench_old_user ON COMMIT DROP AS SELECT id, email FROM auth_user WHERE username LIKE %s",
-                       [USERNAME_PREFIX + "%"])
+        cursor.execute(
+            "CREATE TEMP TABLE bench_old_user ON COMMIT DROP AS SELECT id, email FROM auth_user WHERE username LIKE %s",
+            [USERNAME_PREFIX + "%"],
+        )
         cursor.execute("CREATE INDEX ON bench_old_user (id)")
         statements = {
-            "sent_emails": "DELETE FROM outlet_sentemail WHERE \"to\" IN (SELECT email FROM bench_old_user)",
+            "sent_emails": 'DELETE FROM outlet_sentemail WHERE "to" IN (SELECT email FROM bench_old_user)',
             "receipts": "DELETE FROM donations_receipt WHERE payment_id IN (SELECT p.id FROM payments_payment p JOIN bench_old_user u ON u.id = p.user_id WHERE p.purpose = 'membership')",
             "member_events": "DELETE FROM members_memberevent WHERE user_id IN (SELECT id FROM bench_old_user)",
             "payments": "DELETE FROM payments_payment WHERE purpose = 'membership' AND user_id IN (SELECT id FROM bench_old_user)",
@@ -166,8 +255,11 @@ def generate_members(*, members: int) -> dict:
     def step(name: str, started: float) -> None:
         timings[name] = round(time.monotonic() - started, 2)
 
-    prices = ", ".join(f"('{slug}', '{interval}', '{currency}', {amount})"
-                       for _, slug, _, table in TIERS for (interval, currency), amount in table.items())
+    prices = ", ".join(
+        f"('{slug}', '{interval}', '{currency}', {amount})"
+        for _, slug, _, table in TIERS
+        for (interval, currency), amount in table.items()
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit = off")
         # As in donation_data: Django's deferred foreign-key checks for a few million rows would all run at COMMIT.
@@ -178,7 +270,8 @@ def generate_members(*, members: int) -> dict:
 
         started = time.monotonic()
         # One row per member with every choice made from arithmetic on n (deterministic, evenly spread mixes).
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             CREATE TEMP TABLE bench_member ON COMMIT DROP AS
             WITH base AS (
                 SELECT n,
@@ -231,64 +324,134 @@ def generate_members(*, members: int) -> dict:
             JOIN members_tier t ON t.slug = c.tier_slug
             LEFT JOIN (VALUES {prices}) AS pr(slug, billing, currency, amount)
                    ON pr.slug = c.tier_slug AND pr.billing = c.billing_interval AND pr.currency = c.currency
-        """, {"members": members})  # noqa: S608 - only integers and fixed names are formatted in
+        """,
+            {"members": members},
+        )  # noqa: S608 - only integers and fixed names are formatted in
         cursor.execute("ALTER TABLE bench_member ADD COLUMN user_id bigint")
         cursor.execute("CREATE UNIQUE INDEX ON bench_member (n)")
         step("plan", started)
 
         started = time.monotonic()
-        counts["users"] = insert_select(cursor, User, {
-            "username": f"'{USERNAME_PREFIX}' || n", "email": "email", "first_name": "first_name", "last_name": "last_name",
-            "password": "%(password)s", "is_staff": "false", "is_superuser": "false", "is_active": "true",
-            "date_joined": "started_at - ((n %% 30) + 1) * interval '1 day'",
-            "last_login": "CASE WHEN n %% 4 = 0 THEN NULL ELSE now() - (n %% 60) * interval '1 day' END",
-        }, "FROM bench_member ORDER BY n", {"password": make_password("bench member password")})
-        cursor.execute("UPDATE bench_member m SET user_id = u.id FROM auth_user u WHERE u.username = %s || m.n", [USERNAME_PREFIX])
+        counts["users"] = insert_select(
+            cursor,
+            User,
+            {
+                "username": f"'{USERNAME_PREFIX}' || n",
+                "email": "email",
+                "first_name": "first_name",
+                "last_name": "last_name",
+                "password": "%(password)s",
+                "is_staff": "false",
+                "is_superuser": "false",
+                "is_active": "true",
+                "date_joined": "started_at - ((n %% 30) + 1) * interval '1 day'",
+                "last_login": "CASE WHEN n %% 4 = 0 THEN NULL ELSE now() - (n %% 60) * interval '1 day' END",
+            },
+            "FROM bench_member ORDER BY n",
+            {"password": make_password("bench member password")},
+        )
+        cursor.execute(
+            "UPDATE bench_member m SET user_id = u.id FROM auth_user u WHERE u.username = %s || m.n", [USERNAME_PREFIX]
+        )
         cursor.execute("CREATE INDEX ON bench_member (user_id)")
         cursor.execute("ANALYZE bench_member")
-        counts["email_addresses"] = insert_select(cursor, EmailAddress, {
-            "user_id": "user_id", "email": "email", "verified": "n %% 20 <> 0", "primary": "true",
-        }, "FROM bench_member ORDER BY n")
+        counts["email_addresses"] = insert_select(
+            cursor,
+            EmailAddress,
+            {
+                "user_id": "user_id",
+                "email": "email",
+                "verified": "n %% 20 <> 0",
+                "primary": "true",
+            },
+            "FROM bench_member ORDER BY n",
+        )
         step("users", started)
 
         started = time.monotonic()
-        counts["memberships"] = insert_select(cursor, Membership, {
-            "user_id": "user_id", "tier_id": "tier_id", "status": "status",
-            "source": "CASE WHEN is_comp THEN 'comp' ELSE 'paid' END", "started_at": "started_at",
-            "current_period_end": "period_end", "updated_at": "GREATEST(started_at, LEAST(now(), period_end))",
-            "interval": "billing_interval", "currency": "currency", "amount_minor": "amount",
-            "provider": f"CASE WHEN is_comp THEN '' ELSE '{PROVIDER}' END",
-            "provider_customer_id": "CASE WHEN is_comp THEN '' ELSE 'cus_bench_' || n END",
-            "provider_subscription_id": "CASE WHEN is_comp THEN '' ELSE 'sub_bench_' || n END",
-            "cancel_at_period_end": "status = 'cancelled'",
-            "grace_until": "CASE WHEN status = 'past_due' THEN now() + ((n %% 7) + 1) * interval '1 day' END",
-            "ended_at": "CASE WHEN status = 'lapsed' THEN period_end END",
-            "provider_state_at": "CASE WHEN is_comp THEN NULL ELSE LEAST(now(), period_end) END",
-            "provider_state_rank": "0",
-        }, "FROM bench_member ORDER BY n")
-        counts["provider_customers"] = insert_select(cursor, ProviderCustomer, {
-            "provider": f"'{PROVIDER}'", "customer_id": "'cus_bench_' || n", "user_id": "user_id", "created_at": "started_at",
-        }, "FROM bench_member WHERE NOT is_comp ORDER BY n")
-        counts["webhook_events"] = insert_select(cursor, WebhookEvent, {
-            "provider": f"'{PROVIDER}'", "event_id": "'evt_bench_' || n", "type": "'checkout.session.completed'",
-            "created_at_provider": "started_at", "payload": """jsonb_build_object('id', 'evt_bench_' || n, 'type', 'checkout.session.completed',
+        counts["memberships"] = insert_select(
+            cursor,
+            Membership,
+            {
+                "user_id": "user_id",
+                "tier_id": "tier_id",
+                "status": "status",
+                "source": "CASE WHEN is_comp THEN 'comp' ELSE 'paid' END",
+                "started_at": "started_at",
+                "current_period_end": "period_end",
+                "updated_at": "GREATEST(started_at, LEAST(now(), period_end))",
+                "interval": "billing_interval",
+                "currency": "currency",
+                "amount_minor": "amount",
+                "provider": f"CASE WHEN is_comp THEN '' ELSE '{PROVIDER}' END",
+                "provider_customer_id": "CASE WHEN is_comp THEN '' ELSE 'cus_bench_' || n END",
+                "provider_subscription_id": "CASE WHEN is_comp THEN '' ELSE 'sub_bench_' || n END",
+                "cancel_at_period_end": "status = 'cancelled'",
+                "grace_until": "CASE WHEN status = 'past_due' THEN now() + ((n %% 7) + 1) * interval '1 day' END",
+                "ended_at": "CASE WHEN status = 'lapsed' THEN period_end END",
+                "provider_state_at": "CASE WHEN is_comp THEN NULL ELSE LEAST(now(), period_end) END",
+                "provider_state_rank": "0",
+            },
+            "FROM bench_member ORDER BY n",
+        )
+        counts["provider_customers"] = insert_select(
+            cursor,
+            ProviderCustomer,
+            {
+                "provider": f"'{PROVIDER}'",
+                "customer_id": "'cus_bench_' || n",
+                "user_id": "user_id",
+                "created_at": "started_at",
+            },
+            "FROM bench_member WHERE NOT is_comp ORDER BY n",
+        )
+        counts["webhook_events"] = insert_select(
+            cursor,
+            WebhookEvent,
+            {
+                "provider": f"'{PROVIDER}'",
+                "event_id": "'evt_bench_' || n",
+                "type": "'checkout.session.completed'",
+                "created_at_provider": "started_at",
+                "payload": """jsonb_build_object('id', 'evt_bench_' || n, 'type', 'checkout.session.completed',
                 'data', jsonb_build_object('customer', 'cus_bench_' || n, 'subscription', 'sub_bench_' || n))""",
-            "livemode": "false", "via": "'webhook'", "status": "'processed'", "received_at": "started_at",
-            "processed_at": "started_at + interval '2 seconds'", "attempts": "1", "last_error": "''",
-        }, "FROM bench_member WHERE NOT is_comp ORDER BY n")
+                "livemode": "false",
+                "via": "'webhook'",
+                "status": "'processed'",
+                "received_at": "started_at",
+                "processed_at": "started_at + interval '2 seconds'",
+                "attempts": "1",
+                "last_error": "''",
+            },
+            "FROM bench_member WHERE NOT is_comp ORDER BY n",
+        )
         step("memberships", started)
 
         started = time.monotonic()
         # One charge per billing period; ~1.7 % fully refunded, ~0.4 % half refunded.
-        counts["payments"] = insert_select(cursor, Payment, {
-            "provider": f"'{PROVIDER}'", "provider_ref": "'bm_' || m.n || '_' || k", "other_refs": "'ch_bm_' || m.n || '_' || k",
-            "purpose": "'membership'", "user_id": "m.user_id", "email": "m.email", "customer_id": "'cus_bench_' || m.n",
-            "subscription_id": "'sub_bench_' || m.n", "amount_minor": "m.amount", "currency": "m.currency",
-            "amount_refunded_minor": "CASE WHEN (m.n::bigint * 31 + k) %% 60 = 0 THEN m.amount WHEN (m.n::bigint * 31 + k) %% 250 = 1 THEN m.amount / 2 ELSE 0 END",
-            "status": "CASE WHEN (m.n::bigint * 31 + k) %% 60 = 0 THEN 'refunded' WHEN (m.n::bigint * 31 + k) %% 250 = 1 THEN 'partially_refunded' ELSE 'succeeded' END",
-            "description": "m.tier_name || ' membership'", "paid_at": "m.started_at + k * m.period + interval '30 seconds'",
-            "provider_receipt_url": "''", "metadata": "jsonb_build_object('bench', true)",
-        }, "FROM bench_member m CROSS JOIN LATERAL generate_series(0, m.paid_periods - 1) AS k WHERE m.paid_periods > 0 ORDER BY m.n, k")
+        counts["payments"] = insert_select(
+            cursor,
+            Payment,
+            {
+                "provider": f"'{PROVIDER}'",
+                "provider_ref": "'bm_' || m.n || '_' || k",
+                "other_refs": "'ch_bm_' || m.n || '_' || k",
+                "purpose": "'membership'",
+                "user_id": "m.user_id",
+                "email": "m.email",
+                "customer_id": "'cus_bench_' || m.n",
+                "subscription_id": "'sub_bench_' || m.n",
+                "amount_minor": "m.amount",
+                "currency": "m.currency",
+                "amount_refunded_minor": "CASE WHEN (m.n::bigint * 31 + k) %% 60 = 0 THEN m.amount WHEN (m.n::bigint * 31 + k) %% 250 = 1 THEN m.amount / 2 ELSE 0 END",
+                "status": "CASE WHEN (m.n::bigint * 31 + k) %% 60 = 0 THEN 'refunded' WHEN (m.n::bigint * 31 + k) %% 250 = 1 THEN 'partially_refunded' ELSE 'succeeded' END",
+                "description": "m.tier_name || ' membership'",
+                "paid_at": "m.started_at + k * m.period + interval '30 seconds'",
+                "provider_receipt_url": "''",
+                "metadata": "jsonb_build_object('bench', true)",
+            },
+            "FROM bench_member m CROSS JOIN LATERAL generate_series(0, m.paid_periods - 1) AS k WHERE m.paid_periods > 0 ORDER BY m.n, k",
+        )
         step("payments", started)
 
         started = time.monotonic()
@@ -298,23 +461,41 @@ def generate_members(*, members: int) -> dict:
         offset_sql = " ".join(f"WHEN {int(y)} THEN {int(last)}" for y, last in offsets.items())
         offset_case = f"CASE date_part('year', p.paid_at)::int {offset_sql} ELSE 0 END" if offsets else "0"
         # Receipts for the third of members who asked for them; a fully refunded charge's receipt is void.
-        counts["receipts"] = insert_select(cursor, Receipt, {
-            "payment_id": "p.id", "kind": "'original'", "refund_level_minor": "0", "replaces_id": "NULL", "issuer": "%(issuer)s",
-            "year": "date_part('year', p.paid_at)::int",
-            "sequence": f"{offset_case} + row_number() OVER (PARTITION BY date_part('year', p.paid_at) ORDER BY p.paid_at, p.id)",
-            "number": f"date_part('year', p.paid_at)::int || '-' || lpad(({offset_case} + row_number() OVER (PARTITION BY date_part('year', p.paid_at) ORDER BY p.paid_at, p.id))::text, 6, '0')",
-            "donor_name": "m.first_name || ' ' || m.last_name", "donor_email": "m.email", "description": "p.description",
-            "amount_minor": "p.amount_minor", "currency": "p.currency", "lines": "'[]'::jsonb", "issued_at": "p.paid_at + interval '1 minute'",
-            "voided_at": "CASE WHEN p.status = 'refunded' THEN p.paid_at + interval '3 days' END",
-            "void_reason": "CASE WHEN p.status = 'refunded' THEN 'Refunded' ELSE '' END",
-            "emailed_at": "p.paid_at + interval '2 minutes'", "access_key": "md5('bench receipt ' || p.id)",
-        }, "FROM payments_payment p JOIN bench_member m ON m.user_id = p.user_id WHERE p.purpose = 'membership' AND m.n %% 3 = 0",
-            {"issuer": issuer})
-        cursor.execute("""
+        counts["receipts"] = insert_select(
+            cursor,
+            Receipt,
+            {
+                "payment_id": "p.id",
+                "kind": "'original'",
+                "refund_level_minor": "0",
+                "replaces_id": "NULL",
+                "issuer": "%(issuer)s",
+                "year": "date_part('year', p.paid_at)::int",
+                "sequence": f"{offset_case} + row_number() OVER (PARTITION BY date_part('year', p.paid_at) ORDER BY p.paid_at, p.id)",
+                "number": f"date_part('year', p.paid_at)::int || '-' || lpad(({offset_case} + row_number() OVER (PARTITION BY date_part('year', p.paid_at) ORDER BY p.paid_at, p.id))::text, 6, '0')",
+                "donor_name": "m.first_name || ' ' || m.last_name",
+                "donor_email": "m.email",
+                "description": "p.description",
+                "amount_minor": "p.amount_minor",
+                "currency": "p.currency",
+                "lines": "'[]'::jsonb",
+                "issued_at": "p.paid_at + interval '1 minute'",
+                "voided_at": "CASE WHEN p.status = 'refunded' THEN p.paid_at + interval '3 days' END",
+                "void_reason": "CASE WHEN p.status = 'refunded' THEN 'Refunded' ELSE '' END",
+                "emailed_at": "p.paid_at + interval '2 minutes'",
+                "access_key": "md5('bench receipt ' || p.id)",
+            },
+            "FROM payments_payment p JOIN bench_member m ON m.user_id = p.user_id WHERE p.purpose = 'membership' AND m.n %% 3 = 0",
+            {"issuer": issuer},
+        )
+        cursor.execute(
+            """
             INSERT INTO donations_receiptsequence (issuer, year, last_number)
             SELECT issuer, year, MAX(sequence) FROM donations_receipt WHERE issuer = %s GROUP BY issuer, year
             ON CONFLICT (issuer, year) DO UPDATE SET last_number = GREATEST(donations_receiptsequence.last_number, EXCLUDED.last_number)
-        """, [issuer])
+        """,
+            [issuer],
+        )
         step("receipts", started)
 
         started = time.monotonic()
@@ -327,8 +508,10 @@ def generate_members(*, members: int) -> dict:
 
     started = time.monotonic()
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE auth_user, account_emailaddress, members_membership, members_memberevent, payments_payment, "
-                       "payments_webhookevent, payments_providercustomer, donations_receipt, outlet_sentemail")
+        cursor.execute(
+            "VACUUM ANALYZE auth_user, account_emailaddress, members_membership, members_memberevent, payments_payment, "
+            "payments_webhookevent, payments_providercustomer, donations_receipt, outlet_sentemail"
+        )
     step("vacuum_analyze", started)
     return {"members": members, "rows": counts, "seconds": timings}
 
@@ -340,38 +523,178 @@ def _insert_member_events(cursor, MemberEvent, *, staff_id: int) -> int:
     event = "(SELECT id FROM payments_webhookevent WHERE provider = 'sandbox' AND event_id = 'evt_bench_' || m.n)"
     kinds = [
         # kind, summary, at, from, to, webhook event, staff, by reader, reader visible, where
-        ("checkout_started", "'Started checkout: ' || m.tier_name || ', ' || CASE m.billing_interval WHEN 'year' THEN 'yearly' ELSE 'monthly' END || ', ' || m.currency",
-         "m.started_at - interval '4 minutes'", "''", "''", "NULL", "NULL", "true", "false", "NOT m.is_comp"),
-        ("checkout_completed", "'Checkout completed'", "m.started_at - interval '1 minute'", "''", "''", event, "NULL", "false", "false", "NOT m.is_comp"),
-        ("joined", "'Became a ' || m.tier_name || ' member'", "m.started_at", "''", "'active'", event, "NULL", "false", "true", "NOT m.is_comp"),
-        ("comped", "'Complimentary ' || m.tier_name || ' membership ' || CASE WHEN m.period_end IS NULL THEN 'with no end date' ELSE 'until ' || to_char(m.period_end, 'FMDD FMMonth YYYY') END",
-         "m.started_at", "''", "'active'", "NULL", str(int(staff_id)), "false", "true", "m.is_comp"),
-        ("email_sent", "'Welcome email sent'", "m.started_at + interval '1 minute'", "''", "''", "NULL", "NULL", "false", "false", "true"),
-        ("renewed", f"'Payment of ' || {money} || ' received'", "m.started_at + (m.paid_periods - 1) * m.period + interval '30 seconds'",
-         "''", "''", "NULL", "NULL", "false", "true", "m.paid_periods > 1"),
-        ("plan_changed", "'Plan changed to ' || m.tier_name || ', ' || CASE m.billing_interval WHEN 'year' THEN 'yearly' ELSE 'monthly' END",
-         "m.started_at + (m.paid_periods / 2) * m.period + interval '3 days'", "''", "''", "NULL", "NULL", "true", "true", "NOT m.is_comp AND m.n %% 5 = 0 AND m.paid_periods > 2"),
-        ("payment_failed", "'Payment overdue; access kept until ' || to_char(now() + interval '7 days', 'FMDD FMMonth YYYY')",
-         "m.period_end + interval '1 hour'", "'active'", "'past_due'", "NULL", "NULL", "false", "true", "m.status = 'past_due'"),
-        ("cancel_requested", "'Set to end on ' || to_char(m.period_end, 'FMDD FMMonth YYYY')", "m.period_end - interval '9 days'",
-         "''", "''", "NULL", "NULL", "true", "true", "m.status = 'cancelled'"),
-        ("lapsed", "'Membership ended'", "m.period_end", "'cancelled'", "'lapsed'", "NULL", "NULL", "false", "true", "m.status = 'lapsed' AND NOT m.is_comp"),
-        ("comp_ended", "'Complimentary membership ended'", "m.period_end", "'active'", "'lapsed'", "NULL", str(int(staff_id)), "false", "true", "m.status = 'lapsed' AND m.is_comp"),
+        (
+            "checkout_started",
+            "'Started checkout: ' || m.tier_name || ', ' || CASE m.billing_interval WHEN 'year' THEN 'yearly' ELSE 'monthly' END || ', ' || m.currency",
+            "m.started_at - interval '4 minutes'",
+            "''",
+            "''",
+            "NULL",
+            "NULL",
+            "true",
+            "false",
+            "NOT m.is_comp",
+        ),
+        (
+            "checkout_completed",
+            "'Checkout completed'",
+            "m.started_at - interval '1 minute'",
+            "''",
+            "''",
+            event,
+            "NULL",
+            "false",
+            "false",
+            "NOT m.is_comp",
+        ),
+        (
+            "joined",
+            "'Became a ' || m.tier_name || ' member'",
+            "m.started_at",
+            "''",
+            "'active'",
+            event,
+            "NULL",
+            "false",
+            "true",
+            "NOT m.is_comp",
+        ),
+        (
+            "comped",
+            "'Complimentary ' || m.tier_name || ' membership ' || CASE WHEN m.period_end IS NULL THEN 'with no end date' ELSE 'until ' || to_char(m.period_end, 'FMDD FMMonth YYYY') END",
+            "m.started_at",
+            "''",
+            "'active'",
+            "NULL",
+            str(int(staff_id)),
+            "false",
+            "true",
+            "m.is_comp",
+        ),
+        (
+            "email_sent",
+            "'Welcome email sent'",
+            "m.started_at + interval '1 minute'",
+            "''",
+            "''",
+            "NULL",
+            "NULL",
+            "false",
+            "false",
+            "true",
+        ),
+        (
+            "renewed",
+            f"'Payment of ' || {money} || ' received'",
+            "m.started_at + (m.paid_periods - 1) * m.period + interval '30 seconds'",
+            "''",
+            "''",
+            "NULL",
+            "NULL",
+            "false",
+            "true",
+            "m.paid_periods > 1",
+        ),
+        (
+            "plan_changed",
+            "'Plan changed to ' || m.tier_name || ', ' || CASE m.billing_interval WHEN 'year' THEN 'yearly' ELSE 'monthly' END",
+            "m.started_at + (m.paid_periods / 2) * m.period + interval '3 days'",
+            "''",
+            "''",
+            "NULL",
+            "NULL",
+            "true",
+            "true",
+            "NOT m.is_comp AND m.n %% 5 = 0 AND m.paid_periods > 2",
+        ),
+        (
+            "payment_failed",
+            "'Payment overdue; access kept until ' || to_char(now() + interval '7 days', 'FMDD FMMonth YYYY')",
+            "m.period_end + interval '1 hour'",
+            "'active'",
+            "'past_due'",
+            "NULL",
+            "NULL",
+            "false",
+            "true",
+            "m.status = 'past_due'",
+        ),
+        (
+            "cancel_requested",
+            "'Set to end on ' || to_char(m.period_end, 'FMDD FMMonth YYYY')",
+            "m.period_end - interval '9 days'",
+            "''",
+            "''",
+            "NULL",
+            "NULL",
+            "true",
+            "true",
+            "m.status = 'cancelled'",
+        ),
+        (
+            "lapsed",
+            "'Membership ended'",
+            "m.period_end",
+            "'cancelled'",
+            "'lapsed'",
+            "NULL",
+            "NULL",
+            "false",
+            "true",
+            "m.status = 'lapsed' AND NOT m.is_comp",
+        ),
+        (
+            "comp_ended",
+            "'Complimentary membership ended'",
+            "m.period_end",
+            "'active'",
+            "'lapsed'",
+            "NULL",
+            str(int(staff_id)),
+            "false",
+            "true",
+            "m.status = 'lapsed' AND m.is_comp",
+        ),
     ]
     total = 0
     for kind, summary, at, from_status, to_status, webhook_event, staff, by_reader, visible, where in kinds:
-        total += insert_select(cursor, MemberEvent, {
-            "user_id": "m.user_id", "membership_id": membership, "kind": f"'{kind}'", "from_status": from_status, "to_status": to_status,
-            "summary": f"left({summary}, 300)", "reader_visible": visible, "webhook_event_id": webhook_event, "staff_user_id": staff,
-            "by_reader": by_reader, "created_at": at,
-        }, f"FROM bench_member m WHERE {where}")
+        total += insert_select(
+            cursor,
+            MemberEvent,
+            {
+                "user_id": "m.user_id",
+                "membership_id": membership,
+                "kind": f"'{kind}'",
+                "from_status": from_status,
+                "to_status": to_status,
+                "summary": f"left({summary}, 300)",
+                "reader_visible": visible,
+                "webhook_event_id": webhook_event,
+                "staff_user_id": staff,
+                "by_reader": by_reader,
+                "created_at": at,
+            },
+            f"FROM bench_member m WHERE {where}",
+        )
     # A refund shows on the timeline of the member it was for.
-    total += insert_select(cursor, MemberEvent, {
-        "user_id": "m.user_id", "membership_id": membership, "kind": "'refunded'", "from_status": "''", "to_status": "''",
-        "summary": "'Refunded ' || to_char(p.amount_refunded_minor / 100.0, 'FM999990.00') || ' ' || p.currency || ' of ' || to_char(p.amount_minor / 100.0, 'FM999990.00') || ' ' || p.currency",
-        "reader_visible": "true", "webhook_event_id": "NULL", "staff_user_id": str(int(staff_id)), "by_reader": "false",
-        "created_at": "p.paid_at + interval '3 days'",
-    }, "FROM payments_payment p JOIN bench_member m ON m.user_id = p.user_id WHERE p.purpose = 'membership' AND p.amount_refunded_minor > 0")
+    total += insert_select(
+        cursor,
+        MemberEvent,
+        {
+            "user_id": "m.user_id",
+            "membership_id": membership,
+            "kind": "'refunded'",
+            "from_status": "''",
+            "to_status": "''",
+            "summary": "'Refunded ' || to_char(p.amount_refunded_minor / 100.0, 'FM999990.00') || ' ' || p.currency || ' of ' || to_char(p.amount_minor / 100.0, 'FM999990.00') || ' ' || p.currency",
+            "reader_visible": "true",
+            "webhook_event_id": "NULL",
+            "staff_user_id": str(int(staff_id)),
+            "by_reader": "false",
+            "created_at": "p.paid_at + interval '3 days'",
+        },
+        "FROM payments_payment p JOIN bench_member m ON m.user_id = p.user_id WHERE p.purpose = 'membership' AND p.amount_refunded_minor > 0",
+    )
     return total
 
 
@@ -380,17 +703,40 @@ def _insert_sent_emails(cursor, SentEmail, *, issuer: str) -> int:
     total = 0
     for kind, subject, at, where in [
         ("membership_welcome", "'Welcome, ' || m.first_name", "m.started_at + interval '1 minute'", "NOT m.is_comp"),
-        ("membership_payment_failed", "'Your payment did not go through'", "m.period_end + interval '1 hour'", "m.status = 'past_due'"),
+        (
+            "membership_payment_failed",
+            "'Your payment did not go through'",
+            "m.period_end + interval '1 hour'",
+            "m.status = 'past_due'",
+        ),
         ("membership_ended", "'Your membership has ended'", "m.period_end + interval '1 hour'", "m.status = 'lapsed'"),
     ]:
-        total += insert_select(cursor, SentEmail, {
-            "key": f"'bench-{kind}-' || m.n", "kind": f"'{kind}'", "to": "m.email", "subject": subject, "sent_at": at,
-        }, f"FROM bench_member m WHERE {where}")
-    total += insert_select(cursor, SentEmail, {
-        "key": "'receipt-' || r.issuer || '-' || r.number", "kind": "'membership_receipt'", "to": "r.donor_email",
-        "subject": "'Your receipt ' || r.number", "sent_at": "r.emailed_at",
-    }, "FROM donations_receipt r JOIN payments_payment p ON p.id = r.payment_id JOIN bench_member m ON m.user_id = p.user_id "
-       "WHERE r.issuer = %(issuer)s", {"issuer": issuer})
+        total += insert_select(
+            cursor,
+            SentEmail,
+            {
+                "key": f"'bench-{kind}-' || m.n",
+                "kind": f"'{kind}'",
+                "to": "m.email",
+                "subject": subject,
+                "sent_at": at,
+            },
+            f"FROM bench_member m WHERE {where}",
+        )
+    total += insert_select(
+        cursor,
+        SentEmail,
+        {
+            "key": "'receipt-' || r.issuer || '-' || r.number",
+            "kind": "'membership_receipt'",
+            "to": "r.donor_email",
+            "subject": "'Your receipt ' || r.number",
+            "sent_at": "r.emailed_at",
+        },
+        "FROM donations_receipt r JOIN payments_payment p ON p.id = r.payment_id JOIN bench_member m ON m.user_id = p.user_id "
+        "WHERE r.issuer = %(issuer)s",
+        {"issuer": issuer},
+    )
     return total
 
 
@@ -399,10 +745,13 @@ def link_member_donors() -> int:
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             UPDATE donations_donation d SET user_id = u.id FROM auth_user u
             WHERE u.username LIKE %s AND u.email LIKE 'donor%%' AND d.email = u.email AND d.user_id IS DISTINCT FROM u.id
-        """, [USERNAME_PREFIX + "%"])
+        """,
+            [USERNAME_PREFIX + "%"],
+        )
         linked = cursor.rowcount
         cursor.execute("""
             UPDATE payments_payment p SET user_id = d.user_id FROM donations_donation d
@@ -445,16 +794,23 @@ def check(*, members: int) -> list[str]:
 
     problems = []
     with connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             SELECT COUNT(*), COUNT(ms.id), COUNT(e.id) FROM auth_user u
             LEFT JOIN members_membership ms ON ms.user_id = u.id
             LEFT JOIN account_emailaddress e ON e.user_id = u.id AND e."primary"
             WHERE u.username LIKE %s
-        """, [USERNAME_PREFIX + "%"])
+        """,
+            [USERNAME_PREFIX + "%"],
+        )
         users, with_membership, with_address = cursor.fetchone()
-        cursor.execute("SELECT COUNT(*) FROM payments_payment WHERE amount_refunded_minor > amount_minor OR amount_minor <= 0")
+        cursor.execute(
+            "SELECT COUNT(*) FROM payments_payment WHERE amount_refunded_minor > amount_minor OR amount_minor <= 0"
+        )
         bad_payments = cursor.fetchone()[0]
-        cursor.execute("SELECT COUNT(*) FROM members_memberevent e LEFT JOIN auth_user u ON u.id = e.user_id WHERE u.id IS NULL")
+        cursor.execute(
+            "SELECT COUNT(*) FROM members_memberevent e LEFT JOIN auth_user u ON u.id = e.user_id WHERE u.id IS NULL"
+        )
         orphan_events = cursor.fetchone()[0]
     if users != members:
         problems.append(f"{users} generated users, expected {members}")
@@ -471,7 +827,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--donations", type=int, default=1_000_000, help="0 skips the gifts")
-    parser.add_argument("--reset", action="store_true", help="delete the generated members first, and make the gifts again")
+    parser.add_argument(
+        "--reset", action="store_true", help="delete the generated members first, and make the gifts again"
+    )
     args = parser.parse_args()
     _setup_django()
     from bench import donation_data
@@ -496,7 +854,9 @@ def main() -> None:
         started = time.monotonic()
         gifts = Donation.objects.filter(campaign__slug=CAMPAIGN_SLUG).count()
         if args.reset or gifts != args.donations:
-            result["donations"] = donation_data.generate(slug=CAMPAIGN_SLUG, donations=args.donations, donors=max(1, args.donations // 4))
+            result["donations"] = donation_data.generate(
+                slug=CAMPAIGN_SLUG, donations=args.donations, donors=max(1, args.donations // 4)
+            )
             result["donations"]["verify"] = donation_data.verify(slug=CAMPAIGN_SLUG)
         else:
             result["donations"] = f"{gifts} gifts already generated"
@@ -507,7 +867,9 @@ def main() -> None:
     result["check"] = check(members=args.members)
     result["total_seconds"] = round(time.monotonic() - started_all, 1)
     print(result)
-    problems = result["check"] + (result["donations"].get("verify", {}).get("problems", []) if isinstance(result.get("donations"), dict) else [])
+    problems = result["check"] + (
+        result["donations"].get("verify", {}).get("problems", []) if isinstance(result.get("donations"), dict) else []
+    )
     if problems:
         raise SystemExit("generated data is inconsistent: " + "; ".join(problems))
 

@@ -35,8 +35,16 @@ QUEUE = f"bench-receipts-{uuid.uuid4().hex[:8]}"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 MAIL_DIR = Path(tempfile.gettempdir()) / f"outlet-bench-receipts-mail-{uuid.uuid4().hex[:8]}"
 
-os.environ.update({"DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
-                   "EMAIL_URL": f"filemail:///{MAIL_DIR}", "DJANGO_SETTINGS_MODULE": "outlet.settings", "CONN_MAX_AGE": "60"})
+os.environ.update(
+    {
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": REDIS_URL,
+        "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
+        "EMAIL_URL": f"filemail:///{MAIL_DIR}",
+        "DJANGO_SETTINGS_MODULE": "outlet.settings",
+        "CONN_MAX_AGE": "60",
+    }
+)
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -59,32 +67,80 @@ def generate_payments(count: int) -> list[int]:
     from donations.models import AllocationEntry, Beneficiary, Campaign, Donation
     from outlet.payments.models import Payment
 
-    campaign = Campaign.objects.create(slug="bench", title="Keep reporters safe", goal_minor=10**9, currency="GEL",
-                                       starts_at=timezone.now() - timedelta(days=30), is_published=True)
-    outlets = [Beneficiary.objects.create(campaign=campaign, name=name, slug=name.lower().replace(" ", "-"), share=share,
-                                          receives_rounding_remainder=(i == 0), position=i)
-               for i, (name, share) in enumerate([("Mountain Voice", 50), ("Valley Dispatch", 30), ("Border Radio", 20)])]
+    campaign = Campaign.objects.create(
+        slug="bench",
+        title="Keep reporters safe",
+        goal_minor=10**9,
+        currency="GEL",
+        starts_at=timezone.now() - timedelta(days=30),
+        is_published=True,
+    )
+    outlets = [
+        Beneficiary.objects.create(
+            campaign=campaign,
+            name=name,
+            slug=name.lower().replace(" ", "-"),
+            share=share,
+            receives_rounding_remainder=(i == 0),
+            position=i,
+        )
+        for i, (name, share) in enumerate([("Mountain Voice", 50), ("Valley Dispatch", 30), ("Border Radio", 20)])
+    ]
     weights = {b.pk: b.share for b in outlets}
     names = ["ნინო ბერიძე", "Lasha Kapanadze", "Анна Иванова", "Արամ Պետրոսյան"]
     now = timezone.now() - timedelta(minutes=1)
     with transaction.atomic():
-        payments = Payment.objects.bulk_create([
-            Payment(provider="sandbox", provider_ref=f"pi_bench_{i:06d}", purpose="donation", email=f"donor{i}@example.org",
-                    amount_minor=1000 + (i % 97) * 50, currency="GEL", description="Gift", paid_at=now)
-            for i in range(count)
-        ], batch_size=2000)
+        payments = Payment.objects.bulk_create(
+            [
+                Payment(
+                    provider="sandbox",
+                    provider_ref=f"pi_bench_{i:06d}",
+                    purpose="donation",
+                    email=f"donor{i}@example.org",
+                    amount_minor=1000 + (i % 97) * 50,
+                    currency="GEL",
+                    description="Gift",
+                    paid_at=now,
+                )
+                for i in range(count)
+            ],
+            batch_size=2000,
+        )
         donations = []
         for i, payment in enumerate(payments):
             fee = services.processing_fee_minor(amount_minor=payment.amount_minor, currency="GEL")
-            donations.append(Donation(campaign=campaign, payment=payment, email=payment.email, name=names[i % 4],
-                                      currency="GEL", amount_minor=payment.amount_minor, fee_covered_minor=0,
-                                      processing_fee_minor=fee, net_minor=payment.amount_minor - fee, donated_at=now))
+            donations.append(
+                Donation(
+                    campaign=campaign,
+                    payment=payment,
+                    email=payment.email,
+                    name=names[i % 4],
+                    currency="GEL",
+                    amount_minor=payment.amount_minor,
+                    fee_covered_minor=0,
+                    processing_fee_minor=fee,
+                    net_minor=payment.amount_minor - fee,
+                    donated_at=now,
+                )
+            )
         Donation.objects.bulk_create(donations, batch_size=2000)
         entries = []
         for donation in donations:
-            parts = services.split_amount(amount_minor=donation.net_minor, weights=list(weights.items()), remainder_to=outlets[0].pk)
-            entries += [AllocationEntry(donation=donation, beneficiary_id=key, kind="gift", amount_minor=amount, currency="GEL",
-                                        weight=weights[key], booked_at=now) for key, amount in parts.items()]
+            parts = services.split_amount(
+                amount_minor=donation.net_minor, weights=list(weights.items()), remainder_to=outlets[0].pk
+            )
+            entries += [
+                AllocationEntry(
+                    donation=donation,
+                    beneficiary_id=key,
+                    kind="gift",
+                    amount_minor=amount,
+                    currency="GEL",
+                    weight=weights[key],
+                    booked_at=now,
+                )
+                for key, amount in parts.items()
+            ]
         AllocationEntry.objects.bulk_create(entries, batch_size=5000)
     return [payment.pk for payment in payments]
 
@@ -94,9 +150,27 @@ def start_worker(log_path: Path, *, concurrency: int = 1) -> subprocess.Popen:
     pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "outlet", "worker", "-Q", QUEUE, "-n", f"{QUEUE}@%h", *pool,
-             "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "outlet",
+                "worker",
+                "-Q",
+                QUEUE,
+                "-n",
+                f"{QUEUE}@%h",
+                *pool,
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     import redis
 
@@ -122,16 +196,22 @@ def render_timings(samples: int) -> dict:
         render_receipt(receipt)
         times.append(time.perf_counter() - started)
     times.sort()
-    return {"first_render_ms_incl_font_trim": round(first * 1000, 1), "samples": len(times),
-            "mean_ms": round(statistics.mean(times) * 1000, 1), "p50_ms": round(times[len(times) // 2] * 1000, 1),
-            "p95_ms": round(times[int(len(times) * 0.95) - 1] * 1000, 1)}
+    return {
+        "first_render_ms_incl_font_trim": round(first * 1000, 1),
+        "samples": len(times),
+        "mean_ms": round(statistics.mean(times) * 1000, 1),
+        "p50_ms": round(times[len(times) // 2] * 1000, 1),
+        "p95_ms": round(times[int(len(times) * 0.95) - 1] * 1000, 1),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--receipts", type=int, default=10_000)
     parser.add_argument("--render-samples", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=1, help="1: --pool=solo; more: prefork, as the Procfile's worker")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="1: --pool=solo; more: prefork, as the Procfile's worker"
+    )
     args = parser.parse_args()
 
     fresh_database()
@@ -177,13 +257,20 @@ def main() -> None:
     files = sum(path.read_text().count("-" * 79 + "\n") for path in MAIL_DIR.iterdir())
     render = render_timings(args.render_samples)
     result = {
-        "receipts": args.receipts, "worker": "1 x celery --pool=solo" if args.concurrency == 1 else f"1 x celery --pool=prefork -c {args.concurrency}", "machine_cpus": os.cpu_count(),
-        "enqueue_seconds": round(enqueued, 2), "all_issued_seconds": round(issued_at or 0, 2),
+        "receipts": args.receipts,
+        "worker": "1 x celery --pool=solo"
+        if args.concurrency == 1
+        else f"1 x celery --pool=prefork -c {args.concurrency}",
+        "machine_cpus": os.cpu_count(),
+        "enqueue_seconds": round(enqueued, 2),
+        "all_issued_seconds": round(issued_at or 0, 2),
         "all_issued_and_emailed_seconds": round(emailed_at, 2),
         "receipts_per_second": round(args.receipts / emailed_at, 1),
         "worker_ms_per_receipt": round(emailed_at * 1000 / args.receipts, 1),
-        "numbers_gap_free": sequences == list(range(1, args.receipts + 1)), "emails_written": files,
-        "pdf_render_in_process": render, "load_average_after": os.getloadavg(),
+        "numbers_gap_free": sequences == list(range(1, args.receipts + 1)),
+        "emails_written": files,
+        "pdf_render_in_process": render,
+        "load_average_after": os.getloadavg(),
     }
     print(json.dumps(result, indent=2))
     out = ROOT / "bench" / "results"

@@ -68,12 +68,16 @@ def sh(*args: str, env=None) -> str:
 def plan(seconds: float, quick: bool) -> list[tuple[float, str]]:
     """When each disruption happens, in seconds from the start of the traffic."""
     silent, redis_down = (15, 10) if quick else (30, 20)
-    return sorted([
-        (0.15 * seconds, "kill worker"),
-        (0.30 * seconds, "provider silent"), (0.30 * seconds + silent, "provider answers"),
-        (0.50 * seconds, "stop redis"), (0.50 * seconds + redis_down, "start redis"),
-        (0.68 * seconds, "kill worker"),
-    ])
+    return sorted(
+        [
+            (0.15 * seconds, "kill worker"),
+            (0.30 * seconds, "provider silent"),
+            (0.30 * seconds + silent, "provider answers"),
+            (0.50 * seconds, "stop redis"),
+            (0.50 * seconds + redis_down, "start redis"),
+            (0.68 * seconds, "kill worker"),
+        ]
+    )
 
 
 def looping(world: people.World, action, low: float, high: float):
@@ -110,8 +114,12 @@ def member_or_account(world: people.World) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10, help="minutes of traffic (default 10)")
-    parser.add_argument("--quick", action="store_true", help="2 minutes, 15 s silence, 10 s without Redis, sweeps ahead of the clock")
-    parser.add_argument("--settle-minutes", type=float, default=None, help="longest wait for the sweeps (default 8, quick 3)")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 minutes, 15 s silence, 10 s without Redis, sweeps ahead of the clock"
+    )
+    parser.add_argument(
+        "--settle-minutes", type=float, default=None, help="longest wait for the sweeps (default 8, quick 3)"
+    )
     parser.add_argument("--readers", type=int, default=4, help="anonymous readers (plus 2 signed in)")
     parser.add_argument("--keep", action="store_true", help="keep the database and var/soak for inspection")
     options = parser.parse_args()
@@ -126,17 +134,34 @@ def main() -> None:
     pg = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     env = os.environ | {
-        "DATABASE_URL": f"{pg}/{DB_NAME}", "REDIS_URL": redis_url, "DEBUG": "false",
-        "DJANGO_SETTINGS_MODULE": "bench.soak_settings", "OUTLET_VAR_DIR": str(var_dir),
-        "EMAIL_URL": f"filemail:///{var_dir / 'mail'}", "SITE_URL": f"http://127.0.0.1:{port}",
-        "ALLAUTH_TRUSTED_PROXY_COUNT": "0", "LOG_LEVEL": "WARNING", "CACHE_KEY_PREFIX": "soak",
-        "SOAK_SILENT_FLAG": str(var_dir / "provider-silent-seconds"), "SOAK_DELAY_FRACTION": "0.2",
-        "PAYMENT_PROVIDER": "sandbox", "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"{pg}/{DB_NAME}",
+        "REDIS_URL": redis_url,
+        "DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "bench.soak_settings",
+        "OUTLET_VAR_DIR": str(var_dir),
+        "EMAIL_URL": f"filemail:///{var_dir / 'mail'}",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "ALLAUTH_TRUSTED_PROXY_COUNT": "0",
+        "LOG_LEVEL": "WARNING",
+        "CACHE_KEY_PREFIX": "soak",
+        "SOAK_SILENT_FLAG": str(var_dir / "provider-silent-seconds"),
+        "SOAK_DELAY_FRACTION": "0.2",
+        "PAYMENT_PROVIDER": "sandbox",
+        "PYTHONPATH": str(ROOT),
     }
-    for name in ("OUTLET_ENV", "CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL", "SANDBOX_SILENT_SECONDS", "PAGE_CACHE_SECONDS"):
+    for name in (
+        "OUTLET_ENV",
+        "CELERY_TASK_ALWAYS_EAGER",
+        "CELERY_BROKER_URL",
+        "SANDBOX_SILENT_SECONDS",
+        "PAGE_CACHE_SECONDS",
+    ):
         env.pop(name, None)
     services = Services(env=env, var_dir=var_dir, port=port, redis_port=redis_port)
-    print(f"soak: {seconds / 60:.1f} min of traffic on 127.0.0.1:{port}, Redis on {redis_port}, database {DB_NAME}", file=sys.stderr)
+    print(
+        f"soak: {seconds / 60:.1f} min of traffic on 127.0.0.1:{port}, Redis on {redis_port}, database {DB_NAME}",
+        file=sys.stderr,
+    )
     sh("psql", f"{pg}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}")
     sh("psql", f"{pg}/postgres", "-qc", f"CREATE DATABASE {DB_NAME}")
     try:
@@ -147,18 +172,34 @@ def main() -> None:
         import django
 
         django.setup()
-        report = run(options, seconds=seconds, settle_seconds=settle_seconds, fast_forward=fast_forward, services=services,
-                     var_dir=var_dir, port=port, redis_url=redis_url)
+        report = run(
+            options,
+            seconds=seconds,
+            settle_seconds=settle_seconds,
+            fast_forward=fast_forward,
+            services=services,
+            var_dir=var_dir,
+            port=port,
+            redis_url=redis_url,
+        )
     finally:
         services.stop_all()
         if not options.keep:
             from django.db import connections
 
             connections.close_all()
-            subprocess.run(["psql", f"{pg}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}"], cwd=ROOT, capture_output=True)
-    report["code"] = {"commit": sh("git", "rev-parse", "--short", "HEAD").strip(),
-                      "uncommitted_project_files": [line[3:] for line in sh("git", "status", "--porcelain", "--", "outlet", "members",
-                                                                                 "donations", "templates").splitlines()]}
+            subprocess.run(
+                ["psql", f"{pg}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}"], cwd=ROOT, capture_output=True
+            )
+    report["code"] = {
+        "commit": sh("git", "rev-parse", "--short", "HEAD").strip(),
+        "uncommitted_project_files": [
+            line[3:]
+            for line in sh(
+                "git", "status", "--porcelain", "--", "outlet", "members", "donations", "templates"
+            ).splitlines()
+        ],
+    }
     out = ROOT / "bench" / "results" / "soak.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str) + "\n")
@@ -176,14 +217,30 @@ def discover_paths() -> dict:
     return {
         "articles": articles,
         "sections": [s.get_absolute_url() for s in Section.objects.all()],
-        "others": ["/membership/", "/fundraisers/", "/feed/", "/sitemap.xml", "/robots.txt",
-                   *[a.get_absolute_url() for a in Author.objects.all()[:4]], *[t.get_absolute_url() for t in Tag.objects.all()[:4]]],
+        "others": [
+            "/membership/",
+            "/fundraisers/",
+            "/feed/",
+            "/sitemap.xml",
+            "/robots.txt",
+            *[a.get_absolute_url() for a in Author.objects.all()[:4]],
+            *[t.get_absolute_url() for t in Tag.objects.all()[:4]],
+        ],
         "campaign": f"/fundraisers/{Campaign.objects.filter(is_published=True).order_by('pk').first().slug}/",
     }
 
 
-def run(options, *, seconds: float, settle_seconds: float, fast_forward: timedelta, services: Services, var_dir: Path,
-        port: int, redis_url: str) -> dict:
+def run(
+    options,
+    *,
+    seconds: float,
+    settle_seconds: float,
+    fast_forward: timedelta,
+    services: Services,
+    var_dir: Path,
+    port: int,
+    redis_url: str,
+) -> dict:
     from bench import soak_checks as checks
     from bench import soak_network as network
 
@@ -205,16 +262,29 @@ def run(options, *, seconds: float, settle_seconds: float, fast_forward: timedel
     recorder = Recorder()
     mailbox = Mailbox(var_dir / "mail")
     stop = threading.Event()
-    world = people.World(base=base, recorder=recorder, mailbox=mailbox, stop=stop, campaign_path=paths["campaign"],
-                         article_paths=paths["articles"], section_paths=paths["sections"], other_paths=paths["others"])
-    jobs = [*(lambda: people.reader(world) for _ in range(options.readers)),
-            *(lambda: signed_in_reader(world) for _ in range(2)),
-            looping(world, people.new_reader_account, 8, 16),
-            looping(world, people.join, 1, 4), looping(world, people.join, 1, 4),
-            looping(world, people.give, 1, 3), looping(world, people.give, 1, 3),
-            looping(world, member_or_account, 1, 3),
-            looping(world, people.staff, 5, 10), looping(world, network.network, 0, 0.1),
-            lambda: people.health_watch(world)]
+    world = people.World(
+        base=base,
+        recorder=recorder,
+        mailbox=mailbox,
+        stop=stop,
+        campaign_path=paths["campaign"],
+        article_paths=paths["articles"],
+        section_paths=paths["sections"],
+        other_paths=paths["others"],
+    )
+    jobs = [
+        *(lambda: people.reader(world) for _ in range(options.readers)),
+        *(lambda: signed_in_reader(world) for _ in range(2)),
+        looping(world, people.new_reader_account, 8, 16),
+        looping(world, people.join, 1, 4),
+        looping(world, people.join, 1, 4),
+        looping(world, people.give, 1, 3),
+        looping(world, people.give, 1, 3),
+        looping(world, member_or_account, 1, 3),
+        looping(world, people.staff, 5, 10),
+        looping(world, network.network, 0, 0.1),
+        lambda: people.health_watch(world),
+    ]
     threads = [threading.Thread(target=job, daemon=True) for job in jobs]
     load = []
     timeline = [{"at": 0.0, "event": "traffic starts"}]
@@ -262,10 +332,27 @@ def run(options, *, seconds: float, settle_seconds: float, fast_forward: timedel
 
     settled = network.settle(world, redis_url=redis_url, seconds=settle_seconds, fast_forward=fast_forward)
     mark("settled" if settled["settled"] else "settle timed out", seconds=settled["seconds"])
-    results = [checks.events(), checks.receipts(), checks.ledger(), checks.emails(mailbox), checks.subscriptions(),
-               checks.paid_checkouts(world.paid)]
-    return build_report(options=options, seconds=seconds, recorder=recorder, world=world, timeline=timeline, load=load,
-                        settle=settled, checks=results, var_dir=var_dir, quick=options.quick, fast_forward=fast_forward)
+    results = [
+        checks.events(),
+        checks.receipts(),
+        checks.ledger(),
+        checks.emails(mailbox),
+        checks.subscriptions(),
+        checks.paid_checkouts(world.paid),
+    ]
+    return build_report(
+        options=options,
+        seconds=seconds,
+        recorder=recorder,
+        world=world,
+        timeline=timeline,
+        load=load,
+        settle=settled,
+        checks=results,
+        var_dir=var_dir,
+        quick=options.quick,
+        fast_forward=fast_forward,
+    )
 
 
 if __name__ == "__main__":

@@ -216,19 +216,37 @@ class Browser:
         self.session = requests.Session()
         # As a browser does, a GET whose kept-alive connection the server closed just as it was reused is sent once
         # more on a new connection (gunicorn closes idle connections after 2 s); recorded, so it is never hidden.
-        retry = Retry(total=1, connect=0, read=1, redirect=0, status=0, other=0, allowed_methods={"GET", "HEAD"}, raise_on_status=False)
+        retry = Retry(
+            total=1,
+            connect=0,
+            read=1,
+            redirect=0,
+            status=0,
+            other=0,
+            allowed_methods={"GET", "HEAD"},
+            raise_on_status=False,
+        )
         adapter = _FromAddress(source_ip, pool_connections=2, pool_maxsize=2, max_retries=retry)
         self.session.mount("http://", adapter)
         self.session.headers["User-Agent"] = "outlet-soak/1 (bench/soak.py)"
 
-    def request(self, kind: str, method: str, path: str, *, data=None, headers: dict | None = None,
-                timeout: float = REQUEST_TIMEOUT) -> Answer:
+    def request(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        *,
+        data=None,
+        headers: dict | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> Answer:
         url = urljoin(self.base + "/", path)
         short = urlsplit(url).path
         started = time.monotonic()
         try:
-            response = self.session.request(method, url, data=data, headers=headers or {}, allow_redirects=False,
-                                            timeout=timeout)
+            response = self.session.request(
+                method, url, data=data, headers=headers or {}, allow_redirects=False, timeout=timeout
+            )
         except requests.RequestException as exc:
             seconds = time.monotonic() - started
             self.recorder.add(Sample(kind, method, short, 0, seconds, self.recorder.now(), type(exc).__name__))
@@ -236,8 +254,14 @@ class Browser:
         seconds = time.monotonic() - started
         retries = getattr(response.raw, "retries", None)
         if retries is not None and retries.history:
-            self.recorder.note("retried", f"{method} sent again after {retries.history[-1].error!r}", path=short, kind_of_request=kind)
-        text = response.text if "text" in response.headers.get("content-type", "") or "json" in response.headers.get("content-type", "") else ""
+            self.recorder.note(
+                "retried", f"{method} sent again after {retries.history[-1].error!r}", path=short, kind_of_request=kind
+            )
+        text = (
+            response.text
+            if "text" in response.headers.get("content-type", "") or "json" in response.headers.get("content-type", "")
+            else ""
+        )
         self.recorder.add(Sample(kind, method, short, response.status_code, seconds, self.recorder.now()))
         return Answer(response.status_code, text, {k.lower(): v for k, v in response.headers.items()}, short)
 
@@ -258,11 +282,19 @@ class Browser:
             hops -= 1
         return answer
 
-    def submit(self, kind: str, form: Form, overrides: dict | None = None, *, button: tuple[str, str] | None = None,
-               page_path: str = "/") -> Answer:
+    def submit(
+        self,
+        kind: str,
+        form: Form,
+        overrides: dict | None = None,
+        *,
+        button: tuple[str, str] | None = None,
+        page_path: str = "/",
+    ) -> Answer:
         action = form.action or page_path
-        return self.post(kind, action if action.startswith("/") else urljoin(page_path, action),
-                         form.data(overrides, button=button))
+        return self.post(
+            kind, action if action.startswith("/") else urljoin(page_path, action), form.data(overrides, button=button)
+        )
 
     def cookie(self, name: str) -> str | None:
         return self.session.cookies.get(name)

@@ -48,7 +48,7 @@ class Mailbox:
                 end = data.rfind(SEPARATOR)
                 if end < 0 or end + len(SEPARATOR) <= done:
                     continue
-                chunk = data[done:end + len(SEPARATOR)]
+                chunk = data[done : end + len(SEPARATOR)]
                 self._offsets[path.name] = end + len(SEPARATOR)
                 for raw in chunk.split(SEPARATOR):
                     if raw.strip():
@@ -80,5 +80,9 @@ def _parse(raw: bytes, file_name: str) -> Message:
             text = part.get_content()[:4000]
         except (LookupError, ValueError):
             text = ""
-    return Message(to=str(parsed.get("To", "")).strip(), subject=" ".join(str(parsed.get("Subject", "")).split()),
-                   file=file_name, text=text)
+    return Message(
+        to=str(parsed.get("To", "")).strip(),
+        subject=" ".join(str(parsed.get("Subject", "")).split()),
+        file=file_name,
+        text=text,
+    )

@@ -25,16 +25,23 @@ def held_back(*, older_than: float) -> list[dict]:
     from outlet.payments.models import SandboxObject, WebhookEvent
 
     received = WebhookEvent.objects.filter(provider="sandbox", event_id=OuterRef("object_id"))
-    return list(SandboxObject.objects.filter(kind="event", created_at__lte=timezone.now() - timedelta(seconds=older_than))
-                .exclude(Exists(received)).values_list("data", flat=True))
+    return list(
+        SandboxObject.objects.filter(kind="event", created_at__lte=timezone.now() - timedelta(seconds=older_than))
+        .exclude(Exists(received))
+        .values_list("data", flat=True)
+    )
 
 
 def deliver(browser: Browser, kind: str, event: dict):
     from outlet.payments.providers.sandbox import SIGNATURE_HEADER, sign
 
     body = json.dumps(event).encode()
-    return browser.post(kind, "/payments/webhooks/sandbox/", body,
-                        headers={SIGNATURE_HEADER: sign(body), "Content-Type": "application/json"})
+    return browser.post(
+        kind,
+        "/payments/webhooks/sandbox/",
+        body,
+        headers={SIGNATURE_HEADER: sign(body), "Content-Type": "application/json"},
+    )
 
 
 def deliver_held_back(world: World, browser: Browser, *, older_than: float) -> None:
@@ -51,7 +58,9 @@ def deliver_held_back(world: World, browser: Browser, *, older_than: float) -> N
             duplicate = json.loads(answer.text or "{}").get("duplicate")
             world.count(f"webhooks: {'late' if first else 'repeated'} answered duplicate={duplicate}")
         else:
-            world.note("webhook", f"a late delivery answered {answer.status}", event=event.get("id"), body=answer.text[:200])
+            world.note(
+                "webhook", f"a late delivery answered {answer.status}", event=event.get("id"), body=answer.text[:200]
+            )
 
 
 def deliver_duplicates(world: World, browser: Browser, count: int) -> None:
@@ -64,7 +73,9 @@ def deliver_duplicates(world: World, browser: Browser, count: int) -> None:
         answer = deliver(browser, "webhook_duplicate", event)
         world.count("webhooks: duplicates")
         if answer.status != 200 or json.loads(answer.text or "{}").get("duplicate") is not True:
-            world.note("webhook", f"a duplicate answered {answer.status}", event=event.get("id"), body=answer.text[:200])
+            world.note(
+                "webhook", f"a duplicate answered {answer.status}", event=event.get("id"), body=answer.text[:200]
+            )
 
 
 def network(world: World) -> None:
@@ -105,7 +116,9 @@ def unsettled(redis_url: str) -> dict:
         "events_held_back": len(held_back(older_than=0)),
         "payments_without_receipt": Payment.objects.exclude(Exists(original)).count(),
         "receipts_not_emailed": Receipt.objects.filter(voided_at=None, emailed_at=None).exclude(donor_email="").count(),
-        "refunds_not_on_receipts": Receipt.objects.filter(voided_at=None, payment__amount_refunded_minor__gt=F("refund_level_minor")).count(),
+        "refunds_not_on_receipts": Receipt.objects.filter(
+            voided_at=None, payment__amount_refunded_minor__gt=F("refund_level_minor")
+        ).count(),
         "outbox_not_done": OutboxTask.objects.filter(done_at=None).count(),
         "queued_in_broker": queued,
     }
@@ -131,8 +144,11 @@ def settle(world: World, *, redis_url: str, seconds: float, fast_forward: timede
         # Ahead of the clock, each round is one more beat tick `fast_forward` later, so an event queued again by one
         # round (its requeued_at then lies ahead) can be queued again by the next if it failed once more.
         now = timezone.now() + fast_forward * (len(rounds) + 1)
-        swept = {"requeued_events": services.requeue_stuck_events(now=now), "outbox": outbox.sweep(now=now),
-                 "receipts": receipts.sweep(now=now)}
+        swept = {
+            "requeued_events": services.requeue_stuck_events(now=now),
+            "outbox": outbox.sweep(now=now),
+            "receipts": receipts.sweep(now=now),
+        }
         time.sleep(10)
         left = unsettled(redis_url)
         rounds.append({"at": round(time.monotonic() - started), "swept": swept, "left": left})
@@ -140,5 +156,10 @@ def settle(world: World, *, redis_url: str, seconds: float, fast_forward: timede
         if quiet >= 2:
             break
     browser.close()
-    return {"seconds": round(time.monotonic() - started), "reconciliation_ingested": reconciled, "settled": quiet >= 2,
-            "left": left, "rounds": rounds}
+    return {
+        "seconds": round(time.monotonic() - started),
+        "reconciliation_ingested": reconciled,
+        "settled": quiet >= 2,
+        "left": left,
+        "rounds": rounds,
+    }

@@ -26,11 +26,20 @@ CONFIRM_POLL_SECONDS = 30  # how long a donor or new member keeps the thank-you 
 
 def kind_for_path(path: str) -> str:
     """The kind a followed redirect's page is counted under."""
-    for prefix, kind in (("/payments/sandbox/checkout/", "checkout_page"), ("/membership/join/continue/", "join_continue"),
-                         ("/membership/welcome/", "welcome"), ("/fundraisers/thanks/", "thanks"),
-                         ("/accounts/membership/", "account"), ("/accounts/confirm-email/", "signup"),
-                         ("/accounts/signup/", "signup"), ("/accounts/2fa/", "staff_signin"), ("/admin/", "staff_admin"),
-                         ("/membership/", "membership_page"), ("/fundraisers/", "campaign"), ("/articles/", "article")):
+    for prefix, kind in (
+        ("/payments/sandbox/checkout/", "checkout_page"),
+        ("/membership/join/continue/", "join_continue"),
+        ("/membership/welcome/", "welcome"),
+        ("/fundraisers/thanks/", "thanks"),
+        ("/accounts/membership/", "account"),
+        ("/accounts/confirm-email/", "signup"),
+        ("/accounts/signup/", "signup"),
+        ("/accounts/2fa/", "staff_signin"),
+        ("/admin/", "staff_admin"),
+        ("/membership/", "membership_page"),
+        ("/fundraisers/", "campaign"),
+        ("/articles/", "article"),
+    ):
         if path.startswith(prefix):
             return kind
     return "home" if path in {"", "/"} else "other_page"
@@ -57,7 +66,7 @@ def totp_code(secret: str, at: float | None = None) -> str:
     counter = int(at if at is not None else time.time()) // 30
     digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 15
-    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+    return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
 class Person:
@@ -73,8 +82,18 @@ class World:
     """What the people share: the site's address, the recorder, the mailbox, the accounts made so far and what was
     paid (the soak checks afterwards that every paid checkout became a payment, a receipt and an email)."""
 
-    def __init__(self, *, base: str, recorder: Recorder, mailbox: Mailbox, stop: threading.Event, campaign_path: str,
-                 article_paths: list[str], section_paths: list[str], other_paths: list[str]) -> None:
+    def __init__(
+        self,
+        *,
+        base: str,
+        recorder: Recorder,
+        mailbox: Mailbox,
+        stop: threading.Event,
+        campaign_path: str,
+        article_paths: list[str],
+        section_paths: list[str],
+        other_paths: list[str],
+    ) -> None:
         self.base, self.recorder, self.mailbox, self.stop = base, recorder, mailbox, stop
         self.campaign_path, self.article_paths = campaign_path, article_paths
         self.section_paths, self.other_paths = section_paths, other_paths
@@ -127,7 +146,7 @@ def follow(browser: Browser, answer: Answer, hops: int = 6) -> Answer:
         if location.startswith("http"):
             if not location.startswith(browser.base):
                 return answer
-            location = location[len(browser.base):] or "/"
+            location = location[len(browser.base) :] or "/"
         answer = browser.get(kind_for_path(location), location)
         hops -= 1
     return answer
@@ -179,8 +198,17 @@ def sign_up(world: World, browser: Browser, path: str = "/accounts/signup/") -> 
         world.count("signups failed")
         return None, None
     email = world.new_email("reader")
-    answer = browser.submit("signup", form, {"name": f"Soak Reader {email.split('@')[0][-6:]}", "email": email,
-                                             "password1": PASSWORD, "password2": PASSWORD}, page_path=path)
+    answer = browser.submit(
+        "signup",
+        form,
+        {
+            "name": f"Soak Reader {email.split('@')[0][-6:]}",
+            "email": email,
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+        page_path=path,
+    )
     if answer.status != 302:
         world.note("signup", f"sign-up answered {answer.status}", told=alerts(answer.text))
         world.count("signups failed")
@@ -189,7 +217,9 @@ def sign_up(world: World, browser: Browser, path: str = "/accounts/signup/") -> 
     code_form = find_form(confirm.text, has_field="code")
     code = world.mailbox.code_for(email) if code_form else None
     if code_form is None or code is None:
-        world.note("signup", "no code form or no code mailed", email=email, status=confirm.status, told=alerts(confirm.text))
+        world.note(
+            "signup", "no code form or no code mailed", email=email, status=confirm.status, told=alerts(confirm.text)
+        )
         world.count("signups failed")
         return None, None
     verified = browser.submit("verify", code_form, {"code": code}, page_path=confirm.url)
@@ -214,7 +244,9 @@ def new_reader_account(world: World) -> Person | None:
 # --- Paying on the sandbox's checkout page -----------------------------------------------------------------------
 
 
-def pay(world: World, browser: Browser, checkout: Answer, *, what: str, email: str, decline_chance: float) -> Answer | None:
+def pay(
+    world: World, browser: Browser, checkout: Answer, *, what: str, email: str, decline_chance: float
+) -> Answer | None:
     """Pay on the sandbox checkout page as a browser does (the page's form and CSRF token, the button's value); now
     and then a declined card or a 3-D Secure step first. Returns the page the provider sends the person back to."""
     form = find_form(checkout.text, has_button="pay")
@@ -250,8 +282,13 @@ def pay(world: World, browser: Browser, checkout: Answer, *, what: str, email: s
         landing = browser.get(kind_for_path(landing.url) + "_poll", landing.url)
     confirmed = landing.status == 200 and WAITING not in landing.text
     with world.lock:
-        world.confirmations.append({"what": what, "seconds": round(time.monotonic() - paid_at, 2) if confirmed else None,
-                                    "at": round(world.recorder.now(), 1)})
+        world.confirmations.append(
+            {
+                "what": what,
+                "seconds": round(time.monotonic() - paid_at, 2) if confirmed else None,
+                "at": round(world.recorder.now(), 1),
+            }
+        )
     return landing
 
 
@@ -273,7 +310,9 @@ def join(world: World) -> None:
         answer = browser.submit("join", random.choice(forms), page_path="/membership/")
         if person is None:
             if answer.status != 302 or "/accounts/signup/" not in answer.location:
-                world.note("join", f"a visitor's join answered {answer.status} {answer.location}", told=alerts(answer.text))
+                world.note(
+                    "join", f"a visitor's join answered {answer.status} {answer.location}", told=alerts(answer.text)
+                )
                 return
             person, landing = sign_up(world, browser, answer.location)
             if person is None:
@@ -290,8 +329,13 @@ def join(world: World) -> None:
         if landing is None or not landing.url.startswith("/payments/sandbox/checkout/"):
             told = alerts(landing.text) if landing else ""
             world.count("join: refused before checkout")
-            world.note("join", "no checkout opened", status=landing.status if landing else 0,
-                       path=landing.url if landing else "", told=told)
+            world.note(
+                "join",
+                "no checkout opened",
+                status=landing.status if landing else 0,
+                path=landing.url if landing else "",
+                told=told,
+            )
             return
         if pay(world, browser, landing, what="membership", email=person.email, decline_chance=0.08):
             person.member = True
@@ -322,7 +366,10 @@ def member_changes(world: World) -> None:
             kind, answer = "resume", browser.submit("resume", resume, page_path="/accounts/membership/")
         elif change is not None and change.radios.get("tier_interval") and roll < 0.55:
             choice = random.choice(change.radios["tier_interval"])
-            kind, answer = "plan_change", browser.submit("plan_change", change, {"tier_interval": choice}, page_path="/accounts/membership/")
+            kind, answer = (
+                "plan_change",
+                browser.submit("plan_change", change, {"tier_interval": choice}, page_path="/accounts/membership/"),
+            )
         elif change is not None and roll < 0.8:
             confirm = browser.get("cancel_page", "/accounts/membership/cancel/")
             form = find_form(confirm.text, action_contains="/accounts/membership/cancel/")
@@ -333,19 +380,28 @@ def member_changes(world: World) -> None:
             portal_form = find_form(page.text, action_contains="/accounts/membership/billing/")
             if portal_form is None:
                 return
-            kind, answer = "billing_portal", browser.submit("billing_portal", portal_form, page_path="/accounts/membership/")
+            kind, answer = (
+                "billing_portal",
+                browser.submit("billing_portal", portal_form, page_path="/accounts/membership/"),
+            )
             if answer.status == 302 and "/payments/sandbox/portal/" in answer.location:
                 portal = browser.get("portal_page", answer.location)
                 renew = find_form(portal.text, has_field="subscription")
                 if renew is not None and random.random() < 0.5:
-                    outcome = browser.submit("portal_renew", renew, button=("action", "renew"), page_path=answer.location)
+                    outcome = browser.submit(
+                        "portal_renew", renew, button=("action", "renew"), page_path=answer.location
+                    )
                     world.count(f"member: portal renewal answered {outcome.status}")
                 return
         landing = follow(browser, answer)
         told = alerts(landing.text)
         world.count(f"member: {kind} answered {answer.status}")
         if "not answering" in told or answer.status >= 400:
-            world.count(f"member: {kind} told the provider is not answering" if "not answering" in told else f"member: {kind} failed")
+            world.count(
+                f"member: {kind} told the provider is not answering"
+                if "not answering" in told
+                else f"member: {kind} failed"
+            )
             world.note("member", f"{kind}: {told or answer.status}")
     finally:
         person.lock.release()
@@ -357,8 +413,14 @@ def browse_account_pages(world: World) -> None:
     if person is None:
         return
     try:
-        for path, kind in random.sample([("/accounts/receipts/", "account_receipts"), ("/accounts/gifts/", "account_gifts"),
-                                         ("/accounts/membership/", "account")], 2):
+        for path, kind in random.sample(
+            [
+                ("/accounts/receipts/", "account_receipts"),
+                ("/accounts/gifts/", "account_gifts"),
+                ("/accounts/membership/", "account"),
+            ],
+            2,
+        ):
             person.browser.get(kind, path)
     finally:
         person.lock.release()
@@ -386,7 +448,10 @@ def give(world: World) -> None:
         if presets and random.random() < 0.7:
             overrides["amount"] = random.choice(presets)
         else:
-            overrides |= {"amount": "custom", "custom_amount": random.choice(["7", "12.50", "25", "40", "99.99", "150"])}
+            overrides |= {
+                "amount": "custom",
+                "custom_amount": random.choice(["7", "12.50", "25", "40", "99.99", "150"]),
+            }
         email = person.email if person else world.new_email("donor")
         if person is None:
             overrides |= {"email": email, "name": f"Soak Donor {email.split('@')[0][-6:]}"}
@@ -447,7 +512,11 @@ def staff_sign_in(world: World, email: str) -> Browser | None:
     done = browser.submit("staff_signin", form, {"code": totp_code(DEMO_TOTP_SECRET)}, page_path=second.url)
     landing = follow(browser, done)
     if landing.status != 200 or not landing.url.startswith("/admin/"):
-        world.note("staff", f"two-factor sign-in of {email} ended at {landing.url} ({landing.status})", told=alerts(landing.text))
+        world.note(
+            "staff",
+            f"two-factor sign-in of {email} ended at {landing.url} ({landing.status})",
+            told=alerts(landing.text),
+        )
         return None
     world.count("staff: signed in with two factors")
     return browser
@@ -503,7 +572,9 @@ def refund_a_gift(world: World, browser: Browser) -> None:
     confirm = browser.submit("refund", form, {"amount": amount}, page_path=path)
     form = find_form(confirm.text, has_field="confirmed")
     if form is None:
-        world.note("staff", f"refund of gift {gift} not offered for confirmation ({confirm.status})", told=alerts(confirm.text))
+        world.note(
+            "staff", f"refund of gift {gift} not offered for confirmation ({confirm.status})", told=alerts(confirm.text)
+        )
         return
     done = browser.submit("refund", form, page_path=path)
     landing = follow(browser, done)

@@ -38,15 +38,31 @@ class Services:
         log = open(self.var_dir / f"{name}.log", "a")  # noqa: SIM115 (kept open for the child)
         log.write(f"\n===== {time.strftime('%H:%M:%S')} start: {' '.join(args)}\n")
         log.flush()
-        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.processes[name] = process
         return process
 
     # --- Redis ---
 
     def start_redis(self) -> None:
-        self._start("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--dir", str(self.var_dir)])
+        self._start(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.var_dir),
+            ],
+        )
         self._wait_for_redis()
 
     def _wait_for_redis(self, timeout: float = 20) -> None:
@@ -90,7 +106,10 @@ class Services:
 
         client = redis.Redis(port=self.redis_port, socket_connect_timeout=0.5, socket_timeout=1)
         try:
-            return {"unacked": client.hlen("unacked"), "queued": client.llen(self.env.get("CELERY_TASK_DEFAULT_QUEUE", "outlet"))}
+            return {
+                "unacked": client.hlen("unacked"),
+                "queued": client.llen(self.env.get("CELERY_TASK_DEFAULT_QUEUE", "outlet")),
+            }
         except redis.RedisError:
             return {}
 

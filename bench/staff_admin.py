@@ -76,8 +76,13 @@ def check_ready(*, min_members: int, min_donations: int) -> dict:
     cache.set("bench-staff-ready", "1", 30)
     if cache.get("bench-staff-ready") != "1":
         raise SystemExit("the cache (REDIS_URL) does not answer")
-    return {"members": members, "donations": donations, "database": connection.settings_dict["NAME"],
-            "cache": cache.__class__.__name__, "debug": settings.DEBUG}
+    return {
+        "members": members,
+        "donations": donations,
+        "database": connection.settings_dict["NAME"],
+        "cache": cache.__class__.__name__,
+        "debug": settings.DEBUG,
+    }
 
 
 def staff_client():
@@ -86,8 +91,16 @@ def staff_client():
     from django.test import Client
     from django.urls import reverse
 
-    user, _ = get_user_model().objects.get_or_create(username=STAFF_USERNAME, defaults={
-        "email": "bench-admin@example.org", "is_staff": True, "is_superuser": True, "first_name": "Bench", "last_name": "Admin"})
+    user, _ = get_user_model().objects.get_or_create(
+        username=STAFF_USERNAME,
+        defaults={
+            "email": "bench-admin@example.org",
+            "is_staff": True,
+            "is_superuser": True,
+            "first_name": "Bench",
+            "last_name": "Admin",
+        },
+    )
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     index = reverse("admin:index")
@@ -95,7 +108,9 @@ def staff_client():
         try:
             from tests.staff import mark_session_second_factor
         except ImportError as exc:  # pragma: no cover - the admin has no second factor yet
-            raise SystemExit(f"the admin index does not open for a superuser and tests.staff is missing: {exc}") from exc
+            raise SystemExit(
+                f"the admin index does not open for a superuser and tests.staff is missing: {exc}"
+            ) from exc
         mark_session_second_factor(client, user)
     status = client.get(index).status_code
     if status != 200:
@@ -122,16 +137,33 @@ def page_cases() -> list[tuple[str, str]]:
             return None
 
     # A long-standing monthly member who asked for receipts and also gave to the fundraiser: the fullest timeline.
-    member = (Membership.objects.filter(user__username__startswith="bench-member-", interval="month", status="active",
-                                        user__email__startswith="donor")
-              .order_by("started_at").select_related("user").first()) or Membership.objects.order_by("pk").first()
-    searched = Membership.objects.filter(user__username__startswith="bench-member-").order_by("pk").select_related("user")[5000:5001]
+    member = (
+        Membership.objects.filter(
+            user__username__startswith="bench-member-",
+            interval="month",
+            status="active",
+            user__email__startswith="donor",
+        )
+        .order_by("started_at")
+        .select_related("user")
+        .first()
+    ) or Membership.objects.order_by("pk").first()
+    searched = (
+        Membership.objects.filter(user__username__startswith="bench-member-")
+        .order_by("pk")
+        .select_related("user")[5000:5001]
+    )
     searched_email = searched[0].user.email if searched else member.user.email
     campaign = Campaign.objects.filter(slug="bench-fund").first() or Campaign.objects.order_by("pk").first()
     empty = Campaign.objects.exclude(pk=campaign.pk).filter(donations__isnull=True).order_by("pk").first()
     midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    last_30_days = urlencode({"campaign__id__exact": campaign.pk, "donated_at__gte": str(midnight - timedelta(days=30)),
-                              "donated_at__lt": str(midnight + timedelta(days=1))})  # as the admin's date filter links
+    last_30_days = urlencode(
+        {
+            "campaign__id__exact": campaign.pk,
+            "donated_at__gte": str(midnight - timedelta(days=30)),
+            "donated_at__lt": str(midnight + timedelta(days=1)),
+        }
+    )  # as the admin's date filter links
     payments_of_member = Payment.objects.filter(user_id=member.user_id).count()
     cases = [
         ("members: list", url("admin:members_membership_changelist")),
@@ -140,16 +172,24 @@ def page_cases() -> list[tuple[str, str]]:
         ("members: search by customer id", url("admin:members_membership_changelist", query="q=cus_bench_5001")),
         ("members: status past due", url("admin:members_membership_changelist", query="status__exact=past_due")),
         (f"member page ({payments_of_member} payments)", url("admin:members_membership_change", member.pk)),
-        ("gifts: campaign filter", url("admin:donations_donation_changelist", query=f"campaign__id__exact={campaign.pk}")),
+        (
+            "gifts: campaign filter",
+            url("admin:donations_donation_changelist", query=f"campaign__id__exact={campaign.pk}"),
+        ),
         ("gifts: campaign + last 30 days", url("admin:donations_donation_changelist", query=last_30_days)),
         ("gifts: list", url("admin:donations_donation_changelist")),
-        ("gifts: an appeal with no gifts yet", url("admin:donations_donation_changelist", query=f"campaign__id__exact={empty.pk}")
-         if empty else None),
+        (
+            "gifts: an appeal with no gifts yet",
+            url("admin:donations_donation_changelist", query=f"campaign__id__exact={empty.pk}") if empty else None,
+        ),
         ("campaign page (per-outlet totals)", url("admin:donations_campaign_change", campaign.pk)),
         ("revenue dashboard", url("revenue:dashboard")),
         # The other long lists staff open: 2.1M payments, 0.5M timeline rows, 0.35M receipts, 0.1M provider events.
         ("payments list", url("admin:payments_payment_changelist")),
-        ("webhook log, one event type", url("admin:payments_webhookevent_changelist", query="type__exact=checkout.session.completed")),
+        (
+            "webhook log, one event type",
+            url("admin:payments_webhookevent_changelist", query="type__exact=checkout.session.completed"),
+        ),
         ("member events list", url("admin:members_memberevent_changelist")),
         ("receipts list", url("admin:donations_receipt_changelist")),
     ]
@@ -180,8 +220,13 @@ def measure_page(client, url: str, *, repeat: int) -> dict:
         client.get(url)
     queries = [{"ms": round(float(q["time"]) * 1000, 2), "sql": q["sql"]} for q in captured.captured_queries]
     return {
-        "url": url, "first_ms": round(first_seconds * 1000, 1), "median_ms": round(statistics.median(timings) * 1000, 1), "p95_ms": round(percentile(timings, 0.95) * 1000, 1),
-        "queries": len(queries), "sql_ms": round(sum(q["ms"] for q in queries), 1), "bytes": len(response.content),
+        "url": url,
+        "first_ms": round(first_seconds * 1000, 1),
+        "median_ms": round(statistics.median(timings) * 1000, 1),
+        "p95_ms": round(percentile(timings, 0.95) * 1000, 1),
+        "queries": len(queries),
+        "sql_ms": round(sum(q["ms"] for q in queries), 1),
+        "bytes": len(response.content),
         "slowest": sorted(queries, key=lambda q: -q["ms"])[:3],
     }
 
@@ -219,8 +264,13 @@ def export_url(name: str) -> str:
     url_name, query, _ = EXPORTS[name]
     campaign = Campaign.objects.filter(slug="bench-fund").first() or Campaign.objects.order_by("pk").first()
     midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    last_30_days = urlencode({"campaign__id__exact": campaign.pk, "donated_at__gte": str(midnight - timedelta(days=30)),
-                              "donated_at__lt": str(midnight + timedelta(days=1))})
+    last_30_days = urlencode(
+        {
+            "campaign__id__exact": campaign.pk,
+            "donated_at__gte": str(midnight - timedelta(days=30)),
+            "donated_at__lt": str(midnight + timedelta(days=1)),
+        }
+    )
     query = query.format(campaign=campaign.pk, last_30_days=last_30_days)
     return reverse(url_name) + (f"?{query}" if query else "")
 
@@ -328,8 +378,15 @@ def http_exports(session_key: str, expected: dict[str, int], *, port: int = 8136
                         lines += chunk.count(b"\n")
             except (http.client.IncompleteRead, ConnectionError, OSError) as exc:
                 status, error = "cut off", f"{exc.__class__.__name__}: {exc}"[:200]
-            results[name] = {"status": status, "seconds": round(time.perf_counter() - started, 1), "rows_received": max(0, lines - 1),
-                             "rows_expected": rows, "complete": lines - 1 == rows, "bytes": received, "error": error}
+            results[name] = {
+                "status": status,
+                "seconds": round(time.perf_counter() - started, 1),
+                "rows_received": max(0, lines - 1),
+                "rows_expected": rows,
+                "complete": lines - 1 == rows,
+                "bytes": received,
+                "error": error,
+            }
             print(f"export over HTTP {name}: {results[name]}", flush=True)
     finally:
         server.terminate()
@@ -352,9 +409,14 @@ def main() -> None:
         print(json.dumps(export_once(args.export, traced=args.traced)))
         return
 
-    results: dict = {"args": {k: v for k, v in vars(args).items() if k not in {"export", "traced"}},
-                     "ready": check_ready(min_members=args.min_members, min_donations=args.min_donations),
-                     "cpus": os.cpu_count(), "pages": {}, "exports": {}, "explain": {}}
+    results: dict = {
+        "args": {k: v for k, v in vars(args).items() if k not in {"export", "traced"}},
+        "ready": check_ready(min_members=args.min_members, min_donations=args.min_donations),
+        "cpus": os.cpu_count(),
+        "pages": {},
+        "exports": {},
+        "explain": {},
+    }
     print("ready:", results["ready"])
     client, _ = staff_client()
     for name, url in page_cases():
@@ -374,7 +436,9 @@ def main() -> None:
     for name, page in results["pages"].items():
         for query in page.get("slowest", [])[:2]:
             if query["ms"] >= 20:
-                results["explain"].setdefault(name, []).append({"ms": query["ms"], "sql": query["sql"], "plan": explain(query["sql"])})
+                results["explain"].setdefault(name, []).append(
+                    {"ms": query["ms"], "sql": query["sql"], "plan": explain(query["sql"])}
+                )
     print_table(results)
     out = ROOT / "bench" / "results" / "staff_admin.json"
     out.parent.mkdir(exist_ok=True)
@@ -385,35 +449,47 @@ def main() -> None:
 def _short(page: dict) -> str:
     if "error" in page:
         return page["error"]
-    return f"median {page['median_ms']} ms, p95 {page['p95_ms']} ms, {page['queries']} queries ({page['sql_ms']} ms SQL)"
+    return (
+        f"median {page['median_ms']} ms, p95 {page['p95_ms']} ms, {page['queries']} queries ({page['sql_ms']} ms SQL)"
+    )
 
 
 def print_table(results: dict) -> None:
     ready = results["ready"]
-    print(f"\n{ready['members']:,} members, {ready['donations']:,} gifts; test client in process, {results['args']['repeat']} "
-          f"requests per page after a warm-up; {results['cpus']} cores shared with other work\n")
+    print(
+        f"\n{ready['members']:,} members, {ready['donations']:,} gifts; test client in process, {results['args']['repeat']} "
+        f"requests per page after a warm-up; {results['cpus']} cores shared with other work\n"
+    )
     print(f"{'page':40} {'first ms':>9} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'SQL ms':>8}  note")
     for name, page in results["pages"].items():
         if "error" in page:
             print(f"{name:40} {'-':>9} {'-':>10} {'-':>8} {'-':>8} {'-':>8}  {page['error']}")
             continue
         note = "SLOW" if page["p95_ms"] > SLOW_PAGE_SECONDS * 1000 else ""
-        print(f"{name:40} {page['first_ms']:>9} {page['median_ms']:>10} {page['p95_ms']:>8} {page['queries']:>8} {page['sql_ms']:>8}  {note}")
+        print(
+            f"{name:40} {page['first_ms']:>9} {page['median_ms']:>10} {page['p95_ms']:>8} {page['queries']:>8} {page['sql_ms']:>8}  {note}"
+        )
     print("(first: the first request of a fresh process and cache prefix, before the timed ones)")
     for name, export in results["exports"].items():
         if "error" in export:
             print(f"CSV export of {name}: {export['error']}")
             continue
         traced = f", tracemalloc peak {export['tracemalloc_peak_mb']} MB" if "tracemalloc_peak_mb" in export else ""
-        print(f"CSV export of {name}: {export['rows']:,} rows, {export['bytes'] / 2**20:.1f} MB in {export['seconds']} s "
-              f"({export['sql_seconds']} s SQL, {export['queries']} queries); RSS grew {export['rss_growth_mb']} MB "
-              f"(peak {export['rss_peak_mb']} MB){traced}")
+        print(
+            f"CSV export of {name}: {export['rows']:,} rows, {export['bytes'] / 2**20:.1f} MB in {export['seconds']} s "
+            f"({export['sql_seconds']} s SQL, {export['queries']} queries); RSS grew {export['rss_growth_mb']} MB "
+            f"(peak {export['rss_peak_mb']} MB){traced}"
+        )
     http = results.get("http_exports", {})
     if http:
         print(f"\nExports downloaded through gunicorn as the Procfile runs it ({http['command']}):")
     for name, download in http.items():
         if name != "command":
-            verdict = "complete" if download["complete"] else f"INCOMPLETE: {download['rows_received']:,} of {download['rows_expected']:,} rows"
+            verdict = (
+                "complete"
+                if download["complete"]
+                else f"INCOMPLETE: {download['rows_received']:,} of {download['rows_expected']:,} rows"
+            )
             print(f"  {name}: {download['status']}, {download['seconds']} s, {verdict}")
     for name, plans in results["explain"].items():
         for item in plans:

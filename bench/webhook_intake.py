@@ -77,9 +77,15 @@ def sign(event: dict) -> Signed:
 
 def unique_events(count: int, *, prefix: str) -> list[Signed]:
     """`count` signed customer.subscription.updated events with distinct ids over 200 distinct subscriptions."""
-    subscriptions = [subscription_payload(sub_id=f"sub_bench_{i:04d}", customer=f"cus_bench_{i:04d}") for i in range(200)]
+    subscriptions = [
+        subscription_payload(sub_id=f"sub_bench_{i:04d}", customer=f"cus_bench_{i:04d}") for i in range(200)
+    ]
     return [
-        sign(stripe_event("customer.subscription.updated", subscriptions[n % len(subscriptions)], event_id=f"evt_{prefix}_{n:08d}"))
+        sign(
+            stripe_event(
+                "customer.subscription.updated", subscriptions[n % len(subscriptions)], event_id=f"evt_{prefix}_{n:08d}"
+            )
+        )
         for n in range(count)
     ]
 
@@ -150,7 +156,11 @@ def run(bodies: list[Signed], *, seconds: float, connections: int, repeat: bool)
     acked = len(latencies)
 
     def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000, 2) if latencies else float("nan")
+        return (
+            round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000, 2)
+            if latencies
+            else float("nan")
+        )
 
     return {
         "seconds": round(elapsed, 2),
@@ -163,8 +173,13 @@ def run(bodies: list[Signed], *, seconds: float, connections: int, repeat: bool)
         "sent_ids": set().union(*(o.sent_ids for o in outcomes)),  # popped before the JSON is written
         "bodies_exhausted": exhausted.is_set(),
         "load_generator_cpu_percent": round(100 * generator_cpu / elapsed, 1),
-        "latency_ms": {"p50": pct(50), "p90": pct(90), "p99": pct(99), "max": pct(100),
-                       "mean": round(statistics.fmean(latencies) * 1000, 2) if latencies else float("nan")},
+        "latency_ms": {
+            "p50": pct(50),
+            "p90": pct(90),
+            "p99": pct(99),
+            "max": pct(100),
+            "mean": round(statistics.fmean(latencies) * 1000, 2) if latencies else float("nan"),
+        },
     }
 
 
@@ -191,8 +206,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15, help="timed run per case (default 15)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
-    parser.add_argument("--max-rate", type=int, default=1000,
-                        help="unique events pre-signed per timed second (default 1000); the run ends early if they run out")
+    parser.add_argument(
+        "--max-rate",
+        type=int,
+        default=1000,
+        help="unique events pre-signed per timed second (default 1000); the run ends early if they run out",
+    )
     args = parser.parse_args()
     if args.seconds + 60 > SIGNATURE_TOLERANCE:
         raise SystemExit(f"--seconds must stay well under Stripe's {SIGNATURE_TOLERANCE} s signature tolerance")
@@ -222,9 +241,20 @@ def main() -> None:
     try:
         sh(PYTHON, "manage.py", "migrate", "-v0", env=env)
         server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "bench.wsgi:application", "--workers", str(args.workers), "--bind",
-             f"{HOST}:{PORT}", "--log-level", "warning"],
-            cwd=ROOT, env=env,
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "bench.wsgi:application",
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"{HOST}:{PORT}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
         )
         wait_until_up()
 
@@ -251,9 +281,18 @@ def main() -> None:
         results["bare GET"] = run([bare], seconds=args.seconds, connections=args.connections, repeat=True)
         results["bare GET"].pop("sent_ids")
 
-        rows = int(sh(PYTHON, "manage.py", "shell", "-c",
-                      "from outlet.payments.models import WebhookEvent; print(WebhookEvent.objects.count())",
-                      env=env).stdout.strip().splitlines()[-1])
+        rows = int(
+            sh(
+                PYTHON,
+                "manage.py",
+                "shell",
+                "-c",
+                "from outlet.payments.models import WebhookEvent; print(WebhookEvent.objects.count())",
+                env=env,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         queued = int(redis_cli("LLEN", QUEUE))
     finally:
         if server is not None:
@@ -278,27 +317,39 @@ def main() -> None:
         "duplicate_case_all_duplicates": results["duplicate"]["duplicates_acked"] == results["duplicate"]["acked"],
     }
 
-    print(f"\nStripe webhook intake: gunicorn {args.workers} sync workers, PostgreSQL, Redis broker (db 15), "
-          f"{args.connections} concurrent connections, {args.seconds:g} s per case,")
-    print(f"Python threaded load generator on the same {os.cpu_count()} cores. No Celery worker runs: this measures "
-          "intake (verify, store, enqueue), not processing.\n")
-    print(f"{'case':11} {'200s/s':>9} {'acked':>7} {'non-200':>8} {'errors':>7} {'p50 ms':>7} {'p90 ms':>7} "
-          f"{'p99 ms':>7} {'max ms':>7} {'gen CPU':>7}")
+    print(
+        f"\nStripe webhook intake: gunicorn {args.workers} sync workers, PostgreSQL, Redis broker (db 15), "
+        f"{args.connections} concurrent connections, {args.seconds:g} s per case,"
+    )
+    print(
+        f"Python threaded load generator on the same {os.cpu_count()} cores. No Celery worker runs: this measures "
+        "intake (verify, store, enqueue), not processing.\n"
+    )
+    print(
+        f"{'case':11} {'200s/s':>9} {'acked':>7} {'non-200':>8} {'errors':>7} {'p50 ms':>7} {'p90 ms':>7} "
+        f"{'p99 ms':>7} {'max ms':>7} {'gen CPU':>7}"
+    )
     for name, r in results.items():
         non200 = sum(v for k, v in r["statuses"].items() if k != "200")
         lat = r["latency_ms"]
-        print(f"{name:11} {r['events_per_s']:9.1f} {r['acked']:7d} {non200:8d} {r['errors']:7d} {lat['p50']:7.2f} "
-              f"{lat['p90']:7.2f} {lat['p99']:7.2f} {lat['max']:7.2f} {r['load_generator_cpu_percent']:6.0f}%"
-              + ("   (pre-signed bodies ran out: raise --max-rate)" if r["bodies_exhausted"] else ""))
-    print(f"\nWebhookEvent rows at the end: {rows} (unique event ids sent, warm-up included: {unique_sent}); "
-          f"messages waiting in Redis queue {QUEUE!r}: {queued}")
+        print(
+            f"{name:11} {r['events_per_s']:9.1f} {r['acked']:7d} {non200:8d} {r['errors']:7d} {lat['p50']:7.2f} "
+            f"{lat['p90']:7.2f} {lat['p99']:7.2f} {lat['max']:7.2f} {r['load_generator_cpu_percent']:6.0f}%"
+            + ("   (pre-signed bodies ran out: raise --max-rate)" if r["bodies_exhausted"] else "")
+        )
+    print(
+        f"\nWebhookEvent rows at the end: {rows} (unique event ids sent, warm-up included: {unique_sent}); "
+        f"messages waiting in Redis queue {QUEUE!r}: {queued}"
+    )
     failed = [name for name, ok in checks.items() if ok is False]
     if failed:
         print(f"CHECKS FAILED: {', '.join(failed)}")
 
     out = ROOT / "bench" / "results" / "webhook_intake.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"args": vars(args), "cpu_count": os.cpu_count(), "results": results, "checks": checks}, indent=2))
+    out.write_text(
+        json.dumps({"args": vars(args), "cpu_count": os.cpu_count(), "results": results, "checks": checks}, indent=2)
+    )
     print(f"written to {out.relative_to(ROOT)}")
     if failed:
         raise SystemExit(1)

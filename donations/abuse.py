@@ -54,8 +54,10 @@ CHALLENGE_LIFETIME = timedelta(minutes=10)
 MAX_SOLUTION_LENGTH = 2000  # a real solution is ~300 characters; anything longer is refused unread
 SHIELD_CACHE_SECONDS = 30  # the longest a process may act on a stale shield decision (saves invalidate at once)
 CACHE_DOWN_MESSAGE = "We can't take gifts for a moment; nothing was charged. Please try again in a few minutes."
-CARD_REFUSED_MESSAGE = ("A card used {where} was declined too many times, so to protect cardholders from card "
-                        "testing we can't start a new gift {where} for {wait}. Nothing was charged.")
+CARD_REFUSED_MESSAGE = (
+    "A card used {where} was declined too many times, so to protect cardholders from card "
+    "testing we can't start a new gift {where} for {wait}. Nothing was charged."
+)
 # Providers whose mailboxes ignore dots in the name part, so "n.i.n.o@gmail.com" reaches "nino@gmail.com".
 DOTS_IGNORED_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
@@ -105,7 +107,9 @@ def guard_checkout_start(*, ip: str, email: str, challenge_solution: str | None)
             counted.append(key)
             if sum(counts) > limit:
                 wait = seconds_until_below(counts, limit=limit, window_seconds=window, now=now)
-                raise CheckoutBlocked(message.format(minutes=minutes_text(wait)))  # (the form shows a challenge if it is on)
+                raise CheckoutBlocked(
+                    message.format(minutes=minutes_text(wait))
+                )  # (the form shows a challenge if it is on)
         hit("starts", window_seconds=_spike()["window_seconds"], now=now)
         if subjects["email"] and subjects["ip"]:  # where this donor gives from, should their card be refused later
             cache.set(f"abuse:origin:{subjects['email']}", subjects["ip"], timeout=_card_rule()["window_seconds"])
@@ -153,10 +157,13 @@ def _challenge_key() -> str:
 def new_challenge() -> dict:
     """A fresh challenge for the form's widget (JSON-serialisable): algorithm, challenge, maxNumber, salt,
     signature. It expires after CHALLENGE_LIFETIME; the expiry is inside the signed salt."""
-    challenge = altcha.create_challenge_v1(altcha.ChallengeOptionsV1(
-        hmac_key=_challenge_key(), max_number=settings.DONATION_CHALLENGE_MAX_NUMBER,
-        expires=timezone.now() + CHALLENGE_LIFETIME,
-    ))
+    challenge = altcha.create_challenge_v1(
+        altcha.ChallengeOptionsV1(
+            hmac_key=_challenge_key(),
+            max_number=settings.DONATION_CHALLENGE_MAX_NUMBER,
+            expires=timezone.now() + CHALLENGE_LIFETIME,
+        )
+    )
     return challenge.to_dict()
 
 
@@ -166,7 +173,9 @@ def _redeem_solution(solution: str | None) -> None:
     if not solution or not solution.strip():
         raise CheckoutBlocked(
             "We are seeing a wave of automated card testing, so this form now asks your browser to solve a small "
-            "puzzle first (it needs JavaScript). " + again, needs_challenge=True)
+            "puzzle first (it needs JavaScript). " + again,
+            needs_challenge=True,
+        )
     if len(solution) > MAX_SOLUTION_LENGTH:
         raise CheckoutBlocked("The anti-abuse check did not pass. " + again, needs_challenge=True)
     try:
@@ -195,8 +204,9 @@ def _card_rule() -> dict:
     return settings.DONATION_CARD_DECLINES
 
 
-def record_decline(*, occurred_at: datetime, reference: str, card_fingerprint: str | None = None,
-                   checkout_reference: str | None = None) -> None:
+def record_decline(
+    *, occurred_at: datetime, reference: str, card_fingerprint: str | None = None, checkout_reference: str | None = None
+) -> None:
     """Count a declined donation payment towards the spike that switches the challenge on and, when the provider
     names the card (`card_fingerprint`), towards that card's limit; `checkout_reference` (our metadata's
     outlet_checkout) says whose checkout tried it, so they can be refused while the card is.
@@ -345,10 +355,12 @@ def attack_state() -> AttackState:
         mode=row.mode,
         challenge_on=row.mode == CheckoutShield.Mode.ON or (row.mode == CheckoutShield.Mode.AUTO and auto_on),
         challenge_until=row.challenge_until if auto_on else None,
-        last_triggered_at=row.last_triggered_at, last_trigger_reason=row.last_trigger_reason,
+        last_triggered_at=row.last_triggered_at,
+        last_trigger_reason=row.last_trigger_reason,
         declines_in_window=window_total("declines", window_seconds=window),
         checkout_starts_in_window=window_total("starts", window_seconds=window),
-        window_seconds=window, declines_to_trigger=int(_spike()["declines"]),
+        window_seconds=window,
+        declines_to_trigger=int(_spike()["declines"]),
     )
 
 

@@ -19,9 +19,10 @@ from outlet.common.local_time import datetime_text
 
 class CheckoutShieldForm(forms.ModelForm):
     switch_off_now = forms.BooleanField(
-        required=False, label="Switch the challenge off now",
+        required=False,
+        label="Switch the challenge off now",
         help_text="Ends an automatic challenge at once (a forced one goes back to automatic). "
-                  "A new spike of declines can switch it on again unless the mode is “off”.",
+        "A new spike of declines can switch it on again unless the mode is “off”.",
     )
 
     class Meta:
@@ -63,8 +64,10 @@ class CheckoutShieldAdmin(admin.ModelAdmin):
     def current_window(self, obj: CheckoutShield) -> str:
         state = abuse.attack_state()
         minutes = state.window_seconds // 60
-        return (f"In the last {minutes} minutes: {state.declines_in_window} declined donation payments "
-                f"({state.declines_to_trigger} switch the challenge on), {state.checkout_starts_in_window} checkout starts.")
+        return (
+            f"In the last {minutes} minutes: {state.declines_in_window} declined donation payments "
+            f"({state.declines_to_trigger} switch the challenge on), {state.checkout_starts_in_window} checkout starts."
+        )
 
     @admin.display(description="Last switched on")
     def last_trigger(self, obj: CheckoutShield) -> str:

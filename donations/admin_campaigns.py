@@ -21,7 +21,14 @@ from django_prose_editor.fields import ProseEditorFormField
 from donations import campaigns, reports
 from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUpdate
 from outlet.common.admin_columns import date_column
-from outlet.admin_money import BIG_INT_MAX, CurrencyFromFormMixin, MoneyField, MoneyListField, ScaledIntegerField, percent_text
+from outlet.admin_money import (
+    BIG_INT_MAX,
+    CurrencyFromFormMixin,
+    MoneyField,
+    MoneyListField,
+    ScaledIntegerField,
+    percent_text,
+)
 from outlet.common.local_time import zone_label
 from outlet.common.money import format_money
 from outlet.common.sanitize import BODY_EXTENSIONS
@@ -34,11 +41,20 @@ WHOLE = 1_000_000  # a share is kept in millionths of the whole split: 100 % is 
 
 
 class CampaignForm(CurrencyFromFormMixin, forms.ModelForm):
-    story = ProseEditorFormField(config={"extensions": BODY_EXTENSIONS}, sanitize=True, required=False,
-                                 widget=AdminTextareaWidget, help_text="What the money is for; shown on the campaign page.")
-    goal_minor = MoneyField(label="Goal", maximum_minor=BIG_INT_MAX, show_currency=False,
-                            error_messages={"min_value": "The goal must be above 0."},
-                            help_text="The amount to raise, as you would write it (50000 or 1,500.50), in the campaign's currency.")
+    story = ProseEditorFormField(
+        config={"extensions": BODY_EXTENSIONS},
+        sanitize=True,
+        required=False,
+        widget=AdminTextareaWidget,
+        help_text="What the money is for; shown on the campaign page.",
+    )
+    goal_minor = MoneyField(
+        label="Goal",
+        maximum_minor=BIG_INT_MAX,
+        show_currency=False,
+        error_messages={"min_value": "The goal must be above 0."},
+        help_text="The amount to raise, as you would write it (50000 or 1,500.50), in the campaign's currency.",
+    )
 
     class Meta:
         model = Campaign
@@ -67,20 +83,36 @@ class CampaignForm(CurrencyFromFormMixin, forms.ModelForm):
 
 
 class CampaignCurrencyForm(CurrencyFromFormMixin, forms.ModelForm):
-    preset_amounts_minor = MoneyListField(label="Preset amounts", required=True,
-                                          error_messages={"required": "Enter the amounts for the buttons, like 10, 25, 50."},
-                                          help_text="The amount buttons donors see, like 10, 25, 50.")
-    min_amount_minor = MoneyField(label="Smallest gift", error_messages={"min_value": "The smallest gift must be above 0."})
+    preset_amounts_minor = MoneyListField(
+        label="Preset amounts",
+        required=True,
+        error_messages={"required": "Enter the amounts for the buttons, like 10, 25, 50."},
+        help_text="The amount buttons donors see, like 10, 25, 50.",
+    )
+    min_amount_minor = MoneyField(
+        label="Smallest gift", error_messages={"min_value": "The smallest gift must be above 0."}
+    )
     max_amount_minor = MoneyField(label="Largest gift")
     rate_to_goal_ppm = ScaledIntegerField(
-        exponent=6, minimum=1, example="2.7", label="Counts in the goal's currency as",
+        exponent=6,
+        minimum=1,
+        example="2.7",
+        label="Counts in the goal's currency as",
         error_messages={"min_value": "The rate must be above 0."},
         help_text="For the progress bar only: 2.7 means one unit of this currency counts as 2.70 of the goal's. "
-                  "1 for the goal's own currency.")
+        "1 for the goal's own currency.",
+    )
 
     class Meta:
         model = CampaignCurrency
-        fields = ["currency", "preset_amounts_minor", "min_amount_minor", "max_amount_minor", "rate_to_goal_ppm", "position"]
+        fields = [
+            "currency",
+            "preset_amounts_minor",
+            "min_amount_minor",
+            "max_amount_minor",
+            "rate_to_goal_ppm",
+            "position",
+        ]
         widgets = {"currency": forms.TextInput(attrs={"size": 4})}
 
     def clean_currency(self):
@@ -97,16 +129,23 @@ class CampaignCurrencyForm(CurrencyFromFormMixin, forms.ModelForm):
         elif low is not None and high is not None and high < low:
             self.add_error("max_amount_minor", "The largest gift cannot be below the smallest.")
         elif low is not None and high is not None:
-            for problem in campaigns.preset_problems(presets=cleaned.get("preset_amounts_minor"), min_amount_minor=low,
-                                                     max_amount_minor=high, currency=cleaned.get("currency") or ""):
+            for problem in campaigns.preset_problems(
+                presets=cleaned.get("preset_amounts_minor"),
+                min_amount_minor=low,
+                max_amount_minor=high,
+                currency=cleaned.get("currency") or "",
+            ):
                 self.add_error("preset_amounts_minor", problem)
         return cleaned
 
 
 class CurrencyFormSet(forms.BaseInlineFormSet):
     def clean(self):
-        kept = [f.cleaned_data.get("currency", "") for f in self.forms
-                if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        kept = [
+            f.cleaned_data.get("currency", "")
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
         if len(kept) != len(set(kept)):  # before Django's own uniqueness message, which names database fields
             raise forms.ValidationError("Each currency can be listed once.")
         super().clean()
@@ -116,9 +155,16 @@ class CurrencyFormSet(forms.BaseInlineFormSet):
 
 class BeneficiaryForm(forms.ModelForm):
     url = forms.URLField(required=False, assume_scheme="https", help_text="The outlet's own site.")
-    share = ScaledIntegerField(exponent=4, suffix="%", minimum=0, maximum=WHOLE, example="33.5", label="Share of each gift",
-                               help_text="Percent of each gift (after the processing fee) this outlet receives; the active "
-                                         "outlets' shares add up to 100 %.")
+    share = ScaledIntegerField(
+        exponent=4,
+        suffix="%",
+        minimum=0,
+        maximum=WHOLE,
+        example="33.5",
+        label="Share of each gift",
+        help_text="Percent of each gift (after the processing fee) this outlet receives; the active "
+        "outlets' shares add up to 100 %.",
+    )
 
     class Meta:
         model = Beneficiary
@@ -154,18 +200,22 @@ class BeneficiaryFormSet(forms.BaseInlineFormSet):
         super().clean()
         kept = [
             campaigns.BeneficiarySetup(
-                name=f.cleaned_data.get("name", ""), share=f.cleaned_data.get("share") or 0,
+                name=f.cleaned_data.get("name", ""),
+                share=f.cleaned_data.get("share") or 0,
                 is_active=bool(f.cleaned_data.get("is_active")),
                 receives_rounding_remainder=bool(f.cleaned_data.get("receives_rounding_remainder")),
             )
-            for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]
         problems = campaigns.beneficiary_problems(kept)
         # Shares are typed as percentages, so they are whole only at 100 % (a rule of this form's, not of the split:
         # the ledger splits by any weights, as older campaigns' shares show).
         active_total = sum(outlet.share for outlet in kept if outlet.is_active)
         if active_total and active_total != WHOLE:
-            problems.append(f"The active outlets' shares add up to {percent_text(active_total)}: make them add up to 100 %.")
+            problems.append(
+                f"The active outlets' shares add up to {percent_text(active_total)}: make them add up to 100 %."
+            )
         if problems:
             raise forms.ValidationError(problems)
 
@@ -197,7 +247,14 @@ class BeneficiaryInline(BoundedInline, admin.StackedInline):
     extra = 0
     min_num = 1
     prepopulated_fields = {"slug": ["name"]}
-    fields = [("name", "slug"), "logo", "description", "url", ("share", "receives_rounding_remainder"), ("position", "is_active")]
+    fields = [
+        ("name", "slug"),
+        "logo",
+        "description",
+        "url",
+        ("share", "receives_rounding_remainder"),
+        ("position", "is_active"),
+    ]
     verbose_name_plural = "beneficiary outlets (to stop giving an outlet money, untick active: its ledger stays)"
 
 
@@ -282,8 +339,11 @@ class CampaignAdmin(admin.ModelAdmin):
         progress = self._progress(obj)
         return format_html(
             "{} of {} ({}%) from {} donors in {} gifts. Other currencies are counted at the rates set below.",
-            format_money(progress.raised_minor, obj.currency), format_money(obj.goal_minor, obj.currency),
-            progress.percent, progress.donors, progress.donations,
+            format_money(progress.raised_minor, obj.currency),
+            format_money(obj.goal_minor, obj.currency),
+            progress.percent,
+            progress.donors,
+            progress.donations,
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -300,7 +360,11 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("payout-report/", self.admin_site.admin_view(self.payout_report_view), name="donations_campaign_payout_report"),
+            path(
+                "payout-report/",
+                self.admin_site.admin_view(self.payout_report_view),
+                name="donations_campaign_payout_report",
+            ),
             *super().get_urls(),
         ]
 
@@ -311,16 +375,27 @@ class CampaignAdmin(admin.ModelAdmin):
         if "download" in request.GET:
             form = reports.PayoutReportForm(request.GET)
         else:  # first visit, maybe from a campaign's page: last month, nothing to complain about yet
-            form = reports.PayoutReportForm(initial=reports.default_report_choice(campaign_id=request.GET.get("campaign")))
+            form = reports.PayoutReportForm(
+                initial=reports.default_report_choice(campaign_id=request.GET.get("campaign"))
+            )
         if form.is_bound and form.is_valid():
             campaign, date_from, date_to = (form.cleaned_data[k] for k in ("campaign", "date_from", "date_to"))
             response = StreamingHttpResponse(
-                reports.payout_csv_rows(campaign=campaign, date_from=date_from, date_to=date_to), content_type="text/csv; charset=utf-8",
+                reports.payout_csv_rows(campaign=campaign, date_from=date_from, date_to=date_to),
+                content_type="text/csv; charset=utf-8",
             )
             name = reports.payout_filename(campaign=campaign, date_from=date_from, date_to=date_to)
             response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
-        return TemplateResponse(request, "admin/donations/campaign/payout_report.html", {
-            **self.admin_site.each_context(request), "form": form, "title": "Payout report", "opts": self.model._meta,
-            "time_zone": settings.TIME_ZONE, "zone_label": zone_label(),
-        })
+        return TemplateResponse(
+            request,
+            "admin/donations/campaign/payout_report.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "title": "Payout report",
+                "opts": self.model._meta,
+                "time_zone": settings.TIME_ZONE,
+                "zone_label": zone_label(),
+            },
+        )

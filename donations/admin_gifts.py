@@ -100,6 +100,7 @@ class CurrencyFilter(admin.SimpleListFilter):
 
 class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Money rows come from the provider's events."""
+
     pass
 
 
@@ -132,8 +133,12 @@ class AllocationInline(ReadOnlyMixin, admin.TabularInline):
 
 
 class RefundForm(forms.Form):
-    amount = MoneyField(required=False, label="Amount to refund", show_currency=False,
-                        error_messages={"min_value": "The amount to refund must be more than 0."})
+    amount = MoneyField(
+        required=False,
+        label="Amount to refund",
+        show_currency=False,
+        error_messages={"min_value": "The amount to refund must be more than 0."},
+    )
     refunded_seen = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, donation: Donation, **kwargs):
@@ -142,7 +147,9 @@ class RefundForm(forms.Form):
         left = format_money(staff.refundable_minor(donation), donation.currency)
         self.fields["amount"].currency = donation.currency
         self.fields["amount"].label = f"Amount to refund ({donation.currency})"
-        self.fields["amount"].help_text = f"Leave empty to refund everything left ({left}). For part of it, type e.g. 10.50."
+        self.fields[
+            "amount"
+        ].help_text = f"Leave empty to refund everything left ({left}). For part of it, type e.g. 10.50."
 
     def clean_amount(self):
         amount_minor = self.cleaned_data["amount"]
@@ -150,7 +157,9 @@ class RefundForm(forms.Form):
         if left <= 0:
             raise forms.ValidationError("This gift has already been refunded in full.")
         if amount_minor is not None and amount_minor > left:
-            raise forms.ValidationError(f"At most {format_money(left, self.donation.currency)} is left to refund on this gift.")
+            raise forms.ValidationError(
+                f"At most {format_money(left, self.donation.currency)} is left to refund on this gift."
+            )
         return amount_minor
 
 
@@ -166,8 +175,10 @@ class DonationAdmin(ReadOnlyAdmin):
     list_display = ["given", "campaign", "amount", "net", "status", "monthly", "donor"]
     list_filter = ["campaign", ("donated_at", GivenFilter), "status", MonthlyFilter, CurrencyFilter, ReceiptFilter]
     search_fields = ["email", "name", "display_name"]
-    search_help_text = ("A whole email address, a receipt number (2026-000123) or a payment or subscription id (pi_…, ch_…, "
-                        "sub_…) finds gifts at once; other words search names and the start of email addresses.")
+    search_help_text = (
+        "A whole email address, a receipt number (2026-000123) or a payment or subscription id (pi_…, ch_…, "
+        "sub_…) finds gifts at once; other words search names and the start of email addresses."
+    )
     list_select_related = ["campaign"]
     show_full_result_count = False  # no second count of every gift
     paginator = GiftPaginator  # at most 10,000 counted: an exact count of a million gifts cost 50-200 ms a page
@@ -175,10 +186,39 @@ class DonationAdmin(ReadOnlyAdmin):
     ordering = ["-donated_at"]
     inlines = [AllocationInline]
     fieldsets = [
-        (None, {"fields": ["campaign", "status", "given_text", "amount", "fee_covered", "processing_fee", "net", "refunded",
-                           "recurring_link", "payment_ref", "receipts_list"]}),
-        ("Donor", {"fields": ["donor_name", "display_name", "email", "user_link", "show_on_wall", "anonymous", "message",
-                              "anonymised"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "campaign",
+                    "status",
+                    "given_text",
+                    "amount",
+                    "fee_covered",
+                    "processing_fee",
+                    "net",
+                    "refunded",
+                    "recurring_link",
+                    "payment_ref",
+                    "receipts_list",
+                ]
+            },
+        ),
+        (
+            "Donor",
+            {
+                "fields": [
+                    "donor_name",
+                    "display_name",
+                    "email",
+                    "user_link",
+                    "show_on_wall",
+                    "anonymous",
+                    "message",
+                    "anonymised",
+                ]
+            },
+        ),
     ]
     readonly_fields = [name for _, section in fieldsets for name in section["fields"]]
     change_form_template = "admin/donations/donation/change_form.html"
@@ -191,7 +231,9 @@ class DonationAdmin(ReadOnlyAdmin):
         if not term:
             return queryset, False
         if number := RECEIPT_NUMBER.fullmatch(term):
-            payment_ids = Receipt.objects.filter(issuer=receipts.issuer_code(), year=int(number[1]), sequence=int(number[2]))
+            payment_ids = Receipt.objects.filter(
+                issuer=receipts.issuer_code(), year=int(number[1]), sequence=int(number[2])
+            )
             return queryset.filter(payment_id__in=list(payment_ids.values_list("payment_id", flat=True))), False
         if WHOLE_EMAIL.fullmatch(term):
             return queryset.filter(email__iexact=term), False
@@ -202,7 +244,9 @@ class DonationAdmin(ReadOnlyAdmin):
         for word in smart_split(term):
             if word.startswith(('"', "'")) and word[0] == word[-1]:
                 word = unescape_string_literal(word)
-            queryset = queryset.filter(Q(name__icontains=word) | Q(display_name__icontains=word) | Q(email__istartswith=word))
+            queryset = queryset.filter(
+                Q(name__icontains=word) | Q(display_name__icontains=word) | Q(email__istartswith=word)
+            )
         return queryset, False
 
     # --- Columns and fields ---
@@ -237,7 +281,9 @@ class DonationAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Payment")
     def payment_ref(self, obj: Donation) -> str:
-        refunded = f" · {format_money(obj.amount_refunded_minor, obj.currency)} refunded" if obj.amount_refunded_minor else ""
+        refunded = (
+            f" · {format_money(obj.amount_refunded_minor, obj.currency)} refunded" if obj.amount_refunded_minor else ""
+        )
         return f"{obj.payment.provider} {obj.payment.provider_ref}{refunded}"
 
     @admin.display(description="Monthly gift")
@@ -256,11 +302,19 @@ class DonationAdmin(ReadOnlyAdmin):
         rows = list(Receipt.objects.filter(payment_id=obj.payment_id).order_by("issued_at", "pk"))
         if not rows:
             return "None yet (issued within minutes of the payment)."
-        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> · {} · {}', (
-            (reverse("admin:donations_receipt_change", args=[r.pk]), r.number, format_money(r.amount_minor, r.currency),
-             f"VOID ({r.void_reason})" if r.is_void else r.get_kind_display())
-            for r in rows
-        ))
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{}</a> · {} · {}',
+            (
+                (
+                    reverse("admin:donations_receipt_change", args=[r.pk]),
+                    r.number,
+                    format_money(r.amount_minor, r.currency),
+                    f"VOID ({r.void_reason})" if r.is_void else r.get_kind_display(),
+                )
+                for r in rows
+            ),
+        )
 
     # --- Pages and buttons ---
 
@@ -279,12 +333,18 @@ class DonationAdmin(ReadOnlyAdmin):
         query = request.GET.copy()
         query.pop("p", None)
         export_url = reverse("admin:donations_donation_export") + (f"?{query.urlencode()}" if query else "")
-        extra_context = {**(extra_context or {}), "export_url": export_url if request.user.has_perm(EXPORT_PERMISSION) else ""}
+        extra_context = {
+            **(extra_context or {}),
+            "export_url": export_url if request.user.has_perm(EXPORT_PERMISSION) else "",
+        }
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "can_refund": request.user.has_perm(REFUND_PERMISSION),
-                         "can_resend_receipt": request.user.has_perm(RESEND_PERMISSION)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_refund": request.user.has_perm(REFUND_PERMISSION),
+            "can_resend_receipt": request.user.has_perm(RESEND_PERMISSION),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _gift_or_404(self, request, donation_id: int, permission: str) -> Donation:
@@ -296,12 +356,20 @@ class DonationAdmin(ReadOnlyAdmin):
         return donation
 
     def _page(self, request, template: str, donation: Donation, **context):
-        return TemplateResponse(request, f"admin/donations/donation/{template}", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "original": donation, "donation": donation,
-            "amount": format_money(donation.amount_minor, donation.currency),
-            "refunded": format_money(donation.amount_refunded_minor, donation.currency),
-            "left": format_money(staff.refundable_minor(donation), donation.currency), **context,
-        })
+        return TemplateResponse(
+            request,
+            f"admin/donations/donation/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": donation,
+                "donation": donation,
+                "amount": format_money(donation.amount_minor, donation.currency),
+                "refunded": format_money(donation.amount_refunded_minor, donation.currency),
+                "left": format_money(staff.refundable_minor(donation), donation.currency),
+                **context,
+            },
+        )
 
     def refund_view(self, request, donation_id: int):
         """Three steps, all by POST after the first: the form, a confirmation naming the exact amount, the refund."""
@@ -317,20 +385,35 @@ class DonationAdmin(ReadOnlyAdmin):
         amount_minor, seen = form.cleaned_data["amount"], form.cleaned_data["refunded_seen"]
         to_refund = staff.refundable_minor(donation) if amount_minor is None else amount_minor
         if request.POST.get("confirmed") != "yes":
-            return self._page(request, "refund_confirm.html", donation, form=form, title="Refund this gift?", change_url=change_url,
-                              to_refund=format_money(to_refund, donation.currency), whole=amount_minor is None)
+            return self._page(
+                request,
+                "refund_confirm.html",
+                donation,
+                form=form,
+                title="Refund this gift?",
+                change_url=change_url,
+                to_refund=format_money(to_refund, donation.currency),
+                whole=amount_minor is None,
+            )
         try:
-            refund_id = staff.refund_gift(donation_id=donation.pk, amount_minor=amount_minor, staff_user_id=request.user.pk,
-                                          expected_refunded_minor=seen)
+            refund_id = staff.refund_gift(
+                donation_id=donation.pk,
+                amount_minor=amount_minor,
+                staff_user_id=request.user.pk,
+                expected_refunded_minor=seen,
+            )
         except staff.GiftActionRefused as refused:
             form.add_error(None, str(refused))
             donation.refresh_from_db()
             return self._page(request, "refund.html", donation, form=form, title=title, change_url=change_url)
         done = format_money(to_refund, donation.currency)
         self.log_change(request, donation, f"Asked the payment provider to refund {done} (refund {refund_id}).")
-        self.message_user(request, f"The payment provider was asked to refund {done}. The gift, the campaign totals, the outlets' "
-                                   "shares and the receipt change when the provider confirms it, usually within a minute.",
-                          messages.SUCCESS)
+        self.message_user(
+            request,
+            f"The payment provider was asked to refund {done}. The gift, the campaign totals, the outlets' "
+            "shares and the receipt change when the provider confirms it, usually within a minute.",
+            messages.SUCCESS,
+        )
         return HttpResponseRedirect(change_url)
 
     def resend_receipt_view(self, request, donation_id: int):
@@ -344,10 +427,18 @@ class DonationAdmin(ReadOnlyAdmin):
                 self.message_user(request, str(refused), messages.ERROR)
                 return HttpResponseRedirect(change_url)
             self.log_change(request, donation, f"Asked to resend receipt {receipt.number} to {receipt.donor_email}.")
-            self.message_user(request, f"Receipt {receipt.number} will be emailed to {receipt.donor_email} again.", messages.SUCCESS)
+            self.message_user(
+                request, f"Receipt {receipt.number} will be emailed to {receipt.donor_email} again.", messages.SUCCESS
+            )
             return HttpResponseRedirect(change_url)
-        return self._page(request, "resend_receipt.html", donation, receipt=receipt, title="Resend the receipt email?",
-                          change_url=change_url)
+        return self._page(
+            request,
+            "resend_receipt.html",
+            donation,
+            receipt=receipt,
+            title="Resend the receipt email?",
+            change_url=change_url,
+        )
 
     def export_view(self, request):
         """The gifts the list shows with its current filters and search, as a streamed CSV."""
@@ -360,6 +451,8 @@ class DonationAdmin(ReadOnlyAdmin):
         refusal = too_big_to_export(queryset)
         if refusal:
             messages.error(request, refusal)
-            return HttpResponseRedirect(reverse("admin:donations_donation_changelist") + (f"?{request.GET.urlencode()}" if request.GET else ""))
+            return HttpResponseRedirect(
+                reverse("admin:donations_donation_changelist") + (f"?{request.GET.urlencode()}" if request.GET else "")
+            )
         logger.info("staff user %s exported gifts with %s", request.user.pk, request.GET.urlencode() or "no filters")
         return exports.donations_csv_response(queryset=queryset)

@@ -13,7 +13,11 @@ from outlet.payments import event_owners
 
 def _subscriptions_of_monthly_gifts(provider: str, ids: set[str]) -> set[str]:
     """For the webhook log's owner column (outlet.payments.event_owners): which of these ids are monthly gifts."""
-    return set(RecurringDonation.objects.filter(provider=provider, subscription_id__in=ids).values_list("subscription_id", flat=True))
+    return set(
+        RecurringDonation.objects.filter(provider=provider, subscription_id__in=ids).values_list(
+            "subscription_id", flat=True
+        )
+    )
 
 
 event_owners.register_product_lookup("Donation", _subscriptions_of_monthly_gifts)
@@ -25,8 +29,21 @@ class RecurringDonationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "campaign", "cancel_at_period_end"]
     search_fields = ["email", "subscription_id", "customer_id"]
     list_select_related = ["campaign"]
-    fields = ["campaign", "email", "amount", "fee_covered", "status", "ends_at_period_end", "started_text", "next_charge_text",
-              "ended_text", "split", "provider", "subscription_id", "customer_id"]
+    fields = [
+        "campaign",
+        "email",
+        "amount",
+        "fee_covered",
+        "status",
+        "ends_at_period_end",
+        "started_text",
+        "next_charge_text",
+        "ended_text",
+        "split",
+        "provider",
+        "subscription_id",
+        "customer_id",
+    ]
     readonly_fields = fields
     show_full_result_count = False
 

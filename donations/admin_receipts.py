@@ -58,8 +58,23 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
     # Numbers are issued in order, so newest first by id is newest first; sorting by issued_at read every receipt.
     ordering = ["-pk"]
     actions = ["resend_receipt_email"]
-    readonly_fields = ["number", "kind", "payment_link", "donor_name", "donor_email", "description", "amount", "split_lines",
-                       "refunded_when_issued", "replaces", "issued_text", "emailed_text", "voided_text", "void_reason", "pdf_link"]
+    readonly_fields = [
+        "number",
+        "kind",
+        "payment_link",
+        "donor_name",
+        "donor_email",
+        "description",
+        "amount",
+        "split_lines",
+        "refunded_when_issued",
+        "replaces",
+        "issued_text",
+        "emailed_text",
+        "voided_text",
+        "void_reason",
+        "pdf_link",
+    ]
     fields = readonly_fields
 
     issued = time_column("issued_at", "Issued")
@@ -67,16 +82,20 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
     issued_text = time_field("issued_at", "Issued")
     emailed_text = time_field("emailed_at", "Emailed")
     voided_text = time_field("voided_at", "Voided")
-    refunded_when_issued = money_column("refund_level_minor", "Refunded before this receipt was issued", sortable=False,
-                                        zero_as_empty=True)
+    refunded_when_issued = money_column(
+        "refund_level_minor", "Refunded before this receipt was issued", sortable=False, zero_as_empty=True
+    )
 
     @admin.display(description="Split between the outlets")
     def split_lines(self, obj: Receipt):
         lines = [line for line in obj.lines or [] if isinstance(line, dict)]
         if not lines:
             return EMPTY
-        return format_html_join(format_html("<br>"), "{}: {}", (
-            (line.get("name", ""), format_money(line.get("amount_minor"), obj.currency)) for line in lines))
+        return format_html_join(
+            format_html("<br>"),
+            "{}: {}",
+            ((line.get("name", ""), format_money(line.get("amount_minor"), obj.currency)) for line in lines),
+        )
 
     def has_resend_permission(self, request):
         return request.user.has_perm("donations.resend_receipt")
@@ -101,8 +120,10 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return format_html('<a href="{}">PDF</a>', reverse("admin:donations_receipt_pdf", args=[obj.pk]))
 
     def get_urls(self):
-        return [path("<int:receipt_id>/pdf/", self.admin_site.admin_view(self.receipt_pdf), name="donations_receipt_pdf"),
-                *super().get_urls()]
+        return [
+            path("<int:receipt_id>/pdf/", self.admin_site.admin_view(self.receipt_pdf), name="donations_receipt_pdf"),
+            *super().get_urls(),
+        ]
 
     def receipt_pdf(self, request, receipt_id: int):
         if not self.has_view_permission(request):
@@ -119,11 +140,19 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def resend_receipt_email(self, request, queryset):
         if request.POST.get("confirmed") != "yes":
             chosen = list(queryset[:100])  # one confirmation page lists (and resends) at most 100
-            return TemplateResponse(request, "donations/receipts/admin_resend_confirm.html", {
-                **self.admin_site.each_context(request), "title": "Resend receipt emails?", "receipts": chosen,
-                "count": len(chosen), "opts": self.model._meta, "action": "resend_receipt_email",
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            })
+            return TemplateResponse(
+                request,
+                "donations/receipts/admin_resend_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Resend receipt emails?",
+                    "receipts": chosen,
+                    "count": len(chosen),
+                    "opts": self.model._meta,
+                    "action": "resend_receipt_email",
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         sent = 0
         for receipt in queryset:
             if receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=request.user.pk) is not None:

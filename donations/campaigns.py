@@ -59,17 +59,23 @@ def beneficiary_problems(beneficiaries: Sequence[BeneficiarySetup]) -> list[str]
     problems = []
     receiving = [b for b in beneficiaries if b.is_active and b.share > 0]
     if not receiving:
-        problems.append("Add at least one active outlet with a share above 0: gifts are split between active outlets by share.")
+        problems.append(
+            "Add at least one active outlet with a share above 0: gifts are split between active outlets by share."
+        )
     remainder = [b for b in beneficiaries if b.receives_rounding_remainder]
     if not remainder:
-        problems.append('Tick "receives rounding remainder" for one outlet: it gets the odd minor unit when a gift '
-                        "does not split exactly.")
+        problems.append(
+            'Tick "receives rounding remainder" for one outlet: it gets the odd minor unit when a gift '
+            "does not split exactly."
+        )
     elif len(remainder) > 1:
         names = ", ".join(b.name or "(unnamed)" for b in remainder)
         problems.append(f"Only one outlet can receive the rounding remainder; ticked for: {names}.")
     elif remainder[0] not in receiving:
-        problems.append(f"{remainder[0].name or 'The outlet'} receives the rounding remainder but is inactive or has "
-                        "a share of 0; tick the remainder for an outlet that takes part in the split.")
+        problems.append(
+            f"{remainder[0].name or 'The outlet'} receives the rounding remainder but is inactive or has "
+            "a share of 0; tick the remainder for an outlet that takes part in the split."
+        )
     return problems
 
 
@@ -79,8 +85,10 @@ def currency_problems(*, goal_currency: str, currencies: Iterable[str]) -> list[
     if not codes:
         return ["Add at least one currency donors can give in."]
     if goal and goal not in codes:
-        return [f"The goal is in {goal}, so donors must be able to give in {goal}: add it to the campaign's currencies "
-                "or change the goal's currency."]
+        return [
+            f"The goal is in {goal}, so donors must be able to give in {goal}: add it to the campaign's currencies "
+            "or change the goal's currency."
+        ]
     return []
 
 

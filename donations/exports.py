@@ -18,21 +18,57 @@ from outlet.common.local_time import csv_datetime, newsroom_today, zone_label
 
 BATCH_SIZE = 2000
 DATE_COLUMN = "donated at"  # its header names the zone: "donated at (Tbilisi time)"
-HEADER = [DATE_COLUMN, "campaign", "donor name", "email", "amount", "currency", "fee covered", "net to outlets", "refunded",
-          "status", "monthly", "receipt numbers", "payment"]
-FIELDS = ["pk", "donated_at", "campaign__title", "name", "email", "amount_minor", "currency", "fee_covered_minor", "net_minor",
-          "amount_refunded_minor", "status", "recurring_id", "payment_id", "payment__provider", "payment__provider_ref"]
+HEADER = [
+    DATE_COLUMN,
+    "campaign",
+    "donor name",
+    "email",
+    "amount",
+    "currency",
+    "fee covered",
+    "net to outlets",
+    "refunded",
+    "status",
+    "monthly",
+    "receipt numbers",
+    "payment",
+]
+FIELDS = [
+    "pk",
+    "donated_at",
+    "campaign__title",
+    "name",
+    "email",
+    "amount_minor",
+    "currency",
+    "fee_covered_minor",
+    "net_minor",
+    "amount_refunded_minor",
+    "status",
+    "recurring_id",
+    "payment_id",
+    "payment__provider",
+    "payment__provider_ref",
+]
 STATUS_LABELS = dict(Donation.Status.choices)
 
 
 def _row(gift: dict, receipt_numbers: list[str]) -> list:
     currency = gift["currency"]
     return [
-        csv_datetime(gift["donated_at"]), gift["campaign__title"], gift["name"], gift["email"],
-        decimal_text(gift["amount_minor"], currency), currency, decimal_text(gift["fee_covered_minor"], currency),
-        decimal_text(gift["net_minor"], currency), decimal_text(gift["amount_refunded_minor"], currency),
-        STATUS_LABELS.get(gift["status"], gift["status"]), "yes" if gift["recurring_id"] else "no",
-        " ".join(receipt_numbers), f"{gift['payment__provider']} {gift['payment__provider_ref']}",
+        csv_datetime(gift["donated_at"]),
+        gift["campaign__title"],
+        gift["name"],
+        gift["email"],
+        decimal_text(gift["amount_minor"], currency),
+        currency,
+        decimal_text(gift["fee_covered_minor"], currency),
+        decimal_text(gift["net_minor"], currency),
+        decimal_text(gift["amount_refunded_minor"], currency),
+        STATUS_LABELS.get(gift["status"], gift["status"]),
+        "yes" if gift["recurring_id"] else "no",
+        " ".join(receipt_numbers),
+        f"{gift['payment__provider']} {gift['payment__provider_ref']}",
     ]
 
 
@@ -46,7 +82,9 @@ def gift_rows(queryset: QuerySet, *, batch_size: int | None = None) -> Iterator[
         if not batch:
             return
         numbers: dict[int, list[str]] = defaultdict(list)
-        receipts = Receipt.objects.filter(payment_id__in=[gift["payment_id"] for gift in batch]).order_by("issued_at", "pk")
+        receipts = Receipt.objects.filter(payment_id__in=[gift["payment_id"] for gift in batch]).order_by(
+            "issued_at", "pk"
+        )
         for payment_id, number in receipts.values_list("payment_id", "number"):
             numbers[payment_id].append(number)
         for gift in batch:

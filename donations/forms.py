@@ -64,7 +64,7 @@ def major_text(amount_minor: int, currency: str) -> str:
     """Minor units back into what the donor would type (2550 -> "25.50", 2500 -> "25")."""
     digits = get_currency_precision(currency)
     value = Decimal(amount_minor).scaleb(-digits)
-    return f"{value:f}" if amount_minor % (10 ** digits) else str(amount_minor // (10 ** digits))
+    return f"{value:f}" if amount_minor % (10**digits) else str(amount_minor // (10**digits))
 
 
 def share_percents(beneficiaries: list[Beneficiary]) -> dict[int, int]:
@@ -85,28 +85,53 @@ class DonationForm(forms.Form):
     amount = forms.ChoiceField(label="Amount", widget=forms.RadioSelect, required=False)
     custom_amount = forms.CharField(label="Other amount", required=False, max_length=40)
     currency = forms.CharField(widget=forms.HiddenInput, max_length=3)
-    interval = forms.ChoiceField(label="How often", choices=DonationCheckout.Interval.choices, widget=forms.RadioSelect,
-                                 initial=DonationCheckout.Interval.ONCE)
+    interval = forms.ChoiceField(
+        label="How often",
+        choices=DonationCheckout.Interval.choices,
+        widget=forms.RadioSelect,
+        initial=DonationCheckout.Interval.ONCE,
+    )
     cover_fee = forms.BooleanField(label="Cover the processing fee", required=False)
     name = forms.CharField(label="Your name", max_length=150, required=False)
     # No maxlength in the page (a browser would silently cut a pasted address); the form refuses it with a message.
-    email = forms.EmailField(label="Email", help_text="For your receipt. Never shown to anyone.",
-                             widget=forms.EmailInput(attrs={"autocomplete": "email"}), validators=[MaxLengthValidator(
-                                 254, message="That email address is too long: we can keep addresses of up to "
-                                              "%(limit_value)d characters, and this one has %(show_value)d. Please use a shorter address.")])
-    display_name = forms.CharField(label="Name on the donor wall", max_length=80, required=False,
-                                   help_text="Leave empty to use your name.")
+    email = forms.EmailField(
+        label="Email",
+        help_text="For your receipt. Never shown to anyone.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        validators=[
+            MaxLengthValidator(
+                254,
+                message="That email address is too long: we can keep addresses of up to "
+                "%(limit_value)d characters, and this one has %(show_value)d. Please use a shorter address.",
+            )
+        ],
+    )
+    display_name = forms.CharField(
+        label="Name on the donor wall", max_length=80, required=False, help_text="Leave empty to use your name."
+    )
     show_on_wall = forms.BooleanField(label="Show my gift on the donor wall", required=False, initial=False)
     anonymous = forms.BooleanField(label="Show me as “Anonymous”", required=False)
-    message = forms.CharField(label="Message (optional)", max_length=500, required=False,
-                              widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}))
-    split = forms.ChoiceField(label="How your gift is shared", widget=forms.RadioSelect, initial=SPLIT_DEFAULT,
-                              choices=[(SPLIT_DEFAULT, "Keep the campaign's split"), (SPLIT_CUSTOM, "Choose my own split"),
-                                       (SPLIT_ONE, "Give it all to one outlet")])
+    message = forms.CharField(
+        label="Message (optional)",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+    )
+    split = forms.ChoiceField(
+        label="How your gift is shared",
+        widget=forms.RadioSelect,
+        initial=SPLIT_DEFAULT,
+        choices=[
+            (SPLIT_DEFAULT, "Keep the campaign's split"),
+            (SPLIT_CUSTOM, "Choose my own split"),
+            (SPLIT_ONE, "Give it all to one outlet"),
+        ],
+    )
     one_outlet = forms.TypedChoiceField(label="Which outlet", coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args, campaign: Campaign, option: CampaignCurrency, beneficiaries: list[Beneficiary],
-                 user=None, **kwargs):
+    def __init__(
+        self, *args, campaign: Campaign, option: CampaignCurrency, beneficiaries: list[Beneficiary], user=None, **kwargs
+    ):
         self.campaign, self.option, self.beneficiaries = campaign, option, beneficiaries
         self.percents = share_percents(beneficiaries)
         initial = kwargs.setdefault("initial", {})
@@ -116,24 +141,34 @@ class DonationForm(forms.Form):
         for b in beneficiaries:
             initial.setdefault(f"weight_{b.pk}", self.percents[b.pk])
         super().__init__(*args, **kwargs)
-        self.fields["amount"].choices = [(str(p), format_money(p, option.currency)) for p in presets] + [(CUSTOM, "Other amount")]
-        self.fields["custom_amount"].help_text = (
-            f"Between {format_money(option.min_amount_minor, option.currency)} and {format_money(option.max_amount_minor, option.currency)}."
-        )
+        self.fields["amount"].choices = [(str(p), format_money(p, option.currency)) for p in presets] + [
+            (CUSTOM, "Other amount")
+        ]
+        self.fields[
+            "custom_amount"
+        ].help_text = f"Between {format_money(option.min_amount_minor, option.currency)} and {format_money(option.max_amount_minor, option.currency)}."
         if not campaign.allow_monthly:
             self.fields["interval"].choices = [(DonationCheckout.Interval.ONCE, "One time")]
         self.fields["one_outlet"].choices = [("", "Choose an outlet")] + [(b.pk, b.name) for b in beneficiaries]
         for b in beneficiaries:
             self.fields[f"weight_{b.pk}"] = forms.IntegerField(
-                label=b.name, min_value=0, max_value=100, required=False,
-                error_messages={"min_value": "Use a number from 0 to 100.", "max_value": "Use a number from 0 to 100.",
-                                "invalid": "Use a whole number from 0 to 100."},
+                label=b.name,
+                min_value=0,
+                max_value=100,
+                required=False,
+                error_messages={
+                    "min_value": "Use a number from 0 to 100.",
+                    "max_value": "Use a number from 0 to 100.",
+                    "invalid": "Use a whole number from 0 to 100.",
+                },
             )
         if user is not None and user.is_authenticated:
             # The gift belongs to the signed-in account: its address is the one on the receipt, and not editable.
             self.fields["email"].disabled = True
             self.fields["email"].initial = user.email
-            self.fields["email"].help_text = "Your account's address: the receipt goes here and the gift shows in your account."
+            self.fields[
+                "email"
+            ].help_text = "Your account's address: the receipt goes here and the gift shows in your account."
             self.fields["name"].initial = user.get_full_name()
 
     # --- What the template needs --------------------------------------------------------------------------
@@ -143,8 +178,10 @@ class DonationForm(forms.Form):
     def _options(self, name: str) -> list[dict]:
         bound = self[name]
         current = "" if bound.value() is None else str(bound.value())
-        return [{"value": str(value), "label": label, "checked": str(value) == current, "id": f"{bound.auto_id}_{index}"}
-                for index, (value, label) in enumerate(self.fields[name].choices)]
+        return [
+            {"value": str(value), "label": label, "checked": str(value) == current, "id": f"{bound.auto_id}_{index}"}
+            for index, (value, label) in enumerate(self.fields[name].choices)
+        ]
 
     @property
     def amount_options(self) -> list[dict]:
@@ -228,10 +265,19 @@ class DonationForm(forms.Form):
     def donation_request(self, *, user_id: int | None) -> services.DonationRequest:
         data = self.cleaned_data
         return services.DonationRequest(
-            campaign=self.campaign, email=data["email"], currency=self.option.currency, gift_minor=data["gift_minor"],
-            interval=data["interval"], cover_fee=data["cover_fee"], name=data["name"], display_name=data["display_name"],
-            show_on_wall=data["show_on_wall"], anonymous=data["anonymous"], message=data["message"],
-            weights=data["weights"], user_id=user_id,
+            campaign=self.campaign,
+            email=data["email"],
+            currency=self.option.currency,
+            gift_minor=data["gift_minor"],
+            interval=data["interval"],
+            cover_fee=data["cover_fee"],
+            name=data["name"],
+            display_name=data["display_name"],
+            show_on_wall=data["show_on_wall"],
+            anonymous=data["anonymous"],
+            message=data["message"],
+            weights=data["weights"],
+            user_id=user_id,
         )
 
 

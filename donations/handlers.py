@@ -52,9 +52,15 @@ def on_payment_succeeded(event: PaymentSucceeded, *, webhook_event) -> bool:
 def on_payment_failed(event: PaymentFailed, *, webhook_event) -> bool:
     if not _is_donation(event, subscription_id=event.subscription_id):
         return False
-    if event.subscription_id is None:  # a card declined at checkout; a monthly gift's failed renewal is not card testing
-        abuse.record_decline(occurred_at=event.occurred_at, reference=event.payment_ref, card_fingerprint=event.card_fingerprint,
-                             checkout_reference=event.metadata.get("outlet_checkout"))
+    if (
+        event.subscription_id is None
+    ):  # a card declined at checkout; a monthly gift's failed renewal is not card testing
+        abuse.record_decline(
+            occurred_at=event.occurred_at,
+            reference=event.payment_ref,
+            card_fingerprint=event.card_fingerprint,
+            checkout_reference=event.metadata.get("outlet_checkout"),
+        )
     return True
 
 

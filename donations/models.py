@@ -20,7 +20,9 @@ class Campaign(models.Model):
 
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=200)
-    summary = models.CharField(max_length=300, blank=True, help_text="One or two sentences for prompts and share cards.")
+    summary = models.CharField(
+        max_length=300, blank=True, help_text="One or two sentences for prompts and share cards."
+    )
     story = models.TextField(blank=True, help_text="Rich text; sanitised when saved.")
     hero_image = models.ImageField(upload_to="campaigns/%Y/", blank=True)
     hero_alt = models.CharField("hero image description", max_length=300, blank=True)
@@ -30,7 +32,9 @@ class Campaign(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True)
     is_published = models.BooleanField(default=False)
     allow_monthly = models.BooleanField(default=True)
-    allow_custom_split = models.BooleanField(default=True, help_text="Donors may choose their own split between the outlets.")
+    allow_custom_split = models.BooleanField(
+        default=True, help_text="Donors may choose their own split between the outlets."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -38,7 +42,10 @@ class Campaign(models.Model):
         ordering = ["-starts_at"]
         constraints = [
             models.CheckConstraint(condition=Q(goal_minor__gt=0), name="campaign_goal_positive"),
-            models.CheckConstraint(condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")), name="campaign_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="campaign_ends_after_start",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -55,25 +62,34 @@ class CampaignCurrency(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="currencies")
     currency = models.CharField(max_length=3)
-    preset_amounts_minor = models.JSONField("preset amounts", default=list, help_text="The amount buttons on the form, in this currency.")
+    preset_amounts_minor = models.JSONField(
+        "preset amounts", default=list, help_text="The amount buttons on the form, in this currency."
+    )
     min_amount_minor = models.PositiveIntegerField("smallest gift", default=100)
     max_amount_minor = models.PositiveIntegerField("largest gift", default=1_000_000)
     rate_to_goal_ppm = models.PositiveBigIntegerField(
-        "rate to the goal's currency", default=1_000_000,
+        "rate to the goal's currency",
+        default=1_000_000,
         help_text="What one unit of this currency counts as in the goal's currency, for the progress bar only "
-                  "(kept in millionths: 2.7 is stored as 2700000).")
+        "(kept in millionths: 2.7 is stored as 2700000).",
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "currency"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "currency"], name="one_row_per_campaign_currency"),
-            models.CheckConstraint(condition=Q(min_amount_minor__gt=0) & Q(max_amount_minor__gte=models.F("min_amount_minor")),
-                                   name="campaign_currency_limits_ordered"),
+            models.CheckConstraint(
+                condition=Q(min_amount_minor__gt=0) & Q(max_amount_minor__gte=models.F("min_amount_minor")),
+                name="campaign_currency_limits_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
-        low, high = format_money(self.min_amount_minor, self.currency), format_money(self.max_amount_minor, self.currency)
+        low, high = (
+            format_money(self.min_amount_minor, self.currency),
+            format_money(self.max_amount_minor, self.currency),
+        )
         return f"{self.currency}: gifts from {low} to {high}"
 
     def save(self, *args, **kwargs):
@@ -91,10 +107,13 @@ class Beneficiary(models.Model):
     description = models.CharField(max_length=400, blank=True)
     url = models.URLField(blank=True)
     share = models.PositiveIntegerField(
-        default=1, help_text="Its part of the campaign's split: the admin shows and takes it as a percentage, kept in "
-                             "millionths of the whole (older campaigns' shares are weights, split in proportion).")
+        default=1,
+        help_text="Its part of the campaign's split: the admin shows and takes it as a percentage, kept in "
+        "millionths of the whole (older campaigns' shares are weights, split in proportion).",
+    )
     receives_rounding_remainder = models.BooleanField(
-        default=False, help_text="Gets the odd minor unit left when a gift does not split exactly. One per campaign.",
+        default=False,
+        help_text="Gets the odd minor unit left when a gift does not split exactly. One per campaign.",
     )
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True, help_text="Inactive outlets get no new money; their ledger stays.")
@@ -104,7 +123,11 @@ class Beneficiary(models.Model):
         verbose_name_plural = "beneficiaries"
         constraints = [
             models.UniqueConstraint(fields=["campaign", "slug"], name="beneficiary_slug_unique_per_campaign"),
-            models.UniqueConstraint(fields=["campaign"], condition=Q(receives_rounding_remainder=True), name="one_remainder_beneficiary_per_campaign"),
+            models.UniqueConstraint(
+                fields=["campaign"],
+                condition=Q(receives_rounding_remainder=True),
+                name="one_remainder_beneficiary_per_campaign",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -133,7 +156,9 @@ class CampaignTotal(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="totals")
     currency = models.CharField(max_length=3)
     raised_minor = models.BigIntegerField("raised", default=0, help_text="Gross given minus refunds.")
-    net_minor = models.BigIntegerField("net to outlets", default=0, help_text="What the outlets receive: net of processing fees and refunds.")
+    net_minor = models.BigIntegerField(
+        "net to outlets", default=0, help_text="What the outlets receive: net of processing fees and refunds."
+    )
     donations = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -155,7 +180,9 @@ class BeneficiaryTotal(models.Model):
     number_of_gifts = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["beneficiary", "currency"], name="one_total_per_beneficiary_currency")]
+        constraints = [
+            models.UniqueConstraint(fields=["beneficiary", "currency"], name="one_total_per_beneficiary_currency")
+        ]
 
     def __str__(self) -> str:
         return f"{format_money(self.gifts_minor + self.refunds_minor, self.currency)} owed from {self.number_of_gifts} gifts"
@@ -175,7 +202,9 @@ class CampaignDonor(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     donor_key = models.CharField(max_length=64)
-    active_gifts = models.PositiveIntegerField(default=0, help_text="Gifts not fully refunded; the donor counts while above 0.")
+    active_gifts = models.PositiveIntegerField(
+        default=0, help_text="Gifts not fully refunded; the donor counts while above 0."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "donor_key"], name="campaign_donor_unique")]
@@ -193,7 +222,9 @@ class DonationCheckout(models.Model):
 
     reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="checkouts")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     email = models.EmailField()
     name = models.CharField(max_length=150, blank=True)
     display_name = models.CharField(max_length=80, blank=True)
@@ -203,16 +234,22 @@ class DonationCheckout(models.Model):
     interval = models.CharField(max_length=5, choices=Interval.choices, default=Interval.ONCE)
     currency = models.CharField(max_length=3)
     gift_minor = models.PositiveIntegerField("gift", help_text="What the donor chose to give.")
-    fee_covered_minor = models.PositiveIntegerField("fee covered", default=0, help_text="Added to the charge to cover processing fees.")
-    weights = models.JSONField(default=dict, blank=True, help_text="Donor's own split {beneficiary id: weight}; empty = the campaign's.")
+    fee_covered_minor = models.PositiveIntegerField(
+        "fee covered", default=0, help_text="Added to the charge to cover processing fees."
+    )
+    weights = models.JSONField(
+        default=dict, blank=True, help_text="Donor's own split {beneficiary id: weight}; empty = the campaign's."
+    )
     provider = models.CharField(max_length=20)
     session_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return (f"{self.get_interval_display()} gift of {format_money(self.gift_minor, self.currency)} started "
-                f"{short_date_text(self.created_at)} ({'paid' if self.completed_at else 'not paid'})")
+        return (
+            f"{self.get_interval_display()} gift of {format_money(self.gift_minor, self.currency)} started "
+            f"{short_date_text(self.created_at)} ({'paid' if self.completed_at else 'not paid'})"
+        )
 
     @property
     def charge_minor(self) -> int:
@@ -229,13 +266,17 @@ class RecurringDonation(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="recurring_donations")
     checkout = models.ForeignKey(DonationCheckout, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="recurring_donations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="recurring_donations"
+    )
     email = models.EmailField(blank=True)
     provider = models.CharField(max_length=20)
     subscription_id = models.CharField(max_length=255)
     customer_id = models.CharField(max_length=255, blank=True)
     currency = models.CharField(max_length=3)
-    amount_minor = models.PositiveIntegerField("monthly amount", help_text="Charged each month (gift plus any fee cover).")
+    amount_minor = models.PositiveIntegerField(
+        "monthly amount", help_text="Charged each month (gift plus any fee cover)."
+    )
     fee_covered_minor = models.PositiveIntegerField("fee covered", default=0)
     weights = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -247,7 +288,11 @@ class RecurringDonation(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["provider", "subscription_id"], name="recurring_donation_unique_subscription")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "subscription_id"], name="recurring_donation_unique_subscription"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{format_money(self.amount_minor, self.currency)} monthly to {self.campaign}"
@@ -266,8 +311,12 @@ class Donation(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="donations")
     payment = models.OneToOneField("payments.Payment", on_delete=models.PROTECT, related_name="donation")
     checkout = models.ForeignKey(DonationCheckout, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    recurring = models.ForeignKey(RecurringDonation, null=True, blank=True, on_delete=models.SET_NULL, related_name="donations")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="donations")
+    recurring = models.ForeignKey(
+        RecurringDonation, null=True, blank=True, on_delete=models.SET_NULL, related_name="donations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="donations"
+    )
     email = models.EmailField(blank=True)
     name = models.CharField(max_length=150, blank=True)
     display_name = models.CharField(max_length=80, blank=True)
@@ -278,7 +327,9 @@ class Donation(models.Model):
     amount_minor = models.PositiveIntegerField("amount", help_text="Charged (gift plus any fee cover).")
     fee_covered_minor = models.PositiveIntegerField("fee covered", default=0)
     processing_fee_minor = models.PositiveIntegerField("processing fee", default=0, help_text="Estimated provider fee.")
-    net_minor = models.PositiveIntegerField("net to outlets", help_text="Split between the outlets: amount less the processing fee.")
+    net_minor = models.PositiveIntegerField(
+        "net to outlets", help_text="Split between the outlets: amount less the processing fee."
+    )
     amount_refunded_minor = models.PositiveIntegerField("refunded", default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUCCEEDED)
     donated_at = models.DateTimeField()
@@ -292,7 +343,9 @@ class Donation(models.Model):
             models.Index(fields=["email", "donated_at"]),
             models.Index(fields=["-donated_at"], name="donation_recent_idx"),
             # The admin's status filter: refunded, partly refunded and disputed gifts are a few in a hundred.
-            models.Index(fields=["status", "-donated_at"], condition=~Q(status="succeeded"), name="donation_trouble_idx"),
+            models.Index(
+                fields=["status", "-donated_at"], condition=~Q(status="succeeded"), name="donation_trouble_idx"
+            ),
         ]
         permissions = [
             ("refund_donation", "Can refund a gift through the provider"),
@@ -300,8 +353,12 @@ class Donation(models.Model):
             ("download_payout_report", "Can download payout reports"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(net_minor__lte=models.F("amount_minor")), name="donation_net_within_amount"),
-            models.CheckConstraint(condition=Q(amount_refunded_minor__lte=models.F("amount_minor")), name="donation_refund_within_amount"),
+            models.CheckConstraint(
+                condition=Q(net_minor__lte=models.F("amount_minor")), name="donation_net_within_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_refunded_minor__lte=models.F("amount_minor")), name="donation_refund_within_amount"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -340,7 +397,9 @@ class AllocationEntry(models.Model):
         ordering = ["booked_at", "id"]
         indexes = [models.Index(fields=["beneficiary", "booked_at"])]
         constraints = [
-            models.UniqueConstraint(fields=["donation", "beneficiary", "kind", "refund_level_minor"], name="allocation_entry_once"),
+            models.UniqueConstraint(
+                fields=["donation", "beneficiary", "kind", "refund_level_minor"], name="allocation_entry_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -387,7 +446,9 @@ class Receipt(models.Model):
     description = models.CharField(max_length=300)
     amount_minor = models.BigIntegerField("amount")
     currency = models.CharField(max_length=3)
-    lines = models.JSONField(default=list, blank=True, help_text="The split shown on the receipt: each outlet's name and amount.")
+    lines = models.JSONField(
+        default=list, blank=True, help_text="The split shown on the receipt: each outlet's name and amount."
+    )
     issued_at = models.DateTimeField()
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=200, blank=True)
@@ -398,7 +459,9 @@ class Receipt(models.Model):
         ordering = ["-issued_at"]
         constraints = [
             models.UniqueConstraint(fields=["issuer", "year", "sequence"], name="receipt_number_unique"),
-            models.UniqueConstraint(fields=["payment", "kind", "refund_level_minor"], name="one_receipt_per_payment_state"),
+            models.UniqueConstraint(
+                fields=["payment", "kind", "refund_level_minor"], name="one_receipt_per_payment_state"
+            ),
         ]
         indexes = [models.Index(fields=["donor_email", "year"])]
         permissions = [("resend_receipt", "Can resend receipt emails")]

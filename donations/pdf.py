@@ -31,9 +31,22 @@ FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 FAMILY = "ReceiptSans"
 # Latin (with combining marks and Vietnamese), Greek, Cyrillic, Armenian, Georgian (Mkhedruli, Mtavruli),
 # punctuation, currency signs, arrows, minus, boxes.
-UNICODE_RANGES = ((0x20, 0x24F), (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x52F), (0x530, 0x58F), (0x10A0, 0x10FF),
-                  (0x1C90, 0x1CBF), (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F),
-                  (0x2190, 0x21FF), (0x2212, 0x2212), (0x25A0, 0x25FF))
+UNICODE_RANGES = (
+    (0x20, 0x24F),
+    (0x300, 0x36F),
+    (0x370, 0x3FF),
+    (0x400, 0x52F),
+    (0x530, 0x58F),
+    (0x10A0, 0x10FF),
+    (0x1C90, 0x1CBF),
+    (0x1E00, 0x1EFF),
+    (0x2000, 0x206F),
+    (0x20A0, 0x20CF),
+    (0x2100, 0x214F),
+    (0x2190, 0x21FF),
+    (0x2212, 0x2212),
+    (0x25A0, 0x25FF),
+)
 INK, MUTED, RULE, VOID_RED = (27, 27, 27), (95, 95, 95), (200, 200, 200), (190, 20, 20)
 
 # fontTools narrates every subset (one per font per document) at INFO; a worker's log needs none of it.
@@ -93,7 +106,9 @@ class _Document(FPDF):
         self.set_margins(18, 18, 18)
         self.add_page()
 
-    def text_line(self, text: str, *, size: float = 10, bold: bool = False, color=INK, height: float | None = None, align="L"):
+    def text_line(
+        self, text: str, *, size: float = 10, bold: bool = False, color=INK, height: float | None = None, align="L"
+    ):
         self.set_font(FAMILY, "B" if bold else "", size)
         self.set_text_color(*color)
         self.multi_cell(0, height or size * 0.5, text, align=align, new_x="LMARGIN", new_y="NEXT")
@@ -154,7 +169,9 @@ def render_receipt(receipt) -> bytes:
     doc.text_line(title, size=20, bold=True, height=10)
     doc.ln(1)
     if receipt.is_void:
-        doc.void_stamp(f"voided on {_date(receipt.voided_at)}" + (f": {receipt.void_reason}" if receipt.void_reason else ""))
+        doc.void_stamp(
+            f"voided on {_date(receipt.voided_at)}" + (f": {receipt.void_reason}" if receipt.void_reason else "")
+        )
     doc.fact("Receipt number", receipt.number, bold=True)
     doc.fact("Date of receipt", _date(receipt.issued_at))
     doc.fact("Payment date", _date(receipt.payment.paid_at))
@@ -177,7 +194,12 @@ def render_receipt(receipt) -> bytes:
     doc.cell(0, 9, format_money(receipt.amount_minor, receipt.currency), new_x="LMARGIN", new_y="NEXT")
     _receipt_lines(doc, receipt)
     doc.rule(5)
-    doc.text_line("Thank you. This receipt was issued electronically and is valid without a signature.", size=9, color=MUTED, height=4.6)
+    doc.text_line(
+        "Thank you. This receipt was issued electronically and is valid without a signature.",
+        size=9,
+        color=MUTED,
+        height=4.6,
+    )
     doc.text_line(f"{settings.RECEIPT_ISSUER['name']} · {settings.SITE_URL}", size=9, color=MUTED, height=4.6)
     return doc.finish()
 
@@ -191,12 +213,22 @@ def _receipt_lines(doc: _Document, receipt) -> None:
     doc.ln(3)
     doc.text_line("How this amount is shared between the outlets", size=11, bold=True, height=7)
     for line in outlets + fees:
-        doc.row([(line["name"], 130, "L"), (format_money(line["amount_minor"], receipt.currency), 0, "R")],
-                color=INK if line in outlets else MUTED)
-    doc.row([("Total", 130, "L"), (format_money(sum(line["amount_minor"] for line in outlets + fees), receipt.currency), 0, "R")], bold=True)
+        doc.row(
+            [(line["name"], 130, "L"), (format_money(line["amount_minor"], receipt.currency), 0, "R")],
+            color=INK if line in outlets else MUTED,
+        )
+    doc.row(
+        [
+            ("Total", 130, "L"),
+            (format_money(sum(line["amount_minor"] for line in outlets + fees), receipt.currency), 0, "R"),
+        ],
+        bold=True,
+    )
     for line in covered:
         doc.ln(1)
-        doc.text_line(f"{line['name']}: {format_money(line['amount_minor'], receipt.currency)}.", size=9, color=MUTED, height=4.6)
+        doc.text_line(
+            f"{line['name']}: {format_money(line['amount_minor'], receipt.currency)}.", size=9, color=MUTED, height=4.6
+        )
 
 
 def render_statement(statement) -> bytes:
@@ -213,22 +245,46 @@ def render_statement(statement) -> bytes:
     doc.fact("Issued", _date(timezone.now()))
     doc.ln(3)
     widths = (24, 62, 30, 0)
-    doc.row([("Date", widths[0], "L"), ("Fundraiser", widths[1], "L"), ("Receipt", widths[2], "L"), ("Amount", widths[3], "R")], bold=True)
+    doc.row(
+        [
+            ("Date", widths[0], "L"),
+            ("Fundraiser", widths[1], "L"),
+            ("Receipt", widths[2], "L"),
+            ("Amount", widths[3], "R"),
+        ],
+        bold=True,
+    )
     for line in statement.lines:
         amount = format_money(line.kept_minor, line.currency)
         if line.refunded_minor:
             amount = f"{amount} (paid {format_money(line.amount_minor, line.currency)}, refunded {format_money(line.refunded_minor, line.currency)})"
-        doc.row([(short_date_text(line.donated_at), widths[0], "L"),
-                 (_fit(doc, line.campaign, widths[1]), widths[1], "L"), (line.receipt_number or "—", widths[2], "L"), (amount, widths[3], "R")])
+        doc.row(
+            [
+                (short_date_text(line.donated_at), widths[0], "L"),
+                (_fit(doc, line.campaign, widths[1]), widths[1], "L"),
+                (line.receipt_number or "—", widths[2], "L"),
+                (amount, widths[3], "R"),
+            ]
+        )
     doc.rule()
     for total in statement.totals:
         label = f"Total given in {total.currency}"
         doc.row([(label, 116, "L"), (format_money(total.kept_minor, total.currency), 0, "R")], bold=True)
         if total.refunded_minor:
-            doc.row([("of which refunded to you (not included)", 116, "L"), (format_money(total.refunded_minor, total.currency), 0, "R")], color=MUTED)
+            doc.row(
+                [
+                    ("of which refunded to you (not included)", 116, "L"),
+                    (format_money(total.refunded_minor, total.currency), 0, "R"),
+                ],
+                color=MUTED,
+            )
     doc.rule(5)
-    doc.text_line("Thank you for supporting independent journalism. Each gift's own receipt remains the record of that gift.",
-                  size=9, color=MUTED, height=4.6)
+    doc.text_line(
+        "Thank you for supporting independent journalism. Each gift's own receipt remains the record of that gift.",
+        size=9,
+        color=MUTED,
+        height=4.6,
+    )
     return doc.finish()
 
 

@@ -40,12 +40,22 @@ def _could_be_a_receipt_number(number: str) -> bool:
 @require_GET
 def receipt_list(request):
     user = request.user
-    owned = (Receipt.objects.filter(payment__user=user).select_related("payment")
-             .only("number", "kind", "description", "amount_minor", "currency", "issued_at", "voided_at", "payment__paid_at")
-             .order_by("-issued_at", "-pk")[:500])
-    return _private(render(request, "donations/receipts/list.html", {
-        "receipts": owned, "statement_years": statements.statement_years(email=user.email, user_id=user.pk),
-    }))
+    owned = (
+        Receipt.objects.filter(payment__user=user)
+        .select_related("payment")
+        .only("number", "kind", "description", "amount_minor", "currency", "issued_at", "voided_at", "payment__paid_at")
+        .order_by("-issued_at", "-pk")[:500]
+    )
+    return _private(
+        render(
+            request,
+            "donations/receipts/list.html",
+            {
+                "receipts": owned,
+                "statement_years": statements.statement_years(email=user.email, user_id=user.pk),
+            },
+        )
+    )
 
 
 @login_required
@@ -53,8 +63,12 @@ def receipt_list(request):
 def receipt_pdf(request, number: str):
     if not _could_be_a_receipt_number(number):
         raise Http404("No such receipt on your account.")
-    receipt = (Receipt.objects.select_related("payment", "replaces").filter(number=number, payment__user=request.user)
-               .order_by("-issued_at").first())
+    receipt = (
+        Receipt.objects.select_related("payment", "replaces")
+        .filter(number=number, payment__user=request.user)
+        .order_by("-issued_at")
+        .first()
+    )
     if receipt is None:
         raise Http404("No such receipt on your account.")
     return _pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")
@@ -81,7 +95,13 @@ def _signed(token: str) -> Receipt:
 @require_GET
 def signed_receipt(request, token: str):
     receipt = _signed(token)
-    return _private(render(request, "donations/receipts/signed.html", {"receipt": receipt, "token": token, "issuer": settings.RECEIPT_ISSUER}))
+    return _private(
+        render(
+            request,
+            "donations/receipts/signed.html",
+            {"receipt": receipt, "token": token, "issuer": settings.RECEIPT_ISSUER},
+        )
+    )
 
 
 @require_GET

@@ -81,16 +81,30 @@ def _allocate_number(*, issuer: str, year: int) -> int:
     return sequence.last_number
 
 
-def _create(*, payment: Payment, kind: str, amount_minor: int, refund_level_minor: int = 0, replaces: Receipt | None = None) -> Receipt:
+def _create(
+    *, payment: Payment, kind: str, amount_minor: int, refund_level_minor: int = 0, replaces: Receipt | None = None
+) -> Receipt:
     now = timezone.now()
     year = timezone.localtime(now).year
     issuer = issuer_code()
     donor_name, donor_email, description, lines = _content(payment, refund_level_minor=refund_level_minor)
     number = _allocate_number(issuer=issuer, year=year)
     return Receipt.objects.create(
-        payment=payment, kind=kind, refund_level_minor=refund_level_minor, replaces=replaces, issuer=issuer, year=year,
-        sequence=number, number=f"{year}-{number:06d}", donor_name=donor_name[:150], donor_email=donor_email,
-        description=description[:300], amount_minor=amount_minor, currency=payment.currency, lines=lines, issued_at=now,
+        payment=payment,
+        kind=kind,
+        refund_level_minor=refund_level_minor,
+        replaces=replaces,
+        issuer=issuer,
+        year=year,
+        sequence=number,
+        number=f"{year}-{number:06d}",
+        donor_name=donor_name[:150],
+        donor_email=donor_email,
+        description=description[:300],
+        amount_minor=amount_minor,
+        currency=payment.currency,
+        lines=lines,
+        issued_at=now,
         access_key=secrets.token_urlsafe(24),
     )
 
@@ -104,20 +118,32 @@ def _content(payment: Payment, *, refund_level_minor: int) -> tuple[str, str, st
         email = payment.email or (user.email if user is not None else "")
         return name, email, payment.description or f"{settings.SITE_NAME} membership", []
     by_outlet: dict[int, dict] = {}
-    entries = (donation.allocations.select_related("beneficiary").order_by("beneficiary__position", "beneficiary_id", "id")
-               .filter(refund_level_minor__lte=refund_level_minor))
+    entries = (
+        donation.allocations.select_related("beneficiary")
+        .order_by("beneficiary__position", "beneficiary_id", "id")
+        .filter(refund_level_minor__lte=refund_level_minor)
+    )
     for entry in entries:
         # Gift entries, less the refund entries booked up to this refund level.
-        line = by_outlet.setdefault(entry.beneficiary_id, {"kind": "outlet", "name": entry.beneficiary.name, "amount_minor": 0})
+        line = by_outlet.setdefault(
+            entry.beneficiary_id, {"kind": "outlet", "name": entry.beneficiary.name, "amount_minor": 0}
+        )
         line["amount_minor"] += entry.amount_minor
     lines = [line for line in by_outlet.values() if line["amount_minor"]]
     remaining = payment.amount_minor - refund_level_minor
     fee = remaining - sum(line["amount_minor"] for line in lines)
     if fee:
-        lines.append({"kind": "fee", "name": "Payment processing fee (kept by the payment provider)", "amount_minor": fee})
+        lines.append(
+            {"kind": "fee", "name": "Payment processing fee (kept by the payment provider)", "amount_minor": fee}
+        )
     if donation.fee_covered_minor:
-        lines.append({"kind": "fee_cover", "name": "Included at your choice to cover the processing fee",
-                      "amount_minor": donation.fee_covered_minor})
+        lines.append(
+            {
+                "kind": "fee_cover",
+                "name": "Included at your choice to cover the processing fee",
+                "amount_minor": donation.fee_covered_minor,
+            }
+        )
     return donation.name, donation.email or payment.email, f"Gift to {donation.campaign.title}", lines
 
 
@@ -149,8 +175,13 @@ def apply_refund(*, payment_id: int) -> Receipt | None:
         now = timezone.now()
         correction = None
         if refunded < payment.amount_minor:
-            correction = _create(payment=payment, kind=Receipt.Kind.CORRECTION, amount_minor=payment.amount_minor - refunded,
-                                 refund_level_minor=refunded, replaces=current)
+            correction = _create(
+                payment=payment,
+                kind=Receipt.Kind.CORRECTION,
+                amount_minor=payment.amount_minor - refunded,
+                refund_level_minor=refunded,
+                replaces=current,
+            )
             reason = f"{format_money(refunded, payment.currency)} refunded; replaced by receipt {correction.number}"
         else:
             reason = "refunded in full"
@@ -172,7 +203,12 @@ def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
     from donations.pdf import render_receipt
 
     with transaction.atomic():
-        receipt = Receipt.objects.select_for_update(of=("self",)).select_related("payment", "replaces").filter(pk=receipt_id).first()
+        receipt = (
+            Receipt.objects.select_for_update(of=("self",))
+            .select_related("payment", "replaces")
+            .filter(pk=receipt_id)
+            .first()
+        )
         if receipt is None or not receipt.donor_email:
             return False
         if key is None and (receipt.emailed_at is not None or receipt.is_void):
@@ -181,16 +217,27 @@ def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
         donation = Donation.objects.select_related("recurring").filter(payment=payment).first()
         gift = donation.recurring if donation is not None and donation.recurring_id else None
         message = {
-            "key": key or email_key(receipt), "to": receipt.donor_email, "name": receipt.donor_name,
-            "number": receipt.number, "amount": format_money(receipt.amount_minor, receipt.currency),
-            "description": receipt.description, "is_void": receipt.is_void, "link_url": guest_url(receipt),
+            "key": key or email_key(receipt),
+            "to": receipt.donor_email,
+            "name": receipt.donor_name,
+            "number": receipt.number,
+            "amount": format_money(receipt.amount_minor, receipt.currency),
+            "description": receipt.description,
+            "is_void": receipt.is_void,
+            "link_url": guest_url(receipt),
             "account_url": f"{settings.SITE_URL}{reverse('receipts:list')}" if payment.user_id else "",
-            "manage_url": recurring.manage_url(gift) if gift is not None and gift.status != gift.Status.CANCELED else "",
-            "pdf": render_receipt(receipt), "pdf_name": f"receipt-{receipt.number}.pdf",
+            "manage_url": recurring.manage_url(gift)
+            if gift is not None and gift.status != gift.Status.CANCELED
+            else "",
+            "pdf": render_receipt(receipt),
+            "pdf_name": f"receipt-{receipt.number}.pdf",
         }
         if receipt.kind == Receipt.Kind.CORRECTION:
-            sent = emails.receipt_corrected(**message, replaces_number=receipt.replaces.number if receipt.replaces else "",
-                                            refunded=format_money(receipt.refund_level_minor, receipt.currency))
+            sent = emails.receipt_corrected(
+                **message,
+                replaces_number=receipt.replaces.number if receipt.replaces else "",
+                refunded=format_money(receipt.refund_level_minor, receipt.currency),
+            )
         elif payment.purpose == Payment.Purpose.DONATION:
             sent = emails.donation_receipt(**message)
         else:
@@ -246,12 +293,23 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     receipts, receipts in force never emailed. Each item is queued at most once per SWEEP_AFTER."""
     cutoff = (now or timezone.now()) - SWEEP_AFTER
     has_original = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.ORIGINAL)
-    missing = (Payment.objects.filter(paid_at__lt=cutoff).filter(~Exists(has_original))
-               .order_by("paid_at").values_list("pk", flat=True)[:SWEEP_BATCH])
-    stale = (Receipt.objects.filter(voided_at=None, payment__amount_refunded_minor__gt=F("refund_level_minor"))
-             .values_list("payment_id", flat=True).distinct()[:SWEEP_BATCH])
-    unsent = (Receipt.objects.filter(voided_at=None, emailed_at=None, issued_at__lt=cutoff).exclude(donor_email="")
-              .order_by("issued_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    missing = (
+        Payment.objects.filter(paid_at__lt=cutoff)
+        .filter(~Exists(has_original))
+        .order_by("paid_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    stale = (
+        Receipt.objects.filter(voided_at=None, payment__amount_refunded_minor__gt=F("refund_level_minor"))
+        .values_list("payment_id", flat=True)
+        .distinct()[:SWEEP_BATCH]
+    )
+    unsent = (
+        Receipt.objects.filter(voided_at=None, emailed_at=None, issued_at__lt=cutoff)
+        .exclude(donor_email="")
+        .order_by("issued_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
     counts = {"issue_receipt": 0, "reflect_refund": 0, "email_receipt": 0}
     for task_name, ids in (("issue_receipt", missing), ("reflect_refund", stale), ("email_receipt", unsent)):
         for pk in ids:

@@ -26,9 +26,12 @@ class MonthlyGiftError(Exception):
 
 def monthly_gifts_for(*, user) -> list[RecurringDonation]:
     """The reader's monthly gifts, running ones first."""
-    ended_last = Case(When(status=RecurringDonation.Status.CANCELED, then=Value(1)), default=Value(0), output_field=IntegerField())
-    return list(RecurringDonation.objects.filter(user=user).select_related("campaign")
-                .order_by(ended_last, "-created_at"))
+    ended_last = Case(
+        When(status=RecurringDonation.Status.CANCELED, then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    return list(
+        RecurringDonation.objects.filter(user=user).select_related("campaign").order_by(ended_last, "-created_at")
+    )
 
 
 def monthly_gift_for_owner(*, user, gift_id: int) -> RecurringDonation:
@@ -84,7 +87,9 @@ def monthly_gift_for_token(*, token: str) -> RecurringDonation:
 
 def _gift_of(data) -> RecurringDonation:
     try:
-        return RecurringDonation.objects.select_related("campaign").get(pk=int(data["gift"]), subscription_id=str(data["sub"]))
+        return RecurringDonation.objects.select_related("campaign").get(
+            pk=int(data["gift"]), subscription_id=str(data["sub"])
+        )
     except (KeyError, TypeError, ValueError):
         raise RecurringDonation.DoesNotExist from None
 
@@ -97,8 +102,9 @@ def email_a_new_manage_link(*, gift: RecurringDonation) -> bool:
     from outlet import emails
 
     hour = timezone.now().strftime("%Y%m%d%H")
-    return emails.monthly_gift_link(key=f"gift-link:{gift.pk}:{hour}", to=gift.email, campaign=gift.campaign.title,
-                                    manage_url=manage_url(gift))
+    return emails.monthly_gift_link(
+        key=f"gift-link:{gift.pk}:{hour}", to=gift.email, campaign=gift.campaign.title, manage_url=manage_url(gift)
+    )
 
 
 def gift_part_minor(gift: RecurringDonation) -> int:
@@ -134,7 +140,8 @@ def change_monthly_amount(*, gift: RecurringDonation, gift_minor: int) -> int:
     price = services.donation_price(campaign=gift.campaign, currency=gift.currency, amount_minor=charge)
     try:
         get_provider(gift.provider).change_subscription_price(
-            subscription_id=gift.subscription_id, price=price,
+            subscription_id=gift.subscription_id,
+            price=price,
             idempotency_key=f"donation-recurring-{gift.pk}-amount-{charge}-{_state_token(gift)}",
         )
     except ProviderError as exc:
@@ -149,7 +156,8 @@ def set_monthly_renewal(*, gift: RecurringDonation, renew: bool) -> None:
         return
     try:
         get_provider(gift.provider).set_cancel_at_period_end(
-            subscription_id=gift.subscription_id, cancel=not renew,
+            subscription_id=gift.subscription_id,
+            cancel=not renew,
             idempotency_key=f"donation-recurring-{gift.pk}-renew-{int(renew)}-{_state_token(gift)}",
         )
     except ProviderError as exc:

@@ -56,8 +56,13 @@ def local_day_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime
     return start, end
 
 
-def beneficiary_lines(*, campaign: Campaign, date_from: date | None = None, date_to: date | None = None,
-                      outlets: list[Beneficiary] | None = None) -> list[BeneficiaryLine]:
+def beneficiary_lines(
+    *,
+    campaign: Campaign,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    outlets: list[Beneficiary] | None = None,
+) -> list[BeneficiaryLine]:
     """One grouped query over the ledger: sums per outlet and currency, optionally within local dates (inclusive).
 
     The outlets' ids go into the query as a literal list rather than a join: PostgreSQL then sees that they are
@@ -71,19 +76,29 @@ def beneficiary_lines(*, campaign: Campaign, date_from: date | None = None, date
         start, end = local_day_bounds(date_from, date_to)
         entries = entries.filter(booked_at__gte=start, booked_at__lt=end)
     rows = (
-        entries.values("beneficiary_id", "currency")
-        .annotate(
-            gifts=Coalesce(Sum("amount_minor", filter=Q(kind=GIFT)), 0),
-            refunds=Coalesce(Sum("amount_minor", filter=Q(kind=REFUND)), 0),
-            number_of_gifts=Count("id", filter=Q(kind=GIFT)),
+        (
+            entries.values("beneficiary_id", "currency")
+            .annotate(
+                gifts=Coalesce(Sum("amount_minor", filter=Q(kind=GIFT)), 0),
+                refunds=Coalesce(Sum("amount_minor", filter=Q(kind=REFUND)), 0),
+                number_of_gifts=Count("id", filter=Q(kind=GIFT)),
+            )
+            .order_by()
         )
-        .order_by()
-    ) if by_id else []
+        if by_id
+        else []
+    )
     order = {pk: i for i, pk in enumerate(by_id)}
     lines = [
-        BeneficiaryLine(beneficiary_id=row["beneficiary_id"], name=by_id[row["beneficiary_id"]].name,
-                        slug=by_id[row["beneficiary_id"]].slug, currency=row["currency"], gifts_minor=row["gifts"],
-                        refunds_minor=row["refunds"], number_of_gifts=row["number_of_gifts"])
+        BeneficiaryLine(
+            beneficiary_id=row["beneficiary_id"],
+            name=by_id[row["beneficiary_id"]].name,
+            slug=by_id[row["beneficiary_id"]].slug,
+            currency=row["currency"],
+            gifts_minor=row["gifts"],
+            refunds_minor=row["refunds"],
+            number_of_gifts=row["number_of_gifts"],
+        )
         for row in rows
     ]
     return sorted(lines, key=lambda line: (order[line.beneficiary_id], line.currency))
@@ -97,12 +112,30 @@ def campaign_breakdown(*, campaign: Campaign) -> list[BeneficiaryLine]:
     lines = []
     for outlet in outlets:
         totals = sorted(outlet.totals.all(), key=lambda total: total.currency)
-        lines += [BeneficiaryLine(beneficiary_id=outlet.pk, name=outlet.name, slug=outlet.slug, currency=total.currency,
-                                  gifts_minor=total.gifts_minor, refunds_minor=total.refunds_minor,
-                                  number_of_gifts=total.number_of_gifts) for total in totals]
+        lines += [
+            BeneficiaryLine(
+                beneficiary_id=outlet.pk,
+                name=outlet.name,
+                slug=outlet.slug,
+                currency=total.currency,
+                gifts_minor=total.gifts_minor,
+                refunds_minor=total.refunds_minor,
+                number_of_gifts=total.number_of_gifts,
+            )
+            for total in totals
+        ]
         if not totals:
-            lines.append(BeneficiaryLine(beneficiary_id=outlet.pk, name=outlet.name, slug=outlet.slug, currency=campaign.currency,
-                                         gifts_minor=0, refunds_minor=0, number_of_gifts=0))
+            lines.append(
+                BeneficiaryLine(
+                    beneficiary_id=outlet.pk,
+                    name=outlet.name,
+                    slug=outlet.slug,
+                    currency=campaign.currency,
+                    gifts_minor=0,
+                    refunds_minor=0,
+                    number_of_gifts=0,
+                )
+            )
     return lines
 
 
@@ -113,8 +146,13 @@ def recount_beneficiary_totals(*, campaign: Campaign | None = None) -> int:
     with transaction.atomic():
         BeneficiaryTotal.objects.filter(beneficiary__in=outlets).delete()
         rows = [
-            BeneficiaryTotal(beneficiary_id=line.beneficiary_id, currency=line.currency, gifts_minor=line.gifts_minor,
-                             refunds_minor=line.refunds_minor, number_of_gifts=line.number_of_gifts)
+            BeneficiaryTotal(
+                beneficiary_id=line.beneficiary_id,
+                currency=line.currency,
+                gifts_minor=line.gifts_minor,
+                refunds_minor=line.refunds_minor,
+                number_of_gifts=line.number_of_gifts,
+            )
             for each in Campaign.objects.filter(pk__in=outlets.values("campaign_id"))
             for line in beneficiary_lines(campaign=each)
         ]
@@ -139,11 +177,19 @@ def payout_csv_rows(*, campaign: Campaign, date_from: date, date_to: date) -> It
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_HEADER)
     for line in beneficiary_lines(campaign=campaign, date_from=date_from, date_to=date_to):
-        yield writer.writerow([
-            line.name, line.slug, line.currency, decimal_text(line.gifts_minor, line.currency),
-            decimal_text(line.refunds_minor, line.currency), decimal_text(line.net_minor, line.currency),
-            line.number_of_gifts, date_from.isoformat(), date_to.isoformat(),
-        ])
+        yield writer.writerow(
+            [
+                line.name,
+                line.slug,
+                line.currency,
+                decimal_text(line.gifts_minor, line.currency),
+                decimal_text(line.refunds_minor, line.currency),
+                decimal_text(line.net_minor, line.currency),
+                line.number_of_gifts,
+                date_from.isoformat(),
+                date_to.isoformat(),
+            ]
+        )
 
 
 def payout_filename(*, campaign: Campaign, date_from: date, date_to: date) -> str:
@@ -165,17 +211,25 @@ class PayoutReportForm(forms.Form):
     """Staff's choice of campaign and dates. Anything wrong is shown on the form; nothing here can raise a 500."""
 
     campaign = forms.ModelChoiceField(queryset=Campaign.objects.order_by("-starts_at"), empty_label="Choose a campaign")
-    date_from = forms.DateField(label="From (inclusive)", widget=forms.DateInput(attrs={"type": "date"}),
-                                error_messages={"invalid": "Enter the first day as a date, e.g. 2026-01-31."})
-    date_to = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}),
-                              error_messages={"invalid": "Enter the last day as a date, e.g. 2026-03-31."})
+    date_from = forms.DateField(
+        label="From (inclusive)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the first day as a date, e.g. 2026-01-31."},
+    )
+    date_to = forms.DateField(
+        label="To (inclusive)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the last day as a date, e.g. 2026-03-31."},
+    )
 
     def clean(self):
         cleaned = super().clean()
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         for name, value in (("date_from", date_from), ("date_to", date_to)):
             if value and not EARLIEST_REPORT_DATE <= value <= LATEST_REPORT_DATE:
-                self.add_error(name, f"Choose a date between {EARLIEST_REPORT_DATE.year} and {LATEST_REPORT_DATE.year}.")
+                self.add_error(
+                    name, f"Choose a date between {EARLIEST_REPORT_DATE.year} and {LATEST_REPORT_DATE.year}."
+                )
         if date_from and date_to and date_from > date_to and not self.errors:
             self.add_error("date_to", "The last day cannot be before the first day.")
         return cleaned

@@ -41,7 +41,11 @@ def anonymise_expired_donor_data(*, now: datetime | None = None, batch_size: int
     counts["donations"] = in_batches(
         Donation.objects.filter(donated_at__lt=cutoff, anonymised_at=None),
         lambda ids: Donation.objects.filter(pk__in=ids, anonymised_at=None).update(
-            email="", name="", display_name="", message="", anonymised_at=now,
+            email="",
+            name="",
+            display_name="",
+            message="",
+            anonymised_at=now,
         ),
         batch_size=batch_size,
     )
@@ -49,7 +53,9 @@ def anonymise_expired_donor_data(*, now: datetime | None = None, batch_size: int
     blank_checkout = {"email": "", "name": "", "display_name": "", "message": ""}
     # A monthly gift that is still running (or ended within the period) copies name and display name from its
     # checkout onto each new donation, so that checkout is kept until the gift's own data expires.
-    still_needed = RecurringDonation.objects.filter(checkout=OuterRef("pk")).filter(Q(ended_at=None) | Q(ended_at__gte=cutoff))
+    still_needed = RecurringDonation.objects.filter(checkout=OuterRef("pk")).filter(
+        Q(ended_at=None) | Q(ended_at__gte=cutoff)
+    )
     counts["checkouts"] = in_batches(
         DonationCheckout.objects.filter(created_at__lt=cutoff).filter(personal).filter(~Exists(still_needed)),
         lambda ids: DonationCheckout.objects.filter(pk__in=ids).update(**blank_checkout),
@@ -60,9 +66,12 @@ def anonymise_expired_donor_data(*, now: datetime | None = None, batch_size: int
     # are matched to the donor's choices through it.
     followed = RecurringDonation.objects.filter(checkout=OuterRef("pk"))
     counts["abandoned_checkouts"] = in_batches(
-        DonationCheckout.objects.filter(completed_at=None, created_at__lt=now - timedelta(days=ABANDONED_CHECKOUT_DAYS))
-        .filter(~Exists(followed)),
-        lambda ids: DonationCheckout.objects.filter(pk__in=ids, completed_at=None).filter(~Exists(followed)).delete()[0],
+        DonationCheckout.objects.filter(
+            completed_at=None, created_at__lt=now - timedelta(days=ABANDONED_CHECKOUT_DAYS)
+        ).filter(~Exists(followed)),
+        lambda ids: (
+            DonationCheckout.objects.filter(pk__in=ids, completed_at=None).filter(~Exists(followed)).delete()[0]
+        ),
         batch_size=batch_size,
     )
     counts["recurring_donations"] = in_batches(

@@ -187,7 +187,9 @@ def check_amount_limits(*, option: CampaignCurrency, gift_minor: int, period: st
         )
 
 
-def start_donation_checkout(*, request: DonationRequest, success_url: str, cancel_url: str) -> tuple[DonationCheckout, CheckoutRedirect]:
+def start_donation_checkout(
+    *, request: DonationRequest, success_url: str, cancel_url: str
+) -> tuple[DonationCheckout, CheckoutRedirect]:
     """Record the donor's choices and open the provider's checkout. Nothing is a donation until the provider
     reports the payment; `success_url` may contain "{reference}", filled with this attempt's reference."""
     campaign = request.campaign
@@ -205,10 +207,20 @@ def start_donation_checkout(*, request: DonationRequest, success_url: str, cance
     fee = fee_to_cover_minor(gift_minor=request.gift_minor, currency=option.currency) if request.cover_fee else 0
     provider = get_provider()
     checkout = DonationCheckout.objects.create(
-        campaign=campaign, user_id=request.user_id, email=request.email.strip(), name=request.name.strip(),
-        display_name=request.display_name.strip(), show_on_wall=request.show_on_wall, anonymous=request.anonymous,
-        message=request.message.strip(), interval=request.interval, currency=option.currency, gift_minor=request.gift_minor,
-        fee_covered_minor=fee, weights={str(k): v for k, v in weights.items()}, provider=provider.id,
+        campaign=campaign,
+        user_id=request.user_id,
+        email=request.email.strip(),
+        name=request.name.strip(),
+        display_name=request.display_name.strip(),
+        show_on_wall=request.show_on_wall,
+        anonymous=request.anonymous,
+        message=request.message.strip(),
+        interval=request.interval,
+        currency=option.currency,
+        gift_minor=request.gift_minor,
+        fee_covered_minor=fee,
+        weights={str(k): v for k, v in weights.items()},
+        provider=provider.id,
     )
     metadata = {OUR_MARKER: DONATION, "outlet_checkout": str(checkout.reference), "outlet_campaign": campaign.slug}
     customer_id = None
@@ -220,12 +232,19 @@ def start_donation_checkout(*, request: DonationRequest, success_url: str, cance
         recurring = donation_price(campaign=campaign, currency=option.currency, amount_minor=checkout.charge_minor)
     redirect = provider.start_checkout(
         request=CheckoutRequest(
-            purpose="donation", reference=str(checkout.reference), email=checkout.email,
-            success_url=success_url.replace("{reference}", str(checkout.reference)), cancel_url=cancel_url,
-            metadata=metadata, user_id=request.user_id, customer_id=customer_id, recurring=recurring,
+            purpose="donation",
+            reference=str(checkout.reference),
+            email=checkout.email,
+            success_url=success_url.replace("{reference}", str(checkout.reference)),
+            cancel_url=cancel_url,
+            metadata=metadata,
+            user_id=request.user_id,
+            customer_id=customer_id,
+            recurring=recurring,
             one_time_amount_minor=None if recurring else checkout.charge_minor,
             one_time_currency=None if recurring else option.currency,
-            description=f"Gift to {campaign.title}"[:200], statement_descriptor=settings.DONATION_STATEMENT_DESCRIPTOR,
+            description=f"Gift to {campaign.title}"[:200],
+            statement_descriptor=settings.DONATION_STATEMENT_DESCRIPTOR,
         ),
         idempotency_key=f"donation-checkout-{checkout.reference}",
     )
@@ -238,8 +257,12 @@ def donation_price(*, campaign: Campaign, currency: str, amount_minor: int) -> P
     """A monthly price per campaign, currency and amount; the amount is in the lookup key, so changing a gift's
     amount moves the subscription to another price instead of repricing everyone's."""
     return PriceSpec(
-        lookup_key=f"outlet:donation:{campaign.slug}:month:{currency}:{amount_minor}", product_name=f"Monthly gift: {campaign.title}"[:200],
-        interval="month", currency=currency, amount_minor=amount_minor, statement_descriptor=settings.DONATION_STATEMENT_DESCRIPTOR,
+        lookup_key=f"outlet:donation:{campaign.slug}:month:{currency}:{amount_minor}",
+        product_name=f"Monthly gift: {campaign.title}"[:200],
+        interval="month",
+        currency=currency,
+        amount_minor=amount_minor,
+        statement_descriptor=settings.DONATION_STATEMENT_DESCRIPTOR,
     )
 
 
@@ -264,7 +287,9 @@ def record_donation(*, event: PaymentSucceeded) -> tuple[Donation | None, bool]:
     created); (None, False) when the payment is not a donation of ours."""
     recurring = None
     if event.subscription_id:
-        recurring = RecurringDonation.objects.filter(provider=event.provider, subscription_id=event.subscription_id).first()
+        recurring = RecurringDonation.objects.filter(
+            provider=event.provider, subscription_id=event.subscription_id
+        ).first()
     checkout = checkout_for_event(event.metadata)
     if checkout is None and recurring is not None:
         checkout = recurring.checkout
@@ -284,29 +309,51 @@ def record_donation(*, event: PaymentSucceeded) -> tuple[Donation | None, bool]:
     try:
         with transaction.atomic():
             donation = Donation.objects.create(
-                campaign=campaign, payment=payment, checkout=checkout, recurring=recurring, user_id=checkout.user_id,
-                email=event.email or checkout.email, name=checkout.name, display_name=checkout.display_name,
-                show_on_wall=checkout.show_on_wall, anonymous=checkout.anonymous,
+                campaign=campaign,
+                payment=payment,
+                checkout=checkout,
+                recurring=recurring,
+                user_id=checkout.user_id,
+                email=event.email or checkout.email,
+                name=checkout.name,
+                display_name=checkout.display_name,
+                show_on_wall=checkout.show_on_wall,
+                anonymous=checkout.anonymous,
                 message=checkout.message if not recurring or not recurring.donations.exists() else "",
-                currency=event.currency.upper(), amount_minor=event.amount_minor, fee_covered_minor=fee_covered,
-                processing_fee_minor=fee, net_minor=event.amount_minor - fee, donated_at=event.occurred_at,
+                currency=event.currency.upper(),
+                amount_minor=event.amount_minor,
+                fee_covered_minor=fee_covered,
+                processing_fee_minor=fee,
+                net_minor=event.amount_minor - fee,
+                donated_at=event.occurred_at,
             )
             _book_gift(donation=donation, weights=weights)
             _count_gift(donation=donation)
             if checkout.completed_at is None:
-                DonationCheckout.objects.filter(pk=checkout.pk, completed_at=None).update(completed_at=event.occurred_at)
+                DonationCheckout.objects.filter(pk=checkout.pk, completed_at=None).update(
+                    completed_at=event.occurred_at
+                )
     except IntegrityError:  # the same payment recorded concurrently by another worker
         return Donation.objects.get(payment=payment), False
     return donation, True
 
 
-def _recurring_from_checkout(*, checkout: DonationCheckout, event: PaymentSucceeded | SubscriptionChanged) -> RecurringDonation:
+def _recurring_from_checkout(
+    *, checkout: DonationCheckout, event: PaymentSucceeded | SubscriptionChanged
+) -> RecurringDonation:
     recurring, _ = RecurringDonation.objects.get_or_create(
-        provider=event.provider, subscription_id=event.subscription_id,
+        provider=event.provider,
+        subscription_id=event.subscription_id,
         defaults={
-            "campaign": checkout.campaign, "checkout": checkout, "user_id": checkout.user_id, "email": checkout.email,
-            "customer_id": event.customer_id or "", "currency": checkout.currency, "amount_minor": checkout.charge_minor,
-            "fee_covered_minor": checkout.fee_covered_minor, "weights": checkout.weights,
+            "campaign": checkout.campaign,
+            "checkout": checkout,
+            "user_id": checkout.user_id,
+            "email": checkout.email,
+            "customer_id": event.customer_id or "",
+            "currency": checkout.currency,
+            "amount_minor": checkout.charge_minor,
+            "fee_covered_minor": checkout.fee_covered_minor,
+            "weights": checkout.weights,
         },
     )
     return recurring
@@ -314,35 +361,56 @@ def _recurring_from_checkout(*, checkout: DonationCheckout, event: PaymentSuccee
 
 def _book_gift(*, donation: Donation, weights: Mapping[int, int]) -> None:
     campaign = donation.campaign
-    parts = split_amount(amount_minor=donation.net_minor, weights=list(weights.items()),
-                         remainder_to=remainder_beneficiary(campaign=campaign, weights=weights))
-    AllocationEntry.objects.bulk_create([
-        AllocationEntry(donation=donation, beneficiary_id=key, kind=AllocationEntry.Kind.GIFT, amount_minor=amount,
-                        currency=donation.currency, weight=weights[key], booked_at=donation.donated_at)
-        for key, amount in parts.items()
-    ])
+    parts = split_amount(
+        amount_minor=donation.net_minor,
+        weights=list(weights.items()),
+        remainder_to=remainder_beneficiary(campaign=campaign, weights=weights),
+    )
+    AllocationEntry.objects.bulk_create(
+        [
+            AllocationEntry(
+                donation=donation,
+                beneficiary_id=key,
+                kind=AllocationEntry.Kind.GIFT,
+                amount_minor=amount,
+                currency=donation.currency,
+                weight=weights[key],
+                booked_at=donation.donated_at,
+            )
+            for key, amount in parts.items()
+        ]
+    )
     _add_to_beneficiary_totals(currency=donation.currency, gifts=parts)
 
 
-def _add_to_beneficiary_totals(*, currency: str, gifts: Mapping[int, int] | None = None,
-                               refunds: Mapping[int, int] | None = None) -> None:
+def _add_to_beneficiary_totals(
+    *, currency: str, gifts: Mapping[int, int] | None = None, refunds: Mapping[int, int] | None = None
+) -> None:
     """Move the outlets' running sums with the entries just booked (refunds negative, as booked), in the caller's
     transaction and in beneficiary order, so concurrent gifts queue on the rows instead of deadlocking."""
     gifts, refunds = gifts or {}, refunds or {}
     for beneficiary_id in sorted(set(gifts) | set(refunds)):
-        change = {"gifts_minor": F("gifts_minor") + gifts.get(beneficiary_id, 0),
-                  "refunds_minor": F("refunds_minor") + refunds.get(beneficiary_id, 0),
-                  "number_of_gifts": F("number_of_gifts") + (1 if beneficiary_id in gifts else 0)}
+        change = {
+            "gifts_minor": F("gifts_minor") + gifts.get(beneficiary_id, 0),
+            "refunds_minor": F("refunds_minor") + refunds.get(beneficiary_id, 0),
+            "number_of_gifts": F("number_of_gifts") + (1 if beneficiary_id in gifts else 0),
+        }
         rows = BeneficiaryTotal.objects.filter(beneficiary_id=beneficiary_id, currency=currency)
         if not rows.update(**change):
-            BeneficiaryTotal.objects.bulk_create([BeneficiaryTotal(beneficiary_id=beneficiary_id, currency=currency)],
-                                                 ignore_conflicts=True)  # a concurrent first gift may have made it
+            BeneficiaryTotal.objects.bulk_create(
+                [BeneficiaryTotal(beneficiary_id=beneficiary_id, currency=currency)], ignore_conflicts=True
+            )  # a concurrent first gift may have made it
             rows.update(**change)
 
 
 def _count_gift(*, donation: Donation) -> None:
-    _add_to_totals(campaign_id=donation.campaign_id, currency=donation.currency, raised=donation.amount_minor,
-                   net=donation.net_minor, donations=1)
+    _add_to_totals(
+        campaign_id=donation.campaign_id,
+        currency=donation.currency,
+        raised=donation.amount_minor,
+        net=donation.net_minor,
+        donations=1,
+    )
     key = donor_key(donation.email)
     donor, _ = CampaignDonor.objects.get_or_create(campaign_id=donation.campaign_id, donor_key=key)
     became_active = CampaignDonor.objects.filter(pk=donor.pk, active_gifts=0).update(active_gifts=1)
@@ -356,7 +424,9 @@ def _add_to_totals(*, campaign_id: int, currency: str, raised: int, net: int, do
     """Counters move by F() updates inside the caller's transaction, so concurrent gifts never lose one."""
     for _ in range(2):
         updated = CampaignTotal.objects.filter(campaign_id=campaign_id, currency=currency).update(
-            raised_minor=F("raised_minor") + raised, net_minor=F("net_minor") + net, donations=F("donations") + donations,
+            raised_minor=F("raised_minor") + raised,
+            net_minor=F("net_minor") + net,
+            donations=F("donations") + donations,
         )
         if updated:
             return
@@ -397,17 +467,38 @@ def refund_donation(*, event: PaymentRefunded) -> Donation | None:
         if net_back:
             gift_entries = list(donation.allocations.filter(kind=AllocationEntry.Kind.GIFT))
             weights = {entry.beneficiary_id: entry.weight for entry in gift_entries}
-            parts = split_amount(amount_minor=net_back, weights=list(weights.items()),
-                                 remainder_to=remainder_beneficiary(campaign=donation.campaign, weights=weights))
-            AllocationEntry.objects.bulk_create([
-                AllocationEntry(donation=donation, beneficiary_id=key, kind=AllocationEntry.Kind.REFUND, amount_minor=-amount,
-                                currency=donation.currency, weight=weights[key], booked_at=event.occurred_at, refund_level_minor=after)
-                for key, amount in parts.items() if amount
-            ])
-            _add_to_beneficiary_totals(currency=donation.currency, refunds={key: -amount for key, amount in parts.items() if amount})
+            parts = split_amount(
+                amount_minor=net_back,
+                weights=list(weights.items()),
+                remainder_to=remainder_beneficiary(campaign=donation.campaign, weights=weights),
+            )
+            AllocationEntry.objects.bulk_create(
+                [
+                    AllocationEntry(
+                        donation=donation,
+                        beneficiary_id=key,
+                        kind=AllocationEntry.Kind.REFUND,
+                        amount_minor=-amount,
+                        currency=donation.currency,
+                        weight=weights[key],
+                        booked_at=event.occurred_at,
+                        refund_level_minor=after,
+                    )
+                    for key, amount in parts.items()
+                    if amount
+                ]
+            )
+            _add_to_beneficiary_totals(
+                currency=donation.currency, refunds={key: -amount for key, amount in parts.items() if amount}
+            )
         fully = after >= donation.amount_minor
-        _add_to_totals(campaign_id=donation.campaign_id, currency=donation.currency, raised=-(after - before), net=-net_back,
-                       donations=-1 if fully else 0)
+        _add_to_totals(
+            campaign_id=donation.campaign_id,
+            currency=donation.currency,
+            raised=-(after - before),
+            net=-net_back,
+            donations=-1 if fully else 0,
+        )
         if fully:
             _uncount_donor(donation=donation)
         donation.amount_refunded_minor = after
@@ -418,7 +509,11 @@ def refund_donation(*, event: PaymentRefunded) -> Donation | None:
 
 
 def _uncount_donor(*, donation: Donation) -> None:
-    donor = CampaignDonor.objects.select_for_update().filter(campaign_id=donation.campaign_id, donor_key=donor_key(donation.email)).first()
+    donor = (
+        CampaignDonor.objects.select_for_update()
+        .filter(campaign_id=donation.campaign_id, donor_key=donor_key(donation.email))
+        .first()
+    )
     if donor is None or donor.active_gifts == 0:
         return
     donor.active_gifts -= 1
@@ -446,7 +541,10 @@ def apply_recurring_state(*, event: SubscriptionChanged) -> RecurringDonation | 
         recurring = _recurring_from_checkout(checkout=checkout, event=event)
     with transaction.atomic():
         recurring = RecurringDonation.objects.select_for_update().get(pk=recurring.pk)
-        if recurring.provider_state_at and (event.occurred_at, event.sequence_rank) < (recurring.provider_state_at, recurring.provider_state_rank):
+        if recurring.provider_state_at and (event.occurred_at, event.sequence_rank) < (
+            recurring.provider_state_at,
+            recurring.provider_state_rank,
+        ):
             return recurring
         if event.ended or event.status in {"canceled", "incomplete_expired"}:
             status = RecurringDonation.Status.CANCELED
@@ -509,8 +607,14 @@ def progress_from_counters(campaign: Campaign, *, totals: Iterable[CampaignTotal
         rate = 1_000_000 if total.currency == campaign.currency else rates.get(total.currency, 0)
         raised += total.raised_minor * rate // 1_000_000
         donations += total.donations
-    return CampaignProgress(goal_minor=campaign.goal_minor, currency=campaign.currency, raised_minor=max(raised, 0),
-                            donors=donors, donations=donations, by_currency=by_currency)
+    return CampaignProgress(
+        goal_minor=campaign.goal_minor,
+        currency=campaign.currency,
+        raised_minor=max(raised, 0),
+        donors=donors,
+        donations=donations,
+        by_currency=by_currency,
+    )
 
 
 def donor_wall(campaign: Campaign, *, limit: int = 30) -> list[Donation]:

@@ -19,8 +19,9 @@ def refundable_minor(donation: Donation) -> int:
     return donation.amount_minor - donation.amount_refunded_minor
 
 
-def refund_gift(*, donation_id: int, amount_minor: int | None, staff_user_id: int,
-                expected_refunded_minor: int | None = None) -> str:
+def refund_gift(
+    *, donation_id: int, amount_minor: int | None, staff_user_id: int, expected_refunded_minor: int | None = None
+) -> str:
     """Ask the provider to refund a gift, all that is left (amount_minor None) or part of it. Returns the provider's
     refund id. expected_refunded_minor is what staff saw as refunded when they confirmed: a second click after the
     first refund came back is refused rather than refunding twice."""
@@ -28,10 +29,16 @@ def refund_gift(*, donation_id: int, amount_minor: int | None, staff_user_id: in
     if donation is None:
         raise GiftActionRefused("This gift no longer exists.")
     if donation.status == Donation.Status.DISPUTED:
-        raise GiftActionRefused("This gift is disputed by the donor's bank: the dispute decides the money, so it cannot be refunded here.")
+        raise GiftActionRefused(
+            "This gift is disputed by the donor's bank: the dispute decides the money, so it cannot be refunded here."
+        )
     try:
-        return payments.request_refund(payment_id=donation.payment_id, amount_minor=amount_minor, staff_user_id=staff_user_id,
-                                       expected_refunded_minor=expected_refunded_minor)
+        return payments.request_refund(
+            payment_id=donation.payment_id,
+            amount_minor=amount_minor,
+            staff_user_id=staff_user_id,
+            expected_refunded_minor=expected_refunded_minor,
+        )
     except payments.RefundRefused as refused:
         raise GiftActionRefused(str(refused)) from refused
 
@@ -49,9 +56,13 @@ def resend_gift_receipt(*, donation_id: int, staff_user_id: int) -> Receipt:
         raise GiftActionRefused("This gift no longer exists.")
     receipt = receipt_to_resend(donation)
     if receipt is None:
-        raise GiftActionRefused("This gift has no receipt yet: it is issued within minutes of the payment. Try again shortly.")
+        raise GiftActionRefused(
+            "This gift has no receipt yet: it is issued within minutes of the payment. Try again shortly."
+        )
     if not receipt.donor_email:
-        raise GiftActionRefused("This receipt has no email address (the donor's details were removed after the retention period).")
+        raise GiftActionRefused(
+            "This receipt has no email address (the donor's details were removed after the retention period)."
+        )
     if receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=staff_user_id) is None:
         raise GiftActionRefused("This receipt no longer exists.")
     return receipt

@@ -74,13 +74,18 @@ def _gifts(year: int):
     if not is_statement_year(year):
         return Donation.objects.none()
     start, end = year_bounds(year)
-    return (Donation.objects.filter(donated_at__gte=start, donated_at__lt=end, anonymised_at=None)
-            .exclude(email="").exclude(status=Donation.Status.REFUNDED))
+    return (
+        Donation.objects.filter(donated_at__gte=start, donated_at__lt=end, anonymised_at=None)
+        .exclude(email="")
+        .exclude(status=Donation.Status.REFUNDED)
+    )
 
 
 def donor_emails(*, year: int) -> list[str]:
     """Everyone who gave that year and still has a gift standing, one address each (lower-cased)."""
-    return list(_gifts(year).annotate(address=Lower("email")).order_by("address").values_list("address", flat=True).distinct())
+    return list(
+        _gifts(year).annotate(address=Lower("email")).order_by("address").values_list("address", flat=True).distinct()
+    )
 
 
 def build_statement(*, year: int, email: str, user_id: int | None = None) -> Statement | None:
@@ -93,11 +98,18 @@ def build_statement(*, year: int, email: str, user_id: int | None = None) -> Sta
         return None
     numbers = dict(
         Receipt.objects.filter(payment_id__in=[gift.payment_id for gift in gifts], voided_at=None)
-        .order_by("payment_id", "refund_level_minor").values_list("payment_id", "number")
+        .order_by("payment_id", "refund_level_minor")
+        .values_list("payment_id", "number")
     )  # the receipt in force per payment (a correction sorts after the original it replaced)
     lines = [
-        StatementLine(donated_at=gift.donated_at, campaign=gift.campaign.title, receipt_number=numbers.get(gift.payment_id, ""),
-                      currency=gift.currency, amount_minor=gift.amount_minor, refunded_minor=gift.amount_refunded_minor)
+        StatementLine(
+            donated_at=gift.donated_at,
+            campaign=gift.campaign.title,
+            receipt_number=numbers.get(gift.payment_id, ""),
+            currency=gift.currency,
+            amount_minor=gift.amount_minor,
+            refunded_minor=gift.amount_refunded_minor,
+        )
         for gift in gifts
     ]
     totals: dict[str, list[int]] = {}
@@ -106,8 +118,13 @@ def build_statement(*, year: int, email: str, user_id: int | None = None) -> Sta
         kept_refunded[0] += line.kept_minor
         kept_refunded[1] += line.refunded_minor
     name = next((gift.name for gift in reversed(gifts) if gift.name), "")
-    return Statement(year=year, email=email.strip().lower(), name=name, lines=lines,
-                     totals=[CurrencyTotal(currency, kept, refunded) for currency, (kept, refunded) in sorted(totals.items())])
+    return Statement(
+        year=year,
+        email=email.strip().lower(),
+        name=name,
+        lines=lines,
+        totals=[CurrencyTotal(currency, kept, refunded) for currency, (kept, refunded) in sorted(totals.items())],
+    )
 
 
 def statement_years(*, email: str, user_id: int | None = None) -> list[int]:
@@ -115,8 +132,13 @@ def statement_years(*, email: str, user_id: int | None = None) -> list[int]:
     who = Q(email__iexact=email.strip())
     if user_id is not None:
         who |= Q(user_id=user_id)
-    years = (Donation.objects.filter(who, anonymised_at=None).exclude(status=Donation.Status.REFUNDED)
-             .annotate(year=ExtractYear("donated_at")).values_list("year", flat=True).distinct())
+    years = (
+        Donation.objects.filter(who, anonymised_at=None)
+        .exclude(status=Donation.Status.REFUNDED)
+        .annotate(year=ExtractYear("donated_at"))
+        .values_list("year", flat=True)
+        .distinct()
+    )
     return sorted(set(years), reverse=True)
 
 
@@ -132,17 +154,24 @@ def send_statement(*, year: int, email: str) -> bool:
     if statement is None or SentEmail.objects.filter(key=statement_key(year=year, email=statement.email)).exists():
         return False  # (the cheap check; _send_once's locked one decides)
     return emails.year_end_statement(
-        key=statement_key(year=year, email=statement.email), to=statement.email, name=statement.name, year=year,
+        key=statement_key(year=year, email=statement.email),
+        to=statement.email,
+        name=statement.name,
+        year=year,
         totals=[format_money(total.kept_minor, total.currency) for total in statement.totals],
-        account_url=f"{settings.SITE_URL}{reverse('receipts:list')}", pdf=render_statement(statement),
+        account_url=f"{settings.SITE_URL}{reverse('receipts:list')}",
+        pdf=render_statement(statement),
     )
 
 
 def donors_still_owed_a_statement(*, year: int) -> list[str]:
     """Donors of `year` whose statement email has not gone out (the fan-out's tasks were lost with the broker)."""
     donors = donor_emails(year=year)
-    sent = set(SentEmail.objects.filter(key__in=[statement_key(year=year, email=email) for email in donors])
-               .values_list("key", flat=True))
+    sent = set(
+        SentEmail.objects.filter(key__in=[statement_key(year=year, email=email) for email in donors]).values_list(
+            "key", flat=True
+        )
+    )
     return [email for email in donors if statement_key(year=year, email=email) not in sent]
 
 

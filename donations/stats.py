@@ -38,7 +38,9 @@ class GiftTotals:
         return self.gross_minor - self.refunded_minor
 
     def __add__(self, other: GiftTotals) -> GiftTotals:
-        return GiftTotals(self.gross_minor + other.gross_minor, self.refunded_minor + other.refunded_minor, self.gifts + other.gifts)
+        return GiftTotals(
+            self.gross_minor + other.gross_minor, self.refunded_minor + other.refunded_minor, self.gifts + other.gifts
+        )
 
 
 @dataclass(frozen=True)
@@ -90,16 +92,30 @@ def gifts_by_campaign(*, now: datetime, months: int = 12) -> list[CampaignGifts]
     keys = set(live) | set(closed)
     if not keys:
         return []
-    campaigns = Campaign.objects.filter(pk__in={campaign_id for campaign_id, _ in keys}).order_by("-starts_at", "pk").values("id", "title")
+    campaigns = (
+        Campaign.objects.filter(pk__in={campaign_id for campaign_id, _ in keys})
+        .order_by("-starts_at", "pk")
+        .values("id", "title")
+    )
     report = []
     for campaign in campaigns:
         for key in sorted((k for k in keys if k[0] == campaign["id"]), key=lambda k: k[1]):
             by_month = closed.get(key, {}) | live.get(key, {})
-            report.append(_campaign_gifts(campaign_id=campaign["id"], title=campaign["title"], currency=key[1], by_month=by_month, window=window))
+            report.append(
+                _campaign_gifts(
+                    campaign_id=campaign["id"],
+                    title=campaign["title"],
+                    currency=key[1],
+                    by_month=by_month,
+                    window=window,
+                )
+            )
     return report
 
 
-def _campaign_gifts(*, campaign_id: int, title: str, currency: str, by_month: dict[date, Tally], window: list[date]) -> CampaignGifts:
+def _campaign_gifts(
+    *, campaign_id: int, title: str, currency: str, by_month: dict[date, Tally], window: list[date]
+) -> CampaignGifts:
     def totals(tally: Tally) -> GiftTotals:
         return GiftTotals(tally[0], tally[1], tally[2])
 
@@ -115,13 +131,22 @@ def _monthly_rows(gifts) -> MonthRows:
     rows = (
         gifts.annotate(month=TruncMonth("donated_at", output_field=DateField(), tzinfo=site_zone()))
         .values("campaign_id", "currency", "month")
-        .annotate(gross=Sum("amount_minor"), refunded=Sum("amount_refunded_minor"), gifts=Count("id"),
-                  kept=Count("id", filter=Q(amount_refunded_minor__lt=F("amount_minor"))))
+        .annotate(
+            gross=Sum("amount_minor"),
+            refunded=Sum("amount_refunded_minor"),
+            gifts=Count("id"),
+            kept=Count("id", filter=Q(amount_refunded_minor__lt=F("amount_minor"))),
+        )
         .order_by()
     )
     result: MonthRows = defaultdict(dict)
     for row in rows:
-        result[(row["campaign_id"], row["currency"])][row["month"]] = (row["gross"], row["refunded"], row["gifts"], row["kept"])
+        result[(row["campaign_id"], row["currency"])][row["month"]] = (
+            row["gross"],
+            row["refunded"],
+            row["gifts"],
+            row["kept"],
+        )
     return dict(result)
 
 
@@ -136,8 +161,12 @@ def _closed_months(*, current: date, live: MonthRows) -> MonthRows:
     snapshot disagree, and it is recomputed from the gifts. Gift rows are never deleted, which is what makes the
     check exact. A new month, or another site time zone, starts a new snapshot."""
     key = f"revenue-dashboard:closed-months:{settings.TIME_ZONE}:{current.isoformat()}"
-    counters = {(campaign_id, currency): (raised, gifts) for campaign_id, currency, raised, gifts
-                in CampaignTotal.objects.values_list("campaign_id", "currency", "raised_minor", "donations")}
+    counters = {
+        (campaign_id, currency): (raised, gifts)
+        for campaign_id, currency, raised, gifts in CampaignTotal.objects.values_list(
+            "campaign_id", "currency", "raised_minor", "donations"
+        )
+    }
     rows = Donation.objects.count()
     snapshot = _cached(lambda: cache.get(key))
     if snapshot is not None and _reconciles(closed=snapshot, live=live, counters=counters, rows=rows):
@@ -156,7 +185,9 @@ def _cached(operation):
         return None
 
 
-def _reconciles(*, closed: MonthRows, live: MonthRows, counters: dict[tuple[int, str], tuple[int, int]], rows: int) -> bool:
+def _reconciles(
+    *, closed: MonthRows, live: MonthRows, counters: dict[tuple[int, str], tuple[int, int]], rows: int
+) -> bool:
     sums: dict[tuple[int, str], tuple[int, int]] = {}
     counted = 0
     for part in (closed, live):
@@ -190,6 +221,8 @@ def recurring_gift_revenue() -> list[RecurringGifts]:
     """Monthly gifts that will be charged again, per currency (one query)."""
     rows = (
         RecurringDonation.objects.filter(status__in=RENEWING_STATUSES, cancel_at_period_end=False)
-        .values("currency").annotate(total=Sum("amount_minor"), donors=Count("id")).order_by("currency")
+        .values("currency")
+        .annotate(total=Sum("amount_minor"), donors=Count("id"))
+        .order_by("currency")
     )
     return [RecurringGifts(currency=row["currency"], monthly_minor=row["total"], donors=row["donors"]) for row in rows]

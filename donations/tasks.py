@@ -16,8 +16,15 @@ from django.utils import timezone
 from donations import receipts, retention, statements
 
 # smtplib's errors are OSErrors already; named for the reader. Backoff 30 s, 60 s, ... capped at 30 min, 8 tries.
-MAIL_TASK = {"acks_late": True, "ignore_result": True, "autoretry_for": (SMTPException, ConnectionError, OSError),
-             "retry_backoff": 30, "retry_backoff_max": 1800, "retry_jitter": True, "max_retries": 8}
+MAIL_TASK = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": (SMTPException, ConnectionError, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
 @shared_task(**MAIL_TASK)

@@ -39,7 +39,8 @@ CONFIRMING_GIVE_UP_AFTER = timedelta(minutes=15)
 def _visible_campaign(request, slug: str) -> Campaign:
     """Readers see published campaigns that have started; staff may preview the rest."""
     queryset = Campaign.objects.prefetch_related(
-        "currencies", Prefetch("beneficiaries", queryset=Beneficiary.objects.order_by("position", "id")),
+        "currencies",
+        Prefetch("beneficiaries", queryset=Beneficiary.objects.order_by("position", "id")),
     )
     campaign = get_object_or_404(queryset, slug=slug)
     if not (campaign.is_published and campaign.starts_at <= timezone.now()) and not request.user.is_staff:
@@ -54,11 +55,14 @@ def _currency_option(campaign: Campaign, code: str | None) -> CampaignCurrency |
 
 
 def _donation_form(request, campaign: Campaign, option: CampaignCurrency, data=None) -> DonationForm:
-    return DonationForm(data, campaign=campaign, option=option, beneficiaries=services.beneficiaries_for(campaign),
-                        user=request.user)
+    return DonationForm(
+        data, campaign=campaign, option=option, beneficiaries=services.beneficiaries_for(campaign), user=request.user
+    )
 
 
-def _render_campaign(request, campaign: Campaign, *, form: DonationForm | None, status: int = 200, show_challenge: bool = False):
+def _render_campaign(
+    request, campaign: Campaign, *, form: DonationForm | None, status: int = 200, show_challenge: bool = False
+):
     progress = services.campaign_progress(campaign)
     beneficiaries = services.beneficiaries_for(campaign)
     percents = share_percents(beneficiaries)
@@ -67,27 +71,32 @@ def _render_campaign(request, campaign: Campaign, *, form: DonationForm | None, 
     if form is not None and open_now and (show_challenge or abuse.challenge_required()):
         challenge = abuse.new_challenge()
     path = reverse("donations:campaign", args=[campaign.slug])
-    response = render(request, "donations/campaign.html", {
-        "campaign": campaign,
-        # The story, outlets, updates and wall sit in a fragment cache keyed by the campaign's edits and counters;
-        # these load only when it misses (the template calls them).
-        "story_html": lambda: sanitize_body(campaign.story),
-        "progress": progress,
-        "beneficiaries": [(b, percents[b.pk]) for b in beneficiaries],
-        "wall": lambda: services.donor_wall(campaign),
-        "updates": lambda: list(campaign.updates.filter(published_at__lte=timezone.now())[:UPDATES_SHOWN]),
-        "fragment_seconds": min(FRAGMENT_SECONDS, settings.PAGE_CACHE_SECONDS),
-        "form": form if open_now else None,
-        "open_now": open_now,
-        "has_ended": campaign.ends_at is not None and campaign.ends_at <= timezone.now(),
-        "currencies": [o.currency for o in campaign.currencies.all()],
-        "fee_basis_points": settings.DONATION_FEE_BASIS_POINTS,
-        "statement_descriptor": settings.DONATION_STATEMENT_DESCRIPTOR,
-        "fee_fixed_minor": settings.DONATION_FEE_FIXED_MINOR.get(form.option.currency, 0) if form else 0,
-        "challenge": challenge,
-        "canonical_path": path,
-        "share": _share_links(campaign),
-    }, status=status)
+    response = render(
+        request,
+        "donations/campaign.html",
+        {
+            "campaign": campaign,
+            # The story, outlets, updates and wall sit in a fragment cache keyed by the campaign's edits and counters;
+            # these load only when it misses (the template calls them).
+            "story_html": lambda: sanitize_body(campaign.story),
+            "progress": progress,
+            "beneficiaries": [(b, percents[b.pk]) for b in beneficiaries],
+            "wall": lambda: services.donor_wall(campaign),
+            "updates": lambda: list(campaign.updates.filter(published_at__lte=timezone.now())[:UPDATES_SHOWN]),
+            "fragment_seconds": min(FRAGMENT_SECONDS, settings.PAGE_CACHE_SECONDS),
+            "form": form if open_now else None,
+            "open_now": open_now,
+            "has_ended": campaign.ends_at is not None and campaign.ends_at <= timezone.now(),
+            "currencies": [o.currency for o in campaign.currencies.all()],
+            "fee_basis_points": settings.DONATION_FEE_BASIS_POINTS,
+            "statement_descriptor": settings.DONATION_STATEMENT_DESCRIPTOR,
+            "fee_fixed_minor": settings.DONATION_FEE_FIXED_MINOR.get(form.option.currency, 0) if form else 0,
+            "challenge": challenge,
+            "canonical_path": path,
+            "share": _share_links(campaign),
+        },
+        status=status,
+    )
     keep_private(response)  # the form carries the reader's CSRF token and, signed in, their address
     return response
 
@@ -96,8 +105,11 @@ def _render_campaign(request, campaign: Campaign, *, form: DonationForm | None, 
 def index(request):
     """The "Donate" link: straight to the one open fundraiser, or a short list when there are several."""
     now = timezone.now()
-    running = [c for c in Campaign.objects.filter(is_published=True, starts_at__lte=now).order_by("-starts_at")[:20]
-               if services.campaign_is_open(c, now=now)]
+    running = [
+        c
+        for c in Campaign.objects.filter(is_published=True, starts_at__lte=now).order_by("-starts_at")[:20]
+        if services.campaign_is_open(c, now=now)
+    ]
     if len(running) == 1:
         return redirect("donations:campaign", slug=running[0].slug)
     return render(request, "donations/index.html", {"campaigns": running, "canonical_path": reverse("donations:index")})
@@ -122,11 +134,14 @@ def give(request, slug: str):
     if not form.is_valid():
         return _render_campaign(request, campaign, form=form, status=400)
     try:
-        abuse.guard_checkout_start(ip=client_address(request), email=form.cleaned_data["email"],
-                                   challenge_solution=request.POST.get("altcha"))
+        abuse.guard_checkout_start(
+            ip=client_address(request), email=form.cleaned_data["email"], challenge_solution=request.POST.get("altcha")
+        )
     except abuse.CheckoutBlocked as blocked:
         form.add_error(None, blocked.message)
-        response = _render_campaign(request, campaign, form=form, status=blocked.status, show_challenge=blocked.needs_challenge)
+        response = _render_campaign(
+            request, campaign, form=form, status=blocked.status, show_challenge=blocked.needs_challenge
+        )
         if blocked.retry_later:
             response["Retry-After"] = "120"  # the cache that counts checkout starts is down: it usually returns soon
         return response
@@ -166,14 +181,18 @@ def thanks(request, reference):
     checkout = get_object_or_404(DonationCheckout.objects.select_related("campaign"), reference=reference)
     confirmed = checkout.completed_at is not None
     waiting = not confirmed and timezone.now() - checkout.created_at < CONFIRMING_GIVE_UP_AFTER
-    response = render(request, "donations/thanks.html", {
-        "checkout": checkout,
-        "campaign": checkout.campaign,
-        "confirmed": confirmed,
-        "refresh_seconds": CONFIRMING_REFRESH_SECONDS if waiting else None,
-        "progress": services.campaign_progress(checkout.campaign),
-        "share": _share_links(checkout.campaign),
-    })
+    response = render(
+        request,
+        "donations/thanks.html",
+        {
+            "checkout": checkout,
+            "campaign": checkout.campaign,
+            "confirmed": confirmed,
+            "refresh_seconds": CONFIRMING_REFRESH_SECONDS if waiting else None,
+            "progress": services.campaign_progress(checkout.campaign),
+            "share": _share_links(checkout.campaign),
+        },
+    )
     keep_private(response)
     keep_url_secret(response)  # the reference in this URL must not leak to the share links' sites
     return response
@@ -203,7 +222,9 @@ def _linked_gift(request, token: str) -> RecurringDonation:
     except RecurringDonation.DoesNotExist:
         raise Http404("No such monthly gift") from None
     except recurring.ManageLinkExpired as expired:
-        response = render(request, "donations/gift_link_expired.html", {"gift": expired.gift, "token": token}, status=410)
+        response = render(
+            request, "donations/gift_link_expired.html", {"gift": expired.gift, "token": token}, status=410
+        )
         keep_private(response)
         keep_url_secret(response)
         raise _GoElsewhere(response) from None
@@ -217,17 +238,26 @@ def _linked_gift(request, token: str) -> RecurringDonation:
 
 def _through_link(view):
     """Link views answer with what _linked_gift decided when the link cannot open the gift here."""
+
     def run(request, token: str, *args, **kwargs):
         try:
             return view(request, token, *args, **kwargs)
         except _GoElsewhere as elsewhere:
             return elsewhere.response
+
     return run
 
 
 def _gift_rows(gifts, *, base) -> list[dict]:
-    return [{"gift": g, "gift_minor": recurring.gift_part_minor(g), "gift_text": major_text(recurring.gift_part_minor(g), g.currency),
-             "base": base(g)} for g in gifts]
+    return [
+        {
+            "gift": g,
+            "gift_minor": recurring.gift_part_minor(g),
+            "gift_text": major_text(recurring.gift_part_minor(g), g.currency),
+            "base": base(g),
+        }
+        for g in gifts
+    ]
 
 
 def _render_gifts(request, rows, *, linked: bool):
@@ -240,7 +270,9 @@ def _render_gifts(request, rows, *, linked: bool):
 @login_required
 @require_GET
 def gifts(request):
-    rows = _gift_rows(recurring.monthly_gifts_for(user=request.user), base=lambda g: reverse("donations:gifts") + f"{g.pk}/")
+    rows = _gift_rows(
+        recurring.monthly_gifts_for(user=request.user), base=lambda g: reverse("donations:gifts") + f"{g.pk}/"
+    )
     return _render_gifts(request, rows, linked=False)
 
 
@@ -248,7 +280,9 @@ def gifts(request):
 @_through_link
 def gift_link(request, token: str):
     gift = _linked_gift(request, token)
-    return _render_gifts(request, _gift_rows([gift], base=lambda g: reverse("donations:gift_link", args=[token])), linked=True)
+    return _render_gifts(
+        request, _gift_rows([gift], base=lambda g: reverse("donations:gift_link", args=[token])), linked=True
+    )
 
 
 def _change_amount(request, gift: RecurringDonation, back: str):
@@ -261,7 +295,9 @@ def _change_amount(request, gift: RecurringDonation, back: str):
     except recurring.MonthlyGiftError as exc:
         messages.error(request, str(exc))
         return redirect(back)
-    messages.success(request, "Your new monthly amount has been sent to our payment provider; it applies from your next charge.")
+    messages.success(
+        request, "Your new monthly amount has been sent to our payment provider; it applies from your next charge."
+    )
     return redirect(back)
 
 
@@ -317,7 +353,9 @@ def gift_link_amount(request, token: str):
 @require_POST
 @_through_link
 def gift_link_renewal(request, token: str, renew: bool):
-    return _set_renewal(request, _linked_gift(request, token), reverse("donations:gift_link", args=[token]), renew=renew)
+    return _set_renewal(
+        request, _linked_gift(request, token), reverse("donations:gift_link", args=[token]), renew=renew
+    )
 
 
 @require_POST
@@ -335,7 +373,10 @@ def gift_link_renew(request, token: str):
         raise Http404("No such monthly gift") from None
     except recurring.ManageLinkExpired as expired:
         recurring.email_a_new_manage_link(gift=expired.gift)
-        messages.success(request, "We have emailed a new link to the address you gave with this gift. It may take a "
-                                  "minute to arrive; the old link no longer works.")
+        messages.success(
+            request,
+            "We have emailed a new link to the address you gave with this gift. It may take a "
+            "minute to arrive; the old link no longer works.",
+        )
         return redirect("donations:campaign", slug=expired.gift.campaign.slug)
     return redirect("donations:gift_link", token=token)  # still valid: nothing to renew

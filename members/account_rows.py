@@ -40,7 +40,11 @@ def payment_row(payment: Payment) -> PaymentRow:
 
 def statement_years(user) -> list[int]:
     """Years (in the newsroom's zone) in which this account gave, newest first: each has a year-end statement."""
-    years = (Payment.objects.filter(user=user, purpose=Payment.Purpose.DONATION)
-             .exclude(status=Payment.Status.REFUNDED)
-             .annotate(year=ExtractYear("paid_at")).values_list("year", flat=True).distinct())
+    years = (
+        Payment.objects.filter(user=user, purpose=Payment.Purpose.DONATION)
+        .exclude(status=Payment.Status.REFUNDED)
+        .annotate(year=ExtractYear("paid_at"))
+        .values_list("year", flat=True)
+        .distinct()
+    )
     return sorted(set(years), reverse=True)

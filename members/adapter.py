@@ -26,10 +26,15 @@ from outlet.common.client_address import client_address, limit_subject
 ALLAUTH_APP = "allauth.account"
 PER_ACCOUNT_ACTION = "login_failed_account"
 CODE_HINT = "To get in now, use “Send me a sign-in code” on the sign-in page: we email you a code."
-LOCKED_ON_THIS_CONNECTION = ("Too many failed login attempts for this address from your connection. " + CODE_HINT +
-                             " Or wait a few minutes and try your password again.")
-LOCKED_EVERYWHERE = ("Too many failed login attempts for this address from several places, so password sign-in "
-                     "for it is paused for a while. " + CODE_HINT)
+LOCKED_ON_THIS_CONNECTION = (
+    "Too many failed login attempts for this address from your connection. "
+    + CODE_HINT
+    + " Or wait a few minutes and try your password again."
+)
+LOCKED_EVERYWHERE = (
+    "Too many failed login attempts for this address from several places, so password sign-in "
+    "for it is paused for a while. " + CODE_HINT
+)
 
 
 def email_max_length() -> int:
@@ -37,8 +42,10 @@ def email_max_length() -> int:
 
 
 def email_too_long_message(email: str) -> str:
-    return (f"That email address is too long: we can keep addresses of up to {email_max_length()} characters, "
-            f"and this one has {len(email)}. Please use a shorter address.")
+    return (
+        f"That email address is too long: we can keep addresses of up to {email_max_length()} characters, "
+        f"and this one has {len(email)}. Please use a shorter address."
+    )
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -28,18 +28,29 @@ from outlet.common.local_time import date_text
 PERMISSION = "members.import_members"
 ROWS_PER_PAGE = 200
 ACTION_LABELS = {
-    "create": "New accounts", "update": "Existing accounts updated", "unchanged": "Already imported, unchanged",
-    "link": "Stripe customers linked", "comp": "Complimentary memberships", "gift": "Gift memberships (open-ended comps)",
-    "provisional": "Paid members: provisional access until Stripe confirms", "skip": "Skipped (deleted in Ghost)",
+    "create": "New accounts",
+    "update": "Existing accounts updated",
+    "unchanged": "Already imported, unchanged",
+    "link": "Stripe customers linked",
+    "comp": "Complimentary memberships",
+    "gift": "Gift memberships (open-ended comps)",
+    "provisional": "Paid members: provisional access until Stripe confirms",
+    "skip": "Skipped (deleted in Ghost)",
     "error": "Rows with errors (not imported)",
 }
 STANDING_TEXT = {"free": "free", "paid": "paid", "comped": "complimentary", "gift": "gift"}
 
 
 ROW_ACTION_TEXT = {
-    "create": "new account", "update": "update account", "unchanged": "no change", "link": "link Stripe customer",
-    "comp": "complimentary membership", "gift": "gift → complimentary", "provisional": "provisional paid access",
-    "skip": "skip", "error": "not imported",
+    "create": "new account",
+    "update": "update account",
+    "unchanged": "no change",
+    "link": "link Stripe customer",
+    "comp": "complimentary membership",
+    "gift": "gift → complimentary",
+    "provisional": "provisional paid access",
+    "skip": "skip",
+    "error": "not imported",
 }
 
 
@@ -47,7 +58,7 @@ class GhostUploadForm(forms.Form):
     file = forms.FileField(
         label="Ghost member export",
         help_text=f"In Ghost admin: Members → ⚙ → Export all members. The .csv file as downloaded (up to "
-                  f"{MAX_UPLOAD_BYTES // 1_048_576} MB and {MAX_ROWS:,} members). Nothing changes until you confirm the preview.",
+        f"{MAX_UPLOAD_BYTES // 1_048_576} MB and {MAX_ROWS:,} members). Nothing changes until you confirm the preview.",
     )
 
 
@@ -60,8 +71,9 @@ class TierMappingForm(forms.Form):
         choices = [("", "— choose —"), (ghost_tiers.FREE_ACCOUNT, "Free account, no membership")]
         choices += [(str(tier.pk), tier.name if tier.is_active else f"{tier.name} (inactive)") for tier in tiers]
         for index, name in enumerate(names):
-            self.fields[f"tier_{index}"] = forms.ChoiceField(label=name, choices=choices, required=False,
-                                                             initial=str(mapping.get(name, "")))
+            self.fields[f"tier_{index}"] = forms.ChoiceField(
+                label=name, choices=choices, required=False, initial=str(mapping.get(name, ""))
+            )
 
     def mapping(self, tiers: list[Tier]) -> ghost_tiers.Mapping:
         chosen = {name: self.cleaned_data.get(f"tier_{index}", "") for index, name in enumerate(self.names)}
@@ -70,9 +82,15 @@ class TierMappingForm(forms.Form):
 
 class ApplyForm(forms.Form):
     confirm = forms.BooleanField(label="I have checked the preview: import these members.")
-    only_valid_rows = forms.BooleanField(required=False, label="Import only the valid rows and leave the rows with errors out.")
-    plan_fingerprint = forms.CharField(widget=forms.HiddenInput, error_messages={
-        "required": "The preview was not sent with the form: open the preview again and apply from there."})
+    only_valid_rows = forms.BooleanField(
+        required=False, label="Import only the valid rows and leave the rows with errors out."
+    )
+    plan_fingerprint = forms.CharField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "The preview was not sent with the form: open the preview again and apply from there."
+        },
+    )
 
     def __init__(self, *args, error_count: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,8 +101,10 @@ class ApplyForm(forms.Form):
     def clean(self):
         data = super().clean()
         if self.error_count and not data.get("only_valid_rows"):
-            raise forms.ValidationError(f"{self.error_count} row(s) have errors. Fix them and upload the file again, or tick "
-                                        "\"Import only the valid rows\".")
+            raise forms.ValidationError(
+                f"{self.error_count} row(s) have errors. Fix them and upload the file again, or tick "
+                '"Import only the valid rows".'
+            )
         return data
 
 
@@ -98,7 +118,9 @@ def _context(model_admin, request, **extra) -> dict:
 
 
 def _log(user, member_import: MemberImport, flag: int, message: str) -> None:
-    LogEntry.objects.log_actions(user_id=user.pk, queryset=[member_import], action_flag=flag, change_message=message, single_object=True)
+    LogEntry.objects.log_actions(
+        user_id=user.pk, queryset=[member_import], action_flag=flag, change_message=message, single_object=True
+    )
 
 
 def upload_view(request, *, model_admin):
@@ -108,17 +130,24 @@ def upload_view(request, *, model_admin):
         upload = form.cleaned_data["file"]
         try:
             if upload.size > MAX_UPLOAD_BYTES:
-                raise GhostFileError(f"The file is {upload.size / 1_048_576:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1_048_576} MB. "
-                                     "Export fewer members at a time (filter by label in Ghost) and import each file.")
-            member_import = ghost_import.preview_import(filename=upload.name, data=upload.read(), staff_user=request.user)
+                raise GhostFileError(
+                    f"The file is {upload.size / 1_048_576:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1_048_576} MB. "
+                    "Export fewer members at a time (filter by label in Ghost) and import each file."
+                )
+            member_import = ghost_import.preview_import(
+                filename=upload.name, data=upload.read(), staff_user=request.user
+            )
         except GhostFileError as exc:
             form.add_error("file", str(exc))
         else:
             _log(request.user, member_import, ADDITION, f"Previewed Ghost import of {member_import.row_count} rows")
             return redirect("admin:members_membership_ghost_import_preview", member_import.pk)
     recent = MemberImport.objects.select_related("uploaded_by").defer("content", "preview_rows")[:5]
-    return TemplateResponse(request, "admin/members/import/upload.html", _context(
-        model_admin, request, form=form, title="Import members from Ghost", recent=recent))
+    return TemplateResponse(
+        request,
+        "admin/members/import/upload.html",
+        _context(model_admin, request, form=form, title="Import members from Ghost", recent=recent),
+    )
 
 
 def _tier_names(preview_rows: list[dict]) -> list[dict]:
@@ -135,14 +164,20 @@ def _tier_names(preview_rows: list[dict]) -> list[dict]:
 
 def _row_for_page(row: dict) -> dict:
     since = datetime.fromisoformat(row["since"]) if row.get("since") else None
-    return {**row, "action_text": ", ".join(ROW_ACTION_TEXT[action] for action in row["actions"]),
-            "since_text": date_text(since), "standing_text": STANDING_TEXT.get(row.get("standing", ""), ""),
-            "ghost_tiers_text": ", ".join(row.get("ghost_tiers", []))}
+    return {
+        **row,
+        "action_text": ", ".join(ROW_ACTION_TEXT[action] for action in row["actions"]),
+        "since_text": date_text(since),
+        "standing_text": STANDING_TEXT.get(row.get("standing", ""), ""),
+        "ghost_tiers_text": ", ".join(row.get("ghost_tiers", [])),
+    }
 
 
 def preview_view(request, import_id: int, *, model_admin, mapping_form: TierMappingForm | None = None):
     _require_permission(request)
-    member_import = get_object_or_404(MemberImport.objects.select_related("uploaded_by", "applied_by").defer("content"), pk=import_id)
+    member_import = get_object_or_404(
+        MemberImport.objects.select_related("uploaded_by", "applied_by").defer("content"), pk=import_id
+    )
     rows = member_import.preview_rows
     show = request.GET.get("show", "errors" if member_import.error_count else "all")
     listed = [row for row in rows if "error" in row["actions"]] if show == "errors" else rows
@@ -151,16 +186,34 @@ def preview_view(request, import_id: int, *, model_admin, mapping_form: TierMapp
     tier_names = _tier_names(rows)
     tiers = list(Tier.objects.order_by("-is_active", "position", "name"))
     mapping = ghost_tiers.mapping_of(member_import)
-    mapping_form = mapping_form or TierMappingForm(names=[entry["name"] for entry in tier_names], tiers=tiers, mapping=mapping)
-    mapping_rows = [{**entry, "field": mapping_form[f"tier_{index}"], "chosen": _choice_text(mapping.get(entry["name"]), tiers)}
-                    for index, entry in enumerate(tier_names)]
-    return TemplateResponse(request, "admin/members/import/preview.html", _context(
-        model_admin, request, member_import=member_import, page=page, page_rows=[_row_for_page(row) for row in page],
-        show=show, counts=counts, free_accounts=member_import.counts.get("free_accounts", 0), mapping_form=mapping_form,
-        mapping_rows=mapping_rows, applied=member_import.status == MemberImport.Status.APPLIED,
-        apply_form=ApplyForm(error_count=member_import.error_count, initial={"plan_fingerprint": member_import.plan_fingerprint}),
-        title=f"Ghost import: {member_import.filename}",
-    ))
+    mapping_form = mapping_form or TierMappingForm(
+        names=[entry["name"] for entry in tier_names], tiers=tiers, mapping=mapping
+    )
+    mapping_rows = [
+        {**entry, "field": mapping_form[f"tier_{index}"], "chosen": _choice_text(mapping.get(entry["name"]), tiers)}
+        for index, entry in enumerate(tier_names)
+    ]
+    return TemplateResponse(
+        request,
+        "admin/members/import/preview.html",
+        _context(
+            model_admin,
+            request,
+            member_import=member_import,
+            page=page,
+            page_rows=[_row_for_page(row) for row in page],
+            show=show,
+            counts=counts,
+            free_accounts=member_import.counts.get("free_accounts", 0),
+            mapping_form=mapping_form,
+            mapping_rows=mapping_rows,
+            applied=member_import.status == MemberImport.Status.APPLIED,
+            apply_form=ApplyForm(
+                error_count=member_import.error_count, initial={"plan_fingerprint": member_import.plan_fingerprint}
+            ),
+            title=f"Ghost import: {member_import.filename}",
+        ),
+    )
 
 
 def _choice_text(choice, tiers: list[Tier]) -> str:
@@ -174,7 +227,9 @@ def tier_mapping_view(request, import_id: int, *, model_admin):
     _require_permission(request)
     if request.method != "POST":
         return redirect("admin:members_membership_ghost_import_preview", import_id)
-    member_import = get_object_or_404(MemberImport.objects.only("pk", "preview_rows", "status", "filename"), pk=import_id)
+    member_import = get_object_or_404(
+        MemberImport.objects.only("pk", "preview_rows", "status", "filename"), pk=import_id
+    )
     tiers = list(Tier.objects.order_by("-is_active", "position", "name"))
     names = [entry["name"] for entry in _tier_names(member_import.preview_rows)]
     form = TierMappingForm(request.POST, names=names, tiers=tiers, mapping={})
@@ -186,9 +241,17 @@ def tier_mapping_view(request, import_id: int, *, model_admin):
     except (ghost_import.ImportRefused, GhostFileError) as exc:
         messages.error(request, str(exc))
         return redirect("admin:members_membership_ghost_import_preview", import_id)
-    _log(request.user, remapped, CHANGE, f"Ghost tier mapping: {ghost_tiers.describe(mapping, {tier.pk: tier for tier in tiers})}")
-    messages.success(request, f"The preview now uses your tier mapping: {remapped.counts.get('error', 0)} row(s) with errors. "
-                              "Check it, then import.")
+    _log(
+        request.user,
+        remapped,
+        CHANGE,
+        f"Ghost tier mapping: {ghost_tiers.describe(mapping, {tier.pk: tier for tier in tiers})}",
+    )
+    messages.success(
+        request,
+        f"The preview now uses your tier mapping: {remapped.counts.get('error', 0)} row(s) with errors. "
+        "Check it, then import.",
+    )
     return redirect("admin:members_membership_ghost_import_preview", import_id)
 
 
@@ -203,17 +266,28 @@ def apply_view(request, import_id: int, *, model_admin):
             messages.error(request, " ".join(error))
         return redirect("admin:members_membership_ghost_import_preview", import_id)
     try:
-        applied = ghost_import.apply_import(import_id=import_id, staff_user=request.user,
-                                            only_valid_rows=form.cleaned_data.get("only_valid_rows", False),
-                                            expected_fingerprint=form.cleaned_data["plan_fingerprint"])
+        applied = ghost_import.apply_import(
+            import_id=import_id,
+            staff_user=request.user,
+            only_valid_rows=form.cleaned_data.get("only_valid_rows", False),
+            expected_fingerprint=form.cleaned_data["plan_fingerprint"],
+        )
     except (ghost_import.ImportRefused, GhostFileError) as exc:
         messages.error(request, str(exc))
         return redirect("admin:members_membership_ghost_import_preview", import_id)
     counts = applied.counts
-    _log(request.user, applied, CHANGE, f"Applied Ghost import: {counts.get('create', 0)} created, {counts.get('update', 0)} updated, "
-                                        f"{counts.get('error', 0)} rows with errors left out")
-    messages.success(request, f"Imported: {counts.get('create', 0)} new and {counts.get('update', 0)} updated members. "
-                              f"Stripe is being asked about {counts.get('link', 0)} linked customers.")
+    _log(
+        request.user,
+        applied,
+        CHANGE,
+        f"Applied Ghost import: {counts.get('create', 0)} created, {counts.get('update', 0)} updated, "
+        f"{counts.get('error', 0)} rows with errors left out",
+    )
+    messages.success(
+        request,
+        f"Imported: {counts.get('create', 0)} new and {counts.get('update', 0)} updated members. "
+        f"Stripe is being asked about {counts.get('link', 0)} linked customers.",
+    )
     return redirect("admin:members_membership_ghost_import_preview", import_id)
 
 
@@ -222,10 +296,21 @@ def import_urls(model_admin) -> list:
     view = model_admin.admin_site.admin_view
     return [
         path("import/", view(partial(upload_view, model_admin=model_admin)), name="members_membership_ghost_import"),
-        path("import/<int:import_id>/", view(partial(preview_view, model_admin=model_admin)), name="members_membership_ghost_import_preview"),
-        path("import/<int:import_id>/tiers/", view(partial(tier_mapping_view, model_admin=model_admin)),
-             name="members_membership_ghost_import_tiers"),
-        path("import/<int:import_id>/apply/", view(partial(apply_view, model_admin=model_admin)), name="members_membership_ghost_import_apply"),
+        path(
+            "import/<int:import_id>/",
+            view(partial(preview_view, model_admin=model_admin)),
+            name="members_membership_ghost_import_preview",
+        ),
+        path(
+            "import/<int:import_id>/tiers/",
+            view(partial(tier_mapping_view, model_admin=model_admin)),
+            name="members_membership_ghost_import_tiers",
+        ),
+        path(
+            "import/<int:import_id>/apply/",
+            view(partial(apply_view, model_admin=model_admin)),
+            name="members_membership_ghost_import_apply",
+        ),
     ]
 
 
@@ -244,24 +329,59 @@ class _ImportPermissionMixin(ReadOnlyMixin):
 
 @admin.register(MemberImport)
 class MemberImportAdmin(_ImportPermissionMixin, admin.ModelAdmin):
-    list_display = ["created_at", "filename", "uploaded_by", "status", "row_count", "error_count", "applied_by", "applied_at", "preview_link"]
+    list_display = [
+        "created_at",
+        "filename",
+        "uploaded_by",
+        "status",
+        "row_count",
+        "error_count",
+        "applied_by",
+        "applied_at",
+        "preview_link",
+    ]
     list_filter = ["status"]
     list_select_related = ["uploaded_by", "applied_by"]
     exclude = ["content", "preview_rows"]
-    readonly_fields = ["filename", "content_sha256", "uploaded_by", "created_at", "status", "row_count", "error_count", "counts",
-                       "only_valid_rows", "applied_by", "applied_at", "failure", "preview_link"]
+    readonly_fields = [
+        "filename",
+        "content_sha256",
+        "uploaded_by",
+        "created_at",
+        "status",
+        "row_count",
+        "error_count",
+        "counts",
+        "only_valid_rows",
+        "applied_by",
+        "applied_at",
+        "failure",
+        "preview_link",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("content", "preview_rows")
 
     @admin.display(description="Preview / result")
     def preview_link(self, obj: MemberImport) -> str:
-        return format_html('<a href="{}">Open</a>', reverse("admin:members_membership_ghost_import_preview", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">Open</a>', reverse("admin:members_membership_ghost_import_preview", args=[obj.pk])
+        )
 
 
 @admin.register(GhostMember)
 class GhostMemberAdmin(_ImportPermissionMixin, admin.ModelAdmin):
-    list_display = ["email", "user", "ghost_id", "complimentary", "gift_id", "stripe_customer_id", "sync_status", "synced_at", "sync_note"]
+    list_display = [
+        "email",
+        "user",
+        "ghost_id",
+        "complimentary",
+        "gift_id",
+        "stripe_customer_id",
+        "sync_status",
+        "synced_at",
+        "sync_note",
+    ]
     list_filter = ["sync_status", "complimentary", ("gift_id", admin.EmptyFieldListFilter), "last_import"]
     search_fields = ["email", "ghost_id", "stripe_customer_id", "user__email"]
     list_select_related = ["user"]

@@ -42,8 +42,11 @@ def end_of_day(until) -> datetime | None:
 
 class MemberCompForm(forms.Form):
     tier = forms.ModelChoiceField(queryset=Tier.objects.all())
-    until = forms.DateField(required=False, help_text="Last day of access. Leave empty for no end date.",
-                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        required=False,
+        help_text="Last day of access. Leave empty for no end date.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     def clean_until(self):
         return _clean_until(self.cleaned_data.get("until"))
@@ -73,8 +76,12 @@ class ReceiptChoiceForm(forms.Form):
     def __init__(self, *args, receipts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["receipt"].choices = [
-            (r.pk, f"{r.number} — {format_money(r.amount_minor, r.currency)}, {short_date_text(r.issued_at)}"
-                   f"{' (void)' if r.is_void else ''}, to {r.donor_email or 'no address'}") for r in receipts
+            (
+                r.pk,
+                f"{r.number} — {format_money(r.amount_minor, r.currency)}, {short_date_text(r.issued_at)}"
+                f"{' (void)' if r.is_void else ''}, to {r.donor_email or 'no address'}",
+            )
+            for r in receipts
         ]
 
 
@@ -107,7 +114,12 @@ class MemberAction:
 
 
 class Comp(MemberAction):
-    slug, title, confirm_label, permission = "comp", "Comp this membership", "Give complimentary membership", "members.comp_membership"
+    slug, title, confirm_label, permission = (
+        "comp",
+        "Comp this membership",
+        "Give complimentary membership",
+        "members.comp_membership",
+    )
 
     def refusal(self, membership):
         if membership.source == Membership.Source.PAID and membership.status != Membership.Status.LAPSED:
@@ -115,22 +127,33 @@ class Comp(MemberAction):
         return None
 
     def description(self, membership):
-        return [f"{membership.user.email} gets members-only access at the tier you choose, free, until the end date you choose (or with no end date).",
-                "Nothing is charged. It is recorded on the member's timeline with your name."]
+        return [
+            f"{membership.user.email} gets members-only access at the tier you choose, free, until the end date you choose (or with no end date).",
+            "Nothing is charged. It is recorded on the member's timeline with your name.",
+        ]
 
     def form(self, membership, data=None):
         return MemberCompForm(data, initial={"tier": membership.tier_id})
 
     def perform(self, request, membership, form):
-        comped = services.comp_membership(user=membership.user, tier=form.cleaned_data["tier"], until=end_of_day(form.cleaned_data["until"]),
-                                          staff_user=request.user)
+        comped = services.comp_membership(
+            user=membership.user,
+            tier=form.cleaned_data["tier"],
+            until=end_of_day(form.cleaned_data["until"]),
+            staff_user=request.user,
+        )
         until = form.cleaned_data["until"]
         ends = f"until {date_text(until, STAFF_DATE)}" if until else "with no end date"
         return f"{comped.user.email} now has a complimentary {comped.tier.name} membership {ends}."
 
 
 class EndComp(MemberAction):
-    slug, title, confirm_label, permission = "end-comp", "End the comp", "End complimentary membership now", "members.comp_membership"
+    slug, title, confirm_label, permission = (
+        "end-comp",
+        "End the comp",
+        "End complimentary membership now",
+        "members.comp_membership",
+    )
 
     def refusal(self, membership):
         if membership.source != Membership.Source.COMP:
@@ -140,7 +163,10 @@ class EndComp(MemberAction):
         return None
 
     def description(self, membership):
-        return ["Access to members-only articles stops now, and the member counts as lapsed.", "Nothing is charged or refunded."]
+        return [
+            "Access to members-only articles stops now, and the member counts as lapsed.",
+            "Nothing is charged or refunded.",
+        ]
 
     def perform(self, request, membership, form):
         services.end_comp(membership_id=membership.pk, staff_user=request.user)
@@ -148,31 +174,47 @@ class EndComp(MemberAction):
 
 
 class CancelNow(MemberAction):
-    slug, title, confirm_label, permission = "cancel-now", "Cancel now", "Cancel the subscription now", "members.cancel_membership"
+    slug, title, confirm_label, permission = (
+        "cancel-now",
+        "Cancel now",
+        "Cancel the subscription now",
+        "members.cancel_membership",
+    )
 
     def refusal(self, membership):
         return staff.cancel_refusal(membership)
 
     def description(self, membership):
-        return [f"The subscription ends at the payment provider ({membership.provider}) today: no further charges.",
-                f"Access stops as soon as the provider confirms, although it is paid until {_date(membership.current_period_end)}.",
-                "Nothing is refunded: refund the last payment separately if that was agreed."]
+        return [
+            f"The subscription ends at the payment provider ({membership.provider}) today: no further charges.",
+            f"Access stops as soon as the provider confirms, although it is paid until {_date(membership.current_period_end)}.",
+            "Nothing is refunded: refund the last payment separately if that was agreed.",
+        ]
 
     def perform(self, request, membership, form):
         staff.cancel_membership_now(membership_id=membership.pk, staff_user=request.user)
-        return (f"Asked the payment provider to cancel the subscription of {membership.user.email} now. "
-                "The membership shows as ended once the provider confirms (usually within seconds).")
+        return (
+            f"Asked the payment provider to cancel the subscription of {membership.user.email} now. "
+            "The membership shows as ended once the provider confirms (usually within seconds)."
+        )
 
 
 class CancelAtPeriodEnd(MemberAction):
-    slug, title, confirm_label, permission = "cancel-at-period-end", "Cancel at period end", "End at the period end", "members.cancel_membership"
+    slug, title, confirm_label, permission = (
+        "cancel-at-period-end",
+        "Cancel at period end",
+        "End at the period end",
+        "members.cancel_membership",
+    )
 
     def refusal(self, membership):
         return staff.renewal_refusal(membership, renew=False)
 
     def description(self, membership):
-        return [f"The membership stays active until {_date(membership.current_period_end)}, then ends.",
-                "No further charges. It can be resumed before then."]
+        return [
+            f"The membership stays active until {_date(membership.current_period_end)}, then ends.",
+            "No further charges. It can be resumed before then.",
+        ]
 
     def perform(self, request, membership, form):
         staff.set_renewal_by_staff(membership_id=membership.pk, renew=False, staff_user=request.user)
@@ -187,7 +229,9 @@ class Resume(MemberAction):
 
     def description(self, membership):
         amount = format_money(membership.amount_minor, membership.currency) or "the current price"
-        return [f"The membership renews again on {_date(membership.current_period_end)}, charging {amount} to the card on file."]
+        return [
+            f"The membership renews again on {_date(membership.current_period_end)}, charging {amount} to the card on file."
+        ]
 
     def perform(self, request, membership, form):
         staff.set_renewal_by_staff(membership_id=membership.pk, renew=True, staff_user=request.user)
@@ -195,7 +239,12 @@ class Resume(MemberAction):
 
 
 class RefundLastPayment(MemberAction):
-    slug, title, confirm_label, permission = "refund", "Refund last payment", "Refund the payment", "members.refund_membership_payment"
+    slug, title, confirm_label, permission = (
+        "refund",
+        "Refund last payment",
+        "Refund the payment",
+        "members.refund_membership_payment",
+    )
 
     def _payment(self, membership):
         if not hasattr(membership, "_last_payment"):
@@ -209,22 +258,31 @@ class RefundLastPayment(MemberAction):
         payment = self._payment(membership)
         left = format_money(payment.amount_minor - payment.amount_refunded_minor, payment.currency)
         paid = format_money(payment.amount_minor, payment.currency)
-        return [f"{left} of the payment of {paid} made on {_date(payment.paid_at)} ({payment.description or payment.provider_ref}) "
-                f"goes back to the member through the payment provider ({payment.provider}).",
-                "Its receipt is voided (a partly refunded payment gets a corrected receipt) once the provider confirms.",
-                "The membership itself does not change: cancel it separately if that was agreed."]
+        return [
+            f"{left} of the payment of {paid} made on {_date(payment.paid_at)} ({payment.description or payment.provider_ref}) "
+            f"goes back to the member through the payment provider ({payment.provider}).",
+            "Its receipt is voided (a partly refunded payment gets a corrected receipt) once the provider confirms.",
+            "The membership itself does not change: cancel it separately if that was agreed.",
+        ]
 
     def form(self, membership, data=None):
         payment = self._payment(membership)
         return RefundForm(data, initial={"payment_id": payment.pk if payment else None})
 
     def perform(self, request, membership, form):
-        refund_id = staff.refund_membership_payment(membership_id=membership.pk, payment_id=form.cleaned_data["payment_id"], staff_user=request.user)
+        refund_id = staff.refund_membership_payment(
+            membership_id=membership.pk, payment_id=form.cleaned_data["payment_id"], staff_user=request.user
+        )
         return f"Asked the payment provider to refund the payment (refund {refund_id}). The payment shows as refunded once the provider confirms."
 
 
 class ResendReceipt(MemberAction):
-    slug, title, confirm_label, permission = "resend-receipt", "Resend a receipt", "Send the receipt again", "members.email_member"
+    slug, title, confirm_label, permission = (
+        "resend-receipt",
+        "Resend a receipt",
+        "Send the receipt again",
+        "members.email_member",
+    )
 
     def _receipts(self, membership):
         if not hasattr(membership, "_receipts"):
@@ -235,19 +293,28 @@ class ResendReceipt(MemberAction):
         return None if self._receipts(membership) else "This member has no receipts yet."
 
     def description(self, membership):
-        return ["The receipt you choose is emailed again, with its PDF, to the address on it. Each request sends a new email."]
+        return [
+            "The receipt you choose is emailed again, with its PDF, to the address on it. Each request sends a new email."
+        ]
 
     def form(self, membership, data=None):
         receipts = self._receipts(membership)
         return ReceiptChoiceForm(data, receipts=receipts, initial={"receipt": receipts[0].pk if receipts else None})
 
     def perform(self, request, membership, form):
-        receipt = staff.resend_member_receipt(membership_id=membership.pk, receipt_id=form.cleaned_data["receipt"], staff_user=request.user)
+        receipt = staff.resend_member_receipt(
+            membership_id=membership.pk, receipt_id=form.cleaned_data["receipt"], staff_user=request.user
+        )
         return f"Receipt {receipt.number} will be emailed again to {receipt.donor_email} within a minute."
 
 
 class ResendVerification(MemberAction):
-    slug, title, confirm_label, permission = "resend-verification", "Resend verification email", "Send the email", "members.email_member"
+    slug, title, confirm_label, permission = (
+        "resend-verification",
+        "Resend verification email",
+        "Send the email",
+        "members.email_member",
+    )
 
     def refusal(self, membership):
         if staff.email_is_verified(membership.user):
@@ -255,21 +322,37 @@ class ResendVerification(MemberAction):
         return None
 
     def description(self, membership):
-        return [f"{membership.user.email} gets an email asking them to confirm the address: they sign in, and type the short code we then email them."]
+        return [
+            f"{membership.user.email} gets an email asking them to confirm the address: they sign in, and type the short code we then email them."
+        ]
 
     def perform(self, request, membership, form):
         email = staff.resend_verification_email(request=request, membership_id=membership.pk, staff_user=request.user)
         return f"Sent {email} an email asking them to confirm the address."
 
 
-ACTIONS: dict[str, MemberAction] = {a.slug: a for a in (
-    Comp(), EndComp(), CancelNow(), CancelAtPeriodEnd(), Resume(), RefundLastPayment(), ResendReceipt(), ResendVerification())}
+ACTIONS: dict[str, MemberAction] = {
+    a.slug: a
+    for a in (
+        Comp(),
+        EndComp(),
+        CancelNow(),
+        CancelAtPeriodEnd(),
+        Resume(),
+        RefundLastPayment(),
+        ResendReceipt(),
+        ResendVerification(),
+    )
+}
 
 
 def available_actions(request, membership: Membership) -> list[dict]:
     """The buttons for this member: the actions this staff user may take that make sense now."""
-    return [{"title": action.title, "url": reverse("admin:members_membership_action", args=[membership.pk, action.slug])}
-            for action in ACTIONS.values() if request.user.has_perm(action.permission) and action.refusal(membership) is None]
+    return [
+        {"title": action.title, "url": reverse("admin:members_membership_action", args=[membership.pk, action.slug])}
+        for action in ACTIONS.values()
+        if request.user.has_perm(action.permission) and action.refusal(membership) is None
+    ]
 
 
 # --- The views ----------------------------------------------------------------------------------------------
@@ -281,7 +364,11 @@ class MemberActionsMixin:
     def get_urls(self):
         return [
             path("comp/", self.admin_site.admin_view(self.comp_view), name="members_membership_comp"),
-            path("<int:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.member_action_view), name="members_membership_action"),
+            path(
+                "<int:object_id>/do/<slug:action>/",
+                self.admin_site.admin_view(self.member_action_view),
+                name="members_membership_action",
+            ),
             *super().get_urls(),
         ]
 
@@ -312,11 +399,20 @@ class MemberActionsMixin:
                 self.log_change(request, membership, done)
                 messages.success(request, done)
                 return self._member_page(membership)
-        return TemplateResponse(request, "admin/members/membership/staff_action.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "title": spec.title, "membership": membership,
-            "refusal": refusal, "description": [] if refusal else spec.description(membership), "form": form,
-            "confirm_label": spec.confirm_label,
-        })
+        return TemplateResponse(
+            request,
+            "admin/members/membership/staff_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": spec.title,
+                "membership": membership,
+                "refusal": refusal,
+                "description": [] if refusal else spec.description(membership),
+                "form": form,
+                "confirm_label": spec.confirm_label,
+            },
+        )
 
     def comp_view(self, request):
         if not request.user.has_perm("members.comp_membership"):
@@ -324,8 +420,12 @@ class MemberActionsMixin:
         form = CompForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                membership = services.comp_membership(user=form.cleaned_data["user"], tier=form.cleaned_data["tier"],
-                                                      until=end_of_day(form.cleaned_data["until"]), staff_user=request.user)
+                membership = services.comp_membership(
+                    user=form.cleaned_data["user"],
+                    tier=form.cleaned_data["tier"],
+                    until=end_of_day(form.cleaned_data["until"]),
+                    staff_user=request.user,
+                )
             except services.MembershipError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -333,6 +433,13 @@ class MemberActionsMixin:
                 self.log_change(request, membership, done)
                 messages.success(request, done)
                 return self._member_page(membership)
-        return TemplateResponse(request, "admin/members/membership/comp.html", {
-            **self.admin_site.each_context(request), "form": form, "title": "Comp a membership", "opts": self.model._meta,
-        })
+        return TemplateResponse(
+            request,
+            "admin/members/membership/comp.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "title": "Comp a membership",
+                "opts": self.model._meta,
+            },
+        )

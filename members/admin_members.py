@@ -42,8 +42,11 @@ WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 def _subscriptions_members_follow(provider: str, ids: set[str]) -> set[str]:
     """For the webhook log's owner column (outlet.payments.event_owners): which of these ids are members'
     subscriptions (imported members' subscriptions carry no metadata of ours)."""
-    return set(Membership.objects.filter(provider=provider, provider_subscription_id__in=ids)
-               .values_list("provider_subscription_id", flat=True))
+    return set(
+        Membership.objects.filter(provider=provider, provider_subscription_id__in=ids).values_list(
+            "provider_subscription_id", flat=True
+        )
+    )
 
 
 event_owners.register_product_lookup("Membership", _subscriptions_members_follow)
@@ -79,8 +82,11 @@ class TierAdmin(admin.ModelAdmin):
 
     @admin.display(description="Prices on sale")
     def prices(self, tier: Tier) -> str:
-        shown = [f"{format_money(p.amount_minor, p.currency)} {p.get_interval_display().lower()}"
-                 for p in sorted(tier.prices.all(), key=lambda p: (p.currency, p.interval)) if p.is_active]
+        shown = [
+            f"{format_money(p.amount_minor, p.currency)} {p.get_interval_display().lower()}"
+            for p in sorted(tier.prices.all(), key=lambda p: (p.currency, p.interval))
+            if p.is_active
+        ]
         return ", ".join(shown) or EMPTY
 
 
@@ -103,8 +109,11 @@ class AccessNowFilter(admin.SimpleListFilter):
         in_grace = Q(status=Status.PAST_DUE, grace_until__isnull=False)
         renewing_paid = Q(source=Source.PAID, status=Status.ACTIVE)
         leeway = timedelta(hours=settings.MEMBERSHIP_RENEWAL_LEEWAY_HOURS)
-        by_period = (Q(current_period_end__isnull=True) | (renewing_paid & Q(current_period_end__gt=now - leeway))
-                     | (~renewing_paid & Q(current_period_end__gt=now)))
+        by_period = (
+            Q(current_period_end__isnull=True)
+            | (renewing_paid & Q(current_period_end__gt=now - leeway))
+            | (~renewing_paid & Q(current_period_end__gt=now))
+        )
         return ~Q(status=Status.LAPSED) & ((in_grace & Q(grace_until__gt=now)) | (~in_grace & by_period))
 
     def queryset(self, request, queryset):
@@ -167,9 +176,24 @@ def lifetime_text(membership: Membership) -> str:
 @admin.register(Membership)
 class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
     list_display = ["member", "tier", "status_label", "since", "next_charge", "lifetime_value"]
-    list_filter = ["status", AccessNowFilter, "tier", "interval", CurrencyFilter, "source",
-                   ("started_at", JoinedFilter), ("ended_at", EndedFilter), "awaiting_provider_sync"]
-    search_fields = ["user__email", "user__first_name", "user__last_name", "provider_customer_id", "provider_subscription_id"]
+    list_filter = [
+        "status",
+        AccessNowFilter,
+        "tier",
+        "interval",
+        CurrencyFilter,
+        "source",
+        ("started_at", JoinedFilter),
+        ("ended_at", EndedFilter),
+        "awaiting_provider_sync",
+    ]
+    search_fields = [
+        "user__email",
+        "user__first_name",
+        "user__last_name",
+        "provider_customer_id",
+        "provider_subscription_id",
+    ]
     search_help_text = "Search by email, name, or the payment provider's customer or subscription id."
     list_select_related = ["user", "tier"]
     # Newest first by primary key: an index scan. Ordering by "since" sorts all 100k rows (about 0.3 s on PostgreSQL).
@@ -177,9 +201,25 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
     # Counting 100k members on every page load is the slowest part of the page; a filtered count is enough.
     show_full_result_count = False
     # State comes from the provider or from services (comp): staff never edit these fields by hand.
-    readonly_fields = ["user", "tier", "status", "source", "interval", "price", "started", "paid_until", "ends_at_period_end",
-                       "grace_until_text", "ended", "provider", "customer_at_provider", "subscription_at_provider",
-                       "provider_state_as_of", "awaiting_confirmation", "last_changed"]
+    readonly_fields = [
+        "user",
+        "tier",
+        "status",
+        "source",
+        "interval",
+        "price",
+        "started",
+        "paid_until",
+        "ends_at_period_end",
+        "grace_until_text",
+        "ended",
+        "provider",
+        "customer_at_provider",
+        "subscription_at_provider",
+        "provider_state_as_of",
+        "awaiting_confirmation",
+        "last_changed",
+    ]
     fieldsets = [("The stored record", {"classes": ["collapse"], "fields": readonly_fields})]
     change_list_template = "admin/members/membership/change_list.html"
     change_form_template = "admin/members/membership/change_form.html"
@@ -212,8 +252,11 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
         for word in smart_split(term):
             if word.startswith(('"', "'")) and len(word) > 1 and word[0] == word[-1]:
                 word = unescape_string_literal(word)
-            queryset = queryset.filter(Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
-                                       | Q(user__email__istartswith=word))
+            queryset = queryset.filter(
+                Q(user__first_name__icontains=word)
+                | Q(user__last_name__icontains=word)
+                | Q(user__email__istartswith=word)
+            )
         return queryset, False
 
     @admin.display(description="member", ordering="user__email")
@@ -223,7 +266,9 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_label(self, membership: Membership) -> str:
-        label = {"cancelled": "Cancelled", "past_due": "Past due"}.get(membership.status, membership.get_status_display())
+        label = {"cancelled": "Cancelled", "past_due": "Past due"}.get(
+            membership.status, membership.get_status_display()
+        )
         return f"{label} (comp)" if membership.source == Membership.Source.COMP else label
 
     since = date_column("started_at", "since")
@@ -264,8 +309,11 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
     # --- Export --------------------------------------------------------------------------------------------
 
     def get_urls(self):
-        return [path("export/", self.admin_site.admin_view(self.export_view), name="members_membership_export"),
-                *admin_import.import_urls(self), *super().get_urls()]
+        return [
+            path("export/", self.admin_site.admin_view(self.export_view), name="members_membership_export"),
+            *admin_import.import_urls(self),
+            *super().get_urls(),
+        ]
 
     def export_view(self, request):
         """The members the list shows now (its filters and search), as a streamed CSV."""
@@ -274,25 +322,34 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
         try:
             queryset = self.get_changelist_instance(request).get_queryset(request)
         except IncorrectLookupParameters:
-            messages.error(request, "Those filters are not valid any more; the export was not made. Choose the filters again.")
+            messages.error(
+                request, "Those filters are not valid any more; the export was not made. Choose the filters again."
+            )
             return redirect("admin:members_membership_changelist")
         refusal = too_big_to_export(queryset)
         if refusal:
             messages.error(request, refusal)
-            return redirect(reverse("admin:members_membership_changelist") + (f"?{request.GET.urlencode()}" if request.GET else ""))
+            return redirect(
+                reverse("admin:members_membership_changelist") + (f"?{request.GET.urlencode()}" if request.GET else "")
+            )
         return exports.members_csv_response(queryset)
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {
-            **(extra_context or {}),
-            "can_export": request.user.has_perm("members.export_members"),
-            "can_comp": request.user.has_perm("members.comp_membership"),
-        })
+        return super().changelist_view(
+            request,
+            {
+                **(extra_context or {}),
+                "can_export": request.user.has_perm("members.export_members"),
+                "can_comp": request.user.has_perm("members.comp_membership"),
+            },
+        )
 
     # --- The member page -----------------------------------------------------------------------------------
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False, show_delete=False)
+        context.update(
+            show_save=False, show_save_and_continue=False, show_save_and_add_another=False, show_delete=False
+        )
         if obj is not None:
             context.update(self.member_page_context(request, obj))
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
@@ -337,8 +394,18 @@ class MemberEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["kind", "reader_visible"]
     search_fields = ["user__email", "summary"]
     list_select_related = ["user", "staff_user", "webhook_event"]
-    readonly_fields = ["created_text", "user", "membership", "kind", "summary", "status_change", "cause", "webhook_event",
-                       "staff_user", "shown_to_member"]
+    readonly_fields = [
+        "created_text",
+        "user",
+        "membership",
+        "kind",
+        "summary",
+        "status_change",
+        "cause",
+        "webhook_event",
+        "staff_user",
+        "shown_to_member",
+    ]
     fields = readonly_fields
     # Newest first by id (events are written in order); sorting half a million rows by time cost 0.2 s, counting
     # them all twice more.
@@ -372,8 +439,17 @@ class MembershipCheckoutAdmin(admin.ModelAdmin):
     list_filter = ["provider", "tier", "interval"]
     search_fields = ["user__email", "reference", "provider_session_id"]
     list_select_related = ["user", "tier"]
-    readonly_fields = ["reference", "user", "tier", "interval", "price", "provider", "session_at_provider", "started_text",
-                       "completed_text"]
+    readonly_fields = [
+        "reference",
+        "user",
+        "tier",
+        "interval",
+        "price",
+        "provider",
+        "session_at_provider",
+        "started_text",
+        "completed_text",
+    ]
     fields = readonly_fields
 
     price = money_column("amount_minor", "Price")

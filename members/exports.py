@@ -23,7 +23,11 @@ def _major(amount_minor: int | None, currency: str) -> str:
 
 
 def _next_charge(m: Membership) -> str:
-    renewing = m.source == Membership.Source.PAID and m.status in (Membership.Status.ACTIVE, Membership.Status.PAST_DUE) and not m.cancel_at_period_end
+    renewing = (
+        m.source == Membership.Source.PAID
+        and m.status in (Membership.Status.ACTIVE, Membership.Status.PAST_DUE)
+        and not m.cancel_at_period_end
+    )
     return _date(m.current_period_end) if renewing else ""
 
 
@@ -55,4 +59,6 @@ MEMBER_COLUMNS = [
 
 def members_csv_response(queryset: QuerySet) -> StreamingHttpResponse:
     """queryset: memberships with user and tier selected and the lifetime annotations (MembershipAdmin's)."""
-    return queryset_csv_response(filename=f"members-{newsroom_today().isoformat()}.csv", queryset=queryset, columns=MEMBER_COLUMNS)
+    return queryset_csv_response(
+        filename=f"members-{newsroom_today().isoformat()}.csv", queryset=queryset, columns=MEMBER_COLUMNS
+    )

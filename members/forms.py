@@ -5,8 +5,11 @@ from members.models import Tier, TierPrice
 
 
 class JoinForm(forms.Form):
-    tier = forms.ModelChoiceField(queryset=Tier.objects.filter(is_active=True), to_field_name="slug",
-                                  error_messages={"invalid_choice": "That tier is not open for joining. Choose another."})
+    tier = forms.ModelChoiceField(
+        queryset=Tier.objects.filter(is_active=True),
+        to_field_name="slug",
+        error_messages={"invalid_choice": "That tier is not open for joining. Choose another."},
+    )
     interval = forms.ChoiceField(choices=TierPrice.Interval.choices)
     currency = forms.CharField(max_length=3)
 
@@ -17,7 +20,9 @@ class JoinForm(forms.Form):
 class ChangePlanForm(forms.Form):
     """One radio group on the account page: "<tier slug>|<interval>"."""
 
-    tier_interval = forms.CharField(max_length=100, error_messages={"required": "Choose a tier and a billing interval."})
+    tier_interval = forms.CharField(
+        max_length=100, error_messages={"required": "Choose a tier and a billing interval."}
+    )
 
     def clean(self):
         slug, _, interval = self.cleaned_data.get("tier_interval", "").partition("|")
@@ -48,7 +53,10 @@ class SignupForm(forms.Form):
 
     field_order = ["name", "email", "password1", "password2"]
     name = forms.CharField(
-        label="Your name", max_length=150, required=False, strip=True,
+        label="Your name",
+        max_length=150,
+        required=False,
+        strip=True,
         help_text="How we greet you in emails; it is never shown on the site.",
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )

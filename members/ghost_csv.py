@@ -24,8 +24,19 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-REQUIRED_COLUMNS = ("id", "email", "name", "note", "subscribed_to_emails", "complimentary_plan", "stripe_customer_id",
-                    "created_at", "deleted_at", "labels", "tiers")
+REQUIRED_COLUMNS = (
+    "id",
+    "email",
+    "name",
+    "note",
+    "subscribed_to_emails",
+    "complimentary_plan",
+    "stripe_customer_id",
+    "created_at",
+    "deleted_at",
+    "labels",
+    "tiers",
+)
 OPTIONAL_COLUMNS = ("gift_id", "status")
 GHOST_STATUSES = ("free", "paid", "comped")
 OLDER_NAMES = {"products": "tiers"}  # Ghost 4 exports
@@ -61,18 +72,24 @@ class GhostRow:
 def decode_upload(data: bytes) -> str:
     """The uploaded bytes as text: UTF-8 with or without the byte-order mark Excel adds."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise GhostFileError(f"The file is {len(data) / 1_048_576:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1_048_576} MB. "
-                             "Export fewer members at a time (filter by label in Ghost) and import each file.")
+        raise GhostFileError(
+            f"The file is {len(data) / 1_048_576:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1_048_576} MB. "
+            "Export fewer members at a time (filter by label in Ghost) and import each file."
+        )
     if not data.strip():
         raise GhostFileError("The file is empty.")
     if b"\x00" in data[:4096]:
-        raise GhostFileError("This is not a CSV file (it looks like a spreadsheet or another binary file). "
-                             "Upload the .csv file Ghost's member export downloads, unchanged.")
+        raise GhostFileError(
+            "This is not a CSV file (it looks like a spreadsheet or another binary file). "
+            "Upload the .csv file Ghost's member export downloads, unchanged."
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise GhostFileError("The file is not UTF-8 text. Upload the file exactly as Ghost exported it; if you edited "
-                             "it in a spreadsheet, save it as \"CSV UTF-8\".") from None
+        raise GhostFileError(
+            "The file is not UTF-8 text. Upload the file exactly as Ghost exported it; if you edited "
+            'it in a spreadsheet, save it as "CSV UTF-8".'
+        ) from None
 
 
 def read_rows(text: str) -> list[GhostRow]:
@@ -88,12 +105,16 @@ def read_rows(text: str) -> list[GhostRow]:
             if not any(cell.strip() for cell in cells):
                 continue  # blank line
             if len(rows) >= MAX_ROWS:
-                raise GhostFileError(f"The file has more than {MAX_ROWS:,} members. Split the export (filter by label "
-                                     "or signup date in Ghost) and import each file.")
+                raise GhostFileError(
+                    f"The file has more than {MAX_ROWS:,} members. Split the export (filter by label "
+                    "or signup date in Ghost) and import each file."
+                )
             rows.append(_row(len(rows) + 1, cells, columns, width=len(header)))
     except csv.Error as exc:
-        raise GhostFileError(f"The file is not valid CSV near line {reader.line_num}: {exc}. Upload the file exactly "
-                             "as Ghost exported it.") from None
+        raise GhostFileError(
+            f"The file is not valid CSV near line {reader.line_num}: {exc}. Upload the file exactly "
+            "as Ghost exported it."
+        ) from None
     if not rows:
         raise GhostFileError("The file has a header but no members.")
     return rows
@@ -111,7 +132,7 @@ def _columns(header: list[str]) -> dict[str, int]:
     if missing:
         raise GhostFileError(
             f"This is not a Ghost member export: the header lacks {', '.join(missing)}. Ghost's export starts with "
-            f"\"{','.join(REQUIRED_COLUMNS)}\" (columns may be in any order)."
+            f'"{",".join(REQUIRED_COLUMNS)}" (columns may be in any order).'
         )
     return {name: index for index, name in enumerate(names) if name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
 

@@ -64,15 +64,23 @@ class ImportRefused(Exception):
     """Apply was refused or failed; nothing changed. The message is for staff."""
 
 
-def preview_import(*, filename: str, data: bytes, staff_user, provider_id: str = GHOST_PROVIDER,
-                   tier_mapping: Mapping | None = None) -> MemberImport:
+def preview_import(
+    *, filename: str, data: bytes, staff_user, provider_id: str = GHOST_PROVIDER, tier_mapping: Mapping | None = None
+) -> MemberImport:
     """Read and plan the file (with the default tier mapping unless one is given); stores the import record (the
     history) and changes no member. Raises GhostFileError."""
     text = decode_upload(data)
     plans, counts, fingerprint, _ = plan_file(read_rows(text), provider_id=provider_id, mapping=tier_mapping)
     return MemberImport.objects.create(
-        filename=filename[:255], content=text, content_sha256=hashlib.sha256(data).hexdigest(), uploaded_by=staff_user,
-        row_count=len(plans), error_count=counts["error"], counts=counts, preview_rows=plans, plan_fingerprint=fingerprint,
+        filename=filename[:255],
+        content=text,
+        content_sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=staff_user,
+        row_count=len(plans),
+        error_count=counts["error"],
+        counts=counts,
+        preview_rows=plans,
+        plan_fingerprint=fingerprint,
     )
 
 
@@ -92,8 +100,14 @@ def remap_import(*, import_id: int, tier_mapping: Mapping, provider_id: str = GH
     return member_import
 
 
-def apply_import(*, import_id: int, staff_user, only_valid_rows: bool = False, provider_id: str = GHOST_PROVIDER,
-                 expected_fingerprint: str | None = None) -> MemberImport:
+def apply_import(
+    *,
+    import_id: int,
+    staff_user,
+    only_valid_rows: bool = False,
+    provider_id: str = GHOST_PROVIDER,
+    expected_fingerprint: str | None = None,
+) -> MemberImport:
     """Carry out the previewed plan, with its tier mapping, in one transaction: all of it, or (on any failure) none of
     it. `expected_fingerprint` is the plan the staff member looked at; another one (the mapping changed meanwhile)
     is refused."""
@@ -103,21 +117,28 @@ def apply_import(*, import_id: int, staff_user, only_valid_rows: bool = False, p
         with transaction.atomic():
             member_import = MemberImport.objects.select_for_update().get(pk=import_id)
             if member_import.status == MemberImport.Status.APPLIED:
-                raise ImportRefused("This file was already imported. Upload it again to see what a new import would change.")
+                raise ImportRefused(
+                    "This file was already imported. Upload it again to see what a new import would change."
+                )
             if expected_fingerprint is not None and expected_fingerprint != member_import.plan_fingerprint:
-                raise ImportRefused("The preview changed since you opened it (someone changed the tier mapping): check it "
-                                    "and apply again.")
+                raise ImportRefused(
+                    "The preview changed since you opened it (someone changed the tier mapping): check it "
+                    "and apply again."
+                )
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
             rows = read_rows(member_import.content)
-            plans, counts, fingerprint, lookups = plan_file(rows, provider_id=provider_id,
-                                                             mapping=ghost_tiers.mapping_of(member_import))
+            plans, counts, fingerprint, lookups = plan_file(
+                rows, provider_id=provider_id, mapping=ghost_tiers.mapping_of(member_import)
+            )
             if fingerprint != member_import.plan_fingerprint:
                 raise _Outdated(counts, fingerprint, plans)
             if counts["error"] and not only_valid_rows:
-                raise ImportRefused(f"{counts['error']} row(s) have errors. Fix them and upload the file again, or choose "
-                                    "to import only the valid rows.")
+                raise ImportRefused(
+                    f"{counts['error']} row(s) have errors. Fix them and upload the file again, or choose "
+                    "to import only the valid rows."
+                )
             sync_ids = _carry_out(rows, plans, lookups, member_import, staff_user=staff_user, provider_id=provider_id)
             member_import.status, member_import.only_valid_rows = MemberImport.Status.APPLIED, bool(counts["error"])
             member_import.applied_by, member_import.applied_at, member_import.failure = staff_user, timezone.now(), ""
@@ -125,17 +146,27 @@ def apply_import(*, import_id: int, staff_user, only_valid_rows: bool = False, p
             transaction.on_commit(lambda: enqueue_syncs(sync_ids), robust=True)
             return member_import
     except _Outdated as outdated:
-        MemberImport.objects.filter(pk=import_id).update(counts=outdated.counts, plan_fingerprint=outdated.fingerprint,
-                                                         preview_rows=outdated.plans, error_count=outdated.counts["error"])
-        raise ImportRefused("Members changed since this preview (someone signed up or was imported meanwhile). The "
-                            "preview is now up to date: check it and apply again.") from None
+        MemberImport.objects.filter(pk=import_id).update(
+            counts=outdated.counts,
+            plan_fingerprint=outdated.fingerprint,
+            preview_rows=outdated.plans,
+            error_count=outdated.counts["error"],
+        )
+        raise ImportRefused(
+            "Members changed since this preview (someone signed up or was imported meanwhile). The "
+            "preview is now up to date: check it and apply again."
+        ) from None
     except (ImportRefused, GhostFileError):
         raise
     except Exception as exc:
         logger.exception("Ghost import %s failed; rolled back", import_id)
-        MemberImport.objects.filter(pk=import_id).update(status=MemberImport.Status.FAILED, failure=f"{type(exc).__name__}: {exc}"[:2000])
-        raise ImportRefused(f"The import failed and nothing was changed ({type(exc).__name__}: {exc}). "
-                            "Try again; if it fails again, send this message to the developers.") from exc
+        MemberImport.objects.filter(pk=import_id).update(
+            status=MemberImport.Status.FAILED, failure=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise ImportRefused(
+            f"The import failed and nothing was changed ({type(exc).__name__}: {exc}). "
+            "Try again; if it fails again, send this message to the developers."
+        ) from exc
 
 
 class _Outdated(Exception):
@@ -159,8 +190,9 @@ def _split_name(name: str) -> tuple[str, str]:
     return first[:150], last.strip()[:150]
 
 
-def _carry_out(rows: list[GhostRow], plans: list[dict], lk: Lookups, member_import: MemberImport, *, staff_user,
-               provider_id: str) -> list[int]:
+def _carry_out(
+    rows: list[GhostRow], plans: list[dict], lk: Lookups, member_import: MemberImport, *, staff_user, provider_id: str
+) -> list[int]:
     """The plan, row by row where a service must decide (links, memberships), in bulk where nothing is decided."""
     User = get_user_model()
     now = timezone.now()
@@ -170,16 +202,26 @@ def _carry_out(rows: list[GhostRow], plans: list[dict], lk: Lookups, member_impo
         if "create" in plan["actions"]:
             first, last = _split_name(row.name)
             username = f"ghost-{row.ghost_id}" if row.ghost_id else f"ghost-{uuid.uuid4().hex}"
-            new_users[row.number] = User(username=username, email=row.email, first_name=first, last_name=last,
-                                         date_joined=row.created_at or now, password=make_password(None))
-    taken = {u for chunk in chunks({u.username for u in new_users.values()})
-             for u in User.objects.filter(username__in=chunk).values_list("username", flat=True)}
+            new_users[row.number] = User(
+                username=username,
+                email=row.email,
+                first_name=first,
+                last_name=last,
+                date_joined=row.created_at or now,
+                password=make_password(None),
+            )
+    taken = {
+        u
+        for chunk in chunks({u.username for u in new_users.values()})
+        for u in User.objects.filter(username__in=chunk).values_list("username", flat=True)
+    }
     for user in new_users.values():
         if user.username in taken:
             user.username = f"ghost-{uuid.uuid4().hex}"
     User.objects.bulk_create(new_users.values(), batch_size=500)
-    EmailAddress.objects.bulk_create([EmailAddress(user=u, email=u.email, verified=False, primary=True) for u in new_users.values()],
-                                     batch_size=500)
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=u, email=u.email, verified=False, primary=True) for u in new_users.values()], batch_size=500
+    )
     users = {row.number: new_users.get(row.number) or lk.users_by_pk[plan["user_id"]] for row, plan in todo}
 
     records_new, records_changed, events, sync_rows = [], [], [], []
@@ -203,11 +245,19 @@ def _carry_out(rows: list[GhostRow], plans: list[dict], lk: Lookups, member_impo
         if "unchanged" not in plan["actions"]:
             since = f"; in Ghost since {date_text(row.created_at)}" if row.created_at else ""
             labels = f"; labels: {', '.join(row.labels)}" if row.labels else ""
-            events.append(MemberEvent(user=user, kind=MemberEvent.Kind.IMPORTED, staff_user=staff_user, reader_visible=False,
-                                      summary=f"Imported from Ghost (member {row.ghost_id or 'without id'}{since}{labels})"[:300]))
+            events.append(
+                MemberEvent(
+                    user=user,
+                    kind=MemberEvent.Kind.IMPORTED,
+                    staff_user=staff_user,
+                    reader_visible=False,
+                    summary=f"Imported from Ghost (member {row.ghost_id or 'without id'}{since}{labels})"[:300],
+                )
+            )
     GhostMember.objects.bulk_create(records_new, batch_size=500)
-    GhostMember.objects.bulk_update(records_changed, [*ghost_fields(rows[0], provider_id=provider_id), "last_import", "ghost_id"],
-                                    batch_size=500)
+    GhostMember.objects.bulk_update(
+        records_changed, [*ghost_fields(rows[0], provider_id=provider_id), "last_import", "ghost_id"], batch_size=500
+    )
     MemberEvent.objects.bulk_create(events, batch_size=500)
     sync_ids = [gm.pk for gm in sync_rows]
     for chunk in chunks(sync_ids):
@@ -215,11 +265,15 @@ def _carry_out(rows: list[GhostRow], plans: list[dict], lk: Lookups, member_impo
 
     tiers_by_name = {tier.name: tier for tier in lk.tiers_by_id.values()}
     until = now + timedelta(days=PROVISIONAL_DAYS)
-    provisional = ("Provisional {tier} membership until {until}: a paying member in Ghost, waiting for the payment provider "
-                   "to confirm the subscription")
+    provisional = (
+        "Provisional {tier} membership until {until}: a paying member in Ghost, waiting for the payment provider "
+        "to confirm the subscription"
+    )
     bulk: list[lifecycle.ImportedMembership] = []
     ghost_since: dict[int, datetime] = {}
-    _link_customers(provider_id, {row.stripe_customer_id: users[row.number].pk for row, plan in todo if "link" in plan["actions"]})
+    _link_customers(
+        provider_id, {row.stripe_customer_id: users[row.number].pk for row, plan in todo if "link" in plan["actions"]}
+    )
     for row, plan in todo:
         user, actions = users[row.number], plan["actions"]
         tier = tiers_by_name.get(plan["tier"])
@@ -227,17 +281,31 @@ def _carry_out(rows: list[GhostRow], plans: list[dict], lk: Lookups, member_impo
             ghost_since[user.pk] = row.created_at  # a membership the import creates started when Ghost's did
         if "create" in actions and tier is not None:
             comp = "provisional" not in actions
-            bulk.append(lifecycle.ImportedMembership(
-                user_id=user.pk, tier=tier, comp=comp, provider=provider_id, customer_id=row.stripe_customer_id,
-                until=None if comp else until,
-                summary=f"Complimentary {tier.name} membership with no end date" if comp
-                else provisional.format(tier=tier.name, until=date_text(until))))
+            bulk.append(
+                lifecycle.ImportedMembership(
+                    user_id=user.pk,
+                    tier=tier,
+                    comp=comp,
+                    provider=provider_id,
+                    customer_id=row.stripe_customer_id,
+                    until=None if comp else until,
+                    summary=f"Complimentary {tier.name} membership with no end date"
+                    if comp
+                    else provisional.format(tier=tier.name, until=date_text(until)),
+                )
+            )
         elif "comp" in actions or "gift" in actions:
             services.comp_membership(user=user, tier=tier, until=None, staff_user=staff_user)
         elif "provisional" in actions:
-            lifecycle.grant_provisional_membership(user_id=user.pk, tier=tier, provider=provider_id, customer_id=row.stripe_customer_id,
-                                                   until=until, staff_user=staff_user,
-                                                   summary=provisional.format(tier=tier.name, until=date_text(until)))
+            lifecycle.grant_provisional_membership(
+                user_id=user.pk,
+                tier=tier,
+                provider=provider_id,
+                customer_id=row.stripe_customer_id,
+                until=until,
+                staff_user=staff_user,
+                summary=provisional.format(tier=tier.name, until=date_text(until)),
+            )
     lifecycle.create_imported_memberships(grants=bulk, staff_user=staff_user)
     _start_memberships_when_ghost_did(ghost_since)
     return sync_ids

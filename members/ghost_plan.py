@@ -43,14 +43,19 @@ class Lookups:
 
 def chunks(values) -> list[list]:
     values = sorted(values)
-    return [values[i:i + CHUNK] for i in range(0, len(values), CHUNK)]
+    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
-def load_lookups(rows: list[GhostRow], *, provider_id: str, mapping: Mapping, tiers: list[Tier] | None = None) -> Lookups:
+def load_lookups(
+    rows: list[GhostRow], *, provider_id: str, mapping: Mapping, tiers: list[Tier] | None = None
+) -> Lookups:
     User = get_user_model()
     tiers = list(Tier.objects.order_by("position", "name")) if tiers is None else tiers
-    ghost_by_id = {gm.ghost_id: gm for chunk in chunks({r.ghost_id for r in rows if r.ghost_id})
-                   for gm in GhostMember.objects.filter(ghost_id__in=chunk).select_related("user")}
+    ghost_by_id = {
+        gm.ghost_id: gm
+        for chunk in chunks({r.ghost_id for r in rows if r.ghost_id})
+        for gm in GhostMember.objects.filter(ghost_id__in=chunk).select_related("user")
+    }
     users_by_email: dict[str, object] = {}
     for chunk in chunks({r.email for r in rows if r.email}):
         for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=chunk).order_by("-pk"):
@@ -59,24 +64,48 @@ def load_lookups(rows: list[GhostRow], *, provider_id: str, mapping: Mapping, ti
     user_ids = set(users_by_pk)
     customers = {r.stripe_customer_id for r in rows if r.stripe_customer_id}
     return Lookups(
-        tiers_by_id={tier.pk: tier for tier in tiers}, mapping=mapping,
+        tiers_by_id={tier.pk: tier for tier in tiers},
+        mapping=mapping,
         default_tier=min((t for t in tiers if t.is_active), key=lambda t: (t.position, t.name), default=None),
-        ghost_by_id=ghost_by_id, users_by_email=users_by_email, users_by_pk=users_by_pk,
-        ghost_by_user={gm.user_id: gm for chunk in chunks(user_ids) for gm in GhostMember.objects.filter(user_id__in=chunk)},
-        owner_of_customer={c.customer_id: c.user_id for chunk in chunks(customers)
-                           for c in ProviderCustomer.objects.filter(provider=provider_id, customer_id__in=chunk)},
-        customer_of_user={c.user_id: c.customer_id for chunk in chunks(user_ids)
-                          for c in ProviderCustomer.objects.filter(provider=provider_id, user_id__in=chunk)},
-        memberships={m.user_id: m for chunk in chunks(user_ids) for m in Membership.objects.filter(user_id__in=chunk).select_related("tier")},
+        ghost_by_id=ghost_by_id,
+        users_by_email=users_by_email,
+        users_by_pk=users_by_pk,
+        ghost_by_user={
+            gm.user_id: gm for chunk in chunks(user_ids) for gm in GhostMember.objects.filter(user_id__in=chunk)
+        },
+        owner_of_customer={
+            c.customer_id: c.user_id
+            for chunk in chunks(customers)
+            for c in ProviderCustomer.objects.filter(provider=provider_id, customer_id__in=chunk)
+        },
+        customer_of_user={
+            c.user_id: c.customer_id
+            for chunk in chunks(user_ids)
+            for c in ProviderCustomer.objects.filter(provider=provider_id, user_id__in=chunk)
+        },
+        memberships={
+            m.user_id: m
+            for chunk in chunks(user_ids)
+            for m in Membership.objects.filter(user_id__in=chunk).select_related("tier")
+        },
     )
 
 
 def ghost_fields(row: GhostRow, *, provider_id: str) -> dict:
     """What the Ghost record of this member holds after the import (compared to find 'unchanged' rows)."""
-    return {"email": row.email, "name": row.name[:255], "note": row.note, "labels": row.labels, "tiers": row.tiers,
-            "subscribed_to_emails": row.subscribed_to_emails, "complimentary": row.complimentary, "gift_id": row.gift_id[:255],
-            "ghost_created_at": row.created_at, "stripe_customer_id": row.stripe_customer_id,
-            "provider": provider_id if row.stripe_customer_id else ""}
+    return {
+        "email": row.email,
+        "name": row.name[:255],
+        "note": row.note,
+        "labels": row.labels,
+        "tiers": row.tiers,
+        "subscribed_to_emails": row.subscribed_to_emails,
+        "complimentary": row.complimentary,
+        "gift_id": row.gift_id[:255],
+        "ghost_created_at": row.created_at,
+        "stripe_customer_id": row.stripe_customer_id,
+        "provider": provider_id if row.stripe_customer_id else "",
+    }
 
 
 def plan_rows(rows: list[GhostRow], lookups: Lookups, *, provider_id: str) -> list[dict]:
@@ -86,11 +115,24 @@ def plan_rows(rows: list[GhostRow], lookups: Lookups, *, provider_id: str) -> li
 
 
 def _plan_row(row: GhostRow, lk: Lookups, seen: dict, *, now, provider_id: str) -> dict:
-    plan = {"row": row.number, "email": row.email, "name": row.name, "ghost_id": row.ghost_id, "actions": [],
-            "tier": "", "notes": [], "errors": list(row.errors), "user_id": None, "sync": False,
-            "standing": ghost_tiers.ghost_standing(row, lk.mapping), "ghost_tiers": row.tiers,
-            "access_signal": bool(row.stripe_customer_id or row.complimentary or row.gift_id or row.status in ("paid", "comped")),
-            "since": row.created_at.isoformat() if row.created_at else ""}
+    plan = {
+        "row": row.number,
+        "email": row.email,
+        "name": row.name,
+        "ghost_id": row.ghost_id,
+        "actions": [],
+        "tier": "",
+        "notes": [],
+        "errors": list(row.errors),
+        "user_id": None,
+        "sync": False,
+        "standing": ghost_tiers.ghost_standing(row, lk.mapping),
+        "ghost_tiers": row.tiers,
+        "access_signal": bool(
+            row.stripe_customer_id or row.complimentary or row.gift_id or row.status in ("paid", "comped")
+        ),
+        "since": row.created_at.isoformat() if row.created_at else "",
+    }
     errors, notes, actions = plan["errors"], plan["notes"], plan["actions"]
     for key, label in (("email", row.email), ("ghost_id", row.ghost_id), ("customer", row.stripe_customer_id)):
         if label and (key, label) in seen:
@@ -113,10 +155,14 @@ def _plan_row(row: GhostRow, lk: Lookups, seen: dict, *, now, provider_id: str) 
             actions.append("error")
             return plan
     if gm is not None and user.email.lower() != row.email:
-        notes.append(f"Ghost now has {row.email}; the account keeps {user.email} (change it in the user admin if right)")
+        notes.append(
+            f"Ghost now has {row.email}; the account keeps {user.email} (change it in the user admin if right)"
+        )
     cus = row.stripe_customer_id
     if cus and lk.owner_of_customer.get(cus) not in (None, getattr(user, "pk", None)):
-        errors.append(f"Stripe customer {cus} is already linked to another account here (user #{lk.owner_of_customer[cus]})")
+        errors.append(
+            f"Stripe customer {cus} is already linked to another account here (user #{lk.owner_of_customer[cus]})"
+        )
         actions.append("error")
         return plan
     if user is None:
@@ -127,15 +173,21 @@ def _plan_row(row: GhostRow, lk: Lookups, seen: dict, *, now, provider_id: str) 
         names_missing = row.name and not (user.first_name or user.last_name)
         earlier_in_ghost = row.created_at is not None and row.created_at < user.date_joined
         if earlier_in_ghost:
-            notes.append(f"member since {date_text(row.created_at)}, as in Ghost (the account here dates from {date_text(user.date_joined)})")
-        changed = gm is None or current != ghost_fields(row, provider_id=provider_id) or names_missing or earlier_in_ghost
+            notes.append(
+                f"member since {date_text(row.created_at)}, as in Ghost (the account here dates from {date_text(user.date_joined)})"
+            )
+        changed = (
+            gm is None or current != ghost_fields(row, provider_id=provider_id) or names_missing or earlier_in_ghost
+        )
         actions.append("update" if changed else "unchanged")
     if cus:
         linked = lk.customer_of_user.get(user.pk) if user else None
         if linked is None and lk.owner_of_customer.get(cus) is None:
             actions.append("link")
         elif linked and linked != cus:
-            notes.append(f"the account already has Stripe customer {linked}; {cus} is kept on the Ghost record and asked about too")
+            notes.append(
+                f"the account already has Stripe customer {linked}; {cus} is kept on the Ghost record and asked about too"
+            )
         plan["sync"] = gm is None or gm.stripe_customer_id != cus or gm.sync_status != GhostMember.SyncStatus.SYNCED
     _plan_membership(plan, row, lk, user, gm, now=now)
     return plan
@@ -155,29 +207,43 @@ def _plan_membership(plan: dict, row: GhostRow, lk: Lookups, user, gm, *, now) -
     standing = plan["standing"]
     if standing == "free":
         if row.tiers:
-            plan["notes"].append(f"free in Ghost: a free account here, no membership (tier {quoted(row.tiers)} gives none)")
+            plan["notes"].append(
+                f"free in Ghost: a free account here, no membership (tier {quoted(row.tiers)} gives none)"
+            )
         if row.tiers and row.stripe_customer_id:
-            plan["notes"].append("has a Stripe customer: the payment provider is asked after the import, and a live "
-                                 "subscription there shows under Ghost members")
+            plan["notes"].append(
+                "has a Stripe customer: the payment provider is asked after the import, and a live "
+                "subscription there shows under Ghost members"
+            )
         return
     resolved = ghost_tiers.resolve(row.tiers, lk.mapping, lk.tiers_by_id)
     if resolved.unchosen:
-        return _refuse(plan, f"{STANDING_WORDS[standing]} in Ghost with tier {quoted(resolved.unchosen)}, which is not mapped to one "
-                             "of our tiers: choose one for it under “Ghost tiers” (or add the tier under Tiers)")
+        return _refuse(
+            plan,
+            f"{STANDING_WORDS[standing]} in Ghost with tier {quoted(resolved.unchosen)}, which is not mapped to one "
+            "of our tiers: choose one for it under “Ghost tiers” (or add the tier under Tiers)",
+        )
     if resolved.free and resolved.tier is None:
-        return _refuse(plan, f"{STANDING_WORDS[standing]} in Ghost with tier {quoted(resolved.free)}, which is mapped to a free "
-                             "account: map it to one of our tiers, so they keep the access they have in Ghost")
+        return _refuse(
+            plan,
+            f"{STANDING_WORDS[standing]} in Ghost with tier {quoted(resolved.free)}, which is mapped to a free "
+            "account: map it to one of our tiers, so they keep the access they have in Ghost",
+        )
     tier = resolved.tier
     membership = lk.memberships.get(user.pk) if user else None
     has_access = membership is not None and services.membership_grants_access(membership, now=now)
     paid_here = has_access and membership.source == Membership.Source.PAID
-    keeps = f"keeps their {membership.get_source_display().lower()} {membership.tier} membership here" if has_access else ""
+    keeps = (
+        f"keeps their {membership.get_source_display().lower()} {membership.tier} membership here" if has_access else ""
+    )
     if standing == "comped":
         comp_tier = tier or lk.default_tier
         if comp_tier is None:
             _refuse(plan, "complimentary, but there is no active tier to give (add a tier first)")
         elif has_access:
-            plan["notes"].append(keeps + (": a paying member is never turned into a complimentary one" if paid_here else ""))
+            plan["notes"].append(
+                keeps + (": a paying member is never turned into a complimentary one" if paid_here else "")
+            )
         else:
             plan["actions"].append("comp")
             plan["tier"] = comp_tier.name
@@ -186,7 +252,11 @@ def _plan_membership(plan: dict, row: GhostRow, lk: Lookups, user, gm, *, now) -
             plan["notes"].append(keeps + "; the payment provider decides after the import")
         elif tier is None:
             plan["notes"].append("paid in Ghost with no tier named: the payment provider decides after the import")
-        elif gm is not None and gm.sync_status == GhostMember.SyncStatus.SYNCED and gm.stripe_customer_id == row.stripe_customer_id:
+        elif (
+            gm is not None
+            and gm.sync_status == GhostMember.SyncStatus.SYNCED
+            and gm.stripe_customer_id == row.stripe_customer_id
+        ):
             plan["notes"].append("the payment provider was already asked about this member: its answer stands")
         else:
             plan["actions"].append("provisional")
@@ -198,24 +268,34 @@ def _plan_membership(plan: dict, row: GhostRow, lk: Lookups, user, gm, *, now) -
             plan["actions"].append("gift")
             plan["tier"] = tier.name
     else:
-        _refuse(plan, "paid in Ghost, but the file has neither a Stripe customer nor a gift for them: we cannot tell what they "
-                      "paid (add the customer id, or mark them complimentary)")
+        _refuse(
+            plan,
+            "paid in Ghost, but the file has neither a Stripe customer nor a gift for them: we cannot tell what they "
+            "paid (add the customer id, or mark them complimentary)",
+        )
 
 
 def summarise(plans: list[dict], mapping: Mapping) -> tuple[dict, str]:
     """Rows per action (with the free accounts and the tier mapping that produced them) and the plan's fingerprint."""
     counts = Counter(action for plan in plans for action in plan["actions"])
     free = sum(1 for plan in plans if plan["standing"] == "free" and not {"error", "skip"} & set(plan["actions"]))
-    summary = {action: counts.get(action, 0) for action in ACTIONS} | {"rows": len(plans), "free_accounts": free,
-                                                                         "tier_mapping": mapping}
+    summary = {action: counts.get(action, 0) for action in ACTIONS} | {
+        "rows": len(plans),
+        "free_accounts": free,
+        "tier_mapping": mapping,
+    }
     promised = [[p["row"], p["actions"], p["tier"], p["user_id"], p["errors"], p["sync"]] for p in plans]
     return summary, hashlib.sha256(json.dumps([promised, mapping], sort_keys=True).encode()).hexdigest()
 
 
-def plan_file(rows: list[GhostRow], *, provider_id: str, mapping: Mapping | None) -> tuple[list[dict], dict, str, Lookups]:
+def plan_file(
+    rows: list[GhostRow], *, provider_id: str, mapping: Mapping | None
+) -> tuple[list[dict], dict, str, Lookups]:
     tiers = list(Tier.objects.order_by("position", "name"))
     if mapping is None:
-        mapping = ghost_tiers.default_mapping(ghost_tiers.tier_names_in(rows), tiers=tiers, remembered=ghost_tiers.remembered_mapping())
+        mapping = ghost_tiers.default_mapping(
+            ghost_tiers.tier_names_in(rows), tiers=tiers, remembered=ghost_tiers.remembered_mapping()
+        )
     lookups = load_lookups(rows, provider_id=provider_id, mapping=mapping, tiers=tiers)
     plans = plan_rows(rows, lookups, provider_id=provider_id)
     counts, fingerprint = summarise(plans, mapping)

@@ -53,43 +53,72 @@ def sync_ghost_member(*, ghost_member_id: int) -> str:
     ghost = GhostMember.objects.select_related("last_import").filter(pk=ghost_member_id).first()
     if ghost is None or not ghost.stripe_customer_id:
         return "nothing to sync"
-    GhostMember.objects.filter(pk=ghost.pk).update(sync_attempts=F("sync_attempts") + 1, sync_attempted_at=timezone.now())
+    GhostMember.objects.filter(pk=ghost.pk).update(
+        sync_attempts=F("sync_attempts") + 1, sync_attempted_at=timezone.now()
+    )
     provider_id = ghost.provider or "stripe"
     try:
         subscriptions = get_provider(provider_id).subscriptions_for_customer(customer_id=ghost.stripe_customer_id)
     except UnknownCustomer as exc:
-        _finish(ghost, GhostMember.SyncStatus.FAILED, f"{exc} Check that the right Stripe account is connected; "
-                                                       "the member keeps provisional access until it ends.")
+        _finish(
+            ghost,
+            GhostMember.SyncStatus.FAILED,
+            f"{exc} Check that the right Stripe account is connected; "
+            "the member keeps provisional access until it ends.",
+        )
         return "unknown customer"
     except ProviderError as exc:  # unreachable, or not configured (no keys): the task retries, the sweep re-queues
-        GhostMember.objects.filter(pk=ghost.pk).update(sync_note=f"Could not ask {provider_id} yet ({exc}); asking again."[:300])
+        GhostMember.objects.filter(pk=ghost.pk).update(
+            sync_note=f"Could not ask {provider_id} yet ({exc}); asking again."[:300]
+        )
         raise
     chosen, live_count = _following(subscriptions)
     first_time = ghost.sync_status != GhostMember.SyncStatus.SYNCED
     if chosen is None:
         ended = lifecycle.end_provisional_membership(
-            user_id=ghost.user_id, summary=f"Provisional access ended: {provider_id} holds no live paid subscription for this customer")
+            user_id=ghost.user_id,
+            summary=f"Provisional access ended: {provider_id} holds no live paid subscription for this customer",
+        )
         note = f"No live paid subscription at {provider_id}" + ("; provisional access ended." if ended else ".")
     else:
         tier = services.tier_for_lookup_key(chosen.price_lookup_key) or _tier_from_ghost(ghost)
         had_membership = Membership.objects.filter(user_id=ghost.user_id).exists()
         membership = lifecycle.apply_subscription_state(
-            user_id=ghost.user_id, provider=chosen.provider, subscription_id=chosen.subscription_id, customer_id=chosen.customer_id,
-            provider_status=chosen.status, tier=tier, interval=chosen.interval, currency=chosen.currency, amount_minor=chosen.amount_minor,
-            current_period_end=chosen.current_period_end, cancel_at_period_end=chosen.cancel_at_period_end, ended=False,
-            occurred_at=chosen.occurred_at, rank=chosen.sequence_rank,
+            user_id=ghost.user_id,
+            provider=chosen.provider,
+            subscription_id=chosen.subscription_id,
+            customer_id=chosen.customer_id,
+            provider_status=chosen.status,
+            tier=tier,
+            interval=chosen.interval,
+            currency=chosen.currency,
+            amount_minor=chosen.amount_minor,
+            current_period_end=chosen.current_period_end,
+            cancel_at_period_end=chosen.cancel_at_period_end,
+            ended=False,
+            occurred_at=chosen.occurred_at,
+            rank=chosen.sequence_rank,
         )
         until = date_text(chosen.current_period_end, empty="no end date")
         if membership is not None and not had_membership and ghost.ghost_created_at:
             # A membership created here for a member of Ghost: member since they joined Ghost, as the import does.
-            Membership.objects.filter(pk=membership.pk).update(started_at=min(ghost.ghost_created_at, membership.started_at))
+            Membership.objects.filter(pk=membership.pk).update(
+                started_at=min(ghost.ghost_created_at, membership.started_at)
+            )
         if membership is None:
             note = f"Live subscription {chosen.subscription_id} found, but no tier matches it: comp the member or fix the tier names."
         elif membership.provider_subscription_id == chosen.subscription_id:
-            note = f"Following {provider_id} subscription {chosen.subscription_id} ({chosen.status}, paid until {until})."
+            note = (
+                f"Following {provider_id} subscription {chosen.subscription_id} ({chosen.status}, paid until {until})."
+            )
             if first_time:
-                services.record_member_event(user_id=ghost.user_id, membership=membership, kind=MemberEvent.Kind.IMPORTED,
-                                             reader_visible=False, summary=note)
+                services.record_member_event(
+                    user_id=ghost.user_id,
+                    membership=membership,
+                    kind=MemberEvent.Kind.IMPORTED,
+                    reader_visible=False,
+                    summary=note,
+                )
         else:
             note = f"Keeps the membership they already had here; subscription {chosen.subscription_id} is not followed."
         if live_count > 1:
@@ -109,7 +138,7 @@ def sync_ghost_member_task(self, ghost_member_id: int) -> str:
     except ProviderError as exc:
         if self.request.retries >= self.max_retries:
             return "still waiting (the sweep asks again)"
-        raise self.retry(exc=exc, countdown=min(60 * 2 ** self.request.retries, 3600)) from exc
+        raise self.retry(exc=exc, countdown=min(60 * 2**self.request.retries, 3600)) from exc
 
 
 def enqueue_syncs(ghost_member_ids: list[int]) -> None:
@@ -123,9 +152,11 @@ def enqueue_syncs(ghost_member_ids: list[int]) -> None:
 def requeue_pending_syncs(*, now: datetime | None = None) -> int:
     """Queue again every sync still waiting whose last attempt is over an hour old (lost enqueue, long outage)."""
     now = now or timezone.now()
-    pending = list(GhostMember.objects.filter(sync_status=GhostMember.SyncStatus.PENDING)
-                   .filter(Q(sync_attempted_at__isnull=True) | Q(sync_attempted_at__lt=now - REQUEUE_AFTER))
-                   .values_list("pk", flat=True)[:5000])
+    pending = list(
+        GhostMember.objects.filter(sync_status=GhostMember.SyncStatus.PENDING)
+        .filter(Q(sync_attempted_at__isnull=True) | Q(sync_attempted_at__lt=now - REQUEUE_AFTER))
+        .values_list("pk", flat=True)[:5000]
+    )
     enqueue_syncs(pending)
     return len(pending)
 

@@ -54,8 +54,11 @@ def tier_names_in(rows: Iterable[GhostRow]) -> list[str]:
 def remembered_mapping() -> Mapping:
     """The choices of the latest applied imports, newest first, so a re-import maps as the first one did."""
     remembered: Mapping = {}
-    recent = (MemberImport.objects.filter(status=MemberImport.Status.APPLIED).order_by("-applied_at", "-id")
-              .values_list("counts", flat=True)[:REMEMBERED_IMPORTS])
+    recent = (
+        MemberImport.objects.filter(status=MemberImport.Status.APPLIED)
+        .order_by("-applied_at", "-id")
+        .values_list("counts", flat=True)[:REMEMBERED_IMPORTS]
+    )
     for counts in recent:
         for name, choice in (counts or {}).get("tier_mapping", {}).items():
             remembered.setdefault(name, choice)

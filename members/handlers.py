@@ -35,7 +35,11 @@ def _user_id(event: DomainEvent, *, customer_id: str | None = None, subscription
     if raw.isdigit() and get_user_model().objects.filter(pk=int(raw)).exists():
         return int(raw)  # (an account deleted since is nobody's: the event is stored and changes nothing)
     if subscription_id:
-        user_id = Membership.objects.filter(provider=event.provider, provider_subscription_id=subscription_id).values_list("user_id", flat=True).first()
+        user_id = (
+            Membership.objects.filter(provider=event.provider, provider_subscription_id=subscription_id)
+            .values_list("user_id", flat=True)
+            .first()
+        )
         if user_id:
             return user_id
     if event.metadata.get(OUR_MARKER) == MEMBERSHIP:
@@ -50,8 +54,12 @@ def on_checkout_completed(event: CheckoutCompleted, *, webhook_event) -> bool:
     if user_id is None:
         return False
     payments.link_customer(provider_id=event.provider, customer_id=event.customer_id, user_id=user_id)
-    lifecycle.mark_checkout_completed(reference=event.reference or event.metadata.get("outlet_checkout", ""), user_id=user_id,
-                                     occurred_at=event.occurred_at, webhook_event=webhook_event)
+    lifecycle.mark_checkout_completed(
+        reference=event.reference or event.metadata.get("outlet_checkout", ""),
+        user_id=user_id,
+        occurred_at=event.occurred_at,
+        webhook_event=webhook_event,
+    )
     return True
 
 
@@ -60,12 +68,25 @@ def on_subscription_changed(event: SubscriptionChanged, *, webhook_event) -> boo
     if user_id is None:
         return False
     payments.link_customer(provider_id=event.provider, customer_id=event.customer_id, user_id=user_id)
-    tier = services.tier_for_lookup_key(event.price_lookup_key) or services.tier_by_slug(event.metadata.get("outlet_tier"))
+    tier = services.tier_for_lookup_key(event.price_lookup_key) or services.tier_by_slug(
+        event.metadata.get("outlet_tier")
+    )
     lifecycle.apply_subscription_state(
-        user_id=user_id, provider=event.provider, subscription_id=event.subscription_id, customer_id=event.customer_id,
-        provider_status=event.status, tier=tier, interval=event.interval, currency=event.currency, amount_minor=event.amount_minor,
-        current_period_end=event.current_period_end, cancel_at_period_end=event.cancel_at_period_end, ended=event.ended,
-        occurred_at=event.occurred_at, rank=event.sequence_rank, webhook_event=webhook_event,
+        user_id=user_id,
+        provider=event.provider,
+        subscription_id=event.subscription_id,
+        customer_id=event.customer_id,
+        provider_status=event.status,
+        tier=tier,
+        interval=event.interval,
+        currency=event.currency,
+        amount_minor=event.amount_minor,
+        current_period_end=event.current_period_end,
+        cancel_at_period_end=event.cancel_at_period_end,
+        ended=event.ended,
+        occurred_at=event.occurred_at,
+        rank=event.sequence_rank,
+        webhook_event=webhook_event,
     )
     return True
 
@@ -87,15 +108,30 @@ def on_payment_succeeded(event: PaymentSucceeded, *, webhook_event) -> bool:
     if membership is None and event.subscription_id:
         # The invoice arrived before the subscription event: its metadata is the subscription's, so join now.
         lifecycle.apply_subscription_state(
-            user_id=user_id, provider=event.provider, subscription_id=event.subscription_id, customer_id=event.customer_id or "",
-            provider_status="active", tier=services.tier_by_slug(event.metadata.get("outlet_tier")), interval=None,
-            currency=event.currency, amount_minor=event.amount_minor, current_period_end=event.period_end,
-            cancel_at_period_end=False, ended=False, occurred_at=event.occurred_at, rank=-1, webhook_event=webhook_event,
+            user_id=user_id,
+            provider=event.provider,
+            subscription_id=event.subscription_id,
+            customer_id=event.customer_id or "",
+            provider_status="active",
+            tier=services.tier_by_slug(event.metadata.get("outlet_tier")),
+            interval=None,
+            currency=event.currency,
+            amount_minor=event.amount_minor,
+            current_period_end=event.period_end,
+            cancel_at_period_end=False,
+            ended=False,
+            occurred_at=event.occurred_at,
+            rank=-1,
+            webhook_event=webhook_event,
         )
         membership = Membership.objects.filter(user_id=user_id).first()
     lifecycle.record_membership_payment(
-        membership=membership, user_id=user_id, amount_text=format_money(event.amount_minor, event.currency),
-        period_end=event.period_end, occurred_at=event.occurred_at, webhook_event=webhook_event,
+        membership=membership,
+        user_id=user_id,
+        amount_text=format_money(event.amount_minor, event.currency),
+        period_end=event.period_end,
+        occurred_at=event.occurred_at,
+        webhook_event=webhook_event,
     )
     return True
 
@@ -107,8 +143,13 @@ def on_payment_failed(event: PaymentFailed, *, webhook_event) -> bool:
     membership = Membership.objects.filter(user_id=user_id).first()
     if membership is None:
         return True  # a first payment that failed: nobody was a member, nothing to change
-    lifecycle.record_membership_payment_failed(membership=membership, occurred_at=event.occurred_at, attempt=event.attempt,
-                                              payment_ref=event.payment_ref, webhook_event=webhook_event)
+    lifecycle.record_membership_payment_failed(
+        membership=membership,
+        occurred_at=event.occurred_at,
+        attempt=event.attempt,
+        payment_ref=event.payment_ref,
+        webhook_event=webhook_event,
+    )
     return True
 
 
@@ -122,7 +163,9 @@ def on_payment_refunded(event: PaymentRefunded, *, webhook_event) -> bool:
         receipts.reflect_refund(payment_id=payment.pk)
     if payment.user_id and payment.amount_refunded_minor != before:
         lifecycle.record_payment_problem(
-            user_id=payment.user_id, kind=MemberEvent.Kind.REFUNDED, webhook_event=webhook_event,
+            user_id=payment.user_id,
+            kind=MemberEvent.Kind.REFUNDED,
+            webhook_event=webhook_event,
             summary=f"Refunded {format_money(payment.amount_refunded_minor, payment.currency)} of {format_money(payment.amount_minor, payment.currency)}",
         )
     return True
@@ -136,7 +179,9 @@ def on_payment_disputed(event: PaymentDisputed, *, webhook_event) -> bool:
     payments.apply_dispute(payment=payment, event=event)
     if payment.user_id and not already:
         lifecycle.record_payment_problem(
-            user_id=payment.user_id, kind=MemberEvent.Kind.DISPUTED, webhook_event=webhook_event,
+            user_id=payment.user_id,
+            kind=MemberEvent.Kind.DISPUTED,
+            webhook_event=webhook_event,
             summary=f"Payment of {format_money(payment.amount_minor, payment.currency)} disputed ({event.reason or 'no reason given'})",
         )
     return True

@@ -35,14 +35,17 @@ class JoinChoice:
 
 def sign_join_choice(choice: JoinChoice) -> str:
     """The choice an anonymous reader made, signed, so sign-up and verification can carry it to the checkout."""
-    return signing.dumps([choice.tier_slug, choice.interval, choice.currency, choice.return_path], salt=JOIN_CHOICE_SALT,
-                         compress=True)
+    return signing.dumps(
+        [choice.tier_slug, choice.interval, choice.currency, choice.return_path], salt=JOIN_CHOICE_SALT, compress=True
+    )
 
 
 def read_join_choice(token: str) -> JoinChoice | None:
     """None for a forged, damaged or day-old token: the reader then chooses again on the membership page."""
     try:
-        tier_slug, interval, currency, return_path = signing.loads(token or "", salt=JOIN_CHOICE_SALT, max_age=JOIN_CHOICE_MAX_AGE)
+        tier_slug, interval, currency, return_path = signing.loads(
+            token or "", salt=JOIN_CHOICE_SALT, max_age=JOIN_CHOICE_MAX_AGE
+        )
     except (signing.BadSignature, ValueError, TypeError):
         return None
     return JoinChoice(str(tier_slug), str(interval), str(currency), safe_return_path(str(return_path)))

@@ -22,10 +22,19 @@ from outlet.common.local_time import date_text
 
 def mark_checkout_completed(*, reference: str, user_id: int, occurred_at: datetime, webhook_event=None) -> None:
     """The reader came back from a finished checkout. Payment is confirmed by the subscription/payment events."""
-    updated = MembershipCheckout.objects.filter(reference=reference, user_id=user_id, completed_at__isnull=True).update(completed_at=occurred_at)
+    updated = MembershipCheckout.objects.filter(reference=reference, user_id=user_id, completed_at__isnull=True).update(
+        completed_at=occurred_at
+    )
     if updated:
-        record_member_event(user_id=user_id, membership=Membership.objects.filter(user_id=user_id).first(), kind=MemberEvent.Kind.CHECKOUT_COMPLETED,
-                            summary="Checkout completed", webhook_event=webhook_event, reader_visible=False, at=occurred_at)
+        record_member_event(
+            user_id=user_id,
+            membership=Membership.objects.filter(user_id=user_id).first(),
+            kind=MemberEvent.Kind.CHECKOUT_COMPLETED,
+            summary="Checkout completed",
+            webhook_event=webhook_event,
+            reader_visible=False,
+            at=occurred_at,
+        )
 
 
 def _status_for(provider_status: str, *, cancel_at_period_end: bool, ended: bool) -> str | None:
@@ -50,10 +59,24 @@ def _on_joined(membership: Membership) -> None:
     _send_email_after_commit("send_welcome_email", membership, key)
 
 
-def apply_subscription_state(*, user_id: int, provider: str, subscription_id: str, customer_id: str, provider_status: str,
-                             tier: Tier | None, interval: str | None, currency: str | None, amount_minor: int | None,
-                             current_period_end: datetime | None, cancel_at_period_end: bool, ended: bool,
-                             occurred_at: datetime, rank: int, webhook_event=None) -> Membership | None:
+def apply_subscription_state(
+    *,
+    user_id: int,
+    provider: str,
+    subscription_id: str,
+    customer_id: str,
+    provider_status: str,
+    tier: Tier | None,
+    interval: str | None,
+    currency: str | None,
+    amount_minor: int | None,
+    current_period_end: datetime | None,
+    cancel_at_period_end: bool,
+    ended: bool,
+    occurred_at: datetime,
+    rank: int,
+    webhook_event=None,
+) -> Membership | None:
     """Bring the membership to the provider's view of the subscription, unless we already hold a newer view."""
     new_status = _status_for(provider_status, cancel_at_period_end=cancel_at_period_end, ended=ended)
     with transaction.atomic():
@@ -68,7 +91,11 @@ def apply_subscription_state(*, user_id: int, provider: str, subscription_id: st
             if ended or live_paid:
                 return membership
             membership.provider_state_at = None
-        if membership is not None and membership.provider_subscription_id == subscription_id and membership.provider_state_at:
+        if (
+            membership is not None
+            and membership.provider_subscription_id == subscription_id
+            and membership.provider_state_at
+        ):
             if (occurred_at, rank) < (membership.provider_state_at, membership.provider_state_rank):
                 return membership  # an older event arriving late: we already hold a newer state
         if new_status is None:
@@ -97,12 +124,16 @@ def apply_subscription_state(*, user_id: int, provider: str, subscription_id: st
         membership.provider_subscription_id = subscription_id
         membership.current_period_end = current_period_end or membership.current_period_end
         membership.cancel_at_period_end = cancel_at_period_end and not ended
-        membership.awaiting_provider_sync = False  # the provider's word replaces an imported member's provisional access
+        membership.awaiting_provider_sync = (
+            False  # the provider's word replaces an imported member's provisional access
+        )
         # Rank -1 is a join inferred from a paid invoice: any subscription event, even an older one, may refine it.
         if rank >= 0:
             membership.provider_state_at, membership.provider_state_rank = occurred_at, rank
         if new_status == Membership.Status.PAST_DUE:
-            membership.grace_until = membership.grace_until or occurred_at + timedelta(days=settings.MEMBERSHIP_GRACE_DAYS)
+            membership.grace_until = membership.grace_until or occurred_at + timedelta(
+                days=settings.MEMBERSHIP_GRACE_DAYS
+            )
         else:
             membership.grace_until = None
         if new_status == Membership.Status.LAPSED:
@@ -110,7 +141,9 @@ def apply_subscription_state(*, user_id: int, provider: str, subscription_id: st
         elif not was_member:
             membership.started_at, membership.ended_at = occurred_at, None
         membership.save()
-        _record_transition(membership, before=before, previous_plan=previous_plan, webhook_event=webhook_event, at=occurred_at)
+        _record_transition(
+            membership, before=before, previous_plan=previous_plan, webhook_event=webhook_event, at=occurred_at
+        )
         _confirm_requested_changes(membership)
     return membership
 
@@ -122,10 +155,18 @@ def _confirm_requested_changes(membership: Membership) -> None:
             MembershipChange.objects.filter(pk=change.pk).update(confirmed_at=timezone.now())
 
 
-def _record_transition(membership: Membership, *, before: str, previous_plan: tuple, webhook_event, at: datetime) -> None:
+def _record_transition(
+    membership: Membership, *, before: str, previous_plan: tuple, webhook_event, at: datetime
+) -> None:
     status = membership.status
     tier_name = membership.tier.name
-    common = {"user_id": membership.user_id, "membership": membership, "from_status": before, "to_status": status, "webhook_event": webhook_event}
+    common = {
+        "user_id": membership.user_id,
+        "membership": membership,
+        "from_status": before,
+        "to_status": status,
+        "webhook_event": webhook_event,
+    }
     if before in ("", Membership.Status.LAPSED) and status != Membership.Status.LAPSED:
         record_member_event(**common, kind=MemberEvent.Kind.JOINED, summary=f"Became a member: {tier_name}")
         _on_joined(membership)
@@ -134,8 +175,14 @@ def _record_transition(membership: Membership, *, before: str, previous_plan: tu
             _email_once("renewal-stopped", membership, at=at)
         return
     # An interval learnt for the first time (a member who joined by invoice before any subscription event) is no change.
-    if previous_plan[0] and (previous_plan[0] != membership.tier_id or previous_plan[1] not in ("", membership.interval)):
-        record_member_event(**common, kind=MemberEvent.Kind.PLAN_CHANGED, summary=f"Plan changed to {tier_name}, {membership.get_interval_display().lower()}")
+    if previous_plan[0] and (
+        previous_plan[0] != membership.tier_id or previous_plan[1] not in ("", membership.interval)
+    ):
+        record_member_event(
+            **common,
+            kind=MemberEvent.Kind.PLAN_CHANGED,
+            summary=f"Plan changed to {tier_name}, {membership.get_interval_display().lower()}",
+        )
         _email_once("plan-changed", membership, at=at)
     if before == status:
         return
@@ -149,7 +196,11 @@ def _record_transition(membership: Membership, *, before: str, previous_plan: tu
     elif status == Membership.Status.ACTIVE and before == Membership.Status.PAST_DUE:
         record_member_event(**common, kind=MemberEvent.Kind.RECOVERED, summary="Payment recovered")
     elif status == Membership.Status.PAST_DUE:
-        record_member_event(**common, kind=MemberEvent.Kind.PAYMENT_FAILED, summary=f"Payment overdue; access kept until {date_text(membership.grace_until)}")
+        record_member_event(
+            **common,
+            kind=MemberEvent.Kind.PAYMENT_FAILED,
+            summary=f"Payment overdue; access kept until {date_text(membership.grace_until)}",
+        )
     elif status == Membership.Status.LAPSED:
         record_member_event(**common, kind=MemberEvent.Kind.LAPSED, summary="Membership ended")
 
@@ -157,14 +208,24 @@ def _record_transition(membership: Membership, *, before: str, previous_plan: tu
 def _email_once(kind: str, membership: Membership, *, at: datetime) -> None:
     """One email per confirmed change: the key names the change and the provider's time of it, so a duplicated or
     replayed event, or a retried task, sends nothing more."""
-    task = {"plan-changed": "send_plan_changed_email", "renewal-stopped": "send_renewal_stopped_email",
-            "renewal-resumed": "send_renewal_resumed_email"}[kind]
+    task = {
+        "plan-changed": "send_plan_changed_email",
+        "renewal-stopped": "send_renewal_stopped_email",
+        "renewal-resumed": "send_renewal_resumed_email",
+    }[kind]
     plan = f"{membership.tier_id}-{membership.interval}" if kind == "plan-changed" else ""
     _send_email_after_commit(task, membership, f"{kind}:{membership.pk}:{plan}:{int(at.timestamp())}")
 
 
-def record_membership_payment(*, membership: Membership | None, user_id: int, amount_text: str, period_end: datetime | None,
-                              occurred_at: datetime, webhook_event=None) -> None:
+def record_membership_payment(
+    *,
+    membership: Membership | None,
+    user_id: int,
+    amount_text: str,
+    period_end: datetime | None,
+    occurred_at: datetime,
+    webhook_event=None,
+) -> None:
     """A paid invoice: extend the paid-for period and recover a past-due membership (not one we hold newer news of)."""
     with transaction.atomic():
         if membership is not None:
@@ -177,30 +238,60 @@ def record_membership_payment(*, membership: Membership | None, user_id: int, am
             if membership.status == Membership.Status.PAST_DUE and not newer_state_known:
                 membership.status, membership.grace_until = Membership.Status.ACTIVE, None
                 fields += ["status", "grace_until"]
-                record_member_event(user_id=user_id, membership=membership, kind=MemberEvent.Kind.RECOVERED, from_status=Membership.Status.PAST_DUE,
-                                    to_status=Membership.Status.ACTIVE, summary="Payment recovered", webhook_event=webhook_event)
+                record_member_event(
+                    user_id=user_id,
+                    membership=membership,
+                    kind=MemberEvent.Kind.RECOVERED,
+                    from_status=Membership.Status.PAST_DUE,
+                    to_status=Membership.Status.ACTIVE,
+                    summary="Payment recovered",
+                    webhook_event=webhook_event,
+                )
             if fields:
                 membership.save(update_fields=[*fields, "updated_at"])
-        record_member_event(user_id=user_id, membership=membership, kind=MemberEvent.Kind.RENEWED, summary=f"Payment of {amount_text} received",
-                            webhook_event=webhook_event, at=occurred_at)
+        record_member_event(
+            user_id=user_id,
+            membership=membership,
+            kind=MemberEvent.Kind.RENEWED,
+            summary=f"Payment of {amount_text} received",
+            webhook_event=webhook_event,
+            at=occurred_at,
+        )
 
 
-def record_membership_payment_failed(*, membership: Membership, occurred_at: datetime, attempt: int, payment_ref: str, webhook_event=None) -> None:
+def record_membership_payment_failed(
+    *, membership: Membership, occurred_at: datetime, attempt: int, payment_ref: str, webhook_event=None
+) -> None:
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         newer_state_known = bool(membership.provider_state_at and membership.provider_state_at > occurred_at)
         if not newer_state_known and membership.status in (Membership.Status.ACTIVE, Membership.Status.CANCELLED):
             before = membership.status
             membership.status = Membership.Status.PAST_DUE
-            membership.grace_until = membership.grace_until or occurred_at + timedelta(days=settings.MEMBERSHIP_GRACE_DAYS)
+            membership.grace_until = membership.grace_until or occurred_at + timedelta(
+                days=settings.MEMBERSHIP_GRACE_DAYS
+            )
             membership.save(update_fields=["status", "grace_until", "updated_at"])
-            record_member_event(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.PAYMENT_FAILED, from_status=before,
-                                to_status=membership.status, webhook_event=webhook_event,
-                                summary=f"Payment failed (attempt {attempt}); access kept until {date_text(membership.grace_until)}")
+            record_member_event(
+                user_id=membership.user_id,
+                membership=membership,
+                kind=MemberEvent.Kind.PAYMENT_FAILED,
+                from_status=before,
+                to_status=membership.status,
+                webhook_event=webhook_event,
+                summary=f"Payment failed (attempt {attempt}); access kept until {date_text(membership.grace_until)}",
+            )
         else:
-            record_member_event(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.PAYMENT_FAILED, webhook_event=webhook_event,
-                                summary=f"Payment failed (attempt {attempt})")
-        _send_email_after_commit("send_payment_failed_email", membership, f"payment-failed:{membership.provider}:{payment_ref}:{attempt}")
+            record_member_event(
+                user_id=membership.user_id,
+                membership=membership,
+                kind=MemberEvent.Kind.PAYMENT_FAILED,
+                webhook_event=webhook_event,
+                summary=f"Payment failed (attempt {attempt})",
+            )
+        _send_email_after_commit(
+            "send_payment_failed_email", membership, f"payment-failed:{membership.provider}:{payment_ref}:{attempt}"
+        )
 
 
 def record_payment_problem(*, user_id: int, kind: str, summary: str, webhook_event=None) -> None:
@@ -224,18 +315,35 @@ def lapse_ended_memberships(*, now: datetime | None = None) -> int:
             before = membership.status
             membership.status, membership.ended_at = Membership.Status.LAPSED, now
             membership.save(update_fields=["status", "ended_at", "updated_at"])
-            kind = MemberEvent.Kind.COMP_ENDED if membership.source == Membership.Source.COMP else MemberEvent.Kind.LAPSED
+            kind = (
+                MemberEvent.Kind.COMP_ENDED if membership.source == Membership.Source.COMP else MemberEvent.Kind.LAPSED
+            )
             if membership.awaiting_provider_sync:
                 # An imported member the provider never answered about: the bounded provisional access is over, but
                 # they may well be paying; no "your membership ended" email. Still flagged for staff; a later sync
                 # that finds the live subscription brings them back.
-                record_member_event(user_id=membership.user_id, membership=membership, kind=kind, from_status=before, to_status=membership.status,
-                                    reader_visible=False, summary="Provisional access ran out before the payment provider confirmed the subscription")
+                record_member_event(
+                    user_id=membership.user_id,
+                    membership=membership,
+                    kind=kind,
+                    from_status=before,
+                    to_status=membership.status,
+                    reader_visible=False,
+                    summary="Provisional access ran out before the payment provider confirmed the subscription",
+                )
                 lapsed += 1
                 continue
-            record_member_event(user_id=membership.user_id, membership=membership, kind=kind, from_status=before, to_status=membership.status,
-                                summary="Membership ended: access ran out")
-            _send_email_after_commit("send_membership_ended_email", membership, f"ended:{membership.pk}:{int(now.timestamp())}")
+            record_member_event(
+                user_id=membership.user_id,
+                membership=membership,
+                kind=kind,
+                from_status=before,
+                to_status=membership.status,
+                summary="Membership ended: access ran out",
+            )
+            _send_email_after_commit(
+                "send_membership_ended_email", membership, f"ended:{membership.pk}:{int(now.timestamp())}"
+            )
             lapsed += 1
     return lapsed
 
@@ -243,8 +351,9 @@ def lapse_ended_memberships(*, now: datetime | None = None) -> int:
 # --- Members imported from another platform (members.ghost_import) ----------------------------------------------
 
 
-def grant_provisional_membership(*, user_id: int, tier: Tier, provider: str, customer_id: str, until: datetime,
-                                 summary: str, staff_user=None) -> Membership:
+def grant_provisional_membership(
+    *, user_id: int, tier: Tier, provider: str, customer_id: str, until: datetime, summary: str, staff_user=None
+) -> Membership:
     """Access for an imported paid member until the provider is asked about their subscription: paid, active, ending
     at `until` (bounded), marked awaiting_provider_sync. Never touches a membership that grants access now, and sends
     no email: they did not just join."""
@@ -259,14 +368,26 @@ def grant_provisional_membership(*, user_id: int, tier: Tier, provider: str, cus
         membership.tier = tier
         membership.source, membership.status = Membership.Source.PAID, Membership.Status.ACTIVE
         membership.started_at, membership.current_period_end = now, until
-        membership.provider, membership.provider_customer_id, membership.provider_subscription_id = provider, customer_id, ""
+        membership.provider, membership.provider_customer_id, membership.provider_subscription_id = (
+            provider,
+            customer_id,
+            "",
+        )
         membership.interval, membership.currency, membership.amount_minor = "", "", None
         membership.cancel_at_period_end, membership.grace_until, membership.ended_at = False, None, None
         membership.provider_state_at, membership.provider_state_rank = None, 0
         membership.awaiting_provider_sync = True
         membership.save()
-        record_member_event(user_id=user_id, membership=membership, kind=MemberEvent.Kind.IMPORTED, from_status=before,
-                            to_status=membership.status, staff_user=staff_user, reader_visible=False, summary=summary)
+        record_member_event(
+            user_id=user_id,
+            membership=membership,
+            kind=MemberEvent.Kind.IMPORTED,
+            from_status=before,
+            to_status=membership.status,
+            staff_user=staff_user,
+            reader_visible=False,
+            summary=summary,
+        )
     return membership
 
 
@@ -281,8 +402,15 @@ def end_provisional_membership(*, user_id: int, summary: str) -> bool:
         membership.status, membership.ended_at = Membership.Status.LAPSED, timezone.now()
         membership.awaiting_provider_sync = False
         membership.save(update_fields=["status", "ended_at", "awaiting_provider_sync", "updated_at"])
-        record_member_event(user_id=user_id, membership=membership, kind=MemberEvent.Kind.LAPSED, from_status=before,
-                            to_status=membership.status, reader_visible=False, summary=summary)
+        record_member_event(
+            user_id=user_id,
+            membership=membership,
+            kind=MemberEvent.Kind.LAPSED,
+            from_status=before,
+            to_status=membership.status,
+            reader_visible=False,
+            summary=summary,
+        )
     return True
 
 
@@ -305,16 +433,34 @@ def create_imported_memberships(*, grants: list[ImportedMembership], staff_user)
     each with its timeline event and the staff user. Existing accounts go through those two functions instead."""
     now = timezone.now()
     memberships = [
-        Membership(user_id=grant.user_id, tier=grant.tier, source=Membership.Source.COMP if grant.comp else Membership.Source.PAID,
-                   status=Membership.Status.ACTIVE, started_at=now, current_period_end=grant.until,
-                   provider="" if grant.comp else grant.provider, provider_customer_id="" if grant.comp else grant.customer_id,
-                   awaiting_provider_sync=not grant.comp)
+        Membership(
+            user_id=grant.user_id,
+            tier=grant.tier,
+            source=Membership.Source.COMP if grant.comp else Membership.Source.PAID,
+            status=Membership.Status.ACTIVE,
+            started_at=now,
+            current_period_end=grant.until,
+            provider="" if grant.comp else grant.provider,
+            provider_customer_id="" if grant.comp else grant.customer_id,
+            awaiting_provider_sync=not grant.comp,
+        )
         for grant in grants
     ]
     Membership.objects.bulk_create(memberships, batch_size=500)
-    MemberEvent.objects.bulk_create([
-        MemberEvent(user_id=grant.user_id, membership=membership, kind=MemberEvent.Kind.COMPED if grant.comp else MemberEvent.Kind.IMPORTED,
-                    to_status=membership.status, staff_user=staff_user, reader_visible=grant.comp, summary=grant.summary[:300], created_at=now)
-        for grant, membership in zip(grants, memberships)
-    ], batch_size=500)
+    MemberEvent.objects.bulk_create(
+        [
+            MemberEvent(
+                user_id=grant.user_id,
+                membership=membership,
+                kind=MemberEvent.Kind.COMPED if grant.comp else MemberEvent.Kind.IMPORTED,
+                to_status=membership.status,
+                staff_user=staff_user,
+                reader_visible=grant.comp,
+                summary=grant.summary[:300],
+                created_at=now,
+            )
+            for grant, membership in zip(grants, memberships)
+        ],
+        batch_size=500,
+    )
     return len(memberships)

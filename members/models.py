@@ -16,7 +16,9 @@ class Tier(models.Model):
     description = models.TextField(blank=True)
     benefits = models.TextField(blank=True, help_text="One benefit per line, shown as a list on the membership page.")
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the membership page (lowest first).")
-    is_active = models.BooleanField(default=True, help_text="Inactive tiers cannot be joined; existing members keep them.")
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive tiers cannot be joined; existing members keep them."
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -43,7 +45,9 @@ class TierPrice(models.Model):
     class Meta:
         ordering = ["tier__position", "currency", "interval"]
         constraints = [
-            models.UniqueConstraint(fields=["tier", "interval", "currency"], name="one_price_per_tier_interval_currency"),
+            models.UniqueConstraint(
+                fields=["tier", "interval", "currency"], name="one_price_per_tier_interval_currency"
+            ),
             models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="tier_price_positive"),
         ]
 
@@ -94,7 +98,9 @@ class Membership(models.Model):
     # A paid member brought from another platform (Ghost import) whose subscription the provider has not yet been
     # asked about: access is provisional and bounded (see members.ghost_import). The provider sync clears it.
     awaiting_provider_sync = models.BooleanField(
-        default=False, help_text="Imported paid member: access is provisional until the payment provider confirms the subscription.")
+        default=False,
+        help_text="Imported paid member: access is provisional until the payment provider confirms the subscription.",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status"]), models.Index(fields=["provider_customer_id"])]
@@ -151,7 +157,9 @@ class MembershipChange(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     interval = models.CharField(max_length=5, choices=TierPrice.Interval.choices, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     requested_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
@@ -160,7 +168,9 @@ class MembershipChange(models.Model):
         indexes = [models.Index(fields=["membership", "-requested_at"])]
 
     def __str__(self) -> str:
-        plan = f": {self.tier}, {self.get_interval_display().lower()}" if self.kind == self.Kind.PLAN and self.tier else ""
+        plan = (
+            f": {self.tier}, {self.get_interval_display().lower()}" if self.kind == self.Kind.PLAN and self.tier else ""
+        )
         state = "confirmed" if self.confirmed_at else "waiting for the provider"
         return f"{self.get_kind_display()}{plan} ({state})"
 
@@ -195,8 +205,12 @@ class MemberEvent(models.Model):
     summary = models.CharField(max_length=300)
     reader_visible = models.BooleanField(default=True)
     # The cause: exactly one of these is usually set (a provider event, a staff member, or the reader themself).
-    webhook_event = models.ForeignKey("payments.WebhookEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    staff_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    webhook_event = models.ForeignKey(
+        "payments.WebhookEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     by_reader = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -225,7 +239,9 @@ class MemberImport(models.Model):
         FAILED = "failed", "Failed (nothing changed)"
 
     filename = models.CharField(max_length=255)
-    content = models.TextField(help_text="The file as uploaded (decoded), so the apply step reads exactly what was previewed.")
+    content = models.TextField(
+        help_text="The file as uploaded (decoded), so the apply step reads exactly what was previewed."
+    )
     content_sha256 = models.CharField(max_length=64, db_index=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -236,8 +252,12 @@ class MemberImport(models.Model):
     preview_rows = models.JSONField(default=list, blank=True)
     # What the preview promised; apply refuses when a fresh plan differs (members changed in between).
     plan_fingerprint = models.CharField(max_length=64, blank=True)
-    only_valid_rows = models.BooleanField(default=False, help_text="Staff chose to import the valid rows and leave rows with errors out.")
-    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    only_valid_rows = models.BooleanField(
+        default=False, help_text="Staff chose to import the valid rows and leave rows with errors out."
+    )
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     applied_at = models.DateTimeField(null=True, blank=True)
     failure = models.TextField(blank=True)
 

@@ -127,7 +127,9 @@ def offered_currencies() -> list[str]:
 
 
 def tier_offers(*, currency: str) -> list[TierOffer]:
-    prices = TierPrice.objects.filter(is_active=True, tier__is_active=True, currency=currency.upper()).select_related("tier")
+    prices = TierPrice.objects.filter(is_active=True, tier__is_active=True, currency=currency.upper()).select_related(
+        "tier"
+    )
     by_tier: dict[int, dict[str, TierPrice]] = {}
     tiers: dict[int, Tier] = {}
     for price in prices:
@@ -156,13 +158,22 @@ def tier_by_slug(slug: str | None) -> Tier | None:
 
 def _price_spec(price: TierPrice) -> PriceSpec:
     return PriceSpec(
-        lookup_key=price_lookup_key(price), product_name=f"{settings.SITE_NAME} {price.tier.name} membership",
-        interval=price.interval, currency=price.currency, amount_minor=price.amount_minor,  # type: ignore[arg-type]
+        lookup_key=price_lookup_key(price),
+        product_name=f"{settings.SITE_NAME} {price.tier.name} membership",
+        interval=price.interval,
+        currency=price.currency,
+        amount_minor=price.amount_minor,  # type: ignore[arg-type]
     )
 
 
 def active_price(*, tier: Tier, interval: str, currency: str) -> TierPrice:
-    price = TierPrice.objects.filter(tier=tier, interval=interval, currency=currency.upper(), is_active=True, tier__is_active=True).select_related("tier").first()
+    price = (
+        TierPrice.objects.filter(
+            tier=tier, interval=interval, currency=currency.upper(), is_active=True, tier__is_active=True
+        )
+        .select_related("tier")
+        .first()
+    )
     if price is None:
         raise MembershipError("That tier is not offered with this billing interval and currency. Choose another.")
     return price
@@ -176,24 +187,44 @@ def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str,
     here: only the provider's payment event makes a member. `return_path` is the story to offer after paying."""
     price = active_price(tier=tier, interval=interval, currency=currency)
     existing = Membership.objects.filter(user=user).first()
-    if existing and existing.source == Membership.Source.PAID and membership_grants_access(existing, now=timezone.now()):
+    if (
+        existing
+        and existing.source == Membership.Source.PAID
+        and membership_grants_access(existing, now=timezone.now())
+    ):
         raise MembershipError("You are already a member. Change your tier or billing from your account page.")
     provider = get_provider()
     reference = uuid.uuid4().hex
     checkout = MembershipCheckout.objects.create(
-        reference=reference, user=user, tier=tier, interval=interval, currency=price.currency,
-        amount_minor=price.amount_minor, provider=provider.id, return_path=safe_return_path(return_path),
+        reference=reference,
+        user=user,
+        tier=tier,
+        interval=interval,
+        currency=price.currency,
+        amount_minor=price.amount_minor,
+        provider=provider.id,
+        return_path=safe_return_path(return_path),
     )
     try:
         customer_id = payments.ensure_customer(provider=provider, user_id=user.pk, email=user.email)
     except ProviderError as exc:
         raise MembershipError(str(exc)) from exc
     request = CheckoutRequest(
-        purpose="membership", reference=reference, email=user.email, user_id=user.pk, customer_id=customer_id,
+        purpose="membership",
+        reference=reference,
+        email=user.email,
+        user_id=user.pk,
+        customer_id=customer_id,
         success_url=f"{settings.SITE_URL}/membership/welcome/{reference}/",
         cancel_url=f"{settings.SITE_URL}/membership/?{urlencode(_offer_query(price.currency, interval, return_path))}",
-        metadata={OUR_MARKER: "membership", "outlet_user": str(user.pk), "outlet_tier": tier.slug, "outlet_checkout": reference},
-        recurring=_price_spec(price), description=f"{tier.name} membership",
+        metadata={
+            OUR_MARKER: "membership",
+            "outlet_user": str(user.pk),
+            "outlet_tier": tier.slug,
+            "outlet_checkout": reference,
+        },
+        recurring=_price_spec(price),
+        description=f"{tier.name} membership",
     )
     try:
         redirect = provider.start_checkout(request=request, idempotency_key=f"membership-checkout-{reference}")
@@ -201,8 +232,14 @@ def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str,
         raise MembershipError(str(exc)) from exc
     checkout.provider_session_id = redirect.session_id
     checkout.save(update_fields=["provider_session_id"])
-    record_member_event(user_id=user.pk, membership=existing, kind=MemberEvent.Kind.CHECKOUT_STARTED, by_reader=True, reader_visible=False,
-                        summary=f"Started checkout: {tier.name}, {price.get_interval_display().lower()}, {price.currency}")
+    record_member_event(
+        user_id=user.pk,
+        membership=existing,
+        kind=MemberEvent.Kind.CHECKOUT_STARTED,
+        by_reader=True,
+        reader_visible=False,
+        summary=f"Started checkout: {tier.name}, {price.get_interval_display().lower()}, {price.currency}",
+    )
     return redirect.url
 
 
@@ -215,13 +252,22 @@ def _offer_query(currency: str, interval: str, return_path: str) -> dict[str, st
 
 def checkout_confirmed(*, checkout: MembershipCheckout, membership: Membership | None, now: datetime) -> bool:
     """Has the provider's event for this checkout arrived: a paid membership with access, updated since it began?"""
-    return bool(membership and membership.source == Membership.Source.PAID and membership.provider_customer_id
-                and membership_grants_access(membership, now=now) and membership.updated_at >= checkout.created_at)
+    return bool(
+        membership
+        and membership.source == Membership.Source.PAID
+        and membership.provider_customer_id
+        and membership_grants_access(membership, now=now)
+        and membership.updated_at >= checkout.created_at
+    )
 
 
 def _is_changeable(membership: Membership | None) -> bool:
-    return bool(membership and membership.source == Membership.Source.PAID and membership.provider_subscription_id
-                and membership.status != Membership.Status.LAPSED)
+    return bool(
+        membership
+        and membership.source == Membership.Source.PAID
+        and membership.provider_subscription_id
+        and membership.status != Membership.Status.LAPSED
+    )
 
 
 def plan_change_offers(membership: Membership | None) -> list[TierOffer]:
@@ -231,7 +277,11 @@ def plan_change_offers(membership: Membership | None) -> list[TierOffer]:
 
 def _paid_membership(user) -> Membership:
     membership = Membership.objects.filter(user=user).select_related("tier").first()
-    if membership is not None and membership.source == Membership.Source.PAID and membership.status == Membership.Status.LAPSED:
+    if (
+        membership is not None
+        and membership.source == Membership.Source.PAID
+        and membership.status == Membership.Status.LAPSED
+    ):
         raise MembershipError("Your membership has ended. Join again from the membership page.")
     if not _is_changeable(membership):
         raise MembershipError("You have no paid membership to change.")
@@ -256,8 +306,11 @@ def pending_change(membership: Membership | None, *, now: datetime | None = None
     if membership is None or membership.pk is None:
         return None
     since = (now or timezone.now()) - PENDING_CHANGE_SHOWN_FOR
-    return (MembershipChange.objects.filter(membership=membership, confirmed_at=None, requested_at__gte=since)
-            .select_related("tier").first())
+    return (
+        MembershipChange.objects.filter(membership=membership, confirmed_at=None, requested_at__gte=since)
+        .select_related("tier")
+        .first()
+    )
 
 
 def change_membership_plan(*, user, tier: Tier, interval: str, requested_by=None) -> MembershipChange:
@@ -268,13 +321,15 @@ def change_membership_plan(*, user, tier: Tier, interval: str, requested_by=None
         raise MembershipError("That is already your plan.")
     try:
         get_provider(membership.provider).change_subscription_price(
-            subscription_id=membership.provider_subscription_id, price=_price_spec(price),
+            subscription_id=membership.provider_subscription_id,
+            price=_price_spec(price),
             idempotency_key=f"membership-{membership.pk}-plan-{price.pk}-{_state_token(membership)}",
         )
     except ProviderError as exc:
         raise MembershipError(str(exc)) from exc
-    return remember_change(membership, kind=MembershipChange.Kind.PLAN, tier=tier, interval=interval,
-                            requested_by=requested_by or user)
+    return remember_change(
+        membership, kind=MembershipChange.Kind.PLAN, tier=tier, interval=interval, requested_by=requested_by or user
+    )
 
 
 def set_membership_renewal(*, user, renew: bool, requested_by=None) -> MembershipChange | None:
@@ -284,7 +339,8 @@ def set_membership_renewal(*, user, renew: bool, requested_by=None) -> Membershi
         return None
     try:
         get_provider(membership.provider).set_cancel_at_period_end(
-            subscription_id=membership.provider_subscription_id, cancel=not renew,
+            subscription_id=membership.provider_subscription_id,
+            cancel=not renew,
             idempotency_key=f"membership-{membership.pk}-renew-{int(renew)}-{_state_token(membership)}",
         )
     except ProviderError as exc:
@@ -293,14 +349,17 @@ def set_membership_renewal(*, user, renew: bool, requested_by=None) -> Membershi
     return remember_change(membership, kind=kind, requested_by=requested_by or user)
 
 
-def remember_change(membership: Membership, *, kind: str, requested_by, tier: Tier | None = None,
-                     interval: str = "") -> MembershipChange:
+def remember_change(
+    membership: Membership, *, kind: str, requested_by, tier: Tier | None = None, interval: str = ""
+) -> MembershipChange:
     """Kept until the provider's event confirms it (members.lifecycle), unless that event has already come: with a
     fast provider the event can be processed before the request that caused it returns."""
     with transaction.atomic():
         # The membership's row lock orders this against members.lifecycle applying the provider's event.
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
-        change = MembershipChange(membership=membership, kind=kind, tier=tier, interval=interval, requested_by=requested_by)
+        change = MembershipChange(
+            membership=membership, kind=kind, tier=tier, interval=interval, requested_by=requested_by
+        )
         if change_is_confirmed_by(change, membership):
             change.confirmed_at = timezone.now()
         change.save()
@@ -330,12 +389,31 @@ def billing_portal_url(*, user, return_url: str) -> str:
 # --- The member timeline ---------------------------------------------------------------------------------
 
 
-def record_member_event(*, user_id: int, membership: Membership | None, kind: str, summary: str, from_status: str = "", to_status: str = "",
-              webhook_event=None, staff_user=None, by_reader: bool = False, reader_visible: bool = True,
-              at: datetime | None = None) -> MemberEvent:
+def record_member_event(
+    *,
+    user_id: int,
+    membership: Membership | None,
+    kind: str,
+    summary: str,
+    from_status: str = "",
+    to_status: str = "",
+    webhook_event=None,
+    staff_user=None,
+    by_reader: bool = False,
+    reader_visible: bool = True,
+    at: datetime | None = None,
+) -> MemberEvent:
     return MemberEvent.objects.create(
-        user_id=user_id, membership=membership, kind=kind, summary=summary[:300], from_status=from_status, to_status=to_status,
-        webhook_event=webhook_event, staff_user=staff_user, by_reader=by_reader, reader_visible=reader_visible,
+        user_id=user_id,
+        membership=membership,
+        kind=kind,
+        summary=summary[:300],
+        from_status=from_status,
+        to_status=to_status,
+        webhook_event=webhook_event,
+        staff_user=staff_user,
+        by_reader=by_reader,
+        reader_visible=reader_visible,
         created_at=at or timezone.now(),
     )
 
@@ -363,8 +441,15 @@ def comp_membership(*, user, tier: Tier, until: datetime | None, staff_user) -> 
             membership.started_at = timezone.now()
         membership.save()
         ending = f"until {date_text(until)}" if until else "with no end date"
-        record_member_event(user_id=user.pk, membership=membership, kind=MemberEvent.Kind.COMPED, from_status=before,
-                            to_status=membership.status, staff_user=staff_user, summary=f"Complimentary {tier.name} membership {ending}")
+        record_member_event(
+            user_id=user.pk,
+            membership=membership,
+            kind=MemberEvent.Kind.COMPED,
+            from_status=before,
+            to_status=membership.status,
+            staff_user=staff_user,
+            summary=f"Complimentary {tier.name} membership {ending}",
+        )
     return membership
 
 
@@ -372,7 +457,9 @@ def end_comp(*, membership_id: int, staff_user) -> Membership:
     """End a complimentary membership now: access stops at once and the member becomes lapsed (the "come back"
     audience). Paid memberships end through the provider instead (members.staff.cancel_membership_now)."""
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().select_related("user", "tier").filter(pk=membership_id).first()
+        membership = (
+            Membership.objects.select_for_update().select_related("user", "tier").filter(pk=membership_id).first()
+        )
         if membership is None:
             raise MembershipError("This membership no longer exists.")
         if membership.source != Membership.Source.COMP:
@@ -382,6 +469,13 @@ def end_comp(*, membership_id: int, staff_user) -> Membership:
         before = membership.status
         membership.status, membership.ended_at = Membership.Status.LAPSED, timezone.now()
         membership.save(update_fields=["status", "ended_at", "updated_at"])
-        record_member_event(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.COMP_ENDED, from_status=before,
-                            to_status=membership.status, staff_user=staff_user, summary=f"Complimentary {membership.tier.name} membership ended by staff")
+        record_member_event(
+            user_id=membership.user_id,
+            membership=membership,
+            kind=MemberEvent.Kind.COMP_ENDED,
+            from_status=before,
+            to_status=membership.status,
+            staff_user=staff_user,
+            summary=f"Complimentary {membership.tier.name} membership ended by staff",
+        )
     return membership

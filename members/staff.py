@@ -34,11 +34,15 @@ def _membership(membership_id: int) -> Membership:
 
 def _live_subscription(membership: Membership) -> Membership:
     if membership.source != Membership.Source.PAID:
-        raise MembershipError("This is a complimentary membership: there is no subscription to cancel. End the comp instead.")
+        raise MembershipError(
+            "This is a complimentary membership: there is no subscription to cancel. End the comp instead."
+        )
     if membership.status == Membership.Status.LAPSED:
         raise MembershipError("This membership has already ended.")
     if not membership.provider_subscription_id:
-        raise MembershipError("This membership has no subscription at the payment provider, so there is nothing to cancel there.")
+        raise MembershipError(
+            "This membership has no subscription at the payment provider, so there is nothing to cancel there."
+        )
     return membership
 
 
@@ -72,11 +76,20 @@ def cancel_membership_now(*, membership_id: int, staff_user) -> Membership:
     key = f"membership-{membership.pk}-staff-cancel-now-{membership.provider_subscription_id}"
     asked_at = timezone.now()  # the timeline puts the request before the provider's answer, however fast it came
     try:  # no transaction is held open while the provider answers (it may take seconds)
-        get_provider(membership.provider).cancel_subscription_now(subscription_id=membership.provider_subscription_id, idempotency_key=key)
+        get_provider(membership.provider).cancel_subscription_now(
+            subscription_id=membership.provider_subscription_id, idempotency_key=key
+        )
     except ProviderError as exc:
         raise MembershipError(_provider_problem(exc)) from exc
-    record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False,
-                        summary="Staff asked the payment provider to cancel the subscription now", at=asked_at)
+    record_member_event(
+        user_id=membership.user_id,
+        membership=membership,
+        kind=STAFF_ACTION,
+        staff_user=staff_user,
+        reader_visible=False,
+        summary="Staff asked the payment provider to cancel the subscription now",
+        at=asked_at,
+    )
     return membership
 
 
@@ -98,14 +111,30 @@ def set_renewal_by_staff(*, membership_id: int, renew: bool, staff_user) -> Memb
     asked_at = timezone.now()
     try:
         get_provider(membership.provider).set_cancel_at_period_end(
-            subscription_id=membership.provider_subscription_id, cancel=not renew, idempotency_key=key)
+            subscription_id=membership.provider_subscription_id, cancel=not renew, idempotency_key=key
+        )
     except ProviderError as exc:
         raise MembershipError(_provider_problem(exc)) from exc
-    summary = "Staff asked the payment provider to resume renewal" if renew else "Staff asked the payment provider to end the membership at the period end"
-    record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False,
-                        summary=summary, at=asked_at)
+    summary = (
+        "Staff asked the payment provider to resume renewal"
+        if renew
+        else "Staff asked the payment provider to end the membership at the period end"
+    )
+    record_member_event(
+        user_id=membership.user_id,
+        membership=membership,
+        kind=STAFF_ACTION,
+        staff_user=staff_user,
+        reader_visible=False,
+        summary=summary,
+        at=asked_at,
+    )
     # The member's account page says "pending" until the provider's event confirms it, as for their own request.
-    remember_change(membership, kind=MembershipChange.Kind.RESUME if renew else MembershipChange.Kind.CANCEL, requested_by=staff_user)
+    remember_change(
+        membership,
+        kind=MembershipChange.Kind.RESUME if renew else MembershipChange.Kind.CANCEL,
+        requested_by=staff_user,
+    )
     return membership
 
 
@@ -113,7 +142,9 @@ def set_renewal_by_staff(*, membership_id: int, renew: bool, staff_user) -> Memb
 
 
 def last_membership_payment(*, user_id: int) -> Payment | None:
-    return Payment.objects.filter(user_id=user_id, purpose=Payment.Purpose.MEMBERSHIP).order_by("-paid_at", "-pk").first()
+    return (
+        Payment.objects.filter(user_id=user_id, purpose=Payment.Purpose.MEMBERSHIP).order_by("-paid_at", "-pk").first()
+    )
 
 
 def refund_refusal(payment: Payment | None) -> str | None:
@@ -129,7 +160,9 @@ def refund_membership_payment(*, membership_id: int, payment_id: int, staff_user
     and timeline change when the provider's refund event comes back. A repeated request (double click) reaches the
     provider with the same idempotency key, so the money moves once."""
     membership = _membership(membership_id)
-    payment = Payment.objects.filter(pk=payment_id, user_id=membership.user_id, purpose=Payment.Purpose.MEMBERSHIP).first()
+    payment = Payment.objects.filter(
+        pk=payment_id, user_id=membership.user_id, purpose=Payment.Purpose.MEMBERSHIP
+    ).first()
     if payment is None:
         raise MembershipError("That payment is not one of this member's membership payments.")
     refusal = refund_refusal(payment)
@@ -144,10 +177,18 @@ def refund_membership_payment(*, membership_id: int, payment_id: int, staff_user
     with transaction.atomic():
         # The same refund asked twice is recorded once.
         get_user_model().objects.select_for_update().filter(pk=membership.user_id).first()
-        if not MemberEvent.objects.filter(user_id=membership.user_id, kind=STAFF_ACTION, summary__endswith=f"(refund {refund_id})").exists():
-            record_member_event(user_id=membership.user_id, membership=membership, kind=STAFF_ACTION, staff_user=staff_user, reader_visible=False,
-                                summary=f"Staff asked the payment provider to refund {amount} of the payment of {date_text(payment.paid_at, 'd F Y')} (refund {refund_id})",
-                                at=asked_at)
+        if not MemberEvent.objects.filter(
+            user_id=membership.user_id, kind=STAFF_ACTION, summary__endswith=f"(refund {refund_id})"
+        ).exists():
+            record_member_event(
+                user_id=membership.user_id,
+                membership=membership,
+                kind=STAFF_ACTION,
+                staff_user=staff_user,
+                reader_visible=False,
+                summary=f"Staff asked the payment provider to refund {amount} of the payment of {date_text(payment.paid_at, 'd F Y')} (refund {refund_id})",
+                at=asked_at,
+            )
     return refund_id
 
 
@@ -169,11 +210,19 @@ def resend_member_receipt(*, membership_id: int, receipt_id: int, staff_user):
     if receipt is None:
         raise MembershipError("That receipt is not one of this member's receipts.")
     if not receipt.donor_email:
-        raise MembershipError(f"Receipt {receipt.number} has no email address any more (removed after the retention period), so it cannot be emailed.")
+        raise MembershipError(
+            f"Receipt {receipt.number} has no email address any more (removed after the retention period), so it cannot be emailed."
+        )
     with transaction.atomic():
         receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=staff_user.pk)
-        record_member_event(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.EMAIL_SENT, staff_user=staff_user,
-                            reader_visible=False, summary=f"Staff resent receipt {receipt.number} to {receipt.donor_email}")
+        record_member_event(
+            user_id=membership.user_id,
+            membership=membership,
+            kind=MemberEvent.Kind.EMAIL_SENT,
+            staff_user=staff_user,
+            reader_visible=False,
+            summary=f"Staff resent receipt {receipt.number} to {receipt.donor_email}",
+        )
     return receipt
 
 
@@ -202,10 +251,21 @@ def resend_verification_email(*, request, membership_id: int, staff_user) -> str
     if email_is_verified(user):
         raise MembershipError(f"{user.email} is already verified: there is nothing to confirm.")
     with context.request_context(request):
-        get_adapter().send_mail("admin/members/membership/email/confirm_address", user.email, {
-            "user": user, "login_url": request.build_absolute_uri(reverse("account_login")),
-            "code_login_url": request.build_absolute_uri(reverse("account_request_login_code")),
-        })
-    record_member_event(user_id=user.pk, membership=membership, kind=MemberEvent.Kind.EMAIL_SENT, staff_user=staff_user, reader_visible=False,
-                        summary=f"Staff sent a reminder to confirm the address {user.email}")
+        get_adapter().send_mail(
+            "admin/members/membership/email/confirm_address",
+            user.email,
+            {
+                "user": user,
+                "login_url": request.build_absolute_uri(reverse("account_login")),
+                "code_login_url": request.build_absolute_uri(reverse("account_request_login_code")),
+            },
+        )
+    record_member_event(
+        user_id=user.pk,
+        membership=membership,
+        kind=MemberEvent.Kind.EMAIL_SENT,
+        staff_user=staff_user,
+        reader_visible=False,
+        summary=f"Staff sent a reminder to confirm the address {user.email}",
+    )
     return user.email

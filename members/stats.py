@@ -48,15 +48,20 @@ class MembershipRecurringRevenue:
 
 
 def renewing_memberships():
-    return Membership.objects.filter(source=Membership.Source.PAID, status__in=RENEWING_STATUSES, cancel_at_period_end=False)
+    return Membership.objects.filter(
+        source=Membership.Source.PAID, status__in=RENEWING_STATUSES, cancel_at_period_end=False
+    )
 
 
 def membership_recurring_revenue() -> tuple[list[MembershipRecurringRevenue], int]:
     """Monthly recurring revenue per currency (one query), and how many renewing members could not be counted
     because the provider has not told us their plan yet (billing interval, amount or currency missing: e.g. a
     member imported from Ghost awaiting the provider check). Those are shown on the dashboard, never guessed."""
-    rows = renewing_memberships().values("currency", "interval").annotate(
-        total=Sum("amount_minor"), members=Count("id"), priced=Count("amount_minor"))
+    rows = (
+        renewing_memberships()
+        .values("currency", "interval")
+        .annotate(total=Sum("amount_minor"), members=Count("id"), priced=Count("amount_minor"))
+    )
     sums: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     plan_unknown = 0
     for row in rows:
@@ -69,8 +74,15 @@ def membership_recurring_revenue() -> tuple[list[MembershipRecurringRevenue], in
     for currency in sorted(sums):
         monthly_total, monthly_members = sums[currency].get(TierPrice.Interval.MONTH, (0, 0))
         yearly_total, yearly_members = sums[currency].get(TierPrice.Interval.YEAR, (0, 0))
-        revenue.append(MembershipRecurringRevenue(currency=currency, monthly_plans_minor=monthly_total, yearly_plans_minor=yearly_total,
-                                                  monthly_members=monthly_members, yearly_members=yearly_members))
+        revenue.append(
+            MembershipRecurringRevenue(
+                currency=currency,
+                monthly_plans_minor=monthly_total,
+                yearly_plans_minor=yearly_total,
+                monthly_members=monthly_members,
+                yearly_members=yearly_members,
+            )
+        )
     return revenue, plan_unknown
 
 
@@ -113,9 +125,20 @@ def members_by_tier(*, now: datetime) -> list[TierMembers]:
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {Membership.Source.PAID: 0, Membership.Source.COMP: 0})
     for row in Membership.objects.filter(has_access_q(now=now)).values("tier_id", "source").annotate(n=Count("id")):
         counts[row["tier_id"]][row["source"]] += row["n"]
-    tiers = Tier.objects.filter(Q(is_active=True) | Q(pk__in=list(counts))).order_by("position", "name").values("id", "name")
-    return [TierMembers(tier_id=t["id"], name=t["name"], paid=counts[t["id"]][Membership.Source.PAID],
-                        comp=counts[t["id"]][Membership.Source.COMP]) for t in tiers]
+    tiers = (
+        Tier.objects.filter(Q(is_active=True) | Q(pk__in=list(counts)))
+        .order_by("position", "name")
+        .values("id", "name")
+    )
+    return [
+        TierMembers(
+            tier_id=t["id"],
+            name=t["name"],
+            paid=counts[t["id"]][Membership.Source.PAID],
+            comp=counts[t["id"]][Membership.Source.COMP],
+        )
+        for t in tiers
+    ]
 
 
 # --- Joined, cancelled and lapsed per month -----------------------------------------------------------------
@@ -150,9 +173,13 @@ def member_movement_by_month(*, now: datetime, months: int = 12) -> list[MonthMo
     (kind, created_at) index."""
     window = recent_months(now=now, count=months)
     rows = (
-        MemberEvent.objects.filter(kind__in=MOVEMENT_KINDS, created_at__gte=month_starts_at(window[0]), created_at__lte=now)
+        MemberEvent.objects.filter(
+            kind__in=MOVEMENT_KINDS, created_at__gte=month_starts_at(window[0]), created_at__lte=now
+        )
         .annotate(month=TruncMonth("created_at", output_field=DateField(), tzinfo=site_zone()))
-        .values("kind", "month").annotate(n=Count("id"), at_once=Count("id", filter=CANCELLED_AT_ONCE)).order_by()
+        .values("kind", "month")
+        .annotate(n=Count("id"), at_once=Count("id", filter=CANCELLED_AT_ONCE))
+        .order_by()
     )
     counts: dict[date, dict[str, int]] = defaultdict(lambda: {"new": 0, "cancelled": 0, "lapsed": 0})
     for row in rows:

@@ -25,8 +25,14 @@ def _date(moment) -> str:
 
 # A refused or unreachable mail server (smtplib errors are OSErrors) is retried with backoff; the key keeps a
 # retry from sending twice.
-EMAIL_TASK = {"acks_late": True, "ignore_result": True, "autoretry_for": (OSError,), "retry_backoff": 30,
-              "retry_backoff_max": 1800, "max_retries": 8}
+EMAIL_TASK = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": (OSError,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "max_retries": 8,
+}
 
 
 def _amount(membership: Membership) -> str:
@@ -44,8 +50,13 @@ def _membership(membership_id: int) -> Membership | None:
 
 def _on_the_timeline(membership: Membership, sent: bool, summary: str) -> bool:
     if sent:
-        MemberEvent.objects.create(user_id=membership.user_id, membership=membership, kind=MemberEvent.Kind.EMAIL_SENT,
-                                   summary=summary, reader_visible=False)
+        MemberEvent.objects.create(
+            user_id=membership.user_id,
+            membership=membership,
+            kind=MemberEvent.Kind.EMAIL_SENT,
+            summary=summary,
+            reader_visible=False,
+        )
     return sent
 
 
@@ -57,7 +68,11 @@ def send_welcome_email(membership_id: int, key: str) -> bool:
         return False
     amount = _amount(membership)
     sent = emails.membership_welcome(
-        key=key, to=membership.user.email, name=_name(membership.user), tier_name=membership.tier.name, amount=amount,
+        key=key,
+        to=membership.user.email,
+        name=_name(membership.user),
+        tier_name=membership.tier.name,
+        amount=amount,
         next_charge=_date(membership.current_period_end) if membership.source == Membership.Source.PAID else "",
         account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
     )
@@ -71,7 +86,10 @@ def send_payment_failed_email(membership_id: int, key: str) -> bool:
     if membership is None:
         return False
     sent = emails.membership_payment_failed(
-        key=key, to=membership.user.email, name=_name(membership.user), grace_until=_date(membership.grace_until) or "soon",
+        key=key,
+        to=membership.user.email,
+        name=_name(membership.user),
+        grace_until=_date(membership.grace_until) or "soon",
         account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
     )
     return _on_the_timeline(membership, sent, "Payment-failed email sent")
@@ -83,7 +101,9 @@ def send_membership_ended_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None or membership.status != Membership.Status.LAPSED:
         return False
-    sent = emails.membership_ended(key=key, to=membership.user.email, name=_name(membership.user), join_url=f"{settings.SITE_URL}/membership/")
+    sent = emails.membership_ended(
+        key=key, to=membership.user.email, name=_name(membership.user), join_url=f"{settings.SITE_URL}/membership/"
+    )
     return _on_the_timeline(membership, sent, "Membership-ended email sent")
 
 
@@ -98,8 +118,12 @@ def send_plan_changed_email(membership_id: int, key: str) -> bool:
     if membership is None or membership.status == Membership.Status.LAPSED:
         return False
     sent = emails.membership_plan_changed(
-        key=key, to=membership.user.email, name=_name(membership.user), tier_name=membership.tier.name,
-        interval=membership.get_interval_display().lower(), amount=_amount(membership),
+        key=key,
+        to=membership.user.email,
+        name=_name(membership.user),
+        tier_name=membership.tier.name,
+        interval=membership.get_interval_display().lower(),
+        amount=_amount(membership),
         next_charge="" if membership.cancel_at_period_end else _date(membership.current_period_end),
         account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
     )
@@ -113,7 +137,9 @@ def send_renewal_stopped_email(membership_id: int, key: str) -> bool:
     if membership is None or not membership.cancel_at_period_end:
         return False  # resumed again before the email went: say nothing rather than something untrue
     sent = emails.membership_renewal_stopped(
-        key=key, to=membership.user.email, name=_name(membership.user),
+        key=key,
+        to=membership.user.email,
+        name=_name(membership.user),
         access_until=_date(membership.current_period_end) or "the end of the period you paid for",
         account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
     )
@@ -127,8 +153,12 @@ def send_renewal_resumed_email(membership_id: int, key: str) -> bool:
     if membership is None or membership.cancel_at_period_end or membership.status == Membership.Status.LAPSED:
         return False
     sent = emails.membership_renewal_resumed(
-        key=key, to=membership.user.email, name=_name(membership.user), tier_name=membership.tier.name,
-        amount=_amount(membership), next_charge=_date(membership.current_period_end),
+        key=key,
+        to=membership.user.email,
+        name=_name(membership.user),
+        tier_name=membership.tier.name,
+        amount=_amount(membership),
+        next_charge=_date(membership.current_period_end),
         account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
     )
     return _on_the_timeline(membership, sent, "Renewal-resumed email sent")

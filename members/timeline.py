@@ -41,18 +41,40 @@ class Timeline:
 
 def _event_entries(user_id: int, limit: int) -> list[TimelineEntry]:
     # An email the system sent is listed once, from SentEmail (with its subject); a staff resend stays, naming who.
-    events = (MemberEvent.objects.filter(user_id=user_id).exclude(kind=MemberEvent.Kind.EMAIL_SENT, staff_user__isnull=True)
-              .select_related("staff_user", "webhook_event")
-              .defer("webhook_event__payload").order_by("-created_at", "-id")[:limit])
+    events = (
+        MemberEvent.objects.filter(user_id=user_id)
+        .exclude(kind=MemberEvent.Kind.EMAIL_SENT, staff_user__isnull=True)
+        .select_related("staff_user", "webhook_event")
+        .defer("webhook_event__payload")
+        .order_by("-created_at", "-id")[:limit]
+    )
     entries = []
     for event in events:
         text = event.summary
         if event.from_status or event.to_status:
             text += f" ({event.from_status or 'none'} → {event.to_status or 'unchanged'})"
-        label = event.get_kind_display() if event.kind in MemberEvent.Kind.values else event.kind.replace("_", " ").capitalize()
-        link = reverse("admin:payments_webhookevent_change", args=[event.webhook_event_id]) if event.webhook_event_id else ""
-        entries.append(TimelineEntry(event.created_at, "event", label, text, event.cause, link, "Provider event" if link else "",
-                                     "payments.view_webhookevent"))
+        label = (
+            event.get_kind_display()
+            if event.kind in MemberEvent.Kind.values
+            else event.kind.replace("_", " ").capitalize()
+        )
+        link = (
+            reverse("admin:payments_webhookevent_change", args=[event.webhook_event_id])
+            if event.webhook_event_id
+            else ""
+        )
+        entries.append(
+            TimelineEntry(
+                event.created_at,
+                "event",
+                label,
+                text,
+                event.cause,
+                link,
+                "Provider event" if link else "",
+                "payments.view_webhookevent",
+            )
+        )
     return entries
 
 
@@ -66,8 +88,16 @@ def _payment_text(payment: Payment) -> str:
 def _payment_entries(user_id: int, limit: int) -> list[TimelineEntry]:
     payments = Payment.objects.filter(user_id=user_id).defer("metadata").order_by("-paid_at", "-pk")[:limit]
     return [
-        TimelineEntry(p.paid_at, "payment", f"{p.get_purpose_display()} payment", _payment_text(p), f"{p.provider} {p.provider_ref}",
-                      reverse("admin:payments_payment_change", args=[p.pk]), "Payment record", "payments.view_payment")
+        TimelineEntry(
+            p.paid_at,
+            "payment",
+            f"{p.get_purpose_display()} payment",
+            _payment_text(p),
+            f"{p.provider} {p.provider_ref}",
+            reverse("admin:payments_payment_change", args=[p.pk]),
+            "Payment record",
+            "payments.view_payment",
+        )
         for p in payments
     ]
 
@@ -75,15 +105,32 @@ def _payment_entries(user_id: int, limit: int) -> list[TimelineEntry]:
 def _receipt_entries(user_id: int, limit: int) -> list[TimelineEntry]:
     from donations.models import Receipt
 
-    receipts = (Receipt.objects.filter(payment__user_id=user_id).only(
-        "number", "kind", "amount_minor", "currency", "issued_at", "voided_at", "void_reason", "emailed_at").order_by("-issued_at", "-pk")[:limit])
+    receipts = (
+        Receipt.objects.filter(payment__user_id=user_id)
+        .only("number", "kind", "amount_minor", "currency", "issued_at", "voided_at", "void_reason", "emailed_at")
+        .order_by("-issued_at", "-pk")[:limit]
+    )
     entries = []
     for receipt in receipts:
-        status = f"void ({receipt.void_reason})" if receipt.voided_at and receipt.void_reason else ("void" if receipt.voided_at else "in force")
+        status = (
+            f"void ({receipt.void_reason})"
+            if receipt.voided_at and receipt.void_reason
+            else ("void" if receipt.voided_at else "in force")
+        )
         emailed = f", emailed {short_date_text(receipt.emailed_at)}" if receipt.emailed_at else ", not emailed yet"
         text = f"{receipt.get_kind_display()} {receipt.number}: {format_money(receipt.amount_minor, receipt.currency)}, {status}{emailed}"
-        entries.append(TimelineEntry(receipt.issued_at, "receipt", "Receipt", text, "", reverse("admin:donations_receipt_pdf", args=[receipt.pk]),
-                                     f"PDF of receipt {receipt.number}", "donations.view_receipt"))
+        entries.append(
+            TimelineEntry(
+                receipt.issued_at,
+                "receipt",
+                "Receipt",
+                text,
+                "",
+                reverse("admin:donations_receipt_pdf", args=[receipt.pk]),
+                f"PDF of receipt {receipt.number}",
+                "donations.view_receipt",
+            )
+        )
     return entries
 
 
@@ -91,19 +138,33 @@ def _email_entries(email: str, limit: int) -> list[TimelineEntry]:
     if not email:
         return []
     # Exact matches use the index on `to`; emails are stored as given, so ask for the two usual spellings.
-    sent = SentEmail.objects.filter(to__in={email, email.lower()}).only("kind", "subject", "to", "sent_at").order_by("-sent_at", "-pk")[:limit]
-    return [TimelineEntry(m.sent_at, "email", "Email sent", f"“{m.subject}” to {m.to}", m.kind.replace("_", " ")) for m in sent]
+    sent = (
+        SentEmail.objects.filter(to__in={email, email.lower()})
+        .only("kind", "subject", "to", "sent_at")
+        .order_by("-sent_at", "-pk")[:limit]
+    )
+    return [
+        TimelineEntry(m.sent_at, "email", "Email sent", f"“{m.subject}” to {m.to}", m.kind.replace("_", " "))
+        for m in sent
+    ]
 
 
 def member_timeline(*, user, viewer=None, limit: int = TIMELINE_LIMIT) -> Timeline:
     """viewer: the staff user reading it; links to pages they may not open are left out."""
-    sources = [_event_entries(user.pk, limit), _payment_entries(user.pk, limit), _receipt_entries(user.pk, limit), _email_entries(user.email, limit)]
+    sources = [
+        _event_entries(user.pk, limit),
+        _payment_entries(user.pk, limit),
+        _receipt_entries(user.pk, limit),
+        _email_entries(user.email, limit),
+    ]
     merged = sorted((entry for source in sources for entry in source), key=lambda e: e.at, reverse=True)
     if viewer is not None:
         allowed = {perm: viewer.has_perm(perm) for perm in {e.link_permission for e in merged if e.link_permission}}
         merged = [e if allowed.get(e.link_permission, True) else replace(e, link="", link_label="") for e in merged]
     # Each source holds its newest `limit` rows, so the newest `limit` of the merge are exact.
-    return Timeline(entries=merged[:limit], truncated=len(merged) > limit or any(len(source) == limit for source in sources))
+    return Timeline(
+        entries=merged[:limit], truncated=len(merged) > limit or any(len(source) == limit for source in sources)
+    )
 
 
 def with_lifetime_value(queryset):
@@ -111,13 +172,24 @@ def with_lifetime_value(queryset):
     currency (lifetime_minor), and whether they also paid in another one (paid_other_currency). Two correlated
     subqueries in the page's one query, each an index lookup on payments (user, -paid_at)."""
     payments = Payment.objects.filter(user_id=OuterRef("user_id"), purpose=Payment.Purpose.MEMBERSHIP)
-    net = (payments.filter(currency=OuterRef("currency")).order_by().values("user_id")
-           .annotate(net=Sum(F("amount_minor") - F("amount_refunded_minor"))).values("net")[:1])
-    return queryset.annotate(lifetime_minor=Subquery(net), paid_other_currency=Exists(payments.exclude(currency=OuterRef("currency"))))
+    net = (
+        payments.filter(currency=OuterRef("currency"))
+        .order_by()
+        .values("user_id")
+        .annotate(net=Sum(F("amount_minor") - F("amount_refunded_minor")))
+        .values("net")[:1]
+    )
+    return queryset.annotate(
+        lifetime_minor=Subquery(net), paid_other_currency=Exists(payments.exclude(currency=OuterRef("currency")))
+    )
 
 
 def lifetime_value(*, user_id: int) -> list[str]:
     """What the member has paid for memberships, less refunds, one text per currency (e.g. ["GEL 150"])."""
-    totals = (Payment.objects.filter(user_id=user_id, purpose=Payment.Purpose.MEMBERSHIP).values("currency")
-              .annotate(net=Sum(F("amount_minor") - F("amount_refunded_minor"))).order_by("currency"))
+    totals = (
+        Payment.objects.filter(user_id=user_id, purpose=Payment.Purpose.MEMBERSHIP)
+        .values("currency")
+        .annotate(net=Sum(F("amount_minor") - F("amount_refunded_minor")))
+        .order_by("currency")
+    )
     return [format_money(row["net"], row["currency"]) for row in totals]

@@ -41,25 +41,43 @@ def membership(request):
     """The "Become a member" page: tiers side by side, monthly/yearly, in the reader's chosen currency."""
     currencies = services.offered_currencies()
     currency, interval = OfferFilter(request.GET).choice(currencies)
-    response = render(request, "members/membership.html", {
-        "offers": services.tier_offers(currency=currency), "currencies": currencies, "currency": currency,
-        "interval": interval, "standing": services.standing_for_request(request), "canonical_path": "/membership/",
-        "return_to": _story_the_reader_came_from(request),
-    })
+    response = render(
+        request,
+        "members/membership.html",
+        {
+            "offers": services.tier_offers(currency=currency),
+            "currencies": currencies,
+            "currency": currency,
+            "interval": interval,
+            "standing": services.standing_for_request(request),
+            "canonical_path": "/membership/",
+            "return_to": _story_the_reader_came_from(request),
+        },
+    )
     keep_private(response)
     return response
 
 
 def _back_to_offers(data: dict):
-    query = urlencode({k: v for k, v in {"currency": data.get("currency", ""), "interval": data.get("interval", ""),
-                                         "return_to": data.get("return_to", "")}.items() if v})
+    query = urlencode(
+        {
+            k: v
+            for k, v in {
+                "currency": data.get("currency", ""),
+                "interval": data.get("interval", ""),
+                "return_to": data.get("return_to", ""),
+            }.items()
+            if v
+        }
+    )
     return redirect(f"{reverse('members:membership')}?{query}" if query else reverse("members:membership"))
 
 
 def _go_to_checkout(request, *, tier, interval: str, currency: str, return_path: str):
     try:
-        url = services.start_membership_checkout(user=request.user, tier=tier, interval=interval, currency=currency,
-                                                 return_path=return_path)
+        url = services.start_membership_checkout(
+            user=request.user, tier=tier, interval=interval, currency=currency, return_path=return_path
+        )
     except services.MembershipError as exc:
         messages.error(request, str(exc))
         return _back_to_offers({"currency": currency, "interval": interval, "return_to": return_path})
@@ -79,11 +97,15 @@ def join(request):
         # The choice rides through sign-up and email verification in a signed token, straight on to the checkout.
         choice = join_choice.JoinChoice(data["tier"].slug, data["interval"], data["currency"], return_path)
         onward = f"{reverse('members:join_continue')}?{urlencode({'choice': join_choice.sign_join_choice(choice)})}"
-        messages.info(request, f"You chose {data['tier'].name}, {TierPrice.Interval(data['interval']).label.lower()}. "
-                               "Create a free account, or sign in, and you go straight on to payment.")
+        messages.info(
+            request,
+            f"You chose {data['tier'].name}, {TierPrice.Interval(data['interval']).label.lower()}. "
+            "Create a free account, or sign in, and you go straight on to payment.",
+        )
         return redirect(f"{reverse('account_signup')}?{urlencode({'next': onward})}")
-    return _go_to_checkout(request, tier=data["tier"], interval=data["interval"], currency=data["currency"],
-                           return_path=return_path)
+    return _go_to_checkout(
+        request, tier=data["tier"], interval=data["interval"], currency=data["currency"], return_path=return_path
+    )
 
 
 @login_required
@@ -96,8 +118,9 @@ def join_continue(request):
     if choice is None or tier is None or not tier.is_active:
         messages.error(request, "That choice has expired. Choose your membership again.")
         return redirect("members:membership")
-    return _go_to_checkout(request, tier=tier, interval=choice.interval, currency=choice.currency,
-                           return_path=choice.return_path)
+    return _go_to_checkout(
+        request, tier=tier, interval=choice.interval, currency=choice.currency, return_path=choice.return_path
+    )
 
 
 @login_required
@@ -107,7 +130,9 @@ def welcome(request, reference: str):
     checkout = get_object_or_404(MembershipCheckout, reference=reference, user=request.user)
     membership = Membership.objects.filter(user=request.user).select_related("tier").first()
     confirmed = services.checkout_confirmed(checkout=checkout, membership=membership, now=timezone.now())
-    response = render(request, "members/welcome.html", {"checkout": checkout, "membership": membership, "confirmed": confirmed})
+    response = render(
+        request, "members/welcome.html", {"checkout": checkout, "membership": membership, "confirmed": confirmed}
+    )
     keep_private(response)
     return response
 
@@ -118,15 +143,19 @@ def account(request):
     membership = Membership.objects.filter(user=request.user).select_related("tier").first()
     pending = services.pending_change(membership)
     payments = list(Payment.objects.filter(user=request.user).prefetch_related("receipts").order_by("-paid_at")[:50])
-    response = render(request, "members/account.html", {
-        "membership": membership,
-        "pending": pending,
-        "refresh_seconds": PENDING_REFRESH_SECONDS if pending else None,
-        "payments": [account_rows.payment_row(payment) for payment in payments],
-        "statement_years": account_rows.statement_years(request.user),
-        "timeline": MemberEvent.objects.filter(user=request.user, reader_visible=True)[:30],
-        "change_options": services.plan_change_offers(membership) if not pending else [],
-    })
+    response = render(
+        request,
+        "members/account.html",
+        {
+            "membership": membership,
+            "pending": pending,
+            "refresh_seconds": PENDING_REFRESH_SECONDS if pending else None,
+            "payments": [account_rows.payment_row(payment) for payment in payments],
+            "statement_years": account_rows.statement_years(request.user),
+            "timeline": MemberEvent.objects.filter(user=request.user, reader_visible=True)[:30],
+            "change_options": services.plan_change_offers(membership) if not pending else [],
+        },
+    )
     keep_private(response)
     return response
 
@@ -156,11 +185,17 @@ def change_plan(request):
         return _back_to_account(request, error=str(exc))
     plan = f"{tier.name}, {TierPrice.Interval(interval).label.lower()}"
     if change.confirmed_at:
-        return _back_to_account(request, f"Your membership is now {plan}. You get credit for the unused part of your "
-                                         "previous plan on your next invoice; we have emailed you the details.")
-    return _back_to_account(request, f"We have asked our payment provider to move you to {plan}. It usually confirms "
-                                     "within seconds: until then this page shows the change as pending, and we will "
-                                     "email you when it is done.")
+        return _back_to_account(
+            request,
+            f"Your membership is now {plan}. You get credit for the unused part of your "
+            "previous plan on your next invoice; we have emailed you the details.",
+        )
+    return _back_to_account(
+        request,
+        f"We have asked our payment provider to move you to {plan}. It usually confirms "
+        "within seconds: until then this page shows the change as pending, and we will "
+        "email you when it is done.",
+    )
 
 
 @login_required
@@ -169,7 +204,11 @@ def set_renewal(request, renew: bool):
     """Stop renewing at period end (renew=False; asked to confirm first) or resume before it (renew=True)."""
     if not renew and request.method == "GET":
         membership = Membership.objects.filter(user=request.user).select_related("tier").first()
-        if membership is None or membership.source != Membership.Source.PAID or membership.status == Membership.Status.LAPSED:
+        if (
+            membership is None
+            or membership.source != Membership.Source.PAID
+            or membership.status == Membership.Status.LAPSED
+        ):
             return redirect("members:account")
         response = render(request, "members/cancel_confirm.html", {"membership": membership})
         keep_private(response)
@@ -186,17 +225,24 @@ def set_renewal(request, renew: bool):
         then = "" if confirmed else " Our payment provider is confirming it now; we will email you when it is done."
         return _back_to_account(request, f"Your membership will renew as before. Thank you for staying.{then}")
     until = date_text(membership.current_period_end, empty="the end of the period you paid for")
-    then = ("We have emailed you a confirmation." if confirmed
-            else "Our payment provider is confirming it now; we will email you when it is done.")
-    return _back_to_account(request, f"Your membership will not renew. You keep full access until {until}, and "
-                                     f"nothing more will be charged. {then}")
+    then = (
+        "We have emailed you a confirmation."
+        if confirmed
+        else "Our payment provider is confirming it now; we will email you when it is done."
+    )
+    return _back_to_account(
+        request,
+        f"Your membership will not renew. You keep full access until {until}, and nothing more will be charged. {then}",
+    )
 
 
 @login_required
 @require_POST
 def billing_portal(request):
     try:
-        url = services.billing_portal_url(user=request.user, return_url=f"{settings.SITE_URL}{reverse('members:account')}")
+        url = services.billing_portal_url(
+            user=request.user, return_url=f"{settings.SITE_URL}{reverse('members:account')}"
+        )
     except services.MembershipError as exc:
         return _back_to_account(request, error=str(exc))
     return HttpResponseRedirect(url)

@@ -36,7 +36,9 @@ class AccessDecision:
         return f"{self.gate}:{int(self.full_text)}:{int(self.offer_upgrade)}"
 
 
-def decide_access(*, article: Article, standing: ReaderStanding, meter: Meter, allowed_tier_ids: frozenset[int]) -> AccessDecision:
+def decide_access(
+    *, article: Article, standing: ReaderStanding, meter: Meter, allowed_tier_ids: frozenset[int]
+) -> AccessDecision:
     level = article.access
     if level == Article.Access.PUBLIC:
         return AccessDecision(True, Gate.OPEN)
@@ -54,4 +56,3 @@ def decide_access(*, article: Article, standing: ReaderStanding, meter: Meter, a
     if meter.can_read(article.pk):
         return AccessDecision(True, Gate.METER_FREE, counts_against_meter=True)
     return AccessDecision(False, Gate.METER_EXHAUSTED)
-

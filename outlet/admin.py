@@ -67,9 +67,14 @@ class ArticleAdmin(AutocompleteTakesOnlyIds, admin.ModelAdmin):
         ("Photo", {"fields": ["hero_image", "hero_alt", "hero_caption", "hero_credit"]}),
         ("Filing", {"fields": ["section", "tags", "region", "dateline"]}),
         ("Publishing", {"fields": ["status", "published_at", "featured"]}),
-        ("Access", {"fields": ["access", "allowed_tiers"],
-                    "description": "Metered articles count against the free allowance; members read everything "
-                                   "except articles limited to specific tiers."}),
+        (
+            "Access",
+            {
+                "fields": ["access", "allowed_tiers"],
+                "description": "Metered articles count against the free allowance; members read everything "
+                "except articles limited to specific tiers.",
+            },
+        ),
     ]
 
     @admin.display(description="Status", ordering="status")
@@ -84,8 +89,9 @@ class ArticleAdmin(AutocompleteTakesOnlyIds, admin.ModelAdmin):
         self.message_user(request, f"Published {published.count} article(s).", messages.SUCCESS)
         if published.without_text:
             titles = ", ".join(f"“{title}”" for title in published.without_text)
-            self.message_user(request, f"Not published, the story has no text yet: {titles}. Write it first.",
-                              messages.WARNING)
+            self.message_user(
+                request, f"Not published, the story has no text yet: {titles}. Write it first.", messages.WARNING
+            )
 
     @admin.action(description="Unpublish (back to draft)", permissions=["change"])
     def unpublish(self, request, queryset):
@@ -123,18 +129,35 @@ class PromptAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "placement", "is_active", "priority"]}),
         ("Copy", {"fields": ["kicker", "headline", "body", "cta_label", "cta_url"]}),
-        ("Who sees it", {"fields": ["show_to_anonymous", "show_to_free", "show_to_lapsed"],
-                         "description": "Paying members never see membership prompts."}),
+        (
+            "Who sees it",
+            {
+                "fields": ["show_to_anonymous", "show_to_free", "show_to_lapsed"],
+                "description": "Paying members never see membership prompts.",
+            },
+        ),
         ("When and where", {"fields": ["starts_at", "ends_at", "after_paragraph"]}),
-        ("Fundraiser", {"fields": ["campaign"],
-                        "description": "An end-of-article prompt that names a fundraiser shows its progress bar and a "
-                                       "Give link under the copy (while the fundraiser is open)."}),
+        (
+            "Fundraiser",
+            {
+                "fields": ["campaign"],
+                "description": "An end-of-article prompt that names a fundraiser shows its progress bar and a "
+                "Give link under the copy (while the fundraiser is open).",
+            },
+        ),
     ]
 
     @admin.display(description="Audience")
     def audiences(self, obj: Prompt) -> str:
-        names = [label for flag, label in (("show_to_anonymous", "anonymous"), ("show_to_free", "free"),
-                                            ("show_to_lapsed", "lapsed")) if getattr(obj, flag)]
+        names = [
+            label
+            for flag, label in (
+                ("show_to_anonymous", "anonymous"),
+                ("show_to_free", "free"),
+                ("show_to_lapsed", "lapsed"),
+            )
+            if getattr(obj, flag)
+        ]
         return ", ".join(names) or "nobody"
 
 
@@ -166,7 +189,9 @@ def _picture_tag(picture: MediaImage, box: tuple[int, int]) -> str:
     scale = min(box[0] / picture.width, box[1] / picture.height, 1)
     return format_html(
         '<img src="{}" alt="" width="{}" height="{}" class="library-thumb" loading="lazy">',
-        picture.file.url, max(1, round(picture.width * scale)), max(1, round(picture.height * scale)),
+        picture.file.url,
+        max(1, round(picture.width * scale)),
+        max(1, round(picture.height * scale)),
     )
 
 
@@ -181,9 +206,14 @@ class MediaImageAdmin(admin.ModelAdmin):
     search_fields = ["alt_text", "caption", "credit", "file"]
     date_hierarchy = "uploaded_at"
     fieldsets = [
-        (None, {"fields": ["file", "preview", "alt_text", "caption", "credit"],
+        (
+            None,
+            {
+                "fields": ["file", "preview", "alt_text", "caption", "credit"],
                 "description": "A story takes the description, caption and credit as they are when the picture is "
-                               "inserted; editing them here later leaves stories already published as they are."}),
+                "inserted; editing them here later leaves stories already published as they are.",
+            },
+        ),
         ("In use", {"fields": ["size", "uploaded_by", "uploaded_at", "used_in"]}),
     ]
     readonly_fields = ["preview", "size", "uploaded_by", "uploaded_at", "used_in"]
@@ -212,8 +242,12 @@ class MediaImageAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         if self.is_picking(request):
-            extra_context = {**(extra_context or {}), "picking": True, "is_nav_sidebar_enabled": False,
-                             "title": "Choose a picture for the story"}
+            extra_context = {
+                **(extra_context or {}),
+                "picking": True,
+                "is_nav_sidebar_enabled": False,
+                "title": "Choose a picture for the story",
+            }
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -226,10 +260,14 @@ class MediaImageAdmin(admin.ModelAdmin):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         for picture in objs:
             for story in stories_using(picture):
-                protected.append(format_html(
-                    'Story <a href="{}">{}</a> shows “{}”', reverse("admin:outlet_article_change", args=[story.pk]),
-                    story.title, picture,
-                ))
+                protected.append(
+                    format_html(
+                        'Story <a href="{}">{}</a> shows “{}”',
+                        reverse("admin:outlet_article_change", args=[story.pk]),
+                        story.title,
+                        picture,
+                    )
+                )
         return deleted, counts, perms_needed, protected
 
     @admin.display(description="Picture")
@@ -249,19 +287,26 @@ class MediaImageAdmin(admin.ModelAdmin):
         stories = list(stories_using(picture)) if picture.pk else []
         if not stories:
             return "No story yet"
-        return format_html_join(", ", '<a href="{}">{}</a>', (
-            (reverse("admin:outlet_article_change", args=[story.pk]), story.title) for story in stories))
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:outlet_article_change", args=[story.pk]), story.title) for story in stories),
+        )
 
     @admin.display(description="")
     def insert_button(self, picture: MediaImage) -> str:
         return format_html(
             '<button type="button" class="button" data-library-pick data-src="{}" data-id="{}" data-alt="{}" '
             'data-caption="{}">Insert</button>',
-            picture.file.url, picture.pk, picture.alt_text, picture.caption_with_credit(),
+            picture.file.url,
+            picture.pk,
+            picture.alt_text,
+            picture.caption_with_credit(),
         )
 
 
 # --- Staff accounts: who holds which role, and who has set up two-factor sign-in -----------------------------
+
 
 class TwoFactorFilter(admin.SimpleListFilter):
     title = "two-factor sign-in"
@@ -288,8 +333,15 @@ class StaffUserAdmin(UserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active", "groups", TwoFactorFilter]
 
     def get_queryset(self, request):
-        authenticator_apps = Authenticator.objects.filter(user=OuterRef("pk")).exclude(type=Authenticator.Type.RECOVERY_CODES)
-        return super().get_queryset(request).annotate(has_authenticator=Exists(authenticator_apps)).prefetch_related("groups")
+        authenticator_apps = Authenticator.objects.filter(user=OuterRef("pk")).exclude(
+            type=Authenticator.Type.RECOVERY_CODES
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(has_authenticator=Exists(authenticator_apps))
+            .prefetch_related("groups")
+        )
 
     @admin.display(description="Roles")
     def roles(self, obj) -> str:

@@ -28,9 +28,15 @@ def may_manage_enrolment(user) -> bool:
 
 def app_list_entry(site: admin.AdminSite) -> dict:
     """A row for the admin's app list and side bar, shaped like the rows Django builds for models."""
-    return {"name": "Staff two-factor enrolment", "object_name": "StaffEnrolment", "model": None,
-            "admin_url": reverse("admin:staff_enrolment", current_app=site.name), "add_url": None,
-            "view_only": False, "perms": {"add": False, "change": True, "delete": False, "view": True}}
+    return {
+        "name": "Staff two-factor enrolment",
+        "object_name": "StaffEnrolment",
+        "model": None,
+        "admin_url": reverse("admin:staff_enrolment", current_app=site.name),
+        "add_url": None,
+        "view_only": False,
+        "perms": {"add": False, "change": True, "delete": False, "view": True},
+    }
 
 
 def staff_enrolment_view(site: admin.AdminSite):
@@ -58,14 +64,16 @@ def _issue_link(request: HttpRequest, site: admin.AdminSite) -> HttpResponse:
         messages.error(request, str(refusal))
         return HttpResponseRedirect(reverse("admin:staff_enrolment", current_app=site.name))
     url = request.build_absolute_uri(reverse("staff_enrolment_link", args=[issued.token]))
-    return _render(request, site, "admin/enrolment/issued.html", {"account": account, "issued": issued.proof,
-                                                                 "link": url})
+    return _render(
+        request, site, "admin/enrolment/issued.html", {"account": account, "issued": issued.proof, "link": url}
+    )
 
 
 def _withdraw_link(request: HttpRequest) -> HttpResponse:
     proof_id = request.POST.get("proof", "")
-    withdrawn = proof_id.isdigit() and staff_enrolment.withdraw_enrolment_link(proof_id=int(proof_id),
-                                                                              withdrawn_by=request.user)
+    withdrawn = proof_id.isdigit() and staff_enrolment.withdraw_enrolment_link(
+        proof_id=int(proof_id), withdrawn_by=request.user
+    )
     if withdrawn:
         messages.success(request, "The enrolment link no longer works.")
     else:
@@ -83,13 +91,29 @@ def _render(request: HttpRequest, site: admin.AdminSite, template: str, extra: d
     from allauth.account.models import EmailAddress
 
     awaiting = list(staff_enrolment.staff_awaiting_enrolment().prefetch_related("groups"))
-    open_links = {proof.user_id: proof for proof in StaffEnrolmentProof.objects.filter(
-        kind=StaffEnrolmentProof.Kind.ADMIN_LINK, user__in=awaiting, used_at=None, withdrawn_at=None,
-        expires_at__gt=timezone.now()).select_related("issued_by").order_by("created_at")}  # the newest wins
+    open_links = {
+        proof.user_id: proof
+        for proof in StaffEnrolmentProof.objects.filter(
+            kind=StaffEnrolmentProof.Kind.ADMIN_LINK,
+            user__in=awaiting,
+            used_at=None,
+            withdrawn_at=None,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("issued_by")
+        .order_by("created_at")
+    }  # the newest wins
     verified = set(EmailAddress.objects.filter(user__in=awaiting, verified=True).values_list("user_id", flat=True))
     rows = [{"user": user, "verified": user.pk in verified, "open_link": open_links.get(user.pk)} for user in awaiting]
     recent = StaffEnrolmentProof.objects.select_related("user", "issued_by")[:RECENT_PROOFS]
-    context = {**site.each_context(request), "title": "Staff two-factor enrolment", "rows": rows, "recent": recent,
-               "now": timezone.now(), "link_days": staff_enrolment.LINK_LIFETIME.days,
-               "wrong_codes_allowed": staff_enrolment.WRONG_CODES_ALLOWED, **extra}
+    context = {
+        **site.each_context(request),
+        "title": "Staff two-factor enrolment",
+        "rows": rows,
+        "recent": recent,
+        "now": timezone.now(),
+        "link_days": staff_enrolment.LINK_LIFETIME.days,
+        "wrong_codes_allowed": staff_enrolment.WRONG_CODES_ALLOWED,
+        **extra,
+    }
     return TemplateResponse(request, template, context)

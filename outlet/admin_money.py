@@ -53,7 +53,7 @@ def _without_currency(text: str, currency: str) -> str:
         return text
     for mark in {currency.upper(), get_currency_symbol(currency.upper(), locale="en")}:
         if text.upper().startswith(mark.upper()):
-            return text[len(mark):]
+            return text[len(mark) :]
         if text.upper().endswith(mark.upper()):
             return text[: -len(mark)]
     return text
@@ -78,9 +78,13 @@ def amount_text_to_minor(text: str, *, currency: str, decimal_comma: bool = True
     digits = currency_digits(code)
     if len(fraction) > digits:
         name = code or "These"
-        raise ValidationError(f"{name} amounts have at most {digits} digits after the decimal point: enter an amount like "
-                              f"{example_amount(code)}." if digits else f"{name} amounts are whole numbers: enter an amount "
-                              f"like {example_amount(code)}.", code="too_many_decimals")
+        raise ValidationError(
+            f"{name} amounts have at most {digits} digits after the decimal point: enter an amount like "
+            f"{example_amount(code)}."
+            if digits
+            else f"{name} amounts are whole numbers: enter an amount like {example_amount(code)}.",
+            code="too_many_decimals",
+        )
     if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
         raise ValidationError("That amount is far too large.", code="too_large")
     try:
@@ -129,8 +133,16 @@ class MoneyField(_CurrencyAware, forms.Field):
 
     widget = MoneyInput
 
-    def __init__(self, *, currency: str | Callable[[], str] = "", minimum_minor: int | None = 1,
-                 maximum_minor: int | None = POSITIVE_INT_MAX, decimal_comma: bool = True, show_currency: bool = True, **kwargs):
+    def __init__(
+        self,
+        *,
+        currency: str | Callable[[], str] = "",
+        minimum_minor: int | None = 1,
+        maximum_minor: int | None = POSITIVE_INT_MAX,
+        decimal_comma: bool = True,
+        show_currency: bool = True,
+        **kwargs,
+    ):
         self.currency = currency
         self.minimum_minor, self.maximum_minor, self.decimal_comma = minimum_minor, maximum_minor, decimal_comma
         self.show_currency = show_currency
@@ -151,11 +163,16 @@ class MoneyField(_CurrencyAware, forms.Field):
         code = self.currency_code() or "GEL"
         if self.minimum_minor is not None and value < self.minimum_minor:
             message = self.error_messages.get("min_value") or (
-                "Enter an amount above 0." if self.minimum_minor == 1 else f"Enter at least {format_money(self.minimum_minor, code)}.")
+                "Enter an amount above 0."
+                if self.minimum_minor == 1
+                else f"Enter at least {format_money(self.minimum_minor, code)}."
+            )
             raise ValidationError(message, code="min_value")
         if self.maximum_minor is not None and value > self.maximum_minor:
-            raise ValidationError(self.error_messages.get("max_value") or f"Enter at most {format_money(self.maximum_minor, code)}.",
-                                  code="max_value")
+            raise ValidationError(
+                self.error_messages.get("max_value") or f"Enter at most {format_money(self.maximum_minor, code)}.",
+                code="max_value",
+            )
 
     def prepare_value(self, value):
         if isinstance(value, int) and not isinstance(value, bool):
@@ -199,8 +216,11 @@ class MoneyListField(_CurrencyAware, forms.Field):
                 amount = amount_text_to_minor(piece, currency=code, decimal_comma=False)
             except ValidationError as refused:
                 example = ", ".join(major_text(n * 10 ** currency_digits(code), code) for n in (10, 25, 50))
-                raise ValidationError(f"“{piece.strip()}”: {refused.messages[0]} Separate amounts with a comma and a space, like "
-                                      f"{example}.", code="invalid_amount") from None
+                raise ValidationError(
+                    f"“{piece.strip()}”: {refused.messages[0]} Separate amounts with a comma and a space, like "
+                    f"{example}.",
+                    code="invalid_amount",
+                ) from None
             if amount <= 0:
                 raise ValidationError("Each amount must be above 0.", code="min_value")
             amounts.append(amount)
@@ -236,9 +256,23 @@ class ScaledIntegerField(forms.Field):
     "33.5" % is kept as 335000 (millionths of the whole); with `exponent=6` a rate of "2.7" is kept as 2700000 ppm.
     Anything finer than the scale is refused, never rounded."""
 
-    def __init__(self, *, exponent: int, suffix: str = "", minimum: int | None = None, maximum: int | None = None,
-                 example: str = "33.5", **kwargs):
-        self.exponent, self.suffix, self.minimum, self.maximum, self.example = exponent, suffix, minimum, maximum, example
+    def __init__(
+        self,
+        *,
+        exponent: int,
+        suffix: str = "",
+        minimum: int | None = None,
+        maximum: int | None = None,
+        example: str = "33.5",
+        **kwargs,
+    ):
+        self.exponent, self.suffix, self.minimum, self.maximum, self.example = (
+            exponent,
+            suffix,
+            minimum,
+            maximum,
+            example,
+        )
         # A stored value to show as another (stored -> shown): a value kept at an older scale, shown at this one.
         # The stored value stays the field's initial, so typing what is shown still counts as a change and saves it.
         self.shown_instead: dict[int, int] = {}
@@ -257,7 +291,9 @@ class ScaledIntegerField(forms.Field):
             raise ValidationError(f"Enter a number like {self.example}.", code="invalid")
         scaled = Decimal(raw.replace(",", ".")).scaleb(self.exponent)
         if scaled != scaled.to_integral_value():
-            raise ValidationError(f"Use at most {self.exponent} digits after the decimal point.", code="too_many_decimals")
+            raise ValidationError(
+                f"Use at most {self.exponent} digits after the decimal point.", code="too_many_decimals"
+            )
         return int(scaled)
 
     def validate(self, value) -> None:
@@ -265,9 +301,13 @@ class ScaledIntegerField(forms.Field):
         if value is None:
             return
         if self.minimum is not None and value < self.minimum:
-            raise ValidationError(self.error_messages.get("min_value") or f"Enter at least {self.text(self.minimum)}.", code="min_value")
+            raise ValidationError(
+                self.error_messages.get("min_value") or f"Enter at least {self.text(self.minimum)}.", code="min_value"
+            )
         if self.maximum is not None and value > self.maximum:
-            raise ValidationError(self.error_messages.get("max_value") or f"Enter at most {self.text(self.maximum)}.", code="max_value")
+            raise ValidationError(
+                self.error_messages.get("max_value") or f"Enter at most {self.text(self.maximum)}.", code="max_value"
+            )
 
     def text(self, stored: int) -> str:
         return scaled_text(stored, exponent=self.exponent)

@@ -77,18 +77,29 @@ class OutletAdminSite(admin.AdminSite):
         if self.has_permission(request):
             return HttpResponseRedirect(next_url)
         if not (user.is_active and user.is_staff):
-            context = {**self.each_context(request), "title": "No staff access", "has_permission": False,
-                       "signed_in_as": user.email or user.get_username(), "next_url": next_url}
+            context = {
+                **self.each_context(request),
+                "title": "No staff access",
+                "has_permission": False,
+                "signed_in_as": user.email or user.get_username(),
+                "next_url": next_url,
+            }
             return TemplateResponse(request, "admin/no_staff_access.html", context, status=403)
         if not has_authenticator(user):
             from outlet.staff_enrolment import session_may_enrol
 
             if session_may_enrol(request, user=user):
-                messages.warning(request, "Staff accounts need two-factor authentication. Set up an authenticator "
-                                          "app below, then continue to the admin.")
+                messages.warning(
+                    request,
+                    "Staff accounts need two-factor authentication. Set up an authenticator "
+                    "app below, then continue to the admin.",
+                )
                 return HttpResponseRedirect(reverse("mfa_activate_totp"))
-            messages.warning(request, "Staff accounts need two-factor authentication. Before you set up an "
-                                      "authenticator app, show it is you with a code we email you.")
+            messages.warning(
+                request,
+                "Staff accounts need two-factor authentication. Before you set up an "
+                "authenticator app, show it is you with a code we email you.",
+            )
             return HttpResponseRedirect(reverse("staff_enrolment"))
         # A staff member with an authenticator whose session never typed a code (signed in before, or by an
         # emailed sign-in code): ask for the code now, then continue.
@@ -127,8 +138,9 @@ class OutletAdminSite(admin.AdminSite):
     def _next_url(self, request: HttpRequest) -> str:
         index = reverse("admin:index", current_app=self.name)
         candidate = request.GET.get(REDIRECT_FIELD_NAME) or index
-        if not url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
+        if not url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             return index
         return candidate
 

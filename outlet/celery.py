@@ -24,9 +24,15 @@ app.conf.beat_schedule = {
     # A payment with no receipt, a refund not reflected or a receipt never emailed (lost enqueue) is queued again.
     "sweep-receipts": {"task": "donations.tasks.sweep_receipts", "schedule": 300.0},
     # Year-end statements whose tasks were lost to a broker outage are sent in the weeks after the yearly run.
-    "catch-up-year-end-statements": {"task": "donations.tasks.catch_up_year_end_statements", "schedule": crontab(hour=7, minute=15)},
+    "catch-up-year-end-statements": {
+        "task": "donations.tasks.catch_up_year_end_statements",
+        "schedule": crontab(hour=7, minute=15),
+    },
     # Donor personal data past the retention period is blanked (batched, idempotent).
-    "anonymise-expired-donor-data": {"task": "donations.tasks.anonymise_expired_donor_data", "schedule": crontab(hour=3, minute=40)},
+    "anonymise-expired-donor-data": {
+        "task": "donations.tasks.anonymise_expired_donor_data",
+        "schedule": crontab(hour=3, minute=40),
+    },
     # (The year-end statements run from a crontab PeriodicTask made by donations' migration 0002, which staff can
     # see and change in the admin; entries here would be reset on every beat start.)
 }

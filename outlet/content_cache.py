@@ -78,7 +78,8 @@ def _load_article(slug: str) -> Article | None:
     if article is not None:
         article.allowed_tier_ids = (
             frozenset(article.allowed_tiers.values_list("id", flat=True))
-            if article.access == Article.Access.TIERS else frozenset()
+            if article.access == Article.Access.TIERS
+            else frozenset()
         )
     return article
 
@@ -98,7 +99,9 @@ def _switched_on_prompts() -> list[Prompt]:
 
 def _running(prompts: list[Prompt], now: datetime) -> list[Prompt]:
     """Dates are checked per request, so a prompt starts and ends on time even though the list is cached."""
-    return [p for p in prompts if (p.starts_at is None or p.starts_at <= now) and (p.ends_at is None or p.ends_at > now)]
+    return [
+        p for p in prompts if (p.starts_at is None or p.starts_at <= now) and (p.ends_at is None or p.ends_at > now)
+    ]
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ def running_prompts(*, now: datetime | None = None) -> list[Prompt]:
 
 def navigation_sections() -> list[tuple[str, str]]:
     """(name, url) of the sections in the site's navigation; every page shows them."""
+
     def load() -> list[tuple[str, str]]:
         return [(s.name, s.get_absolute_url()) for s in Section.objects.filter(in_navigation=True)]
 
@@ -147,4 +151,6 @@ def connect_signals() -> None:
         post_save.connect(bump_content_version, sender=model, dispatch_uid=f"content-version-save-{model.__name__}")
         post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"content-version-delete-{model.__name__}")
     for through in (Article.tags.through, Article.allowed_tiers.through):
-        m2m_changed.connect(bump_content_version, sender=through, dispatch_uid=f"content-version-m2m-{through.__name__}")
+        m2m_changed.connect(
+            bump_content_version, sender=through, dispatch_uid=f"content-version-m2m-{through.__name__}"
+        )

@@ -18,7 +18,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from donations.stats import CampaignGifts, RecurringGifts, gifts_by_campaign, recurring_gift_revenue
-from members.stats import MembershipRecurringRevenue, MonthMovement, TierMembers, member_movement_by_month, members_by_tier, membership_recurring_revenue
+from members.stats import (
+    MembershipRecurringRevenue,
+    MonthMovement,
+    TierMembers,
+    member_movement_by_month,
+    members_by_tier,
+    membership_recurring_revenue,
+)
 from outlet.common.money import format_money
 from outlet.common.svg_charts import BarChart, Series
 
@@ -79,41 +86,61 @@ class RevenueDashboard:
 
     @property
     def movement_totals(self) -> MonthMovement:
-        return MonthMovement(month=self.months[0], new=sum(m.new for m in self.movement), cancelled=sum(m.cancelled for m in self.movement),
-                             lapsed=sum(m.lapsed for m in self.movement))
+        return MonthMovement(
+            month=self.months[0],
+            new=sum(m.new for m in self.movement),
+            cancelled=sum(m.cancelled for m in self.movement),
+            lapsed=sum(m.lapsed for m in self.movement),
+        )
 
 
 def month_label(month: date) -> str:
     return f"{month:%b %Y}"
 
 
-def combine_recurring(memberships: list[MembershipRecurringRevenue], gifts: list[RecurringGifts]) -> list[CurrencyRecurringRevenue]:
+def combine_recurring(
+    memberships: list[MembershipRecurringRevenue], gifts: list[RecurringGifts]
+) -> list[CurrencyRecurringRevenue]:
     by_membership = {m.currency: m for m in memberships}
     by_gift = {g.currency: g for g in gifts}
-    return [CurrencyRecurringRevenue(currency=c, memberships=by_membership.get(c), gifts=by_gift.get(c))
-            for c in sorted(set(by_membership) | set(by_gift))]
+    return [
+        CurrencyRecurringRevenue(currency=c, memberships=by_membership.get(c), gifts=by_gift.get(c))
+        for c in sorted(set(by_membership) | set(by_gift))
+    ]
 
 
 def tiers_chart(tiers: list[TierMembers]) -> BarChart:
     return BarChart(
-        chart_id="chart-members-by-tier", title="Members with access now, by tier",
-        description="Stacked bars per tier: paying members and complimentary members. " + "; ".join(
-            f"{t.name}: {t.paid} paying, {t.comp} complimentary" for t in tiers) + ".",
+        chart_id="chart-members-by-tier",
+        title="Members with access now, by tier",
+        description="Stacked bars per tier: paying members and complimentary members. "
+        + "; ".join(f"{t.name}: {t.paid} paying, {t.comp} complimentary" for t in tiers)
+        + ".",
         labels=[t.name for t in tiers],
         series=[Series("Paying", [t.paid for t in tiers]), Series("Complimentary", [t.comp for t in tiers])],
-        x_axis_label="Tier", y_axis_label="Members", stacked=True,
+        x_axis_label="Tier",
+        y_axis_label="Members",
+        stacked=True,
     )
 
 
 def movement_chart(movement: list[MonthMovement]) -> BarChart:
     return BarChart(
-        chart_id="chart-member-movement", title=f"New, cancelled and lapsed members per month (last {len(movement)} months)",
-        description="Grouped bars per month: members who joined, who cancelled, and whose membership ended. " + "; ".join(
-            f"{month_label(m.month)}: {m.new} new, {m.cancelled} cancelled, {m.lapsed} lapsed" for m in movement) + ".",
+        chart_id="chart-member-movement",
+        title=f"New, cancelled and lapsed members per month (last {len(movement)} months)",
+        description="Grouped bars per month: members who joined, who cancelled, and whose membership ended. "
+        + "; ".join(
+            f"{month_label(m.month)}: {m.new} new, {m.cancelled} cancelled, {m.lapsed} lapsed" for m in movement
+        )
+        + ".",
         labels=[month_label(m.month) for m in movement],
-        series=[Series("New", [m.new for m in movement]), Series("Cancelled", [m.cancelled for m in movement]),
-                Series("Lapsed", [m.lapsed for m in movement])],
-        x_axis_label="Month", y_axis_label="Members",
+        series=[
+            Series("New", [m.new for m in movement]),
+            Series("Cancelled", [m.cancelled for m in movement]),
+            Series("Lapsed", [m.lapsed for m in movement]),
+        ],
+        x_axis_label="Month",
+        y_axis_label="Members",
     )
 
 
@@ -122,12 +149,21 @@ def campaign_chart(gifts: CampaignGifts) -> BarChart:
     return BarChart(
         chart_id=f"chart-campaign-{gifts.campaign_id}-{currency.lower()}",
         title=f"{gifts.title}: gifts in {currency} per month (last {len(gifts.months)} months)",
-        description=f"Stacked bars per month: net (kept) and refunded; together they are the gross raised in {currency}. " + "; ".join(
+        description=f"Stacked bars per month: net (kept) and refunded; together they are the gross raised in {currency}. "
+        + "; ".join(
             f"{month_label(m.month)}: {format_money(m.totals.net_minor, currency)} net, {format_money(m.totals.refunded_minor, currency)} refunded"
-            for m in gifts.months) + ".",
+            for m in gifts.months
+        )
+        + ".",
         labels=[month_label(m.month) for m in gifts.months],
-        series=[Series("Net", [m.totals.net_minor for m in gifts.months]), Series("Refunded", [m.totals.refunded_minor for m in gifts.months])],
-        x_axis_label="Month", y_axis_label=currency, stacked=True, format_value=lambda minor: format_money(minor, currency),
+        series=[
+            Series("Net", [m.totals.net_minor for m in gifts.months]),
+            Series("Refunded", [m.totals.refunded_minor for m in gifts.months]),
+        ],
+        x_axis_label="Month",
+        y_axis_label=currency,
+        stacked=True,
+        format_value=lambda minor: format_money(minor, currency),
     )
 
 
@@ -138,10 +174,15 @@ def build_revenue_dashboard(*, now: datetime, months: int = MONTHS) -> RevenueDa
     movement = member_movement_by_month(now=now, months=months)
     campaigns = gifts_by_campaign(now=now, months=months)
     return RevenueDashboard(
-        now=now, months=[m.month for m in movement],
-        recurring=combine_recurring(membership_revenue, recurring_gift_revenue()), members_without_plan=without_plan,
-        tiers=tiers, movement=movement, campaigns=[CampaignSection(gifts=c, chart=campaign_chart(c)) for c in campaigns],
-        tiers_chart=tiers_chart(tiers), movement_chart=movement_chart(movement),
+        now=now,
+        months=[m.month for m in movement],
+        recurring=combine_recurring(membership_revenue, recurring_gift_revenue()),
+        members_without_plan=without_plan,
+        tiers=tiers,
+        movement=movement,
+        campaigns=[CampaignSection(gifts=c, chart=campaign_chart(c)) for c in campaigns],
+        tiers_chart=tiers_chart(tiers),
+        movement_chart=movement_chart(movement),
     )
 
 

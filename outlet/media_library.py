@@ -23,7 +23,7 @@ def library_file_name(src: str) -> str | None:
     """The stored file name a library URL points at (None for any other URL)."""
     if not is_library_url(src):
         return None
-    return unquote(src[len(settings.MEDIA_URL):])
+    return unquote(src[len(settings.MEDIA_URL) :])
 
 
 def clean_article_body(html: str) -> str:
@@ -35,8 +35,10 @@ def clean_article_body(html: str) -> str:
     if not images:
         return sanitize_body(html)
     names = {attrs.get("src", ""): library_file_name(attrs.get("src", "")) for attrs in images}
-    library = {picture.file.name: picture
-               for picture in MediaImage.objects.filter(file__in=[name for name in names.values() if name])}
+    library = {
+        picture.file.name: picture
+        for picture in MediaImage.objects.filter(file__in=[name for name in names.values() if name])
+    }
     problems: list[str] = []
     for attrs in images:
         src = attrs.get("src", "").strip()
@@ -46,16 +48,21 @@ def clean_article_body(html: str) -> str:
         elif name not in library:
             problem = f"A picture in the story is no longer in the media library ({src}). Remove it, or pick another."
         elif not attrs.get("alt", "").strip():
-            problem = (f"The picture “{library[name]}” has no description: click it, press the picture "
-                       "button and fill in “Alternative Text”.")
+            problem = (
+                f"The picture “{library[name]}” has no description: click it, press the picture "
+                "button and fill in “Alternative Text”."
+            )
         else:
             continue
         if problem not in problems:
             problems.append(problem)
     if problems:
         raise ValidationError(problems)
-    sizes = {src: (library[name].width, library[name].height) for src, name in names.items()
-             if name in library and library[name].width and library[name].height}
+    sizes = {
+        src: (library[name].width, library[name].height)
+        for src, name in names.items()
+        if name in library and library[name].width and library[name].height
+    }
     return sanitize_body(html, image_sizes=sizes)
 
 

@@ -22,7 +22,11 @@ def _could_be_a_file(path: str) -> bool:
         encoded = os.fsencode(path)
     except UnicodeError:
         return False
-    return b"\x00" not in encoded and len(encoded) <= PATH_MAX and all(len(part) <= NAME_MAX for part in encoded.split(b"/"))
+    return (
+        b"\x00" not in encoded
+        and len(encoded) <= PATH_MAX
+        and all(len(part) <= NAME_MAX for part in encoded.split(b"/"))
+    )
 
 
 def serve_media(request: HttpRequest, path: str) -> HttpResponse:

@@ -67,15 +67,21 @@ class Meter:
             # One upsert: concurrent tabs cannot race into a duplicate, and a read older than the window restarts.
             MeteredRead.objects.bulk_create(
                 [MeteredRead(user_id=self.user_id, article_id=article_id, read_at=timezone.now())],
-                update_conflicts=True, unique_fields=["user", "article"], update_fields=["read_at"],
+                update_conflicts=True,
+                unique_fields=["user", "article"],
+                update_fields=["read_at"],
             )
 
 
 def load_meter(request) -> Meter:
     if request.user.is_authenticated:
         since = timezone.now() - timedelta(seconds=window_seconds())
-        rows = MeteredRead.objects.filter(user_id=request.user.pk, read_at__gte=since).values_list("article_id", "read_at")
-        return Meter(reads={article_id: int(read_at.timestamp()) for article_id, read_at in rows}, user_id=request.user.pk)
+        rows = MeteredRead.objects.filter(user_id=request.user.pk, read_at__gte=since).values_list(
+            "article_id", "read_at"
+        )
+        return Meter(
+            reads={article_id: int(read_at.timestamp()) for article_id, read_at in rows}, user_id=request.user.pk
+        )
     return Meter(reads=_reads_from_cookie(request))
 
 
@@ -99,6 +105,11 @@ def save_meter(meter: Meter, response) -> None:
         return
     value = ".".join(f"{article_id}-{read_at}" for article_id, read_at in sorted(meter.reads.items()))
     response.set_signed_cookie(
-        METER_COOKIE, value, salt=METER_COOKIE_SALT, max_age=window_seconds(), httponly=True, samesite="Lax",
+        METER_COOKIE,
+        value,
+        salt=METER_COOKIE_SALT,
+        max_age=window_seconds(),
+        httponly=True,
+        samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,
     )

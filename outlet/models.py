@@ -95,7 +95,8 @@ class ArticleQuerySet(models.QuerySet):
         """Articles the public may see: not drafts, and their publish time has come (scheduled ones included)."""
         now = now or timezone.now()
         return self.filter(
-            status__in=[Article.Status.SCHEDULED, Article.Status.PUBLISHED], published_at__isnull=False,
+            status__in=[Article.Status.SCHEDULED, Article.Status.PUBLISHED],
+            published_at__isnull=False,
             published_at__lte=now,
         )
 
@@ -118,23 +119,33 @@ class Article(models.Model):
         TIERS = "tiers", "Specific tiers only"
 
     title = models.CharField(max_length=200)
-    dek = models.CharField("standfirst", max_length=300, blank=True, help_text="One or two sentences under the headline.")
+    dek = models.CharField(
+        "standfirst", max_length=300, blank=True, help_text="One or two sentences under the headline."
+    )
     slug = models.SlugField(max_length=200, unique=True)
     body = ProseEditorField(
-        extensions=ARTICLE_BODY_EXTENSIONS, sanitize=clean_article_body, blank=True,
+        extensions=ARTICLE_BODY_EXTENSIONS,
+        sanitize=clean_article_body,
+        blank=True,
         help_text="The story. A draft may be saved empty; to publish or schedule it, the story needs text. Pictures "
-                  "come from the media library: the picture button, then “Browse…”.",
+        "come from the media library: the picture button, then “Browse…”.",
     )
-    hero_image = models.ImageField(upload_to="articles/%Y/%m/", blank=True, width_field="hero_width", height_field="hero_height")
+    hero_image = models.ImageField(
+        upload_to="articles/%Y/%m/", blank=True, width_field="hero_width", height_field="hero_height"
+    )
     hero_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     hero_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    hero_alt = models.CharField("hero image description", max_length=300, blank=True, help_text="For readers using screen readers.")
+    hero_alt = models.CharField(
+        "hero image description", max_length=300, blank=True, help_text="For readers using screen readers."
+    )
     hero_caption = models.CharField(max_length=400, blank=True)
     hero_credit = models.CharField(max_length=200, blank=True, help_text="e.g. Photo: Nino K. for the Ledger")
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
     tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
-    dateline = models.CharField(max_length=120, blank=True, help_text="The place the story was reported from, e.g. Gyumri")
+    dateline = models.CharField(
+        max_length=120, blank=True, help_text="The place the story was reported from, e.g. Gyumri"
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True, help_text="For a scheduled article, when it goes live.")
     updated_at = models.DateTimeField(auto_now=True)
@@ -212,12 +223,17 @@ class Prompt(models.Model):
 
     name = models.CharField(max_length=120, help_text="For staff only.")
     placement = models.CharField(max_length=20, choices=Placement.choices)
-    kicker = models.CharField(max_length=80, blank=True, help_text="Small line above the headline, e.g. 'Become a member'")
+    kicker = models.CharField(
+        max_length=80, blank=True, help_text="Small line above the headline, e.g. 'Become a member'"
+    )
     headline = models.CharField(max_length=160)
     body = models.TextField(blank=True, help_text="Plain text; blank lines separate paragraphs.")
     cta_label = models.CharField("button label", max_length=60, default="Join today")
     cta_url = models.CharField(
-        "button link", max_length=300, default="/membership/", help_text="A path on this site (/membership/) or a full https:// address."
+        "button link",
+        max_length=300,
+        default="/membership/",
+        help_text="A path on this site (/membership/) or a full https:// address.",
     )
     show_to_anonymous = models.BooleanField("anonymous readers", default=True)
     show_to_free = models.BooleanField("signed-in readers who are not members", default=True)
@@ -230,7 +246,11 @@ class Prompt(models.Model):
     priority = models.SmallIntegerField(default=0, help_text="When several prompts fit, the highest priority wins.")
     is_active = models.BooleanField(default=True)
     campaign = models.ForeignKey(
-        "donations.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "donations.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="End-of-article prompts only: show this fundraiser's progress and a Give link with the copy.",
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -281,16 +301,20 @@ class MediaImage(models.Model):
     a picture a story shows cannot be deleted (MediaImageAdmin.get_deleted_objects)."""
 
     file = models.ImageField(
-        "picture", upload_to="library/%Y/%m/", width_field="width", height_field="height",
+        "picture",
+        upload_to="library/%Y/%m/",
+        width_field="width",
+        height_field="height",
         validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp", "gif"]), validate_picture_size],
         help_text="JPEG, PNG, WebP or GIF, up to 15 MB.",
     )
     width = models.PositiveIntegerField(null=True, editable=False)
     height = models.PositiveIntegerField(null=True, editable=False)
     alt_text = models.CharField(
-        "description (alt text)", max_length=300,
+        "description (alt text)",
+        max_length=300,
         help_text="What the picture shows, read aloud to readers who cannot see it, e.g. “Miners at the gate of "
-                  "the Chiatura plant at dawn”.",
+        "the Chiatura plant at dawn”.",
     )
     caption = models.CharField(max_length=400, blank=True, help_text="Shown under the picture in stories.")
     credit = models.CharField(max_length=200, blank=True, help_text="e.g. Photo: Nino K. for the Ledger")

@@ -68,8 +68,12 @@ def sweep(*, now=None) -> int:
     global _broker_failed_at
     _broker_failed_at = 0.0  # the sweep runs because the broker delivered it: try again
     now = now or timezone.now()
-    due = (OutboxTask.objects.filter(done_at=None, created_at__lte=now - RESEND_AFTER, attempts__lt=GIVE_UP_AFTER_ATTEMPTS)
-           .exclude(sent_at__gt=now - RESEND_AFTER).order_by("created_at").values_list("key", flat=True)[:SWEEP_BATCH])
+    due = (
+        OutboxTask.objects.filter(done_at=None, created_at__lte=now - RESEND_AFTER, attempts__lt=GIVE_UP_AFTER_ATTEMPTS)
+        .exclude(sent_at__gt=now - RESEND_AFTER)
+        .order_by("created_at")
+        .values_list("key", flat=True)[:SWEEP_BATCH]
+    )
     return sum(_hand_to_broker(key) for key in list(due))
 
 

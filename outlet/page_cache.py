@@ -33,8 +33,10 @@ def _prompt_part(prompts) -> str:
 
 
 def _digest(*, version: str, article, variant: str, meter_remaining: int | None, prompts, reader_flags: tuple) -> str:
-    raw = (f"{version}|{article.pk}|{article.updated_at.timestamp()}|{variant}|{meter_remaining}|"
-           f"{settings.METERED_FREE_ARTICLES}|{_prompt_part(prompts)}|{reader_flags}")
+    raw = (
+        f"{version}|{article.pk}|{article.updated_at.timestamp()}|{variant}|{meter_remaining}|"
+        f"{settings.METERED_FREE_ARTICLES}|{_prompt_part(prompts)}|{reader_flags}"
+    )
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -45,8 +47,14 @@ def _page_key(page: str, digest: str) -> str:
 
 def article_key(*, version: str, article, variant: str, meter_remaining: int | None, prompts) -> str:
     """The whole anonymous page: `prompts` includes the banner, since the page carries it."""
-    digest = _digest(version=version, article=article, variant=variant, meter_remaining=meter_remaining,
-                     prompts=prompts, reader_flags=())
+    digest = _digest(
+        version=version,
+        article=article,
+        variant=variant,
+        meter_remaining=meter_remaining,
+        prompts=prompts,
+        reader_flags=(),
+    )
     return _page_key("article", digest)
 
 
@@ -54,13 +62,20 @@ def home_key(*, version: str, banner) -> str:
     return _page_key("home", hashlib.sha256(f"{version}|{_prompt_part([banner])}".encode()).hexdigest())
 
 
-def story_fragment_key(*, version: str, article, variant: str, meter_remaining: int | None, prompts,
-                       signed_in: bool, preview: bool) -> str:
+def story_fragment_key(
+    *, version: str, article, variant: str, meter_remaining: int | None, prompts, signed_in: bool, preview: bool
+) -> str:
     """The story part of any reader's page (no header, banner or footer). Everything the fragment shows that can
     differ between readers is an input: the access decision, the meter count, the prompts inside the story,
     whether to offer "Sign in", and the staff preview notice."""
-    return _digest(version=version, article=article, variant=variant, meter_remaining=meter_remaining,
-                   prompts=prompts, reader_flags=(signed_in, preview))
+    return _digest(
+        version=version,
+        article=article,
+        variant=variant,
+        meter_remaining=meter_remaining,
+        prompts=prompts,
+        reader_flags=(signed_in, preview),
+    )
 
 
 def keep_private(response: HttpResponse) -> None:

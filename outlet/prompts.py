@@ -29,7 +29,9 @@ def active_prompts(*, now: datetime | None = None) -> list[Prompt]:
     return running_prompts(now=now)
 
 
-def choose_prompt(prompts: list[Prompt], *, placement: str, audience: Audience, dismissed: frozenset[int] = frozenset()) -> Prompt | None:
+def choose_prompt(
+    prompts: list[Prompt], *, placement: str, audience: Audience, dismissed: frozenset[int] = frozenset()
+) -> Prompt | None:
     """The highest-priority prompt for this placement and audience. Paying members never get one."""
     flag = _AUDIENCE_FLAG.get(audience)
     if flag is None:
@@ -52,9 +54,12 @@ class ArticlePrompts:
         return (self.banner, self.in_article, self.end_of_article, self.paywall)
 
 
-def prompts_for_article(prompts: list[Prompt], *, full_text: bool, audience: Audience, dismissed: frozenset[int]) -> ArticlePrompts:
+def prompts_for_article(
+    prompts: list[Prompt], *, full_text: bool, audience: Audience, dismissed: frozenset[int]
+) -> ArticlePrompts:
     """A reader given the full text meets the in-article and end-of-article appeals; a reader given a teaser meets
     the paywall box instead, so a locked page never stacks three asks."""
+
     def pick(placement: str) -> Prompt | None:
         return choose_prompt(prompts, placement=placement, audience=audience)
 
@@ -118,5 +123,9 @@ def _load_fundraiser_teaser(campaign_id: int, *, now: datetime | None) -> Fundra
     campaign = Campaign.objects.prefetch_related("currencies").filter(pk=campaign_id).first()
     if campaign is None or not donations.campaign_is_open(campaign, now=now):
         return None
-    return FundraiserTeaser(campaign_id=campaign.pk, title=campaign.title, progress=donations.campaign_progress(campaign),
-                            url=reverse("donations:campaign", args=[campaign.slug]))
+    return FundraiserTeaser(
+        campaign_id=campaign.pk,
+        title=campaign.title,
+        progress=donations.campaign_progress(campaign),
+        url=reverse("donations:campaign", args=[campaign.slug]),
+    )

@@ -52,7 +52,9 @@ class CacheUnavailable(Exception):
 class CircuitBreaker:
     """Remembers, per process and cache, that Redis is down, so each call does not wait to find out again."""
 
-    def __init__(self, *, name: str, retry_seconds: float, log_seconds: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, *, name: str, retry_seconds: float, log_seconds: float, clock: Callable[[], float] = time.monotonic
+    ):
         self.name, self.retry_seconds, self.log_seconds, self._clock = name, retry_seconds, log_seconds, clock
         self._lock = threading.Lock()
         self._down_since: float | None = None
@@ -84,8 +86,12 @@ class CircuitBreaker:
         with self._lock:
             if self._down_since is None:
                 return
-            logger.warning("Redis cache %s is reachable again after %.0f s; %d calls were answered without it meanwhile",
-                           self.name, self._clock() - self._down_since, self._spared)
+            logger.warning(
+                "Redis cache %s is reachable again after %.0f s; %d calls were answered without it meanwhile",
+                self.name,
+                self._clock() - self._down_since,
+                self._spared,
+            )
             self._down_since, self._spared = None, 0
 
     def failed(self, error: Exception) -> None:
@@ -94,11 +100,21 @@ class CircuitBreaker:
             self._next_probe = now + self.retry_seconds
             if self._down_since is None:
                 self._down_since, self._last_report, self._spared = now, now, 0
-                logger.error("Redis cache %s is unreachable (%s: %s); pages are served without it, retrying every %.0f s",
-                             self.name, type(error).__name__, error, self.retry_seconds)
+                logger.error(
+                    "Redis cache %s is unreachable (%s: %s); pages are served without it, retrying every %.0f s",
+                    self.name,
+                    type(error).__name__,
+                    error,
+                    self.retry_seconds,
+                )
             elif now - self._last_report >= self.log_seconds:
-                logger.error("Redis cache %s still unreachable after %.0f s (%s); %d calls answered without it since the last report",
-                             self.name, now - self._down_since, type(error).__name__, self._spared)
+                logger.error(
+                    "Redis cache %s still unreachable after %.0f s (%s); %d calls answered without it since the last report",
+                    self.name,
+                    now - self._down_since,
+                    type(error).__name__,
+                    self._spared,
+                )
                 self._last_report, self._spared = now, 0
 
 
@@ -142,15 +158,22 @@ class ReusedClientRedisCache(RedisCache):
         super().__init__(server, {**params, "OPTIONS": DEFAULT_POOL_OPTIONS | options})
         self._class = ReusedClientRedisCacheClient
         identity = (tuple(self._servers), params.get("KEY_PREFIX", ""))
-        self.breaker = _breaker_for(identity, name=_where(self._servers), retry_seconds=retry_seconds, log_seconds=log_seconds)
+        self.breaker = _breaker_for(
+            identity, name=_where(self._servers), retry_seconds=retry_seconds, log_seconds=log_seconds
+        )
         self._local = None
         if self._local_prefixes:
             # LocMemCache instances of one name share their store, so every thread of the process counts together.
-            self._local = LocMemCache(f"redis-outage-fallback:{identity}", {
-                "TIMEOUT": params.get("TIMEOUT", 300), "KEY_PREFIX": params.get("KEY_PREFIX", ""),
-                "VERSION": params.get("VERSION", 1), "KEY_FUNCTION": params.get("KEY_FUNCTION"),
-                "OPTIONS": {"MAX_ENTRIES": LOCAL_FALLBACK_MAX_ENTRIES},
-            })
+            self._local = LocMemCache(
+                f"redis-outage-fallback:{identity}",
+                {
+                    "TIMEOUT": params.get("TIMEOUT", 300),
+                    "KEY_PREFIX": params.get("KEY_PREFIX", ""),
+                    "VERSION": params.get("VERSION", 1),
+                    "KEY_FUNCTION": params.get("KEY_FUNCTION"),
+                    "OPTIONS": {"MAX_ENTRIES": LOCAL_FALLBACK_MAX_ENTRIES},
+                },
+            )
 
     def _redis(self, call: Callable, *, without: Callable):
         """`call()` on Redis; `without()` when Redis is down now or was moments ago (the breaker is open)."""
@@ -182,23 +205,29 @@ class ReusedClientRedisCache(RedisCache):
 
     def get(self, key, default=None, version=None):
         local = self._local_for(key)
-        return self._redis(lambda: RedisCache.get(self, key, default, version),
-                           without=lambda: local.get(key, default, version) if local else default)
+        return self._redis(
+            lambda: RedisCache.get(self, key, default, version),
+            without=lambda: local.get(key, default, version) if local else default,
+        )
 
     def get_many(self, keys, version=None):
         return self._redis(lambda: RedisCache.get_many(self, keys, version), without=dict)
 
     def has_key(self, key, version=None):
         local = self._local_for(key)
-        return self._redis(lambda: RedisCache.has_key(self, key, version),
-                           without=lambda: local.has_key(key, version) if local else False)
+        return self._redis(
+            lambda: RedisCache.has_key(self, key, version),
+            without=lambda: local.has_key(key, version) if local else False,
+        )
 
     # --- Writes: nothing happens while Redis is down (the answers say so) -----------------------------------------
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         local = self._local_for(key)
-        self._redis(lambda: RedisCache.set(self, key, value, timeout, version),
-                    without=lambda: local.set(key, value, timeout, version) if local else None)
+        self._redis(
+            lambda: RedisCache.set(self, key, value, timeout, version),
+            without=lambda: local.set(key, value, timeout, version) if local else None,
+        )
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         """Like memcached's: returns the keys that were not stored (all of them while Redis is down)."""
@@ -206,8 +235,10 @@ class ReusedClientRedisCache(RedisCache):
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
         local = self._local_for(key)
-        return self._redis(lambda: RedisCache.touch(self, key, timeout, version),
-                           without=lambda: local.touch(key, timeout, version) if local else False)
+        return self._redis(
+            lambda: RedisCache.touch(self, key, timeout, version),
+            without=lambda: local.touch(key, timeout, version) if local else False,
+        )
 
     def delete(self, key, version=None):
         local = self._local_for(key)
@@ -226,8 +257,10 @@ class ReusedClientRedisCache(RedisCache):
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         """False ("someone else has it") while Redis is down: nobody wins a claim the cache cannot referee."""
         local = self._local_for(key)
-        return self._redis(lambda: RedisCache.add(self, key, value, timeout, version),
-                           without=lambda: local.add(key, value, timeout, version) if local else False)
+        return self._redis(
+            lambda: RedisCache.add(self, key, value, timeout, version),
+            without=lambda: local.add(key, value, timeout, version) if local else False,
+        )
 
     def incr(self, key, delta=1, version=None):
         """Raises CacheUnavailable while Redis is down (decr too: Django's decr is incr(-delta))."""

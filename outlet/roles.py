@@ -50,22 +50,35 @@ def model_permissions(app_label: str, model_name: str, actions: tuple[str, ...] 
 
 # History is never rewritten through the admin, whatever the role: corrections go through the services (refunds,
 # voided receipts, reversing ledger entries) so the record of what happened stays whole.
-NEVER_GRANTED = frozenset({
-    "payments.change_payment", "payments.delete_payment",
-    "payments.change_webhookevent", "payments.delete_webhookevent",
-    "donations.change_donation", "donations.delete_donation",
-    "donations.change_recurringdonation", "donations.delete_recurringdonation",
-    "donations.change_receipt", "donations.delete_receipt",
-    "donations.change_allocationentry", "donations.delete_allocationentry",
-    "members.change_memberevent", "members.delete_memberevent",
-    "members.delete_membership",
-    "admin.change_logentry", "admin.delete_logentry",
-})
+NEVER_GRANTED = frozenset(
+    {
+        "payments.change_payment",
+        "payments.delete_payment",
+        "payments.change_webhookevent",
+        "payments.delete_webhookevent",
+        "donations.change_donation",
+        "donations.delete_donation",
+        "donations.change_recurringdonation",
+        "donations.delete_recurringdonation",
+        "donations.change_receipt",
+        "donations.delete_receipt",
+        "donations.change_allocationentry",
+        "donations.delete_allocationentry",
+        "members.change_memberevent",
+        "members.delete_memberevent",
+        "members.delete_membership",
+        "admin.change_logentry",
+        "admin.delete_logentry",
+    }
+)
 
 ROLE_PERMISSIONS: dict[str, list[str] | str] = {
     EDITOR: [
-        *[perm for model in ("article", "byline", "author", "section", "region", "tag", "prompt", "mediaimage")
-          for perm in model_permissions("outlet", model)],
+        *[
+            perm
+            for model in ("article", "byline", "author", "section", "region", "tag", "prompt", "mediaimage")
+            for perm in model_permissions("outlet", model)
+        ],
         "donations.view_campaign",  # a prompt names a fundraiser
         "members.view_tier",  # an article may be limited to tiers (the tier picker)
     ],
@@ -119,8 +132,10 @@ def _permissions_for(spec: list[str] | str, *, using: str):
         raise ImproperlyConfigured(f"No role may rewrite history: {wanted_but_never}")
     wanted = set(spec)
     found = [
-        perm for perm in permissions.select_related("content_type").filter(
-            codename__in={name.split(".", 1)[1] for name in wanted})
+        perm
+        for perm in permissions.select_related("content_type").filter(
+            codename__in={name.split(".", 1)[1] for name in wanted}
+        )
         if f"{perm.content_type.app_label}.{perm.codename}" in wanted
     ]
     missing = sorted(wanted - {f"{p.content_type.app_label}.{p.codename}" for p in found})

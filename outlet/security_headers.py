@@ -44,7 +44,9 @@ def admin_prefix() -> str:
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    def get_policy_parts(self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False) -> PolicyParts:
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
         additions: dict[str, list[str]] = {}
         provider_pages = settings.PAYMENT_PROVIDER_PAGES.get(settings.PAYMENT_PROVIDER, [])

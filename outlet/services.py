@@ -33,7 +33,9 @@ class Published:
 def publish_now(*, article_ids: list[int], now: datetime | None = None) -> Published:
     """A story with no text is never published, whoever asks (the admin's form refuses it too: Article.clean)."""
     now = now or timezone.now()
-    chosen = Article.objects.filter(pk__in=article_ids).exclude(status=Article.Status.PUBLISHED).only("pk", "title", "body")
+    chosen = (
+        Article.objects.filter(pk__in=article_ids).exclude(status=Article.Status.PUBLISHED).only("pk", "title", "body")
+    )
     ready, without_text = [], []
     for article in chosen:
         (ready if has_readable_text(article.body) else without_text).append(article)
@@ -50,8 +52,10 @@ def publish_now(*, article_ids: list[int], now: datetime | None = None) -> Publi
 
 def unpublish(*, article_ids: list[int]) -> int:
     """Takes stories down at once: the page cache is keyed by content version, which this replaces."""
-    updated = Article.objects.filter(pk__in=article_ids).exclude(status=Article.Status.DRAFT).update(
-        status=Article.Status.DRAFT, updated_at=timezone.now()
+    updated = (
+        Article.objects.filter(pk__in=article_ids)
+        .exclude(status=Article.Status.DRAFT)
+        .update(status=Article.Status.DRAFT, updated_at=timezone.now())
     )
     if updated:
         bump_content_version()

@@ -134,10 +134,17 @@ else:
     # The web process and the worker write to one file: WAL lets readers run beside a writer, IMMEDIATE takes the
     # write lock when a transaction starts (so two writers queue instead of failing midway), and the timeout says
     # how long to queue.
-    DATABASES = {"default": {
-        "ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3",
-        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
-    }}
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "db.sqlite3",
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -176,7 +183,11 @@ if REDIS_URL:
     # Short socket timeouts, so a request that queues work (webhook intake, a paid checkout) learns quickly that
     # the broker is gone: at once when Redis is stopped, within 3 s when it hangs. socket_timeout stays well above
     # the worker's 1 s BRPOP wait.
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600, "socket_connect_timeout": 1, "socket_timeout": 3}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 3,
+    }
 else:
     # Shared state is shared here too: the web server and the worker's processes all count card-testing declines,
     # checkout starts and allauth's rate limits in one folder of files (outlet/file_cache.py takes a lock for
@@ -185,10 +196,15 @@ else:
     # caller's transaction, unlike Redis's. A page-cache write here is one file renamed into place plus a listing of
     # the folder (about 10 ms at 5,000 entries): fine for a local reader. MAX_ENTRIES is well above what the demo
     # fills (pages, fragments, counters), so culling, which deletes a random third, does not drop a live counter.
-    CACHES = {"default": {
-        "BACKEND": "outlet.file_cache.SharedFileCache", "LOCATION": str(VAR_DIR / "cache"),
-        "KEY_PREFIX": CACHE_KEY_PREFIX, "TIMEOUT": 300, "OPTIONS": {"MAX_ENTRIES": 5000},
-    }}
+    CACHES = {
+        "default": {
+            "BACKEND": "outlet.file_cache.SharedFileCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "TIMEOUT": 300,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
     # A broker that needs no server: messages are files, shared by the web process and the worker.
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
     _broker_dir = VAR_DIR / "celery-broker"
@@ -284,7 +300,8 @@ _proxy_count = os.environ.get("ALLAUTH_TRUSTED_PROXY_COUNT", "").strip() or ("" 
 if not _proxy_count:
     raise ImproperlyConfigured(
         "Production needs ALLAUTH_TRUSTED_PROXY_COUNT: how many proxies forward each request to the app (1 behind "
-        "one TLS proxy, 0 if clients connect to gunicorn directly), so rate limits count readers, not the proxy")
+        "one TLS proxy, 0 if clients connect to gunicorn directly), so rate limits count readers, not the proxy"
+    )
 if _proxy_count not in {str(count) for count in range(11)}:
     raise ImproperlyConfigured(f"ALLAUTH_TRUSTED_PROXY_COUNT must be a whole number from 0 to 10, not {_proxy_count!r}")
 ALLAUTH_TRUSTED_PROXY_COUNT = int(_proxy_count)
@@ -329,7 +346,9 @@ USE_TZ = True
 
 # --- Static and media --------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles" if IS_PRODUCTION else VAR_DIR / "staticfiles"))
+STATIC_ROOT = Path(
+    os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles" if IS_PRODUCTION else VAR_DIR / "staticfiles")
+)
 if not IS_PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Locally (runserver, tests) whitenoise serves straight from the app folders; production serves collectstatic's output.
@@ -381,11 +400,28 @@ PAYMENT_PROVIDER_PAGES = {"stripe": ["https://checkout.stripe.com", "https://bil
 # Chromium recognises are listed: an unknown one is a console warning on every page (Chromium 156 has no
 # "bluetooth"; tests/e2e/test_content_security_policy.py fails on such a warning). Passkeys would need
 # publickey-credentials-get=(self); two-factor here is an authenticator app and recovery codes.
-PERMISSIONS_POLICY = {feature: "()" for feature in (
-    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "geolocation",
-    "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get", "serial",
-    "usb", "xr-spatial-tracking", "browsing-topics",
-)}
+PERMISSIONS_POLICY = {
+    feature: "()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+        "browsing-topics",
+    )
+}
 if IS_PRODUCTION:
     if ALLAUTH_TRUSTED_PROXY_COUNT:
         # Only a proxy we were told about may say the reader came over HTTPS; with none, a client connecting to
@@ -419,8 +455,10 @@ if PAYMENT_PROVIDER == "stripe" and IS_PRODUCTION and not (STRIPE_SECRET_KEY and
     raise ImproperlyConfigured("Production needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET")
 # Signs the sandbox's own webhook events, so they pass through the same verifying intake as Stripe's.
 # Its own key, derived from SECRET_KEY unless set: a key used for one purpose only (signing sandbox events).
-SANDBOX_WEBHOOK_SECRET = env_secret("SANDBOX_WEBHOOK_SECRET") or hmac.new(
-    SECRET_KEY.encode(), b"outlet.payments.sandbox.webhook-signing", hashlib.sha256).hexdigest()
+SANDBOX_WEBHOOK_SECRET = (
+    env_secret("SANDBOX_WEBHOOK_SECRET")
+    or hmac.new(SECRET_KEY.encode(), b"outlet.payments.sandbox.webhook-signing", hashlib.sha256).hexdigest()
+)
 # Local only: the sandbox plays a payment provider that has stopped answering (each call a person waits on pauses
 # this long, then fails as the Stripe adapter does when Stripe is silent): SANDBOX_SILENT_SECONDS=8 make run
 SANDBOX_SILENT_SECONDS = env.float("SANDBOX_SILENT_SECONDS", default=0.0)

@@ -80,8 +80,12 @@ def verified_address(user) -> str:
     """Where an enrolment code may go: the primary verified address, else any verified one, else ""."""
     from allauth.account.models import EmailAddress
 
-    address = (EmailAddress.objects.filter(user_id=user.pk, verified=True).order_by("-primary", "pk")
-               .values_list("email", flat=True).first())
+    address = (
+        EmailAddress.objects.filter(user_id=user.pk, verified=True)
+        .order_by("-primary", "pk")
+        .values_list("email", flat=True)
+        .first()
+    )
     return address or ""
 
 
@@ -99,8 +103,9 @@ def staff_awaiting_enrolment() -> QuerySet:
     from allauth.mfa.models import Authenticator
 
     enrolled = Authenticator.objects.exclude(type=Authenticator.Type.RECOVERY_CODES).values("user_id")
-    return (get_user_model().objects.filter(is_active=True, is_staff=True).exclude(pk__in=enrolled)
-            .order_by("email", "pk"))
+    return (
+        get_user_model().objects.filter(is_active=True, is_staff=True).exclude(pk__in=enrolled).order_by("email", "pk")
+    )
 
 
 # --- The emailed code ---------------------------------------------------------------------------------------
@@ -116,29 +121,44 @@ def email_enrolment_code(*, user) -> StaffEnrolmentProof:
         raise EnrolmentRefused("This account needs no enrolment code.")
     address = verified_address(user)
     if not address:
-        raise EnrolmentRefused("This account has no verified email address to send a code to. Ask an administrator "
-                               "for an enrolment link.")
+        raise EnrolmentRefused(
+            "This account has no verified email address to send a code to. Ask an administrator for an enrolment link."
+        )
     now = timezone.now()
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one code request at a time
-        recent = StaffEnrolmentProof.objects.filter(user=user, kind=Kind.EMAILED_CODE,
-                                                    created_at__gt=now - timedelta(days=1))
+        recent = StaffEnrolmentProof.objects.filter(
+            user=user, kind=Kind.EMAILED_CODE, created_at__gt=now - timedelta(days=1)
+        )
         latest = recent.order_by("-created_at").first()
         if latest and latest.created_at > now - CODE_RESEND_AFTER:
-            raise EnrolmentRefused("A code was sent less than a minute ago. Check your inbox (and spam folder), or "
-                                   "ask for a new code in a minute.")
+            raise EnrolmentRefused(
+                "A code was sent less than a minute ago. Check your inbox (and spam folder), or "
+                "ask for a new code in a minute."
+            )
         if recent.count() >= CODES_PER_DAY:
-            raise EnrolmentRefused(f"{CODES_PER_DAY} codes have been sent in the last 24 hours, so no more are sent "
-                                   "today. Ask an administrator for an enrolment link.")
+            raise EnrolmentRefused(
+                f"{CODES_PER_DAY} codes have been sent in the last 24 hours, so no more are sent "
+                "today. Ask an administrator for an enrolment link."
+            )
         _withdraw(_open_proofs(user, Kind.EMAILED_CODE), now)
         code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
         proof = StaffEnrolmentProof.objects.create(
-            user=user, kind=Kind.EMAILED_CODE, secret_digest=_digest(user, code), sent_to=address,
-            created_at=now, expires_at=now + CODE_LIFETIME)
+            user=user,
+            kind=Kind.EMAILED_CODE,
+            secret_digest=_digest(user, code),
+            sent_to=address,
+            created_at=now,
+            expires_at=now + CODE_LIFETIME,
+        )
         emails.staff_enrolment_code(
-            key=f"staff-enrolment-code-{proof.pk}", to=address, name=user.get_short_name(),
-            code=f"{code[:4]} {code[4:]}", minutes=int(CODE_LIFETIME.total_seconds() // 60),
-            requested_at=datetime_text(now))
+            key=f"staff-enrolment-code-{proof.pk}",
+            to=address,
+            name=user.get_short_name(),
+            code=f"{code[:4]} {code[4:]}",
+            minutes=int(CODE_LIFETIME.total_seconds() // 60),
+            requested_at=datetime_text(now),
+        )
         _log(actor=user, account=user, message=f"Emailed a two-factor enrolment code to {address}.")
     return proof
 
@@ -161,10 +181,14 @@ def accept_enrolment_code(*, user, code: str) -> StaffEnrolmentProof:
             StaffEnrolmentProof.objects.filter(pk=proof.pk).update(wrong_attempts=F("wrong_attempts") + 1)
             refusal = "That code is not the one we sent. Check the newest email and try again."
         else:
-            StaffEnrolmentProof.objects.filter(pk=proof.pk).update(wrong_attempts=F("wrong_attempts") + 1,
-                                                                   withdrawn_at=timezone.now())
-            _log(actor=user, account=user,
-                 message=f"An emailed enrolment code was typed wrong {WRONG_CODES_ALLOWED} times and stopped working.")
+            StaffEnrolmentProof.objects.filter(pk=proof.pk).update(
+                wrong_attempts=F("wrong_attempts") + 1, withdrawn_at=timezone.now()
+            )
+            _log(
+                actor=user,
+                account=user,
+                message=f"An emailed enrolment code was typed wrong {WRONG_CODES_ALLOWED} times and stopped working.",
+            )
             refusal = "That code was typed wrong too many times and no longer works. Ask for a new code."
     raise EnrolmentRefused(refusal)
 
@@ -176,30 +200,46 @@ def issue_enrolment_link(*, user, issued_by) -> IssuedLink:
     """A single-use link for this staff account's first authenticator app, valid for LINK_LIFETIME; any earlier
     open link for the account stops working. Only for an account that needs one (staff, no app yet)."""
     if not enrolment_needs_proof(user):
-        raise EnrolmentRefused(f"{_name(user)} needs no enrolment link: it is not an active staff account "
-                               "without an authenticator app.")
+        raise EnrolmentRefused(
+            f"{_name(user)} needs no enrolment link: it is not an active staff account without an authenticator app."
+        )
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
         _withdraw(open_links(user), now)
         proof = StaffEnrolmentProof.objects.create(
-            user=user, kind=Kind.ADMIN_LINK, secret_digest=_digest(None, token), issued_by=issued_by,
-            created_at=now, expires_at=now + LINK_LIFETIME)
+            user=user,
+            kind=Kind.ADMIN_LINK,
+            secret_digest=_digest(None, token),
+            issued_by=issued_by,
+            created_at=now,
+            expires_at=now + LINK_LIFETIME,
+        )
         until = datetime_text(proof.expires_at)
-        _log(actor=issued_by, account=user,
-             message=f"Issued a two-factor enrolment link for {_name(user)}, valid until {until}.")
+        _log(
+            actor=issued_by,
+            account=user,
+            message=f"Issued a two-factor enrolment link for {_name(user)}, valid until {until}.",
+        )
     return IssuedLink(proof=proof, token=token)
 
 
 def withdraw_enrolment_link(*, proof_id: int, withdrawn_by) -> bool:
     """Stop an open link working (say it went to the wrong person); False when it was no longer open."""
     with transaction.atomic():
-        proof = (StaffEnrolmentProof.objects.select_for_update().select_related("user")
-                 .filter(pk=proof_id, kind=Kind.ADMIN_LINK).first())
+        proof = (
+            StaffEnrolmentProof.objects.select_for_update()
+            .select_related("user")
+            .filter(pk=proof_id, kind=Kind.ADMIN_LINK)
+            .first()
+        )
         if proof is None or not _withdraw(StaffEnrolmentProof.objects.filter(pk=proof.pk), timezone.now()):
             return False
-        _log(actor=withdrawn_by, account=proof.user,
-             message=f"Withdrew the two-factor enrolment link issued {datetime_text(proof.created_at)}.")
+        _log(
+            actor=withdrawn_by,
+            account=proof.user,
+            message=f"Withdrew the two-factor enrolment link issued {datetime_text(proof.created_at)}.",
+        )
     return True
 
 
@@ -207,9 +247,17 @@ def find_enrolment_link(*, token: str) -> StaffEnrolmentProof | None:
     """The open link this token belongs to; None for an unknown, used, withdrawn or expired one."""
     if not token or len(token) > 100:
         return None
-    return (StaffEnrolmentProof.objects.filter(kind=Kind.ADMIN_LINK, secret_digest=_digest(None, token),
-                                               used_at=None, withdrawn_at=None, expires_at__gt=timezone.now())
-            .select_related("user", "issued_by").first())
+    return (
+        StaffEnrolmentProof.objects.filter(
+            kind=Kind.ADMIN_LINK,
+            secret_digest=_digest(None, token),
+            used_at=None,
+            withdrawn_at=None,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("user", "issued_by")
+        .first()
+    )
 
 
 def accept_enrolment_link(*, user, token: str) -> StaffEnrolmentProof:
@@ -220,11 +268,15 @@ def accept_enrolment_link(*, user, token: str) -> StaffEnrolmentProof:
         found = find_enrolment_link(token=token)
         proof = StaffEnrolmentProof.objects.select_for_update().filter(pk=found.pk).first() if found else None
         if proof is None or proof.used_at or proof.withdrawn_at:
-            raise EnrolmentRefused("This enrolment link has expired, was withdrawn or was already used. Ask an "
-                                   "administrator for a new one.")
+            raise EnrolmentRefused(
+                "This enrolment link has expired, was withdrawn or was already used. Ask an "
+                "administrator for a new one."
+            )
         if proof.user_id != user.pk:
-            raise EnrolmentRefused("This enrolment link was issued for another account. Sign out, then sign in as "
-                                   "the staff member it was issued for.")
+            raise EnrolmentRefused(
+                "This enrolment link was issued for another account. Sign out, then sign in as "
+                "the staff member it was issued for."
+            )
         _mark_used(proof)
         issuer = _name(found.issued_by) if found.issued_by else "an administrator"
         _log(actor=user, account=user, message=f"Proved the enrolment with the link {issuer} issued.")
@@ -256,8 +308,10 @@ def record_enrolment(request, *, user, authenticator) -> None:
         return
     proof = StaffEnrolmentProof.objects.filter(pk=held.get("proof"), user=user).first() if held else None
     if proof is not None:
-        detail = {Kind.EMAILED_CODE: "after an emailed code",
-                  Kind.ADMIN_LINK: "after an administrator's enrolment link"}[proof.kind]
+        detail = {
+            Kind.EMAILED_CODE: "after an emailed code",
+            Kind.ADMIN_LINK: "after an administrator's enrolment link",
+        }[proof.kind]
     elif _passed_two_factor(request, user):
         detail = "in a session that had passed two-factor sign-in"
     else:
@@ -277,13 +331,19 @@ def _passed_two_factor(request, user) -> bool:
 
 def _open_proofs(user, kind: str) -> QuerySet[StaffEnrolmentProof]:
     return StaffEnrolmentProof.objects.filter(
-        user=user, kind=kind, used_at=None, withdrawn_at=None, expires_at__gt=timezone.now(),
-        wrong_attempts__lt=WRONG_CODES_ALLOWED).order_by("-created_at", "-pk")
+        user=user,
+        kind=kind,
+        used_at=None,
+        withdrawn_at=None,
+        expires_at__gt=timezone.now(),
+        wrong_attempts__lt=WRONG_CODES_ALLOWED,
+    ).order_by("-created_at", "-pk")
 
 
 def _withdraw(proofs: QuerySet[StaffEnrolmentProof], when) -> int:
     return StaffEnrolmentProof.objects.filter(pk__in=proofs.values("pk"), used_at=None, withdrawn_at=None).update(
-        withdrawn_at=when)
+        withdrawn_at=when
+    )
 
 
 def _mark_used(proof: StaffEnrolmentProof) -> None:
@@ -305,5 +365,6 @@ def _log(*, actor, account, message: str) -> None:
     """Into `account`'s History in the admin (and the actor's Recent actions)."""
     if actor is None:
         return
-    LogEntry.objects.log_actions(user_id=actor.pk, queryset=[account], action_flag=CHANGE, change_message=message,
-                                 single_object=True)
+    LogEntry.objects.log_actions(
+        user_id=actor.pk, queryset=[account], action_flag=CHANGE, change_message=message, single_object=True
+    )

@@ -34,7 +34,9 @@ from outlet.staff_enrolment import EnrolmentRefused
 
 class EnrolmentCodeForm(forms.Form):
     code = forms.CharField(
-        label="Code from the email", max_length=20, strip=True,
+        label="Code from the email",
+        max_length=20,
+        strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
 
@@ -48,8 +50,11 @@ def _typed_password(request: HttpRequest) -> bool:
 
 
 def _ask_for_password(request: HttpRequest, *, then: str = "") -> HttpResponseRedirect:
-    messages.info(request, "Type your password first: setting up two-factor sign-in for a staff account takes your "
-                           "password as well as a code we email you.")
+    messages.info(
+        request,
+        "Type your password first: setting up two-factor sign-in for a staff account takes your "
+        "password as well as a code we email you.",
+    )
     query = urlencode({REDIRECT_FIELD_NAME: then or request.path})
     return HttpResponseRedirect(f"{reverse('account_reauthenticate')}?{query}")
 
@@ -68,8 +73,11 @@ def activate_totp(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return allauth_activate_totp(request, *args, **kwargs)
     proved = staff_enrolment.session_may_enrol(request, user=user)
     if staff_enrolment.enrolment_needs_proof(user) and not proved:
-        messages.warning(request, "Staff accounts need two-factor sign-in. First show it is you with a code we email "
-                                  "you (or an administrator's enrolment link), then set up your authenticator app.")
+        messages.warning(
+            request,
+            "Staff accounts need two-factor sign-in. First show it is you with a code we email "
+            "you (or an administrator's enrolment link), then set up your authenticator app.",
+        )
         return HttpResponseRedirect(reverse("staff_enrolment"))
     if request.method != "POST" or staff_enrolment.has_authenticator_app(user):
         return allauth_activate_totp(request, *args, **kwargs)
@@ -105,8 +113,7 @@ def enrolment(request: HttpRequest) -> HttpResponse:
             # second factor: the admin counts only "mfa" records (outlet/admin_site.py).
             record_authentication(request, user, "code", reauthenticated=True, enrolment=True)
             return _setup_page()
-    context = {"form": form, "address": staff_enrolment.verified_address(user),
-               "code": staff_enrolment.open_code(user)}
+    context = {"form": form, "address": staff_enrolment.verified_address(user), "code": staff_enrolment.open_code(user)}
     return render(request, "admin/enrolment/prove.html", context)
 
 
@@ -125,11 +132,17 @@ def send_code(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(refusal))
     except Exception:  # whatever the mail backend raises (SMTP, a provider's API): no code was recorded, try again
         staff_enrolment.logger.exception("Could not email a staff enrolment code to account %s", user.pk)
-        messages.error(request, "The email could not be sent just now. Try again in a few minutes, or ask an "
-                                "administrator for an enrolment link.")
+        messages.error(
+            request,
+            "The email could not be sent just now. Try again in a few minutes, or ask an "
+            "administrator for an enrolment link.",
+        )
     else:
-        messages.success(request, f"We emailed a code to {proof.sent_to}. It works for "
-                                  f"{int(staff_enrolment.CODE_LIFETIME.total_seconds() // 60)} minutes.")
+        messages.success(
+            request,
+            f"We emailed a code to {proof.sent_to}. It works for "
+            f"{int(staff_enrolment.CODE_LIFETIME.total_seconds() // 60)} minutes.",
+        )
     return HttpResponseRedirect(reverse("staff_enrolment"))
 
 

@@ -48,8 +48,11 @@ urlpatterns = [
     path("accounts/2fa/totp/activate/", staff_enrolment_views.activate_totp),
     path("accounts/2fa/staff-enrolment/", staff_enrolment_views.enrolment, name="staff_enrolment"),
     path("accounts/2fa/staff-enrolment/send/", staff_enrolment_views.send_code, name="staff_enrolment_send_code"),
-    path("accounts/2fa/staff-enrolment/link/<str:token>/", staff_enrolment_views.enrolment_link,
-         name="staff_enrolment_link"),
+    path(
+        "accounts/2fa/staff-enrolment/link/<str:token>/",
+        staff_enrolment_views.enrolment_link,
+        name="staff_enrolment_link",
+    ),
     path("accounts/", include("allauth.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),

@@ -51,13 +51,17 @@ def home(request: HttpRequest) -> HttpResponse:
             items = by_section.setdefault(article.section, [])
             if len(items) < HOME_SECTION_ITEMS:
                 items.append(article)
-        return render(request, "outlet/home.html", {
-            "lead": lead,
-            "latest": rest[:HOME_LATEST],
-            "section_rails": [(s, items) for s, items in by_section.items() if s.in_navigation],
-            "banner": banner,
-            "canonical_path": "/",
-        })
+        return render(
+            request,
+            "outlet/home.html",
+            {
+                "lead": lead,
+                "latest": rest[:HOME_LATEST],
+                "section_rails": [(s, items) for s, items in by_section.items() if s.in_navigation],
+                "banner": banner,
+                "canonical_path": "/",
+            },
+        )
 
     cache_key = None
     if page_cache.may_cache(request):
@@ -78,9 +82,15 @@ def _paginated_listing(request, *, queryset, template: str, context: dict) -> Ht
 def section(request: HttpRequest, slug: str) -> HttpResponse:
     section = get_object_or_404(Section, slug=slug)
     return _paginated_listing(
-        request, queryset=Article.objects.live().filter(section=section), template="outlet/listing.html",
-        context={"heading": section.name, "description": section.description, "listing_object": section,
-                 "feed_url": section.get_absolute_url() + "feed/"},
+        request,
+        queryset=Article.objects.live().filter(section=section),
+        template="outlet/listing.html",
+        context={
+            "heading": section.name,
+            "description": section.description,
+            "listing_object": section,
+            "feed_url": section.get_absolute_url() + "feed/",
+        },
     )
 
 
@@ -88,7 +98,9 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
 def region(request: HttpRequest, slug: str) -> HttpResponse:
     region = get_object_or_404(Region, slug=slug)
     return _paginated_listing(
-        request, queryset=Article.objects.live().filter(region=region), template="outlet/listing.html",
+        request,
+        queryset=Article.objects.live().filter(region=region),
+        template="outlet/listing.html",
         context={"heading": region.name, "kicker": "Region", "listing_object": region},
     )
 
@@ -97,7 +109,9 @@ def region(request: HttpRequest, slug: str) -> HttpResponse:
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     return _paginated_listing(
-        request, queryset=Article.objects.live().filter(tags=tag), template="outlet/listing.html",
+        request,
+        queryset=Article.objects.live().filter(tags=tag),
+        template="outlet/listing.html",
         context={"heading": tag.name, "kicker": "Topic", "listing_object": tag},
     )
 
@@ -106,8 +120,10 @@ def tag(request: HttpRequest, slug: str) -> HttpResponse:
 def author(request: HttpRequest, slug: str) -> HttpResponse:
     author = get_object_or_404(Author, slug=slug)
     return _paginated_listing(
-        request, queryset=Article.objects.live().filter(bylines__author=author).distinct(),
-        template="outlet/author.html", context={"author": author, "listing_object": author},
+        request,
+        queryset=Article.objects.live().filter(bylines__author=author).distinct(),
+        template="outlet/author.html",
+        context={"author": author, "listing_object": author},
     )
 
 
@@ -156,14 +172,21 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             "meter_allowance": settings.METERED_FREE_ARTICLES,
             "meter_next_free_on": meter_next_free_on,
             "is_preview": is_preview,
-            "related": Article.objects.live(now).filter(section_id=article.section_id).exclude(pk=article.pk).for_listing()[:4],
+            "related": Article.objects.live(now)
+            .filter(section_id=article.section_id)
+            .exclude(pk=article.pk)
+            .for_listing()[:4],
             "canonical_path": article.get_absolute_url(),
             "content_version": content.version,
             "fragment_cache_seconds": settings.PAGE_CACHE_SECONDS,
             "story_fragment_key": page_cache.story_fragment_key(
-                version=content.version, article=article, variant=variant, meter_remaining=meter_remaining,
+                version=content.version,
+                article=article,
+                variant=variant,
+                meter_remaining=meter_remaining,
                 prompts=(chosen.in_article, chosen.end_of_article, chosen.paywall),
-                signed_in=request.user.is_authenticated, preview=is_preview,
+                signed_in=request.user.is_authenticated,
+                preview=is_preview,
             ),
         }
         return render(request, "outlet/article.html", context)
@@ -171,7 +194,10 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     cache_key = None
     if page_cache.may_cache(request):
         cache_key = page_cache.article_key(
-            version=content.version, article=article, variant=variant, meter_remaining=meter_remaining,
+            version=content.version,
+            article=article,
+            variant=variant,
+            meter_remaining=meter_remaining,
             prompts=chosen.all,
         )
     response = page_cache.fetch_or_render(cache_key, render_page)
@@ -186,9 +212,13 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
 def dismiss_prompt(request: HttpRequest, prompt_id: int) -> HttpResponse:
     """Works without JavaScript: a form post that remembers the dismissal and returns to the page."""
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
-    response = HttpResponse(status=204) if request.headers.get("X-Requested-With") == "fetch" else HttpResponseRedirect(target)
+    response = (
+        HttpResponse(status=204) if request.headers.get("X-Requested-With") == "fetch" else HttpResponseRedirect(target)
+    )
     if Prompt.objects.filter(pk=prompt_id, placement=Prompt.Placement.BANNER).exists():
         remember_dismissal(response, dismissed_banners(request), prompt_id, secure=settings.SESSION_COOKIE_SECURE)
     return response

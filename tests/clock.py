@@ -21,7 +21,8 @@ CLOCKS = ("real-clock", "23:30-UTC", "00:30-newsroom")
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "date_sensitive: asserts a date a person reads; also runs at 23:30 UTC and 00:30 newsroom time")
+        "markers", "date_sensitive: asserts a date a person reads; also runs at 23:30 UTC and 00:30 newsroom time"
+    )
 
 
 def pytest_generate_tests(metafunc):

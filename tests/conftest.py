@@ -116,20 +116,44 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # not a test, despite the name
 
 
-def start_worker(*, queue: str, log_path: Path, email_url: str, transport_options: dict | None = None) -> subprocess.Popen:
+def start_worker(
+    *, queue: str, log_path: Path, email_url: str, transport_options: dict | None = None
+) -> subprocess.Popen:
     """A real `celery worker` process (solo pool) on its own queue, against the test database, sending mail to
     `email_url`. `transport_options` override the broker's (a test that kills a worker shortens the visibility
     timeout, so the next worker gets the dead one's unacknowledged message within seconds, not an hour)."""
-    env = os.environ | {"DATABASE_URL": test_database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue, "CONN_MAX_AGE": "0",
-                        "EMAIL_URL": email_url}
-    boot = ("import sys; from outlet.celery import app; "
-            f"app.conf.broker_transport_options = {{**app.conf.broker_transport_options, **{transport_options or {}!r}}}; "
-            "app.worker_main(sys.argv[1:])")
+    env = os.environ | {
+        "DATABASE_URL": test_database_url(),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CONN_MAX_AGE": "0",
+        "EMAIL_URL": email_url,
+    }
+    boot = (
+        "import sys; from outlet.celery import app; "
+        f"app.conf.broker_transport_options = {{**app.conf.broker_transport_options, **{transport_options or {}!r}}}; "
+        "app.worker_main(sys.argv[1:])"
+    )
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-c", boot, "worker", "-Q", queue, "-n", f"{queue}-{uuid.uuid4().hex[:4]}@%h", "--pool=solo",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-c",
+                boot,
+                "worker",
+                "-Q",
+                queue,
+                "-n",
+                f"{queue}-{uuid.uuid4().hex[:4]}@%h",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
     while "ready." not in log_path.read_text():
@@ -183,8 +207,12 @@ PRICES = {  # tier slug -> (monthly, yearly) in minor units, per currency
 @pytest.fixture
 def priced_tiers(db):
     tiers = {
-        "supporter": TierFactory(name="Supporter", slug="supporter", position=1, benefits="Every story, no limits\nThe weekly letter"),
-        "insider": TierFactory(name="Insider", slug="insider", position=2, benefits="Everything in Supporter\nBriefings with editors"),
+        "supporter": TierFactory(
+            name="Supporter", slug="supporter", position=1, benefits="Every story, no limits\nThe weekly letter"
+        ),
+        "insider": TierFactory(
+            name="Insider", slug="insider", position=2, benefits="Everything in Supporter\nBriefings with editors"
+        ),
     }
     for slug, by_currency in PRICES.items():
         for currency, (monthly, yearly) in by_currency.items():

@@ -37,7 +37,9 @@ class AuthorFactory(factory.django.DjangoModelFactory):
 
 def paragraphs(marker: str, count: int = 8) -> str:
     """A body whose every paragraph carries a findable marker, e.g. 'story-P5'."""
-    return "".join(f"<p>Paragraph {i} of the story {marker}-P{i} with enough words to read.</p>" for i in range(1, count + 1))
+    return "".join(
+        f"<p>Paragraph {i} of the story {marker}-P{i} with enough words to read.</p>" for i in range(1, count + 1)
+    )
 
 
 class ArticleFactory(factory.django.DjangoModelFactory):

@@ -24,8 +24,14 @@ EMPTY = "—"
 _zone_label = lazy(local_time.zone_label, str)
 
 
-def money_column(amount_field: str, description: str, *, currency_field: str = "currency", sortable: bool = True,
-                 zero_as_empty: bool = False):
+def money_column(
+    amount_field: str,
+    description: str,
+    *,
+    currency_field: str = "currency",
+    sortable: bool = True,
+    zero_as_empty: bool = False,
+):
     """zero_as_empty: for amounts that are usually nothing ("Refunded"), so the few that are not stand out."""
 
     def column(self, obj) -> str:

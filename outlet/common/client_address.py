@@ -34,7 +34,9 @@ def client_address(request: HttpRequest) -> str:
     connection = _clean(request.META.get("REMOTE_ADDR", ""))
     proxies = int(getattr(settings, "ALLAUTH_TRUSTED_PROXY_COUNT", 0) or 0)
     if proxies > 0:
-        forwarded = [part for part in (p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")) if part]
+        forwarded = [
+            part for part in (p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")) if part
+        ]
         reader = _clean(forwarded[-proxies]) if len(forwarded) >= proxies else ""
         if reader:
             return reader
@@ -63,7 +65,7 @@ def _clean(raw: str) -> str:
     the address alone, or "" when it is not one."""
     raw = (raw or "").strip()
     if raw.startswith("[") and "]" in raw:
-        raw = raw[1:raw.index("]")]
+        raw = raw[1 : raw.index("]")]
     elif raw.count(":") == 1:
         raw = raw.split(":", 1)[0]
     try:
@@ -80,5 +82,9 @@ def _log_mismatch(*, proxies: int, entries: int) -> None:
     now = time.monotonic()
     if now - _last_mismatch_logged >= MISMATCH_LOG_SECONDS:
         _last_mismatch_logged = now
-        logger.warning("ALLAUTH_TRUSTED_PROXY_COUNT is %s but a request's X-Forwarded-For has %s usable entries: "
-                       "counted by its connection address", proxies, entries)
+        logger.warning(
+            "ALLAUTH_TRUSTED_PROXY_COUNT is %s but a request's X-Forwarded-For has %s usable entries: "
+            "counted by its connection address",
+            proxies,
+            entries,
+        )

@@ -53,8 +53,10 @@ def too_big_to_export(queryset: QuerySet) -> str | None:
     limit = settings.CSV_EXPORT_MAX_ROWS
     if queryset.order_by()[: limit + 1].count() <= limit:
         return None
-    return (f"This list has more than {limit:,} rows, more than one download can carry. Nothing was exported: narrow "
-            "the list with the filters (a date range, a campaign, a status) and export it in parts.")
+    return (
+        f"This list has more than {limit:,} rows, more than one download can carry. Nothing was exported: narrow "
+        "the list with the filters (a date range, a campaign, a status) and export it in parts."
+    )
 
 
 def csv_response(*, filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> StreamingHttpResponse:
@@ -72,8 +74,9 @@ def csv_response(*, filename: str, header: Sequence[str], rows: Iterable[Sequenc
     return response
 
 
-def queryset_csv_response(*, filename: str, queryset: QuerySet, columns: Sequence[tuple[str, Callable]],
-                          batch_size: int = 2000) -> StreamingHttpResponse:
+def queryset_csv_response(
+    *, filename: str, queryset: QuerySet, columns: Sequence[tuple[str, Callable]], batch_size: int = 2000
+) -> StreamingHttpResponse:
     """columns: (header, function of one row -> cell value)."""
     header = [name for name, _ in columns]
     rows = ([extract(obj) for _, extract in columns] for obj in rows_by_pk(queryset, batch_size=batch_size))

@@ -51,7 +51,7 @@ def newsroom_today() -> date:
 
 
 def date_text(moment: datetime | date | None, format: str = DATE, *, empty: str = "") -> str:
-    """"6 December 2026": the day as the newsroom sees it. None gives `empty`."""
+    """ "6 December 2026": the day as the newsroom sees it. None gives `empty`."""
     if moment is None:
         return empty
     return formats.date_format(newsroom_date(moment), format)
@@ -62,7 +62,7 @@ def short_date_text(moment: datetime | date | None, *, empty: str = "") -> str:
 
 
 def datetime_text(moment: datetime | None, date_format: str = DATE, *, empty: str = "") -> str:
-    """"6 December 2026, 23:30 Tbilisi time": a time of day is never shown without its zone."""
+    """ "6 December 2026, 23:30 Tbilisi time": a time of day is never shown without its zone."""
     if moment is None:
         return empty
     local = in_newsroom_zone(moment)

@@ -62,7 +62,7 @@ def is_library_url(src: str) -> bool:
     prefix = library_url_prefix()
     if not src.startswith(prefix):
         return False
-    path = src[len(prefix):]
+    path = src[len(prefix) :]
     if not re.fullmatch(rf"(?:{_PATH_SEGMENT}/)*{_PATH_SEGMENT}", path):
         return False
     return not any(segment in (".", "..") for segment in unquote(path).split("/"))
@@ -144,10 +144,18 @@ class _PictureRules(HTMLParser):
         width, height = self.image_sizes.get(src, (attrs.get("width"), attrs.get("height")))
         if not (width and height):  # one without the other cannot keep the picture's shape
             width = height = None
-        ordered = {"src": src, "alt": alt, "width": width, "height": height, "loading": "lazy", "decoding": "async",
-                   "data-file": attrs.get("data-file")}
-        self.out.append("<img" + "".join(f' {name}="{escape(str(value))}"' for name, value in ordered.items()
-                                         if value) + ">")
+        ordered = {
+            "src": src,
+            "alt": alt,
+            "width": width,
+            "height": height,
+            "loading": "lazy",
+            "decoding": "async",
+            "data-file": attrs.get("data-file"),
+        }
+        self.out.append(
+            "<img" + "".join(f' {name}="{escape(str(value))}"' for name, value in ordered.items() if value) + ">"
+        )
         self._mark_picture()
 
     def rewrite(self, html: str) -> str:

@@ -63,7 +63,9 @@ class BarChart:
         rows = []
         for index, label in enumerate(self.labels):
             values = [s.values[index] for s in self.series]
-            cells = [self.format_value(v) for v in values] + ([self.format_value(sum(values))] if self.show_total else [])
+            cells = [self.format_value(v) for v in values] + (
+                [self.format_value(sum(values))] if self.show_total else []
+            )
             rows.append((label, cells))
         return rows
 
@@ -96,16 +98,24 @@ class BarChart:
         for tick in range(0, ceiling + 1, step):
             y = y_of(tick)
             parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd" />')
-            parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#333">{escape(self.format_value(tick))}</text>')
+            parts.append(
+                f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#333">{escape(self.format_value(tick))}</text>'
+            )
         parts.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{top}" y2="{top + plot_height}" stroke="#666" />')
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{top + plot_height}" y2="{top + plot_height}" stroke="#666" />')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{top + plot_height}" y2="{top + plot_height}" stroke="#666" />'
+        )
         parts += self._bars(plot_width=plot_width, y_of=y_of)
         if self.y_axis_label:
             middle = top + plot_height / 2
-            parts.append(f'<text x="14" y="{middle:.1f}" text-anchor="middle" transform="rotate(-90 14 {middle:.1f})" '
-                         f'fill="#333">{escape(self.y_axis_label)}</text>')
+            parts.append(
+                f'<text x="14" y="{middle:.1f}" text-anchor="middle" transform="rotate(-90 14 {middle:.1f})" '
+                f'fill="#333">{escape(self.y_axis_label)}</text>'
+            )
         if self.x_axis_label:
-            parts.append(f'<text x="{LEFT + plot_width / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" fill="#333">{escape(self.x_axis_label)}</text>')
+            parts.append(
+                f'<text x="{LEFT + plot_width / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" fill="#333">{escape(self.x_axis_label)}</text>'
+            )
         parts.append("</svg>")
         return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
@@ -139,8 +149,10 @@ class BarChart:
                 else:
                     x, y_top, y_bottom = group_x + number * bar_width, y_of(value), base
                 tooltip = f"{label}, {series.name}: {self.format_value(series.values[index])}"
-                parts.append(f'<rect class="bar" x="{x:.1f}" y="{y_top:.1f}" width="{max(bar_width - 1, 1):.1f}" height="{y_bottom - y_top:.1f}" '
-                             f'fill="{COLOURS[number % len(COLOURS)]}"><title>{escape(tooltip)}</title></rect>')
+                parts.append(
+                    f'<rect class="bar" x="{x:.1f}" y="{y_top:.1f}" width="{max(bar_width - 1, 1):.1f}" height="{y_bottom - y_top:.1f}" '
+                    f'fill="{COLOURS[number % len(COLOURS)]}"><title>{escape(tooltip)}</title></rect>'
+                )
             parts.append(self._x_label(label, x=LEFT + index * group_width + group_width / 2, y=base + 14))
         return parts
 

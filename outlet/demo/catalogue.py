@@ -117,8 +117,7 @@ TIERS = [
         "insider",
         "Insider",
         20,
-        "Everything in Supporter, plus our reporters' notebooks from the field and a monthly call with the "
-        "editors.",
+        "Everything in Supporter, plus our reporters' notebooks from the field and a monthly call with the editors.",
     ),
     (
         "patron",

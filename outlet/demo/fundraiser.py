@@ -31,20 +31,53 @@ STORY = (
     "how it spent its part, and we publish those reports here.</p>"
 )
 OUTLETS = [
-    ("mountain-voice", "Mountain Voice", "A five-person newsroom in the high valleys, reporting on mining and land.", 40, True),
-    ("border-dispatch", "Border Dispatch", "Reporters on both sides of the line, covering the people who live along it.", 35, False),
-    ("coast-radio", "Coast Radio", "Community radio and podcasts from the Black Sea coast, in three languages.", 25, False),
+    (
+        "mountain-voice",
+        "Mountain Voice",
+        "A five-person newsroom in the high valleys, reporting on mining and land.",
+        40,
+        True,
+    ),
+    (
+        "border-dispatch",
+        "Border Dispatch",
+        "Reporters on both sides of the line, covering the people who live along it.",
+        35,
+        False,
+    ),
+    (
+        "coast-radio",
+        "Coast Radio",
+        "Community radio and podcasts from the Black Sea coast, in three languages.",
+        25,
+        False,
+    ),
 ]
 UPDATES = [
-    (10, "Helmets and vests have arrived",
-     "The first order of protective kit reached Border Dispatch this week: eight vests and eight helmets.\n\n"
-     "Thank you to everyone who gave in the first days."),
-    (3, "A lawyer for Mountain Voice",
-     "Mountain Voice faces a defamation claim over its reporting on the quarry. Your gifts pay for its defence."),
+    (
+        10,
+        "Helmets and vests have arrived",
+        "The first order of protective kit reached Border Dispatch this week: eight vests and eight helmets.\n\n"
+        "Thank you to everyone who gave in the first days.",
+    ),
+    (
+        3,
+        "A lawyer for Mountain Voice",
+        "Mountain Voice faces a defamation claim over its reporting on the quarry. Your gifts pay for its defence.",
+    ),
 ]
 # (email, name, display name, amount, currency, on the wall, anonymous, message)
 GIFTS = [
-    ("nino.demo@example.org", "Nino Kapanadze", "Nino from Kutaisi", 5000, "GEL", True, False, "For the reporters on the border. Stay safe."),
+    (
+        "nino.demo@example.org",
+        "Nino Kapanadze",
+        "Nino from Kutaisi",
+        5000,
+        "GEL",
+        True,
+        False,
+        "For the reporters on the border. Stay safe.",
+    ),
     ("anon.demo@example.org", "Demo Donor", "", 10000, "GEL", True, True, "Thank you for telling these stories."),
     ("sam.demo@example.org", "Sam Taylor", "", 2500, "USD", True, False, ""),
     ("quiet.demo@example.org", "Quiet Demo", "", 2000, "GEL", False, False, ""),
@@ -58,45 +91,95 @@ def ensure_demo_fundraiser(tally, *, now: datetime) -> Campaign | None:
         return None
     campaign = _create_campaign(now=now)
     given = _give_demo_gifts(campaign) if settings.PAYMENT_PROVIDER == "sandbox" else 0
-    tally.notes.append(f"Demo fundraiser: created at /fundraisers/{SLUG}/ with {given} demo gifts through the sandbox "
-                       "(the worker records them from the sandbox's events).")
+    tally.notes.append(
+        f"Demo fundraiser: created at /fundraisers/{SLUG}/ with {given} demo gifts through the sandbox "
+        "(the worker records them from the sandbox's events)."
+    )
     return campaign
 
 
 @transaction.atomic
 def _create_campaign(*, now: datetime) -> Campaign:
     campaign = Campaign(
-        slug=SLUG, title="Keep three newsrooms reporting", currency="GEL", goal_minor=6_000_000,
+        slug=SLUG,
+        title="Keep three newsrooms reporting",
+        currency="GEL",
+        goal_minor=6_000_000,
         summary="Safety kit, legal help and secure tools for three small independent newsrooms.",
-        story=STORY, starts_at=now - timedelta(days=12), ends_at=now + timedelta(days=48), is_published=True,
+        story=STORY,
+        starts_at=now - timedelta(days=12),
+        ends_at=now + timedelta(days=48),
+        is_published=True,
     )
     hero = render_hero(SLUG, "road", time_of_day="dawn")
     campaign.hero_image.save(f"{SLUG}.jpg", ContentFile(hero.jpeg), save=False)
     campaign.hero_alt = hero.alt
     campaign.save()
-    CampaignCurrency.objects.bulk_create([
-        CampaignCurrency(campaign=campaign, currency="GEL", preset_amounts_minor=[2000, 5000, 10000], min_amount_minor=500,
-                         max_amount_minor=500_000, position=0),
-        CampaignCurrency(campaign=campaign, currency="USD", preset_amounts_minor=[1000, 2500, 5000], min_amount_minor=300,
-                         max_amount_minor=200_000, rate_to_goal_ppm=2_700_000, position=1),
-        CampaignCurrency(campaign=campaign, currency="EUR", preset_amounts_minor=[1000, 2500, 5000], min_amount_minor=300,
-                         max_amount_minor=200_000, rate_to_goal_ppm=2_950_000, position=2),
-    ])
-    Beneficiary.objects.bulk_create([
-        Beneficiary(campaign=campaign, slug=slug, name=name, description=description, share=share, position=index,
-                    receives_rounding_remainder=remainder, url=f"https://example.org/{slug}")
-        for index, (slug, name, description, share, remainder) in enumerate(OUTLETS)
-    ])
-    CampaignUpdate.objects.bulk_create([
-        CampaignUpdate(campaign=campaign, title=title, body=body, published_at=now - timedelta(days=days_ago))
-        for days_ago, title, body in UPDATES
-    ])
+    CampaignCurrency.objects.bulk_create(
+        [
+            CampaignCurrency(
+                campaign=campaign,
+                currency="GEL",
+                preset_amounts_minor=[2000, 5000, 10000],
+                min_amount_minor=500,
+                max_amount_minor=500_000,
+                position=0,
+            ),
+            CampaignCurrency(
+                campaign=campaign,
+                currency="USD",
+                preset_amounts_minor=[1000, 2500, 5000],
+                min_amount_minor=300,
+                max_amount_minor=200_000,
+                rate_to_goal_ppm=2_700_000,
+                position=1,
+            ),
+            CampaignCurrency(
+                campaign=campaign,
+                currency="EUR",
+                preset_amounts_minor=[1000, 2500, 5000],
+                min_amount_minor=300,
+                max_amount_minor=200_000,
+                rate_to_goal_ppm=2_950_000,
+                position=2,
+            ),
+        ]
+    )
+    Beneficiary.objects.bulk_create(
+        [
+            Beneficiary(
+                campaign=campaign,
+                slug=slug,
+                name=name,
+                description=description,
+                share=share,
+                position=index,
+                receives_rounding_remainder=remainder,
+                url=f"https://example.org/{slug}",
+            )
+            for index, (slug, name, description, share, remainder) in enumerate(OUTLETS)
+        ]
+    )
+    CampaignUpdate.objects.bulk_create(
+        [
+            CampaignUpdate(campaign=campaign, title=title, body=body, published_at=now - timedelta(days=days_ago))
+            for days_ago, title, body in UPDATES
+        ]
+    )
     Prompt.objects.create(
-        name="Demo fundraiser appeal", placement=Prompt.Placement.END_OF_ARTICLE, priority=10, campaign=campaign,
-        kicker="Collective fundraiser", headline="Three newsrooms, one appeal",
+        name="Demo fundraiser appeal",
+        placement=Prompt.Placement.END_OF_ARTICLE,
+        priority=10,
+        campaign=campaign,
+        kicker="Collective fundraiser",
+        headline="Three newsrooms, one appeal",
         body="Reporters at the border, in the valleys and on the coast need protective kit, lawyers and secure tools.",
-        cta_label="Give", cta_url=reverse("donations:campaign", args=[SLUG]),
-        show_to_anonymous=True, show_to_free=True, show_to_lapsed=True, is_active=True,
+        cta_label="Give",
+        cta_url=reverse("donations:campaign", args=[SLUG]),
+        show_to_anonymous=True,
+        show_to_free=True,
+        show_to_lapsed=True,
+        is_active=True,
     )
     return campaign
 
@@ -107,8 +190,15 @@ def _give_demo_gifts(campaign: Campaign) -> int:
     for email, name, display_name, amount, currency, on_wall, anonymous, message in GIFTS:
         _, redirect = services.start_donation_checkout(
             request=services.DonationRequest(
-                campaign=campaign, email=email, currency=currency, gift_minor=amount, name=name, display_name=display_name,
-                show_on_wall=on_wall, anonymous=anonymous, message=message,
+                campaign=campaign,
+                email=email,
+                currency=currency,
+                gift_minor=amount,
+                name=name,
+                display_name=display_name,
+                show_on_wall=on_wall,
+                anonymous=anonymous,
+                message=message,
             ),
             success_url=f"{settings.SITE_URL}/fundraisers/thanks/{{reference}}/",
             cancel_url=f"{settings.SITE_URL}/fundraisers/{SLUG}/",

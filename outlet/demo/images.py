@@ -82,8 +82,18 @@ def _plan(slug: str, scene: str, *, snow: bool, time_of_day: str | None) -> tupl
 
 
 def _hue_name(h: float) -> str:
-    for limit, name in [(0.04, "red"), (0.11, "orange"), (0.17, "ochre"), (0.25, "olive"), (0.42, "green"),
-                        (0.52, "teal"), (0.62, "blue"), (0.72, "indigo"), (0.84, "violet"), (0.95, "plum")]:
+    for limit, name in [
+        (0.04, "red"),
+        (0.11, "orange"),
+        (0.17, "ochre"),
+        (0.25, "olive"),
+        (0.42, "green"),
+        (0.52, "teal"),
+        (0.62, "blue"),
+        (0.72, "indigo"),
+        (0.84, "violet"),
+        (0.95, "plum"),
+    ]:
         if h < limit:
             return name
     return "crimson"
@@ -166,7 +176,7 @@ def _draw_scene(rng: random.Random, scene: str, palette: Palette, *, time_of_day
         ls.boats(image, rng, palette.near, water_y)
     elif scene in {"valley-river", "road"}:
         # The river or road comes out of the lowest point of the valley behind the nearest hills.
-        valley = ridges[-2][len(ridges[-2]) // 4: 3 * len(ridges[-2]) // 4]
+        valley = ridges[-2][len(ridges[-2]) // 4 : 3 * len(ridges[-2]) // 4]
         x, y = max(valley, key=lambda point: point[1])
         bottom_width = 300 if scene == "road" else 340
         centre, outline = ls.ribbon(rng, (x, y + 6), top_width=5, bottom_width=bottom_width)

@@ -239,8 +239,15 @@ def boats(image: Image.Image, rng: random.Random, color: RGB, horizon_y: int) ->
             size = 0.5 + (y - horizon_y) / (HEIGHT - horizon_y)
             x = rng.uniform(0.1, 0.9) * WIDTH
             length, depth = 90 * size, 16 * size
-            d.polygon([((x - length / 2) * s, (y - depth) * s), ((x + length / 2) * s, (y - depth) * s),
-                       ((x + length / 2.6) * s, y * s), ((x - length / 2.6) * s, y * s)], fill=255)
+            d.polygon(
+                [
+                    ((x - length / 2) * s, (y - depth) * s),
+                    ((x + length / 2) * s, (y - depth) * s),
+                    ((x + length / 2.6) * s, y * s),
+                    ((x - length / 2.6) * s, y * s),
+                ],
+                fill=255,
+            )
             d.rectangle(((x - length / 5) * s, (y - depth * 2.2) * s, (x + length / 8) * s, (y - depth) * s), fill=255)
             mast = x + length / 4
             d.rectangle((mast * s, (y - depth * 4.5) * s, (mast + 2.5 * size) * s, (y - depth) * s), fill=255)

@@ -32,7 +32,18 @@ from outlet.common.sanitize import sanitize_body
 DEMO_STAFF_PASSWORD = "outlet-demo-password"  # local demo only; never created when IS_PRODUCTION
 HERO_CREDIT = "Illustration: Caucasus Ledger"
 
-KINDS = ["sections", "regions", "tags", "authors", "tiers", "tier prices", "prompts", "articles", "library pictures", "staff accounts"]
+KINDS = [
+    "sections",
+    "regions",
+    "tags",
+    "authors",
+    "tiers",
+    "tier prices",
+    "prompts",
+    "articles",
+    "library pictures",
+    "staff accounts",
+]
 
 
 @dataclass
@@ -59,19 +70,33 @@ class Tally:
 def load_demo_content(*, now: datetime | None = None) -> Tally:
     now = now or timezone.now()
     tally = Tally()
-    sections = _ensure_by_slug(tally, "sections", Section, [
-        {"slug": slug, "name": name, "description": description, "position": (index + 1) * 10}
-        for index, (slug, name, description) in enumerate(catalogue.SECTIONS)
-    ])
+    sections = _ensure_by_slug(
+        tally,
+        "sections",
+        Section,
+        [
+            {"slug": slug, "name": name, "description": description, "position": (index + 1) * 10}
+            for index, (slug, name, description) in enumerate(catalogue.SECTIONS)
+        ],
+    )
     regions = _ensure_by_slug(tally, "regions", Region, [{"slug": s, "name": n} for s, n in catalogue.REGIONS])
     tags = _ensure_by_slug(tally, "tags", Tag, [{"slug": s, "name": n} for s, n in catalogue.TAGS])
-    authors = _ensure_by_slug(tally, "authors", Author, [
-        {"slug": slug, "name": name, "role": role, "bio": bio} for slug, name, role, bio in catalogue.AUTHORS
-    ], unique_names=False)
-    tiers = _ensure_by_slug(tally, "tiers", Tier, [
-        {"slug": slug, "name": name, "position": position, "description": description, "is_active": True}
-        for slug, name, position, description in catalogue.TIERS
-    ])
+    authors = _ensure_by_slug(
+        tally,
+        "authors",
+        Author,
+        [{"slug": slug, "name": name, "role": role, "bio": bio} for slug, name, role, bio in catalogue.AUTHORS],
+        unique_names=False,
+    )
+    tiers = _ensure_by_slug(
+        tally,
+        "tiers",
+        Tier,
+        [
+            {"slug": slug, "name": name, "position": position, "description": description, "is_active": True}
+            for slug, name, position, description in catalogue.TIERS
+        ],
+    )
     _ensure_tier_prices(tally, tiers)
     _ensure_prompts(tally)
 
@@ -98,7 +123,10 @@ def _ensure_tier_prices(tally: Tally, tiers: dict) -> None:
         for currency, amounts in by_currency.items():
             for interval, amount in zip(("month", "year"), amounts):
                 _, created = TierPrice.objects.get_or_create(
-                    tier=tier, interval=interval, currency=currency, defaults={"amount_minor": amount},
+                    tier=tier,
+                    interval=interval,
+                    currency=currency,
+                    defaults={"amount_minor": amount},
                 )
                 tally.count("tier prices", created=int(created), present=int(not created))
 
@@ -136,9 +164,7 @@ def _ensure_prompts(tally: Tally) -> None:
         if row["placement"] in taken:
             tally.count("prompts", present=1)
             continue
-        Prompt.objects.create(
-            **row, show_to_anonymous=True, show_to_free=True, show_to_lapsed=True, is_active=True
-        )
+        Prompt.objects.create(**row, show_to_anonymous=True, show_to_free=True, show_to_lapsed=True, is_active=True)
         tally.count("prompts", created=1)
 
 
@@ -173,8 +199,10 @@ def _create_article(spec: DemoArticle, *, now: datetime, sections, regions, tags
     article.tags.set([tags[slug] for slug in spec.tags])
     if spec.tiers:
         article.allowed_tiers.set([tiers[slug] for slug in spec.tiers])
-    Byline.objects.bulk_create(_bylines(article, authors, Byline.Role.AUTHOR, spec.authors)
-                               + _bylines(article, authors, Byline.Role.ADDITIONAL, spec.additional))
+    Byline.objects.bulk_create(
+        _bylines(article, authors, Byline.Role.AUTHOR, spec.authors)
+        + _bylines(article, authors, Byline.Role.ADDITIONAL, spec.additional)
+    )
     return article
 
 
@@ -200,9 +228,12 @@ def _attach_hero(article: Article, spec: DemoArticle) -> None:
 # One story shows a picture from the media library inside its body, as an editor would place it, so the demo (and
 # the width checks and screenshots that run on it) includes a figure with its caption.
 LIBRARY_STORY = "aragats-shepherds-dry-spring"
-LIBRARY_PICTURE = {"slug": "demo-library-aragats-pasture", "scene": "pasture",
-                   "caption": "Flocks move higher each week as the lower pastures dry out.",
-                   "credit": "Illustration: Caucasus Ledger demo"}
+LIBRARY_PICTURE = {
+    "slug": "demo-library-aragats-pasture",
+    "scene": "pasture",
+    "caption": "Flocks move higher each week as the lower pastures dry out.",
+    "credit": "Illustration: Caucasus Ledger demo",
+}
 
 
 def _ensure_library_picture(tally: Tally) -> None:
@@ -216,8 +247,10 @@ def _ensure_library_picture(tally: Tally) -> None:
         picture.file.save(f"{LIBRARY_PICTURE['slug']}.jpg", ContentFile(hero.jpeg), save=False)
         picture.save()
         tally.count("library pictures", created=1)
-    figure = (f'<figure class="figure"><img src="{picture.file.url}" alt="{escape(picture.alt_text)}">'
-              f'<figcaption class="figure-caption">{escape(picture.caption_with_credit())}</figcaption></figure>')
+    figure = (
+        f'<figure class="figure"><img src="{picture.file.url}" alt="{escape(picture.alt_text)}">'
+        f'<figcaption class="figure-caption">{escape(picture.caption_with_credit())}</figcaption></figure>'
+    )
     blocks = article.body.split("</p>", 3)
     if len(blocks) == 4:  # after the third paragraph, where an editor would break up the text
         body = "</p>".join(blocks[:3]) + "</p>\n" + figure + blocks[3]
@@ -242,4 +275,3 @@ def _ensure_editor(tally: Tally) -> None:
         f"for an authenticator code: `manage.py demo_totp_code` prints it (secret {DEMO_TOTP_SECRET}). Local demo "
         "only, never use these credentials anywhere else."
     )
-

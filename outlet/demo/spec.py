@@ -78,4 +78,3 @@ def quote(text: str) -> str:
 
 def ul(*items: str) -> str:
     return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
-

@@ -57,10 +57,13 @@ def _create(user_model, staff: DemoStaff, *, password: str) -> None:
 
     names = {"first_name": staff.first_name, "last_name": staff.role or "Editor"}
     if staff.role is None:
-        user = user_model.objects.create_superuser(username=staff.username, email=staff.email, password=password, **names)
+        user = user_model.objects.create_superuser(
+            username=staff.username, email=staff.email, password=password, **names
+        )
     else:
-        user = user_model.objects.create_user(username=staff.username, email=staff.email, password=password,
-                                              is_staff=True, **names)
+        user = user_model.objects.create_user(
+            username=staff.username, email=staff.email, password=password, is_staff=True, **names
+        )
         user.groups.add(Group.objects.get(name=staff.role))
     # Sign-in is by email; a verified address spares the demo account a confirmation email.
     EmailAddress.objects.create(user=user, email=staff.email, verified=True, primary=True)

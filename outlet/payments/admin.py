@@ -112,8 +112,10 @@ class StatusFilter(admin.SimpleListFilter):
     parameter_name = "status__exact"
 
     def lookups(self, request, model_admin):
-        return [(value, "Nothing to change (or not ours)" if value == Status.NOT_OURS else status_words(value))
-                for value in Status.values]
+        return [
+            (value, "Nothing to change (or not ours)" if value == Status.NOT_OURS else status_words(value))
+            for value in Status.values
+        ]
 
     def queryset(self, request, queryset):
         return queryset.filter(status=self.value()) if self.value() in Status.values else queryset
@@ -132,7 +134,17 @@ class EventChangeList(ChangeList):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["received", "type", "owner", "status_words", "provider", "via", "attempts", "event_id", "error_summary"]
+    list_display = [
+        "received",
+        "type",
+        "owner",
+        "status_words",
+        "provider",
+        "via",
+        "attempts",
+        "event_id",
+        "error_summary",
+    ]
     list_filter = [StatusFilter, TypeFilter, ProviderFilter, "via", "livemode"]
     search_fields = ["=event_id"]
     search_help_text = "The provider's event id (evt_…), whole."
@@ -142,9 +154,24 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     # over 300,000 events at the bench.
     ordering = ["-pk"]
     actions = ["reprocess", "set_aside"]
-    fields = ["provider", "event_id", "type", "owner_and_reason", "status_words", "via", "live", "created_at_provider_text",
-              "received_text", "processed_text", "requeued_text", "waiting_for_words", "next_check_text", "attempts", "error",
-              "pretty_payload"]
+    fields = [
+        "provider",
+        "event_id",
+        "type",
+        "owner_and_reason",
+        "status_words",
+        "via",
+        "live",
+        "created_at_provider_text",
+        "received_text",
+        "processed_text",
+        "requeued_text",
+        "waiting_for_words",
+        "next_check_text",
+        "attempts",
+        "error",
+        "pretty_payload",
+    ]
     readonly_fields = fields
 
     received = time_column("received_at", "Received")
@@ -189,7 +216,11 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # The payloads are the bulk of the table: the list never reads them; the event's own page does.
         queryset = super().get_queryset(request)
-        return queryset if request.resolver_match and request.resolver_match.url_name.endswith("_change") else queryset.defer("payload")
+        return (
+            queryset
+            if request.resolver_match and request.resolver_match.url_name.endswith("_change")
+            else queryset.defer("payload")
+        )
 
     def has_reprocess_permission(self, request) -> bool:
         return request.user.has_perm(REPROCESS_PERMISSION)
@@ -220,42 +251,71 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
             for event in chosen:
                 event.found_owner = owners[event.pk]
                 event.status_text = self.status_words(event)
-            return TemplateResponse(request, "admin/payments/webhookevent/reprocess_confirm.html", {
-                **self.admin_site.each_context(request), "title": "Process these events again?", "events": chosen,
-                "count": len(chosen), "opts": self.model._meta, "action": "reprocess",
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            })
+            return TemplateResponse(
+                request,
+                "admin/payments/webhookevent/reprocess_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Process these events again?",
+                    "events": chosen,
+                    "count": len(chosen),
+                    "opts": self.model._meta,
+                    "action": "reprocess",
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         count = services.reprocess_events(webhook_event_pks=[event.pk for event in chosen])
         for event in chosen:
             self.log_change(request, event, "Asked to process this event again.")
-        self.message_user(request, f"Queued {count} event(s) for processing again. Events already applied change nothing.",
-                          messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Queued {count} event(s) for processing again. Events already applied change nothing.",
+            messages.SUCCESS,
+        )
         return None
 
     @admin.action(description="Set aside: refunds or disputes settled by hand…", permissions=["reprocess"])
     def set_aside(self, request, queryset):
         """For a refund or dispute whose payment never arrived, once staff settled it with the provider by hand: it
         stops being flagged (admin, /healthz). Confirmed first; only events flagged as unmatched are touched."""
-        chosen = list(queryset.defer("payload").filter(status=Status.UNMATCHED).order_by("received_at")[:REPROCESS_AT_ONCE])
+        chosen = list(
+            queryset.defer("payload").filter(status=Status.UNMATCHED).order_by("received_at")[:REPROCESS_AT_ONCE]
+        )
         if not chosen:
-            self.message_user(request, "None of the selected events is waiting for staff: nothing was set aside.", messages.WARNING)
+            self.message_user(
+                request, "None of the selected events is waiting for staff: nothing was set aside.", messages.WARNING
+            )
             return None
         if request.POST.get("confirmed") != "yes":
             owners = event_owners.owners_of(chosen)
             for event in chosen:
                 event.found_owner = owners[event.pk]
                 event.status_text = self.status_words(event)
-            return TemplateResponse(request, "admin/payments/webhookevent/set_aside_confirm.html", {
-                **self.admin_site.each_context(request), "title": "Set these events aside?", "events": chosen,
-                "count": len(chosen), "opts": self.model._meta, "action": "set_aside",
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            })
-        count = services.set_aside_unmatched(webhook_event_pks=[event.pk for event in chosen], staff_user_id=request.user.pk,
-                                             note=request.POST.get("note", ""))
+            return TemplateResponse(
+                request,
+                "admin/payments/webhookevent/set_aside_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Set these events aside?",
+                    "events": chosen,
+                    "count": len(chosen),
+                    "opts": self.model._meta,
+                    "action": "set_aside",
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        count = services.set_aside_unmatched(
+            webhook_event_pks=[event.pk for event in chosen],
+            staff_user_id=request.user.pk,
+            note=request.POST.get("note", ""),
+        )
         for event in chosen:
             self.log_change(request, event, "Set aside: settled by hand.")
-        self.message_user(request, f"Set aside {count} event(s). If a payment ever arrives for one, it is still applied.",
-                          messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Set aside {count} event(s). If a payment ever arrives for one, it is still applied.",
+            messages.SUCCESS,
+        )
         return None
 
 
@@ -265,11 +325,28 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["purpose", "status", PaymentProviderFilter, PaymentCurrencyFilter]
     search_fields = ["provider_ref", "other_refs", "email", "user__email", "customer_id", "subscription_id"]
     list_select_related = ["user"]
-    fields = ["purpose", "status", "amount", "refunded", "paid_text", "description", "user", "email", "provider", "provider_ref",
-              "other_refs", "customer_id", "subscription_id", "provider_receipt_url", "metadata"]
+    fields = [
+        "purpose",
+        "status",
+        "amount",
+        "refunded",
+        "paid_text",
+        "description",
+        "user",
+        "email",
+        "provider",
+        "provider_ref",
+        "other_refs",
+        "customer_id",
+        "subscription_id",
+        "provider_receipt_url",
+        "metadata",
+    ]
     readonly_fields = fields
     show_full_result_count = False
-    search_help_text = "A payment, invoice or subscription id (pi_…, in_…, sub_…) or a whole email finds payments at once."
+    search_help_text = (
+        "A payment, invoice or subscription id (pi_…, in_…, sub_…) or a whole email finds payments at once."
+    )
     paginator = PaymentPaginator
     ordering = ["-pk"]  # recorded order; paid_at alone has no index (0.33 s to sort 1M payments at the bench)
 

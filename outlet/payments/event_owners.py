@@ -68,9 +68,12 @@ def owners_of(events: Iterable[WebhookEvent]) -> dict[int, Owner]:
     pks = [event.pk for event in events]
     if not pks:
         return {}
-    rows = list(WebhookEvent.objects.filter(pk__in=pks).order_by()
-            .annotate(**{name: KT(path) for name, path in (_MARKER_PATHS | _ID_PATHS).items()})
-            .values("pk", "provider", "status", *_MARKER_PATHS, *_ID_PATHS))
+    rows = list(
+        WebhookEvent.objects.filter(pk__in=pks)
+        .order_by()
+        .annotate(**{name: KT(path) for name, path in (_MARKER_PATHS | _ID_PATHS).items()})
+        .values("pk", "provider", "status", *_MARKER_PATHS, *_ID_PATHS)
+    )
     owners: dict[int, Owner] = {}
     unresolved: dict[int, tuple[str, set[str]]] = {}
     for row in rows:
@@ -88,7 +91,9 @@ def owners_of(events: Iterable[WebhookEvent]) -> dict[int, Owner]:
         if row["status"] == WebhookEvent.Status.PROCESSED:  # a product acted on it, by what it knows of its objects
             owners[row["pk"]] = Owner(OURS, "a product acted on it")
         else:
-            owners[row["pk"]] = Owner(NOT_OURS, "nothing in it is ours: no marker, and no payment, subscription or customer we know")
+            owners[row["pk"]] = Owner(
+                NOT_OURS, "nothing in it is ours: no marker, and no payment, subscription or customer we know"
+            )
     return owners
 
 
@@ -119,8 +124,13 @@ def _owners_by_our_rows(unresolved: dict[int, tuple[str, set[str]]]) -> dict[int
             for session_id, data in sessions:
                 marker = ((data or {}).get("metadata") or {}).get(OUR_MARKER)
                 if marker:
-                    known.setdefault((provider, session_id), Owner(_product_label(marker), "our marker on the checkout session it names"))
-        payments = Payment.objects.filter(provider=provider).filter(Q(provider_ref__in=ids) | Q(subscription_id__in=ids))
+                    known.setdefault(
+                        (provider, session_id),
+                        Owner(_product_label(marker), "our marker on the checkout session it names"),
+                    )
+        payments = Payment.objects.filter(provider=provider).filter(
+            Q(provider_ref__in=ids) | Q(subscription_id__in=ids)
+        )
         for ref, subscription_id, purpose in payments.values_list("provider_ref", "subscription_id", "purpose"):
             owner = Owner(_product_label(purpose), "a payment we recorded")
             for found in (ref, subscription_id):
@@ -129,7 +139,9 @@ def _owners_by_our_rows(unresolved: dict[int, tuple[str, set[str]]]) -> dict[int
         for label, lookup in _product_lookups.items():
             for found in lookup(provider, ids):
                 known.setdefault((provider, found), Owner(label, "a subscription we follow"))
-        for customer_id in ProviderCustomer.objects.filter(provider=provider, customer_id__in=ids).values_list("customer_id", flat=True):
+        for customer_id in ProviderCustomer.objects.filter(provider=provider, customer_id__in=ids).values_list(
+            "customer_id", flat=True
+        ):
             known.setdefault((provider, customer_id), Owner(A_READERS, "its customer is one of our readers"))
     owners = {}
     for pk, (provider, ids) in unresolved.items():

@@ -49,7 +49,9 @@ class WebhookEvent(models.Model):
     retry_at = models.DateTimeField("next check", null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_unique_per_provider")]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_unique_per_provider")
+        ]
         indexes = [
             models.Index(fields=["status", "received_at"]),
             models.Index(fields=["provider", "created_at_provider"]),
@@ -98,7 +100,9 @@ class Payment(models.Model):
     # Other ids the provider may use for this payment later (charge, payment intent), space-separated.
     other_refs = models.CharField(max_length=600, blank=True, db_index=True)
     purpose = models.CharField(max_length=12, choices=Purpose.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
     email = models.EmailField(blank=True)
     customer_id = models.CharField(max_length=255, blank=True)
     subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
@@ -116,7 +120,8 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["provider", "provider_ref"], name="payment_unique_per_provider"),
             models.CheckConstraint(condition=models.Q(amount_minor__gte=0), name="payment_amount_not_negative"),
             models.CheckConstraint(
-                condition=models.Q(amount_refunded_minor__gte=0) & models.Q(amount_refunded_minor__lte=models.F("amount_minor")),
+                condition=models.Q(amount_refunded_minor__gte=0)
+                & models.Q(amount_refunded_minor__lte=models.F("amount_minor")),
                 name="payment_refund_within_amount",
             ),
         ]

@@ -72,7 +72,9 @@ def portal(request, portal_id: str):
     if request.method == "POST":
         action = request.POST.get("action", "")
         subscription_id = request.POST.get("subscription", "")
-        owned = SandboxObject.objects.filter(kind="subscription", object_id=subscription_id, data__customer=customer_id).exists()
+        owned = SandboxObject.objects.filter(
+            kind="subscription", object_id=subscription_id, data__customer=customer_id
+        ).exists()
         try:
             if action == "card":
                 provider.replace_card(customer_id, request.POST.get("card", ""))
@@ -81,20 +83,37 @@ def portal(request, portal_id: str):
                 error = "That subscription is not on this account."
             elif action == "renew":
                 outcome = provider.renew(subscription_id)
-                message = {"paid": "Renewal charged.", "failed": "Renewal declined: the subscription is past due.",
-                           "ended": "The subscription ended at its period end."}[outcome]
+                message = {
+                    "paid": "Renewal charged.",
+                    "failed": "Renewal declined: the subscription is past due.",
+                    "ended": "The subscription ended at its period end.",
+                }[outcome]
             elif action == "cancel":
-                provider.set_cancel_at_period_end(subscription_id=subscription_id, cancel=True, idempotency_key=f"portal-{portal_id}")
+                provider.set_cancel_at_period_end(
+                    subscription_id=subscription_id, cancel=True, idempotency_key=f"portal-{portal_id}"
+                )
                 message = "The subscription will end at its period end."
             else:
                 error = "Choose an action."
         except ProviderError as exc:
             error = str(exc)
         customer.refresh_from_db()
-    subscriptions = SandboxObject.objects.filter(kind="subscription", data__customer=customer_id).order_by("-created_at")
+    subscriptions = SandboxObject.objects.filter(kind="subscription", data__customer=customer_id).order_by(
+        "-created_at"
+    )
     charges = SandboxObject.objects.filter(kind="charge", data__customer=customer_id).order_by("-created_at")
-    return render(request, "payments/sandbox_portal.html", {
-        "customer": customer.data, "card_label": SANDBOX_CARDS.get(customer.data["card"], customer.data["card"]),
-        "cards": SANDBOX_CARDS, "subscriptions": [s.data for s in subscriptions], "charges": [c.data for c in charges],
-        "return_url": _safe(portal_row.data["return_url"], request), "message": message, "error": error,
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "payments/sandbox_portal.html",
+        {
+            "customer": customer.data,
+            "card_label": SANDBOX_CARDS.get(customer.data["card"], customer.data["card"]),
+            "cards": SANDBOX_CARDS,
+            "subscriptions": [s.data for s in subscriptions],
+            "charges": [c.data for c in charges],
+            "return_url": _safe(portal_row.data["return_url"], request),
+            "message": message,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

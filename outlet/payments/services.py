@@ -44,19 +44,28 @@ PROCESSABLE = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED, Webhook
 _related_refs_asked: ContextVar[dict | None] = ContextVar("related_refs_asked", default=None)
 
 
-def ingest_event(*, provider_id: str, event: ProviderEvent, via: str = WebhookEvent.Via.WEBHOOK) -> tuple[WebhookEvent, bool]:
+def ingest_event(
+    *, provider_id: str, event: ProviderEvent, via: str = WebhookEvent.Via.WEBHOOK
+) -> tuple[WebhookEvent, bool]:
     """Store an event once and queue its processing after commit. A duplicate delivery changes nothing. Raises
     UnstorableEvent (answered 400) for one no database column could hold: nothing of it is stored."""
     event = storable(event)
     # A provider retrying a delivery is common: answer it from the unique index without loading the payload.
-    existing = WebhookEvent.objects.filter(provider=provider_id, event_id=event.id).only("pk", "event_id", "status").first()
+    existing = (
+        WebhookEvent.objects.filter(provider=provider_id, event_id=event.id).only("pk", "event_id", "status").first()
+    )
     if existing is not None:
         return existing, False
     try:
         with transaction.atomic():
             stored = WebhookEvent.objects.create(
-                provider=provider_id, event_id=event.id, type=event.type, created_at_provider=event.created,
-                payload=event.payload, livemode=event.livemode, via=via,
+                provider=provider_id,
+                event_id=event.id,
+                type=event.type,
+                created_at_provider=event.created,
+                payload=event.payload,
+                livemode=event.livemode,
+                via=via,
             )
     except IntegrityError:  # a concurrent delivery of the same event won the insert
         return WebhookEvent.objects.get(provider=provider_id, event_id=event.id), False
@@ -86,9 +95,15 @@ def process_webhook_event(*, webhook_event_pk: int) -> str:
             return "missing"
         if found.status not in PROCESSABLE:
             return found.status
-        domain_events = get_provider(found.provider).translate(ProviderEvent(
-            id=found.event_id, type=found.type, created=found.created_at_provider, payload=found.payload, livemode=found.livemode,
-        ))
+        domain_events = get_provider(found.provider).translate(
+            ProviderEvent(
+                id=found.event_id,
+                type=found.type,
+                created=found.created_at_provider,
+                payload=found.payload,
+                livemode=found.livemode,
+            )
+        )
         _ask_provider_first(found, domain_events)
         with transaction.atomic():
             stored = WebhookEvent.objects.select_for_update().defer("payload").filter(pk=webhook_event_pk).first()
@@ -100,7 +115,9 @@ def process_webhook_event(*, webhook_event_pk: int) -> str:
     except Exception as exc:
         logger.exception("processing webhook event %s failed", webhook_event_pk)
         WebhookEvent.objects.filter(pk=webhook_event_pk).update(
-            status=WebhookEvent.Status.FAILED, last_error=f"{type(exc).__name__}: {exc}"[:2000], attempts=F("attempts") + 1,
+            status=WebhookEvent.Status.FAILED,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            attempts=F("attempts") + 1,
         )
         raise
     finally:
@@ -152,7 +169,9 @@ def _apply(stored: WebhookEvent, domain_events: list[DomainEvent]) -> str:
     stored.save(update_fields=["status", "processed_at", "attempts", "last_error", "retry_at"])
     if status == WebhookEvent.Status.PROCESSED and (recorded := waiting.recorded_refs(domain_events)):
         # After commit, so a refund settling as waiting at this moment is either seen here or sees the payment.
-        transaction.on_commit(lambda: waiting.wake_events_waiting_for(provider_id=stored.provider, refs=recorded, enqueue=_enqueue))
+        transaction.on_commit(
+            lambda: waiting.wake_events_waiting_for(provider_id=stored.provider, refs=recorded, enqueue=_enqueue)
+        )
     return status
 
 
@@ -198,7 +217,9 @@ def events_needing_staff() -> dict[str, int]:
     never arrived, and events that failed every attempt. Both stay until staff or a late payment settle them."""
     return {
         "unmatched": WebhookEvent.objects.filter(status=WebhookEvent.Status.UNMATCHED).count(),
-        "failed": WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED, attempts__gte=MAX_PROCESSING_ATTEMPTS).count(),
+        "failed": WebhookEvent.objects.filter(
+            status=WebhookEvent.Status.FAILED, attempts__gte=MAX_PROCESSING_ATTEMPTS
+        ).count(),
     }
 
 
@@ -207,7 +228,8 @@ def set_aside_unmatched(*, webhook_event_pks: list[int], staff_user_id: int, not
     flagged. Still woken if the payment is ever recorded, so the money is never left half applied."""
     reason = f"Set aside by staff user {staff_user_id}" + (f": {note.strip()}" if note.strip() else ".")
     return WebhookEvent.objects.filter(pk__in=webhook_event_pks, status=WebhookEvent.Status.UNMATCHED).update(
-        status=WebhookEvent.Status.NOT_OURS, last_error=reason[:2000])
+        status=WebhookEvent.Status.NOT_OURS, last_error=reason[:2000]
+    )
 
 
 def reconcile_provider_events(*, provider_id: str | None = None, now: datetime | None = None) -> int:
@@ -228,7 +250,8 @@ def reconcile_provider_events(*, provider_id: str | None = None, now: datetime |
         newest = max(newest, event.created) if newest else event.created
     if newest is not None:
         ReconciliationCursor.objects.update_or_create(
-            provider=provider.id, defaults={"synced_until": newest, "last_run_ingested": ingested},
+            provider=provider.id,
+            defaults={"synced_until": newest, "last_run_ingested": ingested},
         )
     return ingested
 
@@ -256,10 +279,20 @@ def link_customers(*, provider_id: str, user_id_by_customer: Mapping[str, int]) 
     of a user wins), in a few queries per 2,000 instead of three each. Returns how many links were made."""
     wanted = {customer_id: user_id for customer_id, user_id in user_id_by_customer.items() if customer_id and user_id}
     customers, users = sorted(wanted), sorted(set(wanted.values()))
-    taken = {c for i in range(0, len(customers), 2000) for c in ProviderCustomer.objects.filter(
-        provider=provider_id, customer_id__in=customers[i:i + 2000]).values_list("customer_id", flat=True)}
-    linked_users = {u for i in range(0, len(users), 2000) for u in ProviderCustomer.objects.filter(
-        provider=provider_id, user_id__in=users[i:i + 2000]).values_list("user_id", flat=True)}
+    taken = {
+        c
+        for i in range(0, len(customers), 2000)
+        for c in ProviderCustomer.objects.filter(
+            provider=provider_id, customer_id__in=customers[i : i + 2000]
+        ).values_list("customer_id", flat=True)
+    }
+    linked_users = {
+        u
+        for i in range(0, len(users), 2000)
+        for u in ProviderCustomer.objects.filter(provider=provider_id, user_id__in=users[i : i + 2000]).values_list(
+            "user_id", flat=True
+        )
+    }
     new = []
     for customer_id, user_id in wanted.items():
         if customer_id in taken or user_id in linked_users:
@@ -276,20 +309,30 @@ def ensure_customer(*, provider, user_id: int, email: str) -> str:
     if existing:
         return existing
     customer_id = provider.create_customer(
-        email=email, metadata={"outlet_user": str(user_id)}, idempotency_key=f"customer-for-user-{user_id}",
+        email=email,
+        metadata={"outlet_user": str(user_id)},
+        idempotency_key=f"customer-for-user-{user_id}",
     )
     link_customer(provider_id=provider.id, customer_id=customer_id, user_id=user_id)
     return customer_id
 
 
 def customer_id_for(*, provider_id: str, user_id: int) -> str | None:
-    return ProviderCustomer.objects.filter(provider=provider_id, user_id=user_id).values_list("customer_id", flat=True).first()
+    return (
+        ProviderCustomer.objects.filter(provider=provider_id, user_id=user_id)
+        .values_list("customer_id", flat=True)
+        .first()
+    )
 
 
 def user_id_for_customer(*, provider_id: str, customer_id: str | None) -> int | None:
     if not customer_id:
         return None
-    return ProviderCustomer.objects.filter(provider=provider_id, customer_id=customer_id).values_list("user_id", flat=True).first()
+    return (
+        ProviderCustomer.objects.filter(provider=provider_id, customer_id=customer_id)
+        .values_list("user_id", flat=True)
+        .first()
+    )
 
 
 def record_payment(*, event: PaymentSucceeded, purpose: str, user_id: int | None) -> tuple[Payment, bool]:
@@ -300,11 +343,20 @@ def record_payment(*, event: PaymentSucceeded, purpose: str, user_id: int | None
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
-                provider=event.provider, provider_ref=event.payment_ref, other_refs=" ".join(event.other_refs),
-                purpose=purpose, user_id=user_id, email=event.email, customer_id=event.customer_id or "",
-                subscription_id=event.subscription_id or "", amount_minor=event.amount_minor,
-                currency=event.currency.upper(), description=event.description[:200], paid_at=event.occurred_at,
-                provider_receipt_url=event.provider_receipt_url, metadata=dict(event.metadata),
+                provider=event.provider,
+                provider_ref=event.payment_ref,
+                other_refs=" ".join(event.other_refs),
+                purpose=purpose,
+                user_id=user_id,
+                email=event.email,
+                customer_id=event.customer_id or "",
+                subscription_id=event.subscription_id or "",
+                amount_minor=event.amount_minor,
+                currency=event.currency.upper(),
+                description=event.description[:200],
+                paid_at=event.occurred_at,
+                provider_receipt_url=event.provider_receipt_url,
+                metadata=dict(event.metadata),
             )
     except IntegrityError:
         return Payment.objects.get(provider=event.provider, provider_ref=event.payment_ref), False
@@ -346,7 +398,11 @@ def payment_ids_for_ref(*, ref: str, limit: int = 1000) -> list[int]:
     index, so the providers are named), else a subscription's payments (indexed), else a charge or payment intent
     among the other ids (a scan: 0.2 s over a million payments at the bench)."""
     providers = sorted({"stripe", "sandbox", settings.PAYMENT_PROVIDER})
-    for lookup in ({"provider__in": providers, "provider_ref": ref}, {"subscription_id": ref}, {"other_refs__contains": ref}):
+    for lookup in (
+        {"provider__in": providers, "provider_ref": ref},
+        {"subscription_id": ref},
+        {"other_refs__contains": ref},
+    ):
         found = list(Payment.objects.filter(**lookup).order_by().values_list("pk", flat=True)[:limit])
         if found:
             return found
@@ -377,8 +433,13 @@ class RefundRefused(Exception):
     """A refund staff asked for that we will not send to the provider, with a message for them."""
 
 
-def request_refund(*, payment_id: int, amount_minor: int | None = None, staff_user_id: int | None = None,
-                   expected_refunded_minor: int | None = None) -> str:
+def request_refund(
+    *,
+    payment_id: int,
+    amount_minor: int | None = None,
+    staff_user_id: int | None = None,
+    expected_refunded_minor: int | None = None,
+) -> str:
     """Ask the provider to refund (all that is left when amount_minor is None). Nothing changes here: the payment,
     the gift or membership and the receipt change when the provider's refund event comes back through the intake.
     The idempotency key names the refunded level at the time of asking, so a double-click or a retried request
@@ -399,21 +460,34 @@ def request_refund(*, payment_id: int, amount_minor: int | None = None, staff_us
         )
     amount = remaining if amount_minor is None else amount_minor
     if amount <= 0 or amount > remaining:
-        raise RefundRefused(f"The refund must be more than 0 and at most what is left to refund ({format_money(remaining, payment.currency)}).")
+        raise RefundRefused(
+            f"The refund must be more than 0 and at most what is left to refund ({format_money(remaining, payment.currency)})."
+        )
     level = payment.amount_refunded_minor if expected_refunded_minor is None else expected_refunded_minor
     key = f"refund-{payment.provider}-{payment.provider_ref}-from-{level}-by-{amount}"
     try:
-        refund_id = get_provider(payment.provider).refund(payment_ref=payment.provider_ref, amount_minor=amount, idempotency_key=key)
+        refund_id = get_provider(payment.provider).refund(
+            payment_ref=payment.provider_ref, amount_minor=amount, idempotency_key=key
+        )
     except ProviderError as exc:
         raise RefundRefused(f"The payment provider refused the refund: {exc}") from exc
-    logger.info("staff user %s asked for refund %s of %s %s on payment %s", staff_user_id, refund_id, amount, payment.currency, payment.pk)
+    logger.info(
+        "staff user %s asked for refund %s of %s %s on payment %s",
+        staff_user_id,
+        refund_id,
+        amount,
+        payment.currency,
+        payment.pk,
+    )
     return refund_id
 
 
 def reprocess_events(*, webhook_event_pks: list[int]) -> int:
     """Staff's "process again": mark the events received and queue them. Handlers are idempotent, so an event
     that was already applied changes nothing; one that failed or was handled by older code is applied now."""
-    updated = WebhookEvent.objects.filter(pk__in=webhook_event_pks).update(status=WebhookEvent.Status.RECEIVED, last_error="")
+    updated = WebhookEvent.objects.filter(pk__in=webhook_event_pks).update(
+        status=WebhookEvent.Status.RECEIVED, last_error=""
+    )
     for pk in webhook_event_pks:
         transaction.on_commit(lambda pk=pk: _enqueue(pk))
     return updated
@@ -427,7 +501,8 @@ def forget_payer_emails(*, purpose: str, paid_before: datetime, batch_size: int 
     state stay, so receipts' numbers, refunds and totals still reconcile."""
     return in_batches(
         Payment.objects.filter(purpose=purpose, paid_at__lt=paid_before).exclude(email=""),
-        lambda ids: Payment.objects.filter(pk__in=ids).update(email=""), batch_size=batch_size,
+        lambda ids: Payment.objects.filter(pk__in=ids).update(email=""),
+        batch_size=batch_size,
     )
 
 
@@ -436,6 +511,6 @@ def prune_webhook_events(*, received_before: datetime, batch_size: int = 2000) -
     provider keeps nothing that old to reconcile against, and the state they built is in our own rows."""
     return in_batches(
         WebhookEvent.objects.filter(received_at__lt=received_before),
-        lambda ids: WebhookEvent.objects.filter(pk__in=ids).delete()[0], batch_size=batch_size,
+        lambda ids: WebhookEvent.objects.filter(pk__in=ids).delete()[0],
+        batch_size=batch_size,
     )
-

@@ -40,7 +40,9 @@ def storable(event: ProviderEvent) -> ProviderEvent:
     if len(event_id) > id_limit:
         raise UnstorableEvent(f"the event id is {len(event_id)} characters long; at most {id_limit} can be stored")
     if len(event_type) > type_limit:
-        raise UnstorableEvent(f"the event type is {len(event_type)} characters long; at most {type_limit} can be stored")
+        raise UnstorableEvent(
+            f"the event type is {len(event_type)} characters long; at most {type_limit} can be stored"
+        )
     try:
         payload = _clean(event.payload)
     except RecursionError:

@@ -46,8 +46,13 @@ def payment_refs(domain_event: DomainEvent) -> tuple[str, ...]:
 
 def recorded_refs(domain_events: Iterable[DomainEvent]) -> set[str]:
     """Every id a succeeded payment in these events may be named by later."""
-    return {ref for event in domain_events if isinstance(event, PaymentSucceeded)
-            for ref in (event.payment_ref, *event.other_refs) if ref}
+    return {
+        ref
+        for event in domain_events
+        if isinstance(event, PaymentSucceeded)
+        for ref in (event.payment_ref, *event.other_refs)
+        if ref
+    }
 
 
 def encode(refs: Iterable[str]) -> str:
@@ -64,7 +69,9 @@ def decode(waiting_for: str) -> tuple[str, ...]:
     return tuple(waiting_for.split())
 
 
-def settle_unmatched(stored: WebhookEvent, *, domain_events: list[DomainEvent], refs: tuple[str, ...], now: datetime) -> str:
+def settle_unmatched(
+    stored: WebhookEvent, *, domain_events: list[DomainEvent], refs: tuple[str, ...], now: datetime
+) -> str:
     """A refund or dispute whose payment we do not hold: wait for it within the bound, else give it up. Saves the
     event (the caller holds its row lock) and returns its new status."""
     stored.waiting_for = encode(refs)
@@ -76,9 +83,11 @@ def settle_unmatched(stored: WebhookEvent, *, domain_events: list[DomainEvent], 
         pause = min(max(waited, FIRST_PAUSE), LONGEST_PAUSE)
         stored.status = Status.WAITING
         stored.retry_at = min(now + pause, stored.received_at + bound)
-        stored.last_error = (f"This {what} names a payment we have not recorded yet ({named}). It waits for that payment: "
-                             f"checked again with growing pauses, and at once when the payment arrives, for "
-                             f"{_hours(bound)} after it was received.")
+        stored.last_error = (
+            f"This {what} names a payment we have not recorded yet ({named}). It waits for that payment: "
+            f"checked again with growing pauses, and at once when the payment arrives, for "
+            f"{_hours(bound)} after it was received."
+        )
         stored.save(update_fields=["status", "waiting_for", "retry_at", "last_error"])
         return stored.status
     owner = event_owners.owner_of(stored)
@@ -87,13 +96,17 @@ def settle_unmatched(stored: WebhookEvent, *, domain_events: list[DomainEvent], 
     stored.attempts += 1
     if owner.is_ours:
         stored.status = Status.UNMATCHED
-        stored.last_error = (f"No payment named {named} arrived within {_hours(bound)}, so this {what} was never applied "
-                             f"({owner.label}: {owner.reason}). It is applied by itself if that payment is recorded later; "
-                             f"otherwise compare with the provider's dashboard.")
+        stored.last_error = (
+            f"No payment named {named} arrived within {_hours(bound)}, so this {what} was never applied "
+            f"({owner.label}: {owner.reason}). It is applied by itself if that payment is recorded later; "
+            f"otherwise compare with the provider's dashboard."
+        )
     else:
         stored.status = Status.NOT_OURS
-        stored.last_error = (f"No payment named {named} arrived within {_hours(bound)}, and nothing in this {what} is ours: "
-                             f"taken to be another product's. It is applied by itself if that payment is ever recorded.")
+        stored.last_error = (
+            f"No payment named {named} arrived within {_hours(bound)}, and nothing in this {what} is ours: "
+            f"taken to be another product's. It is applied by itself if that payment is ever recorded."
+        )
     stored.save(update_fields=["status", "waiting_for", "retry_at", "processed_at", "attempts", "last_error"])
     return stored.status
 
@@ -104,14 +117,23 @@ def wake_events_waiting_for(*, provider_id: str, refs: set[str], enqueue) -> lis
     names = Q()
     for ref in refs:
         names |= Q(waiting_for__contains=f" {ref} ")
-    waiting = WebhookEvent.objects.filter(provider=provider_id, status__in=WAKEABLE).exclude(waiting_for="").filter(names)
-    return wake(webhook_event_pks=list(waiting.order_by("created_at_provider").values_list("pk", flat=True)), enqueue=enqueue)
+    waiting = (
+        WebhookEvent.objects.filter(provider=provider_id, status__in=WAKEABLE).exclude(waiting_for="").filter(names)
+    )
+    return wake(
+        webhook_event_pks=list(waiting.order_by("created_at_provider").values_list("pk", flat=True)), enqueue=enqueue
+    )
 
 
 def wake(*, webhook_event_pks: list[int], enqueue) -> list[int]:
     """Make these events due now and queue them (outside any transaction: the queue must find them committed)."""
-    woken = [pk for pk in webhook_event_pks
-             if WebhookEvent.objects.filter(pk=pk, status__in=WAKEABLE).update(status=Status.WAITING, retry_at=timezone.now())]
+    woken = [
+        pk
+        for pk in webhook_event_pks
+        if WebhookEvent.objects.filter(pk=pk, status__in=WAKEABLE).update(
+            status=Status.WAITING, retry_at=timezone.now()
+        )
+    ]
     for pk in woken:
         enqueue(pk)
     return woken
@@ -121,8 +143,10 @@ def due_for_a_check(*, now: datetime, lease: timedelta, limit: int = 1000) -> li
     """Waiting events whose next check has come, leased for `lease` so a slow queue is not flooded with copies;
     processing sets the real next check."""
     due = list(
-        WebhookEvent.objects.filter(status=Status.WAITING).filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
-        .order_by("created_at_provider").values_list("pk", flat=True)[:limit]
+        WebhookEvent.objects.filter(status=Status.WAITING)
+        .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+        .order_by("created_at_provider")
+        .values_list("pk", flat=True)[:limit]
     )
     WebhookEvent.objects.filter(pk__in=due, status=Status.WAITING).update(retry_at=now + lease, requeued_at=now)
     return due

@@ -15,5 +15,7 @@ def solve_challenge(challenge: dict) -> str:
     )
     if solution is None:
         raise ValueError("this challenge has no solution below its maxNumber")
-    payload = {key: challenge[key] for key in ("algorithm", "challenge", "salt", "signature")} | {"number": solution.number}
+    payload = {key: challenge[key] for key in ("algorithm", "challenge", "salt", "signature")} | {
+        "number": solution.number
+    }
     return base64.b64encode(json.dumps(payload).encode()).decode()

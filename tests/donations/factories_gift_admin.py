@@ -19,5 +19,12 @@ def staff_with(*perms: str, username: str = "finance") -> tuple[object, Client]:
     return user, client
 
 
-FINANCE = ("donations.view_donation", "donations.refund_donation", "donations.resend_receipt", "donations.export_donations",
-           "donations.view_campaign", "donations.download_payout_report", "donations.view_receipt")
+FINANCE = (
+    "donations.view_donation",
+    "donations.refund_donation",
+    "donations.resend_receipt",
+    "donations.export_donations",
+    "donations.view_campaign",
+    "donations.download_payout_report",
+    "donations.view_receipt",
+)

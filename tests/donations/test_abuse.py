@@ -185,16 +185,27 @@ def _forged_expiry(solution: str) -> str:
 def _someone_elses_key(solution: str) -> str:
     import altcha
 
-    challenge = altcha.create_challenge_v1(altcha.ChallengeOptionsV1(hmac_key="not-our-key", max_number=1000,
-                                                                    expires=datetime.now(UTC) + timedelta(minutes=5)))
+    challenge = altcha.create_challenge_v1(
+        altcha.ChallengeOptionsV1(
+            hmac_key="not-our-key", max_number=1000, expires=datetime.now(UTC) + timedelta(minutes=5)
+        )
+    )
     return solve_challenge(challenge.to_dict())
 
 
-@pytest.mark.parametrize("tamper", [
-    _wrong_number, _forged_expiry, _someone_elses_key,
-    lambda s: "not base64 at all!", lambda s: _encode([1, 2, 3]), lambda s: base64.b64encode(b"\xff\xfe").decode(),
-    lambda s: _encode({"algorithm": "MD5"}), lambda s: "A" * 5000,
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        _wrong_number,
+        _forged_expiry,
+        _someone_elses_key,
+        lambda s: "not base64 at all!",
+        lambda s: _encode([1, 2, 3]),
+        lambda s: base64.b64encode(b"\xff\xfe").decode(),
+        lambda s: _encode({"algorithm": "MD5"}),
+        lambda s: "A" * 5000,
+    ],
+)
 def test_a_wrong_or_forged_solution_is_refused(challenge_on, tamper):
     solution = solve_challenge(abuse.new_challenge())
 
@@ -217,8 +228,11 @@ def test_a_refused_challenge_does_not_count_against_the_limits(challenge_on, at_
 
 def start_gift(campaign, email: str = "tester@example.org") -> str:
     checkout, redirect = services.start_donation_checkout(
-        request=services.DonationRequest(campaign=campaign, email=email, currency="GEL", gift_minor=500, interval="once"),
-        success_url="http://testserver/thanks/{reference}/", cancel_url="http://testserver/give/",
+        request=services.DonationRequest(
+            campaign=campaign, email=email, currency="GEL", gift_minor=500, interval="once"
+        ),
+        success_url="http://testserver/thanks/{reference}/",
+        cancel_url="http://testserver/give/",
     )
     return redirect.url
 
@@ -360,7 +374,9 @@ def test_staff_see_the_attack_state_and_the_counters(limits, staff_client, at_t0
     text = page.content.decode()
     assert "On until" in text and "after a spike of declined payments" in text
     assert "3 declined payments in 10 minutes" in text
-    assert "In the last 10 minutes: 3 declined donation payments (3 switch the challenge on), 2 checkout starts." in text
+    assert (
+        "In the last 10 minutes: 3 declined donation payments (3 switch the challenge on), 2 checkout starts." in text
+    )
     assert CheckoutShield.objects.count() == 1
 
 

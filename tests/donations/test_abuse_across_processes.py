@@ -54,8 +54,15 @@ class EmbeddedProcess:
         env |= {"OUTLET_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "outlet.settings"}
         self.log = var_dir / f"{role}.log"
         with open(self.log, "w") as log:
-            self.process = subprocess.Popen([sys.executable, "-c", PROCESS, role], cwd=ROOT, env=env, text=True,
-                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", PROCESS, role],
+                cwd=ROOT,
+                env=env,
+                text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+            )
         self.settings = self._answer()
 
     def _answer(self) -> dict:

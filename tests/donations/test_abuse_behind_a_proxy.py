@@ -14,7 +14,13 @@ GIVE = "/fundraisers/safety-fund/give/"
 
 
 def gift(n: int) -> dict:
-    return {"currency": "GEL", "amount": "5000", "interval": "once", "email": f"donor{n}@example.org", "split": "default"}
+    return {
+        "currency": "GEL",
+        "amount": "5000",
+        "interval": "once",
+        "email": f"donor{n}@example.org",
+        "split": "default",
+    }
 
 
 def test_donors_behind_one_proxy_each_have_their_own_allowance(campaign, settings):

@@ -40,15 +40,19 @@ def start(campaign, *, ip: str, email: str) -> str:
     """A checkout started through the guard, as the donation form does; returns its reference."""
     abuse.guard_checkout_start(ip=ip, email=email, challenge_solution=None)
     checkout, _ = services.start_donation_checkout(
-        request=services.DonationRequest(campaign=campaign, email=email, currency="GEL", gift_minor=500, interval="once"),
-        success_url="http://testserver/thanks/{reference}/", cancel_url="http://testserver/give/",
+        request=services.DonationRequest(
+            campaign=campaign, email=email, currency="GEL", gift_minor=500, interval="once"
+        ),
+        success_url="http://testserver/thanks/{reference}/",
+        cancel_url="http://testserver/give/",
     )
     return str(checkout.reference)
 
 
 def decline(checkout: str | None, card: str | None, *, at: datetime = T0) -> None:
-    abuse.record_decline(occurred_at=at, reference=f"pi_{uuid.uuid4().hex[:12]}", card_fingerprint=card,
-                         checkout_reference=checkout)
+    abuse.record_decline(
+        occurred_at=at, reference=f"pi_{uuid.uuid4().hex[:12]}", card_fingerprint=card, checkout_reference=checkout
+    )
 
 
 def refusal(*, ip: str, email: str) -> str:
@@ -73,7 +77,8 @@ def test_a_card_declined_again_and_again_refuses_the_email_and_connection_that_t
 
     assert refusal(ip="198.51.100.1", email="cracker@example.org") == (
         "A card used with this email address was declined too many times, so to protect cardholders from card "
-        "testing we can't start a new gift with this email address for about 2 hours. Nothing was charged.")
+        "testing we can't start a new gift with this email address for about 2 hours. Nothing was charged."
+    )
     assert "from this connection" in refusal(ip="203.0.113.9", email="another-name@example.org")
     assert "with this email address" in refusal(ip="198.51.100.1", email="Cracker+2@Example.org")
     assert allowed(ip="198.51.100.1", email="someone-else@example.org")
@@ -114,7 +119,9 @@ def test_declines_of_different_cards_do_not_add_up(clock, campaign):
 def test_a_redelivered_decline_counts_once_for_its_card(clock, campaign):
     checkout = start(campaign, **CRACKER)
     for _ in range(3):
-        abuse.record_decline(occurred_at=T0, reference="pi_same", card_fingerprint="fp_stolen", checkout_reference=checkout)
+        abuse.record_decline(
+            occurred_at=T0, reference="pi_same", card_fingerprint="fp_stolen", checkout_reference=checkout
+        )
 
     assert allowed(**CRACKER)
 
@@ -164,9 +171,11 @@ def test_a_decline_without_a_card_refuses_nobody(clock, campaign):
 def test_a_card_declined_again_and_again_on_the_sandbox_page_refuses_its_donor(clock, campaign):
     abuse.guard_checkout_start(challenge_solution=None, **CRACKER)
     _, redirect = services.start_donation_checkout(
-        request=services.DonationRequest(campaign=campaign, email=CRACKER["email"], currency="GEL", gift_minor=500,
-                                         interval="once"),
-        success_url="http://testserver/thanks/{reference}/", cancel_url="http://testserver/give/",
+        request=services.DonationRequest(
+            campaign=campaign, email=CRACKER["email"], currency="GEL", gift_minor=500, interval="once"
+        ),
+        success_url="http://testserver/thanks/{reference}/",
+        cancel_url="http://testserver/give/",
     )
     for _ in range(3):  # the same card tried again on the provider's page
         assert Client().post(redirect.url, {"choice": "decline"}).status_code == 402

@@ -26,9 +26,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 def redis_cache(real_redis, settings):
     """Django's cache is the project's Redis backend on REDIS_URL, under a prefix of this test's own."""
     prefix = f"test-abuse-{uuid.uuid4().hex[:10]}"
-    settings.CACHES = {"default": {
-        "BACKEND": "outlet.redis_cache.ReusedClientRedisCache", "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": prefix,
-    }}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "outlet.redis_cache.ReusedClientRedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": prefix,
+        }
+    }
     settings.DONATION_RATE_LIMITS = {"ip": (10, 600), "email": (1000, 600)}
     settings.DONATION_DECLINE_SPIKE = {"declines": 5, "window_seconds": 600, "challenge_minutes": 30}
     yield real_redis, prefix
@@ -52,7 +56,9 @@ def race(calls: list[dict], *, workers: int = 8) -> list[str]:
 def test_forty_simultaneous_attempts_from_one_connection_let_exactly_ten_through(redis_cache):
     abuse.challenge_required()  # the shield decision is cached now: the threads only talk to Redis
 
-    results = race([{"ip": "203.0.113.9", "email": f"card{n}@example.org", "challenge_solution": None} for n in range(40)])
+    results = race(
+        [{"ip": "203.0.113.9", "email": f"card{n}@example.org", "challenge_solution": None} for n in range(40)]
+    )
 
     assert results.count("allowed") == 10
     assert set(results) - {"allowed"} == {"Too many attempts from this connection; try again in 10 minutes."}
@@ -80,7 +86,9 @@ def test_a_solution_sent_by_many_processes_at_once_is_accepted_once(redis_cache)
     assert abuse.challenge_required() is True
     solution = solve_challenge(abuse.new_challenge())
 
-    results = race([{"ip": f"192.0.2.{n}", "email": f"d{n}@example.org", "challenge_solution": solution} for n in range(12)])
+    results = race(
+        [{"ip": f"192.0.2.{n}", "email": f"d{n}@example.org", "challenge_solution": solution} for n in range(12)]
+    )
 
     assert results.count("allowed") == 1
     assert all(r.startswith("That anti-abuse check was already used.") for r in results if r != "allowed")
@@ -89,7 +97,11 @@ def test_a_solution_sent_by_many_processes_at_once_is_accepted_once(redis_cache)
 def test_simultaneous_declines_switch_the_challenge_on_once_the_spike_is_reached(redis_cache, real_postgres):
     now = timezone.now()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda n: abuse.record_decline(occurred_at=now - timedelta(seconds=n), reference=f"pi_{n}"), range(5)))
+        list(
+            pool.map(
+                lambda n: abuse.record_decline(occurred_at=now - timedelta(seconds=n), reference=f"pi_{n}"), range(5)
+            )
+        )
 
     assert abuse.attack_state().declines_in_window == 5
     assert abuse.challenge_required() is True

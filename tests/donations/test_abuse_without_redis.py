@@ -27,19 +27,29 @@ def unused_port() -> int:
 
 @pytest.fixture
 def redis_gone(settings):
-    settings.CACHES = {"default": {**settings.CACHES["default"], "BACKEND": "outlet.redis_cache.ReusedClientRedisCache",
-                                   "LOCATION": f"redis://127.0.0.1:{unused_port()}/0", "OPTIONS": settings.REDIS_CACHE_OPTIONS}}
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "BACKEND": "outlet.redis_cache.ReusedClientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{unused_port()}/0",
+            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
+        }
+    }
 
 
 def refusal(**kwargs) -> CheckoutBlocked:
     with pytest.raises(CheckoutBlocked) as caught:
-        abuse.guard_checkout_start(**({"ip": "203.0.113.7", "email": "donor@example.org", "challenge_solution": None} | kwargs))
+        abuse.guard_checkout_start(
+            **({"ip": "203.0.113.7", "email": "donor@example.org", "challenge_solution": None} | kwargs)
+        )
     return caught.value
 
 
 def test_a_checkout_start_is_refused_with_a_plain_message_while_the_counters_are_down(redis_gone):
     refused = refusal()
-    assert refused.message == "We can't take gifts for a moment; nothing was charged. Please try again in a few minutes."
+    assert (
+        refused.message == "We can't take gifts for a moment; nothing was charged. Please try again in a few minutes."
+    )
     assert refused.retry_later and not refused.needs_challenge and refused.status == 503
 
 
@@ -62,8 +72,12 @@ def test_a_decline_reported_during_the_outage_does_not_fail_its_webhook(redis_go
 
 def test_a_decline_naming_its_card_during_the_outage_does_not_fail_its_webhook(redis_gone, caplog):
     with caplog.at_level(logging.WARNING, logger="donations.abuse"):
-        abuse.record_decline(occurred_at=timezone.now() - timedelta(seconds=5), reference="pi_card",
-                             card_fingerprint="fp_stolen", checkout_reference="4f0c1e52-0000-4000-8000-000000000000")
+        abuse.record_decline(
+            occurred_at=timezone.now() - timedelta(seconds=5),
+            reference="pi_card",
+            card_fingerprint="fp_stolen",
+            checkout_reference="4f0c1e52-0000-4000-8000-000000000000",
+        )
     assert "decline pi_card not counted" in caplog.text
 
 

@@ -77,27 +77,35 @@ def test_a_split_refuses_what_it_cannot_honour():
     with pytest.raises(ValueError):
         services.split_amount(amount_minor=100, weights=[(1, 0), (2, 0)], remainder_to=1)
     with pytest.raises(ValueError):
-        services.split_amount(amount_minor=100, weights=[(1, 1), (2, 0)], remainder_to=2)  # zero weight: not in the split
+        services.split_amount(
+            amount_minor=100, weights=[(1, 1), (2, 0)], remainder_to=2
+        )  # zero weight: not in the split
 
 
 # --- Covering the processing fee ----------------------------------------------------------------------------
 
-fee_settings = st.fixed_dictionaries({
-    "basis_points": st.integers(min_value=0, max_value=2000),
-    "fixed": st.integers(min_value=0, max_value=500),
-})
+fee_settings = st.fixed_dictionaries(
+    {
+        "basis_points": st.integers(min_value=0, max_value=2000),
+        "fixed": st.integers(min_value=0, max_value=500),
+    }
+)
 
 
 @given(gift=st.integers(min_value=1, max_value=10**9), fees=fee_settings)
 def test_covering_the_fee_leaves_at_least_the_whole_gift_after_the_fee(gift, fees):
-    with override_settings(DONATION_FEE_BASIS_POINTS=fees["basis_points"], DONATION_FEE_FIXED_MINOR={"GEL": fees["fixed"]}):
+    with override_settings(
+        DONATION_FEE_BASIS_POINTS=fees["basis_points"], DONATION_FEE_FIXED_MINOR={"GEL": fees["fixed"]}
+    ):
         charge = gift + services.fee_to_cover_minor(gift_minor=gift, currency="GEL")
         assert charge - services.processing_fee_minor(amount_minor=charge, currency="GEL") >= gift
 
 
 @given(gift=st.integers(min_value=1, max_value=10**9), fees=fee_settings)
 def test_the_fee_cover_is_the_smallest_that_works(gift, fees):
-    with override_settings(DONATION_FEE_BASIS_POINTS=fees["basis_points"], DONATION_FEE_FIXED_MINOR={"GEL": fees["fixed"]}):
+    with override_settings(
+        DONATION_FEE_BASIS_POINTS=fees["basis_points"], DONATION_FEE_FIXED_MINOR={"GEL": fees["fixed"]}
+    ):
         cover = services.fee_to_cover_minor(gift_minor=gift, currency="GEL")
         assume(cover > 0)
         one_less = gift + cover - 1
@@ -106,7 +114,9 @@ def test_the_fee_cover_is_the_smallest_that_works(gift, fees):
 
 @given(gift=st.integers(min_value=1, max_value=10**9))
 def test_the_fee_cover_uses_the_gifts_currency_case_insensitively(gift):
-    assert services.fee_to_cover_minor(gift_minor=gift, currency="usd") == services.fee_to_cover_minor(gift_minor=gift, currency="USD")
+    assert services.fee_to_cover_minor(gift_minor=gift, currency="usd") == services.fee_to_cover_minor(
+        gift_minor=gift, currency="USD"
+    )
 
 
 def test_nothing_to_cover_for_nothing_given():
@@ -123,7 +133,9 @@ def test_the_estimated_fee_never_exceeds_the_charge(amount):
 # --- Who gets the odd minor unit ----------------------------------------------------------------------------
 
 # The campaign fixture is read-only here, so sharing it between hypothesis examples is safe.
-campaign_settings = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60, deadline=None)
+campaign_settings = settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60, deadline=None
+)
 
 
 def _weights_for(campaign, draw_weights):
@@ -150,8 +162,11 @@ def test_the_remainder_goes_to_the_campaigns_chosen_outlet_when_it_is_in_the_spl
 @given(amount=amounts, raw=st.lists(st.integers(min_value=0, max_value=1000), min_size=3, max_size=3).filter(any))
 def test_a_donors_own_split_always_books_the_whole_net_amount(campaign, amount, raw):
     weights = _weights_for(campaign, raw)
-    parts = services.split_amount(amount_minor=amount, weights=list(weights.items()),
-                                  remainder_to=services.remainder_beneficiary(campaign=campaign, weights=weights))
+    parts = services.split_amount(
+        amount_minor=amount,
+        weights=list(weights.items()),
+        remainder_to=services.remainder_beneficiary(campaign=campaign, weights=weights),
+    )
     assert sum(parts.values()) == amount and min(parts.values()) >= 0
 
 

@@ -16,8 +16,14 @@ GIVE = "/fundraisers/safety-fund/give/"
 
 
 def gift(**fields) -> dict:
-    return {"currency": "GEL", "amount": "5000", "interval": "once", "email": "guest@example.org", "name": "Guest Donor",
-            "split": "default"} | fields
+    return {
+        "currency": "GEL",
+        "amount": "5000",
+        "interval": "once",
+        "email": "guest@example.org",
+        "name": "Guest Donor",
+        "split": "default",
+    } | fields
 
 
 def pay(client: Client, response) -> str:
@@ -28,27 +34,64 @@ def pay(client: Client, response) -> str:
     return paid["Location"]
 
 
-@pytest.mark.parametrize(("typed", "minor"), [("25", 2500), ("12.5", 1250), ("12.50", 1250), ("12,50", 1250),
-                                               ("1,000", 100000), (" 7 ", 700), ("0012.05", 1205)])
+@pytest.mark.parametrize(
+    ("typed", "minor"),
+    [
+        ("25", 2500),
+        ("12.5", 1250),
+        ("12.50", 1250),
+        ("12,50", 1250),
+        ("1,000", 100000),
+        (" 7 ", 700),
+        ("0012.05", 1205),
+    ],
+)
 def test_typed_amounts_become_exact_minor_units(typed, minor):
     assert parse_amount_minor(typed, "GEL") == minor
 
 
-@pytest.mark.parametrize("typed", ["1e9", "-5", "12.345", "abc", "", "NaN", "Infinity", "0", "0.00", "1.2.3", "12,345,67",
-                                   "9" * 40, "٣", "5 000 000 000 000 000"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "1e9",
+        "-5",
+        "12.345",
+        "abc",
+        "",
+        "NaN",
+        "Infinity",
+        "0",
+        "0.00",
+        "1.2.3",
+        "12,345,67",
+        "9" * 40,
+        "٣",
+        "5 000 000 000 000 000",
+    ],
+)
 def test_amounts_that_are_not_plain_positive_numbers_are_refused(typed):
     with pytest.raises(AmountError):
         parse_amount_minor(typed, "GEL")
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("1e9", "Enter the amount as a number"), ("-5", "above zero"), ("12.345", "at most 2 decimal places"),
-    ("abc", "Enter the amount as a number"), ("1", "Please give between GEL\xa05 and GEL\xa05,000."),
-    ("900000", "Please give between GEL\xa05 and GEL\xa05,000."),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1e9", "Enter the amount as a number"),
+        ("-5", "above zero"),
+        ("12.345", "at most 2 decimal places"),
+        ("abc", "Enter the amount as a number"),
+        ("1", "Please give between GEL\xa05 and GEL\xa05,000."),
+        ("900000", "Please give between GEL\xa05 and GEL\xa05,000."),
+    ],
+)
 def test_a_bad_custom_amount_is_explained_and_nothing_typed_is_lost(campaign, typed, message):
-    response = Client().post(GIVE, gift(amount="custom", custom_amount=typed, message="For the border team",
-                                        display_name="Nino", show_on_wall="on"))
+    response = Client().post(
+        GIVE,
+        gift(
+            amount="custom", custom_amount=typed, message="For the border team", display_name="Nino", show_on_wall="on"
+        ),
+    )
     html = response.content.decode()
     assert response.status_code == 400 and message in html
     assert "For the border team</textarea>" in html and 'value="Nino"' in html and 'value="guest@example.org"' in html
@@ -56,12 +99,25 @@ def test_a_bad_custom_amount_is_explained_and_nothing_typed_is_lost(campaign, ty
     assert DonationCheckout.objects.count() == 0
 
 
-@pytest.mark.parametrize("post", [
-    {}, {"amount": "not-a-preset"}, {"amount": "custom"}, {"currency": "XXX"}, {"currency": "EUR"}, {"interval": "yearly"},
-    {"email": "not-an-email"}, {"message": "x" * 501}, {"split": "custom", "weight_999": "5"}, {"split": "other"},
-    {"split": "custom", **{f"weight_{n}": "abc" for n in range(1, 4)}}, {"split": "one", "one_outlet": "999"},
-    {"split": "one"}, {"amount": ["5000", "2000"], "email": ["a@example.org", "b@example.org"]},
-])
+@pytest.mark.parametrize(
+    "post",
+    [
+        {},
+        {"amount": "not-a-preset"},
+        {"amount": "custom"},
+        {"currency": "XXX"},
+        {"currency": "EUR"},
+        {"interval": "yearly"},
+        {"email": "not-an-email"},
+        {"message": "x" * 501},
+        {"split": "custom", "weight_999": "5"},
+        {"split": "other"},
+        {"split": "custom", **{f"weight_{n}": "abc" for n in range(1, 4)}},
+        {"split": "one", "one_outlet": "999"},
+        {"split": "one"},
+        {"amount": ["5000", "2000"], "email": ["a@example.org", "b@example.org"]},
+    ],
+)
 def test_garbage_posts_get_a_form_with_errors_never_a_server_error(campaign, post):
     response = Client().post(GIVE, gift() | post if post else {})
     assert response.status_code in {302, 400}
@@ -90,15 +146,32 @@ def test_the_form_shows_presets_limits_and_the_fee_estimate(campaign):
 def test_a_guest_gives_with_their_own_split_and_the_donation_follows_it(campaign):
     client = Client()
     outlets = {b.slug: b for b in campaign.beneficiaries.all()}
-    response = client.post(GIVE, gift(
-        amount="custom", custom_amount="42.50", cover_fee="on", display_name="A friend", show_on_wall="on", message="Onward",
-        split="custom", **{f"weight_{outlets['mountain-voice'].pk}": "0", f"weight_{outlets['valley-dispatch'].pk}": "75",
-                           f"weight_{outlets['border-radio'].pk}": "25"},
-    ))
+    response = client.post(
+        GIVE,
+        gift(
+            amount="custom",
+            custom_amount="42.50",
+            cover_fee="on",
+            display_name="A friend",
+            show_on_wall="on",
+            message="Onward",
+            split="custom",
+            **{
+                f"weight_{outlets['mountain-voice'].pk}": "0",
+                f"weight_{outlets['valley-dispatch'].pk}": "75",
+                f"weight_{outlets['border-radio'].pk}": "25",
+            },
+        ),
+    )
     checkout = DonationCheckout.objects.get()
     fee = services.fee_to_cover_minor(gift_minor=4250, currency="GEL")
     assert (checkout.email, checkout.user_id, checkout.gift_minor, checkout.fee_covered_minor, checkout.interval) == (
-        "guest@example.org", None, 4250, fee, "once")
+        "guest@example.org",
+        None,
+        4250,
+        fee,
+        "once",
+    )
     assert (checkout.display_name, checkout.show_on_wall, checkout.message) == ("A friend", True, "Onward")
     assert checkout.weights == {str(outlets["valley-dispatch"].pk): 75, str(outlets["border-radio"].pk): 25}
 
@@ -151,13 +224,17 @@ def test_a_blocked_checkout_says_why_and_keeps_the_form(campaign, monkeypatch):
     monkeypatch.setattr(abuse, "guard_checkout_start", blocked)
     response = Client().post(GIVE, gift(message="Kept"))
     html = response.content.decode()
-    assert response.status_code == 429 and "Too many attempts from your connection" in html and "Kept</textarea>" in html
+    assert (
+        response.status_code == 429 and "Too many attempts from your connection" in html and "Kept</textarea>" in html
+    )
     assert DonationCheckout.objects.count() == 0
 
 
 def test_the_challenge_is_shown_when_the_guard_asks_for_it(campaign, monkeypatch):
     def needs_challenge(**kwargs):
-        raise abuse.CheckoutBlocked("Please let your browser finish the quick check, then send again.", needs_challenge=True)
+        raise abuse.CheckoutBlocked(
+            "Please let your browser finish the quick check, then send again.", needs_challenge=True
+        )
 
     monkeypatch.setattr(abuse, "guard_checkout_start", needs_challenge)
     html = Client().post(GIVE, gift()).content.decode()
@@ -196,10 +273,19 @@ def test_an_over_long_email_is_refused_with_a_message_and_never_cut_by_the_page(
 
     page = Client().get(f"/fundraisers/{campaign.slug}/").content.decode()
     at = page.index('name="email"')
-    email_input = page[page.rindex("<input", 0, at): page.index(">", at)]
+    email_input = page[page.rindex("<input", 0, at) : page.index(">", at)]
     assert "maxlength" not in email_input, "a browser would silently shorten a pasted address"
     long_address = "a" * 250 + "@example.org"
-    response = Client().post(f"/fundraisers/{campaign.slug}/give/", {
-        "currency": "GEL", "amount": "5000", "interval": "once", "email": long_address, "name": "Guest", "split": "default"})
+    response = Client().post(
+        f"/fundraisers/{campaign.slug}/give/",
+        {
+            "currency": "GEL",
+            "amount": "5000",
+            "interval": "once",
+            "email": long_address,
+            "name": "Guest",
+            "split": "default",
+        },
+    )
     assert response.status_code == 400
     assert "That email address is too long" in response.content.decode()

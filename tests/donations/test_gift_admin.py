@@ -33,7 +33,14 @@ def gifts(campaign):
     """Four gifts from four donors, with differences a filter or search can find."""
     other = make_campaign(slug="printing-press")
     give(campaign, email="Nino.Beridze@Example.org", name="Nino Beridze", gift_minor=5000)
-    give(campaign, email="levan@example.org", name="Levan", display_name="L. from Kutaisi", gift_minor=2000, currency="USD")
+    give(
+        campaign,
+        email="levan@example.org",
+        name="Levan",
+        display_name="L. from Kutaisi",
+        gift_minor=2000,
+        currency="USD",
+    )
     give(campaign, email="tamar@example.org", name="Tamar", gift_minor=3000, interval="month")
     give(other, email="giorgi@example.org", name="Giorgi", gift_minor=7000)
     Donation.objects.filter(name="Giorgi").update(donated_at=timezone.now() - timedelta(days=40))
@@ -44,19 +51,26 @@ def listed(client, query: str = "") -> set[str]:
     response = client.get(f"{LIST}?{query}")
     assert response.status_code == 200
     html = response.content.decode()
-    return {name for name in ("Nino Beridze", "Levan", "Tamar", "Giorgi") if f">{name} &lt;" in html or f">L. from Kutaisi &lt;" in html and name == "Levan"}
+    return {
+        name
+        for name in ("Nino Beridze", "Levan", "Tamar", "Giorgi")
+        if f">{name} &lt;" in html or f">L. from Kutaisi &lt;" in html and name == "Levan"
+    }
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("", {"Nino Beridze", "Levan", "Tamar", "Giorgi"}),
-    ("monthly=yes", {"Tamar"}),
-    ("monthly=no", {"Nino Beridze", "Levan", "Giorgi"}),
-    ("currency=USD", {"Levan"}),
-    ("currency=GEL", {"Nino Beridze", "Tamar", "Giorgi"}),
-    ("donated_at__gte={week_ago}", {"Nino Beridze", "Levan", "Tamar"}),
-    ("status__exact=succeeded", {"Nino Beridze", "Levan", "Tamar", "Giorgi"}),
-    ("status__exact=refunded", set()),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", {"Nino Beridze", "Levan", "Tamar", "Giorgi"}),
+        ("monthly=yes", {"Tamar"}),
+        ("monthly=no", {"Nino Beridze", "Levan", "Giorgi"}),
+        ("currency=USD", {"Levan"}),
+        ("currency=GEL", {"Nino Beridze", "Tamar", "Giorgi"}),
+        ("donated_at__gte={week_ago}", {"Nino Beridze", "Levan", "Tamar"}),
+        ("status__exact=succeeded", {"Nino Beridze", "Levan", "Tamar", "Giorgi"}),
+        ("status__exact=refunded", set()),
+    ],
+)
 def test_staff_filter_gifts(finance, gifts, query, expected):
     _, client = finance
     midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -71,17 +85,20 @@ def test_staff_filter_gifts_by_campaign(finance, gifts, campaign):
     assert "Keep reporters safe" in html and "kind of gift" in html and "By currency" in html
 
 
-@pytest.mark.parametrize(("term", "expected"), [
-    ("nino.beridze@example.org", {"Nino Beridze"}),  # a whole email, any case
-    ("NINO.BERIDZE@EXAMPLE.ORG", {"Nino Beridze"}),
-    ("nino@example.org", set()),  # a whole email matches whole, not in part
-    ("beridze", {"Nino Beridze"}),  # a word of a name, anywhere in it
-    ("kutaisi", {"Levan"}),  # the name shown on the wall
-    ("levan@", {"Levan"}),  # the start of an email
-    ("tam", {"Tamar"}),
-    ("nino beridze", {"Nino Beridze"}),  # every word must match
-    ("nino levan", set()),
-])
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("nino.beridze@example.org", {"Nino Beridze"}),  # a whole email, any case
+        ("NINO.BERIDZE@EXAMPLE.ORG", {"Nino Beridze"}),
+        ("nino@example.org", set()),  # a whole email matches whole, not in part
+        ("beridze", {"Nino Beridze"}),  # a word of a name, anywhere in it
+        ("kutaisi", {"Levan"}),  # the name shown on the wall
+        ("levan@", {"Levan"}),  # the start of an email
+        ("tam", {"Tamar"}),
+        ("nino beridze", {"Nino Beridze"}),  # every word must match
+        ("nino levan", set()),
+    ],
+)
 def test_staff_search_gifts_by_email_and_name(finance, gifts, term, expected):
     _, client = finance
     assert listed(client, f"q={term}") == expected
@@ -104,8 +121,12 @@ def test_the_gift_list_has_a_fixed_number_of_queries(finance, campaign, django_a
     with django_assert_num_queries(LIST_QUERIES):
         assert client.get(LIST).status_code == 200
     for i in range(6):
-        give(make_campaign(slug=f"fund-{i}") if i % 2 else campaign, email=f"d{i}@example.org",
-             interval="month" if i % 3 else "once", currency="USD" if i == 4 else "GEL")
+        give(
+            make_campaign(slug=f"fund-{i}") if i % 2 else campaign,
+            email=f"d{i}@example.org",
+            interval="month" if i % 3 else "once",
+            currency="USD" if i == 4 else "GEL",
+        )
     with django_assert_num_queries(LIST_QUERIES):
         html = client.get(LIST).content.decode()
     assert html.count("@example.org&gt;") == 7
@@ -117,7 +138,9 @@ def test_the_list_neither_counts_all_gifts_nor_sorts_them_without_an_index(finan
     _, client = finance
     with CaptureQueriesContext(connection) as queries:
         client.get(LIST)
-    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "donations_donation" in q["sql"]]
+    counts = [
+        q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "donations_donation" in q["sql"]
+    ]
     assert len(counts) == 1, "one count for the page, no second full count"
     [page] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "donations_donation"."id"')]
     assert 'ORDER BY "donations_donation"."donated_at" DESC' in page

@@ -121,16 +121,19 @@ def test_a_second_deliberate_partial_refund_is_its_own_refund(finance, gift):
     assert Receipt.objects.filter(payment=gift.payment, voided_at=None).get().amount_minor == 3500
 
 
-@pytest.mark.parametrize(("amount", "error"), [
-    ("ten", "Enter an amount like 38.42."),
-    ("10.555", "GEL amounts have at most 2 digits after the decimal point"),
-    ("-5", "Enter an amount above 0, without a minus sign."),
-    ("0", "The amount to refund must be more than 0."),
-    ("50.01", "At most GEL\u00a050 is left to refund on this gift."),
-    ("1,000.00", "At most GEL\u00a050 is left to refund on this gift."),
-    ("1e3", "Enter an amount like 38.42."),
-    ("USD 10", "Enter an amount like 38.42."),
-])
+@pytest.mark.parametrize(
+    ("amount", "error"),
+    [
+        ("ten", "Enter an amount like 38.42."),
+        ("10.555", "GEL amounts have at most 2 digits after the decimal point"),
+        ("-5", "Enter an amount above 0, without a minus sign."),
+        ("0", "The amount to refund must be more than 0."),
+        ("50.01", "At most GEL\u00a050 is left to refund on this gift."),
+        ("1,000.00", "At most GEL\u00a050 is left to refund on this gift."),
+        ("1e3", "Enter an amount like 38.42."),
+        ("USD 10", "Enter an amount like 38.42."),
+    ],
+)
 def test_a_bad_amount_gets_a_clear_error_and_refunds_nothing(finance, gift, amount, error):
     _, client = finance
     for extra in ({}, {"confirmed": "yes"}):

@@ -19,13 +19,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def ledger_sums(campaign) -> dict:
-    return {(line.beneficiary_id, line.currency): (line.gifts_minor, line.refunds_minor, line.number_of_gifts)
-            for line in reports.beneficiary_lines(campaign=campaign)}
+    return {
+        (line.beneficiary_id, line.currency): (line.gifts_minor, line.refunds_minor, line.number_of_gifts)
+        for line in reports.beneficiary_lines(campaign=campaign)
+    }
 
 
 def counter_sums(campaign) -> dict:
-    return {(t.beneficiary_id, t.currency): (t.gifts_minor, t.refunds_minor, t.number_of_gifts)
-            for t in BeneficiaryTotal.objects.filter(beneficiary__campaign=campaign)}
+    return {
+        (t.beneficiary_id, t.currency): (t.gifts_minor, t.refunds_minor, t.number_of_gifts)
+        for t in BeneficiaryTotal.objects.filter(beneficiary__campaign=campaign)
+    }
 
 
 @pytest.fixture
@@ -36,7 +40,12 @@ def busy_campaign(campaign):
     outlets = {b.slug: b.pk for b in campaign.beneficiaries.all()}
     first = give(campaign, email="a@example.org", gift_minor=10_001)
     give(campaign, email="b@example.org", gift_minor=2_500, currency="USD", cover_fee=True)
-    give(campaign, email="c@example.org", gift_minor=7_777, weights={outlets["border-radio"]: 3, outlets["valley-dispatch"]: 1})
+    give(
+        campaign,
+        email="c@example.org",
+        gift_minor=7_777,
+        weights={outlets["border-radio"]: 3, outlets["valley-dispatch"]: 1},
+    )
     refunded = give(campaign, email="d@example.org", gift_minor=3_000)
     give(campaign, email="e@example.org", gift_minor=2_000, interval="month")
     sandbox.renew(RecurringDonation.objects.get().subscription_id)
@@ -71,7 +80,10 @@ def test_the_campaign_page_breakdown_reads_the_counters_in_two_queries(busy_camp
     make_campaign(slug="other-fund")  # another campaign's outlets stay out
     with django_assert_num_queries(2):  # the outlets, and their running sums
         lines = reports.campaign_breakdown(campaign=busy_campaign)
-    by_key = {(line.beneficiary_id, line.currency): (line.gifts_minor, line.refunds_minor, line.number_of_gifts) for line in lines}
+    by_key = {
+        (line.beneficiary_id, line.currency): (line.gifts_minor, line.refunds_minor, line.number_of_gifts)
+        for line in lines
+    }
     assert by_key == ledger_sums(busy_campaign)
     _, client = staff_with("donations.view_campaign", "donations.change_campaign", username="editor")
     html = client.get(f"/admin/donations/campaign/{busy_campaign.pk}/change/").content.decode()
@@ -81,7 +93,10 @@ def test_the_campaign_page_breakdown_reads_the_counters_in_two_queries(busy_camp
 def test_an_outlet_with_no_gifts_yet_shows_a_zero_line(campaign):
     lines = reports.campaign_breakdown(campaign=campaign)
     assert [(line.slug, line.currency, line.net_minor) for line in lines] == [
-        ("mountain-voice", "GEL", 0), ("valley-dispatch", "GEL", 0), ("border-radio", "GEL", 0)]
+        ("mountain-voice", "GEL", 0),
+        ("valley-dispatch", "GEL", 0),
+        ("border-radio", "GEL", 0),
+    ]
 
 
 def test_recounting_from_the_ledger_gives_the_same_sums(busy_campaign):
@@ -111,8 +126,10 @@ def test_the_payout_report_needs_its_own_permission(campaign):
     assert "Payout report (CSV)" not in viewer.get(f"/admin/donations/campaign/{campaign.pk}/change/").content.decode()
     _, finance = staff_with("donations.view_campaign", "donations.download_payout_report", username="finance")
     assert finance.get("/admin/donations/campaign/payout-report/").status_code == 200
-    download = finance.get(f"/admin/donations/campaign/payout-report/?campaign={campaign.pk}&date_from=2026-01-01"
-                           "&date_to=2026-01-31&download=1")
+    download = finance.get(
+        f"/admin/donations/campaign/payout-report/?campaign={campaign.pk}&date_from=2026-01-01"
+        "&date_to=2026-01-31&download=1"
+    )
     assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
 
 
@@ -124,7 +141,7 @@ def test_the_running_sums_equal_the_ledger_after_concurrent_gifts_duplicates_and
     gifts = plan_gifts(campaign)
     deliveries = gifts[: GIFTS // 2] * 2
     assert not run_in_threads([deliveries[i::THREADS] for i in range(THREADS)], handle)
-    mixed = plan_refunds(gifts) + gifts[GIFTS // 2:]
+    mixed = plan_refunds(gifts) + gifts[GIFTS // 2 :]
     assert not run_in_threads([mixed[i::THREADS] for i in range(THREADS)], handle)
     assert Donation.objects.count() == GIFTS
     assert counter_sums(campaign) == ledger_sums(campaign)

@@ -73,16 +73,25 @@ def test_changing_the_amount_asks_the_provider_and_lands_with_its_event(donor, m
 
 def test_the_same_change_asked_twice_before_the_provider_answers_uses_one_key(donor, monkeypatch):
     keys = []
-    monkeypatch.setattr(SandboxProvider, "change_subscription_price", lambda self, **kw: keys.append(kw["idempotency_key"]))
+    monkeypatch.setattr(
+        SandboxProvider, "change_subscription_price", lambda self, **kw: keys.append(kw["idempotency_key"])
+    )
     gift = donor["gift"]
     recurring.change_monthly_amount(gift=gift, gift_minor=3000)
     recurring.change_monthly_amount(gift=gift, gift_minor=3000)
     assert len(keys) == 2 and keys[0] == keys[1]
 
 
-@pytest.mark.parametrize(("typed", "message"), [("1", "Please give between GEL\xa05 and GEL\xa05,000 a month."),
-                                                ("12.345", "at most 2 decimal places"), ("abc", "as a number"),
-                                                ("-3", "above zero"), ("20", "already your monthly amount")])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1", "Please give between GEL\xa05 and GEL\xa05,000 a month."),
+        ("12.345", "at most 2 decimal places"),
+        ("abc", "as a number"),
+        ("-3", "above zero"),
+        ("20", "already your monthly amount"),
+    ],
+)
 def test_a_bad_new_amount_is_explained_and_nothing_changes(donor, typed, message):
     gift = donor["gift"]
     client = donor["client"]
@@ -156,11 +165,14 @@ def test_a_guest_manages_their_monthly_gift_from_the_signed_link(campaign, setti
     assert card.status_code == 302 and "/payments/sandbox/portal/" in card["Location"]
 
 
-@pytest.mark.parametrize("bend", [
-    lambda token: token[:-2] + ("aa" if not token.endswith("aa") else "bb"),  # a damaged signature
-    lambda token: "not-a-token",
-    lambda token: "",
-])
+@pytest.mark.parametrize(
+    "bend",
+    [
+        lambda token: token[:-2] + ("aa" if not token.endswith("aa") else "bb"),  # a damaged signature
+        lambda token: "not-a-token",
+        lambda token: "",
+    ],
+)
 def test_a_forged_or_damaged_gift_link_finds_nothing(campaign, bend):
     give(campaign, gift_minor=2500, interval="month")
     token = recurring.manage_token(RecurringDonation.objects.get())
@@ -178,5 +190,7 @@ def test_a_link_signed_for_one_gift_does_not_open_another(campaign):
     first, second = RecurringDonation.objects.order_by("pk")
     forged = signing.dumps({"gift": second.pk, "sub": first.subscription_id}, salt=recurring.MANAGE_SALT, compress=True)
     assert Client().get(f"/fundraisers/gifts/{forged}/").status_code == 404
-    wrong_salt = signing.dumps({"gift": second.pk, "sub": second.subscription_id}, salt="donations.receipts", compress=True)
+    wrong_salt = signing.dumps(
+        {"gift": second.pk, "sub": second.subscription_id}, salt="donations.receipts", compress=True
+    )
     assert Client().get(f"/fundraisers/gifts/{wrong_salt}/").status_code == 404

@@ -27,15 +27,21 @@ def page(path: str, client: Client | None = None):
 def test_the_campaign_page_shows_the_story_goal_outlets_and_progress(campaign):
     campaign.story = '<p>Three newsrooms.</p><script>alert("x")</script><p onclick="x()">One appeal.</p>'
     campaign.save()
-    CampaignUpdate.objects.create(campaign=campaign, title="Helmets ordered", body="First line.\n\nSecond line.",
-                                  published_at=timezone.now() - timedelta(hours=2))
-    CampaignUpdate.objects.create(campaign=campaign, title="Not yet", body="Scheduled.", published_at=timezone.now() + timedelta(days=1))
+    CampaignUpdate.objects.create(
+        campaign=campaign,
+        title="Helmets ordered",
+        body="First line.\n\nSecond line.",
+        published_at=timezone.now() - timedelta(hours=2),
+    )
+    CampaignUpdate.objects.create(
+        campaign=campaign, title="Not yet", body="Scheduled.", published_at=timezone.now() + timedelta(days=1)
+    )
     give(campaign, gift_minor=10000, email="a@example.org")
     give(campaign, gift_minor=5000, email="b@example.org")
 
     response, html = page("/fundraisers/safety-fund/")
     assert response.status_code == 200
-    assert "<h1 class=\"page-header__title\">Keep reporters safe</h1>" in html
+    assert '<h1 class="page-header__title">Keep reporters safe</h1>' in html
     assert "<p>Three newsrooms.</p>" in html and "<script>alert" not in html and "onclick" not in html
     assert "Goal: GEL\xa050,000." in html
     # 150 of 50,000 GEL is 0 %; two different donors.
@@ -58,9 +64,22 @@ def test_the_progress_bar_counts_other_currencies_at_the_campaigns_rate(campaign
 
 def test_the_donor_wall_shows_only_donors_who_opted_in_under_the_name_they_chose(campaign):
     give(campaign, email="quiet@example.org", name="Quiet Person", message="not for the wall")
-    give(campaign, email="nika@example.org", name="Nika Beridze", display_name="Nika from Batumi", show_on_wall=True,
-         message="For the reporters on the border.")
-    give(campaign, email="hidden@example.org", name="Secret Name", show_on_wall=True, anonymous=True, message="Stay safe.")
+    give(
+        campaign,
+        email="nika@example.org",
+        name="Nika Beridze",
+        display_name="Nika from Batumi",
+        show_on_wall=True,
+        message="For the reporters on the border.",
+    )
+    give(
+        campaign,
+        email="hidden@example.org",
+        name="Secret Name",
+        show_on_wall=True,
+        anonymous=True,
+        message="Stay safe.",
+    )
     _, html = page("/fundraisers/safety-fund/")
     wall = html.split('id="wall-heading"', 1)[1]
     assert "Nika from Batumi" in wall and "For the reporters on the border." in wall and "Nika Beridze" not in html
@@ -76,10 +95,13 @@ def test_a_refunded_gift_leaves_the_wall_and_the_totals(campaign):
     assert "Onward" not in html and "0 donors" in html
 
 
-@pytest.mark.parametrize("change", [
-    {"is_published": False},
-    {"starts_at": timezone.now() + timedelta(days=2), "ends_at": None},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"is_published": False},
+        {"starts_at": timezone.now() + timedelta(days=2), "ends_at": None},
+    ],
+)
 def test_unpublished_or_future_campaigns_are_not_found_by_readers_but_staff_can_preview(campaign, change):
     Campaign.objects.filter(pk=campaign.pk).update(**change)
     assert Client().get("/fundraisers/safety-fund/").status_code == 404
@@ -90,7 +112,9 @@ def test_unpublished_or_future_campaigns_are_not_found_by_readers_but_staff_can_
     assert response.status_code == 200 and ("Preview" in html or "not taking gifts right now" in html)
 
 
-@pytest.mark.parametrize("query", ["?currency=", "?currency=usd", "?currency=XXXX&currency=GEL", "?currency=" + "A" * 5000])
+@pytest.mark.parametrize(
+    "query", ["?currency=", "?currency=usd", "?currency=XXXX&currency=GEL", "?currency=" + "A" * 5000]
+)
 def test_a_bad_currency_in_the_address_falls_back_to_the_campaigns_own(campaign, query):
     response, html = page(f"/fundraisers/safety-fund/{query}")
     expected = "USD" if query == "?currency=usd" else "GEL"
@@ -103,18 +127,30 @@ def test_a_nul_in_the_address_is_a_bad_request_not_an_error(campaign):
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("path", ["/fundraisers/no-such-campaign/", "/fundraisers/%E2%9C%93/", "/fundraisers/thanks/not-a-uuid/",
-                                  f"/fundraisers/thanks/{uuid.uuid4()}/", "/fundraisers/safety-fund/give/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/fundraisers/no-such-campaign/",
+        "/fundraisers/%E2%9C%93/",
+        "/fundraisers/thanks/not-a-uuid/",
+        f"/fundraisers/thanks/{uuid.uuid4()}/",
+        "/fundraisers/safety-fund/give/",
+    ],
+)
 def test_bad_addresses_answer_not_found_or_not_allowed_never_an_error(campaign, path):
     assert Client().get(path).status_code in {404, 405}
 
 
 def test_an_ended_campaign_shows_its_result_and_takes_no_more_gifts(campaign):
     give(campaign, gift_minor=5000)
-    Campaign.objects.filter(pk=campaign.pk).update(starts_at=timezone.now() - timedelta(days=30), ends_at=timezone.now() - timedelta(days=1))
+    Campaign.objects.filter(pk=campaign.pk).update(
+        starts_at=timezone.now() - timedelta(days=30), ends_at=timezone.now() - timedelta(days=1)
+    )
     response, html = page("/fundraisers/safety-fund/")
     assert response.status_code == 200 and "This fundraiser has ended" in html and "Continue to payment" not in html
-    response = Client().post("/fundraisers/safety-fund/give/", {"amount": "2000", "currency": "GEL", "email": "a@example.org"})
+    response = Client().post(
+        "/fundraisers/safety-fund/give/", {"amount": "2000", "currency": "GEL", "email": "a@example.org"}
+    )
     assert response.status_code == 302 and DonationCheckout.objects.count() == 1
 
 
@@ -165,9 +201,16 @@ def test_on_postgresql_and_redis_the_page_reads_counters_and_never_sums_donation
 
 def _start(campaign, **choices) -> DonationCheckout:
     checkout, _ = services.start_donation_checkout(
-        request=services.DonationRequest(campaign=campaign, email="donor@example.org", currency="GEL", gift_minor=5000,
-                                         name="Private Name", **choices),
-        success_url="http://testserver/fundraisers/thanks/{reference}/", cancel_url="http://testserver/",
+        request=services.DonationRequest(
+            campaign=campaign,
+            email="donor@example.org",
+            currency="GEL",
+            gift_minor=5000,
+            name="Private Name",
+            **choices,
+        ),
+        success_url="http://testserver/fundraisers/thanks/{reference}/",
+        cancel_url="http://testserver/",
     )
     return checkout
 
@@ -181,7 +224,7 @@ def test_the_thank_you_page_waits_for_the_providers_event_then_thanks_the_donor(
 
     get_provider("sandbox").complete_checkout(checkout.session_id)
     _, html = page(f"/fundraisers/thanks/{checkout.reference}/")
-    assert "Thank you for your gift" in html and "http-equiv=\"refresh\"" not in html
+    assert "Thank you for your gift" in html and 'http-equiv="refresh"' not in html
     assert "gift of GEL\xa050" in html and "Keep reporters safe" in html
     assert "receipt is on its way by email" in html
     assert "GEL\xa050</strong> raised" in html and "1 donor" in html
@@ -192,8 +235,13 @@ def test_the_thank_you_page_waits_for_the_providers_event_then_thanks_the_donor(
 def test_the_thank_you_page_offers_plain_share_links_without_third_party_scripts(campaign, settings):
     settings.SITE_URL = "https://news.example"
     _, html = page(f"/fundraisers/thanks/{_start(campaign).reference}/")
-    for start in ("mailto:?subject=", "https://x.com/intent/tweet?", "https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fnews.example%2Ffundraisers%2Fsafety-fund%2F",
-                  "https://t.me/share/url?", "https://wa.me/?text="):
+    for start in (
+        "mailto:?subject=",
+        "https://x.com/intent/tweet?",
+        "https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fnews.example%2Ffundraisers%2Fsafety-fund%2F",
+        "https://t.me/share/url?",
+        "https://wa.me/?text=",
+    ):
         assert f'href="{start}' in html.replace("&amp;", "&"), start
     scripts = re.findall(r"<script[^>]*src=\"([^\"]+)\"", html)
     assert all(src.startswith("/static/") for src in scripts), scripts
@@ -203,7 +251,7 @@ def test_the_thank_you_page_stops_refreshing_when_the_confirmation_never_comes(c
     checkout = _start(campaign)
     DonationCheckout.objects.filter(pk=checkout.pk).update(created_at=timezone.now() - timedelta(hours=1))
     _, html = page(f"/fundraisers/thanks/{checkout.reference}/")
-    assert "confirming your gift" in html and "http-equiv=\"refresh\"" not in html
+    assert "confirming your gift" in html and 'http-equiv="refresh"' not in html
 
 
 def test_the_demo_fundraiser_is_loaded_once_with_gifts_from_the_sandbox(settings, tmp_path):

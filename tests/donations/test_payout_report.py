@@ -30,21 +30,39 @@ def local(*args) -> datetime:
 def paid(campaign: Campaign, *, ref: str, amount: int, currency: str, at: datetime, weights: dict | None = None) -> str:
     """A gift recorded from the provider's event, as the webhook handler would record it."""
     checkout = DonationCheckout.objects.create(
-        campaign=campaign, email=f"{ref}@example.org", currency=currency, gift_minor=amount, provider="sandbox",
+        campaign=campaign,
+        email=f"{ref}@example.org",
+        currency=currency,
+        gift_minor=amount,
+        provider="sandbox",
         weights={str(k): v for k, v in (weights or {}).items()},
     )
-    services.record_donation(event=PaymentSucceeded(
-        provider="sandbox", event_id=f"evt_{ref}", occurred_at=at, payment_ref=ref, amount_minor=amount, currency=currency,
-        email=checkout.email, metadata={OUR_MARKER: "donation", "outlet_checkout": str(checkout.reference)},
-    ))
+    services.record_donation(
+        event=PaymentSucceeded(
+            provider="sandbox",
+            event_id=f"evt_{ref}",
+            occurred_at=at,
+            payment_ref=ref,
+            amount_minor=amount,
+            currency=currency,
+            email=checkout.email,
+            metadata={OUR_MARKER: "donation", "outlet_checkout": str(checkout.reference)},
+        )
+    )
     return ref
 
 
 def refunded(ref: str, *, cumulative: int, currency: str, at: datetime) -> None:
-    services.refund_donation(event=PaymentRefunded(
-        provider="sandbox", event_id=f"evt_refund_{uuid.uuid4().hex[:8]}", occurred_at=at, payment_refs=(ref,),
-        amount_refunded_minor=cumulative, currency=currency,
-    ))
+    services.refund_donation(
+        event=PaymentRefunded(
+            provider="sandbox",
+            event_id=f"evt_refund_{uuid.uuid4().hex[:8]}",
+            occurred_at=at,
+            payment_refs=(ref,),
+            amount_refunded_minor=cumulative,
+            currency=currency,
+        )
+    )
 
 
 @pytest.fixture
@@ -54,15 +72,21 @@ def march_ledger(campaign, settings):
     settings.DONATION_FEE_BASIS_POINTS = 0
     settings.DONATION_FEE_FIXED_MINOR = {}
     border = campaign.beneficiaries.get(slug="border-radio")
-    g1 = paid(campaign, ref="g1", amount=10_000, currency="GEL", at=local(2026, 3, 1, 0, 10))  # Feb 28 in UTC: in March here
+    g1 = paid(
+        campaign, ref="g1", amount=10_000, currency="GEL", at=local(2026, 3, 1, 0, 10)
+    )  # Feb 28 in UTC: in March here
     paid(campaign, ref="g2", amount=3_333, currency="GEL", at=local(2026, 3, 15, 12))  # 1666+2 / 999 / 666
     g3 = paid(campaign, ref="g3", amount=5_000, currency="GEL", at=local(2026, 2, 20, 9))  # before the period...
     refunded(g3, cumulative=5_000, currency="GEL", at=local(2026, 3, 10, 9))  # ...refunded within it
-    g4 = paid(campaign, ref="g4", amount=2_000, currency="GEL", at=local(2026, 3, 31, 23, 50))  # the last minutes of March...
+    g4 = paid(
+        campaign, ref="g4", amount=2_000, currency="GEL", at=local(2026, 3, 31, 23, 50)
+    )  # the last minutes of March...
     refunded(g4, cumulative=1_000, currency="GEL", at=local(2026, 4, 1, 0, 5))  # ...refunded in part in April
     paid(campaign, ref="g5", amount=7_000, currency="GEL", at=local(2026, 4, 1, 0, 0))  # April: outside
     refunded(g1, cumulative=1_001, currency="GEL", at=local(2026, 3, 20, 8))  # 500+1 / 300 / 200 back
-    paid(campaign, ref="u1", amount=2_500, currency="USD", at=local(2026, 3, 10), weights={border.pk: 1})  # all to Border Radio
+    paid(
+        campaign, ref="u1", amount=2_500, currency="USD", at=local(2026, 3, 10), weights={border.pk: 1}
+    )  # all to Border Radio
     paid(campaign, ref="u2", amount=1_000, currency="USD", at=local(2026, 3, 11))  # 500 / 300 / 200
     return campaign
 
@@ -101,9 +125,19 @@ def test_staff_download_what_each_outlet_is_owed_for_march(march_ledger, finance
 
 
 def test_the_april_report_carries_the_refund_of_a_march_gift_and_the_gift_at_midnight(march_ledger):
-    lines = {(line.slug, line.currency): line for line in reports.beneficiary_lines(campaign=march_ledger, date_from=date(2026, 4, 1), date_to=date(2026, 4, 1))}
+    lines = {
+        (line.slug, line.currency): line
+        for line in reports.beneficiary_lines(
+            campaign=march_ledger, date_from=date(2026, 4, 1), date_to=date(2026, 4, 1)
+        )
+    }
     mountain = lines[("mountain-voice", "GEL")]
-    assert (mountain.gifts_minor, mountain.refunds_minor, mountain.net_minor, mountain.number_of_gifts) == (3500, -500, 3000, 1)
+    assert (mountain.gifts_minor, mountain.refunds_minor, mountain.net_minor, mountain.number_of_gifts) == (
+        3500,
+        -500,
+        3000,
+        1,
+    )
     assert ("border-radio", "USD") not in lines
 
 
@@ -120,14 +154,17 @@ def test_a_period_without_activity_gives_just_the_header(march_ledger, finance_c
     assert b"".join(response.streaming_content).decode().splitlines() == [",".join(reports.CSV_HEADER)]
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"date_from": "2026-02-30", "date_to": "2026-03-31"}, "Enter the first day as a date"),
-    ({"date_from": "2026-03-01", "date_to": "yesterday"}, "Enter the last day as a date"),
-    ({"date_from": "2026-03-31", "date_to": "2026-03-01"}, "The last day cannot be before the first day."),
-    ({"date_from": "0001-01-01", "date_to": "2026-03-01"}, "Choose a date between 2000 and 2999."),
-    ({"date_from": "2026-03-01", "date_to": "9999-12-31"}, "Choose a date between 2000 and 2999."),
-    ({"date_from": "", "date_to": ""}, "This field is required."),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"date_from": "2026-02-30", "date_to": "2026-03-31"}, "Enter the first day as a date"),
+        ({"date_from": "2026-03-01", "date_to": "yesterday"}, "Enter the last day as a date"),
+        ({"date_from": "2026-03-31", "date_to": "2026-03-01"}, "The last day cannot be before the first day."),
+        ({"date_from": "0001-01-01", "date_to": "2026-03-01"}, "Choose a date between 2000 and 2999."),
+        ({"date_from": "2026-03-01", "date_to": "9999-12-31"}, "Choose a date between 2000 and 2999."),
+        ({"date_from": "", "date_to": ""}, "This field is required."),
+    ],
+)
 def test_bad_dates_come_back_as_a_form_error_not_a_crash(campaign, finance_client, params, message):
     response = download(finance_client, campaign=campaign.pk, **params)
     assert response.status_code == 200 and not response.streaming
@@ -142,18 +179,25 @@ def test_a_missing_or_unknown_campaign_is_a_form_error(campaign, finance_client,
 
 
 def test_the_report_form_is_linked_from_the_campaign_list(campaign, finance_client):
-    assert "/admin/donations/campaign/payout-report/" in finance_client.get("/admin/donations/campaign/").content.decode()
+    assert (
+        "/admin/donations/campaign/payout-report/" in finance_client.get("/admin/donations/campaign/").content.decode()
+    )
     with time_machine.travel(local(2026, 5, 14, 12)):
         form = finance_client.get(f"/admin/donations/campaign/payout-report/?campaign={campaign.pk}").content.decode()
     assert f'<option value="{campaign.pk}" selected>' in form and "Asia/Tbilisi" in form
     assert 'value="2026-05-01"' in form and 'value="2026-05-31"' in form and "errornote" not in form
 
 
-@pytest.mark.parametrize("utc_now", [
-    datetime(2026, 1, 31, 23, 30, tzinfo=ZoneInfo("UTC")),  # 03:30 on 1 February in Tbilisi
-    datetime(2026, 1, 31, 20, 30, tzinfo=ZoneInfo("UTC")),  # 00:30 on 1 February in Tbilisi
-])
-def test_the_report_opens_on_the_newsrooms_current_month_even_when_utc_is_still_in_the_last_one(campaign, finance_client, utc_now):
+@pytest.mark.parametrize(
+    "utc_now",
+    [
+        datetime(2026, 1, 31, 23, 30, tzinfo=ZoneInfo("UTC")),  # 03:30 on 1 February in Tbilisi
+        datetime(2026, 1, 31, 20, 30, tzinfo=ZoneInfo("UTC")),  # 00:30 on 1 February in Tbilisi
+    ],
+)
+def test_the_report_opens_on_the_newsrooms_current_month_even_when_utc_is_still_in_the_last_one(
+    campaign, finance_client, utc_now
+):
     with time_machine.travel(utc_now, tick=False):
         form = finance_client.get(f"/admin/donations/campaign/payout-report/?campaign={campaign.pk}").content.decode()
     assert 'name="date_from" value="2026-02-01"' in form and 'name="date_to" value="2026-02-28"' in form

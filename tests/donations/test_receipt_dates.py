@@ -31,7 +31,9 @@ def test_the_pdf_the_private_page_and_the_account_list_show_the_same_day(campaig
     assert day in pdf
 
     page = Client().get(urlsplit(receipts.guest_url(receipt)).path)
-    assert page.status_code == 200 and f"Date {day}" in re.sub(r"<[^>]+>|\s+", " ", page.content.decode()).replace("  ", " ")
+    assert page.status_code == 200 and f"Date {day}" in re.sub(r"<[^>]+>|\s+", " ", page.content.decode()).replace(
+        "  ", " "
+    )
 
     client = Client()
     client.force_login(donor)

@@ -39,7 +39,11 @@ def test_a_guest_opens_the_receipt_from_the_link_in_the_email_and_downloads_the_
     assert page.status_code == 200
     html = page.content.decode()
     assert receipt.number in html and "ნინო ბერიძე" in html and "VOID" not in html
-    assert page["Referrer-Policy"] == "same-origin" and "noindex" in page["X-Robots-Tag"] and "private" in page["Cache-Control"]
+    assert (
+        page["Referrer-Policy"] == "same-origin"
+        and "noindex" in page["X-Robots-Tag"]
+        and "private" in page["Cache-Control"]
+    )
     download = Client().get(f"{path}receipt.pdf")
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
     text = pdf_text(download.content)
@@ -73,7 +77,9 @@ def test_a_link_cannot_be_guessed_tampered_with_or_bent_to_another_receipt(campa
         signing.dumps([b.pk, a.access_key], salt=receipts.LINK_SALT),  # validly signed, but B's key is not A's
         signing.dumps([b.pk, b.access_key], salt="some.other.salt"),  # a signature made for another purpose
         signing.dumps([b.pk, ""], salt=receipts.LINK_SALT),
-        "WzEsImFiYyJd:guess", "not-a-token", str(b.pk),
+        "WzEsImFiYyJd:guess",
+        "not-a-token",
+        str(b.pk),
     ]
     for token in attempts:
         assert Client().get(f"/receipts/{token}/").status_code == 404, token
@@ -115,7 +121,12 @@ def test_staff_find_a_receipt_download_its_pdf_and_resend_it_after_confirming(ca
     client.force_login(staff)
     listing = client.get("/admin/donations/receipt/", {"q": receipt.number})
     assert listing.status_code == 200 and receipt.number in listing.content.decode()
-    for filters in ({"void": "yes"}, {"kind__exact": "original"}, {"year": str(receipt.year)}, {"q": "donor@example.org"}):
+    for filters in (
+        {"void": "yes"},
+        {"kind__exact": "original"},
+        {"year": str(receipt.year)},
+        {"q": "donor@example.org"},
+    ):
         assert client.get("/admin/donations/receipt/", filters).status_code == 200
     assert client.get(f"/admin/donations/receipt/{receipt.pk}/change/").status_code == 200
     assert client.get("/admin/donations/receipt/add/").status_code == 403
@@ -123,9 +134,14 @@ def test_staff_find_a_receipt_download_its_pdf_and_resend_it_after_confirming(ca
     assert pdf.status_code == 200 and receipt.number in pdf_text(pdf.content)
 
     before = len(mailoutbox)
-    confirm = client.post("/admin/donations/receipt/", {"action": "resend_receipt_email", "_selected_action": [receipt.pk]})
+    confirm = client.post(
+        "/admin/donations/receipt/", {"action": "resend_receipt_email", "_selected_action": [receipt.pk]}
+    )
     assert confirm.status_code == 200 and "Resend" in confirm.content.decode() and len(mailoutbox) == before
-    done = client.post("/admin/donations/receipt/", {"action": "resend_receipt_email", "_selected_action": [receipt.pk], "confirmed": "yes"})
+    done = client.post(
+        "/admin/donations/receipt/",
+        {"action": "resend_receipt_email", "_selected_action": [receipt.pk], "confirmed": "yes"},
+    )
     assert done.status_code == 302
     assert len(mailoutbox) == before + 1 and mailoutbox[-1].to == ["donor@example.org"]
     assert SentEmail.objects.filter(key__contains=f"resend-by-{staff.pk}-").count() == 1

@@ -21,8 +21,16 @@ THREADS = 8
 def make_payments(count: int) -> list[int]:
     now = timezone.now() - timedelta(minutes=1)
     return [
-        Payment.objects.create(provider="sandbox", provider_ref=f"pi_numbering_{i}", purpose="membership", email=f"m{i}@example.org",
-                               amount_minor=1500, currency="GEL", description="Supporter membership (monthly)", paid_at=now).pk
+        Payment.objects.create(
+            provider="sandbox",
+            provider_ref=f"pi_numbering_{i}",
+            purpose="membership",
+            email=f"m{i}@example.org",
+            amount_minor=1500,
+            currency="GEL",
+            description="Supporter membership (monthly)",
+            paid_at=now,
+        ).pk
         for i in range(count)
     ]
 
@@ -72,7 +80,9 @@ def test_concurrent_tasks_for_one_payment_make_one_receipt_and_use_one_number(re
     errors = run_together(lambda _: results.append(receipts.issue_receipt(payment_id=payment_id)), range(THREADS))
     assert errors == []
     assert Receipt.objects.count() == 1
-    assert sum(created for _, created in results) == 1 and {receipt.pk for receipt, _ in results} == {Receipt.objects.get().pk}
+    assert sum(created for _, created in results) == 1 and {receipt.pk for receipt, _ in results} == {
+        Receipt.objects.get().pk
+    }
     assert ReceiptSequence.objects.get().last_number == 1  # the losers took no number: nothing to leave a gap
 
 

@@ -31,8 +31,9 @@ def test_a_statement_for_a_year_no_gift_can_have_is_not_found(donor_client, year
     assert response.status_code == 404
 
 
-def test_a_statement_for_next_year_is_not_found_and_this_years_still_downloads(donor_client, campaign,
-                                                                              django_capture_on_commit_callbacks):
+def test_a_statement_for_next_year_is_not_found_and_this_years_still_downloads(
+    donor_client, campaign, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):  # the sandbox's events are processed on commit
         give(campaign, email="donor@example.org")
     this_year = timezone.localdate().year
@@ -50,7 +51,9 @@ def test_the_statement_services_refuse_such_years_plainly(year):
 
 
 @pytest.mark.parametrize("number", ["CL-2026-%00001", "%00", "CL-" + "9" * 60])
-def test_a_receipt_number_with_a_nul_or_longer_than_any_is_not_found_even_without_the_guard(donor_client, settings, number):
+def test_a_receipt_number_with_a_nul_or_longer_than_any_is_not_found_even_without_the_guard(
+    donor_client, settings, number
+):
     settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != WITHOUT_GUARD]
     assert donor_client.get(f"/accounts/receipts/{number}.pdf").status_code == 404
 

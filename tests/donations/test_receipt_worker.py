@@ -95,14 +95,20 @@ def test_a_worker_killed_while_sending_the_receipt_leaves_one_receipt_and_one_em
         started.append(first)
         give(campaign, email="nino@example.org", name="ნინო ბერიძე")
 
-        wait_for(lambda: Receipt.objects.exists() and smtp.connections, message="the first worker to issue and start mailing")
+        wait_for(
+            lambda: Receipt.objects.exists() and smtp.connections, message="the first worker to issue and start mailing"
+        )
         assert not SentEmail.objects.exists()  # the send and its record are one transaction, still open
         os.kill(first.pid, signal.SIGKILL)  # kill -9: no cleanup, no ack, the connection to PostgreSQL just drops
         first.wait(timeout=20)
 
         mail_dir = tmp_path / "mail"
-        second = start_worker(queue=queue, log_path=tmp_path / "second.log", email_url=f"filemail:///{mail_dir}",
-                              transport_options={"visibility_timeout": 2, "unacked_restore_interval": 1, "unacked_restore_throttle": 1})
+        second = start_worker(
+            queue=queue,
+            log_path=tmp_path / "second.log",
+            email_url=f"filemail:///{mail_dir}",
+            transport_options={"visibility_timeout": 2, "unacked_restore_interval": 1, "unacked_restore_throttle": 1},
+        )
         started.append(second)
         wait_for(lambda: len(mail_files(mail_dir)) >= 1, timeout=60, message="the second worker to send the receipt")
         wait_for(lambda: queue_drained(redis_client, queue), timeout=60, message="the queue to drain")
@@ -117,21 +123,29 @@ def test_a_worker_killed_while_sending_the_receipt_leaves_one_receipt_and_one_em
     assert "issue_receipt" in (tmp_path / "second.log").read_text()
 
 
-def test_a_webhook_delivered_and_replayed_ten_times_through_the_worker_makes_one_receipt_and_one_email(campaign, celery_worker_process, real_redis):
+def test_a_webhook_delivered_and_replayed_ten_times_through_the_worker_makes_one_receipt_and_one_email(
+    campaign, celery_worker_process, real_redis
+):
     give(campaign, email="lasha@example.org")
-    wait_for(lambda: WebhookEvent.objects.filter(type="payment.succeeded", status="processed").exists(), message="the payment event")
+    wait_for(
+        lambda: WebhookEvent.objects.filter(type="payment.succeeded", status="processed").exists(),
+        message="the payment event",
+    )
     stored = WebhookEvent.objects.get(type="payment.succeeded")
     body = json.dumps(stored.payload).encode()
     for _ in range(10):
-        response = Client().post("/payments/webhooks/sandbox/", body, content_type="application/json", HTTP_SANDBOX_SIGNATURE=sign(body))
+        response = Client().post(
+            "/payments/webhooks/sandbox/", body, content_type="application/json", HTTP_SANDBOX_SIGNATURE=sign(body)
+        )
         assert response.status_code == 200
     for replay in range(10):  # each replay runs the handler again, which asks for the receipt again
         payments.reprocess_events(webhook_event_pks=[stored.pk])
-        wait_for(lambda: WebhookEvent.objects.filter(pk=stored.pk, status="processed", attempts__gte=replay + 2).exists(),
-                 message=f"replay {replay + 1}")
+        wait_for(
+            lambda: WebhookEvent.objects.filter(pk=stored.pk, status="processed", attempts__gte=replay + 2).exists(),
+            message=f"replay {replay + 1}",
+        )
     mail_dir = celery_worker_process["mail_dir"]
     wait_for(lambda: len(mail_files(mail_dir)) >= 1, message="the receipt email")
-    wait_for(lambda: queue_drained(real_redis, celery_worker_process["queue"]),
-             message="the queue to drain")
+    wait_for(lambda: queue_drained(real_redis, celery_worker_process["queue"]), message="the queue to drain")
     assert Receipt.objects.count() == 1
     assert len(mail_files(mail_dir)) == 1

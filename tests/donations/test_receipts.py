@@ -70,7 +70,10 @@ def test_the_receipt_shows_each_outlets_part_and_the_fee_the_donor_covered(campa
     [fee] = [line["amount_minor"] for line in receipt.lines if line["kind"] == "fee"]
     [covered] = [line["amount_minor"] for line in receipt.lines if line["kind"] == "fee_cover"]
     assert set(outlets) == {"Mountain Voice", "Valley Dispatch", "Border Radio"}
-    assert sum(outlets.values()) == donation.net_minor and sum(outlets.values()) + fee == receipt.amount_minor == donation.amount_minor
+    assert (
+        sum(outlets.values()) == donation.net_minor
+        and sum(outlets.values()) + fee == receipt.amount_minor == donation.amount_minor
+    )
     assert covered == donation.fee_covered_minor > 0
     text = pdf_text(attached_pdf(receipt_mails(mailoutbox)[0]))
     for name in outlets:
@@ -93,7 +96,9 @@ def test_a_webhook_delivered_ten_times_makes_one_receipt_and_one_email(campaign,
     stored = WebhookEvent.objects.get(type="payment.succeeded")
     body = json.dumps(stored.payload).encode()
     for _ in range(10):  # the provider retrying its delivery
-        response = Client().post("/payments/webhooks/sandbox/", body, content_type="application/json", HTTP_SANDBOX_SIGNATURE=sign(body))
+        response = Client().post(
+            "/payments/webhooks/sandbox/", body, content_type="application/json", HTTP_SANDBOX_SIGNATURE=sign(body)
+        )
         assert response.status_code == 200
     from outlet.payments import services as payments
 
@@ -140,7 +145,12 @@ def test_a_partial_refund_voids_the_receipt_and_emails_a_corrected_one_for_what_
     sandbox.refund(payment_ref=paid["payment"], amount_minor=1000, idempotency_key="part-1")
     original, correction = Receipt.objects.order_by("sequence")
     assert original.is_void and correction.number in original.void_reason
-    assert (correction.kind, correction.amount_minor, correction.refund_level_minor, correction.replaces_id) == ("correction", 4000, 1000, original.pk)
+    assert (correction.kind, correction.amount_minor, correction.refund_level_minor, correction.replaces_id) == (
+        "correction",
+        4000,
+        1000,
+        original.pk,
+    )
     assert correction.number == f"{YEAR}-000002" and not correction.is_void
     outlets = sum(line["amount_minor"] for line in correction.lines if line["kind"] in ("outlet", "fee"))
     assert outlets == 4000
@@ -174,7 +184,8 @@ def test_a_refund_processed_before_the_receipt_still_leaves_exactly_one_original
     assert Receipt.objects.filter(kind="original").count() == 1 and Receipt.objects.get(kind="original").is_void
     assert Receipt.objects.get(kind="correction").amount_minor == 3000
     assert [m.subject for m in mailoutbox if "receipt" in m.subject.lower()] == [
-        m.subject for m in mailoutbox if "corrected receipt" in m.subject]  # only the receipt in force was emailed
+        m.subject for m in mailoutbox if "corrected receipt" in m.subject
+    ]  # only the receipt in force was emailed
 
 
 def test_a_membership_charge_gets_a_membership_receipt(priced_tiers, mailoutbox):
@@ -213,7 +224,11 @@ def test_a_receipt_whose_queueing_was_lost_is_issued_by_the_sweep(campaign, monk
     counts = receipts.sweep(now=timezone.now() + timedelta(minutes=10))
     assert counts["issue_receipt"] == 1
     assert Receipt.objects.count() == 1 and len(receipt_mails(mailoutbox)) == 1
-    assert receipts.sweep(now=timezone.now() + timedelta(minutes=10)) == {"issue_receipt": 0, "reflect_refund": 0, "email_receipt": 0}
+    assert receipts.sweep(now=timezone.now() + timedelta(minutes=10)) == {
+        "issue_receipt": 0,
+        "reflect_refund": 0,
+        "email_receipt": 0,
+    }
 
 
 def test_a_mail_server_failure_is_retried_and_the_receipt_is_sent_once(campaign, monkeypatch, mailoutbox):

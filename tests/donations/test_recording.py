@@ -99,7 +99,9 @@ def test_a_covered_monthly_gift_keeps_covering_the_fee_after_its_amount_changes(
     recurring = RecurringDonation.objects.get()
     new_charge = 5000 + services.fee_to_cover_minor(gift_minor=5000, currency="GEL")
     price = services.donation_price(campaign=campaign, currency="GEL", amount_minor=new_charge)
-    SandboxProvider().change_subscription_price(subscription_id=recurring.subscription_id, price=price, idempotency_key="c1")
+    SandboxProvider().change_subscription_price(
+        subscription_id=recurring.subscription_id, price=price, idempotency_key="c1"
+    )
     recurring.refresh_from_db()
     assert (recurring.amount_minor, recurring.amount_minor - recurring.fee_covered_minor) == (new_charge, 5000)
 

@@ -29,36 +29,82 @@ LONG_AGO = datetime(2026, 6, 1, 12, 0, tzinfo=dt_timezone.utc)  # more than 7 ye
 RECENTLY = datetime(2033, 5, 1, 12, 0, tzinfo=dt_timezone.utc)
 
 
-def gift(campaign, *, email: str, at: datetime, name: str = "Nino Beridze", subscription: RecurringDonation | None = None) -> Donation:
-    checkout = subscription.checkout if subscription else DonationCheckout.objects.create(
-        campaign=campaign, email=email, name=name, display_name="N.", message="For the reporters", show_on_wall=True,
-        currency="GEL", gift_minor=5000, provider="sandbox",
+def gift(
+    campaign, *, email: str, at: datetime, name: str = "Nino Beridze", subscription: RecurringDonation | None = None
+) -> Donation:
+    checkout = (
+        subscription.checkout
+        if subscription
+        else DonationCheckout.objects.create(
+            campaign=campaign,
+            email=email,
+            name=name,
+            display_name="N.",
+            message="For the reporters",
+            show_on_wall=True,
+            currency="GEL",
+            gift_minor=5000,
+            provider="sandbox",
+        )
     )
     DonationCheckout.objects.filter(pk=checkout.pk).update(created_at=at)
     ref = f"pi_{uuid.uuid4().hex[:10]}"
-    donation, _ = services.record_donation(event=PaymentSucceeded(
-        provider="sandbox", event_id=f"evt_{ref}", occurred_at=at, payment_ref=ref, amount_minor=5000, currency="GEL",
-        email=email, subscription_id=subscription.subscription_id if subscription else None,
-        metadata={OUR_MARKER: "donation", "outlet_checkout": str(checkout.reference)},
-    ))
+    donation, _ = services.record_donation(
+        event=PaymentSucceeded(
+            provider="sandbox",
+            event_id=f"evt_{ref}",
+            occurred_at=at,
+            payment_ref=ref,
+            amount_minor=5000,
+            currency="GEL",
+            email=email,
+            subscription_id=subscription.subscription_id if subscription else None,
+            metadata={OUR_MARKER: "donation", "outlet_checkout": str(checkout.reference)},
+        )
+    )
     return donation
 
 
 def receipt_for(payment: Payment, *, issued_at: datetime, sequence: int) -> Receipt:
     return Receipt.objects.create(
-        payment=payment, issuer="cl", year=issued_at.year, sequence=sequence, number=f"{issued_at.year}-{sequence:06d}",
-        donor_name="Nino Beridze", donor_email=payment.email, description="Gift", amount_minor=payment.amount_minor,
-        currency=payment.currency, issued_at=issued_at, access_key=uuid.uuid4().hex,
+        payment=payment,
+        issuer="cl",
+        year=issued_at.year,
+        sequence=sequence,
+        number=f"{issued_at.year}-{sequence:06d}",
+        donor_name="Nino Beridze",
+        donor_email=payment.email,
+        description="Gift",
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        issued_at=issued_at,
+        access_key=uuid.uuid4().hex,
     )
 
 
 def monthly(campaign, *, email: str, created: datetime, ended: datetime | None) -> RecurringDonation:
-    checkout = DonationCheckout.objects.create(campaign=campaign, email=email, name="Giorgi", display_name="G.", currency="GEL",
-                                               gift_minor=2000, interval="month", provider="sandbox", completed_at=created)
+    checkout = DonationCheckout.objects.create(
+        campaign=campaign,
+        email=email,
+        name="Giorgi",
+        display_name="G.",
+        currency="GEL",
+        gift_minor=2000,
+        interval="month",
+        provider="sandbox",
+        completed_at=created,
+    )
     DonationCheckout.objects.filter(pk=checkout.pk).update(created_at=created)
     return RecurringDonation.objects.create(
-        campaign=campaign, checkout=checkout, email=email, provider="sandbox", subscription_id=f"sub_{uuid.uuid4().hex[:8]}",
-        currency="GEL", amount_minor=2000, status="canceled" if ended else "active", ended_at=ended,
+        campaign=campaign,
+        checkout=checkout,
+        email=email,
+        provider="sandbox",
+        subscription_id=f"sub_{uuid.uuid4().hex[:8]}",
+        currency="GEL",
+        amount_minor=2000,
+        status="canceled" if ended else "active",
+        ended_at=ended,
     )
 
 
@@ -77,7 +123,12 @@ def test_gifts_older_than_the_retention_period_lose_the_donors_personal_data(old
     old.refresh_from_db()
     new.refresh_from_db()
     assert (old.email, old.name, old.display_name, old.message, old.anonymised_at) == ("", "", "", "", NOW)
-    assert (new.email, new.name, new.message, new.anonymised_at) == ("new@example.org", "Nino Beridze", "For the reporters", None)
+    assert (new.email, new.name, new.message, new.anonymised_at) == (
+        "new@example.org",
+        "Nino Beridze",
+        "For the reporters",
+        None,
+    )
     assert counts["donations"] == 1 and counts["receipts"] == 1 and counts["checkouts"] == 1
     old_receipt, new_receipt = Receipt.objects.order_by("sequence")
     assert (old_receipt.donor_name, old_receipt.donor_email, old_receipt.number) == ("", "", "2026-000001")
@@ -106,7 +157,17 @@ def test_running_it_again_changes_nothing(old_and_new_gifts):
     assert sum(retention.anonymise_expired_donor_data(now=NOW).values()) > 0
     first = list(Donation.objects.order_by("pk").values())
     assert retention.anonymise_expired_donor_data(now=NOW + timedelta(hours=1)) == dict.fromkeys(
-        ["donations", "checkouts", "abandoned_checkouts", "recurring_donations", "receipts", "payments", "webhook_events"], 0)
+        [
+            "donations",
+            "checkouts",
+            "abandoned_checkouts",
+            "recurring_donations",
+            "receipts",
+            "payments",
+            "webhook_events",
+        ],
+        0,
+    )
     assert list(Donation.objects.order_by("pk").values()) == first  # anonymised_at keeps the first run's time
 
 
@@ -117,20 +178,32 @@ def test_it_works_through_many_rows_a_small_batch_at_a_time(campaign):
         counts = retention.anonymise_expired_donor_data(now=NOW, batch_size=3)
     assert counts["donations"] == 7 and counts["checkouts"] == 7
     assert not Donation.objects.exclude(email="").exists()
-    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT") and '"donations_donation"' in q["sql"]]
+    selects = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and '"donations_donation"' in q["sql"]
+    ]
     assert selects and all("LIMIT 3" in sql for sql in selects)  # never the whole table at once
 
 
 def test_checkouts_nobody_paid_are_deleted_after_a_month(campaign):
-    abandoned = DonationCheckout.objects.create(campaign=campaign, email="typo@example.org", currency="GEL", gift_minor=500, provider="sandbox")
-    fresh = DonationCheckout.objects.create(campaign=campaign, email="thinking@example.org", currency="GEL", gift_minor=500, provider="sandbox")
+    abandoned = DonationCheckout.objects.create(
+        campaign=campaign, email="typo@example.org", currency="GEL", gift_minor=500, provider="sandbox"
+    )
+    fresh = DonationCheckout.objects.create(
+        campaign=campaign, email="thinking@example.org", currency="GEL", gift_minor=500, provider="sandbox"
+    )
     DonationCheckout.objects.filter(pk=abandoned.pk).update(created_at=NOW - timedelta(days=31))
     DonationCheckout.objects.filter(pk=fresh.pk).update(created_at=NOW - timedelta(days=29))
     followed = monthly(campaign, email="pending@example.org", created=NOW - timedelta(days=40), ended=None)
     DonationCheckout.objects.filter(pk=followed.checkout_id).update(completed_at=None)
     paid = gift(campaign, email="paid@example.org", at=NOW - timedelta(days=60))
     assert retention.anonymise_expired_donor_data(now=NOW)["abandoned_checkouts"] == 1
-    assert set(DonationCheckout.objects.values_list("pk", flat=True)) == {fresh.pk, followed.checkout_id, paid.checkout_id}
+    assert set(DonationCheckout.objects.values_list("pk", flat=True)) == {
+        fresh.pk,
+        followed.checkout_id,
+        paid.checkout_id,
+    }
 
 
 def test_a_monthly_gift_keeps_its_donors_details_while_it_runs_and_loses_them_once_long_ended(campaign):
@@ -159,13 +232,26 @@ def test_the_payment_rows_and_raw_provider_events_forget_the_donor_too(old_and_n
     from outlet.payments.models import WebhookEvent
 
     old, new = old_and_new_gifts
-    stale = WebhookEvent.objects.create(provider="sandbox", event_id="evt_old", type="payment.succeeded", created_at_provider=LONG_AGO,
-                                        payload={"data": {"object": {"email": "old@example.org"}}})
+    stale = WebhookEvent.objects.create(
+        provider="sandbox",
+        event_id="evt_old",
+        type="payment.succeeded",
+        created_at_provider=LONG_AGO,
+        payload={"data": {"object": {"email": "old@example.org"}}},
+    )
     WebhookEvent.objects.filter(pk=stale.pk).update(received_at=LONG_AGO)
-    fresh = WebhookEvent.objects.create(provider="sandbox", event_id="evt_new", type="payment.succeeded", created_at_provider=RECENTLY,
-                                        payload={"data": {"object": {"email": "new@example.org"}}})
+    fresh = WebhookEvent.objects.create(
+        provider="sandbox",
+        event_id="evt_new",
+        type="payment.succeeded",
+        created_at_provider=RECENTLY,
+        payload={"data": {"object": {"email": "new@example.org"}}},
+    )
     counts = retention.anonymise_expired_donor_data(now=NOW)
     assert (counts["payments"], counts["webhook_events"]) == (1, 1)
-    assert Payment.objects.get(pk=old.payment_id).email == "" and Payment.objects.get(pk=old.payment_id).amount_minor == 5000
+    assert (
+        Payment.objects.get(pk=old.payment_id).email == ""
+        and Payment.objects.get(pk=old.payment_id).amount_minor == 5000
+    )
     assert Payment.objects.get(pk=new.payment_id).email == "new@example.org"
     assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [fresh.pk]

@@ -32,7 +32,8 @@ def statements_sent(mailoutbox):
 
 def move_to_last_year(email: str) -> None:
     Donation.objects.filter(email__iexact=email).update(
-        donated_at=datetime(LAST_YEAR, 6, 15, 12, tzinfo=timezone.get_current_timezone()))
+        donated_at=datetime(LAST_YEAR, 6, 15, 12, tzinfo=timezone.get_current_timezone())
+    )
 
 
 # Not transactional: pytest-django runs these before any transactional test flushes the migrated data away.
@@ -79,7 +80,9 @@ def test_a_statement_leaves_out_gifts_refunded_in_full_and_shows_partial_refunds
     year = timezone.localdate().year
 
     statement = statements.build_statement(year=year, email="ana@example.org")
-    assert [(line.amount_minor, line.refunded_minor, line.kept_minor) for line in statement.lines] == [(5000, 1000, 4000)]
+    assert [(line.amount_minor, line.refunded_minor, line.kept_minor) for line in statement.lines] == [
+        (5000, 1000, 4000)
+    ]
     assert [(t.currency, t.kept_minor, t.refunded_minor) for t in statement.totals] == [("GEL", 4000, 1000)]
     assert statement.lines[0].receipt_number.endswith("-000004")  # the corrected receipt in force, not the void one
     assert statements.build_statement(year=year, email="refunded@example.org") is None

@@ -27,10 +27,13 @@ def at(month: int, day: int) -> datetime:
 
 @pytest.fixture
 def schedule():
-    crontab, _ = CrontabSchedule.objects.get_or_create(minute="0", hour="6", day_of_week="*", day_of_month="10",
-                                                       month_of_year="1", timezone=settings.TIME_ZONE)
-    return PeriodicTask.objects.update_or_create(name=statements.YEAR_END_TASK, defaults={
-        "task": "donations.tasks.send_year_end_statements", "crontab": crontab, "enabled": True})[0]
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute="0", hour="6", day_of_week="*", day_of_month="10", month_of_year="1", timezone=settings.TIME_ZONE
+    )
+    return PeriodicTask.objects.update_or_create(
+        name=statements.YEAR_END_TASK,
+        defaults={"task": "donations.tasks.send_year_end_statements", "crontab": crontab, "enabled": True},
+    )[0]
 
 
 @pytest.fixture

@@ -19,7 +19,14 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from donations import services
-from donations.models import AllocationEntry, CampaignDonor, CampaignDonorCount, CampaignTotal, Donation, DonationCheckout
+from donations.models import (
+    AllocationEntry,
+    CampaignDonor,
+    CampaignDonorCount,
+    CampaignTotal,
+    Donation,
+    DonationCheckout,
+)
 from outlet.payments.providers.base import OUR_MARKER, PaymentRefunded, PaymentSucceeded
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -35,13 +42,21 @@ def plan_gifts(campaign) -> list[PaymentSucceeded]:
     for i in range(GIFTS):
         currency = "USD" if i % 3 == 0 else "GEL"
         email = f"donor{i % DONORS}@example.org"
-        checkout = DonationCheckout.objects.create(campaign=campaign, email=email, currency=currency,
-                                                   gift_minor=500 + (i * 137) % 9000, provider="sandbox")
-        events.append(PaymentSucceeded(
-            provider="sandbox", event_id=f"evt_pay_{i}", occurred_at=start + timedelta(seconds=i), payment_ref=f"pi_{i}",
-            amount_minor=checkout.gift_minor, currency=currency, email=email,
-            metadata={OUR_MARKER: "donation", "outlet_checkout": str(checkout.reference)},
-        ))
+        checkout = DonationCheckout.objects.create(
+            campaign=campaign, email=email, currency=currency, gift_minor=500 + (i * 137) % 9000, provider="sandbox"
+        )
+        events.append(
+            PaymentSucceeded(
+                provider="sandbox",
+                event_id=f"evt_pay_{i}",
+                occurred_at=start + timedelta(seconds=i),
+                payment_ref=f"pi_{i}",
+                amount_minor=checkout.gift_minor,
+                currency=currency,
+                email=email,
+                metadata={OUR_MARKER: "donation", "outlet_checkout": str(checkout.reference)},
+            )
+        )
     return events
 
 
@@ -50,14 +65,26 @@ def plan_refunds(gifts: list[PaymentSucceeded]) -> list[PaymentRefunded]:
     partial one arriving after the full one."""
     refunds = []
     for i, gift in enumerate(gifts[: GIFTS // 2]):
+
         def refund(amount, *, full=False, gift=gift):
-            return PaymentRefunded(provider="sandbox", event_id=f"evt_refund_{uuid.uuid4().hex[:10]}", occurred_at=timezone.now(),
-                                   payment_refs=(gift.payment_ref,), amount_refunded_minor=amount, currency=gift.currency,
-                                   fully_refunded=full)
+            return PaymentRefunded(
+                provider="sandbox",
+                event_id=f"evt_refund_{uuid.uuid4().hex[:10]}",
+                occurred_at=timezone.now(),
+                payment_refs=(gift.payment_ref,),
+                amount_refunded_minor=amount,
+                currency=gift.currency,
+                fully_refunded=full,
+            )
+
         if i % 5 == 0:
             refunds += [refund(gift.amount_minor, full=True)] * 2
         elif i % 7 == 0:
-            refunds += [refund(gift.amount_minor, full=True), refund(gift.amount_minor // 3), refund(gift.amount_minor // 3)]
+            refunds += [
+                refund(gift.amount_minor, full=True),
+                refund(gift.amount_minor // 3),
+                refund(gift.amount_minor // 3),
+            ]
         elif i % 4 == 0:
             refunds += [refund(250), refund(250)]
     return refunds
@@ -94,7 +121,7 @@ def handle(event):
 
 def test_totals_match_the_rows_after_concurrent_gifts_duplicates_and_refunds(real_postgres, campaign):
     gifts = plan_gifts(campaign)
-    first_half, second_half = gifts[: GIFTS // 2], gifts[GIFTS // 2:]
+    first_half, second_half = gifts[: GIFTS // 2], gifts[GIFTS // 2 :]
     # Round one: the first half of the gifts, each delivered twice, on different threads.
     deliveries = first_half + first_half[::-1]
     assert not run_in_threads([deliveries[i::THREADS] for i in range(THREADS)], handle)
@@ -123,7 +150,9 @@ def test_totals_match_the_rows_after_concurrent_gifts_duplicates_and_refunds(rea
         total = totals[currency]
         rows = Donation.objects.filter(campaign=campaign, currency=currency)
         from_rows = rows.aggregate(amount=Sum("amount_minor"), back=Sum("amount_refunded_minor"))
-        ledger = AllocationEntry.objects.filter(donation__campaign=campaign, currency=currency).aggregate(s=Sum("amount_minor"))["s"]
+        ledger = AllocationEntry.objects.filter(donation__campaign=campaign, currency=currency).aggregate(
+            s=Sum("amount_minor")
+        )["s"]
         assert total.raised_minor == from_rows["amount"] - from_rows["back"] == raised[currency]
         assert total.net_minor == ledger == net[currency]
         assert total.donations == rows.exclude(status=Donation.Status.REFUNDED).count() == counted[currency]

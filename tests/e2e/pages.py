@@ -34,7 +34,11 @@ USERS = ("anonymous", "member", "donor")
 SIGNED_IN = ("member", "donor")
 WIDTHS = (375, 1280)
 PASSWORD = "a long walk by the Mtkvari 7"
-EMAILS = {"member": "lela.member@example.org", "donor": "giorgi.donor@example.org", "forgetful": "eter.reader@example.org"}
+EMAILS = {
+    "member": "lela.member@example.org",
+    "donor": "giorgi.donor@example.org",
+    "forgetful": "eter.reader@example.org",
+}
 GUEST_EMAIL = "mariam.guest@example.org"
 
 
@@ -84,9 +88,16 @@ PAGES = [
     SitePage("sign-in", "/accounts/login/", users=("anonymous",)),
     SitePage("sign-in-code", "/accounts/login/code/", users=("anonymous",)),
     SitePage("sign-up", "/accounts/signup/", users=("anonymous",)),
-    SitePage("verify", "/accounts/signup/", users=("anonymous",), lands_on="/accounts/confirm-email/$", pending_signup=True),
+    SitePage(
+        "verify", "/accounts/signup/", users=("anonymous",), lands_on="/accounts/confirm-email/$", pending_signup=True
+    ),
     SitePage("reset", "/accounts/password/reset/", users=("anonymous",)),
-    SitePage("reset-new-password", "{reset_key}", users=("anonymous",), lands_on=r"/accounts/password/reset/key/\w+-set-password/$"),
+    SitePage(
+        "reset-new-password",
+        "{reset_key}",
+        users=("anonymous",),
+        lands_on=r"/accounts/password/reset/key/\w+-set-password/$",
+    ),
     SitePage("account", "/accounts/membership/", users=SIGNED_IN),
     SitePage("account-email", "/accounts/email/", users=SIGNED_IN),
     SitePage("account-password", "/accounts/password/change/", users=SIGNED_IN),
@@ -131,14 +142,18 @@ def build_world(base_url: str) -> World:
     _make_guest(world, campaign)
     # The reset link of a reader who never signs in here (signing in changes last_login, which voids the token).
     forgetful = _reader("forgetful", first_name="Eter")
-    world.paths["reset_key"] = reverse("account_reset_password_from_key", kwargs={
-        "uidb36": user_pk_to_url_str(forgetful), "key": default_token_generator.make_token(forgetful)})
+    world.paths["reset_key"] = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(forgetful), "key": default_token_generator.make_token(forgetful)},
+    )
     return world
 
 
 def _reading_pages(world: World) -> None:
     live = Article.objects.live().select_related("section", "region")
-    by_access = {access: live.filter(access=access).order_by("-published_at").first() for access in Article.Access.values}
+    by_access = {
+        access: live.filter(access=access).order_by("-published_at").first() for access in Article.Access.values
+    }
     for key, access in (("article_public", "public"), ("article_metered", "metered"), ("article_members", "members")):
         article = by_access[access]
         assert article is not None, f"the demo content has no live {access} story"
@@ -153,12 +168,23 @@ def _reading_pages(world: World) -> None:
 
 def _second_fundraiser() -> None:
     campaign = Campaign.objects.create(
-        slug="winter-newsroom-appeal", title="Keep the lights on this winter",
-        summary="Heating and generators for two newsrooms through the winter power cuts.", story="<p>Two newsrooms.</p>",
-        goal_minor=1_200_000, currency="GEL", starts_at=timezone.now() - timedelta(days=2), is_published=True,
+        slug="winter-newsroom-appeal",
+        title="Keep the lights on this winter",
+        summary="Heating and generators for two newsrooms through the winter power cuts.",
+        story="<p>Two newsrooms.</p>",
+        goal_minor=1_200_000,
+        currency="GEL",
+        starts_at=timezone.now() - timedelta(days=2),
+        is_published=True,
     )
-    CampaignCurrency.objects.create(campaign=campaign, currency="GEL", preset_amounts_minor=[2000, 5000],
-                                    min_amount_minor=500, max_amount_minor=500_000, position=0)
+    CampaignCurrency.objects.create(
+        campaign=campaign,
+        currency="GEL",
+        preset_amounts_minor=[2000, 5000],
+        min_amount_minor=500,
+        max_amount_minor=500_000,
+        position=0,
+    )
 
 
 def _reader(role: str, **names):
@@ -186,7 +212,8 @@ def _make_member(world: World, member) -> None:
 def _pay(world: World, campaign: Campaign, **request) -> DonationCheckout:
     checkout, redirect = services.start_donation_checkout(
         request=services.DonationRequest(campaign=campaign, currency="GEL", **request),
-        success_url=world.url("/fundraisers/thanks/{reference}/"), cancel_url=world.url(reverse("donations:campaign", args=[campaign.slug])),
+        success_url=world.url("/fundraisers/thanks/{reference}/"),
+        cancel_url=world.url(reverse("donations:campaign", args=[campaign.slug])),
     )
     get_provider("sandbox").complete_checkout(redirect.session_id)
     return checkout
@@ -196,17 +223,33 @@ def _open_checkout(world: World, *, email: str, user_id: int | None = None) -> s
     """A donation checkout left open on the sandbox's page (nobody pressed Pay)."""
     campaign = Campaign.objects.get(slug="reporters-safety-fund")
     _, redirect = services.start_donation_checkout(
-        request=services.DonationRequest(campaign=campaign, email=email, currency="GEL", gift_minor=3500, interval="month",
-                                         cover_fee=True, user_id=user_id),
-        success_url=world.url("/fundraisers/thanks/{reference}/"), cancel_url=world.url("/fundraisers/"),
+        request=services.DonationRequest(
+            campaign=campaign,
+            email=email,
+            currency="GEL",
+            gift_minor=3500,
+            interval="month",
+            cover_fee=True,
+            user_id=user_id,
+        ),
+        success_url=world.url("/fundraisers/thanks/{reference}/"),
+        cancel_url=world.url("/fundraisers/"),
     )
     return redirect.url
 
 
 def _make_donor(world: World, donor, campaign: Campaign) -> None:
     """A free account with a monthly gift and a one-off gift: receipts, a statement, a card portal."""
-    _pay(world, campaign, email=donor.email, gift_minor=2500, interval="month", cover_fee=True, user_id=donor.pk,
-         name="Giorgi Abashidze")
+    _pay(
+        world,
+        campaign,
+        email=donor.email,
+        gift_minor=2500,
+        interval="month",
+        cover_fee=True,
+        user_id=donor.pk,
+        name="Giorgi Abashidze",
+    )
     _pay(world, campaign, email=donor.email, gift_minor=10000, user_id=donor.pk, name="Giorgi Abashidze")
     gift = RecurringDonation.objects.get(user=donor)
     world.by_user["donor"] = {
@@ -217,8 +260,17 @@ def _make_donor(world: World, donor, campaign: Campaign) -> None:
 
 def _make_guest(world: World, campaign: Campaign) -> None:
     """A guest's monthly gift: the private links from the receipt email, the thank-you page."""
-    checkout = _pay(world, campaign, email=GUEST_EMAIL, gift_minor=4000, interval="month", name="Mariam Guest",
-                    show_on_wall=True, display_name="Mariam from Batumi", message="For the coast.")
+    checkout = _pay(
+        world,
+        campaign,
+        email=GUEST_EMAIL,
+        gift_minor=4000,
+        interval="month",
+        name="Mariam Guest",
+        show_on_wall=True,
+        display_name="Mariam from Batumi",
+        message="For the coast.",
+    )
     gift = RecurringDonation.objects.get(email=GUEST_EMAIL)
     receipt = Receipt.objects.filter(payment__email=GUEST_EMAIL).order_by("pk").first()
     assert receipt is not None, "the guest's receipt was not issued"
@@ -226,7 +278,9 @@ def _make_guest(world: World, campaign: Campaign) -> None:
         "thanks": reverse("donations:thanks", args=[checkout.reference]),
         "gift_link": reverse("donations:gift_link", args=[recurring.manage_token(gift)]),
         "receipt_link": reverse("receipts:signed", kwargs={"token": receipts.guest_token(receipt)}),
-        "sandbox_portal": recurring.card_portal_url(gift=gift, return_url=world.url(reverse("donations:gift_link", args=[recurring.manage_token(gift)]))),
+        "sandbox_portal": recurring.card_portal_url(
+            gift=gift, return_url=world.url(reverse("donations:gift_link", args=[recurring.manage_token(gift)]))
+        ),
         "sandbox_checkout": _open_checkout(world, email=GUEST_EMAIL),
     }
 
@@ -257,8 +311,9 @@ def pending_signup_cookie(world: World) -> dict:
 
 def new_context(browser, world: World, user: str, width: int, *, height: int = 900, cookie: dict | None = None):
     """A browser context for `user` at `width` px (a phone's height at phone widths)."""
-    context = browser.new_context(viewport={"width": width, "height": 812 if width < 600 else height},
-                                  device_scale_factor=1)
+    context = browser.new_context(
+        viewport={"width": width, "height": 812 if width < 600 else height}, device_scale_factor=1
+    )
     if cookie is None and user != "anonymous":
         cookie = signed_in_cookie(world, user)
     if cookie:

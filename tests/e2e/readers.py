@@ -19,8 +19,9 @@ LINK = re.compile(r"https?://\S+")
 
 def reader(email: str, *, password: str | None = PASSWORD, first_name: str = "", verified: bool = True):
     """An account as sign-up leaves it once the address is verified (no password at all when `password` is None)."""
-    user = get_user_model().objects.create_user(username=email.split("@")[0], email=email, password=password,
-                                                first_name=first_name)
+    user = get_user_model().objects.create_user(
+        username=email.split("@")[0], email=email, password=password, first_name=first_name
+    )
     if password is None:
         user.set_unusable_password()
         user.save()

@@ -19,10 +19,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def newsroom():
     section = SectionFactory(name="Environment", slug="environment")
     reporter = AuthorFactory(name="Nino Gelashvili", slug="nino-gelashvili", bio="Environment reporter in Tbilisi.")
-    lead = ArticleFactory(title="A village fights the dam", slug="village-dam", featured=True, section=section,
-                          authors=[reporter], dek="Pensioners block the survey crews.")
+    lead = ArticleFactory(
+        title="A village fights the dam",
+        slug="village-dam",
+        featured=True,
+        section=section,
+        authors=[reporter],
+        dek="Pensioners block the survey crews.",
+    )
     Byline.objects.create(article=lead, author=AuthorFactory(name="Giorgi T."), role=Byline.Role.ADDITIONAL, position=1)
-    ArticleFactory(title="Shepherds and the dry spring", slug="dry-spring", section=section, access=Article.Access.MEMBERS)
+    ArticleFactory(
+        title="Shepherds and the dry spring", slug="dry-spring", section=section, access=Article.Access.MEMBERS
+    )
     TierFactory(name="Supporter", slug="supporter", description="Read every story.")
     PromptFactory(kicker="Become a member", headline="Support independent journalism", cta_label="Join today")
     PromptFactory(placement=Prompt.Placement.IN_ARTICLE, after_paragraph=2, headline="Paid for by members")
@@ -30,15 +38,27 @@ def newsroom():
     PromptFactory(placement=Prompt.Placement.PAYWALL, headline="Keep reading with a membership")
 
 
-PAGES = ["/", "/articles/village-dam/", "/articles/dry-spring/", "/sections/environment/",
-         "/authors/nino-gelashvili/", "/membership/", "/no-such-page/",
-         "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/accounts/login/code/"]
+PAGES = [
+    "/",
+    "/articles/village-dam/",
+    "/articles/dry-spring/",
+    "/sections/environment/",
+    "/authors/nino-gelashvili/",
+    "/membership/",
+    "/no-such-page/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+    "/accounts/login/code/",
+]
 
 
 def axe_problems(page) -> list[str]:
     result = Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-            for v in result.response["violations"]]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result.response["violations"]
+    ]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -55,8 +75,15 @@ def test_the_membership_pages_a_member_uses_have_no_accessibility_violations(pag
     client = Client()
     client.force_login(reader)
     checkout_url = journey.join(client)["Location"]
-    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                               "url": live_server.url}])
+    page.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
     paths = [checkout_url]
     welcome = journey.pay(client, checkout_url)["Location"]
     paths += [welcome.removeprefix(live_server.url), "/accounts/membership/", journey.portal(client), "/membership/"]
@@ -91,13 +118,24 @@ def test_the_fundraiser_pages_have_no_accessibility_violations(page, live_server
 
     settings.SITE_URL = live_server.url
     campaign = make_campaign()
-    CampaignUpdate.objects.create(campaign=campaign, title="Helmets ordered", body="Eight vests.", published_at=campaign.starts_at)
+    CampaignUpdate.objects.create(
+        campaign=campaign, title="Helmets ordered", body="Eight vests.", published_at=campaign.starts_at
+    )
     donor = UserFactory(username="giver", email="giver@example.org")
-    give(campaign, email=donor.email, user_id=donor.pk, interval="month", cover_fee=True, show_on_wall=True,
-         display_name="Nino", message="Stay safe.")
+    give(
+        campaign,
+        email=donor.email,
+        user_id=donor.pk,
+        interval="month",
+        cover_fee=True,
+        show_on_wall=True,
+        display_name="Nino",
+        message="Stay safe.",
+    )
     checkout, redirect = services.start_donation_checkout(
         request=services.DonationRequest(campaign=campaign, email="guest@example.org", currency="GEL", gift_minor=5000),
-        success_url=f"{live_server.url}/fundraisers/thanks/{{reference}}/", cancel_url=live_server.url,
+        success_url=f"{live_server.url}/fundraisers/thanks/{{reference}}/",
+        cancel_url=live_server.url,
     )
     page.goto(f"{live_server.url}/fundraisers/safety-fund/")
     assert ("campaign", axe_problems(page)) == ("campaign", [])
@@ -114,7 +152,14 @@ def test_the_fundraiser_pages_have_no_accessibility_violations(page, live_server
 
     client = Client()
     client.force_login(donor)
-    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                               "url": live_server.url}])
+    page.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
     page.goto(f"{live_server.url}/accounts/gifts/")
     assert ("monthly gifts", axe_problems(page)) == ("monthly gifts", [])

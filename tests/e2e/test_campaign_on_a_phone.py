@@ -33,7 +33,9 @@ def test_on_a_phone_a_give_button_near_the_top_takes_the_reader_to_the_form(brow
         give_now = page.get_by_role("link", name="Give now")
         expect(give_now).to_be_visible()
         box = give_now.bounding_box()
-        assert box["y"] + box["height"] <= PHONE[1], f"the Give button is {box['y']:.0f} px down, below the first screen"
+        assert box["y"] + box["height"] <= PHONE[1], (
+            f"the Give button is {box['y']:.0f} px down, below the first screen"
+        )
         assert box["width"] >= 0.8 * (PHONE[0] - 32), "the Give button should be easy to hit with a thumb"
 
         give_now.click()

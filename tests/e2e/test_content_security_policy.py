@@ -54,7 +54,8 @@ class PolicyWatch:
         # cannot read (an unknown Permissions-Policy feature, say) is only a warning.
         about_a_policy = "Permissions-Policy" in message.text or "Content Security Policy" in message.text
         if (message.type == "error" and not message.text.startswith("Failed to load resource")) or (
-                message.type == "warning" and about_a_policy):
+            message.type == "warning" and about_a_policy
+        ):
             self.problems.append(f"console {message.type} on {page.url}: {message.text}")
 
     def _response(self, page, response) -> None:
@@ -76,7 +77,8 @@ class PolicyWatch:
         assert response is not None and response.status == status, f"{label}: {response and response.status}"
         policy = response.headers.get("content-security-policy", "")
         assert "default-src 'self'" in policy and "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy, (
-            f"{label}: {policy!r}")
+            f"{label}: {policy!r}"
+        )
         assert "camera=()" in response.headers.get("permissions-policy", ""), label
         self.check(page, label)
         return response
@@ -92,8 +94,12 @@ def test_reader_member_and_donor_pages_load_with_no_policy_violation(browser, wo
             for site_page in PAGES:
                 if user not in site_page.users or site_page.pending_signup:
                     continue
-                watch.open(page, world.url(site_page.address(world, user)), f"{site_page.name} as {user}",
-                           status=site_page.status)
+                watch.open(
+                    page,
+                    world.url(site_page.address(world, user)),
+                    f"{site_page.name} as {user}",
+                    status=site_page.status,
+                )
             page.wait_for_timeout(300)  # late reports (the thank-you page's poll, lazy pictures)
             watch.check(page, f"last page as {user}")
         finally:
@@ -222,9 +228,14 @@ def test_a_provider_events_admin_page_has_no_inline_style(browser, live_server):
 
     staff = UserFactory(username="csp-finance", email="csp-finance@example.org", is_staff=True, is_superuser=True)
     EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
-    event = WebhookEvent.objects.create(provider="sandbox", event_id="evt_csp", type="charge.refunded",
-                                        created_at_provider=timezone.now(), payload={"id": "evt_csp"},
-                                        last_error="Traceback: the payment is not known yet")
+    event = WebhookEvent.objects.create(
+        provider="sandbox",
+        event_id="evt_csp",
+        type="charge.refunded",
+        created_at_provider=timezone.now(),
+        payload={"id": "evt_csp"},
+        last_error="Traceback: the payment is not known yet",
+    )
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     watch = PolicyWatch(context)
     page = context.new_page()

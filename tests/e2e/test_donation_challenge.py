@@ -54,7 +54,9 @@ def test_in_a_browser_without_javascript_the_form_says_the_check_needs_it(browse
         _fill_the_form(page)
         page.get_by_role("button", name="Continue to payment").click()
         page.wait_for_load_state()
-        assert page.get_by_text("this form now asks your browser to solve a small puzzle first (it needs JavaScript)").is_visible()
+        assert page.get_by_text(
+            "this form now asks your browser to solve a small puzzle first (it needs JavaScript)"
+        ).is_visible()
         assert page.url.endswith("/fundraisers/safety-fund/give/")
     finally:
         context.close()

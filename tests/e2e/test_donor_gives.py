@@ -28,8 +28,13 @@ EMAIL = "ana.guest@example.org"
 def appeal(settings, live_server):
     settings.SITE_URL = live_server.url  # the provider's return addresses are built from it
     campaign = make_campaign(goal_minor=20_000)  # a small goal, so one gift visibly moves the bar
-    PromptFactory(placement=Prompt.Placement.END_OF_ARTICLE, kicker="Fundraiser", headline="Reporters need helmets",
-                  body="Three newsrooms, one appeal.", campaign=campaign)
+    PromptFactory(
+        placement=Prompt.Placement.END_OF_ARTICLE,
+        kicker="Fundraiser",
+        headline="Reporters need helmets",
+        body="Three newsrooms, one appeal.",
+        campaign=campaign,
+    )
     ArticleFactory(title="Night at the border post", slug="border-post")
     return campaign
 
@@ -76,12 +81,19 @@ def test_a_guest_gives_monthly_from_an_articles_appeal_and_sees_the_result(page:
     percent = charge * 100 // 20_000
     expect(page.locator("progress")).to_have_attribute("value", str(percent))
     expect(page.get_by_role("progressbar", name=f"Raised so far: {percent}% of the goal")).to_be_visible()
-    expect(page.locator(".fund-progress__raised")).to_have_text(re.compile(rf"GEL\s{charge // 100}\.{charge % 100:02d}"))
+    expect(page.locator(".fund-progress__raised")).to_have_text(
+        re.compile(rf"GEL\s{charge // 100}\.{charge % 100:02d}")
+    )
     for network in ("Email", "X", "Facebook", "Telegram", "WhatsApp"):
         expect(page.get_by_role("link", name=network, exact=True)).to_be_visible()
 
     checkout = DonationCheckout.objects.get()
-    assert (checkout.gift_minor, checkout.fee_covered_minor, checkout.interval, checkout.user_id) == (3750, fee, "month", None)
+    assert (checkout.gift_minor, checkout.fee_covered_minor, checkout.interval, checkout.user_id) == (
+        3750,
+        fee,
+        "month",
+        None,
+    )
     donation = Donation.objects.get()
     assert (donation.amount_minor, donation.email, donation.show_on_wall) == (charge, EMAIL, True)
     assert RecurringDonation.objects.get().status == "active"
@@ -91,7 +103,9 @@ def test_a_guest_gives_monthly_from_an_articles_appeal_and_sees_the_result(page:
         return [m for m in mail.outbox if m.to == [EMAIL] and _pdf_attachments(m)]
 
     expect(page.get_by_text("Thank you for your gift")).to_be_visible()
-    assert len(receipt_emails()) == 1, [(m.subject, m.to, [getattr(a, "filename", a[0]) for a in m.attachments]) for m in mail.outbox]
+    assert len(receipt_emails()) == 1, [
+        (m.subject, m.to, [getattr(a, "filename", a[0]) for a in m.attachments]) for m in mail.outbox
+    ]
     assert _pdf_attachments(receipt_emails()[0])[0][1][:5] == b"%PDF-"
 
     # The donor wall shows the chosen name and the message.
@@ -108,7 +122,8 @@ def test_the_thank_you_page_updates_itself_when_the_confirmation_lands(page: Pag
 
     checkout, redirect = services.start_donation_checkout(
         request=services.DonationRequest(campaign=appeal, email=EMAIL, currency="GEL", gift_minor=5000),
-        success_url=f"{live_server.url}/fundraisers/thanks/{{reference}}/", cancel_url=live_server.url,
+        success_url=f"{live_server.url}/fundraisers/thanks/{{reference}}/",
+        cancel_url=live_server.url,
     )
     page.goto(f"{live_server.url}/fundraisers/thanks/{checkout.reference}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you — confirming your gift")

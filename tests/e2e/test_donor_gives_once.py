@@ -33,7 +33,13 @@ def lela(fundraiser, live_server):
     user = reader(MEMBER, first_name="Lela")
     user.last_name = "Kvaratskhelia"
     user.save()
-    MembershipFactory(user=user, tier=TierFactory(name="Supporter", slug="supporter"), currency="GEL", amount_minor=1500, interval="month")
+    MembershipFactory(
+        user=user,
+        tier=TierFactory(name="Supporter", slug="supporter"),
+        currency="GEL",
+        amount_minor=1500,
+        interval="month",
+    )
     return user
 
 
@@ -59,7 +65,9 @@ def test_a_guest_gives_once_and_gets_the_thanks_and_the_receipt(page: Page, live
     page.get_by_role("button", name="Continue to payment").click()
     _pay(page, r"GEL\s50(\.00)?")
 
-    expect(page.get_by_text(re.compile(r"Your gift of GEL\s50(\.00)?\s+to Keep reporters safe has arrived"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"Your gift of GEL\s50(\.00)?\s+to Keep reporters safe has arrived"))
+    ).to_be_visible()
     expect(page.get_by_text("Your receipt is on its way by email.")).to_be_visible()
     expect(page.get_by_text(re.compile(r"monthly gift", re.I))).to_have_count(0)
     expect(page.get_by_text("1 donor", exact=True)).to_be_visible()
@@ -78,7 +86,9 @@ def test_a_signed_in_member_gives_once_with_the_form_filled_in(page: Page, live_
     email = page.get_by_label("Email", exact=True)
     expect(email).to_have_value(MEMBER)
     expect(email).to_be_disabled()
-    expect(page.get_by_text("Your account's address: the receipt goes here and the gift shows in your account.")).to_be_visible()
+    expect(
+        page.get_by_text("Your account's address: the receipt goes here and the gift shows in your account.")
+    ).to_be_visible()
 
     page.get_by_label("Other amount in GEL").fill("12.50")
     page.get_by_role("button", name="Continue to payment").click()
@@ -86,7 +96,12 @@ def test_a_signed_in_member_gives_once_with_the_form_filled_in(page: Page, live_
     expect(page.get_by_text(re.compile(r"Your gift of GEL\s12\.50"))).to_be_visible()
 
     donation = Donation.objects.get()
-    assert (donation.amount_minor, donation.email, donation.user_id, donation.name) == (1250, MEMBER, lela.pk, "Lela Kvaratskhelia")
+    assert (donation.amount_minor, donation.email, donation.user_id, donation.name) == (
+        1250,
+        MEMBER,
+        lela.pk,
+        "Lela Kvaratskhelia",
+    )
     page.goto(f"{live_server.url}/accounts/receipts/")
     expect(page.locator("main")).to_contain_text(re.compile(r"GEL\s12\.50"))
 

@@ -33,8 +33,15 @@ def fundraiser(settings, live_server):
 def _signed_in(page: Page, live_server, user) -> None:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "url": live_server.url,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            }
+        ]
+    )
 
 
 def download(page: Page, link) -> str:
@@ -43,7 +50,10 @@ def download(page: Page, link) -> str:
     with page.expect_response(lambda response: response.url.endswith(href)) as arriving:
         link.click()
     response = arriving.value
-    assert response.status == 200 and response.headers["content-type"] == "application/pdf", (response.status, response.headers)
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf", (
+        response.status,
+        response.headers,
+    )
     content = page.context.request.get(response.url).body()  # the bytes themselves (the viewer wraps them in HTML)
     page.go_back()
     assert content[:5] == b"%PDF-", content[:40]

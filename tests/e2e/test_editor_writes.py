@@ -28,7 +28,9 @@ def test_an_editor_writes_and_publishes_with_the_rich_text_editor(page, live_ser
     EmailAddress.objects.create(user=desk, email=desk.email, verified=True, primary=True)
 
     # Staff sign in with email, password and an authenticator code (outlet/admin_site.py).
-    sign_in_staff_in_browser(page, live_server.url, desk, give_authenticator_app(desk), next_path="/admin/outlet/article/add/")
+    sign_in_staff_in_browser(
+        page, live_server.url, desk, give_authenticator_app(desk), next_path="/admin/outlet/article/add/"
+    )
 
     page.fill("#id_title", "Night buses return to the valley")
     editor = page.locator("div.prose-editor > .ProseMirror")

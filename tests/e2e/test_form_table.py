@@ -41,22 +41,39 @@ def _webauthn_off() -> bool:
 # allauth templates (a folder ends in "/") and single forms (template, key) this configuration never renders, each
 # with the setting that keeps it off: when the setting changes, the forms need rows, and this test says so.
 NEVER_RENDERED: dict[str | tuple[str, str], tuple[str, object]] = {
-    "account/email_change.html": ("ACCOUNT_CHANGE_EMAIL is off: addresses are managed on account/email.html",
-                                  lambda: not getattr(settings, "ACCOUNT_CHANGE_EMAIL", False)),
-    "account/email_confirm.html": ("addresses are verified by code, never by an emailed link",
-                                   lambda: settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED),
-    "account/phone_change.html": ("no phone numbers: readers sign in with email only",
-                                  lambda: settings.ACCOUNT_LOGIN_METHODS == {"email"}),
-    "account/signup_by_passkey.html": ("no passkeys", lambda: not getattr(settings, "MFA_PASSKEY_SIGNUP_ENABLED", False)),
-    "mfa/trust.html": ("MFA_TRUST_ENABLED is off: every sign-in asks for the code", lambda: not settings.MFA_TRUST_ENABLED),
+    "account/email_change.html": (
+        "ACCOUNT_CHANGE_EMAIL is off: addresses are managed on account/email.html",
+        lambda: not getattr(settings, "ACCOUNT_CHANGE_EMAIL", False),
+    ),
+    "account/email_confirm.html": (
+        "addresses are verified by code, never by an emailed link",
+        lambda: settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED,
+    ),
+    "account/phone_change.html": (
+        "no phone numbers: readers sign in with email only",
+        lambda: settings.ACCOUNT_LOGIN_METHODS == {"email"},
+    ),
+    "account/signup_by_passkey.html": (
+        "no passkeys",
+        lambda: not getattr(settings, "MFA_PASSKEY_SIGNUP_ENABLED", False),
+    ),
+    "mfa/trust.html": (
+        "MFA_TRUST_ENABLED is off: every sign-in asks for the code",
+        lambda: not settings.MFA_TRUST_ENABLED,
+    ),
     "mfa/webauthn/": ("security keys and passkeys are not among MFA_SUPPORTED_TYPES", _webauthn_off),
-    ("mfa/authenticate.html", "form=webauthn_form"): ("the security-key form shows only with webauthn on", _webauthn_off),
+    ("mfa/authenticate.html", "form=webauthn_form"): (
+        "the security-key form shows only with webauthn on",
+        _webauthn_off,
+    ),
     ("account/base_confirm_code.html", "#resend"): (
         "no 'Request new code' (ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND, ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND)",
-        lambda: _allauth("LOGIN_BY_CODE_MAX_RESEND_COUNT") == _allauth("EMAIL_VERIFICATION_MAX_RESEND_COUNT") == 0),
+        lambda: _allauth("LOGIN_BY_CODE_MAX_RESEND_COUNT") == _allauth("EMAIL_VERIFICATION_MAX_RESEND_COUNT") == 0,
+    ),
     ("account/base_confirm_code.html", "form=change_form"): (
         "no 'Use a different email address' while verifying (ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_CHANGE)",
-        lambda: _allauth("EMAIL_VERIFICATION_MAX_CHANGE_COUNT") == 0),
+        lambda: _allauth("EMAIL_VERIFICATION_MAX_CHANGE_COUNT") == 0,
+    ),
 }
 
 COMMENTS = re.compile(r"{#.*?#}|{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", re.S)
@@ -139,7 +156,9 @@ def reader_forms() -> list[Form]:
             override = PROJECT_TEMPLATES / name
             if _never_rendered(name) or (override.exists() and not _extends_itself(override, name)):
                 continue
-            forms += [Form(name, key, "allauth") for key in post_forms(path.read_text()) if not _never_rendered(name, key)]
+            forms += [
+                Form(name, key, "allauth") for key in post_forms(path.read_text()) if not _never_rendered(name, key)
+            ]
     return forms
 
 
@@ -181,16 +200,20 @@ def _defined_tests(path: Path) -> set[str]:
 def test_every_post_form_a_reader_can_submit_has_a_row_naming_its_browser_test():
     rows = {(row.template, row.key) for row in table_rows()}
     missing = [form for form in reader_forms() if (form.template, form.key) not in rows]
-    assert not missing, "POST forms with no row in tests/e2e/README.md (add a row naming the Chromium test that " \
-                        "submits the form and what the person then sees):\n" + "\n".join(
-                            f"  | `{form.template}` | `{form.key}` | ({form.source} template)" for form in missing)
+    assert not missing, (
+        "POST forms with no row in tests/e2e/README.md (add a row naming the Chromium test that "
+        "submits the form and what the person then sees):\n"
+        + "\n".join(f"  | `{form.template}` | `{form.key}` | ({form.source} template)" for form in missing)
+    )
 
 
 def test_every_row_names_a_form_that_exists():
     forms = {(form.template, form.key) for form in reader_forms()}
     stale = [row for row in table_rows() if (row.template, row.key) not in forms]
-    assert not stale, "rows in tests/e2e/README.md for forms no template has (renamed, moved or removed?):\n" + \
-        "\n".join(f"  line {row.line}: `{row.template}` `{row.key}`" for row in stale)
+    assert not stale, (
+        "rows in tests/e2e/README.md for forms no template has (renamed, moved or removed?):\n"
+        + "\n".join(f"  line {row.line}: `{row.template}` `{row.key}`" for row in stale)
+    )
 
 
 def test_every_row_names_browser_tests_that_exist():
@@ -237,15 +260,22 @@ def test_the_scanner_tells_forms_apart_and_ignores_gets_and_comments():
     {% element form method="post" action=action_url no_visible_fields=True %}{% endelement %}
     """
     assert post_forms(source) == [
-        "action={% url 'members:cancel' %}", "card", "#resend", "form 4", "action=/same/", "action=/same/ (2)",
-        "form=form tags=email,add", "action=action_url",
+        "action={% url 'members:cancel' %}",
+        "card",
+        "#resend",
+        "form 4",
+        "action=/same/",
+        "action=/same/ (2)",
+        "form=form tags=email,add",
+        "action=action_url",
     ]
 
 
 def test_a_template_that_gains_a_post_form_without_a_row_fails(tmp_path, monkeypatch):
     (tmp_path / "members").mkdir()
     (tmp_path / "members" / "account.html").write_text(
-        '<form method="post" action="{% url \'members:resume\' %}"></form><form method="post" data-form="pause"></form>')
+        '<form method="post" action="{% url \'members:resume\' %}"></form><form method="post" data-form="pause"></form>'
+    )
     monkeypatch.setattr(sys.modules[__name__], "PROJECT_TEMPLATES", tmp_path)
     with pytest.raises(AssertionError) as failure:
         test_every_post_form_a_reader_can_submit_has_a_row_naming_its_browser_test()

@@ -29,9 +29,16 @@ def membership_manager():
     return user, give_authenticator_app(user)
 
 
-def test_a_membership_manager_maps_a_ghost_tier_in_the_preview_and_imports(page, live_server, priced_tiers, stripe_http):
-    stripe_http.respond(subscriptions_of(ghost_subscription(sub_id="sub_levan", customer="cus_ghost_levan", amount=3000,
-                                                            currency="gel")), method="GET", path="/v1/subscriptions")
+def test_a_membership_manager_maps_a_ghost_tier_in_the_preview_and_imports(
+    page, live_server, priced_tiers, stripe_http
+):
+    stripe_http.respond(
+        subscriptions_of(
+            ghost_subscription(sub_id="sub_levan", customer="cus_ghost_levan", amount=3000, currency="gel")
+        ),
+        method="GET",
+        path="/v1/subscriptions",
+    )
     staff, secret = membership_manager()
     sign_in_staff_in_browser(page, live_server.url, staff, secret)
 
@@ -44,7 +51,9 @@ def test_a_membership_manager_maps_a_ghost_tier_in_the_preview_and_imports(page,
     expect(page.get_by_label("Member", exact=True)).to_have_value("free")  # Ghost's free tier: a free account
     expect(page.get_by_label("Supporter", exact=True)).to_have_value(str(priced_tiers["supporter"].pk))
     expect(page.get_by_label("Premium", exact=True)).to_have_value("")  # not ours: staff choose
-    expect(page.locator("tr", has_text="levan.paid@example.org")).to_contain_text("which is not mapped to one of our tiers")
+    expect(page.locator("tr", has_text="levan.paid@example.org")).to_contain_text(
+        "which is not mapped to one of our tiers"
+    )
     assert axe_problems(page) == []
     os.makedirs(SCREENSHOTS, exist_ok=True)
     page.screenshot(path=f"{SCREENSHOTS}/admin-ghost-import-preview-1280.png", full_page=True)

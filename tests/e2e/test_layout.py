@@ -86,8 +86,10 @@ def layout_problems(page) -> list[str]:
     found = page.evaluate(MEASURE)
     problems = []
     if found["scrollWidth"] > found["clientWidth"]:
-        problems.append(f"scrolls sideways: {found['scrollWidth']}px wide in a {found['clientWidth']}px window "
-                        f"(sticking out: {'; '.join(found['sticking']) or 'nothing measurable'})")
+        problems.append(
+            f"scrolls sideways: {found['scrollWidth']}px wide in a {found['clientWidth']}px window "
+            f"(sticking out: {'; '.join(found['sticking']) or 'nothing measurable'})"
+        )
     if not found["header"] or not found["controls"]:
         problems.append("no site header with controls to check")
     problems += [f"header controls overlap: {pair}" for pair in found["overlaps"]]

@@ -44,7 +44,9 @@ def _sign_in(page: Page, live_server) -> None:
 
 
 @pytest.mark.date_sensitive
-def test_a_member_changes_plan_cancels_resumes_and_updates_the_card(page: Page, live_server, member, monkeypatch, mailoutbox):
+def test_a_member_changes_plan_cancels_resumes_and_updates_the_card(
+    page: Page, live_server, member, monkeypatch, mailoutbox
+):
     _sign_in(page, live_server)
     expect(page.get_by_role("heading", level=1)).to_have_text("Your membership")
 

@@ -32,8 +32,9 @@ def campaign(settings, live_server):
 
 
 def _sign_in(page: Page, live_server, email: str) -> None:
-    EmailAddress.objects.get_or_create(user=get_user_model().objects.get(email=email), email=email,
-                                       defaults={"verified": True, "primary": True})
+    EmailAddress.objects.get_or_create(
+        user=get_user_model().objects.get(email=email), email=email, defaults={"verified": True, "primary": True}
+    )
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(TEST_PASSWORD)
@@ -73,7 +74,9 @@ def _manage_the_gift(page: Page, gift: RecurringDonation, *, back_path: str) -> 
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"Your monthly gift"))
 
 
-def test_a_signed_in_donor_changes_stops_keeps_and_updates_the_card_of_a_monthly_gift(page: Page, live_server, campaign):
+def test_a_signed_in_donor_changes_stops_keeps_and_updates_the_card_of_a_monthly_gift(
+    page: Page, live_server, campaign
+):
     donor = UserFactory(email=EMAIL)
     give(campaign, email=EMAIL, gift_minor=2000, interval="month", user_id=donor.pk)
     gift = RecurringDonation.objects.get()

@@ -12,7 +12,14 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from tests.e2e.readers import (
-    NEW_PASSWORD, PASSWORD, code_in, expect_signed_in, expect_signed_out, reader, sent_to, sign_in,
+    NEW_PASSWORD,
+    PASSWORD,
+    code_in,
+    expect_signed_in,
+    expect_signed_out,
+    reader,
+    sent_to,
+    sign_in,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -29,8 +36,15 @@ def _site(settings, live_server):
 def _open_signed_in(page: Page, live_server, user, path: str) -> None:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "url": live_server.url,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            }
+        ]
+    )
     page.goto(live_server.url + path)
 
 

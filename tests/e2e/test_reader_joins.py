@@ -22,14 +22,20 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 EMAIL = "tamar@example.org"
 PASSWORD = "a quiet river at dusk 42"
+
+
 @pytest.fixture
 def site(settings, live_server, priced_tiers):
     # The provider's return addresses (success/cancel URLs) are built from SITE_URL: point it at this server.
     settings.SITE_URL = live_server.url
     article = ArticleFactory(title="Who owns the mountain road", slug="mountain-road", access=Article.Access.MEMBERS)
     PromptFactory(
-        placement=Prompt.Placement.PAYWALL, kicker="Members only", headline="Read the rest as a member",
-        body="Members fund this investigation.", cta_label="Become a member", cta_url="/membership/",
+        placement=Prompt.Placement.PAYWALL,
+        kicker="Members only",
+        headline="Read the rest as a member",
+        body="Members fund this investigation.",
+        cta_label="Become a member",
+        cta_url="/membership/",
     )
     return {"article": article, "url": f"{live_server.url}/articles/mountain-road/"}
 
@@ -63,7 +69,11 @@ def test_a_reader_becomes_a_member_reads_the_story_and_cancels(page: Page, live_
     expect(page.get_by_role("heading", level=1)).to_have_text("Support independent journalism")
     _choose_supporter_monthly(page)
     page.wait_for_url(re.compile(r"/accounts/signup/\?next="))
-    expect(page.get_by_text("You chose Supporter, monthly. Create a free account, or sign in, and you go straight on to payment.")).to_be_visible()
+    expect(
+        page.get_by_text(
+            "You chose Supporter, monthly. Create a free account, or sign in, and you go straight on to payment."
+        )
+    ).to_be_visible()
 
     page.get_by_label("Your name").fill("Tamar Beridze")
     page.get_by_label("Email").fill(EMAIL)
@@ -88,7 +98,12 @@ def test_a_reader_becomes_a_member_reads_the_story_and_cancels(page: Page, live_
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, you are a member", timeout=15_000)
     expect(page.get_by_text("Your Supporter membership is active")).to_be_visible()
     membership = Membership.objects.get(user__email=EMAIL)
-    assert (membership.status, membership.tier.slug, membership.interval, membership.currency) == ("active", "supporter", "month", "GEL")
+    assert (membership.status, membership.tier.slug, membership.interval, membership.currency) == (
+        "active",
+        "supporter",
+        "month",
+        "GEL",
+    )
     welcome = [m for m in mail.outbox if "welcome, you are a member" in m.subject]
     assert len(welcome) == 1 and welcome[0].to == [EMAIL]
     assert welcome[0].body.startswith("Dear Tamar Beridze,")

@@ -10,7 +10,15 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from tests.e2e.readers import (
-    NEW_PASSWORD, PASSWORD, code_in, expect_signed_in, expect_signed_out, link_in, reader, sent_to, sign_in,
+    NEW_PASSWORD,
+    PASSWORD,
+    code_in,
+    expect_signed_in,
+    expect_signed_out,
+    link_in,
+    reader,
+    sent_to,
+    sign_in,
 )
 from tests.factories import ArticleFactory
 
@@ -30,8 +38,15 @@ def _signed_in_cookie(page: Page, live_server, user) -> None:
 
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "url": live_server.url,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            }
+        ]
+    )
 
 
 def _request_a_code(page: Page, live_server) -> None:

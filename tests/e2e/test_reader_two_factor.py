@@ -40,8 +40,15 @@ def _signed_in_a_while_ago(page: Page, live_server, user) -> None:
     """A session with no record of a recent sign-in, so allauth asks the reader to confirm it is them."""
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "url": live_server.url,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            }
+        ]
+    )
 
 
 def _sign_out(page: Page, live_server) -> None:
@@ -80,7 +87,9 @@ def test_a_reader_turns_on_two_factor_sign_in_and_signs_in_with_a_code(page: Pag
 
 def test_a_reader_makes_new_recovery_codes_and_turns_two_factor_off(page: Page, live_server, levan):
     secret = give_authenticator_app(levan)
-    old_codes = set(Authenticator.objects.get(user=levan, type=Authenticator.Type.RECOVERY_CODES).wrap().get_unused_codes())
+    old_codes = set(
+        Authenticator.objects.get(user=levan, type=Authenticator.Type.RECOVERY_CODES).wrap().get_unused_codes()
+    )
     _signed_in_a_while_ago(page, live_server, levan)
     page.goto(f"{live_server.url}/accounts/2fa/")
     page.get_by_role("link", name=re.compile(r"Generate")).click()
@@ -92,7 +101,9 @@ def test_a_reader_makes_new_recovery_codes_and_turns_two_factor_off(page: Page, 
     page.wait_for_url(f"{live_server.url}/accounts/2fa/recovery-codes/generate/")
     page.get_by_role("button", name="Generate").click()
     page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/"))
-    new_codes = set(Authenticator.objects.get(user=levan, type=Authenticator.Type.RECOVERY_CODES).wrap().get_unused_codes())
+    new_codes = set(
+        Authenticator.objects.get(user=levan, type=Authenticator.Type.RECOVERY_CODES).wrap().get_unused_codes()
+    )
     assert new_codes.isdisjoint(old_codes)
     expect(page.locator("main")).to_contain_text(sorted(new_codes)[0])
 

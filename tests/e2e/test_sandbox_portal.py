@@ -40,8 +40,15 @@ def dato(settings, live_server, priced_tiers):
 def _open_the_portal(page: Page, live_server, user) -> None:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "url": live_server.url,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            }
+        ]
+    )
     page.goto(f"{live_server.url}/accounts/membership/")
     page.get_by_role("button", name="Update card and billing details").click()
     page.wait_for_url(re.compile(r"/payments/sandbox/portal/"))
@@ -71,7 +78,9 @@ def test_a_member_plays_a_declined_renewal_in_the_portal_and_recovers(page: Page
     expect(_status(page)).to_contain_text(re.compile(r"Payment overdue", re.I))
     expect(page.get_by_text(re.compile(r"last payment did not go through", re.I))).to_be_visible()
     assert Membership.objects.get(user=dato).status == Membership.Status.PAST_DUE
-    assert [m for m in mail.outbox if m.to == [EMAIL] and re.search(r"payment", m.subject, re.I)], [m.subject for m in mail.outbox]
+    assert [m for m in mail.outbox if m.to == [EMAIL] and re.search(r"payment", m.subject, re.I)], [
+        m.subject for m in mail.outbox
+    ]
 
     page.get_by_role("button", name="Update card and billing details").click()
     page.wait_for_url(re.compile(r"/payments/sandbox/portal/"))
@@ -112,7 +121,9 @@ def test_the_sandbox_checkout_declines_asks_for_authentication_and_then_pays(pag
     page.get_by_role("button", name="Card requires authentication").click()
     expect(page.get_by_text("Your bank asks you to confirm this payment (3-D Secure).")).to_be_visible()
     page.get_by_role("button", name="Fail authentication").click()
-    expect(page.get_by_role("alert")).to_have_text(re.compile(r"^Authentication failed, so the payment was not taken\."))
+    expect(page.get_by_role("alert")).to_have_text(
+        re.compile(r"^Authentication failed, so the payment was not taken\.")
+    )
     page.get_by_role("button", name="Card requires authentication").click()
     page.get_by_role("button", name="Complete authentication").click()
 

@@ -42,7 +42,9 @@ def test_every_page_is_photographed_at_each_width_as_each_user(request):
                     continue
                 path = folder / f"{site_page.name}-{width}-{user}.png"
                 # Pictures below the fold load lazily: load them all, as a reader scrolling down would see them.
-                page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(img => { img.loading = 'eager'; })")
+                page.evaluate(
+                    "document.querySelectorAll('img[loading=lazy]').forEach(img => { img.loading = 'eager'; })"
+                )
                 page.wait_for_load_state("networkidle")
                 page.screenshot(path=str(path), full_page=True, animations="disabled")
                 written.append(path)

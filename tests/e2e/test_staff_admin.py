@@ -32,9 +32,17 @@ def membership_manager():
 def test_a_membership_manager_signs_in_with_two_factor_and_comps_a_lapsed_member(page, live_server, priced_tiers):
     staff, secret = membership_manager()
     tamar = UserFactory(username="tamar", email="tamar@example.org", first_name="Tamar", last_name="Beridze")
-    MembershipFactory(user=tamar, tier=priced_tiers["supporter"], status=Membership.Status.LAPSED, currency="GEL",
-                      amount_minor=1500, interval="month", started_at=timezone.now() - timedelta(days=400),
-                      current_period_end=timezone.now() - timedelta(days=30), ended_at=timezone.now() - timedelta(days=30))
+    MembershipFactory(
+        user=tamar,
+        tier=priced_tiers["supporter"],
+        status=Membership.Status.LAPSED,
+        currency="GEL",
+        amount_minor=1500,
+        interval="month",
+        started_at=timezone.now() - timedelta(days=400),
+        current_period_end=timezone.now() - timedelta(days=30),
+        ended_at=timezone.now() - timedelta(days=30),
+    )
     MembershipFactory.create_batch(3, tier=priced_tiers["insider"])  # other members the search must leave out
 
     sign_in_staff_in_browser(page, live_server.url, staff, secret)
@@ -55,7 +63,8 @@ def test_a_membership_manager_signs_in_with_two_factor_and_comps_a_lapsed_member
     page.get_by_role("button", name="Give complimentary membership").click()
 
     expect(page.locator(".messagelist")).to_contain_text(  # the admin capitalises messages
-        re.compile(f"tamar@example.org now has a complimentary Supporter membership until {until:%d %B %Y}", re.I))
+        re.compile(f"tamar@example.org now has a complimentary Supporter membership until {until:%d %B %Y}", re.I)
+    )
     expect(page.locator(".member-timeline")).to_contain_text("eka")
     assert axe_problems(page) == []  # the member page, as staff see it after an action
     membership = Membership.objects.get(user=tamar)

@@ -60,7 +60,8 @@ def set_up_the_app(page: Page) -> None:
 
 
 def test_a_new_staff_member_types_the_emailed_code_sets_up_the_app_and_reaches_the_admin(
-        page: Page, live_server, mailoutbox):
+    page: Page, live_server, mailoutbox
+):
     colleague = new_colleague()
     sign_in_with_password(page, live_server.url, colleague)
 

@@ -27,21 +27,43 @@ def staff_with(*perms: str, username: str | None = None):
     return user
 
 
-def payment(user, *, amount_minor=1500, currency="GEL", refunded_minor=0, days_ago=0, purpose="membership", provider="sandbox"):
-    status = "succeeded" if not refunded_minor else ("refunded" if refunded_minor >= amount_minor else "partially_refunded")
+def payment(
+    user, *, amount_minor=1500, currency="GEL", refunded_minor=0, days_ago=0, purpose="membership", provider="sandbox"
+):
+    status = (
+        "succeeded" if not refunded_minor else ("refunded" if refunded_minor >= amount_minor else "partially_refunded")
+    )
     return Payment.objects.create(
-        provider=provider, provider_ref=f"in_{uuid.uuid4().hex[:16]}", purpose=purpose, user=user, email=user.email,
-        amount_minor=amount_minor, currency=currency, amount_refunded_minor=refunded_minor, status=status,
-        description="Supporter membership", paid_at=timezone.now() - timedelta(days=days_ago),
+        provider=provider,
+        provider_ref=f"in_{uuid.uuid4().hex[:16]}",
+        purpose=purpose,
+        user=user,
+        email=user.email,
+        amount_minor=amount_minor,
+        currency=currency,
+        amount_refunded_minor=refunded_minor,
+        status=status,
+        description="Supporter membership",
+        paid_at=timezone.now() - timedelta(days=days_ago),
     )
 
 
 def receipt(pay: Payment, *, voided=False):
     sequence = next(_numbers)
     return Receipt.objects.create(
-        payment=pay, issuer="T", year=pay.paid_at.year, sequence=sequence, number=f"T-{pay.paid_at.year}-{sequence:05d}",
-        donor_name="", donor_email=pay.email, description=pay.description, amount_minor=pay.amount_minor, currency=pay.currency,
-        issued_at=pay.paid_at + timedelta(seconds=5), voided_at=timezone.now() if voided else None, access_key=uuid.uuid4().hex,
+        payment=pay,
+        issuer="T",
+        year=pay.paid_at.year,
+        sequence=sequence,
+        number=f"T-{pay.paid_at.year}-{sequence:05d}",
+        donor_name="",
+        donor_email=pay.email,
+        description=pay.description,
+        amount_minor=pay.amount_minor,
+        currency=pay.currency,
+        issued_at=pay.paid_at + timedelta(seconds=5),
+        voided_at=timezone.now() if voided else None,
+        access_key=uuid.uuid4().hex,
     )
 
 
@@ -51,9 +73,17 @@ def sent_email(user, *, subject="Welcome", kind="membership_welcome", days_ago=0
     return email
 
 
-def event(membership, *, summary="Payment of GEL 15 received", kind=MemberEvent.Kind.RENEWED, staff_user=None, days_ago=0):
-    return MemberEvent.objects.create(user=membership.user, membership=membership, kind=kind, summary=summary, staff_user=staff_user,
-                                      created_at=timezone.now() - timedelta(days=days_ago))
+def event(
+    membership, *, summary="Payment of GEL 15 received", kind=MemberEvent.Kind.RENEWED, staff_user=None, days_ago=0
+):
+    return MemberEvent.objects.create(
+        user=membership.user,
+        membership=membership,
+        kind=kind,
+        summary=summary,
+        staff_user=staff_user,
+        created_at=timezone.now() - timedelta(days=days_ago),
+    )
 
 
 def long_history(membership, *, months: int):

@@ -324,7 +324,9 @@ def test_a_guess_spread_over_many_connections_is_still_bounded_and_the_owner_sig
     fresh = from_address("192.0.2.200")
     page = sign_in(fresh, password=PASSWORD).content.decode()
 
-    assert "from several places, so password sign-in for it is paused" in page and "use “Send me a sign-in code”" in page
+    assert (
+        "from several places, so password sign-in for it is paused" in page and "use “Send me a sign-in code”" in page
+    )
     assert signed_in_user(fresh).is_anonymous
     assert "not correct" in sign_in(from_address("192.0.2.201"), email="someone@example.org").content.decode()
     fresh.post("/accounts/login/code/", {"email": "reader@example.org"})
@@ -401,7 +403,9 @@ def test_header_offers_account_and_sign_out_to_signed_in_readers(client):
     html = client.get("/accounts/password/change/").content.decode()
 
     assert 'href="/accounts/membership/"' in html and ">Account<" in html
-    sign_out_form = re.search(r'<form class="masthead__signout" method="post" action="/accounts/logout/">(.*?)</form>', html, re.S)
+    sign_out_form = re.search(
+        r'<form class="masthead__signout" method="post" action="/accounts/logout/">(.*?)</form>', html, re.S
+    )
     assert sign_out_form and "csrfmiddlewaretoken" in sign_out_form.group(1)
 
 

@@ -29,7 +29,9 @@ def test_sign_up_with_an_over_long_address_is_refused_with_a_message(client, mai
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "That email address is too long: we can keep addresses of up to 254 characters, and this one has 308." in html
+    assert (
+        "That email address is too long: we can keep addresses of up to 254 characters, and this one has 308." in html
+    )
     assert 'id="id_email_error"' in html
     assert not get_user_model().objects.exists() and not EmailAddress.objects.exists() and not mailoutbox
 

@@ -47,8 +47,10 @@ def test_a_byte_order_mark_and_a_plain_date_are_read():
 
 
 def test_ghost_4_called_tiers_products():
-    text = "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,products\n" \
-           "1,a@example.org,A,,true,false,cus_1,2021-01-01T00:00:00.000Z,,,Supporter\n"
+    text = (
+        "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,products\n"
+        "1,a@example.org,A,,true,false,cus_1,2021-01-01T00:00:00.000Z,,,Supporter\n"
+    )
     (row,) = read_rows(text)
     assert row.tiers == ["Supporter"]
 
@@ -62,21 +64,28 @@ def test_bad_rows_get_their_own_errors():
 
 
 def test_a_row_with_a_stray_cell_is_an_error_not_a_shifted_member():
-    text = "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\n" \
-           "1,a@example.org,Surname, Name,,true,false,,2021-01-01T00:00:00.000Z,,,\n"
+    text = (
+        "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\n"
+        "1,a@example.org,Surname, Name,,true,false,,2021-01-01T00:00:00.000Z,,,\n"
+    )
     (row,) = read_rows(text)
     assert "has 12 cells where the header has 11" in row.errors[0]
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "The file is empty."),
-    (b"  \r\n", "The file is empty."),
-    (b"id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\r\n",
-     "has a header but no members"),
-    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "This is not a CSV file"),
-    ("id,email\r\n1,andré@example.org\r\n".encode("latin-1"), "not UTF-8"),
-    (b"id,email,id,name\r\n", "names these columns twice: id"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "The file is empty."),
+        (b"  \r\n", "The file is empty."),
+        (
+            b"id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\r\n",
+            "has a header but no members",
+        ),
+        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "This is not a CSV file"),
+        ("id,email\r\n1,andré@example.org\r\n".encode("latin-1"), "not UTF-8"),
+        (b"id,email,id,name\r\n", "names these columns twice: id"),
+    ],
+)
 def test_a_file_that_is_not_a_ghost_export_is_refused_clearly(data, message):
     with pytest.raises(GhostFileError, match=message):
         read_rows(decode_upload(data))
@@ -97,16 +106,20 @@ def test_too_big_and_too_many_rows_are_refused_with_the_limit(monkeypatch):
 
 
 def test_broken_quoting_is_refused_with_the_line():
-    text = "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\n" \
-           '1,a@example.org,"A' + "x" * 200_000 + "\n"
+    text = (
+        "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\n"
+        '1,a@example.org,"A' + "x" * 200_000 + "\n"
+    )
     with pytest.raises(GhostFileError, match="not valid CSV near line"):
         read_rows(text)
 
 
 def test_a_status_column_is_read_when_the_file_has_one():
-    text = "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers,status\n" \
-           "1,a@example.org,A,,true,,,2021-01-01T00:00:00.000Z,,,Member,Free\n" \
-           "2,b@example.org,B,,true,,,2021-01-01T00:00:00.000Z,,,Member,lapsed\n"
+    text = (
+        "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers,status\n"
+        "1,a@example.org,A,,true,,,2021-01-01T00:00:00.000Z,,,Member,Free\n"
+        "2,b@example.org,B,,true,,,2021-01-01T00:00:00.000Z,,,Member,lapsed\n"
+    )
     free, odd = read_rows(text)
     assert (free.status, free.tiers, free.errors) == ("free", ["Member"], [])
     assert odd.errors == ["status is 'lapsed'; Ghost's statuses are free, paid, comped"]

@@ -51,15 +51,24 @@ def preview_page(client: Client, member_import: MemberImport, **query) -> str:
 
 def choose_tiers(client: Client, member_import: MemberImport, choices: dict[str, str]):
     """Post the mapping form as the page renders it: one select per Ghost tier, in the order the page lists them."""
-    form = client.get(reverse("admin:members_membership_ghost_import_preview", args=[member_import.pk])).context["mapping_form"]
-    data = {f"tier_{index}": choices.get(name, form.fields[f"tier_{index}"].initial) for index, name in enumerate(form.names)}
-    return client.post(reverse("admin:members_membership_ghost_import_tiers", args=[member_import.pk]), data, follow=True)
+    form = client.get(reverse("admin:members_membership_ghost_import_preview", args=[member_import.pk])).context[
+        "mapping_form"
+    ]
+    data = {
+        f"tier_{index}": choices.get(name, form.fields[f"tier_{index}"].initial)
+        for index, name in enumerate(form.names)
+    }
+    return client.post(
+        reverse("admin:members_membership_ghost_import_tiers", args=[member_import.pk]), data, follow=True
+    )
 
 
 def apply(client: Client, member_import: MemberImport, **extra):
     member_import.refresh_from_db()
     data = {"confirm": "on", "plan_fingerprint": member_import.plan_fingerprint, **extra}
-    return client.post(reverse("admin:members_membership_ghost_import_apply", args=[member_import.pk]), data, follow=True)
+    return client.post(
+        reverse("admin:members_membership_ghost_import_apply", args=[member_import.pk]), data, follow=True
+    )
 
 
 def rows_by_email(member_import: MemberImport) -> dict[str, dict]:
@@ -68,8 +77,13 @@ def rows_by_email(member_import: MemberImport) -> dict[str, dict]:
 
 
 def levan_pays_for_insider_at_stripe(stripe_http) -> None:
-    stripe_http.respond(subscriptions_of(ghost_subscription(sub_id="sub_levan", customer="cus_ghost_levan", amount=3000,
-                                                            currency="gel")), method="GET", path="/v1/subscriptions")
+    stripe_http.respond(
+        subscriptions_of(
+            ghost_subscription(sub_id="sub_levan", customer="cus_ghost_levan", amount=3000, currency="gel")
+        ),
+        method="GET",
+        path="/v1/subscriptions",
+    )
 
 
 def test_ghosts_member_tier_defaults_to_a_free_account_and_a_tier_named_like_ours_to_ours(priced_tiers, importer):
@@ -82,14 +96,19 @@ def test_ghosts_member_tier_defaults_to_a_free_account_and_a_tier_named_like_our
     assert f'<option value="{priced_tiers["supporter"].pk}" selected>Supporter</option>' in html
     rows = rows_by_email(member_import)
     assert rows["ana.free@example.org"]["actions"] == ["create"] and rows["ana.free@example.org"]["errors"] == []
-    assert rows["eka.comped@example.org"]["actions"] == ["create", "comp"] and rows["eka.comped@example.org"]["tier"] == "Supporter"
+    assert (
+        rows["eka.comped@example.org"]["actions"] == ["create", "comp"]
+        and rows["eka.comped@example.org"]["tier"] == "Supporter"
+    )
     # Premium is not one of ours: nobody chose for it yet, so the paying member waits for staff to choose
     assert rows["levan.paid@example.org"]["actions"] == ["error"]
     assert "tier 'Premium', which is not mapped to one of our tiers" in rows["levan.paid@example.org"]["errors"][0]
     assert not GhostMember.objects.exists()
 
 
-def test_staff_map_a_ghost_tier_to_one_of_ours_the_preview_follows_and_apply_uses_it(priced_tiers, importer, stripe_http):
+def test_staff_map_a_ghost_tier_to_one_of_ours_the_preview_follows_and_apply_uses_it(
+    priced_tiers, importer, stripe_http
+):
     levan_pays_for_insider_at_stripe(stripe_http)
     client = client_for(importer)
     member_import = upload(client)
@@ -100,15 +119,20 @@ def test_staff_map_a_ghost_tier_to_one_of_ours_the_preview_follows_and_apply_use
     levan = rows_by_email(member_import)["levan.paid@example.org"]
     assert (levan["actions"], levan["tier"]) == (["create", "link", "provisional"], "Insider")
     assert not GhostMember.objects.exists()  # still only a preview
-    assert LogEntry.objects.filter(object_id=str(member_import.pk), action_flag=CHANGE,
-                                   change_message__contains="Premium → Insider").exists()
+    assert LogEntry.objects.filter(
+        object_id=str(member_import.pk), action_flag=CHANGE, change_message__contains="Premium → Insider"
+    ).exists()
 
     result = apply(client, member_import)
 
     assert "Imported: 4 new and 0 updated members" in result.content.decode()
     membership = Membership.objects.get(user__email="levan.paid@example.org")
     # Stripe answered with Ghost's own price (no lookup key of ours): the tier staff chose stands
-    assert (membership.tier.name, membership.source, membership.provider_subscription_id) == ("Insider", "paid", "sub_levan")
+    assert (membership.tier.name, membership.source, membership.provider_subscription_id) == (
+        "Insider",
+        "paid",
+        "sub_levan",
+    )
     assert Membership.objects.get(user__email="eka.comped@example.org").tier.name == "Supporter"
     assert ProviderCustomer.objects.get(customer_id="cus_ghost_levan").user.email == "levan.paid@example.org"
 
@@ -118,7 +142,9 @@ def test_a_free_member_carrying_a_tier_becomes_a_free_account(priced_tiers, impo
     client = client_for(importer)
     member_import = upload(client)
     rows = rows_by_email(member_import)
-    assert rows["dato.free@example.org"]["notes"] == ["free in Ghost: a free account here, no membership (tier 'Supporter' gives none)"]
+    assert rows["dato.free@example.org"]["notes"] == [
+        "free in Ghost: a free account here, no membership (tier 'Supporter' gives none)"
+    ]
     assert "Free in Ghost: free accounts, no membership" in preview_page(client, member_import)
     assert member_import.counts["free_accounts"] == 2
     choose_tiers(client, member_import, {"Premium": str(priced_tiers["insider"].pk)})
@@ -132,14 +158,18 @@ def test_a_free_member_carrying_a_tier_becomes_a_free_account(priced_tiers, impo
         assert reader.ghost_member.tiers in (["Member"], ["Supporter"])  # what Ghost said is kept on the record
 
 
-def test_ghosts_created_at_is_member_since_shown_in_the_newsrooms_zone(priced_tiers, importer, stripe_http, admin_client):
+def test_ghosts_created_at_is_member_since_shown_in_the_newsrooms_zone(
+    priced_tiers, importer, stripe_http, admin_client
+):
     stripe_http.fail_connection()  # Levan keeps provisional access
     existing = UserFactory(username="dato", email="Dato.Free@example.org")  # signed up here after joining Ghost
     client = client_for(importer)
     member_import = upload(client)
     html = preview_page(client, member_import, show="all")
     assert "3 February 2020" in html  # Ana joined Ghost at 21:30 UTC on the 2nd: the 3rd in Tbilisi
-    assert "member since 8 August 2022, as in Ghost" in rows_by_email(member_import)["dato.free@example.org"]["notes"][0]
+    assert (
+        "member since 8 August 2022, as in Ghost" in rows_by_email(member_import)["dato.free@example.org"]["notes"][0]
+    )
     choose_tiers(client, member_import, {"Premium": str(priced_tiers["insider"].pk)})
 
     apply(client, member_import)
@@ -170,8 +200,11 @@ def test_reimporting_the_same_file_keeps_the_mapping_and_changes_nothing(priced_
 
     assert again.counts["tier_mapping"]["Premium"] == priced_tiers["insider"].pk  # the earlier choice, remembered
     assert {row["email"]: row["actions"] for row in again.preview_rows} == {
-        "ana.free@example.org": ["unchanged"], "levan.paid@example.org": ["unchanged"],
-        "eka.comped@example.org": ["unchanged"], "dato.free@example.org": ["unchanged"]}
+        "ana.free@example.org": ["unchanged"],
+        "levan.paid@example.org": ["unchanged"],
+        "eka.comped@example.org": ["unchanged"],
+        "dato.free@example.org": ["unchanged"],
+    }
     apply(client, again)
     assert list(Membership.objects.order_by("pk").values()) == memberships
     assert list(User.objects.order_by("pk").values("pk", "email", "date_joined")) == accounts
@@ -188,18 +221,25 @@ def test_a_complimentary_member_keeps_access_even_when_their_tier_is_mapped_to_a
     rows = rows_by_email(member_import)
     assert rows["eka.comped@example.org"]["errors"] == [
         "complimentary in Ghost with tier 'Supporter', which is mapped to a free account: map it to one of our tiers, so "
-        "they keep the access they have in Ghost"]
+        "they keep the access they have in Ghost"
+    ]
     assert rows["dato.free@example.org"]["errors"] == []  # a free member: the mapping does not matter
     assert "1 row(s) have errors" in apply(client, member_import).content.decode()
     assert not GhostMember.objects.exists()
 
 
-def test_a_stripe_customer_on_a_tier_mapped_to_a_free_account_is_a_free_member_whose_customer_is_linked(priced_tiers, importer, stripe_http):
+def test_a_stripe_customer_on_a_tier_mapped_to_a_free_account_is_a_free_member_whose_customer_is_linked(
+    priced_tiers, importer, stripe_http
+):
     """Ghost keeps the Stripe customer of a member who stopped paying and lists its free tier on free members; the
     provider, asked after the import, has the last word."""
-    stripe_http.respond(subscriptions_of(ghost_subscription(sub_id="sub_old", customer="cus_former", status="canceled")))
-    data = b"id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\r\n" \
-           b"f,former@example.org,Former Payer,,true,false,cus_former,2021-01-01T00:00:00.000Z,,,Member\r\n"
+    stripe_http.respond(
+        subscriptions_of(ghost_subscription(sub_id="sub_old", customer="cus_former", status="canceled"))
+    )
+    data = (
+        b"id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\r\n"
+        b"f,former@example.org,Former Payer,,true,false,cus_former,2021-01-01T00:00:00.000Z,,,Member\r\n"
+    )
     member_import = preview_import(filename="former.csv", data=data, staff_user=importer)
     (row,) = member_import.preview_rows
     assert (row["standing"], row["actions"], row["tier"]) == ("free", ["create", "link"], "")
@@ -241,11 +281,16 @@ def test_the_mapping_cannot_change_once_applied(priced_tiers, importer, stripe_h
 
 def test_a_mapped_tier_is_chosen_over_a_tier_of_the_same_name_by_the_sync(priced_tiers, importer, stripe_http):
     """Staff may map Ghost's "Supporter" to our Insider on purpose; the provider sync must not undo that."""
-    stripe_http.respond(subscriptions_of(ghost_subscription(sub_id="sub_g", customer="cus_g", amount=3000, currency="gel")))
-    data = b"id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\r\n" \
-           b"g,paid@example.org,Paid,,true,,cus_g,2022-01-01T00:00:00.000Z,,,Supporter\r\n"
-    member_import = preview_import(filename="g.csv", data=data, staff_user=importer,
-                                   tier_mapping={"Supporter": priced_tiers["insider"].pk})
+    stripe_http.respond(
+        subscriptions_of(ghost_subscription(sub_id="sub_g", customer="cus_g", amount=3000, currency="gel"))
+    )
+    data = (
+        b"id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\r\n"
+        b"g,paid@example.org,Paid,,true,,cus_g,2022-01-01T00:00:00.000Z,,,Supporter\r\n"
+    )
+    member_import = preview_import(
+        filename="g.csv", data=data, staff_user=importer, tier_mapping={"Supporter": priced_tiers["insider"].pk}
+    )
     apply_import(import_id=member_import.pk, staff_user=importer)
 
     membership = Membership.objects.get(user__email="paid@example.org")
@@ -253,9 +298,11 @@ def test_a_mapped_tier_is_chosen_over_a_tier_of_the_same_name_by_the_sync(priced
 
 
 def test_a_status_column_says_who_is_free(priced_tiers, importer):
-    data = ("id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers,status\r\n"
-            "s1,former@example.org,Former Payer,,true,,cus_former,2022-01-01T00:00:00.000Z,,,Supporter,free\r\n"
-            "s2,nocustomer@example.org,No Customer,,true,,,2022-01-01T00:00:00.000Z,,,Supporter,paid\r\n").encode()
+    data = (
+        "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers,status\r\n"
+        "s1,former@example.org,Former Payer,,true,,cus_former,2022-01-01T00:00:00.000Z,,,Supporter,free\r\n"
+        "s2,nocustomer@example.org,No Customer,,true,,,2022-01-01T00:00:00.000Z,,,Supporter,paid\r\n"
+    ).encode()
 
     member_import = preview_import(filename="status.csv", data=data, staff_user=importer)
 
@@ -266,8 +313,10 @@ def test_a_status_column_says_who_is_free(priced_tiers, importer):
 
 def test_a_new_ghost_tier_named_like_a_new_tier_of_ours_maps_by_slug(importer):
     premium = TierFactory(name="Premium readers", slug="premium")
-    data = b"id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\r\n" \
-           b"p,p@example.org,P,,true,true,,2022-01-01T00:00:00.000Z,,,Premium\r\n"
+    data = (
+        b"id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers\r\n"
+        b"p,p@example.org,P,,true,true,,2022-01-01T00:00:00.000Z,,,Premium\r\n"
+    )
     member_import = preview_import(filename="p.csv", data=data, staff_user=importer)
     assert member_import.counts["tier_mapping"] == {"Premium": premium.pk}
     assert member_import.preview_rows[0]["tier"] == "Premium readers"
@@ -277,9 +326,16 @@ def test_remapping_is_refused_for_an_applied_import_by_the_service_too(priced_ti
     from members.ghost_import import remap_import
 
     stripe_http.fail_connection()
-    member_import = preview_import(filename=FILE, data=export(FILE), staff_user=importer,
-                                   tier_mapping={"Member": FREE_ACCOUNT, "Premium": priced_tiers["insider"].pk,
-                                                 "Supporter": priced_tiers["supporter"].pk})
+    member_import = preview_import(
+        filename=FILE,
+        data=export(FILE),
+        staff_user=importer,
+        tier_mapping={
+            "Member": FREE_ACCOUNT,
+            "Premium": priced_tiers["insider"].pk,
+            "Supporter": priced_tiers["supporter"].pk,
+        },
+    )
     apply_import(import_id=member_import.pk, staff_user=importer)
     with pytest.raises(ImportRefused, match="no longer change"):
         remap_import(import_id=member_import.pk, tier_mapping={})
@@ -290,8 +346,10 @@ def test_a_tampered_or_outdated_choice_is_shown_as_a_form_error_not_a_500(priced
     member_import = upload(client)
     before = MemberImport.objects.get().plan_fingerprint
 
-    response = client.post(reverse("admin:members_membership_ghost_import_tiers", args=[member_import.pk]),
-                           {"tier_0": "free", "tier_1": "999999", "tier_2": "nonsense"})
+    response = client.post(
+        reverse("admin:members_membership_ghost_import_tiers", args=[member_import.pk]),
+        {"tier_0": "free", "tier_1": "999999", "tier_2": "nonsense"},
+    )
 
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     assert MemberImport.objects.get().plan_fingerprint == before
@@ -301,7 +359,9 @@ def test_only_staff_who_may_import_change_the_mapping(priced_tiers, importer):
     member_import = upload(client_for(importer))
     clerk = client_for(UserFactory(username="clerk", email="clerk@example.org", is_staff=True))
 
-    response = clerk.post(reverse("admin:members_membership_ghost_import_tiers", args=[member_import.pk]), {"tier_1": "free"})
+    response = clerk.post(
+        reverse("admin:members_membership_ghost_import_tiers", args=[member_import.pk]), {"tier_1": "free"}
+    )
 
     assert response.status_code == 403
     assert "Premium" not in MemberImport.objects.get().counts["tier_mapping"]

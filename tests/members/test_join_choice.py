@@ -24,8 +24,10 @@ def _onward(response) -> str:
 
 def test_an_anonymous_choice_rides_through_sign_up_straight_to_the_checkout(priced_tiers):
     anonymous = Client()
-    response = anonymous.post("/membership/join/", {"tier": "insider", "interval": "year", "currency": "USD",
-                                                      "return_to": "/articles/mountain-road/"})
+    response = anonymous.post(
+        "/membership/join/",
+        {"tier": "insider", "interval": "year", "currency": "USD", "return_to": "/articles/mountain-road/"},
+    )
     assert response.status_code == 302 and response["Location"].startswith("/accounts/signup/?next=")
     onward = _onward(response)
 
@@ -34,7 +36,12 @@ def test_an_anonymous_choice_rides_through_sign_up_straight_to_the_checkout(pric
     checkout = reader.get(onward)
     assert checkout.status_code == 302 and "/payments/sandbox/checkout/" in checkout["Location"]
     started = MembershipCheckout.objects.get()
-    assert (started.tier.slug, started.interval, started.currency, started.amount_minor) == ("insider", "year", "USD", 12000)
+    assert (started.tier.slug, started.interval, started.currency, started.amount_minor) == (
+        "insider",
+        "year",
+        "USD",
+        12000,
+    )
     assert started.return_path == "/articles/mountain-road/"
 
 
@@ -50,14 +57,17 @@ def test_a_tampered_or_day_old_choice_sends_the_reader_back_to_choose(priced_tie
     assert not MembershipCheckout.objects.exists()
 
 
-@pytest.mark.parametrize("path, kept", [
-    ("/articles/a-story/", "/articles/a-story/"),
-    ("//evil.example/articles/", ""),
-    ("https://evil.example/", ""),
-    ("/\\evil.example", ""),
-    ("/accounts/membership/", ""),
-    ("/membership/", ""),
-])
+@pytest.mark.parametrize(
+    "path, kept",
+    [
+        ("/articles/a-story/", "/articles/a-story/"),
+        ("//evil.example/articles/", ""),
+        ("https://evil.example/", ""),
+        ("/\\evil.example", ""),
+        ("/accounts/membership/", ""),
+        ("/membership/", ""),
+    ],
+)
 def test_only_a_story_on_this_site_is_offered_after_paying(path, kept):
     assert join_choice.safe_return_path(path) == kept
 

@@ -52,7 +52,9 @@ def test_an_anonymous_reader_who_joins_is_sent_to_sign_up_and_comes_back_to_the_
     response = journey.join(Client(), tier="insider", interval="year", currency="EUR")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/signup/?next=")
-    assert "%2Fmembership%2Fjoin%2Fcontinue%2F%3Fchoice%3D" in response["Location"]  # the signed choice (test_join_choice.py)
+    assert (
+        "%2Fmembership%2Fjoin%2Fcontinue%2F%3Fchoice%3D" in response["Location"]
+    )  # the signed choice (test_join_choice.py)
 
 
 def test_a_reader_becomes_a_member_only_when_the_provider_says_the_payment_succeeded(priced_tiers, reader, mailoutbox):
@@ -72,14 +74,24 @@ def test_a_reader_becomes_a_member_only_when_the_provider_says_the_payment_succe
     paid = journey.pay(client, checkout_url)
     assert paid.status_code == 302 and paid["Location"].endswith(f"/membership/welcome/{reference}/")
     membership = Membership.objects.get(user=user)
-    assert (membership.status, membership.tier.slug, membership.interval, membership.currency, membership.amount_minor) == (
-        "active", "supporter", "month", "GEL", 1500)
+    assert (
+        membership.status,
+        membership.tier.slug,
+        membership.interval,
+        membership.currency,
+        membership.amount_minor,
+    ) == ("active", "supporter", "month", "GEL", 1500)
     assert membership.current_period_end > timezone.now() + timedelta(days=27)
     assert reader_standing(user=user).is_member
     assert "you are a member" in client.get(paid["Location"]).content.decode()
 
     payment = Payment.objects.get(user=user)
-    assert (payment.amount_minor, payment.currency, payment.purpose, payment.provider) == (1500, "GEL", "membership", "sandbox")
+    assert (payment.amount_minor, payment.currency, payment.purpose, payment.provider) == (
+        1500,
+        "GEL",
+        "membership",
+        "sandbox",
+    )
     welcome_mails = [m for m in mailoutbox if "welcome" in m.subject]
     assert len(welcome_mails) == 1 and welcome_mails[0].to == ["nino@example.org"]
     assert "Supporter" in welcome_mails[0].body and "GEL\u00a015 / monthly" in welcome_mails[0].body
@@ -144,8 +156,9 @@ def test_a_member_cancels_at_period_end_keeps_access_and_can_resume(priced_tiers
     client.post("/accounts/membership/resume/")
     membership.refresh_from_db()
     assert (membership.status, membership.cancel_at_period_end) == ("active", False)
-    assert list(MemberEvent.objects.filter(user=user, kind__in=["cancel_requested", "resumed"]).values_list("kind", flat=True)) == [
-        "resumed", "cancel_requested"]
+    assert list(
+        MemberEvent.objects.filter(user=user, kind__in=["cancel_requested", "resumed"]).values_list("kind", flat=True)
+    ) == ["resumed", "cancel_requested"]
 
 
 def test_a_cancelled_membership_ends_at_period_end_and_the_reader_becomes_lapsed(priced_tiers, reader, mailoutbox):
@@ -164,7 +177,12 @@ def test_changing_tier_goes_through_the_provider_and_its_event(priced_tiers, rea
     journey.join_and_pay(client, tier="supporter", interval="month", currency="EUR")
     client.post("/accounts/membership/change/", {"tier_interval": "insider|year"})
     membership = Membership.objects.get(user=user)
-    assert (membership.tier.slug, membership.interval, membership.amount_minor, membership.currency) == ("insider", "year", 10000, "EUR")
+    assert (membership.tier.slug, membership.interval, membership.amount_minor, membership.currency) == (
+        "insider",
+        "year",
+        10000,
+        "EUR",
+    )
     assert MemberEvent.objects.filter(user=user, kind="plan_changed").exists()
     same = client.post("/accounts/membership/change/", {"tier_interval": "insider|year"}, follow=True).content.decode()
     assert "already your plan" in same
@@ -182,7 +200,9 @@ def test_a_renewal_extends_the_paid_period(priced_tiers, reader):
     assert Payment.objects.filter(user=user).count() == 2
 
 
-def test_a_failed_renewal_keeps_access_for_the_grace_period_then_the_membership_lapses(priced_tiers, reader, mailoutbox, settings):
+def test_a_failed_renewal_keeps_access_for_the_grace_period_then_the_membership_lapses(
+    priced_tiers, reader, mailoutbox, settings
+):
     settings.MEMBERSHIP_GRACE_DAYS = 7
     user, client = reader
     journey.join_and_pay(client)
@@ -244,8 +264,14 @@ def test_refunds_and_disputes_are_recorded_on_the_payment_and_the_timeline(price
     provider.dispute(payment.provider_ref)
     payment.refresh_from_db()
     assert payment.status == "disputed"
-    summaries = list(MemberEvent.objects.filter(user=user, kind__in=["refunded", "disputed"]).values_list("summary", flat=True))
-    assert summaries == ["Payment of GEL\u00a015 disputed (fraudulent)", "Refunded GEL\u00a015 of GEL\u00a015", "Refunded GEL\u00a05 of GEL\u00a015"]
+    summaries = list(
+        MemberEvent.objects.filter(user=user, kind__in=["refunded", "disputed"]).values_list("summary", flat=True)
+    )
+    assert summaries == [
+        "Payment of GEL\u00a015 disputed (fraudulent)",
+        "Refunded GEL\u00a015 of GEL\u00a015",
+        "Refunded GEL\u00a05 of GEL\u00a015",
+    ]
 
 
 def test_members_only_articles_open_after_joining(priced_tiers, reader):

@@ -31,11 +31,14 @@ def staff(db):
 
 
 def member(email, *, first_name="", last_name="", **fields):
-    return MembershipFactory(user=UserFactory(username=email.split("@")[0], email=email, first_name=first_name, last_name=last_name), **fields)
+    return MembershipFactory(
+        user=UserFactory(username=email.split("@")[0], email=email, first_name=first_name, last_name=last_name),
+        **fields,
+    )
 
 
 def rows(html: str) -> list[str]:
-    return re.findall(r'<tr[^>]*>.*?</tr>', html.split('id="result_list"', 1)[1].split("</table>", 1)[0], re.S)[1:]
+    return re.findall(r"<tr[^>]*>.*?</tr>", html.split('id="result_list"', 1)[1].split("</table>", 1)[0], re.S)[1:]
 
 
 def listed_emails(client, query: str = "") -> set[str]:
@@ -53,12 +56,28 @@ def listed_emails(client, query: str = "") -> set[str]:
 def test_the_list_shows_member_tier_status_since_next_charge_and_lifetime_value(staff):
     _, client = staff
     renews = timezone.now() + timedelta(days=12)
-    payer = member("payer@example.org", first_name="Nino", last_name="Beridze", tier=TierFactory(name="Insider"), source="paid",
-                   currency="GEL", amount_minor=1500, interval="month", current_period_end=renews)
+    payer = member(
+        "payer@example.org",
+        first_name="Nino",
+        last_name="Beridze",
+        tier=TierFactory(name="Insider"),
+        source="paid",
+        currency="GEL",
+        amount_minor=1500,
+        interval="month",
+        current_period_end=renews,
+    )
     make.payment(payer.user, amount_minor=1500, days_ago=40)
     make.payment(payer.user, amount_minor=1500, refunded_minor=500)  # 15 + 15 - 5 = 25
     make.payment(payer.user, amount_minor=9000, purpose="donation")  # a gift is not membership value
-    leaving = member("leaving@example.org", status="cancelled", current_period_end=renews, source="paid", currency="GEL", amount_minor=1500)
+    leaving = member(
+        "leaving@example.org",
+        status="cancelled",
+        current_period_end=renews,
+        source="paid",
+        currency="GEL",
+        amount_minor=1500,
+    )
     member("board@example.org", source="comp", current_period_end=None)
     ended = member("gone@example.org", status="lapsed", ended_at=timezone.now() - timedelta(days=3))
 
@@ -68,7 +87,10 @@ def test_the_list_shows_member_tier_status_since_next_charge_and_lifetime_value(
     assert f"{short_date_text(renews)} · GEL\u00a015" in by_email["payer@example.org"]
     assert "GEL\u00a025" in by_email["payer@example.org"]
     assert f"ends {short_date_text(leaving.current_period_end)}" in by_email["leaving@example.org"]
-    assert "Active (comp)" in by_email["board@example.org"] and "<td class=\"field-next_charge\">—</td>" in by_email["board@example.org"]
+    assert (
+        "Active (comp)" in by_email["board@example.org"]
+        and '<td class="field-next_charge">—</td>' in by_email["board@example.org"]
+    )
     assert f"ended {short_date_text(ended.ended_at)}" in by_email["gone@example.org"]
     assert "Export CSV" in html and "Comp a membership" in html
     assert "delete_selected" not in html, "memberships end through the provider or a comp's end, not a bulk delete"
@@ -85,19 +107,22 @@ def test_lifetime_value_names_other_currencies_instead_of_adding_them_up(staff):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query, expected", [
-    ("?q=Beridze", {"nino@example.org"}),
-    ("?q=nino beridze", {"nino@example.org"}),
-    ("?q=LEVAN@example", {"levan@example.org"}),
-    ("?q=cus_levan123", {"levan@example.org"}),
-    ("?q=sub_nino77", {"nino@example.org"}),
-    ("?q=Levan@Example.org", {"levan@example.org"}),  # a whole address, any case
-    ("?q=berid", {"nino@example.org"}),  # part of a name
-    ("?q=ბერიძე", {"tamar@example.org"}),  # names in Georgian script
-    ('?q="Nino"', {"nino@example.org"}),
-    ("?q=cus_levan", set()),  # provider ids match whole or not at all
-    ("?q=nobody@example.org", set()),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("?q=Beridze", {"nino@example.org"}),
+        ("?q=nino beridze", {"nino@example.org"}),
+        ("?q=LEVAN@example", {"levan@example.org"}),
+        ("?q=cus_levan123", {"levan@example.org"}),
+        ("?q=sub_nino77", {"nino@example.org"}),
+        ("?q=Levan@Example.org", {"levan@example.org"}),  # a whole address, any case
+        ("?q=berid", {"nino@example.org"}),  # part of a name
+        ("?q=ბერიძე", {"tamar@example.org"}),  # names in Georgian script
+        ('?q="Nino"', {"nino@example.org"}),
+        ("?q=cus_levan", set()),  # provider ids match whole or not at all
+        ("?q=nobody@example.org", set()),
+    ],
+)
 def test_staff_find_a_member_by_name_email_or_provider_ids(staff, query, expected):
     _, client = staff
     member("nino@example.org", first_name="Nino", last_name="Beridze", provider_subscription_id="sub_nino77")
@@ -117,8 +142,14 @@ def test_the_filters_narrow_the_list(staff):
     member("gel@example.org", tier=supporter, currency="GEL", interval="month", started_at=now - timedelta(days=400))
     member("usd@example.org", tier=insider, currency="USD", interval="year", started_at=now - timedelta(days=2))
     member("comp@example.org", tier=insider, source="comp", current_period_end=None, started_at=now - timedelta(days=2))
-    member("lapsed@example.org", tier=supporter, status="lapsed", ended_at=now - timedelta(days=1), current_period_end=now - timedelta(days=1),
-           started_at=now - timedelta(days=400))
+    member(
+        "lapsed@example.org",
+        tier=supporter,
+        status="lapsed",
+        ended_at=now - timedelta(days=1),
+        current_period_end=now - timedelta(days=1),
+        started_at=now - timedelta(days=400),
+    )
 
     assert listed_emails(client, "?status__exact=lapsed") == {"lapsed@example.org"}
     assert listed_emails(client, f"?tier__id__exact={insider.pk}") == {"usd@example.org", "comp@example.org"}
@@ -126,7 +157,10 @@ def test_the_filters_narrow_the_list(staff):
     assert 'href="?currency="' not in client.get(LIST).content.decode(), "no empty currency choice for comps"
     assert listed_emails(client, "?interval__exact=year") == {"usd@example.org"}
     assert listed_emails(client, "?source__exact=comp") == {"comp@example.org"}
-    assert listed_emails(client, "?" + urlencode({"started_at__gte": (now - timedelta(days=7)).isoformat()})) == {"usd@example.org", "comp@example.org"}
+    assert listed_emails(client, "?" + urlencode({"started_at__gte": (now - timedelta(days=7)).isoformat()})) == {
+        "usd@example.org",
+        "comp@example.org",
+    }
     assert listed_emails(client, "?ended_at__isnull=False") == {"lapsed@example.org"}
     assert listed_emails(client, "?access=no") == {"lapsed@example.org"}
     assert listed_emails(client, "?access=yes&tier__id__exact=" + str(supporter.pk)) == {"gel@example.org"}
@@ -193,16 +227,32 @@ def test_the_list_costs_the_same_sql_for_3_or_30_members_with_payments(staff, dj
 def test_the_member_page_shows_key_facts_and_one_timeline_newest_first(staff):
     staff_user, client = staff
     renews = timezone.now() + timedelta(days=9)
-    m = member("nino@example.org", first_name="Nino", tier=TierFactory(name="Supporter"), source="paid", provider="stripe",
-               provider_customer_id="cus_N1", provider_subscription_id="sub_N1", currency="GEL", amount_minor=1500, interval="month",
-               current_period_end=renews, started_at=timezone.now() - timedelta(days=70))
+    m = member(
+        "nino@example.org",
+        first_name="Nino",
+        tier=TierFactory(name="Supporter"),
+        source="paid",
+        provider="stripe",
+        provider_customer_id="cus_N1",
+        provider_subscription_id="sub_N1",
+        currency="GEL",
+        amount_minor=1500,
+        interval="month",
+        current_period_end=renews,
+        started_at=timezone.now() - timedelta(days=70),
+    )
     old = make.payment(m.user, amount_minor=1500, days_ago=60)
     new = make.payment(m.user, amount_minor=1500, days_ago=30, refunded_minor=500)
     old_receipt, new_receipt = make.receipt(old), make.receipt(new)
     make.sent_email(m.user, subject="Welcome to Supporter", days_ago=59)
     make.event(m, kind=MemberEvent.Kind.JOINED, summary="Became a Supporter member", days_ago=60)
-    make.event(m, kind="staff_action", summary="Staff asked the payment provider to end the membership at the period end",
-               staff_user=staff_user, days_ago=1)
+    make.event(
+        m,
+        kind="staff_action",
+        summary="Staff asked the payment provider to end the membership at the period end",
+        staff_user=staff_user,
+        days_ago=1,
+    )
 
     html = client.get(f"{LIST}{m.pk}/change/").content.decode()
     facts = html.split('id="member-facts-heading"', 1)[1].split("</dl>", 1)[0]
@@ -212,8 +262,14 @@ def test_the_member_page_shows_key_facts_and_one_timeline_newest_first(staff):
 
     timeline = html.split('id="member-timeline-heading"', 1)[1].split("</table>", 1)[0]
     # A receipt is issued seconds after its payment.
-    expected_order = ["Staff asked the payment provider to end", new_receipt.number, "GEL\u00a015 — Partially refunded, GEL\u00a05 refunded",
-                      "Welcome to Supporter", old_receipt.number, "Became a Supporter member"]
+    expected_order = [
+        "Staff asked the payment provider to end",
+        new_receipt.number,
+        "GEL\u00a015 — Partially refunded, GEL\u00a05 refunded",
+        "Welcome to Supporter",
+        old_receipt.number,
+        "Became a Supporter member",
+    ]
     positions = [timeline.index(text) for text in expected_order]
     assert positions == sorted(positions), "newest first"
     assert "staff: anna" in timeline

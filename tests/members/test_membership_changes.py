@@ -39,6 +39,7 @@ def slow_provider(monkeypatch):
     def deliver():
         while held:
             original(*held.pop(0))
+
     return deliver
 
 

@@ -38,8 +38,13 @@ def stripe_keys(monkeypatch, settings):
 
 def signed_stripe_delivery(user) -> tuple[str, bytes, dict]:
     subscription = so.subscription_payload(
-        sub_id="sub_worker", customer="cus_worker", lookup_key="outlet:insider:year:usd:12000", interval="year",
-        amount=12000, currency="usd", period_end=int((timezone.now() + timedelta(days=365)).timestamp()),
+        sub_id="sub_worker",
+        customer="cus_worker",
+        lookup_key="outlet:insider:year:usd:12000",
+        interval="year",
+        amount=12000,
+        currency="usd",
+        period_end=int((timezone.now() + timedelta(days=365)).timestamp()),
         metadata={"outlet_purpose": "membership", "outlet_user": str(user.pk), "outlet_tier": "insider"},
     )
     body = json.dumps(so.stripe_event("customer.subscription.created", subscription, event_id="evt_worker")).encode()
@@ -48,32 +53,57 @@ def signed_stripe_delivery(user) -> tuple[str, bytes, dict]:
 
 def signed_sandbox_delivery(user) -> tuple[str, bytes, dict]:
     subscription = {
-        "id": "sbx_sub_worker", "customer": "sbx_cus_worker", "status": "active", "cancel_at_period_end": False,
+        "id": "sbx_sub_worker",
+        "customer": "sbx_cus_worker",
+        "status": "active",
+        "cancel_at_period_end": False,
         "current_period_end": int((timezone.now() + timedelta(days=365)).timestamp()),
-        "price": {"lookup_key": "outlet:insider:year:usd:12000", "product_name": "Insider", "interval": "year", "currency": "USD", "amount": 12000},
+        "price": {
+            "lookup_key": "outlet:insider:year:usd:12000",
+            "product_name": "Insider",
+            "interval": "year",
+            "currency": "USD",
+            "amount": 12000,
+        },
         "metadata": {"outlet_purpose": "membership", "outlet_user": str(user.pk), "outlet_tier": "insider"},
     }
-    body = json.dumps({"id": "evt_worker", "type": "customer.subscription.created", "created": int(time.time()),
-                       "data": {"object": subscription}}).encode()
+    body = json.dumps(
+        {
+            "id": "evt_worker",
+            "type": "customer.subscription.created",
+            "created": int(time.time()),
+            "data": {"object": subscription},
+        }
+    ).encode()
     return "/payments/webhooks/sandbox/", body, {"HTTP_SANDBOX_SIGNATURE": sign(body)}
 
 
 @pytest.mark.parametrize("delivery", [signed_stripe_delivery, signed_sandbox_delivery], ids=["stripe", "sandbox"])
 def test_a_signed_webhook_becomes_an_active_membership_and_a_welcome_email_via_the_worker(
-        stripe_keys, celery_worker_process, priced_tiers, delivery):
+    stripe_keys, celery_worker_process, priced_tiers, delivery
+):
     user = UserFactory(username="lasha", email="lasha@example.org")
     url, body, headers = delivery(user)
     for _ in range(3):  # a provider retrying its delivery
         response = Client().post(url, body, content_type="application/json", **headers)
         assert response.status_code == 200
 
-    wait_for(lambda: WebhookEvent.objects.filter(event_id="evt_worker", status="processed").exists(),
-             message="the worker to process the webhook event")
+    wait_for(
+        lambda: WebhookEvent.objects.filter(event_id="evt_worker", status="processed").exists(),
+        message="the worker to process the webhook event",
+    )
     membership = Membership.objects.get(user=user)
-    assert (membership.status, membership.tier.slug, membership.amount_minor, membership.currency) == ("active", "insider", 12000, "USD")
+    assert (membership.status, membership.tier.slug, membership.amount_minor, membership.currency) == (
+        "active",
+        "insider",
+        12000,
+        "USD",
+    )
 
-    wait_for(lambda: SentEmail.objects.filter(kind="membership_welcome", to="lasha@example.org").exists(),
-             message="the worker to send the welcome email")
+    wait_for(
+        lambda: SentEmail.objects.filter(kind="membership_welcome", to="lasha@example.org").exists(),
+        message="the worker to send the welcome email",
+    )
     mail_dir = celery_worker_process["mail_dir"]
     wait_for(lambda: mail_dir.exists() and any(mail_dir.iterdir()), message="the welcome email file")
     messages = [path.read_text() for path in mail_dir.iterdir()]

@@ -38,7 +38,9 @@ def test_the_welcome_email_and_the_account_page_name_the_same_next_charge(priced
     assert f"Next charge {next_charge}" in _text(client.get("/accounts/membership/").content.decode())
 
 
-def test_the_payment_failed_email_the_timeline_and_the_page_name_the_same_last_day_of_access(priced_tiers, reader, mailoutbox):
+def test_the_payment_failed_email_the_timeline_and_the_page_name_the_same_last_day_of_access(
+    priced_tiers, reader, mailoutbox
+):
     user, client = reader
     journey.join_and_pay(client)
     portal_url = journey.portal(client)

@@ -25,8 +25,13 @@ from tests.members.factories_member_admin import staff_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MANAGER_PERMS = ("members.view_membership", "members.comp_membership", "members.cancel_membership",
-                 "members.refund_membership_payment", "members.email_member")
+MANAGER_PERMS = (
+    "members.view_membership",
+    "members.comp_membership",
+    "members.cancel_membership",
+    "members.refund_membership_payment",
+    "members.email_member",
+)
 
 
 @pytest.fixture
@@ -55,11 +60,17 @@ def member_page(client, membership) -> str:
 
 
 def history(membership) -> list[str]:
-    return list(LogEntry.objects.filter(object_id=str(membership.pk), content_type__model="membership").values_list("change_message", flat=True))
+    return list(
+        LogEntry.objects.filter(object_id=str(membership.pk), content_type__model="membership").values_list(
+            "change_message", flat=True
+        )
+    )
 
 
 def staff_events(membership, staff_user):
-    return list(MemberEvent.objects.filter(user=membership.user, staff_user=staff_user).values_list("summary", flat=True))
+    return list(
+        MemberEvent.objects.filter(user=membership.user, staff_user=staff_user).values_list("summary", flat=True)
+    )
 
 
 # --- Cancelling through the provider ------------------------------------------------------------------------
@@ -84,7 +95,9 @@ def test_cancel_now_asks_the_provider_and_the_membership_ends_when_its_event_com
     assert any("cancel the subscription" in message for message in history(membership))
 
     timeline = member_page(client, membership)
-    assert timeline.index("Membership ended") < timeline.index("Staff asked the payment provider to cancel"), "newest first"
+    assert timeline.index("Membership ended") < timeline.index("Staff asked the payment provider to cancel"), (
+        "newest first"
+    )
     assert "staff: maia" in timeline
 
     again = client.post(action_url(paying_member, "cancel-now"), follow=True).content.decode()
@@ -96,10 +109,16 @@ def test_cancel_now_asks_the_provider_and_the_membership_ends_when_its_event_com
 def test_cancel_at_period_end_keeps_access_until_then_and_resume_undoes_it(paying_member, manager):
     staff, client = manager
     period_end = paying_member.current_period_end
-    assert date_text(period_end, "d F Y") in client.get(action_url(paying_member, "cancel-at-period-end")).content.decode()
+    assert (
+        date_text(period_end, "d F Y") in client.get(action_url(paying_member, "cancel-at-period-end")).content.decode()
+    )
     client.post(action_url(paying_member, "cancel-at-period-end"))
     membership = Membership.objects.get(pk=paying_member.pk)
-    assert (membership.status, membership.cancel_at_period_end, membership.current_period_end) == ("cancelled", True, period_end)
+    assert (membership.status, membership.cancel_at_period_end, membership.current_period_end) == (
+        "cancelled",
+        True,
+        period_end,
+    )
     assert reader_standing(user=membership.user).is_member
     page = member_page(client, membership)
     assert "/do/resume/" in page and "/do/cancel-at-period-end/" not in page
@@ -110,9 +129,13 @@ def test_cancel_at_period_end_keeps_access_until_then_and_resume_undoes_it(payin
     client.post(action_url(membership, "resume"))
     membership.refresh_from_db()
     assert (membership.status, membership.cancel_at_period_end) == ("active", False)
-    assert SandboxObject.objects.get(object_id=membership.provider_subscription_id).data["cancel_at_period_end"] is False
+    assert (
+        SandboxObject.objects.get(object_id=membership.provider_subscription_id).data["cancel_at_period_end"] is False
+    )
     assert len(staff_events(membership, staff)) == 2
-    kinds = list(MemberEvent.objects.filter(user=membership.user, webhook_event__isnull=False).values_list("kind", flat=True))
+    kinds = list(
+        MemberEvent.objects.filter(user=membership.user, webhook_event__isnull=False).values_list("kind", flat=True)
+    )
     assert "cancel_requested" in kinds and "resumed" in kinds
     assert len(history(membership)) == 2
 
@@ -132,11 +155,17 @@ def test_a_comp_cannot_be_cancelled_at_the_provider(priced_tiers, manager):
 
 def test_staff_comp_a_lapsed_member_from_their_page_and_end_it(priced_tiers, manager):
     staff, client = manager
-    lapsed = MembershipFactory(tier=priced_tiers["supporter"], status="lapsed", ended_at=timezone.now() - timedelta(days=10),
-                               current_period_end=timezone.now() - timedelta(days=10))
+    lapsed = MembershipFactory(
+        tier=priced_tiers["supporter"],
+        status="lapsed",
+        ended_at=timezone.now() - timedelta(days=10),
+        current_period_end=timezone.now() - timedelta(days=10),
+    )
     until = timezone.localdate() + timedelta(days=60)
     assert "Comp this membership" in member_page(client, lapsed)
-    response = client.post(action_url(lapsed, "comp"), {"tier": priced_tiers["insider"].pk, "until": until.isoformat()}, follow=True)
+    response = client.post(
+        action_url(lapsed, "comp"), {"tier": priced_tiers["insider"].pk, "until": until.isoformat()}, follow=True
+    )
     assert "now has a complimentary Insider membership until" in response.content.decode()
     membership = Membership.objects.get(pk=lapsed.pk)
     assert (membership.source, membership.status, membership.tier.slug) == ("comp", "active", "insider")
@@ -181,7 +210,9 @@ def test_refund_the_last_payment_through_the_provider_and_a_double_post_refunds_
     assert charge.data["amount_refunded"] == 1500 and len(charge.data["refunds"]) == 1
     assert Receipt.objects.get(payment=payment, kind="original").voided_at is not None
     assert len(staff_events(paying_member, staff)) == 1
-    assert MemberEvent.objects.filter(user=paying_member.user, kind="refunded", webhook_event__isnull=False).count() == 1
+    assert (
+        MemberEvent.objects.filter(user=paying_member.user, kind="refunded", webhook_event__isnull=False).count() == 1
+    )
     assert Membership.objects.get(pk=paying_member.pk).status == "active", "a refund alone does not end the membership"
 
 
@@ -208,9 +239,18 @@ def test_a_member_who_never_paid_has_nothing_to_refund(priced_tiers, manager):
 def test_a_payment_of_another_member_cannot_be_refunded_from_this_page(paying_member, manager):
     _, client = manager
     other = MembershipFactory(tier=TierFactory())
-    foreign = Payment.objects.create(provider="sandbox", provider_ref="in_other", purpose="membership", user=other.user, amount_minor=900,
-                                     currency="GEL", paid_at=timezone.now())
-    response = client.post(action_url(paying_member, "refund"), {"payment_id": foreign.pk}, follow=True).content.decode()
+    foreign = Payment.objects.create(
+        provider="sandbox",
+        provider_ref="in_other",
+        purpose="membership",
+        user=other.user,
+        amount_minor=900,
+        currency="GEL",
+        paid_at=timezone.now(),
+    )
+    response = client.post(
+        action_url(paying_member, "refund"), {"payment_id": foreign.pk}, follow=True
+    ).content.decode()
     assert "not one of this member&#x27;s membership payments" in response
     assert Payment.objects.get(pk=foreign.pk).amount_refunded_minor == 0
 
@@ -224,7 +264,9 @@ def test_resend_one_of_the_members_receipts(paying_member, manager, mailoutbox):
     sent_before = len(mailoutbox)
     page = client.get(action_url(paying_member, "resend-receipt")).content.decode()
     assert receipt.number in page
-    done = client.post(action_url(paying_member, "resend-receipt"), {"receipt": receipt.pk}, follow=True).content.decode()
+    done = client.post(
+        action_url(paying_member, "resend-receipt"), {"receipt": receipt.pk}, follow=True
+    ).content.decode()
     assert f"Receipt {receipt.number} will be emailed again" in done
     assert len(mailoutbox) == sent_before + 1 and mailoutbox[-1].to == ["nino@example.org"]
     assert any(name == f"receipt-{receipt.number}.pdf" for name, *_ in mailoutbox[-1].attachments)
@@ -252,7 +294,12 @@ def test_resend_the_verification_email_to_an_unverified_address(priced_tiers, ma
 
     # Doing what the email says: sign in, type the code mailed then; the address is verified.
     reader = Client()
-    assert reader.post("/accounts/login/", {"login": "new@example.org", "password": "correct horse battery staple"})["Location"] == "/accounts/confirm-email/"
+    assert (
+        reader.post("/accounts/login/", {"login": "new@example.org", "password": "correct horse battery staple"})[
+            "Location"
+        ]
+        == "/accounts/confirm-email/"
+    )
     code = re.search(r"^\s*([A-Z0-9]{4,}(?:-[A-Z0-9]+)*)\s*$", mailoutbox[-1].body, re.MULTILINE).group(1)
     reader.post("/accounts/confirm-email/", {"code": code})
     assert EmailAddress.objects.get(user=membership.user).verified
@@ -270,12 +317,19 @@ def test_a_verified_address_gets_no_verification_email(priced_tiers, manager, ma
 # --- Permissions and forgery --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("action, needed", [
-    ("comp", "members.comp_membership"), ("end-comp", "members.comp_membership"),
-    ("cancel-now", "members.cancel_membership"), ("cancel-at-period-end", "members.cancel_membership"), ("resume", "members.cancel_membership"),
-    ("refund", "members.refund_membership_payment"),
-    ("resend-receipt", "members.email_member"), ("resend-verification", "members.email_member"),
-])
+@pytest.mark.parametrize(
+    "action, needed",
+    [
+        ("comp", "members.comp_membership"),
+        ("end-comp", "members.comp_membership"),
+        ("cancel-now", "members.cancel_membership"),
+        ("cancel-at-period-end", "members.cancel_membership"),
+        ("resume", "members.cancel_membership"),
+        ("refund", "members.refund_membership_payment"),
+        ("resend-receipt", "members.email_member"),
+        ("resend-verification", "members.email_member"),
+    ],
+)
 def test_each_action_needs_its_own_permission(paying_member, action, needed):
     others = [perm for perm in MANAGER_PERMS if perm != needed]
     staff = staff_with(*others)

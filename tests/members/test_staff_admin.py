@@ -39,7 +39,10 @@ def test_staff_comp_a_membership_until_a_date_and_it_opens_members_only_articles
     staff, client = staff_client
     reader = UserFactory(username="journalist", email="guest@example.org")
     until = timezone.localdate() + timedelta(days=30)
-    response = client.post("/admin/members/membership/comp/", {"email": "GUEST@example.org", "tier": priced_tiers["insider"].pk, "until": until.isoformat()})
+    response = client.post(
+        "/admin/members/membership/comp/",
+        {"email": "GUEST@example.org", "tier": priced_tiers["insider"].pk, "until": until.isoformat()},
+    )
     assert response.status_code == 302
     membership = Membership.objects.get(user=reader)
     assert (membership.source, membership.status, membership.tier.slug) == ("comp", "active", "insider")
@@ -62,16 +65,22 @@ def test_staff_comp_a_membership_until_a_date_and_it_opens_members_only_articles
 def test_an_open_ended_comp_never_lapses(priced_tiers, staff_client):
     _, client = staff_client
     reader = UserFactory(username="board", email="board@example.org")
-    client.post("/admin/members/membership/comp/", {"email": "board@example.org", "tier": priced_tiers["supporter"].pk, "until": ""})
+    client.post(
+        "/admin/members/membership/comp/",
+        {"email": "board@example.org", "tier": priced_tiers["supporter"].pk, "until": ""},
+    )
     with time_machine.travel(timezone.now() + timedelta(days=3650)):
         assert lapse_ended_memberships() == 0
         assert reader_standing(user=reader).is_member
 
 
-@pytest.mark.parametrize("form, error", [
-    ({"email": "nobody@example.org"}, "No account has this email"),
-    ({"email": "guest@example.org", "until": "2001-01-01"}, "in the past"),
-])
+@pytest.mark.parametrize(
+    "form, error",
+    [
+        ({"email": "nobody@example.org"}, "No account has this email"),
+        ({"email": "guest@example.org", "until": "2001-01-01"}, "in the past"),
+    ],
+)
 def test_a_bad_comp_request_gets_a_clear_error_and_changes_nothing(priced_tiers, staff_client, form, error):
     _, client = staff_client
     UserFactory(username="guest", email="guest@example.org")
@@ -86,7 +95,9 @@ def test_a_paying_member_is_not_silently_turned_into_a_comp(priced_tiers, staff_
     reader_client = Client()
     reader_client.force_login(reader)
     journey.join_and_pay(reader_client)
-    response = client.post("/admin/members/membership/comp/", {"email": "payer@example.org", "tier": priced_tiers["insider"].pk})
+    response = client.post(
+        "/admin/members/membership/comp/", {"email": "payer@example.org", "tier": priced_tiers["insider"].pk}
+    )
     assert "has a paid membership" in response.content.decode()
     assert Membership.objects.get(user=reader).source == "paid"
 
@@ -109,11 +120,16 @@ def test_staff_can_reprocess_webhook_events_without_changing_the_outcome(priced_
     reader_client = Client()
     reader_client.force_login(reader)
     journey.join_and_pay(reader_client)
-    before = (Membership.objects.get(user=reader).status, MemberEvent.objects.filter(user=reader, kind="joined").count())
+    before = (
+        Membership.objects.get(user=reader).status,
+        MemberEvent.objects.filter(user=reader, kind="joined").count(),
+    )
     pks = list(WebhookEvent.objects.values_list("pk", flat=True))
     confirm = client.post("/admin/payments/webhookevent/", {"action": "reprocess", "_selected_action": pks})
     assert confirm.status_code == 200 and b"Process these events again?" in confirm.content  # nothing done yet
-    response = client.post("/admin/payments/webhookevent/", {"action": "reprocess", "_selected_action": pks, "confirmed": "yes"})
+    response = client.post(
+        "/admin/payments/webhookevent/", {"action": "reprocess", "_selected_action": pks, "confirmed": "yes"}
+    )
     assert response.status_code == 302
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
     after = (Membership.objects.get(user=reader).status, MemberEvent.objects.filter(user=reader, kind="joined").count())

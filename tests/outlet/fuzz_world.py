@@ -56,11 +56,17 @@ class World:
     values: dict[str, str] = field(default_factory=dict)
     clients: dict[str, Client] = field(default_factory=dict)
     fields: dict[tuple[str, str], tuple[set, set]] = field(default_factory=dict)  # names seen: (form fields, files)
-    forms: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (visitor, path it posts to) -> filled in
+    forms: dict[tuple[str, str], dict[str, str]] = field(
+        default_factory=dict
+    )  # (visitor, path it posts to) -> filled in
     query_names: dict[tuple[str, str], set] = field(default_factory=dict)
 
     def value(self, template: str, slot: str) -> str:
-        fitting = [key for key in self.values if "|" in key and key.endswith(f"|{slot}") and template.startswith(key.split("|")[0])]
+        fitting = [
+            key
+            for key in self.values
+            if "|" in key and key.endswith(f"|{slot}") and template.startswith(key.split("|")[0])
+        ]
         if fitting:
             return self.values[max(fitting, key=len)]
         if slot == "object_id":
@@ -115,14 +121,19 @@ def build_world(priced_tiers, capture_on_commit, tmp_path, settings) -> World:
     newcomer = person("newcomer", is_staff=True)  # a colleague without an authenticator app yet: an enrolment link
     enrolment = staff_enrolment.issue_enrolment_link(user=newcomer, issued_by=staff)
 
-    checkout_url = member_services.start_membership_checkout(user=member, tier=priced_tiers["supporter"],
-                                                             interval="month", currency="GEL")
+    checkout_url = member_services.start_membership_checkout(
+        user=member, tier=priced_tiers["supporter"], interval="month", currency="GEL"
+    )
     with capture_on_commit(execute=True):
         get_provider("sandbox").complete_checkout(checkout_url.rstrip("/").rsplit("/", 1)[1])
     campaign = make_campaign()
     _, left_open = donation_services.start_donation_checkout(  # a checkout nobody paid: the sandbox's page
-        request=donation_services.DonationRequest(campaign=campaign, email=reader.email, currency="GEL", gift_minor=3500),
-        success_url="http://testserver/fundraisers/thanks/{reference}/", cancel_url="http://testserver/fundraisers/")
+        request=donation_services.DonationRequest(
+            campaign=campaign, email=reader.email, currency="GEL", gift_minor=3500
+        ),
+        success_url="http://testserver/fundraisers/thanks/{reference}/",
+        cancel_url="http://testserver/fundraisers/",
+    )
     with capture_on_commit(execute=True):  # the sandbox's events are processed, and receipts issued, on commit
         give(campaign, email=donor.email, user_id=donor.pk)
     with capture_on_commit(execute=True):
@@ -134,8 +145,9 @@ def build_world(priced_tiers, capture_on_commit, tmp_path, settings) -> World:
     donor_gift = RecurringDonation.objects.get(user=donor)
     donor_receipt = Receipt.objects.filter(payment__user=donor).order_by("pk").first()
     portal_url = recurring.card_portal_url(gift=guest_gift, return_url="http://testserver/")
-    member_import = MemberImport.objects.create(filename="ghost.csv", content="id,email\n", content_sha256="0" * 64,
-                                                uploaded_by=staff)
+    member_import = MemberImport.objects.create(
+        filename="ghost.csv", content="id,email\n", content_sha256="0" * 64, uploaded_by=staff
+    )
 
     world = World()
     world.values = {
@@ -177,5 +189,7 @@ def build_world(priced_tiers, capture_on_commit, tmp_path, settings) -> World:
     return world
 
 
-ONE_PIXEL_GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
-                 b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+ONE_PIXEL_GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
+    b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)

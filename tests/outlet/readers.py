@@ -25,17 +25,27 @@ def cast(db, tiers):
     now = timezone.now()
     users = {
         "free": UserFactory(username="free"),
-        "lapsed": MembershipFactory(user=UserFactory(username="lapsed"), tier=tiers["a"], status=Membership.Status.LAPSED,
-                                    current_period_end=now - timezone.timedelta(days=3)).user,
+        "lapsed": MembershipFactory(
+            user=UserFactory(username="lapsed"),
+            tier=tiers["a"],
+            status=Membership.Status.LAPSED,
+            current_period_end=now - timezone.timedelta(days=3),
+        ).user,
         # Active on paper, but its period ended beyond the renewal leeway and no renewal came: no access.
-        "expired": MembershipFactory(user=UserFactory(username="expired"), tier=tiers["a"],
-                                     current_period_end=now - timezone.timedelta(days=3)).user,
+        "expired": MembershipFactory(
+            user=UserFactory(username="expired"), tier=tiers["a"], current_period_end=now - timezone.timedelta(days=3)
+        ).user,
         "member_a": MembershipFactory(user=UserFactory(username="member_a"), tier=tiers["a"]).user,
         "member_b": MembershipFactory(user=UserFactory(username="member_b"), tier=tiers["b"]).user,
-        "comped_a": MembershipFactory(user=UserFactory(username="comped_a"), tier=tiers["a"], source=Membership.Source.COMP,
-                                      current_period_end=None).user,
-        "cancelled_a": MembershipFactory(user=UserFactory(username="cancelled_a"), tier=tiers["a"],
-                                         status=Membership.Status.CANCELLED).user,
+        "comped_a": MembershipFactory(
+            user=UserFactory(username="comped_a"),
+            tier=tiers["a"],
+            source=Membership.Source.COMP,
+            current_period_end=None,
+        ).user,
+        "cancelled_a": MembershipFactory(
+            user=UserFactory(username="cancelled_a"), tier=tiers["a"], status=Membership.Status.CANCELLED
+        ).user,
         "staff": UserFactory(username="staff", is_staff=True),
     }
     clients = {"anonymous": Client()}

@@ -26,33 +26,50 @@ def refusal(field, typed: str) -> str:
     return refused.value.messages[0]
 
 
-@pytest.mark.parametrize(("typed", "currency", "minor"), [
-    ("38.42", "GEL", 3842), ("38,42", "GEL", 3842), ("1,500.50", "GEL", 150050), ("1 500.50", "GEL", 150050),
-    ("1,500", "USD", 150000), ("GEL 38.42", "GEL", 3842), ("38.42 gel", "GEL", 3842), ("$38.42", "USD", 3842),
-    ("3842", "JPY", 3842), ("3.842", "KWD", 3842), ("0.1", "GEL", 10), ("007", "GEL", 700),
-])
+@pytest.mark.parametrize(
+    ("typed", "currency", "minor"),
+    [
+        ("38.42", "GEL", 3842),
+        ("38,42", "GEL", 3842),
+        ("1,500.50", "GEL", 150050),
+        ("1 500.50", "GEL", 150050),
+        ("1,500", "USD", 150000),
+        ("GEL 38.42", "GEL", 3842),
+        ("38.42 gel", "GEL", 3842),
+        ("$38.42", "USD", 3842),
+        ("3842", "JPY", 3842),
+        ("3.842", "KWD", 3842),
+        ("0.1", "GEL", 10),
+        ("007", "GEL", 700),
+    ],
+)
 def test_amounts_are_read_as_people_write_them(typed, currency, minor):
     assert amount_text_to_minor(typed, currency=currency) == minor
 
 
-@pytest.mark.parametrize(("typed", "currency", "message"), [
-    ("ten", "GEL", "Enter an amount like 38.42."),
-    ("1e3", "GEL", "Enter an amount like 38.42."),
-    ("NaN", "GEL", "Enter an amount like 38.42."),
-    ("38.42.1", "GEL", "Enter an amount like 38.42."),
-    ("USD 38.42", "GEL", "Enter an amount like 38.42."),
-    ("-5", "GEL", "Enter an amount above 0, without a minus sign."),
-    ("38.425", "GEL", "GEL amounts have at most 2 digits after the decimal point: enter an amount like 38.42."),
-    ("38.42", "JPY", "JPY amounts are whole numbers: enter an amount like 3842."),
-    ("1" * 16, "GEL", "That amount is far too large."),
-])
+@pytest.mark.parametrize(
+    ("typed", "currency", "message"),
+    [
+        ("ten", "GEL", "Enter an amount like 38.42."),
+        ("1e3", "GEL", "Enter an amount like 38.42."),
+        ("NaN", "GEL", "Enter an amount like 38.42."),
+        ("38.42.1", "GEL", "Enter an amount like 38.42."),
+        ("USD 38.42", "GEL", "Enter an amount like 38.42."),
+        ("-5", "GEL", "Enter an amount above 0, without a minus sign."),
+        ("38.425", "GEL", "GEL amounts have at most 2 digits after the decimal point: enter an amount like 38.42."),
+        ("38.42", "JPY", "JPY amounts are whole numbers: enter an amount like 3842."),
+        ("1" * 16, "GEL", "That amount is far too large."),
+    ],
+)
 def test_what_cannot_be_read_exactly_is_refused_never_rounded(typed, currency, message):
     with pytest.raises(ValidationError) as refused:
         amount_text_to_minor(typed, currency=currency)
     assert refused.value.messages == [message]
 
 
-@given(minor=st.integers(min_value=0, max_value=10**15 - 1), currency=st.sampled_from(["GEL", "USD", "EUR", "JPY", "KWD"]))
+@given(
+    minor=st.integers(min_value=0, max_value=10**15 - 1), currency=st.sampled_from(["GEL", "USD", "EUR", "JPY", "KWD"])
+)
 def test_what_the_field_shows_reads_back_as_the_same_amount(minor, currency):
     assert amount_text_to_minor(major_text(minor, currency), currency=currency) == minor
 
@@ -63,8 +80,12 @@ def test_a_money_field_shows_and_takes_major_units_with_its_limits_as_money():
     assert field.clean("12.5") == 1250
     assert refusal(field, "4.99") == "Enter at least GEL\u00a05."
     assert refusal(field, "1,000.01") == "Enter at most GEL\u00a01,000."
-    assert 'inputmode="decimal"' in field.widget.render("goal", "12.50") and "GEL</span>" in field.widget.render("goal", "12.50")
-    assert not field.has_changed(1250, "12.50") and field.has_changed(1250, "12.51") and field.has_changed(1250, "twelve")
+    assert 'inputmode="decimal"' in field.widget.render("goal", "12.50") and "GEL</span>" in field.widget.render(
+        "goal", "12.50"
+    )
+    assert (
+        not field.has_changed(1250, "12.50") and field.has_changed(1250, "12.51") and field.has_changed(1250, "twelve")
+    )
 
 
 def test_a_list_of_amounts_takes_commas_and_spaces_but_refuses_an_ambiguous_comma():

@@ -23,6 +23,7 @@ def request(remote: str = "10.0.0.1", forwarded: str | None = None):
 def proxies(settings):
     def behind(count: int) -> None:
         settings.ALLAUTH_TRUSTED_PROXY_COUNT = count
+
     return behind
 
 
@@ -54,10 +55,17 @@ def test_a_request_that_did_not_pass_every_proxy_is_counted_by_its_connection(pr
     assert "ALLAUTH_TRUSTED_PROXY_COUNT is 2" in caplog.text
 
 
-@pytest.mark.parametrize(("written", "address"), [
-    ("203.0.113.7:51234", "203.0.113.7"), ("[2001:db8::7]:443", "2001:db8::7"), ("2001:DB8::7", "2001:db8::7"),
-    ("::ffff:192.0.2.1", "192.0.2.1"), ("not-an-address", "10.0.0.1"), ("unknown", "10.0.0.1"),
-])
+@pytest.mark.parametrize(
+    ("written", "address"),
+    [
+        ("203.0.113.7:51234", "203.0.113.7"),
+        ("[2001:db8::7]:443", "2001:db8::7"),
+        ("2001:DB8::7", "2001:db8::7"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),
+        ("not-an-address", "10.0.0.1"),
+        ("unknown", "10.0.0.1"),
+    ],
+)
 def test_what_a_proxy_writes_is_read_as_an_address_or_not_at_all(proxies, written, address):
     proxies(1)
     assert client_address(request("10.0.0.1", written)) == address
@@ -73,9 +81,14 @@ def test_no_usable_address_at_all_is_one_shared_unknown(proxies):
     assert client_address(request("")) == UNKNOWN
 
 
-@pytest.mark.parametrize(("address", "subject"), [
-    ("192.0.2.1", "192.0.2.1"), ("2001:db8:abcd:12:1:2:3:4", "2001:db8:abcd:12::/64"), ("::ffff:192.0.2.1", "192.0.2.1"),
-])
+@pytest.mark.parametrize(
+    ("address", "subject"),
+    [
+        ("192.0.2.1", "192.0.2.1"),
+        ("2001:db8:abcd:12:1:2:3:4", "2001:db8:abcd:12::/64"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),
+    ],
+)
 def test_a_limit_counts_one_ipv4_address_or_one_ipv6_64(address, subject):
     assert limit_subject(address) == subject
 
@@ -85,8 +98,15 @@ def test_anything_else_is_counted_by_a_hash_of_it():
     assert limit_subject("") == ""
 
 
-@pytest.mark.parametrize(("count", "forwarded"), [(0, "6.6.6.6"), (1, "6.6.6.6, 203.0.113.7"), (2, "203.0.113.7"),
-                                                  (3, "2001:db8::5, 203.0.113.7, 10.0.0.8, 10.0.0.9")])
+@pytest.mark.parametrize(
+    ("count", "forwarded"),
+    [
+        (0, "6.6.6.6"),
+        (1, "6.6.6.6, 203.0.113.7"),
+        (2, "203.0.113.7"),
+        (3, "2001:db8::5, 203.0.113.7, 10.0.0.8, 10.0.0.9"),
+    ],
+)
 def test_sign_in_limits_use_the_same_rule(proxies, count, forwarded):
     proxies(count)
     incoming = request("10.0.0.1", forwarded)
@@ -101,7 +121,9 @@ def test_behind_one_proxy_sign_in_limits_count_each_reader_not_the_proxy(setting
     proxy = Client(REMOTE_ADDR="10.0.0.1")
 
     def sign_in(reader: str) -> int:
-        return proxy.post("/accounts/login/", {"login": "x@example.org", "password": "x"}, HTTP_X_FORWARDED_FOR=reader).status_code
+        return proxy.post(
+            "/accounts/login/", {"login": "x@example.org", "password": "x"}, HTTP_X_FORWARDED_FOR=reader
+        ).status_code
 
     assert [sign_in("203.0.113.7") for _ in range(3)] == [200, 200, 429]
     assert sign_in("198.51.100.4") == 200
@@ -111,6 +133,7 @@ def test_behind_one_proxy_sign_in_limits_count_each_reader_not_the_proxy(setting
 @pytest.mark.django_db
 def test_a_sign_in_that_bypassed_a_proxy_is_answered_not_a_server_error(settings):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
-    response = Client(REMOTE_ADDR="10.0.0.1").post("/accounts/login/", {"login": "x@example.org", "password": "x"},
-                                                   HTTP_X_FORWARDED_FOR="203.0.113.7")
+    response = Client(REMOTE_ADDR="10.0.0.1").post(
+        "/accounts/login/", {"login": "x@example.org", "password": "x"}, HTTP_X_FORWARDED_FOR="203.0.113.7"
+    )
     assert response.status_code == 200

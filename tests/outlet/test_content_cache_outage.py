@@ -37,8 +37,13 @@ class CacheThatGoesAway(LocMemCache):
 
 @pytest.fixture
 def flaky_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": f"{__name__}.CacheThatGoesAway", "LOCATION": "content-outage",
-                                   "KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"]}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": f"{__name__}.CacheThatGoesAway",
+            "LOCATION": "content-outage",
+            "KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        }
+    }
     CacheThatGoesAway.down = False
     yield CacheThatGoesAway
     CacheThatGoesAway.down = False

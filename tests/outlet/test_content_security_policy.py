@@ -41,7 +41,11 @@ def test_features_no_page_uses_are_switched_off():
 def test_forms_may_lead_to_stripes_hosted_pages_only_when_stripe_takes_the_payments(settings):
     assert policy(Client().get("/"))["form-action"] == ["'self'"]  # the sandbox's pages are on this host
     settings.PAYMENT_PROVIDER = "stripe"
-    assert policy(Client().get("/"))["form-action"] == ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"]
+    assert policy(Client().get("/"))["form-action"] == [
+        "'self'",
+        "https://checkout.stripe.com",
+        "https://billing.stripe.com",
+    ]
 
 
 def test_only_the_admin_allows_the_article_editors_import_map_and_only_by_its_hash(admin_client):
@@ -92,7 +96,9 @@ def test_no_page_template_carries_inline_script_style_or_handlers():
 
 def test_no_python_module_builds_html_with_inline_style_or_handlers():
     found = []
-    for module in sorted([*ROOT.glob("outlet/**/*.py"), *ROOT.glob("members/**/*.py"), *ROOT.glob("donations/**/*.py")]):
+    for module in sorted(
+        [*ROOT.glob("outlet/**/*.py"), *ROOT.glob("members/**/*.py"), *ROOT.glob("donations/**/*.py")]
+    ):
         text = module.read_text()
         for what in ("a style= attribute", "an on…= handler"):
             if INLINE_CODE[what].search(text):

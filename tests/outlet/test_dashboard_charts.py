@@ -9,7 +9,9 @@ from outlet.common.svg_charts import BarChart, Series, nice_step
 
 
 def bar_heights(svg: str) -> list[float]:
-    return [float(h) for h in re.findall(r'<rect class="bar" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', svg)]
+    return [
+        float(h) for h in re.findall(r'<rect class="bar" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', svg)
+    ]
 
 
 def test_gridline_steps_are_round_numbers():
@@ -17,8 +19,13 @@ def test_gridline_steps_are_round_numbers():
 
 
 def test_bars_are_in_proportion_and_the_tallest_reaches_the_top_gridline():
-    chart = BarChart(chart_id="c", title="Joins", description="d", labels=["Jan 2026", "Feb 2026", "Mar 2026"],
-                     series=[Series("New", [0, 4, 8])])
+    chart = BarChart(
+        chart_id="c",
+        title="Joins",
+        description="d",
+        labels=["Jan 2026", "Feb 2026", "Mar 2026"],
+        series=[Series("New", [0, 4, 8])],
+    )
     svg = chart.svg()
     heights = bar_heights(svg)
     assert heights[0] == 0 and heights[2] == 2 * heights[1] > 0
@@ -38,18 +45,31 @@ def test_grouped_bars_sit_side_by_side_and_stacked_bars_pile_up():
 
 
 def test_the_data_table_rows_carry_the_charts_numbers_with_a_total_when_stacked():
-    chart = BarChart(chart_id="m", title="Gifts", description="d", labels=["Jan 2026", "Feb 2026"],
-                     series=[Series("Net", [2500, 5000]), Series("Refunded", [0, 10000])], stacked=True,
-                     format_value=lambda minor: format_money(minor, "GEL"))
+    chart = BarChart(
+        chart_id="m",
+        title="Gifts",
+        description="d",
+        labels=["Jan 2026", "Feb 2026"],
+        series=[Series("Net", [2500, 5000]), Series("Refunded", [0, 10000])],
+        stacked=True,
+        format_value=lambda minor: format_money(minor, "GEL"),
+    )
     assert chart.table_headers() == ["Net", "Refunded", "Total"]
-    assert chart.table_rows() == [("Jan 2026", ["GEL\u00a025", "GEL\u00a00", "GEL\u00a025"]),
-                                  ("Feb 2026", ["GEL\u00a050", "GEL\u00a0100", "GEL\u00a0150"])]
+    assert chart.table_rows() == [
+        ("Jan 2026", ["GEL\u00a025", "GEL\u00a00", "GEL\u00a025"]),
+        ("Feb 2026", ["GEL\u00a050", "GEL\u00a0100", "GEL\u00a0150"]),
+    ]
     assert "GEL\u00a0150" in chart.svg()  # the money formatter labels the y axis too
 
 
 def test_every_text_is_escaped():
-    chart = BarChart(chart_id='x" onload="alert(1)', title="<script>alert(1)</script>", description='"quoted" & <b>',
-                     labels=["<img src=x>"], series=[Series("<i>s</i>", [1]), Series("two", [2])])
+    chart = BarChart(
+        chart_id='x" onload="alert(1)',
+        title="<script>alert(1)</script>",
+        description='"quoted" & <b>',
+        labels=["<img src=x>"],
+        series=[Series("<i>s</i>", [1]), Series("two", [2])],
+    )
     svg = chart.svg()
     assert "<script>" not in svg and "<img" not in svg and "<i>" not in svg and "<b>" not in svg
     assert 'onload="' not in svg
@@ -58,7 +78,9 @@ def test_every_text_is_escaped():
 
 def test_an_empty_or_all_zero_chart_still_draws_axes():
     empty = BarChart(chart_id="e", title="Nothing", description="No data.", labels=[], series=[Series("New", [])]).svg()
-    zeros = BarChart(chart_id="z", title="Zeros", description="d", labels=["Jan 2026"], series=[Series("New", [0])]).svg()
+    zeros = BarChart(
+        chart_id="z", title="Zeros", description="d", labels=["Jan 2026"], series=[Series("New", [0])]
+    ).svg()
     for svg in (empty, zeros):
         assert svg.startswith("<svg") and svg.endswith("</svg>") and 'role="img"' in svg and "<line" in svg
     assert bar_heights(zeros) == [0.0]

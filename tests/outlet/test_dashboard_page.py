@@ -123,26 +123,40 @@ def test_the_page_only_answers_get(finance):
 
 
 def test_recurring_revenue_per_currency_with_memberships_and_monthly_gifts_apart(known_page):
-    rows = {row[0]: row[1:] for row in table_rows(section(known_page, "recurring-revenue")) if row and row[0] in ("GEL", "USD")}
+    rows = {
+        row[0]: row[1:]
+        for row in table_rows(section(known_page, "recurring-revenue"))
+        if row and row[0] in ("GEL", "USD")
+    }
     for currency, known in KNOWN["mrr"].items():
         memberships, members, gifts, donors, total = rows[currency]
         assert memberships == format_money(known["memberships"], currency)
-        assert members.startswith(f'{known["monthly_members"] + known["yearly_members"]} ({known["monthly_members"]} monthly, {known["yearly_members"]} yearly)')
+        assert members.startswith(
+            f"{known['monthly_members'] + known['yearly_members']} ({known['monthly_members']} monthly, {known['yearly_members']} yearly)"
+        )
         assert gifts == format_money(known["gifts"], currency) and donors == str(known["donors"])
         assert total == format_money(known["total"], currency)
     assert rows["GEL"][-1] == "GEL\u00a085" and rows["USD"][-1] == "$22.01"
-    assert "2 renewing members not counted above: the payment provider has not confirmed their plan yet" in " ".join(re.sub(r"</?strong>", "", section(known_page, "recurring-revenue")).split())
+    assert "2 renewing members not counted above: the payment provider has not confirmed their plan yet" in " ".join(
+        re.sub(r"</?strong>", "", section(known_page, "recurring-revenue")).split()
+    )
 
 
 def test_members_by_tier_with_a_total_row(known_page):
     rows = table_rows(section(known_page, "members-by-tier"))
     assert [r for r in rows if r and r[0] in ("Standard", "Patron", "All tiers")] == [
-        ["Standard", "6", "1", "7"], ["Patron", "4", "1", "5"], ["All tiers", "10", "2", "12"]]
+        ["Standard", "6", "1", "7"],
+        ["Patron", "4", "1", "5"],
+        ["All tiers", "10", "2", "12"],
+    ]
 
 
 def test_movement_per_month_in_a_chart_and_its_data_table(known_page):
     html = section(known_page, "member-movement")
-    assert html.count('class="revenue-chart"') == 1 and 'aria-label="New, cancelled and lapsed members per month (last 12 months)"' in html
+    assert (
+        html.count('class="revenue-chart"') == 1
+        and 'aria-label="New, cancelled and lapsed members per month (last 12 months)"' in html
+    )
     data = {row[0]: row[1:] for row in table_rows(html) if row and re.match(r"[A-Z][a-z]{2} \d{4}$", row[0])}
     assert list(data)[0] == "Jul 2025" and list(data)[-1] == "Jun 2026" and len(data) == 12
     for month, counts in KNOWN["movement"].items():
@@ -156,13 +170,39 @@ def test_gifts_per_campaign_last_twelve_months_and_all_time(known_page):
     summary = re.search(r'<table[^>]*id="campaign-summary".*?</table>', html, re.S).group(0)
     rows = [r for r in table_rows(summary) if r and r[0] in ("Safety fund", "Court fund")]
     assert rows == [
-        ["Safety fund", "GEL", "GEL\u00a0205", "GEL\u00a0110", "GEL\u00a095", "4", "GEL\u00a0205", "GEL\u00a0110", "GEL\u00a095", "4"],
+        [
+            "Safety fund",
+            "GEL",
+            "GEL\u00a0205",
+            "GEL\u00a0110",
+            "GEL\u00a095",
+            "4",
+            "GEL\u00a0205",
+            "GEL\u00a0110",
+            "GEL\u00a095",
+            "4",
+        ],
         ["Safety fund", "USD", "$25", "$5", "$20", "2", "$25", "$5", "$20", "2"],
-        ["Court fund", "GEL", "GEL\u00a040", "GEL\u00a00", "GEL\u00a040", "1", "GEL\u00a0110", "GEL\u00a020", "GEL\u00a090", "2"],
+        [
+            "Court fund",
+            "GEL",
+            "GEL\u00a040",
+            "GEL\u00a00",
+            "GEL\u00a040",
+            "1",
+            "GEL\u00a0110",
+            "GEL\u00a020",
+            "GEL\u00a090",
+            "2",
+        ],
     ]
     # One chart and one monthly table per campaign and currency.
     assert html.count('class="revenue-chart"') == 3
-    february = [r for r in table_rows(re.search(r'id="chart-campaign-\d+-gel-data".*?</table>', html, re.S).group(0)) if r and r[0] == "Feb 2026"]
+    february = [
+        r
+        for r in table_rows(re.search(r'id="chart-campaign-\d+-gel-data".*?</table>', html, re.S).group(0))
+        if r and r[0] == "Feb 2026"
+    ]
     assert february == [["Feb 2026", "GEL\u00a0150", "GEL\u00a0100", "GEL\u00a050", "2"]]
 
 
@@ -176,9 +216,11 @@ def test_every_chart_is_a_labelled_image_with_a_title_and_description(known_page
     assert len(ids) == len(set(ids)), "element ids are unique"
     # Under each chart, before anything else, a table with its numbers.
     for chart_id in re.findall(r'<figure class="revenue-figure" id="([^"]+)"', known_page):
-        after = known_page[known_page.index(f'<figure class="revenue-figure" id="{chart_id}"'):]
+        after = known_page[known_page.index(f'<figure class="revenue-figure" id="{chart_id}"') :]
         assert re.search(r"<table[^>]*>", after).group(0).endswith(f'id="{chart_id}-data">'), chart_id
-    assert "https://" not in "".join(re.findall(r'<(?:script|link)[^>]*>', known_page)).replace("https://www.w3.org", "")
+    assert "https://" not in "".join(re.findall(r"<(?:script|link)[^>]*>", known_page)).replace(
+        "https://www.w3.org", ""
+    )
 
 
 def test_breadcrumbs_lead_back_to_the_admin_home(known_page):
@@ -211,7 +253,13 @@ def test_the_page_costs_the_same_number_of_queries_with_more_data(finance, at_no
     tier = Tier.objects.get(slug="standard")
     for i in range(40):
         member(tier, interval="year" if i % 2 else "month", currency="USD" if i % 3 else "GEL")
-        gift(safety, amount_minor=1000 + i, currency="GEL" if i % 2 else "USD", at=NOW - timedelta(days=i * 9), refunded_minor=i % 5)
+        gift(
+            safety,
+            amount_minor=1000 + i,
+            currency="GEL" if i % 2 else "USD",
+            at=NOW - timedelta(days=i * 9),
+            refunded_minor=i % 5,
+        )
         monthly_gift(safety, amount_minor=500 + i, currency="EUR")
     assert queries() == small
     assert small <= 15, f"{small} queries"  # 14 when the gifts' older months come from their snapshot

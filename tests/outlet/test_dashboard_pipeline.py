@@ -30,13 +30,17 @@ def reader(name: str) -> Client:
 @time_machine.travel(datetime(2026, 6, 15, 12, 0, tzinfo=ZoneInfo("Asia/Tbilisi")))  # mid-month: all in one month
 def test_joins_cancellations_and_a_cancel_now_through_the_provider(priced_tiers):
     journey.join_and_pay(reader("ana"), tier="supporter", interval="month", currency="GEL")  # renews: 15.00 GEL a month
-    journey.join_and_pay(reader("beka"), tier="insider", interval="year", currency="USD")  # renews: 120.00 / 12 = 10.00 USD
+    journey.join_and_pay(
+        reader("beka"), tier="insider", interval="year", currency="USD"
+    )  # renews: 120.00 / 12 = 10.00 USD
     cancelling = reader("cira")
     journey.join_and_pay(cancelling, tier="supporter", interval="month", currency="GEL")
     cancelling.post("/accounts/membership/cancel/")  # ends at period end: access, no MRR, one cancellation
     journey.join_and_pay(reader("dato"), tier="insider", interval="month", currency="GEL")
     staff = UserFactory(username="manager", is_staff=True)
-    cancel_membership_now(membership_id=Membership.objects.get(user__username="dato").pk, staff_user=staff)  # cancelled and lapsed
+    cancel_membership_now(
+        membership_id=Membership.objects.get(user__username="dato").pk, staff_user=staff
+    )  # cancelled and lapsed
 
     assert Membership.objects.get(user__username="dato").status == Membership.Status.LAPSED
     now = timezone.now()

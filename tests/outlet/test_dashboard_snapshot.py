@@ -22,23 +22,46 @@ def _no_snapshot_from_another_test():
 def counters_as_the_pipeline_keeps_them() -> None:
     """CampaignTotal as donations.services keeps it with each gift and refund: net raised, gifts not fully refunded."""
     CampaignTotal.objects.all().delete()
-    for row in Donation.objects.values("campaign_id", "currency").annotate(
+    for row in (
+        Donation.objects.values("campaign_id", "currency")
+        .annotate(
             raised=Sum(F("amount_minor") - F("amount_refunded_minor")),
-            kept=Count("id", filter=Q(amount_refunded_minor__lt=F("amount_minor")))).order_by():
-        CampaignTotal.objects.create(campaign_id=row["campaign_id"], currency=row["currency"], raised_minor=row["raised"],
-                                     donations=row["kept"], net_minor=0)
+            kept=Count("id", filter=Q(amount_refunded_minor__lt=F("amount_minor"))),
+        )
+        .order_by()
+    ):
+        CampaignTotal.objects.create(
+            campaign_id=row["campaign_id"],
+            currency=row["currency"],
+            raised_minor=row["raised"],
+            donations=row["kept"],
+            net_minor=0,
+        )
 
 
 def figures(report) -> dict:
-    return {(r.title, r.currency): ({m.month: (m.totals.gross_minor, m.totals.refunded_minor, m.totals.gifts) for m in r.months
-                                     if m.totals.gifts}, (r.all_time.gross_minor, r.all_time.refunded_minor, r.all_time.gifts)) for r in report}
+    return {
+        (r.title, r.currency): (
+            {
+                m.month: (m.totals.gross_minor, m.totals.refunded_minor, m.totals.gifts)
+                for m in r.months
+                if m.totals.gifts
+            },
+            (r.all_time.gross_minor, r.all_time.refunded_minor, r.all_time.gifts),
+        )
+        for r in report
+    }
 
 
-def test_older_months_are_reused_only_while_they_reconcile_with_the_campaign_counters(known_data, django_assert_num_queries):
+def test_older_months_are_reused_only_while_they_reconcile_with_the_campaign_counters(
+    known_data, django_assert_num_queries
+):
     Donation.objects.filter(donated_at__gt=NOW).delete()  # a gift dated in the future would always force a fresh count
     counters_as_the_pipeline_keeps_them()
     expected = figures(gifts_by_campaign(now=NOW))
-    assert expected == {key: ({m: t for m, t in months.items()}, all_time) for key, (months, all_time) in KNOWN["gifts"].items()}
+    assert expected == {
+        key: ({m: t for m, t in months.items()}, all_time) for key, (months, all_time) in KNOWN["gifts"].items()
+    }
     with django_assert_num_queries(4):  # the older months come from the snapshot
         assert figures(gifts_by_campaign(now=NOW)) == expected
 
@@ -67,7 +90,9 @@ def test_a_full_refund_and_a_late_gift_of_the_same_amount_in_older_months_are_bo
     safety = known_data["safety"]
     february = Donation.objects.get(campaign=safety, amount_minor=5000)
     Donation.objects.filter(pk=february.pk).update(amount_refunded_minor=5000, status=Donation.Status.REFUNDED)
-    gift(safety, amount_minor=5000, currency="GEL", at=datetime(2026, 3, 10, 12, 0, tzinfo=TBILISI))  # arrives late, dated March
+    gift(
+        safety, amount_minor=5000, currency="GEL", at=datetime(2026, 3, 10, 12, 0, tzinfo=TBILISI)
+    )  # arrives late, dated March
     counters_as_the_pipeline_keeps_them()
     months, all_time = figures(gifts_by_campaign(now=NOW))[("Safety fund", "GEL")]
     assert months[date(2026, 2, 1)] == (15000, 15000, 2) and months[date(2026, 3, 1)] == (5000, 0, 1)
@@ -94,4 +119,6 @@ def test_with_the_cache_down_the_figures_are_read_from_the_gifts(known_data, mon
         set = get
 
     monkeypatch.setattr("donations.stats.cache", CacheDown())
-    assert figures(gifts_by_campaign(now=NOW)) == {key: (months, all_time) for key, (months, all_time) in KNOWN["gifts"].items()}
+    assert figures(gifts_by_campaign(now=NOW)) == {
+        key: (months, all_time) for key, (months, all_time) in KNOWN["gifts"].items()
+    }

@@ -33,11 +33,21 @@ def editor() -> Client:
 def article_form(section, **changes) -> dict:
     author = AuthorFactory(name="Tamar K.")
     form = {
-        "title": "Night buses return to the valley", "dek": "Drivers say the route will stay.",
-        "slug": "night-buses-return", "body": "<p>The first bus left at midnight.</p>", "section": section.pk,
-        "dateline": "Gyumri", "status": "published", "published_at_0": "2026-01-05", "published_at_1": "08:00:00",
-        "access": "public", "bylines-TOTAL_FORMS": "1", "bylines-INITIAL_FORMS": "0",
-        "bylines-0-author": author.pk, "bylines-0-role": "author", "bylines-0-position": "0",
+        "title": "Night buses return to the valley",
+        "dek": "Drivers say the route will stay.",
+        "slug": "night-buses-return",
+        "body": "<p>The first bus left at midnight.</p>",
+        "section": section.pk,
+        "dateline": "Gyumri",
+        "status": "published",
+        "published_at_0": "2026-01-05",
+        "published_at_1": "08:00:00",
+        "access": "public",
+        "bylines-TOTAL_FORMS": "1",
+        "bylines-INITIAL_FORMS": "0",
+        "bylines-0-author": author.pk,
+        "bylines-0-role": "author",
+        "bylines-0-position": "0",
     }
     return form | changes
 
@@ -57,7 +67,8 @@ def test_a_story_readers_can_open_is_refused_without_text(editor, status, body):
     for typed in ["Night buses return to the valley", "Drivers say the route will stay.", "Gyumri", "2026-01-05"]:
         assert typed in page
     assert response.context["inline_admin_formsets"][0].formset.forms[0]["author"].value() == str(
-        form.data["bylines-0-author"])
+        form.data["bylines-0-author"]
+    )
 
 
 def test_a_story_with_text_is_published(editor):
@@ -69,8 +80,10 @@ def test_a_story_with_text_is_published(editor):
 
 @pytest.mark.parametrize("body", ["", "<p></p>"])
 def test_a_draft_may_be_saved_empty(editor, body):
-    response = editor.post("/admin/outlet/article/add/", article_form(
-        SectionFactory(), status="draft", body=body, published_at_0="", published_at_1=""))
+    response = editor.post(
+        "/admin/outlet/article/add/",
+        article_form(SectionFactory(), status="draft", body=body, published_at_0="", published_at_1=""),
+    )
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Article.objects.get().body == ""
@@ -97,8 +110,9 @@ def test_publish_now_leaves_drafts_without_text_as_drafts(editor):
     written = ArticleFactory(status=Article.Status.DRAFT, published_at=None, title="Written")
     empty = ArticleFactory(status=Article.Status.DRAFT, published_at=None, title="Just a headline", body="<p></p>")
 
-    response = editor.post("/admin/outlet/article/", {"action": "publish_now",
-                                                       "_selected_action": [written.pk, empty.pk]}, follow=True)
+    response = editor.post(
+        "/admin/outlet/article/", {"action": "publish_now", "_selected_action": [written.pk, empty.pk]}, follow=True
+    )
 
     page = response.content.decode()
     assert "Published 1 article(s)." in page
@@ -108,10 +122,12 @@ def test_publish_now_leaves_drafts_without_text_as_drafts(editor):
 
 
 def test_every_publishing_record_has_a_readable_name():
-    nameless = [model.__name__ for model in apps.get_app_config("outlet").get_models()
-                if model.__str__ is models.Model.__str__]
+    nameless = [
+        model.__name__ for model in apps.get_app_config("outlet").get_models() if model.__str__ is models.Model.__str__
+    ]
     assert nameless == []
     reader = UserFactory(username="nino", email="nino@example.org")
-    read = MeteredRead.objects.create(user=reader, article=ArticleFactory(title="Night buses"),
-                                      read_at=timezone.now() - timedelta(days=1))
+    read = MeteredRead.objects.create(
+        user=reader, article=ArticleFactory(title="Night buses"), read_at=timezone.now() - timedelta(days=1)
+    )
     assert str(read) == "nino read “Night buses”"

@@ -42,8 +42,13 @@ def race(folder: Path, *, job: str, count: int, processes: int = 3, backend: str
     signals = folder.parent / f"{folder.name}-signals"
     signals.mkdir()
     running = [
-        subprocess.Popen([sys.executable, "-c", CONTENDER, backend, str(folder), job, str(count), str(signals)],
-                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", CONTENDER, backend, str(folder), job, str(count), str(signals)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(processes)
     ]
     deadline = time.monotonic() + 60
@@ -103,4 +108,3 @@ def test_a_missing_counter_cannot_be_incremented_and_the_lock_file_survives_clea
 
     assert cache.get("a") is None
     assert cache.add("a", 2) is True and cache.incr("a") == 3
-

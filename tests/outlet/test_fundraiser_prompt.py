@@ -22,8 +22,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def appeal():
     campaign = make_campaign()
-    prompt = PromptFactory(placement=Prompt.Placement.END_OF_ARTICLE, kicker="Fundraiser", headline="Reporters need helmets",
-                           body="Three newsrooms, one appeal.", cta_url="/membership/", campaign=campaign)
+    prompt = PromptFactory(
+        placement=Prompt.Placement.END_OF_ARTICLE,
+        kicker="Fundraiser",
+        headline="Reporters need helmets",
+        body="Three newsrooms, one appeal.",
+        cta_url="/membership/",
+        campaign=campaign,
+    )
     return {"campaign": campaign, "prompt": prompt, "article": ArticleFactory(slug="border-story")}
 
 
@@ -39,7 +45,10 @@ def test_the_article_ends_with_the_fundraisers_title_progress_and_a_give_link(ap
     assert "Reporters need helmets" in box and "Three newsrooms, one appeal." in box
     assert "Keep reporters safe" in box
     assert re.search(r'<progress[^>]*value="9"', box) and "1 donor" in box
-    assert re.search(r'<a class="button button--accent" href="/fundraisers/safety-fund/">Give<span class="visually-hidden"> to Keep reporters safe', box)
+    assert re.search(
+        r'<a class="button button--accent" href="/fundraisers/safety-fund/">Give<span class="visually-hidden"> to Keep reporters safe',
+        box,
+    )
     assert "/membership/" not in box
 
 

@@ -31,11 +31,14 @@ def test_a_plain_date_is_never_shifted(settings):
     assert local_time.date_text(None, empty="—") == "—"
 
 
-@pytest.mark.parametrize("utc_now, today", [
-    (datetime(2026, 12, 6, 23, 30, tzinfo=timezone.utc), date(2026, 12, 7)),
-    (datetime(2026, 12, 6, 20, 30, tzinfo=timezone.utc), date(2026, 12, 7)),  # 00:30 in Tbilisi
-    (datetime(2026, 12, 6, 19, 59, tzinfo=timezone.utc), date(2026, 12, 6)),
-])
+@pytest.mark.parametrize(
+    "utc_now, today",
+    [
+        (datetime(2026, 12, 6, 23, 30, tzinfo=timezone.utc), date(2026, 12, 7)),
+        (datetime(2026, 12, 6, 20, 30, tzinfo=timezone.utc), date(2026, 12, 7)),  # 00:30 in Tbilisi
+        (datetime(2026, 12, 6, 19, 59, tzinfo=timezone.utc), date(2026, 12, 6)),
+    ],
+)
 def test_today_is_the_newsrooms_today(settings, utc_now, today):
     settings.TIME_ZONE = "Asia/Tbilisi"
     with time_machine.travel(utc_now, tick=False):

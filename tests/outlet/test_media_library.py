@@ -31,9 +31,17 @@ def jpeg(name: str = "miners.jpg", size: tuple[int, int] = (1600, 900)) -> Simpl
 
 
 def picture(**fields) -> MediaImage:
-    return MediaImage.objects.create(**({"file": jpeg(), "alt_text": "Miners at the gate of the plant at dawn",
-                                         "caption": "The morning shift in Chiatura.", "credit": "Photo: Nino K."}
-                                        | fields))
+    return MediaImage.objects.create(
+        **(
+            {
+                "file": jpeg(),
+                "alt_text": "Miners at the gate of the plant at dawn",
+                "caption": "The morning shift in Chiatura.",
+                "credit": "Photo: Nino K.",
+            }
+            | fields
+        )
+    )
 
 
 def staff(role: str, username: str = "desk") -> tuple[object, Client]:
@@ -50,28 +58,46 @@ def editor() -> Client:
 
 
 def figure(item: MediaImage, *, alt: str | None = None, src: str | None = None) -> str:
-    return (f'<figure class="figure"><img src="{src or item.file.url}" alt="{item.alt_text if alt is None else alt}" '
-            f'data-file="{item.pk}"><figcaption class="figure-caption">{item.caption_with_credit()}</figcaption>'
-            "</figure>")
+    return (
+        f'<figure class="figure"><img src="{src or item.file.url}" alt="{item.alt_text if alt is None else alt}" '
+        f'data-file="{item.pk}"><figcaption class="figure-caption">{item.caption_with_credit()}</figcaption>'
+        "</figure>"
+    )
 
 
 def article_form(body: str, **changes) -> dict:
     form = {
-        "title": "The mine town", "slug": "the-mine-town", "body": body, "section": SectionFactory().pk,
-        "status": "published", "published_at_0": "2026-01-05", "published_at_1": "08:00:00", "access": "public",
-        "bylines-TOTAL_FORMS": "1", "bylines-INITIAL_FORMS": "0", "bylines-0-author": AuthorFactory().pk,
-        "bylines-0-role": "author", "bylines-0-position": "0",
+        "title": "The mine town",
+        "slug": "the-mine-town",
+        "body": body,
+        "section": SectionFactory().pk,
+        "status": "published",
+        "published_at_0": "2026-01-05",
+        "published_at_1": "08:00:00",
+        "access": "public",
+        "bylines-TOTAL_FORMS": "1",
+        "bylines-INITIAL_FORMS": "0",
+        "bylines-0-author": AuthorFactory().pk,
+        "bylines-0-role": "author",
+        "bylines-0-position": "0",
     }
     return form | changes
 
 
 # --- The library ----------------------------------------------------------------------------------------------
 
+
 def test_an_editor_uploads_a_picture_with_its_description():
     user, client = staff(EDITOR)
-    response = client.post("/admin/outlet/mediaimage/add/", {
-        "file": jpeg(), "alt_text": "Miners at the gate", "caption": "The morning shift.", "credit": "Photo: Nino K.",
-    })
+    response = client.post(
+        "/admin/outlet/mediaimage/add/",
+        {
+            "file": jpeg(),
+            "alt_text": "Miners at the gate",
+            "caption": "The morning shift.",
+            "credit": "Photo: Nino K.",
+        },
+    )
 
     assert response.status_code == 302
     saved = MediaImage.objects.get()
@@ -88,11 +114,15 @@ def test_a_picture_without_a_description_is_refused(editor):
     assert not MediaImage.objects.exists()
 
 
-@pytest.mark.parametrize("upload", [
-    SimpleUploadedFile("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
-                       content_type="image/svg+xml"),
-    SimpleUploadedFile("notes.jpg", b"not a picture at all", content_type="image/jpeg"),
-])
+@pytest.mark.parametrize(
+    "upload",
+    [
+        SimpleUploadedFile(
+            "drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', content_type="image/svg+xml"
+        ),
+        SimpleUploadedFile("notes.jpg", b"not a picture at all", content_type="image/jpeg"),
+    ],
+)
 def test_only_real_pictures_in_web_formats_are_accepted(editor, upload):
     response = editor.post("/admin/outlet/mediaimage/add/", {"file": upload, "alt_text": "Something"})
 
@@ -108,8 +138,9 @@ def test_the_library_lists_thumbnails_and_finds_a_picture_by_its_words(editor):
     page = editor.get("/admin/outlet/mediaimage/", {"q": "Nino"}).content.decode()
 
     assert "Miners at the gate" in page and "A bus at midnight" not in page
-    thumbnail = re.search(r'<img src="/media/library/[^"]+" alt="" width="(\d+)" height="(\d+)" class="library-thumb"',
-                          page)
+    thumbnail = re.search(
+        r'<img src="/media/library/[^"]+" alt="" width="(\d+)" height="(\d+)" class="library-thumb"', page
+    )
     assert thumbnail and (int(thumbnail[1]), int(thumbnail[2])) == (120, 68)  # 1600 × 900 into 120 × 80
 
 
@@ -121,8 +152,10 @@ def test_from_the_story_editor_the_library_opens_as_a_picker(editor):
     assert response.status_code == 200  # the callback number is not taken for a filter
     page = response.content.decode()
     assert "Choose a picture for the story" in page
-    assert (f'data-src="{item.file.url}" data-id="{item.pk}" data-alt="Miners at the gate of the plant at dawn" '
-            'data-caption="The morning shift in Chiatura. Photo: Nino K."') in page
+    assert (
+        f'data-src="{item.file.url}" data-id="{item.pk}" data-alt="Miners at the gate of the plant at dawn" '
+        'data-caption="The morning shift in Chiatura. Photo: Nino K."'
+    ) in page
     assert 'name="CKEditorFuncNum" value="-1"' in page  # searching keeps the list a picker
     assert response.context["action_form"] is None  # no bulk delete in the picker
     assert "admin_extra/media_picker.js" in page
@@ -163,6 +196,7 @@ def test_the_revenue_team_has_no_media_library(role):
 
 # --- Pictures in stories ------------------------------------------------------------------------------------------
 
+
 def test_the_story_editor_offers_pictures_from_the_library(editor):
     page = editor.get("/admin/outlet/article/add/").content.decode()
     assert "&quot;Figure&quot;:{&quot;pickerUrl&quot;:&quot;/admin/outlet/mediaimage/&quot;}" in page
@@ -177,16 +211,26 @@ def test_a_story_shows_a_library_picture_with_its_description_size_and_caption(e
     body = Article.objects.get().body
     assert 'width="1600" height="900"' in body  # from the library: the page keeps the picture's place
     page = Client().get(Article.objects.get().get_absolute_url()).content.decode()
-    shown = re.search(r'<figure class="figure"><img ([^>]+)><figcaption class="figure-caption">([^<]+)</figcaption>',
-                      page)
+    shown = re.search(
+        r'<figure class="figure"><img ([^>]+)><figcaption class="figure-caption">([^<]+)</figcaption>', page
+    )
     assert shown, page
-    assert (f'src="{item.file.url}" alt="Miners at the gate of the plant at dawn" width="1600" height="900" '
-            'loading="lazy" decoding="async"') in shown[1]
+    assert (
+        f'src="{item.file.url}" alt="Miners at the gate of the plant at dawn" width="1600" height="900" '
+        'loading="lazy" decoding="async"'
+    ) in shown[1]
     assert shown[2] == "The morning shift in Chiatura. Photo: Nino K."
 
 
-@pytest.mark.parametrize("src", ["https://elsewhere.example/photo.jpg", "/static/img/logo.png",
-                                 "/media/authors/someone.jpg", "data:image/png;base64,iVBORw0KGgo="])
+@pytest.mark.parametrize(
+    "src",
+    [
+        "https://elsewhere.example/photo.jpg",
+        "/static/img/logo.png",
+        "/media/authors/someone.jpg",
+        "data:image/png;base64,iVBORw0KGgo=",
+    ],
+)
 def test_a_picture_from_anywhere_else_is_refused_with_a_message(editor, src):
     item = picture()
 
@@ -206,7 +250,8 @@ def test_a_library_picture_without_its_description_is_refused_with_a_message(edi
 
     assert response.context["adminform"].form.errors["body"] == [
         "The picture “Miners at the gate of the plant at dawn” has no description: click it, press the picture "
-        "button and fill in “Alternative Text”."]
+        "button and fill in “Alternative Text”."
+    ]
     assert not Article.objects.exists()
 
 
@@ -225,4 +270,5 @@ def test_a_library_picture_alone_is_no_story(editor):
 
     assert response.context["adminform"].form.errors["body"] == [
         "A published or scheduled story needs its text: write the story here, or set the status to Draft to save it "
-        "unfinished."]
+        "unfinished."
+    ]

@@ -24,14 +24,17 @@ def test_a_real_upload_is_served(media):
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"a picture, say"
 
 
-@pytest.mark.parametrize("path", [
-    "a" * 3000,  # OSError: File name too long (a 500 before)
-    "library/" + "b" * 300,  # one name over 255 bytes
-    "/".join(["c" * 200] * 30),  # every name fits, the whole path does not
-    "ქ" * 100,  # 300 bytes in UTF-8
-    "library/gate.txt/more",
-    "no-such-file.jpg",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "a" * 3000,  # OSError: File name too long (a 500 before)
+        "library/" + "b" * 300,  # one name over 255 bytes
+        "/".join(["c" * 200] * 30),  # every name fits, the whole path does not
+        "ქ" * 100,  # 300 bytes in UTF-8
+        "library/gate.txt/more",
+        "no-such-file.jpg",
+    ],
+)
 def test_a_path_no_file_can_have_is_not_found(media, path):
     assert Client().get(f"/media/{path}").status_code == 404
 

@@ -49,7 +49,7 @@ def test_public_articles_do_not_use_the_allowance(metered):
 def meter_note(client: Client, article: Article) -> str:
     html = client.get(article.get_absolute_url()).content.decode()
     start = html.index('class="meter-note')
-    return " ".join(html[start:html.index("</p>", start)].split())
+    return " ".join(html[start : html.index("</p>", start)].split())
 
 
 def test_the_page_tells_the_reader_how_many_free_articles_are_left(metered):
@@ -112,7 +112,7 @@ def test_an_account_read_older_than_the_window_counts_again(metered):
 def wall_reason(client: Client, article: Article) -> str:
     html = client.get(article.get_absolute_url()).content.decode()
     start = html.index('id="paywall-reason"')
-    return " ".join(html[start:html.index("</p>", start)].split())
+    return " ".join(html[start : html.index("</p>", start)].split())
 
 
 @pytest.mark.date_sensitive

@@ -38,29 +38,96 @@ VISITORS = ("anonymous", "reader", "member", "donor", "staff")
 
 # Hostile values as an attacker types them into the address bar: already percent-encoded.
 HOSTILE = (
-    "%00", "a%00b", "x" * 3000, "9" * 3000,
+    "%00",
+    "a%00b",
+    "x" * 3000,
+    "9" * 3000,
     "%E1%83%A5%E1%83%90%E1%83%A0%E1%83%97%E1%83%A3%E1%83%9A%E1%83%98",  # Georgian
-    "%F0%9F%92%A5", "%E2%80%AE", "%EF%BB%BF",  # an emoji, a right-to-left override, a byte-order mark
-    "..", "..%2F..%2F..%2Fetc%2Fpasswd", "%2E%2E%2F", "...", ".",
-    "%", "%ZZ", "%C3%28", "%FF%FE%FD", "%ED%A0%80", "%25%30%30",  # broken percent-encoding and UTF-8
-    "-1", "0", "1e20", "99999999999999999999", str(2**63), str(10**100), "NaN", "-0",
-    "%20", "%0D%0ASet-Cookie:%20x=1", "%3Cscript%3Ealert(1)%3C%2Fscript%3E", "%27%22%3B--", "%7B%7B7*7%7D%7D",
+    "%F0%9F%92%A5",
+    "%E2%80%AE",
+    "%EF%BB%BF",  # an emoji, a right-to-left override, a byte-order mark
+    "..",
+    "..%2F..%2F..%2Fetc%2Fpasswd",
+    "%2E%2E%2F",
+    "...",
+    ".",
+    "%",
+    "%ZZ",
+    "%C3%28",
+    "%FF%FE%FD",
+    "%ED%A0%80",
+    "%25%30%30",  # broken percent-encoding and UTF-8
+    "-1",
+    "0",
+    "1e20",
+    "99999999999999999999",
+    str(2**63),
+    str(10**100),
+    "NaN",
+    "-0",
+    "%20",
+    "%0D%0ASet-Cookie:%20x=1",
+    "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+    "%27%22%3B--",
+    "%7B%7B7*7%7D%7D",
 )
 # Appended to a valid value ("story-1" + "%00"), so the part that matches the pattern is still there.
 SUFFIXES = ("%00", "x" * 3000, "%2F..", "%C3%28", "9" * 30, "%E2%80%AE")
-QUERY_NAMES = ("page", "p", "q", "o", "e", "next", "return_to", "currency", "interval", "choice", "show", "campaign",
-               "download", "year", "all", "_to_field", "_popup", "_changelist_filters", "redirect_to", "token")
-POST_NAMES = ("email", "login", "password", "password1", "password2", "code", "name", "amount", "currency", "next",
-              "action", "confirmed", "token")
+QUERY_NAMES = (
+    "page",
+    "p",
+    "q",
+    "o",
+    "e",
+    "next",
+    "return_to",
+    "currency",
+    "interval",
+    "choice",
+    "show",
+    "campaign",
+    "download",
+    "year",
+    "all",
+    "_to_field",
+    "_popup",
+    "_changelist_filters",
+    "redirect_to",
+    "token",
+)
+POST_NAMES = (
+    "email",
+    "login",
+    "password",
+    "password1",
+    "password2",
+    "code",
+    "name",
+    "amount",
+    "currency",
+    "next",
+    "action",
+    "confirmed",
+    "token",
+)
 # Headers and cookies a visitor controls, sent along with the junk query strings.
 HOSTILE_HEADERS = (
-    {"HTTP_REFERER": "http://[::1/"}, {"HTTP_REFERER": "http://x:99999999/%00"}, {"HTTP_X_REQUESTED_WITH": "fetch"},
-    {"HTTP_X_FORWARDED_FOR": "[::1, 300.1.1.1, zz, , "}, {"HTTP_ACCEPT_LANGUAGE": "zz-ZZ;q=abc," * 50},
-    {"HTTP_IF_MODIFIED_SINCE": "yesterday"}, {"HTTP_RANGE": "bytes=99999999999999999999-"}, {"REMOTE_ADDR": "not-an-ip"},
+    {"HTTP_REFERER": "http://[::1/"},
+    {"HTTP_REFERER": "http://x:99999999/%00"},
+    {"HTTP_X_REQUESTED_WITH": "fetch"},
+    {"HTTP_X_FORWARDED_FOR": "[::1, 300.1.1.1, zz, , "},
+    {"HTTP_ACCEPT_LANGUAGE": "zz-ZZ;q=abc," * 50},
+    {"HTTP_IF_MODIFIED_SINCE": "yesterday"},
+    {"HTTP_RANGE": "bytes=99999999999999999999-"},
+    {"REMOTE_ADDR": "not-an-ip"},
 )
 HOSTILE_COOKIES = (
-    {"outlet_dismissed": "\u00b2"}, {"outlet_dismissed": "9" * 5000}, {"outlet_dismissed": "1." * 3000},
-    {"sessionid": "junk" * 300}, {"csrftoken": "\x7f" * 64}, {},
+    {"outlet_dismissed": "\u00b2"},
+    {"outlet_dismissed": "9" * 5000},
+    {"outlet_dismissed": "1." * 3000},
+    {"sessionid": "junk" * 300},
+    {"csrftoken": "\x7f" * 64},
+    {},
 )
 
 
@@ -79,7 +146,7 @@ def postgres_refuses_nul():
     def refuse_nul(execute, sql, params, many, context):
         rows = params if many else [params]
         for row in rows or ():
-            for value in (row.values() if isinstance(row, dict) else row or ()):
+            for value in row.values() if isinstance(row, dict) else row or ():
                 if isinstance(value, str) and "\x00" in value:
                     raise DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
         return execute(sql, params, many, context)
@@ -104,22 +171,40 @@ class KnownDefect:
 
     def matches(self, error: Exception, address: str) -> bool:
         frames = [f"{frame.filename}:{frame.name}" for frame in traceback.extract_tb(error.__traceback__)]
-        return (isinstance(error, self.error) and any(self.frame in frame for frame in frames)
-                and re.match(self.address, address) is not None and self.only_on in ("", connection.vendor))
+        return (
+            isinstance(error, self.error)
+            and any(self.frame in frame for frame in frames)
+            and re.match(self.address, address) is not None
+            and self.only_on in ("", connection.vendor)
+        )
 
 
 KNOWN_DEFECTS = (
-    KnownDefect(OverflowError, "django/db/backends/sqlite3/base.py:execute", r"/admin/",
-                "Django on SQLite: an __in lookup on an integer column with a number beyond 64 bits (a ModelMultiple"
-                "ChoiceField such as a group's permissions) overflows; PostgreSQL compares it fine", only_on="sqlite"),
+    KnownDefect(
+        OverflowError,
+        "django/db/backends/sqlite3/base.py:execute",
+        r"/admin/",
+        "Django on SQLite: an __in lookup on an integer column with a number beyond 64 bits (a ModelMultiple"
+        "ChoiceField such as a group's permissions) overflows; PostgreSQL compares it fine",
+        only_on="sqlite",
+    ),
 )
 
 
 # --- Opening a page --------------------------------------------------------------------------------------
 
 
-def open_page(world: World, visitor: str, method: str, path: str, *, query: str = "", body: str | dict | None = None,
-              headers: dict | None = None, cookies: dict | None = None):
+def open_page(
+    world: World,
+    visitor: str,
+    method: str,
+    path: str,
+    *,
+    query: str = "",
+    body: str | dict | None = None,
+    headers: dict | None = None,
+    cookies: dict | None = None,
+):
     """One request, rolled back afterwards with the visitor's cookies as they were; fails on any 5xx."""
     client = world.clients[visitor]
     kept = client.cookies
@@ -132,16 +217,21 @@ def open_page(world: World, visitor: str, method: str, path: str, *, query: str 
             if method == "POST" and isinstance(body, dict):
                 response = client.post(address, data=body, **(headers or {}))
             elif method == "POST":
-                response = client.post(address, data=body or "", content_type="application/x-www-form-urlencoded",
-                                       **(headers or {}))
+                response = client.post(
+                    address, data=body or "", content_type="application/x-www-form-urlencoded", **(headers or {})
+                )
             else:
                 response = client.generic(method, address, **(headers or {}))
             transaction.set_rollback(True)
     except Exception as error:
         if any(known.matches(error, path) for known in KNOWN_DEFECTS):
             return None
-        error.add_note(f"while {method} {address[:500]} as {visitor}" + (f" with {str(body)[:500]}" if body else "")
-                       + (f", headers {headers}" if headers else "") + (f", cookies {str(cookies)[:200]}" if cookies else ""))
+        error.add_note(
+            f"while {method} {address[:500]} as {visitor}"
+            + (f" with {str(body)[:500]}" if body else "")
+            + (f", headers {headers}" if headers else "")
+            + (f", cookies {str(cookies)[:200]}" if cookies else "")
+        )
         raise
     finally:
         client.cookies = kept
@@ -160,15 +250,27 @@ def harvest(world: World, visitor: str, pattern: Pattern, response) -> None:
         if name and name[1] != "csrfmiddlewaretoken":
             (files if 'type="file"' in tag else names).add(html.unescape(name[1]))
     world.fields[(visitor, pattern.template)] = (names, files)
-    linked = {html.unescape(part.split("=", 1)[0]) for href in re.findall(r'href="\?([^"]*)"', page)
-              for part in href.split("&amp;") if part}
+    linked = {
+        html.unescape(part.split("=", 1)[0])
+        for href in re.findall(r'href="\?([^"]*)"', page)
+        for part in href.split("&amp;")
+        if part
+    }
     world.query_names[(visitor, pattern.template)] = linked
     for action, form in plausible_forms(page, response.wsgi_request.path).items():
         world.forms.setdefault((visitor, action), form)
 
 
-PLAUSIBLE = (("email", "visitor@example.org"), ("login", "visitor@example.org"), ("password", "a long walk by the Mtkvari 7"),
-             ("amount", "25"), ("code", "123456"), ("date", "2026-01-05"), ("time", "08:00:00"), ("url", "https://example.org/"))
+PLAUSIBLE = (
+    ("email", "visitor@example.org"),
+    ("login", "visitor@example.org"),
+    ("password", "a long walk by the Mtkvari 7"),
+    ("amount", "25"),
+    ("code", "123456"),
+    ("date", "2026-01-05"),
+    ("time", "08:00:00"),
+    ("url", "https://example.org/"),
+)
 
 
 def plausible_forms(page: str, path: str) -> dict[str, dict[str, str]]:
@@ -191,10 +293,13 @@ def plausible_forms(page: str, path: str) -> dict[str, dict[str, str]]:
             if kind in ("radio", "checkbox") and (name[1] in values or (kind == "checkbox" and "checked" not in tag)):
                 continue
             given = html.unescape(value[1]) if value else ""
-            values[name[1]] = given or next((v for key, v in PLAUSIBLE if key in name[1] or key == kind), "Plausible text")
+            values[name[1]] = given or next(
+                (v for key, v in PLAUSIBLE if key in name[1] or key == kind), "Plausible text"
+            )
         for name, options in re.findall(r'<select\b[^>]*\bname="([^"]+)"[^>]*>(.*?)</select>', inside, re.S):
             chosen = re.findall(r'<option\b[^>]*\bvalue="([^"]+)"[^>]*\bselected', options) or re.findall(
-                r'<option\b[^>]*\bvalue="([^"]+)"', options)
+                r'<option\b[^>]*\bvalue="([^"]+)"', options
+            )
             values[name] = html.unescape(chosen[0]) if chosen else ""
         for name, text in re.findall(r'<textarea\b[^>]*\bname="([^"]+)"[^>]*>(.*?)</textarea>', inside, re.S):
             values[name] = html.unescape(text).strip() or "Plausible text"
@@ -217,7 +322,9 @@ def _junk_for(name: str, value: str, turn: int) -> str:
 
 
 def junk_query(names, values) -> str:
-    return "&".join(f"{quote(name, safe='')}={_junk_for(name, value, i)}" for i, (name, value) in enumerate(zip(names, values)))
+    return "&".join(
+        f"{quote(name, safe='')}={_junk_for(name, value, i)}" for i, (name, value) in enumerate(zip(names, values))
+    )
 
 
 def junk_body(world: World, visitor: str, pattern: Pattern, values) -> dict:
@@ -247,8 +354,12 @@ def sweep(world: World, patterns: list[Pattern]) -> None:
     with neither a form nor links with a query string gets no junk POST or query; the admin's own forms (Django's,
     and slow to post) get no one-field junk; and each path parameter gets one hostile value per visit, taken in turn
     from HOSTILE and SUFFIXES."""
-    visits = [(visitor, pattern) for visitor in VISITORS for pattern in patterns
-              if not (pattern.template.startswith("/admin/") and visitor in ("member", "donor"))]
+    visits = [
+        (visitor, pattern)
+        for visitor in VISITORS
+        for pattern in patterns
+        if not (pattern.template.startswith("/admin/") and visitor in ("member", "donor"))
+    ]
     pages = {}
     for visitor, pattern in visits:
         pages[visitor, pattern] = open_page(world, visitor, "GET", world.valid_path(pattern))
@@ -269,11 +380,21 @@ def sweep(world: World, patterns: list[Pattern]) -> None:
             field = sorted(form)[turn % len(form)]
             open_page(world, visitor, "POST", valid, body=one_field_hostile(form, field, HOSTILE[turn % len(HOSTILE)]))
         if not plain_admin_page:
-            open_page(world, visitor, "GET", valid, query=junk_query(names, values),
-                      headers=HOSTILE_HEADERS[turn % len(HOSTILE_HEADERS)], cookies=HOSTILE_COOKIES[turn % len(HOSTILE_COOKIES)])
+            open_page(
+                world,
+                visitor,
+                "GET",
+                valid,
+                query=junk_query(names, values),
+                headers=HOSTILE_HEADERS[turn % len(HOSTILE_HEADERS)],
+                cookies=HOSTILE_COOKIES[turn % len(HOSTILE_COOKIES)],
+            )
         for number, slot in enumerate(pattern.slots, start=turn):
-            hostile = (HOSTILE[number % len(HOSTILE)] if number % 2 else
-                       world.value(pattern.template, slot) + SUFFIXES[number % len(SUFFIXES)])
+            hostile = (
+                HOSTILE[number % len(HOSTILE)]
+                if number % 2
+                else world.value(pattern.template, slot) + SUFFIXES[number % len(SUFFIXES)]
+            )
             open_page(world, visitor, "GET", world.fill(pattern, {slot: hostile}))
 
 
@@ -284,8 +405,11 @@ def fragments():
         st.text(max_size=40).map(lambda text: quote(text.encode("utf-8", "surrogatepass"), safe="")),
         st.binary(max_size=40).map(lambda raw: quote(raw, safe="")),
         st.integers(min_value=-(10**40), max_value=10**40).map(str),
-        st.builds(lambda piece, times: piece * times, st.sampled_from(("x", "%00", "%E1%83%A5", "../", "9")),
-                  st.integers(min_value=100, max_value=2500)),
+        st.builds(
+            lambda piece, times: piece * times,
+            st.sampled_from(("x", "%00", "%E1%83%A5", "../", "9")),
+            st.integers(min_value=100, max_value=2500),
+        ),
     )
 
 
@@ -294,13 +418,15 @@ def mutate_and_open(world: World, patterns: list[Pattern], data) -> None:
     # Most patterns are the admin's, which sends everyone but staff to sign in: weigh the draw towards the pages
     # each visitor can actually open.
     to_admin = data.draw(st.booleans() if visitor == "staff" else st.sampled_from((False, False, False, True)))
-    pattern = data.draw(st.sampled_from([p for p in patterns if p.template.startswith("/admin/") == to_admin]),
-                        label="pattern")
+    pattern = data.draw(
+        st.sampled_from([p for p in patterns if p.template.startswith("/admin/") == to_admin]), label="pattern"
+    )
     replaced = {}
     for slot in pattern.slots:
         valid = world.value(pattern.template, slot)
-        replaced[slot] = data.draw(st.one_of(st.just(valid), fragments(), fragments().map(lambda f, v=valid: v + f)),
-                                   label=slot)
+        replaced[slot] = data.draw(
+            st.one_of(st.just(valid), fragments(), fragments().map(lambda f, v=valid: v + f)), label=slot
+        )
     path = world.fill(pattern, replaced)
     known = sorted(world.query_names.get((visitor, pattern.template), ())) + list(QUERY_NAMES)
     pairs = data.draw(st.lists(st.tuples(st.sampled_from(known), fragments()), max_size=6), label="query")
@@ -308,18 +434,23 @@ def mutate_and_open(world: World, patterns: list[Pattern], data) -> None:
     query = "&".join([junk_query([name for name, _ in pairs], [value for _, value in pairs])] * repeats).strip("&")
     headers = data.draw(st.sampled_from(({},) * 4 + HOSTILE_HEADERS), label="headers")
     cookies = data.draw(st.sampled_from(({},) * 4 + HOSTILE_COOKIES), label="cookies")
-    method = data.draw(st.sampled_from(("GET", "GET", "POST", "POST", "HEAD", "OPTIONS", "PUT", "DELETE")), label="method")
+    method = data.draw(
+        st.sampled_from(("GET", "GET", "POST", "POST", "HEAD", "OPTIONS", "PUT", "DELETE")), label="method"
+    )
     body = None
     form = world.forms.get((visitor, world.valid_path(pattern)))
     if method == "POST" and form and data.draw(st.booleans(), label="the page's own form"):
         body = dict(form)
-        for field in data.draw(st.lists(st.sampled_from(sorted(form)), min_size=1, max_size=3, unique=True), label="junk in"):
+        for field in data.draw(
+            st.lists(st.sampled_from(sorted(form)), min_size=1, max_size=3, unique=True), label="junk in"
+        ):
             body = one_field_hostile(body, field, data.draw(fragments(), label=field))
     elif method == "POST":
         values = data.draw(st.lists(fragments(), min_size=1, max_size=4), label="body values")
         if data.draw(st.booleans(), label="raw body"):
-            body = junk_query(sorted(world.fields.get((visitor, pattern.template), (POST_NAMES, ()))[0]) or POST_NAMES,
-                              values * 20)
+            body = junk_query(
+                sorted(world.fields.get((visitor, pattern.template), (POST_NAMES, ()))[0]) or POST_NAMES, values * 20
+            )
         else:
             body = junk_body(world, visitor, pattern, values)
     open_page(world, visitor, method, path, query=query, body=body, headers=headers, cookies=cookies)
@@ -331,11 +462,19 @@ def mutate_and_open(world: World, patterns: list[Pattern], data) -> None:
 def test_no_url_pattern_answers_hostile_input_with_a_500(world):
     patterns = every_pattern()
     assert len(patterns) > 250, "the admin's, allauth's and our own patterns"
-    assert any(p.template.startswith("/accounts/2fa/") for p in patterns) and any("{object_id}" in p.template for p in patterns)
+    assert any(p.template.startswith("/accounts/2fa/") for p in patterns) and any(
+        "{object_id}" in p.template for p in patterns
+    )
     sweep(world, patterns)
 
-    @hypothesis_settings(max_examples=300, deadline=None, derandomize=True, database=None, print_blob=True,
-                         suppress_health_check=list(HealthCheck))
+    @hypothesis_settings(
+        max_examples=300,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.data())
     def mixed(data):
         mutate_and_open(world, patterns, data)
@@ -371,5 +510,7 @@ def test_a_referer_that_is_not_an_address_is_ignored(client, priced_tiers):
 @pytest.mark.xfail(connection.vendor == "sqlite", strict=True, reason=KNOWN_DEFECTS[0].fix)
 def test_known_a_permission_number_beyond_64_bits_is_refused_by_the_form(admin_client):
     group = Group.objects.create(name="Night desk")
-    response = admin_client.post(f"/admin/auth/group/{group.pk}/change/", {"name": "Night desk", "permissions": str(2**63)})
+    response = admin_client.post(
+        f"/admin/auth/group/{group.pk}/change/", {"name": "Night desk", "permissions": str(2**63)}
+    )
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()

@@ -132,7 +132,9 @@ def test_the_shared_story_keeps_each_readers_own_header_and_sign_in_offer(cast):
 
 
 def test_a_staff_preview_notice_never_reaches_readers(cast):
-    article = ArticleFactory(status=Article.Status.SCHEDULED, published_at=timezone.now() + timezone.timedelta(minutes=1))
+    article = ArticleFactory(
+        status=Article.Status.SCHEDULED, published_at=timezone.now() + timezone.timedelta(minutes=1)
+    )
     assert "Preview — not published" in cast["staff"].get(article.get_absolute_url()).content.decode()
     # Well inside the cache lifetime, so a shared fragment would still be there to leak.
     with time_machine.travel(timezone.now() + timezone.timedelta(minutes=2), tick=False):
@@ -178,8 +180,11 @@ def test_a_page_cached_before_midnight_shows_the_new_date_after_it():
 def test_a_scheduled_story_reaches_the_cached_home_page_when_the_task_marks_it_published():
     ArticleFactory(title="Already out")
     start = timezone.now()
-    ArticleFactory(title="Embargoed until nine", status=Article.Status.SCHEDULED,
-                   published_at=start + timezone.timedelta(seconds=30))
+    ArticleFactory(
+        title="Embargoed until nine",
+        status=Article.Status.SCHEDULED,
+        published_at=start + timezone.timedelta(seconds=30),
+    )
     with time_machine.travel(start, tick=False):
         assert "Embargoed until nine" not in Client().get("/").content.decode()
     with time_machine.travel(start + timezone.timedelta(seconds=60), tick=False):

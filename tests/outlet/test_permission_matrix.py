@@ -131,23 +131,40 @@ DENIED_STATUS: dict[str, int] = {}  # a custom view that answers a denied role w
 def url_name(row: str) -> str:
     return row.split("[", 1)[0]
 
+
 # Admin URLs every signed-in staff member may open (Django's own pages), so they need no row above.
-STAFF_WIDE_URL_NAMES = {"index", "login", "logout", "password_change", "password_change_done", "autocomplete", "jsi18n",
-                        "view_on_site", "app_list"}
+STAFF_WIDE_URL_NAMES = {
+    "index",
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "autocomplete",
+    "jsi18n",
+    "view_on_site",
+    "app_list",
+}
 STANDARD_PAGE_SUFFIXES = ("_changelist", "_add", "_change", "_delete", "_history")
 
 
 # --- One of everything the admin lists, so every change and delete page has an item to open ------------------
 
-ONE_PIXEL_GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
-                 b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")  # a media library picture
+ONE_PIXEL_GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
+    b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)  # a media library picture
 
 
 @pytest.fixture
 def world(priced_tiers, django_capture_on_commit_callbacks, settings, tmp_path):
     from allauth.account.models import EmailAddress
-    from django_celery_beat.models import (ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask,
-                                           SolarSchedule)
+    from django_celery_beat.models import (
+        ClockedSchedule,
+        CrontabSchedule,
+        IntervalSchedule,
+        PeriodicTask,
+        SolarSchedule,
+    )
 
     from donations.models import CheckoutShield
     from members.models import GhostMember, MemberImport, MembershipCheckout
@@ -166,18 +183,33 @@ def world(priced_tiers, django_capture_on_commit_callbacks, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     MediaImage.objects.create(file=SimpleUploadedFile("gate.gif", ONE_PIXEL_GIF), alt_text="Miners at the gate")
 
-    membership = MembershipFactory(user=reader, tier=priced_tiers["supporter"], currency="GEL", amount_minor=1500,
-                                   interval="month", started_at=timezone.now() - timedelta(days=40))
+    membership = MembershipFactory(
+        user=reader,
+        tier=priced_tiers["supporter"],
+        currency="GEL",
+        amount_minor=1500,
+        interval="month",
+        started_at=timezone.now() - timedelta(days=40),
+    )
     member_payment = payment(reader)
     receipt(member_payment)
     event(membership)
-    MembershipCheckout.objects.create(reference="chk_1", user=reader, tier=priced_tiers["supporter"], interval="month",
-                                      currency="GEL", amount_minor=1500, provider="sandbox")
+    MembershipCheckout.objects.create(
+        reference="chk_1",
+        user=reader,
+        tier=priced_tiers["supporter"],
+        interval="month",
+        currency="GEL",
+        amount_minor=1500,
+        provider="sandbox",
+    )
 
-    member_import = MemberImport.objects.create(filename="ghost.csv", content="id,email\n", content_sha256="0" * 64,
-                                                uploaded_by=reader)
-    GhostMember.objects.create(user=reader, ghost_id="g1", email=reader.email, first_import=member_import,
-                               last_import=member_import)
+    member_import = MemberImport.objects.create(
+        filename="ghost.csv", content="id,email\n", content_sha256="0" * 64, uploaded_by=reader
+    )
+    GhostMember.objects.create(
+        user=reader, ghost_id="g1", email=reader.email, first_import=member_import, last_import=member_import
+    )
 
     campaign = make_campaign()
     with django_capture_on_commit_callbacks(execute=True):  # the sandbox's events are processed on commit
@@ -196,9 +228,15 @@ def world(priced_tiers, django_capture_on_commit_callbacks, settings, tmp_path):
     from donations.models import Donation, Receipt
 
     donation = Donation.objects.get(email="donor@example.org")
-    return {"reader": reader, "membership": membership, "campaign": campaign, "member_payment": member_payment,
-            "member_import": member_import,
-            "donation": donation, "gift_receipt": Receipt.objects.get(payment_id=donation.payment_id)}
+    return {
+        "reader": reader,
+        "membership": membership,
+        "campaign": campaign,
+        "member_payment": member_payment,
+        "member_import": member_import,
+        "donation": donation,
+        "gift_receipt": Receipt.objects.get(payment_id=donation.payment_id),
+    }
 
 
 def staff_in(role: str) -> tuple[object, Client]:
@@ -284,8 +322,12 @@ def test_the_matrix_covers_every_admin_page():
 
 
 def test_the_matrix_covers_every_admin_action():
-    defined = {(model._meta.label_lower, name) for model, model_admin in admin.site._registry.items()
-               for _, name, _ in model_admin._get_base_actions() if name != "delete_selected"}
+    defined = {
+        (model._meta.label_lower, name)
+        for model, model_admin in admin.site._registry.items()
+        for _, name, _ in model_admin._get_base_actions()
+        if name != "delete_selected"
+    }
     assert defined == set(ACTIONS)
 
 
@@ -294,7 +336,8 @@ def test_the_matrix_covers_every_custom_admin_view():
 
     assert custom_admin_url_names() == {url_name(row) for row in CUSTOM_VIEWS}
     assert {f"admin:members_membership_action[{slug}]" for slug in MEMBER_ACTIONS} == {
-        row for row in CUSTOM_VIEWS if url_name(row) == "admin:members_membership_action"}
+        row for row in CUSTOM_VIEWS if url_name(row) == "admin:members_membership_action"
+    }
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -307,9 +350,11 @@ def test_each_role_gets_exactly_its_admin_pages_and_actions(world, role):
     assert observed_pages(client) == expected_pages
 
     listable = {label for label, letters in expected_pages.items() if "v" in letters}
-    expected_actions = {label: {name for (model, name), roles in ACTIONS.items() if model == label and role in roles}
-                        | ({"delete_selected"} if "d" in expected_pages[label] else set())
-                        for label in listable}
+    expected_actions = {
+        label: {name for (model, name), roles in ACTIONS.items() if model == label and role in roles}
+        | ({"delete_selected"} if "d" in expected_pages[label] else set())
+        for label in listable
+    }
     assert observed_actions(client, listable) == {label: names for label, names in expected_actions.items() if names}
 
 
@@ -338,6 +383,8 @@ def test_a_staff_member_in_no_group_sees_the_admin_but_nothing_in_it(world):
     client.force_login(user)
     assert "have permission to view or edit anything" in client.get("/admin/").content.decode()
     assert set(observed_pages(client).values()) == {""}
-    outcome = {name: client.get(reverse(url_name(name), args=arguments(world)) + query).status_code
-               for name, (arguments, query, *_) in CUSTOM_VIEWS.items()}
+    outcome = {
+        name: client.get(reverse(url_name(name), args=arguments(world)) + query).status_code
+        for name, (arguments, query, *_) in CUSTOM_VIEWS.items()
+    }
     assert outcome == {name: DENIED_STATUS.get(name, 403) for name in CUSTOM_VIEWS}

@@ -38,7 +38,9 @@ def test_the_highest_priority_running_prompt_wins():
     [("show_to_anonymous", Audience.ANONYMOUS), ("show_to_free", Audience.FREE), ("show_to_lapsed", Audience.LAPSED)],
 )
 def test_a_prompt_reaches_only_the_audiences_ticked(flag, audience):
-    only_this = PromptFactory(**({"show_to_anonymous": False, "show_to_free": False, "show_to_lapsed": False} | {flag: True}))
+    only_this = PromptFactory(
+        **({"show_to_anonymous": False, "show_to_free": False, "show_to_lapsed": False} | {flag: True})
+    )
     prompts = active_prompts()
     for other in Audience:
         chosen = choose_prompt(prompts, placement=Prompt.Placement.BANNER, audience=other)

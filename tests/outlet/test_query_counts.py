@@ -17,7 +17,9 @@ def newsroom():
     authors = [AuthorFactory() for _ in range(5)]
     articles = []
     for i in range(30):
-        article = ArticleFactory(section=sections[i % 4], authors=authors[i % 3: i % 3 + 2], access=Article.Access.METERED)
+        article = ArticleFactory(
+            section=sections[i % 4], authors=authors[i % 3 : i % 3 + 2], access=Article.Access.METERED
+        )
         Byline.objects.create(article=article, author=authors[4], role=Byline.Role.ADDITIONAL)
         articles.append(article)
     PromptFactory()

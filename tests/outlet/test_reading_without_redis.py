@@ -30,10 +30,14 @@ def unused_port() -> int:
 @pytest.fixture
 def redis_gone(settings):
     """The project's Redis cache, configured as production configures it, on a port where nothing answers."""
-    settings.CACHES = {"default": {**settings.CACHES["default"],
-                                   "BACKEND": "outlet.redis_cache.ReusedClientRedisCache",
-                                   "LOCATION": f"redis://127.0.0.1:{unused_port()}/0",
-                                   "OPTIONS": settings.REDIS_CACHE_OPTIONS}}
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "BACKEND": "outlet.redis_cache.ReusedClientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{unused_port()}/0",
+            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
+        }
+    }
 
 
 @pytest.fixture
@@ -46,8 +50,20 @@ def site(db):
     return {"article": article, "reader": reader}
 
 
-@pytest.mark.parametrize("path", ["/", "/articles/glaciers/", "/sections/environment/", "/fundraisers/safety-fund/",
-                                  "/membership/", "/accounts/login/", "/accounts/signup/", "/sitemap.xml", "/feed/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/articles/glaciers/",
+        "/sections/environment/",
+        "/fundraisers/safety-fund/",
+        "/membership/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/sitemap.xml",
+        "/feed/",
+    ],
+)
 def test_reader_pages_answer_200_without_redis(site, redis_gone, path):
     response = Client().get(path)
     assert response.status_code == 200, response.content[:500]
@@ -72,8 +88,12 @@ def test_password_guessing_is_still_stopped_without_redis(site, redis_gone, sett
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "10/m/ip,5/5m/key"}
     guesser = Client()
     for n in range(5):
-        assert "Too many failed login attempts" not in guesser.post(
-            "/accounts/login/", {"login": "nino@example.org", "password": f"guess {n}"}).content.decode()
+        assert (
+            "Too many failed login attempts"
+            not in guesser.post(
+                "/accounts/login/", {"login": "nino@example.org", "password": f"guess {n}"}
+            ).content.decode()
+        )
     locked = guesser.post("/accounts/login/", {"login": "nino@example.org", "password": PASSWORD})
     assert "Too many failed login attempts" in locked.content.decode()
     assert guesser.get("/accounts/login/").wsgi_request.user.is_anonymous
@@ -82,15 +102,26 @@ def test_password_guessing_is_still_stopped_without_redis(site, redis_gone, sett
 def test_a_flood_of_sign_in_attempts_still_gets_the_429_page_without_redis(site, redis_gone, settings):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "2/m/ip"}
     client = Client()
-    statuses = [client.post("/accounts/login/", {"login": "nino@example.org", "password": "wrong"}).status_code
-                for _ in range(3)]
+    statuses = [
+        client.post("/accounts/login/", {"login": "nino@example.org", "password": "wrong"}).status_code
+        for _ in range(3)
+    ]
     assert statuses == [200, 200, 429]
 
 
 def test_a_gift_is_refused_with_a_clear_message_and_nothing_started_without_redis(site, redis_gone):
-    response = Client().post("/fundraisers/safety-fund/give/", {
-        "currency": "GEL", "amount": "5000", "interval": "once", "email": "guest@example.org", "name": "Guest Donor",
-        "split": "default", "message": "Kept"})
+    response = Client().post(
+        "/fundraisers/safety-fund/give/",
+        {
+            "currency": "GEL",
+            "amount": "5000",
+            "interval": "once",
+            "email": "guest@example.org",
+            "name": "Guest Donor",
+            "split": "default",
+            "message": "Kept",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 503 and response["Retry-After"] == "120"
     assert "We can&#x27;t take gifts for a moment; nothing was charged. Please try again in a few minutes." in html

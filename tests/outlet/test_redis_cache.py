@@ -75,8 +75,10 @@ def backend(port: int, **options) -> ReusedClientRedisCache:
     """A backend as settings make it, with a key prefix of its own (the breaker is per process and cache)."""
     from django.conf import settings
 
-    return ReusedClientRedisCache(f"redis://127.0.0.1:{port}/0", {
-        "KEY_PREFIX": f"t{time.monotonic_ns()}", "OPTIONS": {**settings.REDIS_CACHE_OPTIONS, **options}})
+    return ReusedClientRedisCache(
+        f"redis://127.0.0.1:{port}/0",
+        {"KEY_PREFIX": f"t{time.monotonic_ns()}", "OPTIONS": {**settings.REDIS_CACHE_OPTIONS, **options}},
+    )
 
 
 def test_without_redis_reads_are_misses_and_writes_do_nothing():

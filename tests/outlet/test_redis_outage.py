@@ -37,8 +37,14 @@ from tests.factories import ArticleFactory, SectionFactory, UserFactory
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery staple"
-READER_PAGES = ["/", "/articles/glaciers/", "/sections/environment/", "/fundraisers/safety-fund/", "/membership/",
-                "/accounts/login/"]
+READER_PAGES = [
+    "/",
+    "/articles/glaciers/",
+    "/sections/environment/",
+    "/fundraisers/safety-fund/",
+    "/membership/",
+    "/accounts/login/",
+]
 GIFT_REFUSED = "We can&#x27;t take gifts for a moment; nothing was charged. Please try again in a few minutes."
 UNPROCESSED = [WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED]
 
@@ -68,9 +74,24 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder), "--logfile", str(self.folder / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+                "--logfile",
+                str(self.folder / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while not answers(self.port):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -105,7 +126,9 @@ def worker(private_redis, real_postgres, monkeypatch, tmp_path):
     """A real Celery worker whose broker and cache are the private Redis."""
     queue = f"test-outage-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("REDIS_URL", private_redis.url)
-    process = start_worker(queue=queue, log_path=tmp_path / "worker.log", email_url=f"filemail:///{tmp_path / 'worker-mail'}")
+    process = start_worker(
+        queue=queue, log_path=tmp_path / "worker.log", email_url=f"filemail:///{tmp_path / 'worker-mail'}"
+    )
     yield {"queue": queue, "log": tmp_path / "worker.log", "mail_dir": tmp_path / "worker-mail"}
     process.terminate()
     try:
@@ -117,8 +140,13 @@ def worker(private_redis, real_postgres, monkeypatch, tmp_path):
 @pytest.fixture
 def services_env(private_redis, worker, tmp_path) -> dict:
     """The environment of every process of this site: the test database, the private Redis, the worker's queue."""
-    return os.environ | {"DATABASE_URL": test_database_url(), "REDIS_URL": private_redis.url, "CONN_MAX_AGE": "0",
-                         "CELERY_TASK_DEFAULT_QUEUE": worker["queue"], "EMAIL_URL": f"filemail:///{tmp_path / 'web-mail'}"}
+    return os.environ | {
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": private_redis.url,
+        "CONN_MAX_AGE": "0",
+        "CELERY_TASK_DEFAULT_QUEUE": worker["queue"],
+        "EMAIL_URL": f"filemail:///{tmp_path / 'web-mail'}",
+    }
 
 
 @pytest.fixture
@@ -129,9 +157,25 @@ def site(services_env, tmp_path):
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "outlet.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--timeout", "60", "--error-logfile", "-"],
-            cwd=ROOT, env=services_env | {"SITE_URL": base}, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "outlet.wsgi:application",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "60",
+                "--error-logfile",
+                "-",
+            ],
+            cwd=ROOT,
+            env=services_env | {"SITE_URL": base},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -178,8 +222,9 @@ class Browser:
     def submit(self, page: str, action: str, fields: dict) -> requests.Response:
         html = self.get(page).text
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-        return self.session.post(self.base + action, data={"csrfmiddlewaretoken": token, **fields},
-                                 allow_redirects=False, timeout=30)
+        return self.session.post(
+            self.base + action, data={"csrfmiddlewaretoken": token, **fields}, allow_redirects=False, timeout=30
+        )
 
     def pay(self, checkout_url: str) -> requests.Response:
         path = checkout_url.removeprefix(self.base)
@@ -190,8 +235,15 @@ class Browser:
 
 
 def gift_fields(email: str) -> dict:
-    return {"currency": "GEL", "amount": "5000", "interval": "once", "email": email, "name": "A donor", "split": "default",
-            "message": "For the reporters"}
+    return {
+        "currency": "GEL",
+        "amount": "5000",
+        "interval": "once",
+        "email": email,
+        "name": "A donor",
+        "split": "default",
+        "message": "For the reporters",
+    }
 
 
 def join_fields() -> dict:
@@ -200,13 +252,21 @@ def join_fields() -> dict:
 
 def run_beat_sweeps(env: dict) -> str:
     """What beat runs every few minutes, run now for a moment an hour ahead (so nothing is too recent to sweep)."""
-    script = ("import django; django.setup()\n"
-              "from datetime import timedelta\nfrom django.utils import timezone\n"
-              "from outlet.payments.services import requeue_stuck_events\nfrom donations import receipts\n"
-              "later = timezone.now() + timedelta(hours=1)\n"
-              "print(requeue_stuck_events(now=later), receipts.sweep(now=later))\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env | {"DJANGO_SETTINGS_MODULE": "outlet.settings"},
-                          capture_output=True, text=True, timeout=120)
+    script = (
+        "import django; django.setup()\n"
+        "from datetime import timedelta\nfrom django.utils import timezone\n"
+        "from outlet.payments.services import requeue_stuck_events\nfrom donations import receipts\n"
+        "later = timezone.now() + timedelta(hours=1)\n"
+        "print(requeue_stuck_events(now=later), receipts.sweep(now=later))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env | {"DJANGO_SETTINGS_MODULE": "outlet.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -219,7 +279,8 @@ def mail_to(mail_dir: Path, address: str) -> list[str]:
 
 
 def test_readers_keep_reading_while_redis_is_down_and_nothing_is_lost_when_it_returns(
-        private_redis, worker, services_env, site, newsroom):
+    private_redis, worker, services_env, site, newsroom
+):
     base = site["base"]
     donor, member, reader = Browser(base), Browser(base), Browser(base)
 
@@ -227,7 +288,9 @@ def test_readers_keep_reading_while_redis_is_down_and_nothing_is_lost_when_it_re
     for path in READER_PAGES:
         assert reader.get(path).status_code == 200, path
     assert reader.get("/articles/glaciers/").headers["X-Page-Cache"] == "hit"
-    started = donor.submit("/fundraisers/safety-fund/", "/fundraisers/safety-fund/give/", gift_fields("nino@example.org"))
+    started = donor.submit(
+        "/fundraisers/safety-fund/", "/fundraisers/safety-fund/give/", gift_fields("nino@example.org")
+    )
     assert started.status_code == 302 and "/payments/sandbox/checkout/" in started.headers["Location"]
 
     private_redis.stop()
@@ -239,7 +302,9 @@ def test_readers_keep_reading_while_redis_is_down_and_nothing_is_lost_when_it_re
     assert "Glaciers in retreat" in reader.get("/articles/glaciers/").text
     assert member.sign_in("tamar@example.org").status_code == 302
     assert member.get("/accounts/membership/").status_code == 200
-    refused = donor.submit("/fundraisers/safety-fund/", "/fundraisers/safety-fund/give/", gift_fields("lela@example.org"))
+    refused = donor.submit(
+        "/fundraisers/safety-fund/", "/fundraisers/safety-fund/give/", gift_fields("lela@example.org")
+    )
     assert refused.status_code in (429, 503) and GIFT_REFUSED in refused.text
     assert "For the reporters</textarea>" in refused.text, "what the donor typed is kept"
     assert DonationCheckout.objects.count() == 1
@@ -250,10 +315,20 @@ def test_readers_keep_reading_while_redis_is_down_and_nothing_is_lost_when_it_re
     welcome = member.pay(joined.headers["Location"])
     assert welcome.status_code == 302 and member.get(welcome.headers["Location"].removeprefix(base)).status_code == 200
     # A provider's own delivery is stored and answered 200, so it does not give up on us.
-    body = json.dumps({"id": "evt_during_outage", "type": "customer.updated", "created": int(time.time()),
-                       "data": {"object": {"id": "sbx_cus_elsewhere"}}}).encode()
-    delivered = requests.post(f"{base}/payments/webhooks/sandbox/", data=body, timeout=30,
-                              headers={"Content-Type": "application/json", "Sandbox-Signature": sign(body)})
+    body = json.dumps(
+        {
+            "id": "evt_during_outage",
+            "type": "customer.updated",
+            "created": int(time.time()),
+            "data": {"object": {"id": "sbx_cus_elsewhere"}},
+        }
+    ).encode()
+    delivered = requests.post(
+        f"{base}/payments/webhooks/sandbox/",
+        data=body,
+        timeout=30,
+        headers={"Content-Type": "application/json", "Sandbox-Signature": sign(body)},
+    )
     assert delivered.status_code == 200
     health = reader.get("/healthz")
     assert health.status_code == 503 and set(health.json()["failed"]) == {"cache", "broker"}
@@ -273,10 +348,16 @@ def test_readers_keep_reading_while_redis_is_down_and_nothing_is_lost_when_it_re
 
     # The broker came back empty: the sweeps re-derive the lost work from the database, and the worker does it.
     run_beat_sweeps(services_env)
-    wait_for(lambda: WebhookEvent.objects.filter(event_id__in=stored).exclude(status__in=UNPROCESSED).count() == len(stored),
-             timeout=120, message="every event stored during the outage to be processed")
-    wait_for(lambda: Receipt.objects.filter(emailed_at__isnull=False).count() == 2, timeout=60,
-             message="the gift's and the membership's receipts to be issued and emailed")
+    wait_for(
+        lambda: WebhookEvent.objects.filter(event_id__in=stored).exclude(status__in=UNPROCESSED).count() == len(stored),
+        timeout=120,
+        message="every event stored during the outage to be processed",
+    )
+    wait_for(
+        lambda: Receipt.objects.filter(emailed_at__isnull=False).count() == 2,
+        timeout=60,
+        message="the gift's and the membership's receipts to be issued and emailed",
+    )
     wait_for(lambda: SentEmail.objects.filter(kind="membership_welcome").exists(), message="the welcome email")
     assert Membership.objects.get(user=newsroom["tamar"]).status == Membership.Status.ACTIVE
     assert Payment.objects.count() == 2 and Receipt.objects.count() == 2
@@ -287,4 +368,8 @@ def test_readers_keep_reading_while_redis_is_down_and_nothing_is_lost_when_it_re
     mail_dir = worker["mail_dir"]
     assert len(mail_to(mail_dir, "nino@example.org")) == 1, "one receipt for the gift"
     assert len(mail_to(mail_dir, "tamar@example.org")) == 2, "one welcome and one receipt for the membership"
-    assert sorted(SentEmail.objects.values_list("kind", flat=True)) == ["donation_receipt", "membership_receipt", "membership_welcome"]
+    assert sorted(SentEmail.objects.values_list("kind", flat=True)) == [
+        "donation_receipt",
+        "membership_receipt",
+        "membership_welcome",
+    ]

@@ -21,13 +21,16 @@ def staff_client():
     return client
 
 
-@pytest.mark.parametrize("address", [
-    "/admin/auth/user/?username=%00",  # a 500 on PostgreSQL before the guard
-    "/admin/donations/donation/?status__exact=%00",  # likewise
-    "/admin/auth/user/?q=ok&%00=1",
-    "/admin/auth/user/a%00/change/",
-    "/fundraisers/gifts/a%00b/",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/admin/auth/user/?username=%00",  # a 500 on PostgreSQL before the guard
+        "/admin/donations/donation/?status__exact=%00",  # likewise
+        "/admin/auth/user/?q=ok&%00=1",
+        "/admin/auth/user/a%00/change/",
+        "/fundraisers/gifts/a%00b/",
+    ],
+)
 def test_a_nul_anywhere_in_the_address_is_a_bad_request(staff_client, address):
     response = staff_client.get(address)
     assert response.status_code == 400

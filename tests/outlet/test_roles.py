@@ -6,16 +6,19 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
-from outlet.roles import (ADMINISTRATOR, EDITOR, FINANCE, MEMBERSHIP_MANAGER, NEVER_GRANTED, ROLE_PERMISSIONS,
-                          sync_roles)
+from outlet.roles import ADMINISTRATOR, EDITOR, FINANCE, MEMBERSHIP_MANAGER, NEVER_GRANTED, ROLE_PERMISSIONS, sync_roles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def codenames(group_name: str) -> set[str]:
-    return {f"{app}.{codename}" for app, codename in
-            Group.objects.get(name=group_name).permissions.values_list("content_type__app_label", "codename")}
+    return {
+        f"{app}.{codename}"
+        for app, codename in Group.objects.get(name=group_name).permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    }
 
 
 def test_migrate_leaves_the_four_roles_in_place():
@@ -27,7 +30,9 @@ def test_migrate_leaves_the_four_roles_in_place():
 
 
 def test_the_administrator_holds_every_permission_except_rewriting_history_and_is_not_a_superuser():
-    every = {f"{app}.{codename}" for app, codename in Permission.objects.values_list("content_type__app_label", "codename")}
+    every = {
+        f"{app}.{codename}" for app, codename in Permission.objects.values_list("content_type__app_label", "codename")
+    }
     assert NEVER_GRANTED < every  # each name is a real permission
     assert codenames(ADMINISTRATOR) == every - NEVER_GRANTED
     admin = UserFactory(is_staff=True)

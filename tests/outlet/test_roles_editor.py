@@ -27,7 +27,9 @@ def test_an_editor_publishes_drafts_from_the_list():
     draft = ArticleFactory(status=Article.Status.DRAFT, published_at=None, title="Night buses return")
     editor = signed_in(EDITOR)
 
-    response = editor.post("/admin/outlet/article/", {"action": "publish_now", "_selected_action": [draft.pk]}, follow=True)
+    response = editor.post(
+        "/admin/outlet/article/", {"action": "publish_now", "_selected_action": [draft.pk]}, follow=True
+    )
 
     assert "Published 1 article(s)." in response.content.decode()
     draft.refresh_from_db()
@@ -41,12 +43,23 @@ def test_an_editor_writes_a_fundraiser_prompt_naming_a_campaign():
     assert f'<option value="{campaign.pk}">' in form_page
     assert "/admin/donations/campaign/add/" not in form_page  # sees campaigns, may not create them
 
-    response = editor.post("/admin/outlet/prompt/add/", {
-        "name": "Safety fund, end of article", "placement": Prompt.Placement.END_OF_ARTICLE, "is_active": "on",
-        "priority": "5", "headline": "Keep reporters safe", "body": "Three newsrooms, one appeal.",
-        "cta_label": "Give", "cta_url": "/membership/", "show_to_anonymous": "on", "show_to_free": "on",
-        "after_paragraph": "4", "campaign": campaign.pk,
-    })
+    response = editor.post(
+        "/admin/outlet/prompt/add/",
+        {
+            "name": "Safety fund, end of article",
+            "placement": Prompt.Placement.END_OF_ARTICLE,
+            "is_active": "on",
+            "priority": "5",
+            "headline": "Keep reporters safe",
+            "body": "Three newsrooms, one appeal.",
+            "cta_label": "Give",
+            "cta_url": "/membership/",
+            "show_to_anonymous": "on",
+            "show_to_free": "on",
+            "after_paragraph": "4",
+            "campaign": campaign.pk,
+        },
+    )
 
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     prompt = Prompt.objects.get(name="Safety fund, end of article")
@@ -59,8 +72,10 @@ def test_an_editor_limits_an_article_to_a_tier_with_the_tier_picker():
     ArticleFactory(title="Briefing")
     editor = signed_in(EDITOR)
 
-    response = editor.get("/admin/autocomplete/", {"app_label": "outlet", "model_name": "article",
-                                                   "field_name": "allowed_tiers", "term": "Ins"})
+    response = editor.get(
+        "/admin/autocomplete/",
+        {"app_label": "outlet", "model_name": "article", "field_name": "allowed_tiers", "term": "Ins"},
+    )
 
     assert response.status_code == 200
     assert [result["text"] for result in response.json()["results"]] == ["Insider"]
@@ -73,7 +88,10 @@ def test_the_revenue_team_does_not_touch_articles_or_prompts(role):
     article = ArticleFactory()
     client = signed_in(role)
     assert client.get("/admin/outlet/article/").status_code == 403
-    assert client.post("/admin/outlet/article/", {"action": "unpublish", "_selected_action": [article.pk]}).status_code == 403
+    assert (
+        client.post("/admin/outlet/article/", {"action": "unpublish", "_selected_action": [article.pk]}).status_code
+        == 403
+    )
     assert client.get("/admin/outlet/prompt/add/").status_code == 403
     article.refresh_from_db()
     assert article.status == Article.Status.PUBLISHED

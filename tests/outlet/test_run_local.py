@@ -28,16 +28,21 @@ def local_hosts(settings):
     settings.ALLOWED_HOSTS = LOCAL_HOSTS
 
 
-@pytest.mark.parametrize(("address", "expected"), [
-    ("8001", {"SITE_URL": "http://127.0.0.1:8001"}),
-    ("127.0.0.1:8000", {"SITE_URL": "http://127.0.0.1:8000"}),
-    ("localhost:9000", {"SITE_URL": "http://localhost:9000"}),
-    ("0.0.0.0:8002", {"SITE_URL": "http://127.0.0.1:8002"}),  # every interface: this machine's browser
-    ("0:8002", {"SITE_URL": "http://127.0.0.1:8002"}),
-    ("[::1]:8003", {"SITE_URL": "http://[::1]:8003", "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver,[::1]"}),
-    ("newsroom.lan:8004", {"SITE_URL": "http://newsroom.lan:8004",
-                           "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver,newsroom.lan"}),
-])
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("8001", {"SITE_URL": "http://127.0.0.1:8001"}),
+        ("127.0.0.1:8000", {"SITE_URL": "http://127.0.0.1:8000"}),
+        ("localhost:9000", {"SITE_URL": "http://localhost:9000"}),
+        ("0.0.0.0:8002", {"SITE_URL": "http://127.0.0.1:8002"}),  # every interface: this machine's browser
+        ("0:8002", {"SITE_URL": "http://127.0.0.1:8002"}),
+        ("[::1]:8003", {"SITE_URL": "http://[::1]:8003", "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver,[::1]"}),
+        (
+            "newsroom.lan:8004",
+            {"SITE_URL": "http://newsroom.lan:8004", "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver,newsroom.lan"},
+        ),
+    ],
+)
 def test_the_site_address_follows_the_bound_address(local_hosts, address, expected):
     assert site_environment(address, {}) == expected
 
@@ -47,7 +52,9 @@ def test_a_site_url_someone_set_is_kept(local_hosts):
 
 
 def test_allowed_hosts_someone_set_are_kept(local_hosts):
-    assert site_environment("newsroom.lan:8004", {"ALLOWED_HOSTS": "newsroom.lan"}) == {"SITE_URL": "http://newsroom.lan:8004"}
+    assert site_environment("newsroom.lan:8004", {"ALLOWED_HOSTS": "newsroom.lan"}) == {
+        "SITE_URL": "http://newsroom.lan:8004"
+    }
 
 
 def test_an_address_that_is_not_one_is_refused_before_anything_starts(local_hosts):
@@ -99,13 +106,23 @@ def test_the_web_server_and_the_worker_both_get_the_address(local_hosts, monkeyp
 
 
 def test_a_process_started_with_that_environment_has_the_matching_settings(local_hosts):
-    environment = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS")}
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("SITE_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS")
+    }
     environment |= site_environment("newsroom.lan:8124", environment)
-    script = ("import json, django; django.setup(); from django.conf import settings as s; "
-              "print(json.dumps([s.SITE_URL, s.ALLOWED_HOSTS, s.CSRF_TRUSTED_ORIGINS]))")
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.SITE_URL, s.ALLOWED_HOSTS, s.CSRF_TRUSTED_ORIGINS]))"
+    )
 
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env=environment | {"DJANGO_SETTINGS_MODULE": "outlet.settings"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment | {"DJANGO_SETTINGS_MODULE": "outlet.settings"},
+    )
 
     assert result.returncode == 0, result.stderr
     site_url, allowed_hosts, trusted_origins = json.loads(result.stdout)
@@ -127,8 +144,14 @@ def test_run_local_on_another_port_serves_links_to_that_port(tmp_path):
     environment = {k: v for k, v in os.environ.items() if k not in switches} | {"OUTLET_VAR_DIR": str(tmp_path)}
     log = tmp_path / "run_local.log"
     with open(log, "w") as output:
-        command = subprocess.Popen([sys.executable, "manage.py", "run_local", f"127.0.0.1:{port}"], cwd=ROOT,
-                                   env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        command = subprocess.Popen(
+            [sys.executable, "manage.py", "run_local", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         robots = _fetch_when_up(f"http://127.0.0.1:{port}/robots.txt", command, log)
         assert f"Sitemap: http://127.0.0.1:{port}/sitemap.xml" in robots

@@ -17,7 +17,7 @@ HOSTILE = (
     '<p><img src="x" onerror="alert(1)">Caption</p>'
     '<p><a href="javascript:alert(2)">click</a> and <a href="https://example.org/" onclick="steal()">ok</a></p>'
     '<iframe src="https://evil.example/"></iframe>'
-    "<p style=\"background:url(javascript:alert(3))\">Styled</p>"
+    '<p style="background:url(javascript:alert(3))">Styled</p>'
 )
 
 
@@ -30,7 +30,13 @@ def assert_clean(html: str) -> None:
 def test_the_sanitiser_keeps_story_markup_and_drops_the_rest():
     cleaned = sanitize_body(HOSTILE + "<h2>Sub</h2><blockquote><p>Quote</p></blockquote><ul><li>Item</li></ul>")
     assert_clean(cleaned)
-    for kept in ["<p>Opening paragraph.</p>", "<h2>Sub</h2>", "<blockquote>", "<li>Item</li>", 'href="https://example.org/"']:
+    for kept in [
+        "<p>Opening paragraph.</p>",
+        "<h2>Sub</h2>",
+        "<blockquote>",
+        "<li>Item</li>",
+        'href="https://example.org/"',
+    ]:
         assert kept in cleaned
 
 
@@ -38,7 +44,7 @@ def test_a_body_written_straight_to_the_database_is_cleaned_on_the_page():
     article = ArticleFactory(body=HOSTILE)
     html = Client().get(article.get_absolute_url()).content.decode()
     assert "Opening paragraph." in html
-    article_part = html[html.index("Opening paragraph."):]
+    article_part = html[html.index("Opening paragraph.") :]
     assert_clean(article_part)
 
 
@@ -46,8 +52,14 @@ def admin_add_article(client, body: str):
     return client.post(
         "/admin/outlet/article/add/",
         {
-            "title": "From the editor", "slug": "from-the-editor", "body": body, "section": SectionFactory().pk,
-            "status": "draft", "access": "public", "bylines-TOTAL_FORMS": "0", "bylines-INITIAL_FORMS": "0",
+            "title": "From the editor",
+            "slug": "from-the-editor",
+            "body": body,
+            "section": SectionFactory().pk,
+            "status": "draft",
+            "access": "public",
+            "bylines-TOTAL_FORMS": "0",
+            "bylines-INITIAL_FORMS": "0",
         },
     )
 
@@ -61,8 +73,11 @@ def test_the_admin_editor_stores_a_clean_body(admin_client):
 def test_the_admin_editor_refuses_a_hostile_picture_out_loud(admin_client):
     response = admin_add_article(admin_client, HOSTILE)
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors["body"][0].startswith(
-        "A picture in the story is not from the media library (x).")
+    assert (
+        response.context["adminform"]
+        .form.errors["body"][0]
+        .startswith("A picture in the story is not from the media library (x).")
+    )
     assert not Article.objects.exists()
 
 
@@ -77,12 +92,15 @@ LIBRARY_PICTURE = '<img src="/media/library/2026/01/miners.jpg" alt="Miners at t
 
 
 def test_a_library_picture_with_a_description_is_kept_and_loads_lazily():
-    cleaned = sanitize_body(f'<figure class="figure">{LIBRARY_PICTURE}<figcaption class="figure-caption">The morning '
-                            'shift. Photo: Nino K.</figcaption></figure><p>Text.</p>')
+    cleaned = sanitize_body(
+        f'<figure class="figure">{LIBRARY_PICTURE}<figcaption class="figure-caption">The morning '
+        "shift. Photo: Nino K.</figcaption></figure><p>Text.</p>"
+    )
     assert cleaned == (
         '<figure class="figure"><img src="/media/library/2026/01/miners.jpg" alt="Miners at the gate" loading="lazy" '
         'decoding="async" data-file="7"><figcaption class="figure-caption">The morning shift. Photo: Nino K.'
-        "</figcaption></figure><p>Text.</p>")
+        "</figcaption></figure><p>Text.</p>"
+    )
     assert sanitize_body(cleaned) == cleaned  # cleaning again on render changes nothing
 
 
@@ -93,20 +111,25 @@ def test_a_picture_gets_the_size_it_is_given_and_keeps_only_a_whole_size():
     assert 'width="800" height="450"' in sanitize_body(LIBRARY_PICTURE.replace("<img", '<img width="800" height="450"'))
 
 
-@pytest.mark.parametrize("src", [
-    "https://evil.example/tracker.gif",  # another site's picture (a tracking pixel)
-    "//evil.example/media/library/a.jpg",  # protocol-relative
-    "javascript:alert(1)",
-    "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+",
-    "/media/authors/someone.jpg",  # ours, but not the library
-    "/media/library/../../admin/logout/",  # out of the library's folder
-    "/media/library/%2e%2e/%2E%2e/admin/",
-    "/media/library/a.jpg?next=/admin/",
-    "/media/library/",
-])
+@pytest.mark.parametrize(
+    "src",
+    [
+        "https://evil.example/tracker.gif",  # another site's picture (a tracking pixel)
+        "//evil.example/media/library/a.jpg",  # protocol-relative
+        "javascript:alert(1)",
+        "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+",
+        "/media/authors/someone.jpg",  # ours, but not the library
+        "/media/library/../../admin/logout/",  # out of the library's folder
+        "/media/library/%2e%2e/%2E%2e/admin/",
+        "/media/library/a.jpg?next=/admin/",
+        "/media/library/",
+    ],
+)
 def test_a_picture_from_anywhere_but_the_library_is_dropped(src):
-    cleaned = sanitize_body(f'<p>Before.</p><figure><img src="{src}" alt="Looks fine"><figcaption>Caption'
-                            "</figcaption></figure><p>After.</p>")
+    cleaned = sanitize_body(
+        f'<p>Before.</p><figure><img src="{src}" alt="Looks fine"><figcaption>Caption'
+        "</figcaption></figure><p>After.</p>"
+    )
     assert cleaned == "<p>Before.</p><p>After.</p>"  # the caption goes with its picture
 
 
@@ -120,10 +143,13 @@ def test_a_library_picture_carries_no_script_or_style():
     cleaned = sanitize_body(
         '<figure class="figure wide" style="float:left" onclick="steal()"><img src="/media/library/a.jpg" '
         'alt="x&quot; onerror=&quot;alert(1)" onerror="alert(2)" onload="alert(3)" style="width:9999px" '
-        'srcset="https://evil.example/a.jpg 2x" data-file="javascript:alert(4)" class="x" title="t"></figure>')
+        'srcset="https://evil.example/a.jpg 2x" data-file="javascript:alert(4)" class="x" title="t"></figure>'
+    )
     # The description's quotes stay inside the attribute: it is text, never markup.
-    assert cleaned == ('<figure class="figure"><img src="/media/library/a.jpg" alt="x&quot; onerror=&quot;alert(1)" '
-                       'loading="lazy" decoding="async"></figure>')
+    assert cleaned == (
+        '<figure class="figure"><img src="/media/library/a.jpg" alt="x&quot; onerror=&quot;alert(1)" '
+        'loading="lazy" decoding="async"></figure>'
+    )
 
 
 def test_fundraiser_stories_keep_their_text_only_editor():

@@ -33,7 +33,9 @@ def run_manage(*args: str, env_overrides: dict[str, str]) -> subprocess.Complete
     """A clean environment, like a fresh server's: nothing from the test run (CI URLs, browser-test flags) leaks in."""
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_passes_the_deploy_checklist_with_no_warnings():
@@ -42,8 +44,20 @@ def test_production_passes_the_deploy_checklist_with_no_warnings():
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SITE_URL",
-                                     "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ALLAUTH_TRUSTED_PROXY_COUNT"])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "EMAIL_URL",
+        "SITE_URL",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "ALLAUTH_TRUSTED_PROXY_COUNT",
+    ],
+)
 def test_production_refuses_to_start_without_each_required_setting(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = run_manage("check", env_overrides=env)
@@ -91,7 +105,9 @@ def test_a_secret_can_come_from_a_file(tmp_path):
     assert run_manage("check", env_overrides=env).returncode == 0
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("1", True), ("False", False), ("off", False), ("", True)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("true", True), ("1", True), ("False", False), ("off", False), ("", True)]
+)
 def test_booleans_accept_only_clear_spellings(monkeypatch, raw, expected):
     monkeypatch.setenv("SOME_FLAG", raw)
     assert env_bool("SOME_FLAG", default=True) is expected
@@ -131,11 +147,13 @@ def test_the_embedded_default_cache_is_one_every_process_shares_and_redis_replac
 
 
 def test_production_sends_a_strict_content_security_policy_that_lets_forms_reach_stripe():
-    script = ("from django.test import RequestFactory; from django.http import HttpResponse; "
-              "from outlet.security_headers import ContentSecurityPolicyMiddleware, PermissionsPolicyMiddleware; "
-              "response = ContentSecurityPolicyMiddleware(lambda r: HttpResponse())(RequestFactory().get('/')); "
-              "print(response['Content-Security-Policy']); "
-              "print(PermissionsPolicyMiddleware(lambda r: HttpResponse())(RequestFactory().get('/'))['Permissions-Policy'])")
+    script = (
+        "from django.test import RequestFactory; from django.http import HttpResponse; "
+        "from outlet.security_headers import ContentSecurityPolicyMiddleware, PermissionsPolicyMiddleware; "
+        "response = ContentSecurityPolicyMiddleware(lambda r: HttpResponse())(RequestFactory().get('/')); "
+        "print(response['Content-Security-Policy']); "
+        "print(PermissionsPolicyMiddleware(lambda r: HttpResponse())(RequestFactory().get('/'))['Permissions-Policy'])"
+    )
     result = run_manage("shell", "--verbosity", "0", "-c", script, env_overrides=PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
     policy, permissions = result.stdout.strip().splitlines()

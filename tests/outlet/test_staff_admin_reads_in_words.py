@@ -42,12 +42,21 @@ def a_bit_of_everything(priced_tiers):
         give(campaign, email="nino@example.org", gift_minor=5000)
         give(campaign, email="tamar@example.org", gift_minor=2500, interval="month")
     reader = UserFactory(username="levan", email="levan@example.org")
-    membership = MembershipFactory(user=reader, tier=priced_tiers["supporter"], currency="GEL", amount_minor=1500, interval="month")
+    membership = MembershipFactory(
+        user=reader, tier=priced_tiers["supporter"], currency="GEL", amount_minor=1500, interval="month"
+    )
     paid = make.payment(reader)
     make.receipt(paid)
     make.event(membership)
-    MembershipCheckout.objects.create(reference="chk_words", user=reader, tier=priced_tiers["supporter"], interval="month",
-                                      currency="GEL", amount_minor=1500, provider="sandbox")
+    MembershipCheckout.objects.create(
+        reference="chk_words",
+        user=reader,
+        tier=priced_tiers["supporter"],
+        interval="month",
+        currency="GEL",
+        amount_minor=1500,
+        provider="sandbox",
+    )
     ReconciliationCursor.objects.create(provider="sandbox", synced_until=LATE_EVENING_UTC)
     return campaign
 
@@ -72,8 +81,12 @@ def problems_on(text: str) -> list[str]:
 
 
 def test_every_model_these_admins_can_show_has_a_name_of_its_own():
-    nameless = [model._meta.label for app in APPS for model in apps.get_app_config(app).get_models()
-                if model.__str__ is models.Model.__str__]
+    nameless = [
+        model._meta.label
+        for app in APPS
+        for model in apps.get_app_config(app).get_models()
+        if model.__str__ is models.Model.__str__
+    ]
     assert nameless == []
 
 
@@ -86,7 +99,9 @@ def test_every_list_and_item_page_reads_in_words(superuser, a_bit_of_everything)
         pages[f"list of {opts.verbose_name_plural}"] = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         item = model._default_manager.order_by("pk").first()
         if item is not None:
-            pages[f"a {opts.verbose_name}"] = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[item.pk])
+            pages[f"a {opts.verbose_name}"] = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change", args=[item.pk]
+            )
     assert len(pages) > 20
     problems = {}
     for name, url in pages.items():
@@ -148,7 +163,9 @@ def test_staff_type_a_tier_price_as_they_would_write_it(superuser, priced_tiers)
     assert data[f"prices-{index}-amount_minor"] == f"{first.amount_minor // 100}"
 
     data[f"prices-{index}-amount_minor"] = "15,5"
-    refused = superuser.post(reverse("admin:members_tier_change", args=[tier.pk]), data | {f"prices-{index}-amount_minor": "fifteen"})
+    refused = superuser.post(
+        reverse("admin:members_tier_change", args=[tier.pk]), data | {f"prices-{index}-amount_minor": "fifteen"}
+    )
     assert refused.status_code == 200 and "Enter an amount like 38.42." in refused.content.decode()
     saved = superuser.post(reverse("admin:members_tier_change", args=[tier.pk]), data)
     assert saved.status_code == 302, saved.content.decode()[:2000]
@@ -163,6 +180,8 @@ def test_a_timeline_event_of_a_late_evening_reads_the_next_day_in_tbilisi(superu
     made = make.event(membership)
     made.created_at = LATE_EVENING_UTC
     made.save(update_fields=["created_at"])
-    page = visible_text(superuser.get(reverse("admin:members_membership_change", args=[membership.pk])).content.decode())
+    page = visible_text(
+        superuser.get(reverse("admin:members_membership_change", args=[membership.pk])).content.decode()
+    )
     assert "When (Tbilisi time)" in page and "7 Dec 2026, 01:30" in page
     assert str(made).startswith("7 Dec 2026 ")

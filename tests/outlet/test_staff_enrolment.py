@@ -90,10 +90,18 @@ def test_someone_with_only_the_password_cannot_open_the_setup_page_or_enrol(mail
 def test_until_enrolled_a_staff_account_reaches_nothing_in_the_admin_but_enrolment_and_sign_out():
     boss = new_colleague(email="boss@example.org", is_superuser=True)  # even one who may do everything
     client = signed_in_with_password(boss)
-    pages = ["admin:index", "admin:auth_user_changelist", "admin:members_membership_changelist",
-             "admin:members_membership_export", "admin:password_change", "admin:staff_enrolment", "revenue:dashboard"]
+    pages = [
+        "admin:index",
+        "admin:auth_user_changelist",
+        "admin:members_membership_changelist",
+        "admin:members_membership_export",
+        "admin:password_change",
+        "admin:staff_enrolment",
+        "revenue:dashboard",
+    ]
     assert {name: client.get(reverse(name))["Location"].split("?")[0] for name in pages} == {
-        name: "/admin/login/" for name in pages}
+        name: "/admin/login/" for name in pages
+    }
     assert client.get("/admin/login/")["Location"] == ENROLMENT_PAGE
     assert client.post(reverse("admin:auth_user_add"), {"username": "x"})["Location"].startswith("/admin/login/")
     assert client.get(ENROLMENT_PAGE).status_code == 200
@@ -140,7 +148,8 @@ def test_a_session_that_passed_two_factor_sets_up_a_new_app_after_removing_the_o
     client.post(f"/accounts/reauthenticate/?next={SETUP_PAGE}", {"password": TEST_PASSWORD})
     set_up_app(client)
     assert history_of(staff) == [
-        "Set up an authenticator app for two-factor sign-in (in a session that had passed two-factor sign-in)."]
+        "Set up an authenticator app for two-factor sign-in (in a session that had passed two-factor sign-in)."
+    ]
 
     someone_else = signed_in_with_password(staff)  # the new app now asks for its code at sign-in
     assert someone_else.get("/admin/").status_code == 302
@@ -215,7 +224,8 @@ def test_wrong_codes_count_and_the_code_stops_working_after_too_many(client, mai
     assert "has expired or was already used" in client.post(ENROLMENT_PAGE, {"code": code}).content.decode()
     assert client.get(SETUP_PAGE)["Location"] == ENROLMENT_PAGE
     assert history_of(colleague)[-1] == (
-        f"An emailed enrolment code was typed wrong {WRONG_CODES_ALLOWED} times and stopped working.")
+        f"An emailed enrolment code was typed wrong {WRONG_CODES_ALLOWED} times and stopped working."
+    )
 
 
 def test_an_expired_code_is_refused(mailoutbox):

@@ -11,8 +11,13 @@ from django.test import Client
 
 from tests.factories import UserFactory
 from tests.outlet.test_settings import PRODUCTION_ENV, run_manage
-from tests.staff import (TEST_PASSWORD, a_wrong_code, current_totp_code, force_login_without_second_factor,
-                         give_authenticator_app)
+from tests.staff import (
+    TEST_PASSWORD,
+    a_wrong_code,
+    current_totp_code,
+    force_login_without_second_factor,
+    give_authenticator_app,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +125,9 @@ def test_a_wrong_authenticator_code_does_not_sign_in(client):
 def test_a_recovery_code_signs_in_once(client):
     staff = staff_member()
     give_authenticator_app(staff)
-    recovery_code = RecoveryCodes(Authenticator.objects.get(user=staff, type=Authenticator.Type.RECOVERY_CODES)).get_unused_codes()[0]
+    recovery_code = RecoveryCodes(
+        Authenticator.objects.get(user=staff, type=Authenticator.Type.RECOVERY_CODES)
+    ).get_unused_codes()[0]
 
     sign_in_with_password(client, staff)
     assert client.post("/accounts/2fa/authenticate/", {"code": recovery_code})["Location"] == "/admin/"
@@ -186,7 +193,7 @@ def test_production_refuses_to_switch_the_admin_second_factor_off():
 
 
 def test_an_emailed_sign_in_code_is_no_second_factor(client, mailoutbox):
-    """"Send me a sign-in code" replaces the password, not the authenticator: the admin still wants the app's code."""
+    """ "Send me a sign-in code" replaces the password, not the authenticator: the admin still wants the app's code."""
     from tests.members.test_accounts import code_in
 
     staff = staff_member()

@@ -21,9 +21,15 @@ PUBLIC_LISTINGS = ["/", "/feed/", "/feed/atom/", "/sitemap.xml"]
 def hidden():
     future = timezone.now() + timezone.timedelta(days=2)
     return [
-        ArticleFactory(title="Unfinished draft", slug="unfinished-draft", status=Article.Status.DRAFT, published_at=None),
-        ArticleFactory(title="Embargoed scoop", slug="embargoed-scoop", status=Article.Status.SCHEDULED, published_at=future),
-        ArticleFactory(title="Published tomorrow", slug="published-tomorrow", status=Article.Status.PUBLISHED, published_at=future),
+        ArticleFactory(
+            title="Unfinished draft", slug="unfinished-draft", status=Article.Status.DRAFT, published_at=None
+        ),
+        ArticleFactory(
+            title="Embargoed scoop", slug="embargoed-scoop", status=Article.Status.SCHEDULED, published_at=future
+        ),
+        ArticleFactory(
+            title="Published tomorrow", slug="published-tomorrow", status=Article.Status.PUBLISHED, published_at=future
+        ),
     ]
 
 
@@ -34,8 +40,11 @@ def test_hidden_articles_are_not_found_by_the_public(hidden):
 
 def test_hidden_articles_appear_in_no_listing_feed_or_sitemap(hidden):
     live = ArticleFactory(title="Live story", slug="live-story")
-    urls = PUBLIC_LISTINGS + [live.section.get_absolute_url(), live.section.get_absolute_url() + "feed/",
-                              live.authors()[0].get_absolute_url()]
+    urls = PUBLIC_LISTINGS + [
+        live.section.get_absolute_url(),
+        live.section.get_absolute_url() + "feed/",
+        live.authors()[0].get_absolute_url(),
+    ]
     for url in urls:
         html = Client().get(url).content.decode()
         assert "live-story" in html or "Live story" in html, url

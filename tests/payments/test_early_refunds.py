@@ -72,8 +72,12 @@ def sweep_at(minutes: float) -> int:
 
 def receipts_of(payment: Payment) -> list[tuple[str, int, bool]]:
     """(kind, amount, still in force) of each receipt the payment has, oldest first."""
-    return [(kind, amount, voided_at is None) for kind, amount, voided_at in
-            Receipt.objects.filter(payment=payment).order_by("pk").values_list("kind", "amount_minor", "voided_at")]
+    return [
+        (kind, amount, voided_at is None)
+        for kind, amount, voided_at in Receipt.objects.filter(payment=payment)
+        .order_by("pk")
+        .values_list("kind", "amount_minor", "voided_at")
+    ]
 
 
 def progress(campaign) -> tuple[int, int, int]:
@@ -84,34 +88,55 @@ def progress(campaign) -> tuple[int, int, int]:
 # --- A one-time gift (Stripe Checkout in payment mode) --------------------------------------------------------
 
 
-def gift_checkout(campaign, *, email: str = "nino@example.org", interval: str = "once", gift_minor: int = GIFT) -> DonationCheckout:
-    return DonationCheckout.objects.create(campaign=campaign, email=email, currency="GEL", gift_minor=gift_minor,
-                                           interval=interval, provider="stripe")
+def gift_checkout(
+    campaign, *, email: str = "nino@example.org", interval: str = "once", gift_minor: int = GIFT
+) -> DonationCheckout:
+    return DonationCheckout.objects.create(
+        campaign=campaign, email=email, currency="GEL", gift_minor=gift_minor, interval=interval, provider="stripe"
+    )
 
 
 def gift_metadata(checkout: DonationCheckout) -> dict[str, str]:
-    return {"outlet_purpose": "donation", "outlet_checkout": str(checkout.reference), "outlet_campaign": checkout.campaign.slug}
+    return {
+        "outlet_purpose": "donation",
+        "outlet_checkout": str(checkout.reference),
+        "outlet_campaign": checkout.campaign.slug,
+    }
 
 
 def paid_gift(checkout: DonationCheckout) -> dict:
     return so.checkout_completed_payload(
-        session_id="cs_gift_1", mode="payment", reference=str(checkout.reference), customer="cus_gift_1",
-        customer_email=checkout.email, payment_intent="pi_gift_1", amount=checkout.charge_minor, currency="gel",
+        session_id="cs_gift_1",
+        mode="payment",
+        reference=str(checkout.reference),
+        customer="cus_gift_1",
+        customer_email=checkout.email,
+        payment_intent="pi_gift_1",
+        amount=checkout.charge_minor,
+        currency="gel",
         metadata=gift_metadata(checkout),
     )
 
 
 def gift_refund(checkout: DonationCheckout, *, refunded: int) -> dict:
     """The gift's charge after a refund: Stripe copies the intent's metadata (ours) onto it."""
-    return so.charge_payload(charge_id="ch_gift_1", payment_intent="pi_gift_1", customer="cus_gift_1", amount=checkout.charge_minor,
-                             amount_refunded=refunded, metadata=gift_metadata(checkout))
+    return so.charge_payload(
+        charge_id="ch_gift_1",
+        payment_intent="pi_gift_1",
+        customer="cus_gift_1",
+        amount=checkout.charge_minor,
+        amount_refunded=refunded,
+        metadata=gift_metadata(checkout),
+    )
 
 
 def gift_dispute() -> dict:
     return so.dispute_payload(dispute_id="dp_gift_1", charge="ch_gift_1", payment_intent="pi_gift_1", amount=GIFT)
 
 
-def test_a_partial_refund_of_a_one_time_gift_before_its_payment_is_applied_when_the_payment_lands(stripe_active, campaign, t0, mailoutbox):
+def test_a_partial_refund_of_a_one_time_gift_before_its_payment_is_applied_when_the_payment_lands(
+    stripe_active, campaign, t0, mailoutbox
+):
     checkout = gift_checkout(campaign)
     no_invoice_answer(stripe_active)
 
@@ -119,7 +144,9 @@ def test_a_partial_refund_of_a_one_time_gift_before_its_payment_is_applied_when_
 
     early = stored("evt_refund")
     assert (early.status, early.attempts, early.processed_at) == ("waiting", 0, None)
-    assert early.waiting_for == " ch_gift_1 pi_gift_1 " and "names a payment we have not recorded yet" in early.last_error
+    assert (
+        early.waiting_for == " ch_gift_1 pi_gift_1 " and "names a payment we have not recorded yet" in early.last_error
+    )
     assert early.retry_at is not None and early.retry_at > timezone.now()
     assert not Payment.objects.exists() and not Donation.objects.exists()
 
@@ -140,7 +167,9 @@ def test_a_partial_refund_of_a_one_time_gift_before_its_payment_is_applied_when_
     assert len(stripe_active.requests) == 1, "Stripe was asked once, on the first check, never under a lock"
 
 
-def test_a_full_refund_of_a_one_time_gift_before_its_payment_uncounts_the_gift_and_the_donor(stripe_active, campaign, t0):
+def test_a_full_refund_of_a_one_time_gift_before_its_payment_uncounts_the_gift_and_the_donor(
+    stripe_active, campaign, t0
+):
     checkout = gift_checkout(campaign)
     no_invoice_answer(stripe_active)
     deliver(event("charge.refunded", gift_refund(checkout, refunded=GIFT), event_id="evt_refund", created=t0 + 60))
@@ -153,7 +182,9 @@ def test_a_full_refund_of_a_one_time_gift_before_its_payment_uncounts_the_gift_a
     assert receipts_of(Payment.objects.get()) == [("original", GIFT, False)], "voided, no correction"
 
 
-def test_a_dispute_of_a_one_time_gift_before_its_payment_marks_the_gift_disputed_when_it_lands(stripe_active, campaign, t0):
+def test_a_dispute_of_a_one_time_gift_before_its_payment_marks_the_gift_disputed_when_it_lands(
+    stripe_active, campaign, t0
+):
     checkout = gift_checkout(campaign)
     no_invoice_answer(stripe_active)
     deliver(event("charge.dispute.created", gift_dispute(), event_id="evt_dispute", created=t0 + 60))
@@ -173,7 +204,9 @@ def test_the_same_early_refund_delivered_again_and_listed_again_is_applied_once(
     assert [a.json()["duplicate"] for a in answers] == [False, True, True]
     # Stripe sometimes sends a second event for the same cumulative refund (a refund updated): its own id.
     no_invoice_answer(stripe_active)
-    deliver(event("charge.refunded", gift_refund(checkout, refunded=1000), event_id="evt_refund_again", created=t0 + 61))
+    deliver(
+        event("charge.refunded", gift_refund(checkout, refunded=1000), event_id="evt_refund_again", created=t0 + 61)
+    )
     assert set(WebhookEvent.objects.filter(type="charge.refunded").values_list("status", flat=True)) == {"waiting"}
 
     deliver(event("checkout.session.completed", paid_gift(checkout), event_id="evt_paid", created=t0))
@@ -192,22 +225,34 @@ def test_the_same_early_refund_delivered_again_and_listed_again_is_applied_once(
 
 
 def monthly_gift_invoice(checkout: DonationCheckout) -> dict:
-    return so.invoice_paid_payload(invoice_id="in_gift_1", customer="cus_gift_1", subscription_id="sub_gift_1",
-                                   amount=checkout.charge_minor, customer_email=checkout.email, metadata=gift_metadata(checkout))
+    return so.invoice_paid_payload(
+        invoice_id="in_gift_1",
+        customer="cus_gift_1",
+        subscription_id="sub_gift_1",
+        amount=checkout.charge_minor,
+        customer_email=checkout.email,
+        metadata=gift_metadata(checkout),
+    )
 
 
 @pytest.mark.parametrize("late", ["refund", "dispute"])
-def test_a_refund_or_dispute_of_a_monthly_gift_charge_before_its_invoice_is_applied_when_the_invoice_lands(stripe_active, campaign, t0, late):
+def test_a_refund_or_dispute_of_a_monthly_gift_charge_before_its_invoice_is_applied_when_the_invoice_lands(
+    stripe_active, campaign, t0, late
+):
     checkout = gift_checkout(campaign, interval="month", gift_minor=2000)
     invoice_payments_answer(stripe_active, invoice="in_gift_1", payment_intent="pi_gift_m", amount=2000)
     if late == "refund":
-        early = subscription_charge(charge_id="ch_gift_m", payment_intent="pi_gift_m", customer="cus_gift_1", amount=2000, amount_refunded=2000)
+        early = subscription_charge(
+            charge_id="ch_gift_m", payment_intent="pi_gift_m", customer="cus_gift_1", amount=2000, amount_refunded=2000
+        )
         deliver(event("charge.refunded", early, event_id="evt_early", created=t0 + 60))
     else:
         early = so.dispute_payload(dispute_id="dp_gift_m", charge="ch_gift_m", payment_intent="pi_gift_m", amount=2000)
         deliver(event("charge.dispute.created", early, event_id="evt_early", created=t0 + 60))
     assert stored("evt_early").status == "waiting"
-    assert stored("evt_early").waiting_for == " ch_gift_m pi_gift_m in_gift_1 ", "the invoice Stripe named is waited for too"
+    assert stored("evt_early").waiting_for == " ch_gift_m pi_gift_m in_gift_1 ", (
+        "the invoice Stripe named is waited for too"
+    )
 
     deliver(event("invoice.paid", monthly_gift_invoice(checkout), event_id="evt_paid", created=t0))
 
@@ -228,10 +273,14 @@ def test_a_refund_or_dispute_of_a_monthly_gift_charge_before_its_invoice_is_appl
 
 
 @pytest.mark.parametrize("late", ["refund", "dispute"])
-def test_a_refund_or_dispute_of_a_membership_charge_before_its_invoice_is_applied_when_the_invoice_lands(user, stripe_http, t0, late):
+def test_a_refund_or_dispute_of_a_membership_charge_before_its_invoice_is_applied_when_the_invoice_lands(
+    user, stripe_http, t0, late
+):
     invoice_payments_answer(stripe_http)
     if late == "refund":
-        deliver(event("charge.refunded", subscription_charge(amount_refunded=500), event_id="evt_early", created=t0 + 60))
+        deliver(
+            event("charge.refunded", subscription_charge(amount_refunded=500), event_id="evt_early", created=t0 + 60)
+        )
     else:
         deliver(event("charge.dispute.created", so.dispute_payload(), event_id="evt_early", created=t0 + 60))
     assert stored("evt_early").status == "waiting"
@@ -249,7 +298,10 @@ def test_a_refund_or_dispute_of_a_membership_charge_before_its_invoice_is_applie
         assert receipts_of(payment) == [("original", 1500, False), ("correction", 1000, True)]
     else:
         assert payment.status == "disputed"
-        assert MemberEvent.objects.get(user=user, kind="disputed").summary == "Payment of GEL\u00a015 disputed (fraudulent)"
+        assert (
+            MemberEvent.objects.get(user=user, kind="disputed").summary
+            == "Payment of GEL\u00a015 disputed (fraudulent)"
+        )
     assert len(stripe_http.requests) == 1
 
 
@@ -270,7 +322,9 @@ def test_the_sweep_checks_a_waiting_refund_when_its_time_comes_and_not_in_a_loop
     assert len(stripe_active.requests) == 1, "the invoice Stripe named on the first check is kept, not asked for again"
 
     # Old and checked many times, it is still checked: the bound on failed attempts is not a bound on waiting.
-    WebhookEvent.objects.filter(event_id="evt_refund").update(attempts=services.MAX_PROCESSING_ATTEMPTS, retry_at=timezone.now())
+    WebhookEvent.objects.filter(event_id="evt_refund").update(
+        attempts=services.MAX_PROCESSING_ATTEMPTS, retry_at=timezone.now()
+    )
     assert sweep_at(6) == 1
 
 
@@ -284,7 +338,11 @@ def test_a_payment_reconciliation_finds_wakes_the_refund_that_waited_for_it(stri
 
     assert services.reconcile_provider_events(provider_id="stripe") == 1
 
-    assert (stored("evt_paid").via, stored("evt_paid").status, stored("evt_refund").status) == ("reconciliation", "processed", "processed")
+    assert (stored("evt_paid").via, stored("evt_paid").status, stored("evt_refund").status) == (
+        "reconciliation",
+        "processed",
+        "processed",
+    )
     assert Donation.objects.get().amount_refunded_minor == 1000
 
 
@@ -310,7 +368,9 @@ def test_processing_asks_stripe_before_it_locks_the_event(user, stripe_http, t0)
 # --- A payment that never comes -------------------------------------------------------------------------------
 
 
-def test_an_early_refund_whose_payment_never_comes_is_flagged_after_the_bound_and_never_applied(stripe_active, campaign, t0):
+def test_an_early_refund_whose_payment_never_comes_is_flagged_after_the_bound_and_never_applied(
+    stripe_active, campaign, t0
+):
     checkout = gift_checkout(campaign)
     no_invoice_answer(stripe_active)
     deliver(event("charge.refunded", gift_refund(checkout, refunded=1000), event_id="evt_refund", created=t0 + 60))
@@ -323,7 +383,10 @@ def test_an_early_refund_whose_payment_never_comes_is_flagged_after_the_bound_an
         checks += sweep_at(minutes)
     flagged = stored("evt_refund")
     assert flagged.status == "unmatched" and flagged.attempts == 1
-    assert "No payment named ch_gift_1, pi_gift_1 arrived within 24 hours, so this refund was never applied" in flagged.last_error
+    assert (
+        "No payment named ch_gift_1, pi_gift_1 arrived within 24 hours, so this refund was never applied"
+        in flagged.last_error
+    )
     assert 20 <= checks <= 40, f"checked {checks} times in a day: growing pauses, no loop"
     assert sweep_at(minutes + 60) == 0, "given up: the sweep leaves it alone"
     assert not Payment.objects.exists() and not Donation.objects.exists() and progress(campaign) == (0, 0, 0)
@@ -345,9 +408,17 @@ def test_staff_set_aside_an_unmatched_refund_and_its_late_payment_still_applies_
         services.requeue_stuck_events()
     assert services.events_needing_staff()["unmatched"] == 1
 
-    assert services.set_aside_unmatched(webhook_event_pks=[stored("evt_refund").pk], staff_user_id=7, note=" refunded by hand ") == 1
+    assert (
+        services.set_aside_unmatched(
+            webhook_event_pks=[stored("evt_refund").pk], staff_user_id=7, note=" refunded by hand "
+        )
+        == 1
+    )
 
-    assert (stored("evt_refund").status, stored("evt_refund").last_error) == ("not_ours", "Set aside by staff user 7: refunded by hand")
+    assert (stored("evt_refund").status, stored("evt_refund").last_error) == (
+        "not_ours",
+        "Set aside by staff user 7: refunded by hand",
+    )
     assert services.events_needing_staff()["unmatched"] == 0
     deliver(event("checkout.session.completed", paid_gift(checkout), event_id="evt_paid", created=t0))
     assert stored("evt_refund").status == "processed" and Donation.objects.get().amount_refunded_minor == 1000
@@ -355,7 +426,13 @@ def test_staff_set_aside_an_unmatched_refund_and_its_late_payment_still_applies_
 
 def test_a_refund_naming_nothing_of_ours_waits_then_is_taken_to_be_another_products(stripe_active, t0, mailoutbox):
     no_invoice_answer(stripe_active)
-    foreign = so.charge_payload(charge_id="ch_shop", payment_intent="pi_shop", customer="cus_shop", amount_refunded=1500, metadata={"app": "shop"})
+    foreign = so.charge_payload(
+        charge_id="ch_shop",
+        payment_intent="pi_shop",
+        customer="cus_shop",
+        amount_refunded=1500,
+        metadata={"app": "shop"},
+    )
     deliver(event("charge.refunded", foreign, event_id="evt_foreign", created=t0))
     assert stored("evt_foreign").status == "waiting"
 
@@ -386,7 +463,14 @@ def test_time_moves_on_from_received_not_from_the_event_time(stripe_active, camp
     """A refund created long ago at the provider (reconciliation found it late) still waits its full time."""
     checkout = gift_checkout(campaign)
     no_invoice_answer(stripe_active)
-    deliver(event("charge.refunded", gift_refund(checkout, refunded=1000), event_id="evt_refund", created=int(time.time()) - 20 * 86400))
+    deliver(
+        event(
+            "charge.refunded",
+            gift_refund(checkout, refunded=1000),
+            event_id="evt_refund",
+            created=int(time.time()) - 20 * 86400,
+        )
+    )
     assert stored("evt_refund").status == "waiting"
 
 
@@ -403,8 +487,12 @@ def held(monkeypatch):
 
 def deliver_sandbox(bodies: list[bytes]) -> None:
     for body in bodies:
-        response = Client().post("/payments/webhooks/sandbox/", body, content_type="application/json",
-                                 HTTP_SANDBOX_SIGNATURE=sandbox_module.sign(body))
+        response = Client().post(
+            "/payments/webhooks/sandbox/",
+            body,
+            content_type="application/json",
+            HTTP_SANDBOX_SIGNATURE=sandbox_module.sign(body),
+        )
         assert response.status_code == 200, response.content
 
 
@@ -429,7 +517,9 @@ def refund_or_dispute_first(held: list[bytes], charge_id: str, late: str) -> Non
 
 
 @pytest.mark.parametrize("late", ["refund", "dispute"])
-def test_sandbox_a_one_time_gifts_refund_or_dispute_delivered_first_is_applied_when_the_payment_lands(campaign, held, late):
+def test_sandbox_a_one_time_gifts_refund_or_dispute_delivered_first_is_applied_when_the_payment_lands(
+    campaign, held, late
+):
     paid = give(campaign, gift_minor=GIFT)
     assert types(held) == ["checkout.session.completed", "payment.succeeded"] and not Donation.objects.exists()
 
@@ -446,7 +536,9 @@ def test_sandbox_a_one_time_gifts_refund_or_dispute_delivered_first_is_applied_w
 
 
 @pytest.mark.parametrize("late", ["refund", "dispute"])
-def test_sandbox_a_monthly_gift_charges_refund_or_dispute_delivered_first_is_applied_when_the_charge_lands(campaign, held, late):
+def test_sandbox_a_monthly_gift_charges_refund_or_dispute_delivered_first_is_applied_when_the_charge_lands(
+    campaign, held, late
+):
     give(campaign, gift_minor=2000, interval="month")
     charge_id = SandboxObject.objects.get(kind="charge").object_id
     assert types(held) == ["checkout.session.completed", "customer.subscription.created", "payment.succeeded"]
@@ -464,7 +556,9 @@ def test_sandbox_a_monthly_gift_charges_refund_or_dispute_delivered_first_is_app
 
 
 @pytest.mark.parametrize("late", ["refund", "dispute"])
-def test_sandbox_a_membership_charges_refund_or_dispute_delivered_first_is_applied_when_the_charge_lands(priced_tiers, held, late):
+def test_sandbox_a_membership_charges_refund_or_dispute_delivered_first_is_applied_when_the_charge_lands(
+    priced_tiers, held, late
+):
     user = UserFactory(username="ana", email="ana@example.org")
     client = Client()
     client.force_login(user)
@@ -478,7 +572,10 @@ def test_sandbox_a_membership_charges_refund_or_dispute_delivered_first_is_appli
     if late == "refund":
         assert (payment.status, payment.amount_refunded_minor) == ("partially_refunded", 500)
         assert MemberEvent.objects.filter(user=user, kind="refunded").count() == 1
-        assert receipts_of(payment) == [("original", payment.amount_minor, False), ("correction", payment.amount_minor - 500, True)]
+        assert receipts_of(payment) == [
+            ("original", payment.amount_minor, False),
+            ("correction", payment.amount_minor - 500, True),
+        ]
     else:
         assert payment.status == "disputed"
         assert MemberEvent.objects.filter(user=user, kind="disputed").count() == 1
@@ -487,7 +584,9 @@ def test_sandbox_a_membership_charges_refund_or_dispute_delivered_first_is_appli
 # --- Two workers at once (PostgreSQL: real row locks and commits) ---------------------------------------------
 
 
-def test_a_refund_settling_as_waiting_while_its_payment_commits_is_still_applied_at_once(real_postgres, stripe_active, campaign, t0, monkeypatch):
+def test_a_refund_settling_as_waiting_while_its_payment_commits_is_still_applied_at_once(
+    real_postgres, stripe_active, campaign, t0, monkeypatch
+):
     """Worker A checks the refund and finds no payment; worker B records the payment and commits, and its wake looks
     for waiting refunds before A has committed "waiting". Neither misses the other: A looks once more after its
     commit."""
@@ -506,7 +605,9 @@ def test_a_refund_settling_as_waiting_while_its_payment_commits_is_still_applied
     def settle_then_hold(*args, **kwargs):
         status = real_settle(*args, **kwargs)
         settled.set()  # "waiting" is written but not committed...
-        assert paid.wait(30), "the payment's worker never finished"  # ...until the payment is committed and its wake ran
+        assert paid.wait(30), (
+            "the payment's worker never finished"
+        )  # ...until the payment is committed and its wake ran
         return status
 
     monkeypatch.setattr(waiting, "settle_unmatched", settle_then_hold)

@@ -16,8 +16,15 @@ Status = WebhookEvent.Status
 
 
 def _event(event_id: str, status: str, **fields) -> WebhookEvent:
-    return WebhookEvent.objects.create(provider="stripe", event_id=event_id, type="charge.refunded", payload={"id": event_id},
-                                       created_at_provider=timezone.now(), status=status, **fields)
+    return WebhookEvent.objects.create(
+        provider="stripe",
+        event_id=event_id,
+        type="charge.refunded",
+        payload={"id": event_id},
+        created_at_provider=timezone.now(),
+        status=status,
+        **fields,
+    )
 
 
 @pytest.fixture
@@ -46,8 +53,15 @@ def test_the_admin_home_names_them_and_staff_set_a_settled_one_aside(admin_clien
     changelist = "/admin/payments/webhookevent/"
     confirm = admin_client.post(changelist, {"action": "set_aside", "_selected_action": [event.pk]})
     assert "Set these events aside?" in confirm.content.decode()
-    admin_client.post(changelist, {"action": "set_aside", "_selected_action": [event.pk], "confirmed": "yes",
-                                   "note": "refunded by hand in Stripe"})
+    admin_client.post(
+        changelist,
+        {
+            "action": "set_aside",
+            "_selected_action": [event.pk],
+            "confirmed": "yes",
+            "note": "refunded by hand in Stripe",
+        },
+    )
     event.refresh_from_db()
     assert event.status != Status.UNMATCHED and "refunded by hand in Stripe" in event.last_error
     assert "payment never arrived" not in admin_client.get("/admin/").content.decode()

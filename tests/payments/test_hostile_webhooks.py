@@ -28,13 +28,18 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 
 def post_stripe(body: bytes):
-    return Client().post(so.WEBHOOK_PATH, body, content_type="application/json",
-                         HTTP_STRIPE_SIGNATURE=so.signature_header(body, SECRET))
+    return Client().post(
+        so.WEBHOOK_PATH, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=so.signature_header(body, SECRET)
+    )
 
 
 def post_sandbox(body: bytes):
-    return Client().post("/payments/webhooks/sandbox/", body, content_type="application/json",
-                         HTTP_SANDBOX_SIGNATURE=sandbox_module.sign(body))
+    return Client().post(
+        "/payments/webhooks/sandbox/",
+        body,
+        content_type="application/json",
+        HTTP_SANDBOX_SIGNATURE=sandbox_module.sign(body),
+    )
 
 
 def signed_body(evt: dict) -> bytes:
@@ -62,7 +67,11 @@ def test_a_created_time_no_calendar_holds_is_refused(user, t0, created):
 
 @pytest.mark.parametrize("created", ["1e20", "1e18"])
 def test_the_sandbox_refuses_a_created_time_no_calendar_holds(user, created):
-    body = b'{"id": "sbx_evt_when", "type": "payment.succeeded", "created": ' + created.encode() + b', "data": {"object": {}}}'
+    body = (
+        b'{"id": "sbx_evt_when", "type": "payment.succeeded", "created": '
+        + created.encode()
+        + b', "data": {"object": {}}}'
+    )
     assert post_sandbox(body).status_code == 400
     assert nothing_stored()
 
@@ -123,8 +132,12 @@ def test_a_nul_or_lone_surrogate_anywhere_is_stored_replaced_and_the_event_still
     invoice = paid_invoice(user, customer_email=user.email)
     invoice["customer_name"] = f"Lela{bad}"
     invoice["metadata"] = {f"note{bad}": f"typed{bad}"}
-    evt = event("invoice.paid" if post is post_stripe else "customer.tax_id.created", invoice,
-                event_id=f"evt_{bad}_1", created=int(time.time()))
+    evt = event(
+        "invoice.paid" if post is post_stripe else "customer.tax_id.created",
+        invoice,
+        event_id=f"evt_{bad}_1",
+        created=int(time.time()),
+    )
     body = signed_body(evt)
     assert b"\\u0000" in body or b"\\ud8" in body or b"\\udf" in body
 
@@ -156,9 +169,18 @@ def test_the_intake_service_refuses_what_no_column_holds_whoever_calls_it(user, 
     from outlet.payments.storable import UnstorableEvent
 
     with pytest.raises(UnstorableEvent, match="the event type is 150 characters long; at most 100 can be stored"):
-        services.ingest_event(provider_id="stripe", event=ProviderEvent(
-            id="evt_service", type="t" * 150, created=datetime.fromtimestamp(t0, tz=UTC), payload={"id": "evt_service"}))
+        services.ingest_event(
+            provider_id="stripe",
+            event=ProviderEvent(
+                id="evt_service",
+                type="t" * 150,
+                created=datetime.fromtimestamp(t0, tz=UTC),
+                payload={"id": "evt_service"},
+            ),
+        )
     with pytest.raises(UnstorableEvent, match="no id"):
-        services.ingest_event(provider_id="stripe", event=ProviderEvent(
-            id="  ", type="invoice.paid", created=datetime.fromtimestamp(t0, tz=UTC), payload={}))
+        services.ingest_event(
+            provider_id="stripe",
+            event=ProviderEvent(id="  ", type="invoice.paid", created=datetime.fromtimestamp(t0, tz=UTC), payload={}),
+        )
     assert nothing_stored()

@@ -24,7 +24,9 @@ URL = "/payments/webhooks/sandbox/"
 
 
 def sandbox_event(event_type: str, obj: dict, *, event_id: str = "sbx_evt_test_1", created: int | None = None) -> bytes:
-    return json.dumps({"id": event_id, "type": event_type, "created": created or int(time.time()), "data": {"object": obj}}).encode()
+    return json.dumps(
+        {"id": event_id, "type": event_type, "created": created or int(time.time()), "data": {"object": obj}}
+    ).encode()
 
 
 def post(body: bytes, header: str | None = None):
@@ -32,12 +34,25 @@ def post(body: bytes, header: str | None = None):
     return Client().post(URL, body, content_type="application/json", **headers)
 
 
-def subscription_object(user, *, status: str = "active", sub_id: str = "sbx_sub_1", metadata: dict | None = None) -> dict:
+def subscription_object(
+    user, *, status: str = "active", sub_id: str = "sbx_sub_1", metadata: dict | None = None
+) -> dict:
     return {
-        "id": sub_id, "customer": "sbx_cus_1", "status": status, "cancel_at_period_end": False,
+        "id": sub_id,
+        "customer": "sbx_cus_1",
+        "status": status,
+        "cancel_at_period_end": False,
         "current_period_end": int((timezone.now() + timedelta(days=30)).timestamp()),
-        "price": {"lookup_key": "outlet:supporter:month:gel:1500", "product_name": "Supporter", "interval": "month", "currency": "GEL", "amount": 1500},
-        "metadata": {"outlet_purpose": "membership", "outlet_user": str(user.pk), "outlet_tier": "supporter"} if metadata is None else metadata,
+        "price": {
+            "lookup_key": "outlet:supporter:month:gel:1500",
+            "product_name": "Supporter",
+            "interval": "month",
+            "currency": "GEL",
+            "amount": 1500,
+        },
+        "metadata": {"outlet_purpose": "membership", "outlet_user": str(user.pk), "outlet_tier": "supporter"}
+        if metadata is None
+        else metadata,
     }
 
 
@@ -46,7 +61,9 @@ def user(priced_tiers):
     return UserFactory(username="tamar", email="tamar@example.org")
 
 
-@pytest.mark.parametrize("mangle", ["wrong secret", "tampered body", "missing header", "stale timestamp", "re-serialised"])
+@pytest.mark.parametrize(
+    "mangle", ["wrong secret", "tampered body", "missing header", "stale timestamp", "re-serialised"]
+)
 def test_a_bad_signature_is_refused_with_400_and_nothing_is_stored(user, mangle):
     body = sandbox_event("customer.subscription.created", subscription_object(user))
     header = sign(body)
@@ -192,9 +209,17 @@ def test_the_sandbox_pages_do_not_exist_when_stripe_is_the_provider(user, settin
 
 def test_a_paid_invoice_before_an_older_subscription_event_still_gets_the_plan_details(user):
     now = int(time.time())
-    invoice = {"id": "sbx_in_1", "customer": "sbx_cus_1", "subscription": "sbx_sub_1", "amount": 1500, "currency": "GEL",
-               "email": user.email, "description": "Supporter", "period_end": now + 30 * 86400,
-               "metadata": {"outlet_purpose": "membership", "outlet_user": str(user.pk), "outlet_tier": "supporter"}}
+    invoice = {
+        "id": "sbx_in_1",
+        "customer": "sbx_cus_1",
+        "subscription": "sbx_sub_1",
+        "amount": 1500,
+        "currency": "GEL",
+        "email": user.email,
+        "description": "Supporter",
+        "period_end": now + 30 * 86400,
+        "metadata": {"outlet_purpose": "membership", "outlet_user": str(user.pk), "outlet_tier": "supporter"},
+    }
     for event_id, event_type, obj, created in [
         ("e-invoice", "payment.succeeded", invoice, now),
         ("e-created", "customer.subscription.created", subscription_object(user), now - 2),
@@ -216,10 +241,16 @@ def test_an_old_subscription_ending_does_not_end_a_comp_and_a_new_paid_one_repla
     membership = Membership.objects.get(user=user)
     assert (membership.source, membership.status) == ("comp", "active")
 
-    body = sandbox_event("customer.subscription.created", subscription_object(user, sub_id="sbx_sub_new"), event_id="e-new")
+    body = sandbox_event(
+        "customer.subscription.created", subscription_object(user, sub_id="sbx_sub_new"), event_id="e-new"
+    )
     post(body, sign(body))
     membership.refresh_from_db()
-    assert (membership.source, membership.status, membership.provider_subscription_id) == ("paid", "active", "sbx_sub_new")
+    assert (membership.source, membership.status, membership.provider_subscription_id) == (
+        "paid",
+        "active",
+        "sbx_sub_new",
+    )
 
 
 def test_an_event_for_an_account_deleted_since_is_stored_and_changes_nothing(user):
@@ -245,7 +276,9 @@ def test_the_sweep_queues_a_stuck_event_once_per_interval_not_on_every_run(user,
 
 
 def test_nothing_can_be_posted_as_the_sandbox_where_stripe_is_the_provider(settings):
-    body = json.dumps({"id": "sbx_evt_forged", "type": "payment.succeeded", "created": int(time.time()), "data": {"object": {}}}).encode()
+    body = json.dumps(
+        {"id": "sbx_evt_forged", "type": "payment.succeeded", "created": int(time.time()), "data": {"object": {}}}
+    ).encode()
     settings.PAYMENT_PROVIDER = "stripe"
     response = Client().post(URL, body, content_type="application/json", HTTP_SANDBOX_SIGNATURE=sign(body))
     assert response.status_code == 404 and not WebhookEvent.objects.exists()

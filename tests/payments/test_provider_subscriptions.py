@@ -38,11 +38,30 @@ def ghost_subscription(**overrides):
 
 
 def test_stripe_lists_every_subscription_of_the_customer_including_ended_ones(provider, http):
-    http.respond(so.list_payload([
-        ghost_subscription(sub_id="sub_live", customer="cus_ghost", amount=800, currency="usd", interval="year",
-                           period_end=so.DEFAULT_PERIOD_END, cancel_at_period_end=True),
-        ghost_subscription(sub_id="sub_old", customer="cus_ghost", status="canceled", period_end=so.DEFAULT_PERIOD_END - 400 * so.DAY),
-    ], url="/v1/subscriptions"), method="GET", path="/v1/subscriptions")
+    http.respond(
+        so.list_payload(
+            [
+                ghost_subscription(
+                    sub_id="sub_live",
+                    customer="cus_ghost",
+                    amount=800,
+                    currency="usd",
+                    interval="year",
+                    period_end=so.DEFAULT_PERIOD_END,
+                    cancel_at_period_end=True,
+                ),
+                ghost_subscription(
+                    sub_id="sub_old",
+                    customer="cus_ghost",
+                    status="canceled",
+                    period_end=so.DEFAULT_PERIOD_END - 400 * so.DAY,
+                ),
+            ],
+            url="/v1/subscriptions",
+        ),
+        method="GET",
+        path="/v1/subscriptions",
+    )
 
     before = datetime.now(UTC).replace(microsecond=0)
     found = provider.subscriptions_for_customer(customer_id="cus_ghost")
@@ -52,7 +71,12 @@ def test_stripe_lists_every_subscription_of_the_customer_including_ended_ones(pr
     assert request.idempotency_key is None  # a read: nothing is created or changed
     live, old = found
     assert isinstance(live, SubscriptionChanged)
-    assert (live.provider, live.subscription_id, live.customer_id, live.status) == ("stripe", "sub_live", "cus_ghost", "active")
+    assert (live.provider, live.subscription_id, live.customer_id, live.status) == (
+        "stripe",
+        "sub_live",
+        "cus_ghost",
+        "active",
+    )
     assert (live.amount_minor, live.currency, live.interval) == (800, "USD", "year")
     assert live.current_period_end == datetime.fromtimestamp(so.DEFAULT_PERIOD_END, tz=UTC)
     assert live.cancel_at_period_end and not live.ended
@@ -63,7 +87,11 @@ def test_stripe_lists_every_subscription_of_the_customer_including_ended_ones(pr
 
 
 def test_stripe_pages_through_a_customer_with_many_subscriptions(provider, http):
-    http.respond(so.list_payload([ghost_subscription(sub_id="sub_a", customer="cus_ghost")], url="/v1/subscriptions", has_more=True))
+    http.respond(
+        so.list_payload(
+            [ghost_subscription(sub_id="sub_a", customer="cus_ghost")], url="/v1/subscriptions", has_more=True
+        )
+    )
     http.respond(so.list_payload([ghost_subscription(sub_id="sub_b", customer="cus_ghost")], url="/v1/subscriptions"))
 
     found = provider.subscriptions_for_customer(customer_id="cus_ghost")
@@ -88,18 +116,45 @@ def test_an_unreachable_stripe_is_a_provider_error_to_retry(provider, http):
 
 @pytest.mark.django_db
 def test_the_sandbox_lists_its_subscriptions_of_the_customer():
-    SandboxObject.objects.create(object_id="sbx_cus_1", kind="customer", data={"id": "sbx_cus_1", "email": "a@example.org", "card": "4242", "metadata": {}})
-    price = {"lookup_key": "ghost-price", "product_name": "Ghost supporter", "interval": "month", "currency": "GEL", "amount": 1500}
-    for sub_id, customer, status in (("sbx_sub_1", "sbx_cus_1", "active"), ("sbx_sub_2", "sbx_cus_1", "canceled"), ("sbx_sub_3", "sbx_cus_9", "active")):
-        SandboxObject.objects.create(object_id=sub_id, kind="subscription", data={
-            "id": sub_id, "customer": customer, "status": status, "price": price, "current_period_start": 1_700_000_000,
-            "current_period_end": so.DEFAULT_PERIOD_END, "cancel_at_period_end": False, "metadata": {}, "ended_at": None,
-        })
+    SandboxObject.objects.create(
+        object_id="sbx_cus_1",
+        kind="customer",
+        data={"id": "sbx_cus_1", "email": "a@example.org", "card": "4242", "metadata": {}},
+    )
+    price = {
+        "lookup_key": "ghost-price",
+        "product_name": "Ghost supporter",
+        "interval": "month",
+        "currency": "GEL",
+        "amount": 1500,
+    }
+    for sub_id, customer, status in (
+        ("sbx_sub_1", "sbx_cus_1", "active"),
+        ("sbx_sub_2", "sbx_cus_1", "canceled"),
+        ("sbx_sub_3", "sbx_cus_9", "active"),
+    ):
+        SandboxObject.objects.create(
+            object_id=sub_id,
+            kind="subscription",
+            data={
+                "id": sub_id,
+                "customer": customer,
+                "status": status,
+                "price": price,
+                "current_period_start": 1_700_000_000,
+                "current_period_end": so.DEFAULT_PERIOD_END,
+                "cancel_at_period_end": False,
+                "metadata": {},
+                "ended_at": None,
+            },
+        )
 
     found = SandboxProvider().subscriptions_for_customer(customer_id="sbx_cus_1")
 
     assert [(s.subscription_id, s.status, s.ended, s.amount_minor, s.currency) for s in found] == [
-        ("sbx_sub_1", "active", False, 1500, "GEL"), ("sbx_sub_2", "canceled", True, 1500, "GEL")]
+        ("sbx_sub_1", "active", False, 1500, "GEL"),
+        ("sbx_sub_2", "canceled", True, 1500, "GEL"),
+    ]
     assert all(s.provider == "sandbox" for s in found)
 
 

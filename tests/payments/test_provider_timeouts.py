@@ -92,7 +92,9 @@ class SilentProvider:
             if not head:
                 continue
             line, *header_lines = head.split("\r\n")
-            headers = {name.strip().lower(): value.strip() for name, _, value in (h.partition(":") for h in header_lines)}
+            headers = {
+                name.strip().lower(): value.strip() for name, _, value in (h.partition(":") for h in header_lines)
+            }
             found.append((line, headers))
         return found
 
@@ -112,10 +114,15 @@ def silent():
 
 def donation_request() -> CheckoutRequest:
     return CheckoutRequest(
-        purpose="donation", reference="don_9", email="donor@example.org",
-        success_url="https://outlet.example/fundraisers/thanks/don_9/", cancel_url="https://outlet.example/fundraisers/",
+        purpose="donation",
+        reference="don_9",
+        email="donor@example.org",
+        success_url="https://outlet.example/fundraisers/thanks/don_9/",
+        cancel_url="https://outlet.example/fundraisers/",
         metadata={OUR_MARKER: "donation", "outlet_donation": "don_9"},
-        one_time_amount_minor=2500, one_time_currency="GEL", description="Keep reporters safe",
+        one_time_amount_minor=2500,
+        one_time_currency="GEL",
+        description="Keep reporters safe",
     )
 
 
@@ -139,7 +146,9 @@ def test_a_silent_stripe_gives_the_donor_our_message_within_seconds_after_one_re
 
 
 def test_a_change_sent_to_a_silent_stripe_says_it_may_have_happened_and_is_safe_to_repeat(silent):
-    provider = StripeProvider(secret_key=KEY, webhook_secret="whsec_unused", api_base=silent.address, person_waiting=QUICK)
+    provider = StripeProvider(
+        secret_key=KEY, webhook_secret="whsec_unused", api_base=silent.address, person_waiting=QUICK
+    )
 
     with pytest.raises(ProviderUnavailable) as raised:
         provider.cancel_subscription_now(subscription_id="sub_1", idempotency_key="membership-7-cancel-now")
@@ -150,7 +159,9 @@ def test_a_change_sent_to_a_silent_stripe_says_it_may_have_happened_and_is_safe_
 
 def test_a_call_without_our_key_still_repeats_one_key_on_its_retry(silent):
     """The portal session takes no key from us; the SDK makes one, and its retry must not open a second session."""
-    provider = StripeProvider(secret_key=KEY, webhook_secret="whsec_unused", api_base=silent.address, person_waiting=QUICK)
+    provider = StripeProvider(
+        secret_key=KEY, webhook_secret="whsec_unused", api_base=silent.address, person_waiting=QUICK
+    )
 
     with pytest.raises(ProviderUnavailable):
         provider.open_portal(customer_id="cus_1", return_url="https://outlet.example/accounts/membership/")
@@ -207,7 +218,9 @@ def test_a_reader_is_told_on_the_page_at_every_membership_step(priced_tiers, pro
     newcomer_client.force_login(newcomer)
     provider_goes_silent()
 
-    joined = _timed_post(newcomer_client, "/membership/join/", {"tier": "supporter", "interval": "month", "currency": "GEL"})
+    joined = _timed_post(
+        newcomer_client, "/membership/join/", {"tier": "supporter", "interval": "month", "currency": "GEL"}
+    )
     _assert_told(joined, NOT_ANSWERING, step="join")
     changed = _timed_post(member_client, "/accounts/membership/change/", {"tier_interval": "insider|year"})
     _assert_told(changed, NOT_ANSWERING, step="change plan")
@@ -233,9 +246,18 @@ def test_a_donor_is_told_on_the_page_when_giving_and_managing_a_monthly_gift(cam
     client.force_login(donor)
     provider_goes_silent()
 
-    given = _timed_post(Client(), f"/fundraisers/{campaign.slug}/give/", {
-        "currency": "GEL", "amount": "5000", "interval": "once", "email": "guest@example.org", "name": "Guest Donor",
-        "split": "default"})
+    given = _timed_post(
+        Client(),
+        f"/fundraisers/{campaign.slug}/give/",
+        {
+            "currency": "GEL",
+            "amount": "5000",
+            "interval": "once",
+            "email": "guest@example.org",
+            "name": "Guest Donor",
+            "split": "default",
+        },
+    )
     assert given.status_code == 400
     _assert_told(given, NOT_ANSWERING, step="give")
     amount = _timed_post(client, f"/accounts/gifts/{gift.pk}/amount/", {"amount": "35"})
@@ -279,8 +301,11 @@ def test_staff_are_told_in_the_admin_when_cancelling_and_refunding(priced_tiers,
     _assert_told(resumed, NOT_ANSWERING_CHANGE, step="staff: resume")
     refunded = _timed_post(manager_client, f"{member_action}refund/", {"payment_id": member_payment.pk})
     _assert_told(refunded, NOT_ANSWERING_CHANGE, step="staff: refund a membership payment")
-    gift_refund = _timed_post(finance_client, f"/admin/donations/donation/{gift.pk}/refund/",
-                              {"amount": "", "refunded_seen": 0, "confirmed": "yes"})
+    gift_refund = _timed_post(
+        finance_client,
+        f"/admin/donations/donation/{gift.pk}/refund/",
+        {"amount": "", "refunded_seen": 0, "confirmed": "yes"},
+    )
     _assert_told(gift_refund, NOT_ANSWERING_CHANGE, step="staff: refund a gift")
     assert Payment.objects.filter(amount_refunded_minor__gt=0).count() == 0
 
@@ -298,9 +323,17 @@ def test_the_sandbox_switched_to_silent_shows_the_same_messages(campaign, priced
     settings.SANDBOX_SILENT_SECONDS = 0.2
 
     started = time.monotonic()
-    given = donor_client.post(f"/fundraisers/{campaign.slug}/give/", {
-        "currency": "GEL", "amount": "5000", "interval": "once", "email": "guest@example.org", "name": "Guest Donor",
-        "split": "default"})
+    given = donor_client.post(
+        f"/fundraisers/{campaign.slug}/give/",
+        {
+            "currency": "GEL",
+            "amount": "5000",
+            "interval": "once",
+            "email": "guest@example.org",
+            "name": "Guest Donor",
+            "split": "default",
+        },
+    )
     assert time.monotonic() - started >= 0.2, "the sandbox waited as a silent provider would"
     assert given.status_code == 400
     _assert_told(given, NOT_ANSWERING, step="give through the silent sandbox")

@@ -33,9 +33,11 @@ def campaign(db):
 
 def start_gift(campaign, *, interval: str = "once", gift_minor: int = 2000):
     checkout, redirect = services.start_donation_checkout(
-        request=services.DonationRequest(campaign=campaign, email="tester@example.org", currency="GEL",
-                                         gift_minor=gift_minor, interval=interval),
-        success_url="http://testserver/thanks/{reference}/", cancel_url="http://testserver/give/",
+        request=services.DonationRequest(
+            campaign=campaign, email="tester@example.org", currency="GEL", gift_minor=gift_minor, interval=interval
+        ),
+        success_url="http://testserver/thanks/{reference}/",
+        cancel_url="http://testserver/give/",
     )
     return checkout, redirect
 
@@ -52,8 +54,11 @@ def test_a_declined_card_sends_a_signed_failed_payment_for_that_checkout(campaig
     failure = stored.payload["data"]["object"]
     assert failure["checkout"] == redirect.session_id and failure["subscription"] is None
     assert (failure["amount"], failure["currency"]) == (2000, "GEL")
-    assert failure["metadata"] == {"outlet_purpose": "donation", "outlet_checkout": str(checkout.reference),
-                                   "outlet_campaign": campaign.slug}
+    assert failure["metadata"] == {
+        "outlet_purpose": "donation",
+        "outlet_checkout": str(checkout.reference),
+        "outlet_campaign": campaign.slug,
+    }
     assert abuse.attack_state().declines_in_window == 1
 
 
@@ -129,8 +134,14 @@ def test_a_declined_membership_checkout_changes_no_membership_and_counts_no_dona
 
 def test_a_lapsed_member_whose_card_is_declined_on_rejoining_gets_no_failed_renewal_email(priced_tiers, mailoutbox):
     reader = UserFactory(username="ana", email="ana@example.org")
-    MembershipFactory(user=reader, tier=priced_tiers["supporter"], status=Membership.Status.LAPSED, provider="sandbox",
-                      provider_subscription_id="sbx_sub_old", current_period_end=timezone.now() - timedelta(days=40))
+    MembershipFactory(
+        user=reader,
+        tier=priced_tiers["supporter"],
+        status=Membership.Status.LAPSED,
+        provider="sandbox",
+        provider_subscription_id="sbx_sub_old",
+        current_period_end=timezone.now() - timedelta(days=40),
+    )
     client = Client()
     client.force_login(reader)
 

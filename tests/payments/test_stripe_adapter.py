@@ -152,7 +152,10 @@ def test_a_monthly_gifts_price_carries_the_neutral_statement_descriptor(provider
 
     provider.start_checkout(request=membership_request(recurring=spec), idempotency_key="checkout:att_43")
 
-    assert http.requests[1].data["product_data"] == {"name": "Supporter membership", "statement_descriptor": "CL MEDIA SERVICES"}
+    assert http.requests[1].data["product_data"] == {
+        "name": "Supporter membership",
+        "statement_descriptor": "CL MEDIA SERVICES",
+    }
 
 
 def test_the_price_idempotency_key_is_derived_from_the_spec(provider, http):
@@ -170,7 +173,10 @@ def test_the_price_idempotency_key_is_derived_from_the_spec(provider, http):
 
 
 def test_a_price_with_another_interval_or_currency_is_not_reused(provider, http):
-    others = [so.price_payload(price_id="price_year", interval="year"), so.price_payload(price_id="p_usd", currency="usd")]
+    others = [
+        so.price_payload(price_id="price_year", interval="year"),
+        so.price_payload(price_id="p_usd", currency="usd"),
+    ]
     http.respond(so.list_payload(others, url="/v1/prices"), path="/v1/prices")
     http.respond(so.price_payload(price_id="price_new"), method="POST", path="/v1/prices")
     http.respond(so.checkout_session_payload(), path="/v1/checkout/sessions")
@@ -318,7 +324,9 @@ def test_a_person_waiting_gets_one_retry_and_a_background_task_gets_two(provider
 def test_a_customer_is_created_with_our_user_in_its_metadata_and_an_idempotency_key(provider, http):
     http.respond(so.stripe_object("customer", id="cus_new"))
 
-    customer_id = provider.create_customer(email="nino@example.org", metadata={"outlet_user": "7"}, idempotency_key="customer-for-user-7")
+    customer_id = provider.create_customer(
+        email="nino@example.org", metadata={"outlet_user": "7"}, idempotency_key="customer-for-user-7"
+    )
 
     assert customer_id == "cus_new"
     (request,) = http.requests
@@ -367,7 +375,11 @@ def test_cancel_at_period_end_is_set_and_cleared(provider, http, cancel, sent):
     provider.set_cancel_at_period_end(subscription_id="sub_1", cancel=cancel, idempotency_key="cape:sub_1")
 
     (request,) = http.requests
-    assert (request.method, request.path, request.data) == ("POST", "/v1/subscriptions/sub_1", {"cancel_at_period_end": sent})
+    assert (request.method, request.path, request.data) == (
+        "POST",
+        "/v1/subscriptions/sub_1",
+        {"cancel_at_period_end": sent},
+    )
     assert request.idempotency_key == "cape:sub_1"
 
 
@@ -400,7 +412,9 @@ def test_a_refund_names_the_payment_intent_or_charge(provider, http, payment_ref
 
 
 def test_an_invoice_is_refunded_through_its_payment_intent(provider, http):
-    payments = so.list_payload([so.invoice_payment_payload(invoice="in_1", payment_intent="pi_of_in_1")], url="/v1/invoice_payments")
+    payments = so.list_payload(
+        [so.invoice_payment_payload(invoice="in_1", payment_intent="pi_of_in_1")], url="/v1/invoice_payments"
+    )
     http.respond(payments, method="GET", path="/v1/invoice_payments")
     http.respond(so.refund_payload(refund_id="re_9"), method="POST", path="/v1/refunds")
 
@@ -453,7 +467,10 @@ def test_a_signed_event_is_parsed(provider):
 
 def test_the_signature_header_name_is_case_insensitive(provider):
     body, headers = signed(so.stripe_event("invoice.paid", so.invoice_paid_payload()))
-    assert provider.parse_webhook(body=body, headers={"stripe-signature": headers["Stripe-Signature"]}).type == "invoice.paid"
+    assert (
+        provider.parse_webhook(body=body, headers={"stripe-signature": headers["Stripe-Signature"]}).type
+        == "invoice.paid"
+    )
 
 
 def _reserialised(body):
@@ -467,8 +484,17 @@ def _compact(body):
 @pytest.mark.parametrize(
     "tamper",
     [
-        pytest.param(lambda body, headers: (body, {"Stripe-Signature": signed(json.loads(body), secret="whsec_other")[1]["Stripe-Signature"]}), id="wrong-secret"),
-        pytest.param(lambda body, headers: (body.replace(b'"amount_paid": 1500', b'"amount_paid": 1'), headers), id="tampered-body"),
+        pytest.param(
+            lambda body, headers: (
+                body,
+                {"Stripe-Signature": signed(json.loads(body), secret="whsec_other")[1]["Stripe-Signature"]},
+            ),
+            id="wrong-secret",
+        ),
+        pytest.param(
+            lambda body, headers: (body.replace(b'"amount_paid": 1500', b'"amount_paid": 1'), headers),
+            id="tampered-body",
+        ),
         pytest.param(lambda body, headers: (body, {}), id="missing-header"),
         pytest.param(lambda body, headers: (body, {"Stripe-Signature": ""}), id="empty-header"),
         pytest.param(lambda body, headers: (body, {"Stripe-Signature": "t=1,v1=deadbeef"}), id="garbage-header"),
@@ -605,7 +631,9 @@ def test_a_paid_invoice_is_a_payment_of_the_subscription(provider):
     extra_line["period"] = {"start": 1_790_000_000, "end": 1_795_000_000}  # an earlier proration line
     invoice["lines"]["data"].append(extra_line)
 
-    (domain,) = provider.translate(received(provider, "invoice.paid", invoice, event_id="evt_i1", created=1_767_225_600))
+    (domain,) = provider.translate(
+        received(provider, "invoice.paid", invoice, event_id="evt_i1", created=1_767_225_600)
+    )
 
     assert isinstance(domain, PaymentSucceeded)
     assert domain.payment_ref == "in_1"
@@ -655,7 +683,10 @@ def test_a_final_failed_attempt_has_no_next_attempt(provider):
 @pytest.mark.parametrize(("refunded_amount", "fully"), [(500, False), (2500, True)])
 def test_a_refunded_charge_reports_the_cumulative_amount(provider, refunded_amount, fully):
     charge = so.charge_payload(
-        charge_id="ch_1", payment_intent="pi_1", amount=2500, amount_refunded=refunded_amount,
+        charge_id="ch_1",
+        payment_intent="pi_1",
+        amount=2500,
+        amount_refunded=refunded_amount,
         metadata={OUR_MARKER: "donation", "outlet_donation": "don_9"},
     )
 
@@ -674,12 +705,16 @@ def test_a_refunded_charge_reports_the_cumulative_amount(provider, refunded_amou
 
 
 def test_a_refunded_charge_without_a_payment_intent_names_only_the_charge(provider):
-    (domain,) = provider.translate(received(provider, "charge.refunded", so.charge_payload(payment_intent=None, amount_refunded=1500)))
+    (domain,) = provider.translate(
+        received(provider, "charge.refunded", so.charge_payload(payment_intent=None, amount_refunded=1500))
+    )
     assert domain.payment_refs == ("ch_test_1",)
 
 
 def test_a_dispute_names_the_charge_and_payment_intent(provider):
-    dispute = so.dispute_payload(dispute_id="dp_1", charge="ch_1", payment_intent="pi_1", amount=2500, reason="fraudulent")
+    dispute = so.dispute_payload(
+        dispute_id="dp_1", charge="ch_1", payment_intent="pi_1", amount=2500, reason="fraudulent"
+    )
 
     (domain,) = provider.translate(received(provider, "charge.dispute.created", dispute))
 
@@ -698,7 +733,9 @@ def test_only_our_metadata_keys_are_kept(provider):
 
 
 def test_an_object_some_other_product_created_carries_no_marker(provider):
-    (domain,) = provider.translate(received(provider, "customer.subscription.created", so.subscription_payload(metadata={"app": "shop"})))
+    (domain,) = provider.translate(
+        received(provider, "customer.subscription.created", so.subscription_payload(metadata={"app": "shop"}))
+    )
     assert domain.metadata == {}
     assert OUR_MARKER not in domain.metadata
 
@@ -732,8 +769,15 @@ def test_all_times_are_aware_utc(provider):
 
 
 def test_events_since_pages_through_and_yields_oldest_first(provider, http):
-    newest = [so.stripe_event("invoice.paid", so.invoice_paid_payload(), event_id=f"evt_{n}", created=1_767_225_600 + n) for n in (4, 3)]
-    older = [so.stripe_event("customer.subscription.created", so.subscription_payload(), event_id="evt_2", created=1_767_225_602)]
+    newest = [
+        so.stripe_event("invoice.paid", so.invoice_paid_payload(), event_id=f"evt_{n}", created=1_767_225_600 + n)
+        for n in (4, 3)
+    ]
+    older = [
+        so.stripe_event(
+            "customer.subscription.created", so.subscription_payload(), event_id="evt_2", created=1_767_225_602
+        )
+    ]
     http.respond(so.list_payload(newest, url="/v1/events", has_more=True), method="GET", path="/v1/events")
     http.respond(so.list_payload(older, url="/v1/events", has_more=False), method="GET", path="/v1/events")
 
@@ -766,14 +810,23 @@ def test_events_since_reports_an_unreachable_stripe(provider, http):
 
 
 # Reconciliation lists only the event types we act on (Stripe takes at most 20).
-HANDLED_TYPES = sorted([
-    "checkout.session.completed", "checkout.session.async_payment_succeeded", "customer.subscription.created",
-    "customer.subscription.updated", "customer.subscription.paused", "customer.subscription.resumed",
-    "customer.subscription.deleted", "invoice.paid", "invoice.payment_failed", "charge.refunded", "charge.dispute.created",
-    "payment_intent.payment_failed",
-])
+HANDLED_TYPES = sorted(
+    [
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
+        "customer.subscription.deleted",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "charge.refunded",
+        "charge.dispute.created",
+        "payment_intent.payment_failed",
+    ]
+)
 
 
 def without_types(params: dict[str, str]) -> dict[str, str]:
     return {key: value for key, value in params.items() if not key.startswith("types[")}
-

@@ -36,40 +36,70 @@ def campaign(db):
 
 
 def deliver(event_type: str, obj: dict, *, event_id: str, created: int | None = None):
-    response = so.post_stripe_event(Client(), so.stripe_event(event_type, obj, event_id=event_id, created=created), SECRET)
+    response = so.post_stripe_event(
+        Client(), so.stripe_event(event_type, obj, event_id=event_id, created=created), SECRET
+    )
     assert response.status_code == 200, response.content
     return WebhookEvent.objects.get(provider="stripe", event_id=event_id)
 
 
 def start_one_time_gift(http, campaign, *, gift_minor: int = 5000, email: str = "nino@example.org") -> DonationCheckout:
-    http.respond(so.checkout_session_payload(session_id="cs_gift_1", mode="payment", amount=gift_minor),
-                 method="POST", path="/v1/checkout/sessions")
+    http.respond(
+        so.checkout_session_payload(session_id="cs_gift_1", mode="payment", amount=gift_minor),
+        method="POST",
+        path="/v1/checkout/sessions",
+    )
     checkout, redirect = services.start_donation_checkout(
-        request=services.DonationRequest(campaign=campaign, email=email, currency="GEL", gift_minor=gift_minor, interval="once"),
-        success_url="https://outlet.example/thanks/{reference}/", cancel_url="https://outlet.example/give/",
+        request=services.DonationRequest(
+            campaign=campaign, email=email, currency="GEL", gift_minor=gift_minor, interval="once"
+        ),
+        success_url="https://outlet.example/thanks/{reference}/",
+        cancel_url="https://outlet.example/give/",
     )
     assert redirect.url.startswith("https://checkout.stripe.com/")
     return checkout
 
 
 def our_metadata(checkout: DonationCheckout) -> dict[str, str]:
-    return {"outlet_purpose": "donation", "outlet_checkout": str(checkout.reference), "outlet_campaign": checkout.campaign.slug}
+    return {
+        "outlet_purpose": "donation",
+        "outlet_checkout": str(checkout.reference),
+        "outlet_campaign": checkout.campaign.slug,
+    }
 
 
-def paid_session(checkout: DonationCheckout, *, payment_status: str = "paid", email: str = "nino.b@example.org") -> dict:
+def paid_session(
+    checkout: DonationCheckout, *, payment_status: str = "paid", email: str = "nino.b@example.org"
+) -> dict:
     return so.checkout_completed_payload(
-        session_id="cs_gift_1", mode="payment", reference=str(checkout.reference), customer="cus_gift_1",
-        customer_email=email, payment_intent="pi_gift_1", amount=checkout.charge_minor, currency="gel",
-        payment_status=payment_status, metadata=our_metadata(checkout),
+        session_id="cs_gift_1",
+        mode="payment",
+        reference=str(checkout.reference),
+        customer="cus_gift_1",
+        customer_email=email,
+        payment_intent="pi_gift_1",
+        amount=checkout.charge_minor,
+        currency="gel",
+        payment_status=payment_status,
+        metadata=our_metadata(checkout),
     )
 
 
 def declined_intent(*, intent_id: str = "pi_gift_1", amount: int = 500, metadata: dict | None = None) -> dict:
     """A payment intent after a declined attempt, from Stripe's example object."""
     intent = so.stripe_object(
-        "payment_intent", id=intent_id, amount=amount, currency="gel", customer=None, status="requires_payment_method",
-        metadata={"outlet_purpose": "donation"} if metadata is None else metadata, canceled_at=None, latest_charge="ch_declined_1",
-        transfer_data=None, next_action=None, processing=None,
+        "payment_intent",
+        id=intent_id,
+        amount=amount,
+        currency="gel",
+        customer=None,
+        status="requires_payment_method",
+        metadata={"outlet_purpose": "donation"} if metadata is None else metadata,
+        canceled_at=None,
+        latest_charge="ch_declined_1",
+        transfer_data=None,
+        next_action=None,
+        processing=None,
     )
     intent["last_payment_error"].update(type="card_error")
     return intent
@@ -85,7 +115,10 @@ def test_a_one_time_gift_opens_a_payment_mode_checkout_whose_intent_carries_our_
     assert sent.data["mode"] == "payment"
     assert sent.data["payment_intent_data"]["metadata"] == our_metadata(checkout)
     assert sent.data["line_items"][0]["price_data"] | {"product_data": None} == {
-        "currency": "gel", "unit_amount": "5000", "product_data": None}
+        "currency": "gel",
+        "unit_amount": "5000",
+        "product_data": None,
+    }
     assert sent.idempotency_key == f"donation-checkout-{checkout.reference}"
 
 
@@ -122,8 +155,14 @@ def test_a_refund_naming_the_payment_intent_reverses_the_donation(stripe_active,
     checkout = start_one_time_gift(stripe_active, campaign, gift_minor=5000)
     deliver("checkout.session.completed", paid_session(checkout), event_id="evt_paid")
 
-    refund = so.charge_payload(charge_id="ch_gift_1", payment_intent="pi_gift_1", customer="cus_gift_1", amount=5000,
-                               amount_refunded=5000, metadata=our_metadata(checkout))
+    refund = so.charge_payload(
+        charge_id="ch_gift_1",
+        payment_intent="pi_gift_1",
+        customer="cus_gift_1",
+        amount=5000,
+        amount_refunded=5000,
+        metadata=our_metadata(checkout),
+    )
     stored = deliver("charge.refunded", refund, event_id="evt_refund")
 
     assert stored.status == "processed"
@@ -152,7 +191,9 @@ def test_declined_attempts_on_a_donation_checkout_count_towards_the_challenge(st
 
 
 def test_a_declined_intent_that_is_not_ours_is_stored_as_not_ours_and_counts_nothing(stripe_active):
-    stored = deliver("payment_intent.payment_failed", declined_intent(intent_id="pi_shop", metadata={}), event_id="evt_shop")
+    stored = deliver(
+        "payment_intent.payment_failed", declined_intent(intent_id="pi_shop", metadata={}), event_id="evt_shop"
+    )
 
     assert stored.status == "not_ours"
     assert abuse.attack_state().declines_in_window == 0
@@ -170,9 +211,15 @@ def translate(event_type: str, obj: dict, *, event_id: str = "evt_t", created: i
 
 @pytest.mark.parametrize("event_type", ["checkout.session.completed", "checkout.session.async_payment_succeeded"])
 def test_a_paid_payment_mode_session_is_also_the_payment(stripe_http, event_type):
-    session = so.checkout_completed_payload(mode="payment", payment_intent="pi_7", amount=2500, currency="usd",
-                                            customer="cus_7", customer_email="giver@example.org",
-                                            metadata={"outlet_purpose": "donation", "outlet_checkout": "c-1", "other": "x"})
+    session = so.checkout_completed_payload(
+        mode="payment",
+        payment_intent="pi_7",
+        amount=2500,
+        currency="usd",
+        customer="cus_7",
+        customer_email="giver@example.org",
+        metadata={"outlet_purpose": "donation", "outlet_checkout": "c-1", "other": "x"},
+    )
 
     completed, paid = translate(event_type, session)
 
@@ -194,11 +241,14 @@ def test_a_session_with_its_intent_expanded_names_the_charge_too(stripe_http):
     assert (paid.payment_ref, paid.other_refs) == ("pi_8", ("ch_8",))
 
 
-@pytest.mark.parametrize(("mode", "payment_status"), [
-    ("subscription", "paid"),  # memberships and monthly gifts: the money is the invoice's
-    ("payment", "unpaid"),  # a delayed method: the money is not there yet
-    ("payment", "no_payment_required"),  # nothing was charged
-])
+@pytest.mark.parametrize(
+    ("mode", "payment_status"),
+    [
+        ("subscription", "paid"),  # memberships and monthly gifts: the money is the invoice's
+        ("payment", "unpaid"),  # a delayed method: the money is not there yet
+        ("payment", "no_payment_required"),  # nothing was charged
+    ],
+)
 def test_other_completed_sessions_are_not_a_payment(stripe_http, mode, payment_status):
     session = so.checkout_completed_payload(mode=mode, payment_intent="pi_9", payment_status=payment_status)
 
@@ -208,13 +258,21 @@ def test_other_completed_sessions_are_not_a_payment(stripe_http, mode, payment_s
 
 
 def test_a_declined_intent_is_a_failed_payment_without_a_subscription(stripe_http):
-    intent = declined_intent(intent_id="pi_10", amount=700,
-                             metadata={"outlet_purpose": "donation", "outlet_checkout": "c-2", "campaign_note": "x"})
+    intent = declined_intent(
+        intent_id="pi_10",
+        amount=700,
+        metadata={"outlet_purpose": "donation", "outlet_checkout": "c-2", "campaign_note": "x"},
+    )
 
     (failed,) = translate("payment_intent.payment_failed", intent, created=1_767_225_700)
 
     assert isinstance(failed, PaymentFailed)
-    assert (failed.payment_ref, failed.subscription_id, failed.amount_minor, failed.currency) == ("pi_10", None, 700, "GEL")
+    assert (failed.payment_ref, failed.subscription_id, failed.amount_minor, failed.currency) == (
+        "pi_10",
+        None,
+        700,
+        "GEL",
+    )
     assert failed.metadata == {"outlet_purpose": "donation", "outlet_checkout": "c-2"}
     assert failed.occurred_at.timestamp() == 1_767_225_700
 

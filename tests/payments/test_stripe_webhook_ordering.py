@@ -51,45 +51,87 @@ def _paid(user, t0):
 SCENARIOS = {
     "checkout.session.completed": (
         lambda user, t0, tiers: membership_checkout(user, tiers),
-        lambda user, t0: event("checkout.session.completed", completed_checkout(user), event_id="evt_x", created=t0 + 60),
-        0, None, None),
+        lambda user, t0: event(
+            "checkout.session.completed", completed_checkout(user), event_id="evt_x", created=t0 + 60
+        ),
+        0,
+        None,
+        None,
+    ),
     "customer.subscription.created": (
         lambda user, t0, tiers: None,
         lambda user, t0: event("customer.subscription.created", subscription(user), event_id="evt_x", created=t0 + 60),
-        0, "active", None),
+        0,
+        "active",
+        None,
+    ),
     "customer.subscription.updated": (
         lambda user, t0, tiers: _joined(user, t0),
-        lambda user, t0: event("customer.subscription.updated", subscription(user, cancel_at_period_end=True), event_id="evt_x", created=t0 + 60),
-        0, "cancelled", None),
+        lambda user, t0: event(
+            "customer.subscription.updated",
+            subscription(user, cancel_at_period_end=True),
+            event_id="evt_x",
+            created=t0 + 60,
+        ),
+        0,
+        "cancelled",
+        None,
+    ),
     "customer.subscription.deleted": (
         lambda user, t0, tiers: _joined(user, t0),
-        lambda user, t0: event("customer.subscription.deleted", subscription(user, status="canceled"), event_id="evt_x", created=t0 + 60),
-        0, "lapsed", None),
+        lambda user, t0: event(
+            "customer.subscription.deleted", subscription(user, status="canceled"), event_id="evt_x", created=t0 + 60
+        ),
+        0,
+        "lapsed",
+        None,
+    ),
     "invoice.paid": (
         lambda user, t0, tiers: _joined(user, t0),
         lambda user, t0: event("invoice.paid", paid_invoice(user), event_id="evt_x", created=t0 + 60),
-        0, "active", "succeeded"),
+        0,
+        "active",
+        "succeeded",
+    ),
     "invoice.paid (before the subscription)": (
         lambda user, t0, tiers: None,
         lambda user, t0: event("invoice.paid", paid_invoice(user), event_id="evt_x", created=t0 + 60),
-        0, "active", "succeeded"),
+        0,
+        "active",
+        "succeeded",
+    ),
     "invoice.payment_failed": (
         lambda user, t0, tiers: _joined(user, t0),
-        lambda user, t0: event("invoice.payment_failed", failed_invoice(user, invoice_id="in_renewal"), event_id="evt_x", created=t0 + 60),
-        0, "past_due", None),
+        lambda user, t0: event(
+            "invoice.payment_failed", failed_invoice(user, invoice_id="in_renewal"), event_id="evt_x", created=t0 + 60
+        ),
+        0,
+        "past_due",
+        None,
+    ),
     "charge.refunded": (
         lambda user, t0, tiers: _paid(user, t0),
-        lambda user, t0: event("charge.refunded", subscription_charge(amount_refunded=500), event_id="evt_x", created=t0 + 60),
-        1, "active", "partially_refunded"),
+        lambda user, t0: event(
+            "charge.refunded", subscription_charge(amount_refunded=500), event_id="evt_x", created=t0 + 60
+        ),
+        1,
+        "active",
+        "partially_refunded",
+    ),
     "charge.dispute.created": (
         lambda user, t0, tiers: _paid(user, t0),
         lambda user, t0: event("charge.dispute.created", so.dispute_payload(), event_id="evt_x", created=t0 + 60),
-        1, "active", "disputed"),
+        1,
+        "active",
+        "disputed",
+    ),
 }
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_the_same_event_delivered_ten_times_is_stored_and_applied_once(scenario, user, priced_tiers, stripe_http, t0, mailoutbox):
+def test_the_same_event_delivered_ten_times_is_stored_and_applied_once(
+    scenario, user, priced_tiers, stripe_http, t0, mailoutbox
+):
     setup, build, lookups, membership_status, payment_status = SCENARIOS[scenario]
     setup(user, t0, priced_tiers)
     for _ in range(lookups):
@@ -123,7 +165,14 @@ def test_the_same_event_delivered_ten_times_is_stored_and_applied_once(scenario,
 
 
 def test_a_newer_cancellation_delivered_before_the_older_creation_ends_cancelled(user, t0, mailoutbox):
-    deliver(event("customer.subscription.updated", subscription(user, cancel_at_period_end=True), event_id="evt_cancel", created=t0 + 60))
+    deliver(
+        event(
+            "customer.subscription.updated",
+            subscription(user, cancel_at_period_end=True),
+            event_id="evt_cancel",
+            created=t0 + 60,
+        )
+    )
     deliver(event("customer.subscription.created", subscription(user), event_id="evt_created", created=t0))
 
     membership = Membership.objects.get(user=user)
@@ -134,7 +183,14 @@ def test_a_newer_cancellation_delivered_before_the_older_creation_ends_cancelled
 
 def test_an_older_update_delivered_after_the_deletion_does_not_bring_the_member_back(user, t0, mailoutbox):
     deliver(event("customer.subscription.created", subscription(user), event_id="evt_created", created=t0))
-    deliver(event("customer.subscription.deleted", subscription(user, status="canceled"), event_id="evt_deleted", created=t0 + 120))
+    deliver(
+        event(
+            "customer.subscription.deleted",
+            subscription(user, status="canceled"),
+            event_id="evt_deleted",
+            created=t0 + 120,
+        )
+    )
     deliver(event("customer.subscription.updated", subscription(user), event_id="evt_old_update", created=t0 + 60))
 
     membership = Membership.objects.get(user=user)
@@ -144,22 +200,50 @@ def test_an_older_update_delivered_after_the_deletion_does_not_bring_the_member_
 
 def test_within_one_second_deleted_beats_updated_whatever_arrives_first(user, t0):
     deliver(event("customer.subscription.created", subscription(user), event_id="evt_created", created=t0))
-    deliver(event("customer.subscription.deleted", subscription(user, status="canceled"), event_id="evt_deleted", created=t0 + 60))
-    deliver(event("customer.subscription.updated", subscription(user, cancel_at_period_end=True), event_id="evt_update", created=t0 + 60))
+    deliver(
+        event(
+            "customer.subscription.deleted",
+            subscription(user, status="canceled"),
+            event_id="evt_deleted",
+            created=t0 + 60,
+        )
+    )
+    deliver(
+        event(
+            "customer.subscription.updated",
+            subscription(user, cancel_at_period_end=True),
+            event_id="evt_update",
+            created=t0 + 60,
+        )
+    )
     assert Membership.objects.get(user=user).status == "lapsed"
 
 
 def test_an_older_failed_payment_after_a_newer_recovery_leaves_the_member_active(user, t0, mailoutbox):
     deliver(event("customer.subscription.created", subscription(user), event_id="evt_created", created=t0))
     deliver(event("customer.subscription.updated", subscription(user), event_id="evt_recovered", created=t0 + 120))
-    deliver(event("invoice.payment_failed", failed_invoice(user, invoice_id="in_renewal"), event_id="evt_failed", created=t0 + 60))
+    deliver(
+        event(
+            "invoice.payment_failed",
+            failed_invoice(user, invoice_id="in_renewal"),
+            event_id="evt_failed",
+            created=t0 + 60,
+        )
+    )
 
     assert Membership.objects.get(user=user).status == "active"
     assert stored("evt_failed").status == "processed"
 
 
 def test_a_deletion_delivered_before_the_join_events_still_ends_lapsed(user, t0, mailoutbox):
-    deliver(event("customer.subscription.deleted", subscription(user, status="canceled"), event_id="evt_deleted", created=t0 + 600))
+    deliver(
+        event(
+            "customer.subscription.deleted",
+            subscription(user, status="canceled"),
+            event_id="evt_deleted",
+            created=t0 + 600,
+        )
+    )
     deliver(event("invoice.paid", paid_invoice(user), event_id="evt_paid", created=t0 + 1))
     deliver(event("customer.subscription.created", subscription(user), event_id="evt_created", created=t0))
     assert Membership.objects.get(user=user).status == "lapsed"
@@ -172,7 +256,12 @@ def test_a_deletion_delivered_before_the_join_events_still_ends_lapsed(user, t0,
 def _join_sequence(user, t0) -> list[dict]:
     """What Stripe sends when a reader subscribes through Checkout, in Stripe's order."""
     return [
-        event("customer.subscription.created", subscription(user, status="incomplete"), event_id="evt_1_created", created=t0),
+        event(
+            "customer.subscription.created",
+            subscription(user, status="incomplete"),
+            event_id="evt_1_created",
+            created=t0,
+        ),
         event("invoice.paid", paid_invoice(user), event_id="evt_2_paid", created=t0 + 1),
         event("customer.subscription.updated", subscription(user), event_id="evt_3_active", created=t0 + 2),
         event("checkout.session.completed", completed_checkout(user), event_id="evt_4_checkout", created=t0 + 3),
@@ -180,8 +269,15 @@ def _join_sequence(user, t0) -> list[dict]:
 
 
 def _join_and_cancel_sequence(user, t0) -> list[dict]:
-    return [*_join_sequence(user, t0),
-            event("customer.subscription.updated", subscription(user, cancel_at_period_end=True), event_id="evt_5_cancel", created=t0 + 600)]
+    return [
+        *_join_sequence(user, t0),
+        event(
+            "customer.subscription.updated",
+            subscription(user, cancel_at_period_end=True),
+            event_id="evt_5_cancel",
+            created=t0 + 600,
+        ),
+    ]
 
 
 PERMUTATION_SEEDS = [None, "reversed", 1, 2, 3, 5, 8, 13]
@@ -200,9 +296,18 @@ def _ordered(events: list[dict], seed) -> list[dict]:
 def _expected(user, t0, status: str) -> dict:
     return {
         "membership": {
-            "status": status, "source": "paid", "tier__slug": "supporter", "interval": "month", "currency": "GEL",
-            "amount_minor": 1500, "current_period_end": PERIOD_END, "cancel_at_period_end": status == "cancelled",
-            "grace_until": None, "ended_at": None, "provider": "stripe", "provider_customer_id": "cus_test_1",
+            "status": status,
+            "source": "paid",
+            "tier__slug": "supporter",
+            "interval": "month",
+            "currency": "GEL",
+            "amount_minor": 1500,
+            "current_period_end": PERIOD_END,
+            "cancel_at_period_end": status == "cancelled",
+            "grace_until": None,
+            "ended_at": None,
+            "provider": "stripe",
+            "provider_customer_id": "cus_test_1",
             "provider_subscription_id": "sub_test_1",
         },
         "payments": [("in_test_1", "membership", user.pk, 1500, "GEL", "succeeded", 0)],
@@ -210,15 +315,22 @@ def _expected(user, t0, status: str) -> dict:
         "checkouts": [("ref_test_1", datetime.fromtimestamp(t0 + 3, tz=UTC))],
         # every paid invoice gets a numbered receipt, emailed once, whatever the delivery order; a member who
         # cancelled is told once when access ends, whether the cancellation arrived before or after the join
-        "emails": sorted([("membership_receipt", user.email), ("membership_welcome", user.email)]
-                         + ([("membership_renewal_stopped", user.email)] if status == "cancelled" else [])),
+        "emails": sorted(
+            [("membership_receipt", user.email), ("membership_welcome", user.email)]
+            + ([("membership_renewal_stopped", user.email)] if status == "cancelled" else [])
+        ),
     }
 
 
-@pytest.mark.parametrize("sequence, status", [(_join_sequence, "active"), (_join_and_cancel_sequence, "cancelled")],
-                         ids=["join", "join-then-cancel"])
+@pytest.mark.parametrize(
+    "sequence, status",
+    [(_join_sequence, "active"), (_join_and_cancel_sequence, "cancelled")],
+    ids=["join", "join-then-cancel"],
+)
 @pytest.mark.parametrize("seed", PERMUTATION_SEEDS, ids=lambda seed: f"order-{seed or 'stripe'}")
-def test_any_delivery_order_of_a_sequence_ends_in_the_same_state(sequence, status, seed, user, priced_tiers, t0, mailoutbox):
+def test_any_delivery_order_of_a_sequence_ends_in_the_same_state(
+    sequence, status, seed, user, priced_tiers, t0, mailoutbox
+):
     membership_checkout(user, priced_tiers)
     events = sequence(user, t0)
     order = _ordered(events, seed)
@@ -232,7 +344,12 @@ def test_any_delivery_order_of_a_sequence_ends_in_the_same_state(sequence, statu
     assert end == _expected(user, t0, status), [e["id"] for e in order]
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
     timeline = kinds(user)
-    assert (timeline["joined"], timeline["renewed"], timeline["checkout_completed"], timeline["plan_changed"]) == (1, 1, 1, 0)
+    assert (timeline["joined"], timeline["renewed"], timeline["checkout_completed"], timeline["plan_changed"]) == (
+        1,
+        1,
+        1,
+        0,
+    )
     # A cancellation delivered before the join makes a member who joins already cancelled: one "joined", no
     # separate "cancel requested" entry. The state is the same; the timeline tells the order it learnt things in.
     assert timeline["cancel_requested"] <= (1 if status == "cancelled" else 0)
@@ -251,12 +368,16 @@ def test_the_permutations_really_differ():
 
 def _join_and_refund_sequence(user, t0) -> list[dict]:
     """The join, then part of the first charge refunded: the refund may arrive before the invoice it refunds."""
-    return [*_join_sequence(user, t0),
-            event("charge.refunded", subscription_charge(amount_refunded=500), event_id="evt_5_refund", created=t0 + 600)]
+    return [
+        *_join_sequence(user, t0),
+        event("charge.refunded", subscription_charge(amount_refunded=500), event_id="evt_5_refund", created=t0 + 600),
+    ]
 
 
 @pytest.mark.parametrize("seed", PERMUTATION_SEEDS, ids=lambda seed: f"order-{seed or 'stripe'}")
-def test_a_refund_delivered_anywhere_in_the_sequence_ends_in_the_same_state(seed, user, priced_tiers, stripe_http, t0, mailoutbox):
+def test_a_refund_delivered_anywhere_in_the_sequence_ends_in_the_same_state(
+    seed, user, priced_tiers, stripe_http, t0, mailoutbox
+):
     membership_checkout(user, priced_tiers)
     invoice_payments_answer(stripe_http)  # asked once: on the refund's first check, early or not
 

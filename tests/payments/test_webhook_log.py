@@ -30,8 +30,14 @@ def campaign(db):
 
 
 def stored_event(**fields) -> WebhookEvent:
-    defaults = {"provider": "sandbox", "event_id": "evt_1", "type": "payment.succeeded", "created_at_provider": timezone.now(),
-                "payload": {"id": "evt_1", "data": {"amount": 5000}}, "status": WebhookEvent.Status.PROCESSED}
+    defaults = {
+        "provider": "sandbox",
+        "event_id": "evt_1",
+        "type": "payment.succeeded",
+        "created_at_provider": timezone.now(),
+        "payload": {"id": "evt_1", "data": {"amount": 5000}},
+        "status": WebhookEvent.Status.PROCESSED,
+    }
     return WebhookEvent.objects.create(**(defaults | fields))
 
 
@@ -42,24 +48,33 @@ def reprocess(client, events, *, confirmed: bool):
 
 def test_the_list_shows_events_with_their_errors_and_never_reads_payloads():
     stored_event(event_id="evt_ok")
-    stored_event(event_id="evt_bad", type="charge.refunded", status=WebhookEvent.Status.FAILED,
-                 last_error="KeyError: 'amount'\nTraceback line two")
+    stored_event(
+        event_id="evt_bad",
+        type="charge.refunded",
+        status=WebhookEvent.Status.FAILED,
+        last_error="KeyError: 'amount'\nTraceback line two",
+    )
     _, client = staff_with(*FINANCE_LOG)
     with CaptureQueriesContext(connection) as queries:
         html = client.get(LOG).content.decode()
     assert "evt_ok" in html and "evt_bad" in html and "KeyError: &#x27;amount&#x27;" in html
     assert "Traceback line two" not in html, "the list shows the error's first line only"
-    whole_payload = re.compile(r'"payments_webhookevent"\."payload"\s*(,\s*"|FROM)')  # the column itself, not a key of it
+    whole_payload = re.compile(
+        r'"payments_webhookevent"\."payload"\s*(,\s*"|FROM)'
+    )  # the column itself, not a key of it
     assert not any(whole_payload.search(query["sql"]) for query in queries.captured_queries)
 
 
-@pytest.mark.parametrize(("query", "shown", "hidden"), [
-    ("status__exact=failed", "evt_bad", "evt_ok"),
-    ("type=charge.refunded", "evt_bad", "evt_ok"),
-    ("provider=stripe", "evt_stripe", "evt_ok"),
-    ("via__exact=reconciliation", "evt_stripe", "evt_bad"),
-    ("q=evt_bad", "evt_bad", "evt_ok"),
-])
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ("status__exact=failed", "evt_bad", "evt_ok"),
+        ("type=charge.refunded", "evt_bad", "evt_ok"),
+        ("provider=stripe", "evt_stripe", "evt_ok"),
+        ("via__exact=reconciliation", "evt_stripe", "evt_bad"),
+        ("q=evt_bad", "evt_bad", "evt_ok"),
+    ],
+)
 def test_staff_filter_the_log_by_status_type_provider_and_via(query, shown, hidden):
     stored_event(event_id="evt_ok")
     stored_event(event_id="evt_bad", type="charge.refunded", status=WebhookEvent.Status.FAILED, last_error="boom")
@@ -70,12 +85,16 @@ def test_staff_filter_the_log_by_status_type_provider_and_via(query, shown, hidd
 
 
 def test_an_events_page_shows_its_payload_pretty_printed_and_escaped_and_its_error():
-    event = stored_event(event_id="evt_xss", status=WebhookEvent.Status.FAILED, last_error="ValueError: <b>bad</b> amount",
-                         payload={"id": "evt_xss", "data": {"name": "<script>alert(1)</script>", "city": "თბილისი"}})
+    event = stored_event(
+        event_id="evt_xss",
+        status=WebhookEvent.Status.FAILED,
+        last_error="ValueError: <b>bad</b> amount",
+        payload={"id": "evt_xss", "data": {"name": "<script>alert(1)</script>", "city": "თბილისი"}},
+    )
     _, client = staff_with(*FINANCE_LOG)
     html = client.get(f"{LOG}{event.pk}/change/").content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert '\n    &quot;name&quot;: &quot;&lt;script&gt;' in html, "nested keys are indented, one per line"
+    assert "\n    &quot;name&quot;: &quot;&lt;script&gt;" in html, "nested keys are indented, one per line"
     assert "თბილისი" in html
     assert "ValueError: &lt;b&gt;bad&lt;/b&gt; amount" in html
 
@@ -94,16 +113,30 @@ def test_reprocessing_asks_for_confirmation_first(campaign):
 def test_reprocessing_an_applied_event_changes_nothing(campaign, mailoutbox):
     give(campaign, gift_minor=5000)
     applied = list(WebhookEvent.objects.all())
-    before = (Donation.objects.count(), AllocationEntry.objects.count(), Receipt.objects.count(), len(mailoutbox),
-              list(CampaignTotal.objects.values_list("raised_minor", "donations")))
+    before = (
+        Donation.objects.count(),
+        AllocationEntry.objects.count(),
+        Receipt.objects.count(),
+        len(mailoutbox),
+        list(CampaignTotal.objects.values_list("raised_minor", "donations")),
+    )
     user, client = staff_with(*FINANCE_LOG)
     done = reprocess(client, applied, confirmed=True)
     assert f"Queued {len(applied)} event(s)" in done.content.decode()
-    after = (Donation.objects.count(), AllocationEntry.objects.count(), Receipt.objects.count(), len(mailoutbox),
-             list(CampaignTotal.objects.values_list("raised_minor", "donations")))
+    after = (
+        Donation.objects.count(),
+        AllocationEntry.objects.count(),
+        Receipt.objects.count(),
+        len(mailoutbox),
+        list(CampaignTotal.objects.values_list("raised_minor", "donations")),
+    )
     assert after == before
     for event in WebhookEvent.objects.all():
-        assert event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED, WebhookEvent.Status.NOT_OURS)
+        assert event.status in (
+            WebhookEvent.Status.PROCESSED,
+            WebhookEvent.Status.IGNORED,
+            WebhookEvent.Status.NOT_OURS,
+        )
         assert event.attempts == 2
     assert LogEntry.objects.filter(user=user).count() == len(applied)
 
@@ -209,9 +242,12 @@ def test_a_declined_monthly_gift_is_labelled_donation(campaign):
     from donations import services
 
     _, redirect = services.start_donation_checkout(
-        request=services.DonationRequest(campaign=campaign, email="giver@example.org", currency="GEL", gift_minor=2000,
-                                         interval="month"),
-        success_url="http://testserver/thanks/{reference}/", cancel_url="http://testserver/give/")
+        request=services.DonationRequest(
+            campaign=campaign, email="giver@example.org", currency="GEL", gift_minor=2000, interval="month"
+        ),
+        success_url="http://testserver/thanks/{reference}/",
+        cancel_url="http://testserver/give/",
+    )
     Client().post(redirect.url, {"choice": "decline"})
     declined = WebhookEvent.objects.get(type="payment.failed")
     _, client = staff_with(*FINANCE_LOG)
@@ -220,13 +256,23 @@ def test_a_declined_monthly_gift_is_labelled_donation(campaign):
 
 def test_every_event_of_a_gift_is_labelled_donation_and_an_event_naming_nothing_of_ours_is_not_ours(campaign):
     give(campaign)
-    stored_event(event_id="evt_shop", type="customer.subscription.created", status=WebhookEvent.Status.NOT_OURS,
-                 payload={"id": "evt_shop", "data": {"object": {"id": "sub_shop1", "customer": "cus_shop1", "metadata": {"app": "shop"}}}})
+    stored_event(
+        event_id="evt_shop",
+        type="customer.subscription.created",
+        status=WebhookEvent.Status.NOT_OURS,
+        payload={
+            "id": "evt_shop",
+            "data": {"object": {"id": "sub_shop1", "customer": "cus_shop1", "metadata": {"app": "shop"}}},
+        },
+    )
     _, client = staff_with(*FINANCE_LOG)
     for event in WebhookEvent.objects.exclude(event_id="evt_shop"):
         assert '<td class="field-owner">Donation</td>' in listed_row(client, event.event_id), event.type
     foreign = listed_row(client, "evt_shop")
-    assert '<td class="field-owner">Not ours</td>' in foreign and "Not ours (another product on the same account)" in foreign
+    assert (
+        '<td class="field-owner">Not ours</td>' in foreign
+        and "Not ours (another product on the same account)" in foreign
+    )
 
 
 def test_a_refund_without_our_metadata_is_labelled_by_the_payment_we_recorded(campaign):
@@ -234,10 +280,18 @@ def test_a_refund_without_our_metadata_is_labelled_by_the_payment_we_recorded(ca
 
     give(campaign)
     payment = Payment.objects.get()
-    stored_event(event_id="evt_refund", type="charge.refunded", status=WebhookEvent.Status.FAILED,
-                 payload={"id": "evt_refund", "data": {"object": {"id": payment.provider_ref, "metadata": {}}}})
-    stored_event(event_id="evt_reader", type="payment.failed", status=WebhookEvent.Status.NOT_OURS,
-                 payload={"id": "evt_reader", "data": {"object": {"id": "pi_x1", "customer": "cus_reader1", "metadata": {}}}})
+    stored_event(
+        event_id="evt_refund",
+        type="charge.refunded",
+        status=WebhookEvent.Status.FAILED,
+        payload={"id": "evt_refund", "data": {"object": {"id": payment.provider_ref, "metadata": {}}}},
+    )
+    stored_event(
+        event_id="evt_reader",
+        type="payment.failed",
+        status=WebhookEvent.Status.NOT_OURS,
+        payload={"id": "evt_reader", "data": {"object": {"id": "pi_x1", "customer": "cus_reader1", "metadata": {}}}},
+    )
     from outlet.payments.models import ProviderCustomer
     from tests.factories import UserFactory
 
@@ -254,11 +308,17 @@ def test_the_owner_column_costs_the_same_queries_for_one_page_of_few_or_many_unl
         return len(queries.captured_queries)
 
     _, client = staff_with(*FINANCE_LOG)
-    stored_event(event_id="evt_a", payload={"id": "evt_a", "data": {"object": {"id": "pi_a1", "customer": "cus_a1"}}},
-                 status=WebhookEvent.Status.NOT_OURS)
+    stored_event(
+        event_id="evt_a",
+        payload={"id": "evt_a", "data": {"object": {"id": "pi_a1", "customer": "cus_a1"}}},
+        status=WebhookEvent.Status.NOT_OURS,
+    )
     client.get(LOG)  # the filters' choices are cached on the first view
     few = page_queries()
     for n in range(8):
-        stored_event(event_id=f"evt_b{n}", payload={"id": f"evt_b{n}", "data": {"object": {"id": f"pi_b{n}", "customer": f"cus_b{n}"}}},
-                     status=WebhookEvent.Status.NOT_OURS)
+        stored_event(
+            event_id=f"evt_b{n}",
+            payload={"id": f"evt_b{n}", "data": {"object": {"id": f"pi_b{n}", "customer": f"cus_b{n}"}}},
+            status=WebhookEvent.Status.NOT_OURS,
+        )
     assert page_queries() == few

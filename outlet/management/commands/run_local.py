@@ -64,9 +64,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)  # a plain `kill` stops the children too, not just this process
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "outlet", "worker", "--beat", "--loglevel=INFO", "--concurrency=2"],
-            cwd=settings.BASE_DIR, env=environment,
+            cwd=settings.BASE_DIR,
+            env=environment,
         )
-        web = subprocess.Popen([sys.executable, "manage.py", "runserver", address], cwd=settings.BASE_DIR, env=environment)
+        web = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", address], cwd=settings.BASE_DIR, env=environment
+        )
         self.stdout.write(f"\n  outlet is running at http://{host}:{port}/  (admin: http://{host}:{port}/admin/)\n")
         if not added:
             self.stdout.write(f"  SITE_URL is set: pages, checkouts and emails link to {environment['SITE_URL']}\n")

@@ -6,7 +6,9 @@ from outlet.roles import sync_roles
 
 
 class Command(BaseCommand):
-    help = "Create the staff groups (Editor, Membership manager, Finance, Administrator) with exactly their permissions."
+    help = (
+        "Create the staff groups (Editor, Membership manager, Finance, Administrator) with exactly their permissions."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--database", default="default", help="Database alias (default: default).")

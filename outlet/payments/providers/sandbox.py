@@ -91,7 +91,9 @@ def _answer_unless_silent(message: str = NOT_ANSWERING) -> None:
 
 def sign(body: bytes, *, timestamp: int | None = None) -> str:
     timestamp = timestamp or int(time.time())
-    digest = hmac.new(settings.SANDBOX_WEBHOOK_SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        settings.SANDBOX_WEBHOOK_SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
     return f"t={timestamp},v1={digest}"
 
 
@@ -103,19 +105,31 @@ class SandboxProvider(PaymentProvider):
     def create_customer(self, *, email: str, metadata: Mapping[str, str], idempotency_key: str) -> str:
         _answer_unless_silent()
         customer_id = _stable_id("cus", idempotency_key)
-        SandboxObject.objects.get_or_create(object_id=customer_id, defaults={
-            "kind": "customer", "data": {"id": customer_id, "email": email, "card": "4242", "metadata": dict(metadata)},
-        })
+        SandboxObject.objects.get_or_create(
+            object_id=customer_id,
+            defaults={
+                "kind": "customer",
+                "data": {"id": customer_id, "email": email, "card": "4242", "metadata": dict(metadata)},
+            },
+        )
         return customer_id
 
     def start_checkout(self, *, request: CheckoutRequest, idempotency_key: str) -> CheckoutRedirect:
         _answer_unless_silent()
         session_id = _stable_id("cs", idempotency_key)
         data = {
-            "purpose": request.purpose, "reference": request.reference, "email": request.email,
-            "success_url": request.success_url, "cancel_url": request.cancel_url, "metadata": dict(request.metadata),
-            "customer": request.customer_id, "description": request.description, "status": "open",
-            "recurring": None, "amount": request.one_time_amount_minor, "currency": request.one_time_currency,
+            "purpose": request.purpose,
+            "reference": request.reference,
+            "email": request.email,
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "metadata": dict(request.metadata),
+            "customer": request.customer_id,
+            "description": request.description,
+            "status": "open",
+            "recurring": None,
+            "amount": request.one_time_amount_minor,
+            "currency": request.one_time_currency,
         }
         if request.recurring is not None:
             spec = request.recurring
@@ -128,7 +142,9 @@ class SandboxProvider(PaymentProvider):
     def open_portal(self, *, customer_id: str, return_url: str) -> str:
         _answer_unless_silent()
         portal_id = _new_id("bps")
-        SandboxObject.objects.create(object_id=portal_id, kind="portal", data={"customer": customer_id, "return_url": return_url})
+        SandboxObject.objects.create(
+            object_id=portal_id, kind="portal", data={"customer": customer_id, "return_url": return_url}
+        )
         return reverse("payments:sandbox_portal", args=[portal_id])
 
     def change_subscription_price(self, *, subscription_id: str, price: PriceSpec, idempotency_key: str) -> None:
@@ -184,8 +200,12 @@ class SandboxProvider(PaymentProvider):
             raise UnknownCustomer(f"The sandbox has no customer {customer_id}.")
         asked_at = timezone.now()
         found: list[SubscriptionChanged] = []
-        for row in SandboxObject.objects.filter(kind="subscription", data__customer=customer_id).order_by("created_at", "id"):
-            event_type = "customer.subscription.deleted" if row.data["status"] == "canceled" else "customer.subscription.updated"
+        for row in SandboxObject.objects.filter(kind="subscription", data__customer=customer_id).order_by(
+            "created_at", "id"
+        ):
+            event_type = (
+                "customer.subscription.deleted" if row.data["status"] == "canceled" else "customer.subscription.updated"
+            )
             event = ProviderEvent(id="", type=event_type, created=asked_at, payload={"data": {"object": row.data}})
             found += [e for e in self.translate(event) if isinstance(e, SubscriptionChanged)]
         return found
@@ -199,20 +219,39 @@ class SandboxProvider(PaymentProvider):
             if session.data["status"] == "complete":
                 return session.data
             data = session.data
-            customer_id = data["customer"] or self._create_customer(email=data["email"], metadata=data["metadata"], card=card)
+            customer_id = data["customer"] or self._create_customer(
+                email=data["email"], metadata=data["metadata"], card=card
+            )
             now = timezone.now()
             subscription_data = None
             if data["recurring"]:
                 subscription_data = {
-                    "id": _new_id("sub"), "customer": customer_id, "status": "active", "price": data["recurring"],
-                    "current_period_start": _ts(now), "current_period_end": _ts(add_interval(now, data["recurring"]["interval"])),
-                    "cancel_at_period_end": False, "metadata": data["metadata"], "ended_at": None,
+                    "id": _new_id("sub"),
+                    "customer": customer_id,
+                    "status": "active",
+                    "price": data["recurring"],
+                    "current_period_start": _ts(now),
+                    "current_period_end": _ts(add_interval(now, data["recurring"]["interval"])),
+                    "cancel_at_period_end": False,
+                    "metadata": data["metadata"],
+                    "ended_at": None,
                 }
-                SandboxObject.objects.create(object_id=subscription_data["id"], kind="subscription", data=subscription_data)
-            data |= {"status": "complete", "customer": customer_id, "subscription": subscription_data and subscription_data["id"]}
+                SandboxObject.objects.create(
+                    object_id=subscription_data["id"], kind="subscription", data=subscription_data
+                )
+            data |= {
+                "status": "complete",
+                "customer": customer_id,
+                "subscription": subscription_data and subscription_data["id"],
+            }
             charge = self._create_charge(
-                customer_id=customer_id, amount=data["amount"], currency=data["currency"], email=data["email"],
-                metadata=data["metadata"], description=data["description"], subscription=subscription_data,
+                customer_id=customer_id,
+                amount=data["amount"],
+                currency=data["currency"],
+                email=data["email"],
+                metadata=data["metadata"],
+                description=data["description"],
+                subscription=subscription_data,
             )
             data["payment"] = charge["id"]
             session.save(update_fields=["data"])
@@ -235,10 +274,16 @@ class SandboxProvider(PaymentProvider):
             raise ProviderError("This checkout has already been paid.")
         data = session.data
         failure = {
-            "id": _new_id("pi"), "checkout": session_id, "customer": data["customer"], "subscription": None,
-            "amount": data["amount"], "currency": data["currency"], "attempt": 1,
+            "id": _new_id("pi"),
+            "checkout": session_id,
+            "customer": data["customer"],
+            "subscription": None,
+            "amount": data["amount"],
+            "currency": data["currency"],
+            "attempt": 1,
             "metadata": {} if data["recurring"] else dict(data["metadata"]),
-            "decline_code": "generic_decline", "next_attempt_at": None,
+            "decline_code": "generic_decline",
+            "next_attempt_at": None,
             # One card per checkout page: a local demo's declines never make every donor share one card.
             "card_fingerprint": f"sbx_fp_{session_id}",
         }
@@ -263,19 +308,32 @@ class SandboxProvider(PaymentProvider):
                 attempts = data.get("failed_attempts", 0) + 1
                 data |= {"status": "past_due", "failed_attempts": attempts}
                 subscription.save(update_fields=["data"])
-                self.emit("payment.failed", {
-                    "id": _new_id("in"), "customer": data["customer"], "subscription": data["id"], "amount": price["amount"],
-                    "currency": price["currency"], "attempt": attempts, "metadata": data["metadata"],
-                    "next_attempt_at": _ts(timezone.now() + timedelta(days=3)),
-                })
+                self.emit(
+                    "payment.failed",
+                    {
+                        "id": _new_id("in"),
+                        "customer": data["customer"],
+                        "subscription": data["id"],
+                        "amount": price["amount"],
+                        "currency": price["currency"],
+                        "attempt": attempts,
+                        "metadata": data["metadata"],
+                        "next_attempt_at": _ts(timezone.now() + timedelta(days=3)),
+                    },
+                )
                 self.emit("customer.subscription.updated", data)
                 return "failed"
             period_end = add_interval(_dt(data["current_period_end"]) or timezone.now(), price["interval"])
             data |= {"status": "active", "current_period_end": _ts(period_end), "failed_attempts": 0}
             subscription.save(update_fields=["data"])
             charge = self._create_charge(
-                customer_id=data["customer"], amount=price["amount"], currency=price["currency"],
-                email=customer.data["email"], metadata=data["metadata"], description=price["product_name"], subscription=data,
+                customer_id=data["customer"],
+                amount=price["amount"],
+                currency=price["currency"],
+                email=customer.data["email"],
+                metadata=data["metadata"],
+                description=price["product_name"],
+                subscription=data,
             )
             self.emit("payment.succeeded", charge)
             self.emit("customer.subscription.updated", data)
@@ -291,19 +349,48 @@ class SandboxProvider(PaymentProvider):
 
     def dispute(self, charge_id: str) -> None:
         charge = SandboxObject.objects.get(object_id=charge_id, kind="charge")
-        self.emit("charge.dispute.created", {"id": _new_id("dp"), "charge": charge_id, "amount": charge.data["amount"],
-                                             "currency": charge.data["currency"], "reason": "fraudulent", "metadata": charge.data["metadata"]})
+        self.emit(
+            "charge.dispute.created",
+            {
+                "id": _new_id("dp"),
+                "charge": charge_id,
+                "amount": charge.data["amount"],
+                "currency": charge.data["currency"],
+                "reason": "fraudulent",
+                "metadata": charge.data["metadata"],
+            },
+        )
 
     def _create_customer(self, *, email: str, metadata: Mapping[str, str], card: str) -> str:
         customer_id = _new_id("cus")
-        SandboxObject.objects.create(object_id=customer_id, kind="customer", data={"id": customer_id, "email": email, "card": card, "metadata": dict(metadata)})
+        SandboxObject.objects.create(
+            object_id=customer_id,
+            kind="customer",
+            data={"id": customer_id, "email": email, "card": card, "metadata": dict(metadata)},
+        )
         return customer_id
 
-    def _create_charge(self, *, customer_id: str, amount: int, currency: str, email: str, metadata: Mapping[str, str],
-                       description: str, subscription: dict | None) -> dict:
+    def _create_charge(
+        self,
+        *,
+        customer_id: str,
+        amount: int,
+        currency: str,
+        email: str,
+        metadata: Mapping[str, str],
+        description: str,
+        subscription: dict | None,
+    ) -> dict:
         charge = {
-            "id": _new_id("in" if subscription else "pi"), "customer": customer_id, "amount": amount, "currency": currency,
-            "email": email, "metadata": dict(metadata), "description": description, "amount_refunded": 0, "refunds": [],
+            "id": _new_id("in" if subscription else "pi"),
+            "customer": customer_id,
+            "amount": amount,
+            "currency": currency,
+            "email": email,
+            "metadata": dict(metadata),
+            "description": description,
+            "amount_refunded": 0,
+            "refunds": [],
             "subscription": subscription and subscription["id"],
             "period_end": subscription and subscription["current_period_end"],
         }
@@ -352,43 +439,105 @@ class SandboxProvider(PaymentProvider):
 
     def translate(self, event: ProviderEvent) -> list[DomainEvent]:
         obj = event.payload["data"]["object"]
-        common = {"provider": self.id, "event_id": event.id, "occurred_at": event.created,
-                  "metadata": {k: v for k, v in (obj.get("metadata") or {}).items() if k.startswith("outlet_")}}
+        common = {
+            "provider": self.id,
+            "event_id": event.id,
+            "occurred_at": event.created,
+            "metadata": {k: v for k, v in (obj.get("metadata") or {}).items() if k.startswith("outlet_")},
+        }
         if event.type == "checkout.session.completed":
-            return [CheckoutCompleted(**common, session_id=obj.get("id", ""), reference=obj["reference"], customer_id=obj["customer"],
-                                      subscription_id=obj.get("subscription"), payment_ref=obj.get("payment"), paid=True, email=obj["email"])]
+            return [
+                CheckoutCompleted(
+                    **common,
+                    session_id=obj.get("id", ""),
+                    reference=obj["reference"],
+                    customer_id=obj["customer"],
+                    subscription_id=obj.get("subscription"),
+                    payment_ref=obj.get("payment"),
+                    paid=True,
+                    email=obj["email"],
+                )
+            ]
         if event.type.startswith("customer.subscription."):
             price = obj["price"]
             rank = {"created": 0, "updated": 1, "deleted": 2}[event.type.rsplit(".", 1)[1]]
-            return [SubscriptionChanged(
-                **common, subscription_id=obj["id"], customer_id=obj["customer"], status=obj["status"],
-                price_lookup_key=price["lookup_key"], interval=price["interval"], amount_minor=price["amount"],
-                currency=price["currency"].upper(), current_period_end=_dt(obj["current_period_end"]),
-                cancel_at_period_end=obj["cancel_at_period_end"], ended=obj["status"] == "canceled", sequence_rank=rank,
-            )]
+            return [
+                SubscriptionChanged(
+                    **common,
+                    subscription_id=obj["id"],
+                    customer_id=obj["customer"],
+                    status=obj["status"],
+                    price_lookup_key=price["lookup_key"],
+                    interval=price["interval"],
+                    amount_minor=price["amount"],
+                    currency=price["currency"].upper(),
+                    current_period_end=_dt(obj["current_period_end"]),
+                    cancel_at_period_end=obj["cancel_at_period_end"],
+                    ended=obj["status"] == "canceled",
+                    sequence_rank=rank,
+                )
+            ]
         if event.type == "payment.succeeded":
-            return [PaymentSucceeded(
-                **common, payment_ref=obj["id"], customer_id=obj["customer"], subscription_id=obj.get("subscription"),
-                amount_minor=obj["amount"], currency=obj["currency"].upper(), email=obj["email"],
-                description=obj.get("description") or "", period_end=_dt(obj.get("period_end")),
-            )]
+            return [
+                PaymentSucceeded(
+                    **common,
+                    payment_ref=obj["id"],
+                    customer_id=obj["customer"],
+                    subscription_id=obj.get("subscription"),
+                    amount_minor=obj["amount"],
+                    currency=obj["currency"].upper(),
+                    email=obj["email"],
+                    description=obj.get("description") or "",
+                    period_end=_dt(obj.get("period_end")),
+                )
+            ]
         if event.type == "payment.failed":
             # A renewal that failed names its subscription; a card declined at checkout names none.
-            return [PaymentFailed(**common, payment_ref=obj["id"], customer_id=obj.get("customer"), subscription_id=obj.get("subscription"),
-                                  amount_minor=obj["amount"], currency=obj["currency"].upper(), attempt=obj.get("attempt") or 1,
-                                  next_attempt_at=_dt(obj.get("next_attempt_at")), card_fingerprint=obj.get("card_fingerprint"))]
+            return [
+                PaymentFailed(
+                    **common,
+                    payment_ref=obj["id"],
+                    customer_id=obj.get("customer"),
+                    subscription_id=obj.get("subscription"),
+                    amount_minor=obj["amount"],
+                    currency=obj["currency"].upper(),
+                    attempt=obj.get("attempt") or 1,
+                    next_attempt_at=_dt(obj.get("next_attempt_at")),
+                    card_fingerprint=obj.get("card_fingerprint"),
+                )
+            ]
         if event.type == "charge.refunded":
-            return [PaymentRefunded(**common, payment_refs=(obj["id"],), amount_refunded_minor=obj["amount_refunded"],
-                                    currency=obj["currency"].upper(), fully_refunded=obj["amount_refunded"] >= obj["amount"])]
+            return [
+                PaymentRefunded(
+                    **common,
+                    payment_refs=(obj["id"],),
+                    amount_refunded_minor=obj["amount_refunded"],
+                    currency=obj["currency"].upper(),
+                    fully_refunded=obj["amount_refunded"] >= obj["amount"],
+                )
+            ]
         if event.type == "charge.dispute.created":
-            return [PaymentDisputed(**common, payment_refs=(obj["charge"],), dispute_id=obj["id"], amount_minor=obj["amount"],
-                                    currency=obj["currency"].upper(), reason=obj["reason"])]
+            return [
+                PaymentDisputed(
+                    **common,
+                    payment_refs=(obj["charge"],),
+                    dispute_id=obj["id"],
+                    amount_minor=obj["amount"],
+                    currency=obj["currency"].upper(),
+                    reason=obj["reason"],
+                )
+            ]
         return []
 
 
 def _price_data(spec: PriceSpec) -> dict:
-    return {"lookup_key": spec.lookup_key, "product_name": spec.product_name, "interval": spec.interval,
-            "currency": spec.currency, "amount": spec.amount_minor}
+    return {
+        "lookup_key": spec.lookup_key,
+        "product_name": spec.product_name,
+        "interval": spec.interval,
+        "currency": spec.currency,
+        "amount": spec.amount_minor,
+    }
 
 
 def deliver_webhook(body: bytes, headers: Mapping[str, str]) -> None:

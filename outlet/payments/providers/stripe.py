@@ -175,7 +175,9 @@ class StripeProvider(PaymentProvider):
                 params["payment_intent_data"]["statement_descriptor_suffix"] = request.statement_descriptor
 
         session = self._call(
-            lambda: self._interactive.v1.checkout.sessions.create(params=params, options={"idempotency_key": idempotency_key})
+            lambda: self._interactive.v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
         )
         if not session.url:
             raise ProviderError("The payment page could not be opened. Please try again.")
@@ -217,7 +219,9 @@ class StripeProvider(PaymentProvider):
 
     def cancel_subscription_now(self, *, subscription_id: str, idempotency_key: str) -> None:
         self._call(
-            lambda: self._interactive.v1.subscriptions.cancel(subscription_id, options={"idempotency_key": idempotency_key}),
+            lambda: self._interactive.v1.subscriptions.cancel(
+                subscription_id, options={"idempotency_key": idempotency_key}
+            ),
             not_answering=NOT_ANSWERING_CHANGE,
         )
 
@@ -257,7 +261,10 @@ class StripeProvider(PaymentProvider):
         dispute events name no invoice, so refunds of membership charges are matched through InvoicePayments."""
         found: list[str] = []
         for intent in (ref for ref in refs if ref.startswith("pi_")):
-            params: InvoicePaymentListParams = {"payment": {"type": "payment_intent", "payment_intent": intent}, "limit": 10}
+            params: InvoicePaymentListParams = {
+                "payment": {"type": "payment_intent", "payment_intent": intent},
+                "limit": 10,
+            }
             invoice_payments = self._call(lambda: self._background.v1.invoice_payments.list(params=params))
             for invoice_payment in invoice_payments.data:
                 invoice = invoice_payment.invoice
@@ -288,7 +295,9 @@ class StripeProvider(PaymentProvider):
         if spec.statement_descriptor:
             create_params["product_data"]["statement_descriptor"] = spec.statement_descriptor
         key = f"price:{spec.lookup_key}:{currency}:{spec.amount_minor}:{spec.interval}"
-        price = self._call(lambda: self._interactive.v1.prices.create(params=create_params, options={"idempotency_key": key}))
+        price = self._call(
+            lambda: self._interactive.v1.prices.create(params=create_params, options={"idempotency_key": key})
+        )
         return price.id
 
     @staticmethod
@@ -351,8 +360,16 @@ class StripeProvider(PaymentProvider):
                 livemode=bool(payload.get("livemode", False)),
             )
         # OverflowError and OSError: a `created` no calendar holds; RecursionError: nesting that exhausts the parser.
-        except (stripe.SignatureVerificationError, ValueError, TypeError, KeyError, AttributeError, OverflowError, OSError,
-                RecursionError) as exc:
+        except (
+            stripe.SignatureVerificationError,
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+            OverflowError,
+            OSError,
+            RecursionError,
+        ) as exc:
             raise InvalidSignature(str(exc)) from exc
         return event
 
@@ -585,7 +602,12 @@ def _client(
 
 def _envelope(event: ProviderEvent, metadata: Any) -> dict[str, Any]:
     """The fields every domain event carries: who sent it, which event, when, and our metadata on the object."""
-    return {"provider": StripeProvider.id, "event_id": event.id, "occurred_at": event.created, "metadata": _our_metadata(metadata)}
+    return {
+        "provider": StripeProvider.id,
+        "event_id": event.id,
+        "occurred_at": event.created,
+        "metadata": _our_metadata(metadata),
+    }
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -38,9 +38,13 @@ def stripe_http(settings):
     http = so.RecordingHTTPClient()
     providers.reset_providers()
     real_build = providers._build
-    provider = StripeProvider(secret_key=settings.STRIPE_SECRET_KEY, webhook_secret=settings.STRIPE_WEBHOOK_SECRET, http_client=http)
+    provider = StripeProvider(
+        secret_key=settings.STRIPE_SECRET_KEY, webhook_secret=settings.STRIPE_WEBHOOK_SECRET, http_client=http
+    )
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(providers, "_build", lambda provider_id: provider if provider_id == "stripe" else real_build(provider_id))
+        patch.setattr(
+            providers, "_build", lambda provider_id: provider if provider_id == "stripe" else real_build(provider_id)
+        )
         yield http
     providers.reset_providers()
     assert http.pending == 0, "a canned Stripe response was never requested"
