@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from tests.conftest import _service_missing
+from tests.members.ghost_exports.helpers import stripe_http  # noqa: F401
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [

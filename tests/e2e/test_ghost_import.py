@@ -15,7 +15,7 @@ from members.models import GhostMember, Membership
 from outlet.roles import MEMBERSHIP_MANAGER
 from tests.e2e.test_accessibility import axe_problems
 from tests.factories import UserFactory
-from tests.members.ghost_exports.helpers import EXPORTS, ghost_subscription, stripe_http, subscriptions_of  # noqa: F401
+from tests.members.ghost_exports.helpers import EXPORTS, ghost_subscription, subscriptions_of
 from tests.staff import give_authenticator_app, sign_in_staff_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

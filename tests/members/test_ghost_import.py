@@ -16,7 +16,7 @@ from members.models import GhostMember, MemberEvent, MemberImport, Membership
 from members.services import Audience, reader_standing
 from outlet.payments.models import ProviderCustomer
 from tests.factories import MembershipFactory, UserFactory
-from tests.members.ghost_exports.helpers import export, ghost_subscription, importer, stripe_http, subscriptions_of  # noqa: F401
+from tests.members.ghost_exports.helpers import export, ghost_subscription, subscriptions_of
 from tests.payments import stripe_objects as so
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from members import admin_import
 from members.models import GhostMember, MemberImport, Membership
 from tests.factories import UserFactory
-from tests.members.ghost_exports.helpers import export, ghost_subscription, importer, stripe_http, subscriptions_of  # noqa: F401
+from tests.members.ghost_exports.helpers import export, ghost_subscription, subscriptions_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

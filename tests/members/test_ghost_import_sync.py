@@ -20,7 +20,7 @@ from members.models import GhostMember, MemberEvent, Membership
 from members.services import Audience, reader_standing
 from outlet.models import SentEmail
 from outlet.payments.models import Payment, SandboxObject
-from tests.members.ghost_exports.helpers import export, ghost_subscription, importer, stripe_http, subscriptions_of  # noqa: F401
+from tests.members.ghost_exports.helpers import export, ghost_subscription, subscriptions_of
 from tests.payments import stripe_objects as so
 
 pytestmark = pytest.mark.django_db(transaction=True)

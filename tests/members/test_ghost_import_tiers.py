@@ -20,7 +20,7 @@ from members.models import GhostMember, MemberEvent, MemberImport, Membership
 from members.services import reader_standing
 from outlet.payments.models import ProviderCustomer
 from tests.factories import TierFactory, UserFactory
-from tests.members.ghost_exports.helpers import export, ghost_subscription, importer, stripe_http, subscriptions_of  # noqa: F401
+from tests.members.ghost_exports.helpers import export, ghost_subscription, subscriptions_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 User = get_user_model()

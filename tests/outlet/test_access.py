@@ -6,7 +6,7 @@ import pytest
 
 from outlet.models import Article
 from tests.factories import ArticleFactory
-from tests.outlet.readers import MEMBERS, MEMBERS_WITH_TIER_A, READERS, cast, tiers  # noqa: F401 - fixtures
+from tests.outlet.readers import MEMBERS, MEMBERS_WITH_TIER_A, READERS
 
 pytestmark = pytest.mark.django_db
 

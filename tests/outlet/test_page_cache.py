@@ -10,7 +10,6 @@ from django.utils import timezone
 from outlet import services
 from outlet.models import Article, Prompt
 from tests.factories import ArticleFactory, PromptFactory
-from tests.outlet.readers import cast, tiers  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

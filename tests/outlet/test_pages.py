@@ -7,7 +7,6 @@ from django.test import Client
 
 from outlet.models import Article, Byline
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory
-from tests.outlet.readers import cast, tiers  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

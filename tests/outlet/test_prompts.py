@@ -10,7 +10,6 @@ from members.services import Audience
 from outlet.models import Article, Prompt
 from outlet.prompts import BANNER_DISMISS_COOKIE, active_prompts, choose_prompt
 from tests.factories import ArticleFactory, PromptFactory
-from tests.outlet.readers import cast, tiers  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

@@ -8,6 +8,7 @@ import pytest
 
 from outlet.payments import providers
 from outlet.payments.providers.stripe import StripeProvider
+from tests.donations.conftest import campaign  # noqa: F401
 from tests.factories import UserFactory
 from tests.payments import stripe_objects as so
 

@@ -32,7 +32,7 @@ from outlet.payments.providers.base import (
     ProviderUnavailable,
 )
 from outlet.payments.providers.stripe import PERSON_WAITING, CallLimits, StripeProvider
-from tests.donations.conftest import campaign, give  # noqa: F401  (campaign: a fixture)
+from tests.donations.conftest import give
 from tests.donations.factories_gift_admin import FINANCE
 from tests.donations.factories_gift_admin import staff_with as finance_staff
 from tests.factories import UserFactory
