@@ -235,12 +235,12 @@ def delete_members() -> dict:
 
 
 def generate_members(*, members: int) -> dict:
+    from allauth.account.models import EmailAddress
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
 
-    from allauth.account.models import EmailAddress
     from donations.models import Receipt
     from members.models import MemberEvent, Membership
     from outlet.models import SentEmail

@@ -207,8 +207,8 @@ def build_report(
         "machine": {
             "cpus": os.cpu_count(),
             "load_average_1min": {
-                "max": max((l for _, l in load), default=None),
-                "mean": round(sum(l for _, l in load) / len(load), 2) if load else None,
+                "max": max((load_1min for _, load_1min in load), default=None),
+                "mean": round(sum(load_1min for _, load_1min in load) / len(load), 2) if load else None,
             },
             "note": "2 cores shared by gunicorn, the worker, beat, PostgreSQL, Redis and the load generator itself; "
             "other engineers run tests on this machine now and then, so latencies are indicative only",

@@ -14,8 +14,8 @@ import functools
 import os
 from pathlib import Path
 
-from outlet.settings import *  # noqa: F403
 from outlet.payments import providers
+from outlet.settings import *  # noqa: F403
 
 
 class SecondsFromFile:

@@ -1,7 +1,8 @@
 from django.http import HttpResponse
 from django.urls import path
 
-from outlet.urls import handler404, handler500, urlpatterns as outlet_urlpatterns  # noqa: F401
+from outlet.urls import handler404, handler500  # noqa: F401
+from outlet.urls import urlpatterns as outlet_urlpatterns
 
 FIXED_BYTES = b"<!doctype html><title>bare</title><p>" + b"x" * 2048 + b"</p>"
 

@@ -20,7 +20,6 @@ from django_prose_editor.fields import ProseEditorFormField
 
 from donations import campaigns, reports
 from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUpdate
-from outlet.common.admin_columns import date_column
 from outlet.admin_money import (
     BIG_INT_MAX,
     CurrencyFromFormMixin,
@@ -29,6 +28,7 @@ from outlet.admin_money import (
     ScaledIntegerField,
     percent_text,
 )
+from outlet.common.admin_columns import date_column
 from outlet.common.local_time import zone_label
 from outlet.common.money import format_money
 from outlet.common.sanitize import BODY_EXTENSIONS

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from babel.numbers import get_currency_name
 from django.db import transaction
 
-from donations.models import Campaign
 from donations import services
+from donations.models import Campaign
 from donations.services import CampaignProgress
 from outlet.common.money import format_money
 from outlet.common.sanitize import sanitize_body

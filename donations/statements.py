@@ -20,8 +20,8 @@ from donations.models import Donation, Receipt
 from donations.services import donor_key
 from outlet import emails
 from outlet.common.local_time import newsroom_today
-from outlet.models import SentEmail
 from outlet.common.money import format_money
+from outlet.models import SentEmail
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from donations import abuse, recurring, services
 from donations.forms import ChangeMonthlyAmountForm, DonationForm, major_text, share_percents
 from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout, RecurringDonation
 from outlet.common.client_address import client_address
+from outlet.common.sanitize import sanitize_body
 from outlet.page_cache import keep_private, keep_url_secret
 from outlet.payments.providers.base import ProviderError
-from outlet.common.sanitize import sanitize_body
 
 UPDATES_SHOWN = 10
 # How long the reader-independent part of a campaign page may be reused: a new gift, a refund or an edit of the

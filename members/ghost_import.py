@@ -196,7 +196,9 @@ def _carry_out(
     """The plan, row by row where a service must decide (links, memberships), in bulk where nothing is decided."""
     User = get_user_model()
     now = timezone.now()
-    todo = [(row, plan) for row, plan in zip(rows, plans) if not ({"error", "skip"} & set(plan["actions"]))]
+    todo = [
+        (row, plan) for row, plan in zip(rows, plans, strict=True) if not ({"error", "skip"} & set(plan["actions"]))
+    ]
     new_users = {}
     for row, plan in todo:
         if "create" in plan["actions"]:

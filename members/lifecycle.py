@@ -459,7 +459,7 @@ def create_imported_memberships(*, grants: list[ImportedMembership], staff_user)
                 summary=grant.summary[:300],
                 created_at=now,
             )
-            for grant, membership in zip(grants, memberships)
+            for grant, membership in zip(grants, memberships, strict=True)
         ],
         batch_size=500,
     )

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -50,7 +49,7 @@ class Meter:
         """With none left: the newsroom's day on which the oldest counted read leaves the window (a story frees up)."""
         if self.remaining > 0 or not self.reads:
             return None
-        frees_at = datetime.fromtimestamp(min(self.reads.values()) + window_seconds(), tz=dt_timezone.utc)
+        frees_at = datetime.fromtimestamp(min(self.reads.values()) + window_seconds(), tz=UTC)
         return newsroom_date(frees_at)
 
     def can_read(self, article_id: int) -> bool:

@@ -15,6 +15,7 @@ from members.services import standing_for_request
 from outlet import content_cache, page_cache
 from outlet.access import decide_access
 from outlet.body import insertion_index, split_blocks, teaser
+from outlet.common.sanitize import sanitize_body
 from outlet.meter import load_meter, save_meter
 from outlet.models import Article, Author, Prompt, Region, Section, Tag
 from outlet.prompts import (
@@ -25,7 +26,6 @@ from outlet.prompts import (
     prompts_for_article,
     remember_dismissal,
 )
-from outlet.common.sanitize import sanitize_body
 
 HOME_LATEST = 9
 HOME_SECTION_ITEMS = 3

@@ -11,7 +11,7 @@ Loaded as a pytest plugin (pyproject: `-p tests.clock`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,9 +33,9 @@ def pytest_generate_tests(metafunc):
 
 def clock_destination(name: str, *, zone_name: str, today: datetime | None = None) -> datetime | None:
     """Where the named clock stands today: None for the real clock."""
-    now = today or datetime.now(timezone.utc)
+    now = today or datetime.now(UTC)
     if name == "23:30-UTC":
-        return datetime.combine(now.date(), time(23, 30), tzinfo=timezone.utc)
+        return datetime.combine(now.date(), time(23, 30), tzinfo=UTC)
     if name == "00:30-newsroom":
         zone = ZoneInfo(zone_name)
         local_day = now.astimezone(zone).date()

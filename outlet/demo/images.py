@@ -189,6 +189,6 @@ def _draw_scene(rng: random.Random, scene: str, palette: Palette, *, time_of_day
         wool, faces = ls.mix((245, 243, 236), palette.horizon, 0.2), ls.mix(palette.near, (0, 0, 0), 0.3)
         ls.sheep(image, rng, ridges[-1], wool, faces)
     elif scene == "vineyard":
-        for ridge, color in list(zip(ridges, colors))[-2:]:
+        for ridge, color in list(zip(ridges, colors, strict=True))[-2:]:
             ls.vine_rows(image, ridge, ls.mix(color, palette.near, 0.7))
     return ls.finish(image, rng)

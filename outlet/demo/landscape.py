@@ -40,7 +40,7 @@ def hsv(h: float, s: float, v: float) -> RGB:
 
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
 # --- Drawing helpers -----------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def ridge_line(rng: random.Random, base_y: float, amplitude: float, *, smooth: b
             step, spread = half, spread * 0.55
         low, high = min(heights), max(heights)
         heights = [amplitude * (h - low) / ((high - low) or 1) for h in heights]
-    return [(x, base_y - h) for x, h in zip(xs, heights)]
+    return [(x, base_y - h) for x, h in zip(xs, heights, strict=True)]
 
 
 def land_polygon(ridge: list[Point]) -> list[Point]:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from members.models import Tier, TierPrice
+from outlet.common.sanitize import sanitize_body
 from outlet.demo import catalogue
 from outlet.demo.articles import ARTICLES
 from outlet.demo.fundraiser import ensure_demo_fundraiser
@@ -27,7 +28,6 @@ from outlet.demo.spec import DemoArticle
 from outlet.demo.staff import DEMO_STAFF, DEMO_TOTP_SECRET, ensure_demo_staff
 from outlet.media_library import clean_article_body
 from outlet.models import Article, Author, Byline, MediaImage, Prompt, Region, Section, Tag
-from outlet.common.sanitize import sanitize_body
 
 DEMO_STAFF_PASSWORD = "outlet-demo-password"  # local demo only; never created when IS_PRODUCTION
 HERO_CREDIT = "Illustration: Caucasus Ledger"
@@ -121,7 +121,7 @@ def _ensure_tier_prices(tally: Tally, tiers: dict) -> None:
             tier.benefits = catalogue.TIER_BENEFITS[slug]
             tier.save(update_fields=["benefits"])
         for currency, amounts in by_currency.items():
-            for interval, amount in zip(("month", "year"), amounts):
+            for interval, amount in zip(("month", "year"), amounts, strict=True):
                 _, created = TierPrice.objects.get_or_create(
                     tier=tier,
                     interval=interval,

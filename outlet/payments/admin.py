@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q

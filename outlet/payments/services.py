@@ -4,8 +4,8 @@ payment rows every product (memberships, donations) builds on."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 

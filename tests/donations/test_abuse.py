@@ -20,8 +20,8 @@ from donations.abuse import CheckoutBlocked
 from donations.models import CheckoutShield
 from outlet.payments import services as payments
 from outlet.payments.models import WebhookEvent
-from tests.factories import UserFactory
 from tests.donations.challenge import solve_challenge
+from tests.factories import UserFactory
 
 # A moment at the start of a minute, so the counters' one-minute slots make the waits exact.
 T0 = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)

@@ -140,7 +140,7 @@ campaign_settings = settings(
 
 def _weights_for(campaign, draw_weights):
     keys = sorted(campaign.beneficiaries.values_list("pk", flat=True))
-    return {key: weight for key, weight in zip(keys, draw_weights) if weight > 0}
+    return {key: weight for key, weight in zip(keys, draw_weights, strict=False) if weight > 0}
 
 
 @pytest.mark.django_db

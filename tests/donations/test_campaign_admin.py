@@ -3,7 +3,7 @@ messages, money rows cannot be edited by hand, and readers who are not staff see
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -538,10 +538,11 @@ def test_shares_kept_as_weights_are_shown_as_percentages_and_saved_as_millionths
 
 @pytest.mark.django_db(transaction=True)
 def test_a_gifts_page_names_each_ledger_line_and_shows_money_shares_and_local_times(staff_client, campaign, settings):
-    import time_machine
-    from datetime import datetime, timezone as utc
+    from datetime import datetime
 
-    with time_machine.travel(datetime(2026, 12, 6, 21, 30, tzinfo=utc.utc), tick=False):  # 01:30 on the 7th in Tbilisi
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 12, 6, 21, 30, tzinfo=UTC), tick=False):  # 01:30 on the 7th in Tbilisi
         give(campaign, email="nino@example.org", gift_minor=3842)
     donation = Donation.objects.get()
     html = staff_client.get(f"/admin/donations/donation/{donation.pk}/change/").content.decode()

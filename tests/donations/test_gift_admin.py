@@ -54,7 +54,7 @@ def listed(client, query: str = "") -> set[str]:
     return {
         name
         for name in ("Nino Beridze", "Levan", "Tamar", "Giorgi")
-        if f">{name} &lt;" in html or f">L. from Kutaisi &lt;" in html and name == "Levan"
+        if f">{name} &lt;" in html or ">L. from Kutaisi &lt;" in html and name == "Levan"
     }
 
 

@@ -141,7 +141,9 @@ def test_a_webhook_delivered_and_replayed_ten_times_through_the_worker_makes_one
     for replay in range(10):  # each replay runs the handler again, which asks for the receipt again
         payments.reprocess_events(webhook_event_pks=[stored.pk])
         wait_for(
-            lambda: WebhookEvent.objects.filter(pk=stored.pk, status="processed", attempts__gte=replay + 2).exists(),
+            lambda replay=replay: WebhookEvent.objects.filter(
+                pk=stored.pk, status="processed", attempts__gte=replay + 2
+            ).exists(),
             message=f"replay {replay + 1}",
         )
     mail_dir = celery_worker_process["mail_dir"]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -24,9 +23,9 @@ from outlet.payments.providers.base import OUR_MARKER, PaymentSucceeded
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2033, 6, 15, 12, 0, tzinfo=dt_timezone.utc)
-LONG_AGO = datetime(2026, 6, 1, 12, 0, tzinfo=dt_timezone.utc)  # more than 7 years before NOW
-RECENTLY = datetime(2033, 5, 1, 12, 0, tzinfo=dt_timezone.utc)
+NOW = datetime(2033, 6, 15, 12, 0, tzinfo=UTC)
+LONG_AGO = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)  # more than 7 years before NOW
+RECENTLY = datetime(2033, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def gift(
@@ -223,9 +222,9 @@ def test_a_monthly_gift_keeps_its_donors_details_while_it_runs_and_loses_them_on
 
 def test_the_cutoff_is_whole_calendar_years(settings):
     settings.DONOR_DATA_RETENTION_YEARS = 7
-    leap_day = datetime(2032, 2, 29, 9, 0, tzinfo=dt_timezone.utc)
-    assert retention.retention_cutoff(leap_day) == datetime(2025, 2, 28, 9, 0, tzinfo=dt_timezone.utc)
-    assert retention.retention_cutoff(NOW) == datetime(2026, 6, 15, 12, 0, tzinfo=dt_timezone.utc)
+    leap_day = datetime(2032, 2, 29, 9, 0, tzinfo=UTC)
+    assert retention.retention_cutoff(leap_day) == datetime(2025, 2, 28, 9, 0, tzinfo=UTC)
+    assert retention.retention_cutoff(NOW) == datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
 
 def test_the_payment_rows_and_raw_provider_events_forget_the_donor_too(old_and_new_gifts):

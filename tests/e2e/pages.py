@@ -22,7 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from donations import recurring, receipts, services
+from donations import receipts, recurring, services
 from donations.models import Campaign, CampaignCurrency, DonationCheckout, Receipt, RecurringDonation
 from members import services as member_services
 from members.models import MembershipCheckout, Tier

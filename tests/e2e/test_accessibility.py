@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-
 from django.conf import settings as django_settings
 from django.test import Client
 
 from outlet.models import Article, Byline, Prompt
-from tests.members import sandbox_journey as journey
 from tests.factories import ArticleFactory, AuthorFactory, PromptFactory, SectionFactory, TierFactory, UserFactory
+from tests.members import sandbox_journey as journey
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -63,7 +63,7 @@ def _filled_pixels(bar) -> int:
     track = image.getpixel((width - 4, height // 2))
 
     def differs(x: int) -> bool:
-        return sum(abs(a - b) for a, b in zip(image.getpixel((x, height // 2)), track)) > 60
+        return sum(abs(a - b) for a, b in zip(image.getpixel((x, height // 2)), track, strict=True)) > 60
 
     return sum(1 for x in range(width) if differs(x))
 

@@ -8,11 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
-
-from allauth.account.models import EmailAddress
 
 from outlet.models import EMPTY_BODY_MESSAGE, Article, MediaImage
 from outlet.roles import EDITOR

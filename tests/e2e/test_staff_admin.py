@@ -7,16 +7,15 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from allauth.mfa.models import Authenticator
-
 from members.models import MemberEvent, Membership
 from outlet.roles import MEMBERSHIP_MANAGER
-from tests.factories import MembershipFactory, UserFactory
 from tests.e2e.test_accessibility import axe_problems
+from tests.factories import MembershipFactory, UserFactory
 from tests.staff import a_wrong_code, current_totp_code, give_authenticator_app, sign_in_staff_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -17,7 +17,6 @@ from members.services import Audience, reader_standing
 from outlet.payments.models import ProviderCustomer
 from tests.factories import MembershipFactory, UserFactory
 from tests.members.ghost_exports.helpers import export, ghost_subscription, subscriptions_of
-from tests.payments import stripe_objects as so
 
 pytestmark = pytest.mark.django_db(transaction=True)
 User = get_user_model()

@@ -13,14 +13,13 @@ from django.test import Client
 from django.utils import timezone
 
 from members import ghost_sync
-from members.ghost_import import PROVISIONAL_DAYS
+from members.ghost_import import PROVISIONAL_DAYS, apply_import, preview_import
 from members.lifecycle import lapse_ended_memberships
-from members.ghost_import import apply_import, preview_import
 from members.models import GhostMember, MemberEvent, Membership
 from members.services import Audience, reader_standing
 from outlet.models import SentEmail
 from outlet.payments.models import Payment, SandboxObject
-from tests.members.ghost_exports.helpers import export, ghost_subscription, subscriptions_of
+from tests.members.ghost_exports.helpers import ghost_subscription, subscriptions_of
 from tests.payments import stripe_objects as so
 
 pytestmark = pytest.mark.django_db(transaction=True)

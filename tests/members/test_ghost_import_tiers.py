@@ -299,10 +299,10 @@ def test_a_mapped_tier_is_chosen_over_a_tier_of_the_same_name_by_the_sync(priced
 
 def test_a_status_column_says_who_is_free(priced_tiers, importer):
     data = (
-        "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers,status\r\n"
-        "s1,former@example.org,Former Payer,,true,,cus_former,2022-01-01T00:00:00.000Z,,,Supporter,free\r\n"
-        "s2,nocustomer@example.org,No Customer,,true,,,2022-01-01T00:00:00.000Z,,,Supporter,paid\r\n"
-    ).encode()
+        b"id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers,status\r\n"
+        b"s1,former@example.org,Former Payer,,true,,cus_former,2022-01-01T00:00:00.000Z,,,Supporter,free\r\n"
+        b"s2,nocustomer@example.org,No Customer,,true,,,2022-01-01T00:00:00.000Z,,,Supporter,paid\r\n"
+    )
 
     member_import = preview_import(filename="status.csv", data=data, staff_user=importer)
 

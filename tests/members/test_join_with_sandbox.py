@@ -10,8 +10,8 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from members.models import MemberEvent, Membership
 from members.lifecycle import lapse_ended_memberships
+from members.models import MemberEvent, Membership
 from members.services import Audience, reader_standing
 from outlet.common.local_time import date_text
 from outlet.models import Article, SentEmail

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.db import connection
@@ -176,9 +176,9 @@ def test_a_list_too_big_for_one_download_is_refused_with_its_filters_kept(export
 @pytest.mark.django_db
 def test_days_in_the_export_are_the_newsrooms_days(exporter):
     """A member who joined at 21:30 UTC on 12 December joined on the 13th in Tbilisi, as the list and emails say."""
-    from datetime import datetime, timezone as dt_timezone
+    from datetime import datetime
 
-    late_evening_utc = datetime(2026, 12, 12, 21, 30, tzinfo=dt_timezone.utc)
+    late_evening_utc = datetime(2026, 12, 12, 21, 30, tzinfo=UTC)
     member("late@example.org", started_at=late_evening_utc, current_period_end=late_evening_utc + timedelta(days=31))
     [row] = read_csv(exporter.get(EXPORT))
     assert (row["since"], row["next charge"]) == ("2026-12-13", "2027-01-13")

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from tests.factories import ArticleFactory, AuthorFactory, PromptFactory, UserFactory
 
-
 # --- Every URL pattern, as a template with {slots} ---------------------------------------------------------
 
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 from outlet.celery import app as celery_app
 from outlet.models import Article
 from outlet.tasks import publish_due_articles
-from tests.factories import ArticleFactory
 from tests.conftest import wait_for
+from tests.factories import ArticleFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

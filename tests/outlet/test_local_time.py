@@ -1,13 +1,13 @@
 """One local time: the same instant reads as the same day in every place a person sees it."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 
 from outlet.common import local_time
 
-LATE_EVENING_UTC = datetime(2026, 12, 12, 21, 30, tzinfo=timezone.utc)  # 01:30 on the 13th in Tbilisi
+LATE_EVENING_UTC = datetime(2026, 12, 12, 21, 30, tzinfo=UTC)  # 01:30 on the 13th in Tbilisi
 
 
 def test_a_late_evening_utc_moment_is_already_the_next_day_in_the_newsroom(settings):
@@ -34,9 +34,9 @@ def test_a_plain_date_is_never_shifted(settings):
 @pytest.mark.parametrize(
     "utc_now, today",
     [
-        (datetime(2026, 12, 6, 23, 30, tzinfo=timezone.utc), date(2026, 12, 7)),
-        (datetime(2026, 12, 6, 20, 30, tzinfo=timezone.utc), date(2026, 12, 7)),  # 00:30 in Tbilisi
-        (datetime(2026, 12, 6, 19, 59, tzinfo=timezone.utc), date(2026, 12, 6)),
+        (datetime(2026, 12, 6, 23, 30, tzinfo=UTC), date(2026, 12, 7)),
+        (datetime(2026, 12, 6, 20, 30, tzinfo=UTC), date(2026, 12, 7)),  # 00:30 in Tbilisi
+        (datetime(2026, 12, 6, 19, 59, tzinfo=UTC), date(2026, 12, 6)),
     ],
 )
 def test_today_is_the_newsrooms_today(settings, utc_now, today):

@@ -28,7 +28,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DataError, connection, transaction
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.outlet.fuzz_world import Pattern, World, build_world, every_pattern
 
@@ -323,7 +325,8 @@ def _junk_for(name: str, value: str, turn: int) -> str:
 
 def junk_query(names, values) -> str:
     return "&".join(
-        f"{quote(name, safe='')}={_junk_for(name, value, i)}" for i, (name, value) in enumerate(zip(names, values))
+        f"{quote(name, safe='')}={_junk_for(name, value, i)}"
+        for i, (name, value) in enumerate(zip(names, values, strict=False))
     )
 
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from outlet.roles import ADMINISTRATOR, EDITOR, FINANCE, MEMBERSHIP_MANAGER
-from tests.factories import ArticleFactory, AuthorFactory, MembershipFactory, PromptFactory, TierFactory, UserFactory
+from tests.factories import ArticleFactory, AuthorFactory, MembershipFactory, PromptFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -305,7 +305,7 @@ def custom_admin_url_names() -> set[str]:
 
     names = set()
     resolver = get_resolver()
-    for namespace, (prefix, sub) in resolver.namespace_dict.items():
+    for namespace, (_prefix, sub) in resolver.namespace_dict.items():
         if namespace not in ("admin", "revenue"):
             continue
         for name in sub.reverse_dict.keys():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from outlet.models import Article
 from outlet.common.sanitize import sanitize_body
-from tests.factories import ArticleFactory, SectionFactory, UserFactory
+from outlet.models import Article
+from tests.factories import ArticleFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db
 

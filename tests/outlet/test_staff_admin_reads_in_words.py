@@ -5,7 +5,7 @@ zone, on every list and item page of the membership, fundraising and payment adm
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -24,7 +24,7 @@ from tests.members import factories_member_admin as make
 pytestmark = pytest.mark.django_db(transaction=True)
 
 APPS = ("members", "donations", "payments")
-LATE_EVENING_UTC = datetime(2026, 12, 6, 21, 30, tzinfo=dt_timezone.utc)  # 01:30 on 7 December in Tbilisi
+LATE_EVENING_UTC = datetime(2026, 12, 6, 21, 30, tzinfo=UTC)  # 01:30 on 7 December in Tbilisi
 
 
 @pytest.fixture

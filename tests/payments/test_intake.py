@@ -231,8 +231,8 @@ def test_a_paid_invoice_before_an_older_subscription_event_still_gets_the_plan_d
 
 
 def test_an_old_subscription_ending_does_not_end_a_comp_and_a_new_paid_one_replaces_it(user):
-    from members.services import comp_membership
     from members.models import Tier
+    from members.services import comp_membership
 
     comp_membership(user=user, tier=Tier.objects.get(slug="insider"), until=None, staff_user=None)
     ended = subscription_object(user, status="canceled", sub_id="sbx_sub_old")

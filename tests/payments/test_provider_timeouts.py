@@ -28,7 +28,6 @@ from outlet.payments.providers.base import (
     NOT_ANSWERING_CHANGE,
     OUR_MARKER,
     CheckoutRequest,
-    PriceSpec,
     ProviderUnavailable,
 )
 from outlet.payments.providers.stripe import PERSON_WAITING, CallLimits, StripeProvider

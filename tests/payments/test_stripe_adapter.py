@@ -15,6 +15,8 @@ import pytest
 import stripe
 
 from outlet.payments.providers.base import (
+    NOT_ANSWERING,
+    NOT_ANSWERING_CHANGE,
     OUR_MARKER,
     CheckoutCompleted,
     CheckoutRequest,
@@ -24,8 +26,6 @@ from outlet.payments.providers.base import (
     PaymentRefunded,
     PaymentSucceeded,
     PriceSpec,
-    NOT_ANSWERING,
-    NOT_ANSWERING_CHANGE,
     ProviderError,
     ProviderEvent,
     ProviderUnavailable,

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import stripe
@@ -265,7 +266,7 @@ class StripeProvider(PaymentProvider):
                 "payment": {"type": "payment_intent", "payment_intent": intent},
                 "limit": 10,
             }
-            invoice_payments = self._call(lambda: self._background.v1.invoice_payments.list(params=params))
+            invoice_payments = self._call(partial(self._background.v1.invoice_payments.list, params=params))
             for invoice_payment in invoice_payments.data:
                 invoice = invoice_payment.invoice
                 found.append(invoice if isinstance(invoice, str) else invoice.id)

@@ -1,16 +1,20 @@
 # Usage: DATABASE_URL=postgres://...(a migrated, throwaway database) python tests/members/ghost_exports/bench_ghost_import.py 10000
 """Measure the Ghost import on PostgreSQL: a generated 10,000-row export, preview then apply (sync enqueue stubbed)."""
 
-import os, sys, time, random
+import os
+import random
+import sys
+import time
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[3]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outlet.settings")
 import django
 
 django.setup()
-from django.contrib.auth import get_user_model
-from members.models import Tier, TierPrice, GhostMember, MemberImport, Membership, MemberEvent
-from members import ghost_import, ghost_sync
+from django.contrib.auth import get_user_model  # noqa: E402
+
+from members import ghost_import, ghost_sync  # noqa: E402
+from members.models import Tier  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
 random.seed(5)
