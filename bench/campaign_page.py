@@ -259,7 +259,8 @@ def main() -> None:
         if "rps" in r:
             ratio = f"{r['rps'] / bare:.2f}" if bare else "-"
             print(
-                f"{name:32} {r['rps']:9.0f} req/s  vs bare {ratio:>5}  p50 {r['p50']:>9}  p99 {r['p99']:>9}  non-2xx {r['non_2xx']}"
+                f"{name:32} {r['rps']:9.0f} req/s  vs bare {ratio:>5}  p50 {r['p50']:>9}  p99 {r['p99']:>9}  non-2xx "
+                f"{r['non_2xx']}"
             )
     out = ROOT / "bench" / "results" / "campaign_page.json"
     out.parent.mkdir(exist_ok=True)

@@ -115,7 +115,8 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
             cursor.execute("SET LOCAL session_replication_role = replica")
         started = time.monotonic()
         cursor.execute(
-            "DELETE FROM donations_allocationentry WHERE donation_id IN (SELECT id FROM donations_donation WHERE campaign_id = %s)",
+            "DELETE FROM donations_allocationentry WHERE donation_id IN (SELECT id FROM donations_donation WHERE "
+            "campaign_id = %s)",
             [campaign.pk],
         )
         cursor.execute("DELETE FROM donations_donation WHERE campaign_id = %s", [campaign.pk])
@@ -129,15 +130,18 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
             """
             CREATE TEMP TABLE bench_gift ON COMMIT DROP AS
             SELECT n, email, currency, amount, donated_at,
-                   LEAST(amount, (amount * %(bp)s + 9999) / 10000 + CASE currency WHEN 'GEL' THEN %(fixed_gel)s ELSE %(fixed_usd)s END) AS fee,
+                   LEAST(amount, (amount * %(bp)s + 9999) / 10000
+                                 + CASE currency WHEN 'GEL' THEN %(fixed_gel)s ELSE %(fixed_usd)s END) AS fee,
                    CASE WHEN n %% 97 = 0 THEN amount ELSE 0 END AS refunded,
                    n %% 4 = 1 AS show_on_wall, n %% 40 = 1 AS anonymous
             FROM (
                 SELECT n,
                        'donor' || (1 + (n::bigint * 7919) %% %(donors)s) || '@example.org' AS email,
                        CASE WHEN n %% 5 = 0 THEN 'USD' ELSE 'GEL' END AS currency,
-                       (ARRAY[1000, 2000, 2500, 5000, 10000])[1 + (n::bigint * 31) %% 5] + CASE WHEN n %% 7 = 0 THEN (n::bigint * 13) %% 9000 ELSE 0 END AS amount,
-                       now() - interval '365 days' + (n * (365 * 86400.0 / %(count)s)) * interval '1 second' AS donated_at
+                       (ARRAY[1000, 2000, 2500, 5000, 10000])[1 + (n::bigint * 31) %% 5]
+                           + CASE WHEN n %% 7 = 0 THEN (n::bigint * 13) %% 9000 ELSE 0 END AS amount,
+                       now() - interval '365 days'
+                           + (n * (365 * 86400.0 / %(count)s)) * interval '1 second' AS donated_at
                 FROM generate_series(1, %(count)s) AS n
             ) AS g
         """,
@@ -151,9 +155,9 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
         )
         cursor.execute(
             """
-            INSERT INTO payments_payment (provider, provider_ref, other_refs, purpose, user_id, email, customer_id, subscription_id,
-                                          amount_minor, currency, amount_refunded_minor, status, description, paid_at,
-                                          provider_receipt_url, metadata)
+            INSERT INTO payments_payment (provider, provider_ref, other_refs, purpose, user_id, email, customer_id,
+                                          subscription_id, amount_minor, currency, amount_refunded_minor, status,
+                                          description, paid_at, provider_receipt_url, metadata)
             SELECT %(provider)s, 'bench_' || n, '', 'donation', NULL, email, '', '', amount, currency, refunded,
                    CASE WHEN refunded > 0 THEN 'refunded' ELSE 'succeeded' END, 'Gift', donated_at, '', '{}'::jsonb
             FROM bench_gift
@@ -165,9 +169,10 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
         started = time.monotonic()
         cursor.execute(
             """
-            INSERT INTO donations_donation (campaign_id, payment_id, checkout_id, recurring_id, user_id, email, name, display_name,
-                                            show_on_wall, anonymous, message, currency, amount_minor, fee_covered_minor,
-                                            processing_fee_minor, net_minor, amount_refunded_minor, status, donated_at, anonymised_at)
+            INSERT INTO donations_donation (campaign_id, payment_id, checkout_id, recurring_id, user_id, email, name,
+                                            display_name, show_on_wall, anonymous, message, currency, amount_minor,
+                                            fee_covered_minor, processing_fee_minor, net_minor, amount_refunded_minor,
+                                            status, donated_at, anonymised_at)
             SELECT %(campaign)s, p.id, NULL, NULL, NULL, g.email, 'Donor ' || g.n,
                    CASE WHEN g.n %% 3 = 0 THEN 'Friend of the press ' || g.n ELSE '' END, g.show_on_wall, g.anonymous,
                    CASE WHEN g.n %% 12 = 1 THEN 'Keep going: we read every story. #' || g.n ELSE '' END,
@@ -183,7 +188,8 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
         for beneficiary_id, weight, part in _split_expressions(campaign, "d.net_minor"):
             cursor.execute(
                 f"""
-                INSERT INTO donations_allocationentry (donation_id, beneficiary_id, kind, amount_minor, currency, weight, booked_at, refund_level_minor)
+                INSERT INTO donations_allocationentry (donation_id, beneficiary_id, kind, amount_minor, currency,
+                                                       weight, booked_at, refund_level_minor)
                 SELECT d.id, %(beneficiary)s, 'gift', {part}, d.currency, %(weight)s, d.donated_at, 0
                 FROM donations_donation d WHERE d.campaign_id = %(campaign)s AND {part} > 0
             """,
@@ -192,9 +198,12 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
             # A full refund gives back the whole net part, split the same way, booked a day later.
             cursor.execute(
                 f"""
-                INSERT INTO donations_allocationentry (donation_id, beneficiary_id, kind, amount_minor, currency, weight, booked_at, refund_level_minor)
-                SELECT d.id, %(beneficiary)s, 'refund', -{part}, d.currency, %(weight)s, d.donated_at + interval '1 day', d.amount_refunded_minor
-                FROM donations_donation d WHERE d.campaign_id = %(campaign)s AND d.amount_refunded_minor > 0 AND {part} > 0
+                INSERT INTO donations_allocationentry (donation_id, beneficiary_id, kind, amount_minor, currency,
+                                                       weight, booked_at, refund_level_minor)
+                SELECT d.id, %(beneficiary)s, 'refund', -{part}, d.currency, %(weight)s,
+                       d.donated_at + interval '1 day', d.amount_refunded_minor
+                FROM donations_donation d
+                WHERE d.campaign_id = %(campaign)s AND d.amount_refunded_minor > 0 AND {part} > 0
             """,
                 {"beneficiary": beneficiary_id, "weight": weight, "campaign": campaign.pk},
             )  # noqa: S608
@@ -205,7 +214,8 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
             """
             INSERT INTO donations_campaigntotal (campaign_id, currency, raised_minor, net_minor, donations)
             SELECT campaign_id, currency, SUM(amount_minor - amount_refunded_minor),
-                   SUM(net_minor - LEAST(amount_refunded_minor, net_minor)), COUNT(*) FILTER (WHERE status <> 'refunded')
+                   SUM(net_minor - LEAST(amount_refunded_minor, net_minor)),
+                   COUNT(*) FILTER (WHERE status <> 'refunded')
             FROM donations_donation WHERE campaign_id = %s GROUP BY campaign_id, currency
         """,
             [campaign.pk],
@@ -213,7 +223,8 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
         cursor.execute(
             """
             INSERT INTO donations_campaigndonor (campaign_id, donor_key, active_gifts)
-            SELECT campaign_id, encode(hmac(lower(trim(email)), %s, 'sha256'), 'hex'), COUNT(*) FILTER (WHERE status <> 'refunded')
+            SELECT campaign_id, encode(hmac(lower(trim(email)), %s, 'sha256'), 'hex'),
+                   COUNT(*) FILTER (WHERE status <> 'refunded')
             FROM donations_donation WHERE campaign_id = %s GROUP BY campaign_id, lower(trim(email))
         """,
             [settings.SECRET_KEY, campaign.pk],
@@ -254,7 +265,8 @@ def verify(*, slug: str) -> dict:
         cursor.execute(
             """
             SELECT COUNT(*) FROM donations_campaigntotal t JOIN (
-                SELECT currency, SUM(amount_minor - amount_refunded_minor) AS raised, COUNT(*) FILTER (WHERE status <> 'refunded') AS n
+                SELECT currency, SUM(amount_minor - amount_refunded_minor) AS raised,
+                       COUNT(*) FILTER (WHERE status <> 'refunded') AS n
                 FROM donations_donation WHERE campaign_id = %(c)s GROUP BY currency) s USING (currency)
             WHERE t.campaign_id = %(c)s AND (t.raised_minor <> s.raised OR t.donations <> s.n)
         """,
@@ -264,7 +276,8 @@ def verify(*, slug: str) -> dict:
         cursor.execute(
             """
             SELECT COUNT(*) FROM donations_donation d JOIN (
-                SELECT donation_id, SUM(amount_minor) AS booked FROM donations_allocationentry GROUP BY donation_id) e ON e.donation_id = d.id
+                SELECT donation_id, SUM(amount_minor) AS booked FROM donations_allocationentry GROUP BY donation_id
+            ) e ON e.donation_id = d.id
             WHERE d.campaign_id = %s AND e.booked <> d.net_minor - LEAST(d.amount_refunded_minor, d.net_minor)
         """,
             [campaign.pk],

@@ -317,14 +317,17 @@ metered = Article.objects.live().filter(access="metered").first()
 price = TierPrice.objects.filter(is_active=True, tier__is_active=True, interval="month").select_related("tier").first()
 sessions = []
 for n in range(DONORS):
-    user, _ = get_user_model().objects.get_or_create(username=f"bench-donor-{n}", defaults={"email": f"donor{n}@example.org"})
+    user, _ = get_user_model().objects.get_or_create(
+        username=f"bench-donor-{n}", defaults={"email": f"donor{n}@example.org"}
+    )
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
     session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     sessions.append(session.session_key)
-print(json.dumps({"reader_paths": ["/", public.get_absolute_url(), metered.get_absolute_url()], "donor_sessions": sessions,
+print(json.dumps({"reader_paths": ["/", public.get_absolute_url(), metered.get_absolute_url()],
+                  "donor_sessions": sessions,
                   "join": {"tier": price.tier.slug, "interval": price.interval, "currency": price.currency}}))
 """
 
@@ -395,8 +398,8 @@ def main() -> None:
     for r in results:
         d = r["donors"]
         print(
-            f"{r['config'][:58]:58} {d['checkout_starts']:6d} {d['told_not_answering']:5d} {d['wait_p50_s'] or 0:8.1f}s "
-            f"{d['wait_max_s'] or 0:8.1f}s {r['idle_rss_mb']:7d}MB {r['peak_rss_mb']:7d}MB"
+            f"{r['config'][:58]:58} {d['checkout_starts']:6d} {d['told_not_answering']:5d} "
+            f"{d['wait_p50_s'] or 0:8.1f}s {d['wait_max_s'] or 0:8.1f}s {r['idle_rss_mb']:7d}MB {r['peak_rss_mb']:7d}MB"
         )
     out = ROOT / "bench" / "results" / "hung_provider.json"
     out.parent.mkdir(exist_ok=True)

@@ -215,13 +215,27 @@ def delete_members() -> dict:
         cursor.execute("CREATE INDEX ON bench_old_user (id)")
         statements = {
             "sent_emails": 'DELETE FROM outlet_sentemail WHERE "to" IN (SELECT email FROM bench_old_user)',
-            "receipts": "DELETE FROM donations_receipt WHERE payment_id IN (SELECT p.id FROM payments_payment p JOIN bench_old_user u ON u.id = p.user_id WHERE p.purpose = 'membership')",
+            "receipts": (
+                "DELETE FROM donations_receipt WHERE payment_id IN (SELECT p.id FROM payments_payment p JOIN "
+                "bench_old_user u ON u.id = p.user_id WHERE p.purpose = 'membership')"
+            ),
             "member_events": "DELETE FROM members_memberevent WHERE user_id IN (SELECT id FROM bench_old_user)",
-            "payments": "DELETE FROM payments_payment WHERE purpose = 'membership' AND user_id IN (SELECT id FROM bench_old_user)",
-            "gifts_unlinked": "UPDATE donations_donation SET user_id = NULL WHERE user_id IN (SELECT id FROM bench_old_user)",
-            "gift_payments_unlinked": "UPDATE payments_payment SET user_id = NULL WHERE user_id IN (SELECT id FROM bench_old_user)",
-            "webhook_events": "DELETE FROM payments_webhookevent WHERE provider = 'sandbox' AND event_id LIKE 'evt\\_bench\\_%'",
-            "provider_customers": "DELETE FROM payments_providercustomer WHERE user_id IN (SELECT id FROM bench_old_user)",
+            "payments": (
+                "DELETE FROM payments_payment WHERE purpose = 'membership' AND user_id IN (SELECT id FROM "
+                "bench_old_user)"
+            ),
+            "gifts_unlinked": (
+                "UPDATE donations_donation SET user_id = NULL WHERE user_id IN (SELECT id FROM bench_old_user)"
+            ),
+            "gift_payments_unlinked": (
+                "UPDATE payments_payment SET user_id = NULL WHERE user_id IN (SELECT id FROM bench_old_user)"
+            ),
+            "webhook_events": (
+                "DELETE FROM payments_webhookevent WHERE provider = 'sandbox' AND event_id LIKE 'evt\\_bench\\_%'"
+            ),
+            "provider_customers": (
+                "DELETE FROM payments_providercustomer WHERE user_id IN (SELECT id FROM bench_old_user)"
+            ),
             "memberships": "DELETE FROM members_membership WHERE user_id IN (SELECT id FROM bench_old_user)",
             "checkouts": "DELETE FROM members_membershipcheckout WHERE user_id IN (SELECT id FROM bench_old_user)",
             "email_addresses": "DELETE FROM account_emailaddress WHERE user_id IN (SELECT id FROM bench_old_user)",
@@ -279,7 +293,8 @@ def generate_members(*, members: int) -> dict:
                        (n::bigint * 104729) %% 100 AS status_bucket,
                        n %% 33 = 0 AS is_comp,
                        CASE WHEN (n::bigint * 13) %% 4 = 0 THEN 'year' ELSE 'month' END AS billing_interval,
-                       CASE WHEN (n::bigint * 17) %% 20 < 12 THEN 'GEL' WHEN (n::bigint * 17) %% 20 < 17 THEN 'USD' ELSE 'EUR' END AS currency,
+                       CASE WHEN (n::bigint * 17) %% 20 < 12 THEN 'GEL' WHEN (n::bigint * 17) %% 20 < 17 THEN 'USD'
+                            ELSE 'EUR' END AS currency,
                        date_trunc('minute', now()) - (1 + (n::bigint * 7907) %% 1000) * interval '1 day'
                            - ((n::bigint * 211) %% 1440) * interval '1 minute' AS started_at,
                        ({_sql_array(FIRST_NAMES)})[1 + (n::bigint * 7) %% {len(FIRST_NAMES)}] AS first_name,
@@ -287,10 +302,13 @@ def generate_members(*, members: int) -> dict:
                 FROM generate_series(1, %(members)s) AS n
             ), shaped AS (
                 SELECT b.*,
-                       CASE WHEN tier_bucket < 60 THEN 'supporter' WHEN tier_bucket < 90 THEN 'member' ELSE 'patron' END AS tier_slug,
-                       CASE WHEN b.billing_interval = 'year' THEN interval '1 year' ELSE interval '1 month' END AS period,
+                       CASE WHEN tier_bucket < 60 THEN 'supporter' WHEN tier_bucket < 90 THEN 'member'
+                            ELSE 'patron' END AS tier_slug,
+                       CASE WHEN b.billing_interval = 'year' THEN interval '1 year'
+                            ELSE interval '1 month' END AS period,
                        CASE WHEN b.billing_interval = 'year' THEN date_part('year', age(now(), started_at))::int + 1
-                            ELSE (date_part('year', age(now(), started_at)) * 12 + date_part('month', age(now(), started_at)))::int + 1
+                            ELSE (date_part('year', age(now(), started_at)) * 12
+                                  + date_part('month', age(now(), started_at)))::int + 1
                        END AS periods_so_far
                 FROM base b
             ), planned AS (
@@ -310,14 +328,17 @@ def generate_members(*, members: int) -> dict:
                    CASE WHEN n %% 10 = 0 THEN 'donor' || n || '@example.org'
                         ELSE lower(c.first_name || '.' || c.last_name) || '.' || n || '@example.org' END AS email,
                    -- a lapse whose last period has not ended yet is, for now, a cancellation at period end
-                   CASE WHEN c.planned_status = 'lapsed' AND NOT c.is_comp AND c.started_at + c.paid_periods * c.period > now()
+                   CASE WHEN c.planned_status = 'lapsed' AND NOT c.is_comp
+                             AND c.started_at + c.paid_periods * c.period > now()
                         THEN 'cancelled' ELSE c.planned_status END AS status,
                    CASE WHEN c.is_comp THEN '' ELSE c.billing_interval END AS billing_interval,
                    CASE WHEN c.is_comp THEN '' ELSE c.currency END AS currency,
                    CASE WHEN c.is_comp THEN NULL ELSE pr.amount END AS amount,
                    t.id AS tier_id, t.name AS tier_name,
-                   CASE WHEN c.is_comp THEN CASE WHEN c.status_bucket >= 90 THEN LEAST(now() - interval '1 day', c.started_at + interval '90 days')
-                                                 WHEN n %% 2 = 0 THEN NULL ELSE now() + interval '180 days' END
+                   CASE WHEN c.is_comp THEN
+                            CASE WHEN c.status_bucket >= 90
+                                 THEN LEAST(now() - interval '1 day', c.started_at + interval '90 days')
+                                 WHEN n %% 2 = 0 THEN NULL ELSE now() + interval '180 days' END
                         WHEN c.planned_status = 'past_due' THEN now() - ((n %% 5) + 1) * interval '1 day'
                         ELSE c.started_at + c.paid_periods * c.period END AS period_end
             FROM counted c
@@ -443,14 +464,21 @@ def generate_members(*, members: int) -> dict:
                 "subscription_id": "'sub_bench_' || m.n",
                 "amount_minor": "m.amount",
                 "currency": "m.currency",
-                "amount_refunded_minor": "CASE WHEN (m.n::bigint * 31 + k) %% 60 = 0 THEN m.amount WHEN (m.n::bigint * 31 + k) %% 250 = 1 THEN m.amount / 2 ELSE 0 END",
-                "status": "CASE WHEN (m.n::bigint * 31 + k) %% 60 = 0 THEN 'refunded' WHEN (m.n::bigint * 31 + k) %% 250 = 1 THEN 'partially_refunded' ELSE 'succeeded' END",
+                "amount_refunded_minor": (
+                    "CASE WHEN (m.n::bigint * 31 + k) %% 60 = 0 THEN m.amount "
+                    "WHEN (m.n::bigint * 31 + k) %% 250 = 1 THEN m.amount / 2 ELSE 0 END"
+                ),
+                "status": (
+                    "CASE WHEN (m.n::bigint * 31 + k) %% 60 = 0 THEN 'refunded' "
+                    "WHEN (m.n::bigint * 31 + k) %% 250 = 1 THEN 'partially_refunded' ELSE 'succeeded' END"
+                ),
                 "description": "m.tier_name || ' membership'",
                 "paid_at": "m.started_at + k * m.period + interval '30 seconds'",
                 "provider_receipt_url": "''",
                 "metadata": "jsonb_build_object('bench', true)",
             },
-            "FROM bench_member m CROSS JOIN LATERAL generate_series(0, m.paid_periods - 1) AS k WHERE m.paid_periods > 0 ORDER BY m.n, k",
+            "FROM bench_member m CROSS JOIN LATERAL generate_series(0, m.paid_periods - 1) AS k "
+            "WHERE m.paid_periods > 0 ORDER BY m.n, k",
         )
         step("payments", started)
 
@@ -471,8 +499,14 @@ def generate_members(*, members: int) -> dict:
                 "replaces_id": "NULL",
                 "issuer": "%(issuer)s",
                 "year": "date_part('year', p.paid_at)::int",
-                "sequence": f"{offset_case} + row_number() OVER (PARTITION BY date_part('year', p.paid_at) ORDER BY p.paid_at, p.id)",
-                "number": f"date_part('year', p.paid_at)::int || '-' || lpad(({offset_case} + row_number() OVER (PARTITION BY date_part('year', p.paid_at) ORDER BY p.paid_at, p.id))::text, 6, '0')",
+                "sequence": (
+                    f"{offset_case} + row_number() OVER (PARTITION BY date_part('year', p.paid_at) ORDER BY "
+                    "p.paid_at, p.id)"
+                ),
+                "number": (
+                    f"date_part('year', p.paid_at)::int || '-' || lpad(({offset_case} + row_number() "
+                    "OVER (PARTITION BY date_part('year', p.paid_at) ORDER BY p.paid_at, p.id))::text, 6, '0')"
+                ),
                 "donor_name": "m.first_name || ' ' || m.last_name",
                 "donor_email": "m.email",
                 "description": "p.description",
@@ -485,14 +519,16 @@ def generate_members(*, members: int) -> dict:
                 "emailed_at": "p.paid_at + interval '2 minutes'",
                 "access_key": "md5('bench receipt ' || p.id)",
             },
-            "FROM payments_payment p JOIN bench_member m ON m.user_id = p.user_id WHERE p.purpose = 'membership' AND m.n %% 3 = 0",
+            "FROM payments_payment p JOIN bench_member m ON m.user_id = p.user_id WHERE p.purpose = 'membership' AND "
+            "m.n %% 3 = 0",
             {"issuer": issuer},
         )
         cursor.execute(
             """
             INSERT INTO donations_receiptsequence (issuer, year, last_number)
             SELECT issuer, year, MAX(sequence) FROM donations_receipt WHERE issuer = %s GROUP BY issuer, year
-            ON CONFLICT (issuer, year) DO UPDATE SET last_number = GREATEST(donations_receiptsequence.last_number, EXCLUDED.last_number)
+            ON CONFLICT (issuer, year) DO UPDATE
+                SET last_number = GREATEST(donations_receiptsequence.last_number, EXCLUDED.last_number)
         """,
             [issuer],
         )
@@ -509,8 +545,8 @@ def generate_members(*, members: int) -> dict:
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(
-            "VACUUM ANALYZE auth_user, account_emailaddress, members_membership, members_memberevent, payments_payment, "
-            "payments_webhookevent, payments_providercustomer, donations_receipt, outlet_sentemail"
+            "VACUUM ANALYZE auth_user, account_emailaddress, members_membership, members_memberevent, "
+            "payments_payment, payments_webhookevent, payments_providercustomer, donations_receipt, outlet_sentemail"
         )
     step("vacuum_analyze", started)
     return {"members": members, "rows": counts, "seconds": timings}
@@ -525,7 +561,8 @@ def _insert_member_events(cursor, MemberEvent, *, staff_id: int) -> int:
         # kind, summary, at, from, to, webhook event, staff, by reader, reader visible, where
         (
             "checkout_started",
-            "'Started checkout: ' || m.tier_name || ', ' || CASE m.billing_interval WHEN 'year' THEN 'yearly' ELSE 'monthly' END || ', ' || m.currency",
+            "'Started checkout: ' || m.tier_name || ', ' "
+            "|| CASE m.billing_interval WHEN 'year' THEN 'yearly' ELSE 'monthly' END || ', ' || m.currency",
             "m.started_at - interval '4 minutes'",
             "''",
             "''",
@@ -561,7 +598,9 @@ def _insert_member_events(cursor, MemberEvent, *, staff_id: int) -> int:
         ),
         (
             "comped",
-            "'Complimentary ' || m.tier_name || ' membership ' || CASE WHEN m.period_end IS NULL THEN 'with no end date' ELSE 'until ' || to_char(m.period_end, 'FMDD FMMonth YYYY') END",
+            "'Complimentary ' || m.tier_name || ' membership ' "
+            "|| CASE WHEN m.period_end IS NULL THEN 'with no end date' "
+            "ELSE 'until ' || to_char(m.period_end, 'FMDD FMMonth YYYY') END",
             "m.started_at",
             "''",
             "'active'",
@@ -597,7 +636,8 @@ def _insert_member_events(cursor, MemberEvent, *, staff_id: int) -> int:
         ),
         (
             "plan_changed",
-            "'Plan changed to ' || m.tier_name || ', ' || CASE m.billing_interval WHEN 'year' THEN 'yearly' ELSE 'monthly' END",
+            "'Plan changed to ' || m.tier_name || ', ' "
+            "|| CASE m.billing_interval WHEN 'year' THEN 'yearly' ELSE 'monthly' END",
             "m.started_at + (m.paid_periods / 2) * m.period + interval '3 days'",
             "''",
             "''",
@@ -686,14 +726,18 @@ def _insert_member_events(cursor, MemberEvent, *, staff_id: int) -> int:
             "kind": "'refunded'",
             "from_status": "''",
             "to_status": "''",
-            "summary": "'Refunded ' || to_char(p.amount_refunded_minor / 100.0, 'FM999990.00') || ' ' || p.currency || ' of ' || to_char(p.amount_minor / 100.0, 'FM999990.00') || ' ' || p.currency",
+            "summary": (
+                "'Refunded ' || to_char(p.amount_refunded_minor / 100.0, 'FM999990.00') || ' ' || p.currency "
+                "|| ' of ' || to_char(p.amount_minor / 100.0, 'FM999990.00') || ' ' || p.currency"
+            ),
             "reader_visible": "true",
             "webhook_event_id": "NULL",
             "staff_user_id": str(int(staff_id)),
             "by_reader": "false",
             "created_at": "p.paid_at + interval '3 days'",
         },
-        "FROM payments_payment p JOIN bench_member m ON m.user_id = p.user_id WHERE p.purpose = 'membership' AND p.amount_refunded_minor > 0",
+        "FROM payments_payment p JOIN bench_member m ON m.user_id = p.user_id WHERE p.purpose = 'membership' AND "
+        "p.amount_refunded_minor > 0",
     )
     return total
 
@@ -733,7 +777,8 @@ def _insert_sent_emails(cursor, SentEmail, *, issuer: str) -> int:
             "subject": "'Your receipt ' || r.number",
             "sent_at": "r.emailed_at",
         },
-        "FROM donations_receipt r JOIN payments_payment p ON p.id = r.payment_id JOIN bench_member m ON m.user_id = p.user_id "
+        "FROM donations_receipt r JOIN payments_payment p ON p.id = r.payment_id "
+        "JOIN bench_member m ON m.user_id = p.user_id "
         "WHERE r.issuer = %(issuer)s",
         {"issuer": issuer},
     )
@@ -748,7 +793,8 @@ def link_member_donors() -> int:
         cursor.execute(
             """
             UPDATE donations_donation d SET user_id = u.id FROM auth_user u
-            WHERE u.username LIKE %s AND u.email LIKE 'donor%%' AND d.email = u.email AND d.user_id IS DISTINCT FROM u.id
+            WHERE u.username LIKE %s AND u.email LIKE 'donor%%' AND d.email = u.email
+              AND d.user_id IS DISTINCT FROM u.id
         """,
             [USERNAME_PREFIX + "%"],
         )

@@ -146,7 +146,8 @@ def generate_payments(count: int) -> list[int]:
 
 
 def start_worker(log_path: Path, *, concurrency: int = 1) -> subprocess.Popen:
-    """One worker: the solo pool (one task at a time), or prefork with `concurrency` processes as the Procfile runs it."""
+    """One worker: the solo pool (one task at a time), or prefork with `concurrency` processes as the Procfile runs
+    it."""
     pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
     with open(log_path, "w") as log:
         worker = subprocess.Popen(

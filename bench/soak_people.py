@@ -535,7 +535,10 @@ def staff(world: World) -> None:
         if roll < 0.3:
             csv_download(world, finance, "export_gifts", "/admin/donations/donation/export/")
         elif roll < 0.5:
-            query = f"?campaign=1&date_from={(today - timedelta(days=40)).isoformat()}&date_to={(today + timedelta(days=1)).isoformat()}&download=1"
+            query = (
+                f"?campaign=1&date_from={(today - timedelta(days=40)).isoformat()}"
+                f"&date_to={(today + timedelta(days=1)).isoformat()}&download=1"
+            )
             csv_download(world, finance, "payout_report", "/admin/donations/campaign/payout-report/" + query)
         elif roll < 0.75:
             csv_download(world, members, "export_members", "/admin/members/membership/export/")

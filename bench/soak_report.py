@@ -255,8 +255,9 @@ def print_summary(report: dict) -> None:
     totals = report["totals"]
     print(
         f"\nsoak: {report['options']['traffic_seconds'] / 60:.1f} min of traffic, {totals['requests']} requests "
-        f"({totals['per_second']}/s); {report['machine']['cpus']} cores, 1-min load mean {report['machine']['load_average_1min']['mean']} "
-        f"max {report['machine']['load_average_1min']['max']} ({report['machine']['note']})"
+        f"({totals['per_second']}/s); {report['machine']['cpus']} cores, 1-min load mean "
+        f"{report['machine']['load_average_1min']['mean']} max {report['machine']['load_average_1min']['max']} "
+        f"({report['machine']['note']})"
     )
     print("\ntimeline: " + "; ".join(f"{t['at']:.0f}s {t['event']}" for t in report["timeline"]))
     print(f"\n{'kind':28} {'count':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}  statuses")
@@ -271,7 +272,8 @@ def print_summary(report: dict) -> None:
     for name, p in report["phases"].items():
         r = p["readers"]
         print(
-            f"  {name:16} {r['requests']:6d} pages, not 200: {r['not_200']}, p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, "
+            f"  {name:16} {r['requests']:6d} pages, not 200: {r['not_200']}, "
+            f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, "
             f"max {r['max_ms']} ms   (all requests {p['requests']}: {p['statuses']})"
         )
     print("\nflows:")
@@ -280,12 +282,14 @@ def print_summary(report: dict) -> None:
     print(
         "\nconfirmed after paying (s): "
         + "; ".join(
-            f"{k} n={v['count']} p50={v['p50']} p95={v['p95']} max={v['max']} unconfirmed={v['not_confirmed_within_30s']}"
+            f"{k} n={v['count']} p50={v['p50']} p95={v['p95']} max={v['max']} "
+            f"unconfirmed={v['not_confirmed_within_30s']}"
             for k, v in report["confirmation_seconds"].items()
         )
     )
     print(
-        f"\nsettle: {report['settle']['seconds']} s, settled={report['settle']['settled']}, left={report['settle']['left']}"
+        f"\nsettle: {report['settle']['seconds']} s, settled={report['settle']['settled']}, "
+        f"left={report['settle']['left']}"
     )
     print("\nchecks:")
     for check in report["checks"]:

@@ -457,8 +457,9 @@ def _short(page: dict) -> str:
 def print_table(results: dict) -> None:
     ready = results["ready"]
     print(
-        f"\n{ready['members']:,} members, {ready['donations']:,} gifts; test client in process, {results['args']['repeat']} "
-        f"requests per page after a warm-up; {results['cpus']} cores shared with other work\n"
+        f"\n{ready['members']:,} members, {ready['donations']:,} gifts; test client in process, "
+        f"{results['args']['repeat']} requests per page after a warm-up; "
+        f"{results['cpus']} cores shared with other work\n"
     )
     print(f"{'page':40} {'first ms':>9} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'SQL ms':>8}  note")
     for name, page in results["pages"].items():
@@ -467,7 +468,8 @@ def print_table(results: dict) -> None:
             continue
         note = "SLOW" if page["p95_ms"] > SLOW_PAGE_SECONDS * 1000 else ""
         print(
-            f"{name:40} {page['first_ms']:>9} {page['median_ms']:>10} {page['p95_ms']:>8} {page['queries']:>8} {page['sql_ms']:>8}  {note}"
+            f"{name:40} {page['first_ms']:>9} {page['median_ms']:>10} {page['p95_ms']:>8} {page['queries']:>8} "
+            f"{page['sql_ms']:>8}  {note}"
         )
     print("(first: the first request of a fresh process and cache prefix, before the timed ones)")
     for name, export in results["exports"].items():

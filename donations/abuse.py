@@ -5,9 +5,9 @@ Card testers start many checkouts with stolen card numbers and watch which are d
 card number over and over with guessed expiry dates and security codes. Three cheap brakes:
 - Rate limits per IP address and per email (settings.DONATION_RATE_LIMITS), counted in Django's cache, which every
   process sees (donations/abuse_counters.py). The address is the site's one client-address rule
-  (outlet/common/client_address.py: the same one sign-in limits use, so a proxy in front never merges every donor into one
-  bucket). The email is counted as the mailbox it delivers to: "nino+1@x.org" and "nino+2@x.org" are one donor,
-  and so are Gmail's dotted spellings.
+  (outlet/common/client_address.py: the same one sign-in limits use, so a proxy in front never merges every donor
+  into one bucket). The email is counted as the mailbox it delivers to: "nino+1@x.org" and "nino+2@x.org" are one
+  donor, and so are Gmail's dotted spellings.
 - A limit per card (settings.DONATION_CARD_DECLINES) where the provider names the card in a declined payment
   (Stripe's card fingerprint, a keyed hash of it here). The card is typed on the provider's page, so a checkout
   cannot be refused by card before it starts; instead, once a card has been declined too often, the email and the

@@ -144,9 +144,10 @@ class DonationForm(forms.Form):
         self.fields["amount"].choices = [(str(p), format_money(p, option.currency)) for p in presets] + [
             (CUSTOM, "Other amount")
         ]
-        self.fields[
-            "custom_amount"
-        ].help_text = f"Between {format_money(option.min_amount_minor, option.currency)} and {format_money(option.max_amount_minor, option.currency)}."
+        self.fields["custom_amount"].help_text = (
+            f"Between {format_money(option.min_amount_minor, option.currency)} and "
+            f"{format_money(option.max_amount_minor, option.currency)}."
+        )
         if not campaign.allow_monthly:
             self.fields["interval"].choices = [(DonationCheckout.Interval.ONCE, "One time")]
         self.fields["one_outlet"].choices = [("", "Choose an outlet")] + [(b.pk, b.name) for b in beneficiaries]

@@ -185,7 +185,10 @@ class BeneficiaryTotal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{format_money(self.gifts_minor + self.refunds_minor, self.currency)} owed from {self.number_of_gifts} gifts"
+        return (
+            f"{format_money(self.gifts_minor + self.refunds_minor, self.currency)} owed from {self.number_of_gifts} "
+            "gifts"
+        )
 
 
 class CampaignDonorCount(models.Model):
@@ -362,7 +365,10 @@ class Donation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Gift of {format_money(self.amount_minor, self.currency)} to {self.campaign}, {short_date_text(self.donated_at)}"
+        return (
+            f"Gift of {format_money(self.amount_minor, self.currency)} to {self.campaign}, "
+            f"{short_date_text(self.donated_at)}"
+        )
 
     @property
     def wall_name(self) -> str:

@@ -257,7 +257,10 @@ def render_statement(statement) -> bytes:
     for line in statement.lines:
         amount = format_money(line.kept_minor, line.currency)
         if line.refunded_minor:
-            amount = f"{amount} (paid {format_money(line.amount_minor, line.currency)}, refunded {format_money(line.refunded_minor, line.currency)})"
+            amount = (
+                f"{amount} (paid {format_money(line.amount_minor, line.currency)}, refunded "
+                f"{format_money(line.refunded_minor, line.currency)})"
+            )
         doc.row(
             [
                 (short_date_text(line.donated_at), widths[0], "L"),

@@ -150,7 +150,10 @@ def give(request, slug: str):
         _, checkout_redirect = services.start_donation_checkout(
             request=form.donation_request(user_id=user_id),
             success_url=f"{settings.SITE_URL}/fundraisers/thanks/{{reference}}/",
-            cancel_url=f"{settings.SITE_URL}{reverse('donations:campaign', args=[campaign.slug])}?{urlencode({'currency': option.currency})}",
+            cancel_url=(
+                f"{settings.SITE_URL}{reverse('donations:campaign', args=[campaign.slug])}"
+                f"?{urlencode({'currency': option.currency})}"
+            ),
         )
     except (services.DonationError, ProviderError) as exc:
         form.add_error(None, str(exc))

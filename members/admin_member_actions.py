@@ -128,7 +128,8 @@ class Comp(MemberAction):
 
     def description(self, membership):
         return [
-            f"{membership.user.email} gets members-only access at the tier you choose, free, until the end date you choose (or with no end date).",
+            f"{membership.user.email} gets members-only access at the tier you choose, free, until the end date you "
+            "choose (or with no end date).",
             "Nothing is charged. It is recorded on the member's timeline with your name.",
         ]
 
@@ -187,7 +188,8 @@ class CancelNow(MemberAction):
     def description(self, membership):
         return [
             f"The subscription ends at the payment provider ({membership.provider}) today: no further charges.",
-            f"Access stops as soon as the provider confirms, although it is paid until {_date(membership.current_period_end)}.",
+            "Access stops as soon as the provider confirms, although it is paid until "
+            f"{_date(membership.current_period_end)}.",
             "Nothing is refunded: refund the last payment separately if that was agreed.",
         ]
 
@@ -218,7 +220,10 @@ class CancelAtPeriodEnd(MemberAction):
 
     def perform(self, request, membership, form):
         staff.set_renewal_by_staff(membership_id=membership.pk, renew=False, staff_user=request.user)
-        return f"Asked the payment provider to end the membership of {membership.user.email} on {_date(membership.current_period_end)}."
+        return (
+            f"Asked the payment provider to end the membership of {membership.user.email} on "
+            f"{_date(membership.current_period_end)}."
+        )
 
 
 class Resume(MemberAction):
@@ -230,7 +235,8 @@ class Resume(MemberAction):
     def description(self, membership):
         amount = format_money(membership.amount_minor, membership.currency) or "the current price"
         return [
-            f"The membership renews again on {_date(membership.current_period_end)}, charging {amount} to the card on file."
+            f"The membership renews again on {_date(membership.current_period_end)}, charging {amount} to the card "
+            "on file."
         ]
 
     def perform(self, request, membership, form):
@@ -259,7 +265,8 @@ class RefundLastPayment(MemberAction):
         left = format_money(payment.amount_minor - payment.amount_refunded_minor, payment.currency)
         paid = format_money(payment.amount_minor, payment.currency)
         return [
-            f"{left} of the payment of {paid} made on {_date(payment.paid_at)} ({payment.description or payment.provider_ref}) "
+            f"{left} of the payment of {paid} made on {_date(payment.paid_at)} "
+            f"({payment.description or payment.provider_ref}) "
             f"goes back to the member through the payment provider ({payment.provider}).",
             "Its receipt is voided (a partly refunded payment gets a corrected receipt) once the provider confirms.",
             "The membership itself does not change: cancel it separately if that was agreed.",
@@ -273,7 +280,10 @@ class RefundLastPayment(MemberAction):
         refund_id = staff.refund_membership_payment(
             membership_id=membership.pk, payment_id=form.cleaned_data["payment_id"], staff_user=request.user
         )
-        return f"Asked the payment provider to refund the payment (refund {refund_id}). The payment shows as refunded once the provider confirms."
+        return (
+            f"Asked the payment provider to refund the payment (refund {refund_id}). The payment shows as refunded "
+            "once the provider confirms."
+        )
 
 
 class ResendReceipt(MemberAction):
@@ -294,7 +304,8 @@ class ResendReceipt(MemberAction):
 
     def description(self, membership):
         return [
-            "The receipt you choose is emailed again, with its PDF, to the address on it. Each request sends a new email."
+            "The receipt you choose is emailed again, with its PDF, to the address on it. Each request sends a new "
+            "email."
         ]
 
     def form(self, membership, data=None):
@@ -323,7 +334,8 @@ class ResendVerification(MemberAction):
 
     def description(self, membership):
         return [
-            f"{membership.user.email} gets an email asking them to confirm the address: they sign in, and type the short code we then email them."
+            f"{membership.user.email} gets an email asking them to confirm the address: they sign in, and type the "
+            "short code we then email them."
         ]
 
     def perform(self, request, membership, form):

@@ -174,7 +174,8 @@ def _plan_row(row: GhostRow, lk: Lookups, seen: dict, *, now, provider_id: str) 
         earlier_in_ghost = row.created_at is not None and row.created_at < user.date_joined
         if earlier_in_ghost:
             notes.append(
-                f"member since {date_text(row.created_at)}, as in Ghost (the account here dates from {date_text(user.date_joined)})"
+                f"member since {date_text(row.created_at)}, as in Ghost (the account here dates from "
+                f"{date_text(user.date_joined)})"
             )
         changed = (
             gm is None or current != ghost_fields(row, provider_id=provider_id) or names_missing or earlier_in_ghost
@@ -186,7 +187,8 @@ def _plan_row(row: GhostRow, lk: Lookups, seen: dict, *, now, provider_id: str) 
             actions.append("link")
         elif linked and linked != cus:
             notes.append(
-                f"the account already has Stripe customer {linked}; {cus} is kept on the Ghost record and asked about too"
+                f"the account already has Stripe customer {linked}; {cus} is kept on the Ghost record and asked "
+                "about too"
             )
         plan["sync"] = gm is None or gm.stripe_customer_id != cus or gm.sync_status != GhostMember.SyncStatus.SYNCED
     _plan_membership(plan, row, lk, user, gm, now=now)

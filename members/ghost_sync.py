@@ -106,7 +106,10 @@ def sync_ghost_member(*, ghost_member_id: int) -> str:
                 started_at=min(ghost.ghost_created_at, membership.started_at)
             )
         if membership is None:
-            note = f"Live subscription {chosen.subscription_id} found, but no tier matches it: comp the member or fix the tier names."
+            note = (
+                f"Live subscription {chosen.subscription_id} found, but no tier matches it: comp the member or fix "
+                "the tier names."
+            )
         elif membership.provider_subscription_id == chosen.subscription_id:
             note = (
                 f"Following {provider_id} subscription {chosen.subscription_id} ({chosen.status}, paid until {until})."

@@ -166,7 +166,10 @@ def on_payment_refunded(event: PaymentRefunded, *, webhook_event) -> bool:
             user_id=payment.user_id,
             kind=MemberEvent.Kind.REFUNDED,
             webhook_event=webhook_event,
-            summary=f"Refunded {format_money(payment.amount_refunded_minor, payment.currency)} of {format_money(payment.amount_minor, payment.currency)}",
+            summary=(
+                f"Refunded {format_money(payment.amount_refunded_minor, payment.currency)} of "
+                f"{format_money(payment.amount_minor, payment.currency)}"
+            ),
         )
     return True
 
@@ -182,7 +185,10 @@ def on_payment_disputed(event: PaymentDisputed, *, webhook_event) -> bool:
             user_id=payment.user_id,
             kind=MemberEvent.Kind.DISPUTED,
             webhook_event=webhook_event,
-            summary=f"Payment of {format_money(payment.amount_minor, payment.currency)} disputed ({event.reason or 'no reason given'})",
+            summary=(
+                f"Payment of {format_money(payment.amount_minor, payment.currency)} disputed "
+                f"({event.reason or 'no reason given'})"
+            ),
         )
     return True
 

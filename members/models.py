@@ -138,7 +138,10 @@ class MembershipCheckout(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Checkout {self.reference}: {self.tier}, {format_money(self.amount_minor, self.currency)} {self.get_interval_display().lower()}"
+        return (
+            f"Checkout {self.reference}: {self.tier}, {format_money(self.amount_minor, self.currency)} "
+            f"{self.get_interval_display().lower()}"
+        )
 
 
 class MembershipChange(models.Model):

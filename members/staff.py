@@ -186,7 +186,10 @@ def refund_membership_payment(*, membership_id: int, payment_id: int, staff_user
                 kind=STAFF_ACTION,
                 staff_user=staff_user,
                 reader_visible=False,
-                summary=f"Staff asked the payment provider to refund {amount} of the payment of {date_text(payment.paid_at, 'd F Y')} (refund {refund_id})",
+                summary=(
+                    f"Staff asked the payment provider to refund {amount} of the payment of "
+                    f"{date_text(payment.paid_at, 'd F Y')} (refund {refund_id})"
+                ),
                 at=asked_at,
             )
     return refund_id
@@ -211,7 +214,8 @@ def resend_member_receipt(*, membership_id: int, receipt_id: int, staff_user):
         raise MembershipError("That receipt is not one of this member's receipts.")
     if not receipt.donor_email:
         raise MembershipError(
-            f"Receipt {receipt.number} has no email address any more (removed after the retention period), so it cannot be emailed."
+            f"Receipt {receipt.number} has no email address any more (removed after the retention period), so it "
+            "cannot be emailed."
         )
     with transaction.atomic():
         receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=staff_user.pk)

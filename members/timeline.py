@@ -118,7 +118,10 @@ def _receipt_entries(user_id: int, limit: int) -> list[TimelineEntry]:
             else ("void" if receipt.voided_at else "in force")
         )
         emailed = f", emailed {short_date_text(receipt.emailed_at)}" if receipt.emailed_at else ", not emailed yet"
-        text = f"{receipt.get_kind_display()} {receipt.number}: {format_money(receipt.amount_minor, receipt.currency)}, {status}{emailed}"
+        text = (
+            f"{receipt.get_kind_display()} {receipt.number}: {format_money(receipt.amount_minor, receipt.currency)}, "
+            f"{status}{emailed}"
+        )
         entries.append(
             TimelineEntry(
                 receipt.issued_at,

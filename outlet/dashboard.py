@@ -149,9 +149,12 @@ def campaign_chart(gifts: CampaignGifts) -> BarChart:
     return BarChart(
         chart_id=f"chart-campaign-{gifts.campaign_id}-{currency.lower()}",
         title=f"{gifts.title}: gifts in {currency} per month (last {len(gifts.months)} months)",
-        description=f"Stacked bars per month: net (kept) and refunded; together they are the gross raised in {currency}. "
+        description=(
+            f"Stacked bars per month: net (kept) and refunded; together they are the gross raised in {currency}. "
+        )
         + "; ".join(
-            f"{month_label(m.month)}: {format_money(m.totals.net_minor, currency)} net, {format_money(m.totals.refunded_minor, currency)} refunded"
+            f"{month_label(m.month)}: {format_money(m.totals.net_minor, currency)} net, "
+            f"{format_money(m.totals.refunded_minor, currency)} refunded"
             for m in gifts.months
         )
         + ".",

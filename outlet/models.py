@@ -297,8 +297,8 @@ def validate_picture_size(upload) -> None:
 class MediaImage(models.Model):
     """A picture staff upload once and place in any number of stories; its description (alt text) travels with it.
 
-    Bodies refer to it by its URL (outlet.common.sanitize lets an <img> through only when it points into the library), so
-    a picture a story shows cannot be deleted (MediaImageAdmin.get_deleted_objects)."""
+    Bodies refer to it by its URL (outlet.common.sanitize lets an <img> through only when it points into the
+    library), so a picture a story shows cannot be deleted (MediaImageAdmin.get_deleted_objects)."""
 
     file = models.ImageField(
         "picture",

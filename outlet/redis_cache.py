@@ -109,7 +109,8 @@ class CircuitBreaker:
                 )
             elif now - self._last_report >= self.log_seconds:
                 logger.error(
-                    "Redis cache %s still unreachable after %.0f s (%s); %d calls answered without it since the last report",
+                    "Redis cache %s still unreachable after %.0f s (%s); %d calls answered without it since the last "
+                    "report",
                     self.name,
                     now - self._down_since,
                     type(error).__name__,

@@ -293,8 +293,9 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 # How many proxies (TLS terminator, load balancer) forward each request to the app. Every per-address limit (sign-in,
-# sign-up, checkout starts) reads the reader's address from X-Forwarded-For by this count (outlet/common/client_address.py);
-# with the wrong count every reader shares the proxy's address, and ten checkout starts lock out the whole site.
+# sign-up, checkout starts) reads the reader's address from X-Forwarded-For by this count
+# (outlet/common/client_address.py); with the wrong count every reader shares the proxy's address, and ten checkout
+# starts lock out the whole site.
 # Production must say it, 0 included: there is no safe guess.
 _proxy_count = os.environ.get("ALLAUTH_TRUSTED_PROXY_COUNT", "").strip() or ("" if IS_PRODUCTION else "0")
 if not _proxy_count:
@@ -378,9 +379,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 # Content-Security-Policy (django-csp; outlet/security_headers.py): scripts, styles, fonts, images and fetches come
 # from this site only (images may also be data: URLs); no inline script or style and no eval (the templates need
-# none: behaviour lives in static/js), no plugins, no <base> elsewhere, never inside another site's frame. Forms post here, plus to the payment provider's
-# hosted pages when that provider is in use (PAYMENT_PROVIDER_PAGES: a browser applies form-action to the redirect
-# a form's answer makes); the sandbox's pages are on this host.
+# none: behaviour lives in static/js), no plugins, no <base> elsewhere, never inside another site's frame. Forms post
+# here, plus to the payment provider's hosted pages when that provider is in use (PAYMENT_PROVIDER_PAGES: a browser
+# applies form-action to the redirect a form's answer makes); the sandbox's pages are on this host.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

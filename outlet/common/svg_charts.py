@@ -99,7 +99,8 @@ class BarChart:
             y = y_of(tick)
             parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd" />')
             parts.append(
-                f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#333">{escape(self.format_value(tick))}</text>'
+                f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" '
+                f'fill="#333">{escape(self.format_value(tick))}</text>'
             )
         parts.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{top}" y2="{top + plot_height}" stroke="#666" />')
         parts.append(
@@ -114,7 +115,8 @@ class BarChart:
             )
         if self.x_axis_label:
             parts.append(
-                f'<text x="{LEFT + plot_width / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" fill="#333">{escape(self.x_axis_label)}</text>'
+                f'<text x="{LEFT + plot_width / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" '
+                f'fill="#333">{escape(self.x_axis_label)}</text>'
             )
         parts.append("</svg>")
         return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
@@ -150,7 +152,8 @@ class BarChart:
                     x, y_top, y_bottom = group_x + number * bar_width, y_of(value), base
                 tooltip = f"{label}, {series.name}: {self.format_value(series.values[index])}"
                 parts.append(
-                    f'<rect class="bar" x="{x:.1f}" y="{y_top:.1f}" width="{max(bar_width - 1, 1):.1f}" height="{y_bottom - y_top:.1f}" '
+                    f'<rect class="bar" x="{x:.1f}" y="{y_top:.1f}" width="{max(bar_width - 1, 1):.1f}" '
+                    f'height="{y_bottom - y_top:.1f}" '
                     f'fill="{COLOURS[number % len(COLOURS)]}"><title>{escape(tooltip)}</title></rect>'
                 )
             parts.append(self._x_label(label, x=LEFT + index * group_width + group_width / 2, y=base + 14))

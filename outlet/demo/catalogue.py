@@ -131,7 +131,10 @@ TIERS = [
 TIER_BENEFITS = {
     "supporter": "Every members-only story\nThe weekly newsletter\nNo article limit",
     "insider": "Everything in Supporter\nReporters' notebooks from the field\nA monthly call with the editors",
-    "patron": "Everything in Insider\nAn invitation to the annual reader meeting\nYour name in the annual report (if you wish)",
+    "patron": (
+        "Everything in Insider\nAn invitation to the annual reader meeting\nYour name in the annual report (if you "
+        "wish)"
+    ),
 }
 
 # tier slug -> currency -> (monthly, yearly), in minor units. Yearly is about two months free.

@@ -271,7 +271,7 @@ def _ensure_editor(tally: Tally) -> None:
     tally.count("staff accounts", created=created, present=present)
     accounts = ", ".join(f"{staff.email} ({staff.role or 'superuser'})" for staff in DEMO_STAFF)
     tally.notes.append(
-        f"Staff sign-in for the local demo only: {accounts}, password {DEMO_STAFF_PASSWORD}, at /admin/. The admin asks "
-        f"for an authenticator code: `manage.py demo_totp_code` prints it (secret {DEMO_TOTP_SECRET}). Local demo "
-        "only, never use these credentials anywhere else."
+        f"Staff sign-in for the local demo only: {accounts}, password {DEMO_STAFF_PASSWORD}, at /admin/. "
+        f"The admin asks for an authenticator code: `manage.py demo_totp_code` prints it (secret {DEMO_TOTP_SECRET}). "
+        "Local demo only, never use these credentials anywhere else."
     )

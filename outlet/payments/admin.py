@@ -45,7 +45,10 @@ class CappedCountPaginator(Paginator):
 
     @property
     def capped_summary(self) -> str:
-        return f"More than {self.cap:,} {self.noun}: the newest are shown first; narrow the list with the filters or search."
+        return (
+            f"More than {self.cap:,} {self.noun}: the newest are shown first; narrow the list with the filters or "
+            "search."
+        )
 
 
 class EventPaginator(CappedCountPaginator):

@@ -20,7 +20,8 @@ class WebhookEvent(models.Model):
         NOT_OURS = "not_ours", "Not ours (another product on the same account)"
         FAILED = "failed", "Failed (will be retried)"
         # A refund or dispute naming a payment we do not hold yet (its payment's event is late or lost): checked
-        # again with growing pauses, and at once when the payment arrives, for outlet.payments.waiting.wait_for_payment().
+        # again with growing pauses, and at once when the payment arrives, for
+        # outlet.payments.waiting.wait_for_payment().
         WAITING = "waiting", "Waiting for its payment (checked again)"
         # ...whose payment never came, though something in it is ours: never applied; staff should look.
         UNMATCHED = "unmatched", "Its payment never arrived (needs staff)"
@@ -130,7 +131,10 @@ class Payment(models.Model):
         permissions = [("view_revenue_dashboard", "Can see the revenue dashboard")]
 
     def __str__(self) -> str:
-        return f"{self.get_purpose_display()} payment of {format_money(self.amount_minor, self.currency)} ({self.provider_ref})"
+        return (
+            f"{self.get_purpose_display()} payment of {format_money(self.amount_minor, self.currency)} "
+            f"({self.provider_ref})"
+        )
 
 
 class SandboxObject(models.Model):

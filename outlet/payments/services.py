@@ -181,7 +181,8 @@ def _check_again_if_recorded(webhook_event_pk: int, provider_id: str, refs: tupl
 
 
 def _unmatched_refs(provider_id: str, domain_events: list[DomainEvent]) -> tuple[str, ...]:
-    """The ids (ours and the provider's other ones) of payments that refunds or disputes here name and we do not hold."""
+    """The ids (ours and the provider's other ones) of payments that refunds or disputes here name and we do not
+    hold."""
     answers = _related_refs_asked.get() or {}
     missing: list[str] = []
     for domain_event in domain_events:
@@ -455,13 +456,15 @@ def request_refund(
         raise RefundRefused("This payment has already been refunded in full.")
     if expected_refunded_minor is not None and expected_refunded_minor != payment.amount_refunded_minor:
         raise RefundRefused(
-            f"This payment was refunded while you were deciding ({format_money(payment.amount_refunded_minor, payment.currency)} "
+            "This payment was refunded while you were deciding "
+            f"({format_money(payment.amount_refunded_minor, payment.currency)} "
             "refunded so far). Nothing more was refunded; check the amounts and try again if more is needed."
         )
     amount = remaining if amount_minor is None else amount_minor
     if amount <= 0 or amount > remaining:
         raise RefundRefused(
-            f"The refund must be more than 0 and at most what is left to refund ({format_money(remaining, payment.currency)})."
+            "The refund must be more than 0 and at most what is left to refund "
+            f"({format_money(remaining, payment.currency)})."
         )
     level = payment.amount_refunded_minor if expected_refunded_minor is None else expected_refunded_minor
     key = f"refund-{payment.provider}-{payment.provider_ref}-from-{level}-by-{amount}"

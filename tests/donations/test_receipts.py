@@ -265,7 +265,8 @@ def test_staff_resending_sends_a_new_email_each_time_and_records_who_asked(campa
 
 
 def test_a_full_refund_asked_again_with_its_key_gets_the_same_refund_not_an_error(campaign):
-    """As at Stripe: the idempotency key is honoured before any check, so a repeated request is answered, not refused."""
+    """As at Stripe: the idempotency key is honoured before any check, so a repeated request is answered, not
+    refused."""
     paid = give(campaign, gift_minor=5000)
     sandbox = get_provider("sandbox")
     first = sandbox.refund(payment_ref=paid["payment"], amount_minor=5000, idempotency_key="full-once")

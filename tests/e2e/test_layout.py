@@ -22,7 +22,9 @@ MEASURE = """() => {
   const width = doc.clientWidth;
   const describe = (el) => {
     const label = (el.innerText || el.getAttribute('aria-label') || el.value || '').trim().replace(/\\s+/g, ' ');
-    const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+    const cls = typeof el.className === 'string' && el.className
+      ? '.' + el.className.trim().split(/\\s+/).join('.')
+      : '';
     return el.tagName.toLowerCase() + cls + (label ? ` "${label.slice(0, 40)}"` : '');
   };
   const contained = (el) => {  // inside a box that scrolls or clips sideways and itself fits the window
@@ -62,7 +64,10 @@ MEASURE = """() => {
     };
     for (const el of header.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
       if (!shown(el)) continue;
-      const boxes = [...el.getClientRects()].filter((r) => r.width > 1 && r.height > 1).map((r) => clip(r, el)).filter(Boolean);
+      const boxes = [...el.getClientRects()]
+        .filter((r) => r.width > 1 && r.height > 1)
+        .map((r) => clip(r, el))
+        .filter(Boolean);
       if (boxes.length) controls.push({el, name: describe(el), boxes});
     }
   }

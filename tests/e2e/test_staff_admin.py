@@ -1,4 +1,5 @@
-"""A Membership manager signs in with password and authenticator code, finds a member and comps them, in a real browser."""
+"""A Membership manager signs in with password and authenticator code, finds a member and comps them, in a real
+browser."""
 
 from __future__ import annotations
 

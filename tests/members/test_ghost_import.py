@@ -316,7 +316,10 @@ def test_a_gift_member_gets_an_open_ended_comp_and_a_paid_yearly_member_is_provi
 
 
 def _export_of(count: int, offset: int = 0) -> bytes:
-    header = "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers"
+    header = (
+        "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,"
+        "labels,tiers"
+    )
     rows = [
         f"q{i},q{i}@example.org,Reader {i},,true,{'true' if i % 3 == 0 else ''},{f'cus_q{i}' if i % 3 == 1 else ''},"
         f"2022-01-01T00:00:00.000Z,,,{'Supporter' if i % 3 == 1 else ''}"

@@ -220,8 +220,8 @@ def test_a_complimentary_member_keeps_access_even_when_their_tier_is_mapped_to_a
 
     rows = rows_by_email(member_import)
     assert rows["eka.comped@example.org"]["errors"] == [
-        "complimentary in Ghost with tier 'Supporter', which is mapped to a free account: map it to one of our tiers, so "
-        "they keep the access they have in Ghost"
+        "complimentary in Ghost with tier 'Supporter', which is mapped to a free account: map it to one of our "
+        "tiers, so they keep the access they have in Ghost"
     ]
     assert rows["dato.free@example.org"]["errors"] == []  # a free member: the mapping does not matter
     assert "1 row(s) have errors" in apply(client, member_import).content.decode()

@@ -132,7 +132,8 @@ def test_recurring_revenue_per_currency_with_memberships_and_monthly_gifts_apart
         memberships, members, gifts, donors, total = rows[currency]
         assert memberships == format_money(known["memberships"], currency)
         assert members.startswith(
-            f"{known['monthly_members'] + known['yearly_members']} ({known['monthly_members']} monthly, {known['yearly_members']} yearly)"
+            f"{known['monthly_members'] + known['yearly_members']} ({known['monthly_members']} monthly, "
+            f"{known['yearly_members']} yearly)"
         )
         assert gifts == format_money(known["gifts"], currency) and donors == str(known["donors"])
         assert total == format_money(known["total"], currency)

@@ -46,7 +46,8 @@ def test_the_article_ends_with_the_fundraisers_title_progress_and_a_give_link(ap
     assert "Keep reporters safe" in box
     assert re.search(r'<progress[^>]*value="9"', box) and "1 donor" in box
     assert re.search(
-        r'<a class="button button--accent" href="/fundraisers/safety-fund/">Give<span class="visually-hidden"> to Keep reporters safe',
+        r'<a class="button button--accent" href="/fundraisers/safety-fund/">Give<span class="visually-hidden"> to '
+        r"Keep reporters safe",
         box,
     )
     assert "/membership/" not in box

@@ -160,7 +160,8 @@ def add_members(count: int, *, tiers: dict, staff) -> list[Membership]:
 
 
 def add_gifts(count: int, *, fundraisers) -> None:
-    """Gifts through the sandbox, as donors make them: two fundraisers, two currencies, some monthly, receipts issued."""
+    """Gifts through the sandbox, as donors make them: two fundraisers, two currencies, some monthly, receipts
+    issued."""
     for _ in range(count):
         n = next(_serial)
         give(

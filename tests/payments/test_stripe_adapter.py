@@ -296,7 +296,8 @@ def test_an_unreachable_stripe_becomes_a_provider_error(provider, http):
 
 
 def test_an_unreachable_stripe_during_a_change_says_it_may_have_happened(provider, http):
-    """A change sent before Stripe went quiet may have been made: the person is told so, and that trying again is safe."""
+    """A change sent before Stripe went quiet may have been made: the person is told so, and that trying again is
+    safe."""
     http.fail_connection()
     with pytest.raises(ProviderUnavailable) as raised:
         provider.set_cancel_at_period_end(subscription_id="sub_1", cancel=True, idempotency_key="cape:sub_1")

@@ -1,4 +1,5 @@
-# Usage: DATABASE_URL=postgres://...(a migrated, throwaway database) python tests/members/ghost_exports/bench_ghost_import.py 10000
+# Usage: DATABASE_URL=postgres://...(a migrated, throwaway database)
+#   python tests/members/ghost_exports/bench_ghost_import.py 10000
 """Measure the Ghost import on PostgreSQL: a generated 10,000-row export, preview then apply (sync enqueue stubbed)."""
 
 import os
@@ -18,7 +19,10 @@ from members.models import Tier  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
 random.seed(5)
-header = "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,labels,tiers,gift_id"
+header = (
+    "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,created_at,deleted_at,"
+    "labels,tiers,gift_id"
+)
 lines = [header]
 for i in range(N):
     kind = random.random()
@@ -32,7 +36,8 @@ for i in range(N):
     elif kind < 0.38:
         gift, tiers = f"gift_{i}", "Supporter"
     lines.append(
-        f'{i:024x},bench{i}@example.org,ნინო {i},"note, {i}",true,{comp},{cus},2021-03-04T10:20:30.000Z,{deleted},"VIP,Early bird",{tiers},{gift}'
+        f'{i:024x},bench{i}@example.org,ნინო {i},"note, {i}",true,{comp},{cus},2021-03-04T10:20:30.000Z,'
+        f'{deleted},"VIP,Early bird",{tiers},{gift}'
     )
 data = ("\r\n".join(lines) + "\r\n").encode()
 print(f"{N} rows, {len(data) / 1e6:.1f} MB")
