@@ -25,9 +25,12 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py run_local
 
-## Check the allowed imports between the parts (pyproject's [tool.importlinter]), then run the whole test suite
-## (CI sets DATABASE_URL and REDIS_URL to the real PostgreSQL and Redis).
+## Check the formatting and lint (pyproject's [tool.ruff]) and the allowed imports between the parts (pyproject's
+## [tool.importlinter]), then run the whole test suite (CI sets DATABASE_URL and REDIS_URL to the real PostgreSQL
+## and Redis).
 test: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
