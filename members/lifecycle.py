@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier
-from members.services import change_is_confirmed_by, membership_grants_access, record_member_event
+from members.services import change_is_confirmed_by, lock_member, membership_grants_access, record_member_event
 from outlet import outbox
 from outlet.common.local_time import date_text
 
@@ -82,8 +81,7 @@ def apply_subscription_state(
     with transaction.atomic():
         # Two workers may process two events of one reader at once; the reader's row serialises them, including
         # the case where neither finds a membership yet and both would create one.
-        get_user_model().objects.select_for_update().filter(pk=user_id).first()
-        membership = Membership.objects.select_for_update().filter(user_id=user_id).first()
+        membership = lock_member(user_id)
         if membership is not None and membership.provider_subscription_id != subscription_id:
             # Not the subscription we follow (or we follow none: a comp). An old one ending changes nothing; a new
             # one replaces a lapsed membership or a comp, never a live paid one.
@@ -229,7 +227,7 @@ def record_membership_payment(
     """A paid invoice: extend the paid-for period and recover a past-due membership (not one we hold newer news of)."""
     with transaction.atomic():
         if membership is not None:
-            membership = Membership.objects.select_for_update().get(pk=membership.pk)
+            membership = lock_member(membership.user_id)
             newer_state_known = membership.provider_state_at and membership.provider_state_at > occurred_at
             fields = []
             if period_end and (membership.current_period_end is None or period_end > membership.current_period_end):
@@ -263,7 +261,7 @@ def record_membership_payment_failed(
     *, membership: Membership, occurred_at: datetime, attempt: int, payment_ref: str, webhook_event=None
 ) -> None:
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        membership = lock_member(membership.user_id)
         newer_state_known = bool(membership.provider_state_at and membership.provider_state_at > occurred_at)
         if not newer_state_known and membership.status in (Membership.Status.ACTIVE, Membership.Status.CANCELLED):
             before = membership.status
@@ -309,7 +307,10 @@ def lapse_ended_memberships(*, now: datetime | None = None) -> int:
     lapsed = 0
     for membership_id in candidates.values_list("pk", flat=True).distinct():
         with transaction.atomic():
-            membership = Membership.objects.select_for_update().select_related("tier").get(pk=membership_id)
+            owner = Membership.objects.filter(pk=membership_id).values_list("user_id", flat=True).first()
+            membership = lock_member(owner) if owner is not None else None
+            if membership is None or membership.pk != membership_id:
+                continue  # deleted (or replaced) since the list was read
             if membership.status == Membership.Status.LAPSED or membership_grants_access(membership, now=now):
                 continue
             before = membership.status
@@ -359,8 +360,7 @@ def grant_provisional_membership(
     no email: they did not just join."""
     now = timezone.now()
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=user_id).first()
-        membership = Membership.objects.select_for_update().filter(user_id=user_id).first()
+        membership = lock_member(user_id)
         if membership is not None and membership_grants_access(membership, now=now):
             return membership
         before = membership.status if membership is not None else ""
@@ -395,8 +395,8 @@ def end_provisional_membership(*, user_id: int, summary: str) -> bool:
     """The provider holds no live subscription for an imported member: their provisional access ends now (no email:
     the provider's truth is that they stopped paying before they came here). Only provisional access is touched."""
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().filter(user_id=user_id, awaiting_provider_sync=True).first()
-        if membership is None:
+        membership = lock_member(user_id)
+        if membership is None or not membership.awaiting_provider_sync:
             return False
         before = membership.status
         membership.status, membership.ended_at = Membership.Status.LAPSED, timezone.now()

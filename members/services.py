@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -349,14 +350,25 @@ def set_membership_renewal(*, user, renew: bool, requested_by=None) -> Membershi
     return remember_change(membership, kind=kind, requested_by=requested_by or user)
 
 
+def lock_member(user_id: int) -> Membership | None:
+    """Lock a reader's account row, then their membership: everything that writes a membership takes the two in this
+    order, so two events (or an event and a request) about one reader queue instead of deadlocking.
+
+    The account gets FOR NO KEY UPDATE, not FOR UPDATE: writers still queue on it, but it leaves alone the key-share
+    lock PostgreSQL takes when another transaction commits a row that refers to the account (a payment, a checkout, a
+    timeline row). FOR UPDATE blocks that check, which deadlocked webhook workers in bench/soak.py."""
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user_id).first()
+    return Membership.objects.select_for_update().filter(user_id=user_id).first()
+
+
 def remember_change(
     membership: Membership, *, kind: str, requested_by, tier: Tier | None = None, interval: str = ""
 ) -> MembershipChange:
     """Kept until the provider's event confirms it (members.lifecycle), unless that event has already come: with a
     fast provider the event can be processed before the request that caused it returns."""
     with transaction.atomic():
-        # The membership's row lock orders this against members.lifecycle applying the provider's event.
-        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        # The locks order this against members.lifecycle applying the provider's event.
+        membership = lock_member(membership.user_id)
         change = MembershipChange(
             membership=membership, kind=kind, tier=tier, interval=interval, requested_by=requested_by
         )
@@ -425,7 +437,7 @@ def comp_membership(*, user, tier: Tier, until: datetime | None, staff_user) -> 
     """A complimentary membership: free, with an end date or open-ended; it opens articles like a paid one. A paying
     member keeps their subscription; the comp is for readers without one."""
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().filter(user=user).first()
+        membership = lock_member(user.pk)
         if membership and membership.source == Membership.Source.PAID and membership.status != Membership.Status.LAPSED:
             raise MembershipError(f"{user.email} has a paid membership; cancel it before giving a complimentary one.")
         before = membership.status if membership else ""
@@ -457,10 +469,9 @@ def end_comp(*, membership_id: int, staff_user) -> Membership:
     """End a complimentary membership now: access stops at once and the member becomes lapsed (the "come back"
     audience). Paid memberships end through the provider instead (members.staff.cancel_membership_now)."""
     with transaction.atomic():
-        membership = (
-            Membership.objects.select_for_update().select_related("user", "tier").filter(pk=membership_id).first()
-        )
-        if membership is None:
+        owner = Membership.objects.filter(pk=membership_id).values_list("user_id", flat=True).first()
+        membership = lock_member(owner) if owner is not None else None
+        if membership is None or membership.pk != membership_id:
             raise MembershipError("This membership no longer exists.")
         if membership.source != Membership.Source.COMP:
             raise MembershipError("This is a paid membership, not a complimentary one: cancel it instead.")

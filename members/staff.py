@@ -176,7 +176,7 @@ def refund_membership_payment(*, membership_id: int, payment_id: int, staff_user
         raise MembershipError(str(exc)) from exc
     with transaction.atomic():
         # The same refund asked twice is recorded once.
-        get_user_model().objects.select_for_update().filter(pk=membership.user_id).first()
+        get_user_model().objects.select_for_update(no_key=True).filter(pk=membership.user_id).first()
         if not MemberEvent.objects.filter(
             user_id=membership.user_id, kind=STAFF_ACTION, summary__endswith=f"(refund {refund_id})"
         ).exists():

@@ -126,7 +126,7 @@ def email_enrolment_code(*, user) -> StaffEnrolmentProof:
         )
     now = timezone.now()
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one code request at a time
+        get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()  # one code request at a time
         recent = StaffEnrolmentProof.objects.filter(
             user=user, kind=Kind.EMAILED_CODE, created_at__gt=now - timedelta(days=1)
         )
