@@ -291,9 +291,12 @@ def run(
     for thread in threads:
         thread.start()
 
-    def mark(event: str, **detail) -> None:
-        timeline.append({"at": round(recorder.now(), 1), "event": event, **detail})
-        print(f"  {recorder.now():6.1f} s  {event}", file=sys.stderr)
+    def mark(event: str, since: float | None = None, **detail) -> None:
+        """`since`: when the switch was begun (stopping Redis takes a moment, and requests answered meanwhile
+        belong to the outage, not to the calm before it)."""
+        at = recorder.now() if since is None else since
+        timeline.append({"at": round(at, 1), "event": event, **detail})
+        print(f"  {at:6.1f} s  {event}", file=sys.stderr)
 
     silent_flag = Path(services.env["SOAK_SILENT_FLAG"])
     for at, event in plan(seconds, options.quick) + [(seconds, "traffic stops")]:
@@ -305,20 +308,23 @@ def run(
             while not services.broker_state().get("unacked") and time.monotonic() - waited < 20:
                 time.sleep(0.05)
             in_flight = services.broker_state()
+            began = recorder.now()
             killed = services.kill_worker()
-            mark("worker killed (SIGKILL to its process group)", processes=killed, broker_before=in_flight)
+            mark("worker killed (SIGKILL to its process group)", began, processes=killed, broker_before=in_flight)
             time.sleep(3)
             services.start_worker()
             mark("worker started again")
         elif event == "provider silent":
+            began = recorder.now()
             silent_flag.write_text(str(SILENT_CALL_SECONDS))
-            mark("provider stops answering", each_call_seconds=SILENT_CALL_SECONDS)
+            mark("provider stops answering", began, each_call_seconds=SILENT_CALL_SECONDS)
         elif event == "provider answers":
             silent_flag.unlink(missing_ok=True)
             mark("provider answers again")
         elif event == "stop redis":
+            began = recorder.now()
             services.stop_redis()
-            mark("redis stopped")
+            mark("redis stopped", began)
         elif event == "start redis":
             services.start_redis()
             mark("redis started (empty: no persistence)")
