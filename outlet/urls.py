@@ -41,7 +41,7 @@ urlpatterns = [
     path("payments/", include("outlet.payments.urls")),
     path("", include("donations.urls")),
     path("", include("donations.receipt_urls")),
-    path("admin/revenue/", include("outlet.dashboard_urls")),
+    path("admin/revenue/", include("outlet.dashboard.urls")),
     path("admin/", admin.site.urls),
     # Staff accounts prove it is them before their first authenticator app (outlet/staff_enrolment_views.py); the
     # first route stands in front of allauth's setup page at the same address, so it must stay above allauth's.

@@ -1,9 +1,9 @@
-"""The revenue dashboard, mounted at /admin/revenue/ (outlet/urls.py) behind the admin's own sign-in."""
+"""Mounted at /admin/revenue/ (outlet/urls.py) behind the admin's own sign-in."""
 
 from django.contrib import admin
 from django.urls import path
 
-from outlet import dashboard
+from outlet.dashboard import views as dashboard
 
 app_name = "revenue"
 

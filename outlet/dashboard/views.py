@@ -191,7 +191,7 @@ def build_revenue_dashboard(*, now: datetime, months: int = MONTHS) -> RevenueDa
 
 @require_GET
 def revenue_dashboard(request):
-    """Wrapped in admin.site.admin_view (see dashboard_urls): staff sign-in and the admin's two-factor rule first,
+    """Wrapped in admin.site.admin_view (outlet/dashboard/urls.py): staff sign-in and the admin's two-factor rule first,
     then this permission."""
     if not request.user.has_perm(PERMISSION):
         raise PermissionDenied
