@@ -16,6 +16,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from outlet.payments.providers import PROVIDER_IDS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("OUTLET_VAR_DIR", BASE_DIR / "var"))
 
@@ -446,8 +448,8 @@ ARTICLES_PER_PAGE = 12
 # --- Payments ----------------------------------------------------------------------------------------------
 # "sandbox" (local checkout and portal pages, no keys) or "stripe". Production refuses the sandbox.
 PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "stripe" if IS_PRODUCTION else "sandbox")
-if PAYMENT_PROVIDER not in {"sandbox", "stripe"}:
-    raise ImproperlyConfigured(f"PAYMENT_PROVIDER must be 'sandbox' or 'stripe', not {PAYMENT_PROVIDER!r}")
+if PAYMENT_PROVIDER not in PROVIDER_IDS:
+    raise ImproperlyConfigured(f"PAYMENT_PROVIDER must be one of {', '.join(PROVIDER_IDS)}, not {PAYMENT_PROVIDER!r}")
 if IS_PRODUCTION and PAYMENT_PROVIDER != "stripe":
     raise ImproperlyConfigured("Production takes payments through Stripe: PAYMENT_PROVIDER=stripe")
 STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY", "") or ""

@@ -18,7 +18,7 @@ from outlet.common.batches import in_batches
 from outlet.common.money import format_money
 from outlet.payments import registry, waiting
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
-from outlet.payments.providers import get_provider
+from outlet.payments.providers import PROVIDER_IDS, get_provider
 from outlet.payments.providers.base import (
     DomainEvent,
     PaymentDisputed,
@@ -398,7 +398,7 @@ def payment_ids_for_ref(*, ref: str, limit: int = 1000) -> list[int]:
     """The payments a provider id names, for staff search: our recorded id (on the (provider, provider_ref) unique
     index, so the providers are named), else a subscription's payments (indexed), else a charge or payment intent
     among the other ids (a scan: 0.2 s over a million payments at the bench)."""
-    providers = sorted({"stripe", "sandbox", settings.PAYMENT_PROVIDER})
+    providers = sorted({*PROVIDER_IDS, settings.PAYMENT_PROVIDER})
     for lookup in (
         {"provider__in": providers, "provider_ref": ref},
         {"subscription_id": ref},

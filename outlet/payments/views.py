@@ -8,18 +8,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from outlet.payments import services
-from outlet.payments.providers import get_provider
+from outlet.payments.providers import PROVIDER_IDS, get_provider
 from outlet.payments.providers.base import InvalidSignature
 from outlet.payments.storable import UnstorableEvent
-
-WEBHOOK_PROVIDERS = {"stripe", "sandbox"}
 
 
 @csrf_exempt
 @require_POST
 def webhook(request, provider_id: str):
     """200 for anything verified (stored; unknown and foreign events are marked later), 400 for a bad signature."""
-    if provider_id not in WEBHOOK_PROVIDERS:
+    if provider_id not in PROVIDER_IDS:
         raise Http404("no such payment provider")
     if provider_id == "sandbox" and settings.PAYMENT_PROVIDER != "sandbox":
         # The sandbox signs its own events; where real money flows (Stripe) nothing may be posted as the sandbox.

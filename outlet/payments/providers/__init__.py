@@ -9,6 +9,9 @@ from django.conf import settings
 
 from outlet.payments.providers.base import PaymentProvider
 
+# Every provider id the code knows; settings, the webhook URL and staff search read this one list.
+PROVIDER_IDS = ("stripe", "sandbox")
+
 
 @cache
 def _build(provider_id: str) -> PaymentProvider:
