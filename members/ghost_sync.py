@@ -83,22 +83,7 @@ def sync_ghost_member(*, ghost_member_id: int) -> str:
     else:
         tier = services.tier_for_lookup_key(chosen.price_lookup_key) or _tier_from_ghost(ghost)
         had_membership = Membership.objects.filter(user_id=ghost.user_id).exists()
-        membership = lifecycle.apply_subscription_state(
-            user_id=ghost.user_id,
-            provider=chosen.provider,
-            subscription_id=chosen.subscription_id,
-            customer_id=chosen.customer_id,
-            provider_status=chosen.status,
-            tier=tier,
-            interval=chosen.interval,
-            currency=chosen.currency,
-            amount_minor=chosen.amount_minor,
-            current_period_end=chosen.current_period_end,
-            cancel_at_period_end=chosen.cancel_at_period_end,
-            ended=False,
-            occurred_at=chosen.occurred_at,
-            rank=chosen.sequence_rank,
-        )
+        membership = lifecycle.apply_subscription_state(user_id=ghost.user_id, reported=chosen, tier=tier)
         until = date_text(chosen.current_period_end, empty="no end date")
         if membership is not None and not had_membership and ghost.ghost_created_at:
             # A membership created here for a member of Ghost: member since they joined Ghost, as the import does.

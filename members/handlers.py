@@ -71,24 +71,26 @@ def on_subscription_changed(event: SubscriptionChanged, *, webhook_event) -> boo
     tier = services.tier_for_lookup_key(event.price_lookup_key) or services.tier_by_slug(
         event.metadata.get("outlet_tier")
     )
-    lifecycle.apply_subscription_state(
-        user_id=user_id,
-        provider=event.provider,
-        subscription_id=event.subscription_id,
-        customer_id=event.customer_id,
-        provider_status=event.status,
-        tier=tier,
-        interval=event.interval,
-        currency=event.currency,
-        amount_minor=event.amount_minor,
-        current_period_end=event.current_period_end,
-        cancel_at_period_end=event.cancel_at_period_end,
-        ended=event.ended,
-        occurred_at=event.occurred_at,
-        rank=event.sequence_rank,
-        webhook_event=webhook_event,
-    )
+    lifecycle.apply_subscription_state(user_id=user_id, reported=event, tier=tier, webhook_event=webhook_event)
     return True
+
+
+def subscription_implied_by(invoice: PaymentSucceeded) -> SubscriptionChanged:
+    """What a paid invoice says of a subscription we have not heard of yet: active, at this price, paid until the
+    invoice's period end. Ranked -1, below every real subscription event, so the provider's own view replaces it."""
+    return SubscriptionChanged(
+        provider=invoice.provider,
+        event_id=invoice.event_id,
+        occurred_at=invoice.occurred_at,
+        metadata=invoice.metadata,
+        subscription_id=invoice.subscription_id or "",
+        customer_id=invoice.customer_id or "",
+        status="active",
+        amount_minor=invoice.amount_minor,
+        currency=invoice.currency,
+        current_period_end=invoice.period_end,
+        sequence_rank=-1,
+    )
 
 
 def on_payment_succeeded(event: PaymentSucceeded, *, webhook_event) -> bool:
@@ -109,19 +111,8 @@ def on_payment_succeeded(event: PaymentSucceeded, *, webhook_event) -> bool:
         # The invoice arrived before the subscription event: its metadata is the subscription's, so join now.
         lifecycle.apply_subscription_state(
             user_id=user_id,
-            provider=event.provider,
-            subscription_id=event.subscription_id,
-            customer_id=event.customer_id or "",
-            provider_status="active",
+            reported=subscription_implied_by(event),
             tier=services.tier_by_slug(event.metadata.get("outlet_tier")),
-            interval=None,
-            currency=event.currency,
-            amount_minor=event.amount_minor,
-            current_period_end=event.period_end,
-            cancel_at_period_end=False,
-            ended=False,
-            occurred_at=event.occurred_at,
-            rank=-1,
             webhook_event=webhook_event,
         )
         membership = Membership.objects.filter(user_id=user_id).first()

@@ -17,6 +17,7 @@ from members.models import MemberEvent, Membership, MembershipChange, Membership
 from members.services import change_is_confirmed_by, lock_member, membership_grants_access, record_member_event
 from outlet import outbox
 from outlet.common.local_time import date_text
+from outlet.payments.providers.base import SubscriptionChanged
 
 
 def mark_checkout_completed(*, reference: str, user_id: int, occurred_at: datetime, webhook_event=None) -> None:
@@ -59,25 +60,13 @@ def _on_joined(membership: Membership) -> None:
 
 
 def apply_subscription_state(
-    *,
-    user_id: int,
-    provider: str,
-    subscription_id: str,
-    customer_id: str,
-    provider_status: str,
-    tier: Tier | None,
-    interval: str | None,
-    currency: str | None,
-    amount_minor: int | None,
-    current_period_end: datetime | None,
-    cancel_at_period_end: bool,
-    ended: bool,
-    occurred_at: datetime,
-    rank: int,
-    webhook_event=None,
+    *, user_id: int, reported: SubscriptionChanged, tier: Tier | None, webhook_event=None
 ) -> Membership | None:
-    """Bring the membership to the provider's view of the subscription, unless we already hold a newer view."""
-    new_status = _status_for(provider_status, cancel_at_period_end=cancel_at_period_end, ended=ended)
+    """Bring the membership to the provider's view of the subscription (`reported`), unless we already hold a newer
+    view. `tier` is ours for the reported price (None when no tier matches it)."""
+    subscription_id, ended, occurred_at = reported.subscription_id, reported.ended, reported.occurred_at
+    rank, provider_status = reported.sequence_rank, reported.status
+    new_status = _status_for(provider_status, cancel_at_period_end=reported.cancel_at_period_end, ended=ended)
     with transaction.atomic():
         # Two workers may process two events of one reader at once; the reader's row serialises them, including
         # the case where neither finds a membership yet and both would create one.
@@ -114,18 +103,20 @@ def apply_subscription_state(
         membership.status = new_status
         membership.source = Membership.Source.PAID
         membership.tier = tier or membership.tier
-        membership.interval = interval or membership.interval
-        membership.currency = (currency or membership.currency).upper()
-        membership.amount_minor = amount_minor if amount_minor is not None else membership.amount_minor
-        membership.provider = provider
-        membership.provider_customer_id = customer_id or membership.provider_customer_id
+        membership.interval = reported.interval or membership.interval
+        membership.currency = (reported.currency or membership.currency).upper()
+        if reported.amount_minor is not None:
+            membership.amount_minor = reported.amount_minor
+        membership.provider = reported.provider
+        membership.provider_customer_id = reported.customer_id or membership.provider_customer_id
         membership.provider_subscription_id = subscription_id
-        membership.current_period_end = current_period_end or membership.current_period_end
-        membership.cancel_at_period_end = cancel_at_period_end and not ended
+        membership.current_period_end = reported.current_period_end or membership.current_period_end
+        membership.cancel_at_period_end = reported.cancel_at_period_end and not ended
         membership.awaiting_provider_sync = (
             False  # the provider's word replaces an imported member's provisional access
         )
-        # Rank -1 is a join inferred from a paid invoice: any subscription event, even an older one, may refine it.
+        # Rank -1 is a join inferred from a paid invoice (members.handlers): any subscription event, even an older
+        # one, may refine it.
         if rank >= 0:
             membership.provider_state_at, membership.provider_state_rank = occurred_at, rank
         if new_status == Membership.Status.PAST_DUE:

@@ -643,7 +643,7 @@ def test_a_processing_failure_is_recorded_and_the_sweep_processes_it_later(user,
     calls = []
 
     def fails_once(**kwargs):
-        calls.append(kwargs["subscription_id"])
+        calls.append(kwargs["reported"].subscription_id)
         if len(calls) == 1:
             raise RuntimeError("database went away")
         return real(**kwargs)
