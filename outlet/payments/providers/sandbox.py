@@ -15,10 +15,11 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -540,10 +541,22 @@ def _price_data(spec: PriceSpec) -> dict:
     }
 
 
+# Where emitted events go: the pipeline's intake, handed over when the payments app is ready (outlet/payments/apps.py).
+# A provider never imports the pipeline it feeds; the port's rule holds for the sandbox as for Stripe.
+_inbox: Callable[[str, ProviderEvent], object] | None = None
+
+
+def hand_inbox(inbox: Callable[[str, ProviderEvent], object]) -> None:
+    """Called once by the pipeline: `inbox(provider_id, event)` stores a verified event and queues it."""
+    global _inbox
+    _inbox = inbox
+
+
 def deliver_webhook(body: bytes, headers: Mapping[str, str]) -> None:
-    """Hand a signed event to the intake exactly as the webhook view does (verify, store, queue on commit)."""
-    from outlet.payments import services
+    """Hand a signed event to the intake exactly as the webhook view does (verify, then store and queue on commit)."""
     from outlet.payments.providers import get_provider
 
+    if _inbox is None:
+        raise ImproperlyConfigured("the payments app has not handed the sandbox its inbox (is it installed?)")
     provider = get_provider("sandbox")
-    services.ingest_event(provider_id=provider.id, event=provider.parse_webhook(body=body, headers=headers))
+    _inbox(provider.id, provider.parse_webhook(body=body, headers=headers))
