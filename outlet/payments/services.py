@@ -69,11 +69,13 @@ def ingest_event(
             )
     except IntegrityError:  # a concurrent delivery of the same event won the insert
         return WebhookEvent.objects.get(provider=provider_id, event_id=event.id), False
-    transaction.on_commit(lambda: _enqueue(stored.pk))
+    transaction.on_commit(lambda: queue_event_processing(stored.pk))
     return stored, True
 
 
-def _enqueue(webhook_event_pk: int) -> None:
+def queue_event_processing(webhook_event_pk: int) -> None:
+    """Hand a stored event to the broker. Never raises: a hand-off lost to a broker outage is redone by the sweep
+    (requeue_stuck_events), which is why tests may replace this to keep events waiting in the intake."""
     from outlet.payments.tasks import process_webhook_event
 
     try:
@@ -170,14 +172,16 @@ def _apply(stored: WebhookEvent, domain_events: list[DomainEvent]) -> str:
     if status == WebhookEvent.Status.PROCESSED and (recorded := waiting.recorded_refs(domain_events)):
         # After commit, so a refund settling as waiting at this moment is either seen here or sees the payment.
         transaction.on_commit(
-            lambda: waiting.wake_events_waiting_for(provider_id=stored.provider, refs=recorded, enqueue=_enqueue)
+            lambda: waiting.wake_events_waiting_for(
+                provider_id=stored.provider, refs=recorded, enqueue=queue_event_processing
+            )
         )
     return status
 
 
 def _check_again_if_recorded(webhook_event_pk: int, provider_id: str, refs: tuple[str, ...]) -> None:
     if _payment_by_refs(provider_id, refs) is not None:
-        waiting.wake(webhook_event_pks=[webhook_event_pk], enqueue=_enqueue)
+        waiting.wake(webhook_event_pks=[webhook_event_pk], enqueue=queue_event_processing)
 
 
 def _unmatched_refs(provider_id: str, domain_events: list[DomainEvent]) -> tuple[str, ...]:
@@ -209,7 +213,7 @@ def requeue_stuck_events(*, now: datetime | None = None) -> int:
     # and not when it has not: never given up by the bound on failures, never re-run in a loop.
     stuck += waiting.due_for_a_check(now=now, lease=timedelta(minutes=settings.WEBHOOK_REQUEUE_AFTER_MINUTES))
     for pk in stuck:
-        _enqueue(pk)
+        queue_event_processing(pk)
     return len(stuck)
 
 
@@ -492,7 +496,7 @@ def reprocess_events(*, webhook_event_pks: list[int]) -> int:
         status=WebhookEvent.Status.RECEIVED, last_error=""
     )
     for pk in webhook_event_pks:
-        transaction.on_commit(lambda pk=pk: _enqueue(pk))
+        transaction.on_commit(lambda pk=pk: queue_event_processing(pk))
     return updated
 
 

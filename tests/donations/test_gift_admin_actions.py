@@ -103,7 +103,7 @@ def test_a_double_post_before_the_provider_answers_refunds_once(finance, gift, m
     """With Stripe the refund event comes back later: both clicks send the same idempotency key."""
     from outlet.payments import services as payments
 
-    monkeypatch.setattr(payments, "_enqueue", lambda pk: None)  # the provider's events wait in the intake
+    monkeypatch.setattr(payments, "queue_event_processing", lambda pk: None)  # the provider's events wait in the intake
     _, client = finance
     refund(client, gift, "10")
     refund(client, gift, "10")

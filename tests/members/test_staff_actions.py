@@ -220,7 +220,8 @@ def test_a_double_post_before_the_provider_answers_still_refunds_once(paying_mem
     """With Stripe the refund event arrives later: the second click reaches the provider with the same key."""
     staff, client = manager
     payment = Payment.objects.get(user=paying_member.user)
-    with mock.patch("outlet.payments.services._enqueue"):  # the provider's events wait in the intake, unprocessed
+    # The provider's events wait in the intake, unprocessed.
+    with mock.patch("outlet.payments.services.queue_event_processing"):
         client.post(action_url(paying_member, "refund"), {"payment_id": payment.pk})
         client.post(action_url(paying_member, "refund"), {"payment_id": payment.pk})
     charge = SandboxObject.objects.get(object_id=payment.provider_ref)

@@ -592,7 +592,7 @@ def test_a_refund_settling_as_waiting_while_its_payment_commits_is_still_applied
     commit."""
     checkout = gift_checkout(campaign)
     queued: list[int] = []
-    monkeypatch.setattr(services, "_enqueue", queued.append)
+    monkeypatch.setattr(services, "queue_event_processing", queued.append)
     deliver(event("charge.refunded", gift_refund(checkout, refunded=1000), event_id="evt_refund", created=t0 + 60))
     deliver(event("checkout.session.completed", paid_gift(checkout), event_id="evt_paid", created=t0))
     assert [stored("evt_refund").status, stored("evt_paid").status] == ["received", "received"]

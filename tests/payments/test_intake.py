@@ -264,7 +264,7 @@ def test_an_event_for_an_account_deleted_since_is_stored_and_changes_nothing(use
 
 def test_the_sweep_queues_a_stuck_event_once_per_interval_not_on_every_run(user, monkeypatch, settings):
     queued = []
-    monkeypatch.setattr(services, "_enqueue", queued.append)
+    monkeypatch.setattr(services, "queue_event_processing", queued.append)
     body = sandbox_event("customer.subscription.created", subscription_object(user))
     post(body, sign(body))
     stored = WebhookEvent.objects.get()
