@@ -59,7 +59,7 @@ def processing_fee_minor(*, amount_minor: int, currency: str) -> int:
     """The provider's fee as we estimate it (percentage rounded up, plus a fixed part per currency)."""
     if amount_minor <= 0:
         return 0
-    percent_part = -(-amount_minor * settings.DONATION_FEE_BASIS_POINTS // 10_000)
+    percent_part: int = -(-amount_minor * settings.DONATION_FEE_BASIS_POINTS // 10_000)  # the setting is env.int
     return min(amount_minor, percent_part + settings.DONATION_FEE_FIXED_MINOR.get(currency.upper(), 0))
 
 
@@ -67,7 +67,7 @@ def fee_to_cover_minor(*, gift_minor: int, currency: str) -> int:
     """What to add so that, after the provider's fee on the larger charge, the outlets still get the whole gift."""
     if gift_minor <= 0:
         return 0
-    basis = settings.DONATION_FEE_BASIS_POINTS
+    basis: int = settings.DONATION_FEE_BASIS_POINTS  # env.int
     fixed = settings.DONATION_FEE_FIXED_MINOR.get(currency.upper(), 0)
     charge = -(-(gift_minor + fixed) * 10_000 // (10_000 - basis))
     while charge - processing_fee_minor(amount_minor=charge, currency=currency) < gift_minor:  # rounding up twice

@@ -9,6 +9,7 @@ import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -22,6 +23,13 @@ from outlet.common.local_time import date_text
 from outlet.payments import services as payments
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import OUR_MARKER, CheckoutRequest, PriceSpec, ProviderError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
+
+    from outlet.payments.models import WebhookEvent
+    from outlet.payments.providers.base import Interval
 
 
 class MembershipError(Exception):
@@ -72,7 +80,7 @@ def membership_grants_access(membership: Membership, *, now: datetime) -> bool:
     return ends is None or ends > now
 
 
-def reader_standing(*, user, now: datetime | None = None) -> ReaderStanding:
+def reader_standing(*, user: User | AnonymousUser | None, now: datetime | None = None) -> ReaderStanding:
     """One query for a signed-in reader; none for an anonymous one."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS_STANDING
@@ -89,12 +97,12 @@ def reader_standing(*, user, now: datetime | None = None) -> ReaderStanding:
     return ReaderStanding(Audience.LAPSED, is_staff=user.is_staff)
 
 
-def standing_for_request(request, *, now: datetime | None = None) -> ReaderStanding:
+def standing_for_request(request: HttpRequest, *, now: datetime | None = None) -> ReaderStanding:
     """The reader's standing, looked up once per request however many views and templates ask."""
     standing = getattr(request, "_reader_standing", None)
     if standing is None:
         standing = reader_standing(user=getattr(request, "user", None), now=now)
-        request._reader_standing = standing
+        request._reader_standing = standing  # type: ignore[attr-defined]  # a per-request cache on the request
     return standing
 
 
@@ -161,9 +169,9 @@ def _price_spec(price: TierPrice) -> PriceSpec:
     return PriceSpec(
         lookup_key=price_lookup_key(price),
         product_name=f"{settings.SITE_NAME} {price.tier.name} membership",
-        interval=price.interval,
+        interval=cast("Interval", price.interval),  # the field's choices are TierPrice.Interval: month or year
         currency=price.currency,
-        amount_minor=price.amount_minor,  # type: ignore[arg-type]
+        amount_minor=price.amount_minor,
     )
 
 
@@ -183,7 +191,7 @@ def active_price(*, tier: Tier, interval: str, currency: str) -> TierPrice:
 # --- Reader actions -----------------------------------------------------------------------------------------
 
 
-def start_membership_checkout(*, user, tier: Tier, interval: str, currency: str, return_path: str = "") -> str:
+def start_membership_checkout(*, user: User, tier: Tier, interval: str, currency: str, return_path: str = "") -> str:
     """Open the provider's checkout for this choice and return where to send the reader. Nothing becomes active
     here: only the provider's payment event makes a member. `return_path` is the story to offer after paying."""
     price = active_price(tier=tier, interval=interval, currency=currency)
@@ -276,7 +284,7 @@ def plan_change_offers(membership: Membership | None) -> list[TierOffer]:
     return tier_offers(currency=membership.currency) if membership and _is_changeable(membership) else []
 
 
-def _paid_membership(user) -> Membership:
+def _paid_membership(user: User) -> Membership:
     membership = Membership.objects.filter(user=user).select_related("tier").first()
     if (
         membership is not None
@@ -314,7 +322,9 @@ def pending_change(membership: Membership | None, *, now: datetime | None = None
     )
 
 
-def change_membership_plan(*, user, tier: Tier, interval: str, requested_by=None) -> MembershipChange:
+def change_membership_plan(
+    *, user: User, tier: Tier, interval: str, requested_by: User | None = None
+) -> MembershipChange:
     """Ask the provider to move the subscription (it prorates); our state follows from its event."""
     membership = _paid_membership(user)
     price = active_price(tier=tier, interval=interval, currency=membership.currency)
@@ -333,7 +343,7 @@ def change_membership_plan(*, user, tier: Tier, interval: str, requested_by=None
     )
 
 
-def set_membership_renewal(*, user, renew: bool, requested_by=None) -> MembershipChange | None:
+def set_membership_renewal(*, user: User, renew: bool, requested_by: User | None = None) -> MembershipChange | None:
     """Cancel at period end (renew=False) or resume before the end (renew=True). None when it already is so."""
     membership = _paid_membership(user)
     if membership.cancel_at_period_end == (not renew):
@@ -362,13 +372,14 @@ def lock_member(user_id: int) -> Membership | None:
 
 
 def remember_change(
-    membership: Membership, *, kind: str, requested_by, tier: Tier | None = None, interval: str = ""
+    membership: Membership, *, kind: str, requested_by: User | None, tier: Tier | None = None, interval: str = ""
 ) -> MembershipChange:
     """Kept until the provider's event confirms it (members.lifecycle), unless that event has already come: with a
     fast provider the event can be processed before the request that caused it returns."""
     with transaction.atomic():
         # The locks order this against members.lifecycle applying the provider's event.
-        membership = lock_member(membership.user_id)
+        # The caller read this membership, so its row is there to lock.
+        membership = cast(Membership, lock_member(membership.user_id))
         change = MembershipChange(
             membership=membership, kind=kind, tier=tier, interval=interval, requested_by=requested_by
         )
@@ -387,7 +398,7 @@ def change_is_confirmed_by(change: MembershipChange, membership: Membership) -> 
     return not membership.cancel_at_period_end and membership.status != Membership.Status.LAPSED
 
 
-def billing_portal_url(*, user, return_url: str) -> str:
+def billing_portal_url(*, user: User, return_url: str) -> str:
     provider = get_provider()
     customer_id = payments.customer_id_for(provider_id=provider.id, user_id=user.pk)
     if not customer_id:
@@ -409,8 +420,8 @@ def record_member_event(
     summary: str,
     from_status: str = "",
     to_status: str = "",
-    webhook_event=None,
-    staff_user=None,
+    webhook_event: WebhookEvent | None = None,
+    staff_user: User | None = None,
     by_reader: bool = False,
     reader_visible: bool = True,
     at: datetime | None = None,
@@ -433,7 +444,7 @@ def record_member_event(
 # --- Staff actions ------------------------------------------------------------------------------------------
 
 
-def comp_membership(*, user, tier: Tier, until: datetime | None, staff_user) -> Membership:
+def comp_membership(*, user: User, tier: Tier, until: datetime | None, staff_user: User | None) -> Membership:
     """A complimentary membership: free, with an end date or open-ended; it opens articles like a paid one. A paying
     member keeps their subscription; the comp is for readers without one."""
     with transaction.atomic():
@@ -465,7 +476,7 @@ def comp_membership(*, user, tier: Tier, until: datetime | None, staff_user) -> 
     return membership
 
 
-def end_comp(*, membership_id: int, staff_user) -> Membership:
+def end_comp(*, membership_id: int, staff_user: User | None) -> Membership:
     """End a complimentary membership now: access stops at once and the member becomes lapsed (the "come back"
     audience). Paid memberships end through the provider instead (members.staff.cancel_membership_now)."""
     with transaction.atomic():
