@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -263,7 +264,7 @@ def apply_view(request, import_id: int, *, model_admin):
     form = ApplyForm(request.POST, error_count=member_import.error_count)
     if not form.is_valid():
         for error in form.errors.values():
-            messages.error(request, " ".join(error))
+            messages.error(request, " ".join(error))  # type: ignore[arg-type]  # ErrorList's items read as str
         return redirect("admin:members_membership_ghost_import_preview", import_id)
     try:
         applied = ghost_import.apply_import(
@@ -316,8 +317,13 @@ def import_urls(model_admin) -> list:
 
 # --- History and follow-up -------------------------------------------------------------------------------
 
+if TYPE_CHECKING:  # what the mixin below's super() reaches: the ModelAdmin it is mixed into
+    _MixedIntoModelAdmin = admin.ModelAdmin[Any]
+else:
+    _MixedIntoModelAdmin = object
 
-class _ImportPermissionMixin(ReadOnlyMixin):
+
+class _ImportPermissionMixin(ReadOnlyMixin, _MixedIntoModelAdmin):
     """Read-only pages for whoever may import members (or view these records)."""
 
     def has_view_permission(self, request, obj=None) -> bool:

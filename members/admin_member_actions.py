@@ -7,6 +7,7 @@ at the provider, a refunded payment cannot be refunded again, ...)."""
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
@@ -22,6 +23,11 @@ from members import services, staff
 from members.models import Membership, Tier
 from outlet.common.local_time import date_text, newsroom_today, newsroom_zone, short_date_text
 from outlet.common.money import format_money
+
+if TYPE_CHECKING:
+    from django.contrib.admin import AdminSite
+    from django.contrib.admin.models import LogEntry
+    from django.http import HttpRequest
 
 # Staff pages and messages name days as "05 March 2027", in the newsroom's calendar (outlet.common.local_time).
 STAFF_DATE = "d F Y"
@@ -372,6 +378,12 @@ def available_actions(request, membership: Membership) -> list[dict]:
 
 class MemberActionsMixin:
     """URLs and views of the staff actions, mixed into MembershipAdmin."""
+
+    if TYPE_CHECKING:  # what the ModelAdmin it is mixed into provides
+        admin_site: AdminSite
+        model: type[Membership]
+
+        def log_change(self, request: HttpRequest, obj: Membership, message: str) -> LogEntry: ...
 
     def get_urls(self):
         return [

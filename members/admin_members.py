@@ -220,7 +220,7 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
         "awaiting_confirmation",
         "last_changed",
     ]
-    fieldsets = [("The stored record", {"classes": ["collapse"], "fields": readonly_fields})]
+    fieldsets = [("The stored record", {"classes": ["collapse"], "fields": readonly_fields})]  # type: ignore[typeddict-item]  # a list[str] is valid here; the stubs' list type is invariant
     change_list_template = "admin/members/membership/change_list.html"
     change_form_template = "admin/members/membership/change_form.html"
 
@@ -406,7 +406,7 @@ class MemberEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "staff_user",
         "shown_to_member",
     ]
-    fields = readonly_fields
+    fields = readonly_fields  # type: ignore[assignment]  # a list[str] is valid here; the stubs' list type is invariant
     # Newest first by id (events are written in order); sorting half a million rows by time cost 0.2 s, counting
     # them all twice more.
     ordering = ["-pk"]
@@ -450,7 +450,7 @@ class MembershipCheckoutAdmin(admin.ModelAdmin):
         "started_text",
         "completed_text",
     ]
-    fields = readonly_fields
+    fields = readonly_fields  # type: ignore[assignment]  # a list[str] is valid here; the stubs' list type is invariant
 
     price = money_column("amount_minor", "Price")
     started = time_column("created_at", "Started")

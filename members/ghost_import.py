@@ -38,8 +38,9 @@ import hashlib
 import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import cast
 
-from allauth.account.models import EmailAddress
+from allauth.account.models import EmailAddress  # type: ignore[import-untyped]  # allauth ships no type hints
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -49,7 +50,7 @@ from members import ghost_tiers, lifecycle, services
 from members.ghost_csv import GhostFileError, GhostRow, decode_upload, read_rows
 from members.ghost_plan import Lookups, chunks, ghost_fields, plan_file
 from members.ghost_tiers import Mapping
-from members.models import GhostMember, MemberEvent, MemberImport, Membership
+from members.models import GhostMember, MemberEvent, MemberImport, Membership, Tier
 from outlet.common.local_time import date_text
 from outlet.payments import services as payments
 
@@ -296,9 +297,11 @@ def _carry_out(
                     else provisional.format(tier=tier.name, until=date_text(until)),
                 )
             )
+        # The plan names a tier with every comp, gift and provisional action (members.ghost_plan).
         elif "comp" in actions or "gift" in actions:
-            services.comp_membership(user=user, tier=tier, until=None, staff_user=staff_user)
+            services.comp_membership(user=user, tier=cast(Tier, tier), until=None, staff_user=staff_user)
         elif "provisional" in actions:
+            tier = cast(Tier, tier)
             lifecycle.grant_provisional_membership(
                 user_id=user.pk,
                 tier=tier,

@@ -9,6 +9,8 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
@@ -21,6 +23,9 @@ from members.models import GhostMember, Membership, Tier
 from outlet.common.local_time import date_text
 from outlet.payments.models import ProviderCustomer
 
+if TYPE_CHECKING:
+    from django.contrib.auth import models as auth_models
+
 CHUNK = 2000
 ACTIONS = ("create", "update", "unchanged", "link", "comp", "gift", "provisional", "skip", "error")
 
@@ -32,10 +37,10 @@ class Lookups:
     tiers_by_id: dict[int, Tier]
     default_tier: Tier | None
     mapping: Mapping
-    ghost_by_id: dict[str, GhostMember]
+    ghost_by_id: dict[str | None, GhostMember]  # keyed by GhostMember.ghost_id (nullable; never None here)
     ghost_by_user: dict[int, GhostMember]
-    users_by_email: dict[str, object]
-    users_by_pk: dict[int, object]
+    users_by_email: dict[str, auth_models.User]
+    users_by_pk: dict[int, auth_models.User]
     owner_of_customer: dict[str, int]
     customer_of_user: dict[int, str]
     memberships: dict[int, Membership]
@@ -56,7 +61,7 @@ def load_lookups(
         for chunk in chunks({r.ghost_id for r in rows if r.ghost_id})
         for gm in GhostMember.objects.filter(ghost_id__in=chunk).select_related("user")
     }
-    users_by_email: dict[str, object] = {}
+    users_by_email: dict[str, auth_models.User] = {}
     for chunk in chunks({r.email for r in rows if r.email}):
         for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=chunk).order_by("-pk"):
             users_by_email[user.email_lower] = user  # the oldest account wins when two share an address
@@ -114,8 +119,8 @@ def plan_rows(rows: list[GhostRow], lookups: Lookups, *, provider_id: str) -> li
     return [_plan_row(row, lookups, seen, now=now, provider_id=provider_id) for row in rows]
 
 
-def _plan_row(row: GhostRow, lk: Lookups, seen: dict, *, now, provider_id: str) -> dict:
-    plan = {
+def _plan_row(row: GhostRow, lk: Lookups, seen: dict, *, now: datetime, provider_id: str) -> dict:
+    plan: dict[str, Any] = {
         "row": row.number,
         "email": row.email,
         "name": row.name,
@@ -154,7 +159,7 @@ def _plan_row(row: GhostRow, lk: Lookups, seen: dict, *, now, provider_id: str) 
             errors.append(f"the account {user.email} was imported from another Ghost member ({gm.ghost_id})")
             actions.append("error")
             return plan
-    if gm is not None and user.email.lower() != row.email:
+    if gm is not None and user is not None and user.email.lower() != row.email:  # a Ghost record has its user
         notes.append(
             f"Ghost now has {row.email}; the account keeps {user.email} (change it in the user admin if right)"
         )
@@ -234,9 +239,11 @@ def _plan_membership(plan: dict, row: GhostRow, lk: Lookups, user, gm, *, now) -
     tier = resolved.tier
     membership = lk.memberships.get(user.pk) if user else None
     has_access = membership is not None and services.membership_grants_access(membership, now=now)
-    paid_here = has_access and membership.source == Membership.Source.PAID
+    paid_here = has_access and membership is not None and membership.source == Membership.Source.PAID
     keeps = (
-        f"keeps their {membership.get_source_display().lower()} {membership.tier} membership here" if has_access else ""
+        f"keeps their {membership.get_source_display().lower()} {membership.tier} membership here"
+        if has_access and membership is not None
+        else ""
     )
     if standing == "comped":
         comp_tier = tier or lk.default_tier

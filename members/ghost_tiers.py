@@ -76,11 +76,11 @@ def default_mapping(names: list[str], *, tiers: list[Tier], remembered: Mapping)
     mapping: Mapping = {}
     for name in names:
         earlier = remembered.get(name)
-        tier = ours.get(name.lower()) or ours.get(slugify(name))
+        named = ours.get(name.lower()) or ours.get(slugify(name))
         if earlier == FREE_ACCOUNT or earlier in known_ids:
             mapping[name] = earlier
-        elif tier is not None:
-            mapping[name] = tier.pk
+        elif named is not None:
+            mapping[name] = named.pk
         elif name.lower() in GHOST_FREE_TIER_NAMES or slugify(name) == "free":
             mapping[name] = FREE_ACCOUNT
     return mapping
@@ -129,7 +129,11 @@ def describe(mapping: Mapping, tiers_by_id: dict[int, Tier]) -> str:
     """'Member → free account, Premium → Insider' (for the admin history)."""
     parts = []
     for name, choice in mapping.items():
-        target = "free account" if choice == FREE_ACCOUNT else str(tiers_by_id.get(choice, "a removed tier"))
+        if choice == FREE_ACCOUNT:
+            target = "free account"
+        else:
+            tier = tiers_by_id.get(choice) if isinstance(choice, int) else None  # any other text is no tier's id
+            target = str(tier) if tier is not None else "a removed tier"
         parts.append(f"{name} → {target}")
     return ", ".join(parts) or "no Ghost tiers"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -218,7 +219,7 @@ def record_membership_payment(
     """A paid invoice: extend the paid-for period and recover a past-due membership (not one we hold newer news of)."""
     with transaction.atomic():
         if membership is not None:
-            membership = lock_member(membership.user_id)
+            membership = cast(Membership, lock_member(membership.user_id))  # the caller's row: it is there to lock
             newer_state_known = membership.provider_state_at and membership.provider_state_at > occurred_at
             fields = []
             if period_end and (membership.current_period_end is None or period_end > membership.current_period_end):
@@ -252,7 +253,7 @@ def record_membership_payment_failed(
     *, membership: Membership, occurred_at: datetime, attempt: int, payment_ref: str, webhook_event=None
 ) -> None:
     with transaction.atomic():
-        membership = lock_member(membership.user_id)
+        membership = cast(Membership, lock_member(membership.user_id))  # the caller's row: it is there to lock
         newer_state_known = bool(membership.provider_state_at and membership.provider_state_at > occurred_at)
         if not newer_state_known and membership.status in (Membership.Status.ACTIVE, Membership.Status.CANCELLED):
             before = membership.status

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from outlet.common.local_time import datetime_text, short_date_text
 from outlet.common.money import format_money
+
+if TYPE_CHECKING:
+    from outlet.payments.models import WebhookEvent
 
 
 class Tier(models.Model):
@@ -229,7 +234,8 @@ class MemberEvent(models.Model):
         if self.staff_user_id:
             return f"staff: {self.staff_user}"
         if self.webhook_event_id:
-            return f"{self.webhook_event.provider} event {self.webhook_event.event_id}"
+            event = cast("WebhookEvent", self.webhook_event)  # its id is set
+            return f"{event.provider} event {event.event_id}"
         return "reader" if self.by_reader else "system"
 
 
