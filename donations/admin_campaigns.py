@@ -16,7 +16,7 @@ from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
-from django_prose_editor.fields import ProseEditorFormField
+from django_prose_editor.fields import ProseEditorFormField  # type: ignore[import-untyped]  # django_prose_editor ships no type hints
 
 from donations import campaigns, reports
 from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUpdate
@@ -224,7 +224,7 @@ class BoundedInline:
     """A posted TOTAL_FORMS decides how many forms Django builds; a forged 2,000 took 13 s to answer. No campaign
     needs more than this many currencies, outlets or updates on one page."""
 
-    max_num = 100
+    max_num: int | None = 100
 
     def get_formset(self, request, obj=None, **kwargs):
         kwargs.setdefault("absolute_max", self.max_num)
@@ -310,8 +310,8 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def _progress(self, obj: Campaign):
         if not hasattr(obj, "_admin_progress"):
-            obj._admin_progress = campaigns.progress_from_prefetched(obj)
-        return obj._admin_progress
+            obj._admin_progress = campaigns.progress_from_prefetched(obj)  # type: ignore[attr-defined]  # page cache
+        return obj._admin_progress  # type: ignore[attr-defined]  # set above
 
     starts = date_column("starts_at", "Starts")
     ends = date_column("ends_at", "Ends")

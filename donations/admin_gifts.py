@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -29,6 +30,9 @@ from outlet.common.csv_stream import too_big_to_export
 from outlet.common.money import format_money
 from outlet.payments import services as payments
 from outlet.payments.admin import CappedCountPaginator
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +113,7 @@ class AllocationInline(ReadOnlyMixin, admin.TabularInline):
 
     model = AllocationEntry
     fields = ["booked", "beneficiary", "kind", "amount", "share"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # valid; the stubs' list types are invariant
     extra = 0
     can_delete = False
     ordering = ["booked_at", "id"]
@@ -145,7 +149,7 @@ class RefundForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.donation = donation
         left = format_money(staff.refundable_minor(donation), donation.currency)
-        self.fields["amount"].currency = donation.currency
+        cast(MoneyField, self.fields["amount"]).currency = donation.currency
         self.fields["amount"].label = f"Amount to refund ({donation.currency})"
         self.fields[
             "amount"
@@ -220,7 +224,7 @@ class DonationAdmin(ReadOnlyAdmin):
             },
         ),
     ]
-    readonly_fields = [name for _, section in fieldsets for name in section["fields"]]
+    readonly_fields = [name for _, section in fieldsets for name in section["fields"]]  # type: ignore[misc]  # all str
     change_form_template = "admin/donations/donation/change_form.html"
     change_list_template = "admin/donations/donation/change_list.html"
 
@@ -295,7 +299,7 @@ class DonationAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Account")
     def user_link(self, obj: Donation) -> str:
-        return obj.user.email if obj.user_id else "Guest"
+        return cast("User", obj.user).email if obj.user_id else "Guest"
 
     @admin.display(description="Receipts")
     def receipts_list(self, obj: Donation):

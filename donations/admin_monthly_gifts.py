@@ -44,7 +44,7 @@ class RecurringDonationAdmin(ReadOnlyAdmin):
         "subscription_id",
         "customer_id",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # valid; the stubs' list types are invariant
     show_full_result_count = False
 
     amount = money_column("amount_minor", "Monthly amount")

@@ -75,7 +75,7 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "void_reason",
         "pdf_link",
     ]
-    fields = readonly_fields
+    fields = readonly_fields  # type: ignore[assignment]  # valid; the stubs' list types are invariant
 
     issued = time_column("issued_at", "Issued")
     emailed = time_column("emailed_at", "Emailed")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from babel.numbers import get_currency_precision
 from django import forms
@@ -141,16 +142,18 @@ class DonationForm(forms.Form):
         for b in beneficiaries:
             initial.setdefault(f"weight_{b.pk}", self.percents[b.pk])
         super().__init__(*args, **kwargs)
-        self.fields["amount"].choices = [(str(p), format_money(p, option.currency)) for p in presets] + [
-            (CUSTOM, "Other amount")
-        ]
+        cast(forms.ChoiceField, self.fields["amount"]).choices = [
+            (str(p), format_money(p, option.currency)) for p in presets
+        ] + [(CUSTOM, "Other amount")]
         self.fields["custom_amount"].help_text = (
             f"Between {format_money(option.min_amount_minor, option.currency)} and "
             f"{format_money(option.max_amount_minor, option.currency)}."
         )
         if not campaign.allow_monthly:
-            self.fields["interval"].choices = [(DonationCheckout.Interval.ONCE, "One time")]
-        self.fields["one_outlet"].choices = [("", "Choose an outlet")] + [(b.pk, b.name) for b in beneficiaries]
+            cast(forms.ChoiceField, self.fields["interval"]).choices = [(DonationCheckout.Interval.ONCE, "One time")]
+        cast(forms.ChoiceField, self.fields["one_outlet"]).choices = [("", "Choose an outlet")] + [
+            (b.pk, b.name) for b in beneficiaries
+        ]
         for b in beneficiaries:
             self.fields[f"weight_{b.pk}"] = forms.IntegerField(
                 label=b.name,
@@ -181,7 +184,8 @@ class DonationForm(forms.Form):
         current = "" if bound.value() is None else str(bound.value())
         return [
             {"value": str(value), "label": label, "checked": str(value) == current, "id": f"{bound.auto_id}_{index}"}
-            for index, (value, label) in enumerate(self.fields[name].choices)
+            # The stubs give `choices` its setter's type; read back it is the normalised list of (value, label).
+            for index, (value, label) in enumerate(cast(forms.ChoiceField, self.fields[name]).choices)  # type: ignore[arg-type]
         ]
 
     @property

@@ -6,6 +6,8 @@ a guesser learns nothing from the answer."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -33,7 +35,7 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 def _could_be_a_receipt_number(number: str) -> bool:
     """Anything typed into the address can reach here: a NUL byte is refused by PostgreSQL (a 500), and a number
     longer than the column can never match."""
-    return "\x00" not in number and len(number) <= Receipt._meta.get_field("number").max_length
+    return "\x00" not in number and len(number) <= cast(int, Receipt._meta.get_field("number").max_length)
 
 
 @login_required

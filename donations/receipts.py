@@ -16,6 +16,7 @@ import logging
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -216,7 +217,7 @@ def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
         payment = receipt.payment
         donation = Donation.objects.select_related("recurring").filter(payment=payment).first()
         gift = donation.recurring if donation is not None and donation.recurring_id else None
-        message = {
+        message: dict[str, Any] = {  # the keyword arguments every receipt email takes
             "key": key or email_key(receipt),
             "to": receipt.donor_email,
             "name": receipt.donor_name,

@@ -201,7 +201,7 @@ def default_report_choice(*, campaign_id: str | None, today: date | None = None)
     they are in), for the campaign staff came from. At 23:30 UTC on 31 January it is already February in Tbilisi."""
     today = today or newsroom_today()
     last_day = calendar.monthrange(today.year, today.month)[1]
-    initial = {"date_from": today.replace(day=1), "date_to": today.replace(day=last_day)}
+    initial: dict[str, date | int] = {"date_from": today.replace(day=1), "date_to": today.replace(day=last_day)}
     if campaign_id and str(campaign_id).isdigit():
         initial["campaign"] = int(campaign_id)
     return initial

@@ -291,7 +291,7 @@ def gift_link(request, token: str):
 def _change_amount(request, gift: RecurringDonation, back: str):
     form = ChangeMonthlyAmountForm(request.POST, currency=gift.currency)
     if not form.is_valid():
-        messages.error(request, form.errors["amount"][0])
+        messages.error(request, form.errors["amount"][0])  # type: ignore[arg-type]  # ErrorList's items read as str
         return redirect(back)
     try:
         recurring.change_monthly_amount(gift=gift, gift_minor=form.cleaned_data["amount"])
