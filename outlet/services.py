@@ -36,7 +36,8 @@ def publish_now(*, article_ids: list[int], now: datetime | None = None) -> Publi
     chosen = (
         Article.objects.filter(pk__in=article_ids).exclude(status=Article.Status.PUBLISHED).only("pk", "title", "body")
     )
-    ready, without_text = [], []
+    ready: list[Article] = []
+    without_text: list[Article] = []
     for article in chosen:
         (ready if has_readable_text(article.body) else without_text).append(article)
     drafts = Article.objects.filter(pk__in=[article.pk for article in ready]).exclude(status=Article.Status.PUBLISHED)

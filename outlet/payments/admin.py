@@ -6,6 +6,7 @@ newsroom's, with the zone named (outlet.common.admin_columns)."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -23,17 +24,36 @@ from outlet.common.admin_readonly import ReadOnlyMixin
 from outlet.payments import event_owners, services
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 
+if TYPE_CHECKING:
+    from django.db.models import Model, QuerySet
+    from django.http import HttpRequest
+    from django.utils.safestring import SafeString
+
+# Paginator and ModelAdmin are generic only in django-stubs: subscripting them fails at runtime.
+if TYPE_CHECKING:
+    _Paginator = Paginator[Model]
+    _WebhookEventModelAdmin = admin.ModelAdmin[WebhookEvent]
+    _PaymentModelAdmin = admin.ModelAdmin[Payment]
+    _ProviderCustomerModelAdmin = admin.ModelAdmin[ProviderCustomer]
+    _ReconciliationCursorModelAdmin = admin.ModelAdmin[ReconciliationCursor]
+else:
+    _Paginator = Paginator
+    _WebhookEventModelAdmin = _PaymentModelAdmin = _ProviderCustomerModelAdmin = _ReconciliationCursorModelAdmin = (
+        admin.ModelAdmin
+    )
+
 REPROCESS_PERMISSION = "payments.reprocess_webhookevent"
 REPROCESS_AT_ONCE = 500  # one confirmation lists (and queues) at most this many events
 
 
-class CappedCountPaginator(Paginator):
+class CappedCountPaginator(_Paginator):
     """Counts at most `cap` + 1 rows: past that, staff narrow a list rather than page through it, and an exact
     COUNT(*) over a million rows cost 50-300 ms on every page view at the bench. The admin's pagination.html
     shows `capped_summary` instead of the count when capped."""
 
     cap = 10_000
     noun = "rows"
+    object_list: QuerySet[Model]  # the admin pages a queryset
 
     @cached_property
     def count(self) -> int:
@@ -59,10 +79,10 @@ class CachedValuesFilter(admin.SimpleListFilter):
     """Choices from a DISTINCT over a big table, remembered for ten minutes: the event log and the payments grow
     with every event, and Django's plain field filter would scan them on every page view."""
 
-    model: type = WebhookEvent
+    model: type[WebhookEvent] | type[Payment] = WebhookEvent
     field = ""
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         key = f"admin:{self.model._meta.label_lower}:{self.field}-choices"
         values = cache.get(key)
         if values is None:
@@ -70,7 +90,7 @@ class CachedValuesFilter(admin.SimpleListFilter):
             cache.set(key, values, 600)
         return [(value, value) for value in values]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
 
 
@@ -99,7 +119,7 @@ class PaymentPaginator(CappedCountPaginator):
 Status = WebhookEvent.Status
 # What became of an event, in words that do not guess whose it was (its owner column says that). Other statuses
 # read as the model names them.
-STATUS_WORDS = {
+STATUS_WORDS: dict[str, str] = {
     Status.RECEIVED: "Waiting for the worker",
     Status.IGNORED: "Ignored (a type we do not act on)",
     Status.NOT_OURS: "Nothing to change",
@@ -114,20 +134,20 @@ class StatusFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "status__exact"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [
             (value, "Nothing to change (or not ours)" if value == Status.NOT_OURS else status_words(value))
             for value in Status.values
         ]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(status=self.value()) if self.value() in Status.values else queryset
 
 
 class EventChangeList(ChangeList):
     """Finds the owner of every event on the page at once (a few queries, however long the page)."""
 
-    def get_results(self, request):
+    def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
         self.result_list = list(self.result_list)
         owners = event_owners.owners_of(self.result_list)
@@ -136,7 +156,7 @@ class EventChangeList(ChangeList):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyMixin, _WebhookEventModelAdmin):
     list_display = [
         "received",
         "type",
@@ -175,7 +195,7 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "error",
         "pretty_payload",
     ]
-    readonly_fields = fields
+    readonly_fields = cast("list[str]", fields)  # the fields are plain names, no groups
 
     received = time_column("received_at", "Received")
     created_at_provider_text = time_field("created_at_provider", "Created at the provider")
@@ -188,7 +208,7 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def waiting_for_words(self, obj: WebhookEvent) -> str:
         return obj.waiting_for.replace(",", ", ") if obj.waiting_for else "—"
 
-    def get_changelist(self, request, **kwargs):
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return EventChangeList
 
     @admin.display(description="status", ordering="status")
@@ -216,16 +236,16 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
             obj.found_owner = event_owners.owner_of(obj)
         return obj.found_owner
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEvent]:
         # The payloads are the bulk of the table: the list never reads them; the event's own page does.
         queryset = super().get_queryset(request)
         return (
             queryset
-            if request.resolver_match and request.resolver_match.url_name.endswith("_change")
+            if request.resolver_match and request.resolver_match.url_name.endswith("_change")  # type: ignore[union-attr]  # admin URLs are all named
             else queryset.defer("payload")
         )
 
-    def has_reprocess_permission(self, request) -> bool:
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(REPROCESS_PERMISSION)
 
     @admin.display(description="error")
@@ -234,18 +254,18 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return first_line[:120] + ("…" if len(first_line) > 120 else "")
 
     @admin.display(description="error")
-    def error(self, obj: WebhookEvent):
+    def error(self, obj: WebhookEvent) -> str:
         if not obj.last_error:
             return "None"
         return format_html('<pre class="event-error">{}</pre>', obj.last_error)
 
     @admin.display(description="payload")
-    def pretty_payload(self, obj: WebhookEvent):
+    def pretty_payload(self, obj: WebhookEvent) -> SafeString:
         text = json.dumps(obj.payload, indent=2, sort_keys=True, ensure_ascii=False)
         return format_html('<pre class="event-payload">{}</pre>', text)
 
     @admin.action(description="Process the selected events again…", permissions=["reprocess"])
-    def reprocess(self, request, queryset):
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> TemplateResponse | None:
         """Confirmed first. Safe by design: handlers are idempotent, so an applied event changes nothing and a
         failed one is applied now."""
         chosen = list(queryset.defer("payload").order_by("received_at")[:REPROCESS_AT_ONCE])
@@ -278,7 +298,7 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return None
 
     @admin.action(description="Set aside: refunds or disputes settled by hand…", permissions=["reprocess"])
-    def set_aside(self, request, queryset):
+    def set_aside(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> TemplateResponse | None:
         """For a refund or dispute whose payment never arrived, once staff settled it with the provider by hand: it
         stops being flagged (admin, /healthz). Confirmed first; only events flagged as unmatched are touched."""
         chosen = list(
@@ -309,7 +329,7 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
             )
         count = services.set_aside_unmatched(
             webhook_event_pks=[event.pk for event in chosen],
-            staff_user_id=request.user.pk,
+            staff_user_id=request.user.pk,  # type: ignore[arg-type]  # the admin serves signed-in staff only
             note=request.POST.get("note", ""),
         )
         for event in chosen:
@@ -323,7 +343,7 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyMixin, _PaymentModelAdmin):
     list_display = ["paid", "purpose", "user", "email", "amount", "refunded", "status", "provider"]
     list_filter = ["purpose", "status", PaymentProviderFilter, PaymentCurrencyFilter]
     search_fields = ["provider_ref", "other_refs", "email", "user__email", "customer_id", "subscription_id"]
@@ -345,7 +365,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "provider_receipt_url",
         "metadata",
     ]
-    readonly_fields = fields
+    readonly_fields = cast("list[str]", fields)  # the fields are plain names, no groups
     show_full_result_count = False
     search_help_text = (
         "A payment, invoice or subscription id (pi_…, in_…, sub_…) or a whole email finds payments at once."
@@ -358,7 +378,9 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     amount = money_column("amount_minor", "Amount")
     refunded = money_column("amount_refunded_minor", "Refunded", zero_as_empty=True)
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Payment], bool]:
         """Ids are matched whole on their indexes and an email whole (Django's substring search over six columns
         took 1.2 s over a million payments); anything else falls back to that search."""
         term = search_term.strip()
@@ -372,7 +394,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ProviderCustomer)
-class ProviderCustomerAdmin(admin.ModelAdmin):
+class ProviderCustomerAdmin(_ProviderCustomerModelAdmin):
     list_display = ["customer_id", "provider", "user", "created"]
     search_fields = ["customer_id", "user__email"]
     raw_id_fields = ["user"]
@@ -381,17 +403,17 @@ class ProviderCustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReconciliationCursor)
-class ReconciliationCursorAdmin(admin.ModelAdmin):
+class ReconciliationCursorAdmin(_ReconciliationCursorModelAdmin):
     list_display = ["provider", "synced", "last_run", "found"]
     fields = ["provider", "synced_text", "last_run_text", "found"]
-    readonly_fields = fields
+    readonly_fields = cast("list[str]", fields)  # the fields are plain names, no groups
 
     synced = time_column("synced_until", "Compared up to")
     last_run = time_column("last_run_at", "Last run")
     synced_text = time_field("synced_until", "Compared with the provider's events up to")
     last_run_text = time_field("last_run_at", "Last run")
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the reconciliation task keeps this row; a hand-made one would have no time to compare from
 
     @admin.display(description="Events the last run found missing")

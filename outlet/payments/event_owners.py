@@ -97,7 +97,7 @@ def owners_of(events: Iterable[WebhookEvent]) -> dict[int, Owner]:
     return owners
 
 
-def _is_id(value) -> bool:
+def _is_id(value: object) -> bool:
     """A plain string from the payload (SQLite reads a JSON null or boolean as the text "null", "true", "false";
     an expanded object comes back as JSON text)."""
     return isinstance(value, str) and value not in ("", "null", "true", "false") and not value.startswith(("{", "["))

@@ -3,11 +3,16 @@ provider customer belongs to which of our readers."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import models
 
 from outlet.common.local_time import datetime_text
 from outlet.common.money import format_money
+
+if TYPE_CHECKING:
+    from outlet.payments.event_owners import Owner
 
 
 class WebhookEvent(models.Model):
@@ -48,6 +53,9 @@ class WebhookEvent(models.Model):
     # with a space at each end (so one id never matches inside another), and when it is next checked.
     waiting_for = models.CharField(max_length=1000, blank=True)
     retry_at = models.DateTimeField("next check", null=True, blank=True)
+    # Not columns: the admin sets these on the events it lists (outlet/payments/admin.py).
+    found_owner: Owner
+    status_text: str
 
     class Meta:
         constraints = [
@@ -145,7 +153,7 @@ class SandboxObject(models.Model):
 
     kind = models.CharField(max_length=20)  # checkout, customer, subscription, charge, event
     object_id = models.CharField(max_length=64, unique=True)
-    data = models.JSONField()
+    data: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField()  # always a JSON object
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

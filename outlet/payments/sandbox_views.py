@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -33,14 +33,14 @@ def _object(kind: str, object_id: str) -> SandboxObject:
     return row
 
 
-def _safe(url: str, request) -> str:
+def _safe(url: str, request: HttpRequest) -> str:
     """Only ever send the reader back to this site (the URLs were ours, but the rows are editable data)."""
     allowed = {request.get_host(), urlsplit(settings.SITE_URL).netloc}
     return url if url_has_allowed_host_and_scheme(url, allowed_hosts=allowed) else "/"
 
 
 @require_http_methods(["GET", "POST"])
-def checkout(request, session_id: str):
+def checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     session = _object("checkout", session_id)
     context = {"session": session.data, "session_id": session_id, "step": "choose"}
     if session.data["status"] == "complete":
@@ -63,7 +63,7 @@ def checkout(request, session_id: str):
 
 
 @require_http_methods(["GET", "POST"])
-def portal(request, portal_id: str):
+def portal(request: HttpRequest, portal_id: str) -> HttpResponse:
     portal_row = _object("portal", portal_id)
     customer_id = portal_row.data["customer"]
     customer = _object("customer", customer_id)

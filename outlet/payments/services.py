@@ -22,6 +22,7 @@ from outlet.payments.providers import PROVIDER_IDS, get_provider
 from outlet.payments.providers.base import (
     DomainEvent,
     PaymentDisputed,
+    PaymentProvider,
     PaymentRefunded,
     PaymentSucceeded,
     ProviderError,
@@ -41,7 +42,9 @@ MAX_PROCESSING_ATTEMPTS = 10
 PROCESSABLE = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED, WebhookEvent.Status.WAITING)
 # While one event is processed, every product's handler may ask which payment a refund names: the provider is
 # asked for the payment's other ids once per event, not once per handler.
-_related_refs_asked: ContextVar[dict | None] = ContextVar("related_refs_asked", default=None)
+_related_refs_asked: ContextVar[dict[tuple[str, tuple[str, ...]], tuple[str, ...]] | None] = ContextVar(
+    "related_refs_asked", default=None
+)
 
 
 def ingest_event(
@@ -149,6 +152,7 @@ def _apply(stored: WebhookEvent, domain_events: list[DomainEvent]) -> str:
     """Dispatch under the row lock and record the outcome: processed, ignored, not ours, or waiting for the payment
     a refund or dispute names. A payment recorded here wakes the refunds and disputes waiting for it."""
     now = timezone.now()
+    status: str
     if not domain_events:
         status = WebhookEvent.Status.IGNORED
     else:
@@ -308,7 +312,7 @@ def link_customers(*, provider_id: str, user_id_by_customer: Mapping[str, int]) 
     return len(new)
 
 
-def ensure_customer(*, provider, user_id: int, email: str) -> str:
+def ensure_customer(*, provider: PaymentProvider, user_id: int, email: str) -> str:
     """The reader's customer at this provider, created (with our user id in its metadata) the first time."""
     existing = customer_id_for(provider_id=provider.id, user_id=user_id)
     if existing:
@@ -496,7 +500,11 @@ def reprocess_events(*, webhook_event_pks: list[int]) -> int:
         status=WebhookEvent.Status.RECEIVED, last_error=""
     )
     for pk in webhook_event_pks:
-        transaction.on_commit(lambda pk=pk: queue_event_processing(pk))
+
+        def queue(pk: int = pk) -> None:  # a def, not a lambda: mypy cannot infer a lambda with a default argument
+            queue_event_processing(pk)
+
+        transaction.on_commit(queue)
     return updated
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -15,7 +15,7 @@ from outlet.payments.storable import UnstorableEvent
 
 @csrf_exempt
 @require_POST
-def webhook(request, provider_id: str):
+def webhook(request: HttpRequest, provider_id: str) -> JsonResponse:
     """200 for anything verified (stored; unknown and foreign events are marked later), 400 for a bad signature."""
     if provider_id not in PROVIDER_IDS:
         raise Http404("no such payment provider")

@@ -12,7 +12,7 @@ waited a day must not be abandoned by its first failure after that."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -111,7 +111,7 @@ def settle_unmatched(
     return stored.status
 
 
-def wake_events_waiting_for(*, provider_id: str, refs: set[str], enqueue) -> list[int]:
+def wake_events_waiting_for(*, provider_id: str, refs: set[str], enqueue: Callable[[int], object]) -> list[int]:
     """Check again at once every refund or dispute waiting for one of these (just recorded) payment ids. Called after
     the payment's transaction commits."""
     names = Q()
@@ -125,7 +125,7 @@ def wake_events_waiting_for(*, provider_id: str, refs: set[str], enqueue) -> lis
     )
 
 
-def wake(*, webhook_event_pks: list[int], enqueue) -> list[int]:
+def wake(*, webhook_event_pks: list[int], enqueue: Callable[[int], object]) -> list[int]:
     """Make these events due now and queue them (outside any transaction: the queue must find them committed)."""
     woken = [
         pk

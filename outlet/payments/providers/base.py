@@ -12,7 +12,7 @@ import abc
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 # Metadata we attach to every provider object we create. An object without OUR_MARKER was made by some other
 # product sharing the provider account: its events are stored, marked "not ours" and never touch our state.
@@ -93,7 +93,7 @@ class ProviderEvent:
     id: str
     type: str
     created: datetime
-    payload: dict  # the whole event as JSON-compatible data, stored on WebhookEvent
+    payload: dict[str, Any]  # the whole event as JSON-compatible data, stored on WebhookEvent
     livemode: bool = False
 
 

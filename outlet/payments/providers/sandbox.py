@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -45,6 +46,16 @@ from outlet.payments.providers.base import (
     SubscriptionChanged,
     UnknownCustomer,
 )
+
+
+class _CommonFields(TypedDict):
+    """The fields every domain event translated here shares (DomainEvent's)."""
+
+    provider: str
+    event_id: str
+    occurred_at: datetime
+    metadata: dict[str, str]
+
 
 SIGNATURE_HEADER = "Sandbox-Signature"
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -213,7 +224,7 @@ class SandboxProvider(PaymentProvider):
 
     # --- What the sandbox's own pages do (playing the provider's hosted pages) ---------------------------
 
-    def complete_checkout(self, session_id: str, *, card: str = "4242") -> dict:
+    def complete_checkout(self, session_id: str, *, card: str = "4242") -> dict[str, Any]:
         """The reader paid on the sandbox checkout page: create what Stripe would, and emit its events."""
         with transaction.atomic():
             session = self._locked("checkout", session_id)
@@ -262,7 +273,7 @@ class SandboxProvider(PaymentProvider):
             self.emit("payment.succeeded", charge)
             return data
 
-    def decline_checkout(self, session_id: str) -> dict:
+    def decline_checkout(self, session_id: str) -> dict[str, Any]:
         """The card was declined on the sandbox checkout page: no money moved, the checkout stays open for another
         try, and a `payment.failed` event goes through the intake, as Stripe's payment_intent.payment_failed does
         (every attempt is a new sandbox payment; no subscription exists yet).
@@ -380,9 +391,9 @@ class SandboxProvider(PaymentProvider):
         email: str,
         metadata: Mapping[str, str],
         description: str,
-        subscription: dict | None,
-    ) -> dict:
-        charge = {
+        subscription: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        charge: dict[str, Any] = {
             "id": _new_id("in" if subscription else "pi"),
             "customer": customer_id,
             "amount": amount,
@@ -406,7 +417,7 @@ class SandboxProvider(PaymentProvider):
 
     # --- Events: emitted like webhooks, through the same verifying intake --------------------------------
 
-    def emit(self, event_type: str, obj: dict) -> None:
+    def emit(self, event_type: str, obj: dict[str, Any]) -> None:
         event_id = _new_id("evt")
         event = {"id": event_id, "type": event_type, "created": int(time.time()), "data": {"object": obj}}
         SandboxObject.objects.create(object_id=event_id, kind="event", data=event)
@@ -440,7 +451,7 @@ class SandboxProvider(PaymentProvider):
 
     def translate(self, event: ProviderEvent) -> list[DomainEvent]:
         obj = event.payload["data"]["object"]
-        common = {
+        common: _CommonFields = {
             "provider": self.id,
             "event_id": event.id,
             "occurred_at": event.created,
@@ -531,7 +542,7 @@ class SandboxProvider(PaymentProvider):
         return []
 
 
-def _price_data(spec: PriceSpec) -> dict:
+def _price_data(spec: PriceSpec) -> dict[str, Any]:
     return {
         "lookup_key": spec.lookup_key,
         "product_name": spec.product_name,
