@@ -37,7 +37,7 @@ class AccessDecision:
 
 
 def decide_access(
-    *, article: Article, standing: ReaderStanding, meter: Meter, allowed_tier_ids: frozenset[int]
+    *, article: Article, standing: ReaderStanding, meter: Meter | None, allowed_tier_ids: frozenset[int]
 ) -> AccessDecision:
     level = article.access
     if level == Article.Access.PUBLIC:
@@ -53,6 +53,6 @@ def decide_access(
     if level == Article.Access.MEMBERS:
         return AccessDecision(False, Gate.MEMBERS_ONLY)
     # Metered.
-    if meter.can_read(article.pk):
+    if meter.can_read(article.pk):  # type: ignore[union-attr]  # a metered story's caller loads the reader's meter
         return AccessDecision(True, Gate.METER_FREE, counts_against_meter=True)
     return AccessDecision(False, Gate.METER_EXHAUSTED)

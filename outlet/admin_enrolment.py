@@ -82,13 +82,13 @@ def _withdraw_link(request: HttpRequest) -> HttpResponse:
 
 
 def _account(value: str | None):
-    if not (value or "").isdigit():
+    if value is None or not value.isdigit():
         return None
     return get_user_model().objects.filter(pk=int(value)).first()
 
 
 def _render(request: HttpRequest, site: admin.AdminSite, template: str, extra: dict) -> TemplateResponse:
-    from allauth.account.models import EmailAddress
+    from allauth.account.models import EmailAddress  # type: ignore[import-untyped]  # allauth ships no type hints
 
     awaiting = list(staff_enrolment.staff_awaiting_enrolment().prefetch_related("groups"))
     open_links = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from babel.numbers import get_currency_precision, get_currency_symbol
 from django import forms
@@ -107,7 +108,14 @@ class MoneyInput(forms.TextInput):
         return format_html('{} <span class="money-currency">{}</span>', html, label) if label else html
 
 
-class _CurrencyAware:
+if TYPE_CHECKING:  # what the mixins below are mixed into (at runtime they are plain classes)
+    _MixedIntoField = forms.Field
+    _MixedIntoForm = forms.BaseForm
+else:
+    _MixedIntoField = _MixedIntoForm = object
+
+
+class _CurrencyAware(_MixedIntoField):
     """The currency of a money field: fixed, or asked of the form when the form's own field names it."""
 
     currency: str | Callable[[], str]
@@ -335,7 +343,7 @@ def percent_text(stored: int, *, exponent: int = 4) -> str:
     return f"{scaled_text(stored, exponent=exponent)}\u00a0%"
 
 
-class CurrencyFromFormMixin:
+class CurrencyFromFormMixin(_MixedIntoForm):
     """For a ModelForm with a `currency` field: its money fields are in the currency typed there (on a bound form,
     before that field is cleaned, so each amount converts by the right precision) or else the saved one."""
 

@@ -38,7 +38,7 @@ def session_passed_second_factor(request: HttpRequest) -> bool:
     cached = getattr(request, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    from allauth.account.authentication import get_authentication_records
+    from allauth.account.authentication import get_authentication_records  # type: ignore[import-untyped]  # allauth ships no type hints
 
     user = request.user
     passed = False
@@ -114,7 +114,7 @@ class OutletAdminSite(admin.AdminSite):
         own = [path("staff-enrolment/", self.admin_view(staff_enrolment_view(self)), name="staff_enrolment")]
         return own + super().get_urls()
 
-    def index(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+    def index(self, request: HttpRequest, extra_context=None) -> TemplateResponse:
         """The home page tells whoever can act on it what the payment pipeline gave up on (also in /healthz)."""
         extra_context = extra_context or {}
         if request.user.has_perm("payments.view_webhookevent"):
@@ -149,8 +149,8 @@ def record_enrolment_as_second_factor(sender, request, user, authenticator, **kw
     """Typing the first code of a new authenticator app proves the second factor, like typing it at sign-in; without
     this a staff member who just set up the app would be asked to sign out and in again before reaching the admin.
     (A staff account opens that setup page only after its enrolment proof: outlet/staff_enrolment_views.py.)"""
-    from allauth.account.internal.flows.login import record_authentication
-    from allauth.mfa.models import Authenticator
+    from allauth.account.internal.flows.login import record_authentication  # type: ignore[import-untyped]  # allauth ships no type hints
+    from allauth.mfa.models import Authenticator  # type: ignore[import-untyped]  # allauth ships no type hints
 
     if request is None or authenticator.type != Authenticator.Type.TOTP or request.user.pk != user.pk:
         return

@@ -1,3 +1,6 @@
+# mypy: disable-error-code="import-untyped"
+# (django-stubs loads every installed app's models for a module that imports django.apps, and allauth and
+# django_celery_beat ship no type hints.)
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 from django.db.models.signals import post_migrate

@@ -22,6 +22,8 @@ class Block:
 
 
 class _BlockSplitter(HTMLParser):
+    source: str  # the HTML being split, set by split_blocks
+
     def __init__(self, source: str):
         super().__init__(convert_charrefs=False)
         self.source_lines = source.splitlines(keepends=True)

@@ -20,6 +20,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -29,6 +30,11 @@ LOCK_FILE_NAME = "counters.lock"  # not a *.djcache file, so clear() and culling
 
 
 class SharedFileCache(FileBasedCache):
+    if TYPE_CHECKING:  # FileBasedCache's own, missing from django-stubs
+        _dir: str
+
+        def _createdir(self) -> None: ...
+
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
         """One `add` or `incr` at a time across every process using this folder. The lock file is opened per call:

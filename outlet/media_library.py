@@ -59,9 +59,9 @@ def clean_article_body(html: str) -> str:
     if problems:
         raise ValidationError(problems)
     sizes = {
-        src: (library[name].width, library[name].height)
+        src: (picture.width, picture.height)
         for src, name in names.items()
-        if name in library and library[name].width and library[name].height
+        if name in library and (picture := library[name]).width and picture.height
     }
     return sanitize_body(html, image_sizes=sizes)
 

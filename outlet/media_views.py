@@ -10,7 +10,7 @@ import errno
 import os
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.static import serve
 
 NAME_MAX = 255  # bytes in one file or folder name (Linux, macOS)
@@ -29,11 +29,12 @@ def _could_be_a_file(path: str) -> bool:
     )
 
 
-def serve_media(request: HttpRequest, path: str) -> HttpResponse:
+def serve_media(request: HttpRequest, path: str) -> HttpResponse | FileResponse:
     if not _could_be_a_file(path):
         raise Http404("No such file.")
     try:
-        return serve(request, path, document_root=settings.MEDIA_ROOT)
+        # MEDIA_ROOT is a Path, which serve() joins like a str (the stubs ask for str).
+        return serve(request, path, document_root=settings.MEDIA_ROOT)  # type: ignore[arg-type]
     except OSError as error:
         if error.errno == errno.ENAMETOOLONG:  # a file system with shorter limits than the ones above
             raise Http404("No such file.") from None

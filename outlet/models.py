@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
-from django_prose_editor.fields import ProseEditorField
+from django_prose_editor.fields import ProseEditorField  # type: ignore[import-untyped]  # django_prose_editor ships no type hints
 
 from outlet.body import has_readable_text
 from outlet.common.sanitize import ARTICLE_BODY_EXTENSIONS
@@ -157,6 +157,8 @@ class Article(models.Model):
     )
 
     objects = ArticleQuerySet.as_manager()
+    # Not a column: content_cache sets it on the article it caches (the allowed tiers' ids, for the access check).
+    allowed_tier_ids: frozenset[int]
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -329,7 +331,7 @@ class MediaImage(models.Model):
         verbose_name_plural = "media library"
 
     def __str__(self) -> str:
-        return Truncator(self.alt_text).chars(70) or self.file.name
+        return Truncator(self.alt_text).chars(70) or self.file.name  # type: ignore[return-value]  # always has a file
 
     def caption_with_credit(self) -> str:
         """What a story shows under the picture: the caption, then the credit."""

@@ -62,7 +62,7 @@ class IssuedLink:
 
 def has_authenticator_app(user) -> bool:
     """An authenticator app (recovery codes alone are only its backup, never a second factor of their own)."""
-    from allauth.mfa.models import Authenticator
+    from allauth.mfa.models import Authenticator  # type: ignore[import-untyped]  # allauth ships no type hints
 
     return Authenticator.objects.filter(user_id=user.pk).exclude(type=Authenticator.Type.RECOVERY_CODES).exists()
 
@@ -78,7 +78,7 @@ def enrolment_needs_proof(user) -> bool:
 
 def verified_address(user) -> str:
     """Where an enrolment code may go: the primary verified address, else any verified one, else ""."""
-    from allauth.account.models import EmailAddress
+    from allauth.account.models import EmailAddress  # type: ignore[import-untyped]  # allauth ships no type hints
 
     address = (
         EmailAddress.objects.filter(user_id=user.pk, verified=True)
@@ -278,7 +278,8 @@ def accept_enrolment_link(*, user, token: str) -> StaffEnrolmentProof:
                 "the staff member it was issued for."
             )
         _mark_used(proof)
-        issuer = _name(found.issued_by) if found.issued_by else "an administrator"
+        # found is not None here: proof is found's row, locked.
+        issuer = _name(found.issued_by) if found.issued_by else "an administrator"  # type: ignore[union-attr]
         _log(actor=user, account=user, message=f"Proved the enrolment with the link {issuer} issued.")
     return proof
 
@@ -306,12 +307,14 @@ def record_enrolment(request, *, user, authenticator) -> None:
     held = request.session.pop(_SESSION_KEY, None) or {}
     if not is_staff_account(user):
         return
-    proof = StaffEnrolmentProof.objects.filter(pk=held.get("proof"), user=user).first() if held else None
+    # pk=None (a session without a proof) matches no row; django-stubs' lookup check wants a value.
+    proof = StaffEnrolmentProof.objects.filter(pk=held.get("proof"), user=user).first() if held else None  # type: ignore[misc]
     if proof is not None:
-        detail = {
+        details: dict[str, str] = {
             Kind.EMAILED_CODE: "after an emailed code",
             Kind.ADMIN_LINK: "after an administrator's enrolment link",
-        }[proof.kind]
+        }
+        detail = details[proof.kind]
     elif _passed_two_factor(request, user):
         detail = "in a session that had passed two-factor sign-in"
     else:
@@ -321,7 +324,7 @@ def record_enrolment(request, *, user, authenticator) -> None:
 
 
 def _passed_two_factor(request, user) -> bool:
-    from allauth.account.authentication import get_authentication_records
+    from allauth.account.authentication import get_authentication_records  # type: ignore[import-untyped]  # allauth ships no type hints
 
     return any(record.get("method") == "mfa" for record in get_authentication_records(request, user))
 

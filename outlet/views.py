@@ -139,7 +139,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     meter = load_meter(request) if needs_meter else None
     decision = decide_access(article=article, standing=standing, meter=meter, allowed_tier_ids=article.allowed_tier_ids)
     if decision.counts_against_meter:
-        meter.record(article.pk)
+        meter.record(article.pk)  # type: ignore[union-attr]  # counts_against_meter only with a meter
 
     chosen = prompts_for_article(
         content.prompts, full_text=decision.full_text, audience=standing.audience, dismissed=dismissed_banners(request)

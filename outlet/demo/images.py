@@ -128,13 +128,12 @@ WATER_LINE = {"lake": int(HEIGHT * 0.66), "harbour": int(HEIGHT * 0.64), "sea": 
 
 def _layer_specs(scene: str) -> list[tuple[float, float]]:
     """(base height, amplitude) of each layer of land, farthest first."""
-    water_y = WATER_LINE.get(scene)
     if scene == "sea":
-        return [(water_y + 2, 26)]  # a low, distant coastline
+        return [(WATER_LINE[scene] + 2, 26)]  # a low, distant coastline
     if scene == "lake":
-        return [(water_y - 90, 260), (water_y - 30, 200)]
+        return [(WATER_LINE[scene] - 90, 260), (WATER_LINE[scene] - 30, 200)]
     if scene == "harbour":
-        return [(water_y - 60, 200)]
+        return [(WATER_LINE[scene] - 60, 200)]
     if scene == "city":
         return [(HEIGHT * 0.55, 250), (HEIGHT * 0.66, 190)]
     if scene in {"pasture", "vineyard"}:
@@ -173,7 +172,7 @@ def _draw_scene(rng: random.Random, scene: str, palette: Palette, *, time_of_day
         ls.water(image, palette, water_y, sun_x)
 
     if scene == "sea":
-        ls.boats(image, rng, palette.near, water_y)
+        ls.boats(image, rng, palette.near, WATER_LINE[scene])
     elif scene in {"valley-river", "road"}:
         # The river or road comes out of the lowest point of the valley behind the nearest hills.
         valley = ridges[-2][len(ridges[-2]) // 4 : 3 * len(ridges[-2]) // 4]

@@ -11,10 +11,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -28,6 +29,15 @@ from outlet.demo.spec import DemoArticle
 from outlet.demo.staff import DEMO_STAFF, DEMO_TOTP_SECRET, ensure_demo_staff
 from outlet.media_library import clean_article_body
 from outlet.models import Article, Author, Byline, MediaImage, Prompt, Region, Section, Tag
+
+if TYPE_CHECKING:
+    # The models the demo finds by slug (each has a slug and a name).
+    _BySlug = TypeVar("_BySlug", Section, Region, Tag, Author, Tier)
+
+    class _HeroOptions(TypedDict):
+        snow: bool
+        time_of_day: str | None
+
 
 DEMO_STAFF_PASSWORD = "outlet-demo-password"  # local demo only; never created when IS_PRODUCTION
 HERO_CREDIT = "Illustration: Caucasus Ledger"
@@ -132,8 +142,8 @@ def _ensure_tier_prices(tally: Tally, tiers: dict) -> None:
 
 
 def _ensure_by_slug(
-    tally: Tally, kind: str, model: type[models.Model], rows: list[dict], *, unique_names: bool = True
-) -> dict[str, models.Model]:
+    tally: Tally, kind: str, model: type[_BySlug], rows: list[dict], *, unique_names: bool = True
+) -> dict[str, _BySlug]:
     """Create the rows whose slug is missing; returns every row by its demo slug.
 
     A row staff re-slugged but kept the name of is found by name instead (creating it again would break the
@@ -212,7 +222,7 @@ def _bylines(article: Article, authors: dict, role: str, slugs: Iterable[str]) -
 
 def _attach_hero(article: Article, spec: DemoArticle) -> None:
     """Draw the illustration, or reuse the one an earlier load left on disk (after a database reset)."""
-    options = {"snow": spec.snow, "time_of_day": spec.time_of_day}
+    options: _HeroOptions = {"snow": spec.snow, "time_of_day": spec.time_of_day}
     filename = f"{spec.slug}.jpg"
     field_file = article.hero_image
     name = field_file.field.generate_filename(article, filename)
