@@ -25,12 +25,16 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py run_local
 
-## Check the formatting and lint (pyproject's [tool.ruff]) and the allowed imports between the parts (pyproject's
+## Check the formatting and lint (pyproject's [tool.ruff]), the types (mypy with django-stubs; --strict on the
+## payment pipeline and every services.py) and the allowed imports between the parts (pyproject's
 ## [tool.importlinter]), then run the whole test suite (CI sets DATABASE_URL and REDIS_URL to the real PostgreSQL
 ## and Redis).
+STRICT_TYPED := outlet/payments outlet/services.py members/services.py donations/services.py
 test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy --follow-imports=silent outlet members donations
+	$(BIN)/python -m mypy --strict --follow-imports=silent $(STRICT_TYPED)
 	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
