@@ -6,7 +6,7 @@ import os
 
 from bench.settings import *  # noqa: F403
 from outlet.payments import providers
-from outlet.payments.providers.stripe import StripeProvider
+from outlet.payments.providers.stripe.adapter import StripeProvider
 
 STRIPE_API_BASE = os.environ["BENCH_STRIPE_API_BASE"]
 _build_the_usual_way = providers._build

@@ -33,7 +33,7 @@ def held_back(*, older_than: float) -> list[dict]:
 
 
 def deliver(browser: Browser, kind: str, event: dict):
-    from outlet.payments.providers.sandbox import SIGNATURE_HEADER, sign
+    from outlet.payments.providers.sandbox.provider import SIGNATURE_HEADER, sign
 
     body = json.dumps(event).encode()
     return browser.post(

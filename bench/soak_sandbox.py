@@ -14,7 +14,7 @@ import random
 import time
 
 from outlet.payments.models import SandboxObject
-from outlet.payments.providers.sandbox import SandboxProvider, _new_id
+from outlet.payments.providers.sandbox.provider import SandboxProvider, _new_id
 
 DELAY_FRACTION = float(os.environ.get("SOAK_DELAY_FRACTION", "0.2"))
 _chance = random.Random()

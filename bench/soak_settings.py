@@ -3,8 +3,8 @@ knobs the soak turns while gunicorn and the worker run. Neither changes project 
 the sandbox provider already reads.
 
 - SANDBOX_SILENT_SECONDS becomes a number read from a file on every use (the sandbox reads the setting on every
-  call a person waits on, outlet/payments/providers/sandbox.py `_answer_unless_silent`): the soak writes the file to
-  make the provider go quiet for a while in the running processes, and deletes it to bring it back.
+  call a person waits on, `_answer_unless_silent` in outlet/payments/providers/sandbox/provider.py): the soak writes
+  the file to make the provider go quiet for a while in the running processes, and deletes it to bring it back.
 - The sandbox provider is built as bench.soak_sandbox.DelayingSandbox: it holds back a share of its webhooks (the
   events are kept at the "provider", as Stripe keeps them) for the soak to deliver later, shuffled and repeated, as
   a network that delays, reorders and duplicates deliveries would.

@@ -20,7 +20,7 @@ from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUp
 from outlet.demo.images import render_hero
 from outlet.models import Prompt
 from outlet.payments.providers import get_provider
-from outlet.payments.providers.sandbox import SandboxProvider
+from outlet.payments.providers.sandbox.provider import SandboxProvider
 
 SLUG = "reporters-safety-fund"
 STORY = (

@@ -18,7 +18,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from outlet.payments import services
-        from outlet.payments.providers import sandbox
+        from outlet.payments.providers.sandbox import provider as sandbox
 
         def store_and_queue(provider_id: str, event: ProviderEvent) -> None:
             services.ingest_event(provider_id=provider_id, event=event)

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from outlet.payments import sandbox_views, views
+from outlet.payments import views
+from outlet.payments.providers.sandbox import views as sandbox_views
 
 app_name = "payments"
 urlpatterns = [

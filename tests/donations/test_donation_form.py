@@ -258,7 +258,7 @@ def test_the_real_rate_limit_stops_a_burst_of_checkouts_from_one_email(campaign)
 
 def test_a_provider_refusal_is_a_form_error_not_a_server_error(campaign, monkeypatch):
     from outlet.payments.providers.base import ProviderError
-    from outlet.payments.providers.sandbox import SandboxProvider
+    from outlet.payments.providers.sandbox.provider import SandboxProvider
 
     def refuse(self, **kwargs):
         raise ProviderError("The payment provider is not answering. Please try again in a minute.")

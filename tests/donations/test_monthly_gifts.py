@@ -11,7 +11,7 @@ from donations.models import Donation, RecurringDonation
 from outlet.common.local_time import date_text
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import PriceSpec
-from outlet.payments.providers.sandbox import SandboxProvider
+from outlet.payments.providers.sandbox.provider import SandboxProvider
 from tests.donations.conftest import give
 from tests.factories import UserFactory
 

@@ -21,7 +21,7 @@ from outlet.celery import app as celery_app
 from outlet.models import SentEmail
 from outlet.payments import services as payments
 from outlet.payments.models import WebhookEvent
-from outlet.payments.providers.sandbox import sign
+from outlet.payments.providers.sandbox.provider import sign
 from tests.conftest import start_worker, wait_for
 from tests.donations.conftest import give
 

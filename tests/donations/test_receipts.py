@@ -22,7 +22,7 @@ from outlet.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import ProviderError
-from outlet.payments.providers.sandbox import sign
+from outlet.payments.providers.sandbox.provider import sign
 from tests.donations.conftest import give
 from tests.factories import UserFactory
 from tests.members.sandbox_journey import join_and_pay

@@ -93,7 +93,7 @@ def test_gifts_outside_the_limits_are_refused_with_a_clear_message(campaign):
 
 
 def test_a_covered_monthly_gift_keeps_covering_the_fee_after_its_amount_changes(campaign):
-    from outlet.payments.providers.sandbox import SandboxProvider
+    from outlet.payments.providers.sandbox.provider import SandboxProvider
 
     give(campaign, gift_minor=2000, interval="month", cover_fee=True)
     recurring = RecurringDonation.objects.get()

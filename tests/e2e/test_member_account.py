@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from members.models import Membership
 from outlet.common.local_time import date_text
-from outlet.payments.providers import sandbox
+from outlet.payments.providers.sandbox import provider as sandbox
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey
 from tests.staff import TEST_PASSWORD

@@ -12,7 +12,7 @@ from django.test import Client
 from members.models import Membership, MembershipChange
 from outlet.common.local_time import date_text
 from outlet.payments.models import WebhookEvent
-from outlet.payments.providers import sandbox
+from outlet.payments.providers.sandbox import provider as sandbox
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey
 

@@ -16,7 +16,7 @@ from members.models import Membership
 from outlet.models import SentEmail
 from outlet.payments import providers
 from outlet.payments.models import WebhookEvent
-from outlet.payments.providers.sandbox import sign
+from outlet.payments.providers.sandbox.provider import sign
 from tests.conftest import wait_for
 from tests.factories import UserFactory
 from tests.payments import stripe_objects as so

@@ -29,7 +29,7 @@ from donations.models import DonationCheckout, Receipt
 from members.models import Membership
 from outlet.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
-from outlet.payments.providers.sandbox import sign
+from outlet.payments.providers.sandbox.provider import sign
 from tests.conftest import IN_CI, ROOT, start_worker, test_database_url, wait_for
 from tests.donations.conftest import make_campaign
 from tests.factories import ArticleFactory, SectionFactory, UserFactory

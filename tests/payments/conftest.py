@@ -7,7 +7,7 @@ import time
 import pytest
 
 from outlet.payments import providers
-from outlet.payments.providers.stripe import StripeProvider
+from outlet.payments.providers.stripe.adapter import StripeProvider
 from tests.donations.conftest import campaign  # noqa: F401
 from tests.factories import UserFactory
 from tests.payments import stripe_objects as so

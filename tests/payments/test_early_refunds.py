@@ -23,7 +23,7 @@ from members.models import MemberEvent
 from outlet.payments import services, waiting
 from outlet.payments.models import Payment, SandboxObject, WebhookEvent
 from outlet.payments.providers import get_provider
-from outlet.payments.providers import sandbox as sandbox_module
+from outlet.payments.providers.sandbox import provider as sandbox_module
 from tests.donations.conftest import give, make_campaign
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey

@@ -17,8 +17,8 @@ from django.test import Client
 from members.models import Membership
 from outlet.payments import services
 from outlet.payments.models import Payment, WebhookEvent
-from outlet.payments.providers import sandbox as sandbox_module
 from outlet.payments.providers.base import ProviderEvent
+from outlet.payments.providers.sandbox import provider as sandbox_module
 from outlet.payments.storable import REPLACEMENT
 from tests.payments import stripe_objects as so
 from tests.payments.conftest import SECRET

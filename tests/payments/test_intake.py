@@ -14,8 +14,8 @@ from members.models import Membership
 from outlet.payments import services
 from outlet.payments.models import ReconciliationCursor, SandboxObject, WebhookEvent
 from outlet.payments.providers import get_provider
-from outlet.payments.providers import sandbox as sandbox_module
-from outlet.payments.providers.sandbox import sign
+from outlet.payments.providers.sandbox import provider as sandbox_module
+from outlet.payments.providers.sandbox.provider import sign
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey
 

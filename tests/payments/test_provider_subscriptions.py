@@ -11,8 +11,8 @@ import stripe
 
 from outlet.payments.models import SandboxObject
 from outlet.payments.providers.base import ProviderError, SubscriptionChanged, UnknownCustomer
-from outlet.payments.providers.sandbox import SandboxProvider
-from outlet.payments.providers.stripe import StripeProvider
+from outlet.payments.providers.sandbox.provider import SandboxProvider
+from outlet.payments.providers.stripe.adapter import StripeProvider
 from tests.payments import stripe_objects as so
 
 KEY = "sk_test_outlet_not_a_real_key"

@@ -30,7 +30,7 @@ from outlet.payments.providers.base import (
     CheckoutRequest,
     ProviderUnavailable,
 )
-from outlet.payments.providers.stripe import PERSON_WAITING, CallLimits, StripeProvider
+from outlet.payments.providers.stripe.adapter import PERSON_WAITING, CallLimits, StripeProvider
 from tests.donations.conftest import give
 from tests.donations.factories_gift_admin import FINANCE
 from tests.donations.factories_gift_admin import staff_with as finance_staff

@@ -18,7 +18,7 @@ from members.models import Membership
 from outlet.payments.models import SandboxObject, WebhookEvent
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import PaymentFailed
-from outlet.payments.providers.sandbox import SIGNATURE_HEADER, sign
+from outlet.payments.providers.sandbox.provider import SIGNATURE_HEADER, sign
 from tests.donations.conftest import make_campaign
 from tests.factories import MembershipFactory, UserFactory
 from tests.members import sandbox_journey as journey

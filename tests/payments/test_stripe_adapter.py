@@ -31,7 +31,7 @@ from outlet.payments.providers.base import (
     ProviderUnavailable,
     SubscriptionChanged,
 )
-from outlet.payments.providers.stripe import StripeProvider
+from outlet.payments.providers.stripe.adapter import StripeProvider
 from tests.payments import stripe_objects as so
 
 SECRET = "whsec_test_outlet"

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from outlet.payments.providers.base import OUR_MARKER, CheckoutRequest, PriceSpec
-from outlet.payments.providers.stripe import StripeProvider
+from outlet.payments.providers.stripe.adapter import StripeProvider
 
 KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
 pytestmark = [

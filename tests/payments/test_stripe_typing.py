@@ -22,7 +22,7 @@ from stripe._util import convert_to_stripe_object  # stripe's own JSON -> resour
 from tests.payments import stripe_objects as so
 
 ROOT = Path(__file__).resolve().parents[2]
-ADAPTER = "outlet/payments/providers/stripe.py"
+ADAPTER = "outlet/payments/providers/stripe/adapter.py"
 
 
 def _mypy(target: str) -> subprocess.CompletedProcess[str]:

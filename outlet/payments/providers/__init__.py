@@ -16,11 +16,11 @@ PROVIDER_IDS = ("stripe", "sandbox")
 @cache
 def _build(provider_id: str) -> PaymentProvider:
     if provider_id == "stripe":
-        from outlet.payments.providers.stripe import StripeProvider
+        from outlet.payments.providers.stripe.adapter import StripeProvider
 
         return StripeProvider(secret_key=settings.STRIPE_SECRET_KEY, webhook_secret=settings.STRIPE_WEBHOOK_SECRET)
     if provider_id == "sandbox":
-        from outlet.payments.providers.sandbox import SandboxProvider
+        from outlet.payments.providers.sandbox.provider import SandboxProvider
 
         return SandboxProvider()
     raise LookupError(f"unknown payment provider {provider_id!r}")

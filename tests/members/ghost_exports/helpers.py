@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from outlet.payments import providers
-from outlet.payments.providers.stripe import StripeProvider
+from outlet.payments.providers.stripe.adapter import StripeProvider
 from tests.factories import UserFactory
 from tests.payments import stripe_objects as so
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from outlet.payments.models import SandboxObject
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import ProviderError
-from outlet.payments.providers.sandbox import SANDBOX_CARDS, SandboxProvider
+from outlet.payments.providers.sandbox.provider import SANDBOX_CARDS, SandboxProvider
 
 
 def _sandbox() -> SandboxProvider:
