@@ -16,7 +16,7 @@ from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
-from django_prose_editor.fields import ProseEditorFormField  # type: ignore[import-untyped]  # django_prose_editor ships no type hints
+from django_prose_editor.fields import ProseEditorFormField
 
 from donations import campaigns, reports
 from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUpdate

@@ -67,7 +67,7 @@ def _trimmed_fonts() -> dict[str, str]:
 
 
 def _trim(source: Path) -> str:
-    from fontTools import subset, ttLib  # type: ignore[import-untyped]  # fontTools ships no type hints
+    from fontTools import subset, ttLib
 
     data = source.read_bytes()
     digest = hashlib.sha256(data + repr(UNICODE_RANGES).encode()).hexdigest()[:16]

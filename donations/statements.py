@@ -183,7 +183,7 @@ def year_end_run_day(*, year: int):
     the schedule names no single day and month)."""
     from datetime import date
 
-    from django_celery_beat.models import PeriodicTask  # type: ignore[import-untyped]  # django_celery_beat ships no type hints
+    from django_celery_beat.models import PeriodicTask
 
     task = PeriodicTask.objects.filter(name=YEAR_END_TASK, enabled=True).select_related("crontab").first()
     if task is None or task.crontab is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from smtplib import SMTPException
 
-from celery import shared_task  # type: ignore[import-untyped]  # celery ships no type hints
+from celery import shared_task
 from django.utils import timezone
 
 from donations import receipts, retention, statements

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.account import app_settings as account_settings  # type: ignore[import-untyped]  # allauth ships no type hints
-from allauth.account.adapter import DefaultAccountAdapter  # type: ignore[import-untyped]  # allauth ships no type hints
-from allauth.core.internal import ratelimit  # type: ignore[import-untyped]  # allauth ships no type hints
+from allauth.account import app_settings as account_settings
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal import ratelimit
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 

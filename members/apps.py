@@ -1,4 +1,3 @@
-# mypy: disable-error-code="import-untyped"
 # (django-stubs loads every installed app's models for a module that imports django.apps, and allauth and
 # django_celery_beat ship no type hints.)
 from django.apps import AppConfig

@@ -40,7 +40,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import cast
 
-from allauth.account.models import EmailAddress  # type: ignore[import-untyped]  # allauth ships no type hints
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from celery import shared_task  # type: ignore[import-untyped]  # celery ships no type hints
+from celery import shared_task
 from django.db.models import F, Q
 from django.utils import timezone
 

@@ -232,7 +232,7 @@ def resend_member_receipt(*, membership_id: int, receipt_id: int, staff_user):
 
 def email_is_verified(user) -> bool:
     """Asked by the member page's facts and its buttons: looked up once per user object."""
-    from allauth.account.models import EmailAddress  # type: ignore[import-untyped]  # allauth ships no type hints
+    from allauth.account.models import EmailAddress
 
     if not hasattr(user, "_email_verified"):
         user._email_verified = EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
@@ -244,8 +244,8 @@ def resend_verification_email(*, request, membership_id: int, staff_user) -> str
     sign in and that only works in the browser that asked for it (ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED), so
     a code sent from a staff session would be useless to them: this email tells them to sign in, which sends the
     code. It goes through allauth's adapter (its sender, subject prefix and templates), which needs the request."""
-    from allauth.account.adapter import get_adapter  # type: ignore[import-untyped]  # allauth ships no type hints
-    from allauth.core import context  # type: ignore[import-untyped]  # allauth ships no type hints
+    from allauth.account.adapter import get_adapter
+    from allauth.core import context
     from django.urls import reverse
 
     membership = _membership(membership_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery import shared_task  # type: ignore[import-untyped]  # celery ships no type hints
+from celery import shared_task
 from django.conf import settings
 
 from members import ghost_sync, lifecycle  # noqa: F401  (ghost_sync: its tasks register with the worker)

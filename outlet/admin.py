@@ -1,4 +1,4 @@
-from allauth.mfa.models import Authenticator  # type: ignore[import-untyped]  # allauth ships no type hints
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model

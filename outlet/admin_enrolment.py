@@ -88,7 +88,7 @@ def _account(value: str | None):
 
 
 def _render(request: HttpRequest, site: admin.AdminSite, template: str, extra: dict) -> TemplateResponse:
-    from allauth.account.models import EmailAddress  # type: ignore[import-untyped]  # allauth ships no type hints
+    from allauth.account.models import EmailAddress
 
     awaiting = list(staff_enrolment.staff_awaiting_enrolment().prefetch_related("groups"))
     open_links = {

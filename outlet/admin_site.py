@@ -38,7 +38,7 @@ def session_passed_second_factor(request: HttpRequest) -> bool:
     cached = getattr(request, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    from allauth.account.authentication import get_authentication_records  # type: ignore[import-untyped]  # allauth ships no type hints
+    from allauth.account.authentication import get_authentication_records
 
     user = request.user
     passed = False
@@ -149,8 +149,8 @@ def record_enrolment_as_second_factor(sender, request, user, authenticator, **kw
     """Typing the first code of a new authenticator app proves the second factor, like typing it at sign-in; without
     this a staff member who just set up the app would be asked to sign out and in again before reaching the admin.
     (A staff account opens that setup page only after its enrolment proof: outlet/staff_enrolment_views.py.)"""
-    from allauth.account.internal.flows.login import record_authentication  # type: ignore[import-untyped]  # allauth ships no type hints
-    from allauth.mfa.models import Authenticator  # type: ignore[import-untyped]  # allauth ships no type hints
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.mfa.models import Authenticator
 
     if request is None or authenticator.type != Authenticator.Type.TOTP or request.user.pk != user.pk:
         return

@@ -2,8 +2,8 @@
 
 import os
 
-from celery import Celery  # type: ignore[import-untyped]  # celery ships no type hints
-from celery.schedules import crontab  # type: ignore[import-untyped]  # celery ships no type hints
+from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outlet.settings")
 

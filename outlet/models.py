@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
-from django_prose_editor.fields import ProseEditorField  # type: ignore[import-untyped]  # django_prose_editor ships no type hints
+from django_prose_editor.fields import ProseEditorField
 
 from outlet.body import has_readable_text
 from outlet.common.sanitize import ARTICLE_BODY_EXTENSIONS

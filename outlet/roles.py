@@ -1,4 +1,3 @@
-# mypy: disable-error-code="import-untyped"
 # (django-stubs loads every installed app's models for a module that imports django.apps, and allauth and
 # django_celery_beat ship no type hints.)
 """Staff roles: which Django group may do what in the admin, kept as data here and synced into the database.

@@ -27,7 +27,7 @@ from django.urls import reverse
 @cache
 def admin_inline_script_hashes() -> list[str]:
     """CSP hashes of the admin's inline import map, as the page renders it (static URLs included)."""
-    from django_prose_editor.widgets import importmap  # type: ignore[import-untyped]  # django_prose_editor ships no type hints
+    from django_prose_editor.widgets import importmap
 
     # The import map renders as one <script> element (a change fails every admin page's tests).
     body = re.fullmatch(r"<script[^>]*>(.*)</script>", str(importmap.render()), re.S)[1]  # type: ignore[index]

@@ -13,7 +13,7 @@ import hmac
 import os
 from pathlib import Path
 
-import environ  # type: ignore[import-untyped]  # django-environ ships no type hints
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from outlet.payments.providers import PROVIDER_IDS

@@ -62,7 +62,7 @@ class IssuedLink:
 
 def has_authenticator_app(user) -> bool:
     """An authenticator app (recovery codes alone are only its backup, never a second factor of their own)."""
-    from allauth.mfa.models import Authenticator  # type: ignore[import-untyped]  # allauth ships no type hints
+    from allauth.mfa.models import Authenticator
 
     return Authenticator.objects.filter(user_id=user.pk).exclude(type=Authenticator.Type.RECOVERY_CODES).exists()
 
@@ -78,7 +78,7 @@ def enrolment_needs_proof(user) -> bool:
 
 def verified_address(user) -> str:
     """Where an enrolment code may go: the primary verified address, else any verified one, else ""."""
-    from allauth.account.models import EmailAddress  # type: ignore[import-untyped]  # allauth ships no type hints
+    from allauth.account.models import EmailAddress
 
     address = (
         EmailAddress.objects.filter(user_id=user.pk, verified=True)
@@ -324,7 +324,7 @@ def record_enrolment(request, *, user, authenticator) -> None:
 
 
 def _passed_two_factor(request, user) -> bool:
-    from allauth.account.authentication import get_authentication_records  # type: ignore[import-untyped]  # allauth ships no type hints
+    from allauth.account.authentication import get_authentication_records
 
     return any(record.get("method") == "mfa" for record in get_authentication_records(request, user))
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from allauth.account.internal.flows.login import get_authentication_records, record_authentication  # type: ignore[import-untyped]  # allauth ships no type hints
-from allauth.mfa.models import Authenticator  # type: ignore[import-untyped]  # allauth ships no type hints
-from allauth.mfa.totp.views import activate_totp as allauth_activate_totp  # type: ignore[import-untyped]  # allauth ships no type hints
+from allauth.account.internal.flows.login import get_authentication_records, record_authentication
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.views import activate_totp as allauth_activate_totp
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME

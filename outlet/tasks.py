@@ -1,4 +1,4 @@
-from celery import shared_task  # type: ignore[import-untyped]  # celery ships no type hints
+from celery import shared_task
 
 from outlet import outbox, services
 

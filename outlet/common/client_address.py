@@ -18,7 +18,7 @@ import ipaddress
 import logging
 import time
 
-from allauth import app_settings as allauth_settings  # type: ignore[import-untyped]  # allauth ships no type hints
+from allauth import app_settings as allauth_settings
 from django.conf import settings
 from django.http import HttpRequest
 

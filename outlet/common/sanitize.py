@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from django.urls import reverse_lazy
-from django_prose_editor.config import allowlist_from_extensions  # type: ignore[import-untyped]  # django_prose_editor ships no type hints
+from django_prose_editor.config import allowlist_from_extensions
 
 # What the admin's rich-text editor offers; the same list drives the server-side allow-list. Fundraiser stories
 # (donations) use this list as it is, without pictures.

@@ -51,9 +51,9 @@ def ensure_demo_staff(*, password: str) -> tuple[int, int]:
 
 @transaction.atomic
 def _create(user_model, staff: DemoStaff, *, password: str) -> None:
-    from allauth.account.models import EmailAddress  # type: ignore[import-untyped]  # allauth ships no type hints
-    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes  # type: ignore[import-untyped]  # allauth ships no type hints
-    from allauth.mfa.totp.internal.auth import TOTP  # type: ignore[import-untyped]  # allauth ships no type hints
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
 
     names = {"first_name": staff.first_name, "last_name": staff.role or "Editor"}
     if staff.role is None:
@@ -73,7 +73,7 @@ def _create(user_model, staff: DemoStaff, *, password: str) -> None:
 
 def current_demo_code(*, at: float | None = None) -> str:
     """What an authenticator app holding DEMO_TOTP_SECRET shows now, by allauth's own HOTP helpers."""
-    from allauth.mfa import app_settings  # type: ignore[import-untyped]  # allauth ships no type hints
+    from allauth.mfa import app_settings
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
     counter = int(at if at is not None else time.time()) // app_settings.TOTP_PERIOD

@@ -1,6 +1,6 @@
 """Celery tasks of the payment pipeline. They take ids and call services; every one is safe to run twice."""
 
-from celery import shared_task  # type: ignore[import-untyped]  # celery ships no type hints
+from celery import shared_task
 
 from outlet.payments import services
 
