@@ -15,7 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier
-from members.services import change_is_confirmed_by, lock_member, membership_grants_access, record_member_event
+from members.services import (
+    change_is_confirmed_by,
+    lock_member,
+    lock_membership,
+    membership_grants_access,
+    record_member_event,
+)
 from outlet import outbox
 from outlet.common.local_time import date_text
 from outlet.payments.providers.base import SubscriptionChanged
@@ -299,9 +305,8 @@ def lapse_ended_memberships(*, now: datetime | None = None) -> int:
     lapsed = 0
     for membership_id in candidates.values_list("pk", flat=True).distinct():
         with transaction.atomic():
-            owner = Membership.objects.filter(pk=membership_id).values_list("user_id", flat=True).first()
-            membership = lock_member(owner) if owner is not None else None
-            if membership is None or membership.pk != membership_id:
+            membership = lock_membership(membership_id)
+            if membership is None:
                 continue  # deleted (or replaced) since the list was read
             if membership.status == Membership.Status.LAPSED or membership_grants_access(membership, now=now):
                 continue

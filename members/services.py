@@ -371,6 +371,13 @@ def lock_member(user_id: int) -> Membership | None:
     return Membership.objects.select_for_update().filter(user_id=user_id).first()
 
 
+def lock_membership(membership_id: int) -> Membership | None:
+    """lock_member for a membership known by its id: None when it is gone (or its reader now holds another)."""
+    owner = Membership.objects.filter(pk=membership_id).values_list("user_id", flat=True).first()
+    membership = lock_member(owner) if owner is not None else None
+    return membership if membership is not None and membership.pk == membership_id else None
+
+
 def remember_change(
     membership: Membership, *, kind: str, requested_by: User | None, tier: Tier | None = None, interval: str = ""
 ) -> MembershipChange:
@@ -480,9 +487,8 @@ def end_comp(*, membership_id: int, staff_user: User | None) -> Membership:
     """End a complimentary membership now: access stops at once and the member becomes lapsed (the "come back"
     audience). Paid memberships end through the provider instead (members.staff.cancel_membership_now)."""
     with transaction.atomic():
-        owner = Membership.objects.filter(pk=membership_id).values_list("user_id", flat=True).first()
-        membership = lock_member(owner) if owner is not None else None
-        if membership is None or membership.pk != membership_id:
+        membership = lock_membership(membership_id)
+        if membership is None:
             raise MembershipError("This membership no longer exists.")
         if membership.source != Membership.Source.COMP:
             raise MembershipError("This is a paid membership, not a complimentary one: cancel it instead.")
