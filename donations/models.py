@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from outlet.common.local_time import short_date_text
 from outlet.common.money import format_money
+from outlet.payments.models import ProviderSubscription
 
 
 class Campaign(models.Model):
@@ -259,8 +260,10 @@ class DonationCheckout(models.Model):
         return self.gift_minor + self.fee_covered_minor
 
 
-class RecurringDonation(models.Model):
+class RecurringDonation(ProviderSubscription):
     """A monthly gift: a subscription at the provider. Each paid invoice becomes a Donation."""
+
+    key_prefix = "donation-recurring"
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -283,10 +286,7 @@ class RecurringDonation(models.Model):
     fee_covered_minor = models.PositiveIntegerField("fee covered", default=0)
     weights = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    cancel_at_period_end = models.BooleanField(default=False)
-    current_period_end = models.DateTimeField(null=True, blank=True)
-    provider_state_at = models.DateTimeField(null=True, blank=True)
-    provider_state_rank = models.SmallIntegerField(default=-1)
+    provider_state_rank = models.SmallIntegerField(default=-1)  # until the first report of the subscription lands
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -299,6 +299,10 @@ class RecurringDonation(models.Model):
 
     def __str__(self) -> str:
         return f"{format_money(self.amount_minor, self.currency)} monthly to {self.campaign}"
+
+    @property
+    def provider_subscription_ref(self) -> str:
+        return self.subscription_id
 
 
 class Donation(models.Model):

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from donations import services
 from donations.models import RecurringDonation
+from outlet.payments import subscriptions
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import ProviderError
 
@@ -112,12 +113,6 @@ def gift_part_minor(gift: RecurringDonation) -> int:
     return max(gift.amount_minor - gift.fee_covered_minor, 0)
 
 
-def _state_token(gift: RecurringDonation) -> str:
-    """Changes whenever the provider's view of the subscription lands, so a key is reused only within one state."""
-    at = gift.provider_state_at.timestamp() if gift.provider_state_at else 0
-    return f"{int(at * 1000)}.{gift.provider_state_rank}"
-
-
 def _running(gift: RecurringDonation) -> None:
     if gift.status == RecurringDonation.Status.CANCELED:
         raise MonthlyGiftError("This monthly gift has ended. You can start a new one on the fundraiser's page.")
@@ -139,11 +134,7 @@ def change_monthly_amount(*, gift: RecurringDonation, gift_minor: int) -> int:
         raise MonthlyGiftError("That is already your monthly amount.")
     price = services.donation_price(campaign=gift.campaign, currency=gift.currency, amount_minor=charge)
     try:
-        get_provider(gift.provider).change_subscription_price(
-            subscription_id=gift.subscription_id,
-            price=price,
-            idempotency_key=f"donation-recurring-{gift.pk}-amount-{charge}-{_state_token(gift)}",
-        )
+        subscriptions.change_price(gift, price=price, request=f"amount-{charge}")
     except ProviderError as exc:
         raise MonthlyGiftError(str(exc)) from exc
     return charge
@@ -155,11 +146,7 @@ def set_monthly_renewal(*, gift: RecurringDonation, renew: bool) -> None:
     if gift.cancel_at_period_end == (not renew):
         return
     try:
-        get_provider(gift.provider).set_cancel_at_period_end(
-            subscription_id=gift.subscription_id,
-            cancel=not renew,
-            idempotency_key=f"donation-recurring-{gift.pk}-renew-{int(renew)}-{_state_token(gift)}",
-        )
+        subscriptions.set_renewal(gift, renew=renew)
     except ProviderError as exc:
         raise MonthlyGiftError(str(exc)) from exc
 

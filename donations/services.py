@@ -541,10 +541,7 @@ def apply_recurring_state(*, event: SubscriptionChanged) -> RecurringDonation | 
         recurring = _recurring_from_checkout(checkout=checkout, event=event)
     with transaction.atomic():
         recurring = RecurringDonation.objects.select_for_update().get(pk=recurring.pk)
-        if recurring.provider_state_at and (event.occurred_at, event.sequence_rank) < (
-            recurring.provider_state_at,
-            recurring.provider_state_rank,
-        ):
+        if recurring.knows_newer_state_than(event.occurred_at, event.sequence_rank):
             return recurring
         if event.ended or event.status in {"canceled", "incomplete_expired"}:
             status = RecurringDonation.Status.CANCELED
@@ -563,7 +560,7 @@ def apply_recurring_state(*, event: SubscriptionChanged) -> RecurringDonation | 
             recurring.amount_minor = event.amount_minor
         if status == RecurringDonation.Status.CANCELED and recurring.ended_at is None:
             recurring.ended_at = event.occurred_at
-        recurring.provider_state_at, recurring.provider_state_rank = event.occurred_at, event.sequence_rank
+        recurring.note_state_applied(event.occurred_at, event.sequence_rank)
         recurring.save()
     return recurring
 

@@ -88,10 +88,9 @@ def apply_subscription_state(
         if (
             membership is not None
             and membership.provider_subscription_id == subscription_id
-            and membership.provider_state_at
+            and membership.knows_newer_state_than(occurred_at, rank)
         ):
-            if (occurred_at, rank) < (membership.provider_state_at, membership.provider_state_rank):
-                return membership  # an older event arriving late: we already hold a newer state
+            return membership  # an older event arriving late: we already hold a newer state
         if new_status is None:
             return membership
         if membership is None and new_status == Membership.Status.LAPSED and provider_status != "canceled":
@@ -125,7 +124,7 @@ def apply_subscription_state(
         # Rank -1 is a join inferred from a paid invoice (members.handlers): any subscription event, even an older
         # one, may refine it.
         if rank >= 0:
-            membership.provider_state_at, membership.provider_state_rank = occurred_at, rank
+            membership.note_state_applied(occurred_at, rank)
         if new_status == Membership.Status.PAST_DUE:
             membership.grace_until = membership.grace_until or occurred_at + timedelta(
                 days=settings.MEMBERSHIP_GRACE_DAYS

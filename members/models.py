@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from outlet.common.local_time import datetime_text, short_date_text
 from outlet.common.money import format_money
+from outlet.payments.models import ProviderSubscription
 
 if TYPE_CHECKING:
     from outlet.payments.models import WebhookEvent
@@ -64,8 +65,12 @@ class TierPrice(models.Model):
         super().save(*args, **kwargs)
 
 
-class Membership(models.Model):
-    """One per reader who has ever been a member; its status says whether they are one now."""
+class Membership(ProviderSubscription):
+    """One per reader who has ever been a member; its status says whether they are one now. A paid one follows a
+    subscription at the provider (ProviderSubscription: its current_period_end is when access ends, null for a comp
+    with no end date)."""
+
+    key_prefix = "membership"
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -82,8 +87,6 @@ class Membership(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.PAID)
     started_at = models.DateTimeField(default=timezone.now)
-    # Access lasts until this moment; null means open-ended (a comp with no end date).
-    current_period_end = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     # What is being paid, as the provider last reported it.
@@ -93,13 +96,9 @@ class Membership(models.Model):
     provider = models.CharField(max_length=20, blank=True)
     provider_customer_id = models.CharField(max_length=255, blank=True)
     provider_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
-    cancel_at_period_end = models.BooleanField(default=False)
     # Past due: access continues until this moment while the provider retries the card.
     grace_until = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    # The provider time of the last subscription state applied, so an older event never overwrites a newer one.
-    provider_state_at = models.DateTimeField(null=True, blank=True)
-    provider_state_rank = models.SmallIntegerField(default=0)
     # A paid member brought from another platform (Ghost import) whose subscription the provider has not yet been
     # asked about: access is provisional and bounded (see members.ghost_import). The provider sync clears it.
     awaiting_provider_sync = models.BooleanField(
@@ -121,6 +120,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.tier} ({self.get_status_display()})"
+
+    @property
+    def provider_subscription_ref(self) -> str:
+        return self.provider_subscription_id
 
 
 class MembershipCheckout(models.Model):

@@ -21,6 +21,7 @@ from members.join_choice import safe_return_path
 from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier, TierPrice
 from outlet.common.local_time import date_text
 from outlet.payments import services as payments
+from outlet.payments import subscriptions
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import OUR_MARKER, CheckoutRequest, PriceSpec, ProviderError
 
@@ -298,13 +299,6 @@ def _paid_membership(user: User) -> Membership:
     return membership
 
 
-def _state_token(membership: Membership) -> str:
-    """Names the subscription state a request was made from: the same request retried from the same state is the
-    same request at the provider (one key), and the same request made again later, from a newer state, is a new one."""
-    moment = membership.provider_state_at or membership.updated_at
-    return str(int(moment.timestamp() * 1000)) if moment else "0"
-
-
 # A change the provider has not confirmed within this time is no longer shown as pending: its event was lost or it
 # was refused, and the page then shows the state the provider last reported (the reconciliation sweep heals the rest).
 PENDING_CHANGE_SHOWN_FOR = timedelta(minutes=15)
@@ -331,11 +325,7 @@ def change_membership_plan(
     if price.tier_id == membership.tier_id and price.interval == membership.interval:
         raise MembershipError("That is already your plan.")
     try:
-        get_provider(membership.provider).change_subscription_price(
-            subscription_id=membership.provider_subscription_id,
-            price=_price_spec(price),
-            idempotency_key=f"membership-{membership.pk}-plan-{price.pk}-{_state_token(membership)}",
-        )
+        subscriptions.change_price(membership, price=_price_spec(price), request=f"plan-{price.pk}")
     except ProviderError as exc:
         raise MembershipError(str(exc)) from exc
     return remember_change(
@@ -349,11 +339,7 @@ def set_membership_renewal(*, user: User, renew: bool, requested_by: User | None
     if membership.cancel_at_period_end == (not renew):
         return None
     try:
-        get_provider(membership.provider).set_cancel_at_period_end(
-            subscription_id=membership.provider_subscription_id,
-            cancel=not renew,
-            idempotency_key=f"membership-{membership.pk}-renew-{int(renew)}-{_state_token(membership)}",
-        )
+        subscriptions.set_renewal(membership, renew=renew)
     except ProviderError as exc:
         raise MembershipError(str(exc)) from exc
     kind = MembershipChange.Kind.RESUME if renew else MembershipChange.Kind.CANCEL

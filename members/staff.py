@@ -16,8 +16,8 @@ from members.services import MembershipError, record_member_event, remember_chan
 from outlet.common.local_time import date_text
 from outlet.common.money import format_money
 from outlet.payments import services as payments
+from outlet.payments import subscriptions
 from outlet.payments.models import Payment
-from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import ProviderError, ProviderUnavailable
 
 # Requests staff sent to the provider. Not CANCEL_REQUESTED/REFUNDED etc.: the provider's event records those when
@@ -72,13 +72,10 @@ def cancel_membership_now(*, membership_id: int, staff_user) -> Membership:
     """End the subscription at the provider today: no further charges, access stops when its event comes back.
     The payments already made stay paid (refund the last one separately if that was agreed)."""
     membership = _live_subscription(_membership(membership_id))
-    # One key per subscription: a double click, or a retry after a timeout, cancels once.
-    key = f"membership-{membership.pk}-staff-cancel-now-{membership.provider_subscription_id}"
+    # A double click, or a retry after a timeout, is one request at the provider (the key follows its state).
     asked_at = timezone.now()  # the timeline puts the request before the provider's answer, however fast it came
     try:  # no transaction is held open while the provider answers (it may take seconds)
-        get_provider(membership.provider).cancel_subscription_now(
-            subscription_id=membership.provider_subscription_id, idempotency_key=key
-        )
+        subscriptions.cancel_now(membership)
     except ProviderError as exc:
         raise MembershipError(_provider_problem(exc)) from exc
     record_member_event(
@@ -105,14 +102,11 @@ def set_renewal_by_staff(*, membership_id: int, renew: bool, staff_user) -> Memb
     refusal = renewal_refusal(membership, renew=renew)
     if refusal:
         raise MembershipError(refusal)
-    # The key changes with the membership's state, so cancel, resume, cancel again are three requests, while a
-    # double click before the provider answers is one.
-    key = f"membership-{membership.pk}-staff-renew-{int(renew)}-{int(membership.updated_at.timestamp())}"
+    # The key follows the subscription's reported state, so cancel, resume, cancel again are three requests, while a
+    # double click before the provider answers is one (and the same request as the member's own from that state).
     asked_at = timezone.now()
     try:
-        get_provider(membership.provider).set_cancel_at_period_end(
-            subscription_id=membership.provider_subscription_id, cancel=not renew, idempotency_key=key
-        )
+        subscriptions.set_renewal(membership, renew=renew)
     except ProviderError as exc:
         raise MembershipError(_provider_problem(exc)) from exc
     summary = (

@@ -3,7 +3,8 @@ provider customer belongs to which of our readers."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -13,6 +14,46 @@ from outlet.common.money import format_money
 
 if TYPE_CHECKING:
     from outlet.payments.event_owners import Owner
+
+
+class ProviderSubscription(models.Model):
+    """What every product's subscription at a provider shares (a membership, a monthly gift): the order of the
+    provider's reports, so an older event never overwrites a newer state, and the idempotency key of every call we
+    make about it, derived from that state so a retried request is the same request and a later one a new one."""
+
+    # The provider's time and rank of the last subscription state applied (see SubscriptionChanged.sequence_rank).
+    provider_state_at = models.DateTimeField(null=True, blank=True)
+    provider_state_rank = models.SmallIntegerField(default=0)
+    cancel_at_period_end = models.BooleanField(default=False)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+
+    # Names the product in idempotency keys ("membership", "monthly-gift"); with the row's id it names the subscription.
+    key_prefix: ClassVar[str]
+    provider: str
+
+    class Meta:
+        abstract = True
+
+    @property
+    def provider_subscription_ref(self) -> str:
+        """The provider's id of the subscription."""
+        raise NotImplementedError
+
+    def knows_newer_state_than(self, occurred_at: datetime, rank: int) -> bool:
+        """True when the state already applied was reported after (occurred_at, rank): that report is stale."""
+        return bool(self.provider_state_at) and (occurred_at, rank) < (
+            self.provider_state_at,
+            self.provider_state_rank,
+        )
+
+    def note_state_applied(self, occurred_at: datetime, rank: int) -> None:
+        self.provider_state_at, self.provider_state_rank = occurred_at, rank
+
+    def idempotency_key(self, request: str) -> str:
+        """One key per request per reported state: the same request retried (a double click, a timeout) is answered
+        once by the provider, and made again after the provider's next report it is a new request."""
+        at = int(self.provider_state_at.timestamp() * 1000) if self.provider_state_at else 0
+        return f"{self.key_prefix}-{self.pk}-{request}-{at}.{self.provider_state_rank}"
 
 
 class WebhookEvent(models.Model):
