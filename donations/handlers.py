@@ -1,13 +1,16 @@
-"""The payment pipeline's domain events, as they concern donations. Registered in DonationsConfig.ready().
+"""What the payment pipeline's events mean for donations: the donation product, registered with the pipeline in
+DonationsConfig.ready().
 
-Each handler answers "was this ours?". Donations are recognised by our metadata (outlet_purpose=donation and the
-checkout reference) or by a monthly gift's subscription we already follow."""
+Donations are recognised by our metadata (outlet_purpose=donation and the checkout reference) or by a monthly gift's
+subscription we already follow. The pipeline records the payment facts itself (the payment, its refund or dispute,
+the receipt request); this product books the gift, its allocation and the campaign's totals."""
 
 from __future__ import annotations
 
 from donations import abuse, receipts, services
 from donations.models import RecurringDonation
 from outlet.payments import registry
+from outlet.payments.models import Payment, WebhookEvent
 from outlet.payments.providers.base import (
     OUR_MARKER,
     CheckoutCompleted,
@@ -18,6 +21,7 @@ from outlet.payments.providers.base import (
     PaymentSucceeded,
     SubscriptionChanged,
 )
+from outlet.payments.registry import Claim
 
 
 def _is_donation(event: DomainEvent, *, subscription_id: str | None = None) -> bool:
@@ -28,58 +32,64 @@ def _is_donation(event: DomainEvent, *, subscription_id: str | None = None) -> b
     return False
 
 
-def on_checkout_completed(event: CheckoutCompleted, *, webhook_event) -> bool:
-    # The donation itself is recorded from PaymentSucceeded; completing the checkout only proves it was ours.
-    return _is_donation(event)
+class DonationProduct(registry.Product):
+    purpose = services.DONATION
 
+    def claim(self, event: DomainEvent) -> Claim | None:
+        if isinstance(event, PaymentSucceeded):
+            # A gift needs the checkout it was given from (directly, or through its monthly gift).
+            checkout = (
+                services.checkout_for_payment(event)
+                if _is_donation(event, subscription_id=event.subscription_id)
+                else None
+            )
+            return Claim(user_id=checkout.user_id) if checkout is not None else None
+        if isinstance(event, SubscriptionChanged | PaymentFailed):
+            return Claim() if _is_donation(event, subscription_id=event.subscription_id) else None
+        if isinstance(event, CheckoutCompleted):
+            # The gift itself is recorded from its payment; completing the checkout only proves it was ours.
+            return Claim() if _is_donation(event) else None
+        return None
 
-def on_subscription_changed(event: SubscriptionChanged, *, webhook_event) -> bool:
-    if not _is_donation(event, subscription_id=event.subscription_id):
-        return False
-    services.apply_recurring_state(event=event)
-    return True
+    def subscription_changed(
+        self, event: SubscriptionChanged, *, claim: Claim, webhook_event: WebhookEvent | None
+    ) -> None:
+        services.apply_recurring_state(event=event)
 
+    def payment_succeeded(
+        self,
+        event: PaymentSucceeded,
+        *,
+        claim: Claim,
+        payment: Payment,
+        created: bool,
+        webhook_event: WebhookEvent | None,
+    ) -> None:
+        services.record_donation(event=event, payment=payment)
 
-def on_payment_succeeded(event: PaymentSucceeded, *, webhook_event) -> bool:
-    if not _is_donation(event, subscription_id=event.subscription_id):
-        return False
-    donation, created = services.record_donation(event=event)
-    if donation is not None:
-        receipts.request_receipt(payment_id=donation.payment_id)  # idempotent: also re-requests a lost one
-    return donation is not None
+    def payment_failed(self, event: PaymentFailed, *, claim: Claim, webhook_event: WebhookEvent | None) -> None:
+        if (
+            event.subscription_id is None
+        ):  # a card declined at checkout; a monthly gift's failed renewal is not card testing
+            abuse.record_decline(
+                occurred_at=event.occurred_at,
+                reference=event.payment_ref,
+                card_fingerprint=event.card_fingerprint,
+                checkout_reference=event.metadata.get("outlet_checkout"),
+            )
 
+    def payment_refunded(
+        self, event: PaymentRefunded, *, payment: Payment, refunded_before: int, webhook_event: WebhookEvent | None
+    ) -> None:
+        services.refund_donation(payment=payment, occurred_at=event.occurred_at)
 
-def on_payment_failed(event: PaymentFailed, *, webhook_event) -> bool:
-    if not _is_donation(event, subscription_id=event.subscription_id):
-        return False
-    if (
-        event.subscription_id is None
-    ):  # a card declined at checkout; a monthly gift's failed renewal is not card testing
-        abuse.record_decline(
-            occurred_at=event.occurred_at,
-            reference=event.payment_ref,
-            card_fingerprint=event.card_fingerprint,
-            checkout_reference=event.metadata.get("outlet_checkout"),
-        )
-    return True
-
-
-def on_payment_refunded(event: PaymentRefunded, *, webhook_event) -> bool:
-    donation = services.refund_donation(event=event)
-    if donation is None:
-        return False
-    receipts.reflect_refund(payment_id=donation.payment_id)
-    return True
-
-
-def on_payment_disputed(event: PaymentDisputed, *, webhook_event) -> bool:
-    return services.dispute_donation(event=event) is not None
+    def payment_disputed(
+        self, event: PaymentDisputed, *, payment: Payment, was_disputed: bool, webhook_event: WebhookEvent | None
+    ) -> None:
+        services.dispute_donation(payment=payment)
 
 
 def register_handlers() -> None:
-    registry.register(CheckoutCompleted, on_checkout_completed)
-    registry.register(SubscriptionChanged, on_subscription_changed)
-    registry.register(PaymentSucceeded, on_payment_succeeded)
-    registry.register(PaymentFailed, on_payment_failed)
-    registry.register(PaymentRefunded, on_payment_refunded)
-    registry.register(PaymentDisputed, on_payment_disputed)
+    registry.register_product(DonationProduct())
+    # Receipts number every payment, a membership's too: they hear of the pipeline's facts, not of a product's.
+    registry.register_listener(receipts.RECEIPTS_FOLLOW_PAYMENTS)

@@ -55,6 +55,20 @@ def reflect_refund(*, payment_id: int) -> None:
     transaction.on_commit(lambda: _enqueue("reflect_refund", payment_id))
 
 
+class ReceiptsFollowPayments:
+    """Registered with the payment pipeline: every payment it records gets a receipt, every refund voids or
+    corrects it (both idempotent, so a replayed event re-requests only what got lost)."""
+
+    def payment_recorded(self, *, payment_id: int) -> None:
+        request_receipt(payment_id=payment_id)
+
+    def refund_recorded(self, *, payment_id: int) -> None:
+        reflect_refund(payment_id=payment_id)
+
+
+RECEIPTS_FOLLOW_PAYMENTS = ReceiptsFollowPayments()
+
+
 def _enqueue(task_name: str, *args, **kwargs) -> None:
     from donations import tasks
 

@@ -33,13 +33,12 @@ from donations.models import (
 )
 from outlet.common.money import format_money
 from outlet.payments import services as payments
+from outlet.payments.models import Payment
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import (
     OUR_MARKER,
     CheckoutRedirect,
     CheckoutRequest,
-    PaymentDisputed,
-    PaymentRefunded,
     PaymentSucceeded,
     PriceSpec,
     SubscriptionChanged,
@@ -282,8 +281,19 @@ def checkout_for_event(metadata: Mapping[str, str]) -> DonationCheckout | None:
         return None
 
 
-def record_donation(*, event: PaymentSucceeded) -> tuple[Donation | None, bool]:
-    """Turn a succeeded payment into a donation with its ledger entries and totals, once. Returns (donation,
+def checkout_for_payment(event: PaymentSucceeded) -> DonationCheckout | None:
+    """The checkout a gift was given from: named in the payment's metadata, or its monthly gift's first one."""
+    checkout = checkout_for_event(event.metadata)
+    if checkout is None and event.subscription_id:
+        recurring = RecurringDonation.objects.filter(
+            provider=event.provider, subscription_id=event.subscription_id
+        ).first()
+        checkout = recurring.checkout if recurring is not None else None
+    return checkout
+
+
+def record_donation(*, event: PaymentSucceeded, payment: Payment) -> tuple[Donation | None, bool]:
+    """Turn a recorded payment into a donation with its ledger entries and totals, once. Returns (donation,
     created); (None, False) when the payment is not a donation of ours."""
     recurring = None
     if event.subscription_id:
@@ -297,7 +307,6 @@ def record_donation(*, event: PaymentSucceeded) -> tuple[Donation | None, bool]:
         return None, False
     if event.subscription_id and recurring is None:
         recurring = _recurring_from_checkout(checkout=checkout, event=event)
-    payment, _ = payments.record_payment(event=event, purpose=DONATION, user_id=checkout.user_id)
     existing = Donation.objects.filter(payment=payment).first()
     if existing is not None:
         return existing, False
@@ -450,14 +459,10 @@ def _add_to_donor_count(*, campaign_id: int, delta: int) -> None:
     raise RuntimeError("donor count row could not be created")
 
 
-def refund_donation(*, event: PaymentRefunded) -> Donation | None:
-    """Apply the provider's cumulative refund to the donation: negative ledger entries for the outlets' part and
-    lower totals. Replays and older events change nothing. None when the payment is not a donation."""
-    payment = payments.find_payment(provider_id=event.provider, refs=event.payment_refs)
-    if payment is None or payment.purpose != DONATION:
-        return None
+def refund_donation(*, payment: Payment, occurred_at: datetime) -> Donation | None:
+    """Follow the payment's cumulative refund (recorded by the pipeline): negative ledger entries for the
+    beneficiaries' part and lower totals. Replays and older events change nothing. None when no gift was made of it."""
     with transaction.atomic():
-        payment = payments.apply_refund(payment=payment, event=event)
         donation = Donation.objects.select_for_update().filter(payment=payment).first()
         if donation is None or payment.amount_refunded_minor <= donation.amount_refunded_minor:
             return donation
@@ -481,7 +486,7 @@ def refund_donation(*, event: PaymentRefunded) -> Donation | None:
                         amount_minor=-amount,
                         currency=donation.currency,
                         weight=weights[key],
-                        booked_at=event.occurred_at,
+                        booked_at=occurred_at,
                         refund_level_minor=after,
                     )
                     for key, amount in parts.items()
@@ -522,11 +527,7 @@ def _uncount_donor(*, donation: Donation) -> None:
         _add_to_donor_count(campaign_id=donation.campaign_id, delta=-1)
 
 
-def dispute_donation(*, event: PaymentDisputed) -> Donation | None:
-    payment = payments.find_payment(provider_id=event.provider, refs=event.payment_refs)
-    if payment is None or payment.purpose != DONATION:
-        return None
-    payments.apply_dispute(payment=payment, event=event)
+def dispute_donation(*, payment: Payment) -> Donation | None:
     Donation.objects.filter(payment=payment).update(status=Donation.Status.DISPUTED)
     return Donation.objects.filter(payment=payment).first()
 

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from celery import _state as celery_state
 from django.conf import settings as django_settings
 from django.core.cache.backends.filebased import FileBasedCache
 from django.db import connection
@@ -70,6 +71,10 @@ def _eager_celery():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+    # Eager tasks run inside Celery's denied_join_result(), which saves and restores one process-wide flag; tasks
+    # run eagerly on several threads at once (the concurrency tests) can restore it in the wrong order and leave it
+    # set, and every later test's result.get() then refuses. No test runs inside a task, so it is always False here.
+    celery_state._set_task_join_will_block(False)
 
 
 def _service_missing(reason: str):

@@ -1,27 +1,122 @@
-"""Which product code handles which domain event. members/ and donations/ register here in AppConfig.ready(),
-so this package never imports them (dependencies point one way)."""
+"""The products the payment pipeline serves, and who hears of the payment facts it records.
+
+members/ and donations/ each register one Product in AppConfig.ready(); receipts register as a listener of payment
+facts. This package never imports either (dependencies point one way). The pipeline (services.apply_domain_event)
+resolves the single product that owns an event, records the payment fact itself (a payment, a refund, a dispute),
+tells the listeners, and hands the product only its own meaning of the event (a membership period, a gift's
+allocation)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-from outlet.payments.providers.base import DomainEvent
+from outlet.payments.providers.base import (
+    OUR_MARKER,
+    CheckoutCompleted,
+    DomainEvent,
+    PaymentDisputed,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentSucceeded,
+    SubscriptionChanged,
+)
 
-# A handler returns True when the event concerned something of ours (a member, a donation), else False.
-Handler = Callable[..., bool]
-_handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+if TYPE_CHECKING:
+    from outlet.payments.models import Payment, WebhookEvent
 
 
-def register(event_type: type[DomainEvent], handler: Handler) -> None:
-    if handler not in _handlers[event_type]:
-        _handlers[event_type].append(handler)
+@dataclass(frozen=True)
+class Claim:
+    """A product's answer "this event is mine": whose it is (None for a guest donor)."""
+
+    user_id: int | None = None
 
 
-def dispatch(event: DomainEvent, *, webhook_event: Any) -> bool:
-    """Run every handler for this event; True when at least one found it was ours."""
-    claimed = False
-    for handler in _handlers.get(type(event), []):
-        claimed = handler(event, webhook_event=webhook_event) or claimed
-    return claimed
+class Product:
+    """What a product tells the pipeline. `purpose` is both the Payment.purpose of its payments and the value of
+    OUR_MARKER in the metadata of what it creates at the provider. Every method but `claim` is told of an event the
+    product owns, after the pipeline recorded its payment fact; each must be safe to run again (a replayed event)."""
+
+    purpose: str
+
+    def claim(self, event: DomainEvent) -> Claim | None:
+        """Is this event (a checkout, a subscription, a payment made or failed) ours, and whose? Asked when the
+        event carries our marker naming this product, or no marker at all (then: do we follow what it names?)."""
+        return None
+
+    def checkout_completed(self, event: CheckoutCompleted, *, claim: Claim, webhook_event: WebhookEvent | None) -> None:
+        return None
+
+    def subscription_changed(
+        self, event: SubscriptionChanged, *, claim: Claim, webhook_event: WebhookEvent | None
+    ) -> None:
+        return None
+
+    def payment_succeeded(
+        self,
+        event: PaymentSucceeded,
+        *,
+        claim: Claim,
+        payment: Payment,
+        created: bool,
+        webhook_event: WebhookEvent | None,
+    ) -> None:
+        return None
+
+    def payment_failed(self, event: PaymentFailed, *, claim: Claim, webhook_event: WebhookEvent | None) -> None:
+        return None
+
+    def payment_refunded(
+        self, event: PaymentRefunded, *, payment: Payment, refunded_before: int, webhook_event: WebhookEvent | None
+    ) -> None:
+        return None
+
+    def payment_disputed(
+        self, event: PaymentDisputed, *, payment: Payment, was_disputed: bool, webhook_event: WebhookEvent | None
+    ) -> None:
+        return None
+
+
+class PaymentFactsListener(Protocol):
+    """Told of every payment fact recorded, inside the transaction that records it (the receipts)."""
+
+    def payment_recorded(self, *, payment_id: int) -> None: ...
+
+    def refund_recorded(self, *, payment_id: int) -> None: ...
+
+
+_products: dict[str, Product] = {}
+_listeners: list[PaymentFactsListener] = []
+
+
+def register_product(product: Product) -> None:
+    _products[product.purpose] = product
+
+
+def register_listener(listener: PaymentFactsListener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def listeners() -> tuple[PaymentFactsListener, ...]:
+    return tuple(_listeners)
+
+
+def product_for(purpose: str) -> Product | None:
+    return _products.get(purpose)
+
+
+def owner_of(event: DomainEvent) -> tuple[Product, Claim] | None:
+    """The single product that owns the event: the one our marker names, else the first that follows what the
+    event names (a subscription, a customer). None when no product claims it: another product's event."""
+    marker = event.metadata.get(OUR_MARKER)
+    if marker is not None:
+        candidates = [_products[marker]] if marker in _products else []
+    else:
+        candidates = list(_products.values())
+    for product in candidates:
+        claim = product.claim(event)
+        if claim is not None:
+            return product, claim
+    return None

@@ -20,13 +20,16 @@ from outlet.payments import registry, waiting
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 from outlet.payments.providers import PROVIDER_IDS, get_provider
 from outlet.payments.providers.base import (
+    CheckoutCompleted,
     DomainEvent,
     PaymentDisputed,
+    PaymentFailed,
     PaymentProvider,
     PaymentRefunded,
     PaymentSucceeded,
     ProviderError,
     ProviderEvent,
+    SubscriptionChanged,
 )
 from outlet.payments.storable import UnstorableEvent, storable
 
@@ -158,7 +161,7 @@ def _apply(stored: WebhookEvent, domain_events: list[DomainEvent]) -> str:
     else:
         ours = False
         for domain_event in domain_events:
-            ours = registry.dispatch(domain_event, webhook_event=stored) or ours
+            ours = apply_domain_event(domain_event, webhook_event=stored) or ours
         if not ours and (missing := _unmatched_refs(stored.provider, domain_events)):
             status = waiting.settle_unmatched(stored, domain_events=domain_events, refs=missing, now=now)
             if status == WebhookEvent.Status.WAITING:
@@ -181,6 +184,59 @@ def _apply(stored: WebhookEvent, domain_events: list[DomainEvent]) -> str:
             )
         )
     return status
+
+
+def apply_domain_event(event: DomainEvent, *, webhook_event: WebhookEvent | None = None) -> bool:
+    """What one translated event changes, in the caller's transaction; True when it was ours.
+
+    The pipeline owns the payment facts: it records the payment, its refund or its dispute, and tells the
+    listeners (the receipt) before handing the single owning product only its own meaning of the event. A refund or
+    dispute belongs to whoever owns the payment it names; anything else to the product that claims it."""
+    with transaction.atomic():  # a savepoint under the event's row lock; its own transaction when called alone
+        return _apply_domain_event(event, webhook_event=webhook_event)
+
+
+def _apply_domain_event(event: DomainEvent, *, webhook_event: WebhookEvent | None) -> bool:
+    if isinstance(event, PaymentRefunded | PaymentDisputed):
+        return _apply_to_recorded_payment(event, webhook_event=webhook_event)
+    owner = registry.owner_of(event)
+    if owner is None:
+        return False
+    product, claim = owner
+    if isinstance(event, PaymentSucceeded):
+        payment, created = record_payment(event=event, purpose=product.purpose, user_id=claim.user_id)
+        for listener in registry.listeners():  # idempotent: a replay also re-requests a lost receipt
+            listener.payment_recorded(payment_id=payment.pk)
+        product.payment_succeeded(event, claim=claim, payment=payment, created=created, webhook_event=webhook_event)
+    elif isinstance(event, CheckoutCompleted):
+        product.checkout_completed(event, claim=claim, webhook_event=webhook_event)
+    elif isinstance(event, SubscriptionChanged):
+        product.subscription_changed(event, claim=claim, webhook_event=webhook_event)
+    elif isinstance(event, PaymentFailed):
+        product.payment_failed(event, claim=claim, webhook_event=webhook_event)
+    return True
+
+
+def _apply_to_recorded_payment(event: PaymentRefunded | PaymentDisputed, *, webhook_event: WebhookEvent | None) -> bool:
+    payment = find_payment(provider_id=event.provider, refs=event.payment_refs)
+    if payment is None:
+        return False  # not ours, or ours and not recorded yet: _apply decides whether it waits
+    product = registry.product_for(payment.purpose)
+    if isinstance(event, PaymentRefunded):
+        refunded_before = payment.amount_refunded_minor
+        payment = apply_refund(payment=payment, event=event)
+        for listener in registry.listeners():
+            listener.refund_recorded(payment_id=payment.pk)
+        if product is not None:
+            product.payment_refunded(
+                event, payment=payment, refunded_before=refunded_before, webhook_event=webhook_event
+            )
+    else:
+        was_disputed = payment.status == Payment.Status.DISPUTED
+        payment = apply_dispute(payment=payment, event=event)
+        if product is not None:
+            product.payment_disputed(event, payment=payment, was_disputed=was_disputed, webhook_event=webhook_event)
+    return True
 
 
 def _check_again_if_recorded(webhook_event_pk: int, provider_id: str, refs: tuple[str, ...]) -> None:

@@ -14,8 +14,9 @@ import pytest
 import time_machine
 from django.test import Client
 
-from donations import reports, services
+from donations import reports
 from donations.models import Campaign, DonationCheckout
+from outlet.payments import services as payment_pipeline
 from outlet.payments.providers.base import OUR_MARKER, PaymentRefunded, PaymentSucceeded
 from tests.factories import UserFactory
 
@@ -37,8 +38,8 @@ def paid(campaign: Campaign, *, ref: str, amount: int, currency: str, at: dateti
         provider="sandbox",
         weights={str(k): v for k, v in (weights or {}).items()},
     )
-    services.record_donation(
-        event=PaymentSucceeded(
+    payment_pipeline.apply_domain_event(
+        PaymentSucceeded(
             provider="sandbox",
             event_id=f"evt_{ref}",
             occurred_at=at,
@@ -53,8 +54,8 @@ def paid(campaign: Campaign, *, ref: str, amount: int, currency: str, at: dateti
 
 
 def refunded(ref: str, *, cumulative: int, currency: str, at: datetime) -> None:
-    services.refund_donation(
-        event=PaymentRefunded(
+    payment_pipeline.apply_domain_event(
+        PaymentRefunded(
             provider="sandbox",
             event_id=f"evt_refund_{uuid.uuid4().hex[:8]}",
             occurred_at=at,

@@ -18,6 +18,7 @@ from donations.models import (
     Receipt,
     RecurringDonation,
 )
+from outlet.payments import services as payment_pipeline
 from outlet.payments.models import Payment
 from outlet.payments.providers.base import OUR_MARKER, PaymentSucceeded
 
@@ -48,8 +49,8 @@ def gift(
     )
     DonationCheckout.objects.filter(pk=checkout.pk).update(created_at=at)
     ref = f"pi_{uuid.uuid4().hex[:10]}"
-    donation, _ = services.record_donation(
-        event=PaymentSucceeded(
+    payment_pipeline.apply_domain_event(
+        PaymentSucceeded(
             provider="sandbox",
             event_id=f"evt_{ref}",
             occurred_at=at,
@@ -61,7 +62,7 @@ def gift(
             metadata={OUR_MARKER: "donation", "outlet_checkout": str(checkout.reference)},
         )
     )
-    return donation
+    return Donation.objects.get(payment__provider_ref=ref)
 
 
 def receipt_for(payment: Payment, *, issued_at: datetime, sequence: int) -> Receipt:

@@ -27,6 +27,7 @@ from donations.models import (
     Donation,
     DonationCheckout,
 )
+from outlet.payments import services as payment_pipeline
 from outlet.payments.providers.base import OUR_MARKER, PaymentRefunded, PaymentSucceeded
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -114,9 +115,9 @@ def run_in_threads(work: list[list], handle) -> list[BaseException]:
 
 def handle(event):
     if isinstance(event, PaymentSucceeded):
-        services.record_donation(event=event)
+        payment_pipeline.apply_domain_event(event)
     else:
-        services.refund_donation(event=event)
+        payment_pipeline.apply_domain_event(event)
 
 
 def test_totals_match_the_rows_after_concurrent_gifts_duplicates_and_refunds(real_postgres, campaign):

@@ -136,7 +136,7 @@ def test_an_event_the_broker_never_got_is_queued_again_by_the_sweep(user, monkey
 
 def test_a_failed_processing_is_recorded_and_retried_by_the_sweep(user, monkeypatch):
     calls = {"n": 0}
-    real = services.registry.dispatch
+    real = services.apply_domain_event
 
     def flaky(event, *, webhook_event):
         calls["n"] += 1
@@ -144,7 +144,7 @@ def test_a_failed_processing_is_recorded_and_retried_by_the_sweep(user, monkeypa
             raise RuntimeError("database hiccup")
         return real(event, webhook_event=webhook_event)
 
-    monkeypatch.setattr(services.registry, "dispatch", flaky)
+    monkeypatch.setattr(services, "apply_domain_event", flaky)
     body = sandbox_event("customer.subscription.created", subscription_object(user))
     assert post(body, sign(body)).status_code == 200, "the event is stored; processing failed after the answer"
     stored = WebhookEvent.objects.get()
