@@ -5,7 +5,7 @@ come from here. Every cached entry is filed under a content version that any edi
 (signals below, and the bulk updates in services.py), so an edit, an unpublish or a new prompt shows on the next
 request, not after a timeout.
 
-While the cache is down (outlet/redis_cache.py) every read here is a miss and pages are built from the database.
+While the cache is down (outlet/common/redis_cache.py) every read here is a miss and pages are built from the database.
 An edit made then cannot replace the version in the cache, so this process remembers to replace it as soon as the
 cache answers again: a Redis that kept its data must not go on serving pages cached before the edit.
 """

@@ -338,22 +338,6 @@ class MediaImage(models.Model):
         return " ".join(part for part in (self.caption.strip(), self.credit.strip()) if part)
 
 
-class SentEmail(models.Model):
-    """Every message outlet.emails sent, keyed so a retried task or a duplicated event never sends it twice."""
-
-    key = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=60)
-    to = models.EmailField(db_index=True)  # the member timeline lists a reader's emails
-    subject = models.CharField(max_length=300)
-    sent_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-sent_at"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.to}"
-
-
 class StaffEnrolmentProof(models.Model):
     """A one-time proof a staff account needs before it sets up its first authenticator app (outlet/staff_enrolment.py):
     a code emailed to its verified address, or a link an administrator issued. Only a digest of the code or link is
@@ -382,26 +366,3 @@ class StaffEnrolmentProof(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.user}"
-
-
-class OutboxTask(models.Model):
-    """A task a transaction asked for, kept until it has run (outlet.outbox).
-
-    Work enqueued with transaction.on_commit is lost if the broker is down at that moment and nothing can derive it
-    again from other rows (a welcome or plan-change email, say). The row is written in the same transaction as the
-    change that asked for it, so either both exist or neither; the sweep sends again what never ran."""
-
-    task = models.CharField(max_length=200, help_text="The Celery task's name.")
-    args = models.JSONField(default=list, blank=True)
-    key = models.CharField(max_length=200, unique=True, help_text="What makes it the same task twice.")
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker.")
-    attempts = models.PositiveIntegerField(default=0)
-    done_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["done_at", "created_at"])]
-
-    def __str__(self) -> str:
-        state = "done" if self.done_at else f"waiting ({self.attempts} sent)"
-        return f"{self.task} [{self.key}] {state}"

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_celery_beat",
     "django_prose_editor",
+    "outlet.common.apps.CommonConfig",
     "outlet.apps.OutletConfig",
     "outlet.payments.apps.PaymentsConfig",
     "members.apps.MembersConfig",
@@ -95,14 +96,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "outlet.security_headers.ContentSecurityPolicyMiddleware",  # CONTENT_SECURITY_POLICY below
-    "outlet.security_headers.PermissionsPolicyMiddleware",  # PERMISSIONS_POLICY below
+    "outlet.common.security_headers.ContentSecurityPolicyMiddleware",  # CONTENT_SECURITY_POLICY below
+    "outlet.common.security_headers.PermissionsPolicyMiddleware",  # PERMISSIONS_POLICY below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "outlet.request_guard.RefuseNulBytesMiddleware",  # a NUL byte in the address or a form is a 400, never a 500
+    "outlet.common.request_guard.RefuseNulBytesMiddleware",  # a NUL byte in the address or a form is a 400, never a 500
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -156,7 +157,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if IS_PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("Production needs REDIS_URL")
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "outlet")
-# When Redis is down the site keeps serving readers (outlet/redis_cache.py): reads are misses, writes do nothing,
+# When Redis is down the site keeps serving readers (outlet/common/redis_cache.py): reads are misses, writes do nothing,
 # and each process stops asking Redis for OUTAGE_RETRY_SECONDS after a failure, so an outage costs microseconds per
 # call, not a timeout. What fails closed or open instead of guessing (README: "When Redis is down"):
 # - donation checkout starts fail closed (donations/abuse.py: the card-testing counters cannot count);
@@ -174,7 +175,7 @@ REDIS_CACHE_OPTIONS = {
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "outlet.redis_cache.ReusedClientRedisCache",
+            "BACKEND": "outlet.common.redis_cache.ReusedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "TIMEOUT": 300,
@@ -192,7 +193,7 @@ if REDIS_URL:
     }
 else:
     # Shared state is shared here too: the web server and the worker's processes all count card-testing declines,
-    # checkout starts and allauth's rate limits in one folder of files (outlet/file_cache.py takes a lock for
+    # checkout starts and allauth's rate limits in one folder of files (outlet/common/file_cache.py takes a lock for
     # add/incr, so counts are never lost between processes). Not DatabaseCache: every page-cache write would queue
     # for SQLite's one write lock behind the worker's transactions, and cache writes would roll back with the
     # caller's transaction, unlike Redis's. A page-cache write here is one file renamed into place plus a listing of
@@ -200,7 +201,7 @@ else:
     # fills (pages, fragments, counters), so culling, which deletes a random third, does not drop a live counter.
     CACHES = {
         "default": {
-            "BACKEND": "outlet.file_cache.SharedFileCache",
+            "BACKEND": "outlet.common.file_cache.SharedFileCache",
             "LOCATION": str(VAR_DIR / "cache"),
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "TIMEOUT": 300,
@@ -379,10 +380,10 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
-# Content-Security-Policy (django-csp; outlet/security_headers.py): scripts, styles, fonts, images and fetches come
-# from this site only (images may also be data: URLs); no inline script or style and no eval (the templates need
-# none: behaviour lives in static/js), no plugins, no <base> elsewhere, never inside another site's frame. Forms post
-# here, plus to the payment provider's hosted pages when that provider is in use (PAYMENT_PROVIDER_PAGES: a browser
+# Content-Security-Policy (django-csp; outlet/common/security_headers.py): scripts, styles, fonts, images and
+# fetches come from this site only (images may also be data: URLs); no inline script or style and no eval (the templates
+# need none: behaviour lives in static/js), no plugins, no <base> elsewhere, never inside another site's frame. Forms
+# post here, plus to the payment provider's hosted pages when that provider is in use (PAYMENT_PROVIDER_PAGES: a browser
 # applies form-action to the redirect a form's answer makes); the sandbox's pages are on this host.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

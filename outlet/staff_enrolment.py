@@ -31,7 +31,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from outlet import emails
+from outlet.common import emails
 from outlet.common.local_time import datetime_text
 from outlet.models import StaffEnrolmentProof
 

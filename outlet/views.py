@@ -12,9 +12,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from members.services import standing_for_request
-from outlet import content_cache, page_cache
+from outlet import content_cache
 from outlet.access import decide_access
 from outlet.body import insertion_index, split_blocks, teaser
+from outlet.common import page_cache
 from outlet.common.sanitize import sanitize_body
 from outlet.meter import load_meter, save_meter
 from outlet.models import Article, Author, Prompt, Region, Section, Tag

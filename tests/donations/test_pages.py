@@ -122,7 +122,7 @@ def test_a_bad_currency_in_the_address_falls_back_to_the_campaigns_own(campaign,
 
 
 def test_a_nul_in_the_address_is_a_bad_request_not_an_error(campaign):
-    """No address on the site can hold a NUL (outlet/request_guard.py refuses it before any view)."""
+    """No address on the site can hold a NUL (outlet/common/request_guard.py refuses it before any view)."""
     response, _ = page("/fundraisers/safety-fund/?currency=%00")
     assert response.status_code == 400
 

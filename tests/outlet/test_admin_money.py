@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from outlet.admin_money import (
+from outlet.common.admin_money import (
     CurrencyFromFormMixin,
     MoneyField,
     MoneyListField,

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 class CacheThatGoesAway(LocMemCache):
-    """Keeps its data through an "outage", during which it answers as outlet/redis_cache.py does with Redis down."""
+    """Keeps its data through an "outage", during which it answers as outlet/common/redis_cache.py does with Redis
+    down."""
 
     down = False
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from outlet.security_headers import admin_inline_script_hashes
+from outlet.common.security_headers import admin_inline_script_hashes
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_only_the_admin_allows_the_article_editors_import_map_and_only_by_its_ha
 
 
 def test_the_self_contained_error_page_may_use_its_own_inline_stylesheet_and_nothing_else_may(rf):
-    from outlet.security_headers import ContentSecurityPolicyMiddleware
+    from outlet.common.security_headers import ContentSecurityPolicyMiddleware
     from outlet.views import server_error
 
     error_page = ContentSecurityPolicyMiddleware(server_error)(rf.get("/"))
@@ -79,7 +79,7 @@ INLINE_CODE = {
     "a javascript: address": re.compile(r"[\"']javascript:", re.I),
 }
 # Emails are not web pages (no policy applies, and mail programs need inline styles); the 500 page carries its
-# stylesheet on purpose (outlet/security_headers.py).
+# stylesheet on purpose (outlet/common/security_headers.py).
 NOT_PAGES = ("templates/emails/", "templates/500.html")
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from outlet.file_cache import SharedFileCache
+from outlet.common.file_cache import SharedFileCache
 
 ROOT = Path(__file__).resolve().parents[2]
-BACKEND = "outlet.file_cache.SharedFileCache"
+BACKEND = "outlet.common.file_cache.SharedFileCache"
 
 # One process of the race: says it is ready, waits for the start signal (a file), then either increments one
 # counter or tries to `add` each of a list of keys, and prints what it won.

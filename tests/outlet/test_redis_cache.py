@@ -12,7 +12,7 @@ import time
 import pytest
 from django.test import Client
 
-from outlet.redis_cache import CacheUnavailable, CircuitBreaker, ReusedClientRedisCache
+from outlet.common.redis_cache import CacheUnavailable, CircuitBreaker, ReusedClientRedisCache
 from tests.factories import ArticleFactory
 
 ALLAUTH_KEY = "allauth:rl:allauth.account:login_failed:5/300/key:abc"
@@ -140,10 +140,10 @@ def test_a_hung_redis_costs_one_timeout_then_microseconds(silent_redis):
 
 def test_an_outage_is_logged_once_not_per_call(caplog):
     cache = backend(unused_port(), OUTAGE_RETRY_SECONDS=0)  # every call probes Redis again
-    with caplog.at_level(logging.WARNING, logger="outlet.redis_cache"):
+    with caplog.at_level(logging.WARNING, logger="outlet.common.redis_cache"):
         for n in range(200):
             cache.get(f"page-{n}")
-    lines = [r for r in caplog.records if r.name == "outlet.redis_cache"]
+    lines = [r for r in caplog.records if r.name == "outlet.common.redis_cache"]
     assert len(lines) == 1 and "unreachable" in lines[0].getMessage()
     assert f"{cache.breaker.name}" in lines[0].getMessage()
 
@@ -151,7 +151,7 @@ def test_an_outage_is_logged_once_not_per_call(caplog):
 def test_a_password_in_the_redis_url_is_not_logged(caplog):
     port = unused_port()
     cache = ReusedClientRedisCache(f"redis://:s3cret-pass@127.0.0.1:{port}/2", {"KEY_PREFIX": "pw"})
-    with caplog.at_level(logging.WARNING, logger="outlet.redis_cache"):
+    with caplog.at_level(logging.WARNING, logger="outlet.common.redis_cache"):
         cache.get("page")
     assert f"127.0.0.1:{port}/2" in caplog.text and "s3cret-pass" not in caplog.text
 
@@ -186,7 +186,7 @@ def test_the_breaker_lets_one_probe_through_per_period_and_closes_when_it_succee
     assert breaker.allows_call(), "the probe"
     assert not breaker.allows_call(), "only one caller probes; the rest keep going without Redis"
 
-    with caplog.at_level(logging.WARNING, logger="outlet.redis_cache"):
+    with caplog.at_level(logging.WARNING, logger="outlet.common.redis_cache"):
         breaker.succeeded()
     assert breaker.allows_call() and breaker.allows_call()
     assert "reachable again after 5 s" in caplog.text
@@ -195,7 +195,7 @@ def test_the_breaker_lets_one_probe_through_per_period_and_closes_when_it_succee
 def test_a_long_outage_is_reported_once_a_minute_with_the_calls_it_spared(caplog):
     clock = Clock()
     breaker = CircuitBreaker(name="cache:6379/0", retry_seconds=5, log_seconds=60, clock=clock)
-    with caplog.at_level(logging.WARNING, logger="outlet.redis_cache"):
+    with caplog.at_level(logging.WARNING, logger="outlet.common.redis_cache"):
         for _ in range(30):  # 150 s of probes failing every 5 s, 10 calls spared in between each time
             breaker.failed(ConnectionError("refused"))
             for _ in range(10):

@@ -17,7 +17,8 @@ from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import timezone
 
-from outlet.models import SentEmail, StaffEnrolmentProof
+from outlet.common.models import SentEmail
+from outlet.models import StaffEnrolmentProof
 from outlet.roles import ADMINISTRATOR, MEMBERSHIP_MANAGER
 from outlet.staff_enrolment import CODES_PER_DAY, WRONG_CODES_ALLOWED
 from tests.factories import UserFactory

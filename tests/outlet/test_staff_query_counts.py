@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from donations.models import Receipt
 from members.models import MemberEvent, Membership
-from outlet.models import SentEmail
+from outlet.common.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
 from tests.donations.conftest import give, make_campaign
 from tests.factories import UserFactory

@@ -12,7 +12,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from outlet.models import SentEmail
+from outlet.common.models import SentEmail
 
 
 def _send_once(

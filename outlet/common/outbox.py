@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from outlet.models import OutboxTask
+from outlet.common.models import OutboxTask
 
 logger = logging.getLogger(__name__)
 
