@@ -73,7 +73,7 @@ SITE_NAME = os.environ.get("SITE_NAME", "Caucasus Ledger")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL] if SITE_URL else [])
 
 INSTALLED_APPS = [
-    "outlet.apps.OutletAdminConfig",  # Django's admin, behind staff two-factor sign-in (outlet/admin_site.py)
+    "outlet.staff.apps.OutletAdminConfig",  # the admin, behind staff two-factor sign-in (outlet/staff/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "outlet.common.apps.CommonConfig",
     "outlet.apps.OutletConfig",
+    "outlet.staff.apps.StaffConfig",
     "outlet.payments.apps.PaymentsConfig",
     "members.apps.MembersConfig",
     "donations.apps.DonationsConfig",
@@ -310,7 +311,7 @@ if _proxy_count not in {str(count) for count in range(11)}:
     raise ImproperlyConfigured(f"ALLAUTH_TRUSTED_PROXY_COUNT must be a whole number from 0 to 10, not {_proxy_count!r}")
 ALLAUTH_TRUSTED_PROXY_COUNT = int(_proxy_count)
 # Two-factor authentication (allauth.mfa): an authenticator app (TOTP) with one-time recovery codes as the backup.
-# Staff must have used it in their current session to reach the admin (outlet/admin_site.py); readers may opt in.
+# Staff must have used it in their current session to reach the admin (outlet/staff/admin_site.py); readers may opt in.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME  # the name staff see in their authenticator app
 MFA_TRUST_ENABLED = False  # no "trust this browser": every staff sign-in asks for a code

@@ -4,7 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_page
 
-from outlet import feeds, health, staff_enrolment_views, views
+from outlet import feeds, health, views
 from outlet.media_views import serve_media
 from outlet.sitemaps import SITEMAPS
 
@@ -43,16 +43,8 @@ urlpatterns = [
     path("", include("donations.receipt_urls")),
     path("admin/revenue/", include("outlet.dashboard.urls")),
     path("admin/", admin.site.urls),
-    # Staff accounts prove it is them before their first authenticator app (outlet/staff_enrolment_views.py); the
-    # first route stands in front of allauth's setup page at the same address, so it must stay above allauth's.
-    path("accounts/2fa/totp/activate/", staff_enrolment_views.activate_totp),
-    path("accounts/2fa/staff-enrolment/", staff_enrolment_views.enrolment, name="staff_enrolment"),
-    path("accounts/2fa/staff-enrolment/send/", staff_enrolment_views.send_code, name="staff_enrolment_send_code"),
-    path(
-        "accounts/2fa/staff-enrolment/link/<str:token>/",
-        staff_enrolment_views.enrolment_link,
-        name="staff_enrolment_link",
-    ),
+    # Staff enrolment (outlet/staff/urls.py) must stay above allauth's: it stands in front of allauth's setup page.
+    path("accounts/2fa/", include("outlet.staff.urls")),
     path("accounts/", include("allauth.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),

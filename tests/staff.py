@@ -1,4 +1,4 @@
-"""Staff sign-in for tests: the admin demands a session that passed two-factor sign-in (outlet/admin_site.py).
+"""Staff sign-in for tests: the admin demands a session that passed two-factor sign-in (outlet/staff/admin_site.py).
 
 `client.force_login(staff_user)` skips the sign-in pages, so for staff it also does what allauth does when the
 authenticator code is typed: the user gets an authenticator app (TOTP) and the session's authentication log gets an

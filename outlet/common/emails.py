@@ -190,7 +190,7 @@ def year_end_statement(
     )
 
 
-# --- Staff accounts (outlet.staff_enrolment) ---
+# --- Staff accounts (outlet.staff.staff_enrolment) ---
 
 
 def staff_enrolment_code(*, key: str, to: str, name: str, code: str, minutes: int, requested_at: str) -> bool:

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from outlet.models import EMPTY_BODY_MESSAGE, Article, MeteredRead
-from outlet.roles import EDITOR
+from outlet.staff.roles import EDITOR
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

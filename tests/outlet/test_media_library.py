@@ -13,7 +13,7 @@ from django.test import Client
 from PIL import Image
 
 from outlet.models import Article, MediaImage
-from outlet.roles import EDITOR, FINANCE, MEMBERSHIP_MANAGER
+from outlet.staff.roles import EDITOR, FINANCE, MEMBERSHIP_MANAGER
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """Each staff role can do exactly its part of the admin, and nothing else: every admin page, action and custom view.
 
-The tables below ARE the permission matrix (outlet/roles.py decides it; this file proves the admin honours it). Each
-role is a staff user in exactly that one group, signed in with two-factor (tests.staff). A new ModelAdmin, admin
+The tables below ARE the permission matrix (outlet/staff/roles.py decides it; this file proves the admin honours it).
+Each role is a staff user in exactly that one group, signed in with two-factor (tests.staff). A new ModelAdmin, admin
 action or custom admin URL fails `test_the_matrix_covers_every_*` until it gets a row here.
 """
 
@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from outlet.roles import ADMINISTRATOR, EDITOR, FINANCE, MEMBERSHIP_MANAGER
+from outlet.staff.roles import ADMINISTRATOR, EDITOR, FINANCE, MEMBERSHIP_MANAGER
 from tests.factories import ArticleFactory, AuthorFactory, MembershipFactory, PromptFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ ROLES = (EDITOR, MEMBERSHIP_MANAGER, FINANCE, ADMINISTRATOR)
 # --- Model admin pages --------------------------------------------------------------------------------------
 # model -> what (Editor, Membership manager, Finance, Administrator) may do on its admin pages:
 #   v = see the list and open an item read-only, c = change an item, a = add, d = delete; "" = 403 everywhere.
-# Money records and audit trails are never changed or deleted through the admin (outlet.roles.NEVER_GRANTED, and
+# Money records and audit trails are never changed or deleted through the admin (outlet.staff.roles.NEVER_GRANTED, and
 # most of their admins allow no add at all), so even the Administrator column shows only "v" for them.
 MODEL_PAGES: dict[str, tuple[str, str, str, str]] = {
     # publishing: editors

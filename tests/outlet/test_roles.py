@@ -6,7 +6,15 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
-from outlet.roles import ADMINISTRATOR, EDITOR, FINANCE, MEMBERSHIP_MANAGER, NEVER_GRANTED, ROLE_PERMISSIONS, sync_roles
+from outlet.staff.roles import (
+    ADMINISTRATOR,
+    EDITOR,
+    FINANCE,
+    MEMBERSHIP_MANAGER,
+    NEVER_GRANTED,
+    ROLE_PERMISSIONS,
+    sync_roles,
+)
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

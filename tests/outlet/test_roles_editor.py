@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from outlet.models import Article, Prompt
-from outlet.roles import EDITOR, FINANCE, MEMBERSHIP_MANAGER
+from outlet.staff.roles import EDITOR, FINANCE, MEMBERSHIP_MANAGER
 from tests.donations.conftest import make_campaign
 from tests.factories import ArticleFactory, TierFactory, UserFactory
 

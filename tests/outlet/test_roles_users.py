@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from outlet.roles import ADMINISTRATOR, EDITOR, FINANCE
+from outlet.staff.roles import ADMINISTRATOR, EDITOR, FINANCE
 from tests.factories import UserFactory
 from tests.staff import give_authenticator_app
 

@@ -1,4 +1,4 @@
-"""A staff account's first authenticator app needs more than the password (outlet/staff_enrolment.py): a code
+"""A staff account's first authenticator app needs more than the password (outlet/staff/staff_enrolment.py): a code
 emailed to its verified address, or an enrolment link an administrator issued. Until then it reaches nothing in the
 admin; readers turning two-factor on for themselves are not affected; every step is in the account's History."""
 
@@ -18,9 +18,9 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 
 from outlet.common.models import SentEmail
-from outlet.models import StaffEnrolmentProof
-from outlet.roles import ADMINISTRATOR, MEMBERSHIP_MANAGER
-from outlet.staff_enrolment import CODES_PER_DAY, WRONG_CODES_ALLOWED
+from outlet.staff.models import StaffEnrolmentProof
+from outlet.staff.roles import ADMINISTRATOR, MEMBERSHIP_MANAGER
+from outlet.staff.staff_enrolment import CODES_PER_DAY, WRONG_CODES_ALLOWED
 from tests.factories import UserFactory
 from tests.staff import TEST_PASSWORD, current_totp_code, force_login_without_second_factor
 
@@ -67,7 +67,7 @@ def set_up_app(client: Client) -> str:
 
 def test_the_setup_page_address_is_the_guarded_one():
     """outlet/urls.py puts the guard before allauth's own route; if that order changed, this fails."""
-    from outlet import staff_enrolment_views
+    from outlet.staff import staff_enrolment_views
 
     assert resolve(reverse("mfa_activate_totp")).func is staff_enrolment_views.activate_totp
 

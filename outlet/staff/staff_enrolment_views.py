@@ -1,4 +1,4 @@
-"""The pages a staff account meets before its first authenticator app (rules in outlet/staff_enrolment.py).
+"""The pages a staff account meets before its first authenticator app (rules in outlet/staff/staff_enrolment.py).
 
 `activate_totp` stands in front of allauth's setup page at the same address (outlet/urls.py lists it first), so
 no route around the admin reaches the setup page without the proof: a staff account that needs one is sent to
@@ -28,8 +28,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from outlet import staff_enrolment
-from outlet.staff_enrolment import EnrolmentRefused
+from outlet.staff import staff_enrolment
+from outlet.staff.staff_enrolment import EnrolmentRefused
 
 
 class EnrolmentCodeForm(forms.Form):
@@ -110,7 +110,7 @@ def enrolment(request: HttpRequest) -> HttpResponse:
             staff_enrolment.remember_proof(request, user=user, proof=proof)
             # The code just came from the account's mailbox: as fresh a proof as allauth's own emailed
             # re-authentication code, so the setup page does not ask for the password once more. It is never a
-            # second factor: the admin counts only "mfa" records (outlet/admin_site.py).
+            # second factor: the admin counts only "mfa" records (outlet/staff/admin_site.py).
             record_authentication(request, user, "code", reauthenticated=True, enrolment=True)
             return _setup_page()
     context = {"form": form, "address": staff_enrolment.verified_address(user), "code": staff_enrolment.open_code(user)}

@@ -1,4 +1,4 @@
-"""The administrators' page for staff two-factor enrolment (outlet/staff_enrolment.py): who has not set up an
+"""The administrators' page for staff two-factor enrolment (outlet/staff/staff_enrolment.py): who has not set up an
 authenticator app yet, the enrolment links issued (by whom, until when, used or not), and the buttons to issue and
 withdraw a link. Issuing one is as strong as changing the account, so it takes the permission to change users.
 Every step also lands in that account's History."""
@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from outlet import staff_enrolment
-from outlet.models import StaffEnrolmentProof
-from outlet.staff_enrolment import EnrolmentRefused
+from outlet.staff import staff_enrolment
+from outlet.staff.models import StaffEnrolmentProof
+from outlet.staff.staff_enrolment import EnrolmentRefused
 
 PERMISSION = "auth.change_user"
 RECENT_PROOFS = 30

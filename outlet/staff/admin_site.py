@@ -12,8 +12,8 @@ then the authenticator code), and back to the admin page they asked for.
 
 A staff account with no authenticator app yet reaches nothing here but its enrolment: first a proof the password
 alone does not give (a code emailed to its verified address, or an administrator's enrolment link), then the
-setup page (outlet/staff_enrolment.py). Administrators issue those links, and see who is still to enrol, on the
-"Staff two-factor enrolment" page (outlet/admin_enrolment.py), listed with Users.
+setup page (outlet/staff/staff_enrolment.py). Administrators issue those links, and see who is still to enrol, on the
+"Staff two-factor enrolment" page (outlet/staff/admin_enrolment.py), listed with Users.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def session_passed_second_factor(request: HttpRequest) -> bool:
 
 def has_authenticator(user) -> bool:
     """An authenticator app (recovery codes alone are only its backup, never a second factor of their own)."""
-    from outlet.staff_enrolment import has_authenticator_app
+    from outlet.staff.staff_enrolment import has_authenticator_app
 
     return has_authenticator_app(user)
 
@@ -86,7 +86,7 @@ class OutletAdminSite(admin.AdminSite):
             }
             return TemplateResponse(request, "admin/no_staff_access.html", context, status=403)
         if not has_authenticator(user):
-            from outlet.staff_enrolment import session_may_enrol
+            from outlet.staff.staff_enrolment import session_may_enrol
 
             if session_may_enrol(request, user=user):
                 messages.warning(
@@ -109,7 +109,7 @@ class OutletAdminSite(admin.AdminSite):
     def get_urls(self):
         from django.urls import path
 
-        from outlet.admin_enrolment import staff_enrolment_view
+        from outlet.staff.admin_enrolment import staff_enrolment_view
 
         own = [path("staff-enrolment/", self.admin_view(staff_enrolment_view(self)), name="staff_enrolment")]
         return own + super().get_urls()
@@ -125,7 +125,7 @@ class OutletAdminSite(admin.AdminSite):
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
         """Administrators find the enrolment page beside Users (it is a page, not a model)."""
-        from outlet.admin_enrolment import app_list_entry, may_manage_enrolment
+        from outlet.staff.admin_enrolment import app_list_entry, may_manage_enrolment
 
         app_list = super().get_app_list(request, app_label)
         if may_manage_enrolment(request.user):
@@ -148,7 +148,7 @@ class OutletAdminSite(admin.AdminSite):
 def record_enrolment_as_second_factor(sender, request, user, authenticator, **kwargs) -> None:
     """Typing the first code of a new authenticator app proves the second factor, like typing it at sign-in; without
     this a staff member who just set up the app would be asked to sign out and in again before reaching the admin.
-    (A staff account opens that setup page only after its enrolment proof: outlet/staff_enrolment_views.py.)"""
+    (A staff account opens that setup page only after its enrolment proof: outlet/staff/staff_enrolment_views.py.)"""
     from allauth.account.internal.flows.login import record_authentication
     from allauth.mfa.models import Authenticator
 

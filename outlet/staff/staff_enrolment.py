@@ -33,7 +33,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from outlet.common import emails
 from outlet.common.local_time import datetime_text
-from outlet.models import StaffEnrolmentProof
+from outlet.staff.models import StaffEnrolmentProof
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ WRONG_CODES_ALLOWED = 5
 LINK_LIFETIME = timedelta(days=3)
 PROOF_FOR_SESSION = timedelta(minutes=30)
 _SESSION_KEY = "outlet_staff_enrolment_proof"
-_DIGEST_SALT = "outlet.staff_enrolment"
+_DIGEST_SALT = "outlet.staff.staff_enrolment"
 
 Kind = StaffEnrolmentProof.Kind
 

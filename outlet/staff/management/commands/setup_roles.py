@@ -1,8 +1,9 @@
-"""`manage.py setup_roles`: create or update the staff role groups from outlet/roles.py (migrate also does this)."""
+"""`manage.py setup_roles`: create or update the staff role groups from outlet/staff/roles.py (migrate also does
+this)."""
 
 from django.core.management.base import BaseCommand
 
-from outlet.roles import sync_roles
+from outlet.staff.roles import sync_roles
 
 
 class Command(BaseCommand):
