@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "outlet.payments.apps.PaymentsConfig",
     "members.apps.MembersConfig",
     "donations.apps.DonationsConfig",
+    "outlet.demo.apps.DemoConfig",
 ]
 
 MIDDLEWARE = [

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from outlet.management.commands import run_local
-from outlet.management.commands.run_local import site_environment
+from outlet.demo.management.commands import run_local
+from outlet.demo.management.commands.run_local import site_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver"]
