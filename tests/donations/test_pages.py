@@ -257,7 +257,7 @@ def test_the_thank_you_page_stops_refreshing_when_the_confirmation_never_comes(c
 def test_the_demo_fundraiser_is_loaded_once_with_gifts_from_the_sandbox(settings, tmp_path):
     from outlet.demo.fundraiser import SLUG, ensure_demo_fundraiser
     from outlet.demo.loader import Tally
-    from outlet.models import Prompt
+    from outlet.publishing.models import Prompt
 
     settings.MEDIA_ROOT = tmp_path
     for _ in range(2):

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from outlet.models import EMPTY_BODY_MESSAGE, Article, MediaImage
+from outlet.publishing.models import EMPTY_BODY_MESSAGE, Article, MediaImage
 from outlet.staff.roles import EDITOR
 from tests.factories import SectionFactory, UserFactory
 from tests.staff import give_authenticator_app, sign_in_staff_in_browser

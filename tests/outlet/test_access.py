@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from outlet.models import Article
+from outlet.publishing.models import Article
 from tests.factories import ArticleFactory
 from tests.outlet.readers import MEMBERS, MEMBERS_WITH_TIER_A, READERS
 

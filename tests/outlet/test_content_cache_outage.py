@@ -7,7 +7,7 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 
-from outlet.models import Article
+from outlet.publishing.models import Article
 from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db

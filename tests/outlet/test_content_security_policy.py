@@ -61,7 +61,7 @@ def test_only_the_admin_allows_the_article_editors_import_map_and_only_by_its_ha
 
 def test_the_self_contained_error_page_may_use_its_own_inline_stylesheet_and_nothing_else_may(rf):
     from outlet.common.security_headers import ContentSecurityPolicyMiddleware
-    from outlet.views import server_error
+    from outlet.publishing.views import server_error
 
     error_page = ContentSecurityPolicyMiddleware(server_error)(rf.get("/"))
     assert error_page.status_code == 500 and "<style>" in error_page.content.decode()

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from outlet.demo.loader import LIBRARY_STORY, load_demo_content
-from outlet.models import Article, MediaImage
+from outlet.publishing.models import Article, MediaImage
 
 pytestmark = pytest.mark.django_db
 

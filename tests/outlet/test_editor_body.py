@@ -12,7 +12,7 @@ from django.db import models
 from django.test import Client
 from django.utils import timezone
 
-from outlet.models import EMPTY_BODY_MESSAGE, Article, MeteredRead
+from outlet.publishing.models import EMPTY_BODY_MESSAGE, Article, MeteredRead
 from outlet.staff.roles import EDITOR
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, UserFactory
 

@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from donations.models import Campaign
-from outlet.models import Prompt
-from outlet.prompts import FUNDRAISER_TEASER_SECONDS
+from outlet.publishing.models import Prompt
+from outlet.publishing.prompts import FUNDRAISER_TEASER_SECONDS
 from tests.donations.conftest import give, make_campaign
 from tests.factories import ArticleFactory, PromptFactory
 

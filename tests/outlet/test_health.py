@@ -5,7 +5,7 @@ import logging
 import pytest
 from django.test import Client
 
-from outlet import health
+from outlet.web import health
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def test_healthz_answers_503_and_names_the_broken_part_but_not_how_it_broke(monk
         raise ConnectionRefusedError("Error 111 connecting to redis-internal.example:6379. Connection refused.")
 
     monkeypatch.setitem(health.CHECKS, "broker", broker_down)
-    with caplog.at_level(logging.WARNING, logger="outlet.health"):
+    with caplog.at_level(logging.WARNING, logger="outlet.web.health"):
         response = Client().get("/healthz")
 
     assert response.status_code == 503

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
-from outlet.models import Article, MediaImage
+from outlet.publishing.models import Article, MediaImage
 from outlet.staff.roles import EDITOR, FINANCE, MEMBERSHIP_MANAGER
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, UserFactory
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from outlet.media_views import serve_media
+from outlet.publishing.media_views import serve_media
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from outlet.common.local_time import date_text
-from outlet.meter import METER_COOKIE
-from outlet.models import Article, MeteredRead
+from outlet.publishing.meter import METER_COOKIE
+from outlet.publishing.models import Article, MeteredRead
 from tests.factories import ArticleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from outlet import services
-from outlet.models import Article, Prompt
+from outlet.publishing import services
+from outlet.publishing.models import Article, Prompt
 from tests.factories import ArticleFactory, PromptFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from outlet.models import Article, Byline
+from outlet.publishing.models import Article, Byline
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def test_wrong_methods_are_refused_not_crashed():
 
 
 def test_the_500_page_renders_without_a_database(client, settings):
-    from outlet.views import server_error
+    from outlet.publishing.views import server_error
 
     response = server_error(None)
     assert response.status_code == 500

@@ -168,8 +168,8 @@ def world(priced_tiers, django_capture_on_commit_callbacks, settings, tmp_path):
 
     from donations.models import CheckoutShield
     from members.models import GhostMember, MemberImport, MembershipCheckout
-    from outlet.models import MediaImage, MeteredRead, Region, Tag
     from outlet.payments.models import ProviderCustomer, ReconciliationCursor
+    from outlet.publishing.models import MediaImage, MeteredRead, Region, Tag
     from tests.donations.conftest import give, make_campaign
     from tests.members.factories_member_admin import event, payment, receipt
 

@@ -7,8 +7,8 @@ from django.test import Client
 from django.utils import timezone
 
 from members.services import Audience
-from outlet.models import Article, Prompt
-from outlet.prompts import BANNER_DISMISS_COOKIE, active_prompts, choose_prompt
+from outlet.publishing.models import Article, Prompt
+from outlet.publishing.prompts import BANNER_DISMISS_COOKIE, active_prompts, choose_prompt
 from tests.factories import ArticleFactory, PromptFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from outlet.models import Article, Byline, Prompt
+from outlet.publishing.models import Article, Byline, Prompt
 from tests.factories import ArticleFactory, AuthorFactory, PromptFactory, SectionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

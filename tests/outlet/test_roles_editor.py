@@ -7,7 +7,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from outlet.models import Article, Prompt
+from outlet.publishing.models import Article, Prompt
 from outlet.staff.roles import EDITOR, FINANCE, MEMBERSHIP_MANAGER
 from tests.donations.conftest import make_campaign
 from tests.factories import ArticleFactory, TierFactory, UserFactory

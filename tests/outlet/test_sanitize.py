@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from outlet.common.sanitize import sanitize_body
-from outlet.models import Article
+from outlet.publishing.models import Article
 from tests.factories import ArticleFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db

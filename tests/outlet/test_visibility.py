@@ -7,9 +7,9 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from outlet import services
-from outlet.models import Article
-from outlet.tasks import publish_due_articles
+from outlet.publishing import services
+from outlet.publishing.models import Article
+from outlet.publishing.tasks import publish_due_articles
 from tests.factories import ArticleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

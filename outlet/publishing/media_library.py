@@ -13,8 +13,8 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from outlet.body import images_in
 from outlet.common.sanitize import is_library_url, sanitize_body
+from outlet.publishing.body import images_in
 
 HOW_TO_ADD = "Add pictures with the editor's picture button, then “Browse…”."
 
@@ -27,9 +27,10 @@ def library_file_name(src: str) -> str | None:
 
 
 def clean_article_body(html: str) -> str:
-    """The article field's cleaning (outlet.models.Article.body): refuse pictures that are not from the library or
-    have no description, rather than dropping them silently, then sanitise with the library's picture sizes."""
-    from outlet.models import MediaImage
+    """The article field's cleaning (outlet.publishing.models.Article.body): refuse pictures that are not from the
+    library or have no description, rather than dropping them silently, then sanitise with the library's picture
+    sizes."""
+    from outlet.publishing.models import MediaImage
 
     images = images_in(html)
     if not images:
@@ -68,6 +69,6 @@ def clean_article_body(html: str) -> str:
 
 def stories_using(picture):
     """Articles whose body shows this library picture (a body names it by URL, as the editor inserted it)."""
-    from outlet.models import Article
+    from outlet.publishing.models import Article
 
     return Article.objects.filter(body__contains=f'src="{picture.file.url}"').only("pk", "title").order_by("title")

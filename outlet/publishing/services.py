@@ -8,9 +8,9 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
-from outlet.body import has_readable_text
-from outlet.content_cache import bump_content_version
-from outlet.models import Article
+from outlet.publishing.body import has_readable_text
+from outlet.publishing.content_cache import bump_content_version
+from outlet.publishing.models import Article
 
 
 def publish_due_articles(*, now: datetime | None = None) -> int:

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django_prose_editor.fields import ProseEditorField
 
-from outlet.body import has_readable_text
 from outlet.common.sanitize import ARTICLE_BODY_EXTENSIONS
-from outlet.media_library import clean_article_body
+from outlet.publishing.body import has_readable_text
+from outlet.publishing.media_library import clean_article_body
 
 EMPTY_BODY_MESSAGE = (
     "A published or scheduled story needs its text: write the story here, or set the status to Draft to save it "

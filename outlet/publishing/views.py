@@ -12,14 +12,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from members.services import standing_for_request
-from outlet import content_cache
-from outlet.access import decide_access
-from outlet.body import insertion_index, split_blocks, teaser
 from outlet.common import page_cache
 from outlet.common.sanitize import sanitize_body
-from outlet.meter import load_meter, save_meter
-from outlet.models import Article, Author, Prompt, Region, Section, Tag
-from outlet.prompts import (
+from outlet.publishing import content_cache
+from outlet.publishing.access import decide_access
+from outlet.publishing.body import insertion_index, split_blocks, teaser
+from outlet.publishing.meter import load_meter, save_meter
+from outlet.publishing.models import Article, Author, Prompt, Region, Section, Tag
+from outlet.publishing.prompts import (
     active_prompts,
     choose_prompt,
     dismissed_banners,

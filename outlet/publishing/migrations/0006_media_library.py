@@ -1,6 +1,6 @@
 import django.core.validators
 import django.db.models.deletion
-import outlet.models
+import outlet.publishing.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             name='MediaImage',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.ImageField(height_field='height', help_text='JPEG, PNG, WebP or GIF, up to 15 MB.', upload_to='library/%Y/%m/', validators=[django.core.validators.FileExtensionValidator(['jpg', 'jpeg', 'png', 'webp', 'gif']), outlet.models.validate_picture_size], verbose_name='picture', width_field='width')),
+                ('file', models.ImageField(height_field='height', help_text='JPEG, PNG, WebP or GIF, up to 15 MB.', upload_to='library/%Y/%m/', validators=[django.core.validators.FileExtensionValidator(['jpg', 'jpeg', 'png', 'webp', 'gif']), outlet.publishing.models.validate_picture_size], verbose_name='picture', width_field='width')),
                 ('width', models.PositiveIntegerField(editable=False, null=True)),
                 ('height', models.PositiveIntegerField(editable=False, null=True)),
                 ('alt_text', models.CharField(help_text='What the picture shows, read aloud to readers who cannot see it, e.g. “Miners at the gate of the Chiatura plant at dawn”.', max_length=300, verbose_name='description (alt text)')),

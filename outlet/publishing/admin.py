@@ -4,10 +4,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from outlet import services
 from outlet.common.local_time import datetime_text
-from outlet.media_library import stories_using
-from outlet.models import Article, Author, Byline, MediaImage, MeteredRead, Prompt, Region, Section, Tag
+from outlet.publishing import services
+from outlet.publishing.media_library import stories_using
+from outlet.publishing.models import Article, Author, Byline, MediaImage, MeteredRead, Prompt, Region, Section, Tag
 
 
 class AutocompleteTakesOnlyIds:

@@ -16,10 +16,10 @@ from django.core import signing
 from django.utils import timezone
 
 from outlet.common.local_time import newsroom_date
-from outlet.models import MeteredRead
+from outlet.publishing.models import MeteredRead
 
 METER_COOKIE = "outlet_meter"
-METER_COOKIE_SALT = "outlet.meter"
+METER_COOKIE_SALT = "outlet.publishing.meter"
 
 
 def window_seconds() -> int:

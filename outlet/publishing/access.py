@@ -6,8 +6,8 @@ import enum
 from dataclasses import dataclass
 
 from members.services import ReaderStanding
-from outlet.meter import Meter
-from outlet.models import Article
+from outlet.publishing.meter import Meter
+from outlet.publishing.models import Article
 
 
 class Gate(enum.StrEnum):

@@ -7,7 +7,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
 
-from outlet.models import Article, Section
+from outlet.publishing.models import Article, Section
 
 FEED_ITEMS = 30
 

@@ -24,7 +24,7 @@ from django.db.models import Prefetch
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
-from outlet.models import Article, Author, Byline, Prompt, Region, Section, Tag
+from outlet.publishing.models import Article, Author, Byline, Prompt, Region, Section, Tag
 
 VERSION_KEY = "publishing-content-version"
 

@@ -1,6 +1,6 @@
 from django.contrib.sitemaps import Sitemap
 
-from outlet.models import Article, Author, Section
+from outlet.publishing.models import Article, Author, Section
 
 
 class ArticleSitemap(Sitemap):

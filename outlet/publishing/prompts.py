@@ -12,8 +12,8 @@ from django.utils import timezone
 from donations import services as donations
 from donations.models import Campaign
 from members.services import Audience
-from outlet.content_cache import running_prompts
-from outlet.models import Prompt
+from outlet.publishing.content_cache import running_prompts
+from outlet.publishing.models import Prompt
 
 BANNER_DISMISS_COOKIE = "outlet_dismissed"
 

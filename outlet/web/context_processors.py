@@ -1,7 +1,7 @@
 from django.conf import settings
 
 from members.services import standing_for_request
-from outlet.content_cache import navigation_sections
+from outlet.publishing.content_cache import navigation_sections
 
 
 def site(request):
