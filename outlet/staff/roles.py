@@ -22,7 +22,7 @@ Four roles, each a Django group (a staff user can hold several):
   the superuser flag bypasses every check, a group does not, so nothing is granted by accident; new permissions
   reach the role on the next migrate.
 
-Why data in code: the matrix is reviewed like code and tested (tests/outlet/test_permission_matrix.py).
+Why data in code: the matrix is reviewed like code and tested (tests/staff/test_permission_matrix.py).
 `sync_roles` makes each group hold exactly its permissions; it runs after every `migrate` (post_migrate, once all
 apps' permissions exist) and from `manage.py setup_roles`. A permission added to a role group by hand in the
 admin is removed on the next sync: change this file instead. Users' own (non-group) permissions are never touched.

@@ -17,8 +17,8 @@ from playwright.sync_api import Page, expect
 from outlet.staff.roles import ADMINISTRATOR, MEMBERSHIP_MANAGER
 from tests.e2e.test_accessibility import axe_problems
 from tests.factories import UserFactory
-from tests.outlet.test_staff_enrolment import enrolment_code_in
 from tests.staff import TEST_PASSWORD, current_totp_code, give_authenticator_app, sign_in_staff_in_browser
+from tests.staff.test_staff_enrolment import enrolment_code_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -279,7 +279,7 @@ def test_a_staff_account_without_a_verified_address_is_told_to_ask_for_a_link(ma
 
 
 def test_a_mail_server_that_refuses_leaves_a_clear_message_and_no_code(settings, mailoutbox):
-    settings.EMAIL_BACKEND = "tests.outlet.test_staff_enrolment.RefusingBackend"
+    settings.EMAIL_BACKEND = "tests.staff.test_staff_enrolment.RefusingBackend"
     colleague = new_colleague()
     client = signed_in_with_password(colleague)
 

@@ -2,7 +2,7 @@
 
 `client.force_login(staff_user)` skips the sign-in pages, so for staff it also does what allauth does when the
 authenticator code is typed: the user gets an authenticator app (TOTP) and the session's authentication log gets an
-"mfa" entry. Tests about the two-factor sign-in itself go through the real pages (tests/outlet/test_staff_mfa.py)
+"mfa" entry. Tests about the two-factor sign-in itself go through the real pages (tests/staff/test_staff_mfa.py)
 or call `force_login_without_second_factor`.
 
 Loaded as a pytest plugin (pyproject: `-p tests.staff`), so every test's `force_login`, `admin_client` included,

@@ -6,7 +6,7 @@ import pytest
 
 from outlet.publishing.models import Article
 from tests.factories import ArticleFactory
-from tests.outlet.readers import MEMBERS, MEMBERS_WITH_TIER_A, READERS
+from tests.publishing.readers import MEMBERS, MEMBERS_WITH_TIER_A, READERS
 
 pytestmark = pytest.mark.django_db
 

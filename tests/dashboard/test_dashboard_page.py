@@ -14,8 +14,16 @@ from django.test.utils import CaptureQueriesContext
 
 from members.models import Tier
 from outlet.common.money import format_money
+from tests.dashboard.test_dashboard_numbers import (
+    KNOWN,
+    NOW,
+    build_known_data,
+    gift,
+    make_campaign,
+    member,
+    monthly_gift,
+)
 from tests.factories import UserFactory
-from tests.outlet.test_dashboard_numbers import KNOWN, NOW, build_known_data, gift, make_campaign, member, monthly_gift
 
 URL = "/admin/revenue/"
 

@@ -54,7 +54,7 @@ def test_the_admin_login_never_forwards_to_another_site(client):
 
 def test_staff_without_an_authenticator_app_are_sent_to_prove_it_is_them_before_setting_one_up(client):
     """Not straight to the setup page: the password alone must not let anyone enrol their own app
-    (tests/outlet/test_staff_enrolment.py has the rest)."""
+    (tests/staff/test_staff_enrolment.py has the rest)."""
     staff = staff_member()
     assert sign_in_with_password(client, staff)["Location"] == "/admin/"  # no second factor to ask for yet
 
@@ -75,7 +75,7 @@ def test_a_superuser_without_an_authenticator_app_is_no_exception(client):
 
 @pytest.mark.django_db(transaction=True)  # allauth announces the new authenticator (and mails) on commit
 def test_setting_up_the_app_with_its_first_code_opens_the_admin(client, mailoutbox):
-    from tests.outlet.test_staff_enrolment import enrolment_code_in
+    from tests.staff.test_staff_enrolment import enrolment_code_in
 
     staff = staff_member()
     sign_in_with_password(client, staff)

@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q, Sum
 
 from donations.models import CampaignTotal, Donation
 from donations.stats import GiftTotals, gifts_by_campaign
-from tests.outlet.test_dashboard_numbers import KNOWN, NOW, TBILISI, gift
+from tests.dashboard.test_dashboard_numbers import KNOWN, NOW, TBILISI, gift
 
 
 @pytest.fixture(autouse=True)
