@@ -29,7 +29,7 @@ run: demo
 ## payment pipeline and every services.py) and the allowed imports between the parts (pyproject's
 ## [tool.importlinter]), then run the whole test suite (CI sets DATABASE_URL and REDIS_URL to the real PostgreSQL
 ## and Redis).
-STRICT_TYPED := outlet/payments outlet/services.py members/services.py donations/services.py
+STRICT_TYPED := outlet/payments outlet/publishing/services.py members/services.py donations/services.py
 test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .

@@ -138,7 +138,7 @@ def main() -> None:
 SETUP_SNIPPET = """
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-from outlet.models import Article
+from outlet.publishing.models import Article
 public = Article.objects.live().filter(access="public").first()
 metered = Article.objects.live().filter(access="metered").first()
 user, _ = get_user_model().objects.get_or_create(username="bench-reader", defaults={"email": "bench@example.org"})

@@ -310,7 +310,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from members.models import TierPrice
-from outlet.models import Article
+from outlet.publishing.models import Article
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 public = Article.objects.live().filter(access="public").first()
 metered = Article.objects.live().filter(access="metered").first()

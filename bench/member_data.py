@@ -257,7 +257,7 @@ def generate_members(*, members: int) -> dict:
 
     from donations.models import Receipt
     from members.models import MemberEvent, Membership
-    from outlet.models import SentEmail
+    from outlet.common.models import SentEmail
     from outlet.payments.models import Payment, ProviderCustomer, WebhookEvent
 
     User = get_user_model()
@@ -743,7 +743,7 @@ def _insert_member_events(cursor, MemberEvent, *, staff_id: int) -> int:
 
 
 def _insert_sent_emails(cursor, SentEmail, *, issuer: str) -> int:
-    """What outlet.emails would have recorded: a welcome per paid member, the receipts, failures and endings."""
+    """What outlet.common.emails would have recorded: a welcome per paid member, the receipts, failures and endings."""
     total = 0
     for kind, subject, at, where in [
         ("membership_welcome", "'Welcome, ' || m.first_name", "m.started_at + interval '1 minute'", "NOT m.is_comp"),

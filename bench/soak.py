@@ -211,7 +211,7 @@ def main() -> None:
 
 def discover_paths() -> dict:
     from donations.models import Campaign
-    from outlet.models import Article, Author, Section, Tag
+    from outlet.publishing.models import Article, Author, Section, Tag
 
     articles = [a.get_absolute_url() for a in Article.objects.live()]
     return {

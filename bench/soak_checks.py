@@ -263,11 +263,11 @@ def ledger() -> dict:
 
 
 def emails(mailbox) -> dict:
-    """Each message outlet.emails recorded (SentEmail, unique per key) was delivered once to the mailbox; nothing it
-    sent is missing its record; welcomes and receipts went out once each."""
+    """Each message outlet.common.emails recorded (SentEmail, unique per key) was delivered once to the mailbox;
+    nothing it sent is missing its record; welcomes and receipts went out once each."""
     from donations.models import Receipt
     from members.models import MemberEvent
-    from outlet.models import OutboxTask, SentEmail
+    from outlet.common.models import OutboxTask, SentEmail
 
     mailbox.scan()
     recorded = list(SentEmail.objects.values_list("key", "kind", "to", "subject"))

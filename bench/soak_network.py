@@ -103,7 +103,7 @@ def unsettled(redis_url: str) -> dict:
     from django.db.models import Exists, F, OuterRef
 
     from donations.models import Receipt
-    from outlet.models import OutboxTask
+    from outlet.common.models import OutboxTask
     from outlet.payments.models import Payment, WebhookEvent
 
     original = Receipt.objects.filter(payment=OuterRef("pk"), kind="original")
@@ -132,7 +132,7 @@ def settle(world: World, *, redis_url: str, seconds: float, fast_forward: timede
     from django.utils import timezone
 
     from donations import receipts
-    from outlet import outbox
+    from outlet.common import outbox
     from outlet.payments import services
 
     browser = world.new_browser()

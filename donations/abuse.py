@@ -47,7 +47,7 @@ from django.utils.crypto import salted_hmac
 from donations.abuse_counters import first_to_claim, hit, minutes_text, seconds_until_below, unhit_all, window_total
 from donations.models import CheckoutShield, DonationCheckout
 from outlet.common.client_address import limit_subject
-from outlet.redis_cache import CacheUnavailable
+from outlet.common.redis_cache import CacheUnavailable
 
 CHALLENGE_FIELD = "altcha"  # the form field the widget posts its solution in
 CHALLENGE_LIFETIME = timedelta(minutes=10)

@@ -1,9 +1,9 @@
 """Sliding-window counters and one-time claims in Django's cache, for the card-testing shield (donations/abuse.py).
 
 Every process sees the same counts: Redis in production (SET NX and INCR are atomic across web processes), the
-shared file cache in the embedded default (outlet/file_cache.py: add and incr under a lock). A window is counted
+shared file cache in the embedded default (outlet/common/file_cache.py: add and incr under a lock). A window is counted
 in SLOTS fixed slots, so a burst straddling a slot boundary is seen whole. A cache that is down raises
-outlet.redis_cache.CacheUnavailable from these functions; callers decide whether that fails open or closed.
+outlet.common.redis_cache.CacheUnavailable from these functions; callers decide whether that fails open or closed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 
 from django.core.cache import cache
 
-from outlet.redis_cache import CacheUnavailable
+from outlet.common.redis_cache import CacheUnavailable
 
 SLOTS = 10  # each sliding window is counted in this many fixed slots
 

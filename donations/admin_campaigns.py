@@ -3,7 +3,7 @@ payout report. Gifts and monthly gifts are in donations/admin_gifts.py.
 
 The rules a campaign must meet live in donations.campaigns; the forms here only carry them to the right field.
 Amounts are typed and shown as people write them ("1,500.50", "10, 25, 50"), shares as percentages and rates as
-plain numbers ("2.7"); outlet.admin_money converts them exactly to the integers the models keep."""
+plain numbers ("2.7"); outlet.common.admin_money converts them exactly to the integers the models keep."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from django_prose_editor.fields import ProseEditorFormField
 
 from donations import campaigns, reports
 from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUpdate
-from outlet.admin_money import (
+from outlet.common.admin_columns import date_column
+from outlet.common.admin_money import (
     BIG_INT_MAX,
     CurrencyFromFormMixin,
     MoneyField,
@@ -28,7 +29,6 @@ from outlet.admin_money import (
     ScaledIntegerField,
     percent_text,
 )
-from outlet.common.admin_columns import date_column
 from outlet.common.local_time import zone_label
 from outlet.common.money import format_money
 from outlet.common.sanitize import BODY_EXTENSIONS

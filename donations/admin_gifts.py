@@ -23,8 +23,8 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from donations import exports, receipts, staff
 from donations.models import AllocationEntry, CampaignCurrency, Donation, Receipt
-from outlet.admin_money import MoneyField, percent_text
 from outlet.common.admin_columns import EMPTY, money_column, time_column, time_field
+from outlet.common.admin_money import MoneyField, percent_text
 from outlet.common.admin_readonly import ReadOnlyMixin
 from outlet.common.csv_stream import too_big_to_export
 from outlet.common.money import format_money

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from donations import pdf, receipts, statements
 from donations.models import Receipt
-from outlet.page_cache import keep_private, keep_url_secret
+from outlet.common.page_cache import keep_private, keep_url_secret
 
 
 def _private(response: HttpResponse) -> HttpResponse:

@@ -6,7 +6,7 @@ ReceiptSequence row, locked in the same transaction as the Receipt insert, so a 
 number back. Work on one payment is serialised by locking the Payment row first, so two tasks for one payment
 (a retry, a duplicated webhook, the sweep) find each other's receipt instead of making a second one.
 
-Emails go out in a separate, later transaction through outlet.emails._send_once keyed by the receipt number, with
+Emails go out in a separate, later transaction through outlet.common.emails._send_once keyed by the receipt number, with
 the Receipt row locked: a retried task finds the SentEmail row (or emailed_at) and sends nothing twice.
 """
 
@@ -30,7 +30,7 @@ from kombu.exceptions import OperationalError
 
 from donations import recurring
 from donations.models import Donation, Receipt, ReceiptSequence
-from outlet import emails
+from outlet.common import emails
 from outlet.common.money import format_money
 from outlet.payments.models import Payment
 

@@ -100,7 +100,7 @@ def email_a_new_manage_link(*, gift: RecurringDonation) -> bool:
     once an hour per gift, so the button cannot be used to flood a donor's inbox."""
     from django.utils import timezone
 
-    from outlet import emails
+    from outlet.common import emails
 
     hour = timezone.now().strftime("%Y%m%d%H")
     return emails.monthly_gift_link(

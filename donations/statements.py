@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from donations.models import Donation, Receipt
 from donations.services import donor_key
-from outlet import emails
+from outlet.common import emails
 from outlet.common.local_time import newsroom_today
+from outlet.common.models import SentEmail
 from outlet.common.money import format_money
-from outlet.models import SentEmail
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from donations import abuse, recurring, services
 from donations.forms import ChangeMonthlyAmountForm, DonationForm, major_text, share_percents
 from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout, RecurringDonation
 from outlet.common.client_address import client_address
+from outlet.common.page_cache import keep_private, keep_url_secret
 from outlet.common.sanitize import sanitize_body
-from outlet.page_cache import keep_private, keep_url_secret
 from outlet.payments.providers.base import ProviderError
 
 UPDATES_SHOWN = 10

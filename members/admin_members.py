@@ -26,8 +26,8 @@ from members.admin_member_actions import CompForm, MemberActionsMixin, available
 from members.models import MemberEvent, Membership, MembershipCheckout, Tier, TierPrice
 from members.services import membership_grants_access
 from members.timeline import lifetime_value, member_timeline, with_lifetime_value
-from outlet.admin_money import CurrencyFromFormMixin, MoneyField
 from outlet.common.admin_columns import EMPTY, date_column, money_column, time_column, time_field
+from outlet.common.admin_money import CurrencyFromFormMixin, MoneyField
 from outlet.common.admin_readonly import ReadOnlyMixin
 from outlet.common.csv_stream import too_big_to_export
 from outlet.common.local_time import short_date_text

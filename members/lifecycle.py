@@ -22,7 +22,7 @@ from members.services import (
     membership_grants_access,
     record_member_event,
 )
-from outlet import outbox
+from outlet.common import outbox
 from outlet.common.local_time import date_text
 from outlet.payments.providers.base import SubscriptionChanged
 

@@ -94,7 +94,7 @@ def has_access_q(*, now: datetime) -> Q:
 
     Same rule: never when lapsed; a past-due member until the grace period ends; a paying active member until
     the period end plus the renewal leeway; anyone else (cancelled-at-period-end, comp) until the period end; no
-    end date means open-ended. tests/outlet/test_dashboard_numbers.py checks both agree on every combination."""
+    end date means open-ended. tests/dashboard/test_dashboard_numbers.py checks both agree on every combination."""
     leeway = timedelta(hours=settings.MEMBERSHIP_RENEWAL_LEEWAY_HOURS)
     in_grace = Q(status=Membership.Status.PAST_DUE, grace_until__isnull=False)
     paying_active = Q(source=Membership.Source.PAID, status=Membership.Status.ACTIVE)

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from members import ghost_sync, lifecycle  # noqa: F401  (ghost_sync: its tasks register with the worker)
 from members.models import MemberEvent, Membership
-from outlet import emails, outbox
+from outlet.common import emails, outbox
 from outlet.common.local_time import date_text
 from outlet.common.money import format_money
 

@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from members.models import MemberEvent
 from outlet.common.local_time import short_date_text
+from outlet.common.models import SentEmail
 from outlet.common.money import format_money
-from outlet.models import SentEmail
 from outlet.payments.models import Payment
 
 TIMELINE_LIMIT = 200

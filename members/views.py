@@ -17,7 +17,7 @@ from members import account_rows, join_choice, services
 from members.forms import ChangePlanForm, JoinForm, OfferFilter
 from members.models import MemberEvent, Membership, MembershipCheckout, TierPrice
 from outlet.common.local_time import date_text
-from outlet.page_cache import keep_private
+from outlet.common.page_cache import keep_private
 from outlet.payments.models import Payment
 
 

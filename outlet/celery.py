@@ -10,6 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outlet.settings")
 app = Celery("outlet")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# outlet.tasks.* are the names the publish and outbox tasks kept when they moved to outlet/publishing/tasks.py and
+# outlet/common/tasks.py: rows in django-celery-beat and messages already queued name them.
 app.conf.beat_schedule = {
     "publish-due-articles": {"task": "outlet.tasks.publish_due_articles", "schedule": 60.0},
     # A webhook stored but never processed (broker outage, crashed worker) is queued again.

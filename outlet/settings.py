@@ -73,7 +73,7 @@ SITE_NAME = os.environ.get("SITE_NAME", "Caucasus Ledger")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL] if SITE_URL else [])
 
 INSTALLED_APPS = [
-    "outlet.apps.OutletAdminConfig",  # Django's admin, behind staff two-factor sign-in (outlet/admin_site.py)
+    "outlet.staff.apps.OutletAdminConfig",  # the admin, behind staff two-factor sign-in (outlet/staff/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -87,22 +87,25 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_celery_beat",
     "django_prose_editor",
-    "outlet.apps.OutletConfig",
+    "outlet.common.apps.CommonConfig",
+    "outlet.publishing.apps.PublishingConfig",
+    "outlet.staff.apps.StaffConfig",
     "outlet.payments.apps.PaymentsConfig",
     "members.apps.MembersConfig",
     "donations.apps.DonationsConfig",
+    "outlet.demo.apps.DemoConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "outlet.security_headers.ContentSecurityPolicyMiddleware",  # CONTENT_SECURITY_POLICY below
-    "outlet.security_headers.PermissionsPolicyMiddleware",  # PERMISSIONS_POLICY below
+    "outlet.common.security_headers.ContentSecurityPolicyMiddleware",  # CONTENT_SECURITY_POLICY below
+    "outlet.common.security_headers.PermissionsPolicyMiddleware",  # PERMISSIONS_POLICY below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "outlet.request_guard.RefuseNulBytesMiddleware",  # a NUL byte in the address or a form is a 400, never a 500
+    "outlet.common.request_guard.RefuseNulBytesMiddleware",  # a NUL byte in the address or a form is a 400, never a 500
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -121,7 +124,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "outlet.context_processors.site",
+                "outlet.web.context_processors.site",
             ],
         },
     },
@@ -156,7 +159,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if IS_PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("Production needs REDIS_URL")
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "outlet")
-# When Redis is down the site keeps serving readers (outlet/redis_cache.py): reads are misses, writes do nothing,
+# When Redis is down the site keeps serving readers (outlet/common/redis_cache.py): reads are misses, writes do nothing,
 # and each process stops asking Redis for OUTAGE_RETRY_SECONDS after a failure, so an outage costs microseconds per
 # call, not a timeout. What fails closed or open instead of guessing (README: "When Redis is down"):
 # - donation checkout starts fail closed (donations/abuse.py: the card-testing counters cannot count);
@@ -174,7 +177,7 @@ REDIS_CACHE_OPTIONS = {
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "outlet.redis_cache.ReusedClientRedisCache",
+            "BACKEND": "outlet.common.redis_cache.ReusedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "TIMEOUT": 300,
@@ -192,7 +195,7 @@ if REDIS_URL:
     }
 else:
     # Shared state is shared here too: the web server and the worker's processes all count card-testing declines,
-    # checkout starts and allauth's rate limits in one folder of files (outlet/file_cache.py takes a lock for
+    # checkout starts and allauth's rate limits in one folder of files (outlet/common/file_cache.py takes a lock for
     # add/incr, so counts are never lost between processes). Not DatabaseCache: every page-cache write would queue
     # for SQLite's one write lock behind the worker's transactions, and cache writes would roll back with the
     # caller's transaction, unlike Redis's. A page-cache write here is one file renamed into place plus a listing of
@@ -200,7 +203,7 @@ else:
     # fills (pages, fragments, counters), so culling, which deletes a random third, does not drop a live counter.
     CACHES = {
         "default": {
-            "BACKEND": "outlet.file_cache.SharedFileCache",
+            "BACKEND": "outlet.common.file_cache.SharedFileCache",
             "LOCATION": str(VAR_DIR / "cache"),
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "TIMEOUT": 300,
@@ -309,7 +312,7 @@ if _proxy_count not in {str(count) for count in range(11)}:
     raise ImproperlyConfigured(f"ALLAUTH_TRUSTED_PROXY_COUNT must be a whole number from 0 to 10, not {_proxy_count!r}")
 ALLAUTH_TRUSTED_PROXY_COUNT = int(_proxy_count)
 # Two-factor authentication (allauth.mfa): an authenticator app (TOTP) with one-time recovery codes as the backup.
-# Staff must have used it in their current session to reach the admin (outlet/admin_site.py); readers may opt in.
+# Staff must have used it in their current session to reach the admin (outlet/staff/admin_site.py); readers may opt in.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME  # the name staff see in their authenticator app
 MFA_TRUST_ENABLED = False  # no "trust this browser": every staff sign-in asks for a code
@@ -379,10 +382,10 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
-# Content-Security-Policy (django-csp; outlet/security_headers.py): scripts, styles, fonts, images and fetches come
-# from this site only (images may also be data: URLs); no inline script or style and no eval (the templates need
-# none: behaviour lives in static/js), no plugins, no <base> elsewhere, never inside another site's frame. Forms post
-# here, plus to the payment provider's hosted pages when that provider is in use (PAYMENT_PROVIDER_PAGES: a browser
+# Content-Security-Policy (django-csp; outlet/common/security_headers.py): scripts, styles, fonts, images and
+# fetches come from this site only (images may also be data: URLs); no inline script or style and no eval (the templates
+# need none: behaviour lives in static/js), no plugins, no <base> elsewhere, never inside another site's frame. Forms
+# post here, plus to the payment provider's hosted pages when that provider is in use (PAYMENT_PROVIDER_PAGES: a browser
 # applies form-action to the redirect a form's answer makes); the sandbox's pages are on this host.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -55,9 +55,9 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _broker_not_resting():
-    """outlet.outbox leaves the broker alone for a few seconds after it refused a hand-over; a test that made the
+    """outlet.common.outbox leaves the broker alone for a few seconds after it refused a hand-over; a test that made the
     broker refuse must not make the next test's emails wait for a sweep."""
-    from outlet import outbox
+    from outlet.common import outbox
 
     outbox._broker_failed_at = 0.0
     yield

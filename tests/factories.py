@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from members.models import Membership, Tier
-from outlet.models import Article, Author, Byline, Prompt, Section
+from outlet.publishing.models import Article, Author, Byline, Prompt, Section
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -38,7 +38,7 @@ BODY_EXTENSIONS = {
 }
 
 # Articles also take pictures with a caption. The picture dialog's "Browse…" opens the media library's list as a
-# picker: django-prose-editor speaks the CKEditor 4 file-browser protocol (outlet/admin.py, MediaImageAdmin).
+# picker: django-prose-editor speaks the CKEditor 4 file-browser protocol (outlet/publishing/admin.py, MediaImageAdmin).
 ARTICLE_BODY_EXTENSIONS = {
     **BODY_EXTENSIONS,
     "Figure": {"pickerUrl": reverse_lazy("admin:outlet_mediaimage_changelist")},
@@ -168,7 +168,7 @@ def sanitize_body(html: str, *, image_sizes: Mapping[str, tuple[int, int]] | Non
     """Clean on save and again at render time: bodies written by imports or scripts never went through the admin.
 
     image_sizes: the library's (width, height) by picture URL, written onto each picture so the page keeps its place
-    for it while it loads (outlet.media_library.prepare_article_body)."""
+    for it while it loads (outlet.publishing.media_library.prepare_article_body)."""
     cleaned = _cleaner().clean(html or "")
     if "<img" in cleaned or "<figure" in cleaned:
         cleaned = _PictureRules(image_sizes or {}).rewrite(cleaned)

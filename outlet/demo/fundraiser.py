@@ -18,9 +18,9 @@ from django.urls import reverse
 from donations import services
 from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUpdate
 from outlet.demo.images import render_hero
-from outlet.models import Prompt
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.sandbox.provider import SandboxProvider
+from outlet.publishing.models import Prompt
 
 SLUG = "reporters-safety-fund"
 STORY = (

@@ -27,8 +27,8 @@ from outlet.demo.fundraiser import ensure_demo_fundraiser
 from outlet.demo.images import describe_hero, render_hero
 from outlet.demo.spec import DemoArticle
 from outlet.demo.staff import DEMO_STAFF, DEMO_TOTP_SECRET, ensure_demo_staff
-from outlet.media_library import clean_article_body
-from outlet.models import Article, Author, Byline, MediaImage, Prompt, Region, Section, Tag
+from outlet.publishing.media_library import clean_article_body
+from outlet.publishing.models import Article, Author, Byline, MediaImage, Prompt, Region, Section, Tag
 
 if TYPE_CHECKING:
     # The models the demo finds by slug (each has a slug and a name).

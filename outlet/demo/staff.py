@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Q
 
-from outlet import roles
+from outlet.staff import roles
 
 # Base32, as authenticator apps take it. Published on purpose: it guards nothing but local demo data.
 DEMO_TOTP_SECRET = "OUTLETDEMOLOCALONLYNEVERINPRODXX"

@@ -28,7 +28,7 @@ def redis_cache(real_redis, settings):
     prefix = f"test-abuse-{uuid.uuid4().hex[:10]}"
     settings.CACHES = {
         "default": {
-            "BACKEND": "outlet.redis_cache.ReusedClientRedisCache",
+            "BACKEND": "outlet.common.redis_cache.ReusedClientRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": prefix,
         }

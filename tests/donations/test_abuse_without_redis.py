@@ -30,7 +30,7 @@ def redis_gone(settings):
     settings.CACHES = {
         "default": {
             **settings.CACHES["default"],
-            "BACKEND": "outlet.redis_cache.ReusedClientRedisCache",
+            "BACKEND": "outlet.common.redis_cache.ReusedClientRedisCache",
             "LOCATION": f"redis://127.0.0.1:{unused_port()}/0",
             "OPTIONS": settings.REDIS_CACHE_OPTIONS,
         }

@@ -122,7 +122,7 @@ def test_a_bad_currency_in_the_address_falls_back_to_the_campaigns_own(campaign,
 
 
 def test_a_nul_in_the_address_is_a_bad_request_not_an_error(campaign):
-    """No address on the site can hold a NUL (outlet/request_guard.py refuses it before any view)."""
+    """No address on the site can hold a NUL (outlet/common/request_guard.py refuses it before any view)."""
     response, _ = page("/fundraisers/safety-fund/?currency=%00")
     assert response.status_code == 400
 
@@ -257,7 +257,7 @@ def test_the_thank_you_page_stops_refreshing_when_the_confirmation_never_comes(c
 def test_the_demo_fundraiser_is_loaded_once_with_gifts_from_the_sandbox(settings, tmp_path):
     from outlet.demo.fundraiser import SLUG, ensure_demo_fundraiser
     from outlet.demo.loader import Tally
-    from outlet.models import Prompt
+    from outlet.publishing.models import Prompt
 
     settings.MEDIA_ROOT = tmp_path
     for _ in range(2):

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from donations import receipts
 from donations.models import Receipt
-from outlet.models import SentEmail
+from outlet.common.models import SentEmail
 from outlet.payments.providers import get_provider
 from tests.donations.conftest import give
 from tests.factories import UserFactory

@@ -1,7 +1,7 @@
 """A donor's receipt and statement addresses answer junk typed into them with a 404, not a 500: a year no gift can
 have (datetime holds years 1-9999 and a URL's number has no limit), a NUL byte or an over-long receipt number
-(PostgreSQL refuses a NUL in text). The request guard (outlet/request_guard.py) answers a NUL with a 400 before any
-view runs; the views refuse one themselves too, so they stay safe whatever the middleware."""
+(PostgreSQL refuses a NUL in text). The request guard (outlet/common/request_guard.py) answers a NUL with a 400 before
+any view runs; the views refuse one themselves too, so they stay safe whatever the middleware."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-WITHOUT_GUARD = "outlet.request_guard.RefuseNulBytesMiddleware"
+WITHOUT_GUARD = "outlet.common.request_guard.RefuseNulBytesMiddleware"
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from django.test import Client
 
 from donations.models import Receipt
 from outlet.celery import app as celery_app
-from outlet.models import SentEmail
+from outlet.common.models import SentEmail
 from outlet.payments import services as payments
 from outlet.payments.models import WebhookEvent
 from outlet.payments.providers.sandbox.provider import sign

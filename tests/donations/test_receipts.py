@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from donations import receipts, tasks
 from donations.models import Donation, Receipt
 from outlet.celery import app as celery_app
-from outlet.models import SentEmail
+from outlet.common.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import ProviderError

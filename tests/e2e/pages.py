@@ -27,8 +27,8 @@ from donations.models import Campaign, CampaignCurrency, DonationCheckout, Recei
 from members import services as member_services
 from members.models import MembershipCheckout, Tier
 from outlet.demo.loader import load_demo_content
-from outlet.models import Article, Author, Section
 from outlet.payments.providers import get_provider
+from outlet.publishing.models import Article, Author, Section
 
 USERS = ("anonymous", "member", "donor")
 SIGNED_IN = ("member", "donor")

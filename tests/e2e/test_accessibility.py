@@ -7,7 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings as django_settings
 from django.test import Client
 
-from outlet.models import Article, Byline, Prompt
+from outlet.publishing.models import Article, Byline, Prompt
 from tests.factories import ArticleFactory, AuthorFactory, PromptFactory, SectionFactory, TierFactory, UserFactory
 from tests.members import sandbox_journey as journey
 

@@ -91,7 +91,7 @@ def test_a_fundraiser_far_from_its_goal_shows_a_sliver_and_less_than_one_percent
 
 
 def test_the_appeal_under_a_story_shows_the_sliver_too(browser, live_server, settings):
-    from outlet.models import Prompt
+    from outlet.publishing.models import Prompt
     from tests.factories import ArticleFactory, PromptFactory
 
     settings.SITE_URL = live_server.url

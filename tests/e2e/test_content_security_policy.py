@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from donations import abuse
 from donations.models import CheckoutShield
-from outlet.models import Article, MediaImage
+from outlet.publishing.models import Article, MediaImage
 from tests.e2e.pages import PAGES, SIGNED_IN, new_context
 from tests.factories import UserFactory
 from tests.staff import give_authenticator_app, sign_in_staff_in_browser

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from donations import services
 from donations.models import Donation, DonationCheckout, RecurringDonation
-from outlet.models import Prompt
+from outlet.publishing.models import Prompt
 from tests.donations.conftest import make_campaign
 from tests.factories import ArticleFactory, PromptFactory
 

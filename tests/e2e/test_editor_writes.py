@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from outlet.models import EMPTY_BODY_MESSAGE, Article, MediaImage
-from outlet.roles import EDITOR
+from outlet.publishing.models import EMPTY_BODY_MESSAGE, Article, MediaImage
+from outlet.staff.roles import EDITOR
 from tests.factories import SectionFactory, UserFactory
 from tests.staff import give_authenticator_app, sign_in_staff_in_browser
 
@@ -26,7 +26,7 @@ def test_an_editor_writes_and_publishes_with_the_rich_text_editor(page, live_ser
     desk = UserFactory(username="desk", email="desk@example.org", is_staff=True, is_superuser=True)
     EmailAddress.objects.create(user=desk, email=desk.email, verified=True, primary=True)
 
-    # Staff sign in with email, password and an authenticator code (outlet/admin_site.py).
+    # Staff sign in with email, password and an authenticator code (outlet/staff/admin_site.py).
     sign_in_staff_in_browser(
         page, live_server.url, desk, give_authenticator_app(desk), next_path="/admin/outlet/article/add/"
     )

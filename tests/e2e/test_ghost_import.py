@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from members.models import GhostMember, Membership
-from outlet.roles import MEMBERSHIP_MANAGER
+from outlet.staff.roles import MEMBERSHIP_MANAGER
 from tests.e2e.test_accessibility import axe_problems
 from tests.factories import UserFactory
 from tests.members.ghost_exports.helpers import EXPORTS, ghost_subscription, subscriptions_of

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from outlet.models import Prompt
+from outlet.publishing.models import Prompt
 from tests.factories import ArticleFactory, PromptFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

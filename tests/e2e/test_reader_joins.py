@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from members.models import Membership
 from outlet.common.local_time import date_text
-from outlet.models import Article, Prompt
+from outlet.publishing.models import Article, Prompt
 from tests.factories import ArticleFactory, PromptFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from members.models import MemberEvent, Membership
-from outlet.roles import MEMBERSHIP_MANAGER
+from outlet.staff.roles import MEMBERSHIP_MANAGER
 from tests.e2e.test_accessibility import axe_problems
 from tests.factories import MembershipFactory, UserFactory
 from tests.staff import a_wrong_code, current_totp_code, give_authenticator_app, sign_in_staff_in_browser

@@ -1,6 +1,6 @@
-"""A new staff member's first authenticator app, in a real browser (outlet/staff_enrolment.py): the password, then a
-code from their mailbox (or an administrator's enrolment link), then the app. Someone with the password alone
-never reaches the setup page."""
+"""A new staff member's first authenticator app, in a real browser (outlet/staff/staff_enrolment.py): the password, then
+a code from their mailbox (or an administrator's enrolment link), then the app. Someone with the password alone never
+reaches the setup page."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
-from outlet.roles import ADMINISTRATOR, MEMBERSHIP_MANAGER
+from outlet.staff.roles import ADMINISTRATOR, MEMBERSHIP_MANAGER
 from tests.e2e.test_accessibility import axe_problems
 from tests.factories import UserFactory
-from tests.outlet.test_staff_enrolment import enrolment_code_in
 from tests.staff import TEST_PASSWORD, current_totp_code, give_authenticator_app, sign_in_staff_in_browser
+from tests.staff.test_staff_enrolment import enrolment_code_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from donations.models import Campaign
-from outlet.roles import FINANCE
+from outlet.staff.roles import FINANCE
 from tests.donations.conftest import make_campaign
 from tests.factories import UserFactory
 from tests.staff import give_authenticator_app, sign_in_staff_in_browser

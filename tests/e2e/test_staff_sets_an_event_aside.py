@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from outlet.payments.models import WebhookEvent
-from outlet.roles import FINANCE
+from outlet.staff.roles import FINANCE
 from tests.factories import UserFactory
 from tests.staff import give_authenticator_app, sign_in_staff_in_browser
 

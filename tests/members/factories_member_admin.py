@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from donations.models import Receipt
 from members.models import MemberEvent
-from outlet.models import SentEmail
+from outlet.common.models import SentEmail
 from outlet.payments.models import Payment
 from tests.factories import UserFactory
 

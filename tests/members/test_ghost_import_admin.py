@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _no_second_factor_in_these_tests(settings):
-    settings.ADMIN_REQUIRES_MFA = False  # two-factor sign-in has its own tests (tests/outlet/test_staff_mfa.py)
+    settings.ADMIN_REQUIRES_MFA = False  # two-factor sign-in has its own tests (tests/staff/test_staff_mfa.py)
 
 
 def client_for(user) -> Client:

@@ -17,7 +17,7 @@ from members.ghost_import import PROVISIONAL_DAYS, apply_import, preview_import
 from members.lifecycle import lapse_ended_memberships
 from members.models import GhostMember, MemberEvent, Membership
 from members.services import Audience, reader_standing
-from outlet.models import SentEmail
+from outlet.common.models import SentEmail
 from outlet.payments.models import Payment, SandboxObject
 from tests.members.ghost_exports.helpers import ghost_subscription, subscriptions_of
 from tests.payments import stripe_objects as so

@@ -14,9 +14,10 @@ from members.lifecycle import lapse_ended_memberships
 from members.models import MemberEvent, Membership
 from members.services import Audience, reader_standing
 from outlet.common.local_time import date_text
-from outlet.models import Article, SentEmail
+from outlet.common.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
 from outlet.payments.providers import get_provider
+from outlet.publishing.models import Article
 from tests.factories import ArticleFactory, UserFactory
 from tests.members import sandbox_journey as journey
 

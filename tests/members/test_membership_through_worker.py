@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from members.models import Membership
-from outlet.models import SentEmail
+from outlet.common.models import SentEmail
 from outlet.payments import providers
 from outlet.payments.models import WebhookEvent
 from outlet.payments.providers.sandbox.provider import sign

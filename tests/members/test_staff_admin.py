@@ -13,8 +13,8 @@ from members.lifecycle import lapse_ended_memberships
 from members.models import MemberEvent, Membership
 from members.services import Audience, reader_standing
 from outlet.common.local_time import date_text
-from outlet.models import Article
 from outlet.payments.models import WebhookEvent
+from outlet.publishing.models import Article
 from tests.factories import ArticleFactory, MembershipFactory, UserFactory
 from tests.members import sandbox_journey as journey
 

@@ -93,10 +93,10 @@ def build_world(priced_tiers, capture_on_commit, tmp_path, settings) -> World:
     from donations.models import DonationCheckout, Receipt, RecurringDonation
     from members import services as member_services
     from members.models import MemberImport, MembershipCheckout
-    from outlet import staff_enrolment
-    from outlet.models import MediaImage, Region, Tag
     from outlet.payments.providers import get_provider
-    from outlet.roles import ADMINISTRATOR
+    from outlet.publishing.models import MediaImage, Region, Tag
+    from outlet.staff import staff_enrolment
+    from outlet.staff.roles import ADMINISTRATOR
     from tests.donations.conftest import give, make_campaign
 
     settings.MEDIA_ROOT = tmp_path

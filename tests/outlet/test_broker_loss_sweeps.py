@@ -20,8 +20,8 @@ from donations import tasks as donation_tasks
 from donations.models import Receipt
 from members import tasks as member_tasks
 from members.models import Membership
-from outlet import outbox
-from outlet.models import OutboxTask, SentEmail
+from outlet.common import outbox
+from outlet.common.models import OutboxTask, SentEmail
 from outlet.payments import tasks as payment_tasks
 from outlet.payments.models import WebhookEvent
 from outlet.payments.services import requeue_stuck_events
@@ -86,7 +86,8 @@ def test_a_receipt_the_broker_refused_is_issued_and_emailed_by_the_sweep(member_
 
 
 def test_a_welcome_email_the_broker_refused_is_sent_by_the_sweeps(member_client):
-    """Membership emails go through the outbox (outlet.outbox): asked for in the event's transaction, sent after."""
+    """Membership emails go through the outbox (outlet.common.outbox): asked for in the event's transaction, sent
+    after."""
     with broker_refuses(member_tasks.send_welcome_email):
         journey.join_and_pay(member_client)
     assert Membership.objects.get().status == Membership.Status.ACTIVE

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from outlet.celery import app as celery_app
-from outlet.models import Article
-from outlet.tasks import publish_due_articles
+from outlet.publishing.models import Article
+from outlet.publishing.tasks import publish_due_articles
 from tests.conftest import wait_for
 from tests.factories import ArticleFactory
 

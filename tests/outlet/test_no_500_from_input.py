@@ -460,7 +460,7 @@ def mutate_and_open(world: World, patterns: list[Pattern], data) -> None:
 
 
 # A 3,000-character slug makes a cache key longer than memcached allows; Redis and the file cache take it, and no
-# miss is cached (outlet/content_cache.py), so the warning is noise here.
+# miss is cached (outlet/publishing/content_cache.py), so the warning is noise here.
 @pytest.mark.filterwarnings("ignore::django.core.cache.backends.base.CacheKeyWarning")
 def test_no_url_pattern_answers_hostile_input_with_a_500(world):
     patterns = every_pattern()

@@ -27,7 +27,7 @@ from django.conf import global_settings, settings
 
 from donations.models import DonationCheckout, Receipt
 from members.models import Membership
-from outlet.models import SentEmail
+from outlet.common.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
 from outlet.payments.providers.sandbox.provider import sign
 from tests.conftest import IN_CI, ROOT, start_worker, test_database_url, wait_for

@@ -138,18 +138,18 @@ def _cache_settings(**env: str) -> dict:
 
 def test_the_embedded_default_cache_is_one_every_process_shares_and_redis_replaces_it(tmp_path):
     embedded = _cache_settings(OUTLET_VAR_DIR=str(tmp_path))
-    assert embedded["BACKEND"] == "outlet.file_cache.SharedFileCache"
+    assert embedded["BACKEND"] == "outlet.common.file_cache.SharedFileCache"
     assert embedded["LOCATION"] == str(tmp_path / "cache"), "in var/, where the web server and the worker both look"
 
     production = _cache_settings(OUTLET_VAR_DIR=str(tmp_path), REDIS_URL="redis://cache.internal:6379/0")
-    assert production["BACKEND"] == "outlet.redis_cache.ReusedClientRedisCache"
+    assert production["BACKEND"] == "outlet.common.redis_cache.ReusedClientRedisCache"
     assert production["LOCATION"] == "redis://cache.internal:6379/0"
 
 
 def test_production_sends_a_strict_content_security_policy_that_lets_forms_reach_stripe():
     script = (
         "from django.test import RequestFactory; from django.http import HttpResponse; "
-        "from outlet.security_headers import ContentSecurityPolicyMiddleware, PermissionsPolicyMiddleware; "
+        "from outlet.common.security_headers import ContentSecurityPolicyMiddleware, PermissionsPolicyMiddleware; "
         "response = ContentSecurityPolicyMiddleware(lambda r: HttpResponse())(RequestFactory().get('/')); "
         "print(response['Content-Security-Policy']); "
         "print(PermissionsPolicyMiddleware(lambda r: HttpResponse())(RequestFactory().get('/'))['Permissions-Policy'])"

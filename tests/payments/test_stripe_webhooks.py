@@ -23,7 +23,7 @@ from django.utils import timezone
 from members import lifecycle as member_lifecycle
 from members import services as member_services
 from members.models import MemberEvent, Membership, MembershipCheckout
-from outlet.models import SentEmail
+from outlet.common.models import SentEmail
 from outlet.payments import services, waiting
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 from tests.payments import stripe_objects as so

@@ -1,0 +1,49 @@
+"""The email choke point's records: every email sent (outlet.common.emails) and every task a transaction asked for
+(outlet.common.outbox). Both lived in the publishing app until the house was put in order; their tables keep the
+names they were made with."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class SentEmail(models.Model):
+    """Every message outlet.common.emails sent, keyed so a retried task or a duplicated event never sends it twice."""
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=60)
+    to = models.EmailField(db_index=True)  # the member timeline lists a reader's emails
+    subject = models.CharField(max_length=300)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "outlet_sentemail"  # made when the model lived in the publishing app; kept, no data moved
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to}"
+
+
+class OutboxTask(models.Model):
+    """A task a transaction asked for, kept until it has run (outlet.common.outbox).
+
+    Work enqueued with transaction.on_commit is lost if the broker is down at that moment and nothing can derive it
+    again from other rows (a welcome or plan-change email, say). The row is written in the same transaction as the
+    change that asked for it, so either both exist or neither; the sweep sends again what never ran."""
+
+    task = models.CharField(max_length=200, help_text="The Celery task's name.")
+    args = models.JSONField(default=list, blank=True)
+    key = models.CharField(max_length=200, unique=True, help_text="What makes it the same task twice.")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker.")
+    attempts = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "outlet_outboxtask"  # made when the model lived in the publishing app; kept, no data moved
+        indexes = [models.Index(fields=["done_at", "created_at"])]
+
+    def __str__(self) -> str:
+        state = "done" if self.done_at else f"waiting ({self.attempts} sent)"
+        return f"{self.task} [{self.key}] {state}"

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class PublishingConfig(AppConfig):
+    """Articles, their authors and sections, the metered paywall and the membership prompts readers meet.
+
+    The label stays "outlet", the app's name from before it moved into outlet/publishing/: its tables, migration
+    history, content types and permissions keep their names."""
+
+    name = "outlet.publishing"
+    label = "outlet"
+    verbose_name = "Publishing"
+
+    def ready(self) -> None:
+        from outlet.publishing import content_cache
+
+        content_cache.connect_signals()

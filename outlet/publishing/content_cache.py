@@ -1,0 +1,156 @@
+"""Cached reads of the publishing content every article page needs (the article and the running prompts).
+
+An anonymous article page served from the page cache should cost no SQL at all, so the inputs of its cache key
+come from here. Every cached entry is filed under a content version that any edit to publishing content replaces
+(signals below, and the bulk updates in services.py), so an edit, an unpublish or a new prompt shows on the next
+request, not after a timeout.
+
+While the cache is down (outlet/common/redis_cache.py) every read here is a miss and pages are built from the database.
+An edit made then cannot replace the version in the cache, so this process remembers to replace it as soon as the
+cache answers again: a Redis that kept its data must not go on serving pages cached before the edit.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Prefetch
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
+
+from outlet.publishing.models import Article, Author, Byline, Prompt, Region, Section, Tag
+
+VERSION_KEY = "publishing-content-version"
+
+
+def _enabled() -> bool:
+    return settings.PAGE_CACHE_SECONDS > 0
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """Changes with every deploy that touches code, templates or static files, so a page cached by the previous
+    release (old markup, old hashed stylesheet names, old pickled models) is never served by the new one."""
+    digest = hashlib.sha256()
+    roots = [settings.BASE_DIR / name for name in ("outlet", "members", "donations", "templates", "static")]
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+# An edit whose new version the cache did not take (it was down); replaced on this process's next read.
+_unsaved_bump = False
+
+
+def content_version() -> str:
+    if _unsaved_bump:
+        bump_content_version()
+    token = cache.get(VERSION_KEY)
+    if token is None:
+        # A fresh random token, never a counter: an evicted counter restarting at 1 would revive stale entries.
+        token = uuid.uuid4().hex
+        if not cache.add(VERSION_KEY, token, timeout=None):
+            token = cache.get(VERSION_KEY) or token
+    return f"{code_fingerprint()}-{token}"
+
+
+def bump_content_version(**_signal_kwargs) -> None:
+    global _unsaved_bump
+    # set_many says which keys it could not store (plain set says nothing).
+    _unsaved_bump = bool(cache.set_many({VERSION_KEY: uuid.uuid4().hex}, timeout=None))
+
+
+def _load_article(slug: str) -> Article | None:
+    article = (
+        Article.objects.select_related("section", "region")
+        .prefetch_related(Prefetch("bylines", queryset=Byline.objects.select_related("author")), "tags")
+        .filter(slug=slug)
+        .first()
+    )
+    if article is not None:
+        article.allowed_tier_ids = (
+            frozenset(article.allowed_tiers.values_list("id", flat=True))
+            if article.access == Article.Access.TIERS
+            else frozenset()
+        )
+    return article
+
+
+def _cached(key: str, load, *, found: dict | None = None):
+    """The value under `key` (taken from an earlier get_many's `found` when given), loaded and stored on a miss."""
+    value = found.get(key) if found is not None else cache.get(key)
+    if value is None:
+        value = load()
+        cache.set(key, value, settings.PAGE_CACHE_SECONDS)
+    return value
+
+
+def _switched_on_prompts() -> list[Prompt]:
+    return list(Prompt.objects.filter(is_active=True).order_by("-priority", "-updated_at", "id"))
+
+
+def _running(prompts: list[Prompt], now: datetime) -> list[Prompt]:
+    """Dates are checked per request, so a prompt starts and ends on time even though the list is cached."""
+    return [
+        p for p in prompts if (p.starts_at is None or p.starts_at <= now) and (p.ends_at is None or p.ends_at > now)
+    ]
+
+
+@dataclass(frozen=True)
+class ArticlePageContent:
+    version: str
+    article: Article | None  # whatever its status: the caller decides who may see it
+    prompts: list[Prompt]  # running now, best first
+
+
+def article_page_content(slug: str, *, now: datetime) -> ArticlePageContent:
+    """The article (bylines, tags, allowed tiers) and the running prompts: two cache round trips when warm."""
+    if not _enabled():
+        return ArticlePageContent("uncached", _load_article(slug), _running(_switched_on_prompts(), now))
+    version = content_version()
+    article_key, prompts_key = f"article-snapshot:{version}:{slug}", f"switched-on-prompts:{version}"
+    found = cache.get_many([article_key, prompts_key])
+    article = found.get(article_key)
+    if article is None:
+        article = _load_article(slug)
+        if article is not None:
+            cache.set(article_key, article, settings.PAGE_CACHE_SECONDS)
+    prompts = _cached(prompts_key, _switched_on_prompts, found=found)
+    return ArticlePageContent(version, article, _running(prompts, now))
+
+
+def running_prompts(*, now: datetime | None = None) -> list[Prompt]:
+    """Switched-on prompts inside their dates, best first."""
+    now = now or timezone.now()
+    if not _enabled():
+        return _running(_switched_on_prompts(), now)
+    return _running(_cached(f"switched-on-prompts:{content_version()}", _switched_on_prompts), now)
+
+
+def navigation_sections() -> list[tuple[str, str]]:
+    """(name, url) of the sections in the site's navigation; every page shows them."""
+
+    def load() -> list[tuple[str, str]]:
+        return [(s.name, s.get_absolute_url()) for s in Section.objects.filter(in_navigation=True)]
+
+    if not _enabled():
+        return load()
+    return _cached(f"navigation-sections:{content_version()}", load)
+
+
+def connect_signals() -> None:
+    for model in (Article, Byline, Prompt, Section, Region, Author, Tag):
+        post_save.connect(bump_content_version, sender=model, dispatch_uid=f"content-version-save-{model.__name__}")
+        post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"content-version-delete-{model.__name__}")
+    for through in (Article.tags.through, Article.allowed_tiers.through):
+        m2m_changed.connect(
+            bump_content_version, sender=through, dispatch_uid=f"content-version-m2m-{through.__name__}"
+        )

@@ -1,0 +1,3 @@
+"""Fixtures shared by the publishing tests: the cast of readers."""
+
+from tests.publishing.readers import cast, tiers  # noqa: F401

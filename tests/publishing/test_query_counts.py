@@ -1,0 +1,53 @@
+"""Pin the SQL each busy page costs, so an N+1 shows up as a failing test."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from outlet.publishing.models import Article, Byline, Prompt
+from tests.factories import ArticleFactory, AuthorFactory, PromptFactory, SectionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def newsroom():
+    sections = [SectionFactory() for _ in range(4)]
+    authors = [AuthorFactory() for _ in range(5)]
+    articles = []
+    for i in range(30):
+        article = ArticleFactory(
+            section=sections[i % 4], authors=authors[i % 3 : i % 3 + 2], access=Article.Access.METERED
+        )
+        Byline.objects.create(article=article, author=authors[4], role=Byline.Role.ADDITIONAL)
+        articles.append(article)
+    PromptFactory()
+    PromptFactory(placement=Prompt.Placement.IN_ARTICLE)
+    PromptFactory(placement=Prompt.Placement.END_OF_ARTICLE)
+    return articles
+
+
+def test_home_page_queries(newsroom, django_assert_max_num_queries):
+    client = Client()
+    with django_assert_max_num_queries(4):
+        assert client.get("/").status_code == 200
+
+
+def test_article_page_queries_for_an_anonymous_reader(newsroom, django_assert_max_num_queries):
+    client = Client()
+    with django_assert_max_num_queries(7):
+        assert client.get(newsroom[0].get_absolute_url()).status_code == 200
+
+
+def test_article_page_queries_for_a_signed_in_reader(newsroom, django_assert_max_num_queries):
+    client = Client()
+    client.force_login(UserFactory())
+    with django_assert_max_num_queries(12):
+        assert client.get(newsroom[0].get_absolute_url()).status_code == 200
+
+
+def test_section_page_queries(newsroom, django_assert_max_num_queries):
+    client = Client()
+    with django_assert_max_num_queries(6):
+        assert client.get(newsroom[0].section.get_absolute_url()).status_code == 200
