@@ -102,9 +102,9 @@ def unsettled(redis_url: str) -> dict:
     from django.conf import settings
     from django.db.models import Exists, F, OuterRef
 
-    from donations.models import Receipt
     from outlet.models import OutboxTask
     from outlet.payments.models import Payment, WebhookEvent
+    from outlet.receipts.models import Receipt
 
     original = Receipt.objects.filter(payment=OuterRef("pk"), kind="original")
     try:

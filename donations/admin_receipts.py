@@ -13,10 +13,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from donations import pdf, receipts
-from donations.models import Receipt, ReceiptSequence
 from outlet.common.admin_columns import EMPTY, money_column, time_column, time_field
 from outlet.common.admin_readonly import ReadOnlyMixin
 from outlet.common.money import format_money
+from outlet.receipts.models import Receipt, ReceiptSequence
 
 
 class VoidFilter(admin.SimpleListFilter):
@@ -98,7 +98,7 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
         )
 
     def has_resend_permission(self, request):
-        return request.user.has_perm("donations.resend_receipt")
+        return request.user.has_perm("receipts.resend_receipt")
 
     @admin.display(description="payment")
     def payment_link(self, obj: Receipt):
@@ -117,11 +117,11 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="PDF")
     def pdf_link(self, obj: Receipt):
-        return format_html('<a href="{}">PDF</a>', reverse("admin:donations_receipt_pdf", args=[obj.pk]))
+        return format_html('<a href="{}">PDF</a>', reverse("admin:receipts_receipt_pdf", args=[obj.pk]))
 
     def get_urls(self):
         return [
-            path("<int:receipt_id>/pdf/", self.admin_site.admin_view(self.receipt_pdf), name="donations_receipt_pdf"),
+            path("<int:receipt_id>/pdf/", self.admin_site.admin_view(self.receipt_pdf), name="receipts_receipt_pdf"),
             *super().get_urls(),
         ]
 

@@ -15,8 +15,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from donations import pdf, receipts, statements
-from donations.models import Receipt
 from outlet.page_cache import keep_private, keep_url_secret
+from outlet.receipts.models import Receipt
 
 
 def _private(response: HttpResponse) -> HttpResponse:

@@ -29,10 +29,11 @@ from django.utils.crypto import constant_time_compare
 from kombu.exceptions import OperationalError
 
 from donations import recurring
-from donations.models import Donation, Receipt, ReceiptSequence
+from donations.models import Donation
 from outlet import emails
 from outlet.common.money import format_money
 from outlet.payments.models import Payment
+from outlet.receipts.models import Receipt, ReceiptSequence
 
 logger = logging.getLogger(__name__)
 

@@ -16,12 +16,13 @@ from django.db.models.functions import ExtractYear, Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from donations.models import Donation, Receipt
+from donations.models import Donation
 from donations.services import donor_key
 from outlet import emails
 from outlet.common.local_time import newsroom_today
 from outlet.common.money import format_money
 from outlet.models import SentEmail
+from outlet.receipts.models import Receipt
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ def refund_membership_payment(*, membership_id: int, payment_id: int, staff_user
 
 
 def member_receipts(*, user_id: int):
-    from donations.models import Receipt
+    from outlet.receipts.models import Receipt
 
     return Receipt.objects.filter(payment__user_id=user_id).select_related("payment").order_by("-issued_at", "-pk")
 

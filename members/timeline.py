@@ -103,7 +103,7 @@ def _payment_entries(user_id: int, limit: int) -> list[TimelineEntry]:
 
 
 def _receipt_entries(user_id: int, limit: int) -> list[TimelineEntry]:
-    from donations.models import Receipt
+    from outlet.receipts.models import Receipt
 
     receipts = (
         Receipt.objects.filter(payment__user_id=user_id)
@@ -129,9 +129,9 @@ def _receipt_entries(user_id: int, limit: int) -> list[TimelineEntry]:
                 "Receipt",
                 text,
                 "",
-                reverse("admin:donations_receipt_pdf", args=[receipt.pk]),
+                reverse("admin:receipts_receipt_pdf", args=[receipt.pk]),
                 f"PDF of receipt {receipt.number}",
-                "donations.view_receipt",
+                "receipts.view_receipt",
             )
         )
     return entries

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "outlet.apps.OutletConfig",
     "outlet.payments.apps.PaymentsConfig",
+    "outlet.receipts.apps.ReceiptsConfig",
     "members.apps.MembersConfig",
     "donations.apps.DonationsConfig",
 ]

@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from donations import receipts
-from donations.models import Receipt, ReceiptSequence
 from outlet.payments.models import Payment
+from outlet.receipts.models import Receipt, ReceiptSequence
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

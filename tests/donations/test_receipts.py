@@ -16,13 +16,14 @@ from kombu.exceptions import OperationalError
 from pypdf import PdfReader
 
 from donations import receipts, tasks
-from donations.models import Donation, Receipt
+from donations.models import Donation
 from outlet.celery import app as celery_app
 from outlet.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import ProviderError
 from outlet.payments.providers.sandbox.provider import sign
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give
 from tests.factories import UserFactory
 from tests.members.sandbox_journey import join_and_pay

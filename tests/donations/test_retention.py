@@ -15,11 +15,11 @@ from donations.models import (
     CampaignDonor,
     Donation,
     DonationCheckout,
-    Receipt,
     RecurringDonation,
 )
 from outlet.payments.models import Payment
 from outlet.payments.providers.base import OUR_MARKER, PaymentSucceeded
+from outlet.receipts.models import Receipt
 
 pytestmark = pytest.mark.django_db
 

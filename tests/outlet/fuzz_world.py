@@ -90,12 +90,13 @@ def build_world(priced_tiers, capture_on_commit, tmp_path, settings) -> World:
 
     from donations import receipts, recurring
     from donations import services as donation_services
-    from donations.models import DonationCheckout, Receipt, RecurringDonation
+    from donations.models import DonationCheckout, RecurringDonation
     from members import services as member_services
     from members.models import MemberImport, MembershipCheckout
     from outlet import staff_enrolment
     from outlet.models import MediaImage, Region, Tag
     from outlet.payments.providers import get_provider
+    from outlet.receipts.models import Receipt
     from outlet.roles import ADMINISTRATOR
     from tests.donations.conftest import give, make_campaign
 

@@ -17,7 +17,6 @@ from kombu.exceptions import OperationalError
 
 from donations import receipts
 from donations import tasks as donation_tasks
-from donations.models import Receipt
 from members import tasks as member_tasks
 from members.models import Membership
 from outlet import outbox
@@ -25,6 +24,7 @@ from outlet.models import OutboxTask, SentEmail
 from outlet.payments import tasks as payment_tasks
 from outlet.payments.models import WebhookEvent
 from outlet.payments.services import requeue_stuck_events
+from outlet.receipts.models import Receipt
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey
 

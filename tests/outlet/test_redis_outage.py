@@ -25,11 +25,12 @@ import requests
 from allauth.account.models import EmailAddress
 from django.conf import global_settings, settings
 
-from donations.models import DonationCheckout, Receipt
+from donations.models import DonationCheckout
 from members.models import Membership
 from outlet.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
 from outlet.payments.providers.sandbox.provider import sign
+from outlet.receipts.models import Receipt
 from tests.conftest import IN_CI, ROOT, start_worker, test_database_url, wait_for
 from tests.donations.conftest import make_campaign
 from tests.factories import ArticleFactory, SectionFactory, UserFactory
