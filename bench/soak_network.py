@@ -131,9 +131,9 @@ def settle(world: World, *, redis_url: str, seconds: float, fast_forward: timede
     left."""
     from django.utils import timezone
 
-    from donations import receipts
     from outlet import outbox
     from outlet.payments import services
+    from outlet.receipts import services as receipts
 
     browser = world.new_browser()
     started = time.monotonic()

@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
 
-from donations import exports, receipts, staff
+from donations import exports, staff
 from donations.models import AllocationEntry, CampaignCurrency, Donation
 from outlet.admin_money import MoneyField, percent_text
 from outlet.common.admin_columns import EMPTY, money_column, time_column, time_field
@@ -30,6 +30,7 @@ from outlet.common.csv_stream import too_big_to_export
 from outlet.common.money import format_money
 from outlet.payments import services as payments
 from outlet.payments.admin import CappedCountPaginator
+from outlet.receipts import services as receipts
 from outlet.receipts.models import Receipt
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ checkout reference) or by a monthly gift's subscription we already follow."""
 
 from __future__ import annotations
 
-from donations import abuse, receipts, services
+from donations import abuse, services
 from donations.models import RecurringDonation
 from outlet.payments import registry
 from outlet.payments.providers.base import (
@@ -18,6 +18,7 @@ from outlet.payments.providers.base import (
     PaymentSucceeded,
     SubscriptionChanged,
 )
+from outlet.receipts import services as receipts
 
 
 def _is_donation(event: DomainEvent, *, subscription_id: str | None = None) -> bool:

@@ -149,7 +149,7 @@ def statement_key(*, year: int, email: str) -> str:
 
 
 def send_statement(*, year: int, email: str) -> bool:
-    from donations.pdf import render_statement
+    from donations.statement_pdf import render_statement
 
     statement = build_statement(year=year, email=email)
     if statement is None or SentEmail.objects.filter(key=statement_key(year=year, email=statement.email)).exists():

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
-from donations import receipts
 from members import lifecycle, services
 from members.models import MemberEvent, Membership
 from outlet.common.money import format_money
@@ -23,6 +22,7 @@ from outlet.payments.providers.base import (
     PaymentSucceeded,
     SubscriptionChanged,
 )
+from outlet.receipts import services as receipts
 
 MEMBERSHIP = "membership"
 

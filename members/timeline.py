@@ -17,6 +17,7 @@ from outlet.common.local_time import short_date_text
 from outlet.common.money import format_money
 from outlet.models import SentEmail
 from outlet.payments.models import Payment
+from outlet.receipts.models import Receipt
 
 TIMELINE_LIMIT = 200
 
@@ -103,8 +104,6 @@ def _payment_entries(user_id: int, limit: int) -> list[TimelineEntry]:
 
 
 def _receipt_entries(user_id: int, limit: int) -> list[TimelineEntry]:
-    from outlet.receipts.models import Receipt
-
     receipts = (
         Receipt.objects.filter(payment__user_id=user_id)
         .only("number", "kind", "amount_minor", "currency", "issued_at", "voided_at", "void_reason", "emailed_at")

@@ -40,7 +40,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("payments/", include("outlet.payments.urls")),
     path("", include("donations.urls")),
-    path("", include("donations.receipt_urls")),
+    path("", include("outlet.receipts.urls")),
     path("admin/revenue/", include("outlet.dashboard.urls")),
     path("admin/", admin.site.urls),
     # Staff accounts prove it is them before their first authenticator app (outlet/staff_enrolment_views.py); the

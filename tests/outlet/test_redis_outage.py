@@ -256,7 +256,7 @@ def run_beat_sweeps(env: dict) -> str:
     script = (
         "import django; django.setup()\n"
         "from datetime import timedelta\nfrom django.utils import timezone\n"
-        "from outlet.payments.services import requeue_stuck_events\nfrom donations import receipts\n"
+        "from outlet.payments.services import requeue_stuck_events\nfrom outlet.receipts import services as receipts\n"
         "later = timezone.now() + timedelta(hours=1)\n"
         "print(requeue_stuck_events(now=later), receipts.sweep(now=later))\n"
     )

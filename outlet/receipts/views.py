@@ -1,5 +1,5 @@
 """Receipt pages. Thin: who may see which receipt is decided here (owner by Payment.user, guest by signed link);
-what a receipt says is decided by donations.receipts and donations.pdf.
+what a receipt says is decided by outlet.receipts.services (with the products' describers) and .pdf.
 
 Every miss is a 404, whether the receipt does not exist, belongs to someone else, or the link was tampered with:
 a guesser learns nothing from the answer."""
@@ -14,8 +14,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from donations import pdf, receipts, statements
 from outlet.page_cache import keep_private, keep_url_secret
+from outlet.receipts import describers, pdf
+from outlet.receipts import services as receipts
 from outlet.receipts.models import Receipt
 
 
@@ -26,7 +27,7 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return _private(response)
@@ -51,10 +52,10 @@ def receipt_list(request):
     return _private(
         render(
             request,
-            "donations/receipts/list.html",
+            "receipts/list.html",
             {
                 "receipts": owned,
-                "statement_years": statements.statement_years(email=user.email, user_id=user.pk),
+                "sections": describers.account_sections(request),  # the products' own parts (statements)
             },
         )
     )
@@ -73,18 +74,7 @@ def receipt_pdf(request, number: str):
     )
     if receipt is None:
         raise Http404("No such receipt on your account.")
-    return _pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")
-
-
-@login_required
-@require_GET
-def statement_pdf(request, year: int):
-    if not statements.is_statement_year(year):
-        raise Http404("No statement for that year.")
-    statement = statements.build_statement(year=year, email=request.user.email, user_id=request.user.pk)
-    if statement is None:
-        raise Http404("No gifts that year.")
-    return _pdf_response(pdf.render_statement(statement), f"statement-{year}.pdf")
+    return pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")
 
 
 def _signed(token: str) -> Receipt:
@@ -100,7 +90,7 @@ def signed_receipt(request, token: str):
     return _private(
         render(
             request,
-            "donations/receipts/signed.html",
+            "receipts/signed.html",
             {"receipt": receipt, "token": token, "issuer": settings.RECEIPT_ISSUER},
         )
     )
@@ -109,4 +99,4 @@ def signed_receipt(request, token: str):
 @require_GET
 def signed_receipt_pdf(request, token: str):
     receipt = _signed(token)
-    return _pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")
+    return pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")

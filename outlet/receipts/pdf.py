@@ -1,8 +1,9 @@
-"""Receipts and year-end statements as PDF, with fpdf2 (pure Python, no system packages).
+"""Receipts as PDF, with fpdf2 (pure Python, no system packages). Document is also the page of donations' year-end
+statements (donations/statement_pdf.py), so both share the issuer block, the fonts and the look.
 
 fpdf2's core fonts are latin-1 only, and donors are called "ნინო ბერიძე" or "Արամ Պետրոսյան": we embed DejaVu Sans
-(vendored in donations/fonts/ with its licence). The full font costs ~150 ms per document to parse and subset, so
-each process first trims it once (about a second) to the scripts our donors write in and drops the shaping
+(vendored in outlet/receipts/fonts/ with its licence). The full font costs ~150 ms per document to parse and
+subset, so each process first trims it once (about a second) to the scripts our donors write in and drops the shaping
 tables fpdf2 does not use without HarfBuzz; a receipt then renders in ~50 ms. Characters outside those scripts
 print as an empty box, never as an error.
 """
@@ -20,10 +21,9 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
 from fpdf import FPDF
 
-from outlet.common.local_time import date_text, short_date_text
+from outlet.common.local_time import date_text
 from outlet.common.money import format_money
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -94,7 +94,9 @@ def _date(moment: datetime | None) -> str:
     return date_text(moment)
 
 
-class _Document(FPDF):
+class Document(FPDF):
+    """An A4 page with the receipt fonts, the issuer as author and the helpers below."""
+
     def __init__(self, *, title: str):
         super().__init__(format="A4", unit="mm")
         for style, path in _trimmed_fonts().items():
@@ -163,7 +165,7 @@ class _Document(FPDF):
 def render_receipt(receipt) -> bytes:
     """The receipt as it stands: a voided one says VOID on every copy made from now on."""
     title = receipt.get_kind_display()
-    doc = _Document(title=f"{title} {receipt.number}")
+    doc = Document(title=f"{title} {receipt.number}")
     doc.issuer_block()
     doc.rule()
     doc.text_line(title, size=20, bold=True, height=10)
@@ -204,7 +206,7 @@ def render_receipt(receipt) -> bytes:
     return doc.finish()
 
 
-def _receipt_lines(doc: _Document, receipt) -> None:
+def _receipt_lines(doc: Document, receipt) -> None:
     outlets = [line for line in receipt.lines if line.get("kind") == "outlet"]
     fees = [line for line in receipt.lines if line.get("kind") == "fee"]
     covered = [line for line in receipt.lines if line.get("kind") == "fee_cover"]
@@ -229,72 +231,3 @@ def _receipt_lines(doc: _Document, receipt) -> None:
         doc.text_line(
             f"{line['name']}: {format_money(line['amount_minor'], receipt.currency)}.", size=9, color=MUTED, height=4.6
         )
-
-
-def render_statement(statement) -> bytes:
-    """A donor's year: every gift not refunded in full, with refunds shown, and totals per currency."""
-    doc = _Document(title=f"Year-end statement {statement.year}")
-    doc.issuer_block()
-    doc.rule()
-    doc.text_line(f"Statement of gifts, {statement.year}", size=18, bold=True, height=10)
-    doc.ln(1)
-    doc.fact("Donor", statement.name or statement.email, bold=True)
-    if statement.name:
-        doc.fact("Email", statement.email)
-    doc.fact("Period", f"1 January – 31 December {statement.year}")
-    doc.fact("Issued", _date(timezone.now()))
-    doc.ln(3)
-    widths = (24, 62, 30, 0)
-    doc.row(
-        [
-            ("Date", widths[0], "L"),
-            ("Fundraiser", widths[1], "L"),
-            ("Receipt", widths[2], "L"),
-            ("Amount", widths[3], "R"),
-        ],
-        bold=True,
-    )
-    for line in statement.lines:
-        amount = format_money(line.kept_minor, line.currency)
-        if line.refunded_minor:
-            amount = (
-                f"{amount} (paid {format_money(line.amount_minor, line.currency)}, refunded "
-                f"{format_money(line.refunded_minor, line.currency)})"
-            )
-        doc.row(
-            [
-                (short_date_text(line.donated_at), widths[0], "L"),
-                (_fit(doc, line.campaign, widths[1]), widths[1], "L"),
-                (line.receipt_number or "—", widths[2], "L"),
-                (amount, widths[3], "R"),
-            ]
-        )
-    doc.rule()
-    for total in statement.totals:
-        label = f"Total given in {total.currency}"
-        doc.row([(label, 116, "L"), (format_money(total.kept_minor, total.currency), 0, "R")], bold=True)
-        if total.refunded_minor:
-            doc.row(
-                [
-                    ("of which refunded to you (not included)", 116, "L"),
-                    (format_money(total.refunded_minor, total.currency), 0, "R"),
-                ],
-                color=MUTED,
-            )
-    doc.rule(5)
-    doc.text_line(
-        "Thank you for supporting independent journalism. Each gift's own receipt remains the record of that gift.",
-        size=9,
-        color=MUTED,
-        height=4.6,
-    )
-    return doc.finish()
-
-
-def _fit(doc: _Document, text: str, width: float) -> str:
-    doc.set_font(FAMILY, "", 9.5)
-    if doc.get_string_width(text) <= width - 2:
-        return text
-    while text and doc.get_string_width(text + "…") > width - 2:
-        text = text[:-1]
-    return text + "…"

@@ -12,10 +12,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from donations import pdf, receipts
 from outlet.common.admin_columns import EMPTY, money_column, time_column, time_field
 from outlet.common.admin_readonly import ReadOnlyMixin
 from outlet.common.money import format_money
+from outlet.receipts import pdf
+from outlet.receipts import services as receipts
 from outlet.receipts.models import Receipt, ReceiptSequence
 
 
@@ -142,7 +143,7 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
             chosen = list(queryset[:100])  # one confirmation page lists (and resends) at most 100
             return TemplateResponse(
                 request,
-                "donations/receipts/admin_resend_confirm.html",
+                "receipts/admin_resend_confirm.html",
                 {
                     **self.admin_site.each_context(request),
                     "title": "Resend receipt emails?",

@@ -12,9 +12,9 @@ from django.core import signing
 from django.test import Client
 from pypdf import PdfReader
 
-from donations import receipts
 from outlet.models import SentEmail
 from outlet.payments.providers import get_provider
+from outlet.receipts import services as receipts
 from outlet.receipts.models import Receipt
 from tests.donations.conftest import give
 from tests.factories import UserFactory
