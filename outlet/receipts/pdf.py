@@ -19,12 +19,16 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from fpdf import FPDF
 
 from outlet.common.local_time import date_text
 from outlet.common.money import format_money
+
+if TYPE_CHECKING:
+    from outlet.receipts.models import Receipt
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -47,7 +51,11 @@ UNICODE_RANGES = (
     (0x2212, 0x2212),
     (0x25A0, 0x25FF),
 )
-INK, MUTED, RULE, VOID_RED = (27, 27, 27), (95, 95, 95), (200, 200, 200), (190, 20, 20)
+Colour = tuple[int, int, int]
+INK: Colour = (27, 27, 27)
+MUTED: Colour = (95, 95, 95)
+RULE: Colour = (200, 200, 200)
+VOID_RED: Colour = (190, 20, 20)
 
 # fontTools narrates every subset (one per font per document) at INFO; a worker's log needs none of it.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -97,7 +105,7 @@ def _date(moment: datetime | None) -> str:
 class Document(FPDF):
     """An A4 page with the receipt fonts, the issuer as author and the helpers below."""
 
-    def __init__(self, *, title: str):
+    def __init__(self, *, title: str) -> None:
         super().__init__(format="A4", unit="mm")
         for style, path in _trimmed_fonts().items():
             self.add_font(FAMILY, style, path)
@@ -109,19 +117,26 @@ class Document(FPDF):
         self.add_page()
 
     def text_line(
-        self, text: str, *, size: float = 10, bold: bool = False, color=INK, height: float | None = None, align="L"
-    ):
+        self,
+        text: str,
+        *,
+        size: float = 10,
+        bold: bool = False,
+        color: Colour = INK,
+        height: float | None = None,
+        align: str = "L",
+    ) -> None:
         self.set_font(FAMILY, "B" if bold else "", size)
         self.set_text_color(*color)
         self.multi_cell(0, height or size * 0.5, text, align=align, new_x="LMARGIN", new_y="NEXT")
 
-    def rule(self, gap: float = 3):
+    def rule(self, gap: float = 3) -> None:
         self.ln(gap)
         self.set_draw_color(*RULE)
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
         self.ln(gap)
 
-    def fact(self, label: str, value: str, *, bold: bool = False):
+    def fact(self, label: str, value: str, *, bold: bool = False) -> None:
         self.set_font(FAMILY, "", 10)
         self.set_text_color(*MUTED)
         self.cell(45, 6, label)
@@ -129,7 +144,7 @@ class Document(FPDF):
         self.set_text_color(*INK)
         self.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
 
-    def row(self, cells: Iterable[tuple[str, float, str]], *, bold: bool = False, color=INK):
+    def row(self, cells: Iterable[tuple[str, float, str]], *, bold: bool = False, color: Colour = INK) -> None:
         """cells: (text, width in mm, "L"|"R"); the last width 0 takes the rest of the line."""
         self.set_font(FAMILY, "B" if bold else "", 9.5)
         self.set_text_color(*color)
@@ -137,13 +152,13 @@ class Document(FPDF):
             self.cell(width, 6.5, text, align=align)
         self.ln(6.5)
 
-    def issuer_block(self):
+    def issuer_block(self) -> None:
         issuer = settings.RECEIPT_ISSUER
         self.text_line(issuer["name"], size=13, bold=True, height=6.5)
         self.text_line(issuer["address"], size=9, color=MUTED, height=4.6)
         self.text_line(issuer["registration"], size=9, color=MUTED, height=4.6)
 
-    def void_stamp(self, note: str):
+    def void_stamp(self, note: str) -> None:
         """VOID across the page and in words at the top, so a printed or forwarded copy cannot be mistaken."""
         with self.local_context():
             self.set_font(FAMILY, "B", 110)
@@ -162,7 +177,7 @@ class Document(FPDF):
         return bytes(self.output())
 
 
-def render_receipt(receipt) -> bytes:
+def render_receipt(receipt: Receipt) -> bytes:
     """The receipt as it stands: a voided one says VOID on every copy made from now on."""
     title = receipt.get_kind_display()
     doc = Document(title=f"{title} {receipt.number}")
@@ -183,7 +198,7 @@ def render_receipt(receipt) -> bytes:
     if receipt.donor_name and receipt.donor_email:
         doc.fact("Email", receipt.donor_email)
     doc.fact("For", receipt.description)
-    if receipt.replaces_id:
+    if receipt.replaces_id and receipt.replaces is not None:
         doc.fact("Replaces receipt", f"{receipt.replaces.number} (now void)")
         doc.fact("Paid", format_money(receipt.payment.amount_minor, receipt.currency))
         doc.fact("Refunded", format_money(receipt.refund_level_minor, receipt.currency))
@@ -206,7 +221,7 @@ def render_receipt(receipt) -> bytes:
     return doc.finish()
 
 
-def _receipt_lines(doc: Document, receipt) -> None:
+def _receipt_lines(doc: Document, receipt: Receipt) -> None:
     outlets = [line for line in receipt.lines if line.get("kind") == "outlet"]
     fees = [line for line in receipt.lines if line.get("kind") == "fee"]
     covered = [line for line in receipt.lines if line.get("kind") == "fee_cover"]

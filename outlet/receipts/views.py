@@ -6,11 +6,11 @@ a guesser learns nothing from the answer."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -18,6 +18,14 @@ from outlet.page_cache import keep_private, keep_url_secret
 from outlet.receipts import describers, pdf
 from outlet.receipts import services as receipts
 from outlet.receipts.models import Receipt
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def _account(request: HttpRequest) -> User:
+    """The signed-in reader (every caller is login_required): typed as the User it is."""
+    return cast("User", request.user)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -41,10 +49,9 @@ def _could_be_a_receipt_number(number: str) -> bool:
 
 @login_required
 @require_GET
-def receipt_list(request):
-    user = request.user
+def receipt_list(request: HttpRequest) -> HttpResponse:
     owned = (
-        Receipt.objects.filter(payment__user=user)
+        Receipt.objects.filter(payment__user=_account(request))
         .select_related("payment")
         .only("number", "kind", "description", "amount_minor", "currency", "issued_at", "voided_at", "payment__paid_at")
         .order_by("-issued_at", "-pk")[:500]
@@ -63,12 +70,12 @@ def receipt_list(request):
 
 @login_required
 @require_GET
-def receipt_pdf(request, number: str):
+def receipt_pdf(request: HttpRequest, number: str) -> HttpResponse:
     if not _could_be_a_receipt_number(number):
         raise Http404("No such receipt on your account.")
     receipt = (
         Receipt.objects.select_related("payment", "replaces")
-        .filter(number=number, payment__user=request.user)
+        .filter(number=number, payment__user=_account(request))
         .order_by("-issued_at")
         .first()
     )
@@ -85,7 +92,7 @@ def _signed(token: str) -> Receipt:
 
 
 @require_GET
-def signed_receipt(request, token: str):
+def signed_receipt(request: HttpRequest, token: str) -> HttpResponse:
     receipt = _signed(token)
     return _private(
         render(
@@ -97,6 +104,6 @@ def signed_receipt(request, token: str):
 
 
 @require_GET
-def signed_receipt_pdf(request, token: str):
+def signed_receipt_pdf(request: HttpRequest, token: str) -> HttpResponse:
     receipt = _signed(token)
     return pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")
