@@ -26,10 +26,10 @@ run: demo
 	$(BIN)/python manage.py run_local
 
 ## Check the formatting and lint (pyproject's [tool.ruff]), the types (mypy with django-stubs; --strict on the
-## payment pipeline and every services.py) and the allowed imports between the parts (pyproject's
+## payment pipeline, receipts and every services.py) and the allowed imports between the parts (pyproject's
 ## [tool.importlinter]), then run the whole test suite (CI sets DATABASE_URL and REDIS_URL to the real PostgreSQL
 ## and Redis).
-STRICT_TYPED := outlet/payments outlet/publishing/services.py members/services.py donations/services.py
+STRICT_TYPED := outlet/payments outlet/receipts outlet/publishing/services.py members/services.py donations/services.py
 test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .

@@ -255,10 +255,10 @@ def generate_members(*, members: int) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
 
-    from donations.models import Receipt
     from members.models import MemberEvent, Membership
     from outlet.common.models import SentEmail
     from outlet.payments.models import Payment, ProviderCustomer, WebhookEvent
+    from outlet.receipts.models import Receipt
 
     User = get_user_model()
     make_tiers()

@@ -184,8 +184,8 @@ def start_worker(log_path: Path, *, concurrency: int = 1) -> subprocess.Popen:
 
 
 def render_timings(samples: int) -> dict:
-    from donations.models import Receipt
-    from donations.pdf import render_receipt
+    from outlet.receipts.models import Receipt
+    from outlet.receipts.pdf import render_receipt
 
     receipts = list(Receipt.objects.select_related("payment", "replaces").order_by("sequence")[:samples])
     started = time.perf_counter()
@@ -221,8 +221,8 @@ def main() -> None:
     django.setup()
     import redis
 
-    from donations import tasks
-    from donations.models import Receipt
+    from outlet.receipts import tasks
+    from outlet.receipts.models import Receipt
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     MAIL_DIR.mkdir(parents=True, exist_ok=True)

@@ -68,8 +68,8 @@ def receipts() -> dict:
     force emailed."""
     from django.db.models import Count, F
 
-    from donations.models import Receipt
     from outlet.payments.models import Payment
+    from outlet.receipts.models import Receipt
 
     payments = Payment.objects.count()
     by_purpose = Counter(Payment.objects.values_list("purpose", flat=True))
@@ -265,9 +265,9 @@ def ledger() -> dict:
 def emails(mailbox) -> dict:
     """Each message outlet.common.emails recorded (SentEmail, unique per key) was delivered once to the mailbox;
     nothing it sent is missing its record; welcomes and receipts went out once each."""
-    from donations.models import Receipt
     from members.models import MemberEvent
     from outlet.common.models import OutboxTask, SentEmail
+    from outlet.receipts.models import Receipt
 
     mailbox.scan()
     recorded = list(SentEmail.objects.values_list("key", "kind", "to", "subject"))

@@ -102,9 +102,9 @@ def unsettled(redis_url: str) -> dict:
     from django.conf import settings
     from django.db.models import Exists, F, OuterRef
 
-    from donations.models import Receipt
     from outlet.common.models import OutboxTask
     from outlet.payments.models import Payment, WebhookEvent
+    from outlet.receipts.models import Receipt
 
     original = Receipt.objects.filter(payment=OuterRef("pk"), kind="original")
     try:
@@ -131,9 +131,9 @@ def settle(world: World, *, redis_url: str, seconds: float, fast_forward: timede
     left."""
     from django.utils import timezone
 
-    from donations import receipts
     from outlet.common import outbox
     from outlet.payments import services
+    from outlet.receipts import services as receipts
 
     browser = world.new_browser()
     started = time.monotonic()

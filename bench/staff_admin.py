@@ -191,7 +191,7 @@ def page_cases() -> list[tuple[str, str]]:
             url("admin:payments_webhookevent_changelist", query="type__exact=checkout.session.completed"),
         ),
         ("member events list", url("admin:members_memberevent_changelist")),
-        ("receipts list", url("admin:donations_receipt_changelist")),
+        ("receipts list", url("admin:receipts_receipt_changelist")),
     ]
     return cases
 

@@ -1,3 +1,3 @@
 """Donations in Django admin. Each area registers its own models from its own module."""
 
-from donations import admin_abuse, admin_campaigns, admin_gifts, admin_monthly_gifts, admin_receipts  # noqa: F401  (registration side effects)
+from donations import admin_abuse, admin_campaigns, admin_gifts, admin_monthly_gifts  # noqa: F401  (registration side effects)

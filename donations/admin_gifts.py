@@ -21,8 +21,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
 
-from donations import exports, receipts, staff
-from donations.models import AllocationEntry, CampaignCurrency, Donation, Receipt
+from donations import exports, staff
+from donations.models import AllocationEntry, CampaignCurrency, Donation
 from outlet.common.admin_columns import EMPTY, money_column, time_column, time_field
 from outlet.common.admin_money import MoneyField, percent_text
 from outlet.common.admin_readonly import ReadOnlyMixin
@@ -30,6 +30,8 @@ from outlet.common.csv_stream import too_big_to_export
 from outlet.common.money import format_money
 from outlet.payments import services as payments
 from outlet.payments.admin import CappedCountPaginator
+from outlet.receipts import services as receipts
+from outlet.receipts.models import Receipt
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REFUND_PERMISSION = "donations.refund_donation"
-RESEND_PERMISSION = "donations.resend_receipt"
+RESEND_PERMISSION = "receipts.resend_receipt"
 EXPORT_PERMISSION = "donations.export_donations"
 RECEIPT_NUMBER = re.compile(r"(\d{4})-(\d{6,})")
 WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -311,7 +313,7 @@ class DonationAdmin(ReadOnlyAdmin):
             '<a href="{}">{}</a> · {} · {}',
             (
                 (
-                    reverse("admin:donations_receipt_change", args=[r.pk]),
+                    reverse("admin:receipts_receipt_change", args=[r.pk]),
                     r.number,
                     format_money(r.amount_minor, r.currency),
                     f"VOID ({r.void_reason})" if r.is_void else r.get_kind_display(),

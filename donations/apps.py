@@ -8,6 +8,8 @@ class DonationsConfig(AppConfig):
     verbose_name = "Donations"
 
     def ready(self) -> None:
+        from donations import receipt_content
         from donations.handlers import register_handlers
 
         register_handlers()
+        receipt_content.register()

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
-from donations.models import Donation, Receipt
+from donations.models import Donation
 from donations.reports import decimal_text
 from outlet.common.csv_stream import csv_response
 from outlet.common.local_time import csv_datetime, newsroom_today, zone_label
+from outlet.receipts.models import Receipt
 
 BATCH_SIZE = 2000
 DATE_COLUMN = "donated at"  # its header names the zone: "donated at (Tbilisi time)"

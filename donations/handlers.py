@@ -7,7 +7,7 @@ the receipt request); this product books the gift, its allocation and the campai
 
 from __future__ import annotations
 
-from donations import abuse, receipts, services
+from donations import abuse, services
 from donations.models import RecurringDonation
 from outlet.payments import registry
 from outlet.payments.models import Payment, WebhookEvent
@@ -91,5 +91,3 @@ class DonationProduct(registry.Product):
 
 def register_handlers() -> None:
     registry.register_product(DonationProduct())
-    # Receipts number every payment, a membership's too: they hear of the pipeline's facts, not of a product's.
-    registry.register_listener(receipts.RECEIPTS_FOLLOW_PAYMENTS)

@@ -1,4 +1,5 @@
-"""Collective fundraisers: campaigns, the outlets they support, gifts, the allocation ledger and receipts.
+"""Collective fundraisers: campaigns, the outlets they support, gifts and the allocation ledger (their receipts are
+outlet.receipts.models).
 
 Amounts are integer minor units with an ISO 4217 code. A Donation row exists only once the provider said the
 money moved (PaymentSucceeded); what the donor typed before paying lives on DonationCheckout."""
@@ -417,71 +418,6 @@ class AllocationEntry(models.Model):
         if self.kind == self.Kind.REFUND:
             return f"{amount} back from {self.beneficiary} (refund of gift {self.donation_id})"
         return f"{amount} to {self.beneficiary} (gift {self.donation_id})"
-
-
-class ReceiptSequence(models.Model):
-    """The last receipt number used per issuing organisation and year; locked while a number is taken, so
-    numbers are gap-free (a rolled-back receipt rolls its number back too)."""
-
-    issuer = models.CharField(max_length=20)
-    year = models.PositiveSmallIntegerField()
-    last_number = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["issuer", "year"], name="one_sequence_per_issuer_year")]
-
-    def __str__(self) -> str:
-        return f"Receipt numbers {self.issuer} {self.year}: {self.last_number} used"
-
-
-class Receipt(models.Model):
-    """A numbered receipt for one payment (donation or membership charge). A refund voids it; a partial refund
-    also issues a correction receipt for what remains."""
-
-    class Kind(models.TextChoices):
-        ORIGINAL = "original", "Receipt"
-        CORRECTION = "correction", "Corrected receipt"
-
-    payment = models.ForeignKey("payments.Payment", on_delete=models.PROTECT, related_name="receipts")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ORIGINAL)
-    # For a correction: the payment's cumulative refunded amount it reflects (one correction per refund level).
-    refund_level_minor = models.BigIntegerField("refunded when issued", default=0)
-    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
-    issuer = models.CharField(max_length=20)
-    year = models.PositiveSmallIntegerField()
-    sequence = models.PositiveIntegerField()
-    number = models.CharField(max_length=40)
-    donor_name = models.CharField(max_length=150, blank=True)
-    donor_email = models.EmailField(blank=True)
-    description = models.CharField(max_length=300)
-    amount_minor = models.BigIntegerField("amount")
-    currency = models.CharField(max_length=3)
-    lines = models.JSONField(
-        default=list, blank=True, help_text="The split shown on the receipt: each outlet's name and amount."
-    )
-    issued_at = models.DateTimeField()
-    voided_at = models.DateTimeField(null=True, blank=True)
-    void_reason = models.CharField(max_length=200, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    access_key = models.CharField(max_length=32, help_text="Random; part of the signed guest download link.")
-
-    class Meta:
-        ordering = ["-issued_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["issuer", "year", "sequence"], name="receipt_number_unique"),
-            models.UniqueConstraint(
-                fields=["payment", "kind", "refund_level_minor"], name="one_receipt_per_payment_state"
-            ),
-        ]
-        indexes = [models.Index(fields=["donor_email", "year"])]
-        permissions = [("resend_receipt", "Can resend receipt emails")]
-
-    def __str__(self) -> str:
-        return f"Receipt {self.number}{' (void)' if self.voided_at else ''}"
-
-    @property
-    def is_void(self) -> bool:
-        return self.voided_at is not None
 
 
 class CheckoutShield(models.Model):

@@ -14,9 +14,10 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from donations.models import Donation, DonationCheckout, Receipt, RecurringDonation
+from donations.models import Donation, DonationCheckout, RecurringDonation
 from outlet.common.batches import in_batches
 from outlet.payments import services as payments
+from outlet.receipts.models import Receipt
 
 BATCH_SIZE = 2000
 # A checkout nobody paid within this time will never become a gift: what the visitor typed is not kept.

@@ -6,9 +6,10 @@ refund event comes back through the payment pipeline, exactly as for a refund ma
 
 from __future__ import annotations
 
-from donations import receipts
-from donations.models import Donation, Receipt
+from donations.models import Donation
 from outlet.payments import services as payments
+from outlet.receipts import services as receipts
+from outlet.receipts.models import Receipt
 
 
 class GiftActionRefused(Exception):

@@ -16,12 +16,14 @@ from django.db.models.functions import ExtractYear, Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from donations.models import Donation, Receipt
+from donations.models import Donation
 from donations.services import donor_key
 from outlet.common import emails
 from outlet.common.local_time import newsroom_today
 from outlet.common.models import SentEmail
 from outlet.common.money import format_money
+from outlet.common.models import SentEmail
+from outlet.receipts.models import Receipt
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def statement_key(*, year: int, email: str) -> str:
 
 
 def send_statement(*, year: int, email: str) -> bool:
-    from donations.pdf import render_statement
+    from donations.statement_pdf import render_statement
 
     statement = build_statement(year=year, email=email)
     if statement is None or SentEmail.objects.filter(key=statement_key(year=year, email=statement.email)).exists():

@@ -1,8 +1,9 @@
-"""Celery tasks of the donations app: receipts (issue, reflect a refund, email, sweep) and year-end statements.
+"""Celery tasks of the donations app: year-end statements and the donor data retention (receipts' tasks are
+outlet.receipts.tasks).
 
 Tasks take ids, run with acks_late (a worker killed mid-task leaves the message to be delivered again) and are
-idempotent: the work is keyed on the database (one receipt per payment state, one email per key), so a second
-delivery finds it done. A mail server that refuses or cannot be reached is retried with bounded backoff.
+idempotent: the work is keyed on the database (one statement email per donor and year), so a second delivery finds
+it done. A mail server that refuses or cannot be reached is retried with bounded backoff.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.utils import timezone
 
-from donations import receipts, retention, statements
+from donations import retention, statements
 
 # smtplib's errors are OSErrors already; named for the reader. Backoff 30 s, 60 s, ... capped at 30 min, 8 tries.
 MAIL_TASK = {
@@ -25,34 +26,6 @@ MAIL_TASK = {
     "retry_jitter": True,
     "max_retries": 8,
 }
-
-
-@shared_task(**MAIL_TASK)
-def issue_receipt(payment_id: int) -> str | None:
-    receipt, _ = receipts.issue_receipt(payment_id=payment_id)
-    if receipt is None:
-        return None
-    receipts.email_receipt(receipt_id=receipt.pk)
-    return receipt.number
-
-
-@shared_task(**MAIL_TASK)
-def reflect_refund(payment_id: int) -> str | None:
-    correction = receipts.apply_refund(payment_id=payment_id)
-    if correction is None:
-        return None
-    receipts.email_receipt(receipt_id=correction.pk)
-    return correction.number
-
-
-@shared_task(**MAIL_TASK)
-def email_receipt(receipt_id: int, key: str | None = None) -> bool:
-    return receipts.email_receipt(receipt_id=receipt_id, key=key)
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def sweep_receipts() -> dict[str, int]:
-    return receipts.sweep()
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from donations import views
+from donations import statement_views, views
 
 app_name = "donations"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("fundraisers/<slug:slug>/", views.campaign, name="campaign"),
     path("fundraisers/<slug:slug>/give/", views.give, name="give"),
     path("accounts/gifts/", views.gifts, name="gifts"),
+    # Linked from the account's receipts page (outlet.receipts), where the address has always been.
+    path("accounts/receipts/statements/<int:year>.pdf", statement_views.statement_pdf_view, name="statement"),
     path("accounts/gifts/<int:gift_id>/amount/", views.gift_amount, name="gift_amount"),
     path("accounts/gifts/<int:gift_id>/cancel/", views.gift_renewal, {"renew": False}, name="gift_cancel"),
     path("accounts/gifts/<int:gift_id>/resume/", views.gift_renewal, {"renew": True}, name="gift_resume"),

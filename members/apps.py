@@ -8,6 +8,8 @@ class MembersConfig(AppConfig):
     verbose_name = "Members"
 
     def ready(self) -> None:
+        from members import receipt_content
         from members.handlers import register_handlers
 
         register_handlers()
+        receipt_content.register()

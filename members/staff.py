@@ -19,6 +19,8 @@ from outlet.payments import services as payments
 from outlet.payments import subscriptions
 from outlet.payments.models import Payment
 from outlet.payments.providers.base import ProviderError, ProviderUnavailable
+from outlet.receipts import services as receipts
+from outlet.receipts.models import Receipt
 
 # Requests staff sent to the provider. Not CANCEL_REQUESTED/REFUNDED etc.: the provider's event records those when
 # it comes back, and counting them twice would be wrong.
@@ -193,15 +195,11 @@ def refund_membership_payment(*, membership_id: int, payment_id: int, staff_user
 
 
 def member_receipts(*, user_id: int):
-    from donations.models import Receipt
-
     return Receipt.objects.filter(payment__user_id=user_id).select_related("payment").order_by("-issued_at", "-pk")
 
 
 def resend_member_receipt(*, membership_id: int, receipt_id: int, staff_user):
     """Email one of this member's receipts again (a new message each time; the worker sends it)."""
-    from donations import receipts
-
     membership = _membership(membership_id)
     receipt = member_receipts(user_id=membership.user_id).filter(pk=receipt_id).first()
     if receipt is None:

@@ -17,6 +17,7 @@ from outlet.common.local_time import short_date_text
 from outlet.common.models import SentEmail
 from outlet.common.money import format_money
 from outlet.payments.models import Payment
+from outlet.receipts.models import Receipt
 
 TIMELINE_LIMIT = 200
 
@@ -103,8 +104,6 @@ def _payment_entries(user_id: int, limit: int) -> list[TimelineEntry]:
 
 
 def _receipt_entries(user_id: int, limit: int) -> list[TimelineEntry]:
-    from donations.models import Receipt
-
     receipts = (
         Receipt.objects.filter(payment__user_id=user_id)
         .only("number", "kind", "amount_minor", "currency", "issued_at", "voided_at", "void_reason", "emailed_at")
@@ -129,9 +128,9 @@ def _receipt_entries(user_id: int, limit: int) -> list[TimelineEntry]:
                 "Receipt",
                 text,
                 "",
-                reverse("admin:donations_receipt_pdf", args=[receipt.pk]),
+                reverse("admin:receipts_receipt_pdf", args=[receipt.pk]),
                 f"PDF of receipt {receipt.number}",
-                "donations.view_receipt",
+                "receipts.view_receipt",
             )
         )
     return entries

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "outlet.publishing.apps.PublishingConfig",
     "outlet.staff.apps.StaffConfig",
     "outlet.payments.apps.PaymentsConfig",
+    "outlet.receipts.apps.ReceiptsConfig",
     "members.apps.MembersConfig",
     "donations.apps.DonationsConfig",
     "outlet.demo.apps.DemoConfig",

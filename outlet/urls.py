@@ -10,7 +10,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("payments/", include("outlet.payments.urls")),
     path("", include("donations.urls")),
-    path("", include("donations.receipt_urls")),
+    path("", include("outlet.receipts.urls")),
     path("admin/revenue/", include("outlet.dashboard.urls")),
     path("admin/", admin.site.urls),
     # Staff enrolment (outlet/staff/urls.py) must stay above allauth's: it stands in front of allauth's setup page.

@@ -62,8 +62,8 @@ NEVER_GRANTED = frozenset(
         "donations.delete_donation",
         "donations.change_recurringdonation",
         "donations.delete_recurringdonation",
-        "donations.change_receipt",
-        "donations.delete_receipt",
+        "receipts.change_receipt",
+        "receipts.delete_receipt",
         "donations.change_allocationentry",
         "donations.delete_allocationentry",
         "members.change_memberevent",
@@ -97,7 +97,7 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         "members.export_members",
         "members.import_members",
         "payments.view_payment",  # the member page lists the member's payments
-        "donations.view_receipt",  # ... and the receipts issued for them
+        "receipts.view_receipt",  # ... and the receipts issued for them
     ],
     FINANCE: [
         *model_permissions("donations", "campaign", ("add", "change", "view")),
@@ -106,13 +106,13 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *model_permissions("donations", "campaignupdate"),
         "donations.view_donation",
         "donations.view_recurringdonation",
-        "donations.view_receipt",
+        "receipts.view_receipt",
         "donations.view_allocationentry",
         *model_permissions("donations", "checkoutshield", ("change", "view")),
         "donations.refund_donation",
         "donations.export_donations",
         "donations.download_payout_report",
-        "donations.resend_receipt",
+        "receipts.resend_receipt",
         "payments.view_payment",
         "payments.view_webhookevent",
         "payments.reprocess_webhookevent",

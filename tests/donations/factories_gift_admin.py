@@ -22,9 +22,9 @@ def staff_with(*perms: str, username: str = "finance") -> tuple[object, Client]:
 FINANCE = (
     "donations.view_donation",
     "donations.refund_donation",
-    "donations.resend_receipt",
+    "receipts.resend_receipt",
     "donations.export_donations",
     "donations.view_campaign",
     "donations.download_payout_report",
-    "donations.view_receipt",
+    "receipts.view_receipt",
 )

@@ -334,7 +334,7 @@ def test_staff_find_gifts_by_email_and_see_them_read_only(staff_client, campaign
 
 @pytest.mark.django_db(transaction=True)
 def test_staff_find_a_gift_by_its_receipt_number_or_whole_email_and_see_which_lack_a_receipt(staff_client, campaign):
-    from donations.models import Receipt
+    from outlet.receipts.models import Receipt
 
     give(campaign, email="Mixed.Case@Example.org", name="Tamar")
     give(campaign, email="other@example.org", name="Levan")

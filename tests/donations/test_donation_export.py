@@ -14,9 +14,10 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
 from donations import exports
-from donations.models import Donation, Receipt
+from donations.models import Donation
 from outlet.common.local_time import csv_datetime
 from outlet.payments.providers import get_provider
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give, make_campaign
 from tests.donations.factories_gift_admin import FINANCE, staff_with
 

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from donations.models import Donation, Receipt
+from donations.models import Donation
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give, make_campaign
 from tests.donations.factories_gift_admin import FINANCE, staff_with
 

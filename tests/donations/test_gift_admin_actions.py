@@ -8,8 +8,9 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.test import Client
 
-from donations.models import AllocationEntry, BeneficiaryTotal, CampaignTotal, Donation, Receipt
+from donations.models import AllocationEntry, BeneficiaryTotal, CampaignTotal, Donation
 from outlet.payments.models import Payment, SandboxObject
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give
 from tests.donations.factories_gift_admin import FINANCE, staff_with
 
@@ -206,16 +207,16 @@ def test_each_action_needs_its_own_permission(gift):
     page = refunder.get(f"/admin/donations/donation/{gift.pk}/change/").content.decode()
     assert "Refund…" in page and "Resend receipt…" not in page
     assert refunder.post(f"/admin/donations/donation/{gift.pk}/resend-receipt/").status_code == 403
-    _, resender = staff_with("donations.view_donation", "donations.resend_receipt", username="resender")
+    _, resender = staff_with("donations.view_donation", "receipts.resend_receipt", username="resender")
     assert resender.get(refund_url(gift)).status_code == 403
     assert resender.get(f"/admin/donations/donation/{gift.pk}/resend-receipt/").status_code == 200
 
 
 def test_the_receipt_list_offers_resending_to_holders_of_resend_receipt(gift):
-    _, viewer = staff_with("donations.view_receipt", username="viewer")
-    assert "resend_receipt_email" not in viewer.get("/admin/donations/receipt/").content.decode()
-    _, resender = staff_with("donations.view_receipt", "donations.resend_receipt", username="resender")
-    assert "resend_receipt_email" in resender.get("/admin/donations/receipt/").content.decode()
+    _, viewer = staff_with("receipts.view_receipt", username="viewer")
+    assert "resend_receipt_email" not in viewer.get("/admin/receipts/receipt/").content.decode()
+    _, resender = staff_with("receipts.view_receipt", "receipts.resend_receipt", username="resender")
+    assert "resend_receipt_email" in resender.get("/admin/receipts/receipt/").content.decode()
 
 
 def test_a_missing_gift_is_a_404_not_a_500(finance):

@@ -15,12 +15,12 @@ from donations.models import (
     CampaignDonor,
     Donation,
     DonationCheckout,
-    Receipt,
     RecurringDonation,
 )
 from outlet.payments import services as payment_pipeline
 from outlet.payments.models import Payment
 from outlet.payments.providers.base import OUR_MARKER, PaymentSucceeded
+from outlet.receipts.models import Receipt
 
 pytestmark = pytest.mark.django_db
 

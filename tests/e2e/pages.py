@@ -22,13 +22,15 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from donations import receipts, recurring, services
-from donations.models import Campaign, CampaignCurrency, DonationCheckout, Receipt, RecurringDonation
+from donations import recurring, services
+from donations.models import Campaign, CampaignCurrency, DonationCheckout, RecurringDonation
 from members import services as member_services
 from members.models import MembershipCheckout, Tier
 from outlet.demo.loader import load_demo_content
 from outlet.payments.providers import get_provider
 from outlet.publishing.models import Article, Author, Section
+from outlet.receipts import services as receipts
+from outlet.receipts.models import Receipt
 
 USERS = ("anonymous", "member", "donor")
 SIGNED_IN = ("member", "donor")

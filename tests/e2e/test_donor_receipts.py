@@ -13,8 +13,8 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from donations.models import Receipt
 from outlet.common.local_time import newsroom_today
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give, make_campaign
 from tests.e2e.readers import link_in, reader, sent_to
 

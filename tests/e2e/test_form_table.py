@@ -25,7 +25,7 @@ ALLAUTH_TEMPLATES = Path(allauth.__file__).parent / "templates"
 ALLAUTH_APPS = {"allauth.account": "account", "allauth.mfa": "mfa"}
 
 # Staff pages are out of scope: the admin (templates/admin/) and one admin page kept beside the receipts.
-STAFF_ONLY = {"donations/receipts/admin_resend_confirm.html"}
+STAFF_ONLY = {"receipts/admin_resend_confirm.html"}
 
 
 def _allauth(name: str):

@@ -9,10 +9,10 @@ from datetime import timedelta
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from donations.models import Receipt
 from members.models import MemberEvent
 from outlet.common.models import SentEmail
 from outlet.payments.models import Payment
+from outlet.receipts.models import Receipt
 from tests.factories import UserFactory
 
 _numbers = itertools.count(1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from donations.models import Receipt
 from outlet.common.local_time import newsroom_date
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give, make_campaign
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey

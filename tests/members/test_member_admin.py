@@ -273,7 +273,7 @@ def test_the_member_page_shows_key_facts_and_one_timeline_newest_first(staff):
     positions = [timeline.index(text) for text in expected_order]
     assert positions == sorted(positions), "newest first"
     assert "staff: anna" in timeline
-    assert f'href="/admin/donations/receipt/{new_receipt.pk}/pdf/"' in timeline
+    assert f'href="/admin/receipts/receipt/{new_receipt.pk}/pdf/"' in timeline
     # The record itself cannot be saved from here: no save buttons.
     assert 'name="_save"' not in html
 

@@ -14,11 +14,11 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.utils import timezone
 
-from donations.models import Receipt
 from members.models import MemberEvent, Membership
 from members.services import Audience, reader_standing
 from outlet.common.local_time import date_text
 from outlet.payments.models import Payment, SandboxObject
+from outlet.receipts.models import Receipt
 from tests.factories import MembershipFactory, TierFactory, UserFactory
 from tests.members import sandbox_journey as journey
 from tests.members.factories_member_admin import staff_with
@@ -349,7 +349,7 @@ def test_a_viewer_sees_the_member_page_without_action_buttons(paying_member):
     page = member_page(client, paying_member)
     assert "Became a member: Supporter" in page and "/do/" not in page
     # Links only to what this viewer may open: no provider-event log, no payment records, no receipt PDFs.
-    assert "/admin/payments/" not in page and "/admin/donations/receipt/" not in page
+    assert "/admin/payments/" not in page and "/admin/receipts/receipt/" not in page
 
 
 def test_an_action_posted_without_the_csrf_token_is_refused(paying_member, manager):

@@ -88,13 +88,15 @@ def build_world(priced_tiers, capture_on_commit, tmp_path, settings) -> World:
     from allauth.account.models import EmailAddress
     from allauth.account.utils import user_pk_to_url_str
 
-    from donations import receipts, recurring
+    from donations import recurring
     from donations import services as donation_services
-    from donations.models import DonationCheckout, Receipt, RecurringDonation
+    from donations.models import DonationCheckout, RecurringDonation
     from members import services as member_services
     from members.models import MemberImport, MembershipCheckout
     from outlet.payments.providers import get_provider
     from outlet.publishing.models import MediaImage, Region, Tag
+    from outlet.receipts import services as receipts
+    from outlet.receipts.models import Receipt
     from outlet.staff import staff_enrolment
     from outlet.staff.roles import ADMINISTRATOR
     from tests.donations.conftest import give, make_campaign

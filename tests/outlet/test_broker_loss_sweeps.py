@@ -15,9 +15,6 @@ from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from donations import receipts
-from donations import tasks as donation_tasks
-from donations.models import Receipt
 from members import tasks as member_tasks
 from members.models import Membership
 from outlet.common import outbox
@@ -25,6 +22,9 @@ from outlet.common.models import OutboxTask, SentEmail
 from outlet.payments import tasks as payment_tasks
 from outlet.payments.models import WebhookEvent
 from outlet.payments.services import requeue_stuck_events
+from outlet.receipts import services as receipts
+from outlet.receipts import tasks as receipt_tasks
+from outlet.receipts.models import Receipt
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey
 
@@ -75,7 +75,7 @@ def test_webhook_events_the_broker_refused_are_processed_by_the_sweep(member_cli
 
 
 def test_a_receipt_the_broker_refused_is_issued_and_emailed_by_the_sweep(member_client):
-    with broker_refuses(donation_tasks.issue_receipt):
+    with broker_refuses(receipt_tasks.issue_receipt):
         journey.join_and_pay(member_client)
     assert not Receipt.objects.exists()
 

@@ -25,11 +25,12 @@ import requests
 from allauth.account.models import EmailAddress
 from django.conf import global_settings, settings
 
-from donations.models import DonationCheckout, Receipt
+from donations.models import DonationCheckout
 from members.models import Membership
 from outlet.common.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
 from outlet.payments.providers.sandbox.provider import sign
+from outlet.receipts.models import Receipt
 from tests.conftest import IN_CI, ROOT, start_worker, test_database_url, wait_for
 from tests.donations.conftest import make_campaign
 from tests.factories import ArticleFactory, SectionFactory, UserFactory
@@ -255,7 +256,7 @@ def run_beat_sweeps(env: dict) -> str:
     script = (
         "import django; django.setup()\n"
         "from datetime import timedelta\nfrom django.utils import timezone\n"
-        "from outlet.payments.services import requeue_stuck_events\nfrom donations import receipts\n"
+        "from outlet.payments.services import requeue_stuck_events\nfrom outlet.receipts import services as receipts\n"
         "later = timezone.now() + timedelta(hours=1)\n"
         "print(requeue_stuck_events(now=later), receipts.sweep(now=later))\n"
     )

@@ -18,12 +18,13 @@ from django.test import Client
 from django.utils import timezone
 
 from donations import services as donations
-from donations.models import AllocationEntry, CampaignDonorCount, CampaignTotal, Donation, DonationCheckout, Receipt
+from donations.models import AllocationEntry, CampaignDonorCount, CampaignTotal, Donation, DonationCheckout
 from members.models import MemberEvent
 from outlet.payments import services, waiting
 from outlet.payments.models import Payment, SandboxObject, WebhookEvent
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.sandbox import provider as sandbox_module
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give, make_campaign
 from tests.factories import UserFactory
 from tests.members import sandbox_journey as journey

@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from donations import services as donation_services
-from donations.models import AllocationEntry, CampaignTotal, Donation, Receipt
+from donations.models import AllocationEntry, CampaignTotal, Donation
 from outlet.payments.models import WebhookEvent
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give, make_campaign
 from tests.donations.factories_gift_admin import staff_with
 

@@ -50,7 +50,7 @@ MODEL_PAGES: dict[str, tuple[str, str, str, str]] = {
     "donations.campaign": ("v", "", "vca", "vcad"),
     "donations.donation": ("", "", "v", "v"),
     "donations.recurringdonation": ("", "", "v", "v"),
-    "donations.receipt": ("", "v", "v", "v"),
+    "receipts.receipt": ("", "v", "v", "v"),
     "donations.checkoutshield": ("", "", "vc", "vc"),
     # payments
     "payments.payment": ("", "v", "v", "v"),
@@ -74,7 +74,7 @@ MODEL_PAGES: dict[str, tuple[str, str, str, str]] = {
 ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("outlet.article", "publish_now"): (EDITOR, ADMINISTRATOR),
     ("outlet.article", "unpublish"): (EDITOR, ADMINISTRATOR),
-    ("donations.receipt", "resend_receipt_email"): (FINANCE, ADMINISTRATOR),
+    ("receipts.receipt", "resend_receipt_email"): (FINANCE, ADMINISTRATOR),
     ("payments.webhookevent", "reprocess"): (FINANCE, ADMINISTRATOR),
     ("payments.webhookevent", "set_aside"): (FINANCE, ADMINISTRATOR),
     ("members.ghostmember", "ask_provider_again"): (MEMBERSHIP_MANAGER, ADMINISTRATOR),
@@ -120,7 +120,7 @@ CUSTOM_VIEWS: dict[str, tuple] = {
     "admin:donations_donation_refund": (lambda w: [w["donation"].pk], "", (FINANCE, ADMINISTRATOR)),
     "admin:donations_donation_resend_receipt": (lambda w: [w["donation"].pk], "", (FINANCE, ADMINISTRATOR)),
     "admin:donations_campaign_payout_report": (lambda w: [], "", (FINANCE, ADMINISTRATOR)),
-    "admin:donations_receipt_pdf": (lambda w: [w["gift_receipt"].pk], "", (MEMBERSHIP_MANAGER, FINANCE, ADMINISTRATOR)),
+    "admin:receipts_receipt_pdf": (lambda w: [w["gift_receipt"].pk], "", (MEMBERSHIP_MANAGER, FINANCE, ADMINISTRATOR)),
     "revenue:dashboard": (lambda w: [], "", (FINANCE, ADMINISTRATOR)),
 }
 
@@ -225,7 +225,8 @@ def world(priced_tiers, django_capture_on_commit_callbacks, settings, tmp_path):
     SolarSchedule.objects.create(event="sunrise", latitude=41.7, longitude=44.8)
     ClockedSchedule.objects.create(clocked_time=timezone.now() + timedelta(days=1))
     PeriodicTask.objects.create(name="nightly", task="outlet.tasks.nothing", interval=interval)
-    from donations.models import Donation, Receipt
+    from donations.models import Donation
+    from outlet.receipts.models import Receipt
 
     donation = Donation.objects.get(email="donor@example.org")
     return {

@@ -97,9 +97,10 @@ def test_not_even_a_superuser_edits_or_deletes_money_records_or_the_audit_trail_
     """Corrections go through the services (refunds, voided receipts); the record of what happened stays whole."""
     from django.contrib import admin as django_admin
 
-    from donations.models import Donation, Receipt
+    from donations.models import Donation
     from members.models import MemberEvent
     from outlet.payments.models import Payment, WebhookEvent
+    from outlet.receipts.models import Receipt
 
     request = admin_client.get("/admin/").wsgi_request
     for model in (Payment, WebhookEvent, Donation, Receipt, MemberEvent):

@@ -18,10 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from donations.models import Receipt
 from members.models import MemberEvent, Membership
 from outlet.common.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give, make_campaign
 from tests.factories import UserFactory
 

@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from pypdf import PdfReader
 
-from donations import receipts
-from donations.models import Receipt
 from outlet.common.local_time import date_text, short_date_text
+from outlet.receipts import services as receipts
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give
 from tests.factories import UserFactory
 

@@ -12,10 +12,10 @@ from django.core import signing
 from django.test import Client
 from pypdf import PdfReader
 
-from donations import receipts
-from donations.models import Receipt
 from outlet.common.models import SentEmail
 from outlet.payments.providers import get_provider
+from outlet.receipts import services as receipts
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give
 from tests.factories import UserFactory
 
@@ -119,7 +119,7 @@ def test_staff_find_a_receipt_download_its_pdf_and_resend_it_after_confirming(ca
     staff = UserFactory(username="editor", is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(staff)
-    listing = client.get("/admin/donations/receipt/", {"q": receipt.number})
+    listing = client.get("/admin/receipts/receipt/", {"q": receipt.number})
     assert listing.status_code == 200 and receipt.number in listing.content.decode()
     for filters in (
         {"void": "yes"},
@@ -127,19 +127,19 @@ def test_staff_find_a_receipt_download_its_pdf_and_resend_it_after_confirming(ca
         {"year": str(receipt.year)},
         {"q": "donor@example.org"},
     ):
-        assert client.get("/admin/donations/receipt/", filters).status_code == 200
-    assert client.get(f"/admin/donations/receipt/{receipt.pk}/change/").status_code == 200
-    assert client.get("/admin/donations/receipt/add/").status_code == 403
-    pdf = client.get(f"/admin/donations/receipt/{receipt.pk}/pdf/")
+        assert client.get("/admin/receipts/receipt/", filters).status_code == 200
+    assert client.get(f"/admin/receipts/receipt/{receipt.pk}/change/").status_code == 200
+    assert client.get("/admin/receipts/receipt/add/").status_code == 403
+    pdf = client.get(f"/admin/receipts/receipt/{receipt.pk}/pdf/")
     assert pdf.status_code == 200 and receipt.number in pdf_text(pdf.content)
 
     before = len(mailoutbox)
     confirm = client.post(
-        "/admin/donations/receipt/", {"action": "resend_receipt_email", "_selected_action": [receipt.pk]}
+        "/admin/receipts/receipt/", {"action": "resend_receipt_email", "_selected_action": [receipt.pk]}
     )
     assert confirm.status_code == 200 and "Resend" in confirm.content.decode() and len(mailoutbox) == before
     done = client.post(
-        "/admin/donations/receipt/",
+        "/admin/receipts/receipt/",
         {"action": "resend_receipt_email", "_selected_action": [receipt.pk], "confirmed": "yes"},
     )
     assert done.status_code == 302
@@ -156,4 +156,4 @@ def test_staff_without_receipt_rights_see_no_admin_pdf(campaign):
     clerk = UserFactory(username="clerk", is_staff=True)
     client = Client()
     client.force_login(clerk)
-    assert client.get(f"/admin/donations/receipt/{receipt.pk}/pdf/").status_code == 403
+    assert client.get(f"/admin/receipts/receipt/{receipt.pk}/pdf/").status_code == 403

@@ -15,14 +15,16 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 from pypdf import PdfReader
 
-from donations import receipts, tasks
-from donations.models import Donation, Receipt
+from donations.models import Donation
 from outlet.celery import app as celery_app
 from outlet.common.models import SentEmail
 from outlet.payments.models import Payment, WebhookEvent
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import ProviderError
 from outlet.payments.providers.sandbox.provider import sign
+from outlet.receipts import services as receipts
+from outlet.receipts import tasks
+from outlet.receipts.models import Receipt
 from tests.donations.conftest import give
 from tests.factories import UserFactory
 from tests.members.sandbox_journey import join_and_pay
@@ -132,7 +134,7 @@ def test_a_full_refund_voids_the_receipt_and_issues_no_correction(campaign, mail
     get_provider("sandbox").refund(payment_ref=paid["payment"], amount_minor=None, idempotency_key="full")
     receipt = Receipt.objects.get()
     assert receipt.is_void and "refunded in full" in receipt.void_reason
-    from donations.pdf import render_receipt
+    from outlet.receipts.pdf import render_receipt
 
     text = pdf_text(render_receipt(Receipt.objects.select_related("payment").get()))
     assert "VOID" in text and receipt.number in text
@@ -255,7 +257,7 @@ def test_staff_resending_sends_a_new_email_each_time_and_records_who_asked(campa
     give(campaign)
     receipt = Receipt.objects.get()
     staff = UserFactory(username="editor", is_staff=True)
-    with caplog.at_level("INFO", logger="donations.receipts"):
+    with caplog.at_level("INFO", logger="outlet.receipts.services"):
         receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=staff.pk)
         receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=staff.pk)
     assert len(receipt_mails(mailoutbox)) == 3

@@ -1,8 +1,9 @@
-"""Receipts and year-end statements as PDF, with fpdf2 (pure Python, no system packages).
+"""Receipts as PDF, with fpdf2 (pure Python, no system packages). Document is also the page of donations' year-end
+statements (donations/statement_pdf.py), so both share the issuer block, the fonts and the look.
 
 fpdf2's core fonts are latin-1 only, and donors are called "ნინო ბერიძე" or "Արամ Պետրոսյան": we embed DejaVu Sans
-(vendored in donations/fonts/ with its licence). The full font costs ~150 ms per document to parse and subset, so
-each process first trims it once (about a second) to the scripts our donors write in and drops the shaping
+(vendored in outlet/receipts/fonts/ with its licence). The full font costs ~150 ms per document to parse and
+subset, so each process first trims it once (about a second) to the scripts our donors write in and drops the shaping
 tables fpdf2 does not use without HarfBuzz; a receipt then renders in ~50 ms. Characters outside those scripts
 print as an empty box, never as an error.
 """
@@ -18,13 +19,16 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.utils import timezone
 from fpdf import FPDF
 
-from outlet.common.local_time import date_text, short_date_text
+from outlet.common.local_time import date_text
 from outlet.common.money import format_money
+
+if TYPE_CHECKING:
+    from outlet.receipts.models import Receipt
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -47,7 +51,11 @@ UNICODE_RANGES = (
     (0x2212, 0x2212),
     (0x25A0, 0x25FF),
 )
-INK, MUTED, RULE, VOID_RED = (27, 27, 27), (95, 95, 95), (200, 200, 200), (190, 20, 20)
+Colour = tuple[int, int, int]
+INK: Colour = (27, 27, 27)
+MUTED: Colour = (95, 95, 95)
+RULE: Colour = (200, 200, 200)
+VOID_RED: Colour = (190, 20, 20)
 
 # fontTools narrates every subset (one per font per document) at INFO; a worker's log needs none of it.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -94,8 +102,10 @@ def _date(moment: datetime | None) -> str:
     return date_text(moment)
 
 
-class _Document(FPDF):
-    def __init__(self, *, title: str):
+class Document(FPDF):
+    """An A4 page with the receipt fonts, the issuer as author and the helpers below."""
+
+    def __init__(self, *, title: str) -> None:
         super().__init__(format="A4", unit="mm")
         for style, path in _trimmed_fonts().items():
             self.add_font(FAMILY, style, path)
@@ -107,19 +117,26 @@ class _Document(FPDF):
         self.add_page()
 
     def text_line(
-        self, text: str, *, size: float = 10, bold: bool = False, color=INK, height: float | None = None, align="L"
-    ):
+        self,
+        text: str,
+        *,
+        size: float = 10,
+        bold: bool = False,
+        color: Colour = INK,
+        height: float | None = None,
+        align: str = "L",
+    ) -> None:
         self.set_font(FAMILY, "B" if bold else "", size)
         self.set_text_color(*color)
         self.multi_cell(0, height or size * 0.5, text, align=align, new_x="LMARGIN", new_y="NEXT")
 
-    def rule(self, gap: float = 3):
+    def rule(self, gap: float = 3) -> None:
         self.ln(gap)
         self.set_draw_color(*RULE)
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
         self.ln(gap)
 
-    def fact(self, label: str, value: str, *, bold: bool = False):
+    def fact(self, label: str, value: str, *, bold: bool = False) -> None:
         self.set_font(FAMILY, "", 10)
         self.set_text_color(*MUTED)
         self.cell(45, 6, label)
@@ -127,7 +144,7 @@ class _Document(FPDF):
         self.set_text_color(*INK)
         self.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
 
-    def row(self, cells: Iterable[tuple[str, float, str]], *, bold: bool = False, color=INK):
+    def row(self, cells: Iterable[tuple[str, float, str]], *, bold: bool = False, color: Colour = INK) -> None:
         """cells: (text, width in mm, "L"|"R"); the last width 0 takes the rest of the line."""
         self.set_font(FAMILY, "B" if bold else "", 9.5)
         self.set_text_color(*color)
@@ -135,13 +152,13 @@ class _Document(FPDF):
             self.cell(width, 6.5, text, align=align)
         self.ln(6.5)
 
-    def issuer_block(self):
+    def issuer_block(self) -> None:
         issuer = settings.RECEIPT_ISSUER
         self.text_line(issuer["name"], size=13, bold=True, height=6.5)
         self.text_line(issuer["address"], size=9, color=MUTED, height=4.6)
         self.text_line(issuer["registration"], size=9, color=MUTED, height=4.6)
 
-    def void_stamp(self, note: str):
+    def void_stamp(self, note: str) -> None:
         """VOID across the page and in words at the top, so a printed or forwarded copy cannot be mistaken."""
         with self.local_context():
             self.set_font(FAMILY, "B", 110)
@@ -160,10 +177,10 @@ class _Document(FPDF):
         return bytes(self.output())
 
 
-def render_receipt(receipt) -> bytes:
+def render_receipt(receipt: Receipt) -> bytes:
     """The receipt as it stands: a voided one says VOID on every copy made from now on."""
     title = receipt.get_kind_display()
-    doc = _Document(title=f"{title} {receipt.number}")
+    doc = Document(title=f"{title} {receipt.number}")
     doc.issuer_block()
     doc.rule()
     doc.text_line(title, size=20, bold=True, height=10)
@@ -181,7 +198,7 @@ def render_receipt(receipt) -> bytes:
     if receipt.donor_name and receipt.donor_email:
         doc.fact("Email", receipt.donor_email)
     doc.fact("For", receipt.description)
-    if receipt.replaces_id:
+    if receipt.replaces_id and receipt.replaces is not None:
         doc.fact("Replaces receipt", f"{receipt.replaces.number} (now void)")
         doc.fact("Paid", format_money(receipt.payment.amount_minor, receipt.currency))
         doc.fact("Refunded", format_money(receipt.refund_level_minor, receipt.currency))
@@ -204,7 +221,7 @@ def render_receipt(receipt) -> bytes:
     return doc.finish()
 
 
-def _receipt_lines(doc: _Document, receipt) -> None:
+def _receipt_lines(doc: Document, receipt: Receipt) -> None:
     outlets = [line for line in receipt.lines if line.get("kind") == "outlet"]
     fees = [line for line in receipt.lines if line.get("kind") == "fee"]
     covered = [line for line in receipt.lines if line.get("kind") == "fee_cover"]
@@ -229,72 +246,3 @@ def _receipt_lines(doc: _Document, receipt) -> None:
         doc.text_line(
             f"{line['name']}: {format_money(line['amount_minor'], receipt.currency)}.", size=9, color=MUTED, height=4.6
         )
-
-
-def render_statement(statement) -> bytes:
-    """A donor's year: every gift not refunded in full, with refunds shown, and totals per currency."""
-    doc = _Document(title=f"Year-end statement {statement.year}")
-    doc.issuer_block()
-    doc.rule()
-    doc.text_line(f"Statement of gifts, {statement.year}", size=18, bold=True, height=10)
-    doc.ln(1)
-    doc.fact("Donor", statement.name or statement.email, bold=True)
-    if statement.name:
-        doc.fact("Email", statement.email)
-    doc.fact("Period", f"1 January – 31 December {statement.year}")
-    doc.fact("Issued", _date(timezone.now()))
-    doc.ln(3)
-    widths = (24, 62, 30, 0)
-    doc.row(
-        [
-            ("Date", widths[0], "L"),
-            ("Fundraiser", widths[1], "L"),
-            ("Receipt", widths[2], "L"),
-            ("Amount", widths[3], "R"),
-        ],
-        bold=True,
-    )
-    for line in statement.lines:
-        amount = format_money(line.kept_minor, line.currency)
-        if line.refunded_minor:
-            amount = (
-                f"{amount} (paid {format_money(line.amount_minor, line.currency)}, refunded "
-                f"{format_money(line.refunded_minor, line.currency)})"
-            )
-        doc.row(
-            [
-                (short_date_text(line.donated_at), widths[0], "L"),
-                (_fit(doc, line.campaign, widths[1]), widths[1], "L"),
-                (line.receipt_number or "—", widths[2], "L"),
-                (amount, widths[3], "R"),
-            ]
-        )
-    doc.rule()
-    for total in statement.totals:
-        label = f"Total given in {total.currency}"
-        doc.row([(label, 116, "L"), (format_money(total.kept_minor, total.currency), 0, "R")], bold=True)
-        if total.refunded_minor:
-            doc.row(
-                [
-                    ("of which refunded to you (not included)", 116, "L"),
-                    (format_money(total.refunded_minor, total.currency), 0, "R"),
-                ],
-                color=MUTED,
-            )
-    doc.rule(5)
-    doc.text_line(
-        "Thank you for supporting independent journalism. Each gift's own receipt remains the record of that gift.",
-        size=9,
-        color=MUTED,
-        height=4.6,
-    )
-    return doc.finish()
-
-
-def _fit(doc: _Document, text: str, width: float) -> str:
-    doc.set_font(FAMILY, "", 9.5)
-    if doc.get_string_width(text) <= width - 2:
-        return text
-    while text and doc.get_string_width(text + "…") > width - 2:
-        text = text[:-1]
-    return text + "…"

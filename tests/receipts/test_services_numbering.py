@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from donations import receipts
-from donations.models import Receipt, ReceiptSequence
 from outlet.payments.models import Payment
+from outlet.receipts import services as receipts
+from outlet.receipts.models import Receipt, ReceiptSequence
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from donations.models import Receipt
 from outlet.celery import app as celery_app
 from outlet.common.models import SentEmail
 from outlet.payments import services as payments
 from outlet.payments.models import WebhookEvent
 from outlet.payments.providers.sandbox.provider import sign
+from outlet.receipts.models import Receipt
 from tests.conftest import start_worker, wait_for
 from tests.donations.conftest import give
 

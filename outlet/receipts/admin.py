@@ -4,6 +4,8 @@ SentEmail key, in the log and in the receipt's admin history (who asked, when)."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
@@ -12,21 +14,34 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from donations import pdf, receipts
-from donations.models import Receipt, ReceiptSequence
 from outlet.common.admin_columns import EMPTY, money_column, time_column, time_field
 from outlet.common.admin_readonly import ReadOnlyMixin
 from outlet.common.money import format_money
+from outlet.receipts import pdf
+from outlet.receipts import services as receipts
+from outlet.receipts.models import Receipt, ReceiptSequence
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
+    from django.urls import URLPattern
+    from django.utils.safestring import SafeString
+
+# ModelAdmin is generic only in django-stubs: subscripting it fails at runtime.
+if TYPE_CHECKING:
+    _ReceiptModelAdmin = admin.ModelAdmin[Receipt]
+else:
+    _ReceiptModelAdmin = admin.ModelAdmin
 
 
 class VoidFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "void"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [("no", "Valid"), ("yes", "Void")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "yes":
             return queryset.exclude(voided_at=None)
         if self.value() == "no":
@@ -40,16 +55,17 @@ class YearFilter(admin.SimpleListFilter):
     title = "year"
     parameter_name = "year"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         years = ReceiptSequence.objects.order_by("-year").values_list("year", flat=True).distinct()
         return [(str(year), str(year)) for year in years]
 
-    def queryset(self, request, queryset):
-        return queryset.filter(year=self.value()) if self.value() and self.value().isdigit() else queryset
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        year = self.value()
+        return queryset.filter(year=year) if year and year.isdigit() else queryset
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ReceiptAdmin(ReadOnlyMixin, _ReceiptModelAdmin):
     list_display = ["number", "payment_link", "donor", "amount", "status", "issued", "emailed", "pdf_link"]
     list_filter = [YearFilter, "kind", VoidFilter]
     search_fields = ["number", "donor_email"]
@@ -87,7 +103,7 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
 
     @admin.display(description="Split between the outlets")
-    def split_lines(self, obj: Receipt):
+    def split_lines(self, obj: Receipt) -> str:
         lines = [line for line in obj.lines or [] if isinstance(line, dict)]
         if not lines:
             return EMPTY
@@ -97,11 +113,11 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
             ((line.get("name", ""), format_money(line.get("amount_minor"), obj.currency)) for line in lines),
         )
 
-    def has_resend_permission(self, request):
-        return request.user.has_perm("donations.resend_receipt")
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("receipts.resend_receipt")
 
     @admin.display(description="payment")
-    def payment_link(self, obj: Receipt):
+    def payment_link(self, obj: Receipt) -> SafeString:
         url = reverse("admin:payments_payment_change", args=[obj.payment_id])
         return format_html('<a href="{}">{} ({})</a>', url, obj.payment.provider_ref, obj.payment.get_purpose_display())
 
@@ -116,16 +132,16 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return f"VOID ({obj.void_reason})" if obj.is_void else obj.get_kind_display()
 
     @admin.display(description="PDF")
-    def pdf_link(self, obj: Receipt):
-        return format_html('<a href="{}">PDF</a>', reverse("admin:donations_receipt_pdf", args=[obj.pk]))
+    def pdf_link(self, obj: Receipt) -> SafeString:
+        return format_html('<a href="{}">PDF</a>', reverse("admin:receipts_receipt_pdf", args=[obj.pk]))
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
-            path("<int:receipt_id>/pdf/", self.admin_site.admin_view(self.receipt_pdf), name="donations_receipt_pdf"),
+            path("<int:receipt_id>/pdf/", self.admin_site.admin_view(self.receipt_pdf), name="receipts_receipt_pdf"),
             *super().get_urls(),
         ]
 
-    def receipt_pdf(self, request, receipt_id: int):
+    def receipt_pdf(self, request: HttpRequest, receipt_id: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied  # staff without the permission learn that, not that no such receipt exists
         receipt = Receipt.objects.select_related("payment", "replaces").filter(pk=receipt_id).first()
@@ -137,12 +153,12 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return response
 
     @admin.action(description="Resend receipt email", permissions=["resend"])
-    def resend_receipt_email(self, request, queryset):
+    def resend_receipt_email(self, request: HttpRequest, queryset: QuerySet[Receipt]) -> TemplateResponse | None:
         if request.POST.get("confirmed") != "yes":
             chosen = list(queryset[:100])  # one confirmation page lists (and resends) at most 100
             return TemplateResponse(
                 request,
-                "donations/receipts/admin_resend_confirm.html",
+                "receipts/admin_resend_confirm.html",
                 {
                     **self.admin_site.each_context(request),
                     "title": "Resend receipt emails?",
@@ -155,7 +171,7 @@ class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
             )
         sent = 0
         for receipt in queryset:
-            if receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=request.user.pk) is not None:
+            if receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=cast(int, request.user.pk)) is not None:
                 self.log_change(request, receipt, f"Asked to resend the receipt email to {receipt.donor_email}.")
                 sent += 1
         self.message_user(request, f"{sent} receipt email(s) queued to be sent again.", messages.SUCCESS)

@@ -1,22 +1,31 @@
 """Receipt pages. Thin: who may see which receipt is decided here (owner by Payment.user, guest by signed link);
-what a receipt says is decided by donations.receipts and donations.pdf.
+what a receipt says is decided by outlet.receipts.services (with the products' describers) and .pdf.
 
 Every miss is a 404, whether the receipt does not exist, belongs to someone else, or the link was tampered with:
 a guesser learns nothing from the answer."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from donations import pdf, receipts, statements
-from donations.models import Receipt
 from outlet.common.page_cache import keep_private, keep_url_secret
+from outlet.receipts import describers, pdf
+from outlet.receipts import services as receipts
+from outlet.receipts.models import Receipt
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def _account(request: HttpRequest) -> User:
+    """The signed-in reader (every caller is login_required): typed as the User it is."""
+    return cast("User", request.user)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -26,7 +35,7 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return _private(response)
@@ -40,10 +49,9 @@ def _could_be_a_receipt_number(number: str) -> bool:
 
 @login_required
 @require_GET
-def receipt_list(request):
-    user = request.user
+def receipt_list(request: HttpRequest) -> HttpResponse:
     owned = (
-        Receipt.objects.filter(payment__user=user)
+        Receipt.objects.filter(payment__user=_account(request))
         .select_related("payment")
         .only("number", "kind", "description", "amount_minor", "currency", "issued_at", "voided_at", "payment__paid_at")
         .order_by("-issued_at", "-pk")[:500]
@@ -51,10 +59,10 @@ def receipt_list(request):
     return _private(
         render(
             request,
-            "donations/receipts/list.html",
+            "receipts/list.html",
             {
                 "receipts": owned,
-                "statement_years": statements.statement_years(email=user.email, user_id=user.pk),
+                "sections": describers.account_sections(request),  # the products' own parts (statements)
             },
         )
     )
@@ -62,29 +70,18 @@ def receipt_list(request):
 
 @login_required
 @require_GET
-def receipt_pdf(request, number: str):
+def receipt_pdf(request: HttpRequest, number: str) -> HttpResponse:
     if not _could_be_a_receipt_number(number):
         raise Http404("No such receipt on your account.")
     receipt = (
         Receipt.objects.select_related("payment", "replaces")
-        .filter(number=number, payment__user=request.user)
+        .filter(number=number, payment__user=_account(request))
         .order_by("-issued_at")
         .first()
     )
     if receipt is None:
         raise Http404("No such receipt on your account.")
-    return _pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")
-
-
-@login_required
-@require_GET
-def statement_pdf(request, year: int):
-    if not statements.is_statement_year(year):
-        raise Http404("No statement for that year.")
-    statement = statements.build_statement(year=year, email=request.user.email, user_id=request.user.pk)
-    if statement is None:
-        raise Http404("No gifts that year.")
-    return _pdf_response(pdf.render_statement(statement), f"statement-{year}.pdf")
+    return pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")
 
 
 def _signed(token: str) -> Receipt:
@@ -95,18 +92,18 @@ def _signed(token: str) -> Receipt:
 
 
 @require_GET
-def signed_receipt(request, token: str):
+def signed_receipt(request: HttpRequest, token: str) -> HttpResponse:
     receipt = _signed(token)
     return _private(
         render(
             request,
-            "donations/receipts/signed.html",
+            "receipts/signed.html",
             {"receipt": receipt, "token": token, "issuer": settings.RECEIPT_ISSUER},
         )
     )
 
 
 @require_GET
-def signed_receipt_pdf(request, token: str):
+def signed_receipt_pdf(request: HttpRequest, token: str) -> HttpResponse:
     receipt = _signed(token)
-    return _pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")
+    return pdf_response(pdf.render_receipt(receipt), f"receipt-{receipt.number}.pdf")

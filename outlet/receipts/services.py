@@ -1,6 +1,8 @@
 """Receipts: numbered, gap-free per issuer and year, one per payment state, issued by a Celery task.
 
-Every Payment (a gift or a membership charge) gets one original receipt. A refund voids the receipt in force; a
+Every Payment (a gift or a membership charge) gets one original receipt. What it says about the payment (who
+paid, for what, how a gift is shared) is the describer's that the payment's product registered
+(outlet.receipts.describers): this package imports no product. A refund voids the receipt in force; a
 partial refund also issues a correction receipt for what remains (one per refund level). Numbers come from the
 ReceiptSequence row, locked in the same transaction as the Receipt insert, so a rolled-back receipt gives its
 number back. Work on one payment is serialised by locking the Payment row first, so two tasks for one payment
@@ -28,15 +30,15 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from kombu.exceptions import OperationalError
 
-from donations import recurring
-from donations.models import Donation, Receipt, ReceiptSequence
 from outlet.common import emails
 from outlet.common.money import format_money
 from outlet.payments.models import Payment
+from outlet.receipts import describers
+from outlet.receipts.models import Receipt, ReceiptSequence
 
 logger = logging.getLogger(__name__)
 
-LINK_SALT = "donations.receipts.guest-link"
+LINK_SALT = "donations.receipts.guest-link"  # its name before the move: links already emailed keep working
 # A payment this old with no receipt (or a refund not reflected, or a receipt not emailed) was lost on the way.
 SWEEP_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 500
@@ -69,8 +71,8 @@ class ReceiptsFollowPayments:
 RECEIPTS_FOLLOW_PAYMENTS = ReceiptsFollowPayments()
 
 
-def _enqueue(task_name: str, *args, **kwargs) -> None:
-    from donations import tasks
+def _enqueue(task_name: str, *args: int, **kwargs: str) -> None:
+    from outlet.receipts import tasks
 
     try:
         getattr(tasks, task_name).delay(*args, **kwargs)
@@ -102,7 +104,7 @@ def _create(
     now = timezone.now()
     year = timezone.localtime(now).year
     issuer = issuer_code()
-    donor_name, donor_email, description, lines = _content(payment, refund_level_minor=refund_level_minor)
+    content = describers.describer_for(payment.purpose).describe(payment, refund_level_minor)
     number = _allocate_number(issuer=issuer, year=year)
     return Receipt.objects.create(
         payment=payment,
@@ -113,53 +115,15 @@ def _create(
         year=year,
         sequence=number,
         number=f"{year}-{number:06d}",
-        donor_name=donor_name[:150],
-        donor_email=donor_email,
-        description=description[:300],
+        donor_name=content.name[:150],
+        donor_email=content.email,
+        description=content.description[:300],
         amount_minor=amount_minor,
         currency=payment.currency,
-        lines=lines,
+        lines=content.lines,
         issued_at=now,
         access_key=secrets.token_urlsafe(24),
     )
-
-
-def _content(payment: Payment, *, refund_level_minor: int) -> tuple[str, str, str, list[dict]]:
-    """Who paid, for what, and (for a gift) how it is shared; a snapshot, so the receipt never changes later."""
-    donation = Donation.objects.select_related("campaign").filter(payment=payment).first()
-    if donation is None:  # a membership charge: donations never imports members, the Payment says enough
-        user = payment.user
-        name = user.get_full_name() if user is not None else ""
-        email = payment.email or (user.email if user is not None else "")
-        return name, email, payment.description or f"{settings.SITE_NAME} membership", []
-    by_outlet: dict[int, dict] = {}
-    entries = (
-        donation.allocations.select_related("beneficiary")
-        .order_by("beneficiary__position", "beneficiary_id", "id")
-        .filter(refund_level_minor__lte=refund_level_minor)
-    )
-    for entry in entries:
-        # Gift entries, less the refund entries booked up to this refund level.
-        line = by_outlet.setdefault(
-            entry.beneficiary_id, {"kind": "outlet", "name": entry.beneficiary.name, "amount_minor": 0}
-        )
-        line["amount_minor"] += entry.amount_minor
-    lines = [line for line in by_outlet.values() if line["amount_minor"]]
-    remaining = payment.amount_minor - refund_level_minor
-    fee = remaining - sum(line["amount_minor"] for line in lines)
-    if fee:
-        lines.append(
-            {"kind": "fee", "name": "Payment processing fee (kept by the payment provider)", "amount_minor": fee}
-        )
-    if donation.fee_covered_minor:
-        lines.append(
-            {
-                "kind": "fee_cover",
-                "name": "Included at your choice to cover the processing fee",
-                "amount_minor": donation.fee_covered_minor,
-            }
-        )
-    return donation.name, donation.email or payment.email, f"Gift to {donation.campaign.title}", lines
 
 
 def issue_receipt(*, payment_id: int) -> tuple[Receipt | None, bool]:
@@ -215,7 +179,7 @@ def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
     """Email a receipt with its PDF, once per key. Without a key (the issuing path) a receipt is emailed once,
     and not at all if it was voided before it went out (the receipt in force is emailed instead). Staff resends
     pass their own key."""
-    from donations.pdf import render_receipt
+    from outlet.receipts.pdf import render_receipt
 
     with transaction.atomic():
         receipt = (
@@ -229,8 +193,7 @@ def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
         if key is None and (receipt.emailed_at is not None or receipt.is_void):
             return False
         payment = receipt.payment
-        donation = Donation.objects.select_related("recurring").filter(payment=payment).first()
-        gift = donation.recurring if donation is not None and donation.recurring_id else None
+        told = describers.describer_for(payment.purpose).email(payment)
         message: dict[str, Any] = {  # the keyword arguments every receipt email takes
             "key": key or email_key(receipt),
             "to": receipt.donor_email,
@@ -241,9 +204,7 @@ def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
             "is_void": receipt.is_void,
             "link_url": guest_url(receipt),
             "account_url": f"{settings.SITE_URL}{reverse('receipts:list')}" if payment.user_id else "",
-            "manage_url": recurring.manage_url(gift)
-            if gift is not None and gift.status != gift.Status.CANCELED
-            else "",
+            "manage_url": told.manage_url,
             "pdf": render_receipt(receipt),
             "pdf_name": f"receipt-{receipt.number}.pdf",
         }
@@ -253,10 +214,8 @@ def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
                 replaces_number=receipt.replaces.number if receipt.replaces else "",
                 refunded=format_money(receipt.refund_level_minor, receipt.currency),
             )
-        elif payment.purpose == Payment.Purpose.DONATION:
-            sent = emails.donation_receipt(**message)
         else:
-            sent = emails.membership_receipt(**message)
+            sent = told.send(**message)
         if sent and receipt.emailed_at is None:
             Receipt.objects.filter(pk=receipt.pk).update(emailed_at=timezone.now())
     return sent

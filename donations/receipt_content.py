@@ -1,0 +1,81 @@
+"""What a gift's receipt says, told to outlet.receipts (which imports no product): the donor, the fundraiser, how
+the amount is shared between the outlets; the gift's receipt email with its "manage your monthly gift" link; and
+the year-end statements' section of the account's receipts page. Registered in DonationsConfig.ready()."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from donations import recurring, statements
+from donations.models import Donation
+from outlet.common import emails
+from outlet.payments.models import Payment
+from outlet.receipts import describers
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+
+def describe(payment: Payment, refund_level_minor: int) -> describers.Description:
+    """Who gave, to what, and how it is shared; a snapshot, so the receipt never changes later."""
+    donation = Donation.objects.select_related("campaign").filter(payment=payment).first()
+    if donation is None:
+        # Never in practice (the gift is recorded in the transaction that records its payment); the words the
+        # receipt had for a payment without a gift before receipts asked the products.
+        return describers.describe_payer(payment, default_description=f"{settings.SITE_NAME} membership")
+    by_outlet: dict[int, dict[str, Any]] = {}
+    entries = (
+        donation.allocations.select_related("beneficiary")
+        .order_by("beneficiary__position", "beneficiary_id", "id")
+        .filter(refund_level_minor__lte=refund_level_minor)
+    )
+    for entry in entries:
+        # Gift entries, less the refund entries booked up to this refund level.
+        line = by_outlet.setdefault(
+            entry.beneficiary_id, {"kind": "outlet", "name": entry.beneficiary.name, "amount_minor": 0}
+        )
+        line["amount_minor"] += entry.amount_minor
+    lines = [line for line in by_outlet.values() if line["amount_minor"]]
+    remaining = payment.amount_minor - refund_level_minor
+    fee = remaining - sum(line["amount_minor"] for line in lines)
+    if fee:
+        lines.append(
+            {"kind": "fee", "name": "Payment processing fee (kept by the payment provider)", "amount_minor": fee}
+        )
+    if donation.fee_covered_minor:
+        lines.append(
+            {
+                "kind": "fee_cover",
+                "name": "Included at your choice to cover the processing fee",
+                "amount_minor": donation.fee_covered_minor,
+            }
+        )
+    return describers.Description(
+        name=donation.name,
+        email=donation.email or payment.email,
+        description=f"Gift to {donation.campaign.title}",
+        lines=lines,
+    )
+
+
+def email(payment: Payment) -> describers.Email:
+    """The gift's thank-you email; a monthly gift still running gets the link to manage it."""
+    donation = Donation.objects.select_related("recurring").filter(payment=payment).first()
+    gift = donation.recurring if donation is not None and donation.recurring_id else None
+    manage_url = recurring.manage_url(gift) if gift is not None and gift.status != gift.Status.CANCELED else ""
+    return describers.Email(send=emails.donation_receipt, manage_url=manage_url)
+
+
+def statements_section(request: HttpRequest) -> str:
+    """The year-end statements on the account's receipts page."""
+    user = request.user
+    years = statements.statement_years(email=user.email, user_id=user.pk)  # type: ignore[union-attr]
+    return render_to_string("donations/_statement_links.html", {"statement_years": years}, request=request)
+
+
+def register() -> None:
+    describers.register_describer(Payment.Purpose.DONATION, describe=describe, email=email)
+    describers.register_account_section(statements_section)
