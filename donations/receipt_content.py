@@ -35,7 +35,9 @@ def describe(payment: Payment, refund_level_minor: int) -> describers.Descriptio
     for entry in entries:
         # Gift entries, less the refund entries booked up to this refund level.
         line = by_newsroom.setdefault(
-            entry.beneficiary_id, {"kind": "outlet", "name": entry.beneficiary.name, "amount_minor": 0}
+            # "outlet" is the kind issued receipts hold for a newsroom's part (outlet.receipts.describers).
+            entry.beneficiary_id,
+            {"kind": "outlet", "name": entry.beneficiary.name, "amount_minor": 0},
         )
         line["amount_minor"] += entry.amount_minor
     lines = [line for line in by_newsroom.values() if line["amount_minor"]]
