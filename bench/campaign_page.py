@@ -4,7 +4,7 @@ driven by wrk (or a small Python client when wrk is missing).
     .venv/bin/python bench/campaign_page.py [--donations 1000000] [--duration 20] [--connections 16] [--reuse]
 
 Creates the database `outlet_bench_ledger` (dropped at the end unless --keep), fills it with bench.donation_data,
-then measures in-process (the services the page calls, and the staff-side reads over the same data: the per-outlet
+then measures in-process (the services the page calls, and the staff-side reads over the same data: the per-newsroom
 breakdown, a month's payout report, a daily retention run with nothing to do), then req/s and latency of the bare
 view and of /fundraisers/<slug>/. Writes bench/results/campaign_page.json.
 """

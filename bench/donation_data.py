@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/outlet_bench_campaign \\
         .venv/bin/python -m bench.donation_data --donations 1000000 [--slug bench-fund]
 
-Rows are made by INSERT ... SELECT over generate_series (payments, donations, allocation entries for three outlets,
+Rows are made by INSERT ... SELECT over generate_series (payments, donations, allocation entries for three newsrooms,
 refund entries for ~1 % of gifts refunded), then the O(1) counters are set from the rows, and the result is checked:
 counters equal the sums, every gift's ledger adds up to what it kept. Donor keys are the same keyed hash the
 services use (pgcrypto's hmac with SECRET_KEY), so a real gift from a generated donor counts them once.
@@ -82,7 +82,7 @@ def make_campaign(slug: str):
 
 def _split_expressions(campaign, net: str) -> list[tuple[int, int, str]]:
     """(beneficiary id, weight, SQL for its part of `net`) as services.split_amount computes it: each part rounded
-    down, the remainder to the stated outlet. Integers only go into the SQL text."""
+    down, the remainder to the stated newsroom. Integers only go into the SQL text."""
     beneficiaries = list(campaign.beneficiaries.filter(is_active=True, share__gt=0).order_by("position", "id"))
     total = sum(b.share for b in beneficiaries)
     floors = {b.pk: f"({net} * {b.share} / {total})" for b in beneficiaries}
@@ -237,7 +237,8 @@ def generate(*, slug: str, donations: int, donors: int) -> dict:
             [campaign.pk, campaign.pk],
         )
         timings["counters"] = time.monotonic() - started
-    from donations.reports import recount_beneficiary_totals  # the outlets' running sums, from the ledger just written
+    # The newsrooms' running sums, from the ledger just written.
+    from donations.reports import recount_beneficiary_totals
 
     recount_beneficiary_totals(campaign=campaign)
     started = time.monotonic()

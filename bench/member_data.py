@@ -824,7 +824,7 @@ def make_second_campaign() -> str:
 
 
 def recount_outlet_totals() -> int | None:
-    """donation_data writes the ledger in SQL, around the services that keep each outlet's running sums: rebuild
+    """donation_data writes the ledger in SQL, around the services that keep each newsroom's running sums: rebuild
     them from the ledger the way staff would after a bulk load (when this checkout has them)."""
     from donations import reports
     from donations.models import Campaign

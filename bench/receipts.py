@@ -75,7 +75,7 @@ def generate_payments(count: int) -> list[int]:
         starts_at=timezone.now() - timedelta(days=30),
         is_published=True,
     )
-    outlets = [
+    newsrooms = [
         Beneficiary.objects.create(
             campaign=campaign,
             name=name,
@@ -86,7 +86,7 @@ def generate_payments(count: int) -> list[int]:
         )
         for i, (name, share) in enumerate([("Mountain Voice", 50), ("Valley Dispatch", 30), ("Border Radio", 20)])
     ]
-    weights = {b.pk: b.share for b in outlets}
+    weights = {b.pk: b.share for b in newsrooms}
     names = ["ნინო ბერიძე", "Lasha Kapanadze", "Анна Иванова", "Արամ Պետրոսյան"]
     now = timezone.now() - timedelta(minutes=1)
     with transaction.atomic():
@@ -127,7 +127,7 @@ def generate_payments(count: int) -> list[int]:
         entries = []
         for donation in donations:
             parts = services.split_amount(
-                amount_minor=donation.net_minor, weights=list(weights.items()), remainder_to=outlets[0].pk
+                amount_minor=donation.net_minor, weights=list(weights.items()), remainder_to=newsrooms[0].pk
             )
             entries += [
                 AllocationEntry(

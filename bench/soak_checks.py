@@ -141,7 +141,7 @@ def receipts() -> dict:
 
 def ledger() -> dict:
     """Each gift's ledger entries add up to its net less what was refunded of it; the campaign counters and the
-    outlets' running sums equal what the gifts and the ledger say."""
+    newsrooms' running sums equal what the gifts and the ledger say."""
     from donations.models import (
         AllocationEntry,
         BeneficiaryTotal,
@@ -154,13 +154,13 @@ def ledger() -> dict:
     from outlet.payments.models import Payment
 
     entries_by_gift: dict[int, int] = defaultdict(int)
-    by_outlet: dict[tuple, dict] = defaultdict(lambda: {"gift": 0, "refund": 0, "gifts": 0})
+    by_newsroom: dict[tuple, dict] = defaultdict(lambda: {"gift": 0, "refund": 0, "gifts": 0})
     campaign_net: dict[tuple, int] = defaultdict(int)
     for donation_id, beneficiary_id, kind, amount, currency, campaign_id in AllocationEntry.objects.values_list(
         "donation_id", "beneficiary_id", "kind", "amount_minor", "currency", "donation__campaign_id"
     ):
         entries_by_gift[donation_id] += amount
-        row = by_outlet[(beneficiary_id, currency)]
+        row = by_newsroom[(beneficiary_id, currency)]
         row[kind] += amount
         row["gifts"] += kind == "gift"
         campaign_net[(campaign_id, currency)] += amount
@@ -193,12 +193,12 @@ def ledger() -> dict:
     missing_totals = sorted(
         str(k) for k in set(raised) - set(CampaignTotal.objects.values_list("campaign_id", "currency")) if raised[k]
     )
-    outlets_off = []
+    newsrooms_off = []
     for total in BeneficiaryTotal.objects.all():
-        row = by_outlet.get((total.beneficiary_id, total.currency), {"gift": 0, "refund": 0, "gifts": 0})
+        row = by_newsroom.get((total.beneficiary_id, total.currency), {"gift": 0, "refund": 0, "gifts": 0})
         have = {"gift": total.gifts_minor, "refund": total.refunds_minor, "gifts": total.number_of_gifts}
         if have != row:
-            outlets_off.append(
+            newsrooms_off.append(
                 {
                     "beneficiary": total.beneficiary_id,
                     "currency": total.currency,
@@ -244,17 +244,17 @@ def ledger() -> dict:
         "donors_counted": {c.campaign_id: c.donors for c in CampaignDonorCount.objects.all()},
     }
     ok = not (
-        gift_off or totals_off or missing_totals or outlets_off or donors_off or gifts_without_donation or payment_off
+        gift_off or totals_off or missing_totals or newsrooms_off or donors_off or gifts_without_donation or payment_off
     )
     return _check(
-        "ledger = campaign totals and outlet running sums",
+        "ledger = campaign totals and newsroom running sums",
         ok,
         figures,
         {
             "gift_ledger_differs": gift_off[:EXAMPLES],
             "campaign_counter_differs": totals_off,
             "campaign_counter_missing": missing_totals,
-            "outlet_running_sum_differs": outlets_off,
+            "newsroom_running_sum_differs": newsrooms_off,
             "donor_count_differs": donors_off,
             "donation_payments_without_gift": gifts_without_donation,
             "gift_differs_from_its_payment": payment_off,

@@ -464,8 +464,8 @@ def give(world: World) -> None:
         if roll < 0.2 and weights:
             overrides |= {"split": "custom"} | {name: str(random.randint(0, 10)) for name in weights}
             overrides[weights[0]] = str(random.randint(1, 10))  # never all zero
-        elif roll < 0.35 and form.selects.get("one_outlet"):
-            overrides |= {"split": "one", "one_outlet": random.choice([v for v in form.selects["one_outlet"] if v])}
+        elif roll < 0.35 and form.selects.get("one_newsroom"):
+            overrides |= {"split": "one", "one_newsroom": random.choice([v for v in form.selects["one_newsroom"] if v])}
         if "donation-challenge-data" in page.text:
             overrides["altcha"] = solve_challenge(page.text)
             world.count("give: proof-of-work challenge solved")

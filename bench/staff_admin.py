@@ -182,7 +182,7 @@ def page_cases() -> list[tuple[str, str]]:
             "gifts: an appeal with no gifts yet",
             url("admin:donations_donation_changelist", query=f"campaign__id__exact={empty.pk}") if empty else None,
         ),
-        ("campaign page (per-outlet totals)", url("admin:donations_campaign_change", campaign.pk)),
+        ("campaign page (per-newsroom totals)", url("admin:donations_campaign_change", campaign.pk)),
         ("revenue dashboard", url("revenue:dashboard")),
         # The other long lists staff open: 2.1M payments, 0.5M timeline rows, 0.35M receipts, 0.1M provider events.
         ("payments list", url("admin:payments_payment_changelist")),

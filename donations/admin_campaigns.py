@@ -1,5 +1,5 @@
-"""Staff's side of fundraisers: campaigns with their currencies, outlets and updates; the per-outlet breakdown and the
-payout report. Gifts and monthly gifts are in donations/admin_gifts.py.
+"""Staff's side of fundraisers: campaigns with their currencies, newsrooms and updates; the per-newsroom breakdown and
+the payout report. Gifts and monthly gifts are in donations/admin_gifts.py.
 
 The rules a campaign must meet live in donations.campaigns; the forms here only carry them to the right field.
 Amounts are typed and shown as people write them ("1,500.50", "10, 25, 50"), shares as percentages and rates as
@@ -154,7 +154,7 @@ class CurrencyFormSet(forms.BaseInlineFormSet):
 
 
 class BeneficiaryForm(forms.ModelForm):
-    url = forms.URLField(required=False, assume_scheme="https", help_text="The outlet's own site.")
+    url = forms.URLField(required=False, assume_scheme="https", help_text="The newsroom's own site.")
     share = ScaledIntegerField(
         exponent=4,
         suffix="%",
@@ -162,8 +162,8 @@ class BeneficiaryForm(forms.ModelForm):
         maximum=WHOLE,
         example="33.5",
         label="Share of each gift",
-        help_text="Percent of each gift (after the processing fee) this outlet receives; the active "
-        "outlets' shares add up to 100 %.",
+        help_text="Percent of each gift (after the processing fee) this newsroom receives; the active "
+        "newsrooms' shares add up to 100 %.",
     )
 
     class Meta:
@@ -171,20 +171,20 @@ class BeneficiaryForm(forms.ModelForm):
         fields = "__all__"
 
 
-def shares_as_millionths(outlets: list[Beneficiary]) -> dict[int, int]:
+def shares_as_millionths(newsrooms: list[Beneficiary]) -> dict[int, int]:
     """Older campaigns keep shares as plain weights (50, 30, 20, or 1, 1, 1). To show them as percentages, each is
-    turned into millionths of the active outlets' total, the largest remainders rounded up so they add up to exactly
+    turned into millionths of the active newsrooms' total, the largest remainders rounded up so they add up to exactly
     100 % (1, 1, 1 -> 33.3334, 33.3333, 33.3333 %). Empty when the shares are already millionths."""
-    active = [outlet for outlet in outlets if outlet.is_active and outlet.share > 0]
-    active = active or [outlet for outlet in outlets if outlet.share > 0]  # none active: as if they all were
-    total = sum(outlet.share for outlet in active)
+    active = [newsroom for newsroom in newsrooms if newsroom.is_active and newsroom.share > 0]
+    active = active or [newsroom for newsroom in newsrooms if newsroom.share > 0]  # none active: as if they all were
+    total = sum(newsroom.share for newsroom in active)
     if total in (0, WHOLE):
         return {}
-    parts = {outlet.pk: divmod(outlet.share * WHOLE, total) for outlet in outlets}
+    parts = {newsroom.pk: divmod(newsroom.share * WHOLE, total) for newsroom in newsrooms}
     shown = {pk: whole for pk, (whole, _) in parts.items()}
-    short = WHOLE - sum(shown[outlet.pk] for outlet in active)
-    for outlet in sorted(active, key=lambda outlet: parts[outlet.pk][1], reverse=True)[:short]:
-        shown[outlet.pk] += 1
+    short = WHOLE - sum(shown[newsroom.pk] for newsroom in active)
+    for newsroom in sorted(active, key=lambda newsroom: parts[newsroom.pk][1], reverse=True)[:short]:
+        shown[newsroom.pk] += 1
     return shown
 
 
@@ -192,8 +192,8 @@ class BeneficiaryFormSet(forms.BaseInlineFormSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         saved = [form.instance for form in self.initial_forms]
-        for outlet_pk, millionths in shares_as_millionths(saved).items():
-            form = next(form for form in self.initial_forms if form.instance.pk == outlet_pk)
+        for newsroom_pk, millionths in shares_as_millionths(saved).items():
+            form = next(form for form in self.initial_forms if form.instance.pk == newsroom_pk)
             form.fields["share"].shown_instead = {form.instance.share: millionths}
 
     def clean(self):
@@ -211,10 +211,10 @@ class BeneficiaryFormSet(forms.BaseInlineFormSet):
         problems = campaigns.beneficiary_problems(kept)
         # Shares are typed as percentages, so they are whole only at 100 % (a rule of this form's, not of the split:
         # the ledger splits by any weights, as older campaigns' shares show).
-        active_total = sum(outlet.share for outlet in kept if outlet.is_active)
+        active_total = sum(newsroom.share for newsroom in kept if newsroom.is_active)
         if active_total and active_total != WHOLE:
             problems.append(
-                f"The active outlets' shares add up to {percent_text(active_total)}: make them add up to 100 %."
+                f"The active newsrooms' shares add up to {percent_text(active_total)}: make them add up to 100 %."
             )
         if problems:
             raise forms.ValidationError(problems)
@@ -222,7 +222,7 @@ class BeneficiaryFormSet(forms.BaseInlineFormSet):
 
 class BoundedInline:
     """A posted TOTAL_FORMS decides how many forms Django builds; a forged 2,000 took 13 s to answer. No campaign
-    needs more than this many currencies, outlets or updates on one page."""
+    needs more than this many currencies, newsrooms or updates on one page."""
 
     max_num: int | None = 100
 
@@ -255,7 +255,7 @@ class BeneficiaryInline(BoundedInline, admin.StackedInline):
         ("share", "receives_rounding_remainder"),
         ("position", "is_active"),
     ]
-    verbose_name_plural = "beneficiary outlets (to stop giving an outlet money, untick active: its ledger stays)"
+    verbose_name_plural = "beneficiary newsrooms (to stop giving a newsroom money, untick active: its ledger stays)"
 
 
 class CampaignUpdateForm(forms.ModelForm):

@@ -1,7 +1,7 @@
 """Staff's side of gifts: a list that stays fast at a million gifts, with filters and search, the
 CSV export of what the list shows, and two confirmed actions on a gift (refund through the provider, resend the
 receipt). Money rows are read only: they change only through the provider's events (donations/staff.py asks).
-Amounts read "GEL 50", times are the newsroom's with the zone named, and each outlet's part of a gift its share."""
+Amounts read "GEL 50", times are the newsroom's with the zone named, and each newsroom's part of a gift its share."""
 
 from __future__ import annotations
 
@@ -119,8 +119,8 @@ class AllocationInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["booked_at", "id"]
-    verbose_name = "allocation to an outlet"
-    verbose_name_plural = "allocation ledger: what each outlet gets from this gift"
+    verbose_name = "allocation to a newsroom"
+    verbose_name_plural = "allocation ledger: what each newsroom gets from this gift"
 
     booked = time_field("booked_at", "Booked")
     amount = money_column("amount_minor", "Amount", sortable=False)
@@ -269,7 +269,7 @@ class DonationAdmin(ReadOnlyAdmin):
     def donor_name(self, obj: Donation) -> str:
         return obj.name or EMPTY
 
-    @admin.display(description="Net to outlets", ordering="net_minor")
+    @admin.display(description="Net to newsrooms", ordering="net_minor")
     def net(self, obj: Donation) -> str:
         return format_money(obj.net_minor - min(obj.amount_refunded_minor, obj.net_minor), obj.currency)
 
@@ -416,7 +416,7 @@ class DonationAdmin(ReadOnlyAdmin):
         self.log_change(request, donation, f"Asked the payment provider to refund {done} (refund {refund_id}).")
         self.message_user(
             request,
-            f"The payment provider was asked to refund {done}. The gift, the campaign totals, the outlets' "
+            f"The payment provider was asked to refund {done}. The gift, the campaign totals, the newsrooms' "
             "shares and the receipt change when the provider confirms it, usually within a minute.",
             messages.SUCCESS,
         )

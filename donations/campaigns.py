@@ -2,7 +2,7 @@
 rules and the same sanitising apply.
 
 The checks take plain values (not forms), so they say in one place what a campaign must have before it can split
-a gift: an outlet to give to, one outlet that takes the odd minor unit, and a currency the goal can be counted in.
+a gift: a newsroom to give to, one newsroom that takes the odd minor unit, and a currency the goal can be counted in.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def is_known_currency(code: str) -> bool:
 
 @dataclass(frozen=True)
 class BeneficiarySetup:
-    """One outlet row as staff left it on the form (deleted rows are not passed)."""
+    """One newsroom row as staff left it on the form (deleted rows are not passed)."""
 
     name: str
     share: int
@@ -55,26 +55,26 @@ class BeneficiarySetup:
 
 
 def beneficiary_problems(beneficiaries: Sequence[BeneficiarySetup]) -> list[str]:
-    """Why these outlets could not split a gift, in words staff can act on; empty when they can."""
+    """Why these newsrooms could not split a gift, in words staff can act on; empty when they can."""
     problems = []
     receiving = [b for b in beneficiaries if b.is_active and b.share > 0]
     if not receiving:
         problems.append(
-            "Add at least one active outlet with a share above 0: gifts are split between active outlets by share."
+            "Add at least one active newsroom with a share above 0: gifts are split between active newsrooms by share."
         )
     remainder = [b for b in beneficiaries if b.receives_rounding_remainder]
     if not remainder:
         problems.append(
-            'Tick "receives rounding remainder" for one outlet: it gets the odd minor unit when a gift '
+            'Tick "receives rounding remainder" for one newsroom: it gets the odd minor unit when a gift '
             "does not split exactly."
         )
     elif len(remainder) > 1:
         names = ", ".join(b.name or "(unnamed)" for b in remainder)
-        problems.append(f"Only one outlet can receive the rounding remainder; ticked for: {names}.")
+        problems.append(f"Only one newsroom can receive the rounding remainder; ticked for: {names}.")
     elif remainder[0] not in receiving:
         problems.append(
-            f"{remainder[0].name or 'The outlet'} receives the rounding remainder but is inactive or has "
-            "a share of 0; tick the remainder for an outlet that takes part in the split."
+            f"{remainder[0].name or 'The newsroom'} receives the rounding remainder but is inactive or has "
+            "a share of 0; tick the remainder for a newsroom that takes part in the split."
         )
     return problems
 

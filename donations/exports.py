@@ -27,7 +27,7 @@ HEADER = [
     "amount",
     "currency",
     "fee covered",
-    "net to outlets",
+    "net to newsrooms",
     "refunded",
     "status",
     "monthly",

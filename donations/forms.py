@@ -69,7 +69,7 @@ def major_text(amount_minor: int, currency: str) -> str:
 
 
 def share_percents(beneficiaries: list[Beneficiary]) -> dict[int, int]:
-    """Each outlet's share of the default split in whole percent, summing to 100 (the largest remainders round up)."""
+    """Each newsroom's share of the default split in whole percent, summing to 100 (the largest remainders round up)."""
     total = sum(b.share for b in beneficiaries)
     if total <= 0:
         return {b.pk: 0 for b in beneficiaries}
@@ -81,7 +81,7 @@ def share_percents(beneficiaries: list[Beneficiary]) -> dict[int, int]:
 
 
 class DonationForm(forms.Form):
-    """Bound to one campaign, one currency and the campaign's active outlets (one weight field per outlet)."""
+    """Bound to one campaign, one currency and the campaign's active newsrooms (one weight field per newsroom)."""
 
     amount = forms.ChoiceField(label="Amount", widget=forms.RadioSelect, required=False)
     custom_amount = forms.CharField(label="Other amount", required=False, max_length=40)
@@ -125,10 +125,10 @@ class DonationForm(forms.Form):
         choices=[
             (SPLIT_DEFAULT, "Keep the campaign's split"),
             (SPLIT_CUSTOM, "Choose my own split"),
-            (SPLIT_ONE, "Give it all to one outlet"),
+            (SPLIT_ONE, "Give it all to one newsroom"),
         ],
     )
-    one_outlet = forms.TypedChoiceField(label="Which outlet", coerce=int, required=False, empty_value=None)
+    one_newsroom = forms.TypedChoiceField(label="Which newsroom", coerce=int, required=False, empty_value=None)
 
     def __init__(
         self, *args, campaign: Campaign, option: CampaignCurrency, beneficiaries: list[Beneficiary], user=None, **kwargs
@@ -151,7 +151,7 @@ class DonationForm(forms.Form):
         )
         if not campaign.allow_monthly:
             cast(forms.ChoiceField, self.fields["interval"]).choices = [(DonationCheckout.Interval.ONCE, "One time")]
-        cast(forms.ChoiceField, self.fields["one_outlet"]).choices = [("", "Choose an outlet")] + [
+        cast(forms.ChoiceField, self.fields["one_newsroom"]).choices = [("", "Choose a newsroom")] + [
             (b.pk, b.name) for b in beneficiaries
         ]
         for b in beneficiaries:
@@ -201,8 +201,8 @@ class DonationForm(forms.Form):
         return self._options("split")
 
     @property
-    def outlet_options(self) -> list[dict]:
-        return self._options("one_outlet")
+    def newsroom_options(self) -> list[dict]:
+        return self._options("one_newsroom")
 
     @property
     def weight_fields(self):
@@ -257,14 +257,14 @@ class DonationForm(forms.Form):
         if split == SPLIT_CUSTOM:
             weights = {str(b.pk): data.get(f"weight_{b.pk}") or 0 for b in self.beneficiaries}
             if not any(weights.values()):
-                self.add_error("split", "Give at least one outlet a part of your gift, or keep the campaign's split.")
+                self.add_error("split", "Give at least one newsroom a part of your gift, or keep the campaign's split.")
             return weights
         if split == SPLIT_ONE:
-            outlet = data.get("one_outlet")
-            if outlet is None:
-                self.add_error("one_outlet", "Choose the outlet to give to.")
+            newsroom = data.get("one_newsroom")
+            if newsroom is None:
+                self.add_error("one_newsroom", "Choose the newsroom to give to.")
                 return {}
-            return {str(outlet): 1}
+            return {str(newsroom): 1}
         return {}
 
     def donation_request(self, *, user_id: int | None) -> services.DonationRequest:

@@ -1,4 +1,4 @@
-"""Collective fundraisers: campaigns, the outlets they support, gifts and the allocation ledger (their receipts are
+"""Collective fundraisers: campaigns, the newsrooms they support, gifts and the allocation ledger (their receipts are
 outlet.receipts.models).
 
 Amounts are integer minor units with an ISO 4217 code. A Donation row exists only once the provider said the
@@ -18,7 +18,7 @@ from outlet.payments.models import ProviderSubscription
 
 
 class Campaign(models.Model):
-    """One fundraiser supporting several beneficiary outlets at once."""
+    """One fundraiser supporting several beneficiary newsrooms at once."""
 
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=200)
@@ -35,7 +35,7 @@ class Campaign(models.Model):
     is_published = models.BooleanField(default=False)
     allow_monthly = models.BooleanField(default=True)
     allow_custom_split = models.BooleanField(
-        default=True, help_text="Donors may choose their own split between the outlets."
+        default=True, help_text="Donors may choose their own split between the newsrooms."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,7 +100,7 @@ class CampaignCurrency(models.Model):
 
 
 class Beneficiary(models.Model):
-    """An outlet a campaign supports; `share` is its weight in the default split (shares need not sum to 100)."""
+    """A newsroom a campaign supports; `share` is its weight in the default split (shares need not sum to 100)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="beneficiaries")
     name = models.CharField(max_length=120)
@@ -118,7 +118,7 @@ class Beneficiary(models.Model):
         help_text="Gets the odd minor unit left when a gift does not split exactly. One per campaign.",
     )
     position = models.PositiveSmallIntegerField(default=0)
-    is_active = models.BooleanField(default=True, help_text="Inactive outlets get no new money; their ledger stays.")
+    is_active = models.BooleanField(default=True, help_text="Inactive newsrooms get no new money; their ledger stays.")
 
     class Meta:
         ordering = ["position", "id"]
@@ -159,7 +159,7 @@ class CampaignTotal(models.Model):
     currency = models.CharField(max_length=3)
     raised_minor = models.BigIntegerField("raised", default=0, help_text="Gross given minus refunds.")
     net_minor = models.BigIntegerField(
-        "net to outlets", default=0, help_text="What the outlets receive: net of processing fees and refunds."
+        "net to newsrooms", default=0, help_text="What the newsrooms receive: net of processing fees and refunds."
     )
     donations = models.PositiveIntegerField(default=0)
 
@@ -171,7 +171,7 @@ class CampaignTotal(models.Model):
 
 
 class BeneficiaryTotal(models.Model):
-    """What the ledger holds for one outlet in one currency, kept as running sums moved (F() updates) in the same
+    """What the ledger holds for one newsroom in one currency, kept as running sums moved (F() updates) in the same
     transaction as each allocation entry is booked, so the campaign's page reads a few rows instead of summing
     millions of entries. The ledger stays the source: reports.recount_beneficiary_totals rebuilds these from it."""
 
@@ -336,7 +336,7 @@ class Donation(models.Model):
     fee_covered_minor = models.PositiveIntegerField("fee covered", default=0)
     processing_fee_minor = models.PositiveIntegerField("processing fee", default=0, help_text="Estimated provider fee.")
     net_minor = models.PositiveIntegerField(
-        "net to outlets", help_text="Split between the outlets: amount less the processing fee."
+        "net to newsrooms", help_text="Split between the newsrooms: amount less the processing fee."
     )
     amount_refunded_minor = models.PositiveIntegerField("refunded", default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUCCEEDED)
@@ -387,7 +387,7 @@ class Donation(models.Model):
 
 
 class AllocationEntry(models.Model):
-    """The allocation ledger: what each outlet is owed from each gift (positive) or gives back on a refund
+    """The allocation ledger: what each newsroom is owed from each gift (positive) or gives back on a refund
     (negative). Append-only; a donation's entries always add up to its net amount less refunds."""
 
     class Kind(models.TextChoices):
@@ -399,7 +399,7 @@ class AllocationEntry(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     amount_minor = models.BigIntegerField("amount")
     currency = models.CharField(max_length=3)
-    weight = models.PositiveIntegerField("share", help_text="The share this outlet had in the split used.")
+    weight = models.PositiveIntegerField("share", help_text="The share this newsroom had in the split used.")
     booked_at = models.DateTimeField()
     # Idempotency of refund entries: the donation's cumulative refunded amount this entry brought it to.
     refund_level_minor = models.BigIntegerField("refunded in total after this entry", default=0)

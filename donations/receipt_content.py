@@ -1,5 +1,5 @@
 """What a gift's receipt says, told to outlet.receipts (which imports no product): the donor, the fundraiser, how
-the amount is shared between the outlets; the gift's receipt email with its "manage your monthly gift" link; and
+the amount is shared between the newsrooms; the gift's receipt email with its "manage your monthly gift" link; and
 the year-end statements' section of the account's receipts page. Registered in DonationsConfig.ready()."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def describe(payment: Payment, refund_level_minor: int) -> describers.Descriptio
         # Never in practice (the gift is recorded in the transaction that records its payment); the words the
         # receipt had for a payment without a gift before receipts asked the products.
         return describers.describe_payer(payment, default_description=f"{settings.SITE_NAME} membership")
-    by_outlet: dict[int, dict[str, Any]] = {}
+    by_newsroom: dict[int, dict[str, Any]] = {}
     entries = (
         donation.allocations.select_related("beneficiary")
         .order_by("beneficiary__position", "beneficiary_id", "id")
@@ -34,11 +34,13 @@ def describe(payment: Payment, refund_level_minor: int) -> describers.Descriptio
     )
     for entry in entries:
         # Gift entries, less the refund entries booked up to this refund level.
-        line = by_outlet.setdefault(
-            entry.beneficiary_id, {"kind": "outlet", "name": entry.beneficiary.name, "amount_minor": 0}
+        line = by_newsroom.setdefault(
+            # "outlet" is the kind issued receipts hold for a newsroom's part (outlet.receipts.describers).
+            entry.beneficiary_id,
+            {"kind": "outlet", "name": entry.beneficiary.name, "amount_minor": 0},
         )
         line["amount_minor"] += entry.amount_minor
-    lines = [line for line in by_outlet.values() if line["amount_minor"]]
+    lines = [line for line in by_newsroom.values() if line["amount_minor"]]
     remaining = payment.amount_minor - refund_level_minor
     fee = remaining - sum(line["amount_minor"] for line in lines)
     if fee:

@@ -1,6 +1,6 @@
 """Donor personal data is kept only as long as receipts legally require (settings.DONOR_DATA_RETENTION_YEARS), then
 blanked. Amounts, the allocation ledger, the campaign totals and the donor keys (a keyed hash, used to count
-distinct donors) stay, so an anonymised gift still counts in the totals and in what each outlet was owed.
+distinct donors) stay, so an anonymised gift still counts in the totals and in what each newsroom was owed.
 
 Runs daily from Celery beat. Every step updates in batches of primary keys, so a table of millions of rows is never
 loaded at once and no single transaction holds locks for long; a second run finds nothing left to do.

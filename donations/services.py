@@ -1,4 +1,4 @@
-"""Donations: what a gift costs, how it is split between the outlets, and how the provider's events become
+"""Donations: what a gift costs, how it is split between the newsrooms, and how the provider's events become
 donations, ledger entries and campaign totals.
 
 Views, admin, tasks and the payment handlers call these functions; none of them writes donation rows directly.
@@ -63,7 +63,7 @@ def processing_fee_minor(*, amount_minor: int, currency: str) -> int:
 
 
 def fee_to_cover_minor(*, gift_minor: int, currency: str) -> int:
-    """What to add so that, after the provider's fee on the larger charge, the outlets still get the whole gift."""
+    """What to add so that, after the provider's fee on the larger charge, the newsrooms still get the whole gift."""
     if gift_minor <= 0:
         return 0
     basis: int = settings.DONATION_FEE_BASIS_POINTS  # env.int
@@ -76,7 +76,7 @@ def fee_to_cover_minor(*, gift_minor: int, currency: str) -> int:
 
 def gift_within_charge_minor(*, charge_minor: int, currency: str) -> int:
     """The largest gift whose fee-covered charge fits in `charge_minor`: what a covered monthly charge gives the
-    outlets after its amount was changed at the provider."""
+    newsrooms after its amount was changed at the provider."""
     gift = max(0, charge_minor - processing_fee_minor(amount_minor=charge_minor, currency=currency))
     while gift > 0 and gift + fee_to_cover_minor(gift_minor=gift, currency=currency) > charge_minor:
         gift -= 1
@@ -85,7 +85,7 @@ def gift_within_charge_minor(*, charge_minor: int, currency: str) -> int:
     return gift
 
 
-# --- Splitting between the outlets --------------------------------------------------------------------------
+# --- Splitting between the newsrooms --------------------------------------------------------------------------
 
 
 def split_amount(*, amount_minor: int, weights: Sequence[tuple[int, int]], remainder_to: int) -> dict[int, int]:
@@ -109,7 +109,7 @@ def default_weights(campaign: Campaign) -> dict[int, int]:
 
 
 def clean_weights(*, campaign: Campaign, weights: Mapping[str | int, int] | None) -> dict[int, int]:
-    """A donor's own split, checked against the campaign's outlets; empty means "the campaign's default split"."""
+    """A donor's own split, checked against the campaign's newsrooms; empty means "the campaign's default split"."""
     if not weights:
         return {}
     if not campaign.allow_custom_split:
@@ -120,21 +120,21 @@ def clean_weights(*, campaign: Campaign, weights: Mapping[str | int, int] | None
         try:
             key, weight = int(raw_key), int(raw_weight)
         except (TypeError, ValueError):
-            raise DonationError("The split between the outlets must be whole numbers.") from None
+            raise DonationError("The split between the newsrooms must be whole numbers.") from None
         if key not in active:
-            raise DonationError("The split names an outlet this campaign does not support.")
+            raise DonationError("The split names a newsroom this campaign does not support.")
         if weight < 0 or weight > 1000:
-            raise DonationError("Each outlet's part of the split must be between 0 and 1000.")
+            raise DonationError("Each newsroom's part of the split must be between 0 and 1000.")
         if weight:
             cleaned[key] = weight
     if not cleaned:
-        raise DonationError("Give at least one outlet a part of the split.")
+        raise DonationError("Give at least one newsroom a part of the split.")
     return cleaned
 
 
 def remainder_beneficiary(*, campaign: Campaign, weights: Mapping[int, int]) -> int:
     """The stated beneficiary for the odd minor unit: the campaign's chosen one if it is in the split, otherwise
-    the outlet with the largest weight (the first listed on a tie)."""
+    the newsroom with the largest weight (the first listed on a tie)."""
     beneficiaries = list(campaign.beneficiaries.all())
     for beneficiary in beneficiaries:
         if beneficiary.receives_rounding_remainder and weights.get(beneficiary.pk, 0) > 0:
@@ -202,7 +202,7 @@ def start_donation_checkout(
         raise DonationError("This campaign takes one-time gifts only.")
     weights = clean_weights(campaign=campaign, weights=request.weights)
     if not default_weights(campaign) and not weights:
-        raise DonationError("This fundraiser has no outlets to support yet.")
+        raise DonationError("This fundraiser has no newsrooms to support yet.")
     fee = fee_to_cover_minor(gift_minor=request.gift_minor, currency=option.currency) if request.cover_fee else 0
     provider = get_provider()
     checkout = DonationCheckout.objects.create(
@@ -395,7 +395,7 @@ def _book_gift(*, donation: Donation, weights: Mapping[int, int]) -> None:
 def _add_to_beneficiary_totals(
     *, currency: str, gifts: Mapping[int, int] | None = None, refunds: Mapping[int, int] | None = None
 ) -> None:
-    """Move the outlets' running sums with the entries just booked (refunds negative, as booked), in the caller's
+    """Move the newsrooms' running sums with the entries just booked (refunds negative, as booked), in the caller's
     transaction and in beneficiary order, so concurrent gifts queue on the rows instead of deadlocking."""
     gifts, refunds = gifts or {}, refunds or {}
     for beneficiary_id in sorted(set(gifts) | set(refunds)):
@@ -467,7 +467,7 @@ def refund_donation(*, payment: Payment, occurred_at: datetime) -> Donation | No
         if donation is None or payment.amount_refunded_minor <= donation.amount_refunded_minor:
             return donation
         before, after = donation.amount_refunded_minor, payment.amount_refunded_minor
-        # The provider keeps its fee on a refund: the outlets give back the refunded money up to their net part.
+        # The provider keeps its fee on a refund: the newsrooms give back the refunded money up to their net part.
         net_back = min(after, donation.net_minor) - min(before, donation.net_minor)
         if net_back:
             gift_entries = list(donation.allocations.filter(kind=AllocationEntry.Kind.GIFT))

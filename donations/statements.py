@@ -22,7 +22,6 @@ from outlet.common import emails
 from outlet.common.local_time import newsroom_today
 from outlet.common.models import SentEmail
 from outlet.common.money import format_money
-from outlet.common.models import SentEmail
 from outlet.receipts.models import Receipt
 
 

@@ -76,7 +76,7 @@ def _render_campaign(
         "donations/campaign.html",
         {
             "campaign": campaign,
-            # The story, outlets, updates and wall sit in a fragment cache keyed by the campaign's edits and counters;
+            # The story, newsrooms, updates and wall sit in a fragment cache keyed by the campaign's edits and counters;
             # these load only when it misses (the template calls them).
             "story_html": lambda: sanitize_body(campaign.story),
             "progress": progress,

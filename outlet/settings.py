@@ -484,7 +484,7 @@ MEMBERSHIP_CURRENCIES = ["GEL", "USD", "EUR"]
 
 # --- Donations and receipts --------------------------------------------------------------------------------
 # The processing-fee estimate shown on the donation form, added when the donor covers it, and taken off each gift
-# before the outlets' split: a percentage in basis points (290 = 2.9 %) plus a fixed part per currency.
+# before the newsrooms' split: a percentage in basis points (290 = 2.9 %) plus a fixed part per currency.
 DONATION_FEE_BASIS_POINTS = env.int("DONATION_FEE_BASIS_POINTS", default=290)
 DONATION_FEE_FIXED_MINOR = {"GEL": 80, "USD": 30, "EUR": 25}
 # What a donor's card statement shows: neutral on purpose, for supporters at risk (Stripe: 5-22 characters).

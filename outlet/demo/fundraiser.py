@@ -1,4 +1,4 @@
-"""The demo's collective fundraiser: three outlets, two updates, a few gifts on the wall and an end-of-article
+"""The demo's collective fundraiser: three newsrooms, two updates, a few gifts on the wall and an end-of-article
 appeal that embeds it.
 
 Created once, when the campaign's slug is missing; a campaign staff edited is never touched. The gifts go through
@@ -27,10 +27,10 @@ STORY = (
     "<p>Three small newsrooms cover the mountain valleys, the border crossings and the coast, where few reporters "
     "still work. This year they need the same three things: protective kit for reporters at protests and on the "
     "front line, lawyers when a story ends up in court, and secure phones and laptops.</p>"
-    "<p>Every gift is shared between them by the split below, or by your own if you choose one. Each outlet reports "
+    "<p>Every gift is shared between them by the split below, or by your own if you choose one. Each newsroom reports "
     "how it spent its part, and we publish those reports here.</p>"
 )
-OUTLETS = [
+NEWSROOMS = [
     (
         "mountain-voice",
         "Mountain Voice",
@@ -157,7 +157,7 @@ def _create_campaign(*, now: datetime) -> Campaign:
                 receives_rounding_remainder=remainder,
                 url=f"https://example.org/{slug}",
             )
-            for index, (slug, name, description, share, remainder) in enumerate(OUTLETS)
+            for index, (slug, name, description, share, remainder) in enumerate(NEWSROOMS)
         ]
     )
     CampaignUpdate.objects.bulk_create(

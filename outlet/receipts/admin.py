@@ -102,7 +102,7 @@ class ReceiptAdmin(ReadOnlyMixin, _ReceiptModelAdmin):
         "refund_level_minor", "Refunded before this receipt was issued", sortable=False, zero_as_empty=True
     )
 
-    @admin.display(description="Split between the outlets")
+    @admin.display(description="Split between the newsrooms")
     def split_lines(self, obj: Receipt) -> str:
         lines = [line for line in obj.lines or [] if isinstance(line, dict)]
         if not lines:

@@ -4,7 +4,7 @@ Receipts are issued for every Payment, whatever it paid for, and this package im
 donations/ register a describer for their Payment.Purpose in their AppConfig.ready() (as they register their event
 handlers with outlet.payments.registry). A describer answers two questions:
 
-- describe(payment, refund_level_minor): who paid, for what, and how the amount is shared (a gift's outlets). The
+- describe(payment, refund_level_minor): who paid, for what, and how the amount is shared (a gift's newsrooms). The
   answer is copied onto the Receipt row when it is issued, so a receipt never changes afterwards;
 - email(payment): which email carries the receipt, and the link to manage a repeating payment, read when the
   email is sent (a monthly gift cancelled since has no link to manage it any more).
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Description:
     """The receipt's words about a payment: the payer, what it was for, and the lines shown under the amount
-    (each a dict with "kind" ("outlet", "fee" or "fee_cover"), "name" and "amount_minor"; none for most)."""
+    (each a dict with "kind" ("outlet", "fee" or "fee_cover"), "name" and "amount_minor"; none for most). "outlet"
+    is a newsroom's part of a gift: the value issued receipts hold (they never change), so it keeps its old word."""
 
     name: str
     email: str

@@ -48,7 +48,7 @@ class Receipt(models.Model):
     amount_minor = models.BigIntegerField("amount")
     currency = models.CharField(max_length=3)
     lines = models.JSONField(
-        default=list, blank=True, help_text="The split shown on the receipt: each outlet's name and amount."
+        default=list, blank=True, help_text="The split shown on the receipt: each newsroom's name and amount."
     )
     issued_at = models.DateTimeField()
     voided_at = models.DateTimeField(null=True, blank=True)

@@ -222,22 +222,22 @@ def render_receipt(receipt: Receipt) -> bytes:
 
 
 def _receipt_lines(doc: Document, receipt: Receipt) -> None:
-    outlets = [line for line in receipt.lines if line.get("kind") == "outlet"]
+    newsrooms = [line for line in receipt.lines if line.get("kind") == "outlet"]  # "outlet": a newsroom's part
     fees = [line for line in receipt.lines if line.get("kind") == "fee"]
     covered = [line for line in receipt.lines if line.get("kind") == "fee_cover"]
-    if not outlets:
+    if not newsrooms:
         return
     doc.ln(3)
-    doc.text_line("How this amount is shared between the outlets", size=11, bold=True, height=7)
-    for line in outlets + fees:
+    doc.text_line("How this amount is shared between the newsrooms", size=11, bold=True, height=7)
+    for line in newsrooms + fees:
         doc.row(
             [(line["name"], 130, "L"), (format_money(line["amount_minor"], receipt.currency), 0, "R")],
-            color=INK if line in outlets else MUTED,
+            color=INK if line in newsrooms else MUTED,
         )
     doc.row(
         [
             ("Total", 130, "L"),
-            (format_money(sum(line["amount_minor"] for line in outlets + fees), receipt.currency), 0, "R"),
+            (format_money(sum(line["amount_minor"] for line in newsrooms + fees), receipt.currency), 0, "R"),
         ],
         bold=True,
     )

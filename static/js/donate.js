@@ -49,7 +49,7 @@
         var own = form.querySelector("input[name='split'][value='custom']");
         if (own) own.checked = true;
       }
-      if (event.target.name === "one_outlet" && event.target.value) {
+      if (event.target.name === "one_newsroom" && event.target.value) {
         var one = form.querySelector("input[name='split'][value='one']");
         if (one) one.checked = true;
       }

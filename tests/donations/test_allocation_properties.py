@@ -1,6 +1,6 @@
-"""Property tests for the money arithmetic every gift goes through: the split between the outlets, the fee a donor
-may cover, and who gets the odd minor unit. A broken rule here would show up in an outlet's payout, so the
-properties are the ones an outlet's treasurer would check by hand."""
+"""Property tests for the money arithmetic every gift goes through: the split between the newsrooms, the fee a donor
+may cover, and who gets the odd minor unit. A broken rule here would show up in a newsroom's payout, so the
+properties are the ones a newsroom's treasurer would check by hand."""
 
 from __future__ import annotations
 
@@ -35,14 +35,14 @@ def test_the_parts_of_a_split_always_add_up_to_the_amount_and_none_is_negative(c
 
 
 @given(splits())
-def test_only_outlets_with_a_positive_weight_get_a_part(case):
+def test_only_newsrooms_with_a_positive_weight_get_a_part(case):
     amount, weights, remainder_to = case
     parts = services.split_amount(amount_minor=amount, weights=weights, remainder_to=remainder_to)
     assert set(parts) == {key for key, weight in weights if weight > 0}
 
 
 @given(splits())
-def test_each_part_follows_its_weight_and_the_remainder_goes_to_the_stated_outlet(case):
+def test_each_part_follows_its_weight_and_the_remainder_goes_to_the_stated_newsroom(case):
     amount, weights, remainder_to = case
     parts = services.split_amount(amount_minor=amount, weights=weights, remainder_to=remainder_to)
     positive = [(key, weight) for key, weight in weights if weight > 0]
@@ -50,14 +50,14 @@ def test_each_part_follows_its_weight_and_the_remainder_goes_to_the_stated_outle
     for key, weight in positive:
         exact = Fraction(amount * weight, total)
         if key == remainder_to:
-            # It gets its own rounded-down share plus every leftover unit: fewer than one per outlet in the split.
+            # It gets its own rounded-down share plus every leftover unit: fewer than one per newsroom in the split.
             assert exact - 1 < parts[key] < exact + len(positive)
         else:
             assert exact - 1 < parts[key] <= exact  # rounded down, so within one unit below the exact share
 
 
 @given(splits())
-def test_the_leftover_after_rounding_is_smaller_than_the_number_of_outlets(case):
+def test_the_leftover_after_rounding_is_smaller_than_the_number_of_newsrooms(case):
     amount, weights, remainder_to = case
     parts = services.split_amount(amount_minor=amount, weights=weights, remainder_to=remainder_to)
     positive = [(key, weight) for key, weight in weights if weight > 0]
@@ -67,7 +67,7 @@ def test_the_leftover_after_rounding_is_smaller_than_the_number_of_outlets(case)
 
 
 @given(amount=amounts, weight=st.integers(min_value=1, max_value=1000))
-def test_one_outlet_in_the_split_gets_everything(amount, weight):
+def test_one_newsroom_in_the_split_gets_everything(amount, weight):
     assert services.split_amount(amount_minor=amount, weights=[(7, weight), (8, 0)], remainder_to=7) == {7: amount}
 
 
@@ -146,7 +146,7 @@ def _weights_for(campaign, draw_weights):
 @pytest.mark.django_db
 @campaign_settings
 @given(raw=st.lists(st.integers(min_value=0, max_value=1000), min_size=3, max_size=3).filter(any))
-def test_the_remainder_goes_to_the_campaigns_chosen_outlet_when_it_is_in_the_split(campaign, raw):
+def test_the_remainder_goes_to_the_campaigns_chosen_newsroom_when_it_is_in_the_split(campaign, raw):
     weights = _weights_for(campaign, raw)
     chosen = campaign.beneficiaries.get(receives_rounding_remainder=True)
     winner = services.remainder_beneficiary(campaign=campaign, weights=weights)
@@ -171,6 +171,6 @@ def test_a_donors_own_split_always_books_the_whole_net_amount(campaign, amount, 
 
 
 @pytest.mark.django_db
-def test_on_a_tie_without_the_chosen_outlet_the_first_listed_gets_the_remainder(campaign):
+def test_on_a_tie_without_the_chosen_newsroom_the_first_listed_gets_the_remainder(campaign):
     first, second, third = campaign.beneficiaries.order_by("position")
     assert services.remainder_beneficiary(campaign=campaign, weights={second.pk: 5, third.pk: 5}) == second.pk

@@ -27,7 +27,7 @@ def staff_client(db):
 
 
 def campaign_form(**overrides) -> dict:
-    """The add form as staff would fill it, amounts as people write them: two currencies, three outlets (shares in
+    """The add form as staff would fill it, amounts as people write them: two currencies, three newsrooms (shares in
     percent), one update."""
     start = timezone.localtime() - timedelta(days=1)
     data = {
@@ -94,7 +94,7 @@ def errors_of(response) -> str:
 
 
 @pytest.mark.django_db
-def test_staff_create_a_campaign_with_currencies_outlets_and_an_update_and_the_story_is_sanitised(staff_client):
+def test_staff_create_a_campaign_with_currencies_newsrooms_and_an_update_and_the_story_is_sanitised(staff_client):
     assert (
         "data-django-prose-editor-configurable" in staff_client.get("/admin/donations/campaign/add/").content.decode()
     )
@@ -131,16 +131,16 @@ def test_a_story_saved_by_a_script_is_sanitised_too(campaign):
     [
         (
             {"beneficiaries-0-is_active": "", "beneficiaries-1-is_active": "", "beneficiaries-2-is_active": ""},
-            "Add at least one active outlet with a share above 0",
+            "Add at least one active newsroom with a share above 0",
         ),
         (
             {"beneficiaries-0-share": "0", "beneficiaries-1-share": "0", "beneficiaries-2-share": "0"},
-            "Add at least one active outlet with a share above 0",
+            "Add at least one active newsroom with a share above 0",
         ),
-        ({"beneficiaries-0-receives_rounding_remainder": ""}, "for one outlet: it gets the odd minor unit"),
+        ({"beneficiaries-0-receives_rounding_remainder": ""}, "for one newsroom: it gets the odd minor unit"),
         (
             {"beneficiaries-2-receives_rounding_remainder": "on"},
-            "Only one outlet can receive the rounding remainder; ticked for: Mountain Voice, Border Radio.",
+            "Only one newsroom can receive the rounding remainder; ticked for: Mountain Voice, Border Radio.",
         ),
         (
             {"beneficiaries-0-is_active": ""},
@@ -156,7 +156,10 @@ def test_a_story_saved_by_a_script_is_sanitised_too(campaign):
         ({"currencies-0-preset_amounts_minor": "ten"}, "“ten”: Enter an amount like 38.42."),
         ({"currencies-0-max_amount_minor": "1"}, "The largest gift cannot be below the smallest."),
         ({"goal_minor": "0"}, "The goal must be above 0."),
-        ({"beneficiaries-2-share": "10"}, "The active outlets' shares add up to 90\u00a0%: make them add up to 100 %."),
+        (
+            {"beneficiaries-2-share": "10"},
+            "The active newsrooms' shares add up to 90\u00a0%: make them add up to 100 %.",
+        ),
         ({"ends_at_0": "2001-01-01", "ends_at_1": "00:00:00"}, "The campaign must end after it starts."),
     ],
 )
@@ -167,11 +170,11 @@ def test_a_campaign_that_could_not_split_a_gift_is_refused_with_a_clear_message(
 
 
 @pytest.mark.django_db
-def test_an_outlet_with_ledger_entries_cannot_be_deleted_only_made_inactive(staff_client, campaign):
+def test_a_newsroom_with_ledger_entries_cannot_be_deleted_only_made_inactive(staff_client, campaign):
     from donations.models import AllocationEntry
     from outlet.payments.models import Payment
 
-    outlet = campaign.beneficiaries.get(slug="border-radio")
+    newsroom = campaign.beneficiaries.get(slug="border-radio")
     payment = Payment.objects.create(
         provider="sandbox",
         provider_ref="pi_1",
@@ -185,7 +188,7 @@ def test_an_outlet_with_ledger_entries_cannot_be_deleted_only_made_inactive(staf
     )
     AllocationEntry.objects.create(
         donation=donation,
-        beneficiary=outlet,
+        beneficiary=newsroom,
         kind="gift",
         amount_minor=1000,
         currency="GEL",
@@ -197,12 +200,12 @@ def test_an_outlet_with_ledger_entries_cannot_be_deleted_only_made_inactive(staf
     index = next(
         k.split("-")[1]
         for k, v in data.items()
-        if k.startswith("beneficiaries-") and k.endswith("-id") and v == str(outlet.pk)
+        if k.startswith("beneficiaries-") and k.endswith("-id") and v == str(newsroom.pk)
     )
     data[f"beneficiaries-{index}-DELETE"] = "on"
     html = errors_of(staff_client.post(f"/admin/donations/campaign/{campaign.pk}/change/", data))
     assert "would require deleting the following protected related objects" in html
-    assert Beneficiary.objects.filter(pk=outlet.pk).exists()
+    assert Beneficiary.objects.filter(pk=newsroom.pk).exists()
 
 
 def edit_form_data(page) -> dict:
@@ -285,7 +288,7 @@ def test_the_campaign_list_costs_the_same_for_one_campaign_or_many(staff_client,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_campaign_page_shows_what_each_outlet_was_allocated_in_one_query(
+def test_the_campaign_page_shows_what_each_newsroom_was_allocated_in_one_query(
     staff_client, campaign, django_assert_max_num_queries
 ):
     paid = give(campaign, email="a@example.org", gift_minor=10_000)
@@ -293,10 +296,10 @@ def test_the_campaign_page_shows_what_each_outlet_was_allocated_in_one_query(
     get_provider("sandbox").refund(payment_ref=paid["payment"], amount_minor=1000, idempotency_key="partial")
     from donations import reports
 
-    with django_assert_max_num_queries(2):  # the grouped sums, and the outlets with nothing yet
+    with django_assert_max_num_queries(2):  # the grouped sums, and the newsrooms with nothing yet
         lines = reports.campaign_breakdown(campaign=campaign)
     html = staff_client.get(f"/admin/donations/campaign/{campaign.pk}/change/").content.decode()
-    assert "What each outlet has been allocated" in html and "Payout report (CSV)" in html
+    assert "What each newsroom has been allocated" in html and "Payout report (CSV)" in html
     donation = Donation.objects.get(currency="GEL")
     mountain = next(line for line in lines if line.slug == "mountain-voice" and line.currency == "GEL")
     border_usd = next(line for line in lines if line.slug == "border-radio" and line.currency == "USD")

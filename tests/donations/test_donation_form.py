@@ -113,7 +113,7 @@ def test_a_bad_custom_amount_is_explained_and_nothing_typed_is_lost(campaign, ty
         {"split": "custom", "weight_999": "5"},
         {"split": "other"},
         {"split": "custom", **{f"weight_{n}": "abc" for n in range(1, 4)}},
-        {"split": "one", "one_outlet": "999"},
+        {"split": "one", "one_newsroom": "999"},
         {"split": "one"},
         {"amount": ["5000", "2000"], "email": ["a@example.org", "b@example.org"]},
     ],
@@ -125,10 +125,10 @@ def test_garbage_posts_get_a_form_with_errors_never_a_server_error(campaign, pos
         assert "Please check your gift" in response.content.decode()
 
 
-def test_a_split_with_every_outlet_at_zero_is_explained(campaign):
+def test_a_split_with_every_newsroom_at_zero_is_explained(campaign):
     weights = {f"weight_{b.pk}": "0" for b in campaign.beneficiaries.all()}
     response = Client().post(GIVE, gift(split="custom", **weights))
-    assert response.status_code == 400 and "Give at least one outlet a part of your gift" in response.content.decode()
+    assert response.status_code == 400 and "Give at least one newsroom a part of your gift" in response.content.decode()
 
 
 def test_the_form_shows_presets_limits_and_the_fee_estimate(campaign):
@@ -145,7 +145,7 @@ def test_the_form_shows_presets_limits_and_the_fee_estimate(campaign):
 
 def test_a_guest_gives_with_their_own_split_and_the_donation_follows_it(campaign):
     client = Client()
-    outlets = {b.slug: b for b in campaign.beneficiaries.all()}
+    newsrooms = {b.slug: b for b in campaign.beneficiaries.all()}
     response = client.post(
         GIVE,
         gift(
@@ -157,9 +157,9 @@ def test_a_guest_gives_with_their_own_split_and_the_donation_follows_it(campaign
             message="Onward",
             split="custom",
             **{
-                f"weight_{outlets['mountain-voice'].pk}": "0",
-                f"weight_{outlets['valley-dispatch'].pk}": "75",
-                f"weight_{outlets['border-radio'].pk}": "25",
+                f"weight_{newsrooms['mountain-voice'].pk}": "0",
+                f"weight_{newsrooms['valley-dispatch'].pk}": "75",
+                f"weight_{newsrooms['border-radio'].pk}": "25",
             },
         ),
     )
@@ -173,7 +173,7 @@ def test_a_guest_gives_with_their_own_split_and_the_donation_follows_it(campaign
         "once",
     )
     assert (checkout.display_name, checkout.show_on_wall, checkout.message) == ("A friend", True, "Onward")
-    assert checkout.weights == {str(outlets["valley-dispatch"].pk): 75, str(outlets["border-radio"].pk): 25}
+    assert checkout.weights == {str(newsrooms["valley-dispatch"].pk): 75, str(newsrooms["border-radio"].pk): 25}
 
     back = pay(client, response)
     assert back.endswith(f"/fundraisers/thanks/{checkout.reference}/")
@@ -185,10 +185,10 @@ def test_a_guest_gives_with_their_own_split_and_the_donation_follows_it(campaign
     assert "Onward" in client.get("/fundraisers/safety-fund/").content.decode()
 
 
-def test_giving_it_all_to_one_outlet(campaign):
+def test_giving_it_all_to_one_newsroom(campaign):
     client = Client()
     only = campaign.beneficiaries.get(slug="border-radio")
-    pay(client, client.post(GIVE, gift(split="one", one_outlet=str(only.pk))))
+    pay(client, client.post(GIVE, gift(split="one", one_newsroom=str(only.pk))))
     assert {e.beneficiary_id for e in AllocationEntry.objects.all()} == {only.pk}
 
 

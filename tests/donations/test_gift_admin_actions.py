@@ -1,5 +1,5 @@
 """Finance staff refund a gift and resend its receipt from the gift's page: each confirmed, each through the
-provider or the worker, each recorded in the gift's history with their name; the gift, the totals, the outlets'
+provider or the worker, each recorded in the gift's history with their name; the gift, the totals, the newsrooms'
 ledger and the receipt follow the provider's refund event."""
 
 from __future__ import annotations

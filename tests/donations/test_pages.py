@@ -24,7 +24,7 @@ def page(path: str, client: Client | None = None):
     return response, response.content.decode()
 
 
-def test_the_campaign_page_shows_the_story_goal_outlets_and_progress(campaign):
+def test_the_campaign_page_shows_the_story_goal_newsrooms_and_progress(campaign):
     campaign.story = '<p>Three newsrooms.</p><script>alert("x")</script><p onclick="x()">One appeal.</p>'
     campaign.save()
     CampaignUpdate.objects.create(
@@ -167,7 +167,7 @@ def test_the_campaign_page_costs_the_same_sql_for_any_number_of_gifts(campaign, 
         give(campaign, email=f"donor{n}@example.org", show_on_wall=True, message=f"Message {n}")
     CampaignUpdate.objects.create(campaign=campaign, title="Update", body="Body", published_at=timezone.now())
     Client().get("/fundraisers/safety-fund/")  # warms the navigation cache and the abuse shield's row
-    # campaign, currencies, beneficiaries, totals, donor count, the abuse shield's state (story, outlets, updates
+    # campaign, currencies, beneficiaries, totals, donor count, the abuse shield's state (story, newsrooms, updates
     # and wall come from the fragment cache while no gift has arrived)
     with django_assert_max_num_queries(6):
         response = Client().get("/fundraisers/safety-fund/")

@@ -1,4 +1,4 @@
-"""The payout report tells each outlet what it is owed for a period. Its numbers are checked against a small ledger
+"""The payout report tells each newsroom what it is owed for a period. Its numbers are checked against a small ledger
 worked out by hand: gifts and refunds on both sides of the period's edges (in the site's time zone, Tbilisi, UTC+4),
 a refund inside the period of a gift made before it, and gifts in two currencies."""
 
@@ -93,7 +93,7 @@ def march_ledger(campaign, settings):
 
 
 EXPECTED_MARCH = [
-    # outlet, slug, currency, gifts, refunds, net owed, number of gifts
+    # newsroom, slug, currency, gifts, refunds, net owed, number of gifts
     ["Mountain Voice", "mountain-voice", "GEL", "76.68", "-30.01", "46.67", "3"],  # 5000+1668+1000; -2500-501
     ["Mountain Voice", "mountain-voice", "USD", "5.00", "0.00", "5.00", "1"],
     ["Valley Dispatch", "valley-dispatch", "GEL", "45.99", "-18.00", "27.99", "3"],  # 3000+999+600; -1500-300
@@ -114,7 +114,7 @@ def download(client, **params):
     return client.get("/admin/donations/campaign/payout-report/", {**params, "download": "1"})
 
 
-def test_staff_download_what_each_outlet_is_owed_for_march(march_ledger, finance_client):
+def test_staff_download_what_each_newsroom_is_owed_for_march(march_ledger, finance_client):
     response = download(finance_client, campaign=march_ledger.pk, date_from="2026-03-01", date_to="2026-03-31")
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"].startswith("text/csv")
@@ -142,7 +142,7 @@ def test_the_april_report_carries_the_refund_of_a_march_gift_and_the_gift_at_mid
     assert ("border-radio", "USD") not in lines
 
 
-def test_over_all_time_every_outlets_net_adds_up_to_what_the_donors_gave_less_refunds(march_ledger):
+def test_over_all_time_every_newsrooms_net_adds_up_to_what_the_donors_gave_less_refunds(march_ledger):
     lines = reports.beneficiary_lines(campaign=march_ledger, date_from=date(2026, 1, 1), date_to=date(2026, 12, 31))
     by_currency: dict[str, int] = {}
     for line in lines:

@@ -1,4 +1,4 @@
-"""A gift is recorded from the provider's event only, once, split between the outlets, and counted."""
+"""A gift is recorded from the provider's event only, once, split between the newsrooms, and counted."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_a_replayed_payment_event_changes_nothing(campaign):
     assert CampaignTotal.objects.get().raised_minor == 5000
 
 
-def test_covering_the_fee_gives_the_outlets_the_whole_gift(campaign):
+def test_covering_the_fee_gives_the_newsrooms_the_whole_gift(campaign):
     give(campaign, gift_minor=5000, cover_fee=True)
     donation = Donation.objects.get()
     assert donation.amount_minor > 5000 and donation.fee_covered_minor == donation.amount_minor - 5000

@@ -108,7 +108,7 @@ def test_a_keyboard_reader_can_skip_to_the_story_and_dismiss_the_banner(page, li
 
 
 def test_the_fundraiser_pages_have_no_accessibility_violations(page, live_server, settings):
-    """The campaign page (with outlets, updates, the wall and the form, also showing errors), the thank-you page
+    """The campaign page (with newsrooms, updates, the wall and the form, also showing errors), the thank-you page
     while confirming and once confirmed, and a donor's monthly gifts."""
     from donations import services
     from donations.models import CampaignUpdate

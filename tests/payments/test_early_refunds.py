@@ -163,7 +163,7 @@ def test_a_partial_refund_of_a_one_time_gift_before_its_payment_is_applied_when_
     total = CampaignTotal.objects.get(campaign=campaign, currency="GEL")
     assert total.net_minor == GIFT - FEE - 1000
     assert sum(AllocationEntry.objects.values_list("amount_minor", flat=True)) == GIFT - FEE - 1000
-    assert AllocationEntry.objects.filter(kind="refund").count() == 3, "one negative entry per outlet"
+    assert AllocationEntry.objects.filter(kind="refund").count() == 3, "one negative entry per newsroom"
     assert receipts_of(payment) == [("original", GIFT, False), ("correction", GIFT - 1000, True)]
     assert len(stripe_active.requests) == 1, "Stripe was asked once, on the first check, never under a lock"
 

@@ -64,21 +64,21 @@ def test_a_gift_gets_one_numbered_receipt_emailed_as_the_thank_you_with_its_pdf(
     assert "VOID" not in text
 
 
-def test_the_receipt_shows_each_outlets_part_and_the_fee_the_donor_covered(campaign, mailoutbox):
+def test_the_receipt_shows_each_newsrooms_part_and_the_fee_the_donor_covered(campaign, mailoutbox):
     give(campaign, gift_minor=10000, cover_fee=True, name="Lasha")
     donation = Donation.objects.get()
     receipt = Receipt.objects.get()
-    outlets = {line["name"]: line["amount_minor"] for line in receipt.lines if line["kind"] == "outlet"}
+    newsrooms = {line["name"]: line["amount_minor"] for line in receipt.lines if line["kind"] == "outlet"}
     [fee] = [line["amount_minor"] for line in receipt.lines if line["kind"] == "fee"]
     [covered] = [line["amount_minor"] for line in receipt.lines if line["kind"] == "fee_cover"]
-    assert set(outlets) == {"Mountain Voice", "Valley Dispatch", "Border Radio"}
+    assert set(newsrooms) == {"Mountain Voice", "Valley Dispatch", "Border Radio"}
     assert (
-        sum(outlets.values()) == donation.net_minor
-        and sum(outlets.values()) + fee == receipt.amount_minor == donation.amount_minor
+        sum(newsrooms.values()) == donation.net_minor
+        and sum(newsrooms.values()) + fee == receipt.amount_minor == donation.amount_minor
     )
     assert covered == donation.fee_covered_minor > 0
     text = pdf_text(attached_pdf(receipt_mails(mailoutbox)[0]))
-    for name in outlets:
+    for name in newsrooms:
         assert name in text
     assert "cover the processing fee" in text
 
@@ -154,8 +154,8 @@ def test_a_partial_refund_voids_the_receipt_and_emails_a_corrected_one_for_what_
         original.pk,
     )
     assert correction.number == f"{YEAR}-000002" and not correction.is_void
-    outlets = sum(line["amount_minor"] for line in correction.lines if line["kind"] in ("outlet", "fee"))
-    assert outlets == 4000
+    shared = sum(line["amount_minor"] for line in correction.lines if line["kind"] in ("outlet", "fee"))
+    assert shared == 4000
     [message] = [m for m in mailoutbox if "corrected receipt" in m.subject]
     text = pdf_text(attached_pdf(message))
     assert correction.number in text and original.number in text and "GEL 40" in text and "Corrected receipt" in text

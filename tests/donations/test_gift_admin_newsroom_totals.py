@@ -1,4 +1,4 @@
-"""What each outlet is owed, on the campaign's admin page, comes from running sums kept with the ledger: they equal
+"""What each newsroom is owed, on the campaign's admin page, comes from running sums kept with the ledger: they equal
 the ledger's own sums after gifts, monthly renewals, partial and full refunds, and the page reads a few rows."""
 
 from __future__ import annotations
@@ -37,14 +37,14 @@ def busy_campaign(campaign):
     """Gifts in two currencies, a donor's own split, a monthly gift renewed, a partial, a second partial and a full
     refund: every way the ledger moves."""
     sandbox = get_provider("sandbox")
-    outlets = {b.slug: b.pk for b in campaign.beneficiaries.all()}
+    newsrooms = {b.slug: b.pk for b in campaign.beneficiaries.all()}
     first = give(campaign, email="a@example.org", gift_minor=10_001)
     give(campaign, email="b@example.org", gift_minor=2_500, currency="USD", cover_fee=True)
     give(
         campaign,
         email="c@example.org",
         gift_minor=7_777,
-        weights={outlets["border-radio"]: 3, outlets["valley-dispatch"]: 1},
+        weights={newsrooms["border-radio"]: 3, newsrooms["valley-dispatch"]: 1},
     )
     refunded = give(campaign, email="d@example.org", gift_minor=3_000)
     give(campaign, email="e@example.org", gift_minor=2_000, interval="month")
@@ -55,7 +55,7 @@ def busy_campaign(campaign):
     return campaign
 
 
-def test_the_outlets_running_sums_equal_the_ledger_after_gifts_renewals_and_refunds(busy_campaign):
+def test_the_newsrooms_running_sums_equal_the_ledger_after_gifts_renewals_and_refunds(busy_campaign):
     counters, ledger = counter_sums(busy_campaign), ledger_sums(busy_campaign)
     assert counters == ledger
     assert {currency for _, currency in counters} == {"GEL", "USD"}
@@ -77,8 +77,8 @@ def test_a_replayed_refund_event_moves_the_sums_once(busy_campaign):
 
 
 def test_the_campaign_page_breakdown_reads_the_counters_in_two_queries(busy_campaign, django_assert_num_queries):
-    make_campaign(slug="other-fund")  # another campaign's outlets stay out
-    with django_assert_num_queries(2):  # the outlets, and their running sums
+    make_campaign(slug="other-fund")  # another campaign's newsrooms stay out
+    with django_assert_num_queries(2):  # the newsrooms, and their running sums
         lines = reports.campaign_breakdown(campaign=busy_campaign)
     by_key = {
         (line.beneficiary_id, line.currency): (line.gifts_minor, line.refunds_minor, line.number_of_gifts)
@@ -87,10 +87,10 @@ def test_the_campaign_page_breakdown_reads_the_counters_in_two_queries(busy_camp
     assert by_key == ledger_sums(busy_campaign)
     _, client = staff_with("donations.view_campaign", "donations.change_campaign", username="editor")
     html = client.get(f"/admin/donations/campaign/{busy_campaign.pk}/change/").content.decode()
-    assert "What each outlet has been allocated" in html and "Valley Dispatch" in html
+    assert "What each newsroom has been allocated" in html and "Valley Dispatch" in html
 
 
-def test_an_outlet_with_no_gifts_yet_shows_a_zero_line(campaign):
+def test_a_newsroom_with_no_gifts_yet_shows_a_zero_line(campaign):
     lines = reports.campaign_breakdown(campaign=campaign)
     assert [(line.slug, line.currency, line.net_minor) for line in lines] == [
         ("mountain-voice", "GEL", 0),
@@ -135,7 +135,7 @@ def test_the_payout_report_needs_its_own_permission(campaign):
 
 @pytest.mark.integration
 def test_the_running_sums_equal_the_ledger_after_concurrent_gifts_duplicates_and_refunds(real_postgres, campaign):
-    """Several workers booking gifts and refunds for the same outlets at once: no lost update, no deadlock."""
+    """Several workers booking gifts and refunds for the same newsrooms at once: no lost update, no deadlock."""
     from tests.donations.test_totals_concurrency import GIFTS, THREADS, handle, plan_gifts, plan_refunds, run_in_threads
 
     gifts = plan_gifts(campaign)
