@@ -63,7 +63,7 @@ class CampaignForm(CurrencyFromFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The date and time boxes are the newsroom's wall clock; say so, as every time staff read names its zone.
+        # The date and time boxes are the site's wall clock; say so, as every time staff read names its zone.
         for name, more in (("starts_at", ""), ("ends_at", " Leave empty for a campaign with no end date.")):
             if name in self.fields:  # absent when the campaign is shown read only
                 self.fields[name].help_text = f"In {zone_label()}.{more}"

@@ -80,7 +80,7 @@ class MonthlyFilter(admin.SimpleListFilter):
 
 
 class GivenFilter(admin.DateFieldListFilter):
-    """Today, this month, ... by the newsroom's calendar (the site's zone), under the column's own word."""
+    """Today, this month, ... by the site's calendar, under the column's own word."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

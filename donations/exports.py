@@ -14,7 +14,7 @@ from django.http import StreamingHttpResponse
 from donations.models import Donation
 from donations.reports import decimal_text
 from outlet.common.csv_stream import csv_response
-from outlet.common.local_time import csv_datetime, newsroom_today, zone_label
+from outlet.common.local_time import csv_datetime, site_today, zone_label
 from outlet.receipts.models import Receipt
 
 BATCH_SIZE = 2000
@@ -98,4 +98,4 @@ def header() -> list[str]:
 
 
 def donations_csv_response(*, queryset: QuerySet) -> StreamingHttpResponse:
-    return csv_response(filename=f"gifts-{newsroom_today().isoformat()}.csv", header=header(), rows=gift_rows(queryset))
+    return csv_response(filename=f"gifts-{site_today().isoformat()}.csv", header=header(), rows=gift_rows(queryset))

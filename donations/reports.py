@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from donations.models import AllocationEntry, Beneficiary, BeneficiaryTotal, Campaign
-from outlet.common.local_time import newsroom_today, newsroom_zone
+from outlet.common.local_time import site_today, site_zone
 from outlet.common.money import to_major
 
 GIFT, REFUND = AllocationEntry.Kind.GIFT, AllocationEntry.Kind.REFUND
@@ -50,7 +50,7 @@ class BeneficiaryLine:
 
 def local_day_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
     """[start of date_from, start of the day after date_to) in the site's time zone: both dates inclusive."""
-    zone = newsroom_zone()
+    zone = site_zone()
     start = timezone.make_aware(datetime.combine(date_from, time.min), zone)
     end = timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min), zone)
     return start, end
@@ -199,9 +199,9 @@ def payout_filename(*, campaign: Campaign, date_from: date, date_to: date) -> st
 
 
 def default_report_choice(*, campaign_id: str | None, today: date | None = None) -> dict:
-    """The form's first state: this calendar month in the newsroom (payouts are monthly, and staff look at the month
+    """The form's first state: this calendar month in the site's zone (payouts are monthly, and staff look at the month
     they are in), for the campaign staff came from. At 23:30 UTC on 31 January it is already February in Tbilisi."""
-    today = today or newsroom_today()
+    today = today or site_today()
     last_day = calendar.monthrange(today.year, today.month)[1]
     initial: dict[str, date | int] = {"date_from": today.replace(day=1), "date_to": today.replace(day=last_day)}
     if campaign_id and str(campaign_id).isdigit():

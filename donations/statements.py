@@ -19,7 +19,7 @@ from django.utils import timezone
 from donations.models import Donation
 from donations.services import donor_key
 from outlet.common import emails
-from outlet.common.local_time import newsroom_today
+from outlet.common.local_time import site_today
 from outlet.common.models import SentEmail
 from outlet.common.money import format_money
 from outlet.receipts.models import Receipt
@@ -61,7 +61,7 @@ FIRST_STATEMENT_YEAR = 1970  # before any gift this site could hold
 def is_statement_year(year: int) -> bool:
     """A year a statement can cover: from the first possible gift to this year. A year from a URL may be 0, 10000
     or 10**20, which datetime cannot hold (and no gift has)."""
-    return FIRST_STATEMENT_YEAR <= year <= newsroom_today().year
+    return FIRST_STATEMENT_YEAR <= year <= site_today().year
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:

@@ -39,7 +39,7 @@ def payment_row(payment: Payment) -> PaymentRow:
 
 
 def statement_years(user) -> list[int]:
-    """Years (in the newsroom's zone) in which this account gave, newest first: each has a year-end statement."""
+    """Years (in the site's zone) in which this account gave, newest first: each has a year-end statement."""
     years = (
         Payment.objects.filter(user=user, purpose=Payment.Purpose.DONATION)
         .exclude(status=Payment.Status.REFUNDED)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from members import services, staff
 from members.models import Membership, Tier
-from outlet.common.local_time import date_text, newsroom_today, newsroom_zone, short_date_text
+from outlet.common.local_time import date_text, short_date_text, site_today, site_zone
 from outlet.common.money import format_money
 
 if TYPE_CHECKING:
@@ -29,21 +29,21 @@ if TYPE_CHECKING:
     from django.contrib.admin.models import LogEntry
     from django.http import HttpRequest
 
-# Staff pages and messages name days as "05 March 2027", in the newsroom's calendar (outlet.common.local_time).
+# Staff pages and messages name days as "05 March 2027", in the site's calendar (outlet.common.local_time).
 STAFF_DATE = "d F Y"
 
 # --- Forms --------------------------------------------------------------------------------------------------
 
 
 def _clean_until(until):
-    if until and until < newsroom_today():
+    if until and until < site_today():
         raise forms.ValidationError("The end date is in the past.")
     return until
 
 
 def end_of_day(until) -> datetime | None:
     """Access lasts through the last day staff chose."""
-    return timezone.make_aware(datetime.combine(until, time.max), newsroom_zone()) if until else None
+    return timezone.make_aware(datetime.combine(until, time.max), site_zone()) if until else None
 
 
 class MemberCompForm(forms.Form):

@@ -2,7 +2,7 @@
 member page (key facts, one timeline, staff actions). Every change to a membership goes through members.services or
 members.staff, so it is recorded on the timeline with the staff user (the action views: admin_member_actions).
 
-Prices are typed and shown as people write them ("15", "GEL 15"); dates are the newsroom's, a time with its zone."""
+Prices are typed and shown as people write them ("15", "GEL 15"); dates are the site's, a time with its zone."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Members as CSV for staff spreadsheets: what the member list shows (its filters and search), streamed a batch at a
 time (outlet.common.csv_stream), so 100k members cost flat memory and a few queries per 2,000 rows. Days are the
-newsroom's calendar days (outlet.common.local_time), the same day the member list and the member's emails name."""
+site's calendar days (outlet.common.local_time), the same day the member list and the member's emails name."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.http import StreamingHttpResponse
 
 from members.models import Membership
 from outlet.common.csv_stream import queryset_csv_response
-from outlet.common.local_time import csv_date, newsroom_today
+from outlet.common.local_time import csv_date, site_today
 from outlet.common.money import to_major
 
 
@@ -60,5 +60,5 @@ MEMBER_COLUMNS = [
 def members_csv_response(queryset: QuerySet) -> StreamingHttpResponse:
     """queryset: memberships with user and tier selected and the lifetime annotations (MembershipAdmin's)."""
     return queryset_csv_response(
-        filename=f"members-{newsroom_today().isoformat()}.csv", queryset=queryset, columns=MEMBER_COLUMNS
+        filename=f"members-{site_today().isoformat()}.csv", queryset=queryset, columns=MEMBER_COLUMNS
     )

@@ -1,5 +1,5 @@
 """Date-sensitive tests run three times: at the real time, and with the clock moved to the two hours of the day
-when UTC's date and the newsroom's differ.
+when UTC's date and the site's differ.
 
 A test that compares a date a person reads (a page, an email, a PDF) with a moment it computed passes all day in
 UTC and fails from 20:00 to 24:00 UTC, when it is already tomorrow in Tbilisi. Marking it
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-CLOCKS = ("real-clock", "23:30-UTC", "00:30-newsroom")
+CLOCKS = ("real-clock", "23:30-UTC", "00:30-Tbilisi")
 
 
 def pytest_configure(config):
@@ -36,7 +36,7 @@ def clock_destination(name: str, *, zone_name: str, today: datetime | None = Non
     now = today or datetime.now(UTC)
     if name == "23:30-UTC":
         return datetime.combine(now.date(), time(23, 30), tzinfo=UTC)
-    if name == "00:30-newsroom":
+    if name == "00:30-Tbilisi":
         zone = ZoneInfo(zone_name)
         local_day = now.astimezone(zone).date()
         # East of UTC, 00:30 local is still the evening before in UTC: the hours the suite used to fail in.

@@ -1,5 +1,5 @@
 """Admin columns and read-only fields that show stored values as staff read them: money as "GEL 38.42" (never
-"3842 GEL"), times in the newsroom's zone with the zone named, a share as "33.5 %".
+"3842 GEL"), times in the site's zone with the zone named, a share as "33.5 %".
 
 Each helper returns a method for a ModelAdmin or inline class body, usable in list_display and readonly_fields:
 
@@ -51,7 +51,7 @@ def time_column(field: str, description: str, *, sortable: bool = True):
         moment = getattr(obj, field)
         if moment is None:
             return EMPTY
-        local = local_time.in_newsroom_zone(moment)
+        local = local_time.in_site_zone(moment)
         return f"{local_time.short_date_text(moment)}, {formats.time_format(local, local_time.TIME)}"
 
     column.__name__ = f"{field}_local"
@@ -70,7 +70,7 @@ def time_field(field: str, description: str):
 
 
 def date_column(field: str, description: str, *, sortable: bool = True):
-    """A day (of a moment, as the newsroom's calendar has it): "6 Dec 2026"."""
+    """A day (of a moment, as the site's calendar has it): "6 Dec 2026"."""
 
     def column(self, obj) -> str:
         return local_time.short_date_text(getattr(obj, field), empty=EMPTY)

@@ -1,4 +1,4 @@
-"""The one way a date or time becomes text a person reads: in the newsroom's zone (settings.TIME_ZONE).
+"""The one way a date or time becomes text a person reads: in the site's zone (settings.TIME_ZONE).
 
 Moments are stored in UTC. Formatting one with strftime or an f-string prints its UTC date, which from 20:00 to
 24:00 UTC is already tomorrow in Tbilisi: an email said a grace period ended on the 12th while the page said the
@@ -18,7 +18,7 @@ SHORT_DATE = "j M Y"  # 6 Dec 2026
 TIME = "H:i"  # 23:30
 
 
-def newsroom_zone() -> ZoneInfo:
+def site_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
@@ -30,31 +30,31 @@ def zone_label() -> str:
     return f"{name.rsplit('/', 1)[-1].replace('_', ' ')} time"
 
 
-def in_newsroom_zone(moment: datetime) -> datetime:
-    """An aware moment as the newsroom's wall clock shows it (a naive one is taken to be UTC already)."""
+def in_site_zone(moment: datetime) -> datetime:
+    """An aware moment as the site's wall clock shows it (a naive one is taken to be UTC already)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(newsroom_zone())
+    return moment.astimezone(site_zone())
 
 
-def newsroom_date(moment: datetime | date) -> date:
-    """The calendar day a moment falls on in the newsroom; a plain date is already one."""
+def site_date(moment: datetime | date) -> date:
+    """The calendar day a moment falls on in the site's zone; a plain date is already one."""
     if isinstance(moment, datetime):
-        return in_newsroom_zone(moment).date()
+        return in_site_zone(moment).date()
     return moment
 
 
-def newsroom_today() -> date:
+def site_today() -> date:
     from django.utils import timezone
 
-    return newsroom_date(timezone.now())
+    return site_date(timezone.now())
 
 
 def date_text(moment: datetime | date | None, format: str = DATE, *, empty: str = "") -> str:
     """ "6 December 2026": the day as the newsroom sees it. None gives `empty`."""
     if moment is None:
         return empty
-    return formats.date_format(newsroom_date(moment), format)
+    return formats.date_format(site_date(moment), format)
 
 
 def short_date_text(moment: datetime | date | None, *, empty: str = "") -> str:
@@ -65,14 +65,14 @@ def datetime_text(moment: datetime | None, date_format: str = DATE, *, empty: st
     """ "6 December 2026, 23:30 Tbilisi time": a time of day is never shown without its zone."""
     if moment is None:
         return empty
-    local = in_newsroom_zone(moment)
+    local = in_site_zone(moment)
     return f"{formats.date_format(local, date_format)}, {formats.time_format(local, TIME)} {zone_label()}"
 
 
 def csv_datetime(moment: datetime | None) -> str:
     """A spreadsheet-friendly local time: "2026-12-07 03:30" (the column header names the zone)."""
-    return in_newsroom_zone(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+    return in_site_zone(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def csv_date(moment: datetime | date | None) -> str:
-    return newsroom_date(moment).isoformat() if moment else ""
+    return site_date(moment).isoformat() if moment else ""

@@ -1,18 +1,13 @@
 """Calendar months in the site's time zone, for figures counted "per month".
 
-A month is the newsroom's month (settings.TIME_ZONE), not UTC's: a member who joins at 01:00 on 1 April in
+A month is the site's month (settings.TIME_ZONE), not UTC's: a member who joins at 01:00 on 1 April in
 Tbilisi joined in April, although it was still 31 March in UTC."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-
-
-def site_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+from outlet.common.local_time import site_zone
 
 
 def recent_months(*, now: datetime, count: int = 12) -> list[date]:

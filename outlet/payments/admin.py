@@ -1,7 +1,7 @@
 """The payment pipeline in the admin: the webhook event log (what each provider told us, whose it is, what became
 of it, and a confirmed "process again"), payments, provider customers and the reconciliation cursor. All read only:
 rows here change only through the pipeline (outlet/payments/services.py). Money reads "GEL 15.50" and times are the
-newsroom's, with the zone named (outlet.common.admin_columns)."""
+site's, with the zone named (outlet.common.admin_columns)."""
 
 from __future__ import annotations
 

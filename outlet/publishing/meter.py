@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
-from outlet.common.local_time import newsroom_date
+from outlet.common.local_time import site_date
 from outlet.publishing.models import MeteredRead
 
 METER_COOKIE = "outlet_meter"
@@ -46,11 +46,11 @@ class Meter:
         return max(0, allowance() - len(self.reads))
 
     def next_free_on(self) -> date | None:
-        """With none left: the newsroom's day on which the oldest counted read leaves the window (a story frees up)."""
+        """With none left: the site's day on which the oldest counted read leaves the window (a story frees up)."""
         if self.remaining > 0 or not self.reads:
             return None
         frees_at = datetime.fromtimestamp(min(self.reads.values()) + window_seconds(), tz=UTC)
-        return newsroom_date(frees_at)
+        return site_date(frees_at)
 
     def can_read(self, article_id: int) -> bool:
         return self.has_read(article_id) or self.remaining > 0

@@ -14,7 +14,7 @@ def test_a_late_evening_utc_moment_is_already_the_next_day_in_the_newsroom(setti
     settings.TIME_ZONE = "Asia/Tbilisi"
     assert local_time.date_text(LATE_EVENING_UTC) == "13 December 2026"
     assert local_time.short_date_text(LATE_EVENING_UTC) == "13 Dec 2026"
-    assert local_time.newsroom_date(LATE_EVENING_UTC) == date(2026, 12, 13)
+    assert local_time.site_date(LATE_EVENING_UTC) == date(2026, 12, 13)
 
 
 def test_a_time_of_day_is_shown_with_its_zone(settings):
@@ -42,7 +42,7 @@ def test_a_plain_date_is_never_shifted(settings):
 def test_today_is_the_newsrooms_today(settings, utc_now, today):
     settings.TIME_ZONE = "Asia/Tbilisi"
     with time_machine.travel(utc_now, tick=False):
-        assert local_time.newsroom_today() == today
+        assert local_time.site_today() == today
 
 
 @pytest.mark.date_sensitive
@@ -51,10 +51,10 @@ def test_date_sensitive_tests_also_run_late_in_the_utc_evening_and_just_after_mi
     from django.utils import timezone
 
     now = timezone.now()
-    local = local_time.in_newsroom_zone(now)
+    local = local_time.in_site_zone(now)
     if clock == "23:30-UTC":
         assert (now.hour, now.minute) == (23, 30)
-    elif clock == "00:30-newsroom":
+    elif clock == "00:30-Tbilisi":
         assert (local.hour, local.minute) == (0, 30)
     if clock != "real-clock" and settings.TIME_ZONE == "Asia/Tbilisi":
         assert local.date() != now.date(), "UTC and the newsroom are on different days at these hours"

@@ -13,7 +13,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from outlet.common.local_time import newsroom_today
+from outlet.common.local_time import site_today
 from outlet.receipts.models import Receipt
 from tests.donations.conftest import give, make_campaign
 from tests.e2e.readers import link_in, reader, sent_to
@@ -78,7 +78,7 @@ def test_a_signed_in_donor_downloads_receipts_and_the_year_end_statement(page: P
     assert numbers[1] in text and re.search(r"GEL\s?100(\.00)?", text), text
     assert "Giorgi Abashidze" in text
 
-    year = newsroom_today().year
+    year = site_today().year
     text = download(page, page.get_by_role("link", name=f"Statement of your gifts in {year} (PDF)"))
     assert str(year) in text and numbers[0] in text and numbers[1] in text, text
     assert re.search(r"GEL\s?125(\.00)?", text), text  # the year's total: 25 monthly + 100 once

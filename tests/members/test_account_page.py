@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from outlet.common.local_time import newsroom_date
+from outlet.common.local_time import site_date
 from outlet.receipts.models import Receipt
 from tests.donations.conftest import give, make_campaign
 from tests.factories import UserFactory
@@ -43,7 +43,7 @@ def test_a_donor_finds_the_statement_of_gifts_on_the_account_page(member):
     user, client = member
     give(make_campaign(), email=user.email, gift_minor=2500, user_id=user.pk)
     html = client.get("/accounts/membership/").content.decode()
-    year = newsroom_date(Receipt.objects.filter(payment__purpose="donation").get().issued_at).year
+    year = site_date(Receipt.objects.filter(payment__purpose="donation").get().issued_at).year
     assert f'href="/accounts/receipts/statements/{year}.pdf"' in html
     statement = client.get(f"/accounts/receipts/statements/{year}.pdf")
     assert statement.status_code == 200 and statement.content[:5] == b"%PDF-"

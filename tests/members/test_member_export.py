@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from outlet.common.local_time import newsroom_date
+from outlet.common.local_time import site_date
 from tests.factories import MembershipFactory, TierFactory, UserFactory
 from tests.members import factories_member_admin as make
 
@@ -68,7 +68,7 @@ def test_the_export_has_the_columns_staff_use(exporter):
         "GEL",
         "15.50",
     )
-    assert row["next charge"] == newsroom_date(renews).isoformat() and row["ended"] == ""
+    assert row["next charge"] == site_date(renews).isoformat() and row["ended"] == ""
     assert row["lifetime value"] == "25.50" and row["provider customer id"] == "cus_1"
 
 

@@ -1,5 +1,5 @@
 """One instant, one date: the welcome and payment-failed emails, the timeline and the account page name the same
-day, in the newsroom's zone, at every hour (date-sensitive: also run at 23:30 UTC and 00:30 Tbilisi time)."""
+day, in the site's zone, at every hour (date-sensitive: also run at 23:30 UTC and 00:30 Tbilisi time)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A receipt's date is the newsroom's day, the same on its PDF, its private page and the account's receipt list,
+"""A receipt's date is the site's day, the same on its PDF, its private page and the account's receipt list,
 at every hour (date-sensitive: also run at 23:30 UTC and 00:30 Tbilisi time)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Dates and times in templates, in the newsroom's zone (outlet.common.local_time). Django's own `date` filter already
+"""Dates and times in templates, in the site's zone (outlet.common.local_time). Django's own `date` filter already
 converts to the active zone; these add the zone's name wherever a time of day is shown."""
 
 from django import template
