@@ -90,7 +90,6 @@ class MembershipProduct(registry.Product):
         return Claim(user_id=user_id) if user_id is not None else None
 
     def checkout_completed(self, event: CheckoutCompleted, *, claim: Claim, webhook_event: WebhookEvent | None) -> None:
-        payments.link_customer(provider_id=event.provider, customer_id=event.customer_id, user_id=claim.user_id)
         lifecycle.mark_checkout_completed(
             reference=event.reference or event.metadata.get("outlet_checkout", ""),
             user_id=_reader(claim),
@@ -102,7 +101,6 @@ class MembershipProduct(registry.Product):
         self, event: SubscriptionChanged, *, claim: Claim, webhook_event: WebhookEvent | None
     ) -> None:
         user_id = _reader(claim)
-        payments.link_customer(provider_id=event.provider, customer_id=event.customer_id, user_id=user_id)
         tier = services.tier_for_lookup_key(event.price_lookup_key) or services.tier_by_slug(
             event.metadata.get("outlet_tier")
         )
@@ -118,7 +116,6 @@ class MembershipProduct(registry.Product):
         webhook_event: WebhookEvent | None,
     ) -> None:
         user_id = _reader(claim)
-        payments.link_customer(provider_id=event.provider, customer_id=event.customer_id, user_id=user_id)
         if not created:
             return  # a replay: the period was extended when the payment was first recorded
         membership = Membership.objects.filter(user_id=user_id).first()

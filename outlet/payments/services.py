@@ -189,8 +189,9 @@ def _apply(stored: WebhookEvent, domain_events: list[DomainEvent]) -> str:
 def apply_domain_event(event: DomainEvent, *, webhook_event: WebhookEvent | None = None) -> bool:
     """What one translated event changes, in the caller's transaction; True when it was ours.
 
-    The pipeline owns the payment facts: it records the payment, its refund or its dispute, and tells the
-    listeners (the receipt) before handing the single owning product only its own meaning of the event. A refund or
+    The pipeline owns the payment facts: it links the provider's customer to the reader the product names, records
+    the payment, its refund or its dispute, and tells the listeners (the receipt) before handing the single owning
+    product only its own meaning of the event. A refund or
     dispute belongs to whoever owns the payment it names; anything else to the product that claims it."""
     with transaction.atomic():  # a savepoint under the event's row lock; its own transaction when called alone
         return _apply_domain_event(event, webhook_event=webhook_event)
@@ -203,6 +204,8 @@ def _apply_domain_event(event: DomainEvent, *, webhook_event: WebhookEvent | Non
     if owner is None:
         return False
     product, claim = owner
+    # Whose provider customer this is, so later checkouts and the card portal reuse it (first link wins).
+    link_customer(provider_id=event.provider, customer_id=getattr(event, "customer_id", None), user_id=claim.user_id)
     if isinstance(event, PaymentSucceeded):
         payment, created = record_payment(event=event, purpose=product.purpose, user_id=claim.user_id)
         for listener in registry.listeners():  # idempotent: a replay also re-requests a lost receipt
