@@ -6,29 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from allauth.account.models import EmailAddress
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from donations.models import Campaign
-from outlet.staff.roles import FINANCE
 from tests.donations.conftest import make_campaign
-from tests.factories import UserFactory
-from tests.staff import give_authenticator_app, sign_in_staff_in_browser
+from tests.staff import finance_staff_with_app, sign_in_staff_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def finance_staff():
-    user = UserFactory(username="keti", email="keti@example.org", first_name="Keti", is_staff=True)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    user.groups.add(Group.objects.get(name=FINANCE))
-    return user, give_authenticator_app(user)
-
-
 def test_finance_types_a_goal_as_people_write_it_and_reads_it_back_as_money(page, live_server):
     campaign = make_campaign()
-    staff, secret = finance_staff()
+    staff, secret = finance_staff_with_app()
     change_page = f"/admin/donations/campaign/{campaign.pk}/change/"
     sign_in_staff_in_browser(page, live_server.url, staff, secret, next_path=change_page)
 

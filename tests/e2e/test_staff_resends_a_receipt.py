@@ -6,24 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from allauth.account.models import EmailAddress
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from outlet.receipts.models import Receipt
-from outlet.staff.roles import FINANCE
 from tests.donations.conftest import give, make_campaign
-from tests.factories import UserFactory
-from tests.staff import give_authenticator_app, sign_in_staff_in_browser
+from tests.staff import finance_staff_with_app, sign_in_staff_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def finance_staff():
-    user = UserFactory(username="keti", email="keti@example.org", first_name="Keti", is_staff=True)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    user.groups.add(Group.objects.get(name=FINANCE))
-    return user, give_authenticator_app(user)
 
 
 @pytest.mark.parametrize("width", [375, 1280])
@@ -31,7 +20,7 @@ def test_finance_resends_a_donors_receipt_after_confirming(page, live_server, ma
     give(make_campaign(), email="nino@example.org", gift_minor=5000)
     receipt = Receipt.objects.get()
     copies_before = sum(1 for mail in mailoutbox if mail.to == ["nino@example.org"] and mail.attachments)
-    staff, secret = finance_staff()
+    staff, secret = finance_staff_with_app()
     page.set_viewport_size({"width": width, "height": 900})
     sign_in_staff_in_browser(page, live_server.url, staff, secret, next_path="/admin/")
 

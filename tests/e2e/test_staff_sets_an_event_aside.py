@@ -6,26 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from allauth.account.models import EmailAddress
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from outlet.payments.models import WebhookEvent
-from outlet.staff.roles import FINANCE
-from tests.factories import UserFactory
-from tests.staff import give_authenticator_app, sign_in_staff_in_browser
+from tests.staff import finance_staff_with_app, sign_in_staff_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NOTICE = "1 refund or dispute whose payment never arrived"
-
-
-def finance_staff():
-    user = UserFactory(username="keti", email="keti@example.org", first_name="Keti", is_staff=True)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    user.groups.add(Group.objects.get(name=FINANCE))
-    return user, give_authenticator_app(user)
 
 
 @pytest.mark.parametrize("width", [375, 1280])
@@ -43,7 +32,7 @@ def test_finance_sets_a_refund_whose_payment_never_arrived_aside(page, live_serv
         status=WebhookEvent.Status.UNMATCHED,
         waiting_for="ch_lost",
     )
-    staff, secret = finance_staff()
+    staff, secret = finance_staff_with_app()
     page.set_viewport_size({"width": width, "height": 900})
     sign_in_staff_in_browser(page, live_server.url, staff, secret, next_path="/admin/")
 

@@ -103,3 +103,17 @@ def sign_in_staff_in_browser(page, base_url: str, user, secret: str, *, next_pat
     page.get_by_label("Code", exact=True).fill(current_totp_code(secret))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base_url + next_path)
+
+
+def finance_staff_with_app():
+    """Keti, a Finance staff member with a verified email and an authenticator app; returns (user, TOTP secret)."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.models import Group
+
+    from outlet.staff.roles import FINANCE
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="keti", email="keti@example.org", first_name="Keti", is_staff=True)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user.groups.add(Group.objects.get(name=FINANCE))
+    return user, give_authenticator_app(user)
