@@ -5,25 +5,20 @@ DonationError into a form error, so the donor sees one message in one place whic
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import cast
 
-from babel.numbers import get_currency_precision
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 
 from donations import services
 from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout
-from outlet.common.money import format_money
+from outlet.common.money import AmountNotUnderstood, format_money, parse_typed_amount
 
 CUSTOM = "custom"
 SPLIT_DEFAULT, SPLIT_CUSTOM, SPLIT_ONE = "default", "custom", "one"
 MAX_AMOUNT_DIGITS = 12  # far above any campaign's maximum; longer input is a typo or an attack, not a gift
-
-_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$", re.ASCII)  # 1,000 or 12,500.50
-_PLAIN = re.compile(r"^\d+([.,]\d+)?$", re.ASCII)  # 12 or 12.5 or 12,50 (a decimal comma)
 
 
 class AmountError(ValueError):
@@ -31,41 +26,27 @@ class AmountError(ValueError):
 
 
 def parse_amount_minor(text: str, currency: str) -> int:
-    """Major units as typed ("12.50", "12,50", "1,000") to integer minor units, through Decimal, never float.
-
-    Exponents, signs, "NaN" and more decimals than the currency has are refused rather than rounded: a donor
-    who typed 12.345 meant something we should ask about, not guess."""
-    raw = re.sub(r"[\s\u00a0\u202f]", "", text or "")
-    if not raw:
-        raise AmountError("Enter an amount.")
-    if raw.startswith("-"):
-        raise AmountError("Enter an amount above zero.")
-    if _THOUSANDS.match(raw):
-        raw = raw.replace(",", "")
-    elif _PLAIN.match(raw):
-        raw = raw.replace(",", ".")
-    else:
-        raise AmountError("Enter the amount as a number, like 25 or 12.50.")
-    whole, _, fraction = raw.partition(".")
-    digits = get_currency_precision(currency)
-    if len(fraction) > digits:
-        raise AmountError(f"Use at most {digits} decimal places." if digits else "Enter a whole amount.")
-    if len(whole.lstrip("0")) > MAX_AMOUNT_DIGITS:
-        raise AmountError("That amount is far too large.")
+    """Major units as a donor types them ("12.50", "12,50", "1,000") to integer minor units
+    (outlet.common.money.parse_typed_amount), with what is wrong said in a donor's words. A donor who typed 12.345
+    meant something we should ask about, not guess; a gift of nothing is no gift."""
     try:
-        amount = int(Decimal(raw).scaleb(digits))
-    except InvalidOperation:
-        raise AmountError("Enter the amount as a number, like 25 or 12.50.") from None
+        amount = parse_typed_amount(text, currency=currency, max_whole_digits=MAX_AMOUNT_DIGITS)
+    except AmountNotUnderstood as exc:
+        raise AmountError(_DONOR_WORDS[exc.reason](exc.digits)) from None
     if amount <= 0:
         raise AmountError("Enter an amount above zero.")
     return amount
 
 
-def major_text(amount_minor: int, currency: str) -> str:
-    """Minor units back into what the donor would type (2550 -> "25.50", 2500 -> "25")."""
-    digits = get_currency_precision(currency)
-    value = Decimal(amount_minor).scaleb(-digits)
-    return f"{value:f}" if amount_minor % (10**digits) else str(amount_minor // (10**digits))
+_DONOR_WORDS = {
+    AmountNotUnderstood.EMPTY: lambda digits: "Enter an amount.",
+    AmountNotUnderstood.NEGATIVE: lambda digits: "Enter an amount above zero.",
+    AmountNotUnderstood.NOT_A_NUMBER: lambda digits: "Enter the amount as a number, like 25 or 12.50.",
+    AmountNotUnderstood.TOO_MANY_DECIMALS: (
+        lambda digits: f"Use at most {digits} decimal places." if digits else "Enter a whole amount."
+    ),
+    AmountNotUnderstood.TOO_LARGE: lambda digits: "That amount is far too large.",
+}
 
 
 def share_percents(beneficiaries: list[Beneficiary]) -> dict[int, int]:

@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from donations import abuse, recurring, services
-from donations.forms import ChangeMonthlyAmountForm, DonationForm, major_text, share_percents
+from donations.forms import ChangeMonthlyAmountForm, DonationForm, share_percents
 from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout, RecurringDonation
 from outlet.common.client_address import client_address
+from outlet.common.money import major_text
 from outlet.common.page_cache import keep_private, keep_url_secret
 from outlet.common.sanitize import sanitize_body
 from outlet.payments.providers.base import ProviderError

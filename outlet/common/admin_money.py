@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from babel.numbers import get_currency_precision, get_currency_symbol
@@ -21,16 +21,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from outlet.common.money import format_money, to_major
+from outlet.common.money import (
+    PLAIN_DECIMAL,
+    TYPED_SPACES,
+    AmountNotUnderstood,
+    format_money,
+    major_text,
+    parse_typed_amount,
+)
 
 POSITIVE_INT_MAX = 2_147_483_647  # PositiveIntegerField's limit on PostgreSQL
 BIG_INT_MAX = 9_223_372_036_854_775_807
 MAX_WHOLE_DIGITS = 15  # far above any goal or price; longer input is a typo
-
-_SPACES = re.compile(r"[\s\u00a0\u2009\u202f]")
-_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)  # 1,500 or 1,500.50
-_PLAIN = re.compile(r"\d+(?:[.,]\d+)?", re.ASCII)  # 1500, 1500.50 or 1500,50 (a decimal comma)
-_DOT_ONLY = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
 
 
 def currency_digits(currency: str) -> int:
@@ -40,12 +42,6 @@ def currency_digits(currency: str) -> int:
 def example_amount(currency: str) -> str:
     """What to type, in this currency's own precision: "38.42" (GEL, USD), "3842" (JPY), "3.842" (KWD)."""
     return major_text(3842, currency or "GEL")
-
-
-def major_text(amount_minor: int, currency: str) -> str:
-    """Minor units as staff type them: 150050 GEL -> "1500.50", 5000 -> "50" (no ".00" on a whole amount)."""
-    major = to_major(amount_minor, currency or "GEL")
-    return f"{major.to_integral_value():f}" if major == major.to_integral_value() else f"{major:f}"
 
 
 def _without_currency(text: str, currency: str) -> str:
@@ -61,37 +57,27 @@ def _without_currency(text: str, currency: str) -> str:
 
 
 def amount_text_to_minor(text: str, *, currency: str, decimal_comma: bool = True) -> int:
-    """ "1,500.50" GEL -> 150050. Grouping commas ("1,500") and, unless `decimal_comma` is off, a decimal comma
-    ("38,42") are read as people write them; a minus sign, an exponent or more decimals than the currency has are
-    refused, never rounded."""
+    """ "1,500.50" GEL -> 150050, as staff type it (the currency's code or symbol may come with the number); what
+    is refused and why is outlet.common.money.parse_typed_amount's, said here in staff's words."""
     code = (currency or "").upper()
-    raw = _without_currency(_SPACES.sub("", str(text)), code)
-    invalid = ValidationError(f"Enter an amount like {example_amount(code)}.", code="invalid_amount")
-    if raw.startswith("-"):
-        raise ValidationError("Enter an amount above 0, without a minus sign.", code="negative_amount")
-    if _THOUSANDS.fullmatch(raw):
-        raw = raw.replace(",", "")
-    elif (_PLAIN if decimal_comma else _DOT_ONLY).fullmatch(raw):
-        raw = raw.replace(",", ".")
-    else:
-        raise invalid
-    whole, _, fraction = raw.partition(".")
-    digits = currency_digits(code)
-    if len(fraction) > digits:
-        name = code or "These"
-        raise ValidationError(
-            f"{name} amounts have at most {digits} digits after the decimal point: enter an amount like "
-            f"{example_amount(code)}."
-            if digits
-            else f"{name} amounts are whole numbers: enter an amount like {example_amount(code)}.",
-            code="too_many_decimals",
-        )
-    if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
-        raise ValidationError("That amount is far too large.", code="too_large")
+    raw = _without_currency(TYPED_SPACES.sub("", str(text)), code)
     try:
-        return int(Decimal(raw).scaleb(digits))
-    except InvalidOperation:  # pragma: no cover - the patterns only let plain decimals through
-        raise invalid from None
+        return parse_typed_amount(raw, currency=code, max_whole_digits=MAX_WHOLE_DIGITS, decimal_comma=decimal_comma)
+    except AmountNotUnderstood as exc:
+        if exc.reason == AmountNotUnderstood.NEGATIVE:
+            raise ValidationError("Enter an amount above 0, without a minus sign.", code="negative_amount") from None
+        if exc.reason == AmountNotUnderstood.TOO_MANY_DECIMALS:
+            name = code or "These"
+            raise ValidationError(
+                f"{name} amounts have at most {exc.digits} digits after the decimal point: enter an amount like "
+                f"{example_amount(code)}."
+                if exc.digits
+                else f"{name} amounts are whole numbers: enter an amount like {example_amount(code)}.",
+                code="too_many_decimals",
+            ) from None
+        if exc.reason == AmountNotUnderstood.TOO_LARGE:
+            raise ValidationError("That amount is far too large.", code="too_large") from None
+        raise ValidationError(f"Enter an amount like {example_amount(code)}.", code="invalid_amount") from None
 
 
 class MoneyInput(forms.TextInput):
@@ -292,10 +278,10 @@ class ScaledIntegerField(forms.Field):
             return None
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raw = _SPACES.sub("", str(value))
+        raw = TYPED_SPACES.sub("", str(value))
         if self.suffix and raw.endswith(self.suffix):
             raw = raw[: -len(self.suffix)]
-        if not _PLAIN.fullmatch(raw):
+        if not PLAIN_DECIMAL.fullmatch(raw):
             raise ValidationError(f"Enter a number like {self.example}.", code="invalid")
         scaled = Decimal(raw.replace(",", ".")).scaleb(self.exponent)
         if scaled != scaled.to_integral_value():
