@@ -27,7 +27,7 @@ class ProviderSubscription(models.Model):
     cancel_at_period_end = models.BooleanField(default=False)
     current_period_end = models.DateTimeField(null=True, blank=True)
 
-    # Names the product in idempotency keys ("membership", "monthly-gift"); with the row's id it names the subscription.
+    # Names the product in idempotency keys ("membership", "donation-recurring"); with the row id, the subscription.
     key_prefix: ClassVar[str]
     provider: str
 
