@@ -346,7 +346,16 @@ CSV_EXPORT_MAX_ROWS = env.int("CSV_EXPORT_MAX_ROWS", default=2_000_000)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation ----------------------------------------------------------------------------------
+# English is the source language and lives at the site's root; the others under /ka/, /hy/, /az/ and /ru/.
 LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("ka", "ქართული"),
+    ("hy", "Հայերեն"),
+    ("az", "Azərbaycanca"),
+    ("ru", "Русский"),
+]
+LOCALE_PATHS = [BASE_DIR / "outlet" / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Tbilisi")
 USE_I18N = True
 USE_TZ = True
