@@ -1,13 +1,16 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
 
 from outlet.publishing.media_views import serve_media
-from outlet.web import health
+from outlet.web import health, language
 
-urlpatterns = [
+# Every page a person reads exists in each language: English at the root, the others under /ka/, /hy/, /az/, /ru/.
+urlpatterns = i18n_patterns(
     path("", include("outlet.publishing.urls")),  # also robots.txt and sitemap.xml
     path("", include("members.urls")),
+    # Webhooks live here too; providers post to the English (unprefixed) address.
     path("payments/", include("outlet.payments.urls")),
     path("", include("donations.urls")),
     path("", include("outlet.receipts.urls")),
@@ -16,6 +19,10 @@ urlpatterns = [
     # Staff enrolment (outlet/staff/urls.py) must stay above allauth's: it stands in front of allauth's setup page.
     path("accounts/2fa/", include("outlet.staff.urls")),
     path("accounts/", include("allauth.urls")),
+    prefix_default_language=False,
+)
+urlpatterns += [
+    path("language/<str:code>/", language.choose_language, name="choose_language"),
     path("healthz", health.healthz, name="healthz"),
 ]
 if settings.SERVE_MEDIA:

@@ -1,6 +1,6 @@
 """Whole-page caching of the article and home pages for anonymous readers.
 
-An anonymous article page is a pure function of the content version, the article, the access decision, the meter
+An anonymous article page is a pure function of the language, the content version, the article, the access decision, the meter
 count shown and the prompts chosen (the home page: of the content version and the banner); the key holds all of
 them, plus today's date for the masthead, so one reader's state can never reach another and member-only text is
 only ever cached under a full-text decision that anonymous readers cannot get. Signed-in readers are never served
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 KEY_VERSION = "v1"
@@ -34,7 +34,7 @@ def _prompt_part(prompts) -> str:
 
 def _digest(*, version: str, article, variant: str, meter_remaining: int | None, prompts, reader_flags: tuple) -> str:
     raw = (
-        f"{version}|{article.pk}|{article.updated_at.timestamp()}|{variant}|{meter_remaining}|"
+        f"{translation.get_language()}|{version}|{article.pk}|{article.updated_at.timestamp()}|{variant}|{meter_remaining}|"
         f"{settings.METERED_FREE_ARTICLES}|{_prompt_part(prompts)}|{reader_flags}"
     )
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -42,7 +42,9 @@ def _digest(*, version: str, article, variant: str, meter_remaining: int | None,
 
 def _page_key(page: str, digest: str) -> str:
     # The masthead prints today's date, so a page cached before midnight is not served after it.
-    return f"{page}-page:{KEY_VERSION}:{timezone.localdate().isoformat()}:{digest}"
+    # Every word on the page is in the active language, so the language is part of every key.
+    language = translation.get_language()
+    return f"{page}-page:{KEY_VERSION}:{language}:{timezone.localdate().isoformat()}:{digest}"
 
 
 def article_key(*, version: str, article, variant: str, meter_remaining: int | None, prompts) -> str:
