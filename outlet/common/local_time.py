@@ -10,12 +10,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time, get_timezone_location
 from django.conf import settings
 from django.utils import formats
+from django.utils.translation import gettext
 
-DATE = "j F Y"  # 6 December 2026
+from outlet.common import languages
+
+DATE = "j F Y"  # 6 December 2026; 6 декабря 2026 г.; 6 დეკემბერი, 2026
 SHORT_DATE = "j M Y"  # 6 Dec 2026
 TIME = "H:i"  # 23:30
+
+# The formats callers name (Django's letters, as templates write them) and Babel's way of saying each in the
+# active language's own order and grammar: Russian months take the genitive ("6 декабря"), Armenian puts the year
+# first. A format not listed is left to Django.
+_BABEL_DATE_FORMATS = {DATE: "long", SHORT_DATE: "medium", "d F Y": "long", "F Y": "LLLL y"}
 
 
 def site_zone() -> ZoneInfo:
@@ -23,11 +32,15 @@ def site_zone() -> ZoneInfo:
 
 
 def zone_label() -> str:
-    """What a reader calls the zone: "Tbilisi time" for Asia/Tbilisi, "UTC" for UTC."""
+    """What a reader calls the zone: "Tbilisi time" for Asia/Tbilisi, "UTC" for UTC, in the active language."""
     name = settings.TIME_ZONE
     if name.upper() in {"UTC", "ETC/UTC", "GMT"}:
         return "UTC"
-    return f"{name.rsplit('/', 1)[-1].replace('_', ' ')} time"
+    if name == "Asia/Tbilisi":  # the newsroom's own zone has a phrase of its own in each language
+        return gettext("Tbilisi time")
+    city = get_timezone_location(name, locale=languages.date_locale(), return_city=True)
+    # Translators: a time zone named by its city, after a time of day: "23:30 Yerevan time".
+    return gettext("%(city)s time") % {"city": city}
 
 
 def in_site_zone(moment: datetime) -> datetime:
@@ -54,7 +67,14 @@ def date_text(moment: datetime | date | None, format: str = DATE, *, empty: str 
     """ "6 December 2026": the day as the newsroom sees it. None gives `empty`."""
     if moment is None:
         return empty
-    return formats.date_format(site_date(moment), format)
+    return _format_day(site_date(moment), format)
+
+
+def _format_day(day: date, format: str) -> str:
+    babel_format = _BABEL_DATE_FORMATS.get(format)
+    if babel_format is None:
+        return formats.date_format(day, format)
+    return format_date(day, babel_format, locale=languages.date_locale())
 
 
 def short_date_text(moment: datetime | date | None, *, empty: str = "") -> str:
@@ -66,7 +86,8 @@ def datetime_text(moment: datetime | None, date_format: str = DATE, *, empty: st
     if moment is None:
         return empty
     local = in_site_zone(moment)
-    return f"{formats.date_format(local, date_format)}, {formats.time_format(local, TIME)} {zone_label()}"
+    time_of_day = format_time(local.time(), "HH:mm", locale=languages.date_locale())
+    return f"{_format_day(local.date(), date_format)}, {time_of_day} {zone_label()}"
 
 
 def csv_datetime(moment: datetime | None) -> str:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import format_currency, format_decimal, get_currency_precision, get_currency_symbol
+from babel import Locale
+from babel.numbers import format_currency, get_currency_precision, get_currency_symbol
+
+from outlet.common import languages
 
 
 def to_major(amount_minor: int, currency: str) -> Decimal:
@@ -14,18 +17,23 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(int(amount_minor)).scaleb(-get_currency_precision(currency.upper()))
 
 
-def format_money(amount_minor: int | None, currency: str | None, *, locale: str = "en") -> str:
+def format_money(amount_minor: int | None, currency: str | None, *, locale: str | None = None) -> str:
+    """The amount as the active language writes it (`locale` names another): "GEL 15.50" in English, "15,50 ₾" in
+    Georgian, "1 500 GEL" in Russian. Whole amounts drop their zero decimals on tier cards and buttons ("$15")."""
     if amount_minor is None or not currency:
         return ""
     code = currency.upper()
+    where = locale or languages.number_locale()
     major = to_major(amount_minor, code)
+    pattern = Locale.parse(where).currency_formats["standard"].pattern
     whole = major == major.to_integral_value()
-    if get_currency_symbol(code, locale=locale) == code:  # no symbol in this locale: "GEL 15.50", not "GEL15.50"
-        digits = get_currency_precision(code)
-        number = format_decimal(major, format="#,##0" if whole else "#,##0." + "0" * digits, locale=locale)
-        return f"{code}\u00a0{number}"
-    # Whole amounts read better without ".00" on tier cards and buttons ("$15", not "$15.00").
-    return format_currency(major, code, format="¤#,##0" if whole else None, locale=locale, currency_digits=not whole)
+    if whole:
+        pattern = pattern.replace(".00", "")
+    text = format_currency(major, code, format=pattern, locale=where, currency_digits=not whole)
+    if pattern.startswith("¤") and get_currency_symbol(code, locale=where) == code:
+        # A code standing for a symbol needs a space before the number: "GEL 15.50", not "GEL15.50".
+        text = text.replace(code, code + "\u00a0", 1)
+    return text
 
 
 def major_text(amount_minor: int, currency: str) -> str:

@@ -58,3 +58,25 @@ def test_date_sensitive_tests_also_run_late_in_the_utc_evening_and_just_after_mi
         assert (local.hour, local.minute) == (0, 30)
     if clock != "real-clock" and settings.TIME_ZONE == "Asia/Tbilisi":
         assert local.date() != now.date(), "UTC and the newsroom are on different days at these hours"
+
+
+@pytest.mark.parametrize(
+    ("language", "long", "short"),
+    [
+        ("en", "13 December 2026", "13 Dec 2026"),
+        ("ka", "13 დეკემბერი, 2026", "13 დეკ. 2026"),
+        ("hy", "2026 թ. դեկտեմբերի 13", "2026 թ. դեկ 13"),
+        ("az", "13 dekabr 2026", "13 dek 2026"),
+        ("ru", "13 декабря 2026\u202fг.", "13 дек. 2026\u202fг."),
+    ],
+)
+def test_each_language_writes_the_newsrooms_day_in_its_own_words_and_order(settings, language, long, short):
+    """Babel's calendar data, not Django's month list: Russian needs the genitive month, Armenian the year first.
+    The day is still Tbilisi's (the 13th) at 21:30 UTC on the 12th."""
+    from django.utils import translation
+
+    settings.TIME_ZONE = "Asia/Tbilisi"
+    with translation.override(language):
+        assert local_time.date_text(LATE_EVENING_UTC) == long
+        assert local_time.short_date_text(LATE_EVENING_UTC) == short
+        assert local_time.datetime_text(LATE_EVENING_UTC).startswith(f"{long}, 01:30 ")

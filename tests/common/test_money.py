@@ -73,3 +73,26 @@ def test_each_form_says_the_same_mistake_in_its_own_words():
     with pytest.raises(AmountError, match="Enter an amount above zero."):
         parse_amount_minor("0", "GEL")
     assert amount_text_to_minor("0", currency="GEL") == 0  # staff fields check their own minimums
+
+
+@pytest.mark.parametrize(
+    ("language", "fifteen_fifty", "fifteen", "thousand_five_hundred"),
+    [
+        ("en", "GEL\u00a015.50", "GEL\u00a015", "GEL\u00a01,500"),
+        ("ka", "15,50\u00a0₾", "15\u00a0₾", "1\u00a0500\u00a0₾"),
+        ("hy", "15,50\u00a0GEL", "15\u00a0GEL", "1\u00a0500\u00a0GEL"),
+        ("az", "15,50\u00a0GEL", "15\u00a0GEL", "1.500\u00a0GEL"),
+        ("ru", "15,50\u00a0GEL", "15\u00a0GEL", "1\u00a0500\u00a0GEL"),
+    ],
+)
+def test_each_language_writes_an_amount_its_own_way(language, fifteen_fifty, fifteen, thousand_five_hundred):
+    """Babel's locale data decides the symbol, its side and the separators; the stored integer never changes."""
+    from django.utils import translation
+
+    from outlet.common.money import format_money
+
+    with translation.override(language):
+        assert format_money(1550, "GEL") == fifteen_fifty
+        assert format_money(1500, "gel") == fifteen
+        assert format_money(150000, "GEL") == thousand_five_hundred
+    assert format_money(1550, "GEL", locale="ka") == "15,50\u00a0₾"
