@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install migrate demo clean screenshots
+.PHONY: run test install messages migrate demo clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-migrate: install
+## Compile the translation catalogues (outlet/locale/*/LC_MESSAGES/django.po -> .mo; GNU gettext's msgfmt).
+messages: install
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install GNU gettext (apt-get install gettext)"; exit 1; }
+	$(BIN)/python manage.py compilemessages --ignore='.venv' --ignore='var' -v 0
+
+migrate: messages
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
@@ -30,7 +35,7 @@ run: demo
 ## [tool.importlinter]), then run the whole test suite (CI sets DATABASE_URL and REDIS_URL to the real PostgreSQL
 ## and Redis).
 STRICT_TYPED := outlet/payments outlet/receipts outlet/publishing/services.py members/services.py donations/services.py
-test: install
+test: messages
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy --follow-imports=silent outlet members donations
@@ -40,7 +45,7 @@ test: install
 
 ## Full-page PNGs of every reader-, member- and donor-facing page at 375 and 1280 px, as an anonymous reader, a
 ## member and a donor, in var/screenshots/ (page-width-user.png). Needs Debian's chromium (apt-get install chromium).
-screenshots: install
+screenshots: messages
 	rm -rf var/screenshots
 	OUTLET_SCREENSHOTS=var/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
 	@echo "$$(ls var/screenshots | wc -l) screenshots in var/screenshots/"
