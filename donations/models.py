@@ -247,6 +247,8 @@ class DonationCheckout(models.Model):
     )
     provider = models.CharField(max_length=20)
     session_id = models.CharField(max_length=255, blank=True)
+    # The page's language when the donor gave: a guest's receipts, corrections and statements are written in it.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

@@ -8,3 +8,10 @@ class CommonConfig(AppConfig):
     name = "outlet.common"
     label = "common"
     verbose_name = "Common"
+
+    def ready(self) -> None:
+        from allauth.account.signals import user_signed_up
+
+        from outlet.common import languages
+
+        user_signed_up.connect(languages.remember_on_sign_up, dispatch_uid="common-language-on-sign-up")

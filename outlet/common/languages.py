@@ -88,3 +88,27 @@ class RememberedLanguageMiddleware:
             # An English address answers differently by the reader's cookie and browser: shared caches must know.
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
         return response
+
+
+def for_user(user, *, default: str | None = None) -> str:
+    """The language a person with an account asked for (their account setting), else `default`, else English."""
+    from outlet.common.models import PreferredLanguage
+
+    user_id = getattr(user, "pk", user)
+    if user_id is None:
+        return supported(default)
+    stored = PreferredLanguage.objects.filter(user_id=user_id).values_list("language", flat=True).first()
+    return supported(stored or default)
+
+
+def remember_for_user(user, language: str) -> str:
+    from outlet.common.models import PreferredLanguage
+
+    code = supported(language)
+    PreferredLanguage.objects.update_or_create(user_id=user.pk, defaults={"language": code})
+    return code
+
+
+def remember_on_sign_up(sender, request, user, **kwargs) -> None:
+    """A new account reads in the language of the page it signed up on, until its owner says otherwise."""
+    remember_for_user(user, active())

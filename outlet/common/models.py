@@ -4,6 +4,7 @@ names they were made with."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -47,3 +48,18 @@ class OutboxTask(models.Model):
     def __str__(self) -> str:
         state = "done" if self.done_at else f"waiting ({self.attempts} sent)"
         return f"{self.task} [{self.key}] {state}"
+
+
+class PreferredLanguage(models.Model):
+    """The language a person with an account reads their emails, receipts and statements in (their account
+    setting; set to the page's language when they sign up). Guests' gifts keep the language of the page they gave
+    from on the checkout instead."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="preferred_language"
+    )
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} reads {self.language}"

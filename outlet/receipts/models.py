@@ -6,6 +6,7 @@ that moved the models here changed Django's state and content types only."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -55,6 +56,8 @@ class Receipt(models.Model):
     void_reason = models.CharField(max_length=200, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     access_key = models.CharField(max_length=32, help_text="Random; part of the signed guest download link.")
+    # The payer's language when the receipt was issued: its words (and its email's) stay in it, like its number.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
 
     class Meta:
         db_table = "donations_receipt"  # made by donations before receipts were an app of their own

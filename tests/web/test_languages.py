@@ -91,3 +91,24 @@ def test_cached_pages_are_keyed_by_language():
                 )
             )
     assert len(keys) == 15
+
+
+def test_a_new_account_reads_in_the_language_it_signed_up_in():
+    from django.contrib.auth import get_user_model
+
+    from outlet.common import languages
+
+    Client().post(
+        "/ka/accounts/signup/",
+        {
+            "email": "nino@example.org",
+            "password1": "a long and private phrase",
+            "password2": "a long and private phrase",
+        },
+    )
+    user = get_user_model().objects.get(email="nino@example.org")
+    assert languages.for_user(user) == "ka"
+    languages.remember_for_user(user, "ru-RU")
+    assert languages.for_user(user) == "ru"
+    assert languages.for_user(None, default="hy") == "hy"
+    assert languages.for_user(None) == "en"
