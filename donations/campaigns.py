@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from babel.numbers import get_currency_name
+from django.conf import settings
 from django.db import transaction
 
 from donations import services
@@ -29,8 +30,10 @@ def sanitize_story(html: str) -> str:
 
 @transaction.atomic
 def save_campaign(*, campaign: Campaign) -> Campaign:
-    """Save a campaign as staff edited it, with its story sanitised."""
-    campaign.story = sanitize_story(campaign.story)
+    """Save a campaign as staff edited it, with its story sanitised in every language it is written in."""
+    for code, _name in settings.LANGUAGES:
+        field = f"story_{code}"
+        setattr(campaign, field, sanitize_story(getattr(campaign, field) or ""))
     campaign.save()
     return campaign
 

@@ -73,6 +73,7 @@ SITE_NAME = os.environ.get("SITE_NAME", "Caucasus Ledger")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL] if SITE_URL else [])
 
 INSTALLED_APPS = [
+    "modeltranslation",  # before the admin: it adds each language's fields to the registered models
     "outlet.staff.apps.OutletAdminConfig",  # the admin, behind staff two-factor sign-in (outlet/staff/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -359,6 +360,9 @@ LANGUAGES = [
     ("ru", "Русский"),
 ]
 LOCALE_PATHS = [BASE_DIR / "outlet" / "locale"]
+# Staff-edited texts (outlet/publishing, members, donations translation.py): a language left empty shows English.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the switcher's choice is remembered for a year
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True  # no script of ours reads it

@@ -1,10 +1,10 @@
 """Whole-page caching of the article and home pages for anonymous readers.
 
-An anonymous article page is a pure function of the language, the content version, the article, the access decision, the meter
-count shown and the prompts chosen (the home page: of the content version and the banner); the key holds all of
-them, plus today's date for the masthead, so one reader's state can never reach another and member-only text is
-only ever cached under a full-text decision that anonymous readers cannot get. Signed-in readers are never served
-from this cache.
+An anonymous article page is a pure function of the language, the content version, the article, the access
+decision, the meter count shown and the prompts chosen (the home page: of the language, the content version and the
+banner); the key holds all of them, plus today's date for the masthead, so one reader's state can never reach
+another and member-only text is only ever cached under a full-text decision that anonymous readers cannot get.
+Signed-in readers are never served from this cache.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django_prose_editor.fields import ProseEditorField
 
@@ -155,6 +155,19 @@ class Article(models.Model):
     allowed_tiers = models.ManyToManyField(
         "members.Tier", blank=True, related_name="articles", help_text="Only for the 'Specific tiers' access level."
     )
+    # Each language's version of a story is an article of its own (its slug, headline, body and bylines), listed
+    # on that language's pages; staff link the versions to the original so readers are offered the others.
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default="en", help_text="The language this version is written in."
+    )
+    translation_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="translations",
+        help_text="The original story, when this article is its version in another language.",
+    )
 
     objects = ArticleQuerySet.as_manager()
     # Not a column: content_cache sets it on the article it caches (the allowed tiers' ids, for the access check).
@@ -162,12 +175,20 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-id"]
-        indexes = [models.Index(fields=["status", "published_at"])]
+        indexes = [
+            models.Index(fields=["status", "published_at"]),
+            models.Index(fields=["language", "status", "published_at"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(published_at__isnull=False),
                 name="article_scheduled_or_published_has_date",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["translation_of", "language"],
+                condition=Q(translation_of__isnull=False),
+                name="article_one_version_per_language",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -178,9 +199,26 @@ class Article(models.Model):
         super().clean()
         if self.status != self.Status.DRAFT and not has_readable_text(self.body):
             raise ValidationError({"body": EMPTY_BODY_MESSAGE})
+        if self.translation_of is not None:
+            root = self.translation_of.translation_of or self.translation_of
+            if root.pk == self.pk:
+                raise ValidationError({"translation_of": "A story cannot be a translation of itself."})
+            if root.language == self.language:
+                raise ValidationError({"language": "A translation is in another language than its original."})
+
+    def save(self, *args, **kwargs) -> None:
+        # Versions hang from the original, never from another translation: one hop finds every version.
+        if self.translation_of is not None and self.translation_of.translation_of_id:
+            self.translation_of_id = self.translation_of.translation_of_id
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("outlet:article", kwargs={"slug": self.slug})
+        """The address in the article's own language (/ka/articles/... for a Georgian version)."""
+        with translation.override(self.language):
+            return reverse("outlet:article", kwargs={"slug": self.slug})
+
+    def original_id(self) -> int | None:
+        return self.translation_of_id or self.pk
 
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()
