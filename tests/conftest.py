@@ -65,6 +65,17 @@ def _broker_not_resting():
 
 
 @pytest.fixture(autouse=True)
+def _source_language():
+    """Each test starts in English, as each request and task does: Django's LocaleMiddleware leaves the language of a
+    request for /ka/... active on the thread afterwards, and a later test's data would be written in Georgian."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Unit tests run tasks in-process; integration tests opt out and use a real worker."""
     previous = celery_app.conf.task_always_eager

@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from outlet.common import languages
+from outlet.publishing import versions
 
 
 @never_cache
@@ -21,7 +22,8 @@ def choose_language(request, code: str):
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = "/"
-    response = HttpResponseRedirect(languages.address_in(back, code))
+    # A story goes to its own version in that language; any other page (or a story without one) to the same address.
+    response = HttpResponseRedirect(versions.address_in_language(back, code) or languages.address_in(back, code))
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         code,

@@ -112,3 +112,15 @@ def test_a_new_account_reads_in_the_language_it_signed_up_in():
     assert languages.for_user(user) == "ru"
     assert languages.for_user(None, default="hy") == "hy"
     assert languages.for_user(None) == "en"
+
+
+def test_the_switcher_takes_a_reader_on_a_story_to_its_version_in_that_language():
+    original = ArticleFactory(slug="pastures")
+    ArticleFactory(slug="sadzovrebi", language="ka", translation_of=original)
+    draft = ArticleFactory(slug="pastbishcha", language="ru", translation_of=original, status="draft")
+    assert draft.get_absolute_url() == "/ru/articles/pastbishcha/"
+
+    assert Client().get("/language/ka/?next=/articles/pastures/")["Location"] == "/ka/articles/sadzovrebi/"
+    assert Client().get("/language/en/?next=/ka/articles/sadzovrebi/")["Location"] == "/articles/pastures/"
+    # No published Russian version yet: the same story under /ru/, in its original words.
+    assert Client().get("/language/ru/?next=/ka/articles/sadzovrebi/")["Location"] == "/ru/articles/sadzovrebi/"
