@@ -10,6 +10,8 @@ from datetime import timedelta
 from django.db.models.functions import ExtractYear
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from outlet.payments.models import Payment
 
@@ -31,11 +33,14 @@ def payment_row(payment: Payment) -> PaymentRow:
     receipts = sorted(payment.receipts.all(), key=lambda r: (r.voided_at is None, r.issued_at, r.pk), reverse=True)
     if receipts:
         receipt = receipts[0]
-        note = "void" if receipt.voided_at else ""
+        # Translators: after a receipt number on the account page, in brackets: "(void)".
+        note = pgettext("receipt", "void") if receipt.voided_at else ""
         return PaymentRow(payment, receipt.number, reverse("receipts:pdf", kwargs={"number": receipt.number}), note)
     if timezone.now() - payment.paid_at < RECEIPT_EXPECTED_WITHIN:
-        return PaymentRow(payment, receipt_note="being issued")
-    return PaymentRow(payment, receipt_note="on its way: ask us if it has not arrived")
+        # Translators: a receipt not issued yet, in the account page's receipt column (shown capitalised).
+        return PaymentRow(payment, receipt_note=_("being issued"))
+    # Translators: a receipt not issued yet, in the account page's receipt column (shown capitalised).
+    return PaymentRow(payment, receipt_note=_("on its way: ask us if it has not arrived"))
 
 
 def statement_years(user) -> list[int]:

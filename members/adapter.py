@@ -20,20 +20,30 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.internal import ratelimit
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from outlet.common.client_address import client_address, limit_subject
 
 ALLAUTH_APP = "allauth.account"
 PER_ACCOUNT_ACTION = "login_failed_account"
-CODE_HINT = "To get in now, use “Send me a sign-in code” on the sign-in page: we email you a code."
-LOCKED_ON_THIS_CONNECTION = (
-    "Too many failed login attempts for this address from your connection. "
-    + CODE_HINT
-    + " Or wait a few minutes and try your password again."
+# Translators: “Send me a sign-in code” is the label of the button on the sign-in page that emails a code.
+CODE_HINT = gettext_lazy("To get in now, use “Send me a sign-in code” on the sign-in page: we email you a code.")
+# Each is whole sentences joined with spaces (lazily, so each reader gets their own language).
+LOCKED_ON_THIS_CONNECTION = format_lazy(
+    "{} {} {}",
+    gettext_lazy("Too many failed login attempts for this address from your connection."),
+    CODE_HINT,
+    gettext_lazy("Or wait a few minutes and try your password again."),
 )
-LOCKED_EVERYWHERE = (
-    "Too many failed login attempts for this address from several places, so password sign-in "
-    "for it is paused for a while. " + CODE_HINT
+LOCKED_EVERYWHERE = format_lazy(
+    "{} {}",
+    gettext_lazy(
+        "Too many failed login attempts for this address from several places, so password sign-in "
+        "for it is paused for a while."
+    ),
+    CODE_HINT,
 )
 
 
@@ -42,10 +52,11 @@ def email_max_length() -> int:
 
 
 def email_too_long_message(email: str) -> str:
-    return (
-        f"That email address is too long: we can keep addresses of up to {email_max_length()} characters, "
-        f"and this one has {len(email)}. Please use a shorter address."
-    )
+    # Translators: both numbers are counts of characters, e.g. "up to 254 characters, and this one has 300".
+    return _(
+        "That email address is too long: we can keep addresses of up to %(limit)s characters, "
+        "and this one has %(length)s. Please use a shorter address."
+    ) % {"limit": email_max_length(), "length": len(email)}
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -1,5 +1,7 @@
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from members.models import Tier, TierPrice
 
@@ -8,7 +10,7 @@ class JoinForm(forms.Form):
     tier = forms.ModelChoiceField(
         queryset=Tier.objects.filter(is_active=True),
         to_field_name="slug",
-        error_messages={"invalid_choice": "That tier is not open for joining. Choose another."},
+        error_messages={"invalid_choice": gettext_lazy("That tier is not open for joining. Choose another.")},
     )
     interval = forms.ChoiceField(choices=TierPrice.Interval.choices)
     currency = forms.CharField(max_length=3)
@@ -21,14 +23,14 @@ class ChangePlanForm(forms.Form):
     """One radio group on the account page: "<tier slug>|<interval>"."""
 
     tier_interval = forms.CharField(
-        max_length=100, error_messages={"required": "Choose a tier and a billing interval."}
+        max_length=100, error_messages={"required": gettext_lazy("Choose a tier and a billing interval.")}
     )
 
     def clean(self):
-        slug, _, interval = self.cleaned_data.get("tier_interval", "").partition("|")
+        slug, _sep, interval = self.cleaned_data.get("tier_interval", "").partition("|")
         tier = Tier.objects.filter(is_active=True, slug=slug).first()
         if tier is None or interval not in TierPrice.Interval.values:
-            raise forms.ValidationError("Choose a tier and a billing interval.")
+            raise forms.ValidationError(_("Choose a tier and a billing interval."))
         self.cleaned_data |= {"tier": tier, "interval": interval}
         return self.cleaned_data
 
@@ -53,11 +55,11 @@ class SignupForm(forms.Form):
 
     field_order = ["name", "email", "password1", "password2"]
     name = forms.CharField(
-        label="Your name",
+        label=gettext_lazy("Your name"),
         max_length=150,
         required=False,
         strip=True,
-        help_text="How we greet you in emails; it is never shown on the site.",
+        help_text=gettext_lazy("How we greet you in emails; it is never shown on the site."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 

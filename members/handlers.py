@@ -8,6 +8,7 @@ itself (the payment, its refund or dispute, the receipt request), and then calls
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
 from members import lifecycle, services
 from members.models import MemberEvent, Membership
@@ -159,10 +160,12 @@ class MembershipProduct(registry.Product):
                 user_id=payment.user_id,
                 kind=MemberEvent.Kind.REFUNDED,
                 webhook_event=webhook_event,
-                summary=(
-                    f"Refunded {format_money(payment.amount_refunded_minor, payment.currency)} of "
-                    f"{format_money(payment.amount_minor, payment.currency)}"
-                ),
+                # Translators: on the member's account page, e.g. "Refunded GEL 5.00 of GEL 15.00".
+                summary=_("Refunded %(refunded)s of %(amount)s")
+                % {
+                    "refunded": format_money(payment.amount_refunded_minor, payment.currency),
+                    "amount": format_money(payment.amount_minor, payment.currency),
+                },
             )
 
     def payment_disputed(
@@ -173,10 +176,12 @@ class MembershipProduct(registry.Product):
                 user_id=payment.user_id,
                 kind=MemberEvent.Kind.DISPUTED,
                 webhook_event=webhook_event,
-                summary=(
-                    f"Payment of {format_money(payment.amount_minor, payment.currency)} disputed "
-                    f"({event.reason or 'no reason given'})"
-                ),
+                # Translators: %(reason)s is the card network's reason code (e.g. "fraudulent") or "no reason given".
+                summary=_("Payment of %(amount)s disputed (%(reason)s)")
+                % {
+                    "amount": format_money(payment.amount_minor, payment.currency),
+                    "reason": event.reason or _("no reason given"),
+                },
             )
 
 

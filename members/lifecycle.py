@@ -13,6 +13,7 @@ from typing import cast
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier
 from members.services import (
@@ -163,7 +164,9 @@ def _record_transition(
         "webhook_event": webhook_event,
     }
     if before in ("", Membership.Status.LAPSED) and status != Membership.Status.LAPSED:
-        record_member_event(**common, kind=MemberEvent.Kind.JOINED, summary=f"Became a member: {tier_name}")
+        record_member_event(
+            **common, kind=MemberEvent.Kind.JOINED, summary=_("Became a member: %(tier)s") % {"tier": tier_name}
+        )
         _on_joined(membership)
         if status == Membership.Status.CANCELLED:
             # The cancellation arrived before (or with) the join: the member is told once, as in the usual order.
@@ -176,28 +179,32 @@ def _record_transition(
         record_member_event(
             **common,
             kind=MemberEvent.Kind.PLAN_CHANGED,
-            summary=f"Plan changed to {tier_name}, {membership.get_interval_display().lower()}",
+            # Translators: %(interval)s is "monthly" or "yearly".
+            summary=_("Plan changed to %(tier)s, %(interval)s")
+            % {"tier": tier_name, "interval": membership.get_interval_display().lower()},
         )
         _email_once("plan-changed", membership, at=at)
     if before == status:
         return
     if status == Membership.Status.CANCELLED:
-        ends = date_text(membership.current_period_end, empty="the period end")
-        record_member_event(**common, kind=MemberEvent.Kind.CANCEL_REQUESTED, summary=f"Set to end on {ends}")
+        ends = date_text(membership.current_period_end, empty=_("the period end"))
+        record_member_event(
+            **common, kind=MemberEvent.Kind.CANCEL_REQUESTED, summary=_("Set to end on %(date)s") % {"date": ends}
+        )
         _email_once("renewal-stopped", membership, at=at)
     elif status == Membership.Status.ACTIVE and before == Membership.Status.CANCELLED:
-        record_member_event(**common, kind=MemberEvent.Kind.RESUMED, summary="Renewal resumed")
+        record_member_event(**common, kind=MemberEvent.Kind.RESUMED, summary=_("Renewal resumed"))
         _email_once("renewal-resumed", membership, at=at)
     elif status == Membership.Status.ACTIVE and before == Membership.Status.PAST_DUE:
-        record_member_event(**common, kind=MemberEvent.Kind.RECOVERED, summary="Payment recovered")
+        record_member_event(**common, kind=MemberEvent.Kind.RECOVERED, summary=_("Payment recovered"))
     elif status == Membership.Status.PAST_DUE:
         record_member_event(
             **common,
             kind=MemberEvent.Kind.PAYMENT_FAILED,
-            summary=f"Payment overdue; access kept until {date_text(membership.grace_until)}",
+            summary=_("Payment overdue; access kept until %(date)s") % {"date": date_text(membership.grace_until)},
         )
     elif status == Membership.Status.LAPSED:
-        record_member_event(**common, kind=MemberEvent.Kind.LAPSED, summary="Membership ended")
+        record_member_event(**common, kind=MemberEvent.Kind.LAPSED, summary=_("Membership ended"))
 
 
 def _email_once(kind: str, membership: Membership, *, at: datetime) -> None:
@@ -239,7 +246,7 @@ def record_membership_payment(
                     kind=MemberEvent.Kind.RECOVERED,
                     from_status=Membership.Status.PAST_DUE,
                     to_status=Membership.Status.ACTIVE,
-                    summary="Payment recovered",
+                    summary=_("Payment recovered"),
                     webhook_event=webhook_event,
                 )
             if fields:
@@ -248,7 +255,7 @@ def record_membership_payment(
             user_id=user_id,
             membership=membership,
             kind=MemberEvent.Kind.RENEWED,
-            summary=f"Payment of {amount_text} received",
+            summary=_("Payment of %(amount)s received") % {"amount": amount_text},
             webhook_event=webhook_event,
             at=occurred_at,
         )
@@ -274,7 +281,8 @@ def record_membership_payment_failed(
                 from_status=before,
                 to_status=membership.status,
                 webhook_event=webhook_event,
-                summary=f"Payment failed (attempt {attempt}); access kept until {date_text(membership.grace_until)}",
+                summary=_("Payment failed (attempt %(attempt)s); access kept until %(date)s")
+                % {"attempt": attempt, "date": date_text(membership.grace_until)},
             )
         else:
             record_member_event(
@@ -282,7 +290,7 @@ def record_membership_payment_failed(
                 membership=membership,
                 kind=MemberEvent.Kind.PAYMENT_FAILED,
                 webhook_event=webhook_event,
-                summary=f"Payment failed (attempt {attempt})",
+                summary=_("Payment failed (attempt %(attempt)s)") % {"attempt": attempt},
             )
         _send_email_after_commit(
             "send_payment_failed_email", membership, f"payment-failed:{membership.provider}:{payment_ref}:{attempt}"
@@ -336,7 +344,7 @@ def lapse_ended_memberships(*, now: datetime | None = None) -> int:
                 kind=kind,
                 from_status=before,
                 to_status=membership.status,
-                summary="Membership ended: access ran out",
+                summary=_("Membership ended: access ran out"),
             )
             _send_email_after_commit(
                 "send_membership_ended_email", membership, f"ended:{membership.pk}:{int(now.timestamp())}"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, cast
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from outlet.common.local_time import datetime_text, short_date_text
 from outlet.common.money import format_money
@@ -39,8 +40,8 @@ class Tier(models.Model):
 
 class TierPrice(models.Model):
     class Interval(models.TextChoices):
-        MONTH = "month", "Monthly"
-        YEAR = "year", "Yearly"
+        MONTH = "month", pgettext_lazy("interval", "Monthly")
+        YEAR = "year", pgettext_lazy("interval", "Yearly")
 
     tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="prices")
     interval = models.CharField(max_length=5, choices=Interval.choices)

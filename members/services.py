@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from members.join_choice import safe_return_path
 from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier, TierPrice
@@ -185,7 +186,7 @@ def active_price(*, tier: Tier, interval: str, currency: str) -> TierPrice:
         .first()
     )
     if price is None:
-        raise MembershipError("That tier is not offered with this billing interval and currency. Choose another.")
+        raise MembershipError(_("That tier is not offered with this billing interval and currency. Choose another."))
     return price
 
 
@@ -202,7 +203,7 @@ def start_membership_checkout(*, user: User, tier: Tier, interval: str, currency
         and existing.source == Membership.Source.PAID
         and membership_grants_access(existing, now=timezone.now())
     ):
-        raise MembershipError("You are already a member. Change your tier or billing from your account page.")
+        raise MembershipError(_("You are already a member. Change your tier or billing from your account page."))
     provider = get_provider()
     reference = uuid.uuid4().hex
     checkout = MembershipCheckout.objects.create(
@@ -292,9 +293,9 @@ def _paid_membership(user: User) -> Membership:
         and membership.source == Membership.Source.PAID
         and membership.status == Membership.Status.LAPSED
     ):
-        raise MembershipError("Your membership has ended. Join again from the membership page.")
+        raise MembershipError(_("Your membership has ended. Join again from the membership page."))
     if not _is_changeable(membership):
-        raise MembershipError("You have no paid membership to change.")
+        raise MembershipError(_("You have no paid membership to change."))
     assert membership is not None
     return membership
 
@@ -323,7 +324,7 @@ def change_membership_plan(
     membership = _paid_membership(user)
     price = active_price(tier=tier, interval=interval, currency=membership.currency)
     if price.tier_id == membership.tier_id and price.interval == membership.interval:
-        raise MembershipError("That is already your plan.")
+        raise MembershipError(_("That is already your plan."))
     try:
         subscriptions.change_price(membership, price=_price_spec(price), request=f"plan-{price.pk}")
     except ProviderError as exc:
@@ -395,7 +396,7 @@ def billing_portal_url(*, user: User, return_url: str) -> str:
     provider = get_provider()
     customer_id = payments.customer_id_for(provider_id=provider.id, user_id=user.pk)
     if not customer_id:
-        raise MembershipError("There is no card on file yet: it is added when you first pay.")
+        raise MembershipError(_("There is no card on file yet: it is added when you first pay."))
     try:
         return provider.open_portal(customer_id=customer_id, return_url=return_url)
     except ProviderError as exc:
@@ -456,7 +457,12 @@ def comp_membership(*, user: User, tier: Tier, until: datetime | None, staff_use
         if before in ("", Membership.Status.LAPSED):
             membership.started_at = timezone.now()
         membership.save()
-        ending = f"until {date_text(until)}" if until else "with no end date"
+        # The member sees this on their account page.
+        summary = (
+            _("Complimentary %(tier)s membership until %(date)s") % {"tier": tier.name, "date": date_text(until)}
+            if until
+            else _("Complimentary %(tier)s membership with no end date") % {"tier": tier.name}
+        )
         record_member_event(
             user_id=user.pk,
             membership=membership,
@@ -464,7 +470,7 @@ def comp_membership(*, user: User, tier: Tier, until: datetime | None, staff_use
             from_status=before,
             to_status=membership.status,
             staff_user=staff_user,
-            summary=f"Complimentary {tier.name} membership {ending}",
+            summary=summary,
         )
     return membership
 
@@ -490,6 +496,6 @@ def end_comp(*, membership_id: int, staff_user: User | None) -> Membership:
             from_status=before,
             to_status=membership.status,
             staff_user=staff_user,
-            summary=f"Complimentary {membership.tier.name} membership ended by staff",
+            summary=_("Complimentary %(tier)s membership ended by staff") % {"tier": membership.tier.name},
         )
     return membership

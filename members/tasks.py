@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from members import ghost_sync, lifecycle  # noqa: F401  (ghost_sync: its tasks register with the worker)
 from members.models import MemberEvent, Membership
@@ -38,10 +39,12 @@ EMAIL_TASK = {
 def _amount(membership: Membership) -> str:
     price = format_money(membership.amount_minor, membership.currency)
     if price and membership.interval:
-        return f"{price} / {membership.get_interval_display().lower()}"
+        # Translators: a membership's price and billing interval in emails, e.g. "GEL 15.00 / monthly".
+        return _("%(price)s / %(interval)s") % {"price": price, "interval": membership.get_interval_display().lower()}
     if price and membership.source == Membership.Source.PAID:
         return price  # joined by an invoice that arrived before any subscription event: paid, interval not known yet
-    return "complimentary"
+    # Translators: in emails, in place of the price of a free membership ("Your membership: Insider, complimentary.").
+    return _("complimentary")
 
 
 def _membership(membership_id: int) -> Membership | None:
@@ -89,7 +92,7 @@ def send_payment_failed_email(membership_id: int, key: str) -> bool:
         key=key,
         to=membership.user.email,
         name=_name(membership.user),
-        grace_until=_date(membership.grace_until) or "soon",
+        grace_until=_date(membership.grace_until) or _("soon"),
         account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
     )
     return _on_the_timeline(membership, sent, "Payment-failed email sent")
@@ -140,7 +143,7 @@ def send_renewal_stopped_email(membership_id: int, key: str) -> bool:
         key=key,
         to=membership.user.email,
         name=_name(membership.user),
-        access_until=_date(membership.current_period_end) or "the end of the period you paid for",
+        access_until=_date(membership.current_period_end) or _("the end of the period you paid for"),
         account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
     )
     return _on_the_timeline(membership, sent, "Renewal-stopped email sent")

@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members import account_rows, join_choice, services
@@ -99,8 +100,9 @@ def join(request):
         onward = f"{reverse('members:join_continue')}?{urlencode({'choice': join_choice.sign_join_choice(choice)})}"
         messages.info(
             request,
-            f"You chose {data['tier'].name}, {TierPrice.Interval(data['interval']).label.lower()}. "
-            "Create a free account, or sign in, and you go straight on to payment.",
+            # Translators: %(interval)s is "monthly" or "yearly".
+            _("You chose %(tier)s, %(interval)s. Create a free account, or sign in, and you go straight on to payment.")
+            % {"tier": data["tier"].name, "interval": TierPrice.Interval(data["interval"]).label.lower()},
         )
         return redirect(f"{reverse('account_signup')}?{urlencode({'next': onward})}")
     return _go_to_checkout(
@@ -116,7 +118,7 @@ def join_continue(request):
     choice = join_choice.read_join_choice(request.GET.get("choice", ""))
     tier = services.tier_by_slug(choice.tier_slug) if choice else None
     if choice is None or tier is None or not tier.is_active:
-        messages.error(request, "That choice has expired. Choose your membership again.")
+        messages.error(request, _("That choice has expired. Choose your membership again."))
         return redirect("members:membership")
     return _go_to_checkout(
         request, tier=tier, interval=choice.interval, currency=choice.currency, return_path=choice.return_path
@@ -177,24 +179,32 @@ def _back_to_account(request, message: str | None = None, error: str | None = No
 def change_plan(request):
     form = ChangePlanForm(request.POST)
     if not form.is_valid():
-        return _back_to_account(request, error="Choose a tier and a billing interval.")
+        return _back_to_account(request, error=_("Choose a tier and a billing interval."))
     tier, interval = form.cleaned_data["tier"], form.cleaned_data["interval"]
     try:
         change = services.change_membership_plan(user=request.user, tier=tier, interval=interval)
     except services.MembershipError as exc:
         return _back_to_account(request, error=str(exc))
-    plan = f"{tier.name}, {TierPrice.Interval(interval).label.lower()}"
+    plan = {"tier": tier.name, "interval": TierPrice.Interval(interval).label.lower()}
     if change.confirmed_at:
         return _back_to_account(
             request,
-            f"Your membership is now {plan}. You get credit for the unused part of your "
-            "previous plan on your next invoice; we have emailed you the details.",
+            # Translators: %(interval)s is "monthly" or "yearly".
+            _(
+                "Your membership is now %(tier)s, %(interval)s. You get credit for the unused part of your "
+                "previous plan on your next invoice; we have emailed you the details."
+            )
+            % plan,
         )
     return _back_to_account(
         request,
-        f"We have asked our payment provider to move you to {plan}. It usually confirms "
-        "within seconds: until then this page shows the change as pending, and we will "
-        "email you when it is done.",
+        # Translators: %(interval)s is "monthly" or "yearly".
+        _(
+            "We have asked our payment provider to move you to %(tier)s, %(interval)s. It usually confirms "
+            "within seconds: until then this page shows the change as pending, and we will "
+            "email you when it is done."
+        )
+        % plan,
     )
 
 
@@ -221,19 +231,16 @@ def set_renewal(request, renew: bool):
         return _back_to_account(request, error=str(exc))
     membership = Membership.objects.get(user=request.user)
     confirmed = change is None or change.confirmed_at is not None
+    confirming = _("Our payment provider is confirming it now; we will email you when it is done.")
     if renew:
-        then = "" if confirmed else " Our payment provider is confirming it now; we will email you when it is done."
-        return _back_to_account(request, f"Your membership will renew as before. Thank you for staying.{then}")
-    until = date_text(membership.current_period_end, empty="the end of the period you paid for")
-    then = (
-        "We have emailed you a confirmation."
-        if confirmed
-        else "Our payment provider is confirming it now; we will email you when it is done."
-    )
-    return _back_to_account(
-        request,
-        f"Your membership will not renew. You keep full access until {until}, and nothing more will be charged. {then}",
-    )
+        renewed = _("Your membership will renew as before. Thank you for staying.")
+        return _back_to_account(request, renewed if confirmed else f"{renewed} {confirming}")
+    until = date_text(membership.current_period_end, empty=_("the end of the period you paid for"))
+    then = _("We have emailed you a confirmation.") if confirmed else confirming
+    stopped = _(
+        "Your membership will not renew. You keep full access until %(until)s, and nothing more will be charged."
+    ) % {"until": until}
+    return _back_to_account(request, f"{stopped} {then}")
 
 
 @login_required
