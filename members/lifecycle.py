@@ -181,7 +181,7 @@ def _record_transition(
             kind=MemberEvent.Kind.PLAN_CHANGED,
             # Translators: %(interval)s is "monthly" or "yearly".
             summary=_("Plan changed to %(tier)s, %(interval)s")
-            % {"tier": tier_name, "interval": membership.get_interval_display().lower()},
+            % {"tier": tier_name, "interval": membership.interval_words},
         )
         _email_once("plan-changed", membership, at=at)
     if before == status:

@@ -13,6 +13,12 @@ from outlet.common.local_time import datetime_text, short_date_text
 from outlet.common.money import format_money
 from outlet.payments.models import ProviderSubscription
 
+
+def interval_in_a_sentence(interval: str) -> str:
+    """ "monthly" / "yearly" as it reads mid-sentence in the active language; "" for none."""
+    return str(TierPrice.INTERVAL_IN_A_SENTENCE.get(interval, "")) if interval else ""
+
+
 if TYPE_CHECKING:
     from outlet.payments.models import WebhookEvent
 
@@ -43,6 +49,13 @@ class TierPrice(models.Model):
         MONTH = "month", pgettext_lazy("interval", "Monthly")
         YEAR = "year", pgettext_lazy("interval", "Yearly")
 
+    # The interval inside a sentence ("Supporter, monthly"): its own words, since lower-casing a label is wrong
+    # in some languages (Azerbaijani "İllik" would lose its dotted capital to "i̇llik").
+    INTERVAL_IN_A_SENTENCE = {
+        "month": pgettext_lazy("interval, in a sentence", "monthly"),
+        "year": pgettext_lazy("interval, in a sentence", "yearly"),
+    }
+
     tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="prices")
     interval = models.CharField(max_length=5, choices=Interval.choices)
     currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. GEL, USD, EUR.")
@@ -59,7 +72,7 @@ class TierPrice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tier}, {self.get_interval_display().lower()}, {format_money(self.amount_minor, self.currency)}"
+        return f"{self.tier}, {interval_in_a_sentence(self.interval)}, {format_money(self.amount_minor, self.currency)}"
 
     def save(self, *args, **kwargs):
         self.currency = self.currency.upper()
@@ -119,6 +132,10 @@ class Membership(ProviderSubscription):
             ("import_members", "Can import members from a CSV file"),
         ]
 
+    @property
+    def interval_words(self) -> str:
+        return interval_in_a_sentence(self.interval)
+
     def __str__(self) -> str:
         return f"{self.user} — {self.tier} ({self.get_status_display()})"
 
@@ -149,7 +166,7 @@ class MembershipCheckout(models.Model):
     def __str__(self) -> str:
         return (
             f"Checkout {self.reference}: {self.tier}, {format_money(self.amount_minor, self.currency)} "
-            f"{self.get_interval_display().lower()}"
+            f"{interval_in_a_sentence(self.interval)}"
         )
 
 
@@ -179,9 +196,15 @@ class MembershipChange(models.Model):
         ordering = ["-requested_at", "-id"]
         indexes = [models.Index(fields=["membership", "-requested_at"])]
 
+    @property
+    def interval_words(self) -> str:
+        return interval_in_a_sentence(self.interval)
+
     def __str__(self) -> str:
         plan = (
-            f": {self.tier}, {self.get_interval_display().lower()}" if self.kind == self.Kind.PLAN and self.tier else ""
+            f": {self.tier}, {interval_in_a_sentence(self.interval)}"
+            if self.kind == self.Kind.PLAN and self.tier
+            else ""
         )
         state = "confirmed" if self.confirmed_at else "waiting for the provider"
         return f"{self.get_kind_display()}{plan} ({state})"

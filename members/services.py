@@ -19,7 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.join_choice import safe_return_path
-from members.models import MemberEvent, Membership, MembershipChange, MembershipCheckout, Tier, TierPrice
+from members.models import (
+    MemberEvent,
+    Membership,
+    MembershipChange,
+    MembershipCheckout,
+    Tier,
+    TierPrice,
+    interval_in_a_sentence,
+)
 from outlet.common.local_time import date_text
 from outlet.payments import services as payments
 from outlet.payments import subscriptions
@@ -249,7 +257,7 @@ def start_membership_checkout(*, user: User, tier: Tier, interval: str, currency
         kind=MemberEvent.Kind.CHECKOUT_STARTED,
         by_reader=True,
         reader_visible=False,
-        summary=f"Started checkout: {tier.name}, {price.get_interval_display().lower()}, {price.currency}",
+        summary=f"Started checkout: {tier.name}, {interval_in_a_sentence(price.interval)}, {price.currency}",
     )
     return redirect.url
 

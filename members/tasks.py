@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from celery import shared_task
 from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from members import ghost_sync, lifecycle  # noqa: F401  (ghost_sync: its tasks register with the worker)
 from members.models import MemberEvent, Membership
-from outlet.common import emails, outbox
+from outlet.common import emails, languages, outbox
 from outlet.common.local_time import date_text
 from outlet.common.money import format_money
 
-ACCOUNT_PATH = "/accounts/membership/"
+
+@contextmanager
+def _in_their_language(membership: Membership) -> Iterator[None]:
+    """Every word, date, amount and link of a member's email in the language they read (their account setting)."""
+    with translation.override(languages.for_user(membership.user_id)):
+        yield
+
+
+def _account_url() -> str:
+    return f"{settings.SITE_URL}{reverse('members:account')}"
 
 
 def _name(user) -> str:
@@ -40,7 +54,7 @@ def _amount(membership: Membership) -> str:
     price = format_money(membership.amount_minor, membership.currency)
     if price and membership.interval:
         # Translators: a membership's price and billing interval in emails, e.g. "GEL 15.00 / monthly".
-        return _("%(price)s / %(interval)s") % {"price": price, "interval": membership.get_interval_display().lower()}
+        return _("%(price)s / %(interval)s") % {"price": price, "interval": membership.interval_words}
     if price and membership.source == Membership.Source.PAID:
         return price  # joined by an invoice that arrived before any subscription event: paid, interval not known yet
     # Translators: in emails, in place of the price of a free membership ("Your membership: Insider, complimentary.").
@@ -69,17 +83,18 @@ def send_welcome_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None:
         return False
-    amount = _amount(membership)
-    sent = emails.membership_welcome(
-        key=key,
-        to=membership.user.email,
-        name=_name(membership.user),
-        tier_name=membership.tier.name,
-        amount=amount,
-        next_charge=_date(membership.current_period_end) if membership.source == Membership.Source.PAID else "",
-        account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
-    )
-    return _on_the_timeline(membership, sent, "Welcome email sent")
+    with _in_their_language(membership):
+        amount = _amount(membership)
+        sent = emails.membership_welcome(
+            key=key,
+            to=membership.user.email,
+            name=_name(membership.user),
+            tier_name=membership.tier.name,
+            amount=amount,
+            next_charge=_date(membership.current_period_end) if membership.source == Membership.Source.PAID else "",
+            account_url=_account_url(),
+        )
+        return _on_the_timeline(membership, sent, "Welcome email sent")
 
 
 @shared_task(**EMAIL_TASK)
@@ -88,14 +103,15 @@ def send_payment_failed_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None:
         return False
-    sent = emails.membership_payment_failed(
-        key=key,
-        to=membership.user.email,
-        name=_name(membership.user),
-        grace_until=_date(membership.grace_until) or _("soon"),
-        account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
-    )
-    return _on_the_timeline(membership, sent, "Payment-failed email sent")
+    with _in_their_language(membership):
+        sent = emails.membership_payment_failed(
+            key=key,
+            to=membership.user.email,
+            name=_name(membership.user),
+            grace_until=_date(membership.grace_until) or _("soon"),
+            account_url=_account_url(),
+        )
+        return _on_the_timeline(membership, sent, "Payment-failed email sent")
 
 
 @shared_task(**EMAIL_TASK)
@@ -104,10 +120,14 @@ def send_membership_ended_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None or membership.status != Membership.Status.LAPSED:
         return False
-    sent = emails.membership_ended(
-        key=key, to=membership.user.email, name=_name(membership.user), join_url=f"{settings.SITE_URL}/membership/"
-    )
-    return _on_the_timeline(membership, sent, "Membership-ended email sent")
+    with _in_their_language(membership):
+        sent = emails.membership_ended(
+            key=key,
+            to=membership.user.email,
+            name=_name(membership.user),
+            join_url=f"{settings.SITE_URL}{reverse('members:membership')}",
+        )
+        return _on_the_timeline(membership, sent, "Membership-ended email sent")
 
 
 # Plan changes, stopping and resuming renewal: one email each, sent when the provider's event confirms the change
@@ -120,17 +140,18 @@ def send_plan_changed_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None or membership.status == Membership.Status.LAPSED:
         return False
-    sent = emails.membership_plan_changed(
-        key=key,
-        to=membership.user.email,
-        name=_name(membership.user),
-        tier_name=membership.tier.name,
-        interval=membership.get_interval_display().lower(),
-        amount=_amount(membership),
-        next_charge="" if membership.cancel_at_period_end else _date(membership.current_period_end),
-        account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
-    )
-    return _on_the_timeline(membership, sent, "Plan-change email sent")
+    with _in_their_language(membership):
+        sent = emails.membership_plan_changed(
+            key=key,
+            to=membership.user.email,
+            name=_name(membership.user),
+            tier_name=membership.tier.name,
+            interval=membership.interval_words,
+            amount=_amount(membership),
+            next_charge="" if membership.cancel_at_period_end else _date(membership.current_period_end),
+            account_url=_account_url(),
+        )
+        return _on_the_timeline(membership, sent, "Plan-change email sent")
 
 
 @shared_task(**EMAIL_TASK)
@@ -139,14 +160,15 @@ def send_renewal_stopped_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None or not membership.cancel_at_period_end:
         return False  # resumed again before the email went: say nothing rather than something untrue
-    sent = emails.membership_renewal_stopped(
-        key=key,
-        to=membership.user.email,
-        name=_name(membership.user),
-        access_until=_date(membership.current_period_end) or _("the end of the period you paid for"),
-        account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
-    )
-    return _on_the_timeline(membership, sent, "Renewal-stopped email sent")
+    with _in_their_language(membership):
+        sent = emails.membership_renewal_stopped(
+            key=key,
+            to=membership.user.email,
+            name=_name(membership.user),
+            access_until=_date(membership.current_period_end) or _("the end of the period you paid for"),
+            account_url=_account_url(),
+        )
+        return _on_the_timeline(membership, sent, "Renewal-stopped email sent")
 
 
 @shared_task(**EMAIL_TASK)
@@ -155,16 +177,17 @@ def send_renewal_resumed_email(membership_id: int, key: str) -> bool:
     membership = _membership(membership_id)
     if membership is None or membership.cancel_at_period_end or membership.status == Membership.Status.LAPSED:
         return False
-    sent = emails.membership_renewal_resumed(
-        key=key,
-        to=membership.user.email,
-        name=_name(membership.user),
-        tier_name=membership.tier.name,
-        amount=_amount(membership),
-        next_charge=_date(membership.current_period_end),
-        account_url=f"{settings.SITE_URL}{ACCOUNT_PATH}",
-    )
-    return _on_the_timeline(membership, sent, "Renewal-resumed email sent")
+    with _in_their_language(membership):
+        sent = emails.membership_renewal_resumed(
+            key=key,
+            to=membership.user.email,
+            name=_name(membership.user),
+            tier_name=membership.tier.name,
+            amount=_amount(membership),
+            next_charge=_date(membership.current_period_end),
+            account_url=_account_url(),
+        )
+        return _on_the_timeline(membership, sent, "Renewal-resumed email sent")
 
 
 @shared_task(acks_late=True, ignore_result=True)
