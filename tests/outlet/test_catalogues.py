@@ -107,3 +107,18 @@ def test_msgfmt_accepts_the_committed_catalogue(language):
     assert result.returncode == 0, result.stderr
     if language in ADMIN_LANGUAGES:  # the others leave the staff admin's strings to English
         assert "untranslated" not in result.stderr and "fuzzy" not in result.stderr, result.stderr
+
+
+def test_allauths_messages_are_all_in_armenian():
+    """allauth ships no Armenian catalogue; outlet/common/locale/hy carries one for every message allauth has."""
+    import allauth
+
+    theirs = Path(allauth.__file__).parent / "locale" / "ru" / "LC_MESSAGES" / "django.po"
+    ours = Path(settings.BASE_DIR) / "outlet" / "common" / "locale" / "hy" / "LC_MESSAGES" / "django.po"
+    wanted = {(message.context, _strings(message.id)[0]) for message in _entries(theirs)}
+    have = {(message.context, _strings(message.id)[0]): message for message in _entries(ours)}
+    assert wanted - set(have) == set(), "allauth has messages our Armenian catalogue lacks (a newer allauth?)"
+    empty = [key for key, message in have.items() if message.fuzzy or not all(_strings(message.string))]
+    assert empty == []
+    result = subprocess.run(["msgfmt", "--check", "-o", os.devnull, str(ours)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
