@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import formats
+from django.utils.translation import gettext as _
 
 DATE = "j F Y"  # 6 December 2026
 SHORT_DATE = "j M Y"  # 6 Dec 2026
@@ -27,7 +28,8 @@ def zone_label() -> str:
     name = settings.TIME_ZONE
     if name.upper() in {"UTC", "ETC/UTC", "GMT"}:
         return "UTC"
-    return f"{name.rsplit('/', 1)[-1].replace('_', ' ')} time"
+    # Translators: a time zone named after its city, e.g. "Tbilisi time" (as in "23:30 Tbilisi time").
+    return _("%(city)s time") % {"city": name.rsplit("/", 1)[-1].replace("_", " ")}
 
 
 def in_site_zone(moment: datetime) -> datetime:
@@ -66,7 +68,12 @@ def datetime_text(moment: datetime | None, date_format: str = DATE, *, empty: st
     if moment is None:
         return empty
     local = in_site_zone(moment)
-    return f"{formats.date_format(local, date_format)}, {formats.time_format(local, TIME)} {zone_label()}"
+    # Translators: a day, a time of day and the time zone, e.g. "6 December 2026, 23:30 Tbilisi time".
+    return _("%(date)s, %(time)s %(zone)s") % {
+        "date": formats.date_format(local, date_format),
+        "time": formats.time_format(local, TIME),
+        "zone": zone_label(),
+    }
 
 
 def csv_datetime(moment: datetime | None) -> str:
