@@ -87,7 +87,12 @@ def datetime_text(moment: datetime | None, date_format: str = DATE, *, empty: st
         return empty
     local = in_site_zone(moment)
     time_of_day = format_time(local.time(), "HH:mm", locale=languages.date_locale())
-    return f"{_format_day(local.date(), date_format)}, {time_of_day} {zone_label()}"
+    # Translators: a day, a time of day and the time zone, e.g. "6 December 2026, 23:30 Tbilisi time".
+    return gettext("%(date)s, %(time)s %(zone)s") % {
+        "date": _format_day(local.date(), date_format),
+        "time": time_of_day,
+        "zone": zone_label(),
+    }
 
 
 def csv_datetime(moment: datetime | None) -> str:

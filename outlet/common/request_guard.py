@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 NUL = "\x00"
-REFUSAL = "The address or the form sent to it contains a NUL character (%00), which no page here accepts."
 
 
 def _any_nul(fields) -> bool:
@@ -45,4 +45,8 @@ class RefuseNulBytesMiddleware:
 
 
 def _refuse(request: HttpRequest) -> HttpResponse:
-    return render(request, "400.html", {"reason": REFUSAL}, status=400)
+    # Translators: %(nul)s is "%00", how a NUL byte is written in a web address.
+    reason = _("The address or the form sent to it contains a NUL character (%(nul)s), which no page here accepts.") % {
+        "nul": "%00"
+    }
+    return render(request, "400.html", {"reason": reason}, status=400)

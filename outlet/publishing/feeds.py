@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext_lazy
 
 from outlet.publishing.models import Article, Section
 
@@ -13,7 +14,7 @@ FEED_ITEMS = 30
 
 
 class LatestArticlesFeed(Feed):
-    description = "The latest reporting from the Caucasus."
+    description = gettext_lazy("The latest reporting from the Caucasus.")
 
     def title(self, obj=None):
         return settings.SITE_NAME

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -102,7 +103,8 @@ def region(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         queryset=Article.objects.live().filter(region=region),
         template="outlet/listing.html",
-        context={"heading": region.name, "kicker": "Region", "listing_object": region},
+        # Translators: small label above a region's name on its page of stories.
+        context={"heading": region.name, "kicker": _("Region"), "listing_object": region},
     )
 
 
@@ -113,7 +115,8 @@ def tag(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         queryset=Article.objects.live().filter(tags=tag),
         template="outlet/listing.html",
-        context={"heading": tag.name, "kicker": "Topic", "listing_object": tag},
+        # Translators: small label above a topic's name on its page of stories.
+        context={"heading": tag.name, "kicker": _("Topic"), "listing_object": tag},
     )
 
 

@@ -24,6 +24,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from outlet.payments.models import SandboxObject
 from outlet.payments.providers.base import (
@@ -60,7 +62,10 @@ class _CommonFields(TypedDict):
 SIGNATURE_HEADER = "Sandbox-Signature"
 SIGNATURE_TOLERANCE_SECONDS = 300
 # Cards the sandbox portal offers: one that pays and one that is declined on the next renewal.
-SANDBOX_CARDS = {"4242": "Visa ending 4242 (pays)", "0341": "Visa ending 0341 (declines renewals)"}
+SANDBOX_CARDS = {
+    "4242": gettext_lazy("Visa ending 4242 (pays)"),
+    "0341": gettext_lazy("Visa ending 0341 (declines renewals)"),
+}
 
 
 def _new_id(prefix: str) -> str:
@@ -172,7 +177,7 @@ class SandboxProvider(PaymentProvider):
         with transaction.atomic():
             subscription = self._locked("subscription", subscription_id)
             if subscription.data["status"] == "canceled":
-                raise ProviderError("This subscription has already ended.")
+                raise ProviderError(_("This subscription has already ended."))
             if subscription.data["cancel_at_period_end"] == cancel:
                 return
             subscription.data["cancel_at_period_end"] = cancel
@@ -308,7 +313,7 @@ class SandboxProvider(PaymentProvider):
             subscription = self._locked("subscription", subscription_id)
             data = subscription.data
             if data["status"] == "canceled":
-                raise ProviderError("This subscription has ended.")
+                raise ProviderError(_("This subscription has ended."))
             if data["cancel_at_period_end"]:
                 data |= {"status": "canceled", "ended_at": int(time.time())}
                 subscription.save(update_fields=["data"])
@@ -353,7 +358,7 @@ class SandboxProvider(PaymentProvider):
 
     def replace_card(self, customer_id: str, card: str) -> None:
         if card not in SANDBOX_CARDS:
-            raise ProviderError("Choose one of the sandbox cards.")
+            raise ProviderError(_("Choose one of the sandbox cards."))
         with transaction.atomic():
             customer = self._locked("customer", customer_id)
             customer.data["card"] = card

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from outlet.payments.models import SandboxObject
@@ -52,13 +53,13 @@ def checkout(request: HttpRequest, session_id: str) -> HttpResponse:
             return HttpResponseRedirect(_safe(session.data["success_url"], request))
         if choice == "decline":
             _sandbox().decline_checkout(session_id)
-            context["error"] = "Your card was declined. No money moved. Choose another option to try again."
+            context["error"] = _("Your card was declined. No money moved. Choose another option to try again.")
         elif choice == "requires_action":
             context["step"] = "authenticate"
         elif choice == "authentication_failed":
-            context["error"] = "Authentication failed, so the payment was not taken. You can try again."
+            context["error"] = _("Authentication failed, so the payment was not taken. You can try again.")
         else:
-            context["error"] = "Choose one of the options below."
+            context["error"] = _("Choose one of the options below.")
     return render(request, "payments/sandbox_checkout.html", context, status=402 if context.get("error") else 200)
 
 
@@ -78,23 +79,23 @@ def portal(request: HttpRequest, portal_id: str) -> HttpResponse:
         try:
             if action == "card":
                 provider.replace_card(customer_id, request.POST.get("card", ""))
-                message = "Card updated."
+                message = _("Card updated.")
             elif action in {"renew", "cancel"} and not owned:
-                error = "That subscription is not on this account."
+                error = _("That subscription is not on this account.")
             elif action == "renew":
                 outcome = provider.renew(subscription_id)
                 message = {
-                    "paid": "Renewal charged.",
-                    "failed": "Renewal declined: the subscription is past due.",
-                    "ended": "The subscription ended at its period end.",
+                    "paid": _("Renewal charged."),
+                    "failed": _("Renewal declined: the subscription is past due."),
+                    "ended": _("The subscription ended at its period end."),
                 }[outcome]
             elif action == "cancel":
                 provider.set_cancel_at_period_end(
                     subscription_id=subscription_id, cancel=True, idempotency_key=f"portal-{portal_id}"
                 )
-                message = "The subscription will end at its period end."
+                message = _("The subscription will end at its period end.")
             else:
-                error = "Choose an action."
+                error = _("Choose an action.")
         except ProviderError as exc:
             error = str(exc)
         customer.refresh_from_db()
