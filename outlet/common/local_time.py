@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time, get_timezone_location
+from babel.dates import format_date, format_skeleton, format_time, get_timezone_location
 from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext
@@ -24,7 +24,8 @@ TIME = "H:i"  # 23:30
 # The formats callers name (Django's letters, as templates write them) and Babel's way of saying each in the
 # active language's own order and grammar: Russian months take the genitive ("6 декабря"), Armenian puts the year
 # first. A format not listed is left to Django.
-_BABEL_DATE_FORMATS = {DATE: "long", SHORT_DATE: "medium", "d F Y": "long", "F Y": "LLLL y"}
+_BABEL_DATE_FORMATS = {DATE: "long", SHORT_DATE: "medium", "d F Y": "long"}
+_BABEL_SKELETONS = {"j F": "MMMMd", "F Y": "yMMMM"}  # 6 December / 6 декабря; December 2026 / декабрь 2026 г.
 
 
 def site_zone() -> ZoneInfo:
@@ -71,10 +72,22 @@ def date_text(moment: datetime | date | None, format: str = DATE, *, empty: str 
 
 
 def _format_day(day: date, format: str) -> str:
+    locale = languages.date_locale()
+    if format in _BABEL_SKELETONS:
+        return format_skeleton(_BABEL_SKELETONS[format], day, locale=locale)
     babel_format = _BABEL_DATE_FORMATS.get(format)
     if babel_format is None:
         return formats.date_format(day, format)
-    return format_date(day, babel_format, locale=languages.date_locale())
+    return format_date(day, babel_format, locale=locale)
+
+
+def full_date_text(moment: datetime | date | None, *, empty: str = "") -> str:
+    """ "Sunday 6 December 2026", "воскресенье, 6 декабря 2026 г.": the weekday too (the masthead)."""
+    if moment is None:
+        return empty
+    locale = languages.date_locale()
+    # British newspapers print "Sunday 6 December 2026", without CLDR's comma; other languages keep CLDR's.
+    return format_date(site_date(moment), "EEEE d MMMM y" if locale == "en_GB" else "full", locale=locale)
 
 
 def short_date_text(moment: datetime | date | None, *, empty: str = "") -> str:

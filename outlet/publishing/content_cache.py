@@ -3,7 +3,9 @@
 An anonymous article page served from the page cache should cost no SQL at all, so the inputs of its cache key
 come from here. Every cached entry is filed under a content version that any edit to publishing content replaces
 (signals below, and the bulk updates in services.py), so an edit, an unpublish or a new prompt shows on the next
-request, not after a timeout.
+request, not after a timeout. An article is read in one language, so its edits replace only the versions of the
+languages that show it (its own, and those of its translations, whose pages offer it); an edit to what every
+language shows (sections, prompts, authors, regions, topics) replaces them all.
 
 While the cache is down (outlet/common/redis_cache.py) every read here is a miss and pages are built from the database.
 An edit made then cannot replace the version in the cache, so this process remembers to replace it as soon as the
@@ -20,13 +22,14 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Prefetch
-from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.utils import timezone
+from django.db.models import Prefetch, Q
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.utils import timezone, translation
 
 from outlet.publishing.models import Article, Author, Byline, Prompt, Region, Section, Tag
 
 VERSION_KEY = "publishing-content-version"
+LANGUAGE_VERSION_KEY = "publishing-content-version:{language}"
 
 
 def _enabled() -> bool:
@@ -46,26 +49,71 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-# An edit whose new version the cache did not take (it was down); replaced on this process's next read.
-_unsaved_bump = False
+# Versions an edit could not replace because the cache was down; replaced on this process's next read.
+_unsaved_bumps: set[str] = set()
 
 
-def content_version() -> str:
-    if _unsaved_bump:
-        bump_content_version()
-    token = cache.get(VERSION_KEY)
-    if token is None:
-        # A fresh random token, never a counter: an evicted counter restarting at 1 would revive stale entries.
-        token = uuid.uuid4().hex
-        if not cache.add(VERSION_KEY, token, timeout=None):
-            token = cache.get(VERSION_KEY) or token
-    return f"{code_fingerprint()}-{token}"
+def content_version(language: str | None = None) -> str:
+    """The version every cached page in `language` (the active one by default) is filed under."""
+    if _unsaved_bumps:
+        _store_new_tokens(set(_unsaved_bumps))
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    keys = [VERSION_KEY, LANGUAGE_VERSION_KEY.format(language=language)]
+    found = cache.get_many(keys)
+    tokens = []
+    for key in keys:
+        token = found.get(key)
+        if token is None:
+            # A fresh random token, never a counter: an evicted counter restarting at 1 would revive stale entries.
+            token = uuid.uuid4().hex
+            if not cache.add(key, token, timeout=None):
+                token = cache.get(key) or token
+        tokens.append(token)
+    return f"{code_fingerprint()}-{tokens[0]}-{tokens[1]}"
 
 
-def bump_content_version(**_signal_kwargs) -> None:
-    global _unsaved_bump
+def _store_new_tokens(keys: set[str]) -> None:
     # set_many says which keys it could not store (plain set says nothing).
-    _unsaved_bump = bool(cache.set_many({VERSION_KEY: uuid.uuid4().hex}, timeout=None))
+    failed = cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+    _unsaved_bumps.difference_update(keys)
+    _unsaved_bumps.update(failed)
+
+
+def bump_content_version(*, languages: set[str] | None = None, **_signal_kwargs) -> None:
+    """Replace the version of `languages`' pages, or of every page when none are named."""
+    if languages is None:
+        _store_new_tokens({VERSION_KEY})
+    else:
+        _store_new_tokens({LANGUAGE_VERSION_KEY.format(language=language) for language in languages})
+
+
+def languages_showing(article: Article) -> set[str]:
+    """The languages whose pages show this article: its own, and its other versions' (they offer it)."""
+    original = article.translation_of_id or article.pk
+    versions = Article.objects.filter(Q(pk=original) | Q(translation_of_id=original)).values_list("language", flat=True)
+    return {article.language, *versions}
+
+
+def _article_changing(sender, instance, **_signal_kwargs) -> None:
+    """An article moved to another language leaves its old language's pages too."""
+    if instance.pk:
+        before = Article.objects.filter(pk=instance.pk).values_list("language", flat=True).first()
+        if before and before != instance.language:
+            bump_content_version(languages={before})
+
+
+def _article_changed(sender, instance, **_signal_kwargs) -> None:
+    bump_content_version(languages=languages_showing(instance))
+
+
+def _byline_changed(sender, instance, **_signal_kwargs) -> None:
+    article = Article.objects.filter(pk=instance.article_id).first()
+    bump_content_version(languages=languages_showing(article) if article else None)
+
+
+def _article_links_changed(sender, instance, **_signal_kwargs) -> None:
+    """An article's topics or tiers changed (from the article's side), or a topic's articles (from the topic's)."""
+    bump_content_version(languages=languages_showing(instance) if isinstance(instance, Article) else None)
 
 
 def _load_article(slug: str) -> Article | None:
@@ -81,6 +129,9 @@ def _load_article(slug: str) -> Article | None:
             if article.access == Article.Access.TIERS
             else frozenset()
         )
+        from outlet.publishing.versions import version_rows
+
+        article.version_rows = version_rows(article)  # the story in other languages ("Also in"), cached with it
     return article
 
 
@@ -123,6 +174,16 @@ def article_page_content(slug: str, *, now: datetime) -> ArticlePageContent:
         article = _load_article(slug)
         if article is not None:
             cache.set(article_key, article, settings.PAGE_CACHE_SECONDS)
+    if article is not None and article.language != translation.get_language():
+        # A story shown under another language's prefix (it has no version in that language) is filed under its
+        # own language's version, which every edit to it replaces.
+        version = content_version(article.language)
+        own_key = f"article-snapshot:{version}:{slug}"
+        article = cache.get(own_key)
+        if article is None:
+            article = _load_article(slug)
+            if article is not None:
+                cache.set(own_key, article, settings.PAGE_CACHE_SECONDS)
     prompts = _cached(prompts_key, _switched_on_prompts, found=found)
     return ArticlePageContent(version, article, _running(prompts, now))
 
@@ -136,21 +197,30 @@ def running_prompts(*, now: datetime | None = None) -> list[Prompt]:
 
 
 def navigation_sections() -> list[tuple[str, str]]:
-    """(name, url) of the sections in the site's navigation; every page shows them."""
+    """(name, url) of the sections in the site's navigation, in the active language; every page shows them."""
 
     def load() -> list[tuple[str, str]]:
         return [(s.name, s.get_absolute_url()) for s in Section.objects.filter(in_navigation=True)]
 
     if not _enabled():
         return load()
-    return _cached(f"navigation-sections:{content_version()}", load)
+    return _cached(f"navigation-sections:{translation.get_language()}:{content_version()}", load)
 
 
 def connect_signals() -> None:
-    for model in (Article, Byline, Prompt, Section, Region, Author, Tag):
-        post_save.connect(bump_content_version, sender=model, dispatch_uid=f"content-version-save-{model.__name__}")
-        post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"content-version-delete-{model.__name__}")
+    for model, receiver in (
+        (Article, _article_changed),
+        (Byline, _byline_changed),
+        (Prompt, bump_content_version),
+        (Section, bump_content_version),
+        (Region, bump_content_version),
+        (Author, bump_content_version),
+        (Tag, bump_content_version),
+    ):
+        post_save.connect(receiver, sender=model, dispatch_uid=f"content-version-save-{model.__name__}")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"content-version-delete-{model.__name__}")
+    pre_save.connect(_article_changing, sender=Article, dispatch_uid="content-version-language-move")
     for through in (Article.tags.through, Article.allowed_tiers.through):
         m2m_changed.connect(
-            bump_content_version, sender=through, dispatch_uid=f"content-version-m2m-{through.__name__}"
+            _article_links_changed, sender=through, dispatch_uid=f"content-version-m2m-{through.__name__}"
         )

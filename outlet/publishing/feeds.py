@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import translation
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy
 
@@ -20,10 +22,14 @@ class LatestArticlesFeed(Feed):
         return settings.SITE_NAME
 
     def link(self, obj=None):
-        return "/"
+        return reverse("outlet:home")
+
+    def language(self, obj=None) -> str:
+        return translation.get_language() or settings.LANGUAGE_CODE
 
     def items(self, obj=None):
-        return Article.objects.live().for_listing()[:FEED_ITEMS]
+        # Each language has its feed (/ka/feed/): the stories written in it.
+        return Article.objects.live().in_language().for_listing()[:FEED_ITEMS]
 
     def item_title(self, item: Article) -> str:
         return item.title
@@ -60,4 +66,4 @@ class SectionFeed(LatestArticlesFeed):
         return obj.get_absolute_url()
 
     def items(self, obj=None):
-        return Article.objects.live().filter(section=obj).for_listing()[:FEED_ITEMS]
+        return Article.objects.live().in_language().filter(section=obj).for_listing()[:FEED_ITEMS]

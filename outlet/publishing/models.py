@@ -100,6 +100,10 @@ class ArticleQuerySet(models.QuerySet):
             published_at__lte=now,
         )
 
+    def in_language(self, language: str | None = None):
+        """The articles written in `language` (the active one by default): each language's pages list its own."""
+        return self.filter(language=language or translation.get_language() or settings.LANGUAGE_CODE)
+
     def for_listing(self):
         return self.select_related("section", "region").prefetch_related(
             models.Prefetch("bylines", queryset=Byline.objects.select_related("author"))
@@ -172,6 +176,8 @@ class Article(models.Model):
     objects = ArticleQuerySet.as_manager()
     # Not a column: content_cache sets it on the article it caches (the allowed tiers' ids, for the access check).
     allowed_tier_ids: frozenset[int]
+    # Not a column either: the story's versions in every language (outlet.publishing.versions.VersionRow).
+    version_rows: list
 
     class Meta:
         ordering = ["-published_at", "-id"]

@@ -8,7 +8,8 @@ class ArticleSitemap(Sitemap):
     limit = 5000
 
     def items(self):
-        return Article.objects.live().only("slug", "updated_at").order_by("-published_at")
+        # Each language's sitemap (/ka/sitemap.xml) lists the stories written in it.
+        return Article.objects.live().in_language().only("slug", "updated_at", "language").order_by("-published_at")
 
     def lastmod(self, item: Article):
         return item.updated_at

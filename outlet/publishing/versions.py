@@ -7,13 +7,29 @@ at the original (`translation_of`), so one query over the original's id finds th
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Q
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
 
 from outlet.publishing.models import Article
+
+
+class VersionRow(NamedTuple):
+    pk: int
+    language: str
+    slug: str
+    status: str
+    published_at: datetime | None
+
+
+class Version(NamedTuple):
+    language: str
+    name: str  # the language's own name for itself: "ქართული", "Русский"
+    url: str
+    current: bool  # the version being read
 
 
 def _order(language: str) -> int:
@@ -21,19 +37,37 @@ def _order(language: str) -> int:
     return codes.index(language) if language in codes else len(codes)
 
 
-def live_versions(article: Article, *, now: datetime | None = None) -> list[Article]:
+def version_rows(article: Article) -> list[VersionRow]:
+    """Every version of the story (itself included), live or not: the article page keeps them in its snapshot."""
+    original = article.translation_of_id or article.pk
+    rows = Article.objects.filter(Q(pk=original) | Q(translation_of_id=original)).values_list(
+        "pk", "language", "slug", "status", "published_at"
+    )
+    return [VersionRow(*row) for row in rows]
+
+
+def live_versions(article: Article, *, now: datetime | None = None) -> list[Version]:
     """Every version of `article`'s story a reader may open (itself included), in the site's language order."""
     now = now or timezone.now()
-    original = article.translation_of_id or article.pk
-    versions = (
-        Article.objects.filter(Q(pk=original) | Q(translation_of_id=original))
-        .exclude(status=Article.Status.DRAFT)
-        .filter(published_at__lte=now)
-        .only("pk", "slug", "language", "title", "translation_of_id")
-    )
-    found = {version.language: version for version in versions}
-    found.setdefault(article.language, article)
+    rows = getattr(article, "version_rows", None)
+    if rows is None:
+        rows = version_rows(article)
+    found: dict[str, Version] = {}
+    for row in rows:
+        live = row.status != Article.Status.DRAFT and row.published_at is not None and row.published_at <= now
+        if live or row.pk == article.pk:
+            found[row.language] = Version(
+                language=row.language,
+                name=dict(settings.LANGUAGES).get(row.language, row.language),
+                url=_address(row.language, row.slug),
+                current=row.pk == article.pk,
+            )
     return sorted(found.values(), key=lambda version: _order(version.language))
+
+
+def _address(language: str, slug: str) -> str:
+    with translation.override(language):
+        return reverse("outlet:article", kwargs={"slug": slug})
 
 
 def address_in_language(path: str, language: str) -> str | None:
@@ -52,5 +86,5 @@ def address_in_language(path: str, language: str) -> str | None:
         return None
     for version in live_versions(article):
         if version.language == language:
-            return version.get_absolute_url()
+            return version.url
     return None

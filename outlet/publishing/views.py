@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from members.services import standing_for_request
 from outlet.common import page_cache
 from outlet.common.sanitize import sanitize_body
-from outlet.publishing import content_cache
+from outlet.publishing import content_cache, versions
 from outlet.publishing.access import decide_access
 from outlet.publishing.body import insertion_index, split_blocks, teaser
 from outlet.publishing.meter import load_meter, save_meter
@@ -45,7 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
     banner = _banner(request, standing, active_prompts())
 
     def render_page() -> HttpResponse:
-        recent = list(Article.objects.live().for_listing()[:60])
+        recent = list(Article.objects.live().in_language().for_listing()[:60])
         lead = next((a for a in recent if a.featured), recent[0] if recent else None)
         rest = [a for a in recent if a is not lead]
         by_section: dict[Section, list[Article]] = {}
@@ -85,7 +85,7 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
     section = get_object_or_404(Section, slug=slug)
     return _paginated_listing(
         request,
-        queryset=Article.objects.live().filter(section=section),
+        queryset=Article.objects.live().in_language().filter(section=section),
         template="outlet/listing.html",
         context={
             "heading": section.name,
@@ -101,7 +101,7 @@ def region(request: HttpRequest, slug: str) -> HttpResponse:
     region = get_object_or_404(Region, slug=slug)
     return _paginated_listing(
         request,
-        queryset=Article.objects.live().filter(region=region),
+        queryset=Article.objects.live().in_language().filter(region=region),
         template="outlet/listing.html",
         # Translators: small label above a region's name on its page of stories.
         context={"heading": region.name, "kicker": _("Region"), "listing_object": region},
@@ -113,7 +113,7 @@ def tag(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     return _paginated_listing(
         request,
-        queryset=Article.objects.live().filter(tags=tag),
+        queryset=Article.objects.live().in_language().filter(tags=tag),
         template="outlet/listing.html",
         # Translators: small label above a topic's name on its page of stories.
         context={"heading": tag.name, "kicker": _("Topic"), "listing_object": tag},
@@ -125,7 +125,7 @@ def author(request: HttpRequest, slug: str) -> HttpResponse:
     author = get_object_or_404(Author, slug=slug)
     return _paginated_listing(
         request,
-        queryset=Article.objects.live().filter(bylines__author=author).distinct(),
+        queryset=Article.objects.live().in_language().filter(bylines__author=author).distinct(),
         template="outlet/author.html",
         context={"author": author, "listing_object": author},
     )
@@ -159,6 +159,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
         variant = f"{variant}|next-free:{meter_next_free_on.isoformat()}"
 
     def render_page() -> HttpResponse:
+        story_versions = versions.live_versions(article, now=now)
         blocks = split_blocks(sanitize_body(article.body))
         shown = blocks if decision.full_text else teaser(blocks)
         slot = insertion_index(shown, chosen.in_article.after_paragraph) if chosen.in_article else None
@@ -177,10 +178,14 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             "meter_next_free_on": meter_next_free_on,
             "is_preview": is_preview,
             "related": Article.objects.live(now)
+            .in_language()
             .filter(section_id=article.section_id)
             .exclude(pk=article.pk)
             .for_listing()[:4],
             "canonical_path": article.get_absolute_url(),
+            # The story's other languages ("Also in"), and the alternates search engines read when it has any.
+            "also_in": [version for version in story_versions if not version.current],
+            "versions": story_versions if len(story_versions) > 1 else [],
             "content_version": content.version,
             "fragment_cache_seconds": settings.PAGE_CACHE_SECONDS,
             "story_fragment_key": page_cache.story_fragment_key(

@@ -22,3 +22,9 @@ def local_date(moment, date_format: str = local_time.DATE) -> str:
 @register.simple_tag
 def zone_label() -> str:
     return local_time.zone_label()
+
+
+@register.simple_tag
+def site_today_text() -> str:
+    """The masthead's day in the newsroom's zone, written in full as the active language writes it."""
+    return local_time.full_date_text(local_time.site_today())
