@@ -7,6 +7,7 @@ that moved the models here changed Django's state and content types only."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class ReceiptSequence(models.Model):
@@ -30,8 +31,9 @@ class Receipt(models.Model):
     also issues a correction receipt for what remains."""
 
     class Kind(models.TextChoices):
-        ORIGINAL = "original", "Receipt"
-        CORRECTION = "correction", "Corrected receipt"
+        # The receipt's title, on its PDF and its page.
+        ORIGINAL = "original", gettext_lazy("Receipt")
+        CORRECTION = "correction", gettext_lazy("Corrected receipt")
 
     payment = models.ForeignKey("payments.Payment", on_delete=models.PROTECT, related_name="receipts")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ORIGINAL)
