@@ -43,8 +43,18 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from donations.abuse_counters import first_to_claim, hit, minutes_text, seconds_until_below, unhit_all, window_total
+from donations.abuse_counters import (
+    first_to_claim,
+    hit,
+    minutes_text,
+    seconds_until_below,
+    unhit_all,
+    whole_minutes,
+    window_total,
+)
 from donations.models import CheckoutShield, DonationCheckout
 from outlet.common.client_address import limit_subject
 from outlet.common.redis_cache import CacheUnavailable
@@ -53,10 +63,8 @@ CHALLENGE_FIELD = "altcha"  # the form field the widget posts its solution in
 CHALLENGE_LIFETIME = timedelta(minutes=10)
 MAX_SOLUTION_LENGTH = 2000  # a real solution is ~300 characters; anything longer is refused unread
 SHIELD_CACHE_SECONDS = 30  # the longest a process may act on a stale shield decision (saves invalidate at once)
-CACHE_DOWN_MESSAGE = "We can't take gifts for a moment; nothing was charged. Please try again in a few minutes."
-CARD_REFUSED_MESSAGE = (
-    "A card used {where} was declined too many times, so to protect cardholders from card "
-    "testing we can't start a new gift {where} for {wait}. Nothing was charged."
+CACHE_DOWN_MESSAGE = gettext_lazy(
+    "We can't take gifts for a moment; nothing was charged. Please try again in a few minutes."
 )
 # Providers whose mailboxes ignore dots in the name part, so "n.i.n.o@gmail.com" reaches "nino@gmail.com".
 DOTS_IGNORED_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
@@ -96,10 +104,7 @@ def guard_checkout_start(*, ip: str, email: str, challenge_solution: str | None)
             _redeem_solution(challenge_solution)
         now = time.time()
         limits = settings.DONATION_RATE_LIMITS
-        for kind, message in (
-            ("ip", "Too many attempts from this connection; try again in {minutes}."),
-            ("email", "Too many attempts with this email address; try again in {minutes}."),
-        ):
+        for kind in ("ip", "email"):
             if not subjects[kind]:
                 continue
             limit, window = limits[kind]
@@ -107,18 +112,34 @@ def guard_checkout_start(*, ip: str, email: str, challenge_solution: str | None)
             counted.append(key)
             if sum(counts) > limit:
                 wait = seconds_until_below(counts, limit=limit, window_seconds=window, now=now)
-                raise CheckoutBlocked(
-                    message.format(minutes=minutes_text(wait))
-                )  # (the form shows a challenge if it is on)
+                raise CheckoutBlocked(_too_many_attempts(kind, wait))  # (the form shows a challenge if it is on)
         hit("starts", window_seconds=_spike()["window_seconds"], now=now)
         if subjects["email"] and subjects["ip"]:  # where this donor gives from, should their card be refused later
             cache.set(f"abuse:origin:{subjects['email']}", subjects["ip"], timeout=_card_rule()["window_seconds"])
     except CacheUnavailable:
         unhit_all(counted)
-        raise CheckoutBlocked(CACHE_DOWN_MESSAGE, retry_later=True) from None
+        raise CheckoutBlocked(str(CACHE_DOWN_MESSAGE), retry_later=True) from None
     except CheckoutBlocked:
         unhit_all(counted)
         raise
+
+
+def _too_many_attempts(kind: str, wait_seconds: float) -> str:
+    """The donor's message for a rate limit: per connection ("ip") or per email address."""
+    minutes = whole_minutes(wait_seconds)
+    if kind == "ip":
+        text = ngettext(
+            "Too many attempts from this connection; try again in %(count)d minute.",
+            "Too many attempts from this connection; try again in %(count)d minutes.",
+            minutes,
+        )
+    else:
+        text = ngettext(
+            "Too many attempts with this email address; try again in %(count)d minute.",
+            "Too many attempts with this email address; try again in %(count)d minutes.",
+            minutes,
+        )
+    return text % {"count": minutes}
 
 
 def mailbox_for_limits(email: str) -> str:
@@ -169,28 +190,46 @@ def new_challenge() -> dict:
 
 def _redeem_solution(solution: str | None) -> None:
     """Accept a solution once: valid signature, solved, not expired, not seen before."""
-    again = "Please wait for the check below to finish, then send the form again."
+    # Each message is one whole text for translators; they all end by asking the donor to wait for the check.
     if not solution or not solution.strip():
         raise CheckoutBlocked(
-            "We are seeing a wave of automated card testing, so this form now asks your browser to solve a small "
-            "puzzle first (it needs JavaScript). " + again,
+            _(
+                "We are seeing a wave of automated card testing, so this form now asks your browser to solve a small "
+                "puzzle first (it needs JavaScript). Please wait for the check below to finish, then send the form "
+                "again."
+            ),
             needs_challenge=True,
         )
+    did_not_pass = _(
+        "The anti-abuse check did not pass. Please wait for the check below to finish, then send the form again."
+    )
     if len(solution) > MAX_SOLUTION_LENGTH:
-        raise CheckoutBlocked("The anti-abuse check did not pass. " + again, needs_challenge=True)
+        raise CheckoutBlocked(did_not_pass, needs_challenge=True)
     try:
         payload = json.loads(base64.b64decode(solution.strip(), validate=True))
         expires = int(altcha.extract_params_v1(payload)["expires"][0])
-        valid, _ = altcha.verify_solution_v1(payload, _challenge_key(), check_expires=False)
+        valid, _reason = altcha.verify_solution_v1(payload, _challenge_key(), check_expires=False)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
         valid, expires = False, 0
     if not valid:
-        raise CheckoutBlocked("The anti-abuse check did not pass. " + again, needs_challenge=True)
+        raise CheckoutBlocked(did_not_pass, needs_challenge=True)
     if expires < time.time():
-        raise CheckoutBlocked("The anti-abuse check expired while the form was open. " + again, needs_challenge=True)
+        raise CheckoutBlocked(
+            _(
+                "The anti-abuse check expired while the form was open. Please wait for the check below to finish, "
+                "then send the form again."
+            ),
+            needs_challenge=True,
+        )
     used_key = "abuse:challenge-used:" + hashlib.sha256(str(payload["signature"]).encode()).hexdigest()
     if not first_to_claim(used_key, timeout=int(expires - time.time()) + 60):
-        raise CheckoutBlocked("That anti-abuse check was already used. " + again, needs_challenge=True)
+        raise CheckoutBlocked(
+            _(
+                "That anti-abuse check was already used. Please wait for the check below to finish, then send the "
+                "form again."
+            ),
+            needs_challenge=True,
+        )
 
 
 # --- Declines: the spike switch and the per-card limit -------------------------------------------------------
@@ -241,7 +280,7 @@ def _count_card_decline(card: str, *, at: float, checkout_reference: str | None)
     """The card's declines in its window; at the limit the card is refused for `refuse_minutes`, and so is the
     donor (email and connection) of every checkout it is declined on while refused."""
     rule = _card_rule()
-    _, counts = hit(f"card:{card}", window_seconds=int(rule["window_seconds"]), now=at)
+    _key, counts = hit(f"card:{card}", window_seconds=int(rule["window_seconds"]), now=at)
     refused_key = f"abuse:card-refused:{card}"
     refuse_seconds = int(rule["refuse_minutes"]) * 60
     if sum(counts) >= int(rule["declines"]):
@@ -274,15 +313,55 @@ def _refuse_donors_of_refused_cards(subjects: dict[str, str]) -> None:
     for key, kind in keys.items():
         wait = float(refused.get(key) or 0) - time.time()  # the mark holds its end: exact whatever the cache's expiry
         if wait > 0:
-            where = "from this connection" if kind == "ip" else "with this email address"
-            raise CheckoutBlocked(CARD_REFUSED_MESSAGE.format(where=where, wait=_duration_text(wait)))
+            raise CheckoutBlocked(_card_refused(kind, wait))
 
 
-def _duration_text(seconds: float) -> str:
-    hours = round(seconds / 3600)
+def _card_refused(kind: str, wait_seconds: float) -> str:
+    """The donor's message while a card they used is refused: from their connection ("ip") or email address,
+    for about so many hours (two or more), else so many minutes. One whole sentence per case for translators."""
+    hours = round(wait_seconds / 3600)
     if hours >= 2:
-        return f"about {hours} hours"
-    return minutes_text(seconds)
+        count = hours
+        if kind == "ip":
+            text = ngettext(
+                "A card used from this connection was declined too many times, so to protect cardholders from card "
+                "testing we can't start a new gift from this connection for about %(count)d hour. Nothing was charged.",
+                "A card used from this connection was declined too many times, so to protect cardholders from card "
+                "testing we can't start a new gift from this connection for about %(count)d hours. Nothing was "
+                "charged.",
+                count,
+            )
+        else:
+            text = ngettext(
+                "A card used with this email address was declined too many times, so to protect cardholders from "
+                "card testing we can't start a new gift with this email address for about %(count)d hour. Nothing "
+                "was charged.",
+                "A card used with this email address was declined too many times, so to protect cardholders from "
+                "card testing we can't start a new gift with this email address for about %(count)d hours. Nothing "
+                "was charged.",
+                count,
+            )
+    else:
+        count = whole_minutes(wait_seconds)
+        if kind == "ip":
+            text = ngettext(
+                "A card used from this connection was declined too many times, so to protect cardholders from card "
+                "testing we can't start a new gift from this connection for %(count)d minute. Nothing was charged.",
+                "A card used from this connection was declined too many times, so to protect cardholders from card "
+                "testing we can't start a new gift from this connection for %(count)d minutes. Nothing was charged.",
+                count,
+            )
+        else:
+            text = ngettext(
+                "A card used with this email address was declined too many times, so to protect cardholders from "
+                "card testing we can't start a new gift with this email address for %(count)d minute. Nothing was "
+                "charged.",
+                "A card used with this email address was declined too many times, so to protect cardholders from "
+                "card testing we can't start a new gift with this email address for %(count)d minutes. Nothing was "
+                "charged.",
+                count,
+            )
+    return text % {"count": count}
 
 
 def _trigger(*, reason: str) -> None:

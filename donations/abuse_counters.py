@@ -18,8 +18,14 @@ from outlet.common.redis_cache import CacheUnavailable
 SLOTS = 10  # each sliding window is counted in this many fixed slots
 
 
+def whole_minutes(seconds: float) -> int:
+    """A wait in whole minutes, rounded up, at least 1."""
+    return max(1, math.ceil(seconds / 60))
+
+
 def minutes_text(seconds: float) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
+    """In English, for staff and the log (the shield's trigger reason); donors' messages say it in their language."""
+    minutes = whole_minutes(seconds)
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from babel.numbers import get_currency_name
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from donations import services
 from donations.models import Campaign
@@ -63,22 +64,36 @@ def beneficiary_problems(beneficiaries: Sequence[BeneficiarySetup]) -> list[str]
     receiving = [b for b in beneficiaries if b.is_active and b.share > 0]
     if not receiving:
         problems.append(
-            "Add at least one active newsroom with a share above 0: gifts are split between active newsrooms by share."
+            _(
+                "Add at least one active newsroom with a share above 0: gifts are split between active newsrooms "
+                "by share."
+            )
         )
     remainder = [b for b in beneficiaries if b.receives_rounding_remainder]
     if not remainder:
         problems.append(
-            'Tick "receives rounding remainder" for one newsroom: it gets the odd minor unit when a gift '
-            "does not split exactly."
+            _(
+                'Tick "receives rounding remainder" for one newsroom: it gets the odd minor unit when a gift '
+                "does not split exactly."
+            )
         )
     elif len(remainder) > 1:
-        names = ", ".join(b.name or "(unnamed)" for b in remainder)
-        problems.append(f"Only one newsroom can receive the rounding remainder; ticked for: {names}.")
+        names = ", ".join(b.name or _("(unnamed)") for b in remainder)
+        # Translators: names lists the newsrooms, separated by commas.
+        message = _("Only one newsroom can receive the rounding remainder; ticked for: %(names)s.")
+        problems.append(message % {"names": names})
     elif remainder[0] not in receiving:
-        problems.append(
-            f"{remainder[0].name or 'The newsroom'} receives the rounding remainder but is inactive or has "
-            "a share of 0; tick the remainder for a newsroom that takes part in the split."
-        )
+        if remainder[0].name:
+            message = _(
+                "%(name)s receives the rounding remainder but is inactive or has a share of 0; tick the remainder "
+                "for a newsroom that takes part in the split."
+            ) % {"name": remainder[0].name}
+        else:
+            message = _(
+                "The newsroom receives the rounding remainder but is inactive or has a share of 0; tick the "
+                "remainder for a newsroom that takes part in the split."
+            )
+        problems.append(message)
     return problems
 
 
@@ -86,12 +101,14 @@ def currency_problems(*, goal_currency: str, currencies: Iterable[str]) -> list[
     codes = {code.strip().upper() for code in currencies if code}
     goal = (goal_currency or "").strip().upper()
     if not codes:
-        return ["Add at least one currency donors can give in."]
+        return [_("Add at least one currency donors can give in.")]
     if goal and goal not in codes:
-        return [
-            f"The goal is in {goal}, so donors must be able to give in {goal}: add it to the campaign's currencies "
-            "or change the goal's currency."
-        ]
+        # Translators: currency is a code such as GEL, USD or EUR.
+        message = _(
+            "The goal is in %(currency)s, so donors must be able to give in %(currency)s: add it to the campaign's "
+            "currencies or change the goal's currency."
+        )
+        return [message % {"currency": goal}]
     return []
 
 
@@ -100,11 +117,13 @@ def preset_problems(*, presets: object, min_amount_minor: int, max_amount_minor:
     if presets in (None, ""):
         return []
     if not isinstance(presets, list) or not all(isinstance(p, int) and not isinstance(p, bool) for p in presets):
-        return ["Preset amounts are a list of whole numbers in minor units, e.g. [1000, 2500, 5000] for 10, 25, 50."]
+        return [_("Preset amounts are a list of whole numbers in minor units, e.g. [1000, 2500, 5000] for 10, 25, 50.")]
     outside = [p for p in presets if p < min_amount_minor or p > max_amount_minor]
     if outside:
         shown = ", ".join(format_money(p, currency) if is_known_currency(currency) else str(p) for p in outside)
-        return [f"Preset amounts must lie between the minimum and the maximum; these do not: {shown}."]
+        # Translators: amounts lists the preset amounts outside the limits, separated by commas.
+        message = _("Preset amounts must lie between the minimum and the maximum; these do not: %(amounts)s.")
+        return [message % {"amounts": shown}]
     return []
 
 

@@ -11,6 +11,8 @@ from typing import cast
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from donations import services
 from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout
@@ -34,18 +36,26 @@ def parse_amount_minor(text: str, currency: str) -> int:
     except AmountNotUnderstood as exc:
         raise AmountError(_DONOR_WORDS[exc.reason](exc.digits)) from None
     if amount <= 0:
-        raise AmountError("Enter an amount above zero.")
+        raise AmountError(_("Enter an amount above zero."))
     return amount
 
 
+# Called when the donor's amount is read, so each message is in the language of the request.
 _DONOR_WORDS = {
-    AmountNotUnderstood.EMPTY: lambda digits: "Enter an amount.",
-    AmountNotUnderstood.NEGATIVE: lambda digits: "Enter an amount above zero.",
-    AmountNotUnderstood.NOT_A_NUMBER: lambda digits: "Enter the amount as a number, like 25 or 12.50.",
+    AmountNotUnderstood.EMPTY: lambda digits: _("Enter an amount."),
+    AmountNotUnderstood.NEGATIVE: lambda digits: _("Enter an amount above zero."),
+    AmountNotUnderstood.NOT_A_NUMBER: lambda digits: _("Enter the amount as a number, like 25 or 12.50."),
     AmountNotUnderstood.TOO_MANY_DECIMALS: (
-        lambda digits: f"Use at most {digits} decimal places." if digits else "Enter a whole amount."
+        lambda digits: (
+            (
+                ngettext("Use at most %(digits)d decimal place.", "Use at most %(digits)d decimal places.", digits)
+                % {"digits": digits}
+            )
+            if digits
+            else _("Enter a whole amount.")
+        )
     ),
-    AmountNotUnderstood.TOO_LARGE: lambda digits: "That amount is far too large.",
+    AmountNotUnderstood.TOO_LARGE: lambda digits: _("That amount is far too large."),
 }
 
 
@@ -64,52 +74,61 @@ def share_percents(beneficiaries: list[Beneficiary]) -> dict[int, int]:
 class DonationForm(forms.Form):
     """Bound to one campaign, one currency and the campaign's active newsrooms (one weight field per newsroom)."""
 
-    amount = forms.ChoiceField(label="Amount", widget=forms.RadioSelect, required=False)
-    custom_amount = forms.CharField(label="Other amount", required=False, max_length=40)
+    amount = forms.ChoiceField(label=gettext_lazy("Amount"), widget=forms.RadioSelect, required=False)
+    custom_amount = forms.CharField(label=gettext_lazy("Other amount"), required=False, max_length=40)
     currency = forms.CharField(widget=forms.HiddenInput, max_length=3)
     interval = forms.ChoiceField(
-        label="How often",
+        label=gettext_lazy("How often"),
         choices=DonationCheckout.Interval.choices,
         widget=forms.RadioSelect,
         initial=DonationCheckout.Interval.ONCE,
     )
-    cover_fee = forms.BooleanField(label="Cover the processing fee", required=False)
-    name = forms.CharField(label="Your name", max_length=150, required=False)
+    cover_fee = forms.BooleanField(label=gettext_lazy("Cover the processing fee"), required=False)
+    name = forms.CharField(label=gettext_lazy("Your name"), max_length=150, required=False)
     # No maxlength in the page (a browser would silently cut a pasted address); the form refuses it with a message.
     email = forms.EmailField(
-        label="Email",
-        help_text="For your receipt. Never shown to anyone.",
+        label=gettext_lazy("Email"),
+        help_text=gettext_lazy("For your receipt. Never shown to anyone."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         validators=[
             MaxLengthValidator(
                 254,
-                message="That email address is too long: we can keep addresses of up to "
-                "%(limit_value)d characters, and this one has %(show_value)d. Please use a shorter address.",
+                message=gettext_lazy(
+                    "That email address is too long: we can keep addresses of up to "
+                    "%(limit_value)d characters, and this one has %(show_value)d. Please use a shorter address."
+                ),
             )
         ],
     )
     display_name = forms.CharField(
-        label="Name on the donor wall", max_length=80, required=False, help_text="Leave empty to use your name."
+        label=gettext_lazy("Name on the donor wall"),
+        max_length=80,
+        required=False,
+        help_text=gettext_lazy("Leave empty to use your name."),
     )
-    show_on_wall = forms.BooleanField(label="Show my gift on the donor wall", required=False, initial=False)
-    anonymous = forms.BooleanField(label="Show me as “Anonymous”", required=False)
+    show_on_wall = forms.BooleanField(
+        label=gettext_lazy("Show my gift on the donor wall"), required=False, initial=False
+    )
+    anonymous = forms.BooleanField(label=gettext_lazy("Show me as “Anonymous”"), required=False)
     message = forms.CharField(
-        label="Message (optional)",
+        label=gettext_lazy("Message (optional)"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
     )
     split = forms.ChoiceField(
-        label="How your gift is shared",
+        label=gettext_lazy("How your gift is shared"),
         widget=forms.RadioSelect,
         initial=SPLIT_DEFAULT,
         choices=[
-            (SPLIT_DEFAULT, "Keep the campaign's split"),
-            (SPLIT_CUSTOM, "Choose my own split"),
-            (SPLIT_ONE, "Give it all to one newsroom"),
+            (SPLIT_DEFAULT, gettext_lazy("Keep the campaign's split")),
+            (SPLIT_CUSTOM, gettext_lazy("Choose my own split")),
+            (SPLIT_ONE, gettext_lazy("Give it all to one newsroom")),
         ],
     )
-    one_newsroom = forms.TypedChoiceField(label="Which newsroom", coerce=int, required=False, empty_value=None)
+    one_newsroom = forms.TypedChoiceField(
+        label=gettext_lazy("Which newsroom"), coerce=int, required=False, empty_value=None
+    )
 
     def __init__(
         self, *args, campaign: Campaign, option: CampaignCurrency, beneficiaries: list[Beneficiary], user=None, **kwargs
@@ -125,14 +144,17 @@ class DonationForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["amount"]).choices = [
             (str(p), format_money(p, option.currency)) for p in presets
-        ] + [(CUSTOM, "Other amount")]
-        self.fields["custom_amount"].help_text = (
-            f"Between {format_money(option.min_amount_minor, option.currency)} and "
-            f"{format_money(option.max_amount_minor, option.currency)}."
-        )
+        ] + [(CUSTOM, _("Other amount"))]
+        # Translators: the smallest and largest gift, e.g. "Between GEL 5 and GEL 5,000."
+        self.fields["custom_amount"].help_text = _("Between %(minimum)s and %(maximum)s.") % {
+            "minimum": format_money(option.min_amount_minor, option.currency),
+            "maximum": format_money(option.max_amount_minor, option.currency),
+        }
         if not campaign.allow_monthly:
-            cast(forms.ChoiceField, self.fields["interval"]).choices = [(DonationCheckout.Interval.ONCE, "One time")]
-        cast(forms.ChoiceField, self.fields["one_newsroom"]).choices = [("", "Choose a newsroom")] + [
+            cast(forms.ChoiceField, self.fields["interval"]).choices = [
+                (DonationCheckout.Interval.ONCE, DonationCheckout.Interval.ONCE.label)
+            ]
+        cast(forms.ChoiceField, self.fields["one_newsroom"]).choices = [("", _("Choose a newsroom"))] + [
             (b.pk, b.name) for b in beneficiaries
         ]
         for b in beneficiaries:
@@ -142,18 +164,18 @@ class DonationForm(forms.Form):
                 max_value=100,
                 required=False,
                 error_messages={
-                    "min_value": "Use a number from 0 to 100.",
-                    "max_value": "Use a number from 0 to 100.",
-                    "invalid": "Use a whole number from 0 to 100.",
+                    "min_value": _("Use a number from 0 to 100."),
+                    "max_value": _("Use a number from 0 to 100."),
+                    "invalid": _("Use a whole number from 0 to 100."),
                 },
             )
         if user is not None and user.is_authenticated:
             # The gift belongs to the signed-in account: its address is the one on the receipt, and not editable.
             self.fields["email"].disabled = True
             self.fields["email"].initial = user.email
-            self.fields[
-                "email"
-            ].help_text = "Your account's address: the receipt goes here and the gift shows in your account."
+            self.fields["email"].help_text = _(
+                "Your account's address: the receipt goes here and the gift shows in your account."
+            )
             self.fields["name"].initial = user.get_full_name()
 
     # --- What the template needs --------------------------------------------------------------------------
@@ -213,7 +235,9 @@ class DonationForm(forms.Form):
     def clean_currency(self) -> str:
         value = (self.cleaned_data.get("currency") or "").upper()
         if value != self.option.currency:
-            raise forms.ValidationError("The currency changed while you were giving; check the amount and try again.")
+            raise forms.ValidationError(
+                _("The currency changed while you were giving; check the amount and try again.")
+            )
         return value
 
     def clean(self):
@@ -222,7 +246,7 @@ class DonationForm(forms.Form):
         if (data.get("custom_amount") or "").strip():
             choice = data["amount"] = CUSTOM  # a typed amount wins over a preset left selected (no JS to untick it)
         if not choice:
-            self.add_error("amount", "Choose an amount.")
+            self.add_error("amount", _("Choose an amount."))
         elif choice == CUSTOM:
             try:
                 data["gift_minor"] = parse_amount_minor(data.get("custom_amount", ""), self.option.currency)
@@ -238,12 +262,14 @@ class DonationForm(forms.Form):
         if split == SPLIT_CUSTOM:
             weights = {str(b.pk): data.get(f"weight_{b.pk}") or 0 for b in self.beneficiaries}
             if not any(weights.values()):
-                self.add_error("split", "Give at least one newsroom a part of your gift, or keep the campaign's split.")
+                self.add_error(
+                    "split", _("Give at least one newsroom a part of your gift, or keep the campaign's split.")
+                )
             return weights
         if split == SPLIT_ONE:
             newsroom = data.get("one_newsroom")
             if newsroom is None:
-                self.add_error("one_newsroom", "Choose the newsroom to give to.")
+                self.add_error("one_newsroom", _("Choose the newsroom to give to."))
                 return {}
             return {str(newsroom): 1}
         return {}
@@ -268,7 +294,7 @@ class DonationForm(forms.Form):
 
 
 class ChangeMonthlyAmountForm(forms.Form):
-    amount = forms.CharField(label="New monthly amount", max_length=40)
+    amount = forms.CharField(label=gettext_lazy("New monthly amount"), max_length=40)
 
     def __init__(self, *args, currency: str, **kwargs):
         self.currency = currency

@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import pgettext_lazy
 
 from outlet.common.local_time import short_date_text
 from outlet.common.money import format_money
@@ -222,8 +223,9 @@ class DonationCheckout(models.Model):
     """What the donor chose on the form, kept until the provider reports the payment."""
 
     class Interval(models.TextChoices):
-        ONCE = "once", "One time"
-        MONTH = "month", "Monthly"
+        # Shown to donors on the donation form ("How often").
+        ONCE = "once", pgettext_lazy("interval", "One time")
+        MONTH = "month", pgettext_lazy("interval", "Monthly")
 
     reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="checkouts")

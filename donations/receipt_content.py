@@ -1,6 +1,9 @@
 """What a gift's receipt says, told to outlet.receipts (which imports no product): the donor, the fundraiser, how
 the amount is shared between the newsrooms; the gift's receipt email with its "manage your monthly gift" link; and
-the year-end statements' section of the account's receipts page. Registered in DonationsConfig.ready()."""
+the year-end statements' section of the account's receipts page. Registered in DonationsConfig.ready().
+
+describe() runs when a receipt is issued (in the Celery worker): its words are translated then (gettext, not lazy),
+in the language active in the worker, and copied onto the receipt, which never changes afterwards."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from donations import recurring, statements
 from donations.models import Donation
@@ -25,7 +29,9 @@ def describe(payment: Payment, refund_level_minor: int) -> describers.Descriptio
     if donation is None:
         # Never in practice (the gift is recorded in the transaction that records its payment); the words the
         # receipt had for a payment without a gift before receipts asked the products.
-        return describers.describe_payer(payment, default_description=f"{settings.SITE_NAME} membership")
+        return describers.describe_payer(
+            payment, default_description=_("%(site_name)s membership") % {"site_name": settings.SITE_NAME}
+        )
     by_newsroom: dict[int, dict[str, Any]] = {}
     entries = (
         donation.allocations.select_related("beneficiary")
@@ -45,20 +51,21 @@ def describe(payment: Payment, refund_level_minor: int) -> describers.Descriptio
     fee = remaining - sum(line["amount_minor"] for line in lines)
     if fee:
         lines.append(
-            {"kind": "fee", "name": "Payment processing fee (kept by the payment provider)", "amount_minor": fee}
+            {"kind": "fee", "name": _("Payment processing fee (kept by the payment provider)"), "amount_minor": fee}
         )
     if donation.fee_covered_minor:
         lines.append(
             {
                 "kind": "fee_cover",
-                "name": "Included at your choice to cover the processing fee",
+                "name": _("Included at your choice to cover the processing fee"),
                 "amount_minor": donation.fee_covered_minor,
             }
         )
     return describers.Description(
         name=donation.name,
         email=donation.email or payment.email,
-        description=f"Gift to {donation.campaign.title}",
+        # Translators: what a gift's receipt is for; title is the fundraiser's.
+        description=_("Gift to %(title)s") % {"title": donation.campaign.title},
         lines=lines,
     )
 

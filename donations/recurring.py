@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from donations import services
 from donations.models import RecurringDonation
@@ -115,7 +116,7 @@ def gift_part_minor(gift: RecurringDonation) -> int:
 
 def _running(gift: RecurringDonation) -> None:
     if gift.status == RecurringDonation.Status.CANCELED:
-        raise MonthlyGiftError("This monthly gift has ended. You can start a new one on the fundraiser's page.")
+        raise MonthlyGiftError(_("This monthly gift has ended. You can start a new one on the fundraiser's page."))
 
 
 def change_monthly_amount(*, gift: RecurringDonation, gift_minor: int) -> int:
@@ -125,13 +126,13 @@ def change_monthly_amount(*, gift: RecurringDonation, gift_minor: int) -> int:
     _running(gift)
     try:
         option = services.currency_option(campaign=gift.campaign, currency=gift.currency)
-        services.check_amount_limits(option=option, gift_minor=gift_minor, period=" a month")
+        services.check_amount_limits(option=option, gift_minor=gift_minor, monthly=True)
     except services.DonationError as exc:
         raise MonthlyGiftError(str(exc)) from None
     fee = services.fee_to_cover_minor(gift_minor=gift_minor, currency=gift.currency) if gift.fee_covered_minor else 0
     charge = gift_minor + fee
     if charge == gift.amount_minor:
-        raise MonthlyGiftError("That is already your monthly amount.")
+        raise MonthlyGiftError(_("That is already your monthly amount."))
     price = services.donation_price(campaign=gift.campaign, currency=gift.currency, amount_minor=charge)
     try:
         subscriptions.change_price(gift, price=price, request=f"amount-{charge}")
@@ -154,7 +155,7 @@ def set_monthly_renewal(*, gift: RecurringDonation, renew: bool) -> None:
 def card_portal_url(*, gift: RecurringDonation, return_url: str) -> str:
     """The provider's page where the donor replaces the card this gift is charged to."""
     if not gift.customer_id:
-        raise MonthlyGiftError("We cannot open the card page for this gift yet; please try again in a minute.")
+        raise MonthlyGiftError(_("We cannot open the card page for this gift yet; please try again in a minute."))
     try:
         return get_provider(gift.provider).open_portal(customer_id=gift.customer_id, return_url=return_url)
     except ProviderError as exc:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from donations.models import (
     AllocationEntry,
@@ -113,22 +114,22 @@ def clean_weights(*, campaign: Campaign, weights: Mapping[str | int, int] | None
     if not weights:
         return {}
     if not campaign.allow_custom_split:
-        raise DonationError("This campaign splits every gift by its own shares.")
+        raise DonationError(_("This campaign splits every gift by its own shares."))
     active = {b.pk for b in campaign.beneficiaries.all() if b.is_active}
     cleaned: dict[int, int] = {}
     for raw_key, raw_weight in weights.items():
         try:
             key, weight = int(raw_key), int(raw_weight)
         except (TypeError, ValueError):
-            raise DonationError("The split between the newsrooms must be whole numbers.") from None
+            raise DonationError(_("The split between the newsrooms must be whole numbers.")) from None
         if key not in active:
-            raise DonationError("The split names a newsroom this campaign does not support.")
+            raise DonationError(_("The split names a newsroom this campaign does not support."))
         if weight < 0 or weight > 1000:
-            raise DonationError("Each newsroom's part of the split must be between 0 and 1000.")
+            raise DonationError(_("Each newsroom's part of the split must be between 0 and 1000."))
         if weight:
             cleaned[key] = weight
     if not cleaned:
-        raise DonationError("Give at least one newsroom a part of the split.")
+        raise DonationError(_("Give at least one newsroom a part of the split."))
     return cleaned
 
 
@@ -173,17 +174,23 @@ def campaign_is_open(campaign: Campaign, *, now: datetime | None = None) -> bool
 def currency_option(*, campaign: Campaign, currency: str) -> CampaignCurrency:
     option = campaign.currencies.filter(currency=currency.upper()).first()
     if option is None:
-        raise DonationError(f"This campaign does not take gifts in {currency.upper()}.")
+        # Translators: currency is a code such as GEL, USD or EUR.
+        raise DonationError(_("This campaign does not take gifts in %(currency)s.") % {"currency": currency.upper()})
     return option
 
 
-def check_amount_limits(*, option: CampaignCurrency, gift_minor: int, period: str = "") -> None:
-    """The campaign's minimum and maximum for this currency, named in the message (period: " a month")."""
+def check_amount_limits(*, option: CampaignCurrency, gift_minor: int, monthly: bool = False) -> None:
+    """The campaign's minimum and maximum for this currency, named in the message ("... a month" when monthly)."""
     if gift_minor < option.min_amount_minor or gift_minor > option.max_amount_minor:
-        raise DonationError(
-            f"Please give between {format_money(option.min_amount_minor, option.currency)} and "
-            f"{format_money(option.max_amount_minor, option.currency)}{period}."
-        )
+        limits = {
+            "minimum": format_money(option.min_amount_minor, option.currency),
+            "maximum": format_money(option.max_amount_minor, option.currency),
+        }
+        if monthly:
+            # Translators: the smallest and largest monthly gift, e.g. "GEL 5" and "GEL 5,000".
+            raise DonationError(_("Please give between %(minimum)s and %(maximum)s a month.") % limits)
+        # Translators: the smallest and largest gift, e.g. "GEL 5" and "GEL 5,000".
+        raise DonationError(_("Please give between %(minimum)s and %(maximum)s.") % limits)
 
 
 def start_donation_checkout(
@@ -193,16 +200,16 @@ def start_donation_checkout(
     reports the payment; `success_url` may contain "{reference}", filled with this attempt's reference."""
     campaign = request.campaign
     if not campaign_is_open(campaign):
-        raise DonationError("This fundraiser is not taking gifts right now.")
+        raise DonationError(_("This fundraiser is not taking gifts right now."))
     option = currency_option(campaign=campaign, currency=request.currency)
     check_amount_limits(option=option, gift_minor=request.gift_minor)
     if request.interval not in DonationCheckout.Interval.values:
-        raise DonationError("Choose a one-time or a monthly gift.")
+        raise DonationError(_("Choose a one-time or a monthly gift."))
     if request.interval == DonationCheckout.Interval.MONTH and not campaign.allow_monthly:
-        raise DonationError("This campaign takes one-time gifts only.")
+        raise DonationError(_("This campaign takes one-time gifts only."))
     weights = clean_weights(campaign=campaign, weights=request.weights)
     if not default_weights(campaign) and not weights:
-        raise DonationError("This fundraiser has no newsrooms to support yet.")
+        raise DonationError(_("This fundraiser has no newsrooms to support yet."))
     fee = fee_to_cover_minor(gift_minor=request.gift_minor, currency=option.currency) if request.cover_fee else 0
     provider = get_provider()
     checkout = DonationCheckout.objects.create(
@@ -350,7 +357,7 @@ def record_donation(*, event: PaymentSucceeded, payment: Payment) -> tuple[Donat
 def _recurring_from_checkout(
     *, checkout: DonationCheckout, event: PaymentSucceeded | SubscriptionChanged
 ) -> RecurringDonation:
-    recurring, _ = RecurringDonation.objects.get_or_create(
+    recurring, _created = RecurringDonation.objects.get_or_create(
         provider=event.provider,
         subscription_id=event.subscription_id,
         defaults={
@@ -421,7 +428,7 @@ def _count_gift(*, donation: Donation) -> None:
         donations=1,
     )
     key = donor_key(donation.email)
-    donor, _ = CampaignDonor.objects.get_or_create(campaign_id=donation.campaign_id, donor_key=key)
+    donor, _created = CampaignDonor.objects.get_or_create(campaign_id=donation.campaign_id, donor_key=key)
     became_active = CampaignDonor.objects.filter(pk=donor.pk, active_gifts=0).update(active_gifts=1)
     if not became_active:
         CampaignDonor.objects.filter(pk=donor.pk).update(active_gifts=F("active_gifts") + 1)
@@ -431,7 +438,7 @@ def _count_gift(*, donation: Donation) -> None:
 
 def _add_to_totals(*, campaign_id: int, currency: str, raised: int, net: int, donations: int) -> None:
     """Counters move by F() updates inside the caller's transaction, so concurrent gifts never lose one."""
-    for _ in range(2):
+    for _attempt in range(2):
         updated = CampaignTotal.objects.filter(campaign_id=campaign_id, currency=currency).update(
             raised_minor=F("raised_minor") + raised,
             net_minor=F("net_minor") + net,
@@ -448,7 +455,7 @@ def _add_to_totals(*, campaign_id: int, currency: str, raised: int, net: int, do
 
 
 def _add_to_donor_count(*, campaign_id: int, delta: int) -> None:
-    for _ in range(2):
+    for _attempt in range(2):
         if CampaignDonorCount.objects.filter(campaign_id=campaign_id).update(donors=F("donors") + delta):
             return
         try:

@@ -14,6 +14,8 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from donations import abuse, recurring, services
@@ -129,7 +131,7 @@ def give(request, slug: str):
     campaign = _visible_campaign(request, slug)
     option = _currency_option(campaign, request.POST.get("currency"))
     if option is None or not services.campaign_is_open(campaign):
-        messages.error(request, "This fundraiser is not taking gifts right now.")
+        messages.error(request, _("This fundraiser is not taking gifts right now."))
         return redirect("donations:campaign", slug=campaign.slug)
     form = _donation_form(request, campaign, option, data=request.POST)
     if not form.is_valid():
@@ -148,7 +150,7 @@ def give(request, slug: str):
         return response
     user_id = request.user.pk if request.user.is_authenticated else None
     try:
-        _, checkout_redirect = services.start_donation_checkout(
+        _checkout, checkout_redirect = services.start_donation_checkout(
             request=form.donation_request(user_id=user_id),
             success_url=f"{settings.SITE_URL}/fundraisers/thanks/{{reference}}/",
             cancel_url=(
@@ -168,7 +170,8 @@ def give(request, slug: str):
 def _share_links(campaign: Campaign) -> dict[str, str]:
     """Plain links, no third-party scripts: the networks' own share addresses with our campaign URL."""
     url = f"{settings.SITE_URL}{reverse('donations:campaign', args=[campaign.slug])}"
-    text = f"I gave to {campaign.title}. Join me:"
+    # Translators: the text of a share link (email, X, Telegram, WhatsApp); the fundraiser's address follows it.
+    text = _("I gave to %(title)s. Join me:") % {"title": campaign.title}
     return {
         "url": url,
         "email": f"mailto:?{urlencode({'subject': campaign.title, 'body': f'{text} {url}'}, quote_via=quote)}",
@@ -235,7 +238,7 @@ def _linked_gift(request, token: str) -> RecurringDonation:
     if gift.user_id:
         if request.user.is_authenticated and request.user.pk == gift.user_id:
             raise _GoElsewhere(redirect("donations:gifts"))
-        messages.info(request, "This monthly gift belongs to an account: sign in to manage it.")
+        messages.info(request, _("This monthly gift belongs to an account: sign in to manage it."))
         raise _GoElsewhere(redirect(f"{reverse('account_login')}?{urlencode({'next': reverse('donations:gifts')})}"))
     return gift
 
@@ -300,14 +303,16 @@ def _change_amount(request, gift: RecurringDonation, back: str):
         messages.error(request, str(exc))
         return redirect(back)
     messages.success(
-        request, "Your new monthly amount has been sent to our payment provider; it applies from your next charge."
+        request, _("Your new monthly amount has been sent to our payment provider; it applies from your next charge.")
     )
     return redirect(back)
 
 
 RENEWAL_CONFIRMATIONS = {
-    False: "Your monthly gift will stop at the end of the month you have paid for. Thank you for your support.",
-    True: "Your monthly gift will continue. Thank you for staying with us.",
+    False: gettext_lazy(
+        "Your monthly gift will stop at the end of the month you have paid for. Thank you for your support."
+    ),
+    True: gettext_lazy("Your monthly gift will continue. Thank you for staying with us."),
 }
 
 
@@ -379,8 +384,10 @@ def gift_link_renew(request, token: str):
         recurring.email_a_new_manage_link(gift=expired.gift)
         messages.success(
             request,
-            "We have emailed a new link to the address you gave with this gift. It may take a "
-            "minute to arrive; the old link no longer works.",
+            _(
+                "We have emailed a new link to the address you gave with this gift. It may take a "
+                "minute to arrive; the old link no longer works."
+            ),
         )
         return redirect("donations:campaign", slug=expired.gift.campaign.slug)
     return redirect("donations:gift_link", token=token)  # still valid: nothing to renew

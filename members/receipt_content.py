@@ -5,6 +5,7 @@ it. Registered in MembersConfig.ready()."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from outlet.common import emails
 from outlet.payments.models import Payment
@@ -12,8 +13,12 @@ from outlet.receipts import describers
 
 
 def describe(payment: Payment, refund_level_minor: int) -> describers.Description:
-    """The account's name and email, and the charge's description (set by the provider's invoice)."""
-    return describers.describe_payer(payment, default_description=f"{settings.SITE_NAME} membership")
+    """The account's name and email, and the charge's description (set by the provider's invoice). Runs when the
+    receipt is issued (in the Celery worker): the default words are translated then, in the worker's language."""
+    # Translators: what a membership payment's receipt is for when the payment names nothing else.
+    return describers.describe_payer(
+        payment, default_description=_("%(site_name)s membership") % {"site_name": settings.SITE_NAME}
+    )
 
 
 def email(payment: Payment) -> describers.Email:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class ReceiptSequence(models.Model):
@@ -31,8 +32,9 @@ class Receipt(models.Model):
     also issues a correction receipt for what remains."""
 
     class Kind(models.TextChoices):
-        ORIGINAL = "original", "Receipt"
-        CORRECTION = "correction", "Corrected receipt"
+        # The receipt's title, on its PDF and its page.
+        ORIGINAL = "original", gettext_lazy("Receipt")
+        CORRECTION = "correction", gettext_lazy("Corrected receipt")
 
     payment = models.ForeignKey("payments.Payment", on_delete=models.PROTECT, related_name="receipts")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ORIGINAL)

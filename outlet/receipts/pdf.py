@@ -6,6 +6,10 @@ fpdf2's core fonts are latin-1 only, and donors are called "ნინო ბე�
 subset, so each process first trims it once (about a second) to the scripts our donors write in and drops the shaping
 tables fpdf2 does not use without HarfBuzz; a receipt then renders in ~50 ms. Characters outside those scripts
 print as an empty box, never as an error.
+
+Every word on the page is translated when the PDF is rendered (gettext, not lazy), in the language active then: the
+reader's for a download, the worker's for the copy attached to the receipt email. What the receipt row holds (who
+paid, for what, the newsrooms' lines, the void reason) was written when it was issued and is printed as it is.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from fpdf import FPDF
 
 from outlet.common.local_time import date_text
@@ -158,18 +164,20 @@ class Document(FPDF):
         self.text_line(issuer["address"], size=9, color=MUTED, height=4.6)
         self.text_line(issuer["registration"], size=9, color=MUTED, height=4.6)
 
-    def void_stamp(self, note: str) -> None:
-        """VOID across the page and in words at the top, so a printed or forwarded copy cannot be mistaken."""
+    def void_stamp(self, banner: str) -> None:
+        """VOID across the page and in words at the top (`banner`, e.g. "VOID — voided on 3 March 2026"), so a
+        printed or forwarded copy cannot be mistaken."""
         with self.local_context():
             self.set_font(FAMILY, "B", 110)
             self.set_text_color(*VOID_RED)
             with self.rotation(35, x=self.w / 2, y=self.h / 2):
-                self.text(self.w / 2 - 62, self.h / 2 + 18, "VOID")
+                # Translators: stamped in large letters across a voided receipt.
+                self.text(self.w / 2 - 62, self.h / 2 + 18, pgettext("receipt status", "VOID"))
         self.set_draw_color(*VOID_RED)
         self.set_line_width(0.6)
         self.set_font(FAMILY, "B", 12)
         self.set_text_color(*VOID_RED)
-        self.multi_cell(0, 7, f"VOID — {note}", border=1, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 7, banner, border=1, align="C", new_x="LMARGIN", new_y="NEXT")
         self.set_line_width(0.2)
         self.ln(3)
 
@@ -180,39 +188,47 @@ class Document(FPDF):
 def render_receipt(receipt: Receipt) -> bytes:
     """The receipt as it stands: a voided one says VOID on every copy made from now on."""
     title = receipt.get_kind_display()
-    doc = Document(title=f"{title} {receipt.number}")
+    number = {"number": receipt.number}
+    if receipt.kind == receipt.Kind.CORRECTION:
+        doc = Document(title=_("Corrected receipt %(number)s") % number)  # (the PDF's title in its properties)
+    else:
+        doc = Document(title=_("Receipt %(number)s") % number)
     doc.issuer_block()
     doc.rule()
     doc.text_line(title, size=20, bold=True, height=10)
     doc.ln(1)
     if receipt.is_void:
-        doc.void_stamp(
-            f"voided on {_date(receipt.voided_at)}" + (f": {receipt.void_reason}" if receipt.void_reason else "")
-        )
-    doc.fact("Receipt number", receipt.number, bold=True)
-    doc.fact("Date of receipt", _date(receipt.issued_at))
-    doc.fact("Payment date", _date(receipt.payment.paid_at))
-    doc.fact("Payment reference", receipt.payment.provider_ref)
+        voided_on = {"date": _date(receipt.voided_at), "reason": receipt.void_reason}
+        if receipt.void_reason:
+            # Translators: at the top of a voided receipt; reason is why, e.g. "refunded in full".
+            doc.void_stamp(_("VOID — voided on %(date)s: %(reason)s") % voided_on)
+        else:
+            # Translators: at the top of a voided receipt.
+            doc.void_stamp(_("VOID — voided on %(date)s") % voided_on)
+    doc.fact(_("Receipt number"), receipt.number, bold=True)
+    doc.fact(_("Date of receipt"), _date(receipt.issued_at))
+    doc.fact(_("Payment date"), _date(receipt.payment.paid_at))
+    doc.fact(_("Payment reference"), receipt.payment.provider_ref)
     doc.ln(2)
-    doc.fact("Received from", receipt.donor_name or receipt.donor_email or "—", bold=True)
+    doc.fact(_("Received from"), receipt.donor_name or receipt.donor_email or "—", bold=True)
     if receipt.donor_name and receipt.donor_email:
-        doc.fact("Email", receipt.donor_email)
-    doc.fact("For", receipt.description)
+        doc.fact(_("Email"), receipt.donor_email)
+    doc.fact(pgettext("receipt: what the payment was for", "For"), receipt.description)
     if receipt.replaces_id and receipt.replaces is not None:
-        doc.fact("Replaces receipt", f"{receipt.replaces.number} (now void)")
-        doc.fact("Paid", format_money(receipt.payment.amount_minor, receipt.currency))
-        doc.fact("Refunded", format_money(receipt.refund_level_minor, receipt.currency))
+        doc.fact(_("Replaces receipt"), _("%(number)s (now void)") % {"number": receipt.replaces.number})
+        doc.fact(_("Paid"), format_money(receipt.payment.amount_minor, receipt.currency))
+        doc.fact(_("Refunded"), format_money(receipt.refund_level_minor, receipt.currency))
     doc.rule()
     doc.set_font(FAMILY, "", 10)
     doc.set_text_color(*MUTED)
-    doc.cell(45, 9, "Amount")
+    doc.cell(45, 9, _("Amount"))
     doc.set_font(FAMILY, "B", 18)
     doc.set_text_color(*INK)
     doc.cell(0, 9, format_money(receipt.amount_minor, receipt.currency), new_x="LMARGIN", new_y="NEXT")
     _receipt_lines(doc, receipt)
     doc.rule(5)
     doc.text_line(
-        "Thank you. This receipt was issued electronically and is valid without a signature.",
+        _("Thank you. This receipt was issued electronically and is valid without a signature."),
         size=9,
         color=MUTED,
         height=4.6,
@@ -228,7 +244,7 @@ def _receipt_lines(doc: Document, receipt: Receipt) -> None:
     if not newsrooms:
         return
     doc.ln(3)
-    doc.text_line("How this amount is shared between the newsrooms", size=11, bold=True, height=7)
+    doc.text_line(_("How this amount is shared between the newsrooms"), size=11, bold=True, height=7)
     for line in newsrooms + fees:
         doc.row(
             [(line["name"], 130, "L"), (format_money(line["amount_minor"], receipt.currency), 0, "R")],
@@ -236,13 +252,16 @@ def _receipt_lines(doc: Document, receipt: Receipt) -> None:
         )
     doc.row(
         [
-            ("Total", 130, "L"),
+            (_("Total"), 130, "L"),
             (format_money(sum(line["amount_minor"] for line in newsrooms + fees), receipt.currency), 0, "R"),
         ],
         bold=True,
     )
     for line in covered:
         doc.ln(1)
-        doc.text_line(
-            f"{line['name']}: {format_money(line['amount_minor'], receipt.currency)}.", size=9, color=MUTED, height=4.6
-        )
+        # Translators: name says what the amount is, e.g. "Included at your choice to cover the processing fee".
+        text = _("%(name)s: %(amount)s.") % {
+            "name": line["name"],
+            "amount": format_money(line["amount_minor"], receipt.currency),
+        }
+        doc.text_line(text, size=9, color=MUTED, height=4.6)

@@ -28,6 +28,7 @@ from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
 
 from outlet.common import emails
@@ -161,9 +162,15 @@ def apply_refund(*, payment_id: int) -> Receipt | None:
                 refund_level_minor=refunded,
                 replaces=current,
             )
-            reason = f"{format_money(refunded, payment.currency)} refunded; replaced by receipt {correction.number}"
+            # Translators: why a receipt was voided (kept on the receipt, shown on its page and PDF); amount is what
+            # was refunded so far, number the correction receipt's.
+            reason = _("%(amount)s refunded; replaced by receipt %(number)s") % {
+                "amount": format_money(refunded, payment.currency),
+                "number": correction.number,
+            }
         else:
-            reason = "refunded in full"
+            # Translators: why a receipt was voided (kept on the receipt, shown on its page and PDF).
+            reason = _("refunded in full")
         Receipt.objects.filter(pk=current.pk).update(voided_at=now, void_reason=reason[:200])
         return correction
 
