@@ -413,6 +413,7 @@ class DonationAdmin(ReadOnlyAdmin):
                 change_url=change_url,
                 to_refund=format_money(to_refund, donation.currency),
                 whole=amount_minor is None,
+                refund_to=donation.email if donation.email and not donation.anonymised_at else _("the donor"),
             )
         try:
             refund_id = staff.refund_gift(

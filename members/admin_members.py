@@ -393,11 +393,33 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
                 "customer_id": membership.provider_customer_id,
                 "customer_url": customer_url,
                 "subscription_id": membership.provider_subscription_id,
+                "at_provider": _at_provider(membership, customer_url),
                 "email_verified": staff.email_is_verified(user),
             },
             "timeline": member_timeline(user=user, viewer=request.user),
             "member_actions": available_actions(request, membership),
         }
+
+
+def _at_provider(membership: Membership, customer_url: str) -> str:
+    """The member page's "Payment provider" line: "stripe customer cus_123, subscription sub_456" (the customer
+    linked to the provider's dashboard when there is one), or "none"."""
+    customer_id = membership.provider_customer_id
+    if not customer_id:
+        return pgettext("payment provider", "none")
+    customer = (
+        format_html('<a href="{}" rel="noopener" target="_blank">{}</a>', customer_url, customer_id)
+        if customer_url
+        else customer_id
+    )
+    if membership.provider_subscription_id:
+        return format_html(
+            _("{provider} customer {customer}, subscription {subscription}"),
+            provider=membership.provider,
+            customer=customer,
+            subscription=membership.provider_subscription_id,
+        )
+    return format_html(_("{provider} customer {customer}"), provider=membership.provider, customer=customer)
 
 
 @admin.register(MemberEvent)

@@ -148,8 +148,8 @@ def movement_chart(movement: list[MonthMovement]) -> BarChart:
             len(movement),
         )
         % {"count": len(movement)},
-        # Translators: %(figures)s lists each month's numbers, e.g. "Jan 2026: 4 new, 1 cancelled, 0 lapsed; ..."
         description=_(
+            # Translators: %(figures)s lists each month's numbers, e.g. "Jan 2026: 4 new, 1 cancelled, 0 lapsed; ..."
             "Grouped bars per month: members who joined, who cancelled, and whose membership ended. %(figures)s."
         )
         % {"figures": figures},
@@ -183,8 +183,8 @@ def campaign_chart(gifts: CampaignGifts) -> BarChart:
             len(gifts.months),
         )
         % {"campaign": gifts.title, "currency": currency, "count": len(gifts.months)},
-        # Translators: %(figures)s lists each month's amounts, e.g. "Jan 2026: GEL 120 net, GEL 15 refunded; ..."
         description=_(
+            # Translators: %(figures)s lists each month's amounts, e.g. "Jan 2026: GEL 120 net, GEL 15 refunded; ..."
             "Stacked bars per month: net (kept) and refunded; together they are the gross raised in %(currency)s. "
             "%(figures)s."
         )
