@@ -11,6 +11,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from donations import abuse
 from donations.models import CheckoutShield
@@ -20,9 +22,11 @@ from outlet.common.local_time import datetime_text
 class CheckoutShieldForm(forms.ModelForm):
     switch_off_now = forms.BooleanField(
         required=False,
-        label="Switch the challenge off now",
-        help_text="Ends an automatic challenge at once (a forced one goes back to automatic). "
-        "A new spike of declines can switch it on again unless the mode is “off”.",
+        label=gettext_lazy("Switch the challenge off now"),
+        help_text=gettext_lazy(
+            "Ends an automatic challenge at once (a forced one goes back to automatic). A new spike of declines can "
+            "switch it on again unless the mode is “off”."
+        ),
     )
 
     class Meta:
@@ -34,8 +38,8 @@ class CheckoutShieldForm(forms.ModelForm):
 class CheckoutShieldAdmin(admin.ModelAdmin):
     form = CheckoutShieldForm
     fieldsets = [
-        ("Right now", {"fields": ["challenge_state", "current_window", "last_trigger"]}),
-        ("What staff decide", {"fields": ["mode", "switch_off_now"]}),
+        (gettext_lazy("Right now"), {"fields": ["challenge_state", "current_window", "last_trigger"]}),
+        (gettext_lazy("What staff decide"), {"fields": ["mode", "switch_off_now"]}),
     ]
     readonly_fields = ["challenge_state", "current_window", "last_trigger"]
 
@@ -49,40 +53,48 @@ class CheckoutShieldAdmin(admin.ModelAdmin):
         row = abuse.shield()
         return HttpResponseRedirect(reverse("admin:donations_checkoutshield_change", args=[row.pk]))
 
-    @admin.display(description="Challenge on the donation form")
+    @admin.display(description=gettext_lazy("Challenge on the donation form"))
     def challenge_state(self, obj: CheckoutShield) -> str:
         state = abuse.attack_state()
         if state.mode == CheckoutShield.Mode.ON:
-            return "On: staff ask for it always."
+            return _("On: staff ask for it always.")
         if state.mode == CheckoutShield.Mode.OFF:
-            return "Off: staff switched it off (a spike of declines will not switch it on)."
+            return _("Off: staff switched it off (a spike of declines will not switch it on).")
         if state.challenge_on and state.challenge_until:
-            return f"On until {datetime_text(state.challenge_until)}, after a spike of declined payments."
-        return "Off (switches on by itself when declines spike)."
+            return _("On until %(time)s, after a spike of declined payments.") % {
+                "time": datetime_text(state.challenge_until)
+            }
+        return _("Off (switches on by itself when declines spike).")
 
-    @admin.display(description="Current window")
+    @admin.display(description=gettext_lazy("Current window"))
     def current_window(self, obj: CheckoutShield) -> str:
         state = abuse.attack_state()
         minutes = state.window_seconds // 60
-        return (
-            f"In the last {minutes} minutes: {state.declines_in_window} declined donation payments "
-            f"({state.declines_to_trigger} switch the challenge on), {state.checkout_starts_in_window} checkout starts."
-        )
+        return _(
+            "In the last %(minutes)s minutes: %(declines)s declined donation payments (%(trigger)s switch the "
+            "challenge on), %(starts)s checkout starts."
+        ) % {
+            "minutes": minutes,
+            "declines": state.declines_in_window,
+            "trigger": state.declines_to_trigger,
+            "starts": state.checkout_starts_in_window,
+        }
 
-    @admin.display(description="Last switched on")
+    @admin.display(description=gettext_lazy("Last switched on"))
     def last_trigger(self, obj: CheckoutShield) -> str:
         if not obj.last_triggered_at:
-            return "Never."
-        return f"{datetime_text(obj.last_triggered_at)}: {obj.last_trigger_reason or 'no reason recorded'}"
+            return _("Never.")
+        reason = obj.last_trigger_reason or _("no reason recorded")
+        return f"{datetime_text(obj.last_triggered_at)}: {reason}"
 
     def save_model(self, request, obj: CheckoutShield, form, change) -> None:
         # Through the service, never obj.save(): it locks the row and drops the cached decision.
         abuse.set_shield_mode(mode=obj.mode)
         if form.cleaned_data.get("switch_off_now"):
             abuse.switch_challenge_off_now()
-            messages.info(request, "The challenge is off now.")
+            messages.info(request, _("The challenge is off now."))
 
     def response_change(self, request, obj):
         # One row and no list to return to: stay on the page, showing the state that was just saved.
-        self.message_user(request, "Saved.", messages.SUCCESS)
+        self.message_user(request, _("Saved."), messages.SUCCESS)
         return HttpResponseRedirect(request.path)

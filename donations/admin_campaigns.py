@@ -16,6 +16,8 @@ from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_prose_editor.fields import ProseEditorFormField
 
 from donations import campaigns, reports
@@ -46,14 +48,16 @@ class CampaignForm(CurrencyFromFormMixin, forms.ModelForm):
         sanitize=True,
         required=False,
         widget=AdminTextareaWidget,
-        help_text="What the money is for; shown on the campaign page.",
+        help_text=gettext_lazy("What the money is for; shown on the campaign page."),
     )
     goal_minor = MoneyField(
-        label="Goal",
+        label=gettext_lazy("Goal"),
         maximum_minor=BIG_INT_MAX,
         show_currency=False,
-        error_messages={"min_value": "The goal must be above 0."},
-        help_text="The amount to raise, as you would write it (50000 or 1,500.50), in the campaign's currency.",
+        error_messages={"min_value": gettext_lazy("The goal must be above 0.")},
+        help_text=gettext_lazy(
+            "The amount to raise, as you would write it (50000 or 1,500.50), in the campaign's currency."
+        ),
     )
 
     class Meta:
@@ -64,43 +68,51 @@ class CampaignForm(CurrencyFromFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The date and time boxes are the site's wall clock; say so, as every time staff read names its zone.
-        for name, more in (("starts_at", ""), ("ends_at", " Leave empty for a campaign with no end date.")):
+        zone = {"zone": zone_label()}
+        for name, help_text in (
+            # Translators: help under a date and time box, e.g. "In Tbilisi time."
+            ("starts_at", _("In %(zone)s.") % zone),
+            ("ends_at", _("In %(zone)s. Leave empty for a campaign with no end date.") % zone),
+        ):
             if name in self.fields:  # absent when the campaign is shown read only
-                self.fields[name].help_text = f"In {zone_label()}.{more}"
+                self.fields[name].help_text = help_text
 
     def clean_currency(self):
         code = self.cleaned_data["currency"].strip().upper()
         if not campaigns.is_known_currency(code):
-            raise forms.ValidationError("Enter a three-letter ISO 4217 currency code, such as GEL, USD or EUR.")
+            raise forms.ValidationError(_("Enter a three-letter ISO 4217 currency code, such as GEL, USD or EUR."))
         return code
 
     def clean(self):
         cleaned = super().clean()
         starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
         if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The campaign must end after it starts.")
+            self.add_error("ends_at", _("The campaign must end after it starts."))
         return cleaned
 
 
 class CampaignCurrencyForm(CurrencyFromFormMixin, forms.ModelForm):
     preset_amounts_minor = MoneyListField(
-        label="Preset amounts",
+        label=gettext_lazy("Preset amounts"),
         required=True,
-        error_messages={"required": "Enter the amounts for the buttons, like 10, 25, 50."},
-        help_text="The amount buttons donors see, like 10, 25, 50.",
+        error_messages={"required": gettext_lazy("Enter the amounts for the buttons, like 10, 25, 50.")},
+        help_text=gettext_lazy("The amount buttons donors see, like 10, 25, 50."),
     )
     min_amount_minor = MoneyField(
-        label="Smallest gift", error_messages={"min_value": "The smallest gift must be above 0."}
+        label=gettext_lazy("Smallest gift"),
+        error_messages={"min_value": gettext_lazy("The smallest gift must be above 0.")},
     )
-    max_amount_minor = MoneyField(label="Largest gift")
+    max_amount_minor = MoneyField(label=gettext_lazy("Largest gift"))
     rate_to_goal_ppm = ScaledIntegerField(
         exponent=6,
         minimum=1,
         example="2.7",
-        label="Counts in the goal's currency as",
-        error_messages={"min_value": "The rate must be above 0."},
-        help_text="For the progress bar only: 2.7 means one unit of this currency counts as 2.70 of the goal's. "
-        "1 for the goal's own currency.",
+        label=gettext_lazy("Counts in the goal's currency as"),
+        error_messages={"min_value": gettext_lazy("The rate must be above 0.")},
+        help_text=gettext_lazy(
+            "For the progress bar only: 2.7 means one unit of this currency counts as 2.70 of the goal's. 1 for the "
+            "goal's own currency."
+        ),
     )
 
     class Meta:
@@ -118,16 +130,16 @@ class CampaignCurrencyForm(CurrencyFromFormMixin, forms.ModelForm):
     def clean_currency(self):
         code = self.cleaned_data["currency"].strip().upper()
         if not campaigns.is_known_currency(code):
-            raise forms.ValidationError("Enter a three-letter ISO 4217 currency code, such as GEL, USD or EUR.")
+            raise forms.ValidationError(_("Enter a three-letter ISO 4217 currency code, such as GEL, USD or EUR."))
         return code
 
     def clean(self):
         cleaned = super().clean()
         low, high = cleaned.get("min_amount_minor"), cleaned.get("max_amount_minor")
         if low is not None and low <= 0:
-            self.add_error("min_amount_minor", "The smallest gift must be above 0.")
+            self.add_error("min_amount_minor", _("The smallest gift must be above 0."))
         elif low is not None and high is not None and high < low:
-            self.add_error("max_amount_minor", "The largest gift cannot be below the smallest.")
+            self.add_error("max_amount_minor", _("The largest gift cannot be below the smallest."))
         elif low is not None and high is not None:
             for problem in campaigns.preset_problems(
                 presets=cleaned.get("preset_amounts_minor"),
@@ -147,23 +159,25 @@ class CurrencyFormSet(forms.BaseInlineFormSet):
             if f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]
         if len(kept) != len(set(kept)):  # before Django's own uniqueness message, which names database fields
-            raise forms.ValidationError("Each currency can be listed once.")
+            raise forms.ValidationError(_("Each currency can be listed once."))
         super().clean()
         for problem in campaigns.currency_problems(goal_currency=self.instance.currency, currencies=kept):
             raise forms.ValidationError(problem)
 
 
 class BeneficiaryForm(forms.ModelForm):
-    url = forms.URLField(required=False, assume_scheme="https", help_text="The newsroom's own site.")
+    url = forms.URLField(required=False, assume_scheme="https", help_text=gettext_lazy("The newsroom's own site."))
     share = ScaledIntegerField(
         exponent=4,
         suffix="%",
         minimum=0,
         maximum=WHOLE,
         example="33.5",
-        label="Share of each gift",
-        help_text="Percent of each gift (after the processing fee) this newsroom receives; the active "
-        "newsrooms' shares add up to 100 %.",
+        label=gettext_lazy("Share of each gift"),
+        help_text=gettext_lazy(
+            "Percent of each gift (after the processing fee) this newsroom receives; the active newsrooms' shares add "
+            "up to 100 %."
+        ),
     )
 
     class Meta:
@@ -214,7 +228,8 @@ class BeneficiaryFormSet(forms.BaseInlineFormSet):
         active_total = sum(newsroom.share for newsroom in kept if newsroom.is_active)
         if active_total and active_total != WHOLE:
             problems.append(
-                f"The active newsrooms' shares add up to {percent_text(active_total)}: make them add up to 100 %."
+                _("The active newsrooms' shares add up to %(total)s: make them add up to 100 %%.")
+                % {"total": percent_text(active_total)}
             )
         if problems:
             raise forms.ValidationError(problems)
@@ -237,7 +252,7 @@ class CampaignCurrencyInline(BoundedInline, admin.TabularInline):
     formset = CurrencyFormSet
     extra = 0
     min_num = 1
-    verbose_name_plural = "currencies donors can give in"
+    verbose_name_plural = gettext_lazy("currencies donors can give in")
 
 
 class BeneficiaryInline(BoundedInline, admin.StackedInline):
@@ -255,7 +270,9 @@ class BeneficiaryInline(BoundedInline, admin.StackedInline):
         ("share", "receives_rounding_remainder"),
         ("position", "is_active"),
     ]
-    verbose_name_plural = "beneficiary newsrooms (to stop giving a newsroom money, untick active: its ledger stays)"
+    verbose_name_plural = gettext_lazy(
+        "beneficiary newsrooms (to stop giving a newsroom money, untick active: its ledger stays)"
+    )
 
 
 class CampaignUpdateForm(forms.ModelForm):
@@ -266,7 +283,7 @@ class CampaignUpdateForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "published_at" in self.fields:
-            self.fields["published_at"].help_text = f"In {zone_label()}."
+            self.fields["published_at"].help_text = _("In %(zone)s.") % {"zone": zone_label()}
 
 
 class CampaignUpdateInline(BoundedInline, admin.StackedInline):
@@ -293,9 +310,12 @@ class CampaignAdmin(admin.ModelAdmin):
     save_on_top = True
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "story"]}),
-        ("Picture", {"fields": ["hero_image", "hero_alt"]}),
-        ("Goal and dates", {"fields": [("goal_minor", "currency"), ("starts_at", "ends_at"), "progress_summary"]}),
-        ("Publishing", {"fields": ["is_published", "allow_monthly", "allow_custom_split"]}),
+        (gettext_lazy("Picture"), {"fields": ["hero_image", "hero_alt"]}),
+        (
+            gettext_lazy("Goal and dates"),
+            {"fields": [("goal_minor", "currency"), ("starts_at", "ends_at"), "progress_summary"]},
+        ),
+        (gettext_lazy("Publishing"), {"fields": ["is_published", "allow_monthly", "allow_custom_split"]}),
     ]
 
     class Media:
@@ -313,14 +333,15 @@ class CampaignAdmin(admin.ModelAdmin):
             obj._admin_progress = campaigns.progress_from_prefetched(obj)  # type: ignore[attr-defined]  # page cache
         return obj._admin_progress  # type: ignore[attr-defined]  # set above
 
-    starts = date_column("starts_at", "Starts")
-    ends = date_column("ends_at", "Ends")
+    # outlet.common.admin_columns types the title `str`; a lazy translation works the same.
+    starts = date_column("starts_at", gettext_lazy("Starts"))  # type: ignore[arg-type]
+    ends = date_column("ends_at", gettext_lazy("Ends"))  # type: ignore[arg-type]
 
-    @admin.display(description="Raised")
+    @admin.display(description=gettext_lazy("Raised"))
     def raised(self, obj: Campaign) -> str:
         return format_money(self._progress(obj).raised_minor, obj.currency)
 
-    @admin.display(description="Goal", ordering="goal_minor")
+    @admin.display(description=gettext_lazy("Goal"), ordering="goal_minor")
     def goal(self, obj: Campaign) -> str:
         return format_money(obj.goal_minor, obj.currency)
 
@@ -328,22 +349,25 @@ class CampaignAdmin(admin.ModelAdmin):
     def percent(self, obj: Campaign) -> str:
         return f"{self._progress(obj).percent}%"
 
-    @admin.display(description="Donors")
+    @admin.display(description=gettext_lazy("Donors"))
     def donors(self, obj: Campaign) -> int:
         return self._progress(obj).donors
 
-    @admin.display(description="Progress")
+    @admin.display(description=gettext_lazy("Progress"))
     def progress_summary(self, obj: Campaign) -> str:
         if obj.pk is None:
-            return "Nothing raised yet."
+            return _("Nothing raised yet.")
         progress = self._progress(obj)
         return format_html(
-            "{} of {} ({}%) from {} donors in {} gifts. Other currencies are counted at the rates set below.",
-            format_money(progress.raised_minor, obj.currency),
-            format_money(obj.goal_minor, obj.currency),
-            progress.percent,
-            progress.donors,
-            progress.donations,
+            _(
+                "{raised} of {goal} ({percent}%) from {donors} donors in {gifts} gifts. Other currencies are counted "
+                "at the rates set below."
+            ),
+            raised=format_money(progress.raised_minor, obj.currency),
+            goal=format_money(obj.goal_minor, obj.currency),
+            percent=progress.percent,
+            donors=progress.donors,
+            gifts=progress.donations,
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -393,7 +417,7 @@ class CampaignAdmin(admin.ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "form": form,
-                "title": "Payout report",
+                "title": _("Payout report"),
                 "opts": self.model._meta,
                 "time_zone": settings.TIME_ZONE,
                 "zone_label": zone_label(),

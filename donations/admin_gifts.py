@@ -20,6 +20,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from donations import exports, staff
 from donations.models import AllocationEntry, CampaignCurrency, Donation
@@ -51,11 +53,11 @@ WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 class ReceiptFilter(admin.SimpleListFilter):
     """Gifts still waiting for their receipt: the receipt task should have issued one within minutes."""
 
-    title = "receipt"
+    title = gettext_lazy("receipt")
     parameter_name = "receipt"
 
     def lookups(self, request, model_admin):
-        return [("missing", "No receipt yet"), ("issued", "Receipt issued")]
+        return [("missing", _("No receipt yet")), ("issued", _("Receipt issued"))]
 
     def queryset(self, request, queryset):
         has_receipt = Exists(Receipt.objects.filter(payment_id=OuterRef("payment_id")))
@@ -67,11 +69,11 @@ class ReceiptFilter(admin.SimpleListFilter):
 
 
 class MonthlyFilter(admin.SimpleListFilter):
-    title = "kind of gift"
+    title = gettext_lazy("kind of gift")
     parameter_name = "monthly"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Monthly"), ("no", "One time")]
+        return [("yes", _("Monthly")), ("no", _("One time"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -84,13 +86,13 @@ class GivenFilter(admin.DateFieldListFilter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.title = "given"
+        self.title = _("given")
 
 
 class CurrencyFilter(admin.SimpleListFilter):
     """The currencies campaigns take, from their settings (a handful of rows), never a DISTINCT over every gift."""
 
-    title = "currency"
+    title = gettext_lazy("currency")
     parameter_name = "currency"
 
     def lookups(self, request, model_admin):
@@ -119,18 +121,19 @@ class AllocationInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["booked_at", "id"]
-    verbose_name = "allocation to a newsroom"
-    verbose_name_plural = "allocation ledger: what each newsroom gets from this gift"
+    verbose_name = gettext_lazy("allocation to a newsroom")
+    verbose_name_plural = gettext_lazy("allocation ledger: what each newsroom gets from this gift")
 
-    booked = time_field("booked_at", "Booked")
-    amount = money_column("amount_minor", "Amount", sortable=False)
+    # outlet.common.admin_columns types the titles `str`; a lazy translation works the same.
+    booked = time_field("booked_at", gettext_lazy("Booked"))  # type: ignore[arg-type]
+    amount = money_column("amount_minor", gettext_lazy("Amount"), sortable=False)  # type: ignore[arg-type]
 
     def get_queryset(self, request):
         # The weights of the split used, summed per gift and kind, so each line can say its share of the whole.
         split_total = Window(Sum("weight"), partition_by=[F("donation_id"), F("kind")])
         return super().get_queryset(request).select_related("beneficiary").annotate(split_total=split_total)
 
-    @admin.display(description="Share of the gift")
+    @admin.display(description=gettext_lazy("Share of the gift"))
     def share(self, entry: AllocationEntry) -> str:
         total = getattr(entry, "split_total", None)
         if not total:
@@ -141,9 +144,9 @@ class AllocationInline(ReadOnlyMixin, admin.TabularInline):
 class RefundForm(forms.Form):
     amount = MoneyField(
         required=False,
-        label="Amount to refund",
+        label=gettext_lazy("Amount to refund"),
         show_currency=False,
-        error_messages={"min_value": "The amount to refund must be more than 0."},
+        error_messages={"min_value": gettext_lazy("The amount to refund must be more than 0.")},
     )
     refunded_seen = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
@@ -152,25 +155,28 @@ class RefundForm(forms.Form):
         self.donation = donation
         left = format_money(staff.refundable_minor(donation), donation.currency)
         cast(MoneyField, self.fields["amount"]).currency = donation.currency
-        self.fields["amount"].label = f"Amount to refund ({donation.currency})"
-        self.fields[
-            "amount"
-        ].help_text = f"Leave empty to refund everything left ({left}). For part of it, type e.g. 10.50."
+        self.fields["amount"].label = _("Amount to refund (%(currency)s)") % {"currency": donation.currency}
+        self.fields["amount"].help_text = _(
+            "Leave empty to refund everything left (%(left)s). For part of it, type e.g. 10.50."
+        ) % {"left": left}
 
     def clean_amount(self):
         amount_minor = self.cleaned_data["amount"]
         left = staff.refundable_minor(self.donation)
         if left <= 0:
-            raise forms.ValidationError("This gift has already been refunded in full.")
+            raise forms.ValidationError(_("This gift has already been refunded in full."))
         if amount_minor is not None and amount_minor > left:
             raise forms.ValidationError(
-                f"At most {format_money(left, self.donation.currency)} is left to refund on this gift."
+                _("At most %(amount)s is left to refund on this gift.")
+                % {"amount": format_money(left, self.donation.currency)}
             )
         return amount_minor
 
 
 class GiftPaginator(CappedCountPaginator):
-    noun = "gifts"
+    capped_text = gettext_lazy(
+        "More than %(cap)s gifts: the newest are shown first; narrow the list with the filters or search."
+    )
 
 
 # --- Gifts --------------------------------------------------------------------------------------------------
@@ -181,9 +187,9 @@ class DonationAdmin(ReadOnlyAdmin):
     list_display = ["given", "campaign", "amount", "net", "status", "monthly", "donor"]
     list_filter = ["campaign", ("donated_at", GivenFilter), "status", MonthlyFilter, CurrencyFilter, ReceiptFilter]
     search_fields = ["email", "name", "display_name"]
-    search_help_text = (
-        "A whole email address, a receipt number (2026-000123) or a payment or subscription id (pi_…, ch_…, "
-        "sub_…) finds gifts at once; other words search names and the start of email addresses."
+    search_help_text = gettext_lazy(
+        "A whole email address, a receipt number (2026-000123) or a payment or subscription id (pi_…, ch_…, sub_…) "
+        "finds gifts at once; other words search names and the start of email addresses."
     )
     list_select_related = ["campaign"]
     show_full_result_count = False  # no second count of every gift
@@ -211,7 +217,7 @@ class DonationAdmin(ReadOnlyAdmin):
             },
         ),
         (
-            "Donor",
+            gettext_lazy("Donor"),
             {
                 "fields": [
                     "donor_name",
@@ -257,57 +263,64 @@ class DonationAdmin(ReadOnlyAdmin):
 
     # --- Columns and fields ---
 
-    given = time_column("donated_at", "Given")
-    given_text = time_field("donated_at", "Given")
-    anonymised = time_field("anonymised_at", "Donor's details removed (retention period)")
-    amount = money_column("amount_minor", "Amount")
-    fee_covered = money_column("fee_covered_minor", "Fee covered by the donor", sortable=False)
-    processing_fee = money_column("processing_fee_minor", "Processing fee (estimated)", sortable=False)
-    refunded = money_column("amount_refunded_minor", "Refunded", sortable=False)
+    given = time_column("donated_at", gettext_lazy("Given"))  # type: ignore[arg-type]
+    given_text = time_field("donated_at", gettext_lazy("Given"))  # type: ignore[arg-type]
+    anonymised = time_field("anonymised_at", gettext_lazy("Donor's details removed (retention period)"))  # type: ignore[arg-type]
+    amount = money_column("amount_minor", gettext_lazy("Amount"))  # type: ignore[arg-type]
+    fee_covered = money_column("fee_covered_minor", gettext_lazy("Fee covered by the donor"), sortable=False)  # type: ignore[arg-type]
+    processing_fee = money_column("processing_fee_minor", gettext_lazy("Processing fee (estimated)"), sortable=False)  # type: ignore[arg-type]
+    refunded = money_column("amount_refunded_minor", gettext_lazy("Refunded"), sortable=False)  # type: ignore[arg-type]
 
-    @admin.display(description="Donor's name")
+    @admin.display(description=gettext_lazy("Donor's name"))
     def donor_name(self, obj: Donation) -> str:
         return obj.name or EMPTY
 
-    @admin.display(description="Net to newsrooms", ordering="net_minor")
+    @admin.display(description=gettext_lazy("Net to newsrooms"), ordering="net_minor")
     def net(self, obj: Donation) -> str:
         return format_money(obj.net_minor - min(obj.amount_refunded_minor, obj.net_minor), obj.currency)
 
-    @admin.display(description="Monthly", boolean=True)
+    @admin.display(description=gettext_lazy("Monthly"), boolean=True)
     def monthly(self, obj: Donation) -> bool:
         return obj.recurring_id is not None
 
-    @admin.display(description="Donor")
+    @admin.display(description=gettext_lazy("Donor"))
     def donor(self, obj: Donation) -> str:
         if obj.anonymised_at:
-            return "(anonymised)"
+            return _("(anonymised)")
         shown = obj.display_name or obj.name or "—"
-        suffix = " · anonymous on the wall" if obj.anonymous else ""
-        return f"{shown} <{obj.email}>{suffix}" if obj.email else f"{shown}{suffix}"
+        donor = f"{shown} <{obj.email}>" if obj.email else shown
+        if obj.anonymous:
+            # Translators: the gift list's donor column, e.g. "Nino <nino@example.org> · anonymous on the wall"
+            return _("%(donor)s · anonymous on the wall") % {"donor": donor}
+        return donor
 
-    @admin.display(description="Payment")
+    @admin.display(description=gettext_lazy("Payment"))
     def payment_ref(self, obj: Donation) -> str:
-        refunded = (
-            f" · {format_money(obj.amount_refunded_minor, obj.currency)} refunded" if obj.amount_refunded_minor else ""
-        )
-        return f"{obj.payment.provider} {obj.payment.provider_ref}{refunded}"
+        payment = f"{obj.payment.provider} {obj.payment.provider_ref}"
+        if obj.amount_refunded_minor:
+            # Translators: e.g. "stripe pi_123 · GEL 10.50 refunded"
+            return _("%(payment)s · %(amount)s refunded") % {
+                "payment": payment,
+                "amount": format_money(obj.amount_refunded_minor, obj.currency),
+            }
+        return payment
 
-    @admin.display(description="Monthly gift")
+    @admin.display(description=gettext_lazy("Monthly gift"))
     def recurring_link(self, obj: Donation) -> str:
         if obj.recurring_id is None:
-            return "One-time gift"
+            return _("One-time gift")
         url = reverse("admin:donations_recurringdonation_change", args=[obj.recurring_id])
         return format_html('<a href="{}">{}</a>', url, obj.recurring)
 
-    @admin.display(description="Account")
+    @admin.display(description=gettext_lazy("Account"))
     def user_link(self, obj: Donation) -> str:
-        return cast("User", obj.user).email if obj.user_id else "Guest"
+        return cast("User", obj.user).email if obj.user_id else _("Guest")
 
-    @admin.display(description="Receipts")
+    @admin.display(description=gettext_lazy("Receipts"))
     def receipts_list(self, obj: Donation):
         rows = list(Receipt.objects.filter(payment_id=obj.payment_id).order_by("issued_at", "pk"))
         if not rows:
-            return "None yet (issued within minutes of the payment)."
+            return _("None yet (issued within minutes of the payment).")
         return format_html_join(
             mark_safe("<br>"),
             '<a href="{}">{}</a> · {} · {}',
@@ -316,7 +329,7 @@ class DonationAdmin(ReadOnlyAdmin):
                     reverse("admin:receipts_receipt_change", args=[r.pk]),
                     r.number,
                     format_money(r.amount_minor, r.currency),
-                    f"VOID ({r.void_reason})" if r.is_void else r.get_kind_display(),
+                    _("VOID (%(reason)s)") % {"reason": r.void_reason} if r.is_void else r.get_kind_display(),
                 )
                 for r in rows
             ),
@@ -381,7 +394,7 @@ class DonationAdmin(ReadOnlyAdmin):
         """Three steps, all by POST after the first: the form, a confirmation naming the exact amount, the refund."""
         donation = self._gift_or_404(request, donation_id, REFUND_PERMISSION)
         change_url = reverse("admin:donations_donation_change", args=[donation.pk])
-        title = f"Refund a gift of {format_money(donation.amount_minor, donation.currency)}"
+        title = _("Refund a gift of %(amount)s") % {"amount": format_money(donation.amount_minor, donation.currency)}
         if request.method != "POST":
             form = RefundForm(donation=donation, initial={"refunded_seen": donation.amount_refunded_minor})
             return self._page(request, "refund.html", donation, form=form, title=title, change_url=change_url)
@@ -396,10 +409,11 @@ class DonationAdmin(ReadOnlyAdmin):
                 "refund_confirm.html",
                 donation,
                 form=form,
-                title="Refund this gift?",
+                title=_("Refund this gift?"),
                 change_url=change_url,
                 to_refund=format_money(to_refund, donation.currency),
                 whole=amount_minor is None,
+                refund_to=donation.email if donation.email and not donation.anonymised_at else _("the donor"),
             )
         try:
             refund_id = staff.refund_gift(
@@ -416,8 +430,11 @@ class DonationAdmin(ReadOnlyAdmin):
         self.log_change(request, donation, f"Asked the payment provider to refund {done} (refund {refund_id}).")
         self.message_user(
             request,
-            f"The payment provider was asked to refund {done}. The gift, the campaign totals, the newsrooms' "
-            "shares and the receipt change when the provider confirms it, usually within a minute.",
+            _(
+                "The payment provider was asked to refund %(amount)s. The gift, the campaign totals, the newsrooms' "
+                "shares and the receipt change when the provider confirms it, usually within a minute."
+            )
+            % {"amount": done},
             messages.SUCCESS,
         )
         return HttpResponseRedirect(change_url)
@@ -434,7 +451,10 @@ class DonationAdmin(ReadOnlyAdmin):
                 return HttpResponseRedirect(change_url)
             self.log_change(request, donation, f"Asked to resend receipt {receipt.number} to {receipt.donor_email}.")
             self.message_user(
-                request, f"Receipt {receipt.number} will be emailed to {receipt.donor_email} again.", messages.SUCCESS
+                request,
+                _("Receipt %(number)s will be emailed to %(email)s again.")
+                % {"number": receipt.number, "email": receipt.donor_email},
+                messages.SUCCESS,
             )
             return HttpResponseRedirect(change_url)
         return self._page(
@@ -442,7 +462,7 @@ class DonationAdmin(ReadOnlyAdmin):
             "resend_receipt.html",
             donation,
             receipt=receipt,
-            title="Resend the receipt email?",
+            title=_("Resend the receipt email?"),
             change_url=change_url,
         )
 

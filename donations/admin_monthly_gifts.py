@@ -4,6 +4,8 @@ events), and which provider subscriptions are monthly gifts, for the webhook log
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from donations.admin_gifts import ReadOnlyAdmin
 from donations.models import RecurringDonation
@@ -47,19 +49,20 @@ class RecurringDonationAdmin(ReadOnlyAdmin):
     readonly_fields = fields  # type: ignore[assignment]  # valid; the stubs' list types are invariant
     show_full_result_count = False
 
-    amount = money_column("amount_minor", "Monthly amount")
-    fee_covered = money_column("fee_covered_minor", "Of which fee covered by the donor", sortable=False)
-    started = time_column("created_at", "Started")
-    next_charge = time_column("current_period_end", "Next charge")
-    ended = time_column("ended_at", "Ended")
-    started_text = time_field("created_at", "Started")
-    next_charge_text = time_field("current_period_end", "Paid until (next charge)")
-    ended_text = time_field("ended_at", "Ended")
+    # outlet.common.admin_columns types the titles `str`; a lazy translation works the same.
+    amount = money_column("amount_minor", gettext_lazy("Monthly amount"))  # type: ignore[arg-type]
+    fee_covered = money_column("fee_covered_minor", gettext_lazy("Of which fee covered by the donor"), sortable=False)  # type: ignore[arg-type]
+    started = time_column("created_at", gettext_lazy("Started"))  # type: ignore[arg-type]
+    next_charge = time_column("current_period_end", gettext_lazy("Next charge"))  # type: ignore[arg-type]
+    ended = time_column("ended_at", gettext_lazy("Ended"))  # type: ignore[arg-type]
+    started_text = time_field("created_at", gettext_lazy("Started"))  # type: ignore[arg-type]
+    next_charge_text = time_field("current_period_end", gettext_lazy("Paid until (next charge)"))  # type: ignore[arg-type]
+    ended_text = time_field("ended_at", gettext_lazy("Ended"))  # type: ignore[arg-type]
 
-    @admin.display(description="Ends after this month", boolean=True, ordering="cancel_at_period_end")
+    @admin.display(description=gettext_lazy("Ends after this month"), boolean=True, ordering="cancel_at_period_end")
     def ends_at_period_end(self, obj: RecurringDonation) -> bool:
         return obj.cancel_at_period_end
 
-    @admin.display(description="Split")
+    @admin.display(description=gettext_lazy("Split"))
     def split(self, obj: RecurringDonation) -> str:
-        return "The donor's own split" if obj.weights else "The campaign's split"
+        return _("The donor's own split") if obj.weights else _("The campaign's split")

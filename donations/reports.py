@@ -18,6 +18,8 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from donations.models import AllocationEntry, Beneficiary, BeneficiaryTotal, Campaign
 from outlet.common.local_time import site_today, site_zone
@@ -212,16 +214,20 @@ def default_report_choice(*, campaign_id: str | None, today: date | None = None)
 class PayoutReportForm(forms.Form):
     """Staff's choice of campaign and dates. Anything wrong is shown on the form; nothing here can raise a 500."""
 
-    campaign = forms.ModelChoiceField(queryset=Campaign.objects.order_by("-starts_at"), empty_label="Choose a campaign")
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.order_by("-starts_at"),
+        label=gettext_lazy("Campaign"),
+        empty_label=gettext_lazy("Choose a campaign"),
+    )
     date_from = forms.DateField(
-        label="From (inclusive)",
+        label=gettext_lazy("From (inclusive)"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter the first day as a date, e.g. 2026-01-31."},
+        error_messages={"invalid": gettext_lazy("Enter the first day as a date, e.g. 2026-01-31.")},
     )
     date_to = forms.DateField(
-        label="To (inclusive)",
+        label=gettext_lazy("To (inclusive)"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter the last day as a date, e.g. 2026-03-31."},
+        error_messages={"invalid": gettext_lazy("Enter the last day as a date, e.g. 2026-03-31.")},
     )
 
     def clean(self):
@@ -230,8 +236,10 @@ class PayoutReportForm(forms.Form):
         for name, value in (("date_from", date_from), ("date_to", date_to)):
             if value and not EARLIEST_REPORT_DATE <= value <= LATEST_REPORT_DATE:
                 self.add_error(
-                    name, f"Choose a date between {EARLIEST_REPORT_DATE.year} and {LATEST_REPORT_DATE.year}."
+                    name,
+                    _("Choose a date between %(first)s and %(last)s.")
+                    % {"first": EARLIEST_REPORT_DATE.year, "last": LATEST_REPORT_DATE.year},
                 )
         if date_from and date_to and date_from > date_to and not self.errors:
-            self.add_error("date_to", "The last day cannot be before the first day.")
+            self.add_error("date_to", _("The last day cannot be before the first day."))
         return cleaned

@@ -6,6 +6,8 @@ refund event comes back through the payment pipeline, exactly as for a refund ma
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from donations.models import Donation
 from outlet.payments import services as payments
 from outlet.receipts import services as receipts
@@ -28,10 +30,13 @@ def refund_gift(
     first refund came back is refused rather than refunding twice."""
     donation = Donation.objects.filter(pk=donation_id).first()
     if donation is None:
-        raise GiftActionRefused("This gift no longer exists.")
+        raise GiftActionRefused(_("This gift no longer exists."))
     if donation.status == Donation.Status.DISPUTED:
         raise GiftActionRefused(
-            "This gift is disputed by the donor's bank: the dispute decides the money, so it cannot be refunded here."
+            _(
+                "This gift is disputed by the donor's bank: the dispute decides the money, so it cannot be refunded "
+                "here."
+            )
         )
     try:
         return payments.request_refund(
@@ -54,16 +59,16 @@ def resend_gift_receipt(*, donation_id: int, staff_user_id: int) -> Receipt:
     """Email the gift's receipt to the donor again (sent by the worker, a new message each time staff ask)."""
     donation = Donation.objects.filter(pk=donation_id).first()
     if donation is None:
-        raise GiftActionRefused("This gift no longer exists.")
+        raise GiftActionRefused(_("This gift no longer exists."))
     receipt = receipt_to_resend(donation)
     if receipt is None:
         raise GiftActionRefused(
-            "This gift has no receipt yet: it is issued within minutes of the payment. Try again shortly."
+            _("This gift has no receipt yet: it is issued within minutes of the payment. Try again shortly.")
         )
     if not receipt.donor_email:
         raise GiftActionRefused(
-            "This receipt has no email address (the donor's details were removed after the retention period)."
+            _("This receipt has no email address (the donor's details were removed after the retention period).")
         )
     if receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=staff_user_id) is None:
-        raise GiftActionRefused("This receipt no longer exists.")
+        raise GiftActionRefused(_("This receipt no longer exists."))
     return receipt

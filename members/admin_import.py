@@ -18,6 +18,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from members import ghost_import, ghost_sync, ghost_tiers
 from members.ghost_csv import MAX_ROWS, MAX_UPLOAD_BYTES, GhostFileError
@@ -29,38 +31,48 @@ from outlet.common.local_time import date_text
 PERMISSION = "members.import_members"
 ROWS_PER_PAGE = 200
 ACTION_LABELS = {
-    "create": "New accounts",
-    "update": "Existing accounts updated",
-    "unchanged": "Already imported, unchanged",
-    "link": "Stripe customers linked",
-    "comp": "Complimentary memberships",
-    "gift": "Gift memberships (open-ended comps)",
-    "provisional": "Paid members: provisional access until Stripe confirms",
-    "skip": "Skipped (deleted in Ghost)",
-    "error": "Rows with errors (not imported)",
+    "create": gettext_lazy("New accounts"),
+    "update": gettext_lazy("Existing accounts updated"),
+    "unchanged": gettext_lazy("Already imported, unchanged"),
+    "link": gettext_lazy("Stripe customers linked"),
+    "comp": gettext_lazy("Complimentary memberships"),
+    "gift": gettext_lazy("Gift memberships (open-ended comps)"),
+    "provisional": gettext_lazy("Paid members: provisional access until Stripe confirms"),
+    "skip": gettext_lazy("Skipped (deleted in Ghost)"),
+    "error": gettext_lazy("Rows with errors (not imported)"),
 }
-STANDING_TEXT = {"free": "free", "paid": "paid", "comped": "complimentary", "gift": "gift"}
+# What a member was in Ghost, in the preview's rows ("paid: Insider").
+STANDING_TEXT = {
+    "free": pgettext_lazy("Ghost member", "free"),
+    "paid": pgettext_lazy("Ghost member", "paid"),
+    "comped": pgettext_lazy("Ghost member", "complimentary"),
+    "gift": pgettext_lazy("Ghost member", "gift"),
+}
 
 
+# What the import does to one row, in the preview's Actions column (several are joined with ", ").
 ROW_ACTION_TEXT = {
-    "create": "new account",
-    "update": "update account",
-    "unchanged": "no change",
-    "link": "link Stripe customer",
-    "comp": "complimentary membership",
-    "gift": "gift → complimentary",
-    "provisional": "provisional paid access",
-    "skip": "skip",
-    "error": "not imported",
+    "create": gettext_lazy("new account"),
+    "update": gettext_lazy("update account"),
+    "unchanged": gettext_lazy("no change"),
+    "link": gettext_lazy("link Stripe customer"),
+    "comp": gettext_lazy("complimentary membership"),
+    "gift": gettext_lazy("gift → complimentary"),
+    "provisional": gettext_lazy("provisional paid access"),
+    "skip": pgettext_lazy("import a row", "skip"),
+    "error": gettext_lazy("not imported"),
 }
 
 
 class GhostUploadForm(forms.Form):
-    file = forms.FileField(
-        label="Ghost member export",
-        help_text=f"In Ghost admin: Members → ⚙ → Export all members. The .csv file as downloaded (up to "
-        f"{MAX_UPLOAD_BYTES // 1_048_576} MB and {MAX_ROWS:,} members). Nothing changes until you confirm the preview.",
-    )
+    file = forms.FileField(label=gettext_lazy("Ghost member export"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "In Ghost admin: Members → ⚙ → Export all members. The .csv file as downloaded (up to %(megabytes)s MB "
+            "and %(rows)s members). Nothing changes until you confirm the preview."
+        ) % {"megabytes": MAX_UPLOAD_BYTES // 1_048_576, "rows": f"{MAX_ROWS:,}"}
 
 
 class TierMappingForm(forms.Form):
@@ -69,8 +81,11 @@ class TierMappingForm(forms.Form):
     def __init__(self, *args, names: list[str], tiers: list[Tier], mapping: ghost_tiers.Mapping, **kwargs):
         super().__init__(*args, **kwargs)
         self.names = names
-        choices = [("", "— choose —"), (ghost_tiers.FREE_ACCOUNT, "Free account, no membership")]
-        choices += [(str(tier.pk), tier.name if tier.is_active else f"{tier.name} (inactive)") for tier in tiers]
+        choices = [("", _("— choose —")), (ghost_tiers.FREE_ACCOUNT, _("Free account, no membership"))]
+        choices += [
+            (str(tier.pk), tier.name if tier.is_active else _("%(tier)s (inactive)") % {"tier": tier.name})
+            for tier in tiers
+        ]
         for index, name in enumerate(names):
             self.fields[f"tier_{index}"] = forms.ChoiceField(
                 label=name, choices=choices, required=False, initial=str(mapping.get(name, ""))
@@ -82,14 +97,16 @@ class TierMappingForm(forms.Form):
 
 
 class ApplyForm(forms.Form):
-    confirm = forms.BooleanField(label="I have checked the preview: import these members.")
+    confirm = forms.BooleanField(label=gettext_lazy("I have checked the preview: import these members."))
     only_valid_rows = forms.BooleanField(
-        required=False, label="Import only the valid rows and leave the rows with errors out."
+        required=False, label=gettext_lazy("Import only the valid rows and leave the rows with errors out.")
     )
     plan_fingerprint = forms.CharField(
         widget=forms.HiddenInput,
         error_messages={
-            "required": "The preview was not sent with the form: open the preview again and apply from there."
+            "required": gettext_lazy(
+                "The preview was not sent with the form: open the preview again and apply from there."
+            )
         },
     )
 
@@ -103,8 +120,14 @@ class ApplyForm(forms.Form):
         data = super().clean()
         if self.error_count and not data.get("only_valid_rows"):
             raise forms.ValidationError(
-                f"{self.error_count} row(s) have errors. Fix them and upload the file again, or tick "
-                '"Import only the valid rows".'
+                ngettext(
+                    '%(count)s row(s) have errors. Fix them and upload the file again, or tick "Import only the valid '
+                    'rows".',
+                    '%(count)s row(s) have errors. Fix them and upload the file again, or tick "Import only the valid '
+                    'rows".',
+                    self.error_count,
+                )
+                % {"count": self.error_count}
             )
         return data
 
@@ -132,8 +155,11 @@ def upload_view(request, *, model_admin):
         try:
             if upload.size > MAX_UPLOAD_BYTES:
                 raise GhostFileError(
-                    f"The file is {upload.size / 1_048_576:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1_048_576} MB. "
-                    "Export fewer members at a time (filter by label in Ghost) and import each file."
+                    _(
+                        "The file is %(size)s MB; the limit is %(limit)s MB. Export fewer members at a time (filter "
+                        "by label in Ghost) and import each file."
+                    )
+                    % {"size": f"{upload.size / 1_048_576:.1f}", "limit": MAX_UPLOAD_BYTES // 1_048_576}
                 )
             member_import = ghost_import.preview_import(
                 filename=upload.name, data=upload.read(), staff_user=request.user
@@ -147,7 +173,7 @@ def upload_view(request, *, model_admin):
     return TemplateResponse(
         request,
         "admin/members/import/upload.html",
-        _context(model_admin, request, form=form, title="Import members from Ghost", recent=recent),
+        _context(model_admin, request, form=form, title=_("Import members from Ghost"), recent=recent),
     )
 
 
@@ -167,7 +193,7 @@ def _row_for_page(row: dict) -> dict:
     since = datetime.fromisoformat(row["since"]) if row.get("since") else None
     return {
         **row,
-        "action_text": ", ".join(ROW_ACTION_TEXT[action] for action in row["actions"]),
+        "action_text": ", ".join(str(ROW_ACTION_TEXT[action]) for action in row["actions"]),
         "since_text": date_text(since),
         "standing_text": STANDING_TEXT.get(row.get("standing", ""), ""),
         "ghost_tiers_text": ", ".join(row.get("ghost_tiers", [])),
@@ -212,15 +238,15 @@ def preview_view(request, import_id: int, *, model_admin, mapping_form: TierMapp
             apply_form=ApplyForm(
                 error_count=member_import.error_count, initial={"plan_fingerprint": member_import.plan_fingerprint}
             ),
-            title=f"Ghost import: {member_import.filename}",
+            title=_("Ghost import: %(filename)s") % {"filename": member_import.filename},
         ),
     )
 
 
 def _choice_text(choice, tiers: list[Tier]) -> str:
     if choice == ghost_tiers.FREE_ACCOUNT:
-        return "Free account, no membership"
-    return next((tier.name for tier in tiers if tier.pk == choice), "not chosen")
+        return _("Free account, no membership")
+    return next((tier.name for tier in tiers if tier.pk == choice), _("not chosen"))
 
 
 def tier_mapping_view(request, import_id: int, *, model_admin):
@@ -248,10 +274,15 @@ def tier_mapping_view(request, import_id: int, *, model_admin):
         CHANGE,
         f"Ghost tier mapping: {ghost_tiers.describe(mapping, {tier.pk: tier for tier in tiers})}",
     )
+    errors = remapped.counts.get("error", 0)
     messages.success(
         request,
-        f"The preview now uses your tier mapping: {remapped.counts.get('error', 0)} row(s) with errors. "
-        "Check it, then import.",
+        ngettext(
+            "The preview now uses your tier mapping: %(count)s row(s) with errors. Check it, then import.",
+            "The preview now uses your tier mapping: %(count)s row(s) with errors. Check it, then import.",
+            errors,
+        )
+        % {"count": errors},
     )
     return redirect("admin:members_membership_ghost_import_preview", import_id)
 
@@ -286,8 +317,11 @@ def apply_view(request, import_id: int, *, model_admin):
     )
     messages.success(
         request,
-        f"Imported: {counts.get('create', 0)} new and {counts.get('update', 0)} updated members. "
-        f"Stripe is being asked about {counts.get('link', 0)} linked customers.",
+        _(
+            "Imported: %(new)s new and %(updated)s updated members. Stripe is being asked about %(linked)s linked "
+            "customers."
+        )
+        % {"new": counts.get("create", 0), "updated": counts.get("update", 0), "linked": counts.get("link", 0)},
     )
     return redirect("admin:members_membership_ghost_import_preview", import_id)
 
@@ -368,10 +402,10 @@ class MemberImportAdmin(_ImportPermissionMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("content", "preview_rows")
 
-    @admin.display(description="Preview / result")
+    @admin.display(description=gettext_lazy("Preview / result"))
     def preview_link(self, obj: MemberImport) -> str:
         return format_html(
-            '<a href="{}">Open</a>', reverse("admin:members_membership_ghost_import_preview", args=[obj.pk])
+            '<a href="{}">{}</a>', reverse("admin:members_membership_ghost_import_preview", args=[obj.pk]), _("Open")
         )
 
 
@@ -394,7 +428,7 @@ class GhostMemberAdmin(_ImportPermissionMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in GhostMember._meta.fields]
     actions = ["ask_provider_again"]
 
-    @admin.action(description="Ask the payment provider again about the selected members")
+    @admin.action(description=gettext_lazy("Ask the payment provider again about the selected members"))
     def ask_provider_again(self, request, queryset):
         _require_permission(request)
         ids = list(queryset.exclude(stripe_customer_id="").values_list("pk", flat=True))
@@ -402,4 +436,13 @@ class GhostMemberAdmin(_ImportPermissionMixin, admin.ModelAdmin):
         ghost_sync.enqueue_syncs(ids)
         for ghost in queryset.filter(pk__in=ids):
             self.log_change(request, ghost, "Asked the payment provider again")
-        self.message_user(request, f"Asking the payment provider about {len(ids)} member(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "Asking the payment provider about %(count)s member(s).",
+                "Asking the payment provider about %(count)s member(s).",
+                len(ids),
+            )
+            % {"count": len(ids)},
+            messages.SUCCESS,
+        )

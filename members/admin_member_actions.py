@@ -18,6 +18,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from members import services, staff
 from members.models import Membership, Tier
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from django.contrib.admin import AdminSite
     from django.contrib.admin.models import LogEntry
     from django.http import HttpRequest
+    from django_stubs_ext import StrOrPromise
 
 # Staff pages and messages name days as "05 March 2027", in the site's calendar (outlet.common.local_time).
 STAFF_DATE = "d F Y"
@@ -37,7 +40,7 @@ STAFF_DATE = "d F Y"
 
 def _clean_until(until):
     if until and until < site_today():
-        raise forms.ValidationError("The end date is in the past.")
+        raise forms.ValidationError(_("The end date is in the past."))
     return until
 
 
@@ -47,10 +50,11 @@ def end_of_day(until) -> datetime | None:
 
 
 class MemberCompForm(forms.Form):
-    tier = forms.ModelChoiceField(queryset=Tier.objects.all())
+    tier = forms.ModelChoiceField(queryset=Tier.objects.all(), label=gettext_lazy("Tier"))
     until = forms.DateField(
         required=False,
-        help_text="Last day of access. Leave empty for no end date.",
+        label=gettext_lazy("Until"),
+        help_text=gettext_lazy("Last day of access. Leave empty for no end date."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
@@ -61,13 +65,13 @@ class MemberCompForm(forms.Form):
 class CompForm(MemberCompForm):
     """The member list's "Comp a membership": for any reader with an account, member or not yet."""
 
-    email = forms.EmailField(help_text="The reader's account email.")
+    email = forms.EmailField(label=gettext_lazy("Email"), help_text=gettext_lazy("The reader's account email."))
     field_order = ["email", "tier", "until"]
 
     def clean_email(self):
         user = get_user_model().objects.filter(email__iexact=self.cleaned_data["email"]).first()
         if user is None:
-            raise forms.ValidationError("No account has this email. The reader must sign up first.")
+            raise forms.ValidationError(_("No account has this email. The reader must sign up first."))
         self.cleaned_data["user"] = user
         return self.cleaned_data["email"]
 
@@ -77,31 +81,37 @@ class RefundForm(forms.Form):
 
 
 class ReceiptChoiceForm(forms.Form):
-    receipt = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="Receipt to send again")
+    receipt = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label=gettext_lazy("Receipt to send again"))
 
     def __init__(self, *args, receipts=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["receipt"].choices = [
-            (
-                r.pk,
-                f"{r.number} — {format_money(r.amount_minor, r.currency)}, {short_date_text(r.issued_at)}"
-                f"{' (void)' if r.is_void else ''}, to {r.donor_email or 'no address'}",
-            )
-            for r in receipts
-        ]
+        self.fields["receipt"].choices = [(r.pk, _receipt_choice(r)) for r in receipts]
+
+
+def _receipt_choice(receipt) -> str:
+    """ "2026-000123 — GEL 15, 6 Dec 2026, to nino@example.org" (with "(void)" after the date for a void one)."""
+    values = {
+        "number": receipt.number,
+        "amount": format_money(receipt.amount_minor, receipt.currency),
+        "date": short_date_text(receipt.issued_at),
+        "email": receipt.donor_email or _("no address"),
+    }
+    if receipt.is_void:
+        return _("%(number)s — %(amount)s, %(date)s (void), to %(email)s") % values
+    return _("%(number)s — %(amount)s, %(date)s, to %(email)s") % values
 
 
 # --- The actions --------------------------------------------------------------------------------------------
 
 
 def _date(moment) -> str:
-    return date_text(moment, STAFF_DATE) if moment else "the end of the paid-for period"
+    return date_text(moment, STAFF_DATE) if moment else _("the end of the paid-for period")
 
 
 class MemberAction:
     slug = ""
-    title = ""  # the button and the confirmation page's heading
-    confirm_label = ""
+    title: StrOrPromise = ""  # the button and the confirmation page's heading
+    confirm_label: StrOrPromise = ""
     permission = ""
 
     def refusal(self, membership: Membership) -> str | None:
@@ -122,21 +132,25 @@ class MemberAction:
 class Comp(MemberAction):
     slug, title, confirm_label, permission = (
         "comp",
-        "Comp this membership",
-        "Give complimentary membership",
+        # Translators: "comp" is a complimentary membership, given free by staff
+        gettext_lazy("Comp this membership"),
+        gettext_lazy("Give complimentary membership"),
         "members.comp_membership",
     )
 
     def refusal(self, membership):
         if membership.source == Membership.Source.PAID and membership.status != Membership.Status.LAPSED:
-            return "This member pays for their membership: cancel it before giving a complimentary one."
+            return _("This member pays for their membership: cancel it before giving a complimentary one.")
         return None
 
     def description(self, membership):
         return [
-            f"{membership.user.email} gets members-only access at the tier you choose, free, until the end date you "
-            "choose (or with no end date).",
-            "Nothing is charged. It is recorded on the member's timeline with your name.",
+            _(
+                "%(email)s gets members-only access at the tier you choose, free, until the end date you choose (or "
+                "with no end date)."
+            )
+            % {"email": membership.user.email},
+            _("Nothing is charged. It is recorded on the member's timeline with your name."),
         ]
 
     def form(self, membership, data=None):
@@ -150,41 +164,47 @@ class Comp(MemberAction):
             staff_user=request.user,
         )
         until = form.cleaned_data["until"]
-        ends = f"until {date_text(until, STAFF_DATE)}" if until else "with no end date"
-        return f"{comped.user.email} now has a complimentary {comped.tier.name} membership {ends}."
+        values = {"email": comped.user.email, "tier": comped.tier.name}
+        if until:
+            return _("%(email)s now has a complimentary %(tier)s membership until %(date)s.") % {
+                **values,
+                "date": date_text(until, STAFF_DATE),
+            }
+        return _("%(email)s now has a complimentary %(tier)s membership with no end date.") % values
 
 
 class EndComp(MemberAction):
     slug, title, confirm_label, permission = (
         "end-comp",
-        "End the comp",
-        "End complimentary membership now",
+        # Translators: "comp" is a complimentary membership, given free by staff
+        gettext_lazy("End the comp"),
+        gettext_lazy("End complimentary membership now"),
         "members.comp_membership",
     )
 
     def refusal(self, membership):
         if membership.source != Membership.Source.COMP:
-            return "This is a paid membership, not a complimentary one: cancel it instead."
+            return _("This is a paid membership, not a complimentary one: cancel it instead.")
         if membership.status == Membership.Status.LAPSED:
-            return "This complimentary membership has already ended."
+            return _("This complimentary membership has already ended.")
         return None
 
     def description(self, membership):
         return [
-            "Access to members-only articles stops now, and the member counts as lapsed.",
-            "Nothing is charged or refunded.",
+            _("Access to members-only articles stops now, and the member counts as lapsed."),
+            _("Nothing is charged or refunded."),
         ]
 
     def perform(self, request, membership, form):
         services.end_comp(membership_id=membership.pk, staff_user=request.user)
-        return f"The complimentary membership of {membership.user.email} has ended."
+        return _("The complimentary membership of %(email)s has ended.") % {"email": membership.user.email}
 
 
 class CancelNow(MemberAction):
     slug, title, confirm_label, permission = (
         "cancel-now",
-        "Cancel now",
-        "Cancel the subscription now",
+        gettext_lazy("Cancel now"),
+        gettext_lazy("Cancel the subscription now"),
         "members.cancel_membership",
     )
 
@@ -193,25 +213,26 @@ class CancelNow(MemberAction):
 
     def description(self, membership):
         return [
-            f"The subscription ends at the payment provider ({membership.provider}) today: no further charges.",
-            "Access stops as soon as the provider confirms, although it is paid until "
-            f"{_date(membership.current_period_end)}.",
-            "Nothing is refunded: refund the last payment separately if that was agreed.",
+            _("The subscription ends at the payment provider (%(provider)s) today: no further charges.")
+            % {"provider": membership.provider},
+            _("Access stops as soon as the provider confirms, although it is paid until %(date)s.")
+            % {"date": _date(membership.current_period_end)},
+            _("Nothing is refunded: refund the last payment separately if that was agreed."),
         ]
 
     def perform(self, request, membership, form):
         staff.cancel_membership_now(membership_id=membership.pk, staff_user=request.user)
-        return (
-            f"Asked the payment provider to cancel the subscription of {membership.user.email} now. "
-            "The membership shows as ended once the provider confirms (usually within seconds)."
-        )
+        return _(
+            "Asked the payment provider to cancel the subscription of %(email)s now. The membership shows as ended "
+            "once the provider confirms (usually within seconds)."
+        ) % {"email": membership.user.email}
 
 
 class CancelAtPeriodEnd(MemberAction):
     slug, title, confirm_label, permission = (
         "cancel-at-period-end",
-        "Cancel at period end",
-        "End at the period end",
+        gettext_lazy("Cancel at period end"),
+        gettext_lazy("End at the period end"),
         "members.cancel_membership",
     )
 
@@ -220,41 +241,47 @@ class CancelAtPeriodEnd(MemberAction):
 
     def description(self, membership):
         return [
-            f"The membership stays active until {_date(membership.current_period_end)}, then ends.",
-            "No further charges. It can be resumed before then.",
+            _("The membership stays active until %(date)s, then ends.")
+            % {"date": _date(membership.current_period_end)},
+            _("No further charges. It can be resumed before then."),
         ]
 
     def perform(self, request, membership, form):
         staff.set_renewal_by_staff(membership_id=membership.pk, renew=False, staff_user=request.user)
-        return (
-            f"Asked the payment provider to end the membership of {membership.user.email} on "
-            f"{_date(membership.current_period_end)}."
-        )
+        return _("Asked the payment provider to end the membership of %(email)s on %(date)s.") % {
+            "email": membership.user.email,
+            "date": _date(membership.current_period_end),
+        }
 
 
 class Resume(MemberAction):
-    slug, title, confirm_label, permission = "resume", "Resume renewal", "Resume renewal", "members.cancel_membership"
+    slug, title, confirm_label, permission = (
+        "resume",
+        gettext_lazy("Resume renewal"),
+        gettext_lazy("Resume renewal"),
+        "members.cancel_membership",
+    )
 
     def refusal(self, membership):
         return staff.renewal_refusal(membership, renew=True)
 
     def description(self, membership):
-        amount = format_money(membership.amount_minor, membership.currency) or "the current price"
+        amount = format_money(membership.amount_minor, membership.currency) or _("the current price")
         return [
-            f"The membership renews again on {_date(membership.current_period_end)}, charging {amount} to the card "
-            "on file."
+            _("The membership renews again on %(date)s, charging %(amount)s to the card on file.")
+            % {"date": _date(membership.current_period_end), "amount": amount}
         ]
 
     def perform(self, request, membership, form):
         staff.set_renewal_by_staff(membership_id=membership.pk, renew=True, staff_user=request.user)
-        return f"Asked the payment provider to resume renewal for {membership.user.email}."
+        return _("Asked the payment provider to resume renewal for %(email)s.") % {"email": membership.user.email}
 
 
 class RefundLastPayment(MemberAction):
     slug, title, confirm_label, permission = (
         "refund",
-        "Refund last payment",
-        "Refund the payment",
+        gettext_lazy("Refund last payment"),
+        gettext_lazy("Refund the payment"),
         "members.refund_membership_payment",
     )
 
@@ -271,11 +298,19 @@ class RefundLastPayment(MemberAction):
         left = format_money(payment.amount_minor - payment.amount_refunded_minor, payment.currency)
         paid = format_money(payment.amount_minor, payment.currency)
         return [
-            f"{left} of the payment of {paid} made on {_date(payment.paid_at)} "
-            f"({payment.description or payment.provider_ref}) "
-            f"goes back to the member through the payment provider ({payment.provider}).",
-            "Its receipt is voided (a partly refunded payment gets a corrected receipt) once the provider confirms.",
-            "The membership itself does not change: cancel it separately if that was agreed.",
+            _(
+                "%(left)s of the payment of %(paid)s made on %(date)s (%(payment)s) goes back to the member through "
+                "the payment provider (%(provider)s)."
+            )
+            % {
+                "left": left,
+                "paid": paid,
+                "date": _date(payment.paid_at),
+                "payment": payment.description or payment.provider_ref,
+                "provider": payment.provider,
+            },
+            _("Its receipt is voided (a partly refunded payment gets a corrected receipt) once the provider confirms."),
+            _("The membership itself does not change: cancel it separately if that was agreed."),
         ]
 
     def form(self, membership, data=None):
@@ -286,17 +321,17 @@ class RefundLastPayment(MemberAction):
         refund_id = staff.refund_membership_payment(
             membership_id=membership.pk, payment_id=form.cleaned_data["payment_id"], staff_user=request.user
         )
-        return (
-            f"Asked the payment provider to refund the payment (refund {refund_id}). The payment shows as refunded "
-            "once the provider confirms."
-        )
+        return _(
+            "Asked the payment provider to refund the payment (refund %(refund)s). The payment shows as refunded once "
+            "the provider confirms."
+        ) % {"refund": refund_id}
 
 
 class ResendReceipt(MemberAction):
     slug, title, confirm_label, permission = (
         "resend-receipt",
-        "Resend a receipt",
-        "Send the receipt again",
+        gettext_lazy("Resend a receipt"),
+        gettext_lazy("Send the receipt again"),
         "members.email_member",
     )
 
@@ -306,12 +341,14 @@ class ResendReceipt(MemberAction):
         return membership._receipts
 
     def refusal(self, membership):
-        return None if self._receipts(membership) else "This member has no receipts yet."
+        return None if self._receipts(membership) else _("This member has no receipts yet.")
 
     def description(self, membership):
         return [
-            "The receipt you choose is emailed again, with its PDF, to the address on it. Each request sends a new "
-            "email."
+            _(
+                "The receipt you choose is emailed again, with its PDF, to the address on it. Each request sends a "
+                "new email."
+            )
         ]
 
     def form(self, membership, data=None):
@@ -322,31 +359,37 @@ class ResendReceipt(MemberAction):
         receipt = staff.resend_member_receipt(
             membership_id=membership.pk, receipt_id=form.cleaned_data["receipt"], staff_user=request.user
         )
-        return f"Receipt {receipt.number} will be emailed again to {receipt.donor_email} within a minute."
+        return _("Receipt %(number)s will be emailed again to %(email)s within a minute.") % {
+            "number": receipt.number,
+            "email": receipt.donor_email,
+        }
 
 
 class ResendVerification(MemberAction):
     slug, title, confirm_label, permission = (
         "resend-verification",
-        "Resend verification email",
-        "Send the email",
+        gettext_lazy("Resend verification email"),
+        gettext_lazy("Send the email"),
         "members.email_member",
     )
 
     def refusal(self, membership):
         if staff.email_is_verified(membership.user):
-            return f"{membership.user.email} is already verified: there is nothing to confirm."
+            return _("%(email)s is already verified: there is nothing to confirm.") % {"email": membership.user.email}
         return None
 
     def description(self, membership):
         return [
-            f"{membership.user.email} gets an email asking them to confirm the address: they sign in, and type the "
-            "short code we then email them."
+            _(
+                "%(email)s gets an email asking them to confirm the address: they sign in, and type the short code we "
+                "then email them."
+            )
+            % {"email": membership.user.email}
         ]
 
     def perform(self, request, membership, form):
         email = staff.resend_verification_email(request=request, membership_id=membership.pk, staff_user=request.user)
-        return f"Sent {email} an email asking them to confirm the address."
+        return _("Sent %(email)s an email asking them to confirm the address.") % {"email": email}
 
 
 ACTIONS: dict[str, MemberAction] = {
@@ -374,6 +417,12 @@ def available_actions(request, membership: Membership) -> list[dict]:
 
 
 # --- The views ----------------------------------------------------------------------------------------------
+
+
+def _not_done(spec: MemberAction, reason) -> str:
+    # Translators: an action on a member was refused, e.g. "End the comp: not done. This complimentary membership has
+    # already ended."
+    return _("%(action)s: not done. %(reason)s") % {"action": spec.title, "reason": reason}
 
 
 class MemberActionsMixin:
@@ -412,13 +461,13 @@ class MemberActionsMixin:
         form = None if refusal else spec.form(membership, request.POST if request.method == "POST" else None)
         if request.method == "POST":
             if refusal:
-                messages.error(request, f"{spec.title}: not done. {refusal}")
+                messages.error(request, _not_done(spec, refusal))
                 return self._member_page(membership)
             if form is None or form.is_valid():
                 try:
                     done = spec.perform(request, membership, form)
                 except services.MembershipError as exc:
-                    messages.error(request, f"{spec.title}: not done. {exc}")
+                    messages.error(request, _not_done(spec, exc))
                     return self._member_page(membership)
                 self.log_change(request, membership, done)
                 messages.success(request, done)
@@ -453,7 +502,10 @@ class MemberActionsMixin:
             except services.MembershipError as exc:
                 form.add_error(None, str(exc))
             else:
-                done = f"{membership.user.email} now has a complimentary {membership.tier} membership."
+                done = _("%(email)s now has a complimentary %(tier)s membership.") % {
+                    "email": membership.user.email,
+                    "tier": membership.tier,
+                }
                 self.log_change(request, membership, done)
                 messages.success(request, done)
                 return self._member_page(membership)
@@ -463,7 +515,7 @@ class MemberActionsMixin:
             {
                 **self.admin_site.each_context(request),
                 "form": form,
-                "title": "Comp a membership",
+                "title": _("Comp a membership"),
                 "opts": self.model._meta,
             },
         )

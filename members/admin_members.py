@@ -20,6 +20,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from members import admin_import, exports, staff
 from members.admin_member_actions import CompForm, MemberActionsMixin, available_actions
@@ -35,6 +37,9 @@ from outlet.common.money import format_money
 from outlet.payments import event_owners
 
 __all__ = ["CompForm", "MembershipAdmin", "TierAdmin"]
+
+# Column and field titles are lazy translations; outlet.common.admin_columns types them `str`, hence the
+# `type: ignore[arg-type]` on its calls below.
 
 WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -53,12 +58,14 @@ event_owners.register_product_lookup("Membership", _subscriptions_members_follow
 
 
 class TierPriceForm(CurrencyFromFormMixin, forms.ModelForm):
-    amount_minor = MoneyField(label="Price", help_text="As you would write it: 15 or 15.50.")
+    amount_minor = MoneyField(
+        label=gettext_lazy("Price"), help_text=gettext_lazy("As you would write it: 15 or 15.50.")
+    )
 
     class Meta:
         model = TierPrice
         fields = ["interval", "currency", "amount_minor", "is_active"]
-        labels = {"is_active": "On sale"}
+        labels = {"is_active": gettext_lazy("On sale")}
         widgets = {"currency": forms.TextInput(attrs={"size": 4})}
 
 
@@ -80,7 +87,7 @@ class TierAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("prices")
 
-    @admin.display(description="Prices on sale")
+    @admin.display(description=gettext_lazy("Prices on sale"))
     def prices(self, tier: Tier) -> str:
         shown = [
             f"{format_money(p.amount_minor, p.currency)} {p.get_interval_display().lower()}"
@@ -97,11 +104,11 @@ class AccessNowFilter(admin.SimpleListFilter):
     """Whether the membership opens members-only articles right now: the same rule as
     members.services.membership_grants_access, written as one SQL condition."""
 
-    title = "access now"
+    title = gettext_lazy("access now")
     parameter_name = "access"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
+        return [("yes", _("Yes")), ("no", _("No"))]
 
     @staticmethod
     def condition(now) -> Q:
@@ -127,7 +134,7 @@ class AccessNowFilter(admin.SimpleListFilter):
 class CurrencyFilter(admin.SimpleListFilter):
     """The currencies members can pay in; comps without a currency are not an empty choice."""
 
-    title = "currency"
+    title = gettext_lazy("currency")
     parameter_name = "currency"
 
     def lookups(self, request, model_admin):
@@ -142,27 +149,29 @@ class CurrencyFilter(admin.SimpleListFilter):
 class JoinedFilter(admin.DateFieldListFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.title = "joined"
+        self.title = _("joined")
 
 
 class EndedFilter(admin.DateFieldListFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.title = "ended (lapsed)"
+        self.title = _("ended (lapsed)")
 
 
 def next_charge_text(membership: Membership) -> str:
     """What happens next, in the words staff use: a renewal date (and amount), an end date, or nothing."""
     Status = Membership.Status
     if membership.status == Status.LAPSED:
-        return f"ended {short_date_text(membership.ended_at)}" if membership.ended_at else "ended"
+        if membership.ended_at:
+            return _("ended %(date)s") % {"date": short_date_text(membership.ended_at)}
+        return _("ended")
     end = membership.current_period_end
     if end is None:
         return EMPTY
     if membership.source == Membership.Source.COMP:
-        return f"comp ends {short_date_text(end)}"
+        return _("comp ends %(date)s") % {"date": short_date_text(end)}
     if membership.status == Status.CANCELLED or membership.cancel_at_period_end:
-        return f"ends {short_date_text(end)}"
+        return _("ends %(date)s") % {"date": short_date_text(end)}
     amount = format_money(membership.amount_minor, membership.currency)
     return f"{short_date_text(end)} · {amount}" if amount else short_date_text(end)
 
@@ -170,7 +179,9 @@ def next_charge_text(membership: Membership) -> str:
 def lifetime_text(membership: Membership) -> str:
     total = getattr(membership, "lifetime_minor", None)
     text = format_money(total, membership.currency) if total is not None else "—"
-    return f"{text} + other currencies" if getattr(membership, "paid_other_currency", False) else text
+    if getattr(membership, "paid_other_currency", False):
+        return _("%(amount)s + other currencies") % {"amount": text}
+    return text
 
 
 @admin.register(Membership)
@@ -194,7 +205,7 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
         "provider_customer_id",
         "provider_subscription_id",
     ]
-    search_help_text = "Search by email, name, or the payment provider's customer or subscription id."
+    search_help_text = gettext_lazy("Search by email, name, or the payment provider's customer or subscription id.")
     list_select_related = ["user", "tier"]
     # Newest first by primary key: an index scan. Ordering by "since" sorts all 100k rows (about 0.3 s on PostgreSQL).
     ordering = ["-pk"]
@@ -220,7 +231,7 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
         "awaiting_confirmation",
         "last_changed",
     ]
-    fieldsets = [("The stored record", {"classes": ["collapse"], "fields": readonly_fields})]  # type: ignore[typeddict-item]  # a list[str] is valid here; the stubs' list type is invariant
+    fieldsets = [(gettext_lazy("The stored record"), {"classes": ["collapse"], "fields": readonly_fields})]  # type: ignore[typeddict-item]  # a list[str] is valid here; the stubs' list type is invariant
     change_list_template = "admin/members/membership/change_list.html"
     change_form_template = "admin/members/membership/change_form.html"
 
@@ -259,50 +270,53 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
             )
         return queryset, False
 
-    @admin.display(description="member", ordering="user__email")
+    @admin.display(description=gettext_lazy("member"), ordering="user__email")
     def member(self, membership: Membership):
         name = membership.user.get_full_name()
         return format_html("{}<br><small>{}</small>", membership.user.email, name) if name else membership.user.email
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_label(self, membership: Membership) -> str:
-        label = {"cancelled": "Cancelled", "past_due": "Past due"}.get(
+        label = {"cancelled": _("Cancelled"), "past_due": _("Past due")}.get(
             membership.status, membership.get_status_display()
         )
-        return f"{label} (comp)" if membership.source == Membership.Source.COMP else label
+        if membership.source == Membership.Source.COMP:
+            # Translators: a membership's status on the member list, e.g. "Active (comp)": given free by staff
+            return _("%(status)s (comp)") % {"status": label}
+        return label
 
-    since = date_column("started_at", "since")
+    since = date_column("started_at", gettext_lazy("since"))  # type: ignore[arg-type]
 
     # --- The stored record, in words (members/models.py keeps the database's names) ---
-    price = money_column("amount_minor", "Price", sortable=False)
-    started = time_field("started_at", "Started")
-    paid_until = time_field("current_period_end", "Access until (end of the paid-for period)")
-    grace_until_text = time_field("grace_until", "Grace period until (payment failed)")
-    ended = time_field("ended_at", "Ended")
-    provider_state_as_of = time_field("provider_state_at", "Provider's state as of")
-    last_changed = time_field("updated_at", "Last changed")
+    price = money_column("amount_minor", gettext_lazy("Price"), sortable=False)  # type: ignore[arg-type]
+    started = time_field("started_at", gettext_lazy("Started"))  # type: ignore[arg-type]
+    paid_until = time_field("current_period_end", gettext_lazy("Access until (end of the paid-for period)"))  # type: ignore[arg-type]
+    grace_until_text = time_field("grace_until", gettext_lazy("Grace period until (payment failed)"))  # type: ignore[arg-type]
+    ended = time_field("ended_at", gettext_lazy("Ended"))  # type: ignore[arg-type]
+    provider_state_as_of = time_field("provider_state_at", gettext_lazy("Provider's state as of"))  # type: ignore[arg-type]
+    last_changed = time_field("updated_at", gettext_lazy("Last changed"))  # type: ignore[arg-type]
 
-    @admin.display(description="Ends at the period end", boolean=True)
+    @admin.display(description=gettext_lazy("Ends at the period end"), boolean=True)
     def ends_at_period_end(self, membership: Membership) -> bool:
         return membership.cancel_at_period_end
 
-    @admin.display(description="Customer at the payment provider")
+    @admin.display(description=gettext_lazy("Customer at the payment provider"))
     def customer_at_provider(self, membership: Membership) -> str:
         return membership.provider_customer_id or EMPTY
 
-    @admin.display(description="Subscription at the payment provider")
+    @admin.display(description=gettext_lazy("Subscription at the payment provider"))
     def subscription_at_provider(self, membership: Membership) -> str:
         return membership.provider_subscription_id or EMPTY
 
-    @admin.display(description="Imported: waiting for the payment provider to confirm", boolean=True)
+    @admin.display(description=gettext_lazy("Imported: waiting for the payment provider to confirm"), boolean=True)
     def awaiting_confirmation(self, membership: Membership) -> bool:
         return membership.awaiting_provider_sync
 
-    @admin.display(description="next charge")
+    @admin.display(description=gettext_lazy("next charge"))
     def next_charge(self, membership: Membership) -> str:
         return next_charge_text(membership)
 
-    @admin.display(description="lifetime value")
+    @admin.display(description=gettext_lazy("lifetime value"))
     def lifetime_value(self, membership: Membership) -> str:
         return lifetime_text(membership)
 
@@ -323,7 +337,7 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
             queryset = self.get_changelist_instance(request).get_queryset(request)
         except IncorrectLookupParameters:
             messages.error(
-                request, "Those filters are not valid any more; the export was not made. Choose the filters again."
+                request, _("Those filters are not valid any more; the export was not made. Choose the filters again.")
             )
             return redirect("admin:members_membership_changelist")
         refusal = too_big_to_export(queryset)
@@ -379,11 +393,33 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
                 "customer_id": membership.provider_customer_id,
                 "customer_url": customer_url,
                 "subscription_id": membership.provider_subscription_id,
+                "at_provider": _at_provider(membership, customer_url),
                 "email_verified": staff.email_is_verified(user),
             },
             "timeline": member_timeline(user=user, viewer=request.user),
             "member_actions": available_actions(request, membership),
         }
+
+
+def _at_provider(membership: Membership, customer_url: str) -> str:
+    """The member page's "Payment provider" line: "stripe customer cus_123, subscription sub_456" (the customer
+    linked to the provider's dashboard when there is one), or "none"."""
+    customer_id = membership.provider_customer_id
+    if not customer_id:
+        return pgettext("payment provider", "none")
+    customer = (
+        format_html('<a href="{}" rel="noopener" target="_blank">{}</a>', customer_url, customer_id)
+        if customer_url
+        else customer_id
+    )
+    if membership.provider_subscription_id:
+        return format_html(
+            _("{provider} customer {customer}, subscription {subscription}"),
+            provider=membership.provider,
+            customer=customer,
+            subscription=membership.provider_subscription_id,
+        )
+    return format_html(_("{provider} customer {customer}"), provider=membership.provider, customer=customer)
 
 
 @admin.register(MemberEvent)
@@ -412,23 +448,25 @@ class MemberEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ordering = ["-pk"]
     show_full_result_count = False
 
-    created = time_column("created_at", "When")
-    created_text = time_field("created_at", "When")
+    created = time_column("created_at", gettext_lazy("When"))  # type: ignore[arg-type]
+    created_text = time_field("created_at", gettext_lazy("When"))  # type: ignore[arg-type]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("webhook_event__payload")
 
-    @admin.display(description="Status change")
+    @admin.display(description=gettext_lazy("Status change"))
     def status_change(self, event: MemberEvent) -> str:
         if not (event.from_status or event.to_status):
             return EMPTY
-        return f"{event.from_status or 'none'} → {event.to_status or 'unchanged'}"
+        before = event.from_status or pgettext("member status", "none")
+        after = event.to_status or pgettext("member status", "unchanged")
+        return f"{before} → {after}"
 
-    @admin.display(description="Caused by")
+    @admin.display(description=gettext_lazy("Caused by"))
     def cause(self, event: MemberEvent) -> str:
         return event.cause
 
-    @admin.display(description="Shown to the member on their account page", boolean=True)
+    @admin.display(description=gettext_lazy("Shown to the member on their account page"), boolean=True)
     def shown_to_member(self, event: MemberEvent) -> bool:
         return event.reader_visible
 
@@ -452,13 +490,13 @@ class MembershipCheckoutAdmin(admin.ModelAdmin):
     ]
     fields = readonly_fields  # type: ignore[assignment]  # a list[str] is valid here; the stubs' list type is invariant
 
-    price = money_column("amount_minor", "Price")
-    started = time_column("created_at", "Started")
-    completed = time_column("completed_at", "Paid")
-    started_text = time_field("created_at", "Started")
-    completed_text = time_field("completed_at", "Paid (checkout completed)")
+    price = money_column("amount_minor", gettext_lazy("Price"))  # type: ignore[arg-type]
+    started = time_column("created_at", gettext_lazy("Started"))  # type: ignore[arg-type]
+    completed = time_column("completed_at", gettext_lazy("Paid"))  # type: ignore[arg-type]
+    started_text = time_field("created_at", gettext_lazy("Started"))  # type: ignore[arg-type]
+    completed_text = time_field("completed_at", gettext_lazy("Paid (checkout completed)"))  # type: ignore[arg-type]
 
-    @admin.display(description="Checkout session at the payment provider")
+    @admin.display(description=gettext_lazy("Checkout session at the payment provider"))
     def session_at_provider(self, checkout: MembershipCheckout) -> str:
         return checkout.provider_session_id or EMPTY
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from members.models import MemberEvent, Membership, MembershipChange
 from members.services import MembershipError, record_member_event, remember_change
@@ -30,20 +31,20 @@ STAFF_ACTION = getattr(MemberEvent.Kind, "STAFF_ACTION", "staff_action")
 def _membership(membership_id: int) -> Membership:
     membership = Membership.objects.select_related("user", "tier").filter(pk=membership_id).first()
     if membership is None:
-        raise MembershipError("This membership no longer exists.")
+        raise MembershipError(_("This membership no longer exists."))
     return membership
 
 
 def _live_subscription(membership: Membership) -> Membership:
     if membership.source != Membership.Source.PAID:
         raise MembershipError(
-            "This is a complimentary membership: there is no subscription to cancel. End the comp instead."
+            _("This is a complimentary membership: there is no subscription to cancel. End the comp instead.")
         )
     if membership.status == Membership.Status.LAPSED:
-        raise MembershipError("This membership has already ended.")
+        raise MembershipError(_("This membership has already ended."))
     if not membership.provider_subscription_id:
         raise MembershipError(
-            "This membership has no subscription at the payment provider, so there is nothing to cancel there."
+            _("This membership has no subscription at the payment provider, so there is nothing to cancel there.")
         )
     return membership
 
@@ -63,10 +64,13 @@ def renewal_refusal(membership: Membership, *, renew: bool) -> str | None:
     if refusal:
         return refusal
     if renew and not membership.cancel_at_period_end:
-        return "This membership already renews: there is nothing to resume."
+        return _("This membership already renews: there is nothing to resume.")
     if not renew and membership.cancel_at_period_end:
-        ends = f" on {date_text(membership.current_period_end, 'd F Y')}" if membership.current_period_end else ""
-        return f"This membership is already set to end{ends}."
+        if membership.current_period_end:
+            return _("This membership is already set to end on %(date)s.") % {
+                "date": date_text(membership.current_period_end, "d F Y")
+            }
+        return _("This membership is already set to end.")
     return None
 
 
@@ -94,7 +98,9 @@ def cancel_membership_now(*, membership_id: int, staff_user) -> Membership:
 
 def _provider_problem(exc: ProviderError) -> str:
     """A provider that did not answer says so itself; one that answered no is quoted."""
-    return str(exc) if isinstance(exc, ProviderUnavailable) else f"The payment provider refused: {exc}"
+    if isinstance(exc, ProviderUnavailable):
+        return str(exc)
+    return _("The payment provider refused: %(reason)s") % {"reason": exc}
 
 
 def set_renewal_by_staff(*, membership_id: int, renew: bool, staff_user) -> Membership:
@@ -145,9 +151,9 @@ def last_membership_payment(*, user_id: int) -> Payment | None:
 
 def refund_refusal(payment: Payment | None) -> str | None:
     if payment is None:
-        return "This member has made no membership payment, so there is nothing to refund."
+        return _("This member has made no membership payment, so there is nothing to refund.")
     if payment.amount_refunded_minor >= payment.amount_minor:
-        return "The last payment has already been refunded in full."
+        return _("The last payment has already been refunded in full.")
     return None
 
 
@@ -160,7 +166,7 @@ def refund_membership_payment(*, membership_id: int, payment_id: int, staff_user
         pk=payment_id, user_id=membership.user_id, purpose=Payment.Purpose.MEMBERSHIP
     ).first()
     if payment is None:
-        raise MembershipError("That payment is not one of this member's membership payments.")
+        raise MembershipError(_("That payment is not one of this member's membership payments."))
     refusal = refund_refusal(payment)
     if refusal:
         raise MembershipError(refusal)
@@ -203,11 +209,14 @@ def resend_member_receipt(*, membership_id: int, receipt_id: int, staff_user):
     membership = _membership(membership_id)
     receipt = member_receipts(user_id=membership.user_id).filter(pk=receipt_id).first()
     if receipt is None:
-        raise MembershipError("That receipt is not one of this member's receipts.")
+        raise MembershipError(_("That receipt is not one of this member's receipts."))
     if not receipt.donor_email:
         raise MembershipError(
-            f"Receipt {receipt.number} has no email address any more (removed after the retention period), so it "
-            "cannot be emailed."
+            _(
+                "Receipt %(number)s has no email address any more (removed after the retention period), so it cannot "
+                "be emailed."
+            )
+            % {"number": receipt.number}
         )
     with transaction.atomic():
         receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=staff_user.pk)
@@ -243,9 +252,9 @@ def resend_verification_email(*, request, membership_id: int, staff_user) -> str
     membership = _membership(membership_id)
     user = membership.user
     if not user.email:
-        raise MembershipError("This account has no email address.")
+        raise MembershipError(_("This account has no email address."))
     if email_is_verified(user):
-        raise MembershipError(f"{user.email} is already verified: there is nothing to confirm.")
+        raise MembershipError(_("%(email)s is already verified: there is nothing to confirm.") % {"email": user.email})
     with context.request_context(request):
         get_adapter().send_mail(
             "admin/members/membership/email/confirm_address",

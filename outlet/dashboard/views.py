@@ -14,7 +14,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET
 
 from donations.stats import CampaignGifts, RecurringGifts, gifts_by_campaign, recurring_gift_revenue
@@ -95,7 +97,8 @@ class RevenueDashboard:
 
 
 def month_label(month: date) -> str:
-    return f"{month:%b %Y}"
+    """ "Jan 2026", with the month's name in the page's language."""
+    return dateformat.format(month, "M Y")
 
 
 def combine_recurring(
@@ -110,60 +113,88 @@ def combine_recurring(
 
 
 def tiers_chart(tiers: list[TierMembers]) -> BarChart:
+    figures = "; ".join(
+        _("%(tier)s: %(paid)s paying, %(comp)s complimentary") % {"tier": t.name, "paid": t.paid, "comp": t.comp}
+        for t in tiers
+    )
     return BarChart(
         chart_id="chart-members-by-tier",
-        title="Members with access now, by tier",
-        description="Stacked bars per tier: paying members and complimentary members. "
-        + "; ".join(f"{t.name}: {t.paid} paying, {t.comp} complimentary" for t in tiers)
-        + ".",
+        title=_("Members with access now, by tier"),
+        # Translators: %(figures)s lists each tier's numbers, e.g. "Insider: 12 paying, 3 complimentary; ..."
+        description=_("Stacked bars per tier: paying members and complimentary members. %(figures)s.")
+        % {"figures": figures},
         labels=[t.name for t in tiers],
-        series=[Series("Paying", [t.paid for t in tiers]), Series("Complimentary", [t.comp for t in tiers])],
-        x_axis_label="Tier",
-        y_axis_label="Members",
+        series=[
+            Series(pgettext("members", "Paying"), [t.paid for t in tiers]),
+            Series(pgettext("members", "Complimentary"), [t.comp for t in tiers]),
+        ],
+        x_axis_label=_("Tier"),
+        y_axis_label=_("Members"),
         stacked=True,
     )
 
 
 def movement_chart(movement: list[MonthMovement]) -> BarChart:
+    figures = "; ".join(
+        _("%(month)s: %(new)s new, %(cancelled)s cancelled, %(lapsed)s lapsed")
+        % {"month": month_label(m.month), "new": m.new, "cancelled": m.cancelled, "lapsed": m.lapsed}
+        for m in movement
+    )
     return BarChart(
         chart_id="chart-member-movement",
-        title=f"New, cancelled and lapsed members per month (last {len(movement)} months)",
-        description="Grouped bars per month: members who joined, who cancelled, and whose membership ended. "
-        + "; ".join(
-            f"{month_label(m.month)}: {m.new} new, {m.cancelled} cancelled, {m.lapsed} lapsed" for m in movement
+        title=ngettext(
+            "New, cancelled and lapsed members per month (last %(count)s months)",
+            "New, cancelled and lapsed members per month (last %(count)s months)",
+            len(movement),
         )
-        + ".",
+        % {"count": len(movement)},
+        description=_(
+            # Translators: %(figures)s lists each month's numbers, e.g. "Jan 2026: 4 new, 1 cancelled, 0 lapsed; ..."
+            "Grouped bars per month: members who joined, who cancelled, and whose membership ended. %(figures)s."
+        )
+        % {"figures": figures},
         labels=[month_label(m.month) for m in movement],
         series=[
-            Series("New", [m.new for m in movement]),
-            Series("Cancelled", [m.cancelled for m in movement]),
-            Series("Lapsed", [m.lapsed for m in movement]),
+            Series(pgettext("members", "New"), [m.new for m in movement]),
+            Series(pgettext("members", "Cancelled"), [m.cancelled for m in movement]),
+            Series(pgettext("members", "Lapsed"), [m.lapsed for m in movement]),
         ],
-        x_axis_label="Month",
-        y_axis_label="Members",
+        x_axis_label=_("Month"),
+        y_axis_label=_("Members"),
     )
 
 
 def campaign_chart(gifts: CampaignGifts) -> BarChart:
     currency = gifts.currency
+    figures = "; ".join(
+        _("%(month)s: %(net)s net, %(refunded)s refunded")
+        % {
+            "month": month_label(m.month),
+            "net": format_money(m.totals.net_minor, currency),
+            "refunded": format_money(m.totals.refunded_minor, currency),
+        }
+        for m in gifts.months
+    )
     return BarChart(
         chart_id=f"chart-campaign-{gifts.campaign_id}-{currency.lower()}",
-        title=f"{gifts.title}: gifts in {currency} per month (last {len(gifts.months)} months)",
-        description=(
-            f"Stacked bars per month: net (kept) and refunded; together they are the gross raised in {currency}. "
+        title=ngettext(
+            "%(campaign)s: gifts in %(currency)s per month (last %(count)s months)",
+            "%(campaign)s: gifts in %(currency)s per month (last %(count)s months)",
+            len(gifts.months),
         )
-        + "; ".join(
-            f"{month_label(m.month)}: {format_money(m.totals.net_minor, currency)} net, "
-            f"{format_money(m.totals.refunded_minor, currency)} refunded"
-            for m in gifts.months
+        % {"campaign": gifts.title, "currency": currency, "count": len(gifts.months)},
+        description=_(
+            # Translators: %(figures)s lists each month's amounts, e.g. "Jan 2026: GEL 120 net, GEL 15 refunded; ..."
+            "Stacked bars per month: net (kept) and refunded; together they are the gross raised in %(currency)s. "
+            "%(figures)s."
         )
-        + ".",
+        % {"currency": currency, "figures": figures},
         labels=[month_label(m.month) for m in gifts.months],
         series=[
-            Series("Net", [m.totals.net_minor for m in gifts.months]),
-            Series("Refunded", [m.totals.refunded_minor for m in gifts.months]),
+            Series(pgettext("gifts", "Net"), [m.totals.net_minor for m in gifts.months]),
+            Series(pgettext("gifts", "Refunded"), [m.totals.refunded_minor for m in gifts.months]),
         ],
-        x_axis_label="Month",
+        x_axis_label=_("Month"),
         y_axis_label=currency,
         stacked=True,
         format_value=lambda minor: format_money(minor, currency),
@@ -197,7 +228,7 @@ def revenue_dashboard(request):
         raise PermissionDenied
     context = {
         **admin.site.each_context(request),
-        "title": "Revenue dashboard",
+        "title": _("Revenue dashboard"),
         "dashboard": build_revenue_dashboard(now=timezone.now()),
     }
     return TemplateResponse(request, "admin/revenue/dashboard.html", context)

@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from outlet.common.admin_columns import money_column, time_column, time_field
 from outlet.common.admin_readonly import ReadOnlyMixin
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from django.db.models import Model, QuerySet
     from django.http import HttpRequest
     from django.utils.safestring import SafeString
+    from django_stubs_ext import StrOrPromise
 
 # Paginator and ModelAdmin are generic only in django-stubs: subscripting them fails at runtime.
 if TYPE_CHECKING:
@@ -52,7 +55,10 @@ class CappedCountPaginator(_Paginator):
     shows `capped_summary` instead of the count when capped."""
 
     cap = 10_000
-    noun = "rows"
+    # One sentence per list, naming what it lists; %(cap)s is the cap written out ("10,000").
+    capped_text: StrOrPromise = gettext_lazy(
+        "More than %(cap)s rows: the newest are shown first; narrow the list with the filters or search."
+    )
     object_list: QuerySet[Model]  # the admin pages a queryset
 
     @cached_property
@@ -65,14 +71,13 @@ class CappedCountPaginator(_Paginator):
 
     @property
     def capped_summary(self) -> str:
-        return (
-            f"More than {self.cap:,} {self.noun}: the newest are shown first; narrow the list with the filters or "
-            "search."
-        )
+        return str(self.capped_text) % {"cap": f"{self.cap:,}"}
 
 
 class EventPaginator(CappedCountPaginator):
-    noun = "events"
+    capped_text = gettext_lazy(
+        "More than %(cap)s events: the newest are shown first; narrow the list with the filters or search."
+    )
 
 
 class CachedValuesFilter(admin.SimpleListFilter):
@@ -95,48 +100,56 @@ class CachedValuesFilter(admin.SimpleListFilter):
 
 
 class TypeFilter(CachedValuesFilter):
-    title = parameter_name = field = "type"
+    title = gettext_lazy("type")
+    parameter_name = field = "type"
 
 
 class ProviderFilter(CachedValuesFilter):
-    title = parameter_name = field = "provider"
+    title = gettext_lazy("provider")
+    parameter_name = field = "provider"
 
 
 class PaymentProviderFilter(CachedValuesFilter):
     model = Payment
-    title = parameter_name = field = "provider"
+    title = gettext_lazy("provider")
+    parameter_name = field = "provider"
 
 
 class PaymentCurrencyFilter(CachedValuesFilter):
     model = Payment
-    title = parameter_name = field = "currency"
+    title = gettext_lazy("currency")
+    parameter_name = field = "currency"
 
 
 class PaymentPaginator(CappedCountPaginator):
-    noun = "payments"
+    capped_text = gettext_lazy(
+        "More than %(cap)s payments: the newest are shown first; narrow the list with the filters or search."
+    )
 
 
 Status = WebhookEvent.Status
 # What became of an event, in words that do not guess whose it was (its owner column says that). Other statuses
 # read as the model names them.
-STATUS_WORDS: dict[str, str] = {
-    Status.RECEIVED: "Waiting for the worker",
-    Status.IGNORED: "Ignored (a type we do not act on)",
-    Status.NOT_OURS: "Nothing to change",
+STATUS_WORDS: dict[str, StrOrPromise] = {
+    Status.RECEIVED: gettext_lazy("Waiting for the worker"),
+    Status.IGNORED: gettext_lazy("Ignored (a type we do not act on)"),
+    Status.NOT_OURS: gettext_lazy("Nothing to change"),
 }
 
 
 def status_words(status: str) -> str:
-    return STATUS_WORDS.get(status) or dict(Status.choices).get(status, status)
+    if status in STATUS_WORDS:
+        return str(STATUS_WORDS[status])
+    return dict(Status.choices).get(status, status)
 
 
 class StatusFilter(admin.SimpleListFilter):
-    title = "status"
+    title = gettext_lazy("status")
     parameter_name = "status__exact"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [
-            (value, "Nothing to change (or not ours)" if value == Status.NOT_OURS else status_words(value))
+            (value, _("Nothing to change (or not ours)") if value == Status.NOT_OURS else status_words(value))
             for value in Status.values
         ]
 
@@ -170,7 +183,7 @@ class WebhookEventAdmin(ReadOnlyMixin, _WebhookEventModelAdmin):
     ]
     list_filter = [StatusFilter, TypeFilter, ProviderFilter, "via", "livemode"]
     search_fields = ["=event_id"]
-    search_help_text = "The provider's event id (evt_…), whole."
+    search_help_text = gettext_lazy("The provider's event id (evt_…), whole.")
     show_full_result_count = False
     paginator = EventPaginator
     # Newest first by id (the order they were received in): sorting by received_at had no index and took 0.6 s
@@ -197,35 +210,36 @@ class WebhookEventAdmin(ReadOnlyMixin, _WebhookEventModelAdmin):
     ]
     readonly_fields = cast("list[str]", fields)  # the fields are plain names, no groups
 
-    received = time_column("received_at", "Received")
-    created_at_provider_text = time_field("created_at_provider", "Created at the provider")
-    received_text = time_field("received_at", "Received")
-    processed_text = time_field("processed_at", "Processed")
-    requeued_text = time_field("requeued_at", "Queued again by the sweep")
-    next_check_text = time_field("retry_at", "Next check for its payment")
+    # outlet.common.admin_columns types the titles `str`; a lazy translation works the same.
+    received = time_column("received_at", gettext_lazy("Received"))  # type: ignore[arg-type]
+    created_at_provider_text = time_field("created_at_provider", gettext_lazy("Created at the provider"))  # type: ignore[arg-type]
+    received_text = time_field("received_at", gettext_lazy("Received"))  # type: ignore[arg-type]
+    processed_text = time_field("processed_at", gettext_lazy("Processed"))  # type: ignore[arg-type]
+    requeued_text = time_field("requeued_at", gettext_lazy("Queued again by the sweep"))  # type: ignore[arg-type]
+    next_check_text = time_field("retry_at", gettext_lazy("Next check for its payment"))  # type: ignore[arg-type]
 
-    @admin.display(description="waiting for")
+    @admin.display(description=gettext_lazy("waiting for"))
     def waiting_for_words(self, obj: WebhookEvent) -> str:
         return obj.waiting_for.replace(",", ", ") if obj.waiting_for else "—"
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return EventChangeList
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_words(self, obj: WebhookEvent) -> str:
         if obj.status == Status.NOT_OURS and not self._owner(obj).is_ours:
-            return "Not ours (another product on the same account)"
+            return _("Not ours (another product on the same account)")
         return status_words(obj.status)
 
-    @admin.display(description="Live (not a test)", boolean=True)
+    @admin.display(description=gettext_lazy("Live (not a test)"), boolean=True)
     def live(self, obj: WebhookEvent) -> bool:
         return obj.livemode
 
-    @admin.display(description="owner")
+    @admin.display(description=gettext_lazy("owner"))
     def owner(self, obj: WebhookEvent) -> str:
         return self._owner(obj).label
 
-    @admin.display(description="owner")
+    @admin.display(description=gettext_lazy("owner"))
     def owner_and_reason(self, obj: WebhookEvent) -> str:
         owner = self._owner(obj)
         return f"{owner.label}: {owner.reason}"
@@ -248,23 +262,23 @@ class WebhookEventAdmin(ReadOnlyMixin, _WebhookEventModelAdmin):
     def has_reprocess_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(REPROCESS_PERMISSION)
 
-    @admin.display(description="error")
+    @admin.display(description=gettext_lazy("error"))
     def error_summary(self, obj: WebhookEvent) -> str:
         first_line = obj.last_error.strip().splitlines()[0] if obj.last_error.strip() else ""
         return first_line[:120] + ("…" if len(first_line) > 120 else "")
 
-    @admin.display(description="error")
+    @admin.display(description=gettext_lazy("error"))
     def error(self, obj: WebhookEvent) -> str:
         if not obj.last_error:
-            return "None"
+            return pgettext("webhook event error", "None")
         return format_html('<pre class="event-error">{}</pre>', obj.last_error)
 
-    @admin.display(description="payload")
+    @admin.display(description=gettext_lazy("payload"))
     def pretty_payload(self, obj: WebhookEvent) -> SafeString:
         text = json.dumps(obj.payload, indent=2, sort_keys=True, ensure_ascii=False)
         return format_html('<pre class="event-payload">{}</pre>', text)
 
-    @admin.action(description="Process the selected events again…", permissions=["reprocess"])
+    @admin.action(description=gettext_lazy("Process the selected events again…"), permissions=["reprocess"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> TemplateResponse | None:
         """Confirmed first. Safe by design: handlers are idempotent, so an applied event changes nothing and a
         failed one is applied now."""
@@ -279,7 +293,7 @@ class WebhookEventAdmin(ReadOnlyMixin, _WebhookEventModelAdmin):
                 "admin/payments/webhookevent/reprocess_confirm.html",
                 {
                     **self.admin_site.each_context(request),
-                    "title": "Process these events again?",
+                    "title": _("Process these events again?"),
                     "events": chosen,
                     "count": len(chosen),
                     "opts": self.model._meta,
@@ -292,12 +306,19 @@ class WebhookEventAdmin(ReadOnlyMixin, _WebhookEventModelAdmin):
             self.log_change(request, event, "Asked to process this event again.")
         self.message_user(
             request,
-            f"Queued {count} event(s) for processing again. Events already applied change nothing.",
+            ngettext(
+                "Queued %(count)s event(s) for processing again. Events already applied change nothing.",
+                "Queued %(count)s event(s) for processing again. Events already applied change nothing.",
+                count,
+            )
+            % {"count": count},
             messages.SUCCESS,
         )
         return None
 
-    @admin.action(description="Set aside: refunds or disputes settled by hand…", permissions=["reprocess"])
+    @admin.action(
+        description=gettext_lazy("Set aside: refunds or disputes settled by hand…"), permissions=["reprocess"]
+    )
     def set_aside(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> TemplateResponse | None:
         """For a refund or dispute whose payment never arrived, once staff settled it with the provider by hand: it
         stops being flagged (admin, /healthz). Confirmed first; only events flagged as unmatched are touched."""
@@ -306,7 +327,7 @@ class WebhookEventAdmin(ReadOnlyMixin, _WebhookEventModelAdmin):
         )
         if not chosen:
             self.message_user(
-                request, "None of the selected events is waiting for staff: nothing was set aside.", messages.WARNING
+                request, _("None of the selected events is waiting for staff: nothing was set aside."), messages.WARNING
             )
             return None
         if request.POST.get("confirmed") != "yes":
@@ -319,7 +340,7 @@ class WebhookEventAdmin(ReadOnlyMixin, _WebhookEventModelAdmin):
                 "admin/payments/webhookevent/set_aside_confirm.html",
                 {
                     **self.admin_site.each_context(request),
-                    "title": "Set these events aside?",
+                    "title": _("Set these events aside?"),
                     "events": chosen,
                     "count": len(chosen),
                     "opts": self.model._meta,
@@ -336,7 +357,12 @@ class WebhookEventAdmin(ReadOnlyMixin, _WebhookEventModelAdmin):
             self.log_change(request, event, "Set aside: settled by hand.")
         self.message_user(
             request,
-            f"Set aside {count} event(s). If a payment ever arrives for one, it is still applied.",
+            ngettext(
+                "Set aside %(count)s event(s). If a payment ever arrives for one, it is still applied.",
+                "Set aside %(count)s event(s). If a payment ever arrives for one, it is still applied.",
+                count,
+            )
+            % {"count": count},
             messages.SUCCESS,
         )
         return None
@@ -367,16 +393,16 @@ class PaymentAdmin(ReadOnlyMixin, _PaymentModelAdmin):
     ]
     readonly_fields = cast("list[str]", fields)  # the fields are plain names, no groups
     show_full_result_count = False
-    search_help_text = (
+    search_help_text = gettext_lazy(
         "A payment, invoice or subscription id (pi_…, in_…, sub_…) or a whole email finds payments at once."
     )
     paginator = PaymentPaginator
     ordering = ["-pk"]  # recorded order; paid_at alone has no index (0.33 s to sort 1M payments at the bench)
 
-    paid = time_column("paid_at", "Paid")
-    paid_text = time_field("paid_at", "Paid")
-    amount = money_column("amount_minor", "Amount")
-    refunded = money_column("amount_refunded_minor", "Refunded", zero_as_empty=True)
+    paid = time_column("paid_at", gettext_lazy("Paid"))  # type: ignore[arg-type]
+    paid_text = time_field("paid_at", gettext_lazy("Paid"))  # type: ignore[arg-type]
+    amount = money_column("amount_minor", gettext_lazy("Amount"))  # type: ignore[arg-type]
+    refunded = money_column("amount_refunded_minor", gettext_lazy("Refunded"), zero_as_empty=True)  # type: ignore[arg-type]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -399,7 +425,7 @@ class ProviderCustomerAdmin(_ProviderCustomerModelAdmin):
     search_fields = ["customer_id", "user__email"]
     raw_id_fields = ["user"]
 
-    created = time_column("created_at", "Linked")
+    created = time_column("created_at", gettext_lazy("Linked"))  # type: ignore[arg-type]
 
 
 @admin.register(ReconciliationCursor)
@@ -408,14 +434,14 @@ class ReconciliationCursorAdmin(_ReconciliationCursorModelAdmin):
     fields = ["provider", "synced_text", "last_run_text", "found"]
     readonly_fields = cast("list[str]", fields)  # the fields are plain names, no groups
 
-    synced = time_column("synced_until", "Compared up to")
-    last_run = time_column("last_run_at", "Last run")
-    synced_text = time_field("synced_until", "Compared with the provider's events up to")
-    last_run_text = time_field("last_run_at", "Last run")
+    synced = time_column("synced_until", gettext_lazy("Compared up to"))  # type: ignore[arg-type]
+    last_run = time_column("last_run_at", gettext_lazy("Last run"))  # type: ignore[arg-type]
+    synced_text = time_field("synced_until", gettext_lazy("Compared with the provider's events up to"))  # type: ignore[arg-type]
+    last_run_text = time_field("last_run_at", gettext_lazy("Last run"))  # type: ignore[arg-type]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the reconciliation task keeps this row; a hand-made one would have no time to compare from
 
-    @admin.display(description="Events the last run found missing")
+    @admin.display(description=gettext_lazy("Events the last run found missing"))
     def found(self, obj: ReconciliationCursor) -> int:
         return obj.last_run_ingested

@@ -3,6 +3,8 @@ from django.contrib.admin.views.main import ChangeList
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from outlet.common.local_time import datetime_text
 from outlet.publishing import services
@@ -60,39 +62,54 @@ class ArticleAdmin(AutocompleteTakesOnlyIds, admin.ModelAdmin):
 
     fieldsets = [
         (None, {"fields": ["title", "dek", "slug", "body"]}),
-        ("Photo", {"fields": ["hero_image", "hero_alt", "hero_caption", "hero_credit"]}),
-        ("Filing", {"fields": ["section", "tags", "region", "dateline"]}),
-        ("Publishing", {"fields": ["status", "published_at", "featured"]}),
+        (gettext_lazy("Photo"), {"fields": ["hero_image", "hero_alt", "hero_caption", "hero_credit"]}),
+        (gettext_lazy("Filing"), {"fields": ["section", "tags", "region", "dateline"]}),
+        (gettext_lazy("Publishing"), {"fields": ["status", "published_at", "featured"]}),
         (
-            "Access",
+            gettext_lazy("Access"),
             {
                 "fields": ["access", "allowed_tiers"],
-                "description": "Metered articles count against the free allowance; members read everything "
-                "except articles limited to specific tiers.",
+                "description": gettext_lazy(
+                    "Metered articles count against the free allowance; members read everything except articles "
+                    "limited to specific tiers."
+                ),
             },
         ),
     ]
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description=gettext_lazy("Status"), ordering="status")
     def status_badge(self, obj: Article) -> str:
         if obj.status == Article.Status.SCHEDULED and obj.published_at and obj.published_at > timezone.now():
-            return format_html("Scheduled for {}", datetime_text(obj.published_at, "j M"))
+            # Translators: an article's status on the article list, e.g. "Scheduled for 6 Dec, 09:00 Tbilisi time"
+            return format_html(_("Scheduled for {time}"), time=datetime_text(obj.published_at, "j M"))
         return obj.get_status_display()
 
-    @admin.action(description="Publish now", permissions=["change"])
+    @admin.action(description=gettext_lazy("Publish now"), permissions=["change"])
     def publish_now(self, request, queryset):
         published = services.publish_now(article_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"Published {published.count} article(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Published %(count)s article(s).", "Published %(count)s article(s).", published.count)
+            % {"count": published.count},
+            messages.SUCCESS,
+        )
         if published.without_text:
             titles = ", ".join(f"“{title}”" for title in published.without_text)
             self.message_user(
-                request, f"Not published, the story has no text yet: {titles}. Write it first.", messages.WARNING
+                request,
+                _("Not published, the story has no text yet: %(titles)s. Write it first.") % {"titles": titles},
+                messages.WARNING,
             )
 
-    @admin.action(description="Unpublish (back to draft)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Unpublish (back to draft)"), permissions=["change"])
     def unpublish(self, request, queryset):
         count = services.unpublish(article_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"Moved {count} article(s) back to draft.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Moved %(count)s article(s) back to draft.", "Moved %(count)s article(s) back to draft.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Author)
@@ -124,37 +141,39 @@ class PromptAdmin(admin.ModelAdmin):
     search_fields = ["name", "headline", "body"]
     fieldsets = [
         (None, {"fields": ["name", "placement", "is_active", "priority"]}),
-        ("Copy", {"fields": ["kicker", "headline", "body", "cta_label", "cta_url"]}),
+        (gettext_lazy("Copy"), {"fields": ["kicker", "headline", "body", "cta_label", "cta_url"]}),
         (
-            "Who sees it",
+            gettext_lazy("Who sees it"),
             {
                 "fields": ["show_to_anonymous", "show_to_free", "show_to_lapsed"],
-                "description": "Paying members never see membership prompts.",
+                "description": gettext_lazy("Paying members never see membership prompts."),
             },
         ),
-        ("When and where", {"fields": ["starts_at", "ends_at", "after_paragraph"]}),
+        (gettext_lazy("When and where"), {"fields": ["starts_at", "ends_at", "after_paragraph"]}),
         (
-            "Fundraiser",
+            gettext_lazy("Fundraiser"),
             {
                 "fields": ["campaign"],
-                "description": "An end-of-article prompt that names a fundraiser shows its progress bar and a "
-                "Give link under the copy (while the fundraiser is open).",
+                "description": gettext_lazy(
+                    "An end-of-article prompt that names a fundraiser shows its progress bar and a Give link under the "
+                    "copy (while the fundraiser is open)."
+                ),
             },
         ),
     ]
 
-    @admin.display(description="Audience")
+    @admin.display(description=gettext_lazy("Audience"))
     def audiences(self, obj: Prompt) -> str:
         names = [
             label
             for flag, label in (
-                ("show_to_anonymous", "anonymous"),
-                ("show_to_free", "free"),
-                ("show_to_lapsed", "lapsed"),
+                ("show_to_anonymous", pgettext("prompt audience", "anonymous")),
+                ("show_to_free", pgettext("prompt audience", "free")),
+                ("show_to_lapsed", pgettext("prompt audience", "lapsed")),
             )
             if getattr(obj, flag)
         ]
-        return ", ".join(names) or "nobody"
+        return ", ".join(names) or pgettext("prompt audience", "nobody")
 
 
 @admin.register(MeteredRead)
@@ -206,11 +225,13 @@ class MediaImageAdmin(admin.ModelAdmin):
             None,
             {
                 "fields": ["file", "preview", "alt_text", "caption", "credit"],
-                "description": "A story takes the description, caption and credit as they are when the picture is "
-                "inserted; editing them here later leaves stories already published as they are.",
+                "description": gettext_lazy(
+                    "A story takes the description, caption and credit as they are when the picture is inserted; "
+                    "editing them here later leaves stories already published as they are."
+                ),
             },
         ),
-        ("In use", {"fields": ["size", "uploaded_by", "uploaded_at", "used_in"]}),
+        (gettext_lazy("In use"), {"fields": ["size", "uploaded_by", "uploaded_at", "used_in"]}),
     ]
     readonly_fields = ["preview", "size", "uploaded_by", "uploaded_at", "used_in"]
 
@@ -242,7 +263,7 @@ class MediaImageAdmin(admin.ModelAdmin):
                 **(extra_context or {}),
                 "picking": True,
                 "is_nav_sidebar_enabled": False,
-                "title": "Choose a picture for the story",
+                "title": _("Choose a picture for the story"),
             }
         return super().changelist_view(request, extra_context)
 
@@ -258,31 +279,33 @@ class MediaImageAdmin(admin.ModelAdmin):
             for story in stories_using(picture):
                 protected.append(
                     format_html(
-                        'Story <a href="{}">{}</a> shows “{}”',
-                        reverse("admin:outlet_article_change", args=[story.pk]),
-                        story.title,
-                        picture,
+                        _('Story <a href="{url}">{title}</a> shows “{picture}”'),
+                        url=reverse("admin:outlet_article_change", args=[story.pk]),
+                        title=story.title,
+                        picture=picture,
                     )
                 )
         return deleted, counts, perms_needed, protected
 
-    @admin.display(description="Picture")
+    @admin.display(description=gettext_lazy("Picture"))
     def thumbnail(self, picture: MediaImage) -> str:
         return _picture_tag(picture, THUMBNAIL_BOX)
 
-    @admin.display(description="Preview")
+    @admin.display(description=gettext_lazy("Preview"))
     def preview(self, picture: MediaImage) -> str:
         return _picture_tag(picture, (480, 360)) if picture.pk else "—"
 
-    @admin.display(description="Size")
+    @admin.display(description=gettext_lazy("Size"))
     def size(self, picture: MediaImage) -> str:
-        return f"{picture.width} × {picture.height} px" if picture.width else "—"
+        if not picture.width:
+            return "—"
+        return _("%(width)s × %(height)s px") % {"width": picture.width, "height": picture.height}
 
-    @admin.display(description="Used in")
+    @admin.display(description=gettext_lazy("Used in"))
     def used_in(self, picture: MediaImage) -> str:
         stories = list(stories_using(picture)) if picture.pk else []
         if not stories:
-            return "No story yet"
+            return _("No story yet")
         return format_html_join(
             ", ",
             '<a href="{}">{}</a>',
@@ -293,9 +316,11 @@ class MediaImageAdmin(admin.ModelAdmin):
     def insert_button(self, picture: MediaImage) -> str:
         return format_html(
             '<button type="button" class="button" data-library-pick data-src="{}" data-id="{}" data-alt="{}" '
-            'data-caption="{}">Insert</button>',
+            'data-caption="{}">{}</button>',
             picture.file.url,
             picture.pk,
             picture.alt_text,
             picture.caption_with_credit(),
+            # Translators: the button that puts a library picture into the story being edited
+            _("Insert"),
         )

@@ -14,6 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from outlet.common.admin_columns import EMPTY, money_column, time_column, time_field
 from outlet.common.admin_readonly import ReadOnlyMixin
@@ -36,11 +38,11 @@ else:
 
 
 class VoidFilter(admin.SimpleListFilter):
-    title = "status"
+    title = gettext_lazy("status")
     parameter_name = "void"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
-        return [("no", "Valid"), ("yes", "Void")]
+        return [("no", pgettext("receipt", "Valid")), ("yes", pgettext("receipt", "Void"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "yes":
@@ -53,7 +55,7 @@ class VoidFilter(admin.SimpleListFilter):
 class YearFilter(admin.SimpleListFilter):
     """Years from the numbering sequences (one row per issuer and year), not a DISTINCT over every receipt."""
 
-    title = "year"
+    title = gettext_lazy("year")
     parameter_name = "year"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
@@ -94,16 +96,20 @@ class ReceiptAdmin(ReadOnlyMixin, _ReceiptModelAdmin):
     ]
     fields = readonly_fields  # type: ignore[assignment]  # valid; the stubs' list types are invariant
 
-    issued = time_column("issued_at", "Issued")
-    emailed = time_column("emailed_at", "Emailed")
-    issued_text = time_field("issued_at", "Issued")
-    emailed_text = time_field("emailed_at", "Emailed")
-    voided_text = time_field("voided_at", "Voided")
+    # outlet.common.admin_columns types the titles `str`; a lazy translation works the same.
+    issued = time_column("issued_at", gettext_lazy("Issued"))  # type: ignore[arg-type]
+    emailed = time_column("emailed_at", gettext_lazy("Emailed"))  # type: ignore[arg-type]
+    issued_text = time_field("issued_at", gettext_lazy("Issued"))  # type: ignore[arg-type]
+    emailed_text = time_field("emailed_at", gettext_lazy("Emailed"))  # type: ignore[arg-type]
+    voided_text = time_field("voided_at", gettext_lazy("Voided"))  # type: ignore[arg-type]
     refunded_when_issued = money_column(
-        "refund_level_minor", "Refunded before this receipt was issued", sortable=False, zero_as_empty=True
+        "refund_level_minor",
+        gettext_lazy("Refunded before this receipt was issued"),  # type: ignore[arg-type]
+        sortable=False,
+        zero_as_empty=True,
     )
 
-    @admin.display(description="Split between the newsrooms")
+    @admin.display(description=gettext_lazy("Split between the newsrooms"))
     def split_lines(self, obj: Receipt) -> str:
         lines = [line for line in obj.lines or [] if isinstance(line, dict)]
         if not lines:
@@ -117,20 +123,20 @@ class ReceiptAdmin(ReadOnlyMixin, _ReceiptModelAdmin):
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("receipts.resend_receipt")
 
-    @admin.display(description="payment")
+    @admin.display(description=gettext_lazy("payment"))
     def payment_link(self, obj: Receipt) -> SafeString:
         url = reverse("admin:payments_payment_change", args=[obj.payment_id])
         return format_html('<a href="{}">{} ({})</a>', url, obj.payment.provider_ref, obj.payment.get_purpose_display())
 
-    @admin.display(description="donor", ordering="donor_email")
+    @admin.display(description=gettext_lazy("donor"), ordering="donor_email")
     def donor(self, obj: Receipt) -> str:
         return f"{obj.donor_name} <{obj.donor_email}>" if obj.donor_name else obj.donor_email
 
-    amount = money_column("amount_minor", "amount")
+    amount = money_column("amount_minor", gettext_lazy("amount"))  # type: ignore[arg-type]
 
-    @admin.display(description="status", ordering="voided_at")
+    @admin.display(description=gettext_lazy("status"), ordering="voided_at")
     def status(self, obj: Receipt) -> str:
-        return f"VOID ({obj.void_reason})" if obj.is_void else obj.get_kind_display()
+        return _("VOID (%(reason)s)") % {"reason": obj.void_reason} if obj.is_void else obj.get_kind_display()
 
     @admin.display(description="PDF")
     def pdf_link(self, obj: Receipt) -> SafeString:
@@ -153,7 +159,7 @@ class ReceiptAdmin(ReadOnlyMixin, _ReceiptModelAdmin):
         response["Cache-Control"] = "private, no-store"
         return response
 
-    @admin.action(description="Resend receipt email", permissions=["resend"])
+    @admin.action(description=gettext_lazy("Resend receipt email"), permissions=["resend"])
     def resend_receipt_email(self, request: HttpRequest, queryset: QuerySet[Receipt]) -> TemplateResponse | None:
         if request.POST.get("confirmed") != "yes":
             chosen = list(queryset[:100])  # one confirmation page lists (and resends) at most 100
@@ -162,7 +168,7 @@ class ReceiptAdmin(ReadOnlyMixin, _ReceiptModelAdmin):
                 "receipts/admin_resend_confirm.html",
                 {
                     **self.admin_site.each_context(request),
-                    "title": "Resend receipt emails?",
+                    "title": _("Resend receipt emails?"),
                     "receipts": chosen,
                     "count": len(chosen),
                     "opts": self.model._meta,
@@ -175,5 +181,14 @@ class ReceiptAdmin(ReadOnlyMixin, _ReceiptModelAdmin):
             if receipts.resend_receipt(receipt_id=receipt.pk, staff_user_id=cast(int, request.user.pk)) is not None:
                 self.log_change(request, receipt, f"Asked to resend the receipt email to {receipt.donor_email}.")
                 sent += 1
-        self.message_user(request, f"{sent} receipt email(s) queued to be sent again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s receipt email(s) queued to be sent again.",
+                "%(count)s receipt email(s) queued to be sent again.",
+                sent,
+            )
+            % {"count": sent},
+            messages.SUCCESS,
+        )
         return None

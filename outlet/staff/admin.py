@@ -5,14 +5,16 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class TwoFactorFilter(admin.SimpleListFilter):
-    title = "two-factor sign-in"
+    title = gettext_lazy("two-factor sign-in")
     parameter_name = "two_factor"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Set up"), ("no", "Not set up")]
+        return [("yes", _("Set up")), ("no", _("Not set up"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -42,10 +44,10 @@ class StaffUserAdmin(UserAdmin):
             .prefetch_related("groups")
         )
 
-    @admin.display(description="Roles")
+    @admin.display(description=gettext_lazy("Roles"))
     def roles(self, obj) -> str:
         return ", ".join(sorted(group.name for group in obj.groups.all())) or "—"
 
-    @admin.display(description="Two-factor", boolean=True, ordering="has_authenticator")
+    @admin.display(description=gettext_lazy("Two-factor"), boolean=True, ordering="has_authenticator")
     def two_factor(self, obj) -> bool:
         return obj.has_authenticator

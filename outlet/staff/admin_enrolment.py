@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from outlet.staff import staff_enrolment
@@ -29,7 +30,7 @@ def may_manage_enrolment(user) -> bool:
 def app_list_entry(site: admin.AdminSite) -> dict:
     """A row for the admin's app list and side bar, shaped like the rows Django builds for models."""
     return {
-        "name": "Staff two-factor enrolment",
+        "name": _("Staff two-factor enrolment"),
         "object_name": "StaffEnrolment",
         "model": None,
         "admin_url": reverse("admin:staff_enrolment", current_app=site.name),
@@ -56,7 +57,7 @@ def _issue_link(request: HttpRequest, site: admin.AdminSite) -> HttpResponse:
     a channel the password thief does not read."""
     account = _account(request.POST.get("user"))
     if account is None:
-        messages.error(request, "Choose a staff account from the list.")
+        messages.error(request, _("Choose a staff account from the list."))
         return HttpResponseRedirect(reverse("admin:staff_enrolment", current_app=site.name))
     try:
         issued = staff_enrolment.issue_enrolment_link(user=account, issued_by=request.user)
@@ -75,9 +76,9 @@ def _withdraw_link(request: HttpRequest) -> HttpResponse:
         proof_id=int(proof_id), withdrawn_by=request.user
     )
     if withdrawn:
-        messages.success(request, "The enrolment link no longer works.")
+        messages.success(request, _("The enrolment link no longer works."))
     else:
-        messages.error(request, "That link was no longer open: it had been used, withdrawn or had expired.")
+        messages.error(request, _("That link was no longer open: it had been used, withdrawn or had expired."))
     return HttpResponseRedirect(reverse("admin:staff_enrolment"))
 
 
@@ -108,7 +109,7 @@ def _render(request: HttpRequest, site: admin.AdminSite, template: str, extra: d
     recent = StaffEnrolmentProof.objects.select_related("user", "issued_by")[:RECENT_PROOFS]
     context = {
         **site.each_context(request),
-        "title": "Staff two-factor enrolment",
+        "title": _("Staff two-factor enrolment"),
         "rows": rows,
         "recent": recent,
         "now": timezone.now(),

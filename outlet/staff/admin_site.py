@@ -28,6 +28,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 _CACHE_ATTRIBUTE = "_outlet_admin_second_factor"
@@ -57,9 +60,9 @@ def has_authenticator(user) -> bool:
 
 
 class OutletAdminSite(admin.AdminSite):
-    site_header = f"{settings.SITE_NAME} staff"
-    site_title = f"{settings.SITE_NAME} staff"
-    index_title = "Newsroom administration"
+    # Translators: the admin's header and page titles; {site_name} is the site's name, e.g. "Caucasus Ledger staff"
+    site_header = site_title = format_lazy(gettext_lazy("{site_name} staff"), site_name=settings.SITE_NAME)
+    index_title = gettext_lazy("Newsroom administration")
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
@@ -79,7 +82,7 @@ class OutletAdminSite(admin.AdminSite):
         if not (user.is_active and user.is_staff):
             context = {
                 **self.each_context(request),
-                "title": "No staff access",
+                "title": _("No staff access"),
                 "has_permission": False,
                 "signed_in_as": user.email or user.get_username(),
                 "next_url": next_url,
@@ -91,19 +94,23 @@ class OutletAdminSite(admin.AdminSite):
             if session_may_enrol(request, user=user):
                 messages.warning(
                     request,
-                    "Staff accounts need two-factor authentication. Set up an authenticator "
-                    "app below, then continue to the admin.",
+                    _(
+                        "Staff accounts need two-factor authentication. Set up an authenticator app below, then "
+                        "continue to the admin."
+                    ),
                 )
                 return HttpResponseRedirect(reverse("mfa_activate_totp"))
             messages.warning(
                 request,
-                "Staff accounts need two-factor authentication. Before you set up an "
-                "authenticator app, show it is you with a code we email you.",
+                _(
+                    "Staff accounts need two-factor authentication. Before you set up an authenticator app, show it "
+                    "is you with a code we email you."
+                ),
             )
             return HttpResponseRedirect(reverse("staff_enrolment"))
         # A staff member with an authenticator whose session never typed a code (signed in before, or by an
         # emailed sign-in code): ask for the code now, then continue.
-        messages.info(request, "Enter the code from your authenticator app to continue to the admin.")
+        messages.info(request, _("Enter the code from your authenticator app to continue to the admin."))
         return HttpResponseRedirect(f"{reverse('mfa_reauthenticate')}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")
 
     def get_urls(self):

@@ -3,6 +3,7 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy
 
 
 class StaffConfig(AppConfig):
@@ -10,7 +11,7 @@ class StaffConfig(AppConfig):
 
     name = "outlet.staff"
     label = "staff"
-    verbose_name = "Staff access"
+    verbose_name = gettext_lazy("Staff access")
 
     def ready(self) -> None:
         from allauth.mfa.signals import authenticator_added

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
 
 from outlet.common import emails
 from outlet.common.local_time import datetime_text
@@ -118,11 +119,14 @@ def email_enrolment_code(*, user) -> StaffEnrolmentProof:
     the last code, or after CODES_PER_DAY codes in 24 hours. A mail server that refuses leaves no code behind.
     """
     if not enrolment_needs_proof(user):
-        raise EnrolmentRefused("This account needs no enrolment code.")
+        raise EnrolmentRefused(_("This account needs no enrolment code."))
     address = verified_address(user)
     if not address:
         raise EnrolmentRefused(
-            "This account has no verified email address to send a code to. Ask an administrator for an enrolment link."
+            _(
+                "This account has no verified email address to send a code to. Ask an administrator for an enrolment "
+                "link."
+            )
         )
     now = timezone.now()
     with transaction.atomic():
@@ -133,13 +137,18 @@ def email_enrolment_code(*, user) -> StaffEnrolmentProof:
         latest = recent.order_by("-created_at").first()
         if latest and latest.created_at > now - CODE_RESEND_AFTER:
             raise EnrolmentRefused(
-                "A code was sent less than a minute ago. Check your inbox (and spam folder), or "
-                "ask for a new code in a minute."
+                _(
+                    "A code was sent less than a minute ago. Check your inbox (and spam folder), or ask for a new "
+                    "code in a minute."
+                )
             )
         if recent.count() >= CODES_PER_DAY:
             raise EnrolmentRefused(
-                f"{CODES_PER_DAY} codes have been sent in the last 24 hours, so no more are sent "
-                "today. Ask an administrator for an enrolment link."
+                _(
+                    "%(count)s codes have been sent in the last 24 hours, so no more are sent today. Ask an "
+                    "administrator for an enrolment link."
+                )
+                % {"count": CODES_PER_DAY}
             )
         _withdraw(_open_proofs(user, Kind.EMAILED_CODE), now)
         code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
@@ -168,18 +177,18 @@ def accept_enrolment_code(*, user, code: str) -> StaffEnrolmentProof:
     used. Spaces and dashes are ignored (the email groups the digits)."""
     typed = "".join(ch for ch in code if ch not in " -\u00a0")
     if not enrolment_needs_proof(user):
-        raise EnrolmentRefused("This account needs no enrolment code.")
+        raise EnrolmentRefused(_("This account needs no enrolment code."))
     with transaction.atomic():  # a refusal is raised after the block, so the wrong attempt it counted stays counted
         proof = _open_proofs(user, Kind.EMAILED_CODE).select_for_update().first()
         if proof is None:
-            refusal = "That code has expired or was already used. Ask for a new code."
+            refusal = _("That code has expired or was already used. Ask for a new code.")
         elif typed.isdigit() and constant_time_compare(proof.secret_digest, _digest(user, typed)):
             _mark_used(proof)
             _log(actor=user, account=user, message=f"Proved the enrolment with the code emailed to {proof.sent_to}.")
             return proof
         elif proof.wrong_attempts + 1 < WRONG_CODES_ALLOWED:
             StaffEnrolmentProof.objects.filter(pk=proof.pk).update(wrong_attempts=F("wrong_attempts") + 1)
-            refusal = "That code is not the one we sent. Check the newest email and try again."
+            refusal = _("That code is not the one we sent. Check the newest email and try again.")
         else:
             StaffEnrolmentProof.objects.filter(pk=proof.pk).update(
                 wrong_attempts=F("wrong_attempts") + 1, withdrawn_at=timezone.now()
@@ -189,7 +198,7 @@ def accept_enrolment_code(*, user, code: str) -> StaffEnrolmentProof:
                 account=user,
                 message=f"An emailed enrolment code was typed wrong {WRONG_CODES_ALLOWED} times and stopped working.",
             )
-            refusal = "That code was typed wrong too many times and no longer works. Ask for a new code."
+            refusal = _("That code was typed wrong too many times and no longer works. Ask for a new code.")
     raise EnrolmentRefused(refusal)
 
 
@@ -201,7 +210,8 @@ def issue_enrolment_link(*, user, issued_by) -> IssuedLink:
     open link for the account stops working. Only for an account that needs one (staff, no app yet)."""
     if not enrolment_needs_proof(user):
         raise EnrolmentRefused(
-            f"{_name(user)} needs no enrolment link: it is not an active staff account without an authenticator app."
+            _("%(account)s needs no enrolment link: it is not an active staff account without an authenticator app.")
+            % {"account": _name(user)}
         )
     token = secrets.token_urlsafe(32)
     now = timezone.now()
@@ -263,19 +273,23 @@ def find_enrolment_link(*, token: str) -> StaffEnrolmentProof | None:
 def accept_enrolment_link(*, user, token: str) -> StaffEnrolmentProof:
     """Use the link, once, for the account it was issued for (the signed-in one)."""
     if not enrolment_needs_proof(user):
-        raise EnrolmentRefused("This account needs no enrolment link.")
+        raise EnrolmentRefused(_("This account needs no enrolment link."))
     with transaction.atomic():
         found = find_enrolment_link(token=token)
         proof = StaffEnrolmentProof.objects.select_for_update().filter(pk=found.pk).first() if found else None
         if proof is None or proof.used_at or proof.withdrawn_at:
             raise EnrolmentRefused(
-                "This enrolment link has expired, was withdrawn or was already used. Ask an "
-                "administrator for a new one."
+                _(
+                    "This enrolment link has expired, was withdrawn or was already used. Ask an administrator for a "
+                    "new one."
+                )
             )
         if proof.user_id != user.pk:
             raise EnrolmentRefused(
-                "This enrolment link was issued for another account. Sign out, then sign in as "
-                "the staff member it was issued for."
+                _(
+                    "This enrolment link was issued for another account. Sign out, then sign in as the staff member it "
+                    "was issued for."
+                )
             )
         _mark_used(proof)
         # found is not None here: proof is found's row, locked.

@@ -25,6 +25,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -34,7 +36,7 @@ from outlet.staff.staff_enrolment import EnrolmentRefused
 
 class EnrolmentCodeForm(forms.Form):
     code = forms.CharField(
-        label="Code from the email",
+        label=gettext_lazy("Code from the email"),
         max_length=20,
         strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
@@ -52,8 +54,10 @@ def _typed_password(request: HttpRequest) -> bool:
 def _ask_for_password(request: HttpRequest, *, then: str = "") -> HttpResponseRedirect:
     messages.info(
         request,
-        "Type your password first: setting up two-factor sign-in for a staff account takes your "
-        "password as well as a code we email you.",
+        _(
+            "Type your password first: setting up two-factor sign-in for a staff account takes your password as well "
+            "as a code we email you."
+        ),
     )
     query = urlencode({REDIRECT_FIELD_NAME: then or request.path})
     return HttpResponseRedirect(f"{reverse('account_reauthenticate')}?{query}")
@@ -75,8 +79,10 @@ def activate_totp(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     if staff_enrolment.enrolment_needs_proof(user) and not proved:
         messages.warning(
             request,
-            "Staff accounts need two-factor sign-in. First show it is you with a code we email "
-            "you (or an administrator's enrolment link), then set up your authenticator app.",
+            _(
+                "Staff accounts need two-factor sign-in. First show it is you with a code we email you (or an "
+                "administrator's enrolment link), then set up your authenticator app."
+            ),
         )
         return HttpResponseRedirect(reverse("staff_enrolment"))
     if request.method != "POST" or staff_enrolment.has_authenticator_app(user):
@@ -134,14 +140,16 @@ def send_code(request: HttpRequest) -> HttpResponse:
         staff_enrolment.logger.exception("Could not email a staff enrolment code to account %s", user.pk)
         messages.error(
             request,
-            "The email could not be sent just now. Try again in a few minutes, or ask an "
-            "administrator for an enrolment link.",
+            _(
+                "The email could not be sent just now. Try again in a few minutes, or ask an administrator for an "
+                "enrolment link."
+            ),
         )
     else:
         messages.success(
             request,
-            f"We emailed a code to {proof.sent_to}. It works for "
-            f"{int(staff_enrolment.CODE_LIFETIME.total_seconds() // 60)} minutes.",
+            _("We emailed a code to %(address)s. It works for %(minutes)s minutes.")
+            % {"address": proof.sent_to, "minutes": int(staff_enrolment.CODE_LIFETIME.total_seconds() // 60)},
         )
     return HttpResponseRedirect(reverse("staff_enrolment"))
 
