@@ -171,7 +171,7 @@ CATALOGUE = CatalogueTranslation(
         "artıq çox az jurnalistin çalışdığı yerlərdən. Bu il onların üçünə də eyni üç şey lazımdır: etiraz "
         "aksiyalarında və cəbhə xəttində işləyən müxbirlər üçün qoruyucu ləvazimat, yazı məhkəməyə düşəndə "
         "vəkillər, bir də təhlükəsiz telefon və noutbuklar.</p>"
-        "<p>Hər ianə onlar arasında aşağıdakı nisbətlə, özünüz başqa nisbət seçsəniz, sizin seçdiyiniz nisbətlə "
+        "<p>Hər ianə onlar arasında aşağıdakı nisbətlə, ya da başqa nisbət seçsəniz, sizin seçdiyiniz nisbətlə "
         "bölünür. Hər redaksiya öz payını nəyə xərclədiyi barədə hesabat verir, biz də həmin hesabatları burada "
         "dərc edirik.</p>",
         "İllüstrasiya: dağ aşırımına doğru qalxan dolanbac yol, şəfəq vaxtı, bənövşəyi və kəhrəba çalarları.",
@@ -217,14 +217,14 @@ HYDRO_DAM_AZ = TranslatedArticle(
         vərdişə çevrildi».
 
         Bu vərdiş dörd aydır davam edir. O vaxtdan bəri hər səhər sakinlər — əsasən pensiyaçılar, bir də xaricdə
-        mövsümi işdən qayıtmış bir neçə cavan kişi — növbə ilə əl ilə yazılmış <em>«Çay satılmır»</em> lövhəsinin
+        mövsümi işdən qayıtmış bir neçə cavan kişi — növbə ilə, əllə yazılmış <em>«Çay satılmır»</em> lövhəsinin
         yanında plastik stullarda oturur. Qruplar üç dəfə geri qayıdıb. Hər dəfə də qazmağa başlamadan çıxıb
         gediblər.
 
         Söhbət özəl şirkət olan «Lasili Enerji»nin vadinin yuxarı axarında tikmək istədiyi 42 meqavatlıq stansiyadan
         gedir. Layihəyə görə, çayın axınının böyük hissəsi on bir kilometrlik tunellə aşağıdakı maşın zalına
-        yönəldiləcək, çay yatağında isə ilin çox vaxtı şirkətin öz ətraf mühitə təsirin qiymətləndirilməsi sənədində
-        «ekoloji minimum» adlandırılan qədər su qalacaq.
+        yönəldiləcək, çay yatağında isə ilin çox vaxtı şirkətin özünün hazırladığı ətraf mühitə təsirin
+        qiymətləndirilməsi sənədində «ekoloji minimum» adlandırılan qədər su qalacaq.
 
         ## Qanuni layihə və baş tutmayan görüş
 
@@ -258,7 +258,7 @@ HYDRO_DAM_AZ = TranslatedArticle(
         Hələlik qarşıdurma sakitdir. Yanvardan bəri tədqiqat qrupları qayıtmayıb, şirkət isə «havanın düzəlməsini
         gözlədiyini» deyir. Kənddə buna heç kim inanmır. Bu yaxınlarda bir səhər stullar yenə saat yeddidə yolda
         idi, Kobiaşvili isə hamıya paylamaq üçün termosda çay və bir banka bal gətirmişdi. «Yazda gəlsələr, biz
-        burada olacağıq», — o deyir. «Qocalmışıq, amma heç yerə getmirik. Bütün məsələ də elə bundadır».
+        burada olacağıq», — o dedi. «Qocalmışıq, amma heç yerə getmirik. Bütün məsələ də elə bundadır».
     """),
 )
 
@@ -289,7 +289,7 @@ GYUMRI_LIBRARY_AZ = TranslatedArticle(
 
         Həmin qışlarda kitabxana bir gün də bağlanmayıb, o vaxtdan bəri də bağlanmayıb. Bələdiyyənin kiçik qrantı
         Petrosyanın maaşını və işıq pulunu ödəyir. Qalan hər şeyin — odunun, çayın, yeni kitabların, evində
-        kompüteri olmayan uşaqlar üçün alınmış işlənmiş noutbukun pulunu oxucular, keçmiş oxucular və indi
+        kompüteri olmayan uşaqlar üçün alınmış işlənmiş noutbukun — pulunu oxucular, keçmiş oxucular və indi
         Los-Ancelesdən, Moskvadan və Marseldən pul göndərən gümrülülərin bütöv bir şəbəkəsi verir.
 
         > «Uşaq olanda anam işdə olarkən isti yerdə qalım deyə məni bura göndərirdi. İndi mən pul göndərirəm ki,
@@ -307,7 +307,7 @@ GYUMRI_LIBRARY_AZ = TranslatedArticle(
         Onu narahat edən başqa şeydir: ondan sonra nə olacaq. 68 yaşı var və yerini tutmaq üçün hələ heç kim
         hazırlanmayıb. Bələdiyyə qrantı «kitabxana fəaliyyət göstərdiyi müddətcə» ödəyəcəyini bildirib — Petrosyanın
         dediyi kimi, bu cümləni iki cür anlamaq olar. Hələlik o, hər səhər saat onda qapını açır, sobanı yandırır və
-        çaydanı ocağa qoyur. «Kitablar özləri-özlərini oxumayacaq», — o deyir. «Uşaqlar da soyuqda oturmamalıdır».
+        çaydanı ocağa qoyur. «Kitablar özü-özünü oxumayacaq», — o deyir. «Uşaqlar da soyuqda oturmamalıdır».
     """),
 )
 
@@ -326,12 +326,12 @@ SHEKI_SILK_AZ = TranslatedArticle(
         boya qabına basır, qaldırır və ağ ipək parçanın üzərinə elə ehtiyatla qoyur ki, sanki müqavilə imzalayır.
         Naxış <em>butadır</em> — bütün Azərbaycanda xalçalarda, kaşılarda və zinət əşyalarında rast gəlinən damla
         şəkilli motiv. Təkrarlanıb, sürüşdürülüb və ikinci rənglə üstündən basıldıqdan sonra o, kəlağayıya
-        çevriləcək — bu bölgənin qadınlarının nəsillərdir örtdüyü ipək baş örtüyünə.
+        çevriləcək — bu bölgənin qadınlarının nəsillərdir başlarına örtdüyü ipək yaylığa.
 
         29 yaşlı Rəhimova bu sənəti xalasından öyrənib. Onun sözlərinə görə, beş il əvvəl emalatxana demək olar ki,
         bütün məhsulunu küçənin aşağısındakı köhnə karvansaradan çıxıb bura baş çəkən turistlərə satırdı. Bu gün
-        satışlarının təxminən üçdə ikisi onlayn — mağaza səhifəsi və 38 min izləyicisi olan sosial media hesabı
-        vasitəsilə olur. Onun kəlağayıları Berlinə, Dubaya, Torontoya və Seula gedib çıxıb.
+        satışlarının təxminən üçdə ikisi internet üzərindən — mağaza səhifəsi və 38 min izləyicisi olan sosial media
+        hesabı vasitəsilə həyata keçirilir. Onun kəlağayıları Berlinə, Dubaya, Torontoya və Seula gedib çıxıb.
 
         ## Satılan naxışlar
 
