@@ -31,7 +31,7 @@ def is_unwritten(obj: models.Model, column: str) -> bool:
     if is_empty(value):
         return True
     field = obj._meta.get_field(column)
-    return field.has_default() and value == field.get_default()
+    return isinstance(field, models.Field) and field.has_default() and value == field.get_default()
 
 
 def fill_empty_translations(
