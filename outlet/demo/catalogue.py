@@ -1,6 +1,10 @@
-"""The newsroom around the stories: sections, regions, tags, the (fictional) staff, tiers and prompts."""
+"""The newsroom around the stories: sections, regions, tags, the (fictional) staff, tiers and prompts, in English;
+their texts in the site's other languages are in outlet.demo.translations_* (gathered in TRANSLATED below)."""
 
 from __future__ import annotations
+
+from outlet.demo import translations_az, translations_hy, translations_ka, translations_ru
+from outlet.demo.spec import CatalogueTranslation
 
 SECTIONS = [
     # slug, name, description
@@ -195,3 +199,14 @@ PROMPTS = [
         "priority": 10,
     },
 ]
+
+# language -> that language's texts for everything above (and for the fundraiser's).
+TRANSLATED: dict[str, CatalogueTranslation] = {
+    texts.language: texts
+    for texts in (
+        translations_ka.CATALOGUE,
+        translations_hy.CATALOGUE,
+        translations_az.CATALOGUE,
+        translations_ru.CATALOGUE,
+    )
+}

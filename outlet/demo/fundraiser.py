@@ -1,13 +1,16 @@
 """The demo's collective fundraiser: three newsrooms, two updates, a few gifts on the wall and an end-of-article
 appeal that embeds it.
 
-Created once, when the campaign's slug is missing; a campaign staff edited is never touched. The gifts go through
-the donation service and the sandbox provider's checkout, like a donor's would, so the wall and the totals come
-from the provider's events (processed by the worker `make run` starts) rather than from rows written here.
+Created once, when the campaign's slug is missing; a campaign staff edited is never touched, except that its texts
+in the other languages (outlet.demo.translations_*) fill the columns that are still empty while the English is
+still the demo's (outlet.demo.multilingual). The gifts go through the donation service and the sandbox provider's
+checkout, like a donor's would, so the wall and the totals come from the provider's events (processed by the
+worker `make run` starts) rather than from rows written here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -17,12 +20,17 @@ from django.urls import reverse
 
 from donations import services
 from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUpdate
-from outlet.demo.images import render_hero
+from outlet.demo.images import describe_hero, render_hero
+from outlet.demo.multilingual import SOURCE_LANGUAGE, fill_empty_translations
+from outlet.demo.spec import CAMPAIGN_FIELDS, PROMPT_FIELDS, UPDATE_FIELDS, CatalogueTranslation
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.sandbox.provider import SandboxProvider
 from outlet.publishing.models import Prompt
 
 SLUG = "reporters-safety-fund"
+TITLE = "Keep three newsrooms reporting"
+SUMMARY = "Safety kit, legal help and secure tools for three small independent newsrooms."
+HERO = {"scene": "road", "time_of_day": "dawn"}
 STORY = (
     "<p>Three small newsrooms cover the mountain valleys, the border crossings and the coast, where few reporters "
     "still work. This year they need the same three things: protective kit for reporters at protests and on the "
@@ -66,6 +74,14 @@ UPDATES = [
         "Mountain Voice faces a defamation claim over its reporting on the quarry. Your gifts pay for its defence.",
     ),
 ]
+# The end-of-article appeal that embeds the fundraiser.
+APPEAL = {
+    "name": "Demo fundraiser appeal",
+    "kicker": "Collective fundraiser",
+    "headline": "Three newsrooms, one appeal",
+    "body": "Reporters at the border, in the valleys and on the coast need protective kit, lawyers and secure tools.",
+    "cta_label": "Give",
+}
 # (email, name, display name, amount, currency, on the wall, anonymous, message)
 GIFTS = [
     (
@@ -102,16 +118,16 @@ def ensure_demo_fundraiser(tally, *, now: datetime) -> Campaign | None:
 def _create_campaign(*, now: datetime) -> Campaign:
     campaign = Campaign(
         slug=SLUG,
-        title="Keep three newsrooms reporting",
+        title=TITLE,
         currency="GEL",
         goal_minor=6_000_000,
-        summary="Safety kit, legal help and secure tools for three small independent newsrooms.",
+        summary=SUMMARY,
         story=STORY,
         starts_at=now - timedelta(days=12),
         ends_at=now + timedelta(days=48),
         is_published=True,
     )
-    hero = render_hero(SLUG, "road", time_of_day="dawn")
+    hero = render_hero(SLUG, HERO["scene"], time_of_day=HERO["time_of_day"])
     campaign.hero_image.save(f"{SLUG}.jpg", ContentFile(hero.jpeg), save=False)
     campaign.hero_alt = hero.alt
     campaign.save()
@@ -167,14 +183,10 @@ def _create_campaign(*, now: datetime) -> Campaign:
         ]
     )
     Prompt.objects.create(
-        name="Demo fundraiser appeal",
+        **APPEAL,
         placement=Prompt.Placement.END_OF_ARTICLE,
         priority=10,
         campaign=campaign,
-        kicker="Collective fundraiser",
-        headline="Three newsrooms, one appeal",
-        body="Reporters at the border, in the valleys and on the coast need protective kit, lawyers and secure tools.",
-        cta_label="Give",
         cta_url=reverse("donations:campaign", args=[SLUG]),
         show_to_anonymous=True,
         show_to_free=True,
@@ -182,6 +194,50 @@ def _create_campaign(*, now: datetime) -> Campaign:
         is_active=True,
     )
     return campaign
+
+
+def fill_fundraiser_translations(catalogues: Mapping[str, CatalogueTranslation]) -> int:
+    """Write the demo campaign's texts (the campaign's own, its newsrooms' descriptions, its updates and its appeal)
+    in the other languages where they are still empty; returns how many texts were filled. Cheap when nothing is
+    missing: a handful of reads and no writes."""
+    campaign = Campaign.objects.filter(slug=SLUG).first()
+    if campaign is None:
+        return 0
+    hero_alt = describe_hero(SLUG, HERO["scene"], time_of_day=HERO["time_of_day"])
+    filled = fill_empty_translations(
+        campaign,
+        dict(zip(CAMPAIGN_FIELDS, (TITLE, SUMMARY, STORY, hero_alt), strict=True)),
+        {language: dict(zip(CAMPAIGN_FIELDS, texts.campaign, strict=True)) for language, texts in catalogues.items()},
+    )
+    descriptions = {slug: description for slug, _name, description, _share, _remainder in NEWSROOMS}
+    for newsroom in campaign.beneficiaries.filter(slug__in=descriptions):
+        filled += fill_empty_translations(
+            newsroom,
+            {"description": descriptions[newsroom.slug]},
+            {language: {"description": texts.newsrooms[newsroom.slug]} for language, texts in catalogues.items()},
+        )
+    bodies = {title: body for _days_ago, title, body in UPDATES}
+    english_title = f"title_{SOURCE_LANGUAGE}"  # the update's English title, whichever language is active
+    for update in campaign.updates.filter(**{f"{english_title}__in": bodies}):
+        title = getattr(update, english_title)
+        filled += fill_empty_translations(
+            update,
+            {"title": title, "body": bodies[title]},
+            {
+                language: dict(zip(UPDATE_FIELDS, texts.updates[title], strict=True))
+                for language, texts in catalogues.items()
+            },
+        )
+    for appeal in Prompt.objects.filter(campaign=campaign, name=APPEAL["name"]):
+        filled += fill_empty_translations(
+            appeal,
+            {field: APPEAL[field] for field in PROMPT_FIELDS},
+            {
+                language: dict(zip(PROMPT_FIELDS, texts.prompts[APPEAL["name"]], strict=True))
+                for language, texts in catalogues.items()
+            },
+        )
+    return len(filled)
 
 
 def _give_demo_gifts(campaign: Campaign) -> int:

@@ -3,29 +3,40 @@
 `make run` calls this on every start, so it must be cheap when everything is already there and must never
 touch a row staff may have edited: rows are matched by slug (prompts by placement, the editor by username or
 email) and an existing match is left exactly as it is.
+
+The site speaks five languages. The newsroom's short texts (section, region and tag names, author roles and bios,
+tiers, prompts, the fundraiser's texts) have a column per language (django-modeltranslation: name_ka, title_ru,
+...), and the demo writes its Georgian, Armenian, Azerbaijani and Russian texts (outlet.demo.translations_*) into
+them. On a row that already exists, for instance one an older demo loaded before the site had languages, a
+language's column is filled ONLY when it is empty (NULL or ""), and only while the row's English is still the
+demo's: whatever staff wrote in any language is never overwritten, and a text staff rewrote in English is not
+given a translation of the demo's old wording (outlet.demo.multilingual). Three stories also exist in every
+language, each as an article of its own (Article.language) linked to its English original
+(Article.translation_of), created after the originals like any other missing story.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.utils import timezone
+from django.db import models, transaction
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from members.models import Tier, TierPrice
 from outlet.common.sanitize import sanitize_body
 from outlet.demo import catalogue
-from outlet.demo.articles import ARTICLES
-from outlet.demo.fundraiser import ensure_demo_fundraiser
+from outlet.demo.articles import ARTICLES, TRANSLATIONS
+from outlet.demo.fundraiser import ensure_demo_fundraiser, fill_fundraiser_translations
 from outlet.demo.images import describe_hero, render_hero
-from outlet.demo.spec import DemoArticle
+from outlet.demo.multilingual import SOURCE_LANGUAGE, fill_empty_translations, taken_values
+from outlet.demo.spec import PROMPT_FIELDS, DemoArticle, TranslatedArticle
 from outlet.demo.staff import DEMO_STAFF, DEMO_TOTP_SECRET, ensure_demo_staff
 from outlet.publishing.media_library import clean_article_body
 from outlet.publishing.models import Article, Author, Byline, MediaImage, Prompt, Region, Section, Tag
@@ -51,6 +62,8 @@ KINDS = [
     "tier prices",
     "prompts",
     "articles",
+    "translated articles",
+    "translated texts",
     "library pictures",
     "staff accounts",
 ]
@@ -78,7 +91,13 @@ class Tally:
 
 
 def load_demo_content(*, now: datetime | None = None) -> Tally:
-    now = now or timezone.now()
+    # The rows are written through the models' plain fields (name, title, ...), which django-modeltranslation
+    # stores in the active language's column: the demo's own texts are English, whatever language is active.
+    with translation.override(SOURCE_LANGUAGE):
+        return _load(now=now or timezone.now())
+
+
+def _load(*, now: datetime) -> Tally:
     tally = Tally()
     sections = _ensure_by_slug(
         tally,
@@ -109,6 +128,7 @@ def load_demo_content(*, now: datetime | None = None) -> Tally:
     )
     _ensure_tier_prices(tally, tiers)
     _ensure_prompts(tally)
+    _fill_catalogue_translations(tally, sections=sections, regions=regions, tags=tags, authors=authors, tiers=tiers)
 
     existing = set(Article.objects.filter(slug__in=[a.slug for a in ARTICLES]).values_list("slug", flat=True))
     for spec in ARTICLES:
@@ -117,9 +137,13 @@ def load_demo_content(*, now: datetime | None = None) -> Tally:
             continue
         _create_article(spec, now=now, sections=sections, regions=regions, tags=tags, authors=authors, tiers=tiers)
         tally.count("articles", created=1)
+    _ensure_translated_articles(
+        tally, now=now, sections=sections, regions=regions, tags=tags, authors=authors, tiers=tiers
+    )
 
     _ensure_library_picture(tally)
     ensure_demo_fundraiser(tally, now=now)  # after the prompts: its appeal takes the end-of-article slot by priority
+    tally.count("translated texts", created=fill_fundraiser_translations(catalogue.TRANSLATED))
     _ensure_editor(tally)
     return tally
 
@@ -178,6 +202,92 @@ def _ensure_prompts(tally: Tally) -> None:
         tally.count("prompts", created=1)
 
 
+def _fill_catalogue_translations(tally: Tally, *, sections, regions, tags, authors, tiers) -> None:
+    """The catalogue's texts in the other languages, into the columns that are still empty (see the docstring)."""
+    texts = catalogue.TRANSLATED
+    filled = _fill_by_slug(
+        Section,
+        sections,
+        ("name", "description"),
+        {slug: (name, description) for slug, name, description in catalogue.SECTIONS},
+        {language: t.sections for language, t in texts.items()},
+        unique="name",
+    )
+    filled += _fill_by_slug(
+        Region,
+        regions,
+        ("name",),
+        {slug: (name,) for slug, name in catalogue.REGIONS},
+        {language: {slug: (name,) for slug, name in t.regions.items()} for language, t in texts.items()},
+        unique="name",
+    )
+    filled += _fill_by_slug(
+        Tag,
+        tags,
+        ("name",),
+        {slug: (name,) for slug, name in catalogue.TAGS},
+        {language: {slug: (name,) for slug, name in t.tags.items()} for language, t in texts.items()},
+        unique="name",
+    )
+    filled += _fill_by_slug(
+        Author,
+        authors,
+        ("role", "bio"),
+        {slug: (role, bio) for slug, _name, role, bio in catalogue.AUTHORS},
+        {language: t.authors for language, t in texts.items()},
+    )
+    filled += _fill_by_slug(
+        Tier,
+        tiers,
+        ("name", "description", "benefits"),
+        {
+            slug: (name, description, catalogue.TIER_BENEFITS[slug])
+            for slug, name, _position, description in catalogue.TIERS
+        },
+        {language: t.tiers for language, t in texts.items()},
+        unique="name",
+    )
+    # The demo's prompts by their name: a prompt staff wrote themselves is theirs to translate.
+    english = {row["name"]: row for row in catalogue.PROMPTS}
+    for prompt in Prompt.objects.filter(name__in=english):
+        filled += len(
+            fill_empty_translations(
+                prompt,
+                {field: str(english[prompt.name][field]) for field in PROMPT_FIELDS},
+                {
+                    language: dict(zip(PROMPT_FIELDS, t.prompts[prompt.name], strict=True))
+                    for language, t in texts.items()
+                },
+            )
+        )
+    tally.count("translated texts", created=filled)
+
+
+def _fill_by_slug(
+    model: type[models.Model],
+    rows: Mapping[str, models.Model],
+    fields: tuple[str, ...],
+    english: Mapping[str, Sequence[str]],
+    translated: Mapping[str, Mapping[str, Sequence[str]]],
+    *,
+    unique: str | None = None,
+) -> int:
+    """Fill the rows' (demo slug -> row) empty columns of `fields` in every language of `translated` (language ->
+    demo slug -> texts, in the order of `fields`); `unique` names a field whose every language is unique."""
+    taken = taken_values(model, unique, list(translated)) if unique else None
+    filled = 0
+    for slug, row in rows.items():
+        filled += len(
+            fill_empty_translations(
+                row,
+                dict(zip(fields, english[slug], strict=True)),
+                {language: dict(zip(fields, by_slug[slug], strict=True)) for language, by_slug in translated.items()},
+                taken=taken,
+            )
+        )
+    return filled
+
+
 def _publication_time(spec: DemoArticle, now: datetime) -> datetime | None:
     if spec.days_ago is None:
         return None
@@ -212,6 +322,68 @@ def _create_article(spec: DemoArticle, *, now: datetime, sections, regions, tags
     Byline.objects.bulk_create(
         _bylines(article, authors, Byline.Role.AUTHOR, spec.authors)
         + _bylines(article, authors, Byline.Role.ADDITIONAL, spec.additional)
+    )
+    return article
+
+
+def _ensure_translated_articles(tally: Tally, *, now: datetime, sections, regions, tags, authors, tiers) -> None:
+    """Each story's version in another language, unless it exists: by its slug, or as staff's own version of that
+    story in that language (one version per language). A version needs its original; a missing original (staff
+    deleted or re-slugged it) is noted, not recreated here."""
+    present = set(Article.objects.filter(slug__in=[t.slug for t in TRANSLATIONS]).values_list("slug", flat=True))
+    originals = {a.slug: a for a in Article.objects.filter(slug__in={t.original.slug for t in TRANSLATIONS})}
+    versions = set(
+        Article.objects.filter(translation_of__in=originals.values()).values_list("translation_of_id", "language")
+    )
+    for spec in TRANSLATIONS:
+        original = originals.get(spec.original.slug)
+        if spec.slug in present or (original is not None and (original.pk, spec.language) in versions):
+            tally.count("translated articles", present=1)
+            continue
+        if original is None:
+            tally.notes.append(
+                f"Demo content: not creating {spec.slug!r}: its original story {spec.original.slug!r} is missing."
+            )
+            continue
+        _create_translated_article(
+            spec, original, now=now, sections=sections, regions=regions, tags=tags, authors=authors, tiers=tiers
+        )
+        tally.count("translated articles", created=1)
+
+
+@transaction.atomic
+def _create_translated_article(
+    spec: TranslatedArticle, original: Article, *, now: datetime, sections, regions, tags, authors, tiers
+) -> Article:
+    """The words are the version's own; everything else is the original story's (its demo spec's), including its
+    illustration and its publication time, so the versions read as one story in several languages."""
+    story = spec.original
+    article = Article(
+        title=spec.title,
+        dek=spec.dek,
+        slug=spec.slug,
+        body=sanitize_body(spec.body_html()),
+        section=sections[story.section],
+        region=regions[story.region],
+        dateline=spec.dateline,
+        status=story.status,
+        published_at=original.published_at or _publication_time(story, now),
+        featured=story.featured,
+        access=story.access,
+        hero_caption=spec.caption,
+        hero_credit=catalogue.TRANSLATED[spec.language].hero_credit,
+        language=spec.language,
+        translation_of=original,
+    )
+    _attach_hero(article, story)  # the original's picture (the same file when it is on disk)
+    article.hero_alt = spec.hero_alt
+    article.save()
+    article.tags.set([tags[slug] for slug in story.tags])
+    if story.tiers:
+        article.allowed_tiers.set([tiers[slug] for slug in story.tiers])
+    Byline.objects.bulk_create(
+        _bylines(article, authors, Byline.Role.AUTHOR, story.authors)
+        + _bylines(article, authors, Byline.Role.ADDITIONAL, story.additional)
     )
     return article
 

@@ -78,3 +78,52 @@ def quote(text: str) -> str:
 
 def ul(*items: str) -> str:
     return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+
+
+@dataclass(frozen=True)
+class TranslatedArticle:
+    """One demo story written again in another language: an article of its own, linked to its original.
+
+    Only the words are here. Section, region, tags, bylines, access, the hero illustration and the dates are the
+    original's, so the versions of a story never drift apart.
+    """
+
+    original: DemoArticle
+    language: str  # a code from settings.LANGUAGES other than English
+    slug: str  # ASCII, globally unique
+    title: str
+    dek: str
+    dateline: str
+    caption: str
+    hero_alt: str  # the original's illustration, described in this language
+    body: tuple[str, ...]  # top-level HTML blocks, written with the helpers above like the original's
+
+    def body_html(self) -> str:
+        return "\n".join(self.body)
+
+
+# The order of the texts in CatalogueTranslation's tuples, as the models name them.
+PROMPT_FIELDS = ("kicker", "headline", "body", "cta_label")
+CAMPAIGN_FIELDS = ("title", "summary", "story", "hero_alt")
+UPDATE_FIELDS = ("title", "body")
+
+
+@dataclass(frozen=True)
+class CatalogueTranslation:
+    """One language's texts for the newsroom around the stories (outlet.demo.catalogue and .fundraiser).
+
+    Keys are the demo's own: slugs, a prompt's name, an update's English title. Names of newsrooms and people are
+    proper names and are not translated here.
+    """
+
+    language: str
+    sections: dict[str, tuple[str, str]]  # slug -> (name, description)
+    regions: dict[str, str]  # slug -> name
+    tags: dict[str, str]  # slug -> name
+    authors: dict[str, tuple[str, str]]  # slug -> (role, bio)
+    tiers: dict[str, tuple[str, str, str]]  # slug -> (name, description, benefits)
+    prompts: dict[str, tuple[str, str, str, str]]  # prompt name -> (kicker, headline, body, cta_label)
+    campaign: tuple[str, str, str, str]  # (title, summary, story HTML, hero image description)
+    newsrooms: dict[str, str]  # beneficiary slug -> description
+    updates: dict[str, tuple[str, str]]  # the update's English title -> (title, body)
+    hero_credit: str  # the credit line under the demo's illustrations

@@ -1,6 +1,7 @@
 """`manage.py load_demo_content`: fill a local site with the fictional Caucasus Ledger newsroom.
 
-Safe to run on every start (`make run` does): it only creates what is missing and never changes existing rows.
+Safe to run on every start (`make run` does): it only creates what is missing and never changes existing rows,
+except to fill a language's texts that are still empty (outlet.demo.loader explains the rule).
 """
 
 from __future__ import annotations
