@@ -7,6 +7,7 @@ money moved (PaymentSucceeded); what the donor typed before paying lives on Dona
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -17,9 +18,16 @@ from outlet.common.local_time import short_date_text
 from outlet.common.money import format_money
 from outlet.payments.models import ProviderSubscription
 
+if TYPE_CHECKING:
+    from django.db.models.fields.related_descriptors import RelatedManager
+
 
 class Campaign(models.Model):
     """One fundraiser supporting several beneficiary newsrooms at once."""
+
+    objects: ClassVar[models.Manager[Campaign]]  # for type checkers: modeltranslation swaps the class at start-up
+    beneficiaries: RelatedManager[Beneficiary]  # (the same, for the reverse relations to translated models)
+    updates: RelatedManager[CampaignUpdate]
 
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=200)
@@ -103,6 +111,8 @@ class CampaignCurrency(models.Model):
 class Beneficiary(models.Model):
     """A newsroom a campaign supports; `share` is its weight in the default split (shares need not sum to 100)."""
 
+    objects: ClassVar[models.Manager[Beneficiary]]  # for type checkers: modeltranslation swaps the class at start-up
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="beneficiaries")
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=100)
@@ -138,6 +148,8 @@ class Beneficiary(models.Model):
 
 
 class CampaignUpdate(models.Model):
+    objects: ClassVar[models.Manager[CampaignUpdate]]  # for type checkers: modeltranslation swaps the class at start-up
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="updates")
     title = models.CharField(max_length=200)
     body = models.TextField(help_text="Plain text; blank lines separate paragraphs.")

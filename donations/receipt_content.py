@@ -2,8 +2,8 @@
 the amount is shared between the newsrooms; the gift's receipt email with its "manage your monthly gift" link; and
 the year-end statements' section of the account's receipts page. Registered in DonationsConfig.ready().
 
-describe() runs when a receipt is issued (in the Celery worker): its words are translated then (gettext, not lazy),
-in the language active in the worker, and copied onto the receipt, which never changes afterwards."""
+describe() runs when a receipt is issued (in the Celery worker), in the donor's language (language() below): its
+words are translated then (gettext, not lazy) and copied onto the receipt, which never changes afterwards."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from donations import recurring, statements
 from donations.models import Donation
-from outlet.common import emails
+from outlet.common import emails, languages
 from outlet.payments.models import Payment
 from outlet.receipts import describers
 
@@ -70,6 +70,13 @@ def describe(payment: Payment, refund_level_minor: int) -> describers.Descriptio
     )
 
 
+def language(payment: Payment) -> str:
+    """A donor with an account reads their account's language; a guest the language of the page they gave from."""
+    donation = Donation.objects.select_related("checkout").filter(payment=payment).first()
+    page_language = donation.checkout.language if donation is not None and donation.checkout is not None else None
+    return languages.for_user(payment.user_id, default=page_language)
+
+
 def email(payment: Payment) -> describers.Email:
     """The gift's thank-you email; a monthly gift still running gets the link to manage it."""
     donation = Donation.objects.select_related("recurring").filter(payment=payment).first()
@@ -86,5 +93,5 @@ def statements_section(request: HttpRequest) -> str:
 
 
 def register() -> None:
-    describers.register_describer(Payment.Purpose.DONATION, describe=describe, email=email)
+    describers.register_describer(Payment.Purpose.DONATION, describe=describe, email=email, language=language)
     describers.register_account_section(statements_section)

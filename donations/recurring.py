@@ -13,10 +13,12 @@ from django.conf import settings
 from django.core import signing
 from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from donations import services
 from donations.models import RecurringDonation
+from outlet.common import languages
 from outlet.payments import subscriptions
 from outlet.payments.providers import get_provider
 from outlet.payments.providers.base import ProviderError
@@ -104,9 +106,11 @@ def email_a_new_manage_link(*, gift: RecurringDonation) -> bool:
     from outlet.common import emails
 
     hour = timezone.now().strftime("%Y%m%d%H")
-    return emails.monthly_gift_link(
-        key=f"gift-link:{gift.pk}:{hour}", to=gift.email, campaign=gift.campaign.title, manage_url=manage_url(gift)
-    )
+    page_language = gift.checkout.language if gift.checkout is not None else None
+    with translation.override(languages.for_user(gift.user_id, default=page_language)):
+        return emails.monthly_gift_link(
+            key=f"gift-link:{gift.pk}:{hour}", to=gift.email, campaign=gift.campaign.title, manage_url=manage_url(gift)
+        )
 
 
 def gift_part_minor(gift: RecurringDonation) -> int:

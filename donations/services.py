@@ -32,6 +32,7 @@ from donations.models import (
     DonationCheckout,
     RecurringDonation,
 )
+from outlet.common import languages
 from outlet.common.money import format_money
 from outlet.payments import services as payments
 from outlet.payments.models import Payment
@@ -223,6 +224,7 @@ def start_donation_checkout(
         message=request.message.strip(),
         interval=request.interval,
         currency=option.currency,
+        language=languages.active(),  # a guest's receipts and statements are written in the page's language
         gift_minor=request.gift_minor,
         fee_covered_minor=fee,
         weights={str(k): v for k, v in weights.items()},

@@ -14,11 +14,11 @@ from django.conf import settings
 from django.db.models import Q
 from django.db.models.functions import ExtractYear, Lower
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from donations.models import Donation
 from donations.services import donor_key
-from outlet.common import emails
+from outlet.common import emails, languages
 from outlet.common.local_time import site_today
 from outlet.common.models import SentEmail
 from outlet.common.money import format_money
@@ -148,21 +148,30 @@ def statement_key(*, year: int, email: str) -> str:
     return f"statement-{year}-{donor_key(email)}"
 
 
+def donor_language(*, year: int, email: str) -> str:
+    """The language a donor reads: their account's setting, else the page their latest gift that year came from."""
+    gift = _gifts(year).filter(email__iexact=email.strip()).select_related("checkout").order_by("-donated_at").first()
+    if gift is None:
+        return settings.LANGUAGE_CODE
+    return languages.for_user(gift.user_id, default=gift.checkout.language if gift.checkout else None)
+
+
 def send_statement(*, year: int, email: str) -> bool:
     from donations.statement_pdf import render_statement
 
     statement = build_statement(year=year, email=email)
     if statement is None or SentEmail.objects.filter(key=statement_key(year=year, email=statement.email)).exists():
         return False  # (the cheap check; _send_once's locked one decides)
-    return emails.year_end_statement(
-        key=statement_key(year=year, email=statement.email),
-        to=statement.email,
-        name=statement.name,
-        year=year,
-        totals=[format_money(total.kept_minor, total.currency) for total in statement.totals],
-        account_url=f"{settings.SITE_URL}{reverse('receipts:list')}",
-        pdf=render_statement(statement),
-    )
+    with translation.override(donor_language(year=year, email=statement.email)):
+        return emails.year_end_statement(
+            key=statement_key(year=year, email=statement.email),
+            to=statement.email,
+            name=statement.name,
+            year=year,
+            totals=[format_money(total.kept_minor, total.currency) for total in statement.totals],
+            account_url=f"{settings.SITE_URL}{reverse('receipts:list')}",
+            pdf=render_statement(statement),
+        )
 
 
 def donors_still_owed_a_statement(*, year: int) -> list[str]:

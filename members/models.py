@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from django.conf import settings
 from django.db import models
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 
 class Tier(models.Model):
+    # Declared so type checkers know it: django-modeltranslation swaps in its own manager class at start-up.
+    objects: ClassVar[models.Manager[Tier]]
+
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)

@@ -24,7 +24,7 @@ class LatestArticlesFeed(Feed):
     def link(self, obj=None):
         return reverse("outlet:home")
 
-    def language(self, obj=None) -> str:
+    def language(self, obj=None) -> str:  # type: ignore[override]  # Django calls it: each feed in its language
         return translation.get_language() or settings.LANGUAGE_CODE
 
     def items(self, obj=None):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
@@ -10,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 from django_prose_editor.fields import ProseEditorField
 
 from outlet.common.sanitize import ARTICLE_BODY_EXTENSIONS
@@ -24,6 +27,8 @@ LIBRARY_IMAGE_MAX_BYTES = 15 * 1024 * 1024
 
 
 class Section(models.Model):
+    objects: ClassVar[models.Manager[Section]]  # for type checkers: modeltranslation swaps the class at start-up
+
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.CharField(max_length=300, blank=True)
@@ -43,6 +48,8 @@ class Section(models.Model):
 class Region(models.Model):
     """Where a story happened, so readers can follow one place across sections."""
 
+    objects: ClassVar[models.Manager[Region]]  # for type checkers: modeltranslation swaps the class at start-up
+
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
 
@@ -57,6 +64,8 @@ class Region(models.Model):
 
 
 class Tag(models.Model):
+    objects: ClassVar[models.Manager[Tag]]  # for type checkers: modeltranslation swaps the class at start-up
+
     name = models.CharField(max_length=60, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
 
@@ -71,6 +80,8 @@ class Tag(models.Model):
 
 
 class Author(models.Model):
+    objects: ClassVar[models.Manager[Author]]  # for type checkers: modeltranslation swaps the class at start-up
+
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
     role = models.CharField(max_length=120, blank=True, help_text="e.g. Staff reporter, Tbilisi")
@@ -208,9 +219,9 @@ class Article(models.Model):
         if self.translation_of is not None:
             root = self.translation_of.translation_of or self.translation_of
             if root.pk == self.pk:
-                raise ValidationError({"translation_of": "A story cannot be a translation of itself."})
+                raise ValidationError({"translation_of": _("A story cannot be a translation of itself.")})
             if root.language == self.language:
-                raise ValidationError({"language": "A translation is in another language than its original."})
+                raise ValidationError({"language": _("A translation is in another language than its original.")})
 
     def save(self, *args, **kwargs) -> None:
         # Versions hang from the original, never from another translation: one hop finds every version.
@@ -260,6 +271,8 @@ class Byline(models.Model):
 
 class Prompt(models.Model):
     """Call-to-action copy that staff place on the site: a banner, an in-article box or an end-of-article appeal."""
+
+    objects: ClassVar[models.Manager[Prompt]]  # for type checkers: modeltranslation swaps the class at start-up
 
     class Placement(models.TextChoices):
         BANNER = "banner", "Site banner"

@@ -7,7 +7,9 @@ handlers with outlet.payments.registry). A describer answers two questions:
 - describe(payment, refund_level_minor): who paid, for what, and how the amount is shared (a gift's newsrooms). The
   answer is copied onto the Receipt row when it is issued, so a receipt never changes afterwards;
 - email(payment): which email carries the receipt, and the link to manage a repeating payment, read when the
-  email is sent (a monthly gift cancelled since has no link to manage it any more).
+  email is sent (a monthly gift cancelled since has no link to manage it any more);
+- language(payment), optional: the language the payer reads (by default their account's setting). The receipt is
+  described in it, keeps it, and its email and PDF are written in it.
 
 Products may also add a section to the account's receipts page (donations: the year-end statements).
 """
@@ -17,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from outlet.common import languages
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -45,10 +49,17 @@ class Email:
     manage_url: str = ""
 
 
+def payer_language(payment: Payment) -> str:
+    """The paying account's language (its setting); English for a payment without an account."""
+    return languages.for_user(payment.user_id)
+
+
 @dataclass(frozen=True)
 class Describer:
     describe: Callable[[Payment, int], Description]
     email: Callable[[Payment], Email]
+    # The language the payer reads: the receipt is issued, emailed and drawn in it.
+    language: Callable[[Payment], str] = payer_language
 
 
 _describers: dict[str, Describer] = {}
@@ -56,10 +67,14 @@ _account_sections: list[Callable[[HttpRequest], str]] = []
 
 
 def register_describer(
-    purpose: str, *, describe: Callable[[Payment, int], Description], email: Callable[[Payment], Email]
+    purpose: str,
+    *,
+    describe: Callable[[Payment, int], Description],
+    email: Callable[[Payment], Email],
+    language: Callable[[Payment], str] = payer_language,
 ) -> None:
     """Products call this once per Payment.Purpose they own; registering again replaces (tests, reloads)."""
-    _describers[purpose] = Describer(describe=describe, email=email)
+    _describers[purpose] = Describer(describe=describe, email=email, language=language)
 
 
 def describer_for(purpose: str) -> Describer:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from fpdf import FPDF
@@ -37,8 +38,16 @@ if TYPE_CHECKING:
     from outlet.receipts.models import Receipt
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
-FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 FAMILY = "ReceiptSans"
+# DejaVu Sans draws every script the site writes in (Latin with ə, Cyrillic, Armenian, Georgian); three currency
+# signs it lacks come from Noto: the lari ₾ and manat ₼ (Noto Sans's currency block) and the dram ֏ (Noto Sans
+# Armenian). fpdf2 takes a character the main font lacks from the fallbacks, in this order.
+FONT_FILES = {
+    FAMILY: {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"},
+    "ReceiptCurrency": {"": "NotoSansCurrency-Regular.ttf", "B": "NotoSansCurrency-Bold.ttf"},
+    "ReceiptArmenian": {"": "NotoSansArmenian-Regular.ttf", "B": "NotoSansArmenian-Bold.ttf"},
+}
+FALLBACK_FAMILIES = ["ReceiptCurrency", "ReceiptArmenian"]
 # Latin (with combining marks and Vietnamese), Greek, Cyrillic, Armenian, Georgian (Mkhedruli, Mtavruli),
 # punctuation, currency signs, arrows, minus, boxes.
 UNICODE_RANGES = (
@@ -67,16 +76,17 @@ VOID_RED: Colour = (190, 20, 20)
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 _trim_lock = threading.Lock()
-_trimmed: dict[str, str] = {}
+_trimmed: dict[tuple[str, str], str] = {}
 
 
-def _trimmed_fonts() -> dict[str, str]:
-    """Paths of the trimmed fonts, made once per process (and shared between processes through a cache file
-    named by the source font's digest, written atomically)."""
+def _trimmed_fonts() -> dict[tuple[str, str], str]:
+    """Paths of the trimmed fonts by (family, style), made once per process (and shared between processes through a
+    cache file named by the source font's digest, written atomically)."""
     with _trim_lock:
         if not _trimmed:
-            for style, name in FONT_FILES.items():
-                _trimmed[style] = _trim(FONT_DIR / name)
+            for family, styles in FONT_FILES.items():
+                for style, name in styles.items():
+                    _trimmed[(family, style)] = _trim(FONT_DIR / name)
         return dict(_trimmed)
 
 
@@ -113,8 +123,9 @@ class Document(FPDF):
 
     def __init__(self, *, title: str) -> None:
         super().__init__(format="A4", unit="mm")
-        for style, path in _trimmed_fonts().items():
-            self.add_font(FAMILY, style, path)
+        for (family, style), path in _trimmed_fonts().items():
+            self.add_font(family, style, path)
+        self.set_fallback_fonts(FALLBACK_FAMILIES)
         self.set_title(title)
         self.set_author(settings.RECEIPT_ISSUER["name"])
         self.set_creator(settings.SITE_NAME)
@@ -186,7 +197,13 @@ class Document(FPDF):
 
 
 def render_receipt(receipt: Receipt) -> bytes:
-    """The receipt as it stands: a voided one says VOID on every copy made from now on."""
+    """The receipt as it stands, in the language it was issued in: a voided one says VOID on every copy made from
+    now on. Number and amounts are the same in every language."""
+    with translation.override(receipt.language):
+        return _render_receipt(receipt)
+
+
+def _render_receipt(receipt: Receipt) -> bytes:
     title = receipt.get_kind_display()
     number = {"number": receipt.number}
     if receipt.kind == receipt.Kind.CORRECTION:

@@ -26,12 +26,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
 
-from outlet.common import emails
+from outlet.common import emails, languages
 from outlet.common.money import format_money
 from outlet.payments.models import Payment
 from outlet.receipts import describers
@@ -105,7 +105,10 @@ def _create(
     now = timezone.now()
     year = timezone.localtime(now).year
     issuer = issuer_code()
-    content = describers.describer_for(payment.purpose).describe(payment, refund_level_minor)
+    describer = describers.describer_for(payment.purpose)
+    language = languages.supported(describer.language(payment))
+    with translation.override(language):  # the receipt's words are the payer's, and stay so
+        content = describer.describe(payment, refund_level_minor)
     number = _allocate_number(issuer=issuer, year=year)
     return Receipt.objects.create(
         payment=payment,
@@ -124,6 +127,7 @@ def _create(
         lines=content.lines,
         issued_at=now,
         access_key=secrets.token_urlsafe(24),
+        language=language,
     )
 
 
@@ -162,15 +166,17 @@ def apply_refund(*, payment_id: int) -> Receipt | None:
                 refund_level_minor=refunded,
                 replaces=current,
             )
-            # Translators: why a receipt was voided (kept on the receipt, shown on its page and PDF); amount is what
-            # was refunded so far, number the correction receipt's.
-            reason = _("%(amount)s refunded; replaced by receipt %(number)s") % {
-                "amount": format_money(refunded, payment.currency),
-                "number": correction.number,
-            }
+            with translation.override(current.language):  # written on the voided receipt, in its language
+                # Translators: why a receipt was voided (kept on the receipt, shown on its page and PDF); amount is
+                # what was refunded so far, number the correction receipt's.
+                reason = _("%(amount)s refunded; replaced by receipt %(number)s") % {
+                    "amount": format_money(refunded, payment.currency),
+                    "number": correction.number,
+                }
         else:
-            # Translators: why a receipt was voided (kept on the receipt, shown on its page and PDF).
-            reason = _("refunded in full")
+            with translation.override(current.language):
+                # Translators: why a receipt was voided (kept on the receipt, shown on its page and PDF).
+                reason = _("refunded in full")
         Receipt.objects.filter(pk=current.pk).update(voided_at=now, void_reason=reason[:200])
         return correction
 
@@ -199,30 +205,32 @@ def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
             return False
         if key is None and (receipt.emailed_at is not None or receipt.is_void):
             return False
-        payment = receipt.payment
-        told = describers.describer_for(payment.purpose).email(payment)
-        message: dict[str, Any] = {  # the keyword arguments every receipt email takes
-            "key": key or email_key(receipt),
-            "to": receipt.donor_email,
-            "name": receipt.donor_name,
-            "number": receipt.number,
-            "amount": format_money(receipt.amount_minor, receipt.currency),
-            "description": receipt.description,
-            "is_void": receipt.is_void,
-            "link_url": guest_url(receipt),
-            "account_url": f"{settings.SITE_URL}{reverse('receipts:list')}" if payment.user_id else "",
-            "manage_url": told.manage_url,
-            "pdf": render_receipt(receipt),
-            "pdf_name": f"receipt-{receipt.number}.pdf",
-        }
-        if receipt.kind == Receipt.Kind.CORRECTION:
-            sent = emails.receipt_corrected(
-                **message,
-                replaces_number=receipt.replaces.number if receipt.replaces else "",
-                refunded=format_money(receipt.refund_level_minor, receipt.currency),
-            )
-        else:
-            sent = told.send(**message)
+        # Its words, amounts, links and PDF in the receipt's language, whoever sends it (the worker, staff).
+        with translation.override(receipt.language):
+            payment = receipt.payment
+            told = describers.describer_for(payment.purpose).email(payment)
+            message: dict[str, Any] = {  # the keyword arguments every receipt email takes
+                "key": key or email_key(receipt),
+                "to": receipt.donor_email,
+                "name": receipt.donor_name,
+                "number": receipt.number,
+                "amount": format_money(receipt.amount_minor, receipt.currency),
+                "description": receipt.description,
+                "is_void": receipt.is_void,
+                "link_url": guest_url(receipt),
+                "account_url": f"{settings.SITE_URL}{reverse('receipts:list')}" if payment.user_id else "",
+                "manage_url": told.manage_url,
+                "pdf": render_receipt(receipt),
+                "pdf_name": f"receipt-{receipt.number}.pdf",
+            }
+            if receipt.kind == Receipt.Kind.CORRECTION:
+                sent = emails.receipt_corrected(
+                    **message,
+                    replaces_number=receipt.replaces.number if receipt.replaces else "",
+                    refunded=format_money(receipt.refund_level_minor, receipt.currency),
+                )
+            else:
+                sent = told.send(**message)
         if sent and receipt.emailed_at is None:
             Receipt.objects.filter(pk=receipt.pk).update(emailed_at=timezone.now())
     return sent
