@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core import signing
+from django.utils import translation
 
 JOIN_CHOICE_SALT = "members.join-choice"
 JOIN_CHOICE_MAX_AGE_DELTA = timedelta(days=1)  # a reader may take a while to find the verification email
@@ -20,7 +21,10 @@ def safe_return_path(path: str | None) -> str:
     path = (path or "").strip()
     if not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 300:
         return ""
-    if any(path.startswith(prefix) for prefix in NOT_RETURN_PATHS) or path == "/":
+    # The same pages in every language: /ka/membership/ is the membership page too.
+    language = translation.get_language_from_path(path)
+    unprefixed = path[len(language) + 1 :] if language else path
+    if any(unprefixed.startswith(prefix) for prefix in NOT_RETURN_PATHS) or unprefixed in ("/", ""):
         return ""
     return path
 

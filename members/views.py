@@ -51,7 +51,7 @@ def membership(request):
             "currency": currency,
             "interval": interval,
             "standing": services.standing_for_request(request),
-            "canonical_path": "/membership/",
+            "canonical_path": reverse("members:membership"),
             "return_to": _story_the_reader_came_from(request),
         },
     )

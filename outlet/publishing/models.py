@@ -15,6 +15,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django_prose_editor.fields import ProseEditorField
 
+from outlet.common import languages
+
 from outlet.common.sanitize import ARTICLE_BODY_EXTENSIONS
 from outlet.publishing.body import has_readable_text
 from outlet.publishing.media_library import clean_article_body
@@ -269,6 +271,9 @@ class Byline(models.Model):
         return f"{self.author} ({self.get_role_display()})"
 
 
+DEFAULT_BUTTON_LABEL = "Join today"
+
+
 class Prompt(models.Model):
     """Call-to-action copy that staff place on the site: a banner, an in-article box or an end-of-article appeal."""
 
@@ -287,7 +292,7 @@ class Prompt(models.Model):
     )
     headline = models.CharField(max_length=160)
     body = models.TextField(blank=True, help_text="Plain text; blank lines separate paragraphs.")
-    cta_label = models.CharField("button label", max_length=60, default="Join today")
+    cta_label = models.CharField("button label", max_length=60, default=DEFAULT_BUTTON_LABEL)
     cta_url = models.CharField(
         "button link",
         max_length=300,
@@ -328,6 +333,22 @@ class Prompt(models.Model):
 
     def body_paragraphs(self) -> list[str]:
         return [p.strip() for p in self.body.split("\n\n") if p.strip()]
+
+    def button_label(self) -> str:
+        """The button's words in the reader's language. The field's default stands in every language staff have not
+        written one for (modeltranslation copies it there), so it is said in that language's own words."""
+        label = self.cta_label
+        return _("Join today") if label in ("", DEFAULT_BUTTON_LABEL) else label
+
+    def button_url(self) -> str:
+        """A path on this site leads to that page in the reader's language (/membership/ is /ka/membership/ on a
+        Georgian page); another site's address is left as staff wrote it."""
+        url = self.cta_url or ""
+        if url.startswith("https://"):
+            return url
+        if not url.startswith("/") or url.startswith("//"):
+            return reverse("members:membership")
+        return languages.address_in(url, languages.active())
 
 
 class MeteredRead(models.Model):
