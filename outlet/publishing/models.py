@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django_prose_editor.fields import ProseEditorField
 
 from outlet.common import languages
-
 from outlet.common.sanitize import ARTICLE_BODY_EXTENSIONS
 from outlet.publishing.body import has_readable_text
 from outlet.publishing.media_library import clean_article_body
