@@ -18,6 +18,7 @@ urlpatterns = i18n_patterns(
     path("admin/", admin.site.urls),
     # Staff enrolment (outlet/staff/urls.py) must stay above allauth's: it stands in front of allauth's setup page.
     path("accounts/2fa/", include("outlet.staff.urls")),
+    path("accounts/language/", language.language_setting, name="account_language"),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from outlet.common import languages
 from outlet.publishing import versions
@@ -24,6 +33,11 @@ def choose_language(request, code: str):
         back = "/"
     # A story goes to its own version in that language; any other page (or a story without one) to the same address.
     response = HttpResponseRedirect(versions.address_in_language(back, code) or languages.address_in(back, code))
+    _remember_in_cookie(response, code)
+    return response
+
+
+def _remember_in_cookie(response, code: str) -> None:
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         code,
@@ -32,4 +46,30 @@ def choose_language(request, code: str):
         secure=settings.LANGUAGE_COOKIE_SECURE,
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
     )
-    return response
+
+
+class LanguageSettingForm(forms.Form):
+    language = forms.ChoiceField(
+        choices=settings.LANGUAGES,
+        error_messages={
+            "required": gettext_lazy("Choose a language."),
+            "invalid_choice": gettext_lazy("Choose one of the languages listed."),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def language_setting(request):
+    """The account's language: every email, receipt and statement is written in it (outlet.common.languages)."""
+    form = LanguageSettingForm(
+        request.POST or None, initial={"language": languages.for_user(request.user, default=languages.active())}
+    )
+    if request.method == "POST" and form.is_valid():
+        code = languages.remember_for_user(request.user, form.cleaned_data["language"])
+        with translation.override(code):
+            messages.success(request, _("Saved. We will write to you in this language."))
+            response = HttpResponseRedirect(reverse("account_language"))
+        _remember_in_cookie(response, code)
+        return response
+    return render(request, "web/language_setting.html", {"form": form}, status=400 if form.errors else 200)

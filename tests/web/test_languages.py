@@ -124,3 +124,29 @@ def test_the_switcher_takes_a_reader_on_a_story_to_its_version_in_that_language(
     assert Client().get("/language/en/?next=/ka/articles/sadzovrebi/")["Location"] == "/articles/pastures/"
     # No published Russian version yet: the same story under /ru/, in its original words.
     assert Client().get("/language/ru/?next=/ka/articles/sadzovrebi/")["Location"] == "/ru/articles/sadzovrebi/"
+
+
+def test_an_account_chooses_the_language_it_is_written_to_in():
+    from outlet.common import languages
+    from tests.factories import UserFactory
+
+    reader = UserFactory(email="ani@example.org")
+    client = Client()
+    client.force_login(reader)
+    page = client.get("/accounts/language/")
+    assert page.status_code == 200 and 'value="en" checked' in page.content.decode()
+
+    response = client.post("/accounts/language/", {"language": "hy"})
+    assert response.status_code == 302 and response["Location"] == "/hy/accounts/language/"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "hy"
+    assert languages.for_user(reader) == "hy"
+    assert 'value="hy" checked' in client.get("/hy/accounts/language/").content.decode()
+
+    refused = client.post("/accounts/language/", {"language": "xx"})
+    assert refused.status_code == 400 and "Choose one of the languages listed." in refused.content.decode()
+    assert languages.for_user(reader) == "hy", "a refused choice changes nothing"
+
+
+def test_the_language_setting_needs_an_account():
+    response = Client().get("/accounts/language/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
