@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_prose_editor.fields import ProseEditorFormField
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
 from donations import campaigns, reports
 from donations.models import Beneficiary, Campaign, CampaignCurrency, CampaignUpdate
@@ -42,14 +43,23 @@ WHOLE = 1_000_000  # a share is kept in millionths of the whole split: 100 % is 
 # --- Campaign form and inlines ------------------------------------------------------------------------------
 
 
-class CampaignForm(CurrencyFromFormMixin, forms.ModelForm):
-    story = ProseEditorFormField(
+def _story_field() -> ProseEditorFormField:
+    return ProseEditorFormField(
         config={"extensions": BODY_EXTENSIONS},
         sanitize=True,
         required=False,
         widget=AdminTextareaWidget,
         help_text=gettext_lazy("What the money is for; shown on the campaign page."),
     )
+
+
+class CampaignForm(CurrencyFromFormMixin, forms.ModelForm):
+    # The story in each language, each with the article editor (django-modeltranslation adds story_en ... story_ru).
+    story_en = _story_field()
+    story_ka = _story_field()
+    story_hy = _story_field()
+    story_az = _story_field()
+    story_ru = _story_field()
     goal_minor = MoneyField(
         label=gettext_lazy("Goal"),
         maximum_minor=BIG_INT_MAX,
@@ -255,7 +265,7 @@ class CampaignCurrencyInline(BoundedInline, admin.TabularInline):
     verbose_name_plural = gettext_lazy("currencies donors can give in")
 
 
-class BeneficiaryInline(BoundedInline, admin.StackedInline):
+class BeneficiaryInline(BoundedInline, TranslationStackedInline):
     model = Beneficiary
     form = BeneficiaryForm
     formset = BeneficiaryFormSet
@@ -286,7 +296,7 @@ class CampaignUpdateForm(forms.ModelForm):
             self.fields["published_at"].help_text = _("In %(zone)s.") % {"zone": zone_label()}
 
 
-class CampaignUpdateInline(BoundedInline, admin.StackedInline):
+class CampaignUpdateInline(BoundedInline, TranslationStackedInline):
     model = CampaignUpdate
     form = CampaignUpdateForm
     extra = 0
@@ -297,7 +307,7 @@ class CampaignUpdateInline(BoundedInline, admin.StackedInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(TranslationAdmin):
     form = CampaignForm
     list_display = ["title", "is_published", "starts", "ends", "raised", "goal", "percent", "donors"]
     list_filter = ["is_published"]

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
+from modeltranslation.admin import TranslationAdmin
 
 from members import admin_import, exports, staff
 from members.admin_member_actions import CompForm, MemberActionsMixin, available_actions
@@ -77,7 +78,7 @@ class TierPriceInline(admin.TabularInline):
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(TranslationAdmin):
     list_display = ["name", "prices", "position", "is_active"]
     list_editable = ["position", "is_active"]
     search_fields = ["name"]

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
+from modeltranslation.admin import TranslationAdmin
 
 from outlet.common.local_time import datetime_text
 from outlet.publishing import services
@@ -113,7 +114,7 @@ class ArticleAdmin(AutocompleteTakesOnlyIds, admin.ModelAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(TranslationAdmin):
     list_display = ["name", "role"]
     search_fields = ["name", "role"]
     prepopulated_fields = {"slug": ["name"]}
@@ -121,20 +122,20 @@ class AuthorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(TranslationAdmin):
     list_display = ["name", "position", "in_navigation"]
     list_editable = ["position", "in_navigation"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Region, Tag)
-class NamedAdmin(admin.ModelAdmin):
+class NamedAdmin(TranslationAdmin):
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Prompt)
-class PromptAdmin(admin.ModelAdmin):
+class PromptAdmin(TranslationAdmin):
     list_display = ["name", "placement", "headline", "priority", "is_active", "starts_at", "ends_at", "audiences"]
     list_filter = ["placement", "is_active"]
     list_editable = ["priority", "is_active"]

@@ -31,10 +31,11 @@ def campaign_form(**overrides) -> dict:
     percent), one update."""
     start = timezone.localtime() - timedelta(days=1)
     data = {
-        "title": "Lawyers for reporters",
+        # Texts are written per language (django-modeltranslation): English here, the others left empty.
+        "title_en": "Lawyers for reporters",
         "slug": "lawyers",
-        "summary": "Legal help.",
-        "story": '<p>Help <strong>now</strong>.</p><script>alert("x")</script><p onclick="steal()">Thanks</p>',
+        "summary_en": "Legal help.",
+        "story_en": '<p>Help <strong>now</strong>.</p><script>alert("x")</script><p onclick="steal()">Thanks</p>',
         "goal_minor": "10,000",
         "currency": "gel",
         "starts_at_0": start.strftime("%Y-%m-%d"),
@@ -56,8 +57,8 @@ def campaign_form(**overrides) -> dict:
         "updates-INITIAL_FORMS": "0",
         "updates-MIN_NUM_FORMS": "0",
         "updates-MAX_NUM_FORMS": "1000",
-        "updates-0-title": "We started",
-        "updates-0-body": "First week.",
+        "updates-0-title_en": "We started",
+        "updates-0-body_en": "First week.",
         "updates-0-published_at_0": start.strftime("%Y-%m-%d"),
         "updates-0-published_at_1": "10:00:00",
     }

@@ -50,9 +50,9 @@ def test_an_editor_writes_a_fundraiser_prompt_naming_a_campaign():
             "placement": Prompt.Placement.END_OF_ARTICLE,
             "is_active": "on",
             "priority": "5",
-            "headline": "Keep reporters safe",
-            "body": "Three newsrooms, one appeal.",
-            "cta_label": "Give",
+            "headline_en": "Keep reporters safe",  # each language has its copy; English is the one required
+            "body_en": "Three newsrooms, one appeal.",
+            "cta_label_en": "Give",
             "cta_url": "/membership/",
             "show_to_anonymous": "on",
             "show_to_free": "on",
