@@ -47,11 +47,19 @@ class BylineInline(AutocompleteTakesOnlyIds, admin.TabularInline):
 
 @admin.register(Article)
 class ArticleAdmin(AutocompleteTakesOnlyIds, admin.ModelAdmin):
-    list_display = ["title", "section", "status_badge", "published_at", "access", "featured"]
-    list_filter = ["status", "access", "section", "region", "featured", ("published_at", admin.DateFieldListFilter)]
+    list_display = ["title", "language", "section", "status_badge", "published_at", "access", "featured"]
+    list_filter = [
+        "language",
+        "status",
+        "access",
+        "section",
+        "region",
+        "featured",
+        ("published_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["title", "dek", "slug", "bylines__author__name"]
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["tags", "allowed_tiers"]
+    autocomplete_fields = ["tags", "allowed_tiers", "translation_of"]
     date_hierarchy = "published_at"
     inlines = [BylineInline]
     list_select_related = ["section"]
@@ -65,6 +73,16 @@ class ArticleAdmin(AutocompleteTakesOnlyIds, admin.ModelAdmin):
         (None, {"fields": ["title", "dek", "slug", "body"]}),
         (gettext_lazy("Photo"), {"fields": ["hero_image", "hero_alt", "hero_caption", "hero_credit"]}),
         (gettext_lazy("Filing"), {"fields": ["section", "tags", "region", "dateline"]}),
+        (
+            gettext_lazy("Language"),
+            {
+                "fields": ["language", "translation_of"],
+                "description": gettext_lazy(
+                    "A story in several languages is one article per language: link each version to the original, "
+                    "and readers are offered the others."
+                ),
+            },
+        ),
         (gettext_lazy("Publishing"), {"fields": ["status", "published_at", "featured"]}),
         (
             gettext_lazy("Access"),

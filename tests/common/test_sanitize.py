@@ -58,6 +58,7 @@ def admin_add_article(client, body: str):
             "section": SectionFactory().pk,
             "status": "draft",
             "access": "public",
+            "language": "en",
             "bylines-TOTAL_FORMS": "0",
             "bylines-INITIAL_FORMS": "0",
         },

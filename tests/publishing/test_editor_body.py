@@ -43,6 +43,7 @@ def article_form(section, **changes) -> dict:
         "published_at_0": "2026-01-05",
         "published_at_1": "08:00:00",
         "access": "public",
+        "language": "en",  # the form's language menu, as a browser posts it
         "bylines-TOTAL_FORMS": "1",
         "bylines-INITIAL_FORMS": "0",
         "bylines-0-author": author.pk,
