@@ -359,7 +359,9 @@ LANGUAGES = [
     ("az", "Azərbaycanca"),
     ("ru", "Русский"),
 ]
-LOCALE_PATHS = [BASE_DIR / "outlet" / "locale"]
+# Ours (makemessages writes it), then catalogues we add for packages that lack a language: allauth has no Armenian.
+# The second is not named "locale", so makemessages never takes it for one of ours and rewrites it.
+LOCALE_PATHS = [BASE_DIR / "outlet" / "locale", BASE_DIR / "outlet" / "locale_extra"]
 # Staff-edited texts (outlet/publishing, members, donations translation.py): a language left empty shows English.
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
