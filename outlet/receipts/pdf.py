@@ -48,10 +48,11 @@ FONT_FILES = {
     "ReceiptArmenian": {"": "NotoSansArmenian-Regular.ttf", "B": "NotoSansArmenian-Bold.ttf"},
 }
 FALLBACK_FAMILIES = ["ReceiptCurrency", "ReceiptArmenian"]
-# Latin (with combining marks and Vietnamese), Greek, Cyrillic, Armenian, Georgian (Mkhedruli, Mtavruli),
-# punctuation, currency signs, arrows, minus, boxes.
+# Latin (with combining marks, Vietnamese and Azerbaijani's ə), Greek, Cyrillic, Armenian, Georgian (Mkhedruli,
+# Mtavruli), punctuation, currency signs, arrows, minus, boxes.
 UNICODE_RANGES = (
     (0x20, 0x24F),
+    (0x250, 0x2AF),  # IPA extensions: Azerbaijani's schwa (ə) lives here
     (0x300, 0x36F),
     (0x370, 0x3FF),
     (0x400, 0x52F),

@@ -54,7 +54,8 @@ def test_a_guest_gets_the_receipt_in_the_language_of_the_page_they_gave_from(cam
     with translation.override(language):
         amount, day = format_money(1550, "GEL"), date_text(receipt.issued_at)
         subject_words = gettext("Receipt %(number)s") % {"number": receipt.number}
-    assert receipt.number in pdf and " ".join(amount.split()) in pdf and day in pdf
+    assert receipt.number in pdf
+    assert " ".join(amount.split()) in pdf and " ".join(day.split()) in pdf
     for word in _words_of(language):
         assert word in pdf, (language, word)
     if language != "en":
