@@ -224,8 +224,8 @@ def test_armenian_and_azerbaijani_pages_keep_their_layout(
         page.goto(f"{live_server.url}/{language}{path}")
         expect(page.locator("html")).to_have_attribute("lang", language)
         assert SCRIPT[language].search(page.locator("main").inner_text()), path
-        assert layout_problems(page) == [], (language, width, path)
         _shot(page, f"{language}{path.rstrip('/').replace('/', '-') or '-home'}-{width}")
+        assert layout_problems(page) == [], (language, width, path)
     context.close()
 
 
