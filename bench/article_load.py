@@ -4,9 +4,10 @@
 
 Creates (and drops) the database `outlet_bench` on the local PostgreSQL, loads the demo content, starts gunicorn
 with 2 sync workers (the production server settings: DEBUG off, CONN_MAX_AGE on, Redis cache), and runs wrk
-against: the bare view; as an anonymous reader, the home page, a public article and a metered article; and a
-metered article as a signed-in reader. Prints req/s and the ratio to the bare view, and writes
-bench/results/article_load.json.
+against: the bare view; then, in each language (English at the root, the others under /ka/, /hy/, /az/, /ru/), as an
+anonymous reader the home page, a public story (its version in that language) and a metered story, and a metered
+story as a signed-in reader. Prints req/s and the ratio to the bare view, and writes bench/results/article_load.json.
+`--languages en` measures English alone.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--languages", default="en,ka,hy,az,ru")
     args = parser.parse_args()
+    languages = [code.strip() for code in args.languages.split(",") if code.strip()]
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
 
@@ -79,8 +82,10 @@ def main() -> None:
     sh("psql", f"{pg}/postgres", "-qc", f"CREATE DATABASE {DB_NAME}")
     sh(PYTHON, "manage.py", "migrate", "-v0", env=env)
     sh(PYTHON, "manage.py", "load_demo_content", env=env)
-    setup = sh(PYTHON, "manage.py", "shell", "-c", SETUP_SNIPPET, env=env).stdout.strip().splitlines()[-1]
-    public_url, metered_url, session_key = setup.split()
+    snippet_env = env | {"BENCH_LANGUAGES": ",".join(languages)}
+    setup = sh(PYTHON, "manage.py", "shell", "-c", SETUP_SNIPPET, env=snippet_env).stdout.strip().splitlines()[-1]
+    session_key, *urls = setup.split()
+    stories = {code: (urls[2 * i], urls[2 * i + 1]) for i, code in enumerate(languages)}
 
     server = subprocess.Popen(
         [
@@ -101,13 +106,15 @@ def main() -> None:
     base = f"http://127.0.0.1:{PORT}"
     try:
         wait_until_up(base + "/__bench__/bare/")
-        cases = [
-            ("bare Django view", "/__bench__/bare/", []),
-            ("home page, anonymous", "/", []),
-            ("article, anonymous (public)", public_url, []),
-            ("article, anonymous (metered)", metered_url, []),
-            ("article, signed-in reader (metered)", metered_url, [f"Cookie: sessionid={session_key}"]),
-        ]
+        cases = [("bare Django view", "/__bench__/bare/", [])]
+        for code, (public_url, metered_url) in stories.items():
+            home = "/" if code == "en" else f"/{code}/"
+            cases += [
+                (f"{code}: home page, anonymous", home, []),
+                (f"{code}: article, anonymous (public)", public_url, []),
+                (f"{code}: article, anonymous (metered)", metered_url, []),
+                (f"{code}: article, signed-in (metered)", metered_url, [f"Cookie: sessionid={session_key}"]),
+            ]
         results = {}
         for name, path, headers in cases:
             for _ in range(50):  # warm caches and persistent connections
@@ -126,9 +133,9 @@ def main() -> None:
         f"\ngunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
         f"PostgreSQL + Redis, {os.cpu_count()} cores shared by server and load generator\n"
     )
-    print(f"{'case':40} {'req/s':>9} {'vs bare':>8} {'p50':>9} {'p99':>9} {'non-2xx':>8}")
+    print(f"{'case':42} {'req/s':>9} {'vs bare':>8} {'p50':>9} {'p99':>9} {'non-2xx':>8}")
     for name, r in results.items():
-        print(f"{name:40} {r['rps']:9.0f} {r['rps'] / bare:8.2f} {r['p50']:>9} {r['p99']:>9} {r['non_2xx']:8d}")
+        print(f"{name:42} {r['rps']:9.0f} {r['rps'] / bare:8.2f} {r['p50']:>9} {r['p99']:>9} {r['non_2xx']:8d}")
     out = ROOT / "bench" / "results" / "article_load.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"args": vars(args), "results": results}, indent=2))
@@ -136,18 +143,27 @@ def main() -> None:
 
 
 SETUP_SNIPPET = """
+import os
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
+from django.utils import translation
 from outlet.publishing.models import Article
-public = Article.objects.live().filter(access="public").first()
-metered = Article.objects.live().filter(access="metered").first()
+urls = []
+for code in os.environ["BENCH_LANGUAGES"].split(","):
+    # A public story in that language (the demo has three in every language); the metered one is English, shown
+    # under the language's prefix in its original words, as a reader of that language meets it.
+    public = Article.objects.live().filter(access="public", language=code).first()
+    metered = Article.objects.live().filter(access="metered", language="en").first()
+    with translation.override(code):
+        from django.urls import reverse
+        urls += [public.get_absolute_url(), reverse("outlet:article", kwargs={"slug": metered.slug})]
 user, _ = get_user_model().objects.get_or_create(username="bench-reader", defaults={"email": "bench@example.org"})
 session = SessionStore()
 session["_auth_user_id"] = str(user.pk)
 session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
 session["_auth_user_hash"] = user.get_session_auth_hash()
 session.create()
-print(public.get_absolute_url(), metered.get_absolute_url(), session.session_key)
+print(session.session_key, *urls)
 """
 
 if __name__ == "__main__":

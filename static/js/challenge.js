@@ -81,17 +81,18 @@
   var solved = false, sendWhenSolved = false, submitter = null;
 
   box.hidden = false;
-  status.textContent = "Checking that this browser is not a bot… (this takes a moment)";
+  var say = function (key) { return box.getAttribute("data-text-" + key); }; // the page's language
+  status.textContent = say("checking");
   form.addEventListener("submit", function (event) {
     if (solved) return;
     event.preventDefault();
     sendWhenSolved = true;
     submitter = event.submitter || null; // keep the pressed button's name and value
-    status.textContent = "Almost done with the check; your gift will be sent as soon as it finishes.";
+    status.textContent = say("waiting");
   });
   solve(challenge, function (number) {
     if (number === null) {
-      status.textContent = "The check could not be completed. Please reload the page and try again.";
+      status.textContent = say("failed");
       return;
     }
     field.value = btoa(JSON.stringify({
@@ -99,7 +100,7 @@
       salt: challenge.salt, signature: challenge.signature
     }));
     solved = true;
-    status.textContent = "Check complete. Thank you for your patience.";
+    status.textContent = say("done");
     if (sendWhenSolved) {
       if (form.requestSubmit) form.requestSubmit(submitter); else form.submit();
     }
