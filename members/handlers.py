@@ -135,6 +135,8 @@ class MembershipProduct(registry.Product):
             membership=membership,
             user_id=user_id,
             amount_text=format_money(event.amount_minor, event.currency),
+            amount_minor=event.amount_minor,
+            currency=event.currency,
             period_end=event.period_end,
             occurred_at=event.occurred_at,
             webhook_event=webhook_event,

@@ -24,7 +24,7 @@ from members.services import (
     record_member_event,
 )
 from outlet.common import outbox
-from outlet.common.local_time import date_text
+from outlet.common.local_time import date_text, site_date
 from outlet.payments.providers.base import SubscriptionChanged
 
 
@@ -165,7 +165,11 @@ def _record_transition(
     }
     if before in ("", Membership.Status.LAPSED) and status != Membership.Status.LAPSED:
         record_member_event(
-            **common, kind=MemberEvent.Kind.JOINED, summary=_("Became a member: %(tier)s") % {"tier": tier_name}
+            **common,
+            kind=MemberEvent.Kind.JOINED,
+            summary=_("Became a member: %(tier)s") % {"tier": tier_name},
+            summary_key="joined",
+            summary_values={"tier": membership.tier_id, "tier_name": tier_name},
         )
         _on_joined(membership)
         if status == Membership.Status.CANCELLED:
@@ -182,6 +186,8 @@ def _record_transition(
             # Translators: %(interval)s is "monthly" or "yearly".
             summary=_("Plan changed to %(tier)s, %(interval)s")
             % {"tier": tier_name, "interval": membership.interval_words},
+            summary_key="plan_changed",
+            summary_values={"tier": membership.tier_id, "tier_name": tier_name, "interval": membership.interval},
         )
         _email_once("plan-changed", membership, at=at)
     if before == status:
@@ -189,22 +195,37 @@ def _record_transition(
     if status == Membership.Status.CANCELLED:
         ends = date_text(membership.current_period_end, empty=_("the period end"))
         record_member_event(
-            **common, kind=MemberEvent.Kind.CANCEL_REQUESTED, summary=_("Set to end on %(date)s") % {"date": ends}
+            **common,
+            kind=MemberEvent.Kind.CANCEL_REQUESTED,
+            summary=_("Set to end on %(date)s") % {"date": ends},
+            summary_key="set_to_end",
+            summary_values={"date": _day(membership.current_period_end)},
         )
         _email_once("renewal-stopped", membership, at=at)
     elif status == Membership.Status.ACTIVE and before == Membership.Status.CANCELLED:
-        record_member_event(**common, kind=MemberEvent.Kind.RESUMED, summary=_("Renewal resumed"))
+        record_member_event(
+            **common, kind=MemberEvent.Kind.RESUMED, summary=_("Renewal resumed"), summary_key="resumed"
+        )
         _email_once("renewal-resumed", membership, at=at)
     elif status == Membership.Status.ACTIVE and before == Membership.Status.PAST_DUE:
-        record_member_event(**common, kind=MemberEvent.Kind.RECOVERED, summary=_("Payment recovered"))
+        record_member_event(
+            **common, kind=MemberEvent.Kind.RECOVERED, summary=_("Payment recovered"), summary_key="recovered"
+        )
     elif status == Membership.Status.PAST_DUE:
         record_member_event(
             **common,
             kind=MemberEvent.Kind.PAYMENT_FAILED,
             summary=_("Payment overdue; access kept until %(date)s") % {"date": date_text(membership.grace_until)},
+            summary_key="overdue",
+            summary_values={"date": _day(membership.grace_until)},
         )
     elif status == Membership.Status.LAPSED:
-        record_member_event(**common, kind=MemberEvent.Kind.LAPSED, summary=_("Membership ended"))
+        record_member_event(**common, kind=MemberEvent.Kind.LAPSED, summary=_("Membership ended"), summary_key="ended")
+
+
+def _day(moment: datetime | None) -> str:
+    """A day for the timeline's values: the newsroom's calendar day, written out when the member reads it."""
+    return site_date(moment).isoformat() if moment else ""
 
 
 def _email_once(kind: str, membership: Membership, *, at: datetime) -> None:
@@ -224,6 +245,8 @@ def record_membership_payment(
     membership: Membership | None,
     user_id: int,
     amount_text: str,
+    amount_minor: int = 0,
+    currency: str = "",
     period_end: datetime | None,
     occurred_at: datetime,
     webhook_event=None,
@@ -247,6 +270,7 @@ def record_membership_payment(
                     from_status=Membership.Status.PAST_DUE,
                     to_status=Membership.Status.ACTIVE,
                     summary=_("Payment recovered"),
+                    summary_key="recovered",
                     webhook_event=webhook_event,
                 )
             if fields:
@@ -256,6 +280,8 @@ def record_membership_payment(
             membership=membership,
             kind=MemberEvent.Kind.RENEWED,
             summary=_("Payment of %(amount)s received") % {"amount": amount_text},
+            summary_key="paid" if currency else "",
+            summary_values={"amount_minor": amount_minor, "currency": currency},
             webhook_event=webhook_event,
             at=occurred_at,
         )
@@ -283,6 +309,8 @@ def record_membership_payment_failed(
                 webhook_event=webhook_event,
                 summary=_("Payment failed (attempt %(attempt)s); access kept until %(date)s")
                 % {"attempt": attempt, "date": date_text(membership.grace_until)},
+                summary_key="failed_grace",
+                summary_values={"attempt": attempt, "date": _day(membership.grace_until)},
             )
         else:
             record_member_event(
@@ -291,6 +319,8 @@ def record_membership_payment_failed(
                 kind=MemberEvent.Kind.PAYMENT_FAILED,
                 webhook_event=webhook_event,
                 summary=_("Payment failed (attempt %(attempt)s)") % {"attempt": attempt},
+                summary_key="failed",
+                summary_values={"attempt": attempt},
             )
         _send_email_after_commit(
             "send_payment_failed_email", membership, f"payment-failed:{membership.provider}:{payment_ref}:{attempt}"

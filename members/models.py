@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgettext_lazy
 
-from outlet.common.local_time import datetime_text, short_date_text
+from outlet.common.local_time import date_text, datetime_text, short_date_text
 from outlet.common.money import format_money
 from outlet.payments.models import ProviderSubscription
 
@@ -240,7 +241,11 @@ class MemberEvent(models.Model):
     kind = models.CharField(max_length=24, choices=Kind.choices)
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12, blank=True)
-    summary = models.CharField(max_length=300)
+    summary = models.CharField(max_length=300)  # in the site's language when it happened: staff read this
+    # What the member reads on their account page, written when they read it in their own language: the sentence's
+    # name in READER_SUMMARIES and its values (a tier's id, an interval, a day, an amount). Empty: `summary`.
+    summary_key = models.CharField(max_length=40, blank=True)
+    summary_values = models.JSONField(default=dict, blank=True)
     reader_visible = models.BooleanField(default=True)
     # The cause: exactly one of these is usually set (a provider event, a staff member, or the reader themself).
     webhook_event = models.ForeignKey(
@@ -259,6 +264,26 @@ class MemberEvent(models.Model):
     def __str__(self) -> str:
         return f"{short_date_text(self.created_at)} {self.user}: {self.summary}"
 
+    def reader_summary(self, tier_names: dict[int, str] | None = None) -> str:
+        """The event as the member reads it, in the active language; `tier_names` maps tier ids to their names in
+        it (one query for a whole timeline)."""
+        sentence = READER_SUMMARIES.get(self.summary_key)
+        if sentence is None:
+            return self.summary
+        given = self.summary_values or {}
+        values: dict[str, object] = {}
+        if "tier" in given:
+            values["tier"] = (tier_names or {}).get(given["tier"]) or given.get("tier_name", "")
+        if "interval" in given:
+            values["interval"] = interval_in_a_sentence(given["interval"])
+        if "date" in given:
+            values["date"] = date_text(date.fromisoformat(given["date"])) if given["date"] else str(PERIOD_END)
+        if "amount_minor" in given:
+            values["amount"] = format_money(given["amount_minor"], given.get("currency", ""))
+        if "attempt" in given:
+            values["attempt"] = given["attempt"]
+        return gettext(sentence) % values
+
     @property
     def cause(self) -> str:
         if self.staff_user_id:
@@ -267,6 +292,23 @@ class MemberEvent(models.Model):
             event = cast("WebhookEvent", self.webhook_event)  # its id is set
             return f"{event.provider} event {event.event_id}"
         return "reader" if self.by_reader else "system"
+
+
+# The member timeline's sentences, by name (MemberEvent.summary_key): translated when the member reads them.
+READER_SUMMARIES = {
+    "joined": gettext_noop("Became a member: %(tier)s"),
+    # Translators: %(interval)s is "monthly" or "yearly".
+    "plan_changed": gettext_noop("Plan changed to %(tier)s, %(interval)s"),
+    "set_to_end": gettext_noop("Set to end on %(date)s"),
+    "resumed": gettext_noop("Renewal resumed"),
+    "recovered": gettext_noop("Payment recovered"),
+    "overdue": gettext_noop("Payment overdue; access kept until %(date)s"),
+    "ended": gettext_noop("Membership ended"),
+    "paid": gettext_noop("Payment of %(amount)s received"),
+    "failed_grace": gettext_noop("Payment failed (attempt %(attempt)s); access kept until %(date)s"),
+    "failed": gettext_noop("Payment failed (attempt %(attempt)s)"),
+}
+PERIOD_END = gettext_lazy("the period end")
 
 
 class MemberImport(models.Model):

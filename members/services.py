@@ -9,7 +9,7 @@ import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -427,12 +427,18 @@ def record_member_event(
     by_reader: bool = False,
     reader_visible: bool = True,
     at: datetime | None = None,
+    summary_key: str = "",
+    summary_values: dict[str, Any] | None = None,
 ) -> MemberEvent:
+    """`summary` is kept as written (staff read it); with `summary_key` (members.models.READER_SUMMARIES) the
+    member reads the same sentence in their own language, built from `summary_values` when they look."""
     return MemberEvent.objects.create(
         user_id=user_id,
         membership=membership,
         kind=kind,
         summary=summary[:300],
+        summary_key=summary_key,
+        summary_values=summary_values or {},
         from_status=from_status,
         to_status=to_status,
         webhook_event=webhook_event,

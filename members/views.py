@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from members import account_rows, join_choice, services
 from members.forms import ChangePlanForm, JoinForm, OfferFilter
-from members.models import MemberEvent, Membership, MembershipCheckout, TierPrice
+from members.models import MemberEvent, Membership, MembershipCheckout, Tier, TierPrice
 from outlet.common.local_time import date_text
 from outlet.common.page_cache import keep_private
 from outlet.payments.models import Payment
@@ -110,6 +110,13 @@ def join(request):
     )
 
 
+def _timeline(user) -> list[tuple[MemberEvent, str]]:
+    """The member's own timeline, each line in the page's language."""
+    events = list(MemberEvent.objects.filter(user=user, reader_visible=True)[:30])
+    tier_names = {tier.pk: tier.name for tier in Tier.objects.all()} if events else {}
+    return [(event, event.reader_summary(tier_names)) for event in events]
+
+
 @login_required
 @require_GET
 def join_continue(request):
@@ -154,7 +161,7 @@ def account(request):
             "refresh_seconds": PENDING_REFRESH_SECONDS if pending else None,
             "payments": [account_rows.payment_row(payment) for payment in payments],
             "statement_years": account_rows.statement_years(request.user),
-            "timeline": MemberEvent.objects.filter(user=request.user, reader_visible=True)[:30],
+            "timeline": _timeline(request.user),
             "change_options": services.plan_change_offers(membership) if not pending else [],
         },
     )
