@@ -110,10 +110,14 @@ def join(request):
     )
 
 
-def _timeline(user) -> list[tuple[MemberEvent, str]]:
-    """The member's own timeline, each line in the page's language."""
+def _timeline(user, membership: Membership | None) -> list[tuple[MemberEvent, str]]:
+    """The member's own timeline, each line in the page's language. Tier names come from the membership already
+    loaded; only a timeline naming other tiers (a member who changed plan) asks for theirs."""
     events = list(MemberEvent.objects.filter(user=user, reader_visible=True)[:30])
-    tier_names = {tier.pk: tier.name for tier in Tier.objects.all()} if events else {}
+    named = {event.summary_values["tier"] for event in events if "tier" in (event.summary_values or {})}
+    tier_names = {membership.tier_id: membership.tier.name} if membership is not None else {}
+    if named - set(tier_names):
+        tier_names |= {tier.pk: tier.name for tier in Tier.objects.filter(pk__in=named)}
     return [(event, event.reader_summary(tier_names)) for event in events]
 
 
@@ -161,7 +165,7 @@ def account(request):
             "refresh_seconds": PENDING_REFRESH_SECONDS if pending else None,
             "payments": [account_rows.payment_row(payment) for payment in payments],
             "statement_years": account_rows.statement_years(request.user),
-            "timeline": _timeline(request.user),
+            "timeline": _timeline(request.user, membership),
             "change_options": services.plan_change_offers(membership) if not pending else [],
         },
     )
