@@ -24,7 +24,7 @@ TIME = "H:i"  # 23:30
 # The formats callers name (Django's letters, as templates write them) and Babel's way of saying each in the
 # active language's own order and grammar: Russian months take the genitive ("6 декабря"), Armenian puts the year
 # first. A format not listed is left to Django.
-_BABEL_DATE_FORMATS = {DATE: "long", SHORT_DATE: "medium", "d F Y": "long"}
+_BABEL_DATE_FORMATS = {DATE: "long", SHORT_DATE: "medium", "d F Y": "dd MMMM y"}  # staff lists: 06 March 2027
 _BABEL_SKELETONS = {"j F": "MMMMd", "F Y": "yMMMM"}  # 6 December / 6 декабря; December 2026 / декабрь 2026 г.
 
 
