@@ -1,4 +1,5 @@
-"""The language switcher's one address: remember the reader's choice and show them the page they were on in it."""
+"""The reader's language: the switcher's address (remember the choice and show the page they were on in it), and
+the account's setting, the language every email, receipt and statement to them is written in."""
 
 from __future__ import annotations
 
