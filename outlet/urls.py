@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from outlet.publishing.media_views import serve_media
-from outlet.web import health, language
+from outlet.web import email_preferences, health, language
 
 # Every page a person reads exists in each language: English at the root, the others under /ka/, /hy/, /az/, /ru/.
 urlpatterns = i18n_patterns(
@@ -19,6 +19,9 @@ urlpatterns = i18n_patterns(
     # Staff enrolment (outlet/staff/urls.py) must stay above allauth's: it stands in front of allauth's setup page.
     path("accounts/2fa/", include("outlet.staff.urls")),
     path("accounts/language/", language.language_setting, name="account_language"),
+    path("accounts/emails/", email_preferences.account_email_preferences, name="account_email_preferences"),
+    path("email/preferences/<str:token>/", email_preferences.email_preferences_by_link, name="email_preferences_link"),
+    path("email/unsubscribe/<str:token>/", email_preferences.unsubscribe, name="email_unsubscribe"),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )

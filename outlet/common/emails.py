@@ -12,27 +12,68 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from outlet.common import email_preferences
 from outlet.common.models import SentEmail
 
 
+def compose(
+    *,
+    kind: str,
+    to: str,
+    context: dict,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+    topic: str | None = None,
+    connection=None,
+) -> EmailMultiAlternatives:
+    """One message from its template triplet, in the active language. Every email links to the reader's email
+    choices; an optional one (`topic`: a newsletter, appeal or news) also carries its one-click unsubscribe, in the
+    body and in the List-Unsubscribe headers mail clients turn into a button."""
+    context = {
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "preferences_url": email_preferences.preferences_url(to),
+        **context,
+    }
+    headers = {}
+    if topic:
+        context["unsubscribe_url"] = email_preferences.unsubscribe_url(address=to, topic=topic)
+        context["unsubscribe_topic"] = email_preferences.topic_label(to, topic)
+        headers = email_preferences.list_unsubscribe_headers(address=to, topic=topic)
+    subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject,
+        render_to_string(f"emails/{kind}.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        [to],
+        headers=headers,
+        connection=connection,
+    )
+    message.attach_alternative(render_to_string(f"emails/{kind}.html", context), "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
+    return message
+
+
 def _send_once(
-    *, key: str, kind: str, to: str, context: dict, attachments: Sequence[tuple[str, bytes, str]] = ()
+    *,
+    key: str,
+    kind: str,
+    to: str,
+    context: dict,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+    topic: str | None = None,
 ) -> bool:
     """Send unless a message with this key went out already. The row and the send share a transaction: if the
     mail server refuses, nothing is recorded and a retry sends it; once recorded, no retry sends it again.
-    `attachments` are (filename, content, mimetype), e.g. a receipt's PDF."""
-    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    `attachments` are (filename, content, mimetype), e.g. a receipt's PDF. An optional email (`topic`) never goes
+    to an address the sender reported as bouncing or complaining."""
+    if topic and email_preferences.is_suppressed(to):
+        return False
     with transaction.atomic():
         if SentEmail.objects.select_for_update().filter(key=key).exists():
             return False
-        subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
-        SentEmail.objects.create(key=key, kind=kind, to=to, subject=subject)
-        message = EmailMultiAlternatives(
-            subject, render_to_string(f"emails/{kind}.txt", context), settings.DEFAULT_FROM_EMAIL, [to]
-        )
-        message.attach_alternative(render_to_string(f"emails/{kind}.html", context), "text/html")
-        for filename, content, mimetype in attachments:
-            message.attach(filename, content, mimetype)
+        message = compose(kind=kind, to=to, context=context, attachments=attachments, topic=topic)
+        SentEmail.objects.create(key=key, kind=kind, to=to, subject=message.subject[:300])
         message.send()
     return True
 

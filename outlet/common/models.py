@@ -63,3 +63,43 @@ class PreferredLanguage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} reads {self.language}"
+
+
+class EmailConsent(models.Model):
+    """A person's own yes or no to one kind of email that is not about their account or money: a newsletter, the
+    fundraising appeals, membership news. Kept by address, not account, so a guest donor and a newsletter reader
+    without a password decide for themselves too, and an unsubscribe link works without signing in.
+
+    Only what the person said is stored; with no row, the sender's default applies (members get their tier's
+    newsletters until they say no; everything else waits for a yes)."""
+
+    address = models.EmailField(db_index=True, help_text="Stored lower-cased.")
+    topic = models.CharField(max_length=80, help_text="fundraising, membership_news or newsletter:<slug>.")
+    subscribed = models.BooleanField()
+    source = models.CharField(max_length=40, help_text="Where they said it: account page, email link, one-click…")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["address", "topic"], name="one_consent_per_address_topic")]
+
+    def __str__(self) -> str:
+        return f"{self.address} {'yes' if self.subscribed else 'no'} to {self.topic}"
+
+
+class SuppressedAddress(models.Model):
+    """An address the email sender told us bounced or complained: no newsletter, appeal or news goes to it again.
+    Receipts and security emails still do (the law and the person's money need them)."""
+
+    class Reason(models.TextChoices):
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Marked as spam"
+        STAFF = "staff", "Suppressed by staff"
+
+    address = models.EmailField(unique=True, help_text="Stored lower-cased.")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    detail = models.CharField(max_length=300, blank=True, help_text="What the sender reported, for staff.")
+    source = models.CharField(max_length=40, blank=True, help_text="The sender (ESP) that reported it.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.reason})"
