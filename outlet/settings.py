@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -387,7 +388,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Locally the app serves uploads itself; production puts the reverse proxy or object storage in front of
 # /media/ (README: Deploying), or sets SERVE_MEDIA=true on a small site.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", default=not IS_PRODUCTION)
-STORAGES = {
+STORAGES: dict[str, dict] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -397,6 +398,43 @@ STORAGES = {
         )
     },
 }
+
+# Uploaded pictures live on this machine's disk by default. With MEDIA_BUCKET set they live in S3-compatible object
+# storage (AWS S3, Cloudflare R2, MinIO, Backblaze B2...) through django-storages, so any number of web and worker
+# machines serve and write the same files. Pictures are public and their addresses sit in cached pages, so the
+# addresses are plain (never signed, which would expire): MEDIA_PUBLIC_URL is the bucket's public address or the CDN
+# in front of it; MEDIA_URL becomes it, which is also how story bodies recognise a library picture.
+MEDIA_BUCKET = os.environ.get("MEDIA_BUCKET", "")
+MEDIA_ORIGIN = ""
+if MEDIA_BUCKET:
+    _media_endpoint = os.environ.get("MEDIA_ENDPOINT_URL", "").rstrip("/")
+    _media_prefix = os.environ.get("MEDIA_PREFIX", "media").strip("/")
+    _media_public = os.environ.get("MEDIA_PUBLIC_URL", "").rstrip("/") or (
+        f"{_media_endpoint}/{MEDIA_BUCKET}" if _media_endpoint else f"https://{MEDIA_BUCKET}.s3.amazonaws.com"
+    )
+    _media_public_parts = urlsplit(_media_public)
+    if _media_public_parts.scheme not in {"http", "https"} or not _media_public_parts.netloc:
+        raise ImproperlyConfigured("MEDIA_PUBLIC_URL must be an http(s) address, e.g. https://media.example.org")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_BUCKET,
+            "endpoint_url": _media_endpoint or None,
+            "region_name": os.environ.get("MEDIA_REGION") or None,
+            "access_key": env_secret("MEDIA_ACCESS_KEY_ID"),
+            "secret_key": env_secret("MEDIA_SECRET_ACCESS_KEY"),
+            "location": _media_prefix,
+            "custom_domain": _media_public_parts.netloc + _media_public_parts.path,
+            "url_protocol": f"{_media_public_parts.scheme}:",
+            "querystring_auth": False,
+            "file_overwrite": False,  # two machines uploading "photo.jpg" keep both
+            "default_acl": None,  # the bucket's policy decides; ACLs are off on new AWS buckets
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+    MEDIA_URL = f"{_media_public}/{_media_prefix}/" if _media_prefix else f"{_media_public}/"
+    MEDIA_ORIGIN = f"{_media_public_parts.scheme}://{_media_public_parts.netloc}"
+    SERVE_MEDIA = False
 
 # --- Security ----------------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -414,7 +452,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],  # the authenticator app's QR code is a data: image (allauth)
+        # data: for the authenticator app's QR code (allauth); the object storage's address when pictures live there
+        "img-src": ["'self'", "data:", *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
