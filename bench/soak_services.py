@@ -23,6 +23,8 @@ def procfile_command(name: str, *, port: int) -> list[str]:
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith(f"{name}:"))
     args = shlex.split(line.split(":", 1)[1].replace("${PORT:-8000}", str(port)))
     program, rest = args[0], args[1:]
+    if program == "python":  # e.g. beat: `python manage.py run_beat`
+        return [PYTHON, *rest]
     if program == "gunicorn":
         rest = [a if not a.startswith("0.0.0.0:") else f"127.0.0.1:{port}" for a in rest] + ["--no-control-socket"]
     return [PYTHON, "-m", program, *rest]
