@@ -205,7 +205,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=15, help="timed run per case (default 15)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker: 8 is the Procfile's gthread server (default 1: sync)",
+    )
     parser.add_argument(
         "--max-rate",
         type=int,
@@ -248,6 +254,7 @@ def main() -> None:
                 "bench.wsgi:application",
                 "--workers",
                 str(args.workers),
+                *(["--worker-class", "gthread", "--threads", str(args.threads)] if args.threads > 1 else []),
                 "--bind",
                 f"{HOST}:{PORT}",
                 "--log-level",
@@ -318,7 +325,8 @@ def main() -> None:
     }
 
     print(
-        f"\nStripe webhook intake: gunicorn {args.workers} sync workers, PostgreSQL, Redis broker (db 15), "
+        f"\nStripe webhook intake: gunicorn {args.workers} workers x {args.threads} threads, PostgreSQL, "
+        "Redis broker (db 15), "
         f"{args.connections} concurrent connections, {args.seconds:g} s per case,"
     )
     print(
