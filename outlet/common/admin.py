@@ -34,12 +34,12 @@ class SuppressedAddressAdmin(_SuppressedAdmin):
     list_filter = ["reason", "source"]
     search_fields = ["address"]
     fields = ["address", "reason", "source", "detail", "reported_on"]
-    readonly_fields = fields
+    readonly_fields = ["address", "reason", "source", "detail", "reported_on"]
     actions = ["lift_suppression"]
     ordering = ["-created_at"]
 
-    reported = time_column("created_at", gettext_lazy("Reported"))
-    reported_on = time_field("created_at", gettext_lazy("Reported"))
+    reported = time_column("created_at", gettext_lazy("Reported"))  # type: ignore[arg-type]
+    reported_on = time_field("created_at", gettext_lazy("Reported"))  # type: ignore[arg-type]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the email service reports these; staff only lift them
@@ -76,7 +76,8 @@ class SuppressedAddressAdmin(_SuppressedAdmin):
         self.log_deletions(request, queryset.filter(pk__in=[row.pk for row in chosen]))  # who lifted which, when
         lifted = sum(email_preferences.lift_suppression(row.address) for row in chosen)
         self.message_user(
-            request, _("Suppressions lifted: %(count)s. Those addresses may get optional emails again.") % {"count": lifted}
+            request,
+            _("Suppressions lifted: %(count)s. Those addresses may get optional emails again.") % {"count": lifted},
         )
         return None
 
@@ -87,8 +88,8 @@ class EmailConsentAdmin(ReadOnlyMixin, _ConsentAdmin):
     list_filter = ["topic", "subscribed", "source"]
     search_fields = ["address"]
     fields = ["address", "topic", "subscribed", "source", "changed_on"]
-    readonly_fields = fields
+    readonly_fields = ["address", "topic", "subscribed", "source", "changed_on"]
     ordering = ["-changed_at"]
 
-    changed = time_column("changed_at", gettext_lazy("Changed"))
-    changed_on = time_field("changed_at", gettext_lazy("Changed"))
+    changed = time_column("changed_at", gettext_lazy("Changed"))  # type: ignore[arg-type]
+    changed_on = time_field("changed_at", gettext_lazy("Changed"))  # type: ignore[arg-type]

@@ -9,12 +9,13 @@ an email setting that is silently wrong loses receipts.
     mailgun://API_KEY@mg.example.org[?region=eu]     postmark://SERVER_TOKEN@[?message_stream=outbound]
     ses://[ACCESS_KEY:SECRET@]?region=eu-west-1[&configuration_set=NAME]
     brevo://API_KEY@   resend://API_KEY@   sendgrid://API_KEY@   sparkpost://API_KEY@[?region=eu]
-    mailjet://API_KEY:SECRET_KEY@   mailersend://API_TOKEN@   postal://API_KEY@postal.example.org
-    console://   file:///path/to/folder   memory://    (local and tests only)
+    mailjet://API_KEY:SECRET_KEY@   mailersend://API_TOKEN@
+    console://   file:///path/to/folder   memory://    (local and tests only; also filemail:// etc. as before)
 
 Keys and passwords are URL-encoded where they hold characters such as @ / : ? #.
-Settings for the tracking webhooks (bounces, complaints) come from `webhook_settings`, each from the environment
-or a `*_FILE`."""
+Only services that carry a message's metadata are offered (an unsubscribe reported by the service names the topic
+it came from through it). Settings for the tracking webhooks (bounces, complaints) come from `webhook_settings`,
+each from the environment or a `*_FILE`."""
 
 from __future__ import annotations
 
@@ -41,9 +42,16 @@ _ESPS: dict[str, tuple[str, str, frozenset[str]]] = {
     "sparkpost": ("anymail.backends.sparkpost.EmailBackend", "SPARKPOST", frozenset({"region"})),
     "mailjet": ("anymail.backends.mailjet.EmailBackend", "MAILJET", frozenset()),
     "mailersend": ("anymail.backends.mailersend.EmailBackend", "MAILERSEND", frozenset()),
-    "postal": ("anymail.backends.postal.EmailBackend", "POSTAL", frozenset()),
 }
-_ALIASES = {"amazon_ses": "ses", "amazon-ses": "ses", "sendinblue": "brevo"}
+# Other spellings accepted, django-environ's among them (filemail:// is what the test workers are given).
+_ALIASES = {
+    "amazon_ses": "ses",
+    "amazon-ses": "ses",
+    "sendinblue": "brevo",
+    "filemail": "file",
+    "consolemail": "console",
+    "memorymail": "memory",
+}
 SUPPORTED_SCHEMES = (*_SMTP, *_ESPS, *_LOCAL)
 LOCAL_SCHEMES = frozenset(_LOCAL)
 
@@ -62,7 +70,9 @@ def email_settings(url: str) -> dict[str, Any]:
     Never touches the network."""
     raw = (url or "").strip()
     if "://" not in raw:
-        raise _fail(f"not a URL: expected e.g. smtp+tls://user:pass@host:587 (supported: {', '.join(SUPPORTED_SCHEMES)})")
+        raise _fail(
+            f"not a URL: expected e.g. smtp+tls://user:pass@host:587 (supported: {', '.join(SUPPORTED_SCHEMES)})"
+        )
     parts = urlsplit(raw)
     scheme = scheme_of(raw)
     options = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -149,10 +159,6 @@ def _esp(parts, scheme: str, user: str, password: str, options: dict[str, str]) 
         if not (user and password):
             raise _fail("mailjet:// needs API_KEY:SECRET_KEY@")
         anymail |= {"MAILJET_API_KEY": user, "MAILJET_SECRET_KEY": password}
-    elif scheme == "postal":
-        if not host:
-            raise _fail("postal:// needs the Postal server's host, e.g. postal://API_KEY@postal.example.org")
-        anymail |= {"POSTAL_API_KEY": need_key("postal://API_KEY@postal.example.org"), "POSTAL_API_URL": f"https://{host}"}
     elif scheme == "sparkpost":
         anymail["SPARKPOST_API_KEY"] = need_key("sparkpost://API_KEY@")
         region = options.get("region", "")
@@ -173,7 +179,6 @@ WEBHOOK_SECRETS = (
     ("EMAIL_RESEND_SIGNING_SECRET", "RESEND_SIGNING_SECRET"),
     ("EMAIL_MAILERSEND_SIGNING_SECRET", "MAILERSEND_SIGNING_SECRET"),
     ("EMAIL_SENDGRID_WEBHOOK_VERIFICATION_KEY", "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY"),
-    ("EMAIL_POSTAL_WEBHOOK_KEY", "POSTAL_WEBHOOK_KEY"),
 )
 
 
@@ -189,7 +194,9 @@ def webhook_settings(read: Callable[[str], str | None]) -> dict[str, Any]:
         if setting == "WEBHOOK_SECRET":
             secrets = [item.strip() for item in value.split(",") if item.strip()]
             if any(":" not in item for item in secrets):
-                raise ImproperlyConfigured("EMAIL_WEBHOOK_SECRET is user:password (basic auth), e.g. outlet:long-random")
+                raise ImproperlyConfigured(
+                    "EMAIL_WEBHOOK_SECRET is user:password (basic auth), e.g. outlet:long-random"
+                )
             result[setting] = secrets
         else:
             result[setting] = value

@@ -53,7 +53,11 @@ ANYMAIL = "anymail.backends"
                 }
             },
         ),
-        ("postmark://SERVER-TOKEN@", f"{ANYMAIL}.postmark.EmailBackend", {"ANYMAIL": {"POSTMARK_SERVER_TOKEN": "SERVER-TOKEN"}}),
+        (
+            "postmark://SERVER-TOKEN@",
+            f"{ANYMAIL}.postmark.EmailBackend",
+            {"ANYMAIL": {"POSTMARK_SERVER_TOKEN": "SERVER-TOKEN"}},
+        ),
         (
             "postmark://T@?message_stream=broadcast",
             f"{ANYMAIL}.postmark.EmailBackend",
@@ -86,16 +90,24 @@ ANYMAIL = "anymail.backends"
             f"{ANYMAIL}.sparkpost.EmailBackend",
             {"ANYMAIL": {"SPARKPOST_API_KEY": "k", "SPARKPOST_API_URL": "https://api.eu.sparkpost.com/api/v1"}},
         ),
-        ("mailjet://pub:priv@", f"{ANYMAIL}.mailjet.EmailBackend", {"ANYMAIL": {"MAILJET_API_KEY": "pub", "MAILJET_SECRET_KEY": "priv"}}),
-        ("mailersend://mlsn.1@", f"{ANYMAIL}.mailersend.EmailBackend", {"ANYMAIL": {"MAILERSEND_API_TOKEN": "mlsn.1"}}),
         (
-            "postal://k@postal.example.org",
-            f"{ANYMAIL}.postal.EmailBackend",
-            {"ANYMAIL": {"POSTAL_API_KEY": "k", "POSTAL_API_URL": "https://postal.example.org"}},
+            "mailjet://pub:priv@",
+            f"{ANYMAIL}.mailjet.EmailBackend",
+            {"ANYMAIL": {"MAILJET_API_KEY": "pub", "MAILJET_SECRET_KEY": "priv"}},
         ),
+        ("mailersend://mlsn.1@", f"{ANYMAIL}.mailersend.EmailBackend", {"ANYMAIL": {"MAILERSEND_API_TOKEN": "mlsn.1"}}),
         ("console://", "django.core.mail.backends.console.EmailBackend", {}),
         ("memory://", "django.core.mail.backends.locmem.EmailBackend", {}),
-        ("file:///var/mail/outlet", "django.core.mail.backends.filebased.EmailBackend", {"EMAIL_FILE_PATH": "/var/mail/outlet"}),
+        (
+            "filemail:///var/mail/outlet",
+            "django.core.mail.backends.filebased.EmailBackend",
+            {"EMAIL_FILE_PATH": "/var/mail/outlet"},
+        ),
+        (
+            "file:///var/mail/outlet",
+            "django.core.mail.backends.filebased.EmailBackend",
+            {"EMAIL_FILE_PATH": "/var/mail/outlet"},
+        ),
     ],
 )
 def test_each_email_url_configures_its_backend(url, backend, expected):
@@ -131,7 +143,9 @@ def test_webhook_secrets_and_the_email_url_come_from_the_environment_or_a_file(t
         email_config.webhook_settings({"EMAIL_WEBHOOK_SECRET": "no-colon"}.get)
 
     secret = tmp_path / "email-url"
-    script = "from django.conf import settings; print(settings.EMAIL_BACKEND, settings.ANYMAIL['POSTMARK_SERVER_TOKEN'])"
+    script = (
+        "from django.conf import settings; print(settings.EMAIL_BACKEND, settings.ANYMAIL['POSTMARK_SERVER_TOKEN'])"
+    )
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "EMAIL_URL"} | {"EMAIL_URL_FILE": str(secret)}
     secret.write_text("postmark://pm-token-from-file@\n")
     result = run_manage("shell", "--verbosity", "0", "-c", script, env_overrides=env)
@@ -189,5 +203,9 @@ def test_plain_smtp_delivers_to_a_real_server_with_the_unsubscribe_headers():
     unsubscribe = "".join(message["List-Unsubscribe"].split())  # a long header arrives folded over two lines
     assert unsubscribe.startswith("<http") and "/email/unsubscribe/" in unsubscribe
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    parts = {part.get_content_type(): part.get_payload(decode=True).decode() for part in message.walk() if not part.is_multipart()}
+    parts = {
+        part.get_content_type(): part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if not part.is_multipart()
+    }
     assert "Nino" in parts["text/plain"] and 'lang="en"' in parts["text/html"]
