@@ -14,8 +14,8 @@ from django.db.models import Exists, F, OuterRef, Subquery, Sum
 from django.urls import reverse
 
 from members.models import MemberEvent
-from outlet.common.local_time import short_date_text
 from outlet.common import email_preferences
+from outlet.common.local_time import short_date_text
 from outlet.common.models import EmailConsent, SentEmail, SuppressedAddress
 from outlet.common.money import format_money
 from outlet.payments.models import Payment
