@@ -357,6 +357,9 @@ ANYMAIL = {
     **vars().get("ANYMAIL", {}),
     **email_config.webhook_settings(env_secret),
     "REQUESTS_TIMEOUT": EMAIL_TIMEOUT,
+    # A service that refuses a recipient (already on its own bounce list) will refuse it on every retry: the send
+    # counts as done, and the service's "rejected" report reaches the tracking webhook instead of a retry loop.
+    "IGNORE_RECIPIENT_STATUS": True,
 }
 # The SES webhook takes notifications only from these SNS topics (anymail checks the basic auth, not the topic).
 EMAIL_SES_SNS_TOPIC_ARNS = email_config.sns_topics(os.environ.get("EMAIL_SES_SNS_TOPIC_ARNS"))

@@ -43,16 +43,34 @@ logger = logging.getLogger(__name__)
 # Views without a secret are refused below (404), so anymail's warning about them would only be noise.
 warnings.filterwarnings("ignore", category=AnymailInsecureWebhookWarning)
 
-# What each service calls a soft bounce that anymail still files as "bounced": the next send may well arrive.
-_SOFT_BOUNCES = {"Postmark": {"SoftBounce", "VirusNotification"}}
 _REJECTED_BECAUSE_OF_THE_ADDRESS = {RejectReason.BOUNCED, RejectReason.INVALID}
+
+
+def _sparkpost_bounce_class(raw: dict) -> str:
+    for event in (raw.get("msys") or {}).values():
+        if isinstance(event, dict) and "bounce_class" in event:
+            return str(event["bounce_class"])
+    return ""
+
+
+# anymail files some services' soft bounces (a full mailbox, a greylisting server) as "bounced" too; each service
+# says which kind it was in its own words. A service not named here reports only hard bounces as "bounced".
+_HARD_BOUNCE: dict[str, Callable[[dict], bool]] = {
+    "Amazon SES": lambda raw: (raw.get("bounce") or {}).get("bounceType") == "Permanent",
+    "Postmark": lambda raw: raw.get("Type") not in {"SoftBounce", "VirusNotification"},
+    "Brevo": lambda raw: raw.get("event") != "soft_bounce",
+    "MailerSend": lambda raw: (raw.get("data") or {}).get("type") != "soft_bounced",
+    "Mailjet": lambda raw: bool(raw.get("hard_bounce")),
+    "SendGrid": lambda raw: raw.get("type", "bounce") == "bounce",
+    "Resend": lambda raw: ((raw.get("data") or {}).get("bounce") or {}).get("type", "Permanent") == "Permanent",
+    "SparkPost": lambda raw: _sparkpost_bounce_class(raw) in {"10", "30"},  # invalid recipient, no such mailbox
+}
 
 
 def _is_hard_bounce(event: AnymailTrackingEvent, esp_name: str) -> bool:
     raw = event.esp_event if isinstance(event.esp_event, dict) else {}
-    if esp_name == "Amazon SES":
-        return (raw.get("bounce") or {}).get("bounceType") == "Permanent"
-    return raw.get("Type") not in _SOFT_BOUNCES.get(esp_name, set())
+    rule = _HARD_BOUNCE.get(esp_name)
+    return rule(raw) if rule else True
 
 
 def on_tracking_event(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:

@@ -279,3 +279,90 @@ def test_the_member_timeline_shows_the_bounce():
     lines = [str(line.text) for line in member_timeline(user=user).entries]
     assert any("bounced" in line.lower() for line in lines), lines
     assert any("Membership news" in line for line in lines), lines
+
+
+def test_a_database_outage_asks_the_service_to_retry(monkeypatch):
+    from django.db import DatabaseError
+
+    def down(**kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(email_preferences, "suppress", down)
+    assert post_postmark(Client(), postmark_event("gone@example.org")).status_code == 503
+
+
+def test_a_recipient_the_service_refuses_is_not_retried_for_ever():
+    """Its "rejected" report arrives at the webhook instead; a send task retrying it would never succeed."""
+    from outlet import settings as configured
+
+    assert configured.ANYMAIL["IGNORE_RECIPIENT_STATUS"] is True
+
+
+# --- Resend: Svix signatures (HMAC-SHA256 of "id.timestamp.body" with the whsec_ secret) ---
+
+RESEND_KEY = b"resend-test-signing-key-32-bytes"
+RESEND_SECRET = "whsec_" + base64.b64encode(RESEND_KEY).decode()
+
+
+def post_resend(client: Client, recipient: str, *, key: bytes = RESEND_KEY, bounce_type: str = "Permanent"):
+    body = json.dumps(
+        {
+            "type": "email.bounced",
+            "created_at": "2026-12-06T12:00:00.000Z",
+            "data": {
+                "email_id": "56761188-7520-42d8-8898-ff6fc54ce618",
+                "from": "members@news.example.org",
+                "to": [recipient],
+                "subject": "Your membership",
+                "bounce": {
+                    "message": "The recipient's email provider sent a hard bounce message.",
+                    "subType": "General",
+                    "type": bounce_type,
+                },
+            },
+        }
+    ).encode()
+    message_id, timestamp = f"msg_{uuid.uuid4().hex}", str(int(time.time()))
+    digest = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return client.post(
+        "/email/webhooks/resend/tracking/",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=_basic(),
+        HTTP_SVIX_ID=message_id,
+        HTTP_SVIX_TIMESTAMP=timestamp,
+        HTTP_SVIX_SIGNATURE="v1," + base64.b64encode(digest).decode(),
+    )
+
+
+def test_resend_signed_bounces_suppress_and_forged_ones_do_not(settings):
+    settings.ANYMAIL = SECRETS | {"RESEND_SIGNING_SECRET": RESEND_SECRET}
+    assert post_resend(Client(), "victim@example.org", key=b"another-key-of-the-same-length!!").status_code == 400
+    assert post_resend(Client(), "full@example.org", bounce_type="Transient").status_code == 200
+    assert not SuppressedAddress.objects.exists()
+    assert post_resend(Client(), "gone@example.org").status_code == 200
+    assert SuppressedAddress.objects.get().address == "gone@example.org"
+
+
+@pytest.mark.parametrize(
+    ("esp_name", "raw", "hard"),
+    [
+        ("Brevo", {"event": "hard_bounce"}, True),
+        ("Brevo", {"event": "soft_bounce"}, False),
+        ("Mailjet", {"event": "bounce", "hard_bounce": True}, True),
+        ("Mailjet", {"event": "bounce", "hard_bounce": False}, False),
+        ("SparkPost", {"msys": {"message_event": {"type": "bounce", "bounce_class": "10"}}}, True),
+        ("SparkPost", {"msys": {"message_event": {"type": "bounce", "bounce_class": "22"}}}, False),
+        ("SendGrid", {"event": "bounce", "type": "blocked"}, False),
+        ("MailerSend", {"data": {"type": "hard_bounced"}}, True),
+        ("Mailgun", {"event": "failed", "severity": "permanent"}, True),  # anymail already files temporary as deferred
+    ],
+)
+def test_only_hard_bounces_suppress_whatever_the_service_calls_them(esp_name, raw, hard):
+    from anymail.signals import AnymailTrackingEvent
+
+    from outlet.common.email_tracking import on_tracking_event
+
+    event = AnymailTrackingEvent(event_type="bounced", recipient="someone@example.org", esp_event=raw)
+    on_tracking_event(sender=None, event=event, esp_name=esp_name)
+    assert email_preferences.is_suppressed("someone@example.org") is hard
