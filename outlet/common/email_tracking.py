@@ -133,6 +133,8 @@ def _guard(view_class: type) -> Callable[..., HttpResponse]:
         view.setup(request, *args, **kwargs)
         try:
             return view.dispatch(request, *args, **kwargs)
+        except ImproperlyConfigured:  # a key the view asks for only when a request comes (Mailgun's, Mandrill's…)
+            return HttpResponse("Webhook not configured.", status=404, content_type="text/plain")
         except AnymailWebhookValidationFailure:
             logger.warning("%s webhook refused: bad signature or secret", view.esp_name)
             return HttpResponse("Bad signature.", status=400, content_type="text/plain")
@@ -147,12 +149,19 @@ def _guard(view_class: type) -> Callable[..., HttpResponse]:
     return guarded
 
 
+# The services EMAIL_URL can name (outlet/common/email_config.py), by anymail's name for their webhooks.
+TRACKED_SERVICES = frozenset(
+    {"amazon_ses", "brevo", "mailersend", "mailgun", "mailjet", "postmark", "resend", "sendgrid", "sparkpost"}
+)
+
+
 def tracking_urls() -> list[URLPattern]:
-    """Every tracking webhook anymail has (e.g. /email/webhooks/postmark/tracking/), named as anymail names
-    them, each guarded; the inbound-mail ones are left out: the site receives no mail."""
+    """The tracking webhook of every service EMAIL_URL can name (e.g. /email/webhooks/postmark/tracking/), named
+    as anymail names them, each guarded; the inbound-mail ones are left out: the site receives no mail."""
     patterns = []
     for pattern in anymail_urls.urlpatterns:
-        if not isinstance(pattern, URLPattern) or not (pattern.name or "").endswith("_tracking_webhook"):
+        name = (pattern.name or "") if isinstance(pattern, URLPattern) else ""
+        if not name.endswith("_tracking_webhook") or name.removesuffix("_tracking_webhook") not in TRACKED_SERVICES:
             continue
         view_class = pattern.callback.view_class  # type: ignore[attr-defined]
         if view_class is AmazonSESTrackingWebhookView:

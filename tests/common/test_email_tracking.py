@@ -366,3 +366,11 @@ def test_only_hard_bounces_suppress_whatever_the_service_calls_them(esp_name, ra
     event = AnymailTrackingEvent(event_type="bounced", recipient="someone@example.org", esp_event=raw)
     on_tracking_event(sender=None, event=event, esp_name=esp_name)
     assert email_preferences.is_suppressed("someone@example.org") is hard
+
+
+def test_only_the_tracking_webhooks_of_services_email_url_can_name_are_mounted():
+    client = Client()
+    assert client.post("/email/webhooks/mandrill/tracking/", {}).status_code == 404
+    assert client.post("/email/webhooks/mailgun/inbound/", {}).status_code == 404
+    assert client.get("/email/webhooks/postmark/tracking/").status_code == 405
+    assert client.head("/email/webhooks/postmark/tracking/").status_code == 200  # services check with HEAD
