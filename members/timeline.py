@@ -1,7 +1,8 @@
 """One member's history on one screen for staff: state changes and staff actions (MemberEvent), payments,
-receipts and the emails sent, merged newest first.
+receipts, the emails sent, and what happened to their address (their own email choices, and a bounce or complaint
+the email service reported, which stops optional email to it), merged newest first.
 
-Four queries whatever the history's length (one per source, each cut at the newest `limit` rows, so a member with
+Six queries whatever the history's length (one per source, each cut at the newest `limit` rows, so a member with
 ten years of renewals still costs the same), plus one for the lifetime totals."""
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from django.db.models import Exists, F, OuterRef, Subquery, Sum
 from django.urls import reverse
 
 from members.models import MemberEvent
+from outlet.common import email_preferences
 from outlet.common.local_time import short_date_text
-from outlet.common.models import SentEmail
+from outlet.common.models import EmailConsent, SentEmail, SuppressedAddress
 from outlet.common.money import format_money
 from outlet.payments.models import Payment
 from outlet.receipts.models import Receipt
@@ -151,6 +153,36 @@ def _email_entries(email: str, limit: int) -> list[TimelineEntry]:
     ]
 
 
+def _address_entries(email: str, limit: int) -> list[TimelineEntry]:
+    """The reader's yes and no to optional emails (with where they said it) and the service's bounce or
+    complaint report that suppressed the address."""
+    address = email_preferences.normalise(email)
+    if not address:
+        return []
+    entries = []
+    consents = list(EmailConsent.objects.filter(address=address).order_by("-changed_at", "-pk")[:limit])
+    labels = {topic.key: topic.label for topic in email_preferences.topics_for(address)} if consents else {}
+    for consent in consents:
+        topic = labels.get(consent.topic, consent.topic)
+        said = "Subscribed to" if consent.subscribed else "Unsubscribed from"
+        entries.append(TimelineEntry(consent.changed_at, "email", "Email choice", f"{said} {topic}", consent.source))
+    for row in SuppressedAddress.objects.filter(address=address)[:1]:
+        text = f"{row.get_reason_display()}: no optional email goes to {row.address}"
+        entries.append(
+            TimelineEntry(
+                row.created_at,
+                "email",
+                "Email suppressed",
+                f"{text} ({row.detail})" if row.detail else text,
+                row.source or "staff",
+                reverse("admin:common_suppressedaddress_change", args=[row.pk]),
+                "Suppression",
+                "common.view_suppressedaddress",
+            )
+        )
+    return entries
+
+
 def member_timeline(*, user, viewer=None, limit: int = TIMELINE_LIMIT) -> Timeline:
     """viewer: the staff user reading it; links to pages they may not open are left out."""
     sources = [
@@ -158,6 +190,7 @@ def member_timeline(*, user, viewer=None, limit: int = TIMELINE_LIMIT) -> Timeli
         _payment_entries(user.pk, limit),
         _receipt_entries(user.pk, limit),
         _email_entries(user.email, limit),
+        _address_entries(user.email, limit),
     ]
     merged = sorted((entry for source in sources for entry in source), key=lambda e: e.at, reverse=True)
     if viewer is not None:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from outlet.common import email_config
 from outlet.payments.providers import PROVIDER_IDS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_celery_beat",
     "django_prose_editor",
+    "anymail",  # email services behind one EMAIL_URL, and their bounce/complaint webhooks
     "outlet.common.apps.CommonConfig",
     "outlet.publishing.apps.PublishingConfig",
     "outlet.staff.apps.StaffConfig",
@@ -337,15 +339,31 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Email -------------------------------------------------------------------------------------------------
-if "EMAIL_URL" in os.environ:
-    vars().update(env.email_url("EMAIL_URL"))
+# One EMAIL_URL (or EMAIL_URL_FILE) picks plain SMTP or an email service through django-anymail
+# (outlet/common/email_config.py lists the forms); bounces and complaints come back to /email/webhooks/.
+_email_url = (env_secret("EMAIL_URL") or "").strip()
+if _email_url:
+    _email = email_config.email_settings(_email_url)
+    if IS_PRODUCTION and email_config.scheme_of(_email_url) in email_config.LOCAL_SCHEMES:
+        raise ImproperlyConfigured("Production needs EMAIL_URL to send real email (SMTP or an email service)")
+    vars().update(_email)
 elif IS_PRODUCTION:
-    raise ImproperlyConfigured("Production needs EMAIL_URL (e.g. smtp+tls://user:pass@host:587)")
+    raise ImproperlyConfigured("Production needs EMAIL_URL (e.g. smtp+tls://user:pass@host:587 or postmark://TOKEN@)")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Caucasus Ledger <members@outlet.invalid>")
 # A mail server that accepts and never answers must not hold a receipt's row lock for ever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+ANYMAIL = {
+    **vars().get("ANYMAIL", {}),
+    **email_config.webhook_settings(env_secret),
+    "REQUESTS_TIMEOUT": EMAIL_TIMEOUT,
+    # A service that refuses a recipient (already on its own bounce list) will refuse it on every retry: the send
+    # counts as done, and the service's "rejected" report reaches the tracking webhook instead of a retry loop.
+    "IGNORE_RECIPIENT_STATUS": True,
+}
+# The SES webhook takes notifications only from these SNS topics (anymail checks the basic auth, not the topic).
+EMAIL_SES_SNS_TOPIC_ARNS = email_config.sns_topics(os.environ.get("EMAIL_SES_SNS_TOPIC_ARNS"))
 # The largest CSV export the admin makes in one download (outlet/csv_stream.too_big_to_export).
 CSV_EXPORT_MAX_ROWS = env.int("CSV_EXPORT_MAX_ROWS", default=2_000_000)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -3,6 +3,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from outlet.common import email_tracking
 from outlet.publishing.media_views import serve_media
 from outlet.web import email_preferences, health, language
 
@@ -28,6 +29,8 @@ urlpatterns = i18n_patterns(
 urlpatterns += [
     path("language/<str:code>/", language.choose_language, name="choose_language"),
     path("healthz", health.healthz, name="healthz"),
+    # The email service's bounce, complaint and unsubscribe reports (one address per service, in no language).
+    path("email/webhooks/", include((email_tracking.tracking_urls(), "anymail"))),
 ]
 if settings.SERVE_MEDIA:
     urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve_media))

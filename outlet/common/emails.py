@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -27,7 +28,14 @@ def compose(
 ) -> EmailMultiAlternatives:
     """One message from its template triplet, in the active language. Every email links to the reader's email
     choices; an optional one (`topic`: a newsletter, appeal or news) also carries its one-click unsubscribe, in the
-    body and in the List-Unsubscribe headers mail clients turn into a button."""
+    body and in the List-Unsubscribe headers mail clients turn into a button, and names its topic in the message's
+    metadata, so an unsubscribe the email service reports back says which topic it was (outlet/common/
+    email_tracking.py).
+
+    The HTML part extends templates/emails/_layout.html (a centred 600px table, the site's name as its header, a
+    preheader); its stylesheet is written into each element's style attribute here, because many mail clients
+    drop <style>. The preheader, the line inboxes show after the subject, is the text part's first paragraph after
+    the greeting unless the template sets its own."""
     context = {
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
@@ -40,18 +48,64 @@ def compose(
         context["unsubscribe_topic"] = email_preferences.topic_label(to, topic)
         headers = email_preferences.list_unsubscribe_headers(address=to, topic=topic)
     subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
+    text = tidy_text(render_to_string(f"emails/{kind}.txt", context))
+    html_context = {
+        "subject": subject,
+        "preheader": preheader_of(text),
+        "preheader_padding": range(_PREHEADER_PADDING),
+        **context,
+    }
     message = EmailMultiAlternatives(
         subject,
-        render_to_string(f"emails/{kind}.txt", context),
+        text,
         settings.DEFAULT_FROM_EMAIL,
         [to],
         headers=headers,
         connection=connection,
     )
-    message.attach_alternative(render_to_string(f"emails/{kind}.html", context), "text/html")
+    message.attach_alternative(inline_css(render_to_string(f"emails/{kind}.html", html_context)), "text/html")
+    if topic:
+        message.metadata = {"topic": topic}  # type: ignore[attr-defined]  # read by anymail's backends
     for filename, content, mimetype in attachments:
         message.attach(filename, content, mimetype)
     return message
+
+
+# --- Rendering helpers: how every message looks, whoever composes it ---
+
+_PREHEADER_LENGTH = 140
+_PREHEADER_PADDING = 40  # invisible characters after the preheader, so inboxes do not pull the body in after it
+_inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False)
+
+
+def inline_css(html: str) -> str:
+    """Every <style> rule written into the style attribute of the elements it matches, and the <style> removed;
+    a stylesheet linked from elsewhere is never fetched (and dropped)."""
+    return _inliner.inline(html)
+
+
+def tidy_text(text: str) -> str:
+    """The plain-text part with no trailing spaces and at most one blank line in a row, whatever the templates'
+    conditional blocks left behind."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if not line and tidy and not tidy[-1]:
+            continue
+        tidy.append(line)
+    return "\n".join(tidy) + "\n"
+
+
+def preheader_of(text: str) -> str:
+    """The first paragraph of the text after a short greeting line ("Dear Nino,"), cut at a word."""
+    lines = text.strip().splitlines()
+    if len(lines) > 1 and len(lines[0]) < 40:
+        lines = lines[1:]
+    paragraphs = [" ".join(block.split()) for block in "\n".join(lines).split("\n\n") if block.strip()]
+    first = paragraphs[0] if paragraphs else ""
+    if len(first) <= _PREHEADER_LENGTH:
+        return first
+    return first[:_PREHEADER_LENGTH].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _send_once(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class SentEmail(models.Model):
@@ -91,9 +92,9 @@ class SuppressedAddress(models.Model):
     Receipts and security emails still do (the law and the person's money need them)."""
 
     class Reason(models.TextChoices):
-        BOUNCED = "bounced", "Bounced"
-        COMPLAINED = "complained", "Marked as spam"
-        STAFF = "staff", "Suppressed by staff"
+        BOUNCED = "bounced", gettext_lazy("Bounced")
+        COMPLAINED = "complained", gettext_lazy("Marked as spam")
+        STAFF = "staff", gettext_lazy("Suppressed by staff")
 
     address = models.EmailField(unique=True, help_text="Stored lower-cased.")
     reason = models.CharField(max_length=20, choices=Reason.choices)

