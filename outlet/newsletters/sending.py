@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Case, CharField, Count, F, PositiveSmallIntegerField, Q, Value, When
 from django.utils import timezone
 
 from outlet.newsletters import audience, rendering
@@ -65,12 +65,13 @@ def _touch(send_id: int) -> None:
 
 def materialise(send: NewsletterSend, *, size: int = MATERIALISE_BATCH) -> int:
     """One Delivery row per recipient, a batch at a time; run again after a crash, it adds only what is missing."""
-    added = 0
+    before = Delivery.objects.filter(send=send).count()
     for batch in audience.recipient_batches(send.newsletter, size=size):
         rows = [Delivery(send=send, address=r.address, user_id=r.user_id, variant=r.variant) for r in batch]
-        added += len(Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000))
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
         _touch(send.pk)
     total = Delivery.objects.filter(send=send).count()
+    added = total - before
     NewsletterSend.objects.filter(pk=send.pk, materialised_at=None).update(
         materialised_at=timezone.now(), recipients_count=total
     )
@@ -99,10 +100,15 @@ def claim_batch(send_id: int, *, worker: str, size: int, now: datetime | None = 
             return []
         Delivery.objects.filter(pk__in=ids).update(
             # The in-flight row of a dead worker: its message may have gone; it is sent again (see the docstring).
-            attempts=Case(When(status=Delivery.Status.SENDING, then=F("attempts") + 1), default=F("attempts")),
+            attempts=Case(
+                When(status=Delivery.Status.SENDING, then=F("attempts") + 1),
+                default=F("attempts"),
+                output_field=PositiveSmallIntegerField(),
+            ),
             error=Case(
                 When(status=Delivery.Status.SENDING, then=Value("Sent again: a worker stopped while sending it.")),
                 default=F("error"),
+                output_field=CharField(),
             ),
             status=Delivery.Status.CLAIMED,
             claimed_by=worker,
