@@ -208,7 +208,7 @@ def confirm_signup(*, address: str, newsletter: Newsletter) -> User:
 
 def ensure_account(address: str) -> User:
     from allauth.account.models import EmailAddress
-    from allauth.account.utils import generate_unique_username
+    from allauth.utils import generate_unique_username
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
