@@ -36,9 +36,9 @@ class NewsletterAdmin(admin.ModelAdmin):
     filter_horizontal = ["tiers"]
 
 
-class SendStoryInline(admin.TabularInline):
+class SendStoryInline(admin.StackedInline):
     model = SendStory
-    extra = 3
+    extra = 2
     autocomplete_fields = ["article"]
     fields = ["position", "article"]
 

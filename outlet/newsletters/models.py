@@ -120,10 +120,11 @@ class SendStory(models.Model):
     class Meta:
         ordering = ["position", "id"]
         verbose_name = "story"
+        verbose_name_plural = "stories"
         constraints = [models.UniqueConstraint(fields=["send", "article"], name="newsletter_story_once")]
 
     def __str__(self) -> str:
-        return str(self.article_id)
+        return self.article.title if self.article_id else ""
 
 
 class Delivery(models.Model):
