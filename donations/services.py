@@ -659,4 +659,9 @@ def donor_addresses() -> QuerySet[Donation, str]:
 
 def donors_among(addresses: Iterable[str]) -> set[str]:
     """Which of these lower-cased addresses gave (one query)."""
-    return set(donor_addresses().filter(address__in=list(addresses)))
+    rows = (
+        Donation.objects.annotate(address=Lower("email"))
+        .filter(address__in=list(addresses), status__in=_BOOKED_STATUSES, anonymised_at__isnull=True)
+        .values_list("address", flat=True)
+    )
+    return set(rows)

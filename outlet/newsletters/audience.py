@@ -135,9 +135,9 @@ def _opted_out_members(newsletter: Newsletter, tier_ids: set[int], now: datetime
         last_id = page[-1][0]
         addresses = [address for _pk, address in page if address]
         said_yes = set(
-            EmailConsent.objects.filter(
-                topic=newsletter.topic, subscribed=True, address__in=addresses
-            ).values_list("address", flat=True)
+            EmailConsent.objects.filter(topic=newsletter.topic, subscribed=True, address__in=addresses).values_list(
+                "address", flat=True
+            )
         )
         yield [address for address in addresses if address not in said_yes]
 

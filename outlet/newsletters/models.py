@@ -143,7 +143,9 @@ class Delivery(models.Model):
 
     send = models.ForeignKey(NewsletterSend, on_delete=models.CASCADE, related_name="deliveries")
     address = models.EmailField(help_text="Lower-cased. Blanked (deleted) when the person is forgotten.")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     variant = models.CharField(max_length=20, default="reader", help_text="reader, or member:<tier id>.")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     error = models.CharField(max_length=300, blank=True)

@@ -17,10 +17,10 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from members.services import Audience, ReaderStanding
-from outlet.common import emails
+from outlet.common import email_preferences, emails
 from outlet.common.sanitize import sanitize_body
 from outlet.newsletters.audience import READER
-from outlet.newsletters.models import NewsletterSend
+from outlet.newsletters.models import Newsletter, NewsletterSend
 from outlet.publishing.access import decide_access
 from outlet.publishing.body import split_blocks, teaser
 from outlet.publishing.models import Article
@@ -80,6 +80,7 @@ class Parts:
     stories_text: str
     introduction_html: str
     introduction_text: str
+    topic_label: str  # "You get this email because you signed up for <this>": named once, not per recipient
 
 
 def render_parts(send: NewsletterSend, variant: str) -> Parts:
@@ -95,7 +96,14 @@ def render_parts(send: NewsletterSend, variant: str) -> Parts:
             stories_text=render_to_string("emails/_newsletter_stories.txt", context),
             introduction_html=introduction,
             introduction_text="\n\n".join(_text(block.html) for block in split_blocks(introduction)),
+            topic_label=topic_label(send.newsletter),
         )
+
+
+def topic_label(newsletter: Newsletter) -> str:
+    if newsletter.category == Newsletter.Category.NEWSLETTER:
+        return newsletter.name
+    return str(email_preferences.topic_label("", newsletter.topic))  # the site-wide topics' own names
 
 
 def message_id(send: NewsletterSend, delivery_id: int | str) -> str:
@@ -124,6 +132,7 @@ def compose_issue(
                 "introduction_text": parts.introduction_text,
                 "stories_html": mark_safe(parts.stories_html),  # noqa: S308  # our template's output
                 "stories_text": parts.stories_text,
+                "unsubscribe_topic": parts.topic_label,
             },
         )
     message.extra_headers["Message-ID"] = message_id(send, delivery_id)

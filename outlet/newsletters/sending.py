@@ -129,7 +129,9 @@ def _release(rows: list[Delivery], worker: str) -> None:
 class Pacer:
     """At most `rate` calls a second, evenly spaced (a burst would trip the provider's limit)."""
 
-    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic, sleep=time.sleep):
+    def __init__(
+        self, rate: float, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self.clock, self.sleep = clock, sleep
         self.next_at = clock()

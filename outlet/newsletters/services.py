@@ -101,7 +101,9 @@ def send_test(*, send: NewsletterSend, to: str, member_tier_id: int | None = Non
     """The issue as a reader (or a member of a tier) gets it, to one staff address, marked [Test]."""
     variant = member_variant(member_tier_id) if member_tier_id else READER
     parts = rendering.render_parts(send, variant)
-    message = rendering.compose_issue(send, parts, to=to, delivery_id=f"test-{timezone.now().timestamp():.0f}", test=True)
+    message = rendering.compose_issue(
+        send, parts, to=to, delivery_id=f"test-{timezone.now().timestamp():.0f}", test=True
+    )
     message.send()
 
 
@@ -153,10 +155,10 @@ def signup_allowed(*, client: str) -> bool:
     key = f"newsletter-signups:{limit_subject(client)}:{int(timezone.now().timestamp() // 3600)}"
     try:
         cache.add(key, 0, 3600)
-        count = cache.incr(key)
+        count = int(cache.incr(key))
     except Exception:  # the cache is unreachable: degrade, never fail
         return True
-    return count <= settings.NEWSLETTER_SIGNUPS_PER_HOUR
+    return bool(count <= settings.NEWSLETTER_SIGNUPS_PER_HOUR)
 
 
 def confirm_token(*, address: str, newsletter: Newsletter) -> str:

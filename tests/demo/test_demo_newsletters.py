@@ -21,7 +21,9 @@ def test_each_language_has_a_newsletter_with_a_sent_issue_and_a_second_load_adds
     load_demo_content()
     weekly = Newsletter.objects.get(slug="weekly")
     assert weekly.name == "The Weekly" and weekly.language == "en" and weekly.tiers.filter(slug="supporter").exists()
-    assert sorted(Newsletter.objects.values_list("language", flat=True)) == sorted(code for code, _ in settings.LANGUAGES)
+    assert sorted(Newsletter.objects.values_list("language", flat=True)) == sorted(
+        code for code, _ in settings.LANGUAGES
+    )
     for newsletter in Newsletter.objects.all():
         [issue] = newsletter.sends.all()
         assert issue.status == NewsletterSend.Status.SENT and issue.sent_count == 3

@@ -111,8 +111,15 @@ def test_send_now_asks_first_then_sends_and_shows_progress(
     progress = editor.get(response["Location"]).content.decode()
     assert 'data-field="sent">2<' in progress and 'data-field="remaining">0<' in progress
     data = editor.get(f"/admin/newsletters/newslettersend/{send.pk}/progress.json").json()
-    assert data == {"status": "sent", "status_text": "Sent", "sent": 2, "failed": 0, "skipped": 0, "remaining": 0,
-                    "total": 2}
+    assert data == {
+        "status": "sent",
+        "status_text": "Sent",
+        "sent": 2,
+        "failed": 0,
+        "skipped": 0,
+        "remaining": 0,
+        "total": 2,
+    }
     # Sent is sent: no second send, no more editing of its stories.
     with django_capture_on_commit_callbacks(execute=True):
         editor.post(url, {"confirmed": "yes"})
