@@ -64,18 +64,28 @@ def _touch(send_id: int) -> None:
 
 
 def materialise(send: NewsletterSend, *, size: int = MATERIALISE_BATCH) -> int:
-    """One Delivery row per recipient, a batch at a time; run again after a crash, it adds only what is missing."""
-    before = Delivery.objects.filter(send=send).count()
-    for batch in audience.recipient_batches(send.newsletter, size=size):
-        rows = [Delivery(send=send, address=r.address, user_id=r.user_id, variant=r.variant) for r in batch]
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-        _touch(send.pk)
-    total = Delivery.objects.filter(send=send).count()
-    added = total - before
-    NewsletterSend.objects.filter(pk=send.pk, materialised_at=None).update(
-        materialised_at=timezone.now(), recipients_count=total
-    )
-    return added
+    """One Delivery row per recipient, a batch at a time, all in one transaction that holds the issue's row: a
+    second task finds it locked and waits, so no worker can see half an audience, finish the issue and leave the
+    rest unsent; a crash rolls it back whole and the next task starts again (rows already there are kept by the
+    unique constraint). Returns how many rows it added."""
+    with transaction.atomic():
+        mine = list(
+            NewsletterSend.objects.select_for_update(skip_locked=True)
+            .filter(pk=send.pk, materialised_at=None)
+            .values_list("pk", flat=True)
+        )
+        if not mine:
+            return 0  # made already, or being made by another worker
+        before = Delivery.objects.filter(send=send).count()
+        for batch in audience.recipient_batches(send.newsletter, size=size):
+            rows = [Delivery(send=send, address=r.address, user_id=r.user_id, variant=r.variant) for r in batch]
+            Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        total = Delivery.objects.filter(send=send).count()
+        now = timezone.now()
+        NewsletterSend.objects.filter(pk=send.pk).update(
+            materialised_at=now, recipients_count=total, last_progress_at=now
+        )
+    return total - before
 
 
 # --- 2. Claiming ----------------------------------------------------------------------------------------------
@@ -271,6 +281,8 @@ def run(send_id: int, *, seconds: float | None = None, worker: str | None = None
     if send.materialised_at is None:
         materialise(send)
         send.refresh_from_db()
+        if send.materialised_at is None:
+            return WAIT  # another worker is making the rows
     rate = settings.NEWSLETTER_SEND_RATE / max(1, settings.NEWSLETTER_SEND_WORKERS)
     pacer = Pacer(rate)
     parts: dict[str, rendering.Parts] = {}

@@ -216,3 +216,39 @@ def test_the_pacer_spaces_sends_evenly():
     for _ in range(5):
         pacer.wait()
     assert slept == [0.25, 0.25, 0.25, 0.25]
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_while_one_worker_makes_the_rows_another_waits_instead_of_finishing_a_half_made_issue(real_postgres, weekly):
+    """Two tasks of one issue start together: the second must not see part of the audience, send it and mark the
+    issue sent while the first is still adding rows."""
+    import threading
+
+    from django.db import connection
+
+    sign_up(weekly, "a@example.org", "b@example.org")
+    send = make_issue(weekly)
+    NewsletterSend.objects.filter(pk=send.pk).update(status=NewsletterSend.Status.SENDING)
+    holding, release = threading.Event(), threading.Event()
+
+    def first_worker():
+        from django.db import transaction
+
+        with transaction.atomic():  # as materialise does: the issue's row held while rows are added
+            NewsletterSend.objects.select_for_update().get(pk=send.pk)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=first_worker)
+    thread.start()
+    holding.wait(10)
+    try:
+        assert sending.run(send.pk, worker="second", seconds=5) == sending.WAIT
+        assert NewsletterSend.objects.get(pk=send.pk).status == NewsletterSend.Status.SENDING
+    finally:
+        release.set()
+        thread.join()
+    assert sending.run(send.pk, worker="second", seconds=30) == sending.DONE
+    assert NewsletterSend.objects.get(pk=send.pk).sent_count == 2
