@@ -158,3 +158,14 @@ def test_the_sign_up_page_shows_a_mistake_next_to_the_field_and_then_thanks(page
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
     assert [m.to for m in mailoutbox] == [["lasha@example.org"]]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_home_page_offers_the_newsletter_without_crowding_the_page(page, live_server, weekly, width):
+    ArticleFactory(title="Night buses return to the valley", featured=True)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server.url + "/")
+    box = page.locator("aside.newsletter-signup--home")
+    expect(box.get_by_role("heading")).to_have_text("Get The Weekly in your inbox")
+    assert layout_problems(page) == []
+    shot(page, f"newsletter-home-{width}")

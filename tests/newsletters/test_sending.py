@@ -252,3 +252,19 @@ def test_while_one_worker_makes_the_rows_another_waits_instead_of_finishing_a_ha
         thread.join()
     assert sending.run(send.pk, worker="second", seconds=30) == sending.DONE
     assert NewsletterSend.objects.get(pk=send.pk).sent_count == 2
+
+
+def test_a_storys_photo_goes_in_with_its_description_and_an_absolute_address(weekly, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from outlet.newsletters import rendering
+    from tests.staff.test_permission_matrix import ONE_PIXEL_GIF
+
+    settings.MEDIA_ROOT = tmp_path
+    article = ArticleFactory(hero_alt="Miners at the gate at dawn", hero_caption="The morning shift.")
+    article.hero_image.save("gate.gif", SimpleUploadedFile("gate.gif", ONE_PIXEL_GIF))
+    parts = rendering.render_parts(make_issue(weekly, stories=[article]), "reader")
+    assert 'alt="Miners at the gate at dawn"' in parts.stories_html
+    assert 'src="https://ledger.example/media/articles/' in parts.stories_html
+    assert "The morning shift." in parts.stories_html
+    assert f'href="https://ledger.example{article.get_absolute_url()}"' in parts.stories_html

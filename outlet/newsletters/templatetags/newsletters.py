@@ -1,6 +1,8 @@
 """{% newsletter_signup %}: the sign-up box on articles and the home page. It is rendered inside pages the page
 cache keeps whole for anonymous readers, so it carries nothing personal and no CSRF token (the endpoint it posts
-to explains why it needs none); a signed-in reader's page is never cached, so their address is filled in."""
+to explains why it needs none); a signed-in reader's page is never cached, so their address is filled in.
+A newsletter added or switched off appears on cached pages when they expire (PAGE_CACHE_SECONDS); an old box
+posting a switched-off newsletter is told it is gone."""
 
 from django import template
 
