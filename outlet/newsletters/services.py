@@ -146,7 +146,29 @@ def signup_newsletters(language: str | None = None) -> list[Newsletter]:
         active=True, category=Newsletter.Category.NEWSLETTER, audience=Newsletter.Audience.ANYONE
     )
     language = language or translation.get_language() or settings.LANGUAGE_CODE
-    return list(free.filter(language=language)) or list(free.filter(language=settings.LANGUAGE_CODE))
+    every = list(free)  # a handful: one query, then chosen here
+    return [n for n in every if n.language == language] or [n for n in every if n.language == settings.LANGUAGE_CODE]
+
+
+SIGNUP_BOX_SECONDS = 60
+
+
+def signup_newsletters_cached() -> list[Newsletter]:
+    """For the box on every signed-in reader's page (rendered each time, unlike the anonymous page): no query when
+    the cache has the list; during a cache outage the query runs, the page still renders."""
+    key = f"newsletters:signup-box:{translation.get_language() or settings.LANGUAGE_CODE}"
+    try:
+        found = cache.get(key)
+    except Exception:
+        found = None
+    if isinstance(found, list):
+        return found
+    newsletters = signup_newsletters()
+    try:
+        cache.set(key, newsletters, SIGNUP_BOX_SECONDS)
+    except Exception:
+        logger.info("newsletter sign-up box: cache unavailable")
+    return newsletters
 
 
 def signup_allowed(*, client: str) -> bool:

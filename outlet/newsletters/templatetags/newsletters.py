@@ -15,4 +15,4 @@ register = template.Library()
 def newsletter_signup(context, placement: str = "article"):
     user = getattr(context.get("request"), "user", None)
     email = user.email if user is not None and user.is_authenticated else ""
-    return {"newsletters": services.signup_newsletters(), "email": email, "placement": placement}
+    return {"newsletters": services.signup_newsletters_cached(), "email": email, "placement": placement}
