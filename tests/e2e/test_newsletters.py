@@ -169,3 +169,39 @@ def test_the_home_page_offers_the_newsletter_without_crowding_the_page(page, liv
     expect(box.get_by_role("heading")).to_have_text("Get The Weekly in your inbox")
     assert layout_problems(page) == []
     shot(page, f"newsletter-home-{width}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_reader_unsubscribes_from_an_issue_and_changes_their_mind_on_the_choices_page(
+    page, live_server, settings, mailoutbox, weekly, width, django_capture_on_commit_callbacks
+):
+    """The links every issue carries: Unsubscribe (the page asks, one button), then "Choose which emails you get",
+    where the newsletter is offered with the others and ticking it again brings it back."""
+    from outlet.newsletters import services
+    from tests.newsletters.conftest import make_issue
+
+    settings.SITE_URL = live_server.url
+    settings.NEWSLETTER_SEND_RATE = 0
+    email_preferences.set_choice(address="nino@example.org", topic=weekly.topic, subscribed=True, source="t")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_now(send=make_issue(weekly))
+    [issue] = mailoutbox
+    page.set_viewport_size({"width": width, "height": 900})
+
+    page.goto(re.search(r"Unsubscribe: (\S+)", issue.body).group(1))
+    expect(page.locator("main")).to_contain_text("Stop sending The Weekly to nino@example.org?")
+    page.get_by_role("button", name="Unsubscribe").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are unsubscribed")
+    assert not email_preferences.wants(address="nino@example.org", topic=weekly.topic)
+    assert layout_problems(page) == []
+
+    page.get_by_role("link", name="Changed your mind? Choose which emails you get from us").click()
+    choice = page.get_by_label("The Weekly")
+    expect(choice).not_to_be_checked()
+    choice.check()
+    page.get_by_role("button", name="Save my choices").click()
+    expect(page.locator(".messages")).to_contain_text("Saved. We will only send you the emails you ticked.")
+    expect(page.get_by_label("The Weekly")).to_be_checked()
+    assert email_preferences.wants(address="nino@example.org", topic=weekly.topic)
+    assert layout_problems(page) == []
+    shot(page, f"newsletter-email-choices-{width}")
