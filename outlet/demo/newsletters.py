@@ -1,5 +1,5 @@
-"""Demo newsletters: "The Weekly" in English (Supporter members get it unless they say no; anyone may sign up) and
-one per other language, each with one issue already sent, so the admin shows a finished send and its figures.
+"""Demo newsletters: "The Weekly" in English (members get it unless they say no; anyone may sign up) and one per
+other language (sign-up only), each with one issue already sent, so the admin shows a finished send and its figures.
 
 The demo sits beside outlet.newsletters in the top layer (neither imports the other: import-linter's layers), so it
 reaches the models through the app registry. Idempotent: a newsletter that exists by slug is left as it is."""
@@ -71,7 +71,8 @@ def ensure_demo_newsletters(tally, *, now: datetime) -> None:
             newsletter = newsletter_model.objects.create(
                 slug=slug, language=language, name=name, description=description
             )
-            newsletter.tiers.set(supporter_tiers)
+            if language == "en":  # members get The Weekly unless they say no; the other languages are opt-in,
+                newsletter.tiers.set(supporter_tiers)  # or every member would get five newsletters at once
             _sent_example(newsletter, subject=subject, introduction=introduction, now=now)
         tally.count("newsletters", created=1)
 
