@@ -9,7 +9,12 @@ from outlet.newsletters import sending, services
 @shared_task(name="outlet.newsletters.tasks.send_newsletter", acks_late=True)
 def send_newsletter(send_id: int) -> str:
     """Send for a while, then hand over to a fresh task (short tasks: a deploy or a kill loses little)."""
-    outcome = sending.run(send_id)
+    try:
+        outcome = sending.run(send_id)
+    except sending.TransientSendError:
+        # The mail server went away: the batch's unsent rows were put back; try again in a little while.
+        send_newsletter.apply_async(args=[send_id], countdown=30)
+        return "retry"
     if outcome == sending.MORE:
         send_newsletter.apply_async(args=[send_id])
     elif outcome == sending.WAIT:

@@ -268,3 +268,31 @@ def test_a_storys_photo_goes_in_with_its_description_and_an_absolute_address(wee
     assert 'src="https://ledger.example/media/articles/' in parts.stories_html
     assert "The morning shift." in parts.stories_html
     assert f'href="https://ledger.example{article.get_absolute_url()}"' in parts.stories_html
+
+
+def test_when_the_mail_server_goes_away_the_rest_of_the_batch_waits_for_the_next_try(weekly, mailoutbox, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    from outlet.newsletters import tasks
+
+    sign_up(weekly, "a@example.org", "b@example.org", "c@example.org")
+    send = make_issue(weekly)
+    NewsletterSend.objects.filter(pk=send.pk).update(status=NewsletterSend.Status.SENDING)
+    real = EmailBackend.send_messages
+
+    def drop_at_b(self, messages):
+        if messages[0].to == ["b@example.org"]:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return real(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", drop_at_b)
+    retried = []
+    monkeypatch.setattr(tasks.send_newsletter, "apply_async", lambda **kwargs: retried.append(kwargs))
+    assert tasks.send_newsletter(send.pk) == "retry" and retried[0]["countdown"] == 30
+    assert [m.to[0] for m in mailoutbox] == ["a@example.org"]
+    rows = dict(Delivery.objects.values_list("address", "status"))
+    assert rows == {"a@example.org": "sent", "b@example.org": "pending", "c@example.org": "pending"}
+
+    monkeypatch.setattr(EmailBackend, "send_messages", real)
+    assert sending.run(send.pk, seconds=30) == sending.DONE
+    assert sorted(m.to[0] for m in mailoutbox) == ["a@example.org", "b@example.org", "c@example.org"]
