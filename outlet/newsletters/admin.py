@@ -211,6 +211,8 @@ class NewsletterSendAdmin(admin.ModelAdmin):
         send = self._send(request, pk, sending_permission=True)
         if request.method == "POST" and services.cancel_send(send=send):
             messages.success(request, _("Cancelled. Nothing more of this issue will be sent."))
+            if send.status == NewsletterSend.Status.SENDING:  # stopped mid-way: its progress shows what went
+                return HttpResponseRedirect(reverse("admin:newsletters_send_progress", args=[send.pk]))
         return self._back(send)
 
     def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -222,6 +224,7 @@ class NewsletterSendAdmin(admin.ModelAdmin):
             send,
             counts=sending.progress(send),
             running=running,
+            can_send=request.user.has_perm(SEND_PERMISSION),
             started_text=local_time.datetime_text(send.started_at),
             finished_text=local_time.datetime_text(send.finished_at),
         )

@@ -139,3 +139,19 @@ def test_finance_staff_may_not_send_newsletters(weekly):
     send = make_issue(weekly)
     assert client.post(f"/admin/newsletters/newslettersend/{send.pk}/send/", {"confirmed": "yes"}).status_code == 403
     assert NewsletterSend.objects.get(pk=send.pk).status == NewsletterSend.Status.DRAFT
+
+
+def test_an_editor_stops_the_rest_of_an_issue_being_sent(editor, weekly, mailoutbox, settings):
+    from outlet.newsletters import sending
+
+    settings.NEWSLETTER_SEND_RATE = 0
+    for n in range(3):
+        email_preferences.set_choice(address=f"r{n}@example.org", topic=weekly.topic, subscribed=True, source="t")
+    send = make_issue(weekly)
+    NewsletterSend.objects.filter(pk=send.pk).update(status=NewsletterSend.Status.SENDING)
+    progress = editor.get(f"/admin/newsletters/newslettersend/{send.pk}/progress/").content.decode()
+    assert "Stop sending the rest" in progress
+    response = editor.post(f"/admin/newsletters/newslettersend/{send.pk}/cancel/")
+    assert response["Location"] == f"/admin/newsletters/newslettersend/{send.pk}/progress/"
+    assert NewsletterSend.objects.get(pk=send.pk).status == NewsletterSend.Status.CANCELLED
+    assert sending.run(send.pk, seconds=5) == sending.DONE and mailoutbox == []
