@@ -15,7 +15,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -636,3 +637,31 @@ def donor_wall(campaign: Campaign, *, limit: int = 30) -> list[Donation]:
 
 def beneficiaries_for(campaign: Campaign) -> list[Beneficiary]:
     return [b for b in campaign.beneficiaries.all() if b.is_active]
+
+
+# --- Donors as an audience (outlet.newsletters) ---
+
+_BOOKED_STATUSES = (Donation.Status.SUCCEEDED, Donation.Status.PARTIALLY_REFUNDED)
+
+
+def donor_addresses() -> QuerySet[Donation, str]:
+    """Lower-cased addresses of everyone with a booked gift (not refunded away, data not yet anonymised), distinct and
+    ordered, so a caller can page through them by address without holding them all."""
+    return (
+        Donation.objects.filter(status__in=_BOOKED_STATUSES, anonymised_at__isnull=True)
+        .exclude(email="")
+        .annotate(address=Lower("email"))
+        .values_list("address", flat=True)
+        .order_by("address")
+        .distinct()
+    )
+
+
+def donors_among(addresses: Iterable[str]) -> set[str]:
+    """Which of these lower-cased addresses gave (one query)."""
+    rows = (
+        Donation.objects.annotate(address=Lower("email"))
+        .filter(address__in=list(addresses), status__in=_BOOKED_STATUSES, anonymised_at__isnull=True)
+        .values_list("address", flat=True)
+    )
+    return set(rows)

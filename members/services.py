@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -15,6 +16,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -105,6 +108,36 @@ def reader_standing(*, user: User | AnonymousUser | None, now: datetime | None =
     if membership_grants_access(membership, now=now):
         return ReaderStanding(Audience.MEMBER, tier_id=membership.tier_id, is_staff=user.is_staff)
     return ReaderStanding(Audience.LAPSED, is_staff=user.is_staff)
+
+
+def members_with_access(*, now: datetime, tier_ids: Collection[int] | None = None) -> QuerySet[Membership]:
+    """Every membership that opens articles at `now`, as a query (`membership_grants_access` for millions of rows):
+    newsletters stream their members' addresses from it, so a lapsed member drops out of the next send."""
+    leeway = timedelta(hours=settings.MEMBERSHIP_RENEWAL_LEEWAY_HOURS)
+    in_grace = Q(status=Membership.Status.PAST_DUE, grace_until__isnull=False)
+    paid_active = Q(source=Membership.Source.PAID, status=Membership.Status.ACTIVE)
+    by_period = (
+        Q(current_period_end__isnull=True)
+        | (paid_active & Q(current_period_end__gt=now - leeway))
+        | (~paid_active & Q(current_period_end__gt=now))
+    )
+    rows = Membership.objects.exclude(status=Membership.Status.LAPSED).filter(
+        (in_grace & Q(grace_until__gt=now)) | (~in_grace & by_period)
+    )
+    if tier_ids is not None:
+        rows = rows.filter(tier_id__in=list(tier_ids))
+    return rows
+
+
+def member_tiers_by_address(*, addresses: Collection[str], now: datetime) -> dict[str, tuple[int, int]]:
+    """For lower-cased addresses: address -> (user id, tier id) of those who are members at `now` (one query)."""
+    rows = (
+        members_with_access(now=now)
+        .annotate(address=Lower("user__email"))
+        .filter(address__in=list(addresses))
+        .values_list("address", "user_id", "tier_id")
+    )
+    return {address: (user_id, tier_id) for address, user_id, tier_id in rows}
 
 
 def standing_for_request(request: HttpRequest, *, now: datetime | None = None) -> ReaderStanding:

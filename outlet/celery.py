@@ -25,6 +25,9 @@ app.conf.beat_schedule = {
     "requeue-pending-ghost-syncs": {"task": "members.ghost_sync.requeue_pending_ghost_syncs", "schedule": 900.0},
     # A payment with no receipt, a refund not reflected or a receipt never emailed (lost enqueue) is queued again.
     "sweep-receipts": {"task": "donations.tasks.sweep_receipts", "schedule": 300.0},
+    # Newsletter issues whose moment came are started; an issue whose sending stalled (lost task, dead worker) is
+    # handed to a worker again.
+    "dispatch-due-newsletters": {"task": "outlet.newsletters.tasks.dispatch_due_sends", "schedule": 60.0},
     # Year-end statements whose tasks were lost to a broker outage are sent in the weeks after the yearly run.
     "catch-up-year-end-statements": {
         "task": "donations.tasks.catch_up_year_end_statements",

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "outlet.receipts.apps.ReceiptsConfig",
     "members.apps.MembersConfig",
     "donations.apps.DonationsConfig",
+    "outlet.newsletters.apps.NewslettersConfig",
     "outlet.demo.apps.DemoConfig",
 ]
 
@@ -528,6 +529,18 @@ METERED_FREE_ARTICLES = env.int("METERED_FREE_ARTICLES", default=3)
 METER_WINDOW_DAYS = 30
 # How many seconds an anonymous reader's rendered article page may be served from the cache.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
+
+# Newsletters (outlet/newsletters/sending.py): emails per second across a send's workers (the mail provider's
+# limit), how many Delivery rows a worker claims at once, how long a claim stands before another worker may take
+# it over (longer than EMAIL_TIMEOUT: only a dead worker's rows go stale), how many tasks share a send, and how
+# long one task sends before handing over to a fresh one (short tasks: a deploy restarts workers between them).
+NEWSLETTER_SEND_RATE = env.float("NEWSLETTER_SEND_RATE", default=50.0)
+NEWSLETTER_CLAIM_BATCH = env.int("NEWSLETTER_CLAIM_BATCH", default=200)
+NEWSLETTER_CLAIM_TIMEOUT = env.int("NEWSLETTER_CLAIM_TIMEOUT", default=300)
+NEWSLETTER_SEND_WORKERS = env.int("NEWSLETTER_SEND_WORKERS", default=1)
+NEWSLETTER_TASK_SECONDS = env.int("NEWSLETTER_TASK_SECONDS", default=120)
+# Sign-ups from the form on articles: at most this many per client address per hour.
+NEWSLETTER_SIGNUPS_PER_HOUR = env.int("NEWSLETTER_SIGNUPS_PER_HOUR", default=10)
 ARTICLES_PER_PAGE = 12
 
 # --- Payments ----------------------------------------------------------------------------------------------

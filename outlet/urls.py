@@ -22,6 +22,7 @@ urlpatterns = i18n_patterns(
     path("accounts/language/", language.language_setting, name="account_language"),
     path("accounts/emails/", email_preferences.account_email_preferences, name="account_email_preferences"),
     path("email/preferences/<str:token>/", email_preferences.email_preferences_by_link, name="email_preferences_link"),
+    path("newsletters/", include("outlet.newsletters.urls")),
     path("email/unsubscribe/<str:token>/", email_preferences.unsubscribe, name="email_unsubscribe"),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,

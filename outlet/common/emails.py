@@ -45,7 +45,8 @@ def compose(
     headers = {}
     if topic:
         context["unsubscribe_url"] = email_preferences.unsubscribe_url(address=to, topic=topic)
-        context["unsubscribe_topic"] = email_preferences.topic_label(to, topic)
+        if "unsubscribe_topic" not in context:  # a bulk sender names it once, not per recipient
+            context["unsubscribe_topic"] = email_preferences.topic_label(to, topic)
         headers = email_preferences.list_unsubscribe_headers(address=to, topic=topic)
     subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
     text = tidy_text(render_to_string(f"emails/{kind}.txt", context))
@@ -301,6 +302,17 @@ def staff_enrolment_code(*, key: str, to: str, name: str, code: str, minutes: in
             "minutes": minutes,
             "requested_at": requested_at,
         },
+    )
+
+
+def newsletter_confirmation(*, key: str, to: str, newsletter_name: str, confirm_url: str) -> bool:
+    """The double opt-in: the sign-up counts only once the address's owner follows this link. One per key (the
+    sign-up form asks once a day at most per address and newsletter), so the form cannot flood a mailbox."""
+    return _send_once(
+        key=key,
+        kind="newsletter_confirmation",
+        to=to,
+        context={"newsletter_name": newsletter_name, "confirm_url": confirm_url},
     )
 
 

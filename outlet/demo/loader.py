@@ -36,6 +36,7 @@ from outlet.demo.articles import ARTICLES, TRANSLATIONS
 from outlet.demo.fundraiser import ensure_demo_fundraiser, fill_fundraiser_translations
 from outlet.demo.images import describe_hero, render_hero
 from outlet.demo.multilingual import SOURCE_LANGUAGE, fill_empty_translations, taken_values
+from outlet.demo.newsletters import ensure_demo_newsletters
 from outlet.demo.spec import PROMPT_FIELDS, DemoArticle, TranslatedArticle
 from outlet.demo.staff import DEMO_STAFF, DEMO_TOTP_SECRET, ensure_demo_staff
 from outlet.publishing.media_library import clean_article_body
@@ -66,6 +67,7 @@ KINDS = [
     "translated texts",
     "library pictures",
     "staff accounts",
+    "newsletters",
 ]
 
 
@@ -145,6 +147,7 @@ def _load(*, now: datetime) -> Tally:
     ensure_demo_fundraiser(tally, now=now)  # after the prompts: its appeal takes the end-of-article slot by priority
     tally.count("translated texts", created=fill_fundraiser_translations(catalogue.TRANSLATED))
     _ensure_editor(tally)
+    ensure_demo_newsletters(tally, now=now)  # after the articles: each has a sent issue of that language's stories
     return tally
 
 

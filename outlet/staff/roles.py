@@ -4,9 +4,10 @@
 
 Four roles, each a Django group (a staff user can hold several):
 
-- **Editor** writes and publishes: articles, authors, bylines, sections, regions, tags, the media library's pictures
-  and the membership/fundraiser prompts. Sees (not edits) campaigns, so a prompt can name a fundraiser, and tiers,
-  so an article can be limited to a tier. No reader, member or money data.
+- **Editor** writes and publishes: articles, authors, bylines, sections, regions, tags, the media library's pictures,
+  the membership/fundraiser prompts and the newsletters (compose, test, schedule, send). Sees (not edits) campaigns,
+  so a prompt can name a fundraiser, and tiers, so an article can be limited to a tier. No reader, member or money
+  data (a newsletter's delivery list shows addresses, read-only: who got an issue).
 - **Membership manager** runs members: tiers and their prices (the revenue team's membership half: this role edits
   tiers), the member list and page with its timeline and checkouts, and the member actions: comp, cancel, refund a
   membership payment, resend receipts/verification email, export and import (Ghost). Sees the payments and receipts
@@ -84,6 +85,12 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         ],
         "donations.view_campaign",  # a prompt names a fundraiser
         "members.view_tier",  # an article may be limited to tiers (the tier picker)
+        # Newsletters: the editors write, test, schedule and send them; the delivery list shows who got an issue.
+        *model_permissions("newsletters", "newsletter"),
+        *model_permissions("newsletters", "newslettersend"),
+        *model_permissions("newsletters", "sendstory"),
+        "newsletters.view_delivery",
+        "newsletters.send_newsletter",
     ],
     MEMBERSHIP_MANAGER: [
         *model_permissions("members", "tier", ("add", "change", "view")),

@@ -28,7 +28,7 @@ class ChoicesForm(forms.Form):
         for topic in topics:
             self.fields[_field(topic.key)] = forms.BooleanField(
                 required=False,
-                label=str(topic.label),
+                label=str(topic.label),  # rendered in this request's language
                 help_text=str(topic.description),
                 initial=current.get(topic.key, topic.default),
             )

@@ -113,6 +113,8 @@ PAGES = [
     SitePage("gift-link", "{gift_link}"),
     SitePage("campaign", "{campaign}"),
     SitePage("thanks", "{thanks}"),
+    SitePage("newsletter-signup", "/newsletters/signup/"),
+    SitePage("newsletter-thanks", "/newsletters/thanks/?newsletter=weekly"),
     SitePage("donate-index", "/fundraisers/"),
     SitePage("sandbox-checkout", "{sandbox_checkout}"),
     SitePage("sandbox-portal", "{sandbox_portal}"),

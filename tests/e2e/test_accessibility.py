@@ -35,6 +35,9 @@ def newsroom():
     PromptFactory(placement=Prompt.Placement.IN_ARTICLE, after_paragraph=2, headline="Paid for by members")
     PromptFactory(placement=Prompt.Placement.END_OF_ARTICLE, headline="Keep reporters on the road")
     PromptFactory(placement=Prompt.Placement.PAYWALL, headline="Keep reading with a membership")
+    from outlet.newsletters.models import Newsletter  # its sign-up box is on the home page and every story
+
+    Newsletter.objects.create(name="The Weekly", slug="weekly", description="Every Sunday.")
 
 
 PAGES = [
@@ -49,6 +52,8 @@ PAGES = [
     "/accounts/signup/",
     "/accounts/password/reset/",
     "/accounts/login/code/",
+    "/newsletters/signup/",
+    "/newsletters/thanks/?newsletter=weekly",
 ]
 
 

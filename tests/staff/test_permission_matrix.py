@@ -40,6 +40,10 @@ MODEL_PAGES: dict[str, tuple[str, str, str, str]] = {
     "outlet.prompt": ("vcad", "", "", "vcad"),
     "outlet.mediaimage": ("vcad", "", "", "vcad"),
     "outlet.meteredread": ("", "", "", "vcad"),
+    # newsletters: editors compose and send; who got an issue is a record (read-only)
+    "newsletters.newsletter": ("vcad", "", "", "vcad"),
+    "newsletters.newslettersend": ("vcad", "", "", "vcad"),
+    "newsletters.delivery": ("v", "", "", "vd"),
     # members: the membership manager (tiers too)
     "members.tier": ("v", "vca", "", "vcad"),
     "members.membership": ("", "vc", "", "vc"),
@@ -127,6 +131,14 @@ CUSTOM_VIEWS: dict[str, tuple] = {
     "admin:donations_campaign_payout_report": (lambda w: [], "", (FINANCE, ADMINISTRATOR)),
     "admin:receipts_receipt_pdf": (lambda w: [w["gift_receipt"].pk], "", (MEMBERSHIP_MANAGER, FINANCE, ADMINISTRATOR)),
     "revenue:dashboard": (lambda w: [], "", (FINANCE, ADMINISTRATOR)),
+    # newsletters: the issue's preview, test, schedule, send (confirmation page), cancel and progress
+    "admin:newsletters_send_preview": (lambda w: [w["issue"].pk], "", (EDITOR, ADMINISTRATOR)),
+    "admin:newsletters_send_test": (lambda w: [w["issue"].pk], "", (EDITOR, ADMINISTRATOR), 302),
+    "admin:newsletters_send_schedule": (lambda w: [w["issue"].pk], "", (EDITOR, ADMINISTRATOR)),
+    "admin:newsletters_send_send": (lambda w: [w["issue"].pk], "", (EDITOR, ADMINISTRATOR)),
+    "admin:newsletters_send_cancel": (lambda w: [w["issue"].pk], "", (EDITOR, ADMINISTRATOR), 302),
+    "admin:newsletters_send_progress": (lambda w: [w["issue"].pk], "", (EDITOR, ADMINISTRATOR)),
+    "admin:newsletters_send_progress_json": (lambda w: [w["issue"].pk], "", (EDITOR, ADMINISTRATOR)),
 }
 
 # Views that answer a refusal with something other than 403 (nothing is shown or done either way).
@@ -236,7 +248,15 @@ def world(priced_tiers, django_capture_on_commit_callbacks, settings, tmp_path):
     from outlet.receipts.models import Receipt
 
     donation = Donation.objects.get(email="donor@example.org")
+    from outlet.newsletters.models import Delivery, Newsletter, NewsletterSend, SendStory
+
+    issue = NewsletterSend.objects.create(
+        newsletter=Newsletter.objects.create(name="The Weekly", slug="weekly"), subject="This week"
+    )
+    SendStory.objects.create(send=issue, article=article)
+    Delivery.objects.create(send=issue, address=reader.email)
     return {
+        "issue": issue,
         "reader": reader,
         "membership": membership,
         "campaign": campaign,
