@@ -58,6 +58,16 @@ KINDS: dict[str, dict] = {
     "year_end_statement": {"name": "", "year": 2026, "totals": ["GEL 150.00", "USD 20.00"], "account_url": ACCOUNT},
     "staff_enrolment_code": {"name": "Anna", "code": "482913", "minutes": 15, "requested_at": "6 December 2026"},
     "monthly_gift_link": {"campaign": "Keep the lights on", "manage_url": "https://news.example.org/gifts/m/"},
+    "newsletter_confirmation": {"newsletter_name": "The Weekly", "confirm_url": "https://news.example.org/n/c/x/"},
+    "newsletter": {
+        "subject": "The week in the Caucasus",
+        "newsletter_name": "The Weekly",
+        "introduction_html": "<p>Three stories we could not stop thinking about.</p>",
+        "introduction_text": "Three stories we could not stop thinking about.",
+        "stories_html": '<p><a href="https://news.example.org/articles/a/"><img src="https://news.example.org/m/a.jpg" '
+        'alt="Miners at the gate"></a></p><p>The mine town</p>',
+        "stories_text": "The mine town\nhttps://news.example.org/articles/a/\n",
+    },
 }
 
 

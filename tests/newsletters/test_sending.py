@@ -3,6 +3,7 @@ rows are taken over; what changed since the rows were made is skipped; a schedul
 
 from __future__ import annotations
 
+import re
 import smtplib
 from datetime import timedelta
 
@@ -66,7 +67,7 @@ def test_send_now_sends_each_recipient_one_email_with_a_one_click_unsubscribe(
     link = message.extra_headers["List-Unsubscribe"].strip("<>")
     assert link.startswith("https://ledger.example/email/unsubscribe/")
     html = message.alternatives[0][0]
-    assert "Hello from the <strong>desk</strong>" in html and 'role="presentation"' in html
+    assert re.search(r"Hello from the <strong[^>]*>desk</strong>", html) and 'role="presentation"' in html
     assert "https://ledger.example/articles/" in html and "https://ledger.example/articles/" in message.body
 
     # The mail client's Unsubscribe button: one POST, no cookie.
