@@ -13,6 +13,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from outlet.common.models import SentEmail
+from outlet.common.personal_data import is_tombstone
 
 
 def _send_once(
@@ -20,7 +21,10 @@ def _send_once(
 ) -> bool:
     """Send unless a message with this key went out already. The row and the send share a transaction: if the
     mail server refuses, nothing is recorded and a retry sends it; once recorded, no retry sends it again.
-    `attachments` are (filename, content, mimetype), e.g. a receipt's PDF."""
+    `attachments` are (filename, content, mimetype), e.g. a receipt's PDF. An erased person's tombstone address
+    (…@invalid, outlet.privacy) is never written to: a late provider event must not mail a deleted account."""
+    if is_tombstone(to):
+        return False
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     with transaction.atomic():
         if SentEmail.objects.select_for_update().filter(key=key).exists():
