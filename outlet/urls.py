@@ -19,6 +19,7 @@ urlpatterns = i18n_patterns(
     # Staff enrolment (outlet/staff/urls.py) must stay above allauth's: it stands in front of allauth's setup page.
     path("accounts/2fa/", include("outlet.staff.urls")),
     path("accounts/language/", language.language_setting, name="account_language"),
+    path("", include("outlet.privacy.urls")),  # accounts/privacy/… (above allauth's accounts/), privacy/, terms/
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )

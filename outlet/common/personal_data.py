@@ -174,3 +174,34 @@ def erase_sent_emails(*, emails: Iterable[str], names: Iterable[str], tombstone:
 
 def erase_language(*, user_id: int) -> int:
     return PreferredLanguage.objects.filter(user_id=user_id).delete()[0]
+
+
+# --- A guest donor's link to ask for their erasure (in every donation receipt email to a guest) ---
+
+GUEST_ERASURE_SALT = "outlet.privacy.guest-erasure"
+
+
+def guest_erasure_token(address: str) -> str:
+    """Signed with SECRET_KEY, bound to the address; its age is checked when it is opened."""
+    from django.core import signing
+
+    return signing.dumps({"e": address.lower()}, salt=GUEST_ERASURE_SALT, compress=True)
+
+
+def guest_erasure_url(address: str) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    return f"{settings.SITE_URL}{reverse('privacy:guest_erase', args=[guest_erasure_token(address)])}"
+
+
+def address_for_guest_erasure_token(token: str, *, max_age_days: int) -> str | None:
+    """The address a link was made for, or None when it was tampered with or is older than `max_age_days`."""
+    from django.core import signing
+
+    try:
+        data = signing.loads(token, salt=GUEST_ERASURE_SALT, max_age=max_age_days * 86400)
+    except signing.BadSignature:
+        return None
+    address = data.get("e") if isinstance(data, dict) else None
+    return address if isinstance(address, str) and "@" in address else None

@@ -91,7 +91,10 @@ class LegalPage(models.Model):
 
     kind = models.CharField(max_length=8, choices=Kind.choices, unique=True)
     title = models.CharField(max_length=200)
-    body = models.TextField(help_text="Rich text; sanitised when saved.")
+    body = models.TextField(
+        help_text="Rich text; sanitised when saved. [retention_years], [webhook_days] and [export_days] are replaced "
+        "by the periods the site applies (its settings) when the page is shown."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
