@@ -32,7 +32,7 @@ class LegalPageForm(forms.ModelForm):
 
     class Meta:
         model = LegalPage
-        fields = "__all__"
+        exclude = ["title", "body"]  # written through each language's field (title_en, body_en, ...)
 
     def clean(self):
         cleaned = super().clean()
