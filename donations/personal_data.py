@@ -19,6 +19,12 @@ from donations.models import AllocationEntry, Donation, DonationCheckout, Recurr
 from outlet.payments import subscriptions
 
 
+def chose_privacy(*, anonymous: bool, show_on_wall: bool) -> bool:
+    """A donor who gave anonymously, or did not ask to be named on the donor wall, chose privacy: staff outside
+    Finance see them masked (outlet.privacy's gift admin), and only a logged reveal shows who they are."""
+    return anonymous or not show_on_wall
+
+
 def _owned(*, user_id: int | None, emails: Iterable[str]) -> Q:
     query = Q(user_id=user_id) if user_id else Q(pk__in=[])
     for address in {e for e in emails if e}:

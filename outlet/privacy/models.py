@@ -75,6 +75,8 @@ class DonorReveal(models.Model):
 
     class Meta:
         ordering = ["-revealed_at"]
+        # Finance's need-to-know (outlet/staff/roles.py): everyone else sees private donors masked.
+        permissions = [("see_private_donors", "Can see the names and emails of donors who chose privacy")]
 
     def __str__(self) -> str:
         return f"{self.staff_user} saw the donor of gift {self.donation_id}"
