@@ -124,4 +124,3 @@ def erase_personal_data(*, user_id: int, emails: Iterable[str], names: Iterable[
             upload.save(update_fields=["content", "preview_rows"])
             counts["imports"] += 1
     return counts
-

@@ -70,4 +70,6 @@ class DataExportAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class DonorRevealAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["revealed_at", "staff_user", "donation", "what"]
     list_select_related = ["staff_user", "donation"]
+
+
 import outlet.privacy.admin_donors  # noqa: E402,F401  (replaces the gift admin: private donors masked)

@@ -46,7 +46,9 @@ def request_export(*, user_id: int) -> tuple[DataExport, bool]:
     try:
         with transaction.atomic():
             created = DataExport.objects.create(user_id=user_id)
-            outbox.enqueue_after_commit(task=BUILD_TASK, args=[created.pk, _build_key(created)], key=_build_key(created))
+            outbox.enqueue_after_commit(
+                task=BUILD_TASK, args=[created.pk, _build_key(created)], key=_build_key(created)
+            )
     except IntegrityError:  # a second click raced the first: theirs is the one
         return DataExport.objects.get(user_id=user_id, status=DataExport.Status.PREPARING), False
     return created, True

@@ -5,8 +5,8 @@
 Four roles, each a Django group (a staff user can hold several):
 
 - **Editor** writes and publishes: articles, authors, bylines, sections, regions, tags, the media library's pictures,
-  the membership/fundraiser prompts and the privacy policy and terms pages. Sees (not edits) campaigns, so a prompt can name a fundraiser, and tiers,
-  so an article can be limited to a tier. No reader, member or money data.
+  the membership/fundraiser prompts and the privacy policy and terms pages. Sees (not edits) campaigns, so a prompt
+  can name a fundraiser, and tiers, so an article can be limited to a tier. No reader, member or money data.
 - **Membership manager** runs members: tiers and their prices (the revenue team's membership half: this role edits
   tiers), the member list and page with its timeline and checkouts, and the member actions: comp, cancel, refund a
   membership payment, resend receipts/verification email, export and import (Ghost). Sees the payments and receipts

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from importlib import import_module
 from dataclasses import dataclass, field
 from datetime import timedelta
+from importlib import import_module
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress

@@ -69,6 +69,10 @@ def test_a_reader_exports_their_data_and_downloads_the_zip_from_the_emailed_link
     expect(page.locator(".privacy-export--ready")).to_contain_text("You can download it until")
     photograph(page, shots, "your-data-ready")
 
+    page.goto(f"{live_server.url}/ka/accounts/privacy/")  # the longest words: Georgian
+    expect(page.get_by_role("heading", level=1)).to_have_text("თქვენი მონაცემები")
+    photograph(page, shots, "your-data-ka")
+
     [message] = sent_to(mailoutbox, EMAIL, "ready to download")
     link = link_in(message, "/download/")
     with page.expect_download() as download:
@@ -96,7 +100,9 @@ def test_a_member_deletes_their_account_with_the_emailed_code_and_cannot_sign_in
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm with the code we sent")
     photograph(page, shots, "delete-account-code")
-    page.get_by_label("Code from the email").fill("000000" if code_in(sent_to(mailoutbox, EMAIL, "code")[-1]) != "000000" else "1")
+    page.get_by_label("Code from the email").fill(
+        "000000" if code_in(sent_to(mailoutbox, EMAIL, "code")[-1]) != "000000" else "1"
+    )
     page.get_by_role("button", name="Delete my account now").click()
     expect(page.get_by_role("alert")).to_have_text("That is not the code we sent. Check the email and try again.")
 
@@ -134,8 +140,12 @@ def test_a_guest_donor_erases_their_details_from_the_link_in_their_receipt_email
     assert not Donation.objects.filter(name="Levan Guest").exists()
 
 
-@pytest.mark.parametrize(("address", "heading"), [("/privacy/", "Privacy policy"), ("/ka/privacy/", "კონფიდენციალურობის პოლიტიკა")])
-def test_the_privacy_policy_reads_well_in_english_and_georgian(page: Page, live_server, settings, shots, address, heading):
+@pytest.mark.parametrize(
+    ("address", "heading"), [("/privacy/", "Privacy policy"), ("/ka/privacy/", "კონფიდენციალურობის პოლიტიკა")]
+)
+def test_the_privacy_policy_reads_well_in_english_and_georgian(
+    page: Page, live_server, settings, shots, address, heading
+):
     seed_legal_pages()
     settings.DONOR_DATA_RETENTION_YEARS = 7
     page.goto(f"{live_server.url}{address}")

@@ -73,9 +73,9 @@ def test_deleting_an_account_leaves_no_name_or_address_anywhere_and_keeps_the_bo
     assert tables_mentioning(EMAIL, SURNAME, "Tamar K.") == {}
     assert sorted(Payment.objects.values_list("amount_minor", "currency")) == amounts
     assert sorted(Receipt.objects.values_list("number", flat=True)) == numbers
-    assert sorted(
-        AllocationEntry.objects.values_list("donation_id", "beneficiary_id", "amount_minor", "kind")
-    ) == ledger
+    assert (
+        sorted(AllocationEntry.objects.values_list("donation_id", "beneficiary_id", "amount_minor", "kind")) == ledger
+    )
     assert sorted(CampaignTotal.objects.values_list("currency", "raised_minor", "net_minor", "donations")) == totals
     assert all(gift.anonymised_at for gift in Donation.objects.all())
     # The provider was told to stop charging before anything went.

@@ -21,8 +21,15 @@ OUTSIDE_FINANCE = ("donations.view_donation", "donations.export_donations", "rec
 def gifts():
     campaign = make_campaign()
     member = UserFactory(username="ana", email="ana.beridze@gmail.com")
-    give(campaign, email="ana.beridze@gmail.com", name="Ana Beridze", anonymous=True, show_on_wall=True,
-         message="Stay safe", user_id=member.pk)
+    give(
+        campaign,
+        email="ana.beridze@gmail.com",
+        name="Ana Beridze",
+        anonymous=True,
+        show_on_wall=True,
+        message="Stay safe",
+        user_id=member.pk,
+    )
     give(campaign, email="guest.giver@yahoo.com", name="Guest Giver")  # not on the wall: private too
     give(campaign, email="proud@example.org", name="Proud Supporter", show_on_wall=True, display_name="Proud S.")
     return {d.name: d for d in Donation.objects.all()}
