@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Q
 
 from donations import retention
-from donations.models import AllocationEntry, Donation, DonationCheckout, RecurringDonation
+from donations.models import AllocationEntry, Campaign, Donation, DonationCheckout, RecurringDonation
 from outlet.payments import subscriptions
 
 
@@ -125,8 +125,13 @@ def erase_donor(*, user_id: int | None, emails: Iterable[str], now: datetime) ->
     """Blank the donor's personal data on every gift, form and monthly gift of theirs, now rather than after the
     retention period. Returns rows changed per kind."""
     owned = _owned(user_id=user_id, emails=emails)
-    return {
+    campaigns = set(Donation.objects.filter(owned, show_on_wall=True).values_list("campaign_id", flat=True))
+    counts = {
         "gifts": retention.blank_gifts(Donation.objects.filter(owned), now=now),
         "checkouts": retention.blank_checkouts(DonationCheckout.objects.filter(owned)),
         "monthly_gifts": retention.blank_monthly_gift_emails(RecurringDonation.objects.filter(owned)),
     }
+    # The campaign page's cached fragment (the donor wall) is keyed by the campaign's last edit: a new key drops the
+    # donor's name from the wall now, not when the cache runs out.
+    Campaign.objects.filter(pk__in=campaigns).update(updated_at=now)
+    return counts

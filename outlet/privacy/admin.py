@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminTextareaWidget
+from django.utils.translation import gettext as _
 from django_prose_editor.fields import ProseEditorFormField
 from modeltranslation.admin import TranslationAdmin
 
@@ -42,7 +43,7 @@ class LegalPageForm(forms.ModelForm):
             if cleaned.get(field):
                 cleaned[field] = sanitize_body(cleaned[field])
         if not cleaned.get("body_en"):
-            self.add_error("body_en", "The English text is required: other languages fall back to it.")
+            self.add_error("body_en", _("The English text is required: other languages fall back to it."))
         return cleaned
 
 
