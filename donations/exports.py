@@ -12,9 +12,11 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
 from donations.models import Donation
+from donations.personal_data import chose_privacy
 from donations.reports import decimal_text
 from outlet.common.csv_stream import csv_response
 from outlet.common.local_time import csv_datetime, site_today, zone_label
+from outlet.common.personal_data import mask_email, mask_name
 from outlet.receipts.models import Receipt
 
 BATCH_SIZE = 2000
@@ -50,17 +52,20 @@ FIELDS = [
     "payment_id",
     "payment__provider",
     "payment__provider_ref",
+    "anonymous",
+    "show_on_wall",
 ]
 STATUS_LABELS = dict(Donation.Status.choices)
 
 
-def _row(gift: dict, receipt_numbers: list[str]) -> list:
+def _row(gift: dict, receipt_numbers: list[str], *, mask_private: bool = False) -> list:
     currency = gift["currency"]
+    masked = mask_private and chose_privacy(anonymous=gift["anonymous"], show_on_wall=gift["show_on_wall"])
     return [
         csv_datetime(gift["donated_at"]),
         gift["campaign__title"],
-        gift["name"],
-        gift["email"],
+        mask_name(gift["name"]) if masked else gift["name"],
+        mask_email(gift["email"]) if masked else gift["email"],
         decimal_text(gift["amount_minor"], currency),
         currency,
         decimal_text(gift["fee_covered_minor"], currency),
@@ -73,8 +78,9 @@ def _row(gift: dict, receipt_numbers: list[str]) -> list:
     ]
 
 
-def gift_rows(queryset: QuerySet, *, batch_size: int | None = None) -> Iterator[list]:
-    """Every gift of the queryset as a CSV row, oldest first; keyset pagination, so each batch is an index range."""
+def gift_rows(queryset: QuerySet, *, batch_size: int | None = None, mask_private: bool = False) -> Iterator[list]:
+    """Every gift of the queryset as a CSV row, oldest first; keyset pagination, so each batch is an index range.
+    mask_private: donors who chose privacy show as "A••• B•••" / "a•••@g•••.com" (staff outside Finance)."""
     batch_size = batch_size or BATCH_SIZE
     gifts = queryset.order_by("pk").values(*FIELDS)
     last_pk = None
@@ -89,7 +95,7 @@ def gift_rows(queryset: QuerySet, *, batch_size: int | None = None) -> Iterator[
         for payment_id, number in receipts.values_list("payment_id", "number"):
             numbers[payment_id].append(number)
         for gift in batch:
-            yield _row(gift, numbers.get(gift["payment_id"], []))
+            yield _row(gift, numbers.get(gift["payment_id"], []), mask_private=mask_private)
         last_pk = batch[-1]["pk"]
 
 
@@ -97,5 +103,9 @@ def header() -> list[str]:
     return [f"{DATE_COLUMN} ({zone_label()})", *HEADER[1:]]
 
 
-def donations_csv_response(*, queryset: QuerySet) -> StreamingHttpResponse:
-    return csv_response(filename=f"gifts-{site_today().isoformat()}.csv", header=header(), rows=gift_rows(queryset))
+def donations_csv_response(*, queryset: QuerySet, mask_private: bool = False) -> StreamingHttpResponse:
+    return csv_response(
+        filename=f"gifts-{site_today().isoformat()}.csv",
+        header=header(),
+        rows=gift_rows(queryset, mask_private=mask_private),
+    )

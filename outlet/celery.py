@@ -38,6 +38,13 @@ app.conf.beat_schedule = {
         "task": "donations.tasks.anonymise_expired_donor_data",
         "schedule": crontab(hour=3, minute=40),
     },
+    # Data exports past their download period lose their file (outlet.privacy).
+    "expire-data-exports": {"task": "outlet.privacy.tasks.expire_exports", "schedule": crontab(hour=3, minute=50)},
+    # Stored provider events older than WEBHOOK_PAYLOAD_RETENTION_DAYS have their payer details blanked (batched).
+    "scrub-old-webhook-payloads": {
+        "task": "outlet.privacy.tasks.scrub_old_webhook_payloads",
+        "schedule": crontab(hour=4, minute=10),
+    },
     # (The year-end statements run from a crontab PeriodicTask made by donations' migration 0002, which staff can
     # see and change in the admin; entries here would be reset on every beat start.)
 }

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "members.apps.MembersConfig",
     "donations.apps.DonationsConfig",
     "outlet.newsletters.apps.NewslettersConfig",
+    "outlet.privacy.apps.PrivacyConfig",
     "outlet.demo.apps.DemoConfig",
 ]
 
@@ -586,6 +587,16 @@ DONATION_STATEMENT_DESCRIPTOR = os.environ.get("DONATION_STATEMENT_DESCRIPTOR", 
 # Donor names, emails and messages are blanked this many years after the gift (receipts must be kept for the
 # bookkeeping period); amounts stay, so totals and the ledger never change.
 DONOR_DATA_RETENTION_YEARS = env.int("DONOR_DATA_RETENTION_YEARS", default=7)
+# --- Privacy (outlet/privacy) ------------------------------------------------------------------------------
+# A reader's data export (a zip of everything we hold about them) can be downloaded this many days, then is deleted.
+PRIVACY_EXPORT_DAYS = env.int("PRIVACY_EXPORT_DAYS", default=7)
+# Stored provider events (payments.WebhookEvent) keep the payer's email, name, address and phone this many days,
+# long enough to investigate a disputed payment; then a daily task blanks those fields (ids, amounts and types stay).
+WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=90)
+# The code emailed to confirm an account deletion (or a guest donor's erasure) works this many minutes.
+PRIVACY_CODE_MINUTES = env.int("PRIVACY_CODE_MINUTES", default=30)
+# The erase link in a guest donor's receipt email works this many days.
+PRIVACY_GUEST_LINK_DAYS = env.int("PRIVACY_GUEST_LINK_DAYS", default=90)
 # The organisation that issues receipts: its code keeps receipt numbers gap-free per issuer and year.
 RECEIPT_ISSUER = {
     "code": os.environ.get("RECEIPT_ISSUER_CODE", "CL"),

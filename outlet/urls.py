@@ -24,6 +24,7 @@ urlpatterns = i18n_patterns(
     path("email/preferences/<str:token>/", email_preferences.email_preferences_by_link, name="email_preferences_link"),
     path("newsletters/", include("outlet.newsletters.urls")),
     path("email/unsubscribe/<str:token>/", email_preferences.unsubscribe, name="email_unsubscribe"),
+    path("", include("outlet.privacy.urls")),  # accounts/privacy/… (above allauth's accounts/), privacy/, terms/
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 
 from outlet.common import email_preferences
 from outlet.common.models import SentEmail
+from outlet.common.personal_data import guest_erasure_url, is_tombstone
 
 
 def compose(
@@ -121,7 +122,10 @@ def _send_once(
     """Send unless a message with this key went out already. The row and the send share a transaction: if the
     mail server refuses, nothing is recorded and a retry sends it; once recorded, no retry sends it again.
     `attachments` are (filename, content, mimetype), e.g. a receipt's PDF. An optional email (`topic`) never goes
-    to an address the sender reported as bouncing or complaining."""
+    to an address the sender reported as bouncing or complaining. An erased person's tombstone address (…@invalid,
+    outlet.privacy) is never written to: a late provider event must not mail a deleted account."""
+    if is_tombstone(to):
+        return False
     if topic and email_preferences.is_suppressed(to):
         return False
     with transaction.atomic():
@@ -242,12 +246,14 @@ def _receipt_context(
 
 
 def donation_receipt(*, key: str, to: str, pdf: bytes, pdf_name: str, **receipt) -> bool:
-    """The thank-you for a gift: it is the receipt email, with the PDF attached and the guest download link."""
+    """The thank-you for a gift: it is the receipt email, with the PDF attached and the guest download link. A guest
+    (no account page to delete) also gets a link to ask for their details to be erased (outlet.privacy)."""
+    forget_url = "" if receipt.get("account_url") else guest_erasure_url(to)
     return _send_once(
         key=key,
         kind="donation_receipt",
         to=to,
-        context=_receipt_context(**receipt),
+        context=_receipt_context(**receipt) | {"forget_url": forget_url},
         attachments=[(pdf_name, pdf, "application/pdf")],
     )
 
@@ -320,4 +326,28 @@ def monthly_gift_link(*, key: str, to: str, campaign: str, manage_url: str) -> b
     """A fresh private link to manage a guest's monthly gift, asked for from an expired one."""
     return _send_once(
         key=key, kind="monthly_gift_link", to=to, context={"campaign": campaign, "manage_url": manage_url}
+    )
+
+
+# --- The reader's own data (outlet.privacy) ---
+
+
+def privacy_export_ready(*, key: str, to: str, name: str, download_url: str, expires_on: str, days: int) -> bool:
+    """Their data export is ready: the link works only signed in as them, until `expires_on`."""
+    return _send_once(
+        key=key,
+        kind="privacy_export_ready",
+        to=to,
+        context={"name": name, "download_url": download_url, "expires_on": expires_on, "days": days},
+    )
+
+
+def privacy_code(*, key: str, to: str, code: str, minutes: int, for_account: bool) -> bool:
+    """The code that confirms an erasure: proof that the person asking holds the mailbox (for_account: deleting an
+    account; otherwise erasing a guest donor's details)."""
+    return _send_once(
+        key=key,
+        kind="privacy_code",
+        to=to,
+        context={"code": code, "minutes": minutes, "for_account": for_account},
     )

@@ -5,9 +5,10 @@
 Four roles, each a Django group (a staff user can hold several):
 
 - **Editor** writes and publishes: articles, authors, bylines, sections, regions, tags, the media library's pictures,
-  the membership/fundraiser prompts and the newsletters (compose, test, schedule, send). Sees (not edits) campaigns,
-  so a prompt can name a fundraiser, and tiers, so an article can be limited to a tier. No reader, member or money
-  data (a newsletter's delivery list shows addresses, read-only: who got an issue).
+  the membership/fundraiser prompts, the newsletters (compose, test, schedule, send) and the privacy policy and
+  terms pages. Sees (not edits) campaigns, so a prompt can name a fundraiser, and tiers, so an article can be limited
+  to a tier. No reader, member or money data (a newsletter's delivery list shows addresses, read-only: who got an
+  issue).
 - **Membership manager** runs members: tiers and their prices (the revenue team's membership half: this role edits
   tiers), the member list and page with its timeline and checkouts, and the member actions: comp, cancel, refund a
   membership payment, resend receipts/verification email, export and import (Ghost). Sees the payments and receipts
@@ -17,7 +18,8 @@ Four roles, each a Django group (a staff user can hold several):
   revenue team's fundraising half: this role edits campaigns), gifts, monthly gifts, receipts, the allocation
   ledger, the card-testing shield, gift refunds, receipt resends, gift export, payout reports, the payments and
   webhook log (with reprocess) and the revenue dashboard. No member actions.
-- **Administrator** holds every permission (user accounts, groups, schedules included) except rewriting history:
+- **Administrator** holds every permission (user accounts, groups, schedules included) except seeing private donors
+  unmasked (Finance's need-to-know; they reveal one with a logged button) and rewriting history:
   no role may change or delete money records (payments, gifts, monthly gifts, receipts, the allocation ledger) or
   audit trails (member timeline, webhook log, admin history), nor delete a membership row (that would bypass the
   provider, which would keep billing; staff cancel through the member actions). Deliberately not a superuser:
@@ -76,6 +78,10 @@ NEVER_GRANTED = frozenset(
     }
 )
 
+# Need-to-know: seeing who the donors are who chose privacy is Finance's alone; an Administrator holds every other
+# permission, and reveals a private donor like any other staff member (logged, outlet/privacy/admin_donors.py).
+FINANCE_ONLY = frozenset({"privacy.see_private_donors"})
+
 ROLE_PERMISSIONS: dict[str, list[str] | str] = {
     EDITOR: [
         *[
@@ -83,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
             for model in ("article", "byline", "author", "section", "region", "tag", "prompt", "mediaimage")
             for perm in model_permissions("outlet", model)
         ],
+        *model_permissions("privacy", "legalpage", ("add", "change", "view")),  # the privacy policy and terms
         "donations.view_campaign",  # a prompt names a fundraiser
         "members.view_tier",  # an article may be limited to tiers (the tier picker)
         # Newsletters: the editors write, test, schedule and send them; the delivery list shows who got an issue.
@@ -128,6 +135,7 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         "payments.view_webhookevent",
         "payments.reprocess_webhookevent",
         "payments.view_revenue_dashboard",
+        "privacy.see_private_donors",  # donors who chose privacy, unmasked (outlet/privacy/admin_donors.py)
     ],
     ADMINISTRATOR: ALL_PERMISSIONS,
 }
@@ -140,7 +148,7 @@ def _permissions_for(spec: list[str] | str, *, using: str):
     permissions = Permission.objects.using(using)
     if spec == ALL_PERMISSIONS:
         every = permissions.select_related("content_type")
-        return [p for p in every if f"{p.content_type.app_label}.{p.codename}" not in NEVER_GRANTED], []
+        return [p for p in every if f"{p.content_type.app_label}.{p.codename}" not in NEVER_GRANTED | FINANCE_ONLY], []
     if wanted_but_never := sorted(set(spec) & NEVER_GRANTED):
         raise ImproperlyConfigured(f"No role may rewrite history: {wanted_but_never}")
     wanted = set(spec)

@@ -27,4 +27,5 @@ FINANCE = (
     "donations.view_campaign",
     "donations.download_payout_report",
     "receipts.view_receipt",
+    "privacy.see_private_donors",  # Finance sees donors who chose privacy unmasked (outlet/privacy/admin_donors.py)
 )

@@ -12,6 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from importlib import import_module
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
@@ -26,6 +27,7 @@ from donations import recurring, services
 from donations.models import Campaign, CampaignCurrency, DonationCheckout, RecurringDonation
 from members import services as member_services
 from members.models import MembershipCheckout, Tier
+from outlet.common.personal_data import guest_erasure_token
 from outlet.demo.loader import load_demo_content
 from outlet.payments.providers import get_provider
 from outlet.publishing.models import Article, Author, Section
@@ -118,6 +120,12 @@ PAGES = [
     SitePage("donate-index", "/fundraisers/"),
     SitePage("sandbox-checkout", "{sandbox_checkout}"),
     SitePage("sandbox-portal", "{sandbox_portal}"),
+    SitePage("your-data", "/accounts/privacy/", users=SIGNED_IN),
+    SitePage("delete-account", "/accounts/privacy/delete/", users=SIGNED_IN),
+    SitePage("guest-erase", "{guest_erase}"),
+    SitePage("privacy-policy", "/privacy/"),
+    SitePage("privacy-policy-ka", "/ka/privacy/"),
+    SitePage("terms", "/terms/"),
     SitePage("not-found", "/no-such-page/", status=404),
 ]
 
@@ -133,6 +141,7 @@ def visits() -> list[tuple[SitePage, str]]:
 def build_world(base_url: str) -> World:
     """Needs SITE_URL pointed at `base_url` (the provider's return addresses are built from it)."""
     load_demo_content()
+    seed_legal_pages()
     world = World(base_url=base_url)
     _reading_pages(world)
     campaign = Campaign.objects.get(slug="reporters-safety-fund")
@@ -286,7 +295,15 @@ def _make_guest(world: World, campaign: Campaign) -> None:
             gift=gift, return_url=world.url(reverse("donations:gift_link", args=[recurring.manage_token(gift)]))
         ),
         "sandbox_checkout": _open_checkout(world, email=GUEST_EMAIL),
+        "guest_erase": reverse("privacy:guest_erase", args=[guest_erasure_token(GUEST_EMAIL)]),
     }
+
+
+def seed_legal_pages() -> None:
+    """The privacy policy and terms as their data migration writes them (a transactional test flushes them away)."""
+    from django.apps import apps
+
+    import_module("outlet.privacy.migrations.0002_seed_legal_pages").seed(apps, None)
 
 
 # --- Opening a page as someone -----------------------------------------------------------------------------

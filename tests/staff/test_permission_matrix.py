@@ -65,6 +65,11 @@ MODEL_PAGES: dict[str, tuple[str, str, str, str]] = {
     "payments.webhookevent": ("", "", "v", "v"),
     "payments.providercustomer": ("", "", "", "vcad"),
     "payments.reconciliationcursor": ("", "", "", "vcd"),  # adding is off: the reconciliation task keeps the row
+    # privacy: the legal pages are the editors' text; erasures, exports and reveals are read-only records
+    "privacy.legalpage": ("vca", "", "", "vcad"),
+    "privacy.erasurerecord": ("", "", "", "v"),
+    "privacy.dataexport": ("", "", "", "v"),
+    "privacy.donorreveal": ("", "", "", "v"),
     # accounts and the site's machinery: administrators only
     "auth.user": ("", "", "", "vcad"),
     "auth.group": ("", "", "", "vcad"),
@@ -127,6 +132,7 @@ CUSTOM_VIEWS: dict[str, tuple] = {
     # gifts, campaigns, payments
     "admin:donations_donation_export": (lambda w: [], "", (FINANCE, ADMINISTRATOR)),
     "admin:donations_donation_refund": (lambda w: [w["donation"].pk], "", (FINANCE, ADMINISTRATOR)),
+    "admin:donations_donation_reveal": (lambda w: [w["donation"].pk], "", (FINANCE, ADMINISTRATOR)),
     "admin:donations_donation_resend_receipt": (lambda w: [w["donation"].pk], "", (FINANCE, ADMINISTRATOR)),
     "admin:donations_campaign_payout_report": (lambda w: [], "", (FINANCE, ADMINISTRATOR)),
     "admin:receipts_receipt_pdf": (lambda w: [w["gift_receipt"].pk], "", (MEMBERSHIP_MANAGER, FINANCE, ADMINISTRATOR)),
@@ -245,6 +251,7 @@ def world(priced_tiers, django_capture_on_commit_callbacks, settings, tmp_path):
     ClockedSchedule.objects.create(clocked_time=timezone.now() + timedelta(days=1))
     PeriodicTask.objects.create(name="nightly", task="outlet.tasks.nothing", interval=interval)
     from donations.models import Donation
+    from outlet.privacy.models import DataExport, DonorReveal, ErasureRecord, LegalPage
     from outlet.receipts.models import Receipt
 
     donation = Donation.objects.get(email="donor@example.org")
@@ -255,6 +262,11 @@ def world(priced_tiers, django_capture_on_commit_callbacks, settings, tmp_path):
     )
     SendStory.objects.create(send=issue, article=article)
     Delivery.objects.create(send=issue, address=reader.email)
+
+    LegalPage.objects.get_or_create(kind="terms", defaults={"title": "Terms", "body": "<p>Terms.</p>"})
+    ErasureRecord.objects.create(reference="0123456789abcdef", kind=ErasureRecord.Kind.GUEST)
+    DataExport.objects.create(user=reader)
+    DonorReveal.objects.create(donation=donation)
     return {
         "issue": issue,
         "reader": reader,
