@@ -8,7 +8,7 @@ JSON rules must be the same in every app, or one app would leave what another re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db.models import Q, TextField
@@ -205,3 +205,59 @@ def address_for_guest_erasure_token(token: str, *, max_age_days: int) -> str | N
         return None
     address = data.get("e") if isinstance(data, dict) else None
     return address if isinstance(address, str) and "@" in address else None
+
+
+# --- Parts above the products (newsletters) hold addresses too; they register here, since outlet.privacy sits beside
+# them and may not import them. Each registers a name, rows for the export and a forgetter for the erasure. ---
+
+AddressRows = Callable[[Iterable[str]], Iterable[dict[str, Any]]]
+AddressForgetter = Callable[[Iterable[str]], int]
+_address_holders: dict[str, tuple[AddressRows, AddressForgetter]] = {}
+
+
+def register_address_holder(name: str, *, rows: AddressRows, forget: AddressForgetter) -> None:
+    """Called from an AppConfig.ready(): `rows(addresses)` for a person's export, `forget(addresses)` for their
+    erasure (returns how many rows changed)."""
+    _address_holders[name] = (rows, forget)
+
+
+def address_holders() -> dict[str, tuple[AddressRows, AddressForgetter]]:
+    return dict(_address_holders)
+
+
+def email_choice_rows(addresses: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """What the person said yes or no to, and where; and whether the email service reported the address."""
+    from outlet.common.models import EmailConsent, SuppressedAddress
+
+    wanted = {a.lower() for a in addresses if a}
+    for consent in EmailConsent.objects.filter(address__in=wanted).order_by("changed_at", "pk"):
+        yield {
+            "address": consent.address,
+            "topic": consent.topic,
+            "subscribed": consent.subscribed,
+            "source": consent.source,
+            "changed_at": consent.changed_at.isoformat(),
+        }
+    for suppressed in SuppressedAddress.objects.filter(address__in=wanted):
+        yield {
+            "address": suppressed.address,
+            "topic": "(every optional email)",
+            "subscribed": False,
+            "source": f"suppressed: {suppressed.reason}",
+            "changed_at": suppressed.created_at.isoformat(),
+        }
+
+
+def forget_email_choices(addresses: Iterable[str]) -> int:
+    from outlet.common import email_preferences
+    from outlet.common.models import EmailConsent, SuppressedAddress
+
+    wanted = {a.lower() for a in addresses if a}
+    count = EmailConsent.objects.filter(address__in=wanted).count()
+    count += SuppressedAddress.objects.filter(address__in=wanted).count()
+    for address in wanted:
+        email_preferences.forget_address(address)
+    return count
+
+
+register_address_holder("email_choices", rows=email_choice_rows, forget=forget_email_choices)

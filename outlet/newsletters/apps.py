@@ -10,7 +10,11 @@ class NewslettersConfig(AppConfig):
     verbose_name = "Newsletters"
 
     def ready(self) -> None:
-        from outlet.common import email_preferences
-        from outlet.newsletters import audience
+        from outlet.common import email_preferences, personal_data
+        from outlet.newsletters import audience, services
 
         email_preferences.register_topics(audience.topics_offered)
+        # A person's export lists the issues sent to them; their erasure removes those rows (outlet.privacy).
+        personal_data.register_address_holder(
+            "newsletter_deliveries", rows=services.delivery_rows, forget=services.forget_addresses
+        )

@@ -4,8 +4,9 @@ test send, the due/stalled sweep, the sign-up with its double opt-in, and forget
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
@@ -135,6 +136,29 @@ def forget_address(address: str) -> int:
     """For erasure (the privacy part): the address leaves no Delivery row behind. The issues' totals stay."""
     deleted, _ = Delivery.objects.filter(address=email_preferences.normalise(address)).delete()
     return deleted
+
+
+def forget_addresses(addresses: Iterable[str]) -> int:
+    return sum(forget_address(address) for address in {a for a in addresses if a})
+
+
+def delivery_rows(addresses: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """For a person's export: each issue sent to them, when, and how it went."""
+    wanted = {email_preferences.normalise(a) for a in addresses if a}
+    deliveries = (
+        Delivery.objects.filter(address__in=wanted)
+        .select_related("send__newsletter")
+        .order_by("pk")
+        .iterator(chunk_size=500)
+    )
+    for delivery in deliveries:
+        yield {
+            "newsletter": delivery.send.newsletter.name,
+            "subject": delivery.send.subject,
+            "address": delivery.address,
+            "status": delivery.status,
+            "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else "",
+        }
 
 
 # --- Sign-up from the site, with a double opt-in --------------------------------------------------------------

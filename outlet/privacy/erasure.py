@@ -153,6 +153,11 @@ def _exports(subject: Subject) -> int:
     return DataExport.objects.filter(pk__in=[e.pk for e in exports]).delete()[0]
 
 
+def _held_by_address(subject: Subject) -> int:
+    """What the parts registered in outlet.common.personal_data hold by address: email choices, newsletter issues."""
+    return sum(forget(subject.emails) for _rows, forget in common_data.address_holders().values())
+
+
 ERASE_STEPS: list[tuple[str, Callable[[Subject], int]]] = [
     ("gifts", _gifts),
     ("receipts", _receipts),
@@ -163,6 +168,7 @@ ERASE_STEPS: list[tuple[str, Callable[[Subject], int]]] = [
     ("admin_history", _admin_history),
     ("exports", _exports),
     ("language", _language),
+    ("email_choices_and_newsletters", _held_by_address),
     ("account", _account),  # last: the steps above look for the account's own address and name
 ]
 

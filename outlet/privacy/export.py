@@ -91,6 +91,16 @@ EXPORT_KINDS: list[tuple[str, Callable[[Owner], Iterable[dict[str, Any]]]]] = [
 ]
 
 
+def export_kinds() -> list[tuple[str, Callable[[Owner], Iterable[dict[str, Any]]]]]:
+    """EXPORT_KINDS, then what the parts registered in outlet.common.personal_data hold by address (the email
+    choices, the newsletter issues sent)."""
+    registered = [
+        (name, lambda owner, rows=rows: rows(owner.emails))
+        for name, (rows, _forget) in common_data.address_holders().items()
+    ]
+    return [*EXPORT_KINDS, *registered]
+
+
 def _write_json(archive: zipfile.ZipFile, owner: Owner) -> None:
     with archive.open("data.json", "w", force_zip64=True) as raw:
         out = io.TextIOWrapper(raw, encoding="utf-8")
@@ -98,11 +108,12 @@ def _write_json(archive: zipfile.ZipFile, owner: Owner) -> None:
         header = {"site": settings.SITE_NAME, "generated_at": timezone.now().isoformat()}
         for key, value in header.items():
             out.write(f"  {json.dumps(key)}: {json.dumps(value)},\n")
-        for position, (kind, rows) in enumerate(EXPORT_KINDS):
+        kinds = export_kinds()
+        for position, (kind, rows) in enumerate(kinds):
             out.write(f"  {json.dumps(kind)}: [")
             for index, row in enumerate(rows(owner)):
                 out.write(("," if index else "") + "\n    " + json.dumps(row, ensure_ascii=False, default=str))
-            out.write("\n  ]" + ("," if position < len(EXPORT_KINDS) - 1 else "") + "\n")
+            out.write("\n  ]" + ("," if position < len(kinds) - 1 else "") + "\n")
         out.write("}\n")
         out.flush()
         out.detach()
@@ -135,7 +146,7 @@ def write_archive(owner: Owner, target: IO[bytes]) -> None:
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("README.txt", README)
         _write_json(archive, owner)
-        for kind, rows in EXPORT_KINDS:
+        for kind, rows in export_kinds():
             _write_csv(archive, kind, rows(owner))
         _write_pdfs(archive, owner)
 

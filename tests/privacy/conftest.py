@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.utils import timezone
 from allauth.account.models import EmailAddress
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -71,6 +72,15 @@ def build_history(priced_tiers) -> History:
         change_message=f"Changed the note about {FULL_NAME}",
     )
     GhostMember.objects.create(user=user, ghost_id="gh-1", email=EMAIL, name=FULL_NAME, note="Met at the Gori event")
+    # Their email choices, a suppression the email service reported, and a newsletter issue sent to them.
+    from outlet.common import email_preferences
+    from outlet.newsletters.models import Delivery, Newsletter, NewsletterSend
+
+    email_preferences.set_choice(address=EMAIL, topic="fundraising", subscribed=True, source="account page")
+    email_preferences.suppress(address=EMAIL, reason="bounced", detail=f"550 no mailbox {EMAIL}", source="mailgun")
+    weekly = Newsletter.objects.create(name="The Weekly", slug="weekly")
+    issue = NewsletterSend.objects.create(newsletter=weekly, subject="This week")
+    Delivery.objects.create(send=issue, address=EMAIL, user=user, status=Delivery.Status.SENT, sent_at=timezone.now())
     return History(user=user, client=client, campaign=campaign, membership=membership)
 
 

@@ -49,8 +49,14 @@ def test_a_reader_asks_for_their_data_and_downloads_a_zip_of_everything(history,
     assert {gift["name"] for gift in data["gifts"]} == {FULL_NAME}
     assert data["gift_allocations"] and data["monthly_gifts"] and data["membership_timeline"]
     assert data["receipts"] and data["emails_sent"] and data["payments"] and data["memberships"]
+    assert {(c["topic"], c["subscribed"]) for c in data["email_choices"]} == {
+        ("fundraising", True),
+        ("(every optional email)", False),
+    }
+    assert [d["newsletter"] for d in data["newsletter_deliveries"]] == ["The Weekly"]
     names = archive.namelist()
     assert {"gifts.csv", "receipts.csv", "emails_sent.csv", "membership_timeline.csv"} <= set(names)
+    assert {"email_choices.csv", "newsletter_deliveries.csv"} <= set(names)
     pdfs = [n for n in names if n.startswith("receipts/") and n.endswith(".pdf")]
     assert len(pdfs) == len(data["receipts"]) and archive.read(pdfs[0]).startswith(b"%PDF")
 
