@@ -58,6 +58,13 @@ KINDS: dict[str, dict] = {
     "year_end_statement": {"name": "", "year": 2026, "totals": ["GEL 150.00", "USD 20.00"], "account_url": ACCOUNT},
     "staff_enrolment_code": {"name": "Anna", "code": "482913", "minutes": 15, "requested_at": "6 December 2026"},
     "monthly_gift_link": {"campaign": "Keep the lights on", "manage_url": "https://news.example.org/gifts/m/"},
+    "privacy_code": {"code": "482913", "minutes": 30, "for_account": True},
+    "privacy_export_ready": {
+        "name": "Nino",
+        "download_url": "https://news.example.org/accounts/privacy/export/1/download/",
+        "expires_on": "13 December 2026",
+        "days": 7,
+    },
     "newsletter_confirmation": {"newsletter_name": "The Weekly", "confirm_url": "https://news.example.org/n/c/x/"},
     "newsletter": {
         "subject": "The week in the Caucasus",

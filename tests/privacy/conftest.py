@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.utils import timezone
 from allauth.account.models import EmailAddress
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
+from django.utils import timezone
 
 from donations.models import Campaign
 from members.models import GhostMember, MemberEvent, Membership
