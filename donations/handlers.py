@@ -34,6 +34,9 @@ def _is_donation(event: DomainEvent, *, subscription_id: str | None = None) -> b
 
 class DonationProduct(registry.Product):
     purpose = services.DONATION
+    # Donors may have asked for privacy (outlet/privacy/admin_donors.py): their payments and receipts are listed only
+    # to staff who may see gifts, not to the membership team.
+    staff_view_permission = "donations.view_donation"
 
     def claim(self, event: DomainEvent) -> Claim | None:
         if isinstance(event, PaymentSucceeded):

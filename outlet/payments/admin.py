@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from outlet.common.admin_columns import money_column, time_column, time_field
 from outlet.common.admin_readonly import ReadOnlyMixin
-from outlet.payments import event_owners, services
+from outlet.payments import event_owners, registry, services
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 
 if TYPE_CHECKING:
@@ -371,6 +371,13 @@ class WebhookEventAdmin(ReadOnlyMixin, _WebhookEventModelAdmin):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyMixin, _PaymentModelAdmin):
     list_display = ["paid", "purpose", "user", "email", "amount", "refunded", "status", "provider"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
+        """Only the payments of products this staff member may see (a gift's payer may have asked for privacy)."""
+        hidden = registry.purposes_hidden_from(request.user)
+        queryset = super().get_queryset(request)
+        return queryset.exclude(purpose__in=hidden) if hidden else queryset
+
     list_filter = ["purpose", "status", PaymentProviderFilter, PaymentCurrencyFilter]
     search_fields = ["provider_ref", "other_refs", "email", "user__email", "customer_id", "subscription_id"]
     list_select_related = ["user"]

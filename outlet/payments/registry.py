@@ -9,7 +9,7 @@ allocation)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from outlet.payments.providers.base import (
     OUR_MARKER,
@@ -39,6 +39,10 @@ class Product:
     product owns, after the pipeline recorded its payment fact; each must be safe to run again (a replayed event)."""
 
     purpose: str
+    # The permission a staff member needs to see this product's payments and receipts in the platform's own admin
+    # lists (payments, receipts); empty: anyone who may see payments. Gifts name donors who may have asked for
+    # privacy, so only staff who may see gifts see their payments and receipts.
+    staff_view_permission: str = ""
 
     def claim(self, event: DomainEvent) -> Claim | None:
         """Is this event (a checkout, a subscription, a payment made or failed) ours, and whose? Asked when the
@@ -92,6 +96,15 @@ _listeners: list[PaymentFactsListener] = []
 
 def register_product(product: Product) -> None:
     _products[product.purpose] = product
+
+
+def purposes_hidden_from(user: Any) -> list[str]:
+    """The payment purposes whose payments and receipts this staff member may not list (see staff_view_permission)."""
+    return [
+        product.purpose
+        for product in _products.values()
+        if product.staff_view_permission and not user.has_perm(product.staff_view_permission)
+    ]
 
 
 def register_listener(listener: PaymentFactsListener) -> None:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 from outlet.common.admin_columns import EMPTY, money_column, time_column, time_field
 from outlet.common.admin_readonly import ReadOnlyMixin
 from outlet.common.money import format_money
+from outlet.payments import registry
 from outlet.receipts import pdf
 from outlet.receipts import services as receipts
 from outlet.receipts.models import Receipt, ReceiptSequence
@@ -71,6 +72,14 @@ class YearFilter(admin.SimpleListFilter):
 class ReceiptAdmin(ReadOnlyMixin, _ReceiptModelAdmin):
     list_display = ["number", "payment_link", "donor", "amount", "status", "issued", "emailed", "pdf_link"]
     list_filter = [YearFilter, "kind", VoidFilter]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """Only receipts for payments this staff member may see: the membership team lists members' receipts, not
+        gifts' (whose donors may have asked for privacy)."""
+        hidden = registry.purposes_hidden_from(request.user)
+        queryset = super().get_queryset(request)
+        return queryset.exclude(payment__purpose__in=hidden) if hidden else queryset
+
     search_fields = ["number", "donor_email"]
     list_select_related = ["payment"]
     show_full_result_count = False

@@ -194,7 +194,7 @@ def test_staff_find_payments_by_provider_id_subscription_or_email(campaign):
     give(campaign, email="Nino@Example.org", gift_minor=5000)
     give(campaign, email="tamar@example.org", gift_minor=2000, interval="month")
     nino, tamar = Payment.objects.get(email__iexact="nino@example.org"), Payment.objects.get(email="tamar@example.org")
-    _, client = staff_with("payments.view_payment", username="finance")
+    _, client = staff_with("payments.view_payment", "donations.view_donation", username="finance")  # gifts: Finance
 
     def found(term: str) -> set[str]:
         html = client.get(f"/admin/payments/payment/?q={term}").content.decode()
