@@ -74,3 +74,4 @@ class DonorRevealAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 import outlet.privacy.admin_donors  # noqa: E402,F401  (replaces the gift admin: private donors masked)
+import outlet.privacy.admin_private_lists  # noqa: E402,F401  (the same on receipts, monthly gifts and payments)

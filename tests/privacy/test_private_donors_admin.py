@@ -82,3 +82,34 @@ def test_finance_sees_every_donor_as_before(gifts):
     assert "guest.giver@yahoo.com" in listing and "•••" not in listing
     page = client.get(f"/admin/donations/donation/{gifts['Ana Beridze'].pk}/change/").content.decode()
     assert "Stay safe" in page and "Reveal donor" not in page
+
+
+PLATFORM_LISTS = (
+    "donations.view_donation",
+    "donations.view_recurringdonation",
+    "receipts.view_receipt",
+    "payments.view_payment",
+)
+
+
+def test_a_private_donor_is_masked_on_their_receipts_monthly_gift_and_payments_too(gifts):
+    campaign = gifts["Proud Supporter"].campaign
+    give(campaign, email="monthly.quiet@mail.ru", name="Lela Quiet", interval="month")  # not on the wall
+    _, client = staff_with(*PLATFORM_LISTS, username="admin-ish")
+    for address in ("/admin/receipts/receipt/", "/admin/donations/recurringdonation/", "/admin/payments/payment/"):
+        listing = client.get(address).content.decode()
+        for private in ("ana.beridze@gmail.com", "guest.giver@yahoo.com", "monthly.quiet@mail.ru", "Lela Quiet"):
+            assert private not in listing, (address, private)
+        assert "proud@example.org" in listing or "recurringdonation" in address, address  # asked to be named
+    assert "m•••@m•••.ru" in client.get("/admin/donations/recurringdonation/").content.decode()
+    receipt = Donation.objects.get(name="Ana Beridze").payment.receipts.first()
+    page = client.get(f"/admin/receipts/receipt/{receipt.pk}/change/").content.decode()
+    assert "Ana Beridze" not in page and "ana.beridze@gmail.com" not in page and "A••• B•••" in page
+
+
+def test_finance_sees_private_donors_on_receipts_monthly_gifts_and_payments(gifts):
+    campaign = gifts["Proud Supporter"].campaign
+    give(campaign, email="monthly.quiet@mail.ru", name="Lela Quiet", interval="month")
+    _, client = staff_with(*PLATFORM_LISTS, *FINANCE, username="money")
+    for address in ("/admin/receipts/receipt/", "/admin/donations/recurringdonation/", "/admin/payments/payment/"):
+        assert "monthly.quiet@mail.ru" in client.get(address).content.decode(), address
