@@ -8,8 +8,9 @@ class DonationsConfig(AppConfig):
     verbose_name = "Donations"
 
     def ready(self) -> None:
-        from donations import receipt_content
+        from donations import receipt_content, services
         from donations.handlers import register_handlers
 
+        services.connect_campaign_page_signals()
         register_handlers()
         receipt_content.register()

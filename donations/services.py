@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,11 +30,12 @@ from donations.models import (
     CampaignDonor,
     CampaignDonorCount,
     CampaignTotal,
+    CampaignUpdate,
     Donation,
     DonationCheckout,
     RecurringDonation,
 )
-from outlet.common import languages
+from outlet.common import front_cache, languages
 from outlet.common.money import format_money
 from outlet.payments import services as payments
 from outlet.payments.models import Payment
@@ -439,8 +441,31 @@ def _count_gift(*, donation: Donation) -> None:
         _add_to_donor_count(campaign_id=donation.campaign_id, delta=1)
 
 
+def campaign_page_token_key(campaign_id: int) -> str:
+    """The front cache's token for an anonymous campaign page: replaced when its counters or what it shows change."""
+    return f"campaign-page:{campaign_id}"
+
+
+def campaign_page_changed(campaign_id: int) -> None:
+    transaction.on_commit(lambda: front_cache.replace_tokens({campaign_page_token_key(campaign_id)}))
+
+
+def _campaign_page_part_changed(sender: type, instance: Any, **_signal_kwargs: Any) -> None:
+    campaign_page_changed(instance.pk if isinstance(instance, Campaign) else instance.campaign_id)
+
+
+def connect_campaign_page_signals() -> None:
+    """Edits of what a campaign page shows (its text, currencies, newsrooms, updates, the wall's gifts)."""
+    from django.db.models.signals import post_delete, post_save
+
+    for model in (Campaign, CampaignCurrency, Beneficiary, CampaignUpdate, Donation):
+        for signal in (post_save, post_delete):
+            signal.connect(_campaign_page_part_changed, sender=model, dispatch_uid=f"campaign-page-{model.__name__}")
+
+
 def _add_to_totals(*, campaign_id: int, currency: str, raised: int, net: int, donations: int) -> None:
     """Counters move by F() updates inside the caller's transaction, so concurrent gifts never lose one."""
+    campaign_page_changed(campaign_id)
     for _attempt in range(2):
         updated = CampaignTotal.objects.filter(campaign_id=campaign_id, currency=currency).update(
             raised_minor=F("raised_minor") + raised,
@@ -458,6 +483,7 @@ def _add_to_totals(*, campaign_id: int, currency: str, raised: int, net: int, do
 
 
 def _add_to_donor_count(*, campaign_id: int, delta: int) -> None:
+    campaign_page_changed(campaign_id)
     for _attempt in range(2):
         if CampaignDonorCount.objects.filter(campaign_id=campaign_id).update(donors=F("donors") + delta):
             return

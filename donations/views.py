@@ -21,9 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 from donations import abuse, recurring, services
 from donations.forms import ChangeMonthlyAmountForm, DonationForm, share_percents
 from donations.models import Beneficiary, Campaign, CampaignCurrency, DonationCheckout, RecurringDonation
+from outlet.common import front_cache
 from outlet.common.client_address import client_address
 from outlet.common.money import major_text
-from outlet.common.page_cache import keep_private, keep_url_secret
+from outlet.common.page_cache import keep_private, keep_url_secret, may_cache
 from outlet.common.sanitize import sanitize_body
 from outlet.payments.providers.base import ProviderError
 
@@ -66,6 +67,9 @@ def _donation_form(request, campaign: Campaign, option: CampaignCurrency, data=N
 def _render_campaign(
     request, campaign: Campaign, *, form: DonationForm | None, status: int = 200, show_challenge: bool = False
 ):
+    # Read before the page is built, so a gift recorded meanwhile replaces it and the page is not shared stale.
+    shared = request.method == "GET" and status == 200 and may_cache(request)
+    page_token = front_cache.current_tokens([services.campaign_page_token_key(campaign.pk)]) if shared else {}
     progress = services.campaign_progress(campaign)
     beneficiaries = services.beneficiaries_for(campaign)
     percents = share_percents(beneficiaries)
@@ -101,6 +105,17 @@ def _render_campaign(
         status=status,
     )
     keep_private(response)  # the form carries the reader's CSRF token and, signed in, their address
+    if shared and challenge is None:
+        # Shared with later anonymous readers until a gift, a refund or an edit replaces the campaign's token; an
+        # update published meanwhile shows within the fragment's minute, as it does for the page's own fragment.
+        now = timezone.now()
+        ends = campaign.ends_at if campaign.ends_at and campaign.ends_at > now else None
+        front_cache.share(
+            request,
+            response,
+            depends_on=page_token,
+            fresh_until=min(m for m in (now + timedelta(seconds=FRAGMENT_SECONDS), ends) if m is not None),
+        )
     return response
 
 

@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "outlet.common.security_headers.ContentSecurityPolicyMiddleware",  # CONTENT_SECURITY_POLICY below
     "outlet.common.security_headers.PermissionsPolicyMiddleware",  # PERMISSIONS_POLICY below
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "outlet.common.front_cache.FrontCacheMiddleware",  # anonymous pages answered before sessions, CSRF and auth
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # the language from the address (English when unprefixed)
     "outlet.common.languages.RememberedLanguageMiddleware",  # a reader who prefers another is sent to it
@@ -530,6 +531,11 @@ METERED_FREE_ARTICLES = env.int("METERED_FREE_ARTICLES", default=3)
 METER_WINDOW_DAYS = 30
 # How many seconds an anonymous reader's rendered article page may be served from the cache.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
+# Anonymous pages answered above the session middleware (outlet/common/front_cache.py). The cookies are every one a
+# shared page may read; the local bytes bound each process's own copies (the shared cache holds them all).
+FRONT_CACHE = env.bool("FRONT_CACHE", default=True)
+FRONT_CACHE_LOCAL_BYTES = env.int("FRONT_CACHE_LOCAL_BYTES", default=16 * 1024 * 1024)
+FRONT_CACHE_KEY_COOKIES = ["django_language", "outlet_meter", "outlet_dismissed"]
 
 # Newsletters (outlet/newsletters/sending.py): emails per second across a send's workers (the mail provider's
 # limit), how many Delivery rows a worker claims at once, how long a claim stands before another worker may take

@@ -12,6 +12,8 @@ class PublishingConfig(AppConfig):
     verbose_name = "Publishing"
 
     def ready(self) -> None:
-        from outlet.publishing import content_cache
+        from outlet.common import front_cache
+        from outlet.publishing import content_cache, meter
 
         content_cache.connect_signals()
+        front_cache.register_refresher("meter", meter.refresh_shared_page, cookie=meter.METER_COOKIE)

@@ -14,8 +14,6 @@ cache answers again: a Redis that kept its data must not go on serving pages cac
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +24,7 @@ from django.db.models import Prefetch, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone, translation
 
+from outlet.common.release import code_fingerprint
 from outlet.publishing.models import Article, Author, Byline, Prompt, Region, Section, Tag
 
 VERSION_KEY = "publishing-content-version"
@@ -34,19 +33,6 @@ LANGUAGE_VERSION_KEY = "publishing-content-version:{language}"
 
 def _enabled() -> bool:
     return settings.PAGE_CACHE_SECONDS > 0
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """Changes with every deploy that touches code, templates or static files, so a page cached by the previous
-    release (old markup, old hashed stylesheet names, old pickled models) is never served by the new one."""
-    digest = hashlib.sha256()
-    roots = [settings.BASE_DIR / name for name in ("outlet", "members", "donations", "templates", "static")]
-    for root in roots:
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 # Versions an edit could not replace because the cache was down; replaced on this process's next read.
@@ -70,6 +56,34 @@ def content_version(language: str | None = None) -> str:
                 token = cache.get(key) or token
         tokens.append(token)
     return f"{code_fingerprint()}-{tokens[0]}-{tokens[1]}"
+
+
+def version_tokens(version: str, language: str | None = None) -> dict[str, str]:
+    """The cache keys and values a page filed under `version` was built from, for the front cache to check
+    (outlet/common/front_cache.py): the release is part of its key, so only the two tokens are named."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    _release, all_languages, this_language = version.split("-")
+    return {VERSION_KEY: all_languages, LANGUAGE_VERSION_KEY.format(language=language): this_language}
+
+
+def next_scheduled_change(now: datetime) -> datetime | None:
+    """The next moment the clock alone changes what pages show: a scheduled story going live, a prompt starting
+    or ending. Shared pages stop being served then (their edits replace the version instead)."""
+
+    def load_stories() -> list[datetime]:
+        stories = Article.objects.filter(
+            status__in=[Article.Status.SCHEDULED, Article.Status.PUBLISHED], published_at__gt=timezone.now()
+        ).order_by("published_at")
+        return [moment for moment in stories.values_list("published_at", flat=True)[:50] if moment is not None]
+
+    if _enabled():
+        version = content_version()
+        stories = _cached(f"scheduled-stories:{version}", load_stories)
+        prompts = _cached(f"switched-on-prompts:{version}", _switched_on_prompts)
+    else:
+        stories, prompts = load_stories(), _switched_on_prompts()
+    moments = [*stories, *(m for p in prompts for m in (p.starts_at, p.ends_at) if m is not None)]
+    return min((moment for moment in moments if moment > now), default=None)
 
 
 def _store_new_tokens(keys: set[str]) -> None:

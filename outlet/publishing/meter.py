@@ -98,6 +98,20 @@ def _reads_from_cookie(request) -> dict[int, int]:
     return reads
 
 
+def refresh_shared_page(request, response, article_id: str) -> None:
+    """A metered story served from the front cache still counts: the read is recorded in this reader's cookie."""
+    meter = Meter(reads=_reads_from_cookie(request))
+    meter.record(int(article_id))
+    save_meter(meter, response)
+
+
+def shared_page_fresh_until(meter: Meter) -> datetime | None:
+    """When this reader's oldest counted read leaves the window, their count (and so the page) changes."""
+    if not meter.reads:
+        return None
+    return datetime.fromtimestamp(min(meter.reads.values()) + window_seconds(), tz=UTC)
+
+
 def save_meter(meter: Meter, response) -> None:
     """Anonymous reads go back into the cookie; account reads were written as they happened."""
     if meter.user_id is not None or not meter.changed:

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from members.services import standing_for_request
-from outlet.common import page_cache
+from outlet.common import front_cache, page_cache
 from outlet.common.sanitize import sanitize_body
 from outlet.publishing import content_cache, versions
 from outlet.publishing.access import decide_access
 from outlet.publishing.body import insertion_index, split_blocks, teaser
-from outlet.publishing.meter import load_meter, save_meter
+from outlet.publishing.meter import load_meter, save_meter, shared_page_fresh_until
 from outlet.publishing.models import Article, Author, Prompt, Region, Section, Tag
 from outlet.publishing.prompts import (
     active_prompts,
@@ -31,6 +33,7 @@ from outlet.publishing.prompts import (
 
 HOME_LATEST = 9
 HOME_SECTION_ITEMS = 3
+FRONT_CACHE_FUNDRAISER_SECONDS = 30
 
 
 def _banner(request: HttpRequest, standing, prompts: list[Prompt]) -> Prompt | None:
@@ -67,17 +70,50 @@ def home(request: HttpRequest) -> HttpResponse:
 
     cache_key = None
     if page_cache.may_cache(request):
-        cache_key = page_cache.home_key(version=content_cache.content_version(), banner=banner)
+        version = content_cache.content_version()
+        # The next scheduled story or prompt is part of the key: when its time comes, the cached page stops.
+        scheduled = content_cache.next_scheduled_change(timezone.now())
+        cache_key = page_cache.home_key(version=f"{version}|{scheduled}", banner=banner)
     response = page_cache.fetch_or_render(cache_key, render_page)
     page_cache.keep_private(response)
+    if cache_key is not None:
+        _share_with_anonymous_readers(request, response, version=version)
     return response
 
 
+def _share_with_anonymous_readers(
+    request: HttpRequest,
+    response: HttpResponse,
+    *,
+    version: str,
+    language: str | None = None,
+    fresh_until=None,
+    refreshers=(),
+) -> None:
+    """Offer an anonymous reader's page to the front cache: it is filed under the content version it was built from
+    and stops at the next scheduled story or prompt (or earlier, at `fresh_until`)."""
+    now = timezone.now()
+    moments = [m for m in (content_cache.next_scheduled_change(now), fresh_until) if m is not None]
+    front_cache.share(
+        request,
+        response,
+        depends_on=content_cache.version_tokens(version, language),
+        fresh_until=min(moments) if moments else None,
+        refreshers=refreshers,
+    )
+
+
 def _paginated_listing(request, *, queryset, template: str, context: dict) -> HttpResponse:
+    shared = page_cache.may_cache(request)
+    version = content_cache.content_version() if shared else ""  # read before the page, so an edit meanwhile shows
     page = Paginator(queryset.for_listing(), settings.ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
     standing = standing_for_request(request)
     context |= {"page": page, "banner": _banner(request, standing, active_prompts())}
-    return render(request, template, context)
+    response = render(request, template, context)
+    if shared:
+        page_cache.keep_private(response)
+        _share_with_anonymous_readers(request, response, version=version)
+    return response
 
 
 @require_GET
@@ -203,16 +239,46 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     cache_key = None
     if page_cache.may_cache(request):
         cache_key = page_cache.article_key(
-            version=content.version,
+            version=f"{content.version}|{content_cache.next_scheduled_change(now)}",
             article=article,
             variant=variant,
             meter_remaining=meter_remaining,
             prompts=chosen.all,
         )
-    response = page_cache.fetch_or_render(cache_key, render_page)
+    if cache_key is None and page_cache.may_cache_for_reader(request) and not is_preview:
+        reader_key = page_cache.reader_article_key(
+            version=f"{content.version}|{content_cache.next_scheduled_change(now)}",
+            article=article,
+            variant=variant,
+            meter_remaining=meter_remaining,
+            prompts=chosen.all,
+            audience=standing.audience,
+            is_member=standing.is_member,
+        )
+        response = page_cache.fetch_or_render_for_reader(reader_key, render_page, request)
+    else:
+        response = page_cache.fetch_or_render(cache_key, render_page)
     if meter is not None:
         save_meter(meter, response)
     page_cache.keep_private(response)
+    if cache_key is not None:
+        # A fundraiser's bar is at most a minute old when read; a page showing it is shared for half a minute more.
+        moments = [
+            m
+            for m in (
+                now + timedelta(seconds=FRONT_CACHE_FUNDRAISER_SECONDS) if fundraiser else None,
+                shared_page_fresh_until(meter) if meter is not None else None,
+            )
+            if m is not None
+        ]
+        _share_with_anonymous_readers(
+            request,
+            response,
+            version=content.version,
+            language=article.language if article.language != translation.get_language() else None,
+            fresh_until=min(moments) if moments else None,
+            refreshers=[("meter", str(article.pk))] if decision.counts_against_meter else [],
+        )
     return response
 
 

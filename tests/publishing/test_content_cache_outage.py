@@ -53,7 +53,7 @@ def flaky_cache(settings):
 def test_a_story_unpublished_during_an_outage_is_not_served_from_the_old_cache_afterwards(flaky_cache):
     article = ArticleFactory(slug="retracted")
     assert Client().get("/articles/retracted/")["X-Page-Cache"] == "miss"
-    assert Client().get("/articles/retracted/")["X-Page-Cache"] == "hit"
+    assert Client().get("/articles/retracted/")["X-Page-Cache"] in {"hit", "front"}
 
     flaky_cache.down = True
     article.status = Article.Status.DRAFT

@@ -55,7 +55,7 @@ def test_the_article_ends_with_the_fundraisers_title_progress_and_a_give_link(ap
 
 def test_the_bar_moves_after_a_gift_even_for_pages_served_from_the_cache(appeal):
     assert "0 donors" in end_prompt(Client().get("/articles/border-story/").content.decode())
-    assert Client().get("/articles/border-story/")["X-Page-Cache"] == "hit"
+    assert Client().get("/articles/border-story/")["X-Page-Cache"] in {"hit", "front"}
     give(appeal["campaign"], gift_minor=5000)
     with time_machine.travel(timezone.now() + timedelta(seconds=FUNDRAISER_TEASER_SECONDS + 1)):
         response = Client().get("/articles/border-story/")
@@ -78,7 +78,7 @@ def test_an_appeal_without_a_fundraiser_is_unchanged():
 def test_a_cached_article_with_a_fundraiser_costs_no_sql(appeal, django_assert_num_queries):
     Client().get("/articles/border-story/")
     with django_assert_num_queries(0):
-        assert Client().get("/articles/border-story/")["X-Page-Cache"] == "hit"
+        assert Client().get("/articles/border-story/")["X-Page-Cache"] in {"hit", "front"}
 
 
 def test_a_signed_in_readers_article_reads_the_fundraiser_from_the_cache(appeal, django_assert_max_num_queries):

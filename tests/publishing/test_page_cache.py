@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import time_machine
 from django.test import Client
@@ -9,7 +11,7 @@ from django.utils import timezone
 
 from outlet.publishing import services
 from outlet.publishing.models import Article, Prompt
-from tests.factories import ArticleFactory, PromptFactory
+from tests.factories import ArticleFactory, PromptFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_a_second_anonymous_view_is_served_from_the_cache():
     article = ArticleFactory()
     assert Client().get(article.get_absolute_url())["X-Page-Cache"] == "miss"
-    assert Client().get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+    assert Client().get(article.get_absolute_url())["X-Page-Cache"] in {"hit", "front"}
 
 
 def test_a_members_page_seen_by_a_member_never_reaches_an_anonymous_reader(cast):
@@ -28,12 +30,38 @@ def test_a_members_page_seen_by_a_member_never_reaches_an_anonymous_reader(cast)
         assert f"{article.slug}-P8" not in html
 
 
-def test_signed_in_readers_are_never_served_from_the_cache(cast):
+def test_signed_in_readers_are_never_served_the_anonymous_page(cast):
     article = ArticleFactory()
     Client().get(article.get_absolute_url())
     response = cast["free"].get(article.get_absolute_url())
-    assert "X-Page-Cache" not in response
-    assert response.context is not None, "rendered for this reader, not replayed from the cache"
+    assert response["X-Page-Cache"] == "miss"
+    assert response.context is not None, "rendered for this reader's standing, not replayed from the anonymous page"
+    assert "signed in as" in response.content.decode()
+
+
+def test_readers_of_one_standing_share_a_page_but_each_sees_their_own_address_and_token():
+    article = ArticleFactory(access=Article.Access.METERED)
+    pages = []
+    for name in ("first", "second"):
+        reader = Client(enforce_csrf_checks=True)
+        reader.force_login(UserFactory(username=name, email=f"{name}.reader@example.org"))
+        page = reader.get(article.get_absolute_url())
+        html = page.content.decode()
+        assert f"{name}.reader@example.org" in html and "\x00" not in html
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        signed_out = reader.post("/accounts/logout/", {"csrfmiddlewaretoken": token})
+        assert signed_out.status_code == 302, "the token filled into the shared page is this reader's own"
+        pages.append(page)
+    assert [p["X-Page-Cache"] for p in pages] == ["miss", "hit"]
+    assert "first.reader@example.org" not in pages[1].content.decode()
+
+
+def test_a_member_and_a_free_reader_never_share_a_page(cast):
+    article = ArticleFactory(access=Article.Access.MEMBERS)
+    for _round in range(2):
+        assert f"{article.slug}-P8" in cast["member_a"].get(article.get_absolute_url()).content.decode()
+        assert f"{article.slug}-P8" not in cast["free"].get(article.get_absolute_url()).content.decode()
+        assert f"{article.slug}-P8" not in cast["lapsed"].get(article.get_absolute_url()).content.decode()
 
 
 def test_one_readers_meter_does_not_leak_into_anothers_page(settings):
@@ -74,7 +102,7 @@ def test_a_cached_anonymous_page_costs_no_sql(django_assert_num_queries):
     Client().get(article.get_absolute_url())
     with django_assert_num_queries(0):
         response = Client().get(article.get_absolute_url())
-    assert response["X-Page-Cache"] == "hit"
+    assert response["X-Page-Cache"] in {"hit", "front"}
     assert f"{article.slug}-P8" in response.content.decode()
 
 
@@ -153,7 +181,7 @@ def test_the_home_page_is_cached_for_anonymous_readers_and_a_new_story_shows_at_
     Client().get("/")
     with django_assert_num_queries(0):
         response = Client().get("/")
-    assert response["X-Page-Cache"] == "hit"
+    assert response["X-Page-Cache"] in {"hit", "front"}
     ArticleFactory(title="Breaking: the pass reopens")
     assert "Breaking: the pass reopens" in Client().get("/").content.decode()
 

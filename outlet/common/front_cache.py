@@ -1,0 +1,278 @@
+"""Anonymous pages answered before the session, CSRF, auth and locale middleware run.
+
+Profiling the anonymous article page (bench/article_load.py) showed its time going on four Redis round trips and
+the middleware around a body that was already cached; the page itself was never rebuilt. This layer files the whole
+response under what the request carries that can change it (address, host, scheme, the reader's language choice
+and the few cookies pages read), and serves it after one or two round trips that confirm nothing it was built from
+has changed since:
+
+- A view opts a response in with `share()`, naming the tokens it was built from (`depends_on`: cache keys whose
+  values an edit replaces, e.g. the publishing content version) and the moment it stops being true by the clock
+  (`fresh_until`: the next scheduled story or prompt, a fundraiser's freshness). Nothing is shared otherwise.
+- Only requests without a session or a flash message are answered here, so a signed-in reader, staff, or anyone in
+  the middle of a form never gets a shared page; a response that sets any cookie but the CSRF one is not kept.
+- A page with a form keeps a hole where its CSRF token was and gets this reader's token (and cookie) when served.
+- Per-reader cookie work a page still needs on every view (the metered-story count) is done by a registered
+  refresher when the page is served from here.
+
+Entries live in this process (bounded LRU) and in the shared cache, so other web machines can use them; the shared
+tokens are read on every hit, so an edit shows on the next request everywhere. When Redis is down every lookup is
+a miss and the page is built as usual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.utils import timezone
+
+from outlet.common import languages
+from outlet.common.release import code_fingerprint
+
+KEY_VERSION = "f1"
+CSRF_HOLE = b"\x00outlet-csrf-token\x00"
+_CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{32,64}(")')
+_NOT_KEPT_HEADERS = {"content-length", "x-page-cache"}
+
+Refresher = Callable[[HttpRequest, HttpResponse, str], None]
+_refreshers: dict[str, tuple[Refresher, str]] = {}
+
+
+def register_refresher(name: str, refresher: Refresher, *, cookie: str) -> None:
+    """Cookie work a shared page still needs per reader: refresher(request, response, argument) sets `cookie`."""
+    _refreshers[name] = (refresher, cookie)
+
+
+@dataclass
+class Entry:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    depends_on: dict[str, str]
+    fresh_until: float
+    csrf_hole: bool
+    refreshers: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _LocalEntries:
+    """The process's own copies, newest last; bounded by the bytes of the bodies they hold."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        limit = settings.FRONT_CACHE_LOCAL_BYTES
+        if len(entry.body) > limit // 4:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            self._entries[key] = entry
+            self._bytes += len(entry.body)
+            while self._bytes > limit and self._entries:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+
+local_entries = _LocalEntries()
+
+
+# Tokens a change could not replace because the cache was down; replaced on this process's next read of one.
+_unsaved_tokens: set[str] = set()
+
+
+def current_tokens(keys: list[str]) -> dict[str, str]:
+    """The value under each key (a fresh random one where none is stored yet), for share(depends_on=...)."""
+    if _unsaved_tokens:
+        replace_tokens(set(_unsaved_tokens))
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            # Random, never a counter: an evicted counter restarting at 1 would revive entries built before it.
+            token = uuid.uuid4().hex
+            found[key] = token if cache.add(key, token, timeout=None) else (cache.get(key) or token)
+    return found
+
+
+def replace_tokens(keys: set[str]) -> None:
+    """Every shared page that depends on one of these keys is no longer served (call after the change commits)."""
+    failed = cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+    _unsaved_tokens.difference_update(keys)
+    _unsaved_tokens.update(failed or ())
+
+
+def enabled() -> bool:
+    return settings.PAGE_CACHE_SECONDS > 0 and settings.FRONT_CACHE
+
+
+def may_answer(request: HttpRequest) -> bool:
+    """A reading request from someone with no session and no message waiting: the only ones a shared page fits."""
+    if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
+        return False
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+
+
+def request_key(request: HttpRequest) -> str:
+    """Everything a shared page may depend on in the request; a view reading anything else must not share()."""
+    cookies = request.COOKIES
+    parts = [
+        code_fingerprint(),  # a new release never serves the previous one's markup
+        request.scheme,
+        request.get_host(),
+        request.path,
+        request.META.get("QUERY_STRING", ""),
+        # An English (unprefixed) address redirects a reader who prefers another language.
+        languages.preferred(request) if languages.language_of_path(request.path_info) is None else "",
+        timezone.localdate().isoformat(),  # the masthead's date
+        *(cookies.get(name, "") for name in settings.FRONT_CACHE_KEY_COOKIES),
+    ]
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return f"front-page:{KEY_VERSION}:{digest}"
+
+
+def share(
+    request: HttpRequest,
+    response: HttpResponse,
+    *,
+    depends_on: dict[str, str],
+    fresh_until: datetime | None = None,
+    refreshers: Iterable[tuple[str, str]] = (),
+) -> None:
+    """Offer this response to later anonymous readers whose requests look the same (see the module's docstring)."""
+    response.front_cache_offer = (  # type: ignore[attr-defined]
+        dict(depends_on),
+        fresh_until.timestamp() if fresh_until else None,
+        list(refreshers),
+    )
+
+
+def _keepable(request: HttpRequest, response: HttpResponse, refreshers: list[tuple[str, str]]) -> bool:
+    if response.status_code != 200 or response.streaming or getattr(request, "user", None) is None:
+        return False
+    if request.user.is_authenticated:
+        return False
+    # Any cookie but the CSRF one (the hole) and the refreshers' (set again when served) is this reader's alone.
+    renewed = {settings.CSRF_COOKIE_NAME, *(_refreshers[name][1] for name, _argument in refreshers)}
+    return all(name in renewed for name in response.cookies)
+
+
+def keep(request: HttpRequest, response: HttpResponse, key: str) -> None:
+    offer = getattr(response, "front_cache_offer", None)
+    if offer is None:
+        return
+    depends_on, fresh_until, refreshers = offer
+    if not _keepable(request, response, refreshers):
+        return
+    now = time.time()
+    lifetime = (
+        settings.PAGE_CACHE_SECONDS if fresh_until is None else min(settings.PAGE_CACHE_SECONDS, fresh_until - now)
+    )
+    if lifetime < 1:
+        return
+    # Every form's token becomes the hole (templates only ever print it through {% csrf_token %}).
+    body, holes = _CSRF_FIELD.subn(lambda m: m.group(1) + CSRF_HOLE + m.group(2), response.content)
+    csrf_hole = holes > 0
+    entry = Entry(
+        status=response.status_code,
+        headers=[(name, value) for name, value in response.items() if name.lower() not in _NOT_KEPT_HEADERS],
+        body=body,
+        depends_on=depends_on,
+        fresh_until=now + lifetime,
+        csrf_hole=csrf_hole,
+        refreshers=refreshers,
+    )
+    local_entries.put(key, entry)
+    cache.set(key, entry, int(lifetime))
+
+
+def _still_true(entry: Entry) -> bool:
+    if entry.fresh_until <= time.time():
+        return False
+    if not entry.depends_on:
+        return True
+    current = cache.get_many(list(entry.depends_on))
+    return all(current.get(name) == token for name, token in entry.depends_on.items())
+
+
+def lookup(key: str) -> Entry | None:
+    entry = local_entries.get(key)
+    if entry is None:
+        entry = cache.get(key)
+        if not isinstance(entry, Entry):
+            return None
+        local_entries.put(key, entry)
+    if not _still_true(entry):
+        local_entries.drop(key)
+        return None
+    return entry
+
+
+def respond(request: HttpRequest, entry: Entry) -> HttpResponse:
+    body = entry.body
+    csrf = None
+    if entry.csrf_hole:
+        csrf = CsrfViewMiddleware(lambda _request: HttpResponse())
+        csrf.process_request(request)  # reads the reader's CSRF cookie, if any, as the middleware would
+        body = body.replace(CSRF_HOLE, get_token(request).encode())
+    response = HttpResponse(body, status=entry.status)
+    for name, value in entry.headers:
+        response[name] = value
+    response["X-Page-Cache"] = "front"
+    for name, argument in entry.refreshers:
+        refresher, _cookie = _refreshers[name]
+        refresher(request, response, argument)
+    if csrf is not None:
+        csrf.process_response(request, response)  # sets the CSRF cookie for a reader who had none
+    return response
+
+
+class FrontCacheMiddleware:
+    """Sits above the session middleware: a hit never touches the session, auth, CSRF or locale machinery."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not enabled() or not may_answer(request):
+            return self.get_response(request)
+        key = request_key(request)
+        entry = lookup(key)
+        if entry is not None:
+            return respond(request, entry)
+        response = self.get_response(request)
+        keep(request, response, key)
+        return response
