@@ -534,7 +534,7 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
 # Anonymous pages answered above the session middleware (outlet/common/front_cache.py). The cookies are every one a
 # shared page may read; the local bytes bound each process's own copies (the shared cache holds them all).
 FRONT_CACHE = env.bool("FRONT_CACHE", default=True)
-FRONT_CACHE_LOCAL_BYTES = env.int("FRONT_CACHE_LOCAL_BYTES", default=16 * 1024 * 1024)
+FRONT_CACHE_LOCAL_BYTES = env.int("FRONT_CACHE_LOCAL_BYTES", default=8 * 1024 * 1024)
 FRONT_CACHE_KEY_COOKIES = ["django_language", "outlet_meter", "outlet_dismissed"]
 
 # Newsletters (outlet/newsletters/sending.py): emails per second across a send's workers (the mail provider's

@@ -215,7 +215,7 @@ def keep(request: HttpRequest, response: HttpResponse, key: str) -> None:
         csrf_hole=csrf_hole,
         refreshers=refreshers,
     )
-    local_entries.put(key, entry)
+    local_entries.put(cache.make_key(key), entry)
     cache.set(key, entry, int(lifetime))
 
 
@@ -229,14 +229,15 @@ def _still_true(entry: Entry) -> bool:
 
 
 def lookup(key: str) -> Entry | None:
-    entry = local_entries.get(key)
+    local_key = cache.make_key(key)  # the shared cache's prefix included: one process may see several caches
+    entry = local_entries.get(local_key)
     if entry is None:
         entry = cache.get(key)
         if not isinstance(entry, Entry):
             return None
-        local_entries.put(key, entry)
+        local_entries.put(local_key, entry)
     if not _still_true(entry):
-        local_entries.drop(key)
+        local_entries.drop(local_key)
         return None
     return entry
 

@@ -15,12 +15,13 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.html import escape
+
+from outlet.common import near_cache
 
 KEY_VERSION = "v1"
 
@@ -134,7 +135,7 @@ def fetch_or_render_for_reader(key: str | None, render: Callable[[], HttpRespons
     if key is None or settings.PAGE_CACHE_SECONDS <= 0:
         return render()
     email = escape(request.user.email).encode()
-    body = cache.get(key)
+    body = near_cache.get(key)
     if body is not None:
         body = body.replace(_CSRF_HOLE, get_token(request).encode())
         response = HttpResponse(body.replace(_EMAIL_HOLE, email) if email else body)
@@ -145,7 +146,7 @@ def fetch_or_render_for_reader(key: str | None, render: Callable[[], HttpRespons
         holed = _CSRF_FIELD.sub(lambda m: m.group(1) + _CSRF_HOLE + m.group(2), response.content)
         if email:
             holed = holed.replace(email, _EMAIL_HOLE)
-        cache.set(key, holed, settings.PAGE_CACHE_SECONDS)
+        near_cache.set(key, holed, settings.PAGE_CACHE_SECONDS)
     response["X-Page-Cache"] = "miss"
     return response
 
@@ -153,13 +154,13 @@ def fetch_or_render_for_reader(key: str | None, render: Callable[[], HttpRespons
 def fetch_or_render(key: str | None, render: Callable[[], HttpResponse]) -> HttpResponse:
     if key is None or settings.PAGE_CACHE_SECONDS <= 0:
         return render()
-    body = cache.get(key)
+    body = near_cache.get(key)
     if body is not None:
         response = HttpResponse(body)
         response["X-Page-Cache"] = "hit"
         return response
     response = render()
     if response.status_code == 200:
-        cache.set(key, response.content, settings.PAGE_CACHE_SECONDS)
+        near_cache.set(key, response.content, settings.PAGE_CACHE_SECONDS)
     response["X-Page-Cache"] = "miss"
     return response

@@ -24,6 +24,7 @@ from django.db.models import Prefetch, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone, translation
 
+from outlet.common import near_cache
 from outlet.common.release import code_fingerprint
 from outlet.publishing.models import Article, Author, Byline, Prompt, Region, Section, Tag
 
@@ -66,7 +67,7 @@ def version_tokens(version: str, language: str | None = None) -> dict[str, str]:
     return {VERSION_KEY: all_languages, LANGUAGE_VERSION_KEY.format(language=language): this_language}
 
 
-def next_scheduled_change(now: datetime) -> datetime | None:
+def next_scheduled_change(now: datetime, *, version: str | None = None) -> datetime | None:
     """The next moment the clock alone changes what pages show: a scheduled story going live, a prompt starting
     or ending. Shared pages stop being served then (their edits replace the version instead)."""
 
@@ -77,7 +78,7 @@ def next_scheduled_change(now: datetime) -> datetime | None:
         return [moment for moment in stories.values_list("published_at", flat=True)[:50] if moment is not None]
 
     if _enabled():
-        version = content_version()
+        version = version or content_version()  # the caller's, when it read one for this request
         stories = _cached(f"scheduled-stories:{version}", load_stories)
         prompts = _cached(f"switched-on-prompts:{version}", _switched_on_prompts)
     else:
@@ -150,11 +151,12 @@ def _load_article(slug: str) -> Article | None:
 
 
 def _cached(key: str, load, *, found: dict | None = None):
-    """The value under `key` (taken from an earlier get_many's `found` when given), loaded and stored on a miss."""
-    value = found.get(key) if found is not None else cache.get(key)
+    """The value under `key` (taken from an earlier get_many's `found` when given), loaded and stored on a miss.
+    Every key here carries a content version, so the value never changes: this process keeps its own copy."""
+    value = found.get(key) if found is not None else near_cache.get(key)
     if value is None:
         value = load()
-        cache.set(key, value, settings.PAGE_CACHE_SECONDS)
+        near_cache.set(key, value, settings.PAGE_CACHE_SECONDS)
     return value
 
 
@@ -182,22 +184,22 @@ def article_page_content(slug: str, *, now: datetime) -> ArticlePageContent:
         return ArticlePageContent("uncached", _load_article(slug), _running(_switched_on_prompts(), now))
     version = content_version()
     article_key, prompts_key = f"article-snapshot:{version}:{slug}", f"switched-on-prompts:{version}"
-    found = cache.get_many([article_key, prompts_key])
+    found = near_cache.get_many([article_key, prompts_key])
     article = found.get(article_key)
     if article is None:
         article = _load_article(slug)
         if article is not None:
-            cache.set(article_key, article, settings.PAGE_CACHE_SECONDS)
+            near_cache.set(article_key, article, settings.PAGE_CACHE_SECONDS)
     if article is not None and article.language != translation.get_language():
         # A story shown under another language's prefix (it has no version in that language) is filed under its
         # own language's version, which every edit to it replaces.
         version = content_version(article.language)
         own_key = f"article-snapshot:{version}:{slug}"
-        article = cache.get(own_key)
+        article = near_cache.get(own_key)
         if article is None:
             article = _load_article(slug)
             if article is not None:
-                cache.set(own_key, article, settings.PAGE_CACHE_SECONDS)
+                near_cache.set(own_key, article, settings.PAGE_CACHE_SECONDS)
     prompts = _cached(prompts_key, _switched_on_prompts, found=found)
     return ArticlePageContent(version, article, _running(prompts, now))
 

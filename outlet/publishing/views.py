@@ -72,7 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if page_cache.may_cache(request):
         version = content_cache.content_version()
         # The next scheduled story or prompt is part of the key: when its time comes, the cached page stops.
-        scheduled = content_cache.next_scheduled_change(timezone.now())
+        scheduled = content_cache.next_scheduled_change(timezone.now(), version=version)
         cache_key = page_cache.home_key(version=f"{version}|{scheduled}", banner=banner)
     response = page_cache.fetch_or_render(cache_key, render_page)
     page_cache.keep_private(response)
@@ -93,7 +93,7 @@ def _share_with_anonymous_readers(
     """Offer an anonymous reader's page to the front cache: it is filed under the content version it was built from
     and stops at the next scheduled story or prompt (or earlier, at `fresh_until`)."""
     now = timezone.now()
-    moments = [m for m in (content_cache.next_scheduled_change(now), fresh_until) if m is not None]
+    moments = [m for m in (content_cache.next_scheduled_change(now, version=version), fresh_until) if m is not None]
     front_cache.share(
         request,
         response,
@@ -239,7 +239,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     cache_key = None
     if page_cache.may_cache(request):
         cache_key = page_cache.article_key(
-            version=f"{content.version}|{content_cache.next_scheduled_change(now)}",
+            version=f"{content.version}|{content_cache.next_scheduled_change(now, version=content.version)}",
             article=article,
             variant=variant,
             meter_remaining=meter_remaining,
@@ -247,7 +247,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
         )
     if cache_key is None and page_cache.may_cache_for_reader(request) and not is_preview:
         reader_key = page_cache.reader_article_key(
-            version=f"{content.version}|{content_cache.next_scheduled_change(now)}",
+            version=f"{content.version}|{content_cache.next_scheduled_change(now, version=content.version)}",
             article=article,
             variant=variant,
             meter_remaining=meter_remaining,

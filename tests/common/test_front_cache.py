@@ -181,3 +181,19 @@ def test_the_process_keeps_its_own_copies_within_its_byte_budget(settings):
         entries.put(f"page-{number}", front_cache.Entry(200, [], b"x" * 900, {}, 0.0, False))
     assert entries.get("page-0") is None and entries.get("page-9") is not None
     assert sum(1 for number in range(10) if entries.get(f"page-{number}")) == 4
+
+
+def test_an_edit_made_on_another_machine_shows_here_on_the_next_request(cast):
+    """Another web machine's edit reaches this one only through the shared tokens: this process's own copies
+    (front entries, article snapshots, pages) must not outlive it, for anonymous and signed-in readers alike."""
+    from outlet.publishing import content_cache
+
+    article = ArticleFactory(title="As first published")
+    url = article.get_absolute_url()
+    read_twice(url)
+    cast["free"].get(url)
+    cast["free"].get(url)
+    Article.objects.filter(pk=article.pk).update(title="As corrected")  # no signal here: the edit was elsewhere
+    content_cache.bump_content_version(languages={article.language})  # what the other machine's signal did
+    assert "As corrected" in Client().get(url).content.decode()
+    assert "As corrected" in cast["free"].get(url).content.decode()
