@@ -1,6 +1,7 @@
 """{% newsletter_signup %}: the sign-up box on articles and the home page. It is rendered inside pages the page
 cache keeps whole for anonymous readers, so it carries nothing personal and no CSRF token (the endpoint it posts
-to explains why it needs none); a signed-in reader's page is never cached, so their address is filled in.
+to explains why it needs none). A signed-in reader's address is filled in here; where their page is shared with
+readers of the same standing (outlet/common/page_cache.py), the address is a hole filled in for each reader.
 A newsletter added or switched off appears on cached pages when they expire (PAGE_CACHE_SECONDS); an old box
 posting a switched-off newsletter is told it is gone."""
 
