@@ -536,6 +536,7 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
 FRONT_CACHE = env.bool("FRONT_CACHE", default=True)
 FRONT_CACHE_LOCAL_BYTES = env.int("FRONT_CACHE_LOCAL_BYTES", default=8 * 1024 * 1024)
 FRONT_CACHE_KEY_COOKIES = ["django_language", "outlet_meter", "outlet_dismissed"]
+FRONT_CACHE_QUERY_PARAMETERS = {"page", "currency"}
 
 # Newsletters (outlet/newsletters/sending.py): emails per second across a send's workers (the mail provider's
 # limit), how many Delivery rows a worker claims at once, how long a claim stands before another worker may take

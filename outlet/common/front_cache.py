@@ -143,7 +143,14 @@ def may_answer(request: HttpRequest) -> bool:
     if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
         return False
     cookies = request.COOKIES
-    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return False
+    # Only the parameters pages read (?page=, ?currency=), short: random query strings from a crawler must not each
+    # become a stored copy of the page.
+    return (
+        all(name in settings.FRONT_CACHE_QUERY_PARAMETERS and len(value) <= 12 for name, value in request.GET.items())
+        and len(request.GET) <= 2
+    )
 
 
 def request_key(request: HttpRequest) -> str:

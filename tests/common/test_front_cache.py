@@ -17,9 +17,10 @@ from outlet.publishing.meter import METER_COOKIE, _reads_from_cookie
 from outlet.publishing.models import Article
 from tests.donations.conftest import give, make_campaign
 from tests.factories import ArticleFactory
-from tests.publishing.readers import cast, tiers  # noqa: F401
+from tests.publishing import readers
 
 pytestmark = pytest.mark.django_db
+cast, tiers = readers.cast, readers.tiers  # the publishing tests' cast of readers
 
 
 @pytest.fixture(autouse=True)
@@ -197,3 +198,12 @@ def test_an_edit_made_on_another_machine_shows_here_on_the_next_request(cast):
     content_cache.bump_content_version(languages={article.language})  # what the other machine's signal did
     assert "As corrected" in Client().get(url).content.decode()
     assert "As corrected" in cast["free"].get(url).content.decode()
+
+
+def test_only_the_query_parameters_pages_read_are_answered_here():
+    article = ArticleFactory()
+    ArticleFactory(section=article.section)
+    section = article.section.get_absolute_url()
+    assert read_twice(section + "?page=1")[1]["X-Page-Cache"] == "front"
+    for junk in ("?utm_source=x", "?page=1&x=2", "?page=" + "9" * 40):
+        assert read_twice(section + junk)[1].get("X-Page-Cache") != "front"
