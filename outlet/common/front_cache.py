@@ -259,6 +259,7 @@ def respond(request: HttpRequest, entry: Entry) -> HttpResponse:
     response = HttpResponse(body, status=entry.status)
     for name, value in entry.headers:
         response[name] = value
+    response["Content-Length"] = str(len(body))
     response["X-Page-Cache"] = "front"
     for name, argument in entry.refreshers:
         refresher, _cookie = _refreshers[name]
