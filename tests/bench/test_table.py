@@ -164,3 +164,15 @@ def test_a_benchmark_left_out_of_the_run_without_figures_says_not_run():
     rows = table.build_rows({"newsletter_send": None}, {"newsletter_send": {"status": "skipped"}})
 
     assert row(rows, "newsletter send").measured == "not run"
+
+
+def test_staff_pages_under_snake_case_keys_or_only_in_pages():
+    snake = {"summary": {"member_list": {"median_ms": 20.0, "p95_ms": 25.0}, "member_events_list": {"median_ms": 1.0}}}
+    pages_only = {"pages": {"members: list": {"median_ms": 51.0, "p95_ms": 98.0, "first_ms": 94.0}}}
+
+    rows = table.build_rows({"staff_admin": snake})
+    member_list, dashboard = (row(rows, f"staff {page} (bench data)") for page in ("member list", "revenue dashboard"))
+    assert (member_list.p50, member_list.p99) == ("20.0 ms", "p95 25.0 ms")
+    assert dashboard.measured == "failed: page not in staff_admin.json"
+    older = row(table.build_rows({"staff_admin": pages_only}), "staff member list (bench data)")
+    assert (older.measured, older.rss, older.verdict) == ("51.0 ms median, first 94.0 ms", "not sampled", "no")
