@@ -216,11 +216,16 @@ def run_one(bench: Bench, *, quick: bool, suffix: str, redis_url: str) -> dict:
         reason = f"timed out after {bench.timeout_minutes} min"
     except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
         reason = f"{type(exc).__name__}: {exc}"
-    seconds = round(time.time() - started, 1)
+    state = {
+        "status": "failed" if reason else "ok",
+        "reason": reason,
+        "seconds": round(time.time() - started, 1),
+        "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": quick,
+    }
     if reason and out.exists() and out.stat().st_mtime >= started:
-        reason += " (its JSON was written: figures below are this run's)"
-        return {"status": "ok", "reason": reason, "seconds": seconds}
-    return {"status": "failed" if reason else "ok", "reason": reason, "seconds": seconds}
+        state |= {"status": "ok", "reason": reason + " (its JSON was written: figures below are this run's)"}
+    return state
 
 
 def load_results() -> dict[str, dict | None]:
@@ -238,17 +243,19 @@ def notes_for(run: dict) -> list[str]:
     notes = []
     if run:
         mode = "quick (small sizes: a smoke run, not the issue's sizes)" if run.get("quick") else "full"
-        notes.append(f"Run: {mode}, started {run.get('started', '?')}, {os.cpu_count()} cores shared.")
+        notes.append(f"Last run: {mode}, started {run.get('started', '?')}, {os.cpu_count()} cores shared.")
         for name, state in run.get("benches", {}).items():
             if state.get("status") == "ok" and state.get("reason"):
-                notes.append(f"{name}: {state['reason']}")
+                notes.append(f"- {name}: {state['reason']}")
             elif state.get("status") == "skipped" and (RESULTS / f"{name}.json").exists():
-                notes.append(f"{name}: not run this time; its rows are from the earlier JSON")
+                notes.append(f"- {name}: not run by run_all; its rows are from the JSON on disk")
+            if state.get("finished") and state.get("quick") != run.get("quick"):
+                notes.append(f"- {name}: from an earlier {'quick' if state['quick'] else 'full'} run")
     for name in NAMES:
         path = RESULTS / f"{name}.json"
         if path.exists():
             when = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
-            notes.append(f"- bench/results/{name}.json: {when}")
+            notes.append(f"- bench/results/{name}.json written {when}")
     return notes
 
 
@@ -282,11 +289,13 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"no such benchmark: {', '.join(sorted(unknown))} (there are: {', '.join(NAMES)})")
     suffix = os.environ.get("BENCH_DB_SUFFIX", "")
+    # A partial run (--only, --skip) keeps what the last run said of the benchmarks it leaves out.
+    earlier = json.loads(run_log.read_text()).get("benches", {}) if run_log.exists() else {}
     run = {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "quick": args.quick,
         "db_suffix": suffix,
-        "benches": {name: {"status": "skipped"} for name in NAMES},
+        "benches": {name: earlier.get(name, {"status": "skipped"}) for name in NAMES},
     }
     for bench in BENCHES:
         if bench.name not in chosen or bench.name in skipped:

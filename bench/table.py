@@ -384,9 +384,11 @@ def memory_line(rows: list[Row]) -> str:
         return f"Memory: no RSS sampled; goal every process < {MAX_PROCESS_RSS_MB} MB: unknown"
     peak, case = max(sampled)
     verdict = "PASS" if peak < MAX_PROCESS_RSS_MB else "FAIL"
+    unsampled = [row.case for row in rows if row.rss == "not sampled"]
     return (
         f"Memory: largest RSS of any one server/worker process {peak:,.1f} MB (during '{case}'); "
         f"goal every process < {MAX_PROCESS_RSS_MB} MB: {verdict}"
+        + (f" (not sampled in: {'; '.join(unsampled)})" if unsampled else "")
     )
 
 
