@@ -138,17 +138,17 @@ def fixed_resources(bench: Bench, suffix: str, redis_url: str) -> list[str]:
         name = bench.database + (suffix if "BENCH_DB_SUFFIX" in source else "")
         sessions = psql(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}'")
         if sessions != "0":
-            busy.append(f"database {name} has {sessions} session(s)")
+            busy.append(f"database {name} ({sessions} sessions)")
     port = re.search(r"^PORT = (\d+)", source, re.MULTILINE)
     if port:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", int(port.group(1)))) == 0:
-                busy.append(f"port {port.group(1)} is taken")
+                busy.append(f"port {port.group(1)}")
     redis = re.search(r'^REDIS_URL = (?:os\.environ\.get\("BENCH_REDIS_URL", )?"([^"]+)"', source, re.MULTILINE)
     if redis and not (redis_url and "BENCH_REDIS_URL" in source):
         keys = subprocess.run(["redis-cli", "-u", redis.group(1), "DBSIZE"], text=True, capture_output=True)
         if keys.stdout.strip() not in ("", "0"):
-            busy.append(f"{redis.group(1)} holds {keys.stdout.strip()} keys (another run's, flushed if we started)")
+            busy.append(f"{redis.group(1)} ({keys.stdout.strip()} keys; it would flush them)")
     return busy
 
 
@@ -211,7 +211,7 @@ def run_one(bench: Bench, *, quick: bool, suffix: str, redis_url: str) -> dict:
         else:
             reason = ""
     except Busy as exc:
-        reason = f"not run, in use: {exc}"
+        reason = f"not run, in use by another run: {exc}"
     except subprocess.TimeoutExpired:
         reason = f"timed out after {bench.timeout_minutes} min"
     except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:

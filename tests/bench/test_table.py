@@ -176,3 +176,14 @@ def test_staff_pages_under_snake_case_keys_or_only_in_pages():
     assert dashboard.measured == "failed: page not in staff_admin.json"
     older = row(table.build_rows({"staff_admin": pages_only}), "staff member list (bench data)")
     assert (older.measured, older.rss, older.verdict) == ("51.0 ms median, first 94.0 ms", "not sampled", "no")
+
+
+def test_a_summed_webhook_rss_is_shown_but_not_judged_as_one_process():
+    data = WEBHOOK_WITHOUT_SUMMARY | {
+        "summary": {"unique_per_second": 612.0, "bare_per_second": 1224.0, "peak_rss_mb": 420.0}
+    }
+
+    rows = table.build_rows({"webhook_intake": data, "article_load": ARTICLE})
+
+    assert row(rows, "webhook intake, unique signed events").rss == "420.0 summed"
+    assert table.memory_line(rows).startswith("Memory: largest RSS of any one server/worker process 131.0 MB")
