@@ -9,7 +9,8 @@ in each language (English at the root, the others under /ka/, /hy/, /az/, /ru/),
 page, a section page, a public story (its version in that language) and a metered story, a metered story as a
 signed-in reader without a membership, and a members-only story as a paying member (an active Supporter
 subscription, applied as the provider's webhook would); the demo fundraiser's campaign page once; and the bare view
-again at the end (the ratio divides by the mean of the two bare runs, so drift on a shared machine shows). While
+again at the end. Each case's ratio divides by a short bare run made just before it (--adjacent-bare, half the
+duration), so a machine whose load swings from minute to minute still compares like with like. While
 each case runs, the resident memory of gunicorn's master and workers is sampled (/proc). Prints req/s, the ratio to
 the bare view and the peak RSS, and writes bench/results/article_load.json with a "summary" of the English cases.
 `--languages en` measures English alone.
@@ -163,8 +164,8 @@ SUMMARY_CASES = {
 
 
 def summarise(results: dict) -> dict:
-    """Per case: req/s, the ratio to the bare view (the mean of the runs before and after), p50/p99 in ms and the
-    peak RSS of any one server process; plus the bare figure and the largest RSS over the whole run."""
+    """Per case: req/s, the ratio to the bare view (its run just before the case, else the mean of the bare runs),
+    p50/p99 in ms and the peak RSS of any one server process; plus the bare figure and the largest RSS seen."""
     bare_runs = [r["rps"] for name, r in results.items() if name.startswith("bare Django view")]
     bare = sum(bare_runs) / len(bare_runs)
     summary: dict = {
@@ -177,7 +178,8 @@ def summarise(results: dict) -> dict:
             r = results[name]
             summary[key] = {
                 "rps": r["rps"],
-                "ratio": round(r["rps"] / bare, 3),
+                "ratio": round(r["rps"] / r.get("bare_rps_adjacent", bare), 3),
+                "bare_rps_adjacent": r.get("bare_rps_adjacent"),
                 "p50_ms": ms(r["p50"]),
                 "p99_ms": ms(r["p99"]),
                 "non_2xx": r["non_2xx"],
@@ -193,6 +195,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--languages", default="en,ka,hy,az,ru")
+    parser.add_argument(
+        "--adjacent-bare",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a short bare run before each case, for its ratio (default on)",
+    )
     args = parser.parse_args()
     languages = [code.strip() for code in args.languages.split(",") if code.strip()]
     if "en" not in languages:
@@ -269,6 +277,16 @@ def main() -> None:
             for _ in range(50):  # warm caches and persistent connections
                 request = urllib.request.Request(base + path, headers=dict(h.split(": ", 1) for h in headers))
                 urllib.request.urlopen(request).read()
+            adjacent = {}
+            if args.adjacent_bare and not path.startswith("/__bench__/"):
+                bare_run = wrk(
+                    base + "/__bench__/bare/",
+                    duration=max(2, args.duration // 2),
+                    connections=args.connections,
+                    threads=args.threads,
+                    headers=[],
+                )
+                adjacent = {"bare_rps_adjacent": bare_run["rps"]}
             with PeakRss([server.pid]) as rss:
                 results[name] = wrk(
                     base + path,
@@ -277,7 +295,7 @@ def main() -> None:
                     threads=args.threads,
                     headers=headers,
                 )
-            results[name] |= {"path": path, **rss.result()}
+            results[name] |= {"path": path, **adjacent, **rss.result()}
     finally:
         if server is not None:
             server.terminate()
@@ -289,12 +307,14 @@ def main() -> None:
     print(
         f"\ngunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
         f"PostgreSQL + Redis, {os.cpu_count()} cores shared by server and load generator; vs bare = req/s divided "
-        f"by the mean of the two bare runs ({', '.join(f'{r:.0f}' for r in summary['bare_rps_runs'])} req/s)\n"
+        f"by the bare run just before the case (else the mean of the bare runs, "
+        f"{', '.join(f'{r:.0f}' for r in summary['bare_rps_runs'])} req/s)\n"
     )
     print(f"{'case':48} {'req/s':>9} {'vs bare':>8} {'p50':>9} {'p99':>9} {'non-2xx':>8} {'RSS MB':>7}")
     for name, r in results.items():
         print(
-            f"{name:48} {r['rps']:9.0f} {r['rps'] / bare:8.2f} {r['p50']:>9} {r['p99']:>9} {r['non_2xx']:8d} "
+            f"{name:48} {r['rps']:9.0f} {r['rps'] / r.get('bare_rps_adjacent', bare):8.2f} {r['p50']:>9} "
+            f"{r['p99']:>9} {r['non_2xx']:8d} "
             f"{r['peak_rss_mb']:7.1f}"
         )
     out = ROOT / "bench" / "results" / "article_load.json"
