@@ -261,7 +261,9 @@ def staff_rows(data: dict) -> list[Row]:
                 label,
                 today=today,
                 goal=goal,
-                measured=f"{_ms(page['median_ms'])} median" + (f", first {_ms(first)}" if first is not None else ""),
+                measured=f"{_ms(page['median_ms'])} median"
+                + (f" (own CPU {_ms(page['cpu_median_ms'])})" if "cpu_median_ms" in page else "")
+                + (f", first {_ms(first)}" if first is not None else ""),
                 p50=_ms(page["median_ms"]),
                 p99=f"p95 {_ms(page['p95_ms'])}" if "p95_ms" in page else "—",
                 rss=_rss(rss),

@@ -143,7 +143,13 @@ def test_receipts_and_staff_pages_from_their_summaries():
     staff = {
         "ready": {"members": 100_000, "donations": 1_000_000},
         "summary": {
-            "members: list": {"median_ms": 31.0, "p95_ms": 40.0, "first_request_ms": 60.0, "peak_rss_mb": 120.0},
+            "member list": {
+                "median_ms": 31.0,
+                "p95_ms": 40.0,
+                "first_request_ms": 60.0,
+                "cpu_median_ms": 22.0,
+                "peak_rss_mb": 120.0,
+            },
             "revenue dashboard": {"median_ms": 75.0, "p95_ms": 90.0, "first_request_ms": 400.0, "peak_rss_mb": 151.0},
         },
     }
@@ -154,7 +160,8 @@ def test_receipts_and_staff_pages_from_their_summaries():
     assert (issued.measured, issued.verdict) == ("12.0 s (≈ 120 s per 10,000)", "no")
     pdf = row(rows, "receipt PDF render")
     assert (pdf.p50, pdf.p99, pdf.verdict) == ("3.1 ms", "6.0 ms", "yes")
-    assert row(rows, "staff member list (100,000 members, 1,000,000 gifts)").verdict == "yes"
+    member_list = row(rows, "staff member list (100,000 members, 1,000,000 gifts)")
+    assert (member_list.measured, member_list.verdict) == ("31.0 ms median (own CPU 22.0 ms), first 60.0 ms", "yes")
     assert row(rows, "staff revenue dashboard (100,000 members, 1,000,000 gifts)").verdict == "no"
     assert table.memory_line(rows).endswith("goal every process < 150 MB: FAIL")  # the dashboard's 151 MB
     assert "151.0 MB (during 'staff revenue dashboard" in table.memory_line(rows)
