@@ -268,6 +268,10 @@ def main() -> None:
     for key, value in result.items():
         if key != "samples":
             print(f"{key:45} {value}")
+    from django.db import connections
+
+    connections.close_all()
+    sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB_NAME)  # as its docstring promises
     assert sink.messages == expected == len(per_recipient), "every recipient once"
 
 
