@@ -51,5 +51,15 @@ screenshots: messages
 	OUTLET_SCREENSHOTS=var/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
 	@echo "$$(ls var/screenshots | wc -l) screenshots in var/screenshots/"
 
+## Every benchmark in bench/ in turn, then one table against Issue 16's goals (also bench/results/TABLE.md). Needs wrk
+## and haproxy; takes an hour or more. `make bench-quick`: small sizes, a smoke run of ~15 minutes. Pass options in
+## BENCH_ARGS, e.g. BENCH_ARGS="--only article_load,receipts" or "--table-only" (see bench/run_all.py).
+.PHONY: bench bench-quick
+bench: messages
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+bench-quick: messages
+	$(BIN)/python bench/run_all.py --quick $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache

@@ -3,10 +3,11 @@ driven by wrk (or a small Python client when wrk is missing).
 
     .venv/bin/python bench/campaign_page.py [--donations 1000000] [--duration 20] [--connections 16] [--reuse]
 
-Creates the database `outlet_bench_ledger` (dropped at the end unless --keep), fills it with bench.donation_data,
-then measures in-process (the services the page calls, and the staff-side reads over the same data: the per-newsroom
-breakdown, a month's payout report, a daily retention run with nothing to do), then req/s and latency of the bare
-view and of /fundraisers/<slug>/. Writes bench/results/campaign_page.json.
+Creates the database `outlet_bench_ledger` (plus $BENCH_DB_SUFFIX; dropped at the end unless --keep), fills it
+with bench.donation_data, then measures in-process (the services the page calls, and the staff-side reads over the
+same data: the per-newsroom breakdown, a month's payout report, a daily retention run with nothing to do), then
+req/s and latency of the bare view and of /fundraisers/<slug>/ (gunicorn on a free port), sampling the peak RSS of
+gunicorn's processes during each. Writes bench/results/campaign_page.json with a "summary" for bench/run_all.py.
 """
 
 from __future__ import annotations
@@ -25,11 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.article_load import wait_until_up  # noqa: E402  (the same readiness check)
+from bench.article_load import PeakRss, free_port, ms, wait_until_up  # noqa: E402  (the same helpers)
 
 PYTHON = sys.executable
-PORT = 8126
-DB_NAME = "outlet_bench_ledger"
+DB_NAME = "outlet_bench_ledger" + os.environ.get("BENCH_DB_SUFFIX", "")
 SLUG = "bench-fund"
 
 
@@ -178,13 +178,14 @@ def main() -> None:
         return
 
     pg = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+    port = int(os.environ.get("BENCH_PORT") or free_port())
     env = os.environ | {
         "DATABASE_URL": f"{pg}/{DB_NAME}",
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "CACHE_KEY_PREFIX": f"bench-{int(time.time())}",
         "DEBUG": "false",
         "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "OUTLET_VAR_DIR": str(ROOT / "var" / "bench-ledger"),
+        "OUTLET_VAR_DIR": str(ROOT / "var" / f"bench-ledger{os.environ.get('BENCH_DB_SUFFIX', '')}"),
         "LOG_LEVEL": "WARNING",
     }
     results: dict = {"args": {k: v for k, v in vars(args).items() if k != "in_process"}}
@@ -213,14 +214,14 @@ def main() -> None:
             "--workers",
             str(args.workers),
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--log-level",
             "warning",
         ],
         cwd=ROOT,
         env=env,
     )
-    base = f"http://127.0.0.1:{PORT}"
+    base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base + "/__bench__/bare/")
         cases = [("bare Django view", "/__bench__/bare/"), ("campaign page, anonymous", f"/fundraisers/{SLUG}/")]
@@ -237,18 +238,22 @@ def main() -> None:
                 continue
             for _ in range(30):  # warm workers and persistent connections
                 urllib.request.urlopen(base + path).read()
-            if shutil.which("wrk"):
-                results["http"][name] = wrk(
-                    base + path, duration=args.duration, connections=args.connections, threads=args.threads
-                )
-            else:
-                results["http"][name] = python_load(base + path, duration=args.duration, connections=args.connections)
+            with PeakRss([server.pid]) as rss:
+                if shutil.which("wrk"):
+                    results["http"][name] = wrk(
+                        base + path, duration=args.duration, connections=args.connections, threads=args.threads
+                    )
+                else:
+                    results["http"][name] = python_load(
+                        base + path, duration=args.duration, connections=args.connections
+                    )
+            results["http"][name] |= rss.result()
             print(name, results["http"][name])
     finally:
         server.terminate()
         server.wait(timeout=20)
         if not args.keep:
-            sh("psql", f"{pg}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}")
+            sh("psql", f"{pg}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
     print(
         f"\ngunicorn {args.workers} sync workers, -c{args.connections} for {args.duration}s, PostgreSQL + Redis, "
@@ -262,10 +267,35 @@ def main() -> None:
                 f"{name:32} {r['rps']:9.0f} req/s  vs bare {ratio:>5}  p50 {r['p50']:>9}  p99 {r['p99']:>9}  non-2xx "
                 f"{r['non_2xx']}"
             )
+    results["summary"] = summarise(results)
     out = ROOT / "bench" / "results" / "campaign_page.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"written to {out.relative_to(ROOT)}")
+
+
+def summarise(results: dict) -> dict:
+    """The campaign page's req/s, its ratio to the bare view, p50/p99 in ms and the peak RSS of any one gunicorn
+    process; with the number of gifts in the table."""
+    http = results.get("http", {})
+    bare, page = http.get("bare Django view", {}), http.get("campaign page, anonymous", {})
+    summary: dict = {"donations": results.get("in_process", {}).get("donations_in_table")}
+    if "rps" in bare:
+        summary["bare_rps"] = bare["rps"]
+    if "rps" in page:
+        summary |= {
+            "rps": page["rps"],
+            "ratio": round(page["rps"] / bare["rps"], 3) if bare.get("rps") else None,
+            "p50_ms": ms(page["p50"]),
+            "p99_ms": ms(page["p99"]),
+            "non_2xx": page["non_2xx"],
+        }
+    else:
+        summary["error"] = page.get("skipped", "the campaign page was not measured")
+    rss = [r["peak_rss_mb"] for r in http.values() if "peak_rss_mb" in r]
+    if rss:
+        summary["peak_rss_mb"] = max(rss)
+    return summary
 
 
 if __name__ == "__main__":

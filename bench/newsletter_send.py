@@ -4,14 +4,15 @@ over the run (it should stay flat: the audience is streamed in batches, never he
 
     .venv/bin/python -m bench.newsletter_send [--recipients 100000] [--members 20000] [--rate 0]
 
-Creates (and drops) the database `outlet_bench_newsletters` on the local PostgreSQL and migrates it; makes
-`--members` Supporter members (the newsletter goes to them unless they say no) and signs up the rest as readers
-who said yes (EmailConsent rows), 1 in 200 of them later suppressed (bounced); starts ONE `celery worker
---pool=solo` on a private queue in Redis db 6 that sends by SMTP to an aiosmtpd server in this process; presses
-"Send now" and samples the worker's RSS (/proc/<pid>/status VmRSS) and the sent count every two seconds until the
-issue is sent. `--rate 0` sends as fast as it can (NEWSLETTER_SEND_RATE); give a rate to see the pacing hold.
+Creates (and drops) the database `outlet_bench_newsletters` (plus $BENCH_DB_SUFFIX) on the local PostgreSQL and
+migrates it; makes `--members` Supporter members (the newsletter goes to them unless they say no) and signs up the
+rest as readers who said yes (EmailConsent rows), 1 in 200 of them later suppressed (bounced); starts ONE `celery
+worker --pool=solo` on a private queue in Redis db 6 (or $BENCH_REDIS_URL; it is flushed) that sends by SMTP to an
+aiosmtpd server in this process; presses "Send now" and samples the worker's RSS (/proc/<pid>/status VmRSS) and
+the sent count every two seconds until the issue is sent. `--rate 0` sends as fast as it can (NEWSLETTER_SEND_RATE);
+give a rate to see the pacing hold.
 Checks that the SMTP server got each recipient exactly once (by Message-ID). Prints a table and writes
-bench/results/newsletter_send.json.
+bench/results/newsletter_send.json with a "summary" for bench/run_all.py.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "outlet_bench_newsletters"
-REDIS_URL = "redis://127.0.0.1:6379/6"
+DB_NAME = "outlet_bench_newsletters" + os.environ.get("BENCH_DB_SUFFIX", "")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 QUEUE = f"bench-newsletters-{uuid.uuid4().hex[:8]}"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 MESSAGE_ID = re.compile(rb"^Message-ID: (\S+)", re.MULTILINE | re.IGNORECASE)
@@ -253,12 +254,24 @@ def main() -> None:
         },
         "samples": samples,
     }
+    result["summary"] = {
+        "recipients": args.recipients,
+        "emails": sink.messages,
+        "seconds_total": result["seconds_total"],
+        "emails_per_second": result["emails_per_second_overall"],
+        "every_recipient_once": sink.messages == expected == len(per_recipient),
+        "peak_rss_mb": max(rss_values + [idle_rss]),
+    }
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "newsletter_send.json").write_text(json.dumps(result, indent=2))
     for key, value in result.items():
         if key != "samples":
             print(f"{key:45} {value}")
+    from django.db import connections
+
+    connections.close_all()
+    sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB_NAME)  # as its docstring promises
     assert sink.messages == expected == len(per_recipient), "every recipient once"
 
 

@@ -7,8 +7,10 @@ gap-free, each receipt emailed once, the ledger equal to the totals (bench/soak_
     .venv/bin/python -m bench.scale_out            # --sizes 1,2,4 --seconds 10 --connections 16 --donors 2
 
 On 2 cores throughput cannot grow much with more instances; what must hold is that nothing breaks and nothing is
-lost or doubled. Needs wrk and haproxy (apt-get install wrk haproxy) and the local PostgreSQL; starts its own
-redis-server on a free port. Writes bench/results/scale_out.json.
+lost or doubled. Needs wrk and haproxy (apt-get install wrk haproxy) and the local PostgreSQL (database
+`outlet_bench_scale` plus $BENCH_DB_SUFFIX); starts its own redis-server on a free port. The resident memory of the
+web processes and of the workers is sampled while each page is under load. Writes bench/results/scale_out.json with
+a "summary" per size for bench/run_all.py.
 """
 
 from __future__ import annotations
@@ -30,13 +32,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import soak_people as people  # noqa: E402
-from bench.article_load import wrk  # noqa: E402
+from bench.article_load import PeakRss, ms, wrk  # noqa: E402
 from bench.soak_client import Browser, Recorder  # noqa: E402
 from bench.soak_mailbox import Mailbox  # noqa: E402
 from bench.soak_services import Services, procfile_command  # noqa: E402
 
 PYTHON = sys.executable
-DB_NAME = "outlet_bench_scale"
+DB_NAME = "outlet_bench_scale" + os.environ.get("BENCH_DB_SUFFIX", "")
 
 
 def free_port() -> int:
@@ -176,7 +178,7 @@ def main() -> None:
             raise SystemExit(f"{tool} is needed: apt-get install {tool}")
     sizes = [int(s) for s in options.sizes.split(",")]
 
-    var_dir = ROOT / "var" / "scale"
+    var_dir = ROOT / "var" / f"scale{os.environ.get('BENCH_DB_SUFFIX', '')}"
     shutil.rmtree(var_dir, ignore_errors=True)
     (var_dir / "mail").mkdir(parents=True)
     proxy_port, redis_port = free_port(), free_port()
@@ -248,11 +250,19 @@ def main() -> None:
             for thread in threads:
                 thread.start()
             results = {}
+            web_pids = [p.pid for p in fleet.processes]
+            worker_pids = [p.pid for p in worker_processes]
             for name, path in (("bare", "/__bench__/bare/"), ("article", article), ("campaign", paths["campaign"])):
-                results[name] = wrk(
-                    base + path, duration=options.seconds, connections=options.connections, threads=2, headers=[]
-                )
-            rss = fleet.rss_mb()
+                with PeakRss(web_pids) as web_rss, PeakRss(worker_pids) as worker_rss:
+                    results[name] = wrk(
+                        base + path, duration=options.seconds, connections=options.connections, threads=2, headers=[]
+                    )
+                results[name] |= {
+                    "web_peak_rss_mb": web_rss.result()["peak_rss_mb"],
+                    "worker_peak_rss_mb": worker_rss.result()["peak_rss_mb"],
+                }
+            rss = max(fleet.rss_mb(), *(r["web_peak_rss_mb"] for r in results.values()))
+            worker_rss_max = max(r["worker_peak_rss_mb"] for r in results.values())
             stop.set()
             for thread in threads:
                 thread.join(timeout=60)
@@ -267,6 +277,7 @@ def main() -> None:
                     "checks": {c["name"]: c["ok"] for c in found},
                     "check_figures": {c["name"]: c["figures"] for c in found},
                     "web_rss_mb_max": rss,
+                    "worker_rss_mb_max": worker_rss_max,
                 }
             )
             fleet.stop()
@@ -306,10 +317,42 @@ def main() -> None:
         )
     out = ROOT / "bench" / "results" / "scale_out.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"args": vars(options), "rounds": rows}, indent=2, default=str) + "\n")
+    out.write_text(
+        json.dumps({"args": vars(options), "summary": summarise(rows), "rounds": rows}, indent=2, default=str) + "\n"
+    )
     print(f"\nwritten to {out.relative_to(ROOT)}")
     if not all(all(r["checks"].values()) and r["settled"] for r in rows):
         raise SystemExit(1)
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Per size ("1", "2", "4" instances): each page's req/s, ratio to the bare view through the same proxy, p50/p99
+    in ms; whether the books held; the largest RSS of one web process and of one worker process."""
+    summary = {}
+    for row in rows:
+        bare = row["pages"]["bare"]["rps"]
+        pages = {
+            page: {
+                "rps": row["pages"][page]["rps"],
+                "ratio": round(row["pages"][page]["rps"] / bare, 3),
+                "p50_ms": ms(row["pages"][page]["p50"]),
+                "p99_ms": ms(row["pages"][page]["p99"]),
+                "non_2xx": row["pages"][page]["non_2xx"],
+            }
+            for page in ("article", "campaign")
+        }
+        summary[str(row["instances"])] = {
+            "bare_rps": bare,
+            **pages,
+            "gifts_paid": row["gifts_paid"],
+            "checks_ok": all(row["checks"].values()) and row["settled"],
+            "failed_checks": [name for name, ok in row["checks"].items() if not ok]
+            + ([] if row["settled"] else ["settled"]),
+            "peak_rss_mb": max(row["web_rss_mb_max"], row["worker_rss_mb_max"]),
+            "web_peak_rss_mb": row["web_rss_mb_max"],
+            "worker_peak_rss_mb": row["worker_rss_mb_max"],
+        }
+    return summary
 
 
 if __name__ == "__main__":
