@@ -20,14 +20,14 @@ signing key configured answers 404 rather than letting anyone on the web suppres
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import warnings
 from collections.abc import Callable
 
-from anymail import urls as anymail_urls
 from anymail.exceptions import AnymailError, AnymailInsecureWebhookWarning, AnymailWebhookValidationFailure
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
-from anymail.webhooks.amazon_ses import AmazonSESTrackingWebhookView
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
@@ -107,23 +107,30 @@ def _unsubscribe(address: str, event: AnymailTrackingEvent, source: str) -> None
 # --- The webhook addresses -------------------------------------------------------------------------------
 
 
-class SESTrackingWebhookView(AmazonSESTrackingWebhookView):
-    """anymail's SES view checks the basic auth and that the SNS headers match the body; this also refuses any SNS
-    topic but the ones named in EMAIL_SES_SNS_TOPIC_ARNS, so another AWS account's topic pointed at us (with a
-    leaked secret) is still refused. With no topic named, production refuses every SES notification."""
+@functools.cache
+def _ses_view_class() -> type:
+    from anymail.webhooks.amazon_ses import AmazonSESTrackingWebhookView
 
-    def validate_request(self, request):
-        allowed = getattr(settings, "EMAIL_SES_SNS_TOPIC_ARNS", [])
-        topic = self._parse_sns_message(request).get("TopicArn", "")
-        if not allowed and getattr(settings, "IS_PRODUCTION", False):
-            raise AnymailWebhookValidationFailure("EMAIL_SES_SNS_TOPIC_ARNS names no topic")
-        if allowed and topic not in allowed:
-            raise AnymailWebhookValidationFailure(f"SNS topic {topic!r} is not one this site subscribed to")
+    class SESTrackingWebhookView(AmazonSESTrackingWebhookView):
+        """anymail's SES view checks the basic auth and that the SNS headers match the body; this also refuses any
+        SNS topic but the ones named in EMAIL_SES_SNS_TOPIC_ARNS, so another AWS account's topic pointed at us (with
+        a leaked secret) is still refused. With no topic named, production refuses every SES notification."""
+
+        def validate_request(self, request):
+            allowed = getattr(settings, "EMAIL_SES_SNS_TOPIC_ARNS", [])
+            topic = self._parse_sns_message(request).get("TopicArn", "")
+            if not allowed and getattr(settings, "IS_PRODUCTION", False):
+                raise AnymailWebhookValidationFailure("EMAIL_SES_SNS_TOPIC_ARNS names no topic")
+            if allowed and topic not in allowed:
+                raise AnymailWebhookValidationFailure(f"SNS topic {topic!r} is not one this site subscribed to")
+
+    return SESTrackingWebhookView
 
 
-def _guard(view_class: type) -> Callable[..., HttpResponse]:
+def _guard(load_view_class: Callable[[], type]) -> Callable[..., HttpResponse]:
     @csrf_exempt
     def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        view_class = load_view_class()
         try:
             view = view_class()
         except (ImproperlyConfigured, AnymailError):
@@ -145,26 +152,41 @@ def _guard(view_class: type) -> Callable[..., HttpResponse]:
             logger.warning("%s webhook body could not be read", view.esp_name, exc_info=True)
             return HttpResponse("Unreadable event.", status=400, content_type="text/plain")
 
-    guarded.view_class = view_class  # type: ignore[attr-defined]
     return guarded
 
 
-# The services EMAIL_URL can name (outlet/common/email_config.py), by anymail's name for their webhooks.
-TRACKED_SERVICES = frozenset(
-    {"amazon_ses", "brevo", "mailersend", "mailgun", "mailjet", "postmark", "resend", "sendgrid", "sparkpost"}
-)
+# The services EMAIL_URL can name (outlet/common/email_config.py), by anymail's name for their webhooks, with the
+# module and class of anymail's tracking view. Imported on the first webhook, not at start: anymail's full URL list
+# pulls in every service's SDK (boto3, svix, ...), some 40 MB in every web process for services the site may not use.
+TRACKING_VIEWS = {
+    "amazon_ses": ("amazon_ses", "AmazonSESTrackingWebhookView"),
+    "brevo": ("brevo", "BrevoTrackingWebhookView"),
+    "mailersend": ("mailersend", "MailerSendTrackingWebhookView"),
+    "mailgun": ("mailgun", "MailgunTrackingWebhookView"),
+    "mailjet": ("mailjet", "MailjetTrackingWebhookView"),
+    "postmark": ("postmark", "PostmarkTrackingWebhookView"),
+    "resend": ("resend", "ResendTrackingWebhookView"),
+    "sendgrid": ("sendgrid", "SendGridTrackingWebhookView"),
+    "sparkpost": ("sparkpost", "SparkPostTrackingWebhookView"),
+}
+TRACKED_SERVICES = frozenset(TRACKING_VIEWS)
+
+
+def tracking_view_class(service: str) -> type:
+    if service == "amazon_ses":
+        return _ses_view_class()
+    module, name = TRACKING_VIEWS[service]
+    return getattr(importlib.import_module(f"anymail.webhooks.{module}"), name)
 
 
 def tracking_urls() -> list[URLPattern]:
     """The tracking webhook of every service EMAIL_URL can name (e.g. /email/webhooks/postmark/tracking/), named
     as anymail names them, each guarded; the inbound-mail ones are left out: the site receives no mail."""
-    patterns = []
-    for pattern in anymail_urls.urlpatterns:
-        name = (pattern.name or "") if isinstance(pattern, URLPattern) else ""
-        if not name.endswith("_tracking_webhook") or name.removesuffix("_tracking_webhook") not in TRACKED_SERVICES:
-            continue
-        view_class = pattern.callback.view_class  # type: ignore[attr-defined]
-        if view_class is AmazonSESTrackingWebhookView:
-            view_class = SESTrackingWebhookView
-        patterns.append(path(str(pattern.pattern), _guard(view_class), name=pattern.name))
-    return patterns
+    return [
+        path(
+            f"{service}/tracking/",
+            _guard(lambda service=service: tracking_view_class(service)),
+            name=f"{service}_tracking_webhook",
+        )
+        for service in sorted(TRACKING_VIEWS)
+    ]

@@ -374,3 +374,31 @@ def test_only_the_tracking_webhooks_of_services_email_url_can_name_are_mounted()
     assert client.post("/email/webhooks/mailgun/inbound/", {}).status_code == 404
     assert client.get("/email/webhooks/postmark/tracking/").status_code == 405
     assert client.head("/email/webhooks/postmark/tracking/").status_code == 200  # services check with HEAD
+
+
+def test_our_addresses_are_anymails_own_and_no_service_sdk_is_loaded_before_a_webhook_comes():
+    """The views are imported on the first webhook (boto3 and svix cost every web process some 40 MB); the
+    addresses and names must still be exactly anymail's, as the services are told them."""
+    import subprocess
+    import sys
+
+    from anymail import urls as anymail_urls
+
+    from outlet.common import email_tracking
+
+    theirs = {
+        p.name: (str(p.pattern), p.callback.view_class)
+        for p in anymail_urls.urlpatterns
+        if (p.name or "").removesuffix("_tracking_webhook") in email_tracking.TRACKED_SERVICES
+    }
+    ours = {p.name: str(p.pattern) for p in email_tracking.tracking_urls()}
+    assert ours == {name: route for name, (route, _view) in theirs.items()}
+    for name, (_route, view_class) in theirs.items():
+        assert issubclass(email_tracking.tracking_view_class(name.removesuffix("_tracking_webhook")), view_class)
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); import outlet.urls, sys; print('boto3' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "False"
