@@ -114,10 +114,16 @@ local_entries = _LocalEntries()
 _unsaved_tokens: set[str] = set()
 
 
-def current_tokens(keys: list[str]) -> dict[str, str]:
-    """The value under each key (a fresh random one where none is stored yet), for share(depends_on=...)."""
+def replace_unsaved_tokens() -> None:
+    """A change made while the cache was down could not replace its tokens: do it before anything is read, so a
+    Redis that kept its data never serves what was cached before the change."""
     if _unsaved_tokens:
         replace_tokens(set(_unsaved_tokens))
+
+
+def current_tokens(keys: list[str]) -> dict[str, str]:
+    """The value under each key (a fresh random one where none is stored yet), for share(depends_on=...)."""
+    replace_unsaved_tokens()
     found = cache.get_many(keys)
     for key in keys:
         if key not in found:
@@ -236,6 +242,7 @@ def _still_true(entry: Entry) -> bool:
 
 
 def lookup(key: str) -> Entry | None:
+    replace_unsaved_tokens()
     local_key = cache.make_key(key)  # the shared cache's prefix included: one process may see several caches
     entry = local_entries.get(local_key)
     if entry is None:

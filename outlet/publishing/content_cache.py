@@ -24,7 +24,7 @@ from django.db.models import Prefetch, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone, translation
 
-from outlet.common import near_cache
+from outlet.common import front_cache, near_cache
 from outlet.common.release import code_fingerprint
 from outlet.publishing.models import Article, Author, Byline, Prompt, Region, Section, Tag
 
@@ -36,14 +36,9 @@ def _enabled() -> bool:
     return settings.PAGE_CACHE_SECONDS > 0
 
 
-# Versions an edit could not replace because the cache was down; replaced on this process's next read.
-_unsaved_bumps: set[str] = set()
-
-
 def content_version(language: str | None = None) -> str:
     """The version every cached page in `language` (the active one by default) is filed under."""
-    if _unsaved_bumps:
-        _store_new_tokens(set(_unsaved_bumps))
+    front_cache.replace_unsaved_tokens()
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     keys = [VERSION_KEY, LANGUAGE_VERSION_KEY.format(language=language)]
     found = cache.get_many(keys)
@@ -88,10 +83,9 @@ def next_scheduled_change(now: datetime, *, version: str | None = None) -> datet
 
 
 def _store_new_tokens(keys: set[str]) -> None:
-    # set_many says which keys it could not store (plain set says nothing).
-    failed = cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
-    _unsaved_bumps.difference_update(keys)
-    _unsaved_bumps.update(failed)
+    # Tokens an edit could not replace while the cache was down are replaced on this process's next read of a
+    # version or of a front-cache entry (front_cache keeps the list), before anything cached earlier is served.
+    front_cache.replace_tokens(keys)
 
 
 def bump_content_version(*, languages: set[str] | None = None, **_signal_kwargs) -> None:

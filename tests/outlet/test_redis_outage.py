@@ -288,7 +288,7 @@ def test_readers_keep_reading_while_redis_is_down_and_nothing_is_lost_when_it_re
     # Before: the cache serves pages, and a donor opens a checkout they will pay during the outage.
     for path in READER_PAGES:
         assert reader.get(path).status_code == 200, path
-    assert reader.get("/articles/glaciers/").headers["X-Page-Cache"] == "hit"
+    assert reader.get("/articles/glaciers/").headers["X-Page-Cache"] in {"hit", "front"}
     started = donor.submit(
         "/fundraisers/safety-fund/", "/fundraisers/safety-fund/give/", gift_fields("nino@example.org")
     )
@@ -343,7 +343,10 @@ def test_readers_keep_reading_while_redis_is_down_and_nothing_is_lost_when_it_re
     # After: health and the cache come back on their own; gifts are taken again.
     wait_for(lambda: reader.get("/healthz").status_code == 200, timeout=60, message="/healthz to be green again")
     time.sleep(settings.REDIS_CACHE_OPTIONS["OUTAGE_RETRY_SECONDS"] + 1)  # every web process's breaker may probe
-    wait_for(lambda: reader.get("/articles/glaciers/").headers["X-Page-Cache"] == "hit", message="pages cached again")
+    wait_for(
+        lambda: reader.get("/articles/glaciers/").headers["X-Page-Cache"] in {"hit", "front"},
+        message="pages cached again",
+    )
     again = donor.submit("/fundraisers/safety-fund/", "/fundraisers/safety-fund/give/", gift_fields("lela@example.org"))
     assert again.status_code == 302, again.text[:300]
 
