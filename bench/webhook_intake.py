@@ -2,28 +2,35 @@
 
     .venv/bin/python -m bench.webhook_intake [--seconds 15] [--connections 16]
 
-Creates (and drops) the database `outlet_bench_webhooks` on the local PostgreSQL, starts gunicorn with 2 sync
-workers (DEBUG off, CONN_MAX_AGE on, STRIPE_WEBHOOK_SECRET set, REDIS_URL=redis://127.0.0.1:6379/15 so that each
-stored event is really enqueued with .delay() on Redis), and posts signed Stripe events from a threaded Python load
-generator (one connection per request: gunicorn's sync workers close every connection) for two cases:
+Creates (and drops) the database `outlet_bench_webhooks` on the local PostgreSQL, starts gunicorn as the Procfile's
+`web` line starts it (gthread, its workers, threads and access log; bound to loopback; --workers/--threads override
+it), with DEBUG off, CONN_MAX_AGE on, STRIPE_WEBHOOK_SECRET set and REDIS_URL=redis://127.0.0.1:6379/15 so that each
+stored event is really enqueued on Redis, and posts signed Stripe events from a threaded Python load generator (one
+connection per request, as Stripe does) for these cases:
 
-  unique      every request is a new event id: verify signature -> INSERT WebhookEvent -> commit -> enqueue
-  duplicate   every request repeats one already-stored event id: verify signature -> SELECT -> 200 (fast path)
+  unique      every request is a new event id: verify signature -> INSERT with the events other requests of the
+              process store at that moment, one commit (outlet/payments/group_commit.py) -> 200 -> one message a batch
+  duplicate   every request repeats one already-stored event id: verify signature -> the same INSERT finds it -> 200
   bare GET    reference: the cheapest Django response (bench/urls.py) under the same server and load generator
+
+The resident memory of gunicorn's processes (master and workers) is sampled throughout; the checks read every
+message back from Redis and require each stored event to be queued exactly once.
 
 Bodies are Stripe's fixture objects (tests/payments/stripe_objects.py) and are all built and signed before each
 timed run (Stripe signatures have a 300 s tolerance). No Celery worker runs: the benchmark measures intake only;
 queued messages stay in Redis db 15, which is flushed before and after. Prints a table and writes
-bench/results/webhook_intake.json.
+bench/results/webhook_intake.json, whose "summary" holds the headline numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import itertools
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -46,6 +53,7 @@ SIGNATURE_TOLERANCE = 300  # seconds; Stripe's default, used by stripe.Webhook.c
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from bench.hung_provider import rss_mb  # noqa: E402
 from tests.payments.stripe_objects import signature_header, stripe_event, subscription_payload  # noqa: E402
 
 
@@ -201,17 +209,66 @@ def redis_cli(*args: str) -> str:
     return sh("redis-cli", "-u", REDIS_URL, *args).stdout.strip()
 
 
+def procfile_server(*, workers: int | None, threads: int | None) -> list[str]:
+    """The Procfile's `web` command (gunicorn's arguments), bound to our port; --workers/--threads replace its own."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    args = shlex.split(line.removeprefix("web:"))
+    assert args[0] == "gunicorn", line
+    replacing = {"--bind", "-b"} | ({"--workers", "-w"} if workers else set()) | ({"--threads"} if threads else set())
+    kept, skip = [], False
+    for arg in args[1:]:
+        if skip:
+            skip = False
+            continue
+        if arg.split("=", 1)[0] in replacing:
+            skip = "=" not in arg
+            continue
+        kept.append(arg)
+    ours = ["--bind", f"{HOST}:{PORT}", "--no-control-socket"]  # its control socket is one path per machine user
+    if workers is not None:
+        ours += ["--workers", str(workers)]
+    if threads is not None:
+        ours += ["--threads", str(threads)]
+    return [*kept, *ours]
+
+
+class PeakMemory:
+    """Samples the resident memory of gunicorn's master and workers (workers it restarts included) every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_mb, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak_mb = max(self.peak_mb, rss_mb(self.pid))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return round(self.peak_mb, 1)
+
+
+def queued_event_pks() -> tuple[int, list[int]]:
+    """(messages in the queue, the event pks they carry) read back from Redis: a message for one event
+    (process_webhook_event) or for the events of one commit (process_webhook_events)."""
+    import redis
+
+    messages = redis.Redis.from_url(REDIS_URL).lrange(QUEUE, 0, -1)
+    pks: list[int] = []
+    for message in messages:
+        args = json.loads(base64.b64decode(json.loads(message)["body"]))[0]
+        pks += args[0] if isinstance(args[0], list) else [args[0]]
+    return len(messages), pks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=15, help="timed run per case (default 15)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="threads per worker: 8 is the Procfile's gthread server (default 1: sync)",
-    )
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: the Procfile's)")
+    parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: the Procfile's)")
     parser.add_argument(
         "--max-rate",
         type=int,
@@ -246,24 +303,14 @@ def main() -> None:
     sent_ids: set[str] = set()
     try:
         sh(PYTHON, "manage.py", "migrate", "-v0", env=env)
+        # The Procfile's application (outlet.wsgi) with bench.settings from the environment: the same site plus the
+        # bare view. Its access log goes to stdout as in production, here thrown away.
+        server_args = procfile_server(workers=args.workers, threads=args.threads)
         server = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "gunicorn",
-                "bench.wsgi:application",
-                "--workers",
-                str(args.workers),
-                *(["--worker-class", "gthread", "--threads", str(args.threads)] if args.threads > 1 else []),
-                "--bind",
-                f"{HOST}:{PORT}",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
+            [PYTHON, "-m", "gunicorn", *server_args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
         )
         wait_until_up()
+        memory = PeakMemory(server.pid)
 
         # (a) unique events: warm up (connections, imports, the Redis client) with 200, then the timed run.
         warm = unique_events(200, prefix="warm")
@@ -288,19 +335,22 @@ def main() -> None:
         results["bare GET"] = run([bare], seconds=args.seconds, connections=args.connections, repeat=True)
         results["bare GET"].pop("sent_ids")
 
-        rows = int(
+        peak_rss_mb = memory.stop()
+        messages, queued_pks = queued_event_pks()
+        stored_pks = json.loads(
             sh(
                 PYTHON,
                 "manage.py",
                 "shell",
                 "-c",
-                "from outlet.payments.models import WebhookEvent; print(WebhookEvent.objects.count())",
+                "from outlet.payments.models import WebhookEvent; "
+                "print(sorted(WebhookEvent.objects.values_list('pk', flat=True)))",
                 env=env,
             )
             .stdout.strip()
             .splitlines()[-1]
         )
-        queued = int(redis_cli("LLEN", QUEUE))
+        rows = len(stored_pks)
     finally:
         if server is not None:
             server.terminate()
@@ -317,16 +367,17 @@ def main() -> None:
         "webhook_event_rows": rows,
         "unique_event_ids_sent": unique_sent,
         "rows_equal_unique_sent": rows == unique_sent,
-        "messages_queued_in_redis": queued,
-        "every_stored_event_enqueued": queued == rows,
+        "messages_queued_in_redis": messages,
+        "events_in_queued_messages": len(queued_pks),
+        "events_per_message": round(len(queued_pks) / messages, 2) if messages else None,
+        "every_stored_event_enqueued_once": sorted(queued_pks) == stored_pks,
         "unique_case_all_new": results["unique"]["duplicates_acked"] == 0
         and results["unique"]["distinct_ids_acked"] == results["unique"]["acked"],
         "duplicate_case_all_duplicates": results["duplicate"]["duplicates_acked"] == results["duplicate"]["acked"],
     }
 
     print(
-        f"\nStripe webhook intake: gunicorn {args.workers} workers x {args.threads} threads, PostgreSQL, "
-        "Redis broker (db 15), "
+        f"\nStripe webhook intake: gunicorn {' '.join(server_args)}, PostgreSQL, Redis broker (db 15), "
         f"{args.connections} concurrent connections, {args.seconds:g} s per case,"
     )
     print(
@@ -347,7 +398,8 @@ def main() -> None:
         )
     print(
         f"\nWebhookEvent rows at the end: {rows} (unique event ids sent, warm-up included: {unique_sent}); "
-        f"messages waiting in Redis queue {QUEUE!r}: {queued}"
+        f"messages waiting in Redis queue {QUEUE!r}: {messages}, carrying {len(queued_pks)} events; "
+        f"peak RSS of gunicorn's processes: {peak_rss_mb} MB"
     )
     failed = [name for name, ok in checks.items() if ok is False]
     if failed:
@@ -355,8 +407,26 @@ def main() -> None:
 
     out = ROOT / "bench" / "results" / "webhook_intake.json"
     out.parent.mkdir(exist_ok=True)
+    summary = {
+        "unique_per_second": results["unique"]["events_per_s"],
+        "duplicate_per_second": results["duplicate"]["events_per_s"],
+        "bare_per_second": results["bare GET"]["events_per_s"],
+        "p50_ms": results["unique"]["latency_ms"]["p50"],  # of unique events: stored, committed and acknowledged
+        "p99_ms": results["unique"]["latency_ms"]["p99"],
+        "peak_rss_mb": peak_rss_mb,  # gunicorn's master and workers together, sampled through every case
+    }
     out.write_text(
-        json.dumps({"args": vars(args), "cpu_count": os.cpu_count(), "results": results, "checks": checks}, indent=2)
+        json.dumps(
+            {
+                "summary": summary,
+                "args": vars(args),
+                "server": ["gunicorn", *server_args],
+                "cpu_count": os.cpu_count(),
+                "results": results,
+                "checks": checks,
+            },
+            indent=2,
+        )
     )
     print(f"written to {out.relative_to(ROOT)}")
     if failed:
