@@ -250,6 +250,74 @@ class PeakMemory:
         return round(self.peak_mb, 1)
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, *, with_children: bool = False) -> float:
+    """User + system CPU of a process (and of its reaped children: gunicorn's restarted workers), 0 once gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if with_children else 0)
+    return ticks / TICKS
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, every process of every user included."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / TICKS, sum(values) / TICKS
+
+
+class CpuMeter:
+    """Where a case's CPU went: gunicorn's processes, the PostgreSQL backends of the bench database (not the WAL writer
+    and checkpointer, which the server shares), and the whole machine, other users included (a shared machine's
+    numbers are only comparable within one run)."""
+
+    def __init__(self, server_pid: int, pg: str) -> None:
+        self.server_pid, self.pg = server_pid, pg
+
+    def _backends(self) -> list[int]:
+        out = sh("psql", f"{self.pg}/postgres", "-Atc", f"SELECT pid FROM pg_stat_activity WHERE datname = '{DB_NAME}'")
+        return [int(line) for line in out.stdout.split()]
+
+    def start(self) -> None:
+        self._backend_pids = self._backends()
+        self._before = self._sample()
+
+    def _sample(self) -> dict[str, float]:
+        busy, total = machine_busy_seconds()
+        return {
+            "gunicorn": cpu_seconds(self.server_pid, with_children=True)
+            + sum(cpu_seconds(pid) for pid in children_of(self.server_pid)),
+            "postgres_backends": sum(cpu_seconds(pid) for pid in self._backend_pids),
+            "machine_busy": busy,
+            "machine_total": total,
+        }
+
+    def per_request_ms(self, requests: int) -> dict[str, float]:
+        after = self._sample()
+        delta = {name: after[name] - self._before[name] for name in after}
+        return {
+            "gunicorn_cpu_ms": round(1000 * delta["gunicorn"] / max(requests, 1), 3),
+            "postgres_backends_cpu_ms": round(1000 * delta["postgres_backends"] / max(requests, 1), 3),
+            "machine_busy_percent": round(100 * delta["machine_busy"] / max(delta["machine_total"], 1e-9), 1),
+        }
+
+
 def queued_event_pks() -> tuple[int, list[int]]:
     """(messages in the queue, the event pks they carry) read back from Redis: a message for one event
     (process_webhook_event) or for the events of one commit (process_webhook_events)."""
@@ -311,6 +379,7 @@ def main() -> None:
         )
         wait_until_up()
         memory = PeakMemory(server.pid)
+        meter = CpuMeter(server.pid, pg)
 
         # (a) unique events: warm up (connections, imports, the Redis client) with 200, then the timed run.
         warm = unique_events(200, prefix="warm")
@@ -319,20 +388,26 @@ def main() -> None:
         assert warm_outcome["acked"] == len(warm), warm_outcome
         print(f"signing {int(args.max_rate * args.seconds)} unique events ...", flush=True)
         bodies = unique_events(int(args.max_rate * args.seconds), prefix="unique")
+        meter.start()
         results["unique"] = run(bodies, seconds=args.seconds, connections=args.connections, repeat=False)
+        results["unique"]["cpu"] = meter.per_request_ms(results["unique"]["acked"])
         sent_ids |= results["unique"].pop("sent_ids")
         del bodies
 
         # (b) duplicates of one event id: store it once, warm up, then the timed run repeats the same signed body.
         one = unique_events(1, prefix="dup")
         sent_ids |= run(one * 200, seconds=60, connections=args.connections, repeat=False).pop("sent_ids")
+        meter.start()
         results["duplicate"] = run(one, seconds=args.seconds, connections=args.connections, repeat=True)
+        results["duplicate"]["cpu"] = meter.per_request_ms(results["duplicate"]["acked"])
         sent_ids |= results["duplicate"].pop("sent_ids")
 
         # Reference: the cheapest Django response under the same server, client and connection handling.
         bare = Signed("", None, {"Connection": "close"}, method="GET", path="/__bench__/bare/")
         run([bare] * 200, seconds=60, connections=args.connections, repeat=False)
+        meter.start()
         results["bare GET"] = run([bare], seconds=args.seconds, connections=args.connections, repeat=True)
+        results["bare GET"]["cpu"] = meter.per_request_ms(results["bare GET"]["acked"])
         results["bare GET"].pop("sent_ids")
 
         peak_rss_mb = memory.stop()
@@ -382,18 +457,22 @@ def main() -> None:
     )
     print(
         f"Python threaded load generator on the same {os.cpu_count()} cores. No Celery worker runs: this measures "
-        "intake (verify, store, enqueue), not processing.\n"
+        "intake (verify, store, enqueue), not processing. gunicorn and pg bknd: CPU per request of gunicorn's "
+        "processes and of the bench database's PostgreSQL backends; machine: how busy all cores were (other users "
+        "included).\n"
     )
     print(
         f"{'case':11} {'200s/s':>9} {'acked':>7} {'non-200':>8} {'errors':>7} {'p50 ms':>7} {'p90 ms':>7} "
-        f"{'p99 ms':>7} {'max ms':>7} {'gen CPU':>7}"
+        f"{'p99 ms':>7} {'max ms':>7} {'gen CPU':>7} {'gunicorn':>9} {'pg bknd':>8} {'machine':>8}"
     )
     for name, r in results.items():
         non200 = sum(v for k, v in r["statuses"].items() if k != "200")
         lat = r["latency_ms"]
         print(
             f"{name:11} {r['events_per_s']:9.1f} {r['acked']:7d} {non200:8d} {r['errors']:7d} {lat['p50']:7.2f} "
-            f"{lat['p90']:7.2f} {lat['p99']:7.2f} {lat['max']:7.2f} {r['load_generator_cpu_percent']:6.0f}%"
+            f"{lat['p90']:7.2f} {lat['p99']:7.2f} {lat['max']:7.2f} {r['load_generator_cpu_percent']:6.0f}% "
+            f"{r['cpu']['gunicorn_cpu_ms']:7.2f}ms {r['cpu']['postgres_backends_cpu_ms']:6.2f}ms "
+            f"{r['cpu']['machine_busy_percent']:7.0f}%"
             + ("   (pre-signed bodies ran out: raise --max-rate)" if r["bodies_exhausted"] else "")
         )
     print(
