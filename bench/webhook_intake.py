@@ -303,7 +303,8 @@ class CpuMeter:
         return {
             "gunicorn": cpu_seconds(self.server_pid, with_children=True)
             + sum(cpu_seconds(pid) for pid in children_of(self.server_pid)),
-            "postgres_backends": sum(cpu_seconds(pid) for pid in self._backend_pids),
+            # Per backend: one that ends during the case (its worker restarted) counts nothing rather than minus.
+            **{f"backend {pid}": cpu_seconds(pid) for pid in self._backend_pids},
             "machine_busy": busy,
             "machine_total": total,
         }
@@ -311,9 +312,10 @@ class CpuMeter:
     def per_request_ms(self, requests: int) -> dict[str, float]:
         after = self._sample()
         delta = {name: after[name] - self._before[name] for name in after}
+        backends = sum(max(0.0, d) for name, d in delta.items() if name.startswith("backend ") and after[name] > 0)
         return {
             "gunicorn_cpu_ms": round(1000 * delta["gunicorn"] / max(requests, 1), 3),
-            "postgres_backends_cpu_ms": round(1000 * delta["postgres_backends"] / max(requests, 1), 3),
+            "postgres_backends_cpu_ms": round(1000 * backends / max(requests, 1), 3),
             "machine_busy_percent": round(100 * delta["machine_busy"] / max(delta["machine_total"], 1e-9), 1),
         }
 
