@@ -17,6 +17,7 @@ from django.utils import timezone
 from outlet.common.batches import in_batches
 from outlet.common.money import format_money
 from outlet.payments import registry, waiting
+from outlet.payments.group_commit import GroupCommit, insert_new
 from outlet.payments.models import Payment, ProviderCustomer, ReconciliationCursor, WebhookEvent
 from outlet.payments.providers import PROVIDER_IDS, get_provider
 from outlet.payments.providers.base import (
@@ -50,18 +51,12 @@ _related_refs_asked: ContextVar[dict[tuple[str, tuple[str, ...]], tuple[str, ...
 )
 
 
-def ingest_event(
-    *, provider_id: str, event: ProviderEvent, via: str = WebhookEvent.Via.WEBHOOK
-) -> tuple[WebhookEvent, bool]:
-    """Store an event once and queue its processing after commit. A duplicate delivery changes nothing. Raises
-    UnstorableEvent (answered 400) for one no database column could hold: nothing of it is stored."""
+def ingest_event(*, provider_id: str, event: ProviderEvent, via: str = WebhookEvent.Via.WEBHOOK) -> tuple[str, bool]:
+    """Store an event once and queue its processing after commit: (its id as stored, whether it is new). A duplicate
+    delivery changes nothing. Raises UnstorableEvent (answered 400) for one no database column could hold: nothing of
+    it is stored. Outside a transaction (the webhook view) the event is committed before this returns, in one commit
+    with the events other requests of this process are storing at the same moment (outlet/payments/group_commit.py)."""
     event = storable(event)
-    # A provider retrying a delivery is common: answer it from the unique index without loading the payload.
-    existing = (
-        WebhookEvent.objects.filter(provider=provider_id, event_id=event.id).only("pk", "event_id", "status").first()
-    )
-    if existing is not None:
-        return existing, False
     row = WebhookEvent(
         provider=provider_id,
         event_id=event.id,
@@ -71,19 +66,14 @@ def ingest_event(
         livemode=event.livemode,
         via=via,
     )
-    try:
-        if transaction.get_connection().in_atomic_block:
-            with transaction.atomic():  # a savepoint: a lost race must not break the caller's transaction
-                row.save(force_insert=True)
-        else:
-            # The webhook view runs in autocommit: the INSERT commits on its own, one round trip instead of BEGIN,
-            # INSERT and COMMIT (bench/webhook_intake.py).
-            row.save(force_insert=True)
-    except IntegrityError:  # a concurrent delivery of the same event won the insert
-        return WebhookEvent.objects.get(provider=provider_id, event_id=event.id), False
-    stored = row
-    transaction.on_commit(lambda: queue_event_processing(stored.pk))
-    return stored, True
+    if not transaction.get_connection().in_atomic_block:
+        return event.id, _events_stored_together.store(row)
+    # Inside a caller's transaction (reconciliation, the sandbox's checkout): part of it, queued when it commits.
+    # ON CONFLICT DO NOTHING raises nothing on a duplicate, so the caller's transaction is never broken by one.
+    created = bool(insert_new([row]))
+    if created:
+        transaction.on_commit(lambda: queue_event_processing(row.pk))
+    return event.id, created
 
 
 def queue_event_processing(webhook_event_pk: int) -> None:
@@ -95,6 +85,26 @@ def queue_event_processing(webhook_event_pk: int) -> None:
         process_webhook_event.delay(webhook_event_pk)
     except Exception:  # broker down: the event is stored; requeue_stuck_events picks it up later
         logger.warning("could not enqueue webhook event %s; the sweep will retry it", webhook_event_pk, exc_info=True)
+
+
+def queue_events_processing(webhook_event_pks: list[int]) -> None:
+    """Hand the events one commit stored to the broker in one message (one Redis round trip for the batch). One event
+    goes as queue_event_processing sends it. Never raises: what a broker outage loses, the sweep queues again."""
+    if len(webhook_event_pks) == 1:
+        queue_event_processing(webhook_event_pks[0])
+        return
+    from outlet.payments.tasks import process_webhook_events
+
+    try:
+        process_webhook_events.delay(webhook_event_pks)
+    except Exception:  # broker down: the events are stored; requeue_stuck_events picks them up later
+        logger.warning(
+            "could not enqueue webhook events %s; the sweep will retry them", webhook_event_pks, exc_info=True
+        )
+
+
+# One per process: the webhook requests of its threads share commits (see ingest_event).
+_events_stored_together = GroupCommit(after_commit=lambda pks: queue_events_processing(pks))
 
 
 def process_webhook_event(*, webhook_event_pk: int) -> str:

@@ -10,6 +10,7 @@ whole: nothing is stored."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import replace
@@ -22,6 +23,9 @@ from outlet.payments.providers.base import ProviderEvent
 
 # NUL, and surrogate code points on their own (json.loads accepts "\ud800"; UTF-8 cannot encode it).
 _UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+# The same, as json.dumps writes them: NUL, a high surrogate not followed by a low one, a low one not after a high one
+# (a pair is one character beyond the BMP, an emoji, and is stored as it is).
+_UNSTORABLE_ESCAPE = re.compile(r"\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f]")
 REPLACEMENT = "\ufffd"
 
 
@@ -43,13 +47,29 @@ def storable(event: ProviderEvent) -> ProviderEvent:
         raise UnstorableEvent(
             f"the event type is {len(event_type)} characters long; at most {type_limit} can be stored"
         )
-    try:
-        payload = _clean(event.payload)
-    except RecursionError:
-        raise UnstorableEvent("the event is nested too deeply to store") from None
-    if (event_id, event_type, payload) == (event.id, event.type, event.payload):
+    if _storable_as_it_is(event.payload):
+        payload = event.payload
+    else:
+        try:
+            payload = _clean(event.payload)
+        except RecursionError:
+            raise UnstorableEvent("the event is nested too deeply to store") from None
+    if (event_id, event_type) == (event.id, event.type) and payload is event.payload:
         return event
     return replace(event, id=event_id, type=event_type, payload=payload)
+
+
+def _storable_as_it_is(payload: Any) -> bool:
+    """The common case, answered by the C JSON encoder in under half the time a walk through the payload takes (the
+    webhook intake asks for every delivery): no infinite or NaN number (the encoder refuses them) and no NUL or lone
+    surrogate in any key or text (the encoder writes them as escapes: _UNSTORABLE_ESCAPE). False sends the payload
+    through _clean, which also says which it was; a false alarm (text holding a backslash and such letters) only
+    costs the walk."""
+    try:
+        text = json.dumps(payload, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        return False
+    return _UNSTORABLE_ESCAPE.search(text) is None
 
 
 def _text(value: str) -> str:

@@ -163,6 +163,29 @@ def test_an_event_needing_no_replacement_is_stored_exactly_as_received(user, t0)
     assert WebhookEvent.objects.get().payload == evt
 
 
+@pytest.mark.parametrize(
+    "text, stored",
+    [
+        ("an emoji 😀 and ლ", "an emoji 😀 and ლ"),  # a surrogate pair in JSON's escapes: one character, kept
+        ("C:\\u0000 and \\ud800 typed", "C:\\u0000 and \\ud800 typed"),  # a backslash and letters: kept as typed
+        ("lone \ud83d then \ude00 apart", f"lone {REPLACEMENT} then {REPLACEMENT} apart"),
+        ("reversed \ude00\ud83d", f"reversed {REPLACEMENT}{REPLACEMENT}"),
+        ("a pair then a lone low 😀\ude00", f"a pair then a lone low 😀{REPLACEMENT}"),
+    ],
+)
+def test_only_text_postgresql_cannot_hold_is_replaced_however_json_escapes_it(text, stored):
+    from datetime import UTC, datetime
+
+    from outlet.payments.storable import storable
+
+    payload = {"id": "evt_text", "data": {"object": {"name": text, "list": [text], text: 1}}}
+    event = ProviderEvent(id="evt_text", type="invoice.paid", created=datetime.now(UTC), payload=payload)
+    assert storable(event).payload == {
+        "id": "evt_text",
+        "data": {"object": {"name": stored, "list": [stored], stored: 1}},
+    }
+
+
 def test_the_intake_service_refuses_what_no_column_holds_whoever_calls_it(user, t0):
     from datetime import UTC, datetime
 
