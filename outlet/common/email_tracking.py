@@ -185,7 +185,7 @@ def tracking_urls() -> list[URLPattern]:
     return [
         path(
             f"{service}/tracking/",
-            _guard(lambda service=service: tracking_view_class(service)),
+            _guard(functools.partial(tracking_view_class, service)),
             name=f"{service}_tracking_webhook",
         )
         for service in sorted(TRACKING_VIEWS)
