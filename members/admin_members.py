@@ -13,18 +13,21 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from modeltranslation.admin import TranslationAdmin
 
-from members import admin_import, exports, staff
+from members import admin_import, exports, staff, stats
 from members.admin_member_actions import CompForm, MemberActionsMixin, available_actions
 from members.models import MemberEvent, Membership, MembershipCheckout, Tier, TierPrice
 from members.services import membership_grants_access
@@ -185,6 +188,19 @@ def lifetime_text(membership: Membership) -> str:
     return text
 
 
+class MemberPaginator(Paginator):
+    """The whole list's count (no filter, no search) is members.stats.membership_count(): exact, and counted again
+    only after a membership changed. A filtered or searched list is counted as Django counts it."""
+
+    def __init__(self, *args, whole_list: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.whole_list = whole_list
+
+    @cached_property
+    def count(self) -> int:
+        return stats.membership_count() if self.whole_list else super().count
+
+
 @admin.register(Membership)
 class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
     list_display = ["member", "tier", "status_label", "since", "next_charge", "lifetime_value"]
@@ -247,6 +263,10 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return with_lifetime_value(super().get_queryset(request).select_related("user", "tier"))
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        whole_list = not (set(request.GET) - {PAGE_VAR, ORDER_VAR})  # a page or an order counts the same rows
+        return MemberPaginator(queryset, per_page, orphans, allow_empty_first_page, whole_list=whole_list)
 
     def get_search_results(self, request, queryset, search_term):
         """Each kind of term on its index (Django's default, substring search over five columns and a join, read
