@@ -2,7 +2,8 @@
 gift, for the revenue dashboard (donations.stats.gifts_by_campaign).
 
 Statement-level triggers with transition tables add what an INSERT brings, take away what a DELETE removes, and do
-both for an UPDATE (a refund, a changed date), so the totals hold whatever wrote the gifts: the services, a
+both for an UPDATE (a refund, a changed date; an update that moves no amount, such as the retention period
+blanking donors' names, touches no total and takes no lock), so the totals hold whatever wrote the gifts: the services, a
 queryset.update(), a bulk insert, raw SQL; TRUNCATE empties them. The month is the site's (TIME_ZONE when they were
 built, kept in donations_month_total_zone): the dashboard reads them only while that is still the site's zone.
 Not Django models, so a test database flush does not empty them behind the trigger's back. Only on PostgreSQL;
@@ -67,7 +68,9 @@ BEGIN
                    -(amount_refunded_minor < amount_minor)::int
             FROM old_rows
         ) AS change
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        GROUP BY 1, 2, 3
+        HAVING sum(gross) <> 0 OR sum(refunded) <> 0 OR sum(gifts) <> 0 OR sum(kept) <> 0
+        ORDER BY 1, 2, 3
         ON CONFLICT (campaign_id, currency, month) DO UPDATE SET gross = t.gross + EXCLUDED.gross,
             refunded = t.refunded + EXCLUDED.refunded, gifts = t.gifts + EXCLUDED.gifts, kept = t.kept + EXCLUDED.kept;
     END IF;

@@ -35,7 +35,7 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def render_receipt(receipt) -> bytes:
+def render_receipt(receipt: Receipt) -> bytes:
     """outlet.receipts.pdf, imported when a PDF is made: fpdf is ~45 MB of every process's memory otherwise."""
     from outlet.receipts import pdf
 
