@@ -7,6 +7,7 @@ Prices are typed and shown as people write them ("15", "GEL 15"); dates are the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from django import forms
@@ -188,17 +189,23 @@ def lifetime_text(membership: Membership) -> str:
     return text
 
 
-class MemberPaginator(Paginator):
-    """The whole list's count (no filter, no search) is members.stats.membership_count(): exact, and counted again
-    only after a membership changed. A filtered or searched list is counted as Django counts it."""
+class WholeListCountPaginator(Paginator):
+    """The whole list's count (no filter, no search) comes from members.stats (membership_count,
+    member_event_count): exact, and counted again only after a membership or timeline row changed. A filtered or
+    searched list is counted as Django counts it."""
 
-    def __init__(self, *args, whole_list: bool = False, **kwargs):
+    def __init__(self, *args, whole_count: Callable[[], int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.whole_list = whole_list
+        self.whole_count = whole_count
 
     @cached_property
     def count(self) -> int:
-        return stats.membership_count() if self.whole_list else super().count
+        return self.whole_count() if self.whole_count else super().count
+
+
+def whole_list_paginator(request, whole_count: Callable[[], int], *args) -> WholeListCountPaginator:
+    whole_list = not (set(request.GET) - {PAGE_VAR, ORDER_VAR})  # a page or an order counts the same rows
+    return WholeListCountPaginator(*args, whole_count=whole_count if whole_list else None)
 
 
 @admin.register(Membership)
@@ -265,8 +272,9 @@ class MembershipAdmin(MemberActionsMixin, admin.ModelAdmin):
         return with_lifetime_value(super().get_queryset(request).select_related("user", "tier"))
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        whole_list = not (set(request.GET) - {PAGE_VAR, ORDER_VAR})  # a page or an order counts the same rows
-        return MemberPaginator(queryset, per_page, orphans, allow_empty_first_page, whole_list=whole_list)
+        return whole_list_paginator(
+            request, stats.membership_count, queryset, per_page, orphans, allow_empty_first_page
+        )
 
     def get_search_results(self, request, queryset, search_term):
         """Each kind of term on its index (Django's default, substring search over five columns and a join, read
@@ -468,6 +476,11 @@ class MemberEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     # them all twice more.
     ordering = ["-pk"]
     show_full_result_count = False
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return whole_list_paginator(
+            request, stats.member_event_count, queryset, per_page, orphans, allow_empty_first_page
+        )
 
     created = time_column("created_at", gettext_lazy("When"))  # type: ignore[arg-type]
     created_text = time_field("created_at", gettext_lazy("When"))  # type: ignore[arg-type]

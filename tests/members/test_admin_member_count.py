@@ -53,3 +53,22 @@ def test_a_filtered_list_is_counted_as_it_filters(client):
     Membership.objects.filter(status=Membership.Status.ACTIVE).update(status=Membership.Status.PAST_DUE)
     assert shown_count(client, "?status__exact=past_due") == 3
     assert shown_count(client) == 3
+
+
+def test_the_timeline_list_count_follows_every_change(client):
+    from members.models import MemberEvent
+
+    def events_shown(query: str = "") -> int:
+        html = client.get("/admin/members/memberevent/" + query).content.decode()
+        paginator = html.split('class="paginator"', 1)[1].split("</p>", 1)[0]
+        return int(re.search(r"(\d[\d,]*) member event", paginator).group(1).replace(",", ""))
+
+    membership = MembershipFactory()
+    before = MemberEvent.objects.count()
+    assert events_shown() == before
+    for kind in ("joined", "renewed"):
+        MemberEvent.objects.create(user=membership.user, membership=membership, kind=kind, summary=kind)
+    assert events_shown() == before + 2
+    assert events_shown("?kind__exact=renewed") == MemberEvent.objects.filter(kind="renewed").count()
+    MemberEvent.objects.filter(kind="joined").delete()
+    assert events_shown() == MemberEvent.objects.count()
