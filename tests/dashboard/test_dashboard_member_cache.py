@@ -102,3 +102,12 @@ def test_figures_cached_inside_a_transaction_that_rolled_back_are_never_served(k
     member(tier, currency="EUR", amount_minor=100)  # another change after the rollback
     assert cached() == live()
     assert cached() != inside
+
+
+def test_a_statement_that_changes_no_row_keeps_the_version_and_one_that_does_moves_it(known_data):
+    before = stats.figures_version()
+    Membership.objects.filter(pk=-1).update(amount_minor=1)  # as a sweep that finds nothing
+    MemberEvent.objects.filter(pk=-1).delete()
+    assert stats.figures_version() == before
+    Membership.objects.filter(pk=Membership.objects.order_by("pk").first().pk).update(amount_minor=1)
+    assert stats.figures_version() != before
