@@ -13,6 +13,12 @@ each in a fresh process (so the RSS peak is the export's, not an earlier page's)
 growth, once under tracemalloc for the Python heap peak (see EXPORTS: a small filtered export beside each big one
 shows whether memory stays flat). Then each export is downloaded through gunicorn started as the Procfile starts it
 (workers, timeout), to see whether the whole file arrives. Writes bench/results/staff_admin.json.
+
+Its top-level "summary" is for the three pages staff open most (SUMMARY_PAGES), each in a fresh process with its own
+cache prefix, as after a restart or once the cache expired: first_request_ms is that process's very first request
+(nothing warmed, nothing cached), then --repeat timed ones (median_ms, p95_ms; cpu_median_ms is this process's own
+CPU, which other work on the machine does not inflate), and peak_rss_mb is the process's peak resident memory.
+`--summary-only` measures just that.
 """
 
 from __future__ import annotations
@@ -194,6 +200,75 @@ def page_cases() -> list[tuple[str, str]]:
         ("receipts list", url("admin:receipts_receipt_changelist")),
     ]
     return cases
+
+
+# The summary's pages: name -> the page_cases() entry it measures.
+SUMMARY_PAGES = {
+    "member list": "members: list",
+    "revenue dashboard": "revenue dashboard",
+    "gift list": "gifts: list",
+}
+
+
+def signed_in_client_without_a_request():
+    """staff_client()'s session, written without a request, so the first request measured is the process's first."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from tests.staff import mark_session_second_factor
+
+    user, _ = get_user_model().objects.get_or_create(
+        username=STAFF_USERNAME,
+        defaults={"email": "bench-admin@example.org", "is_staff": True, "is_superuser": True},
+    )
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    mark_session_second_factor(client, user)
+    return client
+
+
+def summary_once(name: str, *, repeat: int) -> dict:
+    """One summary page in this (fresh) process: its first request, then `repeat` more; run by run_summary."""
+    from django.db import connection
+
+    url = dict(page_cases())[SUMMARY_PAGES[name]]
+    client = signed_in_client_without_a_request()
+    connection.close()  # the first request opens its own connection, as after a restart
+    started = time.perf_counter()
+    response = client.get(url)
+    first_ms = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, f"{url} answered {response.status_code}"
+    timings, cpu = [], []
+    for _ in range(repeat):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        assert response.status_code == 200, url
+    return {
+        "url": url,
+        "first_request_ms": round(first_ms, 1),
+        "median_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(percentile(timings, 0.95), 1),
+        "cpu_median_ms": round(statistics.median(cpu), 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "repeat": repeat,
+    }
+
+
+def run_summary(*, repeat: int) -> dict:
+    """Each summary page in a fresh interpreter with a cache prefix of its own (see the module docstring)."""
+    summary: dict = {}
+    for name in SUMMARY_PAGES:
+        env = {**os.environ, "CACHE_KEY_PREFIX": f"bench-staff-summary-{time.time_ns()}"}
+        args = [sys.executable, str(Path(__file__).resolve()), "--summary-page", name, "--repeat", str(repeat)]
+        done = subprocess.run(args, cwd=ROOT, env=env, text=True, capture_output=True)
+        if done.returncode != 0:
+            summary[name] = {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+        else:
+            summary[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"summary {name}: {summary[name]}", flush=True)
+    return summary
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -403,14 +478,29 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true", help="do not download the exports through gunicorn")
     parser.add_argument("--export", choices=list(EXPORTS), help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--summary-page", choices=list(SUMMARY_PAGES), help=argparse.SUPPRESS)
+    parser.add_argument("--summary-only", action="store_true", help="measure only the summary's pages")
     args = parser.parse_args()
     setup_django()
     if args.export:
         print(json.dumps(export_once(args.export, traced=args.traced)))
         return
+    if args.summary_page:
+        print(json.dumps(summary_once(args.summary_page, repeat=args.repeat)))
+        return
+    out = ROOT / "bench" / "results" / "staff_admin.json"
+    if args.summary_only:
+        check_ready(min_members=args.min_members, min_donations=args.min_donations)
+        staff_client()  # the bench superuser and its second factor, before the fresh processes sign in
+        previous = json.loads(out.read_text()) if out.exists() else {}
+        previous["summary"] = run_summary(repeat=args.repeat)
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(previous, indent=2))
+        print(f"summary written to {out.relative_to(ROOT)}")
+        return
 
     results: dict = {
-        "args": {k: v for k, v in vars(args).items() if k not in {"export", "traced"}},
+        "args": {k: v for k, v in vars(args).items() if k not in {"export", "traced", "summary_page"}},
         "ready": check_ready(min_members=args.min_members, min_donations=args.min_donations),
         "cpus": os.cpu_count(),
         "pages": {},
@@ -419,6 +509,7 @@ def main() -> None:
     }
     print("ready:", results["ready"])
     client, _ = staff_client()
+    results["summary"] = run_summary(repeat=args.repeat)
     for name, url in page_cases():
         if url is None:
             results["pages"][name] = {"error": "no such URL yet"}
@@ -440,7 +531,6 @@ def main() -> None:
                     {"ms": query["ms"], "sql": query["sql"], "plan": explain(query["sql"])}
                 )
     print_table(results)
-    out = ROOT / "bench" / "results" / "staff_admin.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"written to {out.relative_to(ROOT)}")
@@ -472,6 +562,15 @@ def print_table(results: dict) -> None:
             f"{page['sql_ms']:>8}  {note}"
         )
     print("(first: the first request of a fresh process and cache prefix, before the timed ones)")
+    print(f"\n{'summary page':20} {'first ms':>9} {'median ms':>10} {'p95 ms':>8} {'CPU ms':>7} {'peak RSS MB':>12}")
+    for name, page in results.get("summary", {}).items():
+        if "error" in page:
+            print(f"{name:20} {page['error']}")
+            continue
+        print(
+            f"{name:20} {page['first_request_ms']:>9} {page['median_ms']:>10} {page['p95_ms']:>8} "
+            f"{page['cpu_median_ms']:>7} {page['peak_rss_mb']:>12}"
+        )
     for name, export in results["exports"].items():
         if "error" in export:
             print(f"CSV export of {name}: {export['error']}")

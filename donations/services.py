@@ -503,6 +503,14 @@ def refund_donation(*, payment: Payment, occurred_at: datetime) -> Donation | No
         if donation is None or payment.amount_refunded_minor <= donation.amount_refunded_minor:
             return donation
         before, after = donation.amount_refunded_minor, payment.amount_refunded_minor
+        fully = after >= donation.amount_minor
+        donation.amount_refunded_minor = after
+        if donation.status != Donation.Status.DISPUTED:
+            donation.status = Donation.Status.REFUNDED if fully else Donation.Status.PARTIALLY_REFUNDED
+        # The gift's row first, as record_donation writes it first: a trigger moves its month's total
+        # (donations/migrations/0011), and taking that row before the newsrooms' and campaign totals, in the same
+        # order as a new gift does, keeps a refund and a new gift of the same month from deadlocking.
+        donation.save(update_fields=["amount_refunded_minor", "status"])
         # The provider keeps its fee on a refund: the newsrooms give back the refunded money up to their net part.
         net_back = min(after, donation.net_minor) - min(before, donation.net_minor)
         if net_back:
@@ -532,7 +540,6 @@ def refund_donation(*, payment: Payment, occurred_at: datetime) -> Donation | No
             _add_to_beneficiary_totals(
                 currency=donation.currency, refunds={key: -amount for key, amount in parts.items() if amount}
             )
-        fully = after >= donation.amount_minor
         _add_to_totals(
             campaign_id=donation.campaign_id,
             currency=donation.currency,
@@ -542,10 +549,6 @@ def refund_donation(*, payment: Payment, occurred_at: datetime) -> Donation | No
         )
         if fully:
             _uncount_donor(donation=donation)
-        donation.amount_refunded_minor = after
-        if donation.status != Donation.Status.DISPUTED:
-            donation.status = Donation.Status.REFUNDED if fully else Donation.Status.PARTIALLY_REFUNDED
-        donation.save(update_fields=["amount_refunded_minor", "status"])
     return donation
 
 

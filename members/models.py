@@ -125,7 +125,14 @@ class Membership(ProviderSubscription):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["status"]), models.Index(fields=["provider_customer_id"])]
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["provider_customer_id"]),
+            # The revenue dashboard's cached "members with access now" subtracts those whose access ran out since
+            # (members.stats.members_by_tier): a range on each end date, a few rows, instead of every membership.
+            models.Index(fields=["current_period_end"], name="membership_period_end_idx"),
+            models.Index(fields=["grace_until"], name="membership_grace_until_idx"),
+        ]
         # Staff actions beyond Django's add/change/delete/view, each checked by the admin view that offers it.
         permissions = [
             ("comp_membership", "Can give or end complimentary memberships"),

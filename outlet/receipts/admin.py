@@ -21,7 +21,6 @@ from outlet.common.admin_columns import EMPTY, money_column, time_column, time_f
 from outlet.common.admin_readonly import ReadOnlyMixin
 from outlet.common.money import format_money
 from outlet.payments import registry
-from outlet.receipts import pdf
 from outlet.receipts import services as receipts
 from outlet.receipts.models import Receipt, ReceiptSequence
 
@@ -163,6 +162,8 @@ class ReceiptAdmin(ReadOnlyMixin, _ReceiptModelAdmin):
         receipt = Receipt.objects.select_related("payment", "replaces").filter(pk=receipt_id).first()
         if receipt is None:
             raise Http404
+        from outlet.receipts import pdf  # fpdf is ~45 MB of every process's memory: loaded when a PDF is made
+
         response = HttpResponse(pdf.render_receipt(receipt), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'
         response["Cache-Control"] = "private, no-store"
