@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "outlet.common.security_headers.PermissionsPolicyMiddleware",  # PERMISSIONS_POLICY below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "outlet.common.front_cache.FrontCacheMiddleware",  # anonymous pages answered before sessions, CSRF and auth
+    "outlet.payments.fast_lane.WebhookFastLane",  # provider webhooks straight to the intake (no cookies, no user)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # the language from the address (English when unprefixed)
     "outlet.common.languages.RememberedLanguageMiddleware",  # a reader who prefers another is sent to it
