@@ -8,7 +8,7 @@ case "$role" in
   web)
     exec gunicorn outlet.wsgi:application --worker-class gthread --workers "${WEB_WORKERS:-2}" \
       --threads "${WEB_THREADS:-8}" --timeout 30 --bind "0.0.0.0:${PORT:-8000}" --access-logfile - \
-      --max-requests 10000 --max-requests-jitter 5000
+      --max-requests 100000 --max-requests-jitter 50000
     ;;
   worker)
     # WORKER_QUEUES: the queues this worker serves (default: the one queue every task goes to).
