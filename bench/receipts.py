@@ -1,16 +1,20 @@
-"""Receipts issued by one real Celery worker on PostgreSQL + Redis: receipts/s end to end, and PDF render time.
+"""Receipts issued, rendered and emailed by the Procfile's worker on PostgreSQL + Redis + SMTP: receipts/s end to
+end, PDF render time, and the worker processes' memory.
 
-    .venv/bin/python -m bench.receipts [--receipts 10000] [--render-samples 300]
+    .venv/bin/python -m bench.receipts [--receipts 10000] [--render-samples 1000]
 
 Creates (and drops) the database `outlet_bench_receipts` on the local PostgreSQL and migrates it, generates the
 payments directly (donations, each with its Donation and three AllocationEntry rows, so receipts carry the split;
-one donor in four has a Georgian name), starts ONE `celery worker --pool=solo` on a private queue in Redis db 3
-with a file-based mailbox, enqueues `issue_receipt` for every payment (what the webhook handler does on commit),
-and measures from the first enqueue until every receipt is issued AND emailed (PDF rendered, attached, written).
+the donors' names are Georgian, Latin, Cyrillic and Armenian in turn), starts the worker exactly as the Procfile's
+`worker:` line does (`celery -A outlet worker --loglevel=INFO --concurrency=2`: prefork, two processes) on a private
+default queue in Redis db 3, sending by SMTP to an aiosmtpd server in this process, enqueues `issue_receipt` for
+every payment (what the webhook handler does on commit), and measures from the first enqueue until every receipt is
+issued AND emailed (PDF rendered, attached, accepted by the SMTP server). The worker's processes' RSS is sampled
+every 0.5 s: the peak, and each child's at a tenth of the run and at its end (flat = the two agree).
 
-Also times PDF rendering alone in this process (the font is trimmed once per process; that first render is
-reported apart). Checks the numbers are 1..N with no gap and that exactly N emails were written. Prints a table
-and writes bench/results/receipts.json.
+Checks that the numbers are 1..N with no gap and that the SMTP server got exactly one email per receipt (by the
+attachment's name). Times PDF rendering alone in this process too (fonts parsed once per process; that first
+render is reported apart). Prints JSON and writes bench/results/receipts.json, with a "summary".
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import re
+import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,16 +40,16 @@ DB_NAME = "outlet_bench_receipts"
 REDIS_URL = "redis://127.0.0.1:6379/3"
 QUEUE = f"bench-receipts-{uuid.uuid4().hex[:8]}"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-MAIL_DIR = Path(tempfile.gettempdir()) / f"outlet-bench-receipts-mail-{uuid.uuid4().hex[:8]}"
+ATTACHMENT = re.compile(rb'filename="?receipt-(\d{4}-\d{6})\.pdf')
 
 os.environ.update(
     {
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": REDIS_URL,
         "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
-        "EMAIL_URL": f"filemail:///{MAIL_DIR}",
         "DJANGO_SETTINGS_MODULE": "outlet.settings",
         "CONN_MAX_AGE": "60",
+        "DEBUG": "False",  # as in production: with DEBUG Django keeps the last 9,000 queries of each process
     }
 )
 if str(ROOT) not in sys.path:
@@ -145,34 +152,36 @@ def generate_payments(count: int) -> list[int]:
     return [payment.pk for payment in payments]
 
 
-def start_worker(log_path: Path, *, concurrency: int = 1) -> subprocess.Popen:
-    """One worker: the solo pool (one task at a time), or prefork with `concurrency` processes as the Procfile runs
-    it."""
-    pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
+class Sink:
+    """The SMTP server: counts each receipt number it is sent (from the PDF's file name); keeps no bodies."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.numbers: Counter[str] = Counter()
+        self.messages = 0
+        self.bytes = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802  # aiosmtpd's hook name
+        found = ATTACHMENT.search(envelope.content)
+        with self.lock:
+            self.messages += 1
+            self.bytes += len(envelope.content)
+            self.numbers[found.group(1).decode() if found else ""] += 1
+        return "250 OK"
+
+
+def procfile_worker_command() -> list[str]:
+    """The Procfile's `worker:` line, with this virtualenv's celery."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("worker:"))
+    command = shlex.split(line.split(":", 1)[1])
+    assert command[0] == "celery", command
+    return [str(Path(sys.executable).parent / "celery"), *command[1:]]
+
+
+def start_worker(log_path: Path, env: dict[str, str]) -> subprocess.Popen:
+    """The worker as the Procfile starts it; it consumes the default queue, which is this run's private one."""
     with open(log_path, "w") as log:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "outlet",
-                "worker",
-                "-Q",
-                QUEUE,
-                "-n",
-                f"{QUEUE}@%h",
-                *pool,
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=os.environ.copy(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        worker = subprocess.Popen(procfile_worker_command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
@@ -181,6 +190,84 @@ def start_worker(log_path: Path, *, concurrency: int = 1) -> subprocess.Popen:
         time.sleep(0.2)
     time.sleep(2)
     return worker
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages (the code a pool process shares with the main one after fork) counted
+    once across the processes, so it shows what each process holds of its own."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process used so far: a per-receipt cost other programs on the machine do not inflate
+    the way they inflate wall time."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+class RssSampler(threading.Thread):
+    """Every 0.5 s: the RSS of the worker's main process and of each pool process."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.samples: list[tuple[float, dict[int, float]]] = []
+        self.cpu: dict[int, float] = {}  # the last CPU seconds seen per process
+        self.pss: dict[int, float] = {}  # the peak PSS seen per process
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        while not self.stop.is_set():
+            pids = [self.pid, *children(self.pid)]
+            self.samples.append((time.perf_counter() - started, {pid: rss_mb(pid) for pid in pids}))
+            self.cpu.update({pid: seconds for pid in pids if (seconds := cpu_seconds(pid))})
+            for pid in pids:
+                self.pss[pid] = max(self.pss.get(pid, 0.0), pss_mb(pid))
+            self.stop.wait(0.5)
+
+    def report(self, cpu_before: dict[int, float]) -> dict:
+        peak = max((rss for _, by_pid in self.samples for rss in by_pid.values()), default=0.0)
+        pool = sorted({pid for _, by_pid in self.samples for pid in by_pid if pid != self.pid})
+        tenth = self.samples[len(self.samples) // 10][1] if self.samples else {}
+        last = self.samples[-1][1] if self.samples else {}
+        return {
+            "peak_rss_mb": round(peak, 1),
+            "main_process_peak_rss_mb": round(max((s[1].get(self.pid, 0.0) for s in self.samples), default=0.0), 1),
+            "pool_processes": {
+                str(pid): {"at_tenth_mb": round(tenth.get(pid, 0.0), 1), "at_end_mb": round(last.get(pid, 0.0), 1)}
+                for pid in pool
+            },
+            "peak_pss_mb": {str(pid): round(pss, 1) for pid, pss in self.pss.items()},
+            "samples": len(self.samples),
+            "cpu_seconds": round(sum(self.cpu.values()) - sum(cpu_before.values()), 1),
+        }
 
 
 def render_timings(samples: int) -> dict:
@@ -200,21 +287,24 @@ def render_timings(samples: int) -> dict:
     return {
         "first_render_ms_incl_font_trim": round(first * 1000, 1),
         "samples": len(times),
-        "mean_ms": round(statistics.mean(times) * 1000, 1),
-        "p50_ms": round(times[len(times) // 2] * 1000, 1),
-        "p95_ms": round(times[int(len(times) * 0.95) - 1] * 1000, 1),
+        "mean_ms": round(statistics.mean(times) * 1000, 2),
+        "p50_ms": round(times[len(times) // 2] * 1000, 2),
+        "p95_ms": round(times[int(len(times) * 0.95) - 1] * 1000, 2),
+        "p99_ms": round(times[int(len(times) * 0.99) - 1] * 1000, 2),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--receipts", type=int, default=10_000)
-    parser.add_argument("--render-samples", type=int, default=300)
-    parser.add_argument(
-        "--concurrency", type=int, default=1, help="1: --pool=solo; more: prefork, as the Procfile's worker"
-    )
+    parser.add_argument("--render-samples", type=int, default=1000)
     args = parser.parse_args()
 
+    import logging
+
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command debug lines
     fresh_database()
     import django
 
@@ -223,15 +313,23 @@ def main() -> None:
 
     from outlet.receipts import tasks
     from outlet.receipts.models import Receipt
+    from tests.newsletters.smtp_sink import free_port
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    MAIL_DIR.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     payment_ids = generate_payments(args.receipts)
     print(f"generated {len(payment_ids)} payments (with donations and ledger rows) in {time.perf_counter() - t:.1f} s")
 
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
     log_path = Path(tempfile.gettempdir()) / f"{QUEUE}.log"
-    worker = start_worker(log_path, concurrency=args.concurrency)
+    worker = start_worker(log_path, os.environ | {"EMAIL_URL": f"smtp://127.0.0.1:{port}"})
+    sampler = RssSampler(worker.pid)
+    sampler.start()
+    time.sleep(1)
+    cpu_before = dict(sampler.cpu)  # the worker's start-up is not the receipts'
     try:
         started = time.perf_counter()
         for payment_id in payment_ids:
@@ -249,19 +347,21 @@ def main() -> None:
                 raise SystemExit(f"the worker died:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.5)
         emailed_at = time.perf_counter() - started
+        time.sleep(1)  # anything sent twice would arrive now
     finally:
+        sampler.stop.set()
+        sampler.join()
         worker.terminate()
         worker.wait(timeout=30)
+        controller.stop()
 
     sequences = list(Receipt.objects.order_by("sequence").values_list("sequence", flat=True))
-    # Django's file backend may append two messages to one file (named by second and id()); count messages.
-    files = sum(path.read_text().count("-" * 79 + "\n") for path in MAIL_DIR.iterdir())
+    numbers = set(Receipt.objects.values_list("number", flat=True))
     render = render_timings(args.render_samples)
+    memory = sampler.report(cpu_before)
     result = {
         "receipts": args.receipts,
-        "worker": "1 x celery --pool=solo"
-        if args.concurrency == 1
-        else f"1 x celery --pool=prefork -c {args.concurrency}",
+        "worker": "celery " + " ".join(procfile_worker_command()[1:]) + " (the Procfile's worker line)",
         "machine_cpus": os.cpu_count(),
         "enqueue_seconds": round(enqueued, 2),
         "all_issued_seconds": round(issued_at or 0, 2),
@@ -269,16 +369,26 @@ def main() -> None:
         "receipts_per_second": round(args.receipts / emailed_at, 1),
         "worker_ms_per_receipt": round(emailed_at * 1000 / args.receipts, 1),
         "numbers_gap_free": sequences == list(range(1, args.receipts + 1)),
-        "emails_written": files,
+        "emails_written": sink.messages,
+        "one_email_per_receipt": set(sink.numbers) == numbers and set(sink.numbers.values()) == {1},
+        "mb_through_smtp": round(sink.bytes / 1024 / 1024, 1),
         "pdf_render_in_process": render,
+        "worker_cpu_ms_per_receipt": round(memory["cpu_seconds"] * 1000 / args.receipts, 1),
+        "peak_rss_mb": memory["peak_rss_mb"],
+        "worker_memory": memory,
         "load_average_after": os.getloadavg(),
+    }
+    result["summary"] = {
+        "total_seconds": result["all_issued_and_emailed_seconds"],
+        "receipts_per_second": result["receipts_per_second"],
+        "pdf_ms_p50": render["p50_ms"],
+        "pdf_ms_p99": render["p99_ms"],
+        "peak_rss_mb": memory["peak_rss_mb"],
     }
     print(json.dumps(result, indent=2))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    name = "receipts.json" if args.concurrency == 1 else f"receipts-c{args.concurrency}.json"
-    (out / name).write_text(json.dumps(result, indent=2) + "\n")
-    shutil.rmtree(MAIL_DIR, ignore_errors=True)
+    (out / "receipts.json").write_text(json.dumps(result, indent=2) + "\n")
     redis.Redis.from_url(REDIS_URL).flushdb()
     from django.db import connections
 

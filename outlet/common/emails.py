@@ -5,11 +5,13 @@ Tests patch nothing but Django's mail outbox; staff can see every message sent (
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 
 import css_inline
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 
@@ -133,8 +135,68 @@ def _send_once(
             return False
         message = compose(kind=kind, to=to, context=context, attachments=attachments, topic=topic)
         SentEmail.objects.create(key=key, kind=kind, to=to, subject=message.subject[:300])
-        message.send()
+        _send_on_held_connection(message)
     return True
+
+
+# --- One connection to the mail backend per thread, kept between messages ---
+
+# Mail servers drop a client that says nothing for a while (often after 60 s or more): a connection idle longer than
+# this is closed and a fresh one opened rather than risking a send on a dead one.
+MAIL_CONNECTION_IDLE_SECONDS = 30
+_held = threading.local()
+
+
+def _mail_settings() -> tuple[object, ...]:
+    """What a held connection was opened for: a change (tests switch backends) opens a new one."""
+    return tuple(
+        getattr(settings, name, None)
+        for name in (
+            "EMAIL_BACKEND",
+            "EMAIL_HOST",
+            "EMAIL_PORT",
+            "EMAIL_HOST_USER",
+            "EMAIL_HOST_PASSWORD",
+            "EMAIL_USE_TLS",
+            "EMAIL_USE_SSL",
+            "EMAIL_FILE_PATH",
+            "ANYMAIL",
+        )
+    )
+
+
+def _send_on_held_connection(message: EmailMultiAlternatives) -> None:
+    """Send through this thread's open connection, opening it first if need be. Opening one per message (for SMTP:
+    TCP, EHLO, STARTTLS, login, QUIT) cost more than composing the message; a worker sending receipts one after
+    another keeps one. A failed send closes the connection (the next message opens a new one) and raises, so the
+    caller's transaction rolls back and its task retries, as before."""
+    wanted = _mail_settings()
+    now = time.monotonic()
+    held = getattr(_held, "connection", None)
+    if held is not None and (_held.settings != wanted or now - _held.used_at > MAIL_CONNECTION_IDLE_SECONDS):
+        _drop_held_connection()
+        held = None
+    if held is None:
+        held = get_connection()
+        held.open()
+        _held.connection, _held.settings = held, wanted
+    message.connection = held
+    try:
+        message.send()
+    except BaseException:
+        _drop_held_connection()
+        raise
+    _held.used_at = time.monotonic()
+
+
+def _drop_held_connection() -> None:
+    held = getattr(_held, "connection", None)
+    _held.connection = None
+    if held is not None:
+        try:
+            held.close()
+        except Exception:  # noqa: BLE001  # a connection already broken has nothing left to close
+            pass
 
 
 def membership_welcome(
