@@ -10,6 +10,7 @@ that is not exactly /payments/webhooks/<provider>/) goes the usual way, so 404s 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
@@ -19,7 +20,7 @@ _WEBHOOK_PATH = re.compile(r"\A/payments/webhooks/(?P<provider_id>[-a-zA-Z0-9_]+
 
 
 class WebhookFastLane:
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
