@@ -1,6 +1,6 @@
 """The staff admin over 100,000 members and a million gifts: time and SQL of each page, CSV export memory.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/outlet_h6 REDIS_URL=redis://127.0.0.1:6379/6 \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/outlet_h6 REDIS_URL=redis://127.0.0.1:6379/10 \\
         nice -n 10 .venv/bin/python bench/staff_admin.py [--repeat 20] [--skip-donation-export]
 
 Expects the data of bench/member_data.py (run it first; this script only reads). Settings are the production-like
@@ -43,7 +43,7 @@ SLOW_PAGE_SECONDS = 1.0
 
 def configure_environment() -> None:
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE)
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/6")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/10")  # not 6: newsletter_send flushes that one
     os.environ.setdefault("CACHE_KEY_PREFIX", f"bench-staff-{int(time.time())}")
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
