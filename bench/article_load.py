@@ -128,6 +128,13 @@ def sh(*args: str, env=None, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=ROOT, env=env, check=True, text=True, capture_output=True, **kwargs)
 
 
+def start_gunicorn(*, port: int, workers: int, env: dict) -> subprocess.Popen:
+    """gunicorn with sync workers on the bench settings (bench/wsgi.py), as the issue's baseline was measured."""
+    command = [PYTHON, "-m", "gunicorn", "bench.wsgi:application", "--workers", str(workers)]
+    command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    return subprocess.Popen(command, cwd=ROOT, env=env)
+
+
 def wait_until_up(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -232,22 +239,7 @@ def main() -> None:
         reader_cookie = [f"Cookie: sessionid={setup['reader_session']}"]
         member_cookie = [f"Cookie: sessionid={setup['member_session']}"]
 
-        server = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "gunicorn",
-                "bench.wsgi:application",
-                "--workers",
-                str(args.workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        server = start_gunicorn(port=port, workers=args.workers, env=env)
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base + "/__bench__/bare/")
         # The member must be measured reading the story, not its paywall (which a stranger gets).

@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.article_load import PeakRss, free_port, ms, wait_until_up  # noqa: E402  (the same helpers)
+from bench.article_load import PeakRss, free_port, ms, start_gunicorn, wait_until_up  # noqa: E402  (the same helpers)
 
 PYTHON = sys.executable
 DB_NAME = "outlet_bench_ledger" + os.environ.get("BENCH_DB_SUFFIX", "")
@@ -205,22 +205,7 @@ def main() -> None:
     )
     print("in process:", results["in_process"])
 
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "bench.wsgi:application",
-            "--workers",
-            str(args.workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = start_gunicorn(port=port, workers=args.workers, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base + "/__bench__/bare/")
