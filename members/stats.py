@@ -62,15 +62,7 @@ def renewing_memberships():
 
 def membership_recurring_revenue() -> tuple[list[MembershipRecurringRevenue], int]:
     """membership_recurring_revenue_now(), from the cache while no membership changed since it was computed."""
-    version = figures_version()
-    if version is None:
-        return membership_recurring_revenue_now()
-    key = f"members-figures:{version}:recurring-revenue"
-    cached = _cache_get(key)
-    if cached is None:
-        cached = membership_recurring_revenue_now()
-        _cache_set(key, cached)
-    return cached
+    return _once_per_version("recurring-revenue", membership_recurring_revenue_now)
 
 
 def membership_recurring_revenue_now() -> tuple[list[MembershipRecurringRevenue], int]:
@@ -281,22 +273,23 @@ def _movement_rows(*, window_start: datetime, now: datetime) -> list[MovementRow
 
 def membership_count() -> int:
     """Every membership, counted (an index scan of all 100,000 at the bench: 5-25 ms) once per figures' version."""
-    return _counted("memberships", Membership.objects.count)
+    return _once_per_version("count:memberships", Membership.objects.count)
 
 
 def member_event_count() -> int:
     """Every timeline row (half a million at the bench: 40-70 ms to count), once per figures' version."""
-    return _counted("member-events", MemberEvent.objects.count)
+    return _once_per_version("count:member-events", MemberEvent.objects.count)
 
 
-def _counted(name: str, count) -> int:
+def _once_per_version(name: str, compute):
+    """compute(), made once per figures' version (every membership or timeline write moves it)."""
     version = figures_version()
     if version is None:
-        return count()
-    key = f"members-figures:{version}:count:{name}"
+        return compute()
+    key = f"members-figures:{version}:{name}"
     cached = _cache_get(key)
     if cached is None:
-        cached = count()
+        cached = compute()
         _cache_set(key, cached)
     return cached
 
