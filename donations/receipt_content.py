@@ -23,9 +23,19 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 
+def _donation_of(payment: Payment) -> Donation | None:
+    """Issuing a receipt asks for the gift twice (its language, then its words), and a refund's correction again:
+    one query, kept on the payment object the task locked, instead of one per question."""
+    if not hasattr(payment, "_receipt_donation"):
+        payment._receipt_donation = (  # type: ignore[attr-defined]
+            Donation.objects.select_related("campaign", "checkout", "recurring").filter(payment=payment).first()
+        )
+    return payment._receipt_donation  # type: ignore[attr-defined,no-any-return]
+
+
 def describe(payment: Payment, refund_level_minor: int) -> describers.Description:
     """Who gave, to what, and how it is shared; a snapshot, so the receipt never changes later."""
-    donation = Donation.objects.select_related("campaign").filter(payment=payment).first()
+    donation = _donation_of(payment)
     if donation is None:
         # Never in practice (the gift is recorded in the transaction that records its payment); the words the
         # receipt had for a payment without a gift before receipts asked the products.
@@ -72,14 +82,14 @@ def describe(payment: Payment, refund_level_minor: int) -> describers.Descriptio
 
 def language(payment: Payment) -> str:
     """A donor with an account reads their account's language; a guest the language of the page they gave from."""
-    donation = Donation.objects.select_related("checkout").filter(payment=payment).first()
+    donation = _donation_of(payment)
     page_language = donation.checkout.language if donation is not None and donation.checkout is not None else None
     return languages.for_user(payment.user_id, default=page_language)
 
 
 def email(payment: Payment) -> describers.Email:
     """The gift's thank-you email; a monthly gift still running gets the link to manage it."""
-    donation = Donation.objects.select_related("recurring").filter(payment=payment).first()
+    donation = _donation_of(payment)
     gift = donation.recurring if donation is not None and donation.recurring_id else None
     manage_url = recurring.manage_url(gift) if gift is not None and gift.status != gift.Status.CANCELED else ""
     return describers.Email(send=emails.donation_receipt, manage_url=manage_url)

@@ -4,12 +4,29 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outlet.settings")
 
 app = Celery("outlet")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def check_database_connections(sender=None, **kwargs) -> None:
+    """Between tasks, what Django does between requests: a connection past CONN_MAX_AGE, left broken by an error or
+    failing its health check is closed, and the next query opens a new one (settings.CELERY_DB_REUSE_MAX keeps
+    Celery from closing every connection after every task). Not for a task run eagerly inside a request or a test:
+    that connection is the caller's, possibly mid-transaction."""
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 # outlet.tasks.* are the names the publish and outbox tasks kept when they moved to outlet/publishing/tasks.py and
 # outlet/common/tasks.py: rows in django-celery-beat and messages already queued name them.
 app.conf.beat_schedule = {

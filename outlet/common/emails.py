@@ -12,8 +12,9 @@ from collections.abc import Sequence
 import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from outlet.common import email_preferences
 from outlet.common.models import SentEmail
@@ -130,13 +131,26 @@ def _send_once(
         return False
     if topic and email_preferences.is_suppressed(to):
         return False
+    message = compose(kind=kind, to=to, context=context, attachments=attachments, topic=topic)
     with transaction.atomic():
-        if SentEmail.objects.select_for_update().filter(key=key).exists():
+        if not _record_first_send(key=key, kind=kind, to=to, subject=message.subject[:300]):
             return False
-        message = compose(kind=kind, to=to, context=context, attachments=attachments, topic=topic)
-        SentEmail.objects.create(key=key, kind=kind, to=to, subject=message.subject[:300])
         _send_on_held_connection(message)
     return True
+
+
+def _record_first_send(*, key: str, kind: str, to: str, subject: str) -> bool:
+    """The SentEmail row, unless one with this key exists: True when this call wrote it. One INSERT .. ON CONFLICT DO
+    NOTHING instead of a locking SELECT and an INSERT. A transaction sending the same key meanwhile makes this one
+    wait for its outcome: committed (sent) gives False, rolled back (the send failed) lets this one write and send."""
+    table = connection.ops.quote_name(SentEmail._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO {table} ("key", "kind", "to", "subject", "sent_at") VALUES (%s, %s, %s, %s, %s) '
+            'ON CONFLICT ("key") DO NOTHING RETURNING 1',
+            [key, kind, to, subject, timezone.now()],
+        )
+        return cursor.fetchone() is not None
 
 
 # --- One connection to the mail backend per thread, kept between messages ---
