@@ -148,7 +148,7 @@ def _record_first_send(*, key: str, kind: str, to: str, subject: str) -> bool:
         cursor.execute(
             f'INSERT INTO {table} ("key", "kind", "to", "subject", "sent_at") VALUES (%s, %s, %s, %s, %s) '
             'ON CONFLICT ("key") DO NOTHING RETURNING 1',
-            [key, kind, to, subject, timezone.now()],
+            [key, kind, to, subject, connection.ops.adapt_datetimefield_value(timezone.now())],
         )
         return cursor.fetchone() is not None
 
