@@ -1,0 +1,65 @@
+"""A web process does Django's first-request work when it starts (outlet.common.warm_up, called by outlet/wsgi.py):
+its first reader or staff request no longer imports the views, builds the URL tables or compiles templates."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+# Run in a new interpreter: this test process has long since done all of it.
+PROBE = """
+import json, sys
+from django.urls import resolvers
+
+import outlet.wsgi  # what gunicorn imports
+
+views_imported = "outlet.publishing.views" in sys.modules and "donations.views" in sys.modules
+
+from django.conf import settings
+from django.db import connection
+from django.template import engines
+from django.urls import get_resolver, reverse
+from django.utils import translation
+
+populated = []
+original = resolvers.URLResolver._populate
+def recording(self):
+    populated.append(repr(self))
+    return original(self)
+resolvers.URLResolver._populate = recording
+for code, _name in settings.LANGUAGES:
+    with translation.override(code):
+        reverse("outlet:home")
+        reverse("admin:index")
+        reverse("account_login")
+loader = engines["django"].engine.template_loaders[0]
+expected = ("base.html", "outlet/article.html", "admin/base.html", "admin/change_list.html")
+print(json.dumps({
+    "views_imported": views_imported,
+    "populated_by_reverse": populated,
+    "compiled": sorted(name for name in expected if name in getattr(loader, "get_template_cache", {})),
+    "languages": sorted(translation.trans_real._translations),
+    "database_connection_opened": connection.connection is not None,
+}))
+"""
+
+
+def probe() -> dict:
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "outlet.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_wsgi_module_leaves_no_first_request_work():
+    found = probe()
+    assert found["views_imported"]
+    assert found["populated_by_reverse"] == []  # every language's tables, namespaces included, were built at start
+    assert found["compiled"] == ["admin/base.html", "admin/change_list.html", "base.html", "outlet/article.html"]
+    assert {"en", "ka", "hy", "az", "ru"} <= set(found["languages"])
+    assert not found["database_connection_opened"]  # starting needs neither PostgreSQL nor Redis
