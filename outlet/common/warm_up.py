@@ -3,10 +3,11 @@
 Django builds its URL resolver (importing every view module) for each language the first time that language is
 reversed or resolved, compiles each template the first time it is rendered, and loads each language's translation
 catalogues and the number and date formats of each locale on first use. Measured on the revenue dashboard with every
-figure already cached: a new process's first request took 355 ms against 25 ms for the next, and a reader's first
-page in each language paid its share too. Gunicorn restarts its workers now and then (--max-requests), so that cost
-came back as the slowest requests of the day. Called from outlet/wsgi.py, so a gunicorn worker does it before it
-accepts a connection; management commands and tests do not pay for it.
+figure already cached: a new process's first request took 300-355 ms against 25 ms for the next (71-78 ms with this),
+and a reader's first story 417 ms (50 ms), and each language's first page paid its share again. Gunicorn restarts
+its workers now and then (--max-requests), so that cost came back as the slowest requests of the day. Called from
+outlet/wsgi.py, so a gunicorn worker does it before it accepts a connection; management commands and tests do not
+pay for it.
 
 Nothing here reads the database or the cache: a process can start while PostgreSQL or Redis is away.
 """
@@ -17,7 +18,6 @@ import logging
 import time
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
 from django.template import engines
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
@@ -25,8 +25,11 @@ from django.utils import timezone, translation
 
 logger = logging.getLogger(__name__)
 
-# Templates of the Django admin that the staff pages extend or include, besides the project's own templates/.
-ADMIN_TEMPLATE_APPS = ("django.contrib.admin",)
+# The staff pages' addresses have no language prefix, so they are reversed in the default language only: their
+# tables in the other four languages would be a few MB each process keeps for nothing.
+STAFF_NAMESPACES = frozenset({"admin"})
+# The emails' templates: the worker renders nearly all of them, so in a web process they would mostly take memory.
+SKIPPED_TEMPLATE_DIRECTORIES = ("emails",)
 
 
 def warm_up() -> dict[str, float]:
@@ -48,12 +51,14 @@ def warm_up() -> dict[str, float]:
     return timings
 
 
-def _populate(resolver: URLResolver, namespaces: tuple[str, ...] = ()) -> None:
+def _populate(resolver: URLResolver, namespaces: tuple[str, ...] = (), *, skip: frozenset[str] = frozenset()) -> None:
     """The resolver's reverse table for the active language, then each namespace's. reverse() into a namespace goes
     through a resolver of its own, made and filled on the first reverse (django.urls.resolvers.get_ns_resolver), so
     each namespace gets one real reverse of one of its names."""
     resolver.reverse_dict  # noqa: B018  # builds the reverse and namespace tables for the active language
     for namespace, (_prefix, child) in resolver.namespace_dict.items():
+        if namespace in skip:
+            continue
         path = (*namespaces, namespace)
         name = next((key for key in child.reverse_dict if isinstance(key, str)), None)
         if name is not None:
@@ -69,17 +74,21 @@ def _populate_url_resolvers() -> None:
     language has its own, as the addresses carry the language prefix."""
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            _populate(get_resolver())
+            _populate(get_resolver(), skip=frozenset() if code == settings.LANGUAGE_CODE else STAFF_NAMESPACES)
 
 
 def _template_names() -> list[str]:
-    """The project's templates and the admin's, by the names pages ask for them."""
-    roots = [Path(directory) for directory in engines["django"].dirs]
-    for label in ADMIN_TEMPLATE_APPS:
-        roots.append(Path(apps.get_app_config(label.rsplit(".", 1)[-1]).path) / "templates")
+    """The project's own templates (templates/), by the names pages ask for them. The Django admin's own templates
+    are left to the first staff page: compiling all of them cost 3.7 MB per process for 80 templates, most never
+    shown, and a few milliseconds on that first page."""
     names = []
-    for root in roots:
-        names += sorted(str(path.relative_to(root)) for path in root.rglob("*.html"))
+    for directory in engines["django"].dirs:
+        root = Path(directory)
+        names += sorted(
+            str(path.relative_to(root))
+            for path in root.rglob("*.html")
+            if path.relative_to(root).parts[0] not in SKIPPED_TEMPLATE_DIRECTORIES
+        )
     return names
 
 
