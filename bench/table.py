@@ -255,6 +255,11 @@ def staff_rows(data: dict) -> list[Row]:
             rows.append(failed(label, reason, today=today, goal=goal))
             continue
         first = page.get("first_request_ms", page.get("first_ms"))
+        warmed = f" after a {_ms(page['warm_up_ms'])} warm-up at start" if "warm_up_ms" in page else ""
+        if isinstance(page.get("first_request_empty_cache_ms"), int | float):
+            warmed += f" ({_ms(page['first_request_empty_cache_ms'])} with the cache empty)"
+        # A process's first request counts as an outlier past twice the goal (the issue: "no cold-start outlier").
+        no_outlier = first is None or first < 2 * STAFF_PAGE_GOAL_MS
         rss = page.get("peak_rss_mb", summary_rss)
         rows.append(
             Row(
@@ -263,11 +268,11 @@ def staff_rows(data: dict) -> list[Row]:
                 goal=goal,
                 measured=f"{_ms(page['median_ms'])} median"
                 + (f" (own CPU {_ms(page['cpu_median_ms'])})" if "cpu_median_ms" in page else "")
-                + (f", first {_ms(first)}" if first is not None else ""),
+                + (f", first request {_ms(first)}{warmed}" if first is not None else ""),
                 p50=_ms(page["median_ms"]),
                 p99=f"p95 {_ms(page['p95_ms'])}" if "p95_ms" in page else "—",
                 rss=_rss(rss),
-                verdict=_yes(page["median_ms"] < STAFF_PAGE_GOAL_MS),
+                verdict=_yes(page["median_ms"] < STAFF_PAGE_GOAL_MS and no_outlier),
                 peak_rss_mb=rss,
             )
         )

@@ -146,7 +146,9 @@ def test_receipts_and_staff_pages_from_their_summaries():
             "member list": {
                 "median_ms": 31.0,
                 "p95_ms": 40.0,
+                "warm_up_ms": 700.0,
                 "first_request_ms": 60.0,
+                "first_request_empty_cache_ms": 90.0,
                 "cpu_median_ms": 22.0,
                 "peak_rss_mb": 120.0,
             },
@@ -161,7 +163,11 @@ def test_receipts_and_staff_pages_from_their_summaries():
     pdf = row(rows, "receipt PDF render")
     assert (pdf.p50, pdf.p99, pdf.verdict) == ("3.1 ms", "6.0 ms", "yes")
     member_list = row(rows, "staff member list (100,000 members, 1,000,000 gifts)")
-    assert (member_list.measured, member_list.verdict) == ("31.0 ms median (own CPU 22.0 ms), first 60.0 ms", "yes")
+    assert (member_list.measured, member_list.verdict) == (
+        "31.0 ms median (own CPU 22.0 ms), first request 60.0 ms after a 700.0 ms warm-up at start"
+        " (90.0 ms with the cache empty)",
+        "yes",
+    )
     assert row(rows, "staff revenue dashboard (100,000 members, 1,000,000 gifts)").verdict == "no"
     assert table.memory_line(rows).endswith("goal every process < 150 MB: FAIL")  # the dashboard's 151 MB
     assert "151.0 MB (during 'staff revenue dashboard" in table.memory_line(rows)
@@ -182,7 +188,7 @@ def test_staff_pages_under_snake_case_keys_or_only_in_pages():
     assert (member_list.p50, member_list.p99) == ("20.0 ms", "p95 25.0 ms")
     assert dashboard.measured == "failed: page not in staff_admin.json"
     older = row(table.build_rows({"staff_admin": pages_only}), "staff member list (bench data)")
-    assert (older.measured, older.rss, older.verdict) == ("51.0 ms median, first 94.0 ms", "not sampled", "no")
+    assert (older.measured, older.rss, older.verdict) == ("51.0 ms median, first request 94.0 ms", "not sampled", "no")
 
 
 def test_a_summed_webhook_rss_is_shown_but_not_judged_as_one_process():
@@ -194,3 +200,13 @@ def test_a_summed_webhook_rss_is_shown_but_not_judged_as_one_process():
 
     assert row(rows, "webhook intake, unique signed events").rss == "420.0 summed"
     assert table.memory_line(rows).startswith("Memory: largest RSS of any one server/worker process 131.0 MB")
+
+
+def test_a_staff_page_whose_first_request_is_an_outlier_misses_the_goal_however_fast_the_rest():
+    """The issue asks for < 50 ms "and no cold-start outlier": a first request past twice the goal fails the row."""
+    pages = {"member list": {"median_ms": 30.0, "p95_ms": 35.0}}
+    slow_start = {"summary": {name: page | {"first_request_ms": 130.0} for name, page in pages.items()}}
+    quick_start = {"summary": {name: page | {"first_request_ms": 70.0} for name, page in pages.items()}}
+
+    assert row(table.build_rows({"staff_admin": slow_start}), "staff member list (bench data)").verdict == "no"
+    assert row(table.build_rows({"staff_admin": quick_start}), "staff member list (bench data)").verdict == "yes"
