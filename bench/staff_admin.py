@@ -15,10 +15,13 @@ shows whether memory stays flat). Then each export is downloaded through gunicor
 (workers, timeout), to see whether the whole file arrives. Writes bench/results/staff_admin.json.
 
 Its top-level "summary" is for the three pages staff open most (SUMMARY_PAGES), each in a fresh process with its own
-cache prefix, as after a restart or once the cache expired: first_request_ms is that process's very first request
-(nothing warmed, nothing cached), then --repeat timed ones (median_ms, p95_ms; cpu_median_ms is this process's own
-CPU, which other work on the machine does not inflate), and peak_rss_mb is the process's peak resident memory.
-`--summary-only` measures just that.
+cache prefix, as after a restart: the process first warms up as a web process does when gunicorn loads
+outlet/wsgi.py (warm_up_ms: URL tables, templates, catalogues; no database, no cache). The cache holds what beat's
+keep-dashboard-figures-fresh task put there, made by another process just before; first_request_ms is the process's
+very first request (a new database connection), then --repeat timed ones (median_ms, p95_ms; cpu_median_ms is this
+process's own CPU, which other work on the machine does not inflate), and peak_rss_mb is the process's peak resident
+memory. first_request_empty_cache_ms is the first request of another such process whose cache is empty, as after a
+Redis flush or within a minute of a change to the members' figures. `--summary-only` measures just that.
 """
 
 from __future__ import annotations
@@ -231,9 +234,15 @@ def summary_once(name: str, *, repeat: int) -> dict:
     """One summary page in this (fresh) process: its first request, then `repeat` more; run by run_summary."""
     from django.db import connection
 
+    from outlet.common.warm_up import warm_up
+
     url = dict(page_cases())[SUMMARY_PAGES[name]]
     client = signed_in_client_without_a_request()
     connection.close()  # the first request opens its own connection, as after a restart
+    started = time.perf_counter()
+    client.handler.load_middleware()  # get_wsgi_application() does this when outlet/wsgi.py loads
+    warm_up()  # as a gunicorn worker does on loading outlet/wsgi.py, before its first connection
+    warm_up_ms = (time.perf_counter() - started) * 1000
     started = time.perf_counter()
     response = client.get(url)
     first_ms = (time.perf_counter() - started) * 1000
@@ -247,6 +256,7 @@ def summary_once(name: str, *, repeat: int) -> dict:
         assert response.status_code == 200, url
     return {
         "url": url,
+        "warm_up_ms": round(warm_up_ms, 1),
         "first_request_ms": round(first_ms, 1),
         "median_ms": round(statistics.median(timings), 1),
         "p95_ms": round(percentile(timings, 0.95), 1),
@@ -257,18 +267,44 @@ def summary_once(name: str, *, repeat: int) -> dict:
 
 
 def run_summary(*, repeat: int) -> dict:
-    """Each summary page in a fresh interpreter with a cache prefix of its own (see the module docstring)."""
+    """Each summary page in a fresh interpreter with a cache prefix of its own (see the module docstring), twice:
+    once after beat's task made the figures in that cache (--keep-figures-fresh, in a process of its own, as the
+    worker does once a minute), which is how a restarted web process finds them, and once with the cache empty, as
+    after a Redis flush (only that first request is kept: first_request_empty_cache_ms)."""
     summary: dict = {}
+    script = [sys.executable, str(Path(__file__).resolve())]
     for name in SUMMARY_PAGES:
         env = {**os.environ, "CACHE_KEY_PREFIX": f"bench-staff-summary-{time.time_ns()}"}
-        args = [sys.executable, str(Path(__file__).resolve()), "--summary-page", name, "--repeat", str(repeat)]
-        done = subprocess.run(args, cwd=ROOT, env=env, text=True, capture_output=True)
-        if done.returncode != 0:
-            summary[name] = {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
-        else:
-            summary[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        fresh = subprocess.run([*script, "--keep-figures-fresh"], cwd=ROOT, env=env, text=True, capture_output=True)
+        measured = _summary_process(script, name, repeat=repeat, env=env)
+        if fresh.returncode != 0:
+            measured = {"error": "keeping the figures fresh failed: " + (fresh.stderr.strip().splitlines() or [""])[-1]}
+        empty_env = {**os.environ, "CACHE_KEY_PREFIX": f"bench-staff-summary-empty-{time.time_ns()}"}
+        empty = _summary_process(script, name, repeat=1, env=empty_env)
+        if "error" not in measured:
+            measured["figures_kept_fresh_by_beat"] = True
+            measured["first_request_empty_cache_ms"] = empty.get("first_request_ms", empty.get("error"))
+        summary[name] = measured
         print(f"summary {name}: {summary[name]}", flush=True)
     return summary
+
+
+def _summary_process(script: list[str], name: str, *, repeat: int, env: dict) -> dict:
+    done = subprocess.run(
+        [*script, "--summary-page", name, "--repeat", str(repeat)], cwd=ROOT, env=env, text=True, capture_output=True
+    )
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def keep_figures_fresh() -> None:
+    """What beat's keep-dashboard-figures-fresh task does in the worker."""
+    from django.utils import timezone
+
+    from outlet.dashboard.figures import keep_figures_fresh as make_figures
+
+    make_figures(now=timezone.now())
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -480,8 +516,12 @@ def main() -> None:
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--summary-page", choices=list(SUMMARY_PAGES), help=argparse.SUPPRESS)
     parser.add_argument("--summary-only", action="store_true", help="measure only the summary's pages")
+    parser.add_argument("--keep-figures-fresh", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     setup_django()
+    if args.keep_figures_fresh:
+        keep_figures_fresh()
+        return
     if args.export:
         print(json.dumps(export_once(args.export, traced=args.traced)))
         return
@@ -500,7 +540,9 @@ def main() -> None:
         return
 
     results: dict = {
-        "args": {k: v for k, v in vars(args).items() if k not in {"export", "traced", "summary_page"}},
+        "args": {
+            k: v for k, v in vars(args).items() if k not in {"export", "traced", "summary_page", "keep_figures_fresh"}
+        },
         "ready": check_ready(min_members=args.min_members, min_donations=args.min_donations),
         "cpus": os.cpu_count(),
         "pages": {},
