@@ -213,20 +213,15 @@ SUMMARY_PAGES = {
 }
 
 
-def signed_in_client_without_a_request():
-    """staff_client()'s session, written without a request, so the first request measured is the process's first."""
-    from django.contrib.auth import get_user_model
+def client_with_session(session_key: str):
+    """A client carrying the session staff_client() signed in, made in the parent: this process then imports no
+    test helpers (tests.staff brings pytest, about 10 MB a web process never holds) and makes no request before the
+    first one measured."""
+    from django.conf import settings
     from django.test import Client
 
-    from tests.staff import mark_session_second_factor
-
-    user, _ = get_user_model().objects.get_or_create(
-        username=STAFF_USERNAME,
-        defaults={"email": "bench-admin@example.org", "is_staff": True, "is_superuser": True},
-    )
     client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
-    mark_session_second_factor(client, user)
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
     return client
 
 
@@ -237,7 +232,7 @@ def summary_once(name: str, *, repeat: int) -> dict:
     from outlet.common.warm_up import warm_up
 
     url = dict(page_cases())[SUMMARY_PAGES[name]]
-    client = signed_in_client_without_a_request()
+    client = client_with_session(os.environ["BENCH_STAFF_SESSION"])
     connection.close()  # the first request opens its own connection, as after a restart
     started = time.perf_counter()
     client.handler.load_middleware()  # get_wsgi_application() does this when outlet/wsgi.py loads
@@ -266,7 +261,7 @@ def summary_once(name: str, *, repeat: int) -> dict:
     }
 
 
-def run_summary(*, repeat: int) -> dict:
+def run_summary(*, repeat: int, session_key: str) -> dict:
     """Each summary page in a fresh interpreter with a cache prefix of its own (see the module docstring), twice:
     once after beat's task made the figures in that cache (--keep-figures-fresh, in a process of its own, as the
     worker does once a minute), which is how a restarted web process finds them, and once with the cache empty, as
@@ -274,12 +269,16 @@ def run_summary(*, repeat: int) -> dict:
     summary: dict = {}
     script = [sys.executable, str(Path(__file__).resolve())]
     for name in SUMMARY_PAGES:
-        env = {**os.environ, "CACHE_KEY_PREFIX": f"bench-staff-summary-{time.time_ns()}"}
+        env = {
+            **os.environ,
+            "CACHE_KEY_PREFIX": f"bench-staff-summary-{time.time_ns()}",
+            "BENCH_STAFF_SESSION": session_key,
+        }
         fresh = subprocess.run([*script, "--keep-figures-fresh"], cwd=ROOT, env=env, text=True, capture_output=True)
         measured = _summary_process(script, name, repeat=repeat, env=env)
         if fresh.returncode != 0:
             measured = {"error": "keeping the figures fresh failed: " + (fresh.stderr.strip().splitlines() or [""])[-1]}
-        empty_env = {**os.environ, "CACHE_KEY_PREFIX": f"bench-staff-summary-empty-{time.time_ns()}"}
+        empty_env = {**env, "CACHE_KEY_PREFIX": f"bench-staff-summary-empty-{time.time_ns()}"}
         empty = _summary_process(script, name, repeat=1, env=empty_env)
         if "error" not in measured:
             measured["figures_kept_fresh_by_beat"] = True
@@ -531,9 +530,9 @@ def main() -> None:
     out = ROOT / "bench" / "results" / "staff_admin.json"
     if args.summary_only:
         check_ready(min_members=args.min_members, min_donations=args.min_donations)
-        staff_client()  # the bench superuser and its second factor, before the fresh processes sign in
+        client, _ = staff_client()  # the bench superuser and its second factor, whose session the processes use
         previous = json.loads(out.read_text()) if out.exists() else {}
-        previous["summary"] = run_summary(repeat=args.repeat)
+        previous["summary"] = run_summary(repeat=args.repeat, session_key=client.cookies["sessionid"].value)
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(previous, indent=2))
         print(f"summary written to {out.relative_to(ROOT)}")
@@ -551,7 +550,7 @@ def main() -> None:
     }
     print("ready:", results["ready"])
     client, _ = staff_client()
-    results["summary"] = run_summary(repeat=args.repeat)
+    results["summary"] = run_summary(repeat=args.repeat, session_key=client.cookies["sessionid"].value)
     for name, url in page_cases():
         if url is None:
             results["pages"][name] = {"error": "no such URL yet"}
