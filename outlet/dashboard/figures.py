@@ -5,9 +5,9 @@ The figures come from members.stats and donations.stats (plain functions, groupe
 them side by side and draws the charts, so the page costs the same number of queries whatever the data (14, or 15
 when the gifts' older months have to be read again rather than taken from their checked snapshot).
 
-Those functions keep their results in the cache until a membership, the timeline or a gift changes; made again,
-they cost about 100 ms at 100,000 members. keep_figures_fresh() makes them again in the worker, once a minute from
-beat when something changed, so staff opening the page seldom wait for them."""
+The members' figures stay in the cache until a membership or the timeline changes; made again, they cost about
+100 ms at 100,000 members. keep_figures_fresh() runs in the worker once a minute (beat) and makes again whatever a
+change made stale, so staff opening the page seldom wait for them."""
 
 from __future__ import annotations
 
