@@ -65,6 +65,18 @@ def test_beat_runs_it_every_minute():
     assert entry["task"] in app.tasks  # registered although outlet.dashboard is not a Django app
 
 
+def test_a_run_still_queued_when_the_next_is_due_is_dropped(db):
+    """Through django-celery-beat's database scheduler, as beat runs it: the message carries an expiry."""
+    from django_celery_beat.schedulers import ModelEntry
+
+    entry = ModelEntry.from_entry(
+        "keep-dashboard-figures-fresh", app=app, **app.conf.beat_schedule["keep-dashboard-figures-fresh"]
+    )
+
+    assert entry.model.expire_seconds == 55
+    assert entry.options["expires"] == 55
+
+
 def numbers(dashboard: figures.RevenueDashboard) -> tuple:
     """What the page says (the charts hold functions, which never compare equal)."""
     campaigns = [section.gifts for section in dashboard.campaigns]
