@@ -29,7 +29,10 @@ def test_the_dashboard_never_scrolls_sideways_and_its_tables_stay_readable(brows
             assert campaigns.locator("tbody tr").count() >= 1  # the demo fundraiser's row is there
             box = campaigns.bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
-            # The whole table is reachable: at a phone's width by scrolling the table itself.
-            assert campaigns.evaluate("table => table.scrollWidth >= table.clientWidth")
+            # Every column is reachable: the table fits, or it scrolls sideways inside its own box.
+            reachable = "t => t.scrollWidth <= t.clientWidth || getComputedStyle(t).overflowX === 'auto'"
+            assert campaigns.evaluate(reachable), f"the campaigns' last columns are cut off at {width}px"
+            if width < 768:  # nine columns do not fit a phone: the table scrolls (and so the rule above was tested)
+                assert campaigns.evaluate("t => t.scrollWidth > t.clientWidth")
     finally:
         context.close()
