@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from donations import abuse
 from donations.models import CheckoutShield
 from outlet.publishing.models import Article, MediaImage
+from tests.e2e import click_that_closes_its_window
 from tests.e2e.pages import PAGES, SIGNED_IN, new_context
 from tests.factories import UserFactory
 from tests.staff import give_authenticator_app, sign_in_staff_in_browser
@@ -206,8 +207,7 @@ def test_the_admin_and_its_article_editor_work_with_no_policy_violation(browser,
         picker = opened.value
         picker.wait_for_load_state()
         watch.check(picker, "media picker")
-        with picker.expect_event("close"):
-            picker.locator("[data-library-pick]").first.click()
+        click_that_closes_its_window(picker, picker.locator("[data-library-pick]").first)
         dialog.get_by_role("button", name="Insert").click()
         expect(editor.locator("figure img")).to_have_count(1)
         page.select_option("#id_section", index=1)

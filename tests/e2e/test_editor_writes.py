@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from outlet.publishing.models import EMPTY_BODY_MESSAGE, Article, MediaImage
 from outlet.staff.roles import EDITOR
+from tests.e2e import click_that_closes_its_window
 from tests.factories import SectionFactory, UserFactory
 from tests.staff import give_authenticator_app, sign_in_staff_in_browser
 
@@ -123,8 +124,7 @@ def test_an_editor_puts_a_library_picture_in_a_story(page, live_server, library_
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         picker.screenshot(path=f"{SCREENSHOTS}/media-library-picker.png")
-    with picker.expect_event("close"):
-        picker.locator(f'[data-library-pick][data-alt="{PICTURE_ALT}"]').click()
+    click_that_closes_its_window(picker, picker.locator(f'[data-library-pick][data-alt="{PICTURE_ALT}"]'))
     expect(dialog.locator("input[name=altText]")).to_have_value(PICTURE_ALT)
     expect(dialog.locator("input[name=caption]")).to_have_value("The morning shift. Photo: Nino K.")
     dialog.get_by_role("button", name="Insert").click()
