@@ -6,8 +6,9 @@ fpdf2's core fonts are latin-1 only, and donors are called "ნინო ბე�
 subset, so each process first trims it once (about a second) to the scripts our donors write in and drops the shaping
 tables fpdf2 does not use without HarfBuzz. Each process then parses the trimmed fonts once and every document
 shares them, subset by copying glyph bytes at output (outlet/receipts/pdf_fonts.py); one-line texts skip fpdf2's
-line breaker and its character-by-character fallback walk (Document.paragraph, Document._parse_chars). A receipt
-renders in ~4 ms of CPU (it took ~40-70 ms: parsing six fonts and subsetting them with fontTools, per document).
+line breaker, its cell machinery and its character-by-character fallback walk (Document.paragraph, one_line,
+_parse_chars). A receipt renders in ~4 ms of CPU (it took ~40-70 ms: parsing six fonts and subsetting them with
+fontTools, per document; ~6 ms before one_line).
 Characters outside those scripts print as an empty box, never as an error.
 
 Every word on the page is translated when the PDF is rendered (gettext, not lazy), in the language active then: the
@@ -33,6 +34,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from fpdf import FPDF
+from fpdf.enums import PDFResourceType, TextMode
 from fpdf.fonts import TTFFont
 from fpdf.line_break import Fragment
 
@@ -158,10 +160,102 @@ class Document(FPDF):
         would print it, without its line breaker (which measures the line again for every character: it was
         most of a receipt's layout time)."""
         room = (width or self.w - self.r_margin - self.x) - 2 * self.c_margin
-        if "\n" not in text and self.get_string_width(text) < room - 0.5:  # 0.5 mm short: clearly one line
-            self.cell(width, height, text, align="L" if align == "J" else align, new_x="LMARGIN", new_y="NEXT")
+        if "\n" not in text and self._width(text) < room - 0.5:  # 0.5 mm short: clearly one line
+            self.one_line(width, height, text, align="L" if align == "J" else align, next_line=True)
         else:
             self.multi_cell(width, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
+
+    def one_line(self, width: float, height: float, text: str, *, align: str = "L", next_line: bool = False) -> None:
+        """cell() for one line of text without border, fill or link: then to its right, or to the next line.
+        Text our fonts draw is placed where cell() would place it, written straight into the page (cell() builds
+        fragments, graphics states and a text line per call: it was most of a receipt's layout time); anything
+        else (emphasis, shaping, a character no font has, a page break) goes through cell() itself."""
+        runs = self._runs(text)
+        if runs is None or self.will_page_break(height):
+            self.cell(
+                width,
+                height,
+                text,
+                align=align,
+                new_x="LMARGIN" if next_line else "RIGHT",
+                new_y="NEXT" if next_line else "TOP",
+            )
+            return
+        width = width or self.w - self.r_margin - self.x
+        if align == "R":
+            offset = width - self.c_margin - self._runs_width(runs)
+        elif align == "C":
+            offset = (width - self._runs_width(runs)) / 2
+        else:
+            offset = self.c_margin
+        if len(runs) == 1 and runs[0][0] is self.current_font:
+            self.text(self.x + offset, self._baseline(height), text)
+        elif runs:
+            self._write_runs(self.x + offset, self._baseline(height), runs)
+        self._lasth = height
+        if next_line:
+            self.x, self.y = self.l_margin, self.y + height
+        else:
+            self.x += width
+
+    def _baseline(self, height: float) -> float:
+        """Where cell() puts a line's baseline: mid-height, lowered by 0.3 of the font size."""
+        return self.y + 0.5 * height + 0.3 * self.font_size
+
+    def _runs(self, text: str) -> list[tuple[TTFFont, str]] | None:
+        """The text cut where its font changes (the current font, else the first fallback that has the character),
+        or None when it needs fpdf2's text engine: shaping, emphasis, spacing, the page-number alias, or a
+        character no font has (cell() prints an empty box for it)."""
+        font = self.current_font
+        if (
+            not isinstance(font, TTFFont)
+            or self.text_shaping
+            or self.underline
+            or self.strikethrough
+            or self._record_text_quad_points
+            or self.text_mode != TextMode.FILL
+            or self.char_spacing != 0
+            or self.font_stretching != 100
+            or (self.str_alias_nb_pages and self.str_alias_nb_pages in text)
+        ):
+            return None
+        runs: list[tuple[TTFFont, str]] = []
+        for char in text:
+            drawn_by = font
+            if ord(char) not in font.cmap:
+                fallback = self.get_fallback_font(char, self.font_style)
+                found = self.fonts[fallback] if fallback else None
+                if not isinstance(found, TTFFont):
+                    return None
+                drawn_by = found
+            if runs and runs[-1][0] is drawn_by:
+                runs[-1] = (drawn_by, runs[-1][1] + char)
+            else:
+                runs.append((drawn_by, char))
+        return runs
+
+    def _runs_width(self, runs: list[tuple[TTFFont, str]]) -> float:
+        scale = self.font_size_pt * 0.001 / self.k
+        return sum(sum(font.cw[ord(char)] for char in chars) for font, chars in runs) * scale
+
+    def _width(self, text: str) -> float:
+        """get_string_width, from the fonts' widths directly when no text engine is needed."""
+        runs = self._runs(text)
+        return self.get_string_width(text) if runs is None else self._runs_width(runs)
+
+    def _write_runs(self, x: float, y: float, runs: list[tuple[TTFFont, str]]) -> None:
+        """One text object that switches font per run, as cell() writes a line with fallback characters; inside
+        q/Q, so the page's font and colour stay what fpdf2 believes they are."""
+        parts = ["q"]
+        if self.text_color != self.fill_color:
+            assert self.text_color is not None
+            parts.append(self.text_color.serialize().lower())
+        parts.append(f"BT {x * self.k:.2f} {(self.h - y) * self.k:.2f} Td")
+        for font, chars in runs:
+            parts.append(f"/F{font.i} {self.font_size_pt:.2f} Tf {font.encode_text(chars)}")
+            self._resource_catalog.add(PDFResourceType.FONT, font.i, self.page)
+        parts.append("ET Q")
+        self._out(" ".join(parts))
 
     def _parse_chars(self, text: str, markdown: bool, **kwargs: Any) -> Iterator[Fragment]:
         """fpdf2 walks text a character at a time once fallback fonts are set, to hand the characters the font
@@ -189,7 +283,7 @@ class Document(FPDF):
     def fact(self, label: str, value: str, *, bold: bool = False) -> None:
         self.set_font(FAMILY, "", 10)
         self.set_text_color(*MUTED)
-        self.cell(45, 6, label)
+        self.one_line(45, 6, label)
         self.set_font(FAMILY, "B" if bold else "", 10)
         self.set_text_color(*INK)
         self.paragraph(0, 6, value)
@@ -199,7 +293,7 @@ class Document(FPDF):
         self.set_font(FAMILY, "B" if bold else "", 9.5)
         self.set_text_color(*color)
         for text, width, align in cells:
-            self.cell(width, 6.5, text, align=align)
+            self.one_line(width, 6.5, text, align=align)
         self.ln(6.5)
 
     def issuer_block(self) -> None:
@@ -277,10 +371,10 @@ def _render_receipt(receipt: Receipt) -> bytes:
     doc.rule()
     doc.set_font(FAMILY, "", 10)
     doc.set_text_color(*MUTED)
-    doc.cell(45, 9, _("Amount"))
+    doc.one_line(45, 9, _("Amount"))
     doc.set_font(FAMILY, "B", 18)
     doc.set_text_color(*INK)
-    doc.cell(0, 9, format_money(receipt.amount_minor, receipt.currency), new_x="LMARGIN", new_y="NEXT")
+    doc.one_line(0, 9, format_money(receipt.amount_minor, receipt.currency), next_line=True)
     _receipt_lines(doc, receipt)
     doc.rule(5)
     doc.text_line(

@@ -1,0 +1,64 @@
+"""A receipt's one-line texts are written straight into the page (Document.one_line) where fpdf2's cell() would put
+them: the same words, at the same place, in the same font and size, for every script and currency sign, voided or
+not, as the same receipt laid out by cell() alone."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from pypdf import PdfReader
+
+from outlet.receipts.pdf import Document, render_receipt
+from tests.receipts.test_pdf_fonts import NAMES, _receipt
+
+
+def _placed_texts(pdf: bytes) -> list[tuple[str, float, float, str, float]]:
+    """Every text the page shows: its characters, where it starts (points), its font and size. (pypdf guesses word
+    spaces between text objects from their distance: those are trimmed.)"""
+    placed: list[tuple[str, float, float, str, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            placed.append(
+                (text.strip(" "), round(x, 1), round(y, 1), str(font["/BaseFont"]) if font else "", round(size, 2))
+            )
+
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        page.extract_text(visitor_text=visit)
+    return placed
+
+
+@pytest.mark.parametrize(
+    ("name", "currency", "language"),
+    [
+        (NAMES[0], "GEL", "ka"),
+        (NAMES[1], "AMD", "hy"),
+        (NAMES[2], "EUR", "ru"),
+        (NAMES[3], "AZN", "az"),
+        (NAMES[4], "USD", "en"),
+    ],
+)
+@pytest.mark.parametrize("voided", [False, True])
+def test_one_line_texts_land_where_cell_puts_them(monkeypatch, name, currency, language, voided):
+    receipt = _receipt(name, currency=currency, language=language)
+    if voided:
+        receipt.voided_at, receipt.void_reason = timezone.now(), "refunded in full"
+    written = render_receipt(receipt)
+    with monkeypatch.context() as patched:
+        patched.setattr(Document, "_runs", lambda self, text: None)  # every line through fpdf2's cell()
+        by_cell = render_receipt(receipt)
+
+    placed, expected = _placed_texts(written), _placed_texts(by_cell)
+    assert len(expected) > 20
+    assert placed == expected
+
+
+def test_a_character_no_font_has_still_goes_through_cell_and_prints_a_box():
+    receipt = _receipt("Ahmad 🙂 أحمد")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(render_receipt(receipt))).pages)
+    assert "Ahmad" in text and "2026-000007" in text
