@@ -80,6 +80,7 @@ INK: Colour = (27, 27, 27)
 MUTED: Colour = (95, 95, 95)
 RULE: Colour = (200, 200, 200)
 VOID_RED: Colour = (190, 20, 20)
+LABEL_COLUMN = 50  # mm: the facts' labels (receipt number, dates, payer)
 
 # fontTools narrates every subset (one per font per document) at INFO; a worker's log needs none of it.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -281,12 +282,24 @@ class Document(FPDF):
         self.ln(gap)
 
     def fact(self, label: str, value: str, *, bold: bool = False) -> None:
+        """A label in its column and its value beside it. A label longer than the column (Georgian's "payment
+        reference", Armenian's "replaces receipt") wraps inside it instead of running under the value."""
         self.set_font(FAMILY, "", 10)
         self.set_text_color(*MUTED)
-        self.one_line(45, 6, label)
+        if self._width(label) <= LABEL_COLUMN - 2 * self.c_margin:
+            self.one_line(LABEL_COLUMN, 6, label)
+            below_label = self.get_y()
+        else:
+            if self.will_page_break(12):  # label and value start on the same page
+                self.add_page()
+            top = self.get_y()
+            self.multi_cell(LABEL_COLUMN, 6, label, align="L", new_x="LMARGIN", new_y="NEXT")
+            below_label = self.get_y()
+            self.set_xy(self.l_margin + LABEL_COLUMN, top)
         self.set_font(FAMILY, "B" if bold else "", 10)
         self.set_text_color(*INK)
         self.paragraph(0, 6, value)
+        self.set_y(max(below_label, self.get_y()))
 
     def row(self, cells: Iterable[tuple[str, float, str]], *, bold: bool = False, color: Colour = INK) -> None:
         """cells: (text, width in mm, "L"|"R"); the last width 0 takes the rest of the line."""
@@ -371,7 +384,7 @@ def _render_receipt(receipt: Receipt) -> bytes:
     doc.rule()
     doc.set_font(FAMILY, "", 10)
     doc.set_text_color(*MUTED)
-    doc.one_line(45, 9, _("Amount"))
+    doc.one_line(LABEL_COLUMN, 9, _("Amount"))
     doc.set_font(FAMILY, "B", 18)
     doc.set_text_color(*INK)
     doc.one_line(0, 9, format_money(receipt.amount_minor, receipt.currency), next_line=True)

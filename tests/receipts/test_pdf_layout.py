@@ -1,6 +1,6 @@
 """A receipt's one-line texts are written straight into the page (Document.one_line) where fpdf2's cell() would put
 them: the same words, at the same place, in the same font and size, for every script and currency sign, voided or
-not, as the same receipt laid out by cell() alone."""
+not, as the same receipt laid out by cell() alone. And no label runs under its value, in any language."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from outlet.receipts.pdf import Document, render_receipt
+from outlet.receipts.pdf import FAMILY, LABEL_COLUMN, Document, render_receipt
 from tests.receipts.test_pdf_fonts import NAMES, _receipt
 
 
@@ -62,3 +62,38 @@ def test_a_character_no_font_has_still_goes_through_cell_and_prints_a_box():
     receipt = _receipt("Ahmad 🙂 أحمد")
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(render_receipt(receipt))).pages)
     assert "Ahmad" in text and "2026-000007" in text
+
+
+def _column_texts(placed, x_mm: float, *, size: float = 10) -> list[tuple[str, float]]:
+    """The texts of one size that start at this distance from the page's left edge, top to bottom."""
+    points = x_mm * 72 / 25.4
+    return [(text, y) for text, x, y, _font, size_pt in placed if abs(x - points) < 0.2 and size_pt == size]
+
+
+def test_a_label_longer_than_its_column_wraps_inside_it_beside_its_value():
+    doc = Document(title="Receipt")
+    doc.fact("Payment reference at the bank that took the transfer", "pi_3Pq8")
+    doc.fact("Email", "lela@example.org")
+    placed = _placed_texts(doc.finish())
+
+    labels = _column_texts(placed, doc.l_margin + doc.c_margin)
+    values = _column_texts(placed, doc.l_margin + LABEL_COLUMN + doc.c_margin)
+    assert [text for text, _y in values] == ["pi_3Pq8", "lela@example.org"]
+    *long_label, email = labels
+    assert len(long_label) >= 2, "the long label wraps"
+    assert long_label[0][1] == values[0][1], "its first line sits beside its value"
+    assert email[1] < long_label[-1][1] and email[1] == values[1][1], "the next fact starts below the whole label"
+    doc.set_font(FAMILY, "", 10)
+    assert all(doc.get_string_width(text) <= LABEL_COLUMN - 2 * doc.c_margin for text, _y in long_label)
+
+
+@pytest.mark.parametrize("language", ["en", "ka", "hy", "az", "ru"])
+def test_no_label_runs_under_its_value_in_any_language(language):
+    receipt = _receipt(NAMES[0], language=language)
+    placed = _placed_texts(render_receipt(receipt))
+    doc = Document(title="Receipt")
+    doc.set_font(FAMILY, "", 10)
+
+    labels = [text for text, _y in _column_texts(placed, doc.l_margin + doc.c_margin)]
+    assert len(labels) >= 7
+    assert all(doc.get_string_width(text) <= LABEL_COLUMN - 2 * doc.c_margin for text in labels), labels
