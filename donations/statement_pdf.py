@@ -14,6 +14,8 @@ from outlet.common.local_time import date_text, short_date_text
 from outlet.common.money import format_money
 from outlet.receipts.pdf import FAMILY, MUTED, Document
 
+NOTE_SIZE = 8  # pt: the paid-and-refunded note under an amount
+
 
 def render_statement(statement) -> bytes:
     """A donor's year: every gift not refunded in full, with refunds shown, and totals per currency."""
@@ -31,34 +33,36 @@ def render_statement(statement) -> bytes:
     # Translators: the date the statement was made.
     doc.fact(_("Issued"), date_text(timezone.now()))
     doc.ln(3)
-    widths = (24, 62, 30, 0)
-    doc.row(
-        [
-            (_("Date"), widths[0], "L"),
-            (_("Fundraiser"), widths[1], "L"),
-            # Translators: a column heading; the column holds each gift's receipt number.
-            (pgettext("statement column", "Receipt"), widths[2], "L"),
-            (_("Amount"), widths[3], "R"),
-        ],
-        bold=True,
+    headings = (
+        _("Date"),
+        _("Fundraiser"),
+        # Translators: a column heading; the column holds each gift's receipt number.
+        pgettext("statement column", "Receipt"),
+        _("Amount"),
     )
-    for line in statement.lines:
-        amount = format_money(line.kept_minor, line.currency)
-        if line.refunded_minor:
-            # Translators: a gift partly refunded: what the donor gave in the end, then what was paid and refunded.
-            amount = _("%(kept)s (paid %(paid)s, refunded %(refunded)s)") % {
-                "kept": amount,
-                "paid": format_money(line.amount_minor, line.currency),
-                "refunded": format_money(line.refunded_minor, line.currency),
-            }
+    rows = [_gift_row(line) for line in statement.lines]
+    # Dates, receipt numbers and amounts are shown whole, as wide as the language writes them; the fundraiser's
+    # name takes the rest of the line and is cut short if it must be.
+    date_width, number_width, amount_width = (
+        max(doc.column_width([heading], bold=True), doc.column_width(row[column] for row in rows))
+        for heading, column in ((headings[0], 0), (headings[2], 2), (headings[3], 3))
+    )
+    amount_width = max(amount_width, doc.column_width((row[4] for row in rows), size=NOTE_SIZE))
+    name_width = doc.epw - date_width - number_width - amount_width
+    widths = (date_width, name_width, number_width, 0)
+    aligned = ["L", "L", "L", "R"]
+    doc.row(list(zip(headings, widths, aligned, strict=True)), bold=True)
+    for day, fundraiser, number, amount, note in rows:
         doc.row(
             [
-                (short_date_text(line.donated_at), widths[0], "L"),
-                (_fit(doc, line.campaign, widths[1]), widths[1], "L"),
-                (line.receipt_number or "—", widths[2], "L"),
+                (day, widths[0], "L"),
+                (_fit(doc, fundraiser, widths[1]), widths[1], "L"),
+                (number, widths[2], "L"),
                 (amount, widths[3], "R"),
             ]
         )
+        if note:  # under a partly refunded gift's amount, smaller: what was paid and what came back
+            doc.row([("", doc.epw - amount_width, "L"), (note, 0, "R")], color=MUTED, size=NOTE_SIZE, height=4.5)
     doc.rule()
     for total in statement.totals:
         # Translators: currency is a code such as GEL, USD or EUR.
@@ -80,6 +84,26 @@ def render_statement(statement) -> bytes:
         height=4.6,
     )
     return doc.finish()
+
+
+def _gift_row(line) -> tuple[str, str, str, str, str]:
+    """One gift's date, fundraiser, receipt number, amount kept and, if part of it was refunded, the note saying what
+    was paid and refunded."""
+    note = ""
+    if line.refunded_minor:
+        # Translators: under a partly refunded gift's amount on the year-end statement: what the donor paid, and
+        # what was given back to them.
+        note = _("paid %(paid)s, refunded %(refunded)s") % {
+            "paid": format_money(line.amount_minor, line.currency),
+            "refunded": format_money(line.refunded_minor, line.currency),
+        }
+    return (
+        short_date_text(line.donated_at),
+        line.campaign,
+        line.receipt_number or "—",
+        format_money(line.kept_minor, line.currency),
+        note,
+    )
 
 
 def _fit(doc: Document, text: str, width: float) -> str:

@@ -301,13 +301,27 @@ class Document(FPDF):
         self.paragraph(0, 6, value)
         self.set_y(max(below_label, self.get_y()))
 
-    def row(self, cells: Iterable[tuple[str, float, str]], *, bold: bool = False, color: Colour = INK) -> None:
+    def row(
+        self,
+        cells: Iterable[tuple[str, float, str]],
+        *,
+        bold: bool = False,
+        color: Colour = INK,
+        size: float = 9.5,
+        height: float = 6.5,
+    ) -> None:
         """cells: (text, width in mm, "L"|"R"); the last width 0 takes the rest of the line."""
-        self.set_font(FAMILY, "B" if bold else "", 9.5)
+        self.set_font(FAMILY, "B" if bold else "", size)
         self.set_text_color(*color)
         for text, width, align in cells:
-            self.one_line(width, 6.5, text, align=align)
-        self.ln(6.5)
+            self.one_line(width, height, text, align=align)
+        self.ln(height)
+
+    def column_width(self, texts: Iterable[str], *, bold: bool = False, size: float = 9.5) -> float:
+        """The width (mm) a table column needs to show the widest of these texts whole, with its cell margins and a
+        little air before the next column."""
+        self.set_font(FAMILY, "B" if bold else "", size)
+        return max((self._width(text) for text in texts), default=0) + 2 * self.c_margin + 2
 
     def issuer_block(self) -> None:
         issuer = settings.RECEIPT_ISSUER

@@ -1,18 +1,26 @@
 """A receipt's one-line texts are written straight into the page (Document.one_line) where fpdf2's cell() would put
 them: the same words, at the same place, in the same font and size, for every script and currency sign, voided or
-not, as the same receipt laid out by cell() alone. And no label runs under its value, in any language."""
+not, as the same receipt laid out by cell() alone. And nothing on a receipt or a year-end statement runs into the
+text beside it, in any language (long labels, dates, refund notes)."""
 
 from __future__ import annotations
 
 import io
+from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf import PdfReader
 
+from donations.statement_pdf import render_statement
+from donations.statements import CurrencyTotal, Statement, StatementLine
+from outlet.receipts.models import Receipt
 from outlet.receipts.pdf import FAMILY, LABEL_COLUMN, Document, render_receipt
 from tests.receipts.test_pdf_fonts import NAMES, _receipt
+
+LANGUAGES = ["en", "ka", "hy", "az", "ru"]
 
 
 def _placed_texts(pdf: bytes) -> list[tuple[str, float, float, str, float]]:
@@ -97,3 +105,73 @@ def test_no_label_runs_under_its_value_in_any_language(language):
     labels = [text for text, _y in _column_texts(placed, doc.l_margin + doc.c_margin)]
     assert len(labels) >= 7
     assert all(doc.get_string_width(text) <= LABEL_COLUMN - 2 * doc.c_margin for text in labels), labels
+
+
+def _collisions(pdf: bytes) -> list[tuple[str, str]]:
+    """Pairs of texts on one line where the first runs past the start of the next: each text's width measured with
+    the document's own fonts (bold where the PDF's font is bold), in points. (pypdf reports every font run of one
+    text object, e.g. an amount and its currency sign, at the object's start: those are joined again.)"""
+    measure = Document(title="measure")
+    objects: dict[tuple[float, float], tuple[str, str, float]] = {}
+    for text, x, y, font, size in _placed_texts(pdf):
+        joined, first_font, first_size = objects.get((y, x), ("", font, size))
+        objects[(y, x)] = (joined + text, first_font, first_size)
+    lines: dict[float, list[tuple[float, str, str, float]]] = defaultdict(list)
+    for (y, x), (text, font, size) in objects.items():
+        lines[y].append((x, text, font, size))
+    collisions = []
+    for texts in lines.values():
+        texts.sort()
+        for (x, text, font, size), (next_x, next_text, _font, _size) in zip(texts, texts[1:], strict=False):
+            measure.set_font(FAMILY, "B" if "Bold" in font else "", size)
+            if x + measure.get_string_width(text) * 72 / 25.4 > next_x + 0.5:
+                collisions.append((text, next_text))
+    return collisions
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_nothing_on_a_receipt_runs_into_its_neighbour(language):
+    original = _receipt(NAMES[0], language=language)
+    correction = _receipt(NAMES[1], currency="AMD", language=language)
+    correction.kind, correction.refund_level_minor = Receipt.Kind.CORRECTION, 23456
+    correction.replaces = Receipt(pk=1, number="2026-000003")
+    voided = _receipt(NAMES[3], currency="AZN", language=language)
+    voided.voided_at, voided.void_reason = timezone.now(), "refunded in full"
+
+    for receipt in (original, correction, voided):
+        assert _collisions(render_receipt(receipt)) == [], (language, receipt.kind)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_nothing_on_a_year_end_statement_runs_into_its_neighbour(language):
+    lines = [
+        StatementLine(
+            donated_at=datetime(2026, 3, 4, 12, tzinfo=UTC),
+            campaign="Keep reporters safe in the Caucasus: the collective fund for 2026",
+            receipt_number="2026-000012",
+            currency="GEL",
+            amount_minor=512050,
+            refunded_minor=200025,
+        ),
+        StatementLine(
+            donated_at=datetime(2026, 9, 24, 12, tzinfo=UTC),
+            campaign="Keep reporters safe",
+            receipt_number="2026-000044",
+            currency="AMD",
+            amount_minor=15000000,
+            refunded_minor=0,
+        ),
+    ]
+    statement = Statement(
+        year=2026,
+        email="nino@example.org",
+        name=NAMES[0],
+        lines=lines,
+        totals=[CurrencyTotal("GEL", 312025, 200025), CurrencyTotal("AMD", 15000000, 0)],
+    )
+    with translation.override(language):
+        pdf = render_statement(statement)
+
+    assert _collisions(pdf) == []
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "2026-000012" in text and "2026-000044" in text, "every receipt number is shown whole"
