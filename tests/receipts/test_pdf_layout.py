@@ -21,6 +21,7 @@ from outlet.receipts.pdf import FAMILY, LABEL_COLUMN, Document, render_receipt
 from tests.receipts.test_pdf_fonts import NAMES, _receipt
 
 LANGUAGES = ["en", "ka", "hy", "az", "ru"]
+LONG_FUNDRAISER = "Keep reporters safe in the Caucasus: the collective fund for 2026"
 
 
 def _placed_texts(pdf: bytes) -> list[tuple[str, float, float, str, float]]:
@@ -144,23 +145,10 @@ def test_nothing_on_a_receipt_runs_into_its_neighbour(language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_nothing_on_a_year_end_statement_runs_into_its_neighbour(language):
+    # A long fundraiser name, a partly refunded gift in lari (its note is the widest amount) and dram in the millions.
     lines = [
-        StatementLine(
-            donated_at=datetime(2026, 3, 4, 12, tzinfo=UTC),
-            campaign="Keep reporters safe in the Caucasus: the collective fund for 2026",
-            receipt_number="2026-000012",
-            currency="GEL",
-            amount_minor=512050,
-            refunded_minor=200025,
-        ),
-        StatementLine(
-            donated_at=datetime(2026, 9, 24, 12, tzinfo=UTC),
-            campaign="Keep reporters safe",
-            receipt_number="2026-000044",
-            currency="AMD",
-            amount_minor=15000000,
-            refunded_minor=0,
-        ),
+        StatementLine(datetime(2026, 3, 4, 12, tzinfo=UTC), LONG_FUNDRAISER, "2026-000012", "GEL", 512050, 200025),
+        StatementLine(datetime(2026, 9, 24, 12, tzinfo=UTC), "Keep reporters safe", "2026-000044", "AMD", 15000000, 0),
     ]
     statement = Statement(
         year=2026,
