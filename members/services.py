@@ -97,17 +97,25 @@ def reader_standing(*, user: User | AnonymousUser | None, now: datetime | None =
     """One query for a signed-in reader; none for an anonymous one."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS_STANDING
-    now = now or timezone.now()
     membership = (
         Membership.objects.filter(user_id=user.pk)
         .only("tier_id", "status", "source", "current_period_end", "grace_until")
         .first()
     )
+    return standing_with(membership, is_staff=user.is_staff, now=now or timezone.now())
+
+
+STANDING_FIELDS = ("status", "source", "current_period_end", "grace_until", "tier_id")
+
+
+def standing_with(membership: Membership | None, *, is_staff: bool, now: datetime) -> ReaderStanding:
+    """A signed-in reader's standing from their membership row (or none): the one rule, whether the row came from
+    the ORM or from the front cache's single query (which fills STANDING_FIELDS)."""
     if membership is None:
-        return ReaderStanding(Audience.FREE, is_staff=user.is_staff)
+        return ReaderStanding(Audience.FREE, is_staff=is_staff)
     if membership_grants_access(membership, now=now):
-        return ReaderStanding(Audience.MEMBER, tier_id=membership.tier_id, is_staff=user.is_staff)
-    return ReaderStanding(Audience.LAPSED, is_staff=user.is_staff)
+        return ReaderStanding(Audience.MEMBER, tier_id=membership.tier_id, is_staff=is_staff)
+    return ReaderStanding(Audience.LAPSED, is_staff=is_staff)
 
 
 def members_with_access(*, now: datetime, tier_ids: Collection[int] | None = None) -> QuerySet[Membership]:

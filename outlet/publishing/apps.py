@@ -13,7 +13,8 @@ class PublishingConfig(AppConfig):
 
     def ready(self) -> None:
         from outlet.common import front_cache
-        from outlet.publishing import content_cache, meter
+        from outlet.publishing import content_cache, meter, reader_pass
 
         content_cache.connect_signals()
         front_cache.register_refresher("meter", meter.refresh_shared_page, cookie=meter.METER_COOKIE)
+        front_cache.register_reader_check(reader_pass.signed_in_reader)

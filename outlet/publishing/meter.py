@@ -59,13 +59,14 @@ class Meter:
         """Count a read once per article per window; re-opening the same article is free."""
         if self.has_read(article_id):
             return
-        now = int(time.time())
-        self.reads[article_id] = now
+        moment = timezone.now()
+        # The same second as the row's: a signed-in reader's shape (reader_pass) is built from either.
+        self.reads[article_id] = int(moment.timestamp())
         self.changed = True
         if self.user_id is not None:
             # One upsert: concurrent tabs cannot race into a duplicate, and a read older than the window restarts.
             MeteredRead.objects.bulk_create(
-                [MeteredRead(user_id=self.user_id, article_id=article_id, read_at=timezone.now())],
+                [MeteredRead(user_id=self.user_id, article_id=article_id, read_at=moment)],
                 update_conflicts=True,
                 unique_fields=["user", "article"],
                 update_fields=["read_at"],

@@ -20,7 +20,7 @@ from outlet.common.sanitize import sanitize_body
 from outlet.publishing import content_cache, versions
 from outlet.publishing.access import decide_access
 from outlet.publishing.body import insertion_index, split_blocks, teaser
-from outlet.publishing.meter import load_meter, save_meter, shared_page_fresh_until
+from outlet.publishing.meter import Meter, load_meter, save_meter, shared_page_fresh_until
 from outlet.publishing.models import Article, Author, Prompt, Region, Section, Tag
 from outlet.publishing.prompts import (
     active_prompts,
@@ -30,6 +30,7 @@ from outlet.publishing.prompts import (
     prompts_for_article,
     remember_dismissal,
 )
+from outlet.publishing.reader_pass import reader_shape
 
 HOME_LATEST = 9
 HOME_SECTION_ITEMS = 3
@@ -77,11 +78,11 @@ def home(request: HttpRequest) -> HttpResponse:
     response = page_cache.fetch_or_render(cache_key, render_page)
     page_cache.keep_private(response)
     if cache_key is not None:
-        _share_with_anonymous_readers(request, response, version=version)
+        _share_with_readers(request, response, version=version)
     return response
 
 
-def _share_with_anonymous_readers(
+def _share_with_readers(
     request: HttpRequest,
     response: HttpResponse,
     *,
@@ -89,9 +90,11 @@ def _share_with_anonymous_readers(
     language: str | None = None,
     fresh_until=None,
     refreshers=(),
+    reader_shape: str | None = None,
 ) -> None:
-    """Offer an anonymous reader's page to the front cache: it is filed under the content version it was built from
-    and stops at the next scheduled story or prompt (or earlier, at `fresh_until`)."""
+    """Offer a page to the front cache (an anonymous reader's, or with `reader_shape` a signed-in reader's): it is
+    filed under the content version it was built from and stops at the next scheduled story or prompt (or earlier,
+    at `fresh_until`)."""
     now = timezone.now()
     moments = [m for m in (content_cache.next_scheduled_change(now, version=version), fresh_until) if m is not None]
     front_cache.share(
@@ -100,7 +103,18 @@ def _share_with_anonymous_readers(
         depends_on=content_cache.version_tokens(version, language),
         fresh_until=min(moments) if moments else None,
         refreshers=refreshers,
+        reader_shape=reader_shape,
     )
+
+
+def _shape_of_signed_in_reader(request: HttpRequest, standing, meter: Meter | None) -> str:
+    """The shape this page shows (see reader_pass). A read counted just now is in `meter.reads` and in the count
+    the page prints, so the page is filed for the reads after it: what this reader's next request will look up."""
+    if meter is not None:
+        reads = meter.reads
+    else:
+        reads = {} if standing.is_member else load_meter(request).reads
+    return reader_shape(standing, reads)
 
 
 def _paginated_listing(request, *, queryset, template: str, context: dict) -> HttpResponse:
@@ -112,7 +126,7 @@ def _paginated_listing(request, *, queryset, template: str, context: dict) -> Ht
     response = render(request, template, context)
     if shared:
         page_cache.keep_private(response)
-        _share_with_anonymous_readers(request, response, version=version)
+        _share_with_readers(request, response, version=version)
     return response
 
 
@@ -245,6 +259,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             meter_remaining=meter_remaining,
             prompts=chosen.all,
         )
+    signed_in_shape = None
     if cache_key is None and page_cache.may_cache_for_reader(request) and not is_preview:
         reader_key = page_cache.reader_article_key(
             version=f"{content.version}|{content_cache.next_scheduled_change(now, version=content.version)}",
@@ -256,12 +271,13 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             is_member=standing.is_member,
         )
         response = page_cache.fetch_or_render_for_reader(reader_key, render_page, request)
+        signed_in_shape = _shape_of_signed_in_reader(request, standing, meter)
     else:
         response = page_cache.fetch_or_render(cache_key, render_page)
     if meter is not None:
         save_meter(meter, response)
     page_cache.keep_private(response)
-    if cache_key is not None:
+    if cache_key is not None or signed_in_shape is not None:
         # A fundraiser's bar is at most a minute old when read; a page showing it is shared for half a minute more.
         moments = [
             m
@@ -271,13 +287,15 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             )
             if m is not None
         ]
-        _share_with_anonymous_readers(
+        _share_with_readers(
             request,
             response,
             version=content.version,
             language=article.language if article.language != translation.get_language() else None,
             fresh_until=min(moments) if moments else None,
-            refreshers=[("meter", str(article.pk))] if decision.counts_against_meter else [],
+            # A signed-in reader's reads are in the database and in their shape; an anonymous one's in a cookie.
+            refreshers=[("meter", str(article.pk))] if decision.counts_against_meter and cache_key else [],
+            reader_shape=signed_in_shape,
         )
     return response
 

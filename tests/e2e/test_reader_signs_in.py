@@ -167,6 +167,26 @@ def test_a_reader_signs_out_from_the_header(page: Page, live_server, nino):
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/accounts/membership/"))
 
 
+def test_a_reader_signs_out_from_a_page_the_front_cache_answered(page: Page, live_server, nino):
+    """The header's Sign out on a page served above the middleware carries this reader's own CSRF token, and the
+    page after it is nobody's."""
+    ArticleFactory(title="The bridge at Rioni", slug="rioni-bridge")
+    sign_in(page, live_server.url, EMAIL, PASSWORD, next_path="/articles/rioni-bridge/")
+    page.wait_for_url(f"{live_server.url}/articles/rioni-bridge/")
+    page.reload()  # the first page after signing in showed its "signed in" message; this one is kept
+    served = page.reload()
+    assert served is not None and served.headers.get("x-page-cache") == "front-reader"
+    expect_signed_in(page)
+    page.get_by_role("banner").get_by_role("button", name="Sign out").click()
+
+    page.wait_for_url(f"{live_server.url}/")
+    expect_signed_out(page)
+    after = page.goto(f"{live_server.url}/articles/rioni-bridge/")
+    assert after is not None and after.headers.get("x-page-cache") != "front-reader"
+    assert EMAIL not in page.content()
+    expect_signed_out(page)
+
+
 def test_a_reader_signs_out_from_the_account_pages(page: Page, live_server, nino):
     _signed_in_cookie(page, live_server, nino)
     page.goto(f"{live_server.url}/accounts/receipts/")
