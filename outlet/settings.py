@@ -544,6 +544,13 @@ FRONT_CACHE = env.bool("FRONT_CACHE", default=True)
 FRONT_CACHE_LOCAL_BYTES = env.int("FRONT_CACHE_LOCAL_BYTES", default=8 * 1024 * 1024)
 FRONT_CACHE_KEY_COOKIES = ["django_language", "outlet_meter", "outlet_dismissed"]
 FRONT_CACHE_QUERY_PARAMETERS = {"page", "currency"}
+# Signed-in readers' pages are vouched for by one query per request (outlet/publishing/reader_pass.py), prepared on
+# PostgreSQL; off behind a pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
+READER_CHECK_PREPARED = env.bool("READER_CHECK_PREPARED", default=True)
+if READER_CHECK_PREPARED and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares nothing without a threshold. Django's own cursors bind in the client and never prepare, so
+    # this reaches only the check's cursor, which asks for it on every run.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 
 # Newsletters (outlet/newsletters/sending.py): emails per second across a send's workers (the mail provider's
 # limit), how many Delivery rows a worker claims at once, how long a claim stands before another worker may take

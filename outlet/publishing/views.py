@@ -69,16 +69,19 @@ def home(request: HttpRequest) -> HttpResponse:
             },
         )
 
-    cache_key = None
+    cache_key = signed_in_shape = None
     if page_cache.may_cache(request):
         version = content_cache.content_version()
         # The next scheduled story or prompt is part of the key: when its time comes, the cached page stops.
         scheduled = content_cache.next_scheduled_change(timezone.now(), version=version)
         cache_key = page_cache.home_key(version=f"{version}|{scheduled}", banner=banner)
+    elif page_cache.may_cache_for_reader(request):
+        version = content_cache.content_version()  # read before the page, so an edit meanwhile shows
+        signed_in_shape = _shape_of_signed_in_reader(request, standing, None)
     response = page_cache.fetch_or_render(cache_key, render_page)
     page_cache.keep_private(response)
-    if cache_key is not None:
-        _share_with_readers(request, response, version=version)
+    if cache_key is not None or signed_in_shape is not None:
+        _share_with_readers(request, response, version=version, reader_shape=signed_in_shape)
     return response
 
 
@@ -119,14 +122,17 @@ def _shape_of_signed_in_reader(request: HttpRequest, standing, meter: Meter | No
 
 def _paginated_listing(request, *, queryset, template: str, context: dict) -> HttpResponse:
     shared = page_cache.may_cache(request)
-    version = content_cache.content_version() if shared else ""  # read before the page, so an edit meanwhile shows
+    signed_in = not shared and page_cache.may_cache_for_reader(request)
+    # Read before the page, so an edit meanwhile shows.
+    version = content_cache.content_version() if shared or signed_in else ""
     page = Paginator(queryset.for_listing(), settings.ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
     standing = standing_for_request(request)
     context |= {"page": page, "banner": _banner(request, standing, active_prompts())}
     response = render(request, template, context)
-    if shared:
+    if shared or signed_in:
         page_cache.keep_private(response)
-        _share_with_readers(request, response, version=version)
+        shape = _shape_of_signed_in_reader(request, standing, None) if signed_in else None
+        _share_with_readers(request, response, version=version, reader_shape=shape)
     return response
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
 
@@ -108,10 +109,27 @@ def test_a_story_for_one_tier_reaches_its_members_from_here_and_never_another_ti
     assert cast["member_b"].get(url)["X-Page-Cache"] == "front-reader"
 
 
-def test_a_lapsed_member_and_a_reader_who_never_joined_each_get_their_own_prompts(cast):
+def page_of(kind: str, article) -> str:
+    return {"home": "/", "section": article.section.get_absolute_url(), "article": article.get_absolute_url()}[kind]
+
+
+@pytest.mark.parametrize("kind", ["home", "section"])
+def test_the_home_page_and_listings_are_answered_here_too_with_each_readers_address(kind, django_assert_num_queries):
+    url = page_of(kind, ArticleFactory(title="On the front page"))
+    first = signed_in(UserFactory(email="first@example.org"))
+    first.get(url)
+    with django_assert_num_queries(1):
+        page = first.get(url)
+    assert page["X-Page-Cache"] == "front-reader" and "On the front page" in page.content.decode()
+    other = signed_in(UserFactory(email="other@example.org")).get(url).content.decode()
+    assert "other@example.org" in other and "first@example.org" not in other
+
+
+@pytest.mark.parametrize("kind", ["home", "section", "article"])
+def test_a_lapsed_member_and_a_reader_who_never_joined_each_get_their_own_prompts(cast, kind):
     PromptFactory(headline="Come back to us", show_to_anonymous=False, show_to_free=False, show_to_lapsed=True)
     PromptFactory(headline="Join us first", show_to_anonymous=False, show_to_free=True, show_to_lapsed=False)
-    url = ArticleFactory().get_absolute_url()
+    url = page_of(kind, ArticleFactory())
     for _round in range(3):
         for reader, shown, hidden in (("lapsed", "Come back", "Join us first"), ("free", "Join us first", "Come back")):
             html = cast[reader].get(url).content.decode()
@@ -218,3 +236,31 @@ def test_a_read_leaving_the_window_frees_a_story_on_the_next_request(settings):
         read_at=timezone.now() - timedelta(days=settings.METER_WINDOW_DAYS + 1)
     )
     assert locked(second) in reader.get(second.get_absolute_url()).content.decode()
+
+
+def prepared_reader_checks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%django_session%"])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_check_is_a_statement_postgresql_prepared_once_unless_a_pooler_forbids_it(settings, prepared):
+    settings.READER_CHECK_PREPARED = prepared
+    reader = signed_in(UserFactory())
+    url = ArticleFactory().get_absolute_url()
+    for _ in range(3):
+        reader.get(url)
+    assert reader.get(url)["X-Page-Cache"] == "front-reader"
+    assert prepared_reader_checks() == (1 if prepared else 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_check_leaves_the_reader_to_djangos_own_path(monkeypatch):
+    reader = signed_in(UserFactory(email="still.here@example.org"))
+    url = ArticleFactory().get_absolute_url()
+    reader.get(url)
+    monkeypatch.setattr(reader_pass, "_reader_sql", lambda vendor: "SELECT no_such_column FROM django_session")
+    response = reader.get(url)
+    assert response.status_code == 200 and response.get("X-Page-Cache") != "front-reader"
+    assert "still.here@example.org" in response.content.decode()
