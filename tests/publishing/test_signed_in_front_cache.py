@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone, translation
 
@@ -264,3 +265,19 @@ def test_a_failing_check_leaves_the_reader_to_djangos_own_path(monkeypatch):
     response = reader.get(url)
     assert response.status_code == 200 and response.get("X-Page-Cache") != "front-reader"
     assert "still.here@example.org" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "printed, kept",
+    [("(signed in as x.y+z@example.org)", True), ("?email=x.y%2Bz%40example.org", False), ("no address here", True)],
+)
+def test_a_page_printing_the_readers_address_in_any_other_form_is_never_kept(rf, printed, kept):
+    request = rf.get("/articles/somewhere/")
+    request.user = UserFactory(email="x.y+z@example.org")
+    response = HttpResponse(f"<p>{printed}</p>")
+    front_cache.share(request, response, depends_on={}, reader_shape="free||")
+    front_cache.keep(request, response)
+    entry = front_cache.lookup(front_cache.request_key(request, reader_shape="free||"))
+    assert (entry is not None) is kept
+    if entry is not None:
+        assert b"x.y+z@example.org" not in entry.body
