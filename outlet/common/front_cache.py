@@ -80,11 +80,19 @@ class ReaderPass:
 
 ReaderCheck = Callable[[HttpRequest], ReaderPass | None]
 _reader_checks: list[ReaderCheck] = []
+_reader_check_warm_ups: list[Callable[[], object]] = []
 
 
-def register_reader_check(check: ReaderCheck) -> None:
-    """check(request) vouches for a request's session (None: it cannot, and Django's own path decides)."""
+def register_reader_check(check: ReaderCheck, *, warm_up: Callable[[], object] | None = None) -> None:
+    """check(request) vouches for a request's session (None: it cannot, and Django's own path decides). warm_up()
+    does what the check would otherwise do on a new process's first request (outlet/common/warm_up.py calls it)."""
     _reader_checks[:] = [check]
+    _reader_check_warm_ups[:] = [warm_up] if warm_up else []
+
+
+def warm_up_reader_check() -> None:
+    for warm_up in _reader_check_warm_ups:
+        warm_up()
 
 
 @dataclass

@@ -17,4 +17,4 @@ class PublishingConfig(AppConfig):
 
         content_cache.connect_signals()
         front_cache.register_refresher("meter", meter.refresh_shared_page, cookie=meter.METER_COOKIE)
-        front_cache.register_reader_check(reader_pass.signed_in_reader)
+        front_cache.register_reader_check(reader_pass.signed_in_reader, warm_up=reader_pass.reader_page_addresses)

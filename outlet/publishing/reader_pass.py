@@ -183,7 +183,7 @@ READER_PAGES = ("outlet:article", "outlet:section", "outlet:region", "outlet:tag
 
 
 @functools.cache
-def _reader_pages() -> tuple[frozenset[str], tuple[str, ...]]:
+def reader_page_addresses() -> tuple[frozenset[str], tuple[str, ...]]:
     """The home page and where stories and their listings live, in each language (from urls.py): the only pages
     offered to signed-in readers, so the only requests worth a query here (account and admin pages never pay it)."""
     homes, starts = set(), set()
@@ -197,7 +197,7 @@ def _reader_pages() -> tuple[frozenset[str], tuple[str, ...]]:
 
 
 def _may_be_offered(path: str) -> bool:
-    homes, starts = _reader_pages()
+    homes, starts = reader_page_addresses()
     return path in homes or path.startswith(starts)
 
 

@@ -31,6 +31,13 @@ def recording(self):
     populated.append(repr(self))
     return original(self)
 resolvers.URLResolver._populate = recording
+import re
+compiled_patterns = []
+original_compile = re._compiler.compile  # runs only when re's own cache has no such pattern yet
+def recording_compile(pattern, flags=0):
+    compiled_patterns.append(str(pattern))
+    return original_compile(pattern, flags)
+re._compiler.compile = recording_compile
 for code, _name in settings.LANGUAGES:
     with translation.override(code):
         reverse("outlet:home")
@@ -39,6 +46,12 @@ for code, _name in settings.LANGUAGES:
 with translation.override(settings.LANGUAGE_CODE):  # the staff pages have no language prefix
     reverse("admin:index")
     reverse("admin:members_membership_changelist")
+    compiled_patterns.clear()
+    reverse("admin:members_membership_change", args=[7])
+    reverse("admin:donations_donation_history", args=[7])
+    reverse("admin:app_list", kwargs={"app_label": "members"})
+staff_patterns_compiled = list(compiled_patterns)
+from outlet.publishing import reader_pass
 loader = engines["django"].engine.template_loaders[0]
 expected = (
     "base.html",
@@ -57,6 +70,8 @@ print(json.dumps({
     "compiled": sorted(name for name in expected if name in getattr(loader, "get_template_cache", {})),
     "languages": sorted(translation.trans_real._translations),
     "database_connection_opened": connection.connection is not None,
+    "staff_patterns_compiled_by_reverse": staff_patterns_compiled,
+    "reader_check_addresses_ready": reader_pass.reader_page_addresses.cache_info().currsize == 1,
 }))
 """
 
@@ -86,3 +101,7 @@ def test_the_wsgi_module_leaves_no_first_request_work():
     ]
     assert {"en", "ka", "hy", "az", "ru"} <= set(found["languages"])
     assert not found["database_connection_opened"]  # starting needs neither PostgreSQL nor Redis
+    # A staff page's links reverse admin addresses whose patterns were compiled at start, and the signed-in
+    # readers' check knows its pages' addresses (each was a regular expression to compile on the first request).
+    assert found["staff_patterns_compiled_by_reverse"] == []
+    assert found["reader_check_addresses_ready"]
