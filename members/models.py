@@ -392,3 +392,17 @@ class GhostMember(models.Model):
 
     def __str__(self) -> str:
         return f"Ghost member {self.ghost_id or '(no id)'} ({self.email})"
+
+
+class KeptFigure(models.Model):
+    """A dashboard figure as members.stats last made it, under the figures' version it was made for. The cache
+    holds the copy pages read; this one is for when the cache has lost it (Redis keeps nothing across a restart),
+    so the first staff page after a restart reads a row instead of scanning every membership again."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    version = models.CharField(max_length=100)
+    value = models.BinaryField()
+    made_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name

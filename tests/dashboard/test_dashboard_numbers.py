@@ -7,6 +7,7 @@ to June 2026."""
 from __future__ import annotations
 
 import itertools
+import pickle
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,8 @@ from django.utils import timezone
 
 from donations.models import Campaign, CampaignTotal, Donation, RecurringDonation
 from donations.stats import gifts_by_campaign, recurring_gift_revenue
-from members.models import MemberEvent, Membership, Tier
+from members import stats as member_stats
+from members.models import KeptFigure, MemberEvent, Membership, Tier
 from members.services import membership_grants_access
 from members.stats import has_access_q, member_movement_by_month, members_by_tier, membership_recurring_revenue
 from outlet.common.months import month_starts_at, recent_months
@@ -460,15 +462,47 @@ def test_all_time_gifts_match_the_campaign_counters_kept_by_the_payment_pipeline
 
 def test_each_figure_is_one_grouped_query_not_one_per_month_or_campaign(known_data, django_assert_num_queries):
     cache.clear()
-    # Each members' figure: the figures' version, then (nothing cached yet) its grouped query.
-    with django_assert_num_queries(2):
+    # Each members' figure: the figures' version, its kept row (none yet), its grouped query, then the row written.
+    with django_assert_num_queries(4):
         membership_recurring_revenue()
-    with django_assert_num_queries(3):  # the version, the counts, and the tiers' names
+    with django_assert_num_queries(5):  # as above, and the tiers' names
         members_by_tier(now=NOW)
-    with django_assert_num_queries(2):  # the version, then all three series, all twelve months
+    with django_assert_num_queries(4):  # as above: all three series, all twelve months
         member_movement_by_month(now=NOW)
     # The month totals the triggers keep, the gifts dated after now, the titles.
     with django_assert_num_queries(3):
         gifts_by_campaign(now=NOW)
     with django_assert_num_queries(1):
         recurring_gift_revenue()
+
+
+def test_after_the_cache_is_lost_each_members_figure_is_read_back_from_its_kept_row(
+    known_data, django_assert_num_queries
+):
+    made = (membership_recurring_revenue(), members_by_tier(now=NOW), member_movement_by_month(now=NOW))
+    cache.clear()  # as a Redis restart leaves it
+    with django_assert_num_queries(2):  # the figures' version, the kept row: no scan of the memberships
+        recurring = membership_recurring_revenue()
+    with django_assert_num_queries(4):  # and the members whose access ended since it was made, and the tiers' names
+        by_tier = members_by_tier(now=NOW)
+    with django_assert_num_queries(3):  # and the timeline rows dated after the moment it was made (none)
+        movement = member_movement_by_month(now=NOW)
+    assert (recurring, by_tier, movement) == made
+    with django_assert_num_queries(1):  # put back in the cache: only the version is read again
+        membership_recurring_revenue()
+
+
+def test_a_kept_figure_is_never_read_for_another_version_or_release(known_data, monkeypatch):
+    before = membership_recurring_revenue()
+    tier = Tier.objects.order_by("pk").first()
+    member(tier, amount_minor=123_400)  # a new monthly GEL member moves the figures' version
+    cache.clear()
+    after = membership_recurring_revenue()
+    assert after != before, "made again for the new version, not read from the old row"
+    cache.clear()
+    KeptFigure.objects.update(value=pickle.dumps("kept by the previous release"))
+    monkeypatch.setattr(member_stats, "code_fingerprint", lambda: "another-release")
+    assert membership_recurring_revenue() == after, "a row of another release is made again, never unpickled"
+    cache.clear()
+    KeptFigure.objects.update(value=b"not a pickle at all")
+    assert membership_recurring_revenue() == after, "a row that cannot be read is made again, not a failed page"

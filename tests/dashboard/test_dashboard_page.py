@@ -271,4 +271,6 @@ def test_the_page_costs_the_same_number_of_queries_with_more_data(finance, at_no
         )
         monthly_gift(safety, amount_minor=500 + i, currency="EUR")
     assert queries() == small
-    assert small <= 16, f"{small} queries"  # the members' figures cached or not: the version is read first
+    # The members' figures cached or not: the version is read first; a figure made afresh also looks for its kept
+    # row and writes it (three figures: six small queries, against a scan of every membership after a flush).
+    assert small <= 22, f"{small} queries"
