@@ -28,8 +28,8 @@ request (the session row, the user, the membership and the metered reads: signin
 membership count at once, with no cache to invalidate) and names the reader's *shape*: everything about them a page
 may show, less their address. A view offers such a page with `share(reader_shape=...)` built from its own lookups;
 it is filed under the request's key plus that shape, with the reader's address and CSRF token as holes, and served
-to any reader of the same shape. Staff, readers with a message waiting, and pages whose request changed the reader's
-state (a metered read counted) are never kept.
+to any reader of the same shape. A story that counted a read offers the shape after that read (what the reader's
+next request will carry). Staff and readers with a message waiting are never answered or kept.
 """
 
 from __future__ import annotations
@@ -331,9 +331,7 @@ def lookup(key: str) -> Entry | None:
 
 def respond(request: HttpRequest, entry: Entry, reader: ReaderPass | None = None) -> HttpResponse:
     body = entry.body
-    if entry.email_hole:
-        if reader is None:  # keys keep the two kinds apart; this is the last guard
-            raise ValueError("a signed-in reader's page asked for without a reader")
+    if reader is not None:
         body = body.replace(EMAIL_HOLE, escape(reader.email).encode())
     csrf = None
     if entry.csrf_hole:
@@ -365,7 +363,7 @@ class FrontCacheMiddleware:
         if may_answer(request):
             key = request_key(request)
             entry = lookup(key)
-            if entry is not None:
+            if entry is not None and not entry.email_hole:  # the keys keep the kinds apart; so does this
                 return respond(request, entry)
             response = self.get_response(request)
             keep(request, response, key)
@@ -374,7 +372,7 @@ class FrontCacheMiddleware:
             reader = _reader_checks[0](request)
             if reader is not None:
                 entry = lookup(request_key(request, reader_shape=reader.shape))
-                if entry is not None:
+                if entry is not None and entry.email_hole:
                     return respond(request, entry, reader)
             response = self.get_response(request)
             keep(request, response)
