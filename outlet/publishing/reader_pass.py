@@ -225,20 +225,18 @@ def signed_in_reader(request: HttpRequest) -> ReaderPass | None:
         return None
     if not _vouched(_decoder().decode(session_data), user_id, password):
         return None
-    status, source, period_end, grace_until, tier_id = rows[0][5:10]
+    # The membership's columns come in STANDING_FIELDS' order (see _reader_sql), then the read's two.
+    reads_at = 5 + len(STANDING_FIELDS)
+    found = dict(zip(STANDING_FIELDS, rows[0][5:reads_at], strict=True))
     membership = None
-    if status is not None:
-        membership = Membership(
-            status=status,
-            source=source,
-            current_period_end=_moment(period_end),
-            grace_until=_moment(grace_until),
-            tier_id=tier_id,
-        )
+    if found["status"] is not None:
+        for name in ("current_period_end", "grace_until"):
+            found[name] = _moment(found[name])
+        membership = Membership(**found)
     standing = standing_with(membership, is_staff=False, now=now)
     reads = {}
     for row in rows:
-        read_at = _moment(row[11])
-        if row[10] is not None and read_at is not None:
-            reads[int(row[10])] = int(read_at.timestamp())
+        article_id, read_at = row[reads_at], _moment(row[reads_at + 1])
+        if article_id is not None and read_at is not None:
+            reads[int(article_id)] = int(read_at.timestamp())
     return ReaderPass(shape=reader_shape(standing, reads), email=email)
