@@ -14,23 +14,55 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from donations import recurring, statements
-from donations.models import Donation
+from donations.models import AllocationEntry, Donation
 from outlet.common import emails, languages
 from outlet.payments.models import Payment
 from outlet.receipts import describers
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
     from django.http import HttpRequest
+
+
+def _gifts() -> QuerySet[Donation]:
+    return Donation.objects.select_related("campaign", "checkout", "recurring")
 
 
 def _donation_of(payment: Payment) -> Donation | None:
     """Issuing a receipt asks for the gift twice (its language, then its words), and a refund's correction again:
     one query, kept on the payment object the task locked, instead of one per question."""
     if not hasattr(payment, "_receipt_donation"):
-        payment._receipt_donation = (  # type: ignore[attr-defined]
-            Donation.objects.select_related("campaign", "checkout", "recurring").filter(payment=payment).first()
-        )
+        payment._receipt_donation = _gifts().filter(payment=payment).first()  # type: ignore[attr-defined]
     return payment._receipt_donation  # type: ignore[attr-defined,no-any-return]
+
+
+def _gift_entries(donation: Donation, refund_level_minor: int) -> list[AllocationEntry]:
+    """The gift's ledger entries up to a refund level, in the receipt's order (read ahead by prepare for a batch)."""
+    if refund_level_minor == 0 and hasattr(donation, "_receipt_entries"):
+        return donation._receipt_entries  # type: ignore[no-any-return]
+    return list(_entries().filter(donation=donation, refund_level_minor__lte=refund_level_minor))
+
+
+def _entries() -> QuerySet[AllocationEntry]:
+    return AllocationEntry.objects.select_related("beneficiary").order_by(
+        "donation_id", "beneficiary__position", "beneficiary_id", "id"
+    )
+
+
+def prepare(payments: list[Payment]) -> None:
+    """A batch of gifts about to get their receipts: their donations and first ledger entries in two queries."""
+    unread = [payment for payment in payments if not hasattr(payment, "_receipt_donation")]
+    if not unread:
+        return
+    gifts = {gift.payment_id: gift for gift in _gifts().filter(payment__in=unread)}
+    entries: dict[int, list[AllocationEntry]] = {gift.pk: [] for gift in gifts.values()}
+    for entry in _entries().filter(donation__in=list(gifts.values()), refund_level_minor=0):
+        entries[entry.donation_id].append(entry)
+    for payment in unread:
+        gift = gifts.get(payment.pk)
+        if gift is not None:
+            gift._receipt_entries = entries[gift.pk]  # type: ignore[attr-defined]
+        payment._receipt_donation = gift  # type: ignore[attr-defined]
 
 
 def describe(payment: Payment, refund_level_minor: int) -> describers.Description:
@@ -43,12 +75,7 @@ def describe(payment: Payment, refund_level_minor: int) -> describers.Descriptio
             payment, default_description=_("%(site_name)s membership") % {"site_name": settings.SITE_NAME}
         )
     by_newsroom: dict[int, dict[str, Any]] = {}
-    entries = (
-        donation.allocations.select_related("beneficiary")
-        .order_by("beneficiary__position", "beneficiary_id", "id")
-        .filter(refund_level_minor__lte=refund_level_minor)
-    )
-    for entry in entries:
+    for entry in _gift_entries(donation, refund_level_minor):
         # Gift entries, less the refund entries booked up to this refund level.
         line = by_newsroom.setdefault(
             # "outlet" is the kind issued receipts hold for a newsroom's part (outlet.receipts.describers).
@@ -103,5 +130,7 @@ def statements_section(request: HttpRequest) -> str:
 
 
 def register() -> None:
-    describers.register_describer(Payment.Purpose.DONATION, describe=describe, email=email, language=language)
+    describers.register_describer(
+        Payment.Purpose.DONATION, describe=describe, email=email, language=language, prepare=prepare
+    )
     describers.register_account_section(statements_section)

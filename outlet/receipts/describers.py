@@ -9,7 +9,9 @@ handlers with outlet.payments.registry). A describer answers two questions:
 - email(payment): which email carries the receipt, and the link to manage a repeating payment, read when the
   email is sent (a monthly gift cancelled since has no link to manage it any more);
 - language(payment), optional: the language the payer reads (by default their account's setting). The receipt is
-  described in it, keeps it, and its email and PDF are written in it.
+  described in it, keeps it, and its email and PDF are written in it;
+- prepare(payments), optional: called before a batch of payments is described, to read what the questions above
+  need for all of them in a few queries instead of a few per payment.
 
 Products may also add a section to the account's receipts page (donations: the year-end statements).
 """
@@ -60,6 +62,7 @@ class Describer:
     email: Callable[[Payment], Email]
     # The language the payer reads: the receipt is issued, emailed and drawn in it.
     language: Callable[[Payment], str] = payer_language
+    prepare: Callable[[list[Payment]], None] | None = None
 
 
 _describers: dict[str, Describer] = {}
@@ -72,9 +75,21 @@ def register_describer(
     describe: Callable[[Payment, int], Description],
     email: Callable[[Payment], Email],
     language: Callable[[Payment], str] = payer_language,
+    prepare: Callable[[list[Payment]], None] | None = None,
 ) -> None:
     """Products call this once per Payment.Purpose they own; registering again replaces (tests, reloads)."""
-    _describers[purpose] = Describer(describe=describe, email=email, language=language)
+    _describers[purpose] = Describer(describe=describe, email=email, language=language, prepare=prepare)
+
+
+def prepare(payments: list[Payment]) -> None:
+    """Let each product read ahead for a batch of its payments about to be described."""
+    by_purpose: dict[str, list[Payment]] = {}
+    for payment in payments:
+        by_purpose.setdefault(payment.purpose, []).append(payment)
+    for purpose, batch in by_purpose.items():
+        read_ahead = describer_for(purpose).prepare
+        if read_ahead is not None:
+            read_ahead(batch)
 
 
 def describer_for(purpose: str) -> Describer:

@@ -43,6 +43,11 @@ LINK_SALT = "donations.receipts.guest-link"  # its name before the move: links a
 # A payment this old with no receipt (or a refund not reflected, or a receipt not emailed) was lost on the way.
 SWEEP_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 500
+# A task that makes its payment's receipt also makes those of up to ISSUE_BATCH - 1 payments recorded just after it
+# (at most ISSUE_LOOKAHEAD ids on) that still wait: a burst of gifts costs a few statements per batch, not a dozen
+# per receipt. Each batch holds its payments' locks only while it describes and inserts them.
+ISSUE_BATCH = 25
+ISSUE_LOOKAHEAD = 500
 
 
 # --- Queueing (called by the payment handlers, inside their transaction) ------------------------------------
@@ -88,68 +93,144 @@ def issuer_code() -> str:
     return settings.RECEIPT_ISSUER["code"]
 
 
-def _allocate_number(*, issuer: str, year: int) -> int:
-    """The next number for this issuer and year: one UPDATE .. RETURNING that takes the sequence row's lock (held
-    to commit, so a rolled-back receipt gives its number back) and the number together, one round trip instead of
-    three. The first receipt of a year creates the row (INSERT .. ON CONFLICT DO NOTHING: a concurrent first
-    waits for that insert to commit) and asks again."""
+def _allocate_numbers(*, issuer: str, year: int, count: int = 1) -> int:
+    """The first of `count` consecutive numbers for this issuer and year: one UPDATE .. RETURNING that takes the
+    sequence row's lock (held to commit, so rolled-back receipts give their numbers back) and the numbers together.
+    A batch of receipts takes its block in one statement, so the lock is held only from here to its commit. The
+    first receipt of a year creates the row (INSERT .. ON CONFLICT DO NOTHING: a concurrent first waits for that
+    insert to commit) and asks again."""
     table = connection.ops.quote_name(ReceiptSequence._meta.db_table)
     with connection.cursor() as cursor:
         for _attempt in range(2):
             cursor.execute(
-                f"UPDATE {table} SET last_number = last_number + 1 WHERE issuer = %s AND year = %s "
+                f"UPDATE {table} SET last_number = last_number + %s WHERE issuer = %s AND year = %s "
                 "RETURNING last_number",
-                [issuer, year],
+                [count, issuer, year],
             )
             row = cursor.fetchone()
             if row is not None:
-                return int(row[0])
+                return int(row[0]) - count + 1
             ReceiptSequence.objects.bulk_create([ReceiptSequence(issuer=issuer, year=year)], ignore_conflicts=True)
     raise RuntimeError(f"no receipt sequence row for {issuer} {year}")  # pragma: no cover - the insert made it
 
 
-def _create(
-    *, payment: Payment, kind: str, amount_minor: int, refund_level_minor: int = 0, replaces: Receipt | None = None
+def _unnumbered(
+    *,
+    payment: Payment,
+    kind: str,
+    amount_minor: int,
+    issued_at: datetime,
+    refund_level_minor: int = 0,
+    replaces: Receipt | None = None,
 ) -> Receipt:
-    now = timezone.now()
-    year = timezone.localtime(now).year
-    issuer = issuer_code()
+    """A receipt with its words (in the payer's language, copied on: they never change), not yet numbered."""
     describer = describers.describer_for(payment.purpose)
     language = languages.supported(describer.language(payment))
     with translation.override(language):  # the receipt's words are the payer's, and stay so
         content = describer.describe(payment, refund_level_minor)
-    number = _allocate_number(issuer=issuer, year=year)
-    return Receipt.objects.create(
+    return Receipt(
         payment=payment,
         kind=kind,
         refund_level_minor=refund_level_minor,
         replaces=replaces,
-        issuer=issuer,
-        year=year,
-        sequence=number,
-        number=f"{year}-{number:06d}",
         donor_name=content.name[:150],
         donor_email=content.email,
         description=content.description[:300],
         amount_minor=amount_minor,
         currency=payment.currency,
         lines=content.lines,
-        issued_at=now,
+        issued_at=issued_at,
         access_key=secrets.token_urlsafe(24),
         language=language,
     )
 
 
+def _number_and_save(receipts: list[Receipt]) -> list[Receipt]:
+    """Numbers the receipts in order, from one block of the sequence, and inserts them in one statement. Last in
+    the transaction on purpose: the sequence row stays locked from here to the commit, and no longer."""
+    if not receipts:
+        return []
+    year = timezone.localtime(receipts[0].issued_at).year
+    issuer = issuer_code()
+    first = _allocate_numbers(issuer=issuer, year=year, count=len(receipts))
+    for offset, receipt in enumerate(receipts):
+        receipt.issuer, receipt.year, receipt.sequence = issuer, year, first + offset
+        receipt.number = f"{year}-{first + offset:06d}"
+    return Receipt.objects.bulk_create(receipts)
+
+
+def _create(
+    *, payment: Payment, kind: str, amount_minor: int, refund_level_minor: int = 0, replaces: Receipt | None = None
+) -> Receipt:
+    receipt = _unnumbered(
+        payment=payment,
+        kind=kind,
+        amount_minor=amount_minor,
+        issued_at=timezone.now(),
+        refund_level_minor=refund_level_minor,
+        replaces=replaces,
+    )
+    return _number_and_save([receipt])[0]
+
+
 def issue_receipt(*, payment_id: int) -> tuple[Receipt | None, bool]:
     """The payment's original receipt, made once. Returns (receipt, created); (None, False) for no payment."""
+    receipt, made = issue_receipts(payment_id=payment_id)
+    return receipt, bool(made)
+
+
+def issue_receipts(*, payment_id: int, batch: int = 1) -> tuple[Receipt | None, list[Receipt]]:
+    """The payment's original receipt, made once; and when this call makes it, also the receipts of up to
+    batch - 1 payments recorded just after it that still wait for theirs, numbered in one block. Their own tasks
+    are queued behind this one: each then finds its receipt made (one query, not a dozen).
+
+    Returns (the payment's receipt, the receipts made now); (None, []) for no payment. The payment's own lock is
+    waited for (a task retried, the sweep and a refund take it too, and must find one receipt); the others are
+    taken with SKIP LOCKED, so two workers batching side by side never wait for, nor share, a payment. Each one
+    locked is checked again for a receipt, which a batch that committed meanwhile may have made. A receipt, once
+    made, is never deleted: one already there is returned from a plain read, with no lock and no transaction."""
+    existing = Receipt.objects.filter(payment_id=payment_id, kind=Receipt.Kind.ORIGINAL).first()
+    if existing is not None:
+        return existing, []
     with transaction.atomic():
         payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
         if payment is None:
-            return None, False
+            return None, []
         existing = Receipt.objects.filter(payment=payment, kind=Receipt.Kind.ORIGINAL).first()
         if existing is not None:
-            return existing, False
-        return _create(payment=payment, kind=Receipt.Kind.ORIGINAL, amount_minor=payment.amount_minor), True
+            return existing, []
+        payments = [payment, *_waiting_after(payment_id, limit=batch - 1)] if batch > 1 else [payment]
+        if len(payments) > 1:
+            describers.prepare(payments)
+        now = timezone.now()
+        made = _number_and_save(
+            [
+                _unnumbered(
+                    payment=waiting, kind=Receipt.Kind.ORIGINAL, amount_minor=waiting.amount_minor, issued_at=now
+                )
+                for waiting in payments
+            ]
+        )
+        return made[0], made
+
+
+def _waiting_after(payment_id: int, *, limit: int) -> list[Payment]:
+    """Payments recorded just after this one (within ISSUE_LOOKAHEAD ids) with no original receipt, locked for
+    this transaction; those another transaction holds are skipped, and so are those whose receipt a batch committed
+    after this statement's snapshot."""
+    has_original = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.ORIGINAL)
+    waiting = list(
+        Payment.objects.select_for_update(skip_locked=True)
+        .filter(pk__gt=payment_id, pk__lte=payment_id + ISSUE_LOOKAHEAD)
+        .filter(~Exists(has_original))
+        .order_by("pk")[:limit]
+    )
+    if not waiting:
+        return []
+    made_meanwhile = set(
+        Receipt.objects.filter(payment__in=waiting, kind=Receipt.Kind.ORIGINAL).values_list("payment_id", flat=True)
+    )
+    return [payment for payment in waiting if payment.pk not in made_meanwhile]
 
 
 def apply_refund(*, payment_id: int) -> Receipt | None:
@@ -198,11 +279,11 @@ def email_key(receipt: Receipt) -> str:
 
 
 def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
-    """Email a receipt with its PDF, once per key. Without a key (the issuing path) a receipt is emailed once,
-    and not at all if it was voided before it went out (the receipt in force is emailed instead). Staff resends
-    pass their own key."""
-    from outlet.receipts.pdf import render_receipt
-
+    """Email a receipt with its PDF, once per key. Without a key (the issuing path, the sweep) it is the receipt as
+    issued (email_issued). Staff resends pass their own key, and may resend a voided receipt (it says so)."""
+    if key is None:
+        receipt = Receipt.objects.select_related("payment", "replaces").filter(pk=receipt_id).first()
+        return receipt is not None and email_issued(receipt)
     with transaction.atomic():
         receipt = (
             Receipt.objects.select_for_update(of=("self",))
@@ -212,37 +293,74 @@ def email_receipt(*, receipt_id: int, key: str | None = None) -> bool:
         )
         if receipt is None or not receipt.donor_email:
             return False
-        if key is None and (receipt.emailed_at is not None or receipt.is_void):
-            return False
-        # Its words, amounts, links and PDF in the receipt's language, whoever sends it (the worker, staff).
-        with translation.override(receipt.language):
-            payment = receipt.payment
-            told = describers.describer_for(payment.purpose).email(payment)
-            message: dict[str, Any] = {  # the keyword arguments every receipt email takes
-                "key": key or email_key(receipt),
-                "to": receipt.donor_email,
-                "name": receipt.donor_name,
-                "number": receipt.number,
-                "amount": format_money(receipt.amount_minor, receipt.currency),
-                "description": receipt.description,
-                "is_void": receipt.is_void,
-                "link_url": guest_url(receipt),
-                "account_url": f"{settings.SITE_URL}{reverse('receipts:list')}" if payment.user_id else "",
-                "manage_url": told.manage_url,
-                "pdf": render_receipt(receipt),
-                "pdf_name": f"receipt-{receipt.number}.pdf",
-            }
-            if receipt.kind == Receipt.Kind.CORRECTION:
-                sent = emails.receipt_corrected(
-                    **message,
-                    replaces_number=receipt.replaces.number if receipt.replaces else "",
-                    refunded=format_money(receipt.refund_level_minor, receipt.currency),
-                )
-            else:
-                sent = told.send(**message)
+        sent = _send(receipt, key=key)
         if sent and receipt.emailed_at is None:
             Receipt.objects.filter(pk=receipt.pk).update(emailed_at=timezone.now())
     return sent
+
+
+def email_issued(receipt: Receipt) -> bool:
+    """Email a receipt once, and not at all if it was voided before it went out (the receipt in force is emailed
+    instead). The claim is the UPDATE that sets emailed_at, in the transaction that sends: it locks the row, so a
+    second worker holding the same receipt waits and then finds it sent; a send that fails rolls the claim back,
+    and whoever comes next (the task's retry, the receipt's own task, the sweep) sends it. A receipt object read
+    earlier is enough: only emailed_at and voided_at change after issue, and the claim reads those fresh."""
+    if not receipt.donor_email or receipt.emailed_at is not None or receipt.voided_at is not None:
+        return False
+    with transaction.atomic():
+        if not _claim_for_email(receipt.pk):
+            return False
+        sent = _send(receipt, key=email_key(receipt))
+        if not sent:  # not written to (an erased person's address, a key sent before): not emailed, as before
+            transaction.set_rollback(True)
+    return sent
+
+
+def _claim_for_email(receipt_id: int) -> bool:
+    """Mark a receipt emailed in this transaction if it is in force, not emailed, and not being emailed by another
+    worker right now. A row another transaction holds is skipped, not waited for: workers walking the same batch
+    (its owner, and the receipts' own tasks) would otherwise wait on each other's sends in turn. If that other send
+    fails, its rollback leaves the receipt unsent for its task's retry or the sweep."""
+    table = connection.ops.quote_name(Receipt._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    unsent = "id = %s AND emailed_at IS NULL AND voided_at IS NULL"
+    if connection.features.has_select_for_update_skip_locked:
+        unsent = f"id IN (SELECT id FROM {table} WHERE {unsent} FOR UPDATE SKIP LOCKED)"
+    with connection.cursor() as cursor:  # SQLite (the embedded default) has one writer at a time: no lock to skip
+        cursor.execute(f"UPDATE {table} SET emailed_at = %s WHERE {unsent}", [now, receipt_id])
+        claimed: int = cursor.rowcount
+    return claimed == 1
+
+
+def _send(receipt: Receipt, *, key: str) -> bool:
+    """The receipt's email with its PDF, through outlet.common.emails (once per key)."""
+    from outlet.receipts.pdf import render_receipt
+
+    # Its words, amounts, links and PDF in the receipt's language, whoever sends it (the worker, staff).
+    with translation.override(receipt.language):
+        payment = receipt.payment
+        told = describers.describer_for(payment.purpose).email(payment)
+        message: dict[str, Any] = {  # the keyword arguments every receipt email takes
+            "key": key,
+            "to": receipt.donor_email,
+            "name": receipt.donor_name,
+            "number": receipt.number,
+            "amount": format_money(receipt.amount_minor, receipt.currency),
+            "description": receipt.description,
+            "is_void": receipt.is_void,
+            "link_url": guest_url(receipt),
+            "account_url": f"{settings.SITE_URL}{reverse('receipts:list')}" if payment.user_id else "",
+            "manage_url": told.manage_url,
+            "pdf": render_receipt(receipt),
+            "pdf_name": f"receipt-{receipt.number}.pdf",
+        }
+        if receipt.kind == Receipt.Kind.CORRECTION:
+            return emails.receipt_corrected(
+                **message,
+                replaces_number=receipt.replaces.number if receipt.replaces else "",
+                refunded=format_money(receipt.refund_level_minor, receipt.currency),
+            )
+        return told.send(**message)
 
 
 def resend_receipt(*, receipt_id: int, staff_user_id: int) -> Receipt | None:

@@ -31,10 +31,14 @@ MAIL_TASK = {
 
 @shared_task(name="donations.tasks.issue_receipt", **MAIL_TASK)  # type: ignore[untyped-decorator]
 def issue_receipt(payment_id: int) -> str | None:
-    receipt, _ = services.issue_receipt(payment_id=payment_id)
+    """The payment's receipt, with those of the payments waiting just behind it (services.issue_receipts), each
+    emailed once. A failed send retries this task; the batch's later receipts are sent by their own tasks, queued
+    behind this one, or by the sweep."""
+    receipt, made = services.issue_receipts(payment_id=payment_id, batch=services.ISSUE_BATCH)
     if receipt is None:
         return None
-    services.email_receipt(receipt_id=receipt.pk)
+    for each in made or [receipt]:
+        services.email_issued(each)
     return receipt.number
 
 

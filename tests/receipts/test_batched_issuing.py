@@ -1,0 +1,207 @@
+"""A task that makes its payment's receipt also makes those of the payments waiting just behind it, numbered in
+one block (services.issue_receipts), and workers share the emailing: on the real PostgreSQL, with threads standing
+in for worker processes. What must hold: numbers gap-free, one receipt per payment, one email per receipt, the same
+words as a receipt issued alone, and a payment or receipt another worker holds is skipped, never waited for."""
+
+from __future__ import annotations
+
+import threading
+from smtplib import SMTPServerDisconnected
+
+import pytest
+from django.core import mail
+from django.db import connection, transaction
+
+from outlet.common import emails
+from outlet.common.models import SentEmail
+from outlet.payments.models import Payment
+from outlet.receipts import describers, tasks
+from outlet.receipts import services as receipts
+from outlet.receipts.models import Receipt, ReceiptSequence
+from tests.donations.conftest import give
+from tests.receipts.test_mail_connection import BACKEND, CountingBackend
+from tests.receipts.test_services_numbering import run_together
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def waiting_gifts(campaign, real_postgres):
+    """Gifts recorded with their receipts not yet issued (their tasks queued), in payment order."""
+
+    def make(count: int) -> list[int]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(receipts, "request_receipt", lambda **kwargs: None)
+            for number in range(count):
+                give(
+                    campaign,
+                    email=f"donor{number}@example.org",
+                    gift_minor=1000 + 100 * number,
+                    cover_fee=number % 2 == 0,
+                )
+        return list(Payment.objects.order_by("pk").values_list("pk", flat=True))
+
+    return make
+
+
+@pytest.fixture
+def counting(settings, mailoutbox):
+    emails._drop_held_connection()
+    CountingBackend.opened, CountingBackend.refuse = [], 0
+    settings.EMAIL_BACKEND = BACKEND
+    yield CountingBackend
+    emails._drop_held_connection()
+
+
+def sequences() -> list[tuple[int, int]]:
+    return list(Receipt.objects.order_by("sequence").values_list("payment_id", "sequence"))
+
+
+def test_a_task_issues_the_receipts_waiting_behind_its_own_in_one_block_and_their_tasks_find_them_made(
+    waiting_gifts, monkeypatch, mailoutbox
+):
+    monkeypatch.setattr(receipts, "ISSUE_BATCH", 4)
+    payment_ids = waiting_gifts(6)
+    assert tasks.issue_receipt(payment_ids[0]) is not None
+    assert sequences() == list(zip(payment_ids[:4], range(1, 5), strict=True)), "numbered in payment order"
+    assert sorted(m.to[0] for m in mailoutbox) == [f"donor{n}@example.org" for n in range(4)]
+    for payment_id in payment_ids[1:4]:  # their own tasks, queued behind the first
+        tasks.issue_receipt(payment_id)
+    assert Receipt.objects.count() == 4 and len(mailoutbox) == 4
+    assert ReceiptSequence.objects.get().last_number == 4, "no number taken by a task that found its receipt"
+    tasks.issue_receipt(payment_ids[4])
+    assert sequences()[4:] == [(payment_ids[4], 5), (payment_ids[5], 6)]
+    assert Receipt.objects.filter(emailed_at=None).count() == 0 and len(mailoutbox) == 6
+
+
+def test_a_receipt_issued_in_a_batch_says_what_it_would_say_issued_alone(waiting_gifts):
+    payment_ids = waiting_gifts(4)
+    receipts.issue_receipts(payment_id=payment_ids[0], batch=4)
+    batched = {r.payment_id: r for r in Receipt.objects.all()}
+    Receipt.objects.all().delete()
+    for payment_id in payment_ids:
+        receipts.issue_receipt(payment_id=payment_id)
+    alone = {r.payment_id: r for r in Receipt.objects.all()}
+    fields = ("donor_name", "donor_email", "description", "amount_minor", "currency", "lines", "language")
+    for payment_id in payment_ids:
+        assert [getattr(batched[payment_id], f) for f in fields] == [getattr(alone[payment_id], f) for f in fields]
+    assert any(line["kind"] == "fee_cover" for line in alone[payment_ids[0]].lines), "the covered fee is there"
+    assert sum(line["kind"] == "outlet" for line in alone[payment_ids[1]].lines) >= 2, "each newsroom's part"
+
+
+def test_prepare_reads_a_batch_of_gifts_in_two_queries(waiting_gifts, django_assert_num_queries):
+    payment_ids = waiting_gifts(5)
+    payments = list(Payment.objects.filter(pk__in=payment_ids))
+    with django_assert_num_queries(2):
+        describers.prepare(payments)
+    with django_assert_num_queries(0):
+        for payment in payments:
+            describers.describer_for(payment.purpose).describe(payment, 0)
+
+
+def test_a_payment_another_worker_holds_is_skipped_not_waited_for(waiting_gifts):
+    payment_ids = waiting_gifts(5)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_second():
+        with transaction.atomic():
+            Payment.objects.select_for_update().get(pk=payment_ids[1])
+            held.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_second)
+    holder.start()
+    assert held.wait(timeout=10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")  # a wait would fail the test rather than hang it
+        _, made = receipts.issue_receipts(payment_id=payment_ids[0], batch=5)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert [r.payment_id for r in made] == [payment_ids[0], *payment_ids[2:]]
+    own, made = receipts.issue_receipts(payment_id=payment_ids[1], batch=5)  # its own task, once the holder is done
+    assert [r.payment_id for r in made] == [payment_ids[1]] and own.sequence == 5
+    assert sorted(sequence for _, sequence in sequences()) == [1, 2, 3, 4, 5]
+
+
+def test_workers_walking_the_same_queue_make_one_receipt_and_one_email_each_without_gaps(
+    waiting_gifts, monkeypatch, mailoutbox
+):
+    monkeypatch.setattr(receipts, "ISSUE_BATCH", 5)
+    payment_ids = waiting_gifts(24)
+
+    def worker(offset: int) -> None:  # each starts at its own place in the queue, as prefetched tasks do
+        for payment_id in payment_ids[offset:] + payment_ids[:offset]:
+            tasks.issue_receipt(payment_id)
+
+    assert run_together(worker, [0, 1, 2, 7]) == []
+    assert sorted(sequence for _, sequence in sequences()) == list(range(1, 25))
+    assert Receipt.objects.values("payment").distinct().count() == 24
+    assert SentEmail.objects.filter(kind="donation_receipt").count() == 24
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(f"donor{n}@example.org" for n in range(24))
+    assert not Receipt.objects.filter(emailed_at=None).exists()
+
+
+def test_a_receipt_another_worker_is_emailing_is_skipped_and_sent_if_that_send_fails(waiting_gifts, mailoutbox):
+    [payment_id] = waiting_gifts(1)
+    receipt, _ = receipts.issue_receipts(payment_id=payment_id)
+    held, release = threading.Event(), threading.Event()
+
+    def sending_and_failing():
+        with transaction.atomic():
+            Receipt.objects.select_for_update().get(pk=receipt.pk)
+            held.set()
+            release.wait(timeout=30)
+            transaction.set_rollback(True)  # its send failed
+        connection.close()
+
+    holder = threading.Thread(target=sending_and_failing)
+    holder.start()
+    assert held.wait(timeout=10)
+    try:
+        assert receipts.email_issued(receipt) is False, "skipped while another worker holds it"
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert mailoutbox == []
+    assert receipts.email_issued(receipt) is True and len(mailoutbox) == 1
+    assert receipts.email_issued(receipt) is False and receipts.email_receipt(receipt_id=receipt.pk) is False
+    assert len(mailoutbox) == 1
+
+
+def test_a_send_failing_mid_batch_leaves_the_rest_to_their_own_tasks_each_sent_once(
+    waiting_gifts, monkeypatch, counting
+):
+    monkeypatch.setattr(receipts, "ISSUE_BATCH", 4)
+    payment_ids = waiting_gifts(4)
+    mail.outbox.clear()
+
+    real_send = CountingBackend.send_messages
+    sent = {"count": 0}
+
+    def refuse_the_second(self, messages):
+        sent["count"] += 1
+        if sent["count"] == 2:
+            raise SMTPServerDisconnected("Connection unexpectedly closed")
+        return real_send(self, messages)
+
+    monkeypatch.setattr(CountingBackend, "send_messages", refuse_the_second)
+    with pytest.raises(SMTPServerDisconnected):
+        tasks.issue_receipt(payment_ids[0])
+    assert Receipt.objects.count() == 4, "the batch's receipts stay issued"
+    assert list(Receipt.objects.exclude(emailed_at=None).values_list("payment_id", flat=True)) == [payment_ids[0]]
+    for payment_id in payment_ids[1:]:  # their own tasks, queued behind the first
+        tasks.issue_receipt(payment_id)
+    tasks.issue_receipt(payment_ids[0])  # the first task's retry
+    assert not Receipt.objects.filter(emailed_at=None).exists()
+    assert sorted(m.to[0] for m in mail.outbox) == [f"donor{n}@example.org" for n in range(4)]
+
+
+def test_a_receipt_voided_before_its_batch_emailed_it_is_not_sent(waiting_gifts, mailoutbox):
+    payment_ids = waiting_gifts(2)
+    _, made = receipts.issue_receipts(payment_id=payment_ids[0], batch=2)
+    Receipt.objects.filter(pk=made[1].pk).update(voided_at=made[1].issued_at, void_reason="refunded in full")
+    assert [receipts.email_issued(receipt) for receipt in made] == [True, False]
+    assert [m.to[0] for m in mailoutbox] == ["donor0@example.org"]
