@@ -214,6 +214,16 @@ def issue_receipts(*, payment_id: int, batch: int = 1) -> tuple[Receipt | None, 
         return made[0], made
 
 
+def issue_and_email(*, payment_id: int) -> Receipt | None:
+    """What the issuing task does: the payment's receipt, with those of the payments waiting just behind it
+    (issue_receipts), each emailed once (email_issued). A failed send raises, for the task to retry; the batch's
+    later receipts are sent by their own tasks, queued behind this one, or by the sweep."""
+    receipt, made = issue_receipts(payment_id=payment_id, batch=ISSUE_BATCH)
+    for each in made or ([receipt] if receipt is not None else []):
+        email_issued(each)
+    return receipt
+
+
 def _waiting_after(payment_id: int, *, limit: int) -> list[Payment]:
     """Payments recorded just after this one (within ISSUE_LOOKAHEAD ids) with no original receipt, locked for
     this transaction; those another transaction holds are skipped, and so are those whose receipt a batch committed

@@ -31,15 +31,8 @@ MAIL_TASK = {
 
 @shared_task(name="donations.tasks.issue_receipt", **MAIL_TASK)  # type: ignore[untyped-decorator]
 def issue_receipt(payment_id: int) -> str | None:
-    """The payment's receipt, with those of the payments waiting just behind it (services.issue_receipts), each
-    emailed once. A failed send retries this task; the batch's later receipts are sent by their own tasks, queued
-    behind this one, or by the sweep."""
-    receipt, made = services.issue_receipts(payment_id=payment_id, batch=services.ISSUE_BATCH)
-    if receipt is None:
-        return None
-    for each in made or [receipt]:
-        services.email_issued(each)
-    return receipt.number
+    receipt = services.issue_and_email(payment_id=payment_id)
+    return receipt.number if receipt is not None else None
 
 
 @shared_task(name="donations.tasks.reflect_refund", **MAIL_TASK)  # type: ignore[untyped-decorator]
