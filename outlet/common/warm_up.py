@@ -4,10 +4,12 @@ Django builds its URL resolver (importing every view module) for each language t
 reversed or resolved, compiles each template the first time it is rendered, and loads each language's translation
 catalogues and the number and date formats of each locale on first use. Measured on the revenue dashboard with every
 figure already cached: a new process's first request took 300-355 ms against 25 ms for the next (71-78 ms with this),
-and a reader's first story 417 ms (50 ms), and each language's first page paid its share again. Gunicorn restarts
-its workers now and then (--max-requests), so that cost came back as the slowest requests of the day. Called from
-outlet/wsgi.py, so a gunicorn worker does it before it accepts a connection; management commands and tests do not
-pay for it.
+and a reader's first story 417 ms (50 ms), and each language's first page paid its share again. The release's
+fingerprint (a hash of every code, template and static file, outlet.common.release) names every cached page and
+staff figure: computed on the first request, it was 20-30 ms of a new process's first member list (64 -> 54 ms;
+80 -> 56 ms with an empty cache). Gunicorn restarts its workers now and then (--max-requests), so that cost came
+back as the slowest requests of the day. Called from outlet/wsgi.py, so a gunicorn worker does it before it accepts a
+connection; management commands and tests do not pay for it.
 
 Nothing here reads the database or the cache: a process can start while PostgreSQL or Redis is away.
 """
@@ -24,6 +26,7 @@ from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 from django.utils import timezone, translation
 
 from outlet.common import front_cache
+from outlet.common.release import code_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,7 @@ def warm_up() -> dict[str, float]:
         ("reader check", front_cache.warm_up_reader_check),
         ("templates", _compile_templates),
         ("languages", _load_languages),
+        ("release fingerprint", code_fingerprint),
     ):
         started = time.perf_counter()
         try:
