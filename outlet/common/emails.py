@@ -121,9 +121,13 @@ def _send_once(
     context: dict,
     attachments: Sequence[tuple[str, bytes, str]] = (),
     topic: str | None = None,
+    savepoint: bool = True,
 ) -> bool:
     """Send unless a message with this key went out already. The row and the send share a transaction: if the
     mail server refuses, nothing is recorded and a retry sends it; once recorded, no retry sends it again.
+    Inside a caller's transaction that is a savepoint, so a caller that catches the failure can go on; a caller
+    whose transaction exists only for this send (a receipt's claim) passes savepoint=False and saves two round
+    trips: the failure rolls its whole transaction back.
     `attachments` are (filename, content, mimetype), e.g. a receipt's PDF. An optional email (`topic`) never goes
     to an address the sender reported as bouncing or complaining. An erased person's tombstone address (…@invalid,
     outlet.privacy) is never written to: a late provider event must not mail a deleted account."""
@@ -132,7 +136,7 @@ def _send_once(
     if topic and email_preferences.is_suppressed(to):
         return False
     message = compose(kind=kind, to=to, context=context, attachments=attachments, topic=topic)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         if not _record_first_send(key=key, kind=kind, to=to, subject=message.subject[:300]):
             return False
         _send_on_held_connection(message)
@@ -321,7 +325,7 @@ def _receipt_context(
     }
 
 
-def donation_receipt(*, key: str, to: str, pdf: bytes, pdf_name: str, **receipt) -> bool:
+def donation_receipt(*, key: str, to: str, pdf: bytes, pdf_name: str, savepoint: bool = True, **receipt) -> bool:
     """The thank-you for a gift: it is the receipt email, with the PDF attached and the guest download link. A guest
     (no account page to delete) also gets a link to ask for their details to be erased (outlet.privacy)."""
     forget_url = "" if receipt.get("account_url") else guest_erasure_url(to)
@@ -331,21 +335,31 @@ def donation_receipt(*, key: str, to: str, pdf: bytes, pdf_name: str, **receipt)
         to=to,
         context=_receipt_context(**receipt) | {"forget_url": forget_url},
         attachments=[(pdf_name, pdf, "application/pdf")],
+        savepoint=savepoint,
     )
 
 
-def membership_receipt(*, key: str, to: str, pdf: bytes, pdf_name: str, **receipt) -> bool:
+def membership_receipt(*, key: str, to: str, pdf: bytes, pdf_name: str, savepoint: bool = True, **receipt) -> bool:
     return _send_once(
         key=key,
         kind="membership_receipt",
         to=to,
         context=_receipt_context(**receipt),
         attachments=[(pdf_name, pdf, "application/pdf")],
+        savepoint=savepoint,
     )
 
 
 def receipt_corrected(
-    *, key: str, to: str, pdf: bytes, pdf_name: str, replaces_number: str, refunded: str, **receipt
+    *,
+    key: str,
+    to: str,
+    pdf: bytes,
+    pdf_name: str,
+    replaces_number: str,
+    refunded: str,
+    savepoint: bool = True,
+    **receipt,
 ) -> bool:
     return _send_once(
         key=key,
@@ -353,6 +367,7 @@ def receipt_corrected(
         to=to,
         context=_receipt_context(**receipt) | {"replaces_number": replaces_number, "refunded": refunded},
         attachments=[(pdf_name, pdf, "application/pdf")],
+        savepoint=savepoint,
     )
 
 

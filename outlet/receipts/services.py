@@ -363,6 +363,7 @@ def _send(receipt: Receipt, *, key: str) -> bool:
             "manage_url": told.manage_url,
             "pdf": render_receipt(receipt),
             "pdf_name": f"receipt-{receipt.number}.pdf",
+            "savepoint": False,  # both callers' transactions exist for this send, and a failure ends them
         }
         if receipt.kind == Receipt.Kind.CORRECTION:
             return emails.receipt_corrected(
