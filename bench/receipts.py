@@ -7,9 +7,10 @@ Creates (and drops) the database `outlet_bench_receipts` on the local PostgreSQL
 payments directly (donations, each with its Donation and three AllocationEntry rows, so receipts carry the split;
 the donors' names are Georgian, Latin, Cyrillic and Armenian in turn), starts the worker exactly as the Procfile's
 `worker:` line does (`celery -A outlet worker --loglevel=INFO --concurrency=2`: prefork, two processes) on a private
-default queue in Redis db 3, sending by SMTP to an aiosmtpd server in this process, enqueues `issue_receipt` for
-every payment (what the webhook handler does on commit), and measures from the first enqueue until every receipt is
-issued AND emailed (PDF rendered, attached, accepted by the SMTP server). The worker's processes' RSS is sampled
+default queue in Redis db 3, sending by SMTP to an aiosmtpd server in this process, asks for every payment's
+receipt as the payment pipeline does on commit (`services.request_receipt`: a burst queues one issuing task per
+batch, through the shared cache in Redis db 3), and measures from the first request until every receipt is issued
+AND emailed (PDF rendered, attached, accepted by the SMTP server). The worker's processes' RSS is sampled
 every 0.5 s: the peak, and each child's at a tenth of the run and at its end (flat = the two agree).
 
 Checks that the numbers are 1..N with no gap and that the SMTP server got exactly one email per receipt (by the
@@ -311,7 +312,7 @@ def main() -> None:
     django.setup()
     import redis
 
-    from outlet.receipts import tasks
+    from outlet.receipts import services as receipt_services
     from outlet.receipts.models import Receipt
     from tests.newsletters.smtp_sink import free_port
 
@@ -332,8 +333,8 @@ def main() -> None:
     cpu_before = dict(sampler.cpu)  # the worker's start-up is not the receipts'
     try:
         started = time.perf_counter()
-        for payment_id in payment_ids:
-            tasks.issue_receipt.delay(payment_id)
+        for payment_id in payment_ids:  # outside a transaction: each request is sent at once, as on commit
+            receipt_services.request_receipt(payment_id=payment_id)
         enqueued = time.perf_counter() - started
         issued_at = None
         deadline = started + 4 * 3600

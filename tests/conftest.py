@@ -143,6 +143,9 @@ def start_worker(
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CONN_MAX_AGE": "0",
         "EMAIL_URL": email_url,
+        # The test's own cache namespace, shared with the worker as a web process shares it in production (the
+        # receipts' queued-task key, which the worker clears).
+        "CACHE_KEY_PREFIX": django_settings.CACHES["default"]["KEY_PREFIX"],
     }
     boot = (
         "import sys; from outlet.celery import app; "

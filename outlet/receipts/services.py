@@ -48,6 +48,13 @@ SWEEP_BATCH = 500
 # per receipt. Each batch holds its payments' locks only while it describes and inserts them.
 ISSUE_BATCH = 25
 ISSUE_LOOKAHEAD = 500
+# A burst of payments queues one issuing task per batch, not one per payment: this shared cache key holds the payment
+# id of the issuing task queued last and not yet started. A payment recorded within ISSUE_LOOKAHEAD ids after it is
+# left to that task, which deletes the key before it looks for waiting payments, so it sees every payment that
+# found the key. A task whose batch is full queues the next batch's task itself. Losing the key (Redis down,
+# expiry) only means more tasks; a task lost with its key set is the sweep's, as any lost enqueue is.
+ISSUE_QUEUED_KEY = "receipts:issue-queued"
+ISSUE_QUEUED_SECONDS = 300
 
 
 # --- Queueing (called by the payment handlers, inside their transaction) ------------------------------------
@@ -55,7 +62,7 @@ ISSUE_LOOKAHEAD = 500
 
 def request_receipt(*, payment_id: int) -> None:
     """Queue the receipt for a recorded payment after the current transaction commits. Safe to call again."""
-    transaction.on_commit(lambda: _enqueue("issue_receipt", payment_id))
+    transaction.on_commit(lambda: _request_issue(payment_id))
 
 
 def reflect_refund(*, payment_id: int) -> None:
@@ -77,13 +84,34 @@ class ReceiptsFollowPayments:
 RECEIPTS_FOLLOW_PAYMENTS = ReceiptsFollowPayments()
 
 
-def _enqueue(task_name: str, *args: int, **kwargs: str) -> None:
+def _request_issue(payment_id: int) -> None:
+    """After the payment's commit: its issuing task, unless one queued and not yet started will take it."""
+    queued_for = cache.get(ISSUE_QUEUED_KEY)
+    if isinstance(queued_for, int) and queued_for <= payment_id <= queued_for + ISSUE_LOOKAHEAD:
+        return
+    _queue_issue(payment_id)
+
+
+def _queue_issue(payment_id: int) -> None:
+    """The key first, then the task: a task started before the key was written would leave it standing."""
+    cache.set(ISSUE_QUEUED_KEY, payment_id, ISSUE_QUEUED_SECONDS)
+    queued = False
+    try:
+        queued = _enqueue("issue_receipt", payment_id)
+    finally:
+        if not queued:  # no task will clear it: the payments it would turn away must queue their own
+            cache.delete(ISSUE_QUEUED_KEY)
+
+
+def _enqueue(task_name: str, *args: int, **kwargs: str) -> bool:
     from outlet.receipts import tasks
 
     try:
         getattr(tasks, task_name).delay(*args, **kwargs)
     except (OperationalError, OSError):  # broker down: sweep_receipts re-derives the work from the database
         logger.warning("could not enqueue %s%s; the receipt sweep will retry it", task_name, args, exc_info=True)
+        return False
+    return True
 
 
 # --- Issuing ------------------------------------------------------------------------------------------------
@@ -180,26 +208,33 @@ def issue_receipt(*, payment_id: int) -> tuple[Receipt | None, bool]:
 
 
 def issue_receipts(*, payment_id: int, batch: int = 1) -> tuple[Receipt | None, list[Receipt]]:
-    """The payment's original receipt, made once; and when this call makes it, also the receipts of up to
-    batch - 1 payments recorded just after it that still wait for theirs, numbered in one block. Their own tasks
-    are queued behind this one: each then finds its receipt made (one query, not a dozen).
+    """The payment's original receipt, made once; and with batch > 1, also the receipts of the payments recorded
+    just after it that still wait for theirs (up to batch receipts made in all), numbered in one block. The issuing
+    task's payment may have its receipt already (a batch before it made it) and still find payments waiting
+    behind it: those it left to this task (_request_issue).
 
     Returns (the payment's receipt, the receipts made now); (None, []) for no payment. The payment's own lock is
     waited for (a task retried, the sweep and a refund take it too, and must find one receipt); the others are
     taken with SKIP LOCKED, so two workers batching side by side never wait for, nor share, a payment. Each one
     locked is checked again for a receipt, which a batch that committed meanwhile may have made. A receipt, once
-    made, is never deleted: one already there is returned from a plain read, with no lock and no transaction."""
+    made, is never deleted: one already there is read with no lock, and with nothing waiting behind it (a plain
+    read too) no transaction is opened."""
     existing = Receipt.objects.filter(payment_id=payment_id, kind=Receipt.Kind.ORIGINAL).first()
-    if existing is not None:
+    if existing is not None and (batch == 1 or not _any_waiting_after(payment_id)):
         return existing, []
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
-        if payment is None:
-            return None, []
-        existing = Receipt.objects.filter(payment=payment, kind=Receipt.Kind.ORIGINAL).first()
-        if existing is not None:
+        payments: list[Payment] = []
+        if existing is None:
+            payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+            if payment is None:
+                return None, []
+            existing = Receipt.objects.filter(payment=payment, kind=Receipt.Kind.ORIGINAL).first()
+            if existing is None:
+                payments.append(payment)
+        if batch > len(payments):
+            payments += _waiting_after(payment_id, limit=batch - len(payments))
+        if not payments:
             return existing, []
-        payments = [payment, *_waiting_after(payment_id, limit=batch - 1)] if batch > 1 else [payment]
         if len(payments) > 1:
             describers.prepare(payments)
         now = timezone.now()
@@ -211,17 +246,39 @@ def issue_receipts(*, payment_id: int, batch: int = 1) -> tuple[Receipt | None, 
                 for waiting in payments
             ]
         )
-        return made[0], made
+        return existing or made[0], made
 
 
 def issue_and_email(*, payment_id: int) -> Receipt | None:
-    """What the issuing task does: the payment's receipt, with those of the payments waiting just behind it
-    (issue_receipts), each emailed once (email_issued). A failed send raises, for the task to retry; the batch's
-    later receipts are sent by their own tasks, queued behind this one, or by the sweep."""
+    """What the issuing task does: the payment's receipt, with those of the payments waiting behind it
+    (issue_receipts), each emailed once (email_issued). A full batch queues the next one's task before emailing,
+    for the other worker process to take while this one sends. A failed send hands the batch's other unsent
+    receipts to email tasks of their own (each retried with its own backoff) and raises, for this task's retry to
+    send the payment's own."""
+    cache.delete(ISSUE_QUEUED_KEY)  # first: every payment that found the key is committed, and seen below
     receipt, made = issue_receipts(payment_id=payment_id, batch=ISSUE_BATCH)
-    for each in made or ([receipt] if receipt is not None else []):
-        email_issued(each)
+    if len(made) >= ISSUE_BATCH:
+        _queue_issue(made[-1].payment_id)
+    to_email = made or ([receipt] if receipt is not None else [])
+    for position, each in enumerate(to_email):
+        try:
+            email_issued(each)
+        except Exception:
+            for left in to_email[position:]:
+                if left.payment_id != payment_id:
+                    _enqueue("email_receipt", left.pk)
+            raise
     return receipt
+
+
+def _any_waiting_after(payment_id: int) -> bool:
+    """A plain read: is any payment recorded just after this one (within ISSUE_LOOKAHEAD ids) without its receipt?"""
+    has_original = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.ORIGINAL)
+    return (
+        Payment.objects.filter(pk__gt=payment_id, pk__lte=payment_id + ISSUE_LOOKAHEAD)
+        .filter(~Exists(has_original))
+        .exists()
+    )
 
 
 def _waiting_after(payment_id: int, *, limit: int) -> list[Payment]:

@@ -10,6 +10,7 @@ from smtplib import SMTPServerDisconnected
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from outlet.common.models import SentEmail
@@ -47,22 +48,90 @@ def sequences() -> list[tuple[int, int]]:
     return list(Receipt.objects.order_by("sequence").values_list("payment_id", "sequence"))
 
 
-def test_a_task_issues_the_receipts_waiting_behind_its_own_in_one_block_and_their_tasks_find_them_made(
-    waiting_gifts, monkeypatch, mailoutbox, django_assert_num_queries
+@pytest.fixture
+def queued(monkeypatch):
+    """Tasks queued and not run (the broker, held still): (task name, *args) in order. Run them by hand."""
+    sent: list[tuple] = []
+
+    def record(task_name, *args, **kwargs):
+        sent.append((task_name, *args))
+        return True
+
+    monkeypatch.setattr(receipts, "_enqueue", record)
+    return sent
+
+
+def test_a_task_issues_the_receipts_waiting_behind_its_own_in_one_block_and_queues_the_next_block(
+    waiting_gifts, monkeypatch, mailoutbox, queued, django_assert_num_queries
 ):
     monkeypatch.setattr(receipts, "ISSUE_BATCH", 4)
     payment_ids = waiting_gifts(6)
     assert tasks.issue_receipt(payment_ids[0]) is not None
     assert sequences() == list(zip(payment_ids[:4], range(1, 5), strict=True)), "numbered in payment order"
     assert sorted(m.to[0] for m in mailoutbox) == [f"donor{n}@example.org" for n in range(4)]
-    for payment_id in payment_ids[1:4]:  # their own tasks, queued behind the first: one plain read each
-        with django_assert_num_queries(1):
-            tasks.issue_receipt(payment_id)
-    assert Receipt.objects.count() == 4 and len(mailoutbox) == 4
-    assert ReceiptSequence.objects.get().last_number == 4, "no number taken by a task that found its receipt"
-    tasks.issue_receipt(payment_ids[4])
+    assert queued == [("issue_receipt", payment_ids[3])], "a full batch queues the next, from its last payment"
+    assert cache.get(receipts.ISSUE_QUEUED_KEY) == payment_ids[3]
+    tasks.issue_receipt(payment_ids[3])  # that task: its own receipt is made, the two behind it wait
     assert sequences()[4:] == [(payment_ids[4], 5), (payment_ids[5], 6)]
+    assert len(queued) == 1, "a batch that is not full queues nothing"
+    assert cache.get(receipts.ISSUE_QUEUED_KEY) is None, "a started task clears the key"
+    for payment_id in payment_ids:  # a task asked for again (a replayed event): two plain reads, nothing made
+        with django_assert_num_queries(2):
+            tasks.issue_receipt(payment_id)
+    assert ReceiptSequence.objects.get().last_number == 6, "no number taken by a task that found its receipt"
     assert Receipt.objects.filter(emailed_at=None).count() == 0 and len(mailoutbox) == 6
+
+
+def test_a_burst_of_payments_queues_one_task_per_batch_and_each_payment_gets_one_receipt_and_one_email(
+    waiting_gifts, monkeypatch, mailoutbox, queued
+):
+    monkeypatch.setattr(receipts, "ISSUE_BATCH", 4)
+    payment_ids = waiting_gifts(10)
+    for payment_id in payment_ids:  # the payment pipeline, each on its commit
+        receipts.request_receipt(payment_id=payment_id)
+    assert queued == [("issue_receipt", payment_ids[0])], "the first task is left to take the others"
+    ran = 0
+    while ran < len(queued):
+        tasks.issue_receipt(*queued[ran][1:])
+        ran += 1
+    assert queued == [("issue_receipt", payment_ids[n]) for n in (0, 3, 7)]
+    assert sequences() == list(zip(payment_ids, range(1, 11), strict=True))
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(f"donor{n}@example.org" for n in range(10))
+    assert SentEmail.objects.filter(kind="donation_receipt").count() == 10
+
+
+def test_a_payment_the_queued_task_may_not_see_queues_a_task_of_its_own(waiting_gifts, monkeypatch, queued):
+    """Recorded after that task started (it no longer looks), further on than its lookahead, or before its payment
+    (committed later): each of these is queued, never left waiting for the sweep."""
+    monkeypatch.setattr(receipts, "ISSUE_LOOKAHEAD", 2)
+    payment_ids = waiting_gifts(5)
+    receipts.request_receipt(payment_id=payment_ids[1])
+    receipts.request_receipt(payment_id=payment_ids[1])  # the same payment again: its task is queued already
+    receipts.request_receipt(payment_id=payment_ids[3])  # within the lookahead: left to it
+    receipts.request_receipt(payment_id=payment_ids[0])  # an earlier payment, committed later
+    assert [args[1] for args in queued] == [payment_ids[1], payment_ids[0]]
+    receipts.request_receipt(payment_id=payment_ids[4])  # beyond payment_ids[0]'s lookahead
+    assert [args[1] for args in queued] == [payment_ids[1], payment_ids[0], payment_ids[4]]
+    tasks.issue_receipt(payment_ids[4])
+    receipts.request_receipt(payment_id=payment_ids[4])  # after its task started: the key is gone
+    assert [args[1] for args in queued][-1] == payment_ids[4] and len(queued) == 4
+
+
+def test_when_the_task_cannot_be_queued_no_payment_is_left_to_it(waiting_gifts, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    payment_ids = waiting_gifts(2)
+    tried: list[int] = []
+
+    def broker_down(payment_id):
+        tried.append(payment_id)
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.issue_receipt, "delay", broker_down)
+    for payment_id in payment_ids:
+        receipts.request_receipt(payment_id=payment_id)
+    assert tried == payment_ids, "each tried its own: the sweep will find both"
+    assert cache.get(receipts.ISSUE_QUEUED_KEY) is None
 
 
 def test_a_receipt_issued_in_a_batch_says_what_it_would_say_issued_alone(waiting_gifts):
@@ -163,7 +232,10 @@ def test_a_receipt_another_worker_is_emailing_is_skipped_and_sent_if_that_send_f
 
 
 @pytest.mark.usefixtures("counting")  # Django's in-memory backend behind the held connection, as in production
-def test_a_send_failing_mid_batch_leaves_the_rest_to_their_own_tasks_each_sent_once(waiting_gifts, monkeypatch):
+@pytest.mark.parametrize("refused", [1, 2], ids=["the task's own receipt", "a receipt behind it"])
+def test_a_send_failing_mid_batch_hands_the_rest_to_email_tasks_of_their_own_each_sent_once(
+    waiting_gifts, monkeypatch, queued, refused
+):
     monkeypatch.setattr(receipts, "ISSUE_BATCH", 4)
     payment_ids = waiting_gifts(4)
     mail.outbox.clear()
@@ -171,22 +243,26 @@ def test_a_send_failing_mid_batch_leaves_the_rest_to_their_own_tasks_each_sent_o
     real_send = CountingBackend.send_messages
     sent = {"count": 0}
 
-    def refuse_the_second(self, messages):
+    def refuse_one(self, messages):
         sent["count"] += 1
-        if sent["count"] == 2:
+        if sent["count"] == refused:
             raise SMTPServerDisconnected("Connection unexpectedly closed")
         return real_send(self, messages)
 
-    monkeypatch.setattr(CountingBackend, "send_messages", refuse_the_second)
-    with pytest.raises(SMTPServerDisconnected):
+    monkeypatch.setattr(CountingBackend, "send_messages", refuse_one)
+    with pytest.raises(SMTPServerDisconnected):  # raised for the task's retry, which sends its own receipt
         tasks.issue_receipt(payment_ids[0])
     assert Receipt.objects.count() == 4, "the batch's receipts stay issued"
-    assert list(Receipt.objects.exclude(emailed_at=None).values_list("payment_id", flat=True)) == [payment_ids[0]]
-    for payment_id in payment_ids[1:]:  # their own tasks, queued behind the first
-        tasks.issue_receipt(payment_id)
+    emailed = list(Receipt.objects.exclude(emailed_at=None).values_list("payment_id", flat=True))
+    assert emailed == payment_ids[: refused - 1], "the refused send's claim rolled back"
+    handed = [args[1] for args in queued if args[0] == "email_receipt"]
+    assert handed == [Receipt.objects.get(payment_id=pk).pk for pk in payment_ids[1:]]
+    for receipt_id in handed:
+        tasks.email_receipt(receipt_id)
     tasks.issue_receipt(payment_ids[0])  # the first task's retry
     assert not Receipt.objects.filter(emailed_at=None).exists()
     assert sorted(m.to[0] for m in mail.outbox) == [f"donor{n}@example.org" for n in range(4)]
+    assert SentEmail.objects.filter(kind="donation_receipt").count() == 4
 
 
 def test_a_receipt_voided_before_its_batch_emailed_it_is_not_sent(waiting_gifts, mailoutbox):
@@ -200,7 +276,7 @@ def test_a_receipt_voided_before_its_batch_emailed_it_is_not_sent(waiting_gifts,
 def test_a_receipts_email_is_sent_in_its_claims_transaction_with_no_savepoint(waiting_gifts, mailoutbox):
     """The claim, the SentEmail row and the send share one transaction that exists for this send: a savepoint
     inside it would cost two more round trips per receipt and protect nothing (a failure ends the transaction;
-    test_a_send_failing_mid_batch... shows the claim and the row both roll back)."""
+    test_a_send_failing_mid_batch_hands_the_rest... shows the claim and the row both roll back)."""
     from django.test.utils import CaptureQueriesContext
 
     payment_ids = waiting_gifts(1)
