@@ -226,16 +226,18 @@ def cpu_seconds(pid: int) -> float:
 
 
 def postgres_cpu_seconds() -> float:
-    """CPU of every PostgreSQL process on this machine so far (a backend that exits meanwhile takes its share
-    with it: the worker's and this process's connections stay open for the run)."""
-    total = 0.0
+    """CPU of every PostgreSQL process on this machine so far, with that of the backends that have exited (the
+    worker closes its connections every CONN_MAX_AGE): the server process counts its children's once it reaps them."""
+    total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if (stat.parent / "comm").read_text().strip() == "postgres":
-                total += cpu_seconds(int(stat.parent.name))
-        except (OSError, ValueError):
+            if (stat.parent / "comm").read_text().strip() != "postgres":
+                continue
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
             continue
-    return total
+        total += sum(int(field) for field in fields[11:15])  # utime, stime, and the reaped children's cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:

@@ -370,7 +370,7 @@ def email_issued(receipt: Receipt) -> bool:
     """Email a receipt once, and not at all if it was voided before it went out (the receipt in force is emailed
     instead). The claim is the UPDATE that sets emailed_at, in the transaction that sends: a second worker finds the
     row sent, or being sent, and leaves it; a send that fails rolls the claim back, and whoever comes next (the
-    receipt's own task, the task's retry, the sweep) sends it. A receipt object read earlier is enough: only
+    email task the batch handed it to, a task for its own payment, the task's retry, the sweep) sends it. A receipt object read earlier is enough: only
     emailed_at and voided_at change after issue, and the claim reads those fresh."""
     if not receipt.donor_email or receipt.emailed_at is not None or receipt.voided_at is not None:
         return False
@@ -385,9 +385,9 @@ def email_issued(receipt: Receipt) -> bool:
 
 def _claim_for_email(receipt_id: int) -> bool:
     """Mark a receipt emailed in this transaction if it is in force, not emailed, and not being emailed by another
-    worker right now. A row another transaction holds is skipped, not waited for: workers walking the same batch
-    (its owner, and the receipts' own tasks) would otherwise wait on each other's sends in turn. If that other send
-    fails, its rollback leaves the receipt unsent for its task's retry or the sweep."""
+    worker right now. A row another transaction holds is skipped, not waited for: workers reaching the same receipts
+    (the batch's owner, a task queued for one of its payments) would otherwise wait on each other's sends in turn.
+    If that other send fails, it hands the receipt on (issue_and_email), or its retry or the sweep sends it."""
     table = connection.ops.quote_name(Receipt._meta.db_table)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     unsent = "id = %s AND emailed_at IS NULL AND voided_at IS NULL"
