@@ -18,7 +18,7 @@ Its top-level "summary" is for the three pages staff open most (SUMMARY_PAGES), 
 cache prefix, as after a restart: the process first warms up as a web process does when gunicorn loads
 outlet/wsgi.py (warm_up_ms: URL tables, templates, catalogues; no database, no cache). The cache holds what beat's
 keep-dashboard-figures-fresh task put there, made by another process just before; first_request_ms is the process's
-very first request (its connection from the pool the warm-up opened, as in a gunicorn worker), then --repeat timed ones (median_ms, p95_ms; cpu_median_ms is this
+very first request (a new database connection), then --repeat timed ones (median_ms, p95_ms; cpu_median_ms is this
 process's own CPU, which other work on the machine does not inflate), and peak_rss_mb is the process's peak resident
 memory. first_request_empty_cache_ms is the first request of another such process whose cache is empty, as after a
 Redis flush or within a minute of a change to the members' figures. `--summary-only` measures just that.
@@ -234,8 +234,6 @@ def summary_once(name: str, *, repeat: int) -> dict:
     url = dict(page_cases())[SUMMARY_PAGES[name]]
     client = client_with_session(os.environ["BENCH_STAFF_SESSION"])
     connection.close()  # the first request opens its own connection, as after a restart
-    if getattr(connection, "pool", None) is not None:
-        connection.close_pool()  # the pool warm_up opens holds new connections, as in a new gunicorn worker
     started = time.perf_counter()
     client.handler.load_middleware()  # get_wsgi_application() does this when outlet/wsgi.py loads
     warm_up()  # as a gunicorn worker does on loading outlet/wsgi.py, before its first connection
@@ -277,7 +275,6 @@ def run_summary(*, repeat: int, session_key: str) -> dict:
             "BENCH_STAFF_SESSION": session_key,
         }
         fresh = subprocess.run([*script, "--keep-figures-fresh"], cwd=ROOT, env=env, text=True, capture_output=True)
-        env["DATABASE_POOL"] = "true"  # the page's process is a web process: outlet/wsgi.py turns the pool on
         measured = _summary_process(script, name, repeat=repeat, env=env)
         if fresh.returncode != 0:
             measured = {"error": "keeping the figures fresh failed: " + (fresh.stderr.strip().splitlines() or [""])[-1]}

@@ -164,21 +164,6 @@ else:
     }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-# A web process (outlet/wsgi.py turns this on) keeps a pool of PostgreSQL connections that its threads share: it
-# starts connecting when the process starts (outlet/common/warm_up.py), so a new process's first requests find a
-# connection open (connecting was a fifth of a new process's first staff page), and it holds at most
-# DATABASE_POOL_MAX_SIZE, one per gunicorn thread (Procfile: --threads 8). Each connection is checked before a
-# request gets it (CONN_HEALTH_CHECKS); with PostgreSQL away a request waits DATABASE_POOL_TIMEOUT seconds for one,
-# then fails as it would without the pool. Workers, beat and management commands connect as before.
-DATABASE_POOL = env.bool("DATABASE_POOL", default=False)
-if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django hands each connection back to the pool after its request
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
-        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=8),
-        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
-        "name": "outlet-web",
-    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery ---------------------------------------------------------------------------------------

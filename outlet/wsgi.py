@@ -3,7 +3,6 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outlet.settings")
-os.environ.setdefault("DATABASE_POOL", "true")  # a web process's threads share a pool of connections (settings)
 application = get_wsgi_application()
 
 from outlet.common.warm_up import warm_up  # noqa: E402  # needs the settings and apps that the line above set up

@@ -11,8 +11,8 @@ staff figure: computed on the first request, it was 20-30 ms of a new process's 
 back as the slowest requests of the day. Called from outlet/wsgi.py, so a gunicorn worker does it before it accepts a
 connection; management commands and tests do not pay for it.
 
-Nothing here reads the database or the cache, or waits for either: a process can start while PostgreSQL or Redis is
-away. The one step that reaches PostgreSQL, the web process's connection pool, connects in the pool's own threads.
+Nothing here reads the database or waits for the cache: a process can start while PostgreSQL or Redis is away. The
+one step that reaches Redis, the cache's connection, connects in a thread of its own.
 """
 
 from __future__ import annotations
@@ -67,8 +67,7 @@ def warm_up() -> dict[str, float]:
     broken breaks when asked for, as it would have without this."""
     timings: dict[str, float] = {}
     for name, step in (
-        ("database pool", _open_database_pool),  # first: these two connect in threads of their own meanwhile
-        ("cache connection", _connect_cache),
+        ("cache connection", _connect_cache),  # first: it connects in a thread of its own while the rest runs
         ("urls", _populate_url_resolvers),
         ("staff addresses", _compile_staff_addresses),
         ("reader check", front_cache.warm_up_reader_check),
@@ -198,26 +197,16 @@ def _import_first_request_modules() -> None:
     number and date formats (django.conf.locale)."""
     from importlib import import_module
 
+    from django.template import Engine
     from django.utils import formats
     from django.utils.module_loading import import_string
 
-    engines["django"].engine.template_context_processors  # noqa: B018  # imports each processor's module
+    Engine.get_default().template_context_processors  # noqa: B018  # imports each processor's module
     import_string(settings.MESSAGE_STORAGE)
     import_string(settings.SESSION_SERIALIZER)
     import_module("allauth.account.authentication")
     for code, _name in settings.LANGUAGES:
         formats.get_format_modules(code)
-
-
-def _open_database_pool() -> None:
-    """A web process's pool of PostgreSQL connections (settings.DATABASE_POOL) starts connecting, in the pool's own
-    threads: the process does not wait for it, and starts with PostgreSQL away too (the pool keeps trying). A
-    process without a pool (SQLite, the embedded default) has nothing to open."""
-    from django.db import connections
-
-    pool = getattr(connections["default"], "pool", None)
-    if pool is not None:
-        pool.open(wait=False)
 
 
 def _connect_cache() -> None:

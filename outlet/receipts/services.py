@@ -370,8 +370,9 @@ def email_issued(receipt: Receipt) -> bool:
     """Email a receipt once, and not at all if it was voided before it went out (the receipt in force is emailed
     instead). The claim is the UPDATE that sets emailed_at, in the transaction that sends: a second worker finds the
     row sent, or being sent, and leaves it; a send that fails rolls the claim back, and whoever comes next (the
-    email task the batch handed it to, a task for its own payment, the task's retry, the sweep) sends it. A receipt object read earlier is enough: only
-    emailed_at and voided_at change after issue, and the claim reads those fresh."""
+    email task the batch handed it to, a task for its own payment, the task's retry, the sweep) sends it. A receipt
+    object read earlier is enough: only emailed_at and voided_at change after issue, and the claim reads those
+    fresh."""
     if not receipt.donor_email or receipt.emailed_at is not None or receipt.voided_at is not None:
         return False
     with transaction.atomic():

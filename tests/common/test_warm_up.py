@@ -8,8 +8,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from tests.conftest import ROOT
 
 # Run in a new interpreter: this test process has long since done all of it.
@@ -139,62 +137,3 @@ def test_the_wsgi_module_leaves_no_first_request_work():
     # loader remembers too): a fifth of a new process's first member list, sampled over 16 new processes.
     assert found["first_request_modules_missing"] == []
     assert found["staff_model_templates_not_looked_up"] == []
-
-
-POOL_PROBE = """
-import json, threading, time
-
-import outlet.wsgi  # what gunicorn imports: it asks for the pool (DATABASE_POOL) and warm-up opens it
-
-from django.conf import settings
-from django.db import connection, connections
-
-pool = connections["default"].pool
-deadline = time.monotonic() + 10
-while pool.get_stats().get("pool_available", 0) < 1 and time.monotonic() < deadline:
-    time.sleep(0.01)  # the pool connects in its own threads; the process did not wait for it
-ready = pool.get_stats().get("pool_available", 0)
-opened_before = pool.get_stats().get("connections_num", 0)
-
-def request_like(results):
-    with connection.cursor() as cursor:  # what a request's first query does
-        cursor.execute("SELECT 1")
-        results.append(cursor.fetchone()[0])
-    connection.close()  # end of request (CONN_MAX_AGE 0): the connection goes back to the pool
-
-results = []
-threads = [threading.Thread(target=request_like, args=(results,)) for _ in range(6)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-stats = pool.get_stats()
-print(json.dumps({
-    "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
-    "pool_options": settings.DATABASES["default"]["OPTIONS"]["pool"],
-    "available_at_start": ready,
-    "opened_before_the_requests": opened_before,
-    "answers": results,
-    "opened_in_all": stats.get("connections_num", 0),
-    "largest_pool": stats.get("pool_max", 0),
-    "available_after": stats.get("pool_available", 0),
-}))
-"""
-
-
-@pytest.mark.integration
-def test_a_web_process_opens_its_pool_of_connections_at_start_and_its_threads_share_it(real_postgres, db):
-    from tests.conftest import test_database_url
-
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "outlet.settings", "DATABASE_URL": test_database_url()}
-    env.pop("DATABASE_POOL", None)  # outlet/wsgi.py turns it on
-    done = subprocess.run(
-        [sys.executable, "-c", POOL_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
-    )
-    found = json.loads(done.stdout.strip().splitlines()[-1])
-    assert found["conn_max_age"] == 0, "each request hands its connection back to the pool"
-    assert found["pool_options"]["max_size"] == 8, "one per gunicorn thread (Procfile: --threads 8)"
-    assert found["available_at_start"] >= 1, "connected at start, before any request"
-    assert found["answers"] == [1] * 6
-    assert found["opened_in_all"] <= 8, "six threads' requests share the pool's connections"
-    assert found["available_after"] >= 1, "handed back after each request"
