@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
@@ -271,27 +271,21 @@ def issue_and_email(*, payment_id: int) -> Receipt | None:
     return receipt
 
 
-def _any_waiting_after(payment_id: int) -> bool:
-    """A plain read: is any payment recorded just after this one (within ISSUE_LOOKAHEAD ids) without its receipt?"""
+def _waiting_behind(payment_id: int) -> QuerySet[Payment]:
+    """Payments recorded just after this one (within ISSUE_LOOKAHEAD ids) with no original receipt."""
     has_original = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.ORIGINAL)
-    return (
-        Payment.objects.filter(pk__gt=payment_id, pk__lte=payment_id + ISSUE_LOOKAHEAD)
-        .filter(~Exists(has_original))
-        .exists()
-    )
+    return Payment.objects.filter(pk__gt=payment_id, pk__lte=payment_id + ISSUE_LOOKAHEAD).filter(~Exists(has_original))
+
+
+def _any_waiting_after(payment_id: int) -> bool:
+    """A plain read: does any payment wait just behind this one?"""
+    return _waiting_behind(payment_id).exists()
 
 
 def _waiting_after(payment_id: int, *, limit: int) -> list[Payment]:
-    """Payments recorded just after this one (within ISSUE_LOOKAHEAD ids) with no original receipt, locked for
-    this transaction; those another transaction holds are skipped, and so are those whose receipt a batch committed
-    after this statement's snapshot."""
-    has_original = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.ORIGINAL)
-    waiting = list(
-        Payment.objects.select_for_update(skip_locked=True)
-        .filter(pk__gt=payment_id, pk__lte=payment_id + ISSUE_LOOKAHEAD)
-        .filter(~Exists(has_original))
-        .order_by("pk")[:limit]
-    )
+    """Those waiting just behind this payment, locked for this transaction; those another transaction holds are
+    skipped, and so are those whose receipt a batch committed after this statement's snapshot."""
+    waiting = list(_waiting_behind(payment_id).select_for_update(skip_locked=True).order_by("pk")[:limit])
     if not waiting:
         return []
     made_meanwhile = set(
