@@ -49,15 +49,13 @@ def _isolated_cache(settings, _cache_folders):
 
 
 def _disconnect_redis_pools() -> None:
-    """Close this thread's Redis connections of the test's cache backends. Django's Redis backend has no close(), and
-    a backend made for one test's settings kept its socket open after the test: with every recorded payment now
-    reading the cache (outlet.receipts.services._request_issue), a full run passed 1,024 open files."""
-    from django.core.cache import caches as cache_handler
+    """Close the cache's Redis connections when a test's cache settings go: Django's Redis backend has no close(),
+    and sockets left open by one test's settings added up over a full run (1,024 open files, and select() failed).
+    The pools stay usable and reconnect on their next call."""
+    from outlet.common.redis_cache import shared_connection_pools
 
-    for backend in cache_handler.all(initialized_only=True):
-        client = backend.__dict__.get("_cache")  # the client, if this backend ever made one (cached_property)
-        for pool in getattr(client, "_pools", {}).values():
-            pool.disconnect()
+    for pool in shared_connection_pools():
+        pool.disconnect()
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +108,9 @@ def _service_missing(reason: str):
 @pytest.fixture
 def real_postgres():
     """The test database must be the real PostgreSQL (DATABASE_URL); SQLite does not count."""
-    if django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
         _service_missing("set DATABASE_URL=postgres://postgres@127.0.0.1:5432/outlet to run against PostgreSQL")
 
 

@@ -137,17 +137,45 @@ def _where(servers: list[str]) -> str:
     return ",".join(f"{p.hostname}:{p.port or 6379}{p.path or ''}" for p in parts)
 
 
+# server URL and pool options -> (connection pool, client over it), for every thread of the process.
+_shared_clients: dict[tuple, tuple] = {}
+_shared_clients_lock = threading.Lock()
+
+
 class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django makes a cache backend, and so a client and a connection pool, per thread: a gunicorn worker's 8 threads
+    each opened their own connections, and each thread's first request paid for a connection (4 % of a new
+    process's first member list) and for building its client. Here every thread of a process shares one pool per
+    server, so a connection opened by one thread (warm-up's included) serves them all. redis-py's pools and clients
+    are thread-safe, and a pool notices when it finds itself in a forked child and starts afresh there."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, object] = {}
+        self._found: dict[int, tuple] = {}  # server index -> the shared (pool, client): one lookup per call
+
+    def _shared(self, write):  # untyped: django-stubs leaves out the parent's private attributes
+        index = self._get_connection_pool_index(write)
+        shared = self._found.get(index)
+        if shared is None:
+            identity = (self._servers[index], self._pool_class, repr(sorted(self._pool_options.items())))
+            with _shared_clients_lock:
+                shared = _shared_clients.get(identity)
+                if shared is None:
+                    pool = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                    shared = _shared_clients[identity] = (pool, self._client(connection_pool=pool))
+            self._found[index] = shared
+        return shared
+
+    def _get_connection_pool(self, write):
+        return self._shared(write)[0]
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
+        return self._shared(write)[1]
+
+
+def shared_connection_pools() -> list:
+    """Every pool this process's cache clients share (tests close them when a test's cache settings go)."""
+    return [pool for pool, _client in _shared_clients.values()]
 
 
 class ReusedClientRedisCache(RedisCache):

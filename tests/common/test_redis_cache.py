@@ -220,3 +220,31 @@ def test_threads_of_one_process_share_one_breaker():
         thread.join()
     caches[0].get("page")
     assert all(cache.breaker is caches[0].breaker and cache.breaker.is_open for cache in caches)
+
+
+@pytest.mark.integration
+def test_threads_of_one_process_share_one_connection_pool(real_redis, settings):
+    """A connection opened in one thread (warm-up's ping, say) serves the next thread's first call: each thread no
+    longer opens connections of its own (outlet.common.redis_cache.ReusedClientRedisCacheClient)."""
+    url = settings.CACHES["default"]["LOCATION"]
+    options = {"KEY_PREFIX": f"shared-pool-{time.monotonic_ns()}", "OPTIONS": settings.REDIS_CACHE_OPTIONS}
+    main = ReusedClientRedisCache(url, options)
+    main.ping()
+    pool = main._cache._get_connection_pool(write=True)
+    opened = pool._created_connections
+    seen = []
+
+    def first_call_of_a_new_thread():
+        cache = ReusedClientRedisCache(url, options)  # Django makes one per thread
+        cache.set("page", "body")
+        seen.append(
+            (cache._cache._get_connection_pool(write=True), cache._cache.get_client(write=True), cache.get("page"))
+        )
+
+    thread = threading.Thread(target=first_call_of_a_new_thread)
+    thread.start()
+    thread.join()
+    [(thread_pool, thread_client, value)] = seen
+    assert value == "body"
+    assert thread_pool is pool and thread_client is main._cache.get_client(write=True)
+    assert pool._created_connections == opened  # the thread's first call used the connection already open
