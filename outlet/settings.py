@@ -162,6 +162,9 @@ else:
             },
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, plus the connection a web process opens while it starts (outlet/common/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "outlet.common.postgresql"
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -547,7 +550,7 @@ FRONT_CACHE_QUERY_PARAMETERS = {"page", "currency"}
 # Signed-in readers' pages are vouched for by one query per request (outlet/publishing/reader_pass.py), prepared on
 # PostgreSQL; off behind a pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
 READER_CHECK_PREPARED = env.bool("READER_CHECK_PREPARED", default=True)
-if READER_CHECK_PREPARED and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if READER_CHECK_PREPARED and DATABASES["default"]["ENGINE"] == "outlet.common.postgresql":
     # psycopg prepares nothing without a threshold. Django's own cursors bind in the client and never prepare, so
     # this reaches only the check's cursor, which asks for it on every run.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)

@@ -11,7 +11,9 @@ staff figure: computed on the first request, it was 20-30 ms of a new process's 
 back as the slowest requests of the day. Called from outlet/wsgi.py, so a gunicorn worker does it before it accepts a
 connection; management commands and tests do not pay for it.
 
-Nothing here reads the database or the cache: a process can start while PostgreSQL or Redis is away.
+Nothing here reads the database or the cache. The last step opens a connection to each (a sixth and a twenty-fifth
+of a new process's first member list), with short connect timeouts; if either is away the step is logged and the
+process starts all the same, as it did before.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ def warm_up() -> dict[str, float]:
         ("languages", _load_languages),
         ("first-request imports", _import_first_request_modules),
         ("release fingerprint", code_fingerprint),
+        ("connections opened", _open_connections),
     ):
         started = time.perf_counter()
         try:
@@ -204,6 +207,21 @@ def _import_first_request_modules() -> None:
     import_module("allauth.account.authentication")
     for code, _name in settings.LANGUAGES:
         formats.get_format_modules(code)
+
+
+def _open_connections() -> None:
+    """The database connection the first request's thread takes (outlet/common/postgresql/base.py), and a connection
+    in the cache's pool, which every thread shares (outlet/common/redis_cache.py)."""
+    from django.core.cache import cache
+
+    from outlet.common.postgresql.base import open_ahead
+
+    try:
+        open_ahead()
+    finally:
+        ping = getattr(cache, "ping", None)  # the Redis backend's; the embedded default's file cache has no connection
+        if ping is not None:
+            ping()
 
 
 def _load_languages() -> None:

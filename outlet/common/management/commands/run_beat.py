@@ -16,6 +16,7 @@ import time
 import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 # "outlet" in ASCII: a number no other advisory lock in this database uses.
 BEAT_LOCK_KEY = 0x6F75746C6574
@@ -47,7 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--loglevel", default="INFO")
 
     def handle(self, *args, standby: bool, loglevel: str, **options):
-        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        if connections["default"].vendor != "postgresql":
             raise CommandError("run_beat needs PostgreSQL; with SQLite run the beat inside the worker (make run).")
         lock = _lock_connection()
         if standby:
