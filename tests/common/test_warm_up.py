@@ -53,6 +53,8 @@ with translation.override(settings.LANGUAGE_CODE):  # the staff pages have no la
 staff_patterns_compiled = list(compiled_patterns)
 from outlet.publishing import reader_pass
 from outlet.common import release
+from outlet.common.postgresql import base as opened_ahead
+from outlet.common.redis_cache import shared_connection_pools
 loader = engines["django"].engine.template_loaders[0]
 expected = (
     "base.html",
@@ -71,6 +73,8 @@ print(json.dumps({
     "compiled": sorted(name for name in expected if name in getattr(loader, "get_template_cache", {})),
     "languages": sorted(translation.trans_real._translations),
     "database_connection_opened": connection.connection is not None,
+    "database_connection_opened_ahead": "default" in opened_ahead._opened_ahead,
+    "cache_connections_opened": sum(pool._created_connections for pool in shared_connection_pools()),
     "staff_patterns_compiled_by_reverse": staff_patterns_compiled,
     "reader_check_addresses_ready": reader_pass.reader_page_addresses.cache_info().currsize == 1,
     "release_fingerprint_ready": release.code_fingerprint.cache_info().currsize == 1,
@@ -100,8 +104,8 @@ print(json.dumps({
 """
 
 
-def probe() -> dict:
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "outlet.settings"}
+def probe(**environment: str) -> dict:
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "outlet.settings"} | environment
     done = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
     )
@@ -124,7 +128,13 @@ def test_the_wsgi_module_leaves_no_first_request_work():
         "outlet/article.html",
     ]
     assert {"en", "ka", "hy", "az", "ru"} <= set(found["languages"])
-    assert not found["database_connection_opened"]  # starting needs neither PostgreSQL nor Redis
+    # The process's main thread holds no connection: the one opened ahead waits for the first request's thread, and
+    # the cache's pool is every thread's (outlet/common/postgresql/base.py, outlet/common/redis_cache.py).
+    assert not found["database_connection_opened"]
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        assert found["database_connection_opened_ahead"]
+    if os.environ.get("REDIS_URL"):
+        assert found["cache_connections_opened"] == 1
     # A staff page's links reverse admin addresses whose patterns were compiled at start, and the signed-in
     # readers' check knows its pages' addresses (each was a regular expression to compile on the first request).
     assert found["staff_patterns_compiled_by_reverse"] == []
@@ -137,3 +147,11 @@ def test_the_wsgi_module_leaves_no_first_request_work():
     # loader remembers too): a fifth of a new process's first member list, sampled over 16 new processes.
     assert found["first_request_modules_missing"] == []
     assert found["staff_model_templates_not_looked_up"] == []
+
+
+def test_a_web_process_starts_while_postgresql_and_redis_are_away():
+    """Opening the connections ahead is the warm-up's last step: refused, it is logged and the process starts warm."""
+    found = probe(DATABASE_URL="postgres://postgres@127.0.0.1:1/outlet", REDIS_URL="redis://127.0.0.1:1/0")
+    assert found["views_imported"] and found["populated_by_reverse"] == []
+    assert found["release_fingerprint_ready"] and found["staff_model_templates_not_looked_up"] == []
+    assert not found["database_connection_opened_ahead"]
