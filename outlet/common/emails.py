@@ -5,6 +5,7 @@ Tests patch nothing but Django's mail outbox; staff can see every message sent (
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Sequence
@@ -21,6 +22,28 @@ from outlet.common.models import SentEmail
 from outlet.common.personal_data import guest_erasure_url, is_tombstone
 
 
+class Email(EmailMultiAlternatives):
+    """Django's message with its MIME boundaries chosen here. Left unset, Python's email generator picks each one and
+    proves it absent from the message's text with a regular expression made for that boundary alone, compiled anew
+    every time (re's cache never sees it twice): a quarter of the time a receipt's email took to become bytes
+    (0.8 of 3.1 ms). A 128-bit random token checked by a plain substring search gives the same guarantee."""
+
+    def message(self, *args, **kwargs):
+        message = super().message(*args, **kwargs)
+        texts = [part.get_payload() for part in message.walk() if not part.is_multipart()]
+        for part in message.walk():
+            if part.is_multipart() and part.get_boundary() is None:
+                part.set_boundary(_boundary_absent_from(texts))
+        return message
+
+
+def _boundary_absent_from(texts: list) -> str:
+    while True:
+        boundary = f"=_outlet_{secrets.token_hex(16)}"
+        if not any(isinstance(text, str) and boundary in text for text in texts):
+            return boundary
+
+
 def compose(
     *,
     kind: str,
@@ -29,7 +52,7 @@ def compose(
     attachments: Sequence[tuple[str, bytes, str]] = (),
     topic: str | None = None,
     connection=None,
-) -> EmailMultiAlternatives:
+) -> Email:
     """One message from its template triplet, in the active language. Every email links to the reader's email
     choices; an optional one (`topic`: a newsletter, appeal or news) also carries its one-click unsubscribe, in the
     body and in the List-Unsubscribe headers mail clients turn into a button, and names its topic in the message's
@@ -60,7 +83,7 @@ def compose(
         "preheader_padding": range(_PREHEADER_PADDING),
         **context,
     }
-    message = EmailMultiAlternatives(
+    message = Email(
         subject,
         text,
         settings.DEFAULT_FROM_EMAIL,

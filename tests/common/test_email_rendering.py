@@ -147,3 +147,37 @@ def test_inlining_never_fetches_a_linked_stylesheet():
         "<body><p>Hi</p></body></html>"
     )
     assert "cdn.invalid" not in html and '<p style="color: red;">Hi</p>' in html
+
+
+def test_a_message_with_an_attachment_becomes_bytes_a_mail_client_reads_back_whole(monkeypatch):
+    """The MIME boundaries are chosen by outlet.common.emails.Email (a random token no part contains), not by
+    Python's generator: the message still parses back into its text, its HTML and the very bytes of its PDF."""
+    import email
+
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 40
+    with translation.override("ka"):
+        message = emails.compose(
+            kind="donation_receipt",
+            to="nino@example.org",
+            context=RECEIPT | {"name": "ნინო ბერიძე", "forget_url": ""},
+            attachments=[("receipt-2026-000123.pdf", pdf, "application/pdf")],
+        )
+    raw = message.message().as_bytes(linesep="\r\n")
+    parsed = email.message_from_bytes(raw)
+    boundaries = [part.get_boundary() for part in parsed.walk() if part.is_multipart()]
+    assert len(boundaries) == 2 and all(b.startswith("=_outlet_") and len(b) == 41 for b in boundaries)
+    assert len(set(boundaries)) == 2
+    [text, html, attachment] = [part for part in parsed.walk() if not part.is_multipart()]
+    assert "ნინო ბერიძე" in text.get_payload(decode=True).decode()
+    assert html.get_content_type() == "text/html" and "ნინო ბერიძე" in html.get_payload(decode=True).decode()
+    assert attachment.get_filename() == "receipt-2026-000123.pdf" and attachment.get_payload(decode=True) == pdf
+
+
+def test_a_boundary_that_a_part_happens_to_contain_is_drawn_again(monkeypatch):
+    tokens = iter(["a" * 32, "b" * 32, "c" * 32])
+    monkeypatch.setattr(emails.secrets, "token_hex", lambda _bytes: next(tokens))
+    message = emails.Email(
+        "Subject", f"A text that quotes =_outlet_{'a' * 32} by chance.", "news@example.org", ["x@y.z"]
+    )
+    message.attach_alternative("<p>Hello</p>", "text/html")
+    assert message.message().get_boundary() == f"=_outlet_{'b' * 32}"
