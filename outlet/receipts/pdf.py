@@ -163,8 +163,37 @@ class Document(FPDF):
         room = (width or self.w - self.r_margin - self.x) - 2 * self.c_margin
         if "\n" not in text and self._width(text) < room - 0.5:  # 0.5 mm short: clearly one line
             self.one_line(width, height, text, align="L" if align == "J" else align, next_line=True)
-        else:
+            return
+        lines = self._wrapped(text, room) if align != "J" else None
+        if lines is None:
             self.multi_cell(width, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
+            return
+        left = self.x
+        for line in lines:
+            self.x = left
+            self.one_line(width, height, line, align=align, next_line=True)
+
+    def _wrapped(self, text: str, room: float) -> list[str] | None:
+        """Text cut into lines at spaces, each as wide as fits in `room` (mm), as multi_cell cuts it; or None when
+        it needs multi_cell: justified, a hard line break, runs of spaces, a word wider than the line, or a text
+        engine. multi_cell measures the line again for each character it adds: a receipt whose thank-you line
+        wraps (Georgian, Armenian) spent a tenth of its time there."""
+        words = text.split(" ")
+        if "\n" in text or "" in words or self._runs(text) is None:
+            return None
+        widths = [self._runs_width(self._runs(word) or []) for word in words]
+        space = self._runs_width(self._runs(" ") or [])
+        if max(widths) > room:
+            return None
+        lines, line, used = [], words[0], widths[0]
+        for word, width in zip(words[1:], widths[1:], strict=True):
+            if used + space + width <= room:
+                line, used = f"{line} {word}", used + space + width
+            else:
+                lines.append(line)
+                line, used = word, width
+        lines.append(line)
+        return lines
 
     def one_line(self, width: float, height: float, text: str, *, align: str = "L", next_line: bool = False) -> None:
         """cell() for one line of text without border, fill or link: then to its right, or to the next line.
@@ -220,6 +249,8 @@ class Document(FPDF):
             or (self.str_alias_nb_pages and self.str_alias_nb_pages in text)
         ):
             return None
+        if font.cmap.keys() >= set(map(ord, text)):  # the usual case, decided without a Python loop
+            return [(font, text)] if text else []
         runs: list[tuple[TTFFont, str]] = []
         for char in text:
             drawn_by = font

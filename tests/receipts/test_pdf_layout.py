@@ -163,3 +163,27 @@ def test_nothing_on_a_year_end_statement_runs_into_its_neighbour(language):
     assert _collisions(pdf) == []
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "2026-000012" in text and "2026-000044" in text, "every receipt number is shown whole"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_wrapped_line_breaks_where_multi_cell_breaks_it(language):
+    """Text that needs more than one line is cut at the same spaces as multi_cell cuts it (Document._wrapped),
+    for the thank-you line in each language and for texts much longer than a line, at several sizes."""
+    from fpdf.enums import MethodReturnValue
+
+    with translation.override(language):
+        thanks = translation.gettext(
+            "Thank you. This receipt was issued electronically and is valid without a signature."
+        )
+        doc = Document(title="wrap")
+    texts = [thanks, " ".join([thanks, LONG_FUNDRAISER, NAMES[0], NAMES[1], NAMES[2], NAMES[3]] * 2)]
+    wrapped_somewhere = False
+    for size in (8, 9, 11, 14):
+        doc.set_font(FAMILY, "", size)
+        room = doc.w - doc.r_margin - doc.l_margin - 2 * doc.c_margin
+        for text in texts:
+            expected = doc.multi_cell(0, 5, text, align="L", dry_run=True, output=MethodReturnValue.LINES)
+            ours = doc._wrapped(text, room)
+            assert ours == [line.strip(" ") for line in expected]
+            wrapped_somewhere = wrapped_somewhere or len(ours) > 1
+    assert wrapped_somewhere
