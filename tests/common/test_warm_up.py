@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 from tests.conftest import ROOT
 
@@ -105,7 +106,11 @@ print(json.dumps({
 
 
 def probe(**environment: str) -> dict:
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "outlet.settings"} | environment
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "outlet.settings"}
+    if env.get("DATABASE_URL", "").startswith("postgres"):
+        # A database that exists: DATABASE_URL names one that the tests never create (they use test_<name>).
+        env["DATABASE_URL"] = urlsplit(env["DATABASE_URL"])._replace(path="/postgres").geturl()
+    env |= environment
     done = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
     )
