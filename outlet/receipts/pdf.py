@@ -176,8 +176,8 @@ class Document(FPDF):
     def _wrapped(self, text: str, room: float) -> list[str] | None:
         """Text cut into lines at spaces, each as wide as fits in `room` (mm), as multi_cell cuts it; or None when
         it needs multi_cell: justified, a hard line break, runs of spaces, a word wider than the line, or a text
-        engine. multi_cell measures the line again for each character it adds: a receipt whose thank-you line
-        wraps (Georgian, Armenian) spent a tenth of its time there."""
+        engine. multi_cell measures the line again for each character it adds: across the five languages' receipts
+        that was a tenth of the render time, though only the Armenian thank-you line wraps."""
         words = text.split(" ")
         if "\n" in text or "" in words or self._runs(text) is None:
             return None
