@@ -219,7 +219,7 @@ class Document(FPDF):
         else:
             offset = self.c_margin
         if len(runs) == 1 and runs[0][0] is self.current_font:
-            self.text(self.x + offset, self._baseline(height), text)
+            self._write_text(runs[0][0], self.x + offset, self._baseline(height), text)
         elif runs:
             self._write_runs(self.x + offset, self._baseline(height), runs)
         self._lasth = height
@@ -274,6 +274,17 @@ class Document(FPDF):
         """get_string_width, from the fonts' widths directly when no text engine is needed."""
         runs = self._runs(text)
         return self.get_string_width(text) if runs is None else self._runs_width(runs)
+
+    def _write_text(self, font: TTFFont, x: float, y: float, text: str) -> None:
+        """What fpdf2's text() writes for a text its current font draws in fill mode, without the checks and
+        branches text() runs for everything else (_runs has ruled those out)."""
+        if not self.current_font_is_set_on_page:
+            self._out(self._set_font_for_page(font, self.font_size_pt))
+        line = f"BT {x * self.k:.2f} {(self.h - y) * self.k:.2f} Td {font.encode_text(text)} ET"
+        if self.fill_color != self.text_color:
+            assert self.text_color is not None
+            line = f"q {self.text_color.serialize().lower()} {line} Q"
+        self._out(line)
 
     def _write_runs(self, x: float, y: float, runs: list[tuple[TTFFont, str]]) -> None:
         """One text object that switches font per run, as cell() writes a line with fallback characters; inside

@@ -21,6 +21,8 @@ import threading
 import zlib
 from array import array
 from collections.abc import Iterable
+from functools import cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +37,12 @@ _ARGS_ARE_WORDS, _HAS_SCALE, _MORE_COMPONENTS, _HAS_XY_SCALE, _HAS_2X2 = 0x1, 0x
 _KEPT_AS_IS = ("OS/2", "hhea", "maxp", "head")
 
 
+def _padded(data: bytes) -> bytes:
+    return data + b"\0" * (-len(data) % 4)
+
+
 def _table_checksum(data: bytes) -> int:
-    padded = data + b"\0" * (-len(data) % 4)
-    words = array("I", padded)
+    words = array("I", _padded(data))
     if words.itemsize != 4:  # pragma: no cover - array("I") is 4 bytes everywhere we run
         raise RuntimeError("unexpected C int size")
     if struct.pack("=H", 1) != struct.pack(">H", 1):
@@ -68,8 +73,8 @@ class GlyphSource:
         scale = 1 if long_offsets else 2
         glyf = tables["glyf"]
         self.glyphs = [
-            glyf[loca[gid] * scale : loca[gid + 1] * scale] for gid in range(self.glyph_count)
-        ]  # each glyph's bytes
+            _padded(glyf[loca[gid] * scale : loca[gid + 1] * scale]) for gid in range(self.glyph_count)
+        ]  # each glyph's bytes, padded to four as the subset's glyf table holds them
         # Where each composite glyph names its parts: (byte offset of the part's glyph id, part's glyph id).
         self.parts: dict[int, list[tuple[int, int]]] = {}
         for gid, glyph in enumerate(self.glyphs):
@@ -100,19 +105,16 @@ class GlyphSource:
             waiting.extend(part for _offset, part in self.parts.get(gid, ()))
         order = sorted(kept)
         new_id = {gid: index for index, gid in enumerate(order)}
-        glyf = bytearray()
-        offsets = array("I")
-        for gid in order:
-            offsets.append(len(glyf))
-            glyph = self.glyphs[gid]
+        glyphs = [self.glyphs[gid] for gid in order]
+        for index, gid in enumerate(order):
             if gid in self.parts:
-                renumbered = bytearray(glyph)
+                renumbered = bytearray(glyphs[index])
                 for offset, part in self.parts[gid]:
                     struct.pack_into(">H", renumbered, offset, new_id[part])
-                glyph = bytes(renumbered)
-            glyf += glyph
-            glyf += b"\0" * (-len(glyph) % 4)
-        offsets.append(len(glyf))
+                glyphs[index] = bytes(renumbered)
+        offsets = array("I", [0])
+        offsets.extend(accumulate(map(len, glyphs)))
+        glyf = b"".join(glyphs)
         if struct.pack("=H", 1) != struct.pack(">H", 1):
             offsets.byteswap()
         head = bytearray(self.tables["head"])
@@ -128,7 +130,7 @@ class GlyphSource:
             "maxp": bytes(maxp),
             "hmtx": b"".join(self.metrics[gid] for gid in order),
             "loca": offsets.tobytes(),
-            "glyf": bytes(glyf),
+            "glyf": glyf,
         }
         unchanged = {tag: checksum for tag, checksum in self.checksums.items() if tag not in changed}
         return _sfnt({**self.tables, **changed}, unchanged), new_id
@@ -386,7 +388,7 @@ def _to_unicode(font: SharedFont) -> str:
     for glyph, code in font.subset.items():
         if glyph is None or not isinstance(glyph.unicode, tuple) or not glyph.unicode:
             continue
-        entries.append(f"<{code:04X}> <{''.join(_utf16_hex(char) for char in glyph.unicode)}>\n")
+        entries.append(f"<{code:04X}> <{_utf16_hex(glyph.unicode)}>\n")
     return (
         "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo\n"
         "<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n/CMapName /Adobe-Identity-UCS def\n"
@@ -395,7 +397,10 @@ def _to_unicode(font: SharedFont) -> str:
     )
 
 
-def _utf16_hex(code: int) -> str:
-    if code > 0xFFFF:
-        return f"{0xD800 | (code - 0x10000) >> 10:04X}{0xDC00 | (code & 0x3FF):04X}"
-    return f"{code:04X}"
+@cache
+def _utf16_hex(chars: tuple[int, ...]) -> str:
+    """The characters as UTF-16 in hex; remembered, as the fonts hold a few thousand glyphs at most."""
+    return "".join(
+        f"{0xD800 | (code - 0x10000) >> 10:04X}{0xDC00 | (code & 0x3FF):04X}" if code > 0xFFFF else f"{code:04X}"
+        for code in chars
+    )
