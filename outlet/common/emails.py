@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 from collections.abc import Sequence
+from email.policy import Compat32
 
 import css_inline
 from django.conf import settings
@@ -34,7 +35,30 @@ class Email(EmailMultiAlternatives):
         for part in message.walk():
             if part.is_multipart() and part.get_boundary() is None:
                 part.set_boundary(_boundary_absent_from(texts))
+        message.policy = _FOLDS_ONLY_WHAT_NEEDS_IT  # the generator writes every part's headers with this policy
         return message
+
+
+class _PlainHeadersAsTheyAre(Compat32):
+    """Python's compat32 policy, Django's, except that a header line of plain ASCII that already fits is written
+    as it is. compat32 builds an email.header.Header for every header of every part and folds it, which gives back
+    the same line for such a header (tested on every header our emails carry): 22 headers a receipt email, a
+    quarter of the time it takes to become bytes."""
+
+    def _fold(self, name, value, sanitize):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and value.isprintable()
+            and value == value.strip()
+            and "  " not in value
+            and len(name) + 2 + len(value) <= (self.max_line_length or 78)
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+_FOLDS_ONLY_WHAT_NEEDS_IT = _PlainHeadersAsTheyAre()
 
 
 def _boundary_absent_from(texts: list) -> str:
