@@ -28,7 +28,7 @@ from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import PDFResourceType
-from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.fonts import Glyph, SubsetMap, TTFFont
 from fpdf.output import OutputProducer, _build_cmap_blocks, _tt_font_widths
 from fpdf.syntax import Name, PDFObject, build_obj_dict
 
@@ -253,12 +253,13 @@ class FontEntries:
 
 
 class SharedFont(TTFFont):
-    """A document's copy of a prototype font: shares its widths, character map and PDF entries, owns its subset
-    map and the codes it gave this document's characters."""
+    """A document's copy of a prototype font: shares its widths, character map, glyphs and PDF entries, owns its
+    subset map and the codes it gave this document's characters."""
 
-    __slots__ = ("glyph_source", "entries", "codes")
+    __slots__ = ("glyph_source", "entries", "glyphs", "codes")
     glyph_source: GlyphSource
     entries: FontEntries
+    glyphs: dict[int, Glyph | None]  # the prototype's: each character's glyph, once looked up
     codes: dict[str, str]
 
     def encode_text(self, text: str) -> str:
@@ -271,10 +272,20 @@ class SharedFont(TTFFont):
         except KeyError:  # characters new to this document: coded in the order they first appear, as fpdf2 does
             for char in text:
                 if char not in codes:
-                    code = self.subset.pick(ord(char))
-                    codes[char] = "" if code is None else chr(code)
+                    codes[char] = self._code_for(ord(char))
             mapped = "".join([codes[char] for char in text])
         return f"({self.escape_text(mapped)}) Tj"
+
+    def _code_for(self, unicode: int) -> str:
+        """SubsetMap.pick, with the character's glyph looked up once per process, not once per document."""
+        try:
+            glyph = self.glyphs[unicode]
+        except KeyError:
+            glyph = self.glyphs[unicode] = self.subset.get_glyph(unicode=unicode)
+        if glyph is None and unicode not in self.missing_glyphs:
+            self.missing_glyphs.append(unicode)
+        code = self.subset.pick_glyph(glyph)
+        return "" if code is None else chr(code)
 
 
 class FontPrototype:
@@ -283,6 +294,7 @@ class FontPrototype:
         self.font.ttfont.close()  # everything a document reads is parsed now; the file is not needed again
         self.glyph_source = GlyphSource(path.read_bytes())
         self.entries = FontEntries(self.font)
+        self.glyphs: dict[int, Glyph | None] = {}
 
     def for_document(self, index: int) -> SharedFont:
         font = SharedFont.__new__(SharedFont)
@@ -292,6 +304,7 @@ class FontPrototype:
         font.i = index
         font.glyph_source = self.glyph_source
         font.entries = self.entries
+        font.glyphs = self.glyphs
         font.codes = {}
         font.missing_glyphs = []
         font.biggest_size_pt = 0
