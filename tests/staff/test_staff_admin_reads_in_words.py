@@ -37,8 +37,8 @@ def superuser():
 @pytest.fixture
 def a_bit_of_everything(priced_tiers):
     """One of each row these admins show, made as the product makes them where it can (gifts through the sandbox)."""
-    campaign = make_campaign()
-    with time_machine.travel(LATE_EVENING_UTC, tick=False):
+    with time_machine.travel(LATE_EVENING_UTC, tick=False):  # the fundraiser opens a day before, then, not now
+        campaign = make_campaign()
         give(campaign, email="nino@example.org", gift_minor=5000)
         give(campaign, email="tamar@example.org", gift_minor=2500, interval="month")
     reader = UserFactory(username="levan", email="levan@example.org")
