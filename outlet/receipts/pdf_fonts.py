@@ -242,11 +242,13 @@ class FontEntries:
     """What a font's PDF objects say that is the same in every document, written out once per process."""
 
     def __init__(self, font: TTFFont) -> None:
-        self.base_font = Name(f"MPDFAA+{font.name}").serialize()
+        font_name = Name(f"MPDFAA+{font.name}")
+        self.base_font = font_name.serialize()
         self.default_width = str(font.desc.missing_width)
         names = {key: value for key, value in vars(font.desc).items() if not key.startswith("_")}
-        names["font_name"] = Name(f"MPDFAA+{font.name}")
-        # In fpdf2's order (its attribute names sorted); None marks the font program's reference.
+        names["font_name"] = font_name
+        # In fpdf2's order (its attribute names sorted), split around the font program's reference, which each
+        # document writes itself.
         written = build_obj_dict({key: names[key] for key in sorted(names)})
         self.descriptor_before = [(key, str(value)) for key, value in written.items() if key < "/FontFile2"]
         self.descriptor_after = [(key, str(value)) for key, value in written.items() if key > "/FontFile2"]
