@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import NamedTuple
 
 from babel import Locale
-from babel.numbers import format_currency, get_currency_precision, get_currency_symbol
+from babel.numbers import NumberPattern, get_currency_precision, get_currency_symbol, parse_pattern
 
 from outlet.common import languages
 
@@ -28,18 +29,41 @@ def format_money(amount_minor: int | None, currency: str | None, *, locale: str 
 
 @lru_cache(maxsize=8192)
 def _formatted(amount_minor: int, code: str, where: str) -> str:
-    """Babel takes ~0.2 ms an amount, and a staff list or the dashboard shows a few hundred, mostly the same prices
-    and totals again: the text depends on nothing but these three, so it is remembered (a few MB at most)."""
+    """Babel takes tens of microseconds an amount even with the style found once (_style), and a staff list or the
+    dashboard shows a few hundred, mostly the same prices and totals again: the text depends on nothing but these
+    three, so it is remembered (a few MB at most)."""
     major = to_major(amount_minor, code)
-    pattern = Locale.parse(where).currency_formats["standard"].pattern
+    style = _style(code, where)
     whole = major == major.to_integral_value()
-    if whole:
-        pattern = pattern.replace(".00", "")
-    text = format_currency(major, code, format=pattern, locale=where, currency_digits=not whole)
-    if pattern.startswith("¤") and get_currency_symbol(code, locale=where) == code:
+    # What babel's format_currency does with a format string, minus finding the locale and parsing the pattern.
+    pattern = style.whole if whole else style.with_decimals
+    text = pattern.apply(major, style.locale, currency=code, currency_digits=not whole)
+    if style.code_needs_space:
         # A code standing for a symbol needs a space before the number: "GEL 15.50", not "GEL15.50".
         text = text.replace(code, code + "\u00a0", 1)
     return text
+
+
+class _CurrencyStyle(NamedTuple):
+    locale: Locale
+    with_decimals: NumberPattern
+    whole: NumberPattern  # "$15", not "$15.00", on tier cards and buttons
+    code_needs_space: bool
+
+
+@lru_cache(maxsize=256)
+def _style(code: str, where: str) -> _CurrencyStyle:
+    """How a currency is written in a locale, found once: an amount a process had not shown before (the first
+    staff list after a restart shows dozens) cost twice as much when each looked the locale up and parsed its
+    pattern again."""
+    locale = Locale.parse(where)
+    pattern = locale.currency_formats["standard"].pattern
+    return _CurrencyStyle(
+        locale=locale,
+        with_decimals=parse_pattern(pattern),
+        whole=parse_pattern(pattern.replace(".00", "")),
+        code_needs_space=pattern.startswith("¤") and get_currency_symbol(code, locale=locale) == code,
+    )
 
 
 def major_text(amount_minor: int, currency: str) -> str:

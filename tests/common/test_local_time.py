@@ -1,6 +1,6 @@
 """One local time: the same instant reads as the same day in every place a person sees it."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -80,3 +80,20 @@ def test_each_language_writes_the_newsrooms_day_in_its_own_words_and_order(setti
         assert local_time.date_text(LATE_EVENING_UTC) == long
         assert local_time.short_date_text(LATE_EVENING_UTC) == short
         assert local_time.datetime_text(LATE_EVENING_UTC).startswith(f"{long}, 01:30 ")
+
+
+@pytest.mark.parametrize("language", ["en", "ka", "hy", "az", "ru"])
+def test_every_day_is_written_as_babel_writes_it_in_full(settings, language):
+    """Dates keep each locale's parsed pattern (local_time._date_pattern); a year of days in every format that
+    takes that road must read exactly as babel's format_date writes them."""
+    from babel.dates import format_date
+    from django.utils import translation
+
+    from outlet.common.languages import date_locale
+
+    days = [date(2026, 1, 1) + timedelta(days=offset) for offset in range(0, 366, 3)] + [date(1999, 12, 31)]
+    with translation.override(language):
+        for format, babel_format in local_time._BABEL_DATE_FORMATS.items():
+            for day in days:
+                expected = format_date(day, babel_format, locale=date_locale(language))
+                assert local_time.date_text(day, format) == expected, (day, format)

@@ -96,3 +96,35 @@ def test_each_language_writes_an_amount_its_own_way(language, fifteen_fifty, fif
         assert format_money(1500, "gel") == fifteen
         assert format_money(150000, "GEL") == thousand_five_hundred
     assert format_money(1550, "GEL", locale="ka") == "15,50\u00a0₾"
+
+
+def _as_babel_writes_it(amount_minor: int, code: str, where: str) -> str:
+    """The amount as format_money wrote it before it kept each locale's style: babel's format_currency in full."""
+    from babel import Locale
+    from babel.numbers import format_currency, get_currency_symbol
+
+    from outlet.common.money import to_major
+
+    major = to_major(amount_minor, code)
+    pattern = Locale.parse(where).currency_formats["standard"].pattern
+    whole = major == major.to_integral_value()
+    if whole:
+        pattern = pattern.replace(".00", "")
+    text = format_currency(major, code, format=pattern, locale=where, currency_digits=not whole)
+    if pattern.startswith("¤") and get_currency_symbol(code, locale=where) == code:
+        text = text.replace(code, code + "\u00a0", 1)
+    return text
+
+
+AMOUNTS = [0, 1, 5, 50, 99, 100, 101, 150, 999, 1000, 1001, 1500, 1550, 12345, 100000, 150050, 123456789, -1, -150]
+
+
+@pytest.mark.parametrize("where", ["en", "ka", "hy", "az", "ru", "en_GB", "de"])
+def test_every_amount_is_written_as_babel_writes_it_in_full_in_every_language(where):
+    """format_money keeps each currency's style per locale (its pattern parsed once); the text must not change:
+    whole and not, large and negative, currencies written with a sign or with their code, none or three decimals."""
+    from outlet.common.money import format_money
+
+    for code in ["GEL", "USD", "EUR", "AMD", "AZN", "RUB", "GBP", "JPY", "KWD"]:
+        for amount in AMOUNTS:
+            assert format_money(amount, code, locale=where) == _as_babel_writes_it(amount, code, where), (amount, code)
