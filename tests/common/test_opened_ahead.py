@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 
+import psycopg
 import pytest
 from django.db import connection, connections
 
@@ -130,3 +131,37 @@ def test_a_forked_process_does_not_take_its_parent_s_connection(real_postgres):
     assert opened_ahead._take_opened_ahead("default", parameters) is None
     assert not raw.closed and opened_ahead._opened_ahead["default"][2] is raw  # still the parent's, untouched
     opened_ahead._opened_ahead["default"] = (opened_at, parameters, raw, os.getpid())  # the fixture closes it
+
+
+def test_the_connection_opened_ahead_has_named_every_table_of_the_site(real_postgres):
+    """Its server process has read each table's description (kept for the session) before any request: the last
+    statement it ran names every table the models use and read no row."""
+    opened_ahead.open_ahead()
+    pid_opened_ahead = opened_ahead._opened_ahead["default"][2].info.backend_pid
+    database = connection.settings_dict  # asked on a connection of the test's own: a thread connecting takes it
+    with psycopg.connect(
+        dbname=database["NAME"], user=database["USER"], host=database["HOST"], port=database["PORT"]
+    ) as onlooker:
+        (last_statement,) = onlooker.execute(
+            "SELECT query FROM pg_stat_activity WHERE pid = %s", [pid_opened_ahead]
+        ).fetchone()
+    statement = opened_ahead.read_ahead_statement(connection.ops.quote_name)
+    assert len(last_statement) > 200
+    assert last_statement == statement[: len(last_statement)]  # the server keeps only the first 1 kB of its text
+    tables = opened_ahead.site_tables()
+    assert {"members_membership", "auth_user", "django_session", "donations_donation"} <= set(tables)
+    assert all(f'(SELECT 1 FROM "{table}" LIMIT 0)' in statement for table in tables)
+
+    pid, _zone, _one = in_a_new_thread(backend_pid_and_zone)  # and it is handed over as before
+    assert pid == pid_opened_ahead
+
+
+def test_a_table_not_there_yet_does_not_stop_the_connection_being_opened_ahead(real_postgres, monkeypatch, caplog):
+    """A release whose migrations have not run: the statement fails, is logged, and the connection still serves."""
+    monkeypatch.setattr(opened_ahead, "site_tables", lambda: ["members_membership", "a_table_from_the_next_release"])
+    assert opened_ahead.open_ahead() is True
+    assert "reading the tables' descriptions ahead failed" in caplog.text
+    pid_opened_ahead = opened_ahead._opened_ahead["default"][2].info.backend_pid
+
+    pid, zone, one = in_a_new_thread(backend_pid_and_zone)
+    assert (pid, zone, one) == (pid_opened_ahead, "UTC", 1)
