@@ -52,6 +52,19 @@ with translation.override(settings.LANGUAGE_CODE):  # the staff pages have no la
     reverse("admin:donations_donation_history", args=[7])
     reverse("admin:app_list", kwargs={"app_label": "members"})
 staff_patterns_compiled = list(compiled_patterns)
+
+# A request through every middleware that needs no table (this database has none): the language switcher's link.
+import traceback
+from django.test import Client
+lazily_compiled = []
+def recording_lazy_compile(pattern, flags=0):
+    if any(frame.filename.endswith("regex_helper.py") for frame in traceback.extract_stack()) or pattern == "^/":
+        lazily_compiled.append(str(pattern))  # one of Django's module expressions, or the address table's root
+    return original_compile(pattern, flags)
+re._compiler.compile = recording_lazy_compile
+switched = Client(HTTP_ACCEPT_LANGUAGE="ka,en;q=0.8").get("/language/ka/?next=/ka/")
+re._compiler.compile = original_compile
+from outlet.common import security_headers
 from outlet.publishing import reader_pass
 from outlet.common import release
 from outlet.common.postgresql import base as opened_ahead
@@ -79,6 +92,12 @@ print(json.dumps({
     "staff_patterns_compiled_by_reverse": staff_patterns_compiled,
     "reader_check_addresses_ready": reader_pass.reader_page_addresses.cache_info().currsize == 1,
     "release_fingerprint_ready": release.code_fingerprint.cache_info().currsize == 1,
+    "request_status": switched.status_code,
+    "compiled_on_a_request": lazily_compiled,
+    "staff_script_hashes_ready": security_headers.admin_inline_script_hashes.cache_info().currsize == 1,
+    "originals_compiled": sorted(
+        key.split("-")[0] for key in getattr(loader, "get_template_cache", {}) if "-" in key
+    ),
     "first_request_modules_missing": [
         name
         for name in (
@@ -147,6 +166,13 @@ def test_the_wsgi_module_leaves_no_first_request_work():
     # The release's fingerprint (a hash of every code, template and static file: 20-30 ms) names every cached page
     # and staff figure: left to the first request, it was most of a new process's first member list's extra time.
     assert found["release_fingerprint_ready"]
+    # Django's module expressions a request uses (the language in its address and header, the host check, the
+    # signer, cache headers...) and the address table's root, compiled at start; and the admin's originals that our
+    # admin/base_site.html and admin/index.html extend under their own names.
+    assert found["request_status"] == 302
+    assert found["compiled_on_a_request"] == []
+    assert found["staff_script_hashes_ready"]
+    assert {"admin/base_site.html", "admin/index.html"} <= set(found["originals_compiled"])
     # What Django imports on the first request (context processors, the message storage, the session serialiser,
     # each language's formats), and each staff model's own templates looked for (mostly not found, which the cached
     # loader remembers too): a fifth of a new process's first member list, sampled over 16 new processes.
