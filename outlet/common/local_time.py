@@ -36,7 +36,7 @@ TIME = "H:i"  # 23:30
 # active language's own order and grammar: Russian months take the genitive ("6 декабря"), Armenian puts the year
 # first. A format not listed is left to Django.
 _BABEL_DATE_FORMATS = {DATE: "long", SHORT_DATE: "medium", "d F Y": "dd MMMM y"}  # staff lists: 06 March 2027
-_BABEL_SKELETONS = {"j F": "MMMMd", "F Y": "yMMMM"}
+_BABEL_SKELETONS = {"j F": "MMMMd", "F Y": "yMMMM"}  # 6 December / 6 декабря; December 2026 / декабрь 2026 г.
 # CLDR's own lengths; any other format is a pattern.
 _CLDR_LENGTHS: dict[str, Literal["full", "long", "medium", "short"]] = {
     "full": "full",
@@ -108,8 +108,8 @@ def _babel_day(day: date, format: str, locale: str) -> str:
 @lru_cache(maxsize=64)
 def _date_pattern(format: str, locale: str) -> tuple[Locale, DateTimePattern]:
     """The locale and its parsed pattern for one of _BABEL_DATE_FORMATS, found once: format_date looked both up for
-    every date, 60 of the 70 microseconds a day not shown before took (a new process's first staff list shows
-    dozens)."""
+    every date, 53 of the 61 microseconds a day not shown before took on a slow machine (a new process's first staff
+    list shows dozens)."""
     found = Locale.parse(locale)
     named = _BABEL_DATE_FORMATS[format]
     length = _CLDR_LENGTHS.get(named)
